@@ -1,0 +1,103 @@
+import type { DomainEvent } from '../shared';
+
+export const TOOL_PREFIX_MODES = ['always', 'on_conflict', 'never'] as const;
+export type ToolPrefixMode = (typeof TOOL_PREFIX_MODES)[number];
+
+export const LINK_STATUSES = ['active', 'inactive'] as const;
+export type LinkStatus = (typeof LINK_STATUSES)[number];
+
+export type ProfileAuth = Readonly<{
+  /** false opens the profile's MCP endpoint without an API key (local use, conformance runs). */
+  apiKey: boolean;
+  /** true also accepts the key as `?api_key=` (for clients that cannot set headers). */
+  queryParam: boolean;
+}>;
+
+export type ProfileSettings = Readonly<{
+  slug: string;
+  name: string;
+  description: string | null;
+  toolPrefix: ToolPrefixMode;
+  auth: ProfileAuth;
+  debugLogging: boolean;
+}>;
+
+/** Per-profile overrides of one upstream tool; absent fields are not overridden. */
+export type ToolOverride = Readonly<{
+  name?: string;
+  title?: string;
+  description?: string;
+  annotations?: Readonly<Record<string, unknown>>;
+}>;
+
+export type ToolSetting = Readonly<{
+  serverId: string;
+  toolName: string;
+  status: LinkStatus;
+  override: ToolOverride;
+}>;
+
+export type AttachedServer = Readonly<{ serverId: string; status: LinkStatus }>;
+
+export type ProfileSnapshot = Readonly<
+  ProfileSettings & {
+    profileId: string;
+    servers: readonly AttachedServer[];
+    tools: readonly ToolSetting[];
+  }
+>;
+
+export type ProfileCreated = DomainEvent<'ProfileCreated', ProfileSettings & { profileId: string }>;
+export type ProfileUpdated = DomainEvent<'ProfileUpdated', { profileId: string; changes: Partial<ProfileSettings> }>;
+export type ProfileDeleted = DomainEvent<'ProfileDeleted', { profileId: string; slug: string }>;
+/** A deleted profile brought back by a revert, whole: settings, servers and tool settings. */
+export type ProfileRestored = DomainEvent<'ProfileRestored', ProfileSnapshot>;
+export type ServerAttached = DomainEvent<'ServerAttached', { profileId: string; serverId: string; status: LinkStatus }>;
+export type ServerDetached = DomainEvent<
+  'ServerDetached',
+  { profileId: string; serverId: string; reason: 'detached' | 'server_removed' }
+>;
+export type ServerStatusChanged = DomainEvent<
+  'ServerStatusChanged',
+  { profileId: string; serverId: string; status: LinkStatus }
+>;
+export type ToolStatusChanged = DomainEvent<
+  'ToolStatusChanged',
+  { profileId: string; serverId: string; toolName: string; status: LinkStatus }
+>;
+/** Carries the whole override after the change (absent fields are not overridden). */
+export type ToolOverridden = DomainEvent<
+  'ToolOverridden',
+  { profileId: string; serverId: string; toolName: string; override: ToolOverride }
+>;
+export type ToolOverrideCleared = DomainEvent<
+  'ToolOverrideCleared',
+  { profileId: string; serverId: string; toolName: string }
+>;
+
+export type ProfileEvent =
+  | ProfileCreated
+  | ProfileUpdated
+  | ProfileDeleted
+  | ProfileRestored
+  | ServerAttached
+  | ServerDetached
+  | ServerStatusChanged
+  | ToolStatusChanged
+  | ToolOverridden
+  | ToolOverrideCleared;
+
+export const PROFILE_EVENT_TYPES: readonly ProfileEvent['type'][] = [
+  'ProfileCreated',
+  'ProfileUpdated',
+  'ProfileDeleted',
+  'ProfileRestored',
+  'ServerAttached',
+  'ServerDetached',
+  'ServerStatusChanged',
+  'ToolStatusChanged',
+  'ToolOverridden',
+  'ToolOverrideCleared',
+];
+
+export const profileStreamId = (profileId: string): string => `profile-${profileId}`;

@@ -1,0 +1,62 @@
+import type { DomainEvent, SealedMap, SealedSecret } from '../shared';
+
+export const TRANSPORTS = ['stdio', 'sse', 'streamable_http'] as const;
+export type Transport = (typeof TRANSPORTS)[number];
+
+/** Everything about a server except its identity and name. Secrets are sealed. */
+export type ServerSettings = Readonly<{
+  description: string | null;
+  transport: Transport;
+  command: string | null;
+  args: readonly string[];
+  env: SealedMap;
+  cwd: string | null;
+  url: string | null;
+  headers: SealedMap;
+  bearerToken: SealedSecret | null;
+  timeoutMs: number | null;
+}>;
+
+export type ServerSnapshot = Readonly<ServerSettings & { serverId: string; name: string }>;
+
+/** A tool definition as discovered upstream (the `tools/list` entry, kept verbatim). */
+export type DiscoveredTool = Readonly<{
+  name: string;
+  title?: string;
+  description?: string;
+  inputSchema: Readonly<Record<string, unknown>>;
+  outputSchema?: Readonly<Record<string, unknown>>;
+  annotations?: Readonly<Record<string, unknown>>;
+}>;
+
+export type ServerRegistered = DomainEvent<'ServerRegistered', ServerSnapshot>;
+/** Only the changed settings are carried, so the audit trail shows exactly what changed. */
+export type ServerReconfigured = DomainEvent<'ServerReconfigured', { serverId: string; changes: Partial<ServerSettings> }>;
+export type ServerRenamed = DomainEvent<'ServerRenamed', { serverId: string; name: string; previousName: string }>;
+export type ServerRemoved = DomainEvent<'ServerRemoved', { serverId: string; name: string }>;
+/** A removed server brought back by a revert, with the whole snapshot it is restored to. */
+export type ServerRestored = DomainEvent<'ServerRestored', ServerSnapshot>;
+/** Appended only when the upstream's tool definitions differ from the last recorded ones. */
+export type ServerToolsDiscovered = DomainEvent<
+  'ServerToolsDiscovered',
+  { serverId: string; tools: readonly DiscoveredTool[]; fingerprint: string }
+>;
+
+export type ServerEvent =
+  | ServerRegistered
+  | ServerReconfigured
+  | ServerRenamed
+  | ServerRemoved
+  | ServerRestored
+  | ServerToolsDiscovered;
+
+export const SERVER_EVENT_TYPES: readonly ServerEvent['type'][] = [
+  'ServerRegistered',
+  'ServerReconfigured',
+  'ServerRenamed',
+  'ServerRemoved',
+  'ServerRestored',
+  'ServerToolsDiscovered',
+];
+
+export const serverStreamId = (serverId: string): string => `server-${serverId}`;

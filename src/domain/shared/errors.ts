@@ -1,0 +1,38 @@
+/**
+ * Domain errors carry a stable `code`. The REST layer maps every code to an HTTP status in one
+ * exhaustive table (src/api/rest/problem.ts), so adding a code here does not compile until it
+ * is mapped there.
+ */
+export const DOMAIN_ERROR_CODES = [
+  'INVALID_NAME',
+  'INVALID_SLUG',
+  'INVALID_SERVER_CONFIG',
+  'INVALID_ARGUMENT',
+  'SERVER_NOT_FOUND',
+  'SERVER_ALREADY_EXISTS',
+  'SERVER_REMOVED',
+  'SERVER_NAME_TAKEN',
+  'SERVER_NOT_ATTACHED',
+  'TOOL_NAME_TAKEN',
+  'PROFILE_NOT_FOUND',
+  'PROFILE_ALREADY_EXISTS',
+  'PROFILE_DELETED',
+  'PROFILE_SLUG_TAKEN',
+  'APIKEY_NOT_FOUND',
+  'APIKEY_ALREADY_EXISTS',
+  'APIKEY_REVOKED',
+  'NOTHING_TO_REVERT',
+] as const;
+
+export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
+
+export class DomainError extends Error {
+  override readonly name = 'DomainError';
+  constructor(
+    readonly code: DomainErrorCode,
+    message: string,
+    readonly details?: Readonly<Record<string, unknown>>,
+  ) {
+    super(message);
+  }
+}

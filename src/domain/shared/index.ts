@@ -1,0 +1,6 @@
+export * from './decider';
+export * from './equal';
+export * from './errors';
+export * from './names';
+export * from './objects';
+export * from './secret';

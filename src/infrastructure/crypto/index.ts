@@ -1,0 +1,3 @@
+export * from './keyring';
+export * from './master-key';
+export * from './secret-box';

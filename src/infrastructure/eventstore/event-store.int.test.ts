@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import { firstValueFrom, take, toArray } from 'rxjs';
+import { makeTempDir, TEST_SECRET_KEY } from '../../../test/support/temp-dir';
+import { openDatabase, type OpenedDatabase } from '../database';
+import type { InlineProjection } from './projection';
+import { SqliteEventStore } from './sqlite-event-store';
+import { ConcurrencyError, DuplicateEventError, type EventMetadata, type NewEvent } from './types';
+
+const metadata = (): EventMetadata => ({
+  actor: 'test',
+  correlationId: randomUUID(),
+  causationId: null,
+  recordedAt: new Date().toISOString(),
+});
+
+const event = (type = 'ThingHappened', data: unknown = { n: 1 }): NewEvent => ({ id: randomUUID(), type, data });
+
+describe('SqliteEventStore', () => {
+  let dir: ReturnType<typeof makeTempDir>;
+  let db: OpenedDatabase;
+  let store: SqliteEventStore;
+
+  beforeEach(async () => {
+    dir = makeTempDir();
+    db = await openDatabase({ database: `${dir.path}/test.db`, dataDir: dir.path, secretKey: TEST_SECRET_KEY });
+    store = new SqliteEventStore(db.sql);
+  });
+
+  afterEach(async () => {
+    await db.close();
+    dir.cleanup();
+  });
+
+  it('appends with versions starting at 1 and reads the stream in order', async () => {
+    await store.append('thing-1', [event('A'), event('B')], 'no_stream', metadata());
+    await store.append('thing-1', [event('C')], 2, metadata());
+    const events = await store.readStream('thing-1');
+    expect(events.map((e) => [e.type, e.version])).toEqual([['A', 1], ['B', 2], ['C', 3]]);
+    expect(await store.streamVersion('thing-1')).toBe(3);
+  });
+
+  it('refuses a stale expected version with a typed error and appends nothing', async () => {
+    await store.append('thing-1', [event()], 'no_stream', metadata());
+    await expect(store.append('thing-1', [event()], 0, metadata())).rejects.toBeInstanceOf(ConcurrencyError);
+    await expect(store.append('thing-1', [event()], 'no_stream', metadata())).rejects.toMatchObject({ code: 'CONCURRENCY_CONFLICT', actual: 1 });
+    expect(await store.streamVersion('thing-1')).toBe(1);
+  });
+
+  it('lets exactly one of two concurrent creates of the same stream win', async () => {
+    const results = await Promise.allSettled([
+      store.append('thing-1', [event()], 'no_stream', metadata()),
+      store.append('thing-1', [event()], 'no_stream', metadata()),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
+    expect(await store.readStream('thing-1')).toHaveLength(1);
+  });
+
+  it('treats a retried append with the same event ids as a no-op', async () => {
+    const events = [event('A'), event('B')];
+    const first = await store.append('thing-1', events, 'no_stream', metadata());
+    const retry = await store.append('thing-1', events, 'no_stream', metadata());
+    expect(first.duplicate).toBe(false);
+    expect(retry).toMatchObject({ duplicate: true, events: [] });
+    expect(await store.readStream('thing-1')).toHaveLength(2);
+  });
+
+  it('refuses an event id reused for another stream or type', async () => {
+    const reused = event('A');
+    await store.append('thing-1', [reused], 'any', metadata());
+    await expect(store.append('thing-2', [reused], 'any', metadata())).rejects.toBeInstanceOf(DuplicateEventError);
+    await expect(store.append('thing-1', [{ ...reused, type: 'B' }], 'any', metadata())).rejects.toBeInstanceOf(DuplicateEventError);
+  });
+
+  it('rolls the whole append back when an inline projection throws', async () => {
+    db.sql.run('CREATE TABLE counter (n INTEGER)');
+    const failing: InlineProjection = {
+      name: 'failing',
+      eventTypes: new Set(['Good', 'Bad']),
+      tables: ['counter'],
+      apply: (e, sql) => {
+        sql.run('INSERT INTO counter (n) VALUES (?)', e.position);
+        if (e.type === 'Bad') throw new Error('projection failed');
+      },
+    };
+    const projected = new SqliteEventStore(db.sql, [failing]);
+    await projected.append('thing-1', [event('Good')], 'no_stream', metadata());
+    await expect(
+      projected.appendMany([
+        { streamId: 'thing-1', events: [event('Good')], expectedVersion: 1 },
+        { streamId: 'thing-2', events: [event('Bad')], expectedVersion: 'no_stream' },
+      ], metadata()),
+    ).rejects.toThrow('projection failed');
+    expect(await projected.streamVersion('thing-1')).toBe(1);
+    expect(await projected.streamVersion('thing-2')).toBe(0);
+    expect(db.sql.all('SELECT n FROM counter')).toEqual([{ n: 1 }]);
+  });
+
+  it('assigns global positions in commit order and filters reads', async () => {
+    await store.append('a-1', [event('X')], 'any', metadata());
+    await store.append('b-1', [event('Y')], 'any', metadata());
+    await store.append('a-2', [event('X'), event('Z')], 'any', metadata());
+    const all = await store.readAll();
+    expect(all.map((e) => e.position)).toEqual([1, 2, 3, 4]);
+    expect((await store.readAll({ after: 2 })).map((e) => e.position)).toEqual([3, 4]);
+    expect((await store.readAll({ types: ['X'] })).map((e) => e.streamId)).toEqual(['a-1', 'a-2']);
+    expect((await store.readAll({ streamPrefix: 'a-' })).map((e) => e.position)).toEqual([1, 3, 4]);
+    expect((await store.readAll({ limit: 1, after: 1 })).map((e) => e.position)).toEqual([2]);
+    expect(await store.readStream('a-2', { upTo: 3 })).toHaveLength(1);
+    expect(await store.headPosition()).toBe(4);
+  });
+
+  it('publishes committed events after the commit, and never rolled-back ones', async () => {
+    const published = firstValueFrom(store.committed$.pipe(take(2), toArray()));
+    await store.append('thing-1', [event('A')], 'no_stream', metadata());
+    await expect(store.append('thing-1', [event('Lost')], 'no_stream', metadata())).rejects.toThrow();
+    await store.append('thing-1', [event('B')], 1, metadata());
+    expect((await published).map((e) => e.type)).toEqual(['A', 'B']);
+  });
+
+  it('keeps the log append-only at the database level', async () => {
+    await store.append('thing-1', [event('A')], 'no_stream', metadata());
+    expect(() => db.sql.run(`UPDATE events SET type = 'Other'`)).toThrow('append-only');
+    expect(() => db.sql.run('DELETE FROM events')).toThrow('append-only');
+  });
+});

@@ -1,0 +1,90 @@
+import type { Observable } from 'rxjs';
+
+/** Who did it, and why: the audit trail carried by every event. */
+export type EventMetadata = Readonly<{
+  /** `admin`, `apikey:<id>`, `cli:<user>`, `system:<component>`. */
+  actor: string;
+  correlationId: string;
+  causationId: string | null;
+  recordedAt: string;
+}>;
+
+export type NewEvent = Readonly<{ id: string; type: string; data: unknown }>;
+
+export type StoredEvent<Data = unknown> = Readonly<{
+  position: number;
+  id: string;
+  streamId: string;
+  version: number;
+  type: string;
+  schemaVersion: number;
+  data: Data;
+  metadata: EventMetadata;
+  recordedAt: string;
+}>;
+
+/** `no_stream`: the stream must not exist; `any`: no check; a number: the version read. */
+export type ExpectedVersion = number | 'no_stream' | 'any';
+
+export type StreamAppend = Readonly<{
+  streamId: string;
+  events: readonly NewEvent[];
+  expectedVersion: ExpectedVersion;
+}>;
+
+export type AppendResult = Readonly<{
+  /** Stored events in commit order; empty when nothing was appended. */
+  events: readonly StoredEvent[];
+  /** Version of each stream after the append. */
+  versions: Readonly<Record<string, number>>;
+  /** True when every event id was already stored (an idempotent retry). */
+  duplicate: boolean;
+}>;
+
+export type ReadAllOptions = Readonly<{
+  after?: number;
+  upTo?: number;
+  limit?: number;
+  streamId?: string;
+  streamPrefix?: string;
+  types?: readonly string[];
+}>;
+
+/**
+ * The one write path of the configuration. Appends to several streams happen in one
+ * transaction (deleting a server detaches it from every profile atomically).
+ */
+export interface EventStore {
+  append(streamId: string, events: readonly NewEvent[], expectedVersion: ExpectedVersion, metadata: EventMetadata): Promise<AppendResult>;
+  appendMany(appends: readonly StreamAppend[], metadata: EventMetadata): Promise<AppendResult>;
+  readStream(streamId: string, options?: { upTo?: number }): Promise<StoredEvent[]>;
+  readAll(options?: ReadAllOptions): Promise<StoredEvent[]>;
+  streamVersion(streamId: string): Promise<number>;
+  headPosition(): Promise<number>;
+  /** Committed events, published after their transaction commits, in position order. */
+  readonly committed$: Observable<StoredEvent>;
+}
+
+export class ConcurrencyError extends Error {
+  override readonly name = 'ConcurrencyError';
+  readonly code = 'CONCURRENCY_CONFLICT';
+  constructor(
+    readonly streamId: string,
+    readonly expected: ExpectedVersion,
+    readonly actual: number,
+  ) {
+    super(`Stream ${streamId} is at version ${actual}, expected ${String(expected)}`);
+  }
+}
+
+/** An event id reused for a different event: a client bug, not a retry. */
+export class DuplicateEventError extends Error {
+  override readonly name = 'DuplicateEventError';
+  readonly code = 'DUPLICATE_EVENT';
+  constructor(readonly eventId: string) {
+    super(`Event id ${eventId} is already stored with other content`);
+  }
+}
+
+/** Stream versions start at 1; a stream that does not exist is at version 0. */
+export const NO_STREAM_VERSION = 0;

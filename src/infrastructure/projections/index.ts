@@ -1,0 +1,15 @@
+import type { InlineProjection } from '../eventstore';
+import { apiKeyProjection } from './apikey.projection';
+import { profileProjection } from './profile.projection';
+import { serverProjection } from './server.projection';
+import { settingsProjection } from './settings.projection';
+
+/** Every configuration read model, updated inline with the append that causes it. */
+export const CONFIGURATION_PROJECTIONS: readonly InlineProjection[] = [
+  serverProjection,
+  profileProjection,
+  apiKeyProjection,
+  settingsProjection,
+];
+
+export { apiKeyProjection, profileProjection, serverProjection, settingsProjection };
