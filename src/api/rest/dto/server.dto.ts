@@ -1,0 +1,37 @@
+import {
+  ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min, ValidateIf,
+} from 'class-validator';
+import { TRANSPORTS, type Transport } from '../../../domain/server/events';
+import { IsHttpUrl, IsStringRecord } from './validators';
+
+const RECORD_LIMITS = { maxKeys: 128, maxKeyLength: 256, maxValueLength: 8192 };
+const nullable = (_: object, value: unknown): boolean => value !== null && value !== undefined;
+
+export class CreateServerDto {
+  @IsString() @Length(1, 64) name: string;
+  @IsOptional() @ValidateIf(nullable) @IsString() @MaxLength(2000) description?: string | null;
+  @IsIn(TRANSPORTS) transport: Transport;
+  @IsOptional() @ValidateIf(nullable) @IsString() @Length(1, 4096) command?: string | null;
+  @IsOptional() @IsArray() @ArrayMaxSize(256) @IsString({ each: true }) @MaxLength(8192, { each: true }) args?: string[];
+  @IsOptional() @IsStringRecord(RECORD_LIMITS) env?: Record<string, string>;
+  @IsOptional() @ValidateIf(nullable) @IsString() @Length(1, 4096) cwd?: string | null;
+  @IsOptional() @ValidateIf(nullable) @IsHttpUrl() url?: string | null;
+  @IsOptional() @IsStringRecord(RECORD_LIMITS) headers?: Record<string, string>;
+  @IsOptional() @ValidateIf(nullable) @IsString() @Length(1, 8192) bearerToken?: string | null;
+  @IsOptional() @ValidateIf(nullable) @IsInt() @Min(1) @Max(600_000) timeoutMs?: number | null;
+}
+
+/** PATCH: every field optional; `null` clears a nullable field. */
+export class UpdateServerDto {
+  @IsOptional() @IsString() @Length(1, 64) name?: string;
+  @IsOptional() @ValidateIf(nullable) @IsString() @MaxLength(2000) description?: string | null;
+  @IsOptional() @IsIn(TRANSPORTS) transport?: Transport;
+  @IsOptional() @ValidateIf(nullable) @IsString() @Length(1, 4096) command?: string | null;
+  @IsOptional() @IsArray() @ArrayMaxSize(256) @IsString({ each: true }) @MaxLength(8192, { each: true }) args?: string[];
+  @IsOptional() @IsStringRecord(RECORD_LIMITS) env?: Record<string, string>;
+  @IsOptional() @ValidateIf(nullable) @IsString() @Length(1, 4096) cwd?: string | null;
+  @IsOptional() @ValidateIf(nullable) @IsHttpUrl() url?: string | null;
+  @IsOptional() @IsStringRecord(RECORD_LIMITS) headers?: Record<string, string>;
+  @IsOptional() @ValidateIf(nullable) @IsString() @Length(1, 8192) bearerToken?: string | null;
+  @IsOptional() @ValidateIf(nullable) @IsInt() @Min(1) @Max(600_000) timeoutMs?: number | null;
+}

@@ -1,0 +1,107 @@
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { UpstreamSpec } from './types';
+
+/**
+ * Local error codes for everything that can go wrong between the gateway and an upstream.
+ * `UPSTREAM_RPC_ERROR` is the one wire error: the upstream answered with a JSON-RPC error,
+ * which the proxy forwards as is (see `rpcError`).
+ */
+export const UPSTREAM_ERROR_CODES = [
+  'UPSTREAM_TIMEOUT',
+  'UPSTREAM_UNAVAILABLE',
+  'UPSTREAM_CLOSED',
+  'UPSTREAM_CANCELLED',
+  'UPSTREAM_AT_CAPACITY',
+  'UPSTREAM_SESSION_EXPIRED',
+  'UPSTREAM_PROTOCOL_ERROR',
+  'UPSTREAM_MISCONFIGURED',
+  'UPSTREAM_RPC_ERROR',
+] as const;
+
+export type UpstreamErrorCode = (typeof UPSTREAM_ERROR_CODES)[number];
+
+export type UpstreamRpcError = Readonly<{ code: number; message: string; data?: unknown }>;
+
+type ServerIdentity = Pick<UpstreamSpec, 'id' | 'name'>;
+
+export class UpstreamError extends Error {
+  override readonly name = 'UpstreamError';
+  readonly serverId: string;
+  readonly serverName: string;
+  /** Set only for `UPSTREAM_RPC_ERROR`: the JSON-RPC error exactly as the upstream sent it. */
+  readonly rpcError?: UpstreamRpcError;
+
+  constructor(
+    readonly code: UpstreamErrorCode,
+    server: ServerIdentity,
+    detail: string,
+    options: { cause?: unknown; rpcError?: UpstreamRpcError } = {},
+  ) {
+    // The server's name is in every message so a log line or an error shown to a user says
+    // which of the many upstreams behind a profile failed.
+    super(`upstream "${server.name}": ${detail}`, { cause: options.cause });
+    this.serverId = server.id;
+    this.serverName = server.name;
+    this.rpcError = options.rpcError;
+  }
+}
+
+export const isUpstreamError = (error: unknown, code?: UpstreamErrorCode): error is UpstreamError =>
+  error instanceof UpstreamError && (code === undefined || error.code === code);
+
+const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** McpError prefixes its message with "MCP error <code>: "; the wire message is the rest. */
+const wireMessage = (error: McpError): string => error.message.replace(/^MCP error -?\d+: /, '');
+
+export type FailedRequest = Readonly<{ method: string; timeoutMs: number; signal?: AbortSignal }>;
+
+/**
+ * Maps whatever the SDK or the network threw while a request was in flight to an
+ * `UpstreamError`. Already-mapped errors pass through unchanged.
+ */
+export const toUpstreamError = (error: unknown, server: ServerIdentity, request: FailedRequest): UpstreamError => {
+  if (error instanceof UpstreamError) return error;
+  if (request.signal?.aborted) {
+    return new UpstreamError('UPSTREAM_CANCELLED', server, `${request.method} was cancelled`, { cause: error });
+  }
+  if (error instanceof StreamableHTTPError) {
+    // A 404 for a request that carried our session id means the upstream forgot the session.
+    if (error.code === 404) {
+      return new UpstreamError('UPSTREAM_SESSION_EXPIRED', server, `session expired during ${request.method}`, {
+        cause: error,
+      });
+    }
+    return new UpstreamError('UPSTREAM_UNAVAILABLE', server, `HTTP error during ${request.method}: ${error.message}`, {
+      cause: error,
+    });
+  }
+  if (error instanceof McpError) {
+    if (error.code === ErrorCode.RequestTimeout) {
+      return new UpstreamError(
+        'UPSTREAM_TIMEOUT',
+        server,
+        `no answer to ${request.method} within ${request.timeoutMs} ms`,
+        { cause: error },
+      );
+    }
+    if (error.code === ErrorCode.ConnectionClosed) {
+      return new UpstreamError('UPSTREAM_UNAVAILABLE', server, `connection closed during ${request.method}`, {
+        cause: error,
+      });
+    }
+    return new UpstreamError('UPSTREAM_RPC_ERROR', server, `${request.method} failed: ${wireMessage(error)}`, {
+      cause: error,
+      rpcError: { code: error.code, message: wireMessage(error), data: error.data },
+    });
+  }
+  if (error instanceof Error && error.name === 'ZodError') {
+    return new UpstreamError('UPSTREAM_PROTOCOL_ERROR', server, `malformed ${request.method} result: ${error.message}`, {
+      cause: error,
+    });
+  }
+  return new UpstreamError('UPSTREAM_UNAVAILABLE', server, `${request.method} failed: ${describe(error)}`, {
+    cause: error,
+  });
+};

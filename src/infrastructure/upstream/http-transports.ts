@@ -1,0 +1,35 @@
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { UpstreamError } from './errors';
+import type { UpstreamSpec } from './types';
+
+/** The configured headers plus the bearer token, sent on every request of the session. */
+export const upstreamHeaders = (spec: UpstreamSpec): Record<string, string> => {
+  const headers: Record<string, string> = { ...spec.headers };
+  if (spec.bearerToken !== null) {
+    // A configured Authorization header loses to the explicit bearer token, whatever its case.
+    for (const name of Object.keys(headers)) if (name.toLowerCase() === 'authorization') delete headers[name];
+    headers.Authorization = `Bearer ${spec.bearerToken}`;
+  }
+  return headers;
+};
+
+export const upstreamUrl = (spec: UpstreamSpec): URL => {
+  if (!spec.url) throw new UpstreamError('UPSTREAM_MISCONFIGURED', spec, `transport ${spec.transport} needs a url`);
+  try {
+    const url = new URL(spec.url);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`unsupported scheme ${url.protocol}`);
+    return url;
+  } catch (error) {
+    throw new UpstreamError('UPSTREAM_MISCONFIGURED', spec, `invalid url: ${(error as Error).message}`, { cause: error });
+  }
+};
+
+/** A fresh SDK transport for one HTTP session (a new one is made for every re-initialise). */
+export const createHttpTransport = (spec: UpstreamSpec): Transport => {
+  const url = upstreamUrl(spec);
+  const requestInit: RequestInit = { headers: upstreamHeaders(spec) };
+  if (spec.transport === 'sse') return new SSEClientTransport(url, { requestInit });
+  return new StreamableHTTPClientTransport(url, { requestInit });
+};
