@@ -6,6 +6,7 @@ import { adminAuth, correlation, problemHandler, requireJsonBody, securityHeader
 import { ProblemError } from './problem';
 import { healthRoutes, type ReadinessCheck } from './routes/health.routes';
 import { eventRoutes } from './routes/events.routes';
+import { profileRoutes } from './routes/profiles.routes';
 import { serverRoutes } from './routes/servers.routes';
 
 export type ApiOptions = Readonly<{
@@ -40,7 +41,7 @@ export const createApp = (options: ApiOptions): Koa => {
       throw new ProblemError(400, 'INVALID_JSON', 'The request body is not valid JSON');
     },
   }));
-  for (const router of [serverRoutes(options.context), eventRoutes(options.context)]) {
+  for (const router of [serverRoutes(options.context), profileRoutes(options.context), eventRoutes(options.context)]) {
     api.use(router.routes(), router.allowedMethods({ throw: true }));
   }
   app.use(api.routes());

@@ -61,6 +61,15 @@ const setOverride = (sql: Sql, key: [string, string, string], override: ToolOver
   );
 };
 
+/** A tool back at the default (active, nothing overridden) has no row, as in the domain state. */
+const dropIfDefault = (sql: Sql, profileId: string, serverId: string, toolName: string): void => {
+  sql.run(
+    `DELETE FROM profile_tools WHERE profile_id = ? AND server_id = ? AND tool_name = ? AND status = 'active'
+       AND override_name IS NULL AND override_title IS NULL AND override_description IS NULL AND override_annotations IS NULL`,
+    profileId, serverId, toolName,
+  );
+};
+
 const restore = (sql: Sql, snapshot: ProfileSnapshot, event: StoredEvent): void => {
   upsertProfile(sql, snapshot, event);
   sql.run('DELETE FROM profile_servers WHERE profile_id = ?', snapshot.profileId);
@@ -113,6 +122,7 @@ const applyProfileEvent = (event: StoredEvent, sql: Sql): void => {
       const { profileId, serverId, toolName, status } = domainEvent.data;
       upsertTool(sql, profileId, serverId, toolName, at);
       sql.run('UPDATE profile_tools SET status = ? WHERE profile_id = ? AND server_id = ? AND tool_name = ?', status, profileId, serverId, toolName);
+      dropIfDefault(sql, profileId, serverId, toolName);
       break;
     }
     case 'ToolOverridden':
@@ -120,6 +130,7 @@ const applyProfileEvent = (event: StoredEvent, sql: Sql): void => {
       const { profileId, serverId, toolName } = domainEvent.data;
       upsertTool(sql, profileId, serverId, toolName, at);
       setOverride(sql, [profileId, serverId, toolName], domainEvent.type === 'ToolOverridden' ? domainEvent.data.override : {});
+      dropIfDefault(sql, profileId, serverId, toolName);
       break;
     }
   }

@@ -1,0 +1,50 @@
+import {
+  DomainError,
+  type FieldEquality,
+  assertProfileSlug,
+  changedFields,
+  jsonEqual,
+  strictEqual,
+} from '../shared';
+import { TOOL_PREFIX_MODES, type ProfileSettings } from './events';
+
+export const MAX_PROFILE_NAME_LENGTH = 128;
+export const MAX_PROFILE_DESCRIPTION_LENGTH = 10_000;
+
+const PROFILE_SETTINGS_EQUALITY: FieldEquality<ProfileSettings> = {
+  slug: strictEqual,
+  name: strictEqual,
+  description: strictEqual,
+  toolPrefix: strictEqual,
+  auth: jsonEqual,
+  debugLogging: strictEqual,
+};
+
+/** Just the settings of anything that has them (a snapshot, a state, an untrusted command). */
+export const profileSettingsOf = (source: ProfileSettings): ProfileSettings => ({
+  slug: source.slug,
+  name: source.name,
+  description: source.description,
+  toolPrefix: source.toolPrefix,
+  auth: { apiKey: source.auth.apiKey, queryParam: source.auth.queryParam },
+  debugLogging: source.debugLogging,
+});
+
+/** The settings in `to` that differ from `from` (`{}` when they are the same). */
+export const diffProfileSettings = (from: ProfileSettings, to: ProfileSettings): Partial<ProfileSettings> =>
+  changedFields(profileSettingsOf(from), profileSettingsOf(to), PROFILE_SETTINGS_EQUALITY);
+
+const invalid = (field: string, message: string): DomainError => new DomainError('INVALID_ARGUMENT', message, { field });
+
+export const assertValidProfileSettings = (settings: ProfileSettings): void => {
+  assertProfileSlug(settings.slug);
+  if (settings.name.trim() === '' || settings.name.length > MAX_PROFILE_NAME_LENGTH) {
+    throw invalid('name', `name must have 1 to ${MAX_PROFILE_NAME_LENGTH} characters`);
+  }
+  if (settings.description !== null && settings.description.length > MAX_PROFILE_DESCRIPTION_LENGTH) {
+    throw invalid('description', `description must have at most ${MAX_PROFILE_DESCRIPTION_LENGTH} characters`);
+  }
+  if (!TOOL_PREFIX_MODES.includes(settings.toolPrefix)) {
+    throw invalid('toolPrefix', `toolPrefix must be one of ${TOOL_PREFIX_MODES.join(', ')}`);
+  }
+};

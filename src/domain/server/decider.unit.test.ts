@@ -1,0 +1,289 @@
+import type { SealedSecret } from '../shared';
+import { fold } from '../shared';
+import { deciderSpec } from '../shared/testing';
+import type { ServerCommand } from './commands';
+import { serverDecider, snapshotOf } from './decider';
+import type { ServerEvent, ServerSettings, ServerSnapshot } from './events';
+
+const spec = deciderSpec(serverDecider);
+const serverId = 'srv-1';
+
+const sealed = (fp: string, enc = `enc(${fp})`): SealedSecret => ({ enc, fp, hint: fp.slice(-4) });
+
+const stdio: ServerSettings = {
+  description: null,
+  transport: 'stdio',
+  command: 'node',
+  args: ['server.js'],
+  env: { API_KEY: sealed('k1') },
+  cwd: null,
+  url: null,
+  headers: {},
+  bearerToken: null,
+  timeoutMs: null,
+};
+const http: ServerSettings = {
+  ...stdio,
+  transport: 'streamable_http',
+  command: null,
+  args: [],
+  env: {},
+  url: 'https://mcp.example.com/mcp',
+};
+const snapshot: ServerSnapshot = { serverId, name: 'files', ...stdio };
+
+const registered: ServerEvent = { type: 'ServerRegistered', data: snapshot };
+const removedEvent: ServerEvent = { type: 'ServerRemoved', data: { serverId, name: 'files' } };
+
+const register = (name = 'files', settings: ServerSettings = stdio): ServerCommand => ({
+  type: 'RegisterServer',
+  data: { serverId, name, settings },
+});
+const reconfigure = (changes: Partial<ServerSettings> & { name?: string }): ServerCommand => ({
+  type: 'ReconfigureServer',
+  data: { serverId, changes },
+});
+const remove: ServerCommand = { type: 'RemoveServer', data: { serverId } };
+const discover = (fingerprint: string): ServerCommand => ({
+  type: 'RecordDiscoveredTools',
+  data: { serverId, tools: [{ name: 'read', inputSchema: { type: 'object' } }], fingerprint },
+});
+const revert = (target: ServerSnapshot | null): ServerCommand => ({ type: 'RevertServer', data: { serverId, target } });
+
+/** Folding the decided events must land exactly on the target. */
+const snapshotAfterRevert = (given: ServerEvent[], target: ServerSnapshot | null): ServerSnapshot | null => {
+  const outcome = spec.given(...given).when(revert(target));
+  if (!('events' in outcome)) throw new Error(`revert failed: ${outcome.error}`);
+  return snapshotOf(fold(serverDecider, [...given, ...outcome.events]));
+};
+
+describe('server decider', () => {
+  describe('given no server', () => {
+    it('registers a stdio server', () => {
+      expect(spec.given().when(register())).toEqual({ events: [registered] });
+    });
+
+    it('registers a streamable HTTP server', () => {
+      expect(spec.given().when(register('remote', http))).toEqual({
+        events: [{ type: 'ServerRegistered', data: { serverId, name: 'remote', ...http } }],
+      });
+    });
+
+    it.each(['bad name', 'a__b', '', 'x'.repeat(65)])('refuses the name %j', (name) => {
+      expect(spec.given().when(register(name))).toMatchObject({ error: 'INVALID_NAME' });
+    });
+
+    it.each<[string, Partial<ServerSettings>, string]>([
+      ['a stdio server without command', { command: null }, 'command'],
+      ['a stdio server with a blank command', { command: '  ' }, 'command'],
+      ['a stdio server with a url', { url: 'https://x.example' }, 'url'],
+      ['an http server without url', { transport: 'sse', command: null }, 'url'],
+      ['an http server with a non-http url', { transport: 'sse', command: null, url: 'file:///etc/passwd' }, 'url'],
+      ['an http server with an unparseable url', { transport: 'sse', command: null, url: 'not a url' }, 'url'],
+      ['an http server with a command', { transport: 'sse', url: 'http://localhost:3000/sse' }, 'command'],
+      ['a zero timeout', { timeoutMs: 0 }, 'timeoutMs'],
+      ['a fractional timeout', { timeoutMs: 1.5 }, 'timeoutMs'],
+      ['a timeout above ten minutes', { timeoutMs: 600_001 }, 'timeoutMs'],
+      ['an env name with "="', { env: { 'A=B': sealed('x') } }, 'env'],
+      ['a header name with a space', { headers: { 'X Key': sealed('x') } }, 'headers'],
+    ])('refuses %s', (_, change, field) => {
+      expect(spec.given().when(register('files', { ...stdio, ...change }))).toEqual({
+        error: 'INVALID_SERVER_CONFIG',
+        details: { field },
+      });
+    });
+
+    it('accepts the largest timeout', () => {
+      expect(spec.given().when(register('files', { ...stdio, timeoutMs: 600_000 }))).toMatchObject({
+        events: [{ type: 'ServerRegistered' }],
+      });
+    });
+
+    it.each<ServerCommand>([reconfigure({ name: 'other' }), remove, revert(snapshot)])(
+      'reports $type as not found',
+      (command) => {
+        expect(spec.given().when(command)).toMatchObject({ error: 'SERVER_NOT_FOUND' });
+      },
+    );
+
+    it('ignores discovered tools', () => {
+      expect(spec.given().when(discover('fp1'))).toEqual({ events: [] });
+    });
+  });
+
+  describe('given an active server', () => {
+    it('accepts the same registration again without appending', () => {
+      expect(spec.given(registered).when(register())).toEqual({ events: [] });
+    });
+
+    it('treats a re-sealed secret with the same fingerprint as the same registration', () => {
+      const resealed = { ...stdio, env: { API_KEY: sealed('k1', 'other ciphertext') } };
+      expect(spec.given(registered).when(register('files', resealed))).toEqual({ events: [] });
+    });
+
+    it('refuses a different registration under the same id', () => {
+      expect(spec.given(registered).when(register('files', { ...stdio, args: [] }))).toMatchObject({
+        error: 'SERVER_ALREADY_EXISTS',
+      });
+    });
+
+    describe('when reconfigured', () => {
+      it('renames it', () => {
+        expect(spec.given(registered).when(reconfigure({ name: 'fs' }))).toEqual({
+          events: [{ type: 'ServerRenamed', data: { serverId, name: 'fs', previousName: 'files' } }],
+        });
+      });
+
+      it('carries only the fields that changed', () => {
+        const changes = { args: ['server.js'], timeoutMs: 5_000, description: 'Local files' };
+        expect(spec.given(registered).when(reconfigure(changes))).toEqual({
+          events: [
+            { type: 'ServerReconfigured', data: { serverId, changes: { description: 'Local files', timeoutMs: 5_000 } } },
+          ],
+        });
+      });
+
+      it('renames and reconfigures in one go', () => {
+        expect(spec.given(registered).when(reconfigure({ name: 'fs', args: [] }))).toEqual({
+          events: [
+            { type: 'ServerRenamed', data: { serverId, name: 'fs', previousName: 'files' } },
+            { type: 'ServerReconfigured', data: { serverId, changes: { args: [] } } },
+          ],
+        });
+      });
+
+      it('appends nothing when nothing differs', () => {
+        const same = {
+          name: 'files',
+          args: ['server.js'],
+          env: { API_KEY: sealed('k1', 're-encrypted') },
+          timeoutMs: undefined,
+        };
+        expect(spec.given(registered).when(reconfigure(same))).toEqual({ events: [] });
+      });
+
+      it('sees a secret with a new fingerprint as a change', () => {
+        const env = { API_KEY: sealed('k2') };
+        expect(spec.given(registered).when(reconfigure({ env }))).toEqual({
+          events: [{ type: 'ServerReconfigured', data: { serverId, changes: { env } } }],
+        });
+      });
+
+      it('switches transport when the result is consistent', () => {
+        const change = { transport: 'sse' as const, command: null, url: 'http://localhost:3001/sse' };
+        expect(spec.given(registered).when(reconfigure(change))).toEqual({
+          events: [{ type: 'ServerReconfigured', data: { serverId, changes: change } }],
+        });
+      });
+
+      it('refuses a transport switch that leaves the command behind', () => {
+        const change = { transport: 'sse' as const, url: 'http://localhost:3001/sse' };
+        expect(spec.given(registered).when(reconfigure(change))).toEqual({
+          error: 'INVALID_SERVER_CONFIG',
+          details: { field: 'command' },
+        });
+      });
+
+      it('refuses an invalid new name', () => {
+        expect(spec.given(registered).when(reconfigure({ name: 'my__server' }))).toMatchObject({ error: 'INVALID_NAME' });
+      });
+    });
+
+    it('removes it', () => {
+      expect(spec.given(registered).when(remove)).toEqual({ events: [removedEvent] });
+    });
+
+    describe('when tools are discovered', () => {
+      const discovered = (fingerprint: string): ServerEvent => ({
+        type: 'ServerToolsDiscovered',
+        data: { serverId, tools: [{ name: 'read', inputSchema: { type: 'object' } }], fingerprint },
+      });
+
+      it('records the first list', () => {
+        expect(spec.given(registered).when(discover('fp1'))).toEqual({ events: [discovered('fp1')] });
+      });
+
+      it('records a changed list', () => {
+        expect(spec.given(registered, discovered('fp1')).when(discover('fp2'))).toEqual({ events: [discovered('fp2')] });
+      });
+
+      it('does not record the same list twice', () => {
+        expect(spec.given(registered, discovered('fp1')).when(discover('fp1'))).toEqual({ events: [] });
+      });
+    });
+
+    describe('when reverted', () => {
+      const renamed: ServerEvent = { type: 'ServerRenamed', data: { serverId, name: 'fs', previousName: 'files' } };
+      const reconfigured: ServerEvent = {
+        type: 'ServerReconfigured',
+        data: { serverId, changes: { timeoutMs: 9_000, args: [] } },
+      };
+
+      it('removes it when it did not exist at the target', () => {
+        expect(spec.given(registered).when(revert(null))).toEqual({ events: [removedEvent] });
+      });
+
+      it('undoes renames and reconfigurations', () => {
+        expect(spec.given(registered, renamed, reconfigured).when(revert(snapshot))).toEqual({
+          events: [
+            { type: 'ServerRenamed', data: { serverId, name: 'files', previousName: 'fs' } },
+            { type: 'ServerReconfigured', data: { serverId, changes: { args: ['server.js'], timeoutMs: null } } },
+          ],
+        });
+        expect(snapshotAfterRevert([registered, renamed, reconfigured], snapshot)).toEqual(snapshot);
+      });
+
+      it('appends nothing when it already is the target', () => {
+        expect(spec.given(registered).when(revert(snapshot))).toEqual({ events: [] });
+      });
+    });
+  });
+
+  describe('given a removed server', () => {
+    it.each<ServerCommand>([register(), reconfigure({ name: 'other' })])('refuses $type', (command) => {
+      expect(spec.given(registered, removedEvent).when(command)).toMatchObject({ error: 'SERVER_REMOVED' });
+    });
+
+    it('removes it again without appending', () => {
+      expect(spec.given(registered, removedEvent).when(remove)).toEqual({ events: [] });
+    });
+
+    it('ignores discovered tools', () => {
+      expect(spec.given(registered, removedEvent).when(discover('fp1'))).toEqual({ events: [] });
+    });
+
+    it('restores it by a revert to a time it existed', () => {
+      const target = { ...snapshot, timeoutMs: 1_000 };
+      expect(spec.given(registered, removedEvent).when(revert(target))).toEqual({
+        events: [{ type: 'ServerRestored', data: target }],
+      });
+      expect(snapshotAfterRevert([registered, removedEvent], target)).toEqual(target);
+    });
+
+    it('appends nothing for a revert to a time it did not exist', () => {
+      expect(spec.given(registered, removedEvent).when(revert(null))).toEqual({ events: [] });
+    });
+
+    it('forgets its tools, so that they are recorded again after a restore', () => {
+      const tools: ServerEvent = { type: 'ServerToolsDiscovered', data: { serverId, tools: [], fingerprint: 'fp1' } };
+      const restored: ServerEvent = { type: 'ServerRestored', data: snapshot };
+      expect(spec.given(registered, tools, removedEvent, restored).when(discover('fp1'))).toMatchObject({
+        events: [{ type: 'ServerToolsDiscovered' }],
+      });
+    });
+  });
+
+  describe('evolve', () => {
+    it('ignores events that do not apply to the state', () => {
+      const state = serverDecider.initialState();
+      expect(serverDecider.evolve(state, removedEvent)).toBe(state);
+      const renamed: ServerEvent = { type: 'ServerRenamed', data: { serverId, name: 'x', previousName: 'y' } };
+      expect(serverDecider.evolve(state, renamed)).toBe(state);
+    });
+
+    it('snapshots only an active server', () => {
+      expect(snapshotOf(fold(serverDecider, [registered]))).toEqual(snapshot);
+      expect(snapshotOf(fold(serverDecider, [registered, removedEvent]))).toBeNull();
+    });
+  });
+});

@@ -1,0 +1,5 @@
+export * from './commands';
+export * from './decider';
+export * from './events';
+export { diffServerSettings, settingsOf } from './settings';
+export { MAX_SERVER_TIMEOUT_MS, assertValidServerSettings } from './validate';

@@ -1,0 +1,40 @@
+import { type FieldEquality, changedFields, jsonEqual, sameSealedMap, sameSecret, strictEqual } from '../shared';
+import type { ServerSettings, ServerSnapshot } from './events';
+
+/** Secrets compare by fingerprint: re-sealing the same value gives a new ciphertext. */
+const SERVER_SETTINGS_EQUALITY: FieldEquality<ServerSettings> = {
+  description: strictEqual,
+  transport: strictEqual,
+  command: strictEqual,
+  args: jsonEqual,
+  env: sameSealedMap,
+  cwd: strictEqual,
+  url: strictEqual,
+  headers: sameSealedMap,
+  bearerToken: sameSecret,
+  timeoutMs: strictEqual,
+};
+
+/** Just the settings of anything that has them (a snapshot, a state, an untrusted command). */
+export const settingsOf = (source: ServerSettings): ServerSettings => ({
+  description: source.description,
+  transport: source.transport,
+  command: source.command,
+  args: source.args,
+  env: source.env,
+  cwd: source.cwd,
+  url: source.url,
+  headers: source.headers,
+  bearerToken: source.bearerToken,
+  timeoutMs: source.timeoutMs,
+});
+
+export const toSnapshot = (serverId: string, name: string, settings: ServerSettings): ServerSnapshot => ({
+  serverId,
+  name,
+  ...settingsOf(settings),
+});
+
+/** The settings in `to` that differ from `from` (`{}` when they are the same). */
+export const diffServerSettings = (from: ServerSettings, to: ServerSettings): Partial<ServerSettings> =>
+  changedFields(settingsOf(from), settingsOf(to), SERVER_SETTINGS_EQUALITY);

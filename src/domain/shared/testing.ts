@@ -1,0 +1,28 @@
+import type { Decider, DomainEvent } from './decider';
+import { fold } from './decider';
+import { DomainError, type DomainErrorCode } from './errors';
+
+/** What `decide` did with a command: the events it appended, or the code of the rule it broke. */
+export type Decision<Event> =
+  | Readonly<{ events: Event[] }>
+  | Readonly<{ error: DomainErrorCode; details?: Readonly<Record<string, unknown>> }>;
+
+/**
+ * Given/when for decider unit tests, in the spirit of Emmett's DeciderSpecification: fold the
+ * given events, decide the command, and return the outcome as a value that plain `expect`
+ * matchers can check. Free of jest so that it compiles with the rest of the domain.
+ */
+export const deciderSpec = <State, Command, Event extends DomainEvent>(decider: Decider<State, Command, Event>) => ({
+  given: (...events: Event[]) => ({
+    when: (command: Command): Decision<Event> => {
+      const state = fold(decider, events);
+      try {
+        return { events: decider.decide(command, state) };
+      } catch (error) {
+        if (error instanceof DomainError) return { error: error.code, details: error.details };
+        throw error;
+      }
+    },
+    state: (): State => fold(decider, events),
+  }),
+});
