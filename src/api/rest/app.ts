@@ -6,6 +6,8 @@ import { adminAuth, correlation, problemHandler, requireJsonBody, securityHeader
 import { ProblemError } from './problem';
 import { healthRoutes, type ReadinessCheck } from './routes/health.routes';
 import { eventRoutes } from './routes/events.routes';
+import { keyRoutes } from './routes/keys.routes';
+import { settingsRoutes } from './routes/settings.routes';
 import { profileRoutes } from './routes/profiles.routes';
 import { serverRoutes } from './routes/servers.routes';
 
@@ -41,7 +43,7 @@ export const createApp = (options: ApiOptions): Koa => {
       throw new ProblemError(400, 'INVALID_JSON', 'The request body is not valid JSON');
     },
   }));
-  for (const router of [serverRoutes(options.context), profileRoutes(options.context), eventRoutes(options.context)]) {
+  for (const router of [serverRoutes(options.context), profileRoutes(options.context), keyRoutes(options.context), settingsRoutes(options.context), eventRoutes(options.context)]) {
     api.use(router.routes(), router.allowedMethods({ throw: true }));
   }
   app.use(api.routes());

@@ -1,0 +1,53 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import * as apikey from '../../domain/apikey';
+import { DomainError } from '../../domain/shared';
+import { findProfileRow } from '../queries/profile.queries';
+import type { GatehouseContext } from './context';
+import { handleCommand, type CommandContext } from './handle-command';
+
+export const API_KEY_PREFIX = 'gh_';
+const DISPLAY_PREFIX_LENGTH = 10;
+
+/** 256 bits of randomness behind a recognisable prefix. */
+export const generateApiKey = (): string => `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
+
+/** Keys carry 256 random bits, so one SHA-256 is enough: no key-stretching needed, lookups stay O(1). */
+export const hashApiKey = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
+
+export type IssueKeyInput = Readonly<{ name: string; profiles: readonly string[]; expiresAt?: string | null }>;
+
+/** Resolves slugs to profile ids (keys survive a slug rename); `*` stays `*`. */
+const resolveScope = async (ctx: GatehouseContext, slugs: readonly string[]): Promise<string[]> => {
+  if (slugs.includes(apikey.ALL_PROFILES)) return [...slugs];
+  const ids: string[] = [];
+  const unknown: string[] = [];
+  for (const slug of slugs) {
+    const row = await findProfileRow(ctx.dataSource, slug);
+    if (row) ids.push(row.id);
+    else unknown.push(slug);
+  }
+  if (unknown.length > 0) {
+    throw new DomainError('PROFILE_NOT_FOUND', `No profile with slug ${unknown.map((s) => `"${s}"`).join(', ')}`, { field: 'profiles' });
+  }
+  return ids;
+};
+
+/** Issues a key; the plaintext is in the result once and is never stored. */
+export const issueApiKey = async (ctx: GatehouseContext, input: IssueKeyInput, context: CommandContext) => {
+  const profiles = await resolveScope(ctx, input.profiles);
+  const key = generateApiKey();
+  const keyId = randomUUID();
+  const issuedAt = (context.now?.() ?? new Date()).toISOString();
+  const expiresAt = input.expiresAt ? new Date(input.expiresAt).toISOString() : null;
+  const result = await handleCommand(
+    ctx.store,
+    apikey.apiKeyDecider,
+    apikey.apiKeyStreamId(keyId),
+    { type: 'IssueApiKey', data: { keyId, name: input.name, hash: hashApiKey(key), prefix: key.slice(0, DISPLAY_PREFIX_LENGTH), profiles, expiresAt, issuedAt } },
+    context,
+  );
+  return { keyId, key, result };
+};
+
+export const revokeApiKey = (ctx: GatehouseContext, keyId: string, context: CommandContext) =>
+  handleCommand(ctx.store, apikey.apiKeyDecider, apikey.apiKeyStreamId(keyId), { type: 'RevokeApiKey', data: { keyId } }, context);
