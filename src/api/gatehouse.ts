@@ -1,11 +1,12 @@
 import type { Server } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type Router from '@koa/router';
 import type { GatehouseConfig } from '../infrastructure/config/config';
 import { resolveAdminToken, type AdminToken } from '../infrastructure/config/admin-token';
 import type { GatehouseContext } from '../infrastructure/commands/context';
 import { openDatabase, type OpenedDatabase } from '../infrastructure/database';
+import { McpGateway } from './mcp/mcp-gateway';
+import { mcpRoutes } from './mcp/http-endpoints';
 import { createApp } from './rest/app';
 import type { Readiness } from './rest/routes/health.routes';
 
@@ -16,6 +17,7 @@ export type RunningGatehouse = Readonly<{
   context: GatehouseContext;
   database: OpenedDatabase;
   http: Server;
+  gateway: McpGateway;
   close: () => Promise<void>;
 }>;
 
@@ -36,17 +38,16 @@ const checkReadiness = async (database: OpenedDatabase): Promise<Readiness> => {
 
 class RollbackProbe extends Error {}
 
-export type StartOptions = Readonly<{
-  config: GatehouseConfig;
-  extraRouters?: (context: GatehouseContext) => readonly Router[];
-}>;
+export type StartOptions = Readonly<{ config: GatehouseConfig }>;
 
 /** Opens the database, builds the app, and listens on the configured host and port. */
-export const startGatehouse = async ({ config, extraRouters }: StartOptions): Promise<RunningGatehouse> => {
+export const startGatehouse = async ({ config }: StartOptions): Promise<RunningGatehouse> => {
   const database = await openDatabase({ database: config.database, dataDir: config.dataDir, secretKey: config.secretKey });
   const adminToken = resolveAdminToken(config.dataDir, config.adminToken);
   const context: GatehouseContext = { store: database.store, sql: database.sql, dataSource: database.dataSource, secrets: database.secrets };
-  const app = createApp({ context, adminToken: adminToken.token, readiness: () => checkReadiness(database), extraRouters: extraRouters?.(context) });
+  const gateway = await McpGateway.create({ context });
+  const mcp = mcpRoutes({ context, gateway, bindHost: config.host, publicUrl: config.publicUrl });
+  const app = createApp({ context, adminToken: adminToken.token, readiness: () => checkReadiness(database), extraRouters: [mcp] });
   const http = createServer(app.callback());
   http.requestTimeout = 0;
   await new Promise<void>((resolve, reject) => {
@@ -58,13 +59,13 @@ export const startGatehouse = async ({ config, extraRouters }: StartOptions): Pr
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      await new Promise<void>((resolve) => {
-        http.close(() => resolve());
-        http.closeAllConnections();
-      });
+      const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+      await gateway.close();
+      http.closeAllConnections();
+      await closed;
       await database.close();
     })();
     return closing;
   };
-  return { url: `http://${host}:${port}`, port, adminToken, context, database, http, close };
+  return { url: `http://${host}:${port}`, port, adminToken, context, database, http, gateway, close };
 };

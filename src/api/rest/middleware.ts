@@ -9,8 +9,13 @@ export const PROBLEM_JSON = 'application/problem+json';
 export const problemHandler = async (ctx: Context, next: Next): Promise<void> => {
   try {
     await next();
+    if (ctx.respond === false) return;
     if (ctx.status === 404 && ctx.body === undefined) throw new ProblemError(404, 'ROUTE_NOT_FOUND', `No route for ${ctx.method} ${ctx.path}`);
   } catch (error) {
+    if (ctx.respond === false || ctx.res.headersSent) {
+      ctx.app.emit('error', error, ctx);
+      return;
+    }
     const { body, headers } = toProblem(error);
     ctx.status = body.status;
     ctx.set(headers);

@@ -1,0 +1,183 @@
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  CallToolRequestSchema, CompleteRequestSchema, GetPromptRequestSchema, ListPromptsRequestSchema,
+  ListResourcesRequestSchema, ListResourceTemplatesRequestSchema, ListToolsRequestSchema, ReadResourceRequestSchema,
+  RootsListChangedNotificationSchema, SetLevelRequestSchema, SubscribeRequestSchema, UnsubscribeRequestSchema,
+  type ElicitRequestFormParams,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { Subscription } from 'rxjs';
+import { ProfileProxy, type ProxyDependencies } from '../../infrastructure/proxy/profile-proxy';
+import type { ClientPeer, UpstreamNotice } from '../../infrastructure/proxy/upstream-hub';
+import type { McpElicitationParams, McpSamplingParams, UpstreamProgress, UpstreamRequestOptions } from '../../infrastructure/upstream';
+import { toMcpError } from './errors';
+
+export const GATEWAY_INFO = { name: 'gatehouse', version: '0.1.0' };
+
+type Extra = {
+  signal: AbortSignal;
+  sendNotification: (notification: { method: 'notifications/progress'; params: { progressToken: string | number } & UpstreamProgress }) => Promise<void>;
+};
+type WithMeta = { params?: { _meta?: { progressToken?: string | number } } };
+
+export type ListKinds = Readonly<{ tools?: boolean; prompts?: boolean; resources?: boolean }>;
+
+/**
+ * One downstream MCP session: an SDK `Server` whose handlers delegate to the profile proxy,
+ * plus the forwarding of upstream notices (logging, list_changed, resource updates) and of
+ * server→client requests (sampling, elicitation, roots) to this client.
+ */
+export class DownstreamSession implements ClientPeer {
+  readonly server: Server;
+  readonly proxy: ProfileProxy;
+  lastActivity = Date.now();
+  private readonly subscriptions = new Set<string>();
+  private readonly noticeSubscription: Subscription;
+  private closed = false;
+
+  constructor(
+    readonly sessionId: string,
+    readonly profileId: string,
+    readonly slug: string,
+    readonly keyId: string | null,
+    private readonly deps: ProxyDependencies,
+    private readonly onClosed: (session: DownstreamSession) => void,
+  ) {
+    this.proxy = new ProfileProxy(deps, profileId, this);
+    this.server = new Server(GATEWAY_INFO, {
+      capabilities: {
+        tools: { listChanged: true },
+        prompts: { listChanged: true },
+        resources: { subscribe: true, listChanged: true },
+        logging: {},
+        completions: {},
+      },
+      instructions: `Gatehouse profile "${slug}": the tools, prompts and resources of its servers.`,
+    });
+    this.installHandlers();
+    this.noticeSubscription = deps.hub.notices$.subscribe((notice) => this.onNotice(notice));
+    this.server.onclose = () => this.dispose();
+  }
+
+  async connect(transport: Transport): Promise<void> {
+    await this.server.connect(transport);
+  }
+
+  /** Tells the client that what the profile exposes may have changed. */
+  listsChanged(kinds: ListKinds): void {
+    if (this.closed) return;
+    if (kinds.tools) void this.server.sendToolListChanged().catch(() => undefined);
+    if (kinds.prompts) void this.server.sendPromptListChanged().catch(() => undefined);
+    if (kinds.resources) void this.server.sendResourceListChanged().catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.server.close().catch(() => undefined);
+    this.dispose();
+  }
+
+  createMessage(params: McpSamplingParams, signal: AbortSignal) {
+    return this.server.createMessage(params, { signal });
+  }
+
+  elicit(params: McpElicitationParams, signal: AbortSignal) {
+    return this.server.elicitInput(params as ElicitRequestFormParams, { signal });
+  }
+
+  listRoots(signal: AbortSignal) {
+    return this.server.listRoots(undefined, { signal });
+  }
+
+  private dispose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.noticeSubscription.unsubscribe();
+    this.deps.hub.forget(this);
+    this.onClosed(this);
+  }
+
+  private options(request: WithMeta, extra: Extra): UpstreamRequestOptions {
+    this.lastActivity = Date.now();
+    const progressToken = request.params?._meta?.progressToken;
+    return {
+      signal: extra.signal,
+      timeoutMs: this.deps.settings().requestTimeoutMs,
+      onprogress:
+        progressToken === undefined
+          ? undefined
+          : (progress) => void extra.sendNotification({ method: 'notifications/progress', params: { progressToken, ...progress } }).catch(() => undefined),
+    };
+  }
+
+  /** Runs a handler and turns whatever it throws into the right JSON-RPC error. */
+  private guard<T>(work: () => Promise<T>): Promise<T> {
+    this.lastActivity = Date.now();
+    return work().catch((error: unknown) => {
+      throw toMcpError(error);
+    });
+  }
+
+  private installHandlers(): void {
+    const s = this.server;
+    s.setRequestHandler(ListToolsRequestSchema, () => this.guard(async () => ({ tools: await this.proxy.listTools() })));
+    s.setRequestHandler(CallToolRequestSchema, (request, extra) => this.guard(() => this.proxy.callTool(request.params, this.options(request, extra as unknown as Extra))));
+    s.setRequestHandler(ListPromptsRequestSchema, () => this.guard(async () => ({ prompts: await this.proxy.listPrompts() })));
+    s.setRequestHandler(GetPromptRequestSchema, (request, extra) => this.guard(() => this.proxy.getPrompt(request.params, this.options(request, extra as unknown as Extra))));
+    s.setRequestHandler(ListResourcesRequestSchema, () => this.guard(async () => ({ resources: await this.proxy.listResources() })));
+    s.setRequestHandler(ListResourceTemplatesRequestSchema, () => this.guard(async () => ({ resourceTemplates: await this.proxy.listResourceTemplates() })));
+    s.setRequestHandler(ReadResourceRequestSchema, (request, extra) => this.guard(() => this.proxy.readResource(request.params.uri, this.options(request, extra as unknown as Extra))));
+    s.setRequestHandler(SubscribeRequestSchema, (request, extra) =>
+      this.guard(async () => {
+        await this.proxy.subscribe(request.params.uri, true, this.options(request, extra as unknown as Extra));
+        this.subscriptions.add(request.params.uri);
+        return {};
+      }),
+    );
+    s.setRequestHandler(UnsubscribeRequestSchema, (request, extra) =>
+      this.guard(async () => {
+        this.subscriptions.delete(request.params.uri);
+        await this.proxy.subscribe(request.params.uri, false, this.options(request, extra as unknown as Extra));
+        return {};
+      }),
+    );
+    s.setRequestHandler(CompleteRequestSchema, (request, extra) => this.guard(() => this.proxy.complete(request.params, this.options(request, extra as unknown as Extra))));
+    s.setRequestHandler(SetLevelRequestSchema, (request) =>
+      this.guard(async () => {
+        await this.proxy.setLoggingLevel(request.params.level);
+        return {};
+      }),
+    );
+    s.setNotificationHandler(RootsListChangedNotificationSchema, async () => {
+      await Promise.allSettled(this.proxy.currentProfile().servers.map((spec) => this.deps.hub.connection(spec, this).notifyRootsListChanged()));
+    });
+  }
+
+  private onNotice(notice: UpstreamNotice): void {
+    if (this.closed) return;
+    let serverIds: string[];
+    try {
+      serverIds = this.proxy.serverIds();
+    } catch {
+      return;
+    }
+    if (!serverIds.includes(notice.serverId)) return;
+    switch (notice.kind) {
+      case 'tools_changed':
+        this.listsChanged({ tools: true });
+        return;
+      case 'prompts_changed':
+        this.listsChanged({ prompts: true });
+        return;
+      case 'resources_changed':
+        this.listsChanged({ resources: true });
+        return;
+      case 'resource_updated':
+        if (this.subscriptions.has(notice.params.uri)) void this.server.sendResourceUpdated(notice.params).catch(() => undefined);
+        return;
+      case 'log':
+        void this.server.notification({ method: 'notifications/message', params: notice.params }).catch(() => undefined);
+        return;
+    }
+  }
+}

@@ -1,0 +1,107 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { hashApiKey } from '../../infrastructure/commands/apikey.commands';
+import type { Sql } from '../../infrastructure/eventstore';
+import type { ProxyProfile } from '../../infrastructure/proxy/profile-config';
+
+export const MCP_BODY_LIMIT = 1024 * 1024;
+
+export class HttpRefusal extends Error {
+  override readonly name = 'HttpRefusal';
+  constructor(
+    readonly status: number,
+    readonly rpcCode: number,
+    message: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** A JSON-RPC error over HTTP: what an MCP client can show, with the HTTP status that fits. */
+export const sendRefusal = (res: ServerResponse, refusal: HttpRefusal): void => {
+  if (res.headersSent) return;
+  res.writeHead(refusal.status, { 'Content-Type': 'application/json', ...refusal.headers });
+  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: refusal.rpcCode, message: refusal.message }, id: null }));
+};
+
+const LOOPBACK = ['localhost', '127.0.0.1', '[::1]', '::1'];
+
+const hostnameOf = (hostHeader: string): string => {
+  if (hostHeader.startsWith('[')) return hostHeader.slice(0, hostHeader.indexOf(']') + 1);
+  return hostHeader.split(':')[0].toLowerCase();
+};
+
+/**
+ * DNS-rebinding protection: the Host must be one this gateway answers to (loopback, its bind
+ * address, its public URL), and a browser's Origin must be one of those too.
+ */
+export const allowedHostnames = (bindHost: string, publicUrl: string): ReadonlySet<string> => {
+  const names = new Set(LOOPBACK);
+  if (bindHost !== '0.0.0.0' && bindHost !== '::') names.add(bindHost.includes(':') ? `[${bindHost}]` : bindHost);
+  try {
+    names.add(new URL(publicUrl).hostname.toLowerCase());
+  } catch {
+    // an unparsable public URL adds nothing
+  }
+  return names;
+};
+
+export const checkOrigin = (req: IncomingMessage, allowed: ReadonlySet<string>): void => {
+  const host = req.headers.host;
+  if (host === undefined || !allowed.has(hostnameOf(host))) throw new HttpRefusal(403, -32000, 'Forbidden: Host not allowed');
+  const origin = req.headers.origin;
+  if (origin === undefined || origin === 'null') return;
+  try {
+    if (allowed.has(new URL(origin).hostname.toLowerCase()) || allowed.has(`[${new URL(origin).hostname.replace(/^\[|\]$/g, '')}]`)) return;
+  } catch {
+    // fall through: an unparsable Origin is refused
+  }
+  throw new HttpRefusal(403, -32000, 'Forbidden: Origin not allowed');
+};
+
+type KeyRow = { id: string; profiles: string; status: string; expires_at: string | null };
+
+const presentedKey = (req: IncomingMessage, url: URL, profile: ProxyProfile): string | undefined => {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+  if (bearer) return bearer[1];
+  const header = req.headers['x-api-key'];
+  if (typeof header === 'string' && header !== '') return header;
+  if (profile.auth.queryParam) return url.searchParams.get('api_key') ?? undefined;
+  return undefined;
+};
+
+/**
+ * API-key auth of an MCP endpoint. Returns the key id (null for an open profile). 401 with
+ * `WWW-Authenticate` for a missing, unknown, revoked or expired key; 403 for a valid key
+ * that does not open this profile.
+ */
+export const authenticate = (sql: Sql, req: IncomingMessage, url: URL, profile: ProxyProfile): string | null => {
+  if (!profile.auth.apiKey) return null;
+  const challenge = { 'WWW-Authenticate': `Bearer realm="gatehouse", error="invalid_token"` };
+  const key = presentedKey(req, url, profile);
+  if (key === undefined) throw new HttpRefusal(401, -32001, 'Unauthorized: an API key is required', { 'WWW-Authenticate': 'Bearer realm="gatehouse"' });
+  const row = sql.get<KeyRow>('SELECT id, profiles, status, expires_at FROM api_keys WHERE key_hash = ?', hashApiKey(key));
+  if (!row || row.status !== 'active') throw new HttpRefusal(401, -32001, 'Unauthorized: invalid API key', challenge);
+  if (row.expires_at !== null && row.expires_at <= new Date().toISOString()) throw new HttpRefusal(401, -32001, 'Unauthorized: the API key has expired', challenge);
+  const scope = JSON.parse(row.profiles) as string[];
+  if (!scope.includes('*') && !scope.includes(profile.id)) throw new HttpRefusal(403, -32001, 'Forbidden: this API key does not open this profile');
+  return row.id;
+};
+
+/** Reads a JSON body up to the limit: 413 beyond it, a JSON-RPC parse error (400) when malformed. */
+export const readJsonBody = async (req: IncomingMessage, limit = MCP_BODY_LIMIT): Promise<unknown> => {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) throw new HttpRefusal(413, -32600, `Request body larger than ${limit} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new HttpRefusal(413, -32600, `Request body larger than ${limit} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new HttpRefusal(400, -32700, 'Parse error: the body is not valid JSON');
+  }
+};

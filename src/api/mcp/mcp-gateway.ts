@@ -1,0 +1,196 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { bufferTime, filter, type Subscription } from 'rxjs';
+import * as serverDomain from '../../domain/server';
+import type { Settings } from '../../domain/settings/events';
+import type { GatehouseContext } from '../../infrastructure/commands/context';
+import { handleCommand } from '../../infrastructure/commands/handle-command';
+import { currentSettings } from '../../infrastructure/commands/settings.commands';
+import { UpstreamCatalog, type ListItem, type ListKind } from '../../infrastructure/proxy/catalog';
+import { loadProxyProfile, loadServerSpec, type ProxyProfile } from '../../infrastructure/proxy/profile-config';
+import { UpstreamHub } from '../../infrastructure/proxy/upstream-hub';
+import { UpstreamPool, type McpTool, type UpstreamSpec } from '../../infrastructure/upstream';
+import { impactOf } from './config-changes';
+import { DownstreamSession } from './downstream-session';
+
+const SWEEP_INTERVAL_MS = 5_000;
+/** Config events are applied in small batches: one burst of REST writes, one list_changed. */
+const CONFIG_BATCH_MS = 50;
+
+export type McpGatewayOptions = Readonly<{ context: GatehouseContext; log?: (level: string, message: string, fields?: object) => void }>;
+
+/** Canonical JSON (sorted keys) so that the same tools always give the same fingerprint. */
+const canonical = (value: unknown): string =>
+  Array.isArray(value)
+    ? `[${value.map(canonical).join(',')}]`
+    : typeof value === 'object' && value !== null
+      ? `{${Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`).join(',')}}`
+      : JSON.stringify(value);
+
+export const toolsFingerprint = (tools: readonly McpTool[]): string =>
+  createHash('sha256').update(canonical([...tools].sort((a, b) => a.name.localeCompare(b.name)))).digest('hex');
+
+/**
+ * The live half of Gatehouse: downstream sessions, the upstream pool they share, and the
+ * subscriber that turns committed configuration events into list_changed notifications,
+ * reconnects and process teardown.
+ */
+export class McpGateway {
+  readonly pool: UpstreamPool;
+  readonly hub: UpstreamHub;
+  readonly catalog: UpstreamCatalog;
+  readonly sessions = new Map<string, { session: DownstreamSession; transport: Transport }>();
+  private readonly profiles = new Map<string, ProxyProfile | null>();
+  private settingsCache: Settings;
+  private readonly subscriptions: Subscription[] = [];
+  private readonly sweeper: NodeJS.Timeout;
+  private closing?: Promise<void>;
+
+  private constructor(private readonly options: McpGatewayOptions, settings: Settings) {
+    this.settingsCache = settings;
+    this.pool = new UpstreamPool({ connection: { connectTimeoutMs: settings.connectTimeoutMs, defaultRequestTimeoutMs: settings.requestTimeoutMs } });
+    this.hub = new UpstreamHub(this.pool);
+    this.catalog = new UpstreamCatalog((spec, kind, items) => this.onListed(spec, kind, items));
+    this.subscriptions.push(
+      this.hub.notices$.subscribe((notice) => {
+        if (notice.kind === 'tools_changed') this.catalog.invalidate(notice.serverId, ['tools']);
+        if (notice.kind === 'prompts_changed') this.catalog.invalidate(notice.serverId, ['prompts']);
+        if (notice.kind === 'resources_changed') this.catalog.invalidate(notice.serverId, ['resources', 'templates']);
+      }),
+      options.context.store.committed$
+        .pipe(bufferTime(CONFIG_BATCH_MS), filter((events) => events.length > 0))
+        .subscribe((events) => void this.applyConfigChanges(events)),
+    );
+    this.sweeper = setInterval(() => void this.sweepIdle(), SWEEP_INTERVAL_MS);
+    this.sweeper.unref();
+  }
+
+  static async create(options: McpGatewayOptions): Promise<McpGateway> {
+    return new McpGateway(options, (await currentSettings(options.context)).settings);
+  }
+
+  settings = (): Settings => this.settingsCache;
+
+  profileById = (profileId: string): ProxyProfile | null => {
+    if (!this.profiles.has(profileId)) {
+      this.profiles.set(profileId, loadProxyProfile(this.options.context.sql, this.options.context.secrets, { id: profileId }));
+    }
+    return this.profiles.get(profileId) ?? null;
+  };
+
+  profileBySlug(slug: string): ProxyProfile | null {
+    const profile = loadProxyProfile(this.options.context.sql, this.options.context.secrets, { slug });
+    if (profile) this.profiles.set(profile.id, profile);
+    return profile;
+  }
+
+  /** A new downstream session of `profile` on `transport` (not yet connected). */
+  createSession(profile: ProxyProfile, keyId: string | null, sessionId: string = randomUUID()): DownstreamSession {
+    return new DownstreamSession(
+      sessionId,
+      profile.id,
+      profile.slug,
+      keyId,
+      { hub: this.hub, catalog: this.catalog, profile: this.profileById, settings: this.settings },
+      (closed) => {
+        this.sessions.delete(closed.sessionId);
+        void this.pool.releaseSession(closed.sessionId);
+      },
+    );
+  }
+
+  register(session: DownstreamSession, transport: Transport): void {
+    this.sessions.set(session.sessionId, { session, transport });
+  }
+
+  /**
+   * Follows the event log by global position, for a process that does not write the
+   * configuration itself (`gatehouse stdio` next to `gatehouse serve`, or a second instance on
+   * a shared database): changes committed elsewhere reach its sessions within `intervalMs`.
+   */
+  async followLog(intervalMs = 1_000): Promise<void> {
+    let position = await this.options.context.store.headPosition();
+    const poll = async (): Promise<void> => {
+      const events = await this.options.context.store.readAll({ after: position, limit: 1_000 });
+      if (events.length === 0) return;
+      position = events[events.length - 1].position;
+      await this.applyConfigChanges(events);
+    };
+    const timer = setInterval(() => void poll().catch(() => undefined), intervalMs);
+    timer.unref();
+    this.subscriptions.push({ unsubscribe: () => clearInterval(timer) } as Subscription);
+  }
+
+  sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      clearInterval(this.sweeper);
+      for (const subscription of this.subscriptions) subscription.unsubscribe();
+      await Promise.allSettled([...this.sessions.values()].map(({ session }) => session.close()));
+      await this.pool.closeAll();
+    })();
+    return this.closing;
+  }
+
+  private async sweepIdle(): Promise<void> {
+    const limit = Date.now() - this.settingsCache.sessionIdleTimeoutMs;
+    const idle = [...this.sessions.values()].filter(({ session }) => session.lastActivity < limit);
+    await Promise.allSettled(idle.map(({ session }) => session.close()));
+  }
+
+  private async applyConfigChanges(events: Parameters<typeof impactOf>[0]): Promise<void> {
+    const impact = impactOf(events);
+    this.profiles.clear();
+    if (impact.settingsChanged) this.settingsCache = (await currentSettings(this.options.context)).settings;
+    for (const serverId of [...impact.reconnect, ...impact.removed]) this.catalog.invalidate(serverId);
+    for (const serverId of impact.removed) await this.pool.release(serverId).catch(() => undefined);
+    for (const serverId of impact.reconnect) {
+      const spec = loadServerSpec(this.options.context.sql, this.options.context.secrets, serverId);
+      if (spec) await this.pool.reconfigure(spec).catch(() => undefined);
+    }
+    for (const serverId of impact.maybeUnused) {
+      const used = this.options.context.sql.get(`SELECT 1 AS used FROM profile_servers WHERE server_id = ? AND status = 'active' LIMIT 1`, serverId);
+      if (!used) await this.pool.release(serverId).catch(() => undefined);
+    }
+    for (const { session } of this.sessions.values()) {
+      if (session.keyId !== null && impact.revokedKeys.includes(session.keyId)) {
+        void session.close();
+        continue;
+      }
+      const direct = impact.profiles.get(session.profileId);
+      if (direct) session.listsChanged(direct);
+      for (const [serverId, kinds] of impact.servers) {
+        if (this.options.context.sql.get('SELECT 1 AS used FROM profile_servers WHERE profile_id = ? AND server_id = ?', session.profileId, serverId)) {
+          session.listsChanged(kinds);
+        }
+      }
+    }
+  }
+
+  /** Records an upstream's tool definitions when they changed (ServerToolsDiscovered). */
+  private onListed<K extends ListKind>(spec: UpstreamSpec, kind: K, items: ListItem[K][]): void {
+    if (kind !== 'tools') return;
+    const tools = items as McpTool[];
+    const fingerprint = toolsFingerprint(tools);
+    const current = this.options.context.sql.get<{ fp: string | null }>('SELECT tools_fingerprint AS fp FROM servers WHERE id = ?', spec.id);
+    if (!current || current.fp === fingerprint) return;
+    const discovered = tools.map((tool) => ({
+      name: tool.name,
+      ...(tool.title !== undefined ? { title: tool.title } : {}),
+      ...(tool.description !== undefined ? { description: tool.description } : {}),
+      inputSchema: tool.inputSchema as Record<string, unknown>,
+      ...(tool.outputSchema !== undefined ? { outputSchema: tool.outputSchema as Record<string, unknown> } : {}),
+      ...(tool.annotations !== undefined ? { annotations: tool.annotations as Record<string, unknown> } : {}),
+    }));
+    void handleCommand(
+      this.options.context.store,
+      serverDomain.serverDecider,
+      serverDomain.serverStreamId(spec.id),
+      { type: 'RecordDiscoveredTools', data: { serverId: spec.id, tools: discovered, fingerprint } },
+      { actor: 'system:discovery', correlationId: randomUUID() },
+    ).catch((error: unknown) => this.options.log?.('warn', 'could not record discovered tools', { serverId: spec.id, error: String(error) }));
+  }
+}

@@ -1,0 +1,111 @@
+import type { McpPrompt, McpResource, McpResourceTemplate, McpTool, UpstreamConnection, UpstreamSpec } from '../upstream';
+
+export type ListKind = 'tools' | 'prompts' | 'resources' | 'templates';
+
+export type ListItem = { tools: McpTool; prompts: McpPrompt; resources: McpResource; templates: McpResourceTemplate };
+
+type Entry<K extends ListKind> = {
+  items?: ListItem[K][];
+  /** A fetch under way; callers past their deadline leave it running in the background. */
+  pending?: Promise<ListItem[K][]>;
+  pendingSince: number;
+  /** Bumped on invalidation, so a fetch that started before a list_changed is not cached. */
+  generation: number;
+};
+
+/** A server that does not offer a capability has an empty list of it, not a failing one. */
+const unlessMissing =
+  <T>(capability: 'tools' | 'prompts' | 'resources', fetch: (connection: UpstreamConnection) => Promise<T[]>) =>
+  async (connection: UpstreamConnection): Promise<T[]> => {
+    try {
+      return await fetch(connection);
+    } catch (error) {
+      if (connection.serverCapabilities !== undefined && connection.serverCapabilities[capability] === undefined) return [];
+      throw error;
+    }
+  };
+
+const fetchers: { [K in ListKind]: (connection: UpstreamConnection) => Promise<ListItem[K][]> } = {
+  tools: unlessMissing('tools', (connection) => connection.listTools()),
+  prompts: unlessMissing('prompts', (connection) => connection.listPrompts()),
+  resources: unlessMissing('resources', (connection) => connection.listResources()),
+  templates: unlessMissing('resources', (connection) => connection.listResourceTemplates()),
+};
+
+export type ListOutcome<K extends ListKind> = Readonly<
+  { spec: UpstreamSpec; items: ListItem[K][] } | { spec: UpstreamSpec; items: null; error: unknown }
+>;
+
+/**
+ * The upstreams' lists, cached per server until the upstream says they changed (or the
+ * connection is replaced). A list request waits for each server at most until its deadline:
+ * a hung server is left behind with its fetch running in the background, and the next list
+ * answers at once with what the others have. Fail-open: one server never empties a list.
+ */
+export class UpstreamCatalog {
+  private readonly entries = new Map<string, Entry<ListKind>>();
+
+  constructor(private readonly onFetched?: <K extends ListKind>(spec: UpstreamSpec, kind: K, items: ListItem[K][]) => void) {}
+
+  async list<K extends ListKind>(kind: K, spec: UpstreamSpec, connection: UpstreamConnection, deadlineMs: number): Promise<ListOutcome<K>> {
+    const entry = this.entry<K>(spec.id, kind);
+    if (entry.items) return { spec, items: entry.items };
+    if (!entry.pending) {
+      const generation = entry.generation;
+      const fetch = fetchers[kind](connection) as Promise<ListItem[K][]>;
+      entry.pending = fetch;
+      entry.pendingSince = Date.now();
+      fetch.then(
+        (items) => {
+          if (entry.pending === fetch) entry.pending = undefined;
+          if (entry.generation === generation) entry.items = items;
+          this.onFetched?.(spec, kind, items);
+        },
+        () => {
+          if (entry.pending === fetch) entry.pending = undefined;
+        },
+      );
+    }
+    const pending = entry.pending;
+    // A server that already missed a deadline with this very fetch is not waited for again.
+    const waitMs = Math.max(0, Math.min(deadlineMs, entry.pendingSince + deadlineMs - Date.now()));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'deadline'>((resolve) => {
+      timer = setTimeout(() => resolve('deadline'), waitMs);
+    });
+    try {
+      const result = await Promise.race([pending, deadline]);
+      if (result === 'deadline') return { spec, items: null, error: new Error(`upstream "${spec.name}" did not list its ${kind} within ${deadlineMs} ms`) };
+      return { spec, items: result };
+    } catch (error) {
+      return { spec, items: null, error };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** True while a fetch for this server is still running past an earlier deadline. */
+  isPending(serverId: string, kind: ListKind): boolean {
+    return this.entries.get(`${serverId}/${kind}`)?.pending !== undefined;
+  }
+
+  invalidate(serverId: string, kinds: readonly ListKind[] = ['tools', 'prompts', 'resources', 'templates']): void {
+    for (const kind of kinds) {
+      const entry = this.entries.get(`${serverId}/${kind}`);
+      if (entry) {
+        entry.items = undefined;
+        entry.generation += 1;
+      }
+    }
+  }
+
+  private entry<K extends ListKind>(serverId: string, kind: K): Entry<K> {
+    const key = `${serverId}/${kind}`;
+    let entry = this.entries.get(key) as Entry<K> | undefined;
+    if (!entry) {
+      entry = { generation: 0, pendingSince: 0 };
+      this.entries.set(key, entry as Entry<ListKind>);
+    }
+    return entry;
+  }
+}
