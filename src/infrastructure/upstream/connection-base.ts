@@ -50,6 +50,11 @@ export abstract class UpstreamConnectionBase implements UpstreamConnection {
   /** Who errors are about; may change when a supervisor is reconfigured. */
   protected abstract identity(): Pick<UpstreamSpec, 'id' | 'name'>;
 
+  /**
+   * Sends one request and validates its result with an SDK schema. Public only so a
+   * supervisor can delegate to the connection it holds; callers outside this folder use the
+   * typed methods or `request`.
+   */
   abstract send<S extends AnyObjectSchema>(
     method: string,
     params: RequestParams,

@@ -46,6 +46,7 @@ export class ProcessGroupStdioTransport implements Transport {
   private child?: ChildProcessWithoutNullStreams;
   private leaderExited?: Promise<void>;
   private hasLeaderExited = false;
+  private exit?: { code: number | null; signal: NodeJS.Signals | null };
   private readonly readBuffer = new ReadBuffer();
   private teardown?: Promise<void>;
   private closeReported = false;
@@ -55,6 +56,12 @@ export class ProcessGroupStdioTransport implements Transport {
   /** The server's process id (also its process group id) once started. */
   get pid(): number | null {
     return this.child?.pid ?? null;
+  }
+
+  /** How the server process ended ("exited with code 1"), or null while it runs. */
+  get exitDescription(): string | null {
+    if (!this.exit) return null;
+    return this.exit.signal ? `was killed by ${this.exit.signal}` : `exited with code ${this.exit.code}`;
   }
 
   start(): Promise<void> {
@@ -87,8 +94,9 @@ export class ProcessGroupStdioTransport implements Transport {
           reject(error);
         }
       });
-      child.once('exit', () => {
+      child.once('exit', (code, signal) => {
         this.hasLeaderExited = true;
+        this.exit = { code, signal };
         // The server went away by itself: reap whatever it left in its group, then report.
         if (spawned) void this.close();
       });

@@ -1,0 +1,74 @@
+import { SlotUnavailableError, type ConnectionSlots, type ReleaseSlot } from './connection-slots';
+import { UpstreamError } from './errors';
+import { SdkUpstreamConnection, type SdkConnectionOptions } from './sdk-connection';
+import type { UpstreamHandlers, UpstreamSpec } from './types';
+
+/** A live connection together with the capacity slot it occupies, if the server is capped. */
+export type OwnedConnection = Readonly<{ connection: SdkUpstreamConnection; releaseSlot?: ReleaseSlot }>;
+
+export type OwnedConnectionRequest = Readonly<{
+  spec: UpstreamSpec;
+  settings: Omit<SdkConnectionOptions, 'onUnexpectedClose'>;
+  handlers: UpstreamHandlers;
+  slots?: ConnectionSlots;
+  slotWaitTimeoutMs: number;
+  /** Aborts the wait for a slot (the supervisor is stopping). */
+  stopSignal: AbortSignal;
+  onLost: (connection: SdkUpstreamConnection, error: UpstreamError) => void;
+}>;
+
+const acquireSlot = async (request: OwnedConnectionRequest): Promise<ReleaseSlot | undefined> => {
+  const { slots, spec } = request;
+  if (!slots) return undefined;
+  try {
+    return await slots.acquire(request.slotWaitTimeoutMs, request.stopSignal);
+  } catch (error) {
+    if (!(error instanceof SlotUnavailableError)) throw error;
+    if (error.reason === 'aborted') throw new UpstreamError('UPSTREAM_CLOSED', spec, 'supervisor stopped');
+    throw new UpstreamError('UPSTREAM_AT_CAPACITY', spec, `all ${slots.capacity} connections of this server are in use`, {
+      cause: error,
+    });
+  }
+};
+
+/**
+ * Takes a capacity slot (waiting in line if the server is at its cap), then connects. From
+ * then on the slot belongs to the connection: `closeOwned` frees it, and so does a failed
+ * connect, at once.
+ */
+export const openOwnedConnection = async (request: OwnedConnectionRequest): Promise<OwnedConnection> => {
+  const releaseSlot = await acquireSlot(request);
+  try {
+    let opened: SdkUpstreamConnection | undefined;
+    opened = await SdkUpstreamConnection.open(
+      request.spec,
+      { ...request.settings, onUnexpectedClose: (error) => opened && request.onLost(opened, error) },
+      request.handlers,
+    );
+    return { connection: opened, releaseSlot };
+  } catch (error) {
+    releaseSlot?.();
+    throw error;
+  }
+};
+
+/** The slot is freed only once the process group is gone, so the cap bounds real processes. */
+export const closeOwned = async (owned: OwnedConnection): Promise<void> => {
+  try {
+    await owned.connection.close();
+  } finally {
+    owned.releaseSlot?.();
+  }
+};
+
+/** Lets one waiter give up on a shared promise without cancelling it for the others. */
+export const abortable = <T>(promise: Promise<T>, signal: AbortSignal | undefined, spec: UpstreamSpec): Promise<T> => {
+  if (!signal) return promise;
+  const cancelled = () => new UpstreamError('UPSTREAM_CANCELLED', spec, 'cancelled while connecting');
+  if (signal.aborted) return Promise.reject(cancelled());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(cancelled());
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+};

@@ -1,0 +1,159 @@
+import { fixtureServer, stdioSpec, textOf, waitForHealth } from '../../../test/fixtures/upstream-fixtures';
+import { UpstreamSupervisor, type UpstreamHealth } from '.';
+
+const CRASH = fixtureServer('crash-server.js');
+
+describe('a stdio upstream that crashes', () => {
+  const supervisor = new UpstreamSupervisor(stdioSpec(CRASH, [], { name: 'crashy' }), {
+    backoff: { initialDelayMs: 100, maxDelayMs: 1000 },
+  });
+
+  afterAll(() => supervisor.close());
+
+  it('fails the request that was in flight, naming the server', async () => {
+    await supervisor.connect();
+
+    await expect(supervisor.callTool({ name: 'crash', arguments: {} })).rejects.toMatchObject({
+      code: 'UPSTREAM_UNAVAILABLE',
+      message: expect.stringContaining('upstream "crashy"'),
+    });
+  });
+
+  it('shows the crash in its health: restarting, the error, the stderr tail', () => {
+    const health = supervisor.health();
+
+    // The restart may already be under way; the crash is recorded either way.
+    expect(['restarting', 'connecting', 'ready']).toContain(health.status);
+    expect(health.lastError).toMatchObject({
+      code: 'UPSTREAM_UNAVAILABLE',
+      message: 'upstream "crashy": process exited with code 1 unexpectedly',
+    });
+    expect(health.stderrTail).toContain('crash-server: crash tool called');
+  });
+
+  it('restarts after the backoff and serves again from a new process', async () => {
+    const before = supervisor.health();
+
+    const ready = await waitForHealth(supervisor, (health) => health.status === 'ready' && health.restarts === 1, 5000);
+    const result = await supervisor.callTool({ name: 'echo', arguments: { message: 'back' } });
+
+    expect(ready.pid).not.toBeNull();
+    expect(ready.pid).not.toBe(before.pid);
+    expect(textOf(result)).toBe(`echo: back (pid ${ready.pid})`);
+  });
+});
+
+describe('a stdio upstream that dies on every start', () => {
+  const initialDelayMs = 50;
+  const supervisor = new UpstreamSupervisor(stdioSpec(CRASH, ['--exit-on-start'], { name: 'doomed' }), {
+    backoff: { initialDelayMs, maxDelayMs: 400 },
+  });
+  const attempts: number[] = [];
+  let previousStatus = supervisor.health().status;
+  const stopRecording = supervisor.onHealthChange((health: UpstreamHealth) => {
+    if (health.status === 'connecting' && previousStatus !== 'connecting') attempts.push(Date.now());
+    previousStatus = health.status;
+  });
+
+  afterAll(async () => {
+    stopRecording();
+    await supervisor.close();
+  });
+
+  it('reports the failed connect to the first caller', async () => {
+    await expect(supervisor.connect()).rejects.toMatchObject({
+      code: 'UPSTREAM_UNAVAILABLE',
+      message: 'upstream "doomed": process exited with code 2 during initialize',
+    });
+    expect(supervisor.health()).toMatchObject({ status: 'unhealthy' });
+    expect(supervisor.health().stderrTail).toContain('crash-server: exiting on start');
+  });
+
+  it('retries with exponentially growing delays', async () => {
+    await waitForHealth(supervisor, (health) => health.restarts >= 4 && health.status === 'unhealthy', 5000);
+
+    const gaps = attempts.slice(1, 5).map((at, index) => at - attempts[index]);
+    // Each gap is at least the backoff delay (50, 100, 200, 400 ms); timers never fire early
+    // by more than a millisecond of rounding.
+    gaps.forEach((gap, index) => expect(gap).toBeGreaterThanOrEqual(initialDelayMs * 2 ** index - 2));
+    expect(gaps[3]).toBeGreaterThan(gaps[0]);
+  });
+
+  it('stops retrying once closed', async () => {
+    await supervisor.close();
+    const restarts = supervisor.health().restarts;
+
+    expect(supervisor.health()).toMatchObject({ status: 'stopped', nextAttemptAt: null });
+    await expect(supervisor.ping()).rejects.toMatchObject({ code: 'UPSTREAM_CLOSED' });
+    expect(supervisor.health().restarts).toBe(restarts);
+  });
+});
+
+describe('a stdio upstream that exits after a number of calls', () => {
+  const supervisor = new UpstreamSupervisor(stdioSpec(CRASH, ['--exit-after', '2']), {
+    backoff: { initialDelayMs: 50 },
+  });
+
+  afterAll(() => supervisor.close());
+
+  it('serves, crashes on the second call, and serves again after a restart', async () => {
+    const first = await supervisor.callTool({ name: 'echo', arguments: { message: 'one' } });
+    await expect(supervisor.callTool({ name: 'echo', arguments: { message: 'two' } })).rejects.toMatchObject({
+      code: 'UPSTREAM_UNAVAILABLE',
+    });
+    await waitForHealth(supervisor, (health) => health.status === 'ready' && health.restarts === 1, 5000);
+    const third = await supervisor.callTool({ name: 'echo', arguments: { message: 'three' } });
+
+    expect(textOf(first)).toMatch(/^echo: one/);
+    expect(textOf(third)).toMatch(/^echo: three/);
+  });
+});
+
+describe('backoff after a stable period', () => {
+  const restartDelays = async (stableAfterMs: number): Promise<number[]> => {
+    const supervisor = new UpstreamSupervisor(stdioSpec(CRASH), { backoff: { initialDelayMs: 50, stableAfterMs } });
+    const delays: number[] = [];
+    try {
+      for (let crash = 1; crash <= 3; crash++) {
+        await supervisor.callTool({ name: 'crash', arguments: {} }).catch(() => undefined);
+        const restarting = await waitForHealth(supervisor, (health) => health.status === 'restarting');
+        delays.push(Date.parse(restarting.nextAttemptAt!) - Date.parse(restarting.lastError!.at));
+        await waitForHealth(supervisor, (health) => health.status === 'ready' && health.restarts === crash, 5000);
+      }
+    } finally {
+      await supervisor.close();
+    }
+    return delays;
+  };
+
+  it('keeps doubling while the server crashes soon after each restart', async () => {
+    const delays = await restartDelays(60_000);
+
+    expect(delays[1]).toBeGreaterThanOrEqual(delays[0] * 2 - 5);
+    expect(delays[2]).toBeGreaterThanOrEqual(delays[1] * 2 - 5);
+  });
+
+  it('starts again from the initial delay once a connection has been stable', async () => {
+    const delays = await restartDelays(0);
+
+    delays.forEach((delay) => expect(delay).toBeLessThan(100));
+  });
+});
+
+describe('a stdio upstream whose command does not exist', () => {
+  it('fails as unavailable, saying why, and starts no process', async () => {
+    const supervisor = new UpstreamSupervisor(
+      stdioSpec('ignored', [], { name: 'typo', command: 'gatehouse-no-such-command', args: [] }),
+      { backoff: { initialDelayMs: 60_000 } },
+    );
+    try {
+      await expect(supervisor.connect()).rejects.toMatchObject({
+        code: 'UPSTREAM_UNAVAILABLE',
+        message: 'upstream "typo": could not start "gatehouse-no-such-command": ENOENT',
+      });
+      expect(supervisor.health()).toMatchObject({ status: 'unhealthy', pid: null });
+    } finally {
+      await supervisor.close();
+    }
+  });
+});

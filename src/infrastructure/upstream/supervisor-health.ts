@@ -1,0 +1,109 @@
+import { UpstreamError } from './errors';
+import type { StderrTail } from './stderr-tail';
+import type { UpstreamHealth, UpstreamSpec, UpstreamStatus } from './types';
+
+type HealthListener = (health: UpstreamHealth) => void;
+
+/**
+ * The observable half of a supervisor: status, last error, restart count. Kept apart from
+ * the connection logic so that what operators see is assembled in one place.
+ */
+export class SupervisorHealth {
+  private status: UpstreamStatus = 'idle';
+  private since = new Date();
+  private lastError: { code: string; message: string; at: string } | null = null;
+  private restarts = 0;
+  private nextAttemptAt: Date | null = null;
+  private readonly listeners = new Set<HealthListener>();
+
+  constructor(
+    private spec: UpstreamSpec,
+    private readonly stderrTail: StderrTail,
+    private readonly pid: () => number | null,
+  ) {}
+
+  setSpec(spec: UpstreamSpec): void {
+    this.spec = spec;
+  }
+
+  setStatus(status: UpstreamStatus): void {
+    if (this.status === status) return;
+    this.status = status;
+    this.since = new Date();
+    this.emit();
+  }
+
+  recordError(error: UpstreamError): void {
+    this.lastError = { code: error.code, message: error.message, at: new Date().toISOString() };
+    this.emit();
+  }
+
+  lastErrorCode(): string | null {
+    return this.lastError?.code ?? null;
+  }
+
+  countRestart(): void {
+    this.restarts++;
+  }
+
+  setNextAttempt(at: Date | null): void {
+    this.nextAttemptAt = at;
+  }
+
+  /** A request succeeded: an upstream marked unhealthy by failed requests has recovered. */
+  markServing(): void {
+    if (this.status === 'unhealthy') this.setStatus('ready');
+  }
+
+  /**
+   * A request on a live connection failed. A timeout is recorded (an operator wants to see
+   * it) but one slow tool is no sign of a sick server; a transport failure is, and so is a
+   * session the upstream rejects even after re-initialising.
+   */
+  noteRequestFailure(error: unknown): void {
+    if (!(error instanceof UpstreamError)) return;
+    if (error.code === 'UPSTREAM_TIMEOUT') this.recordError(error);
+    if (error.code === 'UPSTREAM_UNAVAILABLE' || error.code === 'UPSTREAM_SESSION_EXPIRED') {
+      this.recordError(error);
+      if (this.status === 'ready') this.setStatus('unhealthy');
+    }
+  }
+
+  /** The error for a request that arrives while a reconnect waits out its backoff. */
+  unavailableUntilRetry(): UpstreamError {
+    const reason = this.lastError ? `: ${this.lastError.message}` : '';
+    const next = this.nextAttemptAt ? `; next attempt at ${this.nextAttemptAt.toISOString()}` : '';
+    return new UpstreamError('UPSTREAM_UNAVAILABLE', this.spec, `${this.status}${next}${reason}`);
+  }
+
+  snapshot(): UpstreamHealth {
+    return {
+      serverId: this.spec.id,
+      serverName: this.spec.name,
+      status: this.status,
+      since: this.since.toISOString(),
+      lastError: this.lastError,
+      stderrTail: this.stderrTail.text(),
+      restarts: this.restarts,
+      nextAttemptAt: this.nextAttemptAt?.toISOString() ?? null,
+      pid: this.pid(),
+    };
+  }
+
+  subscribe(listener: HealthListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(): void {
+    if (this.listeners.size === 0) return;
+    const health = this.snapshot();
+    for (const listener of this.listeners) {
+      try {
+        listener(health);
+      } catch {
+        // A faulty observer must not break supervision.
+      }
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import type { BackoffPolicy } from './backoff';
+import type { ConnectionSlots } from './connection-slots';
+import type { ChildProcessRegistry } from './process-group';
+import type { SdkConnectionOptions } from './sdk-connection';
+import type { StderrTail } from './stderr-tail';
+import type { McpClientCapabilities, McpImplementation } from './types';
+
+export type UpstreamSupervisorOptions = Readonly<{
+  clientInfo?: McpImplementation;
+  /** Declared to every upstream; the matching request handlers are forwarded to the proxy. */
+  clientCapabilities?: McpClientCapabilities;
+  /** Bounds spawning plus initialize. Default 30 s. */
+  connectTimeoutMs?: number;
+  /** For requests when neither the request nor the spec sets one. Default 60 s. */
+  defaultRequestTimeoutMs?: number;
+  backoff?: Partial<BackoffPolicy>;
+  stderrTailBytes?: number;
+  stdinGraceMs?: number;
+  terminateGraceMs?: number;
+  /** Closes the connection after this long without requests; null (default) keeps it. */
+  idleTimeoutMs?: number | null;
+  /** Shared by the supervisors of one server to cap their simultaneous connections. */
+  slots?: ConnectionSlots;
+  /** How long a connect waits for a free slot. Default: connectTimeoutMs. */
+  slotWaitTimeoutMs?: number;
+  processes?: ChildProcessRegistry;
+}>;
+
+/** How the gateway introduces itself to upstreams. */
+export const DEFAULT_CLIENT_INFO: McpImplementation = { name: 'gatehouse', version: '0.1.0' };
+/**
+ * Declared to every upstream by default: the proxy forwards these requests to the downstream
+ * client. Form-mode elicitation only, since URL mode needs a client that can open a browser.
+ */
+export const DEFAULT_CLIENT_CAPABILITIES: McpClientCapabilities = {
+  sampling: {},
+  elicitation: { form: {} },
+  roots: { listChanged: true },
+};
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+
+export const connectTimeoutMs = (options: UpstreamSupervisorOptions): number =>
+  options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+
+/** What every connection a supervisor opens is configured with. */
+export const connectionSettings = (
+  options: UpstreamSupervisorOptions,
+  stderrTail: StderrTail,
+  processes: ChildProcessRegistry,
+): Omit<SdkConnectionOptions, 'onUnexpectedClose'> => ({
+  clientInfo: options.clientInfo ?? DEFAULT_CLIENT_INFO,
+  capabilities: options.clientCapabilities ?? DEFAULT_CLIENT_CAPABILITIES,
+  connectTimeoutMs: connectTimeoutMs(options),
+  defaultRequestTimeoutMs: options.defaultRequestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+  stderrTail,
+  processes,
+  stdinGraceMs: options.stdinGraceMs,
+  terminateGraceMs: options.terminateGraceMs,
+});

@@ -1,0 +1,288 @@
+import type { AnyObjectSchema, SchemaOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
+import { DEFAULT_BACKOFF, RetrySchedule } from './backoff';
+import { UpstreamConnectionBase, type RequestParams } from './connection-base';
+import { isUpstreamError, toUpstreamError, UpstreamError } from './errors';
+import { abortable, closeOwned, openOwnedConnection, type OwnedConnection } from './owned-connection';
+import { ChildProcessRegistry } from './process-group';
+import type { SdkUpstreamConnection } from './sdk-connection';
+import { needsReconnect } from './spec';
+import { StderrTail } from './stderr-tail';
+import { IdleTimer } from './idle-timer';
+import { SupervisorHealth } from './supervisor-health';
+import { connectionSettings, connectTimeoutMs, type UpstreamSupervisorOptions } from './supervisor-options';
+import type {
+  McpImplementation,
+  McpServerCapabilities,
+  UpstreamHandlers,
+  UpstreamHealth,
+  UpstreamRequestOptions,
+  UpstreamSpec,
+} from './types';
+
+/** A reconfigure can supersede the attempt a request waits on; it then waits on the next one. */
+const MAX_SUPERSEDED_ATTEMPTS = 3;
+
+/**
+ * Keeps one connection to one upstream: connects lazily on first use, restarts it with
+ * exponential backoff when it dies, closes it when idle (if asked to), and reports health.
+ * It is itself an UpstreamConnection, so the proxy holds it and never sees the restarts.
+ *
+ * While a reconnect is waiting out its backoff, requests fail at once (UPSTREAM_UNAVAILABLE)
+ * instead of queueing: the proxy fans out to many servers and must not be held up by one.
+ */
+export class UpstreamSupervisor extends UpstreamConnectionBase {
+  private specInUse: UpstreamSpec;
+  private readonly options: UpstreamSupervisorOptions;
+  private readonly retries: RetrySchedule;
+  private readonly stderrTail: StderrTail;
+  private readonly processes: ChildProcessRegistry;
+  private readonly state: SupervisorHealth;
+  private readonly handlers: UpstreamHandlers = {};
+  private readonly stopSignal = new AbortController();
+  private owned?: OwnedConnection;
+  private connecting?: Promise<SdkUpstreamConnection>;
+  private readonly idleTimer: IdleTimer;
+  private inFlight = 0;
+  /** Bumped by reconfigure and close, so a connect attempt can tell it was superseded. */
+  private generation = 0;
+  private stopping?: Promise<void>;
+
+  constructor(spec: UpstreamSpec, options: UpstreamSupervisorOptions = {}) {
+    super();
+    this.specInUse = spec;
+    this.options = options;
+    this.retries = new RetrySchedule({ ...DEFAULT_BACKOFF, ...options.backoff });
+    this.stderrTail = new StderrTail(options.stderrTailBytes);
+    this.processes = options.processes ?? new ChildProcessRegistry();
+    this.state = new SupervisorHealth(spec, this.stderrTail, () => this.owned?.connection.pid ?? null);
+    this.idleTimer = new IdleTimer(options.idleTimeoutMs, () => this.closeIdleConnection());
+  }
+
+  get spec(): UpstreamSpec {
+    return this.specInUse;
+  }
+
+  get serverCapabilities(): McpServerCapabilities | undefined {
+    return this.owned?.connection.serverCapabilities;
+  }
+
+  get serverInfo(): McpImplementation | undefined {
+    return this.owned?.connection.serverInfo;
+  }
+
+  get instructions(): string | undefined {
+    return this.owned?.connection.instructions;
+  }
+
+  health(): UpstreamHealth {
+    return this.state.snapshot();
+  }
+
+  /** Calls `listener` on every health change; returns the unsubscribe function. */
+  onHealthChange(listener: (health: UpstreamHealth) => void): () => void {
+    return this.state.subscribe(listener);
+  }
+
+  protected identity(): Pick<UpstreamSpec, 'id' | 'name'> {
+    return this.specInUse;
+  }
+
+  /** Connects now instead of on first use (e.g. to discover tools at startup). */
+  async connect(signal?: AbortSignal): Promise<void> {
+    await this.ensureConnection(signal);
+  }
+
+  setHandlers(handlers: UpstreamHandlers): void {
+    Object.assign(this.handlers, handlers);
+    this.owned?.connection.setHandlers(handlers);
+  }
+
+  async send<S extends AnyObjectSchema>(
+    method: string,
+    params: RequestParams,
+    resultSchema: S,
+    options: UpstreamRequestOptions = {},
+  ): Promise<SchemaOutput<S>> {
+    this.inFlight++;
+    this.idleTimer.clear();
+    try {
+      const connection = await this.ensureConnection(options.signal);
+      try {
+        const result = await connection.send(method, params, resultSchema, options);
+        if (this.owned?.connection === connection) this.state.markServing();
+        return result;
+      } catch (error) {
+        if (this.owned?.connection === connection) this.onRequestFailed(connection, error);
+        throw error;
+      }
+    } finally {
+      this.inFlight--;
+      this.armIdleTimer();
+    }
+  }
+
+  async notifyRootsListChanged(): Promise<void> {
+    // Nothing connected: the upstream will ask for roots when it next connects.
+    await this.owned?.connection.notifyRootsListChanged();
+  }
+
+  /**
+   * Applies a changed configuration. When it changes how the upstream is reached, the current
+   * connection is closed and, if it was in use, a new one is started with the new spec.
+   */
+  async reconfigure(spec: UpstreamSpec): Promise<void> {
+    if (spec.id !== this.specInUse.id) throw new Error(`reconfigure: server id ${spec.id} ≠ ${this.specInUse.id}`);
+    const reconnect = needsReconnect(this.specInUse, spec);
+    this.specInUse = spec;
+    this.state.setSpec(spec);
+    if (!reconnect || this.stopping) return;
+    const wasInUse = this.owned !== undefined || this.connecting !== undefined || this.retries.pending;
+    this.generation++;
+    this.retries.reset();
+    this.state.setNextAttempt(null);
+    this.idleTimer.clear();
+    this.connecting = undefined;
+    const previous = this.dropConnection();
+    if (wasInUse) this.startConnecting();
+    else this.state.setStatus('idle');
+    if (previous) await closeOwned(previous);
+  }
+
+  close(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.generation++;
+      this.stopSignal.abort();
+      this.retries.cancel();
+      this.state.setNextAttempt(null);
+      this.idleTimer.clear();
+      this.state.setStatus('stopped');
+      const attempt = this.connecting;
+      this.connecting = undefined;
+      const previous = this.dropConnection();
+      try {
+        // A connect in flight notices the new generation and closes what it opened.
+        await attempt?.catch(() => undefined);
+      } finally {
+        if (previous) await closeOwned(previous);
+      }
+    })();
+    return this.stopping;
+  }
+
+  private async ensureConnection(signal?: AbortSignal): Promise<SdkUpstreamConnection> {
+    for (let attempt = 0; attempt < MAX_SUPERSEDED_ATTEMPTS; attempt++) {
+      if (this.stopping) throw new UpstreamError('UPSTREAM_CLOSED', this.specInUse, 'supervisor stopped');
+      if (this.owned) return this.owned.connection;
+      if (!this.connecting) {
+        if (this.retries.pending) throw this.state.unavailableUntilRetry();
+        this.startConnecting();
+      }
+      try {
+        return await abortable(this.connecting!, signal, this.specInUse);
+      } catch (error) {
+        // Superseded by a reconfigure: wait on the attempt that replaced it.
+        if (!isUpstreamError(error, 'UPSTREAM_CLOSED') || this.stopping) throw error;
+      }
+    }
+    throw new UpstreamError('UPSTREAM_UNAVAILABLE', this.specInUse, 'configuration kept changing while connecting');
+  }
+
+  private startConnecting(): void {
+    this.state.setStatus('connecting');
+    const attempt = this.connectOnce(this.generation);
+    // Automatic restarts have nobody awaiting them; their failure is recorded in health.
+    attempt.catch(() => undefined);
+    this.connecting = attempt;
+  }
+
+  private async connectOnce(generation: number): Promise<SdkUpstreamConnection> {
+    const spec = this.specInUse;
+    let owned: OwnedConnection;
+    try {
+      owned = await openOwnedConnection({
+        spec,
+        settings: connectionSettings(this.options, this.stderrTail, this.processes),
+        handlers: this.handlers,
+        slots: this.options.slots,
+        slotWaitTimeoutMs: this.options.slotWaitTimeoutMs ?? connectTimeoutMs(this.options),
+        stopSignal: this.stopSignal.signal,
+        onLost: (connection, error) => this.onConnectionLost(connection, error),
+      });
+    } catch (error) {
+      const failure = toUpstreamError(error, spec, { method: 'initialize', timeoutMs: connectTimeoutMs(this.options) });
+      if (generation === this.generation) this.onConnectFailed(failure);
+      throw failure;
+    }
+    if (generation !== this.generation) {
+      await closeOwned(owned);
+      throw new UpstreamError('UPSTREAM_CLOSED', spec, 'connect attempt superseded');
+    }
+    this.owned = owned;
+    this.connecting = undefined;
+    this.retries.markReady();
+    this.state.setStatus('ready');
+    this.armIdleTimer();
+    return owned.connection;
+  }
+
+  private onRequestFailed(connection: SdkUpstreamConnection, error: unknown): void {
+    // The legacy SSE transport never reports that its stream is gone for good; a failed
+    // POST is the only sign, so the connection is replaced as if it had crashed.
+    if (this.specInUse.transport === 'sse' && isUpstreamError(error, 'UPSTREAM_UNAVAILABLE')) {
+      this.onConnectionLost(connection, error);
+    } else {
+      this.state.noteRequestFailure(error);
+    }
+  }
+
+  private onConnectFailed(failure: UpstreamError): void {
+    this.connecting = undefined;
+    if (failure.code === 'UPSTREAM_AT_CAPACITY') {
+      // Not the server's fault: stay lazy, the next request queues for a slot again.
+      this.state.setStatus('idle');
+      return;
+    }
+    this.state.recordError(failure);
+    this.scheduleRetry('unhealthy');
+  }
+
+  private onConnectionLost(connection: SdkUpstreamConnection, error: UpstreamError): void {
+    if (this.owned?.connection !== connection || this.stopping) return;
+    void closeOwned(this.dropConnection()!);
+    this.retries.markLost();
+    this.state.recordError(error);
+    this.scheduleRetry('restarting');
+  }
+
+  private scheduleRetry(status: 'unhealthy' | 'restarting'): void {
+    // A broken configuration will not fix itself; the next request tries again instead.
+    if (this.state.lastErrorCode() === 'UPSTREAM_MISCONFIGURED') {
+      this.state.setStatus('unhealthy');
+      return;
+    }
+    const nextAttempt = this.retries.schedule(() => {
+      this.state.setNextAttempt(null);
+      this.state.countRestart();
+      this.startConnecting();
+    });
+    this.state.setNextAttempt(nextAttempt);
+    this.state.setStatus(status);
+  }
+
+  private dropConnection(): OwnedConnection | undefined {
+    const owned = this.owned;
+    this.owned = undefined;
+    return owned;
+  }
+
+  private armIdleTimer(): void {
+    if (this.inFlight === 0 && this.owned) this.idleTimer.arm();
+  }
+
+  private closeIdleConnection(): void {
+    if (this.inFlight > 0 || !this.owned || this.stopping) return;
+    const owned = this.dropConnection()!;
+    this.state.setStatus('idle');
+    void closeOwned(owned);
+  }
+}
