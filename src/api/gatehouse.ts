@@ -47,7 +47,7 @@ export const startGatehouse = async ({ config }: StartOptions): Promise<RunningG
   const context: GatehouseContext = { store: database.store, sql: database.sql, dataSource: database.dataSource, secrets: database.secrets };
   const gateway = await McpGateway.create({ context });
   const mcp = mcpRoutes({ context, gateway, bindHost: config.host, publicUrl: config.publicUrl });
-  const app = createApp({ context, adminToken: adminToken.token, readiness: () => checkReadiness(database), extraRouters: [mcp] });
+  const app = createApp({ context, adminToken: adminToken.token, readiness: () => checkReadiness(database), runtime: (serverId) => gateway.pool.health(serverId), extraRouters: [mcp] });
   const http = createServer(app.callback());
   http.requestTimeout = 0;
   await new Promise<void>((resolve, reject) => {

@@ -6,15 +6,18 @@ import { adminAuth, correlation, problemHandler, requireJsonBody, securityHeader
 import { ProblemError } from './problem';
 import { healthRoutes, type ReadinessCheck } from './routes/health.routes';
 import { eventRoutes } from './routes/events.routes';
+import { importExportRoutes } from './routes/importexport.routes';
 import { keyRoutes } from './routes/keys.routes';
 import { settingsRoutes } from './routes/settings.routes';
 import { profileRoutes } from './routes/profiles.routes';
-import { serverRoutes } from './routes/servers.routes';
+import { serverRoutes, type ServerRuntime } from './routes/servers.routes';
 
 export type ApiOptions = Readonly<{
   context: GatehouseContext;
   adminToken: string;
   readiness: ReadinessCheck;
+  /** Live state of a server's upstream connections (status, last error, stderr tail). */
+  runtime?: ServerRuntime;
   /** Extra routers mounted after the API (the MCP endpoints, OAuth callback). */
   extraRouters?: readonly Router[];
 }>;
@@ -43,7 +46,7 @@ export const createApp = (options: ApiOptions): Koa => {
       throw new ProblemError(400, 'INVALID_JSON', 'The request body is not valid JSON');
     },
   }));
-  for (const router of [serverRoutes(options.context), profileRoutes(options.context), keyRoutes(options.context), settingsRoutes(options.context), eventRoutes(options.context)]) {
+  for (const router of [serverRoutes(options.context, options.runtime), profileRoutes(options.context), keyRoutes(options.context), settingsRoutes(options.context), eventRoutes(options.context), importExportRoutes(options.context)]) {
     api.use(router.routes(), router.allowedMethods({ throw: true }));
   }
   app.use(api.routes());

@@ -7,13 +7,32 @@ import { reconfigureServer, registerServer, removeServer, revertServer } from '.
 import { eventView, resolvePosition } from '../../../infrastructure/queries/history.queries';
 import { findServerRow, listServerRows, listServerTools } from '../../../infrastructure/queries/server.queries';
 import { serverRowToView, snapshotToView } from '../../../infrastructure/queries/server.view';
+import type { UpstreamHealth } from '../../../infrastructure/upstream';
 import { CreateServerDto, UpdateServerDto } from '../dto/server.dto';
 import { RevertDto } from '../dto/profile.dto';
 import { commandContext, parseAt, sendResource } from '../http';
 import { notFound } from '../problem';
 import { validateBody } from '../validation';
 
-export const serverRoutes = (app: GatehouseContext): Router => {
+/** Upstream health as the proxy sees it; an empty list when nothing is connected. */
+export type ServerRuntime = (serverId: string) => readonly UpstreamHealth[];
+
+const runtimeView = (runtime: ServerRuntime | undefined, serverId: string) => {
+  const connections = runtime?.(serverId) ?? [];
+  const first = connections[0];
+  return {
+    runtime: {
+      status: first?.status ?? 'idle',
+      lastError: first?.lastError ?? null,
+      stderrTail: first?.stderrTail ?? '',
+      restarts: connections.reduce((sum, c) => sum + c.restarts, 0),
+      connections: connections.length,
+      pids: connections.map((c) => c.pid).filter((pid) => pid !== null),
+    },
+  };
+};
+
+export const serverRoutes = (app: GatehouseContext, runtime?: ServerRuntime): Router => {
   const router = new Router({ prefix: '/api/servers' });
 
   const requireServer = async (idOrName: string, includeRemoved = false) => {
@@ -41,7 +60,8 @@ export const serverRoutes = (app: GatehouseContext): Router => {
   router.get('/:idOrName', async (ctx) => {
     const at = parseAt(ctx.query.at);
     if (at === undefined) {
-      sendResource(ctx, serverRowToView(await requireServer(ctx.params.idOrName)));
+      const row = await requireServer(ctx.params.idOrName);
+      sendResource(ctx, { ...serverRowToView(row), ...runtimeView(runtime, row.id) });
       return;
     }
     const row = await requireServer(ctx.params.idOrName, true);
