@@ -58,6 +58,7 @@ export class InitialSchema1763700000000 implements MigrationInterface {
         headers TEXT NOT NULL DEFAULT '{}',
         bearer_token TEXT,
         timeout_ms INTEGER,
+        isolation TEXT NOT NULL DEFAULT 'shared',
         status TEXT NOT NULL,
         tools_fingerprint TEXT,
         tools_discovered_at TEXT,

@@ -46,6 +46,8 @@ export const startGatehouse = async ({ config }: StartOptions): Promise<RunningG
   const adminToken = resolveAdminToken(config.dataDir, config.adminToken);
   const context: GatehouseContext = { store: database.store, sql: database.sql, dataSource: database.dataSource, secrets: database.secrets };
   const gateway = await McpGateway.create({ context });
+  // Changes made by the CLI (another process on the same database) reach the proxy too.
+  await gateway.followLog();
   const mcp = mcpRoutes({ context, gateway, bindHost: config.host, publicUrl: config.publicUrl });
   const app = createApp({ context, adminToken: adminToken.token, readiness: () => checkReadiness(database), runtime: (serverId) => gateway.pool.health(serverId), extraRouters: [mcp] });
   const http = createServer(app.callback());

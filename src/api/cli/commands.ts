@@ -1,4 +1,11 @@
+import { exportCommand } from './export.command';
+import { historyCommand } from './history.command';
+import { importCommand } from './import.command';
+import { keysCommand } from './keys.command';
+import { migrateCommand } from './migrate.command';
+import { rebuildCommand } from './rebuild.command';
 import { serveCommand } from './serve.command';
+import { stdioCommand } from './stdio.command';
 
 export type CliCommand = Readonly<{
   summary: string;
@@ -7,6 +14,13 @@ export type CliCommand = Readonly<{
 
 export const COMMANDS: Readonly<Record<string, CliCommand>> = {
   serve: serveCommand,
+  stdio: stdioCommand,
+  import: importCommand,
+  export: exportCommand,
+  history: historyCommand,
+  rebuild: rebuildCommand,
+  keys: keysCommand,
+  migrate: migrateCommand,
 };
 
 export const usage = (): string =>

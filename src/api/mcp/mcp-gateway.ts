@@ -42,13 +42,19 @@ export class McpGateway {
   readonly sessions = new Map<string, { session: DownstreamSession; transport: Transport }>();
   private readonly profiles = new Map<string, ProxyProfile | null>();
   private settingsCache: Settings;
+  /** The last global position whose effects were applied (see followLog). */
+  private appliedPosition = 0;
   private readonly subscriptions: Subscription[] = [];
   private readonly sweeper: NodeJS.Timeout;
   private closing?: Promise<void>;
 
   private constructor(private readonly options: McpGatewayOptions, settings: Settings) {
     this.settingsCache = settings;
-    this.pool = new UpstreamPool({ connection: { connectTimeoutMs: settings.connectTimeoutMs, defaultRequestTimeoutMs: settings.requestTimeoutMs } });
+    this.pool = new UpstreamPool({
+      connection: { connectTimeoutMs: settings.connectTimeoutMs, defaultRequestTimeoutMs: settings.requestTimeoutMs },
+      maxConnectionsPerServer: settings.maxProcessesPerServer,
+      sessionIdleTimeoutMs: settings.sessionIdleTimeoutMs,
+    });
     this.hub = new UpstreamHub(this.pool);
     this.catalog = new UpstreamCatalog((spec, kind, items) => this.onListed(spec, kind, items));
     this.subscriptions.push(
@@ -66,7 +72,9 @@ export class McpGateway {
   }
 
   static async create(options: McpGatewayOptions): Promise<McpGateway> {
-    return new McpGateway(options, (await currentSettings(options.context)).settings);
+    const gateway = new McpGateway(options, (await currentSettings(options.context)).settings);
+    gateway.appliedPosition = await options.context.store.headPosition();
+    return gateway;
   }
 
   settings = (): Settings => this.settingsCache;
@@ -109,12 +117,9 @@ export class McpGateway {
    * a shared database): changes committed elsewhere reach its sessions within `intervalMs`.
    */
   async followLog(intervalMs = 1_000): Promise<void> {
-    let position = await this.options.context.store.headPosition();
     const poll = async (): Promise<void> => {
-      const events = await this.options.context.store.readAll({ after: position, limit: 1_000 });
-      if (events.length === 0) return;
-      position = events[events.length - 1].position;
-      await this.applyConfigChanges(events);
+      const events = await this.options.context.store.readAll({ after: this.appliedPosition, limit: 1_000 });
+      if (events.length > 0) await this.applyConfigChanges(events);
     };
     const timer = setInterval(() => void poll().catch(() => undefined), intervalMs);
     timer.unref();
@@ -141,7 +146,11 @@ export class McpGateway {
     await Promise.allSettled(idle.map(({ session }) => session.close()));
   }
 
-  private async applyConfigChanges(events: Parameters<typeof impactOf>[0]): Promise<void> {
+  private async applyConfigChanges(batch: Parameters<typeof impactOf>[0]): Promise<void> {
+    // Local commits arrive on committed$ and, with followLog, again from the log: apply each once.
+    const events = batch.filter((event) => event.position > this.appliedPosition);
+    if (events.length === 0) return;
+    this.appliedPosition = events[events.length - 1].position;
     const impact = impactOf(events);
     this.profiles.clear();
     if (impact.settingsChanged) this.settingsCache = (await currentSettings(this.options.context)).settings;

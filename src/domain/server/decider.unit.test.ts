@@ -21,6 +21,7 @@ const stdio: ServerSettings = {
   headers: {},
   bearerToken: null,
   timeoutMs: null,
+  isolation: 'shared',
 };
 const http: ServerSettings = {
   ...stdio,

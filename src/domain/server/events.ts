@@ -3,6 +3,10 @@ import type { DomainEvent, SealedMap, SealedSecret } from '../shared';
 export const TRANSPORTS = ['stdio', 'sse', 'streamable_http'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
 
+/** `shared`: one upstream connection for every client (default); `per_session`: one per client, capped. */
+export const ISOLATIONS = ['shared', 'per_session'] as const;
+export type Isolation = (typeof ISOLATIONS)[number];
+
 /** Everything about a server except its identity and name. Secrets are sealed. */
 export type ServerSettings = Readonly<{
   description: string | null;
@@ -15,6 +19,7 @@ export type ServerSettings = Readonly<{
   headers: SealedMap;
   bearerToken: SealedSecret | null;
   timeoutMs: number | null;
+  isolation: Isolation;
 }>;
 
 export type ServerSnapshot = Readonly<ServerSettings & { serverId: string; name: string }>;

@@ -13,6 +13,7 @@ const SERVER_SETTINGS_EQUALITY: FieldEquality<ServerSettings> = {
   headers: sameSealedMap,
   bearerToken: sameSecret,
   timeoutMs: strictEqual,
+  isolation: strictEqual,
 };
 
 /** Just the settings of anything that has them (a snapshot, a state, an untrusted command). */
@@ -27,6 +28,8 @@ export const settingsOf = (source: ServerSettings): ServerSettings => ({
   headers: source.headers,
   bearerToken: source.bearerToken,
   timeoutMs: source.timeoutMs,
+  // Events recorded before the field existed mean the default.
+  isolation: source.isolation ?? 'shared',
 });
 
 export const toSnapshot = (serverId: string, name: string, settings: ServerSettings): ServerSnapshot => ({

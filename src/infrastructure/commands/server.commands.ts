@@ -21,6 +21,7 @@ export type ServerInput = Readonly<{
   headers?: Readonly<Record<string, string>>;
   bearerToken?: string | null;
   timeoutMs?: number | null;
+  isolation?: server.Isolation;
 }>;
 
 export type ServerPatch = Partial<ServerInput>;
@@ -36,6 +37,7 @@ const sealSettings = (ctx: GatehouseContext, input: ServerInput): server.ServerS
   headers: sealMap(ctx.secrets, input.headers),
   bearerToken: input.bearerToken === undefined || input.bearerToken === null ? null : ctx.secrets.seal(input.bearerToken),
   timeoutMs: input.timeoutMs ?? null,
+  isolation: input.isolation ?? 'shared',
 });
 
 const sealPatch = (ctx: GatehouseContext, patch: ServerPatch): server.ServerChanges => {

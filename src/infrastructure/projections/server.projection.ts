@@ -15,6 +15,7 @@ const SETTING_COLUMNS: Record<keyof ServerSettings, [column: string, toSql: (val
   headers: ['headers', (value: object) => json(value)],
   bearerToken: ['bearer_token', (value: object | null) => (value === null ? null : json(value))],
   timeoutMs: ['timeout_ms', (value: number | null) => value],
+  isolation: ['isolation', (value: string) => value],
 };
 
 const upsertServer = (sql: Sql, snapshot: ServerSnapshot, event: StoredEvent): void => {
@@ -22,16 +23,16 @@ const upsertServer = (sql: Sql, snapshot: ServerSnapshot, event: StoredEvent): v
     () =>
       sql.run(
         `INSERT INTO servers (id, name, description, transport, command, args, env, cwd, url, headers, bearer_token,
-           timeout_ms, status, version, created_at, updated_at, removed_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, NULL)
+           timeout_ms, isolation, status, version, created_at, updated_at, removed_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, NULL)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description,
            transport = excluded.transport, command = excluded.command, args = excluded.args, env = excluded.env,
            cwd = excluded.cwd, url = excluded.url, headers = excluded.headers, bearer_token = excluded.bearer_token,
-           timeout_ms = excluded.timeout_ms, status = 'active', version = excluded.version,
+           timeout_ms = excluded.timeout_ms, isolation = excluded.isolation, status = 'active', version = excluded.version,
            updated_at = excluded.updated_at, removed_at = NULL`,
         snapshot.serverId, snapshot.name, snapshot.description, snapshot.transport, snapshot.command,
         json(snapshot.args), json(snapshot.env), snapshot.cwd, snapshot.url, json(snapshot.headers),
-        snapshot.bearerToken === null ? null : json(snapshot.bearerToken), snapshot.timeoutMs,
+        snapshot.bearerToken === null ? null : json(snapshot.bearerToken), snapshot.timeoutMs, snapshot.isolation ?? 'shared',
         event.version, event.recordedAt, event.recordedAt,
       ),
     'SERVER_NAME_TAKEN',

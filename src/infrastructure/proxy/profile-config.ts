@@ -28,7 +28,7 @@ export type ProxyProfile = Readonly<{
 type ProfileRowLite = { id: string; slug: string; tool_prefix: string; auth_api_key: number; auth_query_param: number; debug_logging: number };
 type ServerRowLite = {
   id: string; name: string; transport: string; command: string | null; args: string; env: string; cwd: string | null;
-  url: string | null; headers: string; bearer_token: string | null; timeout_ms: number | null;
+  url: string | null; headers: string; bearer_token: string | null; timeout_ms: number | null; isolation: string;
 };
 type ToolRowLite = {
   server_id: string; tool_name: string; status: LinkStatus; override_name: string | null; override_title: string | null;
@@ -51,9 +51,10 @@ export const toUpstreamSpec = (secrets: SecretBox, row: ServerRowLite): Upstream
   headers: openAll(secrets, JSON.parse(row.headers) as SealedMap),
   bearerToken: row.bearer_token === null ? null : secrets.open(JSON.parse(row.bearer_token) as SealedSecret),
   timeoutMs: row.timeout_ms,
+  isolation: row.isolation === 'per_session' ? 'per_session' : 'shared',
 });
 
-const SERVER_COLUMNS = 's.id, s.name, s.transport, s.command, s.args, s.env, s.cwd, s.url, s.headers, s.bearer_token, s.timeout_ms';
+const SERVER_COLUMNS = 's.id, s.name, s.transport, s.command, s.args, s.env, s.cwd, s.url, s.headers, s.bearer_token, s.timeout_ms, s.isolation';
 
 export const loadServerSpec = (sql: Sql, secrets: SecretBox, serverId: string): UpstreamSpec | null => {
   const row = sql.get<ServerRowLite>(`SELECT ${SERVER_COLUMNS} FROM servers s WHERE s.id = ? AND s.status = 'active'`, serverId);

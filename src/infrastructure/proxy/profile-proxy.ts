@@ -30,6 +30,10 @@ export type ProxyDependencies = Readonly<{
 
 type Route = Readonly<{ spec: UpstreamSpec; name: string }>;
 
+/** A server's own timeout wins over the gateway-wide request timeout. */
+const forServer = (spec: UpstreamSpec, options: UpstreamRequestOptions): UpstreamRequestOptions =>
+  spec.timeoutMs === null ? options : { ...options, timeoutMs: spec.timeoutMs };
+
 const templatePrefix = (template: string): string => template.split('{')[0];
 
 /**
@@ -96,7 +100,7 @@ export class ProfileProxy {
     }
     if (!route) throw new ProxyError('UNKNOWN_TOOL', `Unknown tool: ${params.name}`);
     const target = route;
-    return this.send(target.spec, (connection) => connection.callTool({ ...params, name: target.name }, options));
+    return this.send(target.spec, (connection) => connection.callTool({ ...params, name: target.name }, forServer(target.spec, options)));
   }
 
   async listPrompts(): Promise<McpPrompt[]> {
@@ -118,7 +122,7 @@ export class ProfileProxy {
 
   async getPrompt(params: McpGetPromptParams, options: UpstreamRequestOptions): Promise<McpGetPromptResult> {
     const route = await this.promptRoute(params.name);
-    return this.send(route.spec, (connection) => connection.getPrompt({ ...params, name: route.name }, options));
+    return this.send(route.spec, (connection) => connection.getPrompt({ ...params, name: route.name }, forServer(route.spec, options)));
   }
 
   async listResources(): Promise<McpResource[]> {
@@ -144,21 +148,21 @@ export class ProfileProxy {
 
   async readResource(uri: string, options: UpstreamRequestOptions): Promise<McpReadResourceResult> {
     const spec = await this.resourceServer(uri);
-    return this.send(spec, (connection) => connection.readResource({ uri }, options));
+    return this.send(spec, (connection) => connection.readResource({ uri }, forServer(spec, options)));
   }
 
   async subscribe(uri: string, subscribe: boolean, options: UpstreamRequestOptions): Promise<void> {
     const spec = await this.resourceServer(uri);
-    await this.send(spec, (connection) => (subscribe ? connection.subscribe(uri, options) : connection.unsubscribe(uri, options)));
+    await this.send(spec, (connection) => (subscribe ? connection.subscribe(uri, forServer(spec, options)) : connection.unsubscribe(uri, forServer(spec, options))));
   }
 
   async complete(params: McpCompleteParams, options: UpstreamRequestOptions): Promise<McpCompleteResult> {
     if (params.ref.type === 'ref/prompt') {
       const route = await this.promptRoute(params.ref.name);
-      return this.send(route.spec, (connection) => connection.complete({ ...params, ref: { type: 'ref/prompt', name: route.name } }, options));
+      return this.send(route.spec, (connection) => connection.complete({ ...params, ref: { type: 'ref/prompt', name: route.name } }, forServer(route.spec, options)));
     }
     const spec = await this.resourceServer(params.ref.uri);
-    return this.send(spec, (connection) => connection.complete(params, options));
+    return this.send(spec, (connection) => connection.complete(params, forServer(spec, options)));
   }
 
   /** Sets the level on every server of the profile that supports logging; one failing does not fail the rest. */

@@ -17,6 +17,7 @@ export type ServerView = {
   headers: Record<string, string>;
   bearerToken: string | null;
   timeoutMs: number | null;
+  isolation: 'shared' | 'per_session';
   status: 'active' | 'removed';
   version: number;
   createdAt?: string;
@@ -37,6 +38,7 @@ export const serverRowToSnapshot = (row: ServerRow): ServerSnapshot => ({
   headers: JSON.parse(row.headers) as SealedMap,
   bearerToken: row.bearerToken === null ? null : (JSON.parse(row.bearerToken) as SealedSecret),
   timeoutMs: row.timeoutMs,
+  isolation: row.isolation,
 });
 
 export const snapshotToView = (snapshot: ServerSnapshot, status: 'active' | 'removed', version: number): ServerView => ({
@@ -52,6 +54,7 @@ export const snapshotToView = (snapshot: ServerSnapshot, status: 'active' | 'rem
   headers: maskMap(snapshot.headers),
   bearerToken: mask(snapshot.bearerToken),
   timeoutMs: snapshot.timeoutMs,
+  isolation: snapshot.isolation ?? 'shared',
   status,
   version,
 });

@@ -21,6 +21,7 @@ export class ServerRow {
   @Column('text') headers: string;
   @Column('text', { name: 'bearer_token', nullable: true }) bearerToken: string | null;
   @Column('integer', { name: 'timeout_ms', nullable: true }) timeoutMs: number | null;
+  @Column('text') isolation: 'shared' | 'per_session';
   @Column('text') status: 'active' | 'removed';
   @Column('text', { name: 'tools_fingerprint', nullable: true }) toolsFingerprint: string | null;
   @Column('text', { name: 'tools_discovered_at', nullable: true }) toolsDiscoveredAt: string | null;

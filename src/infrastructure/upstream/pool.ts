@@ -55,7 +55,7 @@ export class UpstreamPool {
   get(spec: UpstreamSpec, sessionId?: string): UpstreamSupervisor {
     if (this.closing) throw new UpstreamError('UPSTREAM_CLOSED', spec, 'the upstream pool is closed');
     const entry = this.entryFor(spec);
-    if (this.isolation === 'per_session' && sessionId !== undefined) {
+    if ((spec.isolation ?? this.isolation) === 'per_session' && sessionId !== undefined) {
       let supervisor = entry.sessions.get(sessionId);
       if (!supervisor) {
         supervisor = this.createSupervisor(entry, this.options.sessionIdleTimeoutMs ?? 5 * 60_000);
@@ -134,9 +134,9 @@ export class UpstreamPool {
     const entry: ServerEntry = {
       spec,
       sessions: new Map(),
-      // In shared mode there is one connection per server, so no cap is needed.
-      slots:
-        this.isolation === 'per_session' ? new ConnectionSlots(this.options.maxConnectionsPerServer ?? 8) : undefined,
+      // The cap matters for per-session isolation (a server may switch to it on reconfigure);
+      // a shared connection takes one slot.
+      slots: new ConnectionSlots(this.options.maxConnectionsPerServer ?? 8),
     };
     this.servers.set(spec.id, entry);
     return entry;

@@ -80,6 +80,8 @@ export type UpstreamSpec = Readonly<{
   bearerToken: string | null;
   /** Per-request timeout; null means the supervisor's default. */
   timeoutMs: number | null;
+  /** Overrides the pool's isolation for this server (see UpstreamIsolation). */
+  isolation?: 'shared' | 'per_session';
 }>;
 
 /** A progress update for one request, as the upstream reported it. */

@@ -1,0 +1,124 @@
+import type { LinkStatus, ToolPrefixMode } from '../../domain/profile/events';
+import type { Transport } from '../../domain/server/events';
+
+/**
+ * The import/export document: the `{"mcpServers": {…}}` file that Claude Desktop, Claude Code,
+ * Cursor and VS Code read, plus an optional `gatehouse` section with the profiles, so that one
+ * file holds (and restores) the whole configuration.
+ */
+
+/** One document at most this large: the REST body limit, and the CLI refuses bigger files. */
+export const MAX_DOCUMENT_BYTES = 1024 * 1024;
+export const MAX_SERVERS = 1000;
+export const MAX_PROFILES = 1000;
+
+/** What other clients write in `type`; all of them are one of our three transports. */
+export const TYPE_ALIASES: Readonly<Record<string, Transport>> = {
+  stdio: 'stdio',
+  sse: 'sse',
+  http: 'streamable_http',
+  streamable_http: 'streamable_http',
+  streamableHttp: 'streamable_http',
+};
+
+/** The `type` the export writes: the names Claude Code and VS Code use. */
+export const EXPORTED_TYPE: Readonly<Record<Transport, string>> = {
+  stdio: 'stdio',
+  sse: 'sse',
+  streamable_http: 'http',
+};
+
+/** A secret field whose value is a mask (`••••abcd`): "keep the secret this server has". */
+export type SecretValue = Readonly<{ kind: 'plain'; value: string }> | Readonly<{ kind: 'masked' }>;
+export type SecretMap = Readonly<Record<string, SecretValue>>;
+
+/**
+ * A server entry after parsing: the transport resolved, every field present. An entry describes
+ * the whole server: a field it leaves out is empty after the import, as it would be after a
+ * fresh registration, so importing a file always lands on the same state.
+ */
+export type ServerEntry = Readonly<{
+  name: string;
+  transport: Transport;
+  description: string | null;
+  command: string | null;
+  args: readonly string[];
+  env: SecretMap;
+  cwd: string | null;
+  url: string | null;
+  headers: SecretMap;
+  bearerToken: SecretValue | null;
+  timeoutMs: number | null;
+}>;
+
+export type ToolEntry = Readonly<{
+  server: string;
+  tool: string;
+  status: LinkStatus;
+  name: string | null;
+  title: string | null;
+  description: string | null;
+  annotations: Readonly<Record<string, unknown>> | null;
+}>;
+
+/** A profile entry of the `gatehouse` section; like a server entry, it describes the whole profile. */
+export type ProfileEntry = Readonly<{
+  slug: string;
+  name: string;
+  description: string | null;
+  toolPrefix: ToolPrefixMode;
+  auth: Readonly<{ apiKey: boolean; queryParam: boolean }>;
+  debugLogging: boolean;
+  /** Attached servers by name, in order; servers not listed are detached. */
+  servers: readonly Readonly<{ name: string; status: LinkStatus }>[];
+  /** Tool settings; settings not listed go back to the default (active, no override). */
+  tools: readonly ToolEntry[];
+}>;
+
+export type ImportDocument = Readonly<{
+  servers: readonly ServerEntry[];
+  /** null when the document has no `gatehouse` section: profiles are left as they are. */
+  profiles: readonly ProfileEntry[] | null;
+}>;
+
+/** One bad entry (or field) of a document; the same shape as the REST validation errors. */
+export type EntryError = Readonly<{ field: string; messages: readonly string[] }>;
+
+/** The document was refused as a whole; `errors` names every bad entry. */
+export class ImportRefusedError extends Error {
+  override readonly name = 'ImportRefusedError';
+  readonly code = 'IMPORT_INVALID';
+  constructor(readonly errors: readonly EntryError[]) {
+    super(`The import was refused (nothing was changed): ${ImportRefusedError.describe(errors)}`);
+  }
+
+  /** One problem is told in full; several are named, and `errors` tells each. */
+  private static describe(errors: readonly EntryError[]): string {
+    if (errors.length === 1) return `${errors[0].field}: ${errors[0].messages.join('; ')}`;
+    const fields = errors.slice(0, 10).map((error) => error.field).join(', ');
+    return `${errors.length} problems (${fields}${errors.length > 10 ? ', …' : ''})`;
+  }
+}
+
+/** Collects errors by field, so that one entry with three problems is one entry in the list. */
+export class ErrorCollector {
+  private readonly byField = new Map<string, string[]>();
+
+  add(field: string, message: string): void {
+    const messages = this.byField.get(field);
+    if (messages) messages.push(message);
+    else this.byField.set(field, [message]);
+  }
+
+  get size(): number {
+    return this.byField.size;
+  }
+
+  list(): EntryError[] {
+    return [...this.byField].map(([field, messages]) => ({ field, messages }));
+  }
+
+  throwIfAny(): void {
+    if (this.byField.size > 0) throw new ImportRefusedError(this.list());
+  }
+}

@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import { makeTempDir, TEST_SECRET_KEY } from '../../../test/support/temp-dir';
+import type { GatehouseContext } from '../commands/context';
+import { attachServer, setTool } from '../commands/profile.commands';
+import { reconfigureServer } from '../commands/server.commands';
+import { findProfileRow } from '../queries/profile.queries';
+import { openDatabase, type OpenedDatabase } from '../database';
+import { findServerRow } from '../queries/server.queries';
+import { serverRowToSnapshot } from '../queries/server.view';
+import { type ConfigDocument, exportConfig, exportEventLines, importDocument, ImportRefusedError, parseImportDocument } from '.';
+
+const context = () => ({ actor: 'test', correlationId: randomUUID() });
+
+const SECRETS = { API_KEY: 'files-api-key-0001', TOKEN: 'remote-bearer-0002', HEADER: 'remote-header-0003', LOG: 'debug-level-0004' };
+
+const claudeConfig = {
+  mcpServers: {
+    files: { command: 'node', args: ['server.js', '--root', '/srv'], env: { API_KEY: SECRETS.API_KEY, LOG: SECRETS.LOG }, cwd: '/srv' },
+    remote: { type: 'http', url: 'https://mcp.example.com/mcp', headers: { 'X-Api-Key': SECRETS.HEADER }, bearerToken: SECRETS.TOKEN, timeoutMs: 5000 },
+    legacy: { type: 'sse', url: 'http://localhost:3001/sse', description: 'Old SSE server' },
+  },
+  gatehouse: {
+    profiles: {
+      dev: {
+        name: 'Development',
+        toolPrefix: 'on_conflict',
+        servers: [{ name: 'files' }, { name: 'remote', status: 'inactive' }],
+        tools: [{ server: 'files', tool: 'delete', status: 'inactive' }, { server: 'files', tool: 'write', name: 'save', title: 'Save a file' }],
+      },
+    },
+  },
+};
+
+type Database = { db: OpenedDatabase; ctx: GatehouseContext; cleanup: () => Promise<void> };
+
+const open = async (): Promise<Database> => {
+  const dir = makeTempDir();
+  const db = await openDatabase({ database: `${dir.path}/gatehouse.db`, dataDir: dir.path, secretKey: TEST_SECRET_KEY });
+  const ctx = { store: db.store, sql: db.sql, dataSource: db.dataSource, secrets: db.secrets };
+  return { db, ctx, cleanup: async () => (await db.close(), dir.cleanup()) };
+};
+
+const importJson = async (ctx: GatehouseContext, document: unknown, profile?: string) =>
+  importDocument(ctx, parseImportDocument(JSON.parse(JSON.stringify(document))), { profile }, context());
+
+/** The export without its position and time, which differ from one database to another. */
+const exported = (ctx: GatehouseContext): Omit<ConfigDocument, 'gatehouse'> & { profiles: unknown } => {
+  const { mcpServers, gatehouse } = exportConfig(ctx.sql);
+  return { mcpServers, profiles: gatehouse.profiles };
+};
+
+const plaintext = async (ctx: GatehouseContext, name: string, field: 'env' | 'headers', key: string): Promise<string> => {
+  const row = await findServerRow(ctx.dataSource, name);
+  return ctx.secrets.open(serverRowToSnapshot(row!)[field][key]);
+};
+
+/** Replaces every mask in an exported document by the plaintext it stands for. */
+const unmask = (document: ConfigDocument): ConfigDocument =>
+  JSON.parse(JSON.stringify(document), (key, value: unknown) => {
+    if (typeof value !== 'string' || !value.startsWith('••••')) return value;
+    return Object.values(SECRETS).find((secret) => secret.endsWith(value.slice(4)));
+  }) as ConfigDocument;
+
+describe('import and export', () => {
+  let a: Database;
+
+  beforeEach(async () => {
+    a = await open();
+  });
+
+  afterEach(async () => {
+    await a.cleanup();
+  });
+
+  it('imports a Claude Desktop document, and the same document again appends nothing', async () => {
+    const first = await importJson(a.ctx, claudeConfig);
+    expect(first.servers.map(({ name, action }) => [name, action])).toEqual([['files', 'registered'], ['remote', 'registered'], ['legacy', 'registered']]);
+    expect(first.appended).toBeGreaterThan(3);
+    const head = await a.ctx.store.headPosition();
+
+    const second = await importJson(a.ctx, claudeConfig);
+    expect(second.servers.map(({ action }) => action)).toEqual(['unchanged', 'unchanged', 'unchanged']);
+    expect(second.appended).toBe(0);
+    expect(await a.ctx.store.headPosition()).toBe(head);
+    expect(await plaintext(a.ctx, 'remote', 'headers', 'X-Api-Key')).toBe(SECRETS.HEADER);
+  });
+
+  it('reconfigures a server whose entry changed, transport included', async () => {
+    await importJson(a.ctx, claudeConfig);
+    const changed = { mcpServers: { files: { url: 'https://files.example.com/mcp' } } };
+    const result = await importJson(a.ctx, changed);
+    expect(result).toMatchObject({ servers: [{ name: 'files', action: 'reconfigured' }], appended: 1 });
+    expect(exported(a.ctx).mcpServers.files).toEqual({ type: 'http', url: 'https://files.example.com/mcp' });
+  });
+
+  it('refuses a document with a bad entry whole, appending nothing', async () => {
+    const bad = { mcpServers: { good: { command: 'node' }, broken: { type: 'sse' }, 'bad name': { command: 'x' } } };
+    await expect(importJson(a.ctx, bad)).rejects.toBeInstanceOf(ImportRefusedError);
+    expect(await a.ctx.store.headPosition()).toBe(0);
+  });
+
+  it('attaches every imported server to a profile, once', async () => {
+    await importJson(a.ctx, { mcpServers: {}, gatehouse: { profiles: { ops: {} } } });
+    const first = await importJson(a.ctx, { mcpServers: { one: { command: 'a' }, two: { url: 'http://localhost:1/mcp' } } }, 'ops');
+    expect(first).toMatchObject({ attachedTo: 'ops', appended: 4 });
+    expect(exported(a.ctx).profiles).toMatchObject({ ops: { servers: [{ name: 'one', status: 'active' }, { name: 'two', status: 'active' }] } });
+    expect((await importJson(a.ctx, { mcpServers: { one: { command: 'a' } } }, 'ops')).appended).toBe(0);
+  });
+
+  it('keeps masked secrets on re-import, and brings a changed server back', async () => {
+    await importJson(a.ctx, claudeConfig);
+    const document = exportConfig(a.ctx.sql);
+    expect(JSON.stringify(document)).not.toContain(SECRETS.API_KEY);
+    expect(document.mcpServers.files).toMatchObject({ env: { API_KEY: '••••0001' } });
+    expect((await importJson(a.ctx, document)).appended).toBe(0);
+
+    const files = await findServerRow(a.ctx.dataSource, 'files');
+    await reconfigureServer(a.ctx, files!.id, { args: [], env: { API_KEY: 'another-value', LOG: SECRETS.LOG } }, context());
+    const restored = await importJson(a.ctx, document);
+    expect(restored).toMatchObject({ servers: [{ name: 'files', action: 'reconfigured' }, { action: 'unchanged' }, { action: 'unchanged' }] });
+    // The mask keeps the secret the server has now; everything else is as exported.
+    expect(exported(a.ctx).mcpServers.files).toEqual({ ...document.mcpServers.files, env: { API_KEY: '••••alue', LOG: '••••0004' } });
+    expect(await plaintext(a.ctx, 'files', 'env', 'API_KEY')).toBe('another-value');
+    expect((await importJson(a.ctx, document)).appended).toBe(0);
+  });
+
+  it('brings a changed profile back: servers, tool settings, swapped override names', async () => {
+    const withNames = structuredClone(claudeConfig);
+    withNames.gatehouse.profiles.dev.tools = [{ server: 'files', tool: 'write', name: 'save', title: 'Save a file' }, { server: 'files', tool: 'delete', name: 'remove', title: 'Remove' }];
+    await importJson(a.ctx, withNames);
+    const document = exportConfig(a.ctx.sql);
+    const profileId = (await findProfileRow(a.ctx.dataSource, 'dev'))!.id;
+    const id = async (name: string) => (await findServerRow(a.ctx.dataSource, name))!.id;
+    await attachServer(a.ctx, profileId, await id('legacy'), 'active', context());
+    await setTool(a.ctx, profileId, await id('files'), 'write', { name: null }, context());
+    await setTool(a.ctx, profileId, await id('files'), 'delete', { name: 'save', status: 'inactive' }, context());
+    await setTool(a.ctx, profileId, await id('files'), 'write', { name: 'remove' }, context());
+    await setTool(a.ctx, profileId, await id('legacy'), 'ping', { status: 'inactive' }, context());
+    expect(exported(a.ctx).profiles).not.toEqual(document.gatehouse.profiles);
+
+    expect((await importJson(a.ctx, document)).appended).toBeGreaterThan(0);
+    expect(exported(a.ctx).profiles).toEqual(document.gatehouse.profiles);
+    expect((await importJson(a.ctx, document)).appended).toBe(0);
+  });
+
+  it('refuses a mask for a secret the server does not have', async () => {
+    await importJson(a.ctx, claudeConfig);
+    const masked = { mcpServers: { legacy: { type: 'sse', url: 'http://localhost:3001/sse', bearerToken: '••••9999' } } };
+    await expect(importJson(a.ctx, masked)).rejects.toMatchObject({ errors: [{ field: 'mcpServers.legacy.bearerToken' }] });
+  });
+
+  describe('into a fresh database', () => {
+    let b: Database;
+
+    beforeEach(async () => {
+      b = await open();
+      await importJson(a.ctx, claudeConfig);
+    });
+
+    afterEach(async () => {
+      await b.cleanup();
+    });
+
+    it('gives the same servers and profiles', async () => {
+      const result = await importJson(b.ctx, unmask(exportConfig(a.ctx.sql)));
+      expect(result.servers.every((server) => server.action === 'registered')).toBe(true);
+      expect(exported(b.ctx)).toEqual(exported(a.ctx));
+      expect(await plaintext(b.ctx, 'remote', 'headers', 'X-Api-Key')).toBe(SECRETS.HEADER);
+    });
+
+    it('refuses masks, which have nothing to keep there, naming each', async () => {
+      const refusal = importJson(b.ctx, exportConfig(a.ctx.sql));
+      await expect(refusal).rejects.toBeInstanceOf(ImportRefusedError);
+      const fields = ((await refusal.catch((error: unknown) => error)) as ImportRefusedError).errors.map((error) => error.field);
+      expect(fields).toEqual(['mcpServers.files.env.API_KEY', 'mcpServers.files.env.LOG', 'mcpServers.remote.headers.X-Api-Key', 'mcpServers.remote.bearerToken']);
+      expect(await b.ctx.store.headPosition()).toBe(0);
+    });
+  });
+
+  it('exports the log as one masked JSON line per event', async () => {
+    await importJson(a.ctx, claudeConfig);
+    let text = '';
+    for await (const chunk of exportEventLines(a.ctx.store, 2)) text += chunk;
+    const lines = text.trimEnd().split('\n').map((line) => JSON.parse(line) as { position: number; type: string });
+    expect(lines.map((line) => line.position)).toEqual(Array.from({ length: await a.ctx.store.headPosition() }, (_, i) => i + 1));
+    expect(lines[0]).toMatchObject({ type: 'ServerRegistered', data: { name: 'files', env: { API_KEY: '••••0001' } }, metadata: { actor: 'test' } });
+    expect(text).not.toContain('"enc"');
+    expect(text).not.toContain(SECRETS.API_KEY);
+  });
+});
