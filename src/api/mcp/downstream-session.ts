@@ -7,15 +7,17 @@ import {
   type ElicitRequestFormParams,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Subscription } from 'rxjs';
-import { ProfileProxy, type ProxyDependencies } from '../../infrastructure/proxy/profile-proxy';
+import { ProfileProxy, type ProxyDependencies, type RoutedRequestOptions } from '../../infrastructure/proxy/profile-proxy';
 import type { ClientPeer, UpstreamNotice } from '../../infrastructure/proxy/upstream-hub';
-import type { McpElicitationParams, McpSamplingParams, UpstreamProgress, UpstreamRequestOptions } from '../../infrastructure/upstream';
+import type { TrafficRecorder, TrafficTap } from '../../infrastructure/telemetry';
+import type { McpElicitationParams, McpSamplingParams, UpstreamProgress } from '../../infrastructure/upstream';
 import { toMcpError } from './errors';
 
 export const GATEWAY_INFO = { name: 'gatehouse', version: '0.1.0' };
 
 type Extra = {
   signal: AbortSignal;
+  requestId: string | number;
   sendNotification: (notification: { method: 'notifications/progress'; params: { progressToken: string | number } & UpstreamProgress }) => Promise<void>;
 };
 type WithMeta = { params?: { _meta?: { progressToken?: string | number } } };
@@ -33,6 +35,8 @@ export class DownstreamSession implements ClientPeer {
   lastActivity = Date.now();
   private readonly subscriptions = new Set<string>();
   private readonly noticeSubscription: Subscription;
+  /** Times and records this session's traffic (metrics, debug logs). */
+  private readonly tap: TrafficTap | undefined;
   private closed = false;
 
   constructor(
@@ -42,8 +46,10 @@ export class DownstreamSession implements ClientPeer {
     readonly keyId: string | null,
     private readonly deps: ProxyDependencies,
     private readonly onClosed: (session: DownstreamSession) => void,
+    traffic?: TrafficRecorder,
   ) {
     this.proxy = new ProfileProxy(deps, profileId, this);
+    this.tap = traffic?.tap({ sessionId, profileId, profile: () => deps.profile(profileId), clientName: () => this.server.getClientVersion()?.name ?? null });
     this.server = new Server(GATEWAY_INFO, {
       capabilities: {
         tools: { listChanged: true },
@@ -60,6 +66,7 @@ export class DownstreamSession implements ClientPeer {
   }
 
   async connect(transport: Transport): Promise<void> {
+    this.tap?.attach(transport);
     await this.server.connect(transport);
   }
 
@@ -97,7 +104,7 @@ export class DownstreamSession implements ClientPeer {
     this.onClosed(this);
   }
 
-  private options(request: WithMeta, extra: Extra): UpstreamRequestOptions {
+  private options(request: WithMeta, extra: Extra): RoutedRequestOptions {
     this.lastActivity = Date.now();
     const progressToken = request.params?._meta?.progressToken;
     return {
@@ -107,6 +114,7 @@ export class DownstreamSession implements ClientPeer {
         progressToken === undefined
           ? undefined
           : (progress) => void extra.sendNotification({ method: 'notifications/progress', params: { progressToken, ...progress } }).catch(() => undefined),
+      onRoute: this.tap?.router(extra.requestId),
     };
   }
 
@@ -142,9 +150,9 @@ export class DownstreamSession implements ClientPeer {
       }),
     );
     s.setRequestHandler(CompleteRequestSchema, (request, extra) => this.guard(() => this.proxy.complete(request.params, this.options(request, extra as unknown as Extra))));
-    s.setRequestHandler(SetLevelRequestSchema, (request) =>
+    s.setRequestHandler(SetLevelRequestSchema, (request, extra) =>
       this.guard(async () => {
-        await this.proxy.setLoggingLevel(request.params.level);
+        await this.proxy.setLoggingLevel(request.params.level, this.options(request, extra as unknown as Extra));
         return {};
       }),
     );
@@ -176,6 +184,7 @@ export class DownstreamSession implements ClientPeer {
         if (this.subscriptions.has(notice.params.uri)) void this.server.sendResourceUpdated(notice.params).catch(() => undefined);
         return;
       case 'log':
+        if (notice.sessionId !== this.sessionId) return;
         void this.server.notification({ method: 'notifications/message', params: notice.params }).catch(() => undefined);
         return;
     }

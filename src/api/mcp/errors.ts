@@ -15,6 +15,7 @@ export const toMcpError = (error: unknown): McpError => {
     switch (error.code) {
       case 'UNKNOWN_TOOL':
       case 'UNKNOWN_PROMPT':
+      case 'SERVER_GONE':
         return new McpError(ErrorCode.InvalidParams, error.message);
       case 'UNKNOWN_RESOURCE':
         return new McpError(RESOURCE_NOT_FOUND, error.message);

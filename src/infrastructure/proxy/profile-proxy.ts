@@ -13,7 +13,7 @@ import type { ClientPeer, UpstreamHub } from './upstream-hub';
 export class ProxyError extends Error {
   override readonly name = 'ProxyError';
   constructor(
-    readonly code: 'UNKNOWN_TOOL' | 'UNKNOWN_PROMPT' | 'UNKNOWN_RESOURCE' | 'PROFILE_GONE',
+    readonly code: 'UNKNOWN_TOOL' | 'UNKNOWN_PROMPT' | 'UNKNOWN_RESOURCE' | 'PROFILE_GONE' | 'SERVER_GONE',
     message: string,
   ) {
     super(message);
@@ -30,11 +30,36 @@ export type ProxyDependencies = Readonly<{
 
 type Route = Readonly<{ spec: UpstreamSpec; name: string }>;
 
+/**
+ * Request options as the downstream session builds them. `onRoute` learns which server a
+ * request was routed to (debug logs, metrics); it stops here and never reaches the upstream.
+ */
+export type RoutedRequestOptions = UpstreamRequestOptions & { onRoute?: (server: Pick<UpstreamSpec, 'id' | 'name'>) => void };
+
 /** A server's own timeout wins over the gateway-wide request timeout. */
-const forServer = (spec: UpstreamSpec, options: UpstreamRequestOptions): UpstreamRequestOptions =>
-  spec.timeoutMs === null ? options : { ...options, timeoutMs: spec.timeoutMs };
+const forServer = (spec: UpstreamSpec, { onRoute, ...options }: RoutedRequestOptions): UpstreamRequestOptions => {
+  onRoute?.(spec);
+  return spec.timeoutMs === null ? options : { ...options, timeoutMs: spec.timeoutMs };
+};
 
 const templatePrefix = (template: string): string => template.split('{')[0];
+
+/**
+ * Everything of a profile that decides exposed names and what is callable. Routes built for
+ * one key are stale under another: a tool made inactive or renamed must stop answering at
+ * once, not only after the client lists again.
+ */
+const namingKey = (profile: ProxyProfile): string =>
+  JSON.stringify([profile.toolPrefix, profile.servers.map((spec) => [spec.id, spec.name]), [...profile.tools.entries()]]);
+
+/** Settles when `work` does or after `ms`, whichever is first (the work goes on regardless). */
+const withDeadline = (work: Promise<unknown>, ms: number): Promise<unknown> => {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+};
 
 /**
  * One downstream session's view of its profile: the merged lists of the active servers, named
@@ -42,7 +67,9 @@ const templatePrefix = (template: string): string => template.split('{')[0];
  */
 export class ProfileProxy {
   private toolRoutes = new Map<string, Route>();
+  private toolRoutesKey?: string;
   private promptRoutes = new Map<string, Route>();
+  private promptRoutesKey?: string;
   private resourceRoutes = new Map<string, UpstreamSpec>();
   private templateRoutes: { prefix: string; spec: UpstreamSpec }[] = [];
 
@@ -89,18 +116,19 @@ export class ProfileProxy {
       });
     }
     this.toolRoutes = routes;
+    this.toolRoutesKey = namingKey(profile);
     return tools;
   }
 
   async callTool(params: McpCallToolParams, options: UpstreamRequestOptions): Promise<McpCallToolResult> {
-    let route = this.toolRoutes.get(params.name);
+    let route = this.toolRoutesKey === namingKey(this.currentProfile()) ? this.toolRoutes.get(params.name) : undefined;
     if (!route) {
       await this.listTools();
       route = this.toolRoutes.get(params.name);
     }
     if (!route) throw new ProxyError('UNKNOWN_TOOL', `Unknown tool: ${params.name}`);
     const target = route;
-    return this.send(target.spec, (connection) => connection.callTool({ ...params, name: target.name }, forServer(target.spec, options)));
+    return this.send(target.spec, (connection, current) => connection.callTool({ ...params, name: target.name }, forServer(current, options)));
   }
 
   async listPrompts(): Promise<McpPrompt[]> {
@@ -117,12 +145,13 @@ export class ProfileProxy {
       prompts.push({ ...prompt, name });
     }
     this.promptRoutes = routes;
+    this.promptRoutesKey = namingKey(profile);
     return prompts;
   }
 
   async getPrompt(params: McpGetPromptParams, options: UpstreamRequestOptions): Promise<McpGetPromptResult> {
     const route = await this.promptRoute(params.name);
-    return this.send(route.spec, (connection) => connection.getPrompt({ ...params, name: route.name }, forServer(route.spec, options)));
+    return this.send(route.spec, (connection, current) => connection.getPrompt({ ...params, name: route.name }, forServer(current, options)));
   }
 
   async listResources(): Promise<McpResource[]> {
@@ -148,35 +177,45 @@ export class ProfileProxy {
 
   async readResource(uri: string, options: UpstreamRequestOptions): Promise<McpReadResourceResult> {
     const spec = await this.resourceServer(uri);
-    return this.send(spec, (connection) => connection.readResource({ uri }, forServer(spec, options)));
+    return this.send(spec, (connection, current) => connection.readResource({ uri }, forServer(current, options)));
   }
 
   async subscribe(uri: string, subscribe: boolean, options: UpstreamRequestOptions): Promise<void> {
     const spec = await this.resourceServer(uri);
-    await this.send(spec, (connection) => (subscribe ? connection.subscribe(uri, forServer(spec, options)) : connection.unsubscribe(uri, forServer(spec, options))));
+    const hub = this.deps.hub;
+    await this.send(spec, (connection, current) =>
+      subscribe ? hub.subscribe(connection, uri, this.peer, forServer(current, options)) : hub.unsubscribe(connection, uri, this.peer, forServer(current, options)),
+    );
   }
 
   async complete(params: McpCompleteParams, options: UpstreamRequestOptions): Promise<McpCompleteResult> {
     if (params.ref.type === 'ref/prompt') {
       const route = await this.promptRoute(params.ref.name);
-      return this.send(route.spec, (connection) => connection.complete({ ...params, ref: { type: 'ref/prompt', name: route.name } }, forServer(route.spec, options)));
+      return this.send(route.spec, (connection, current) => connection.complete({ ...params, ref: { type: 'ref/prompt', name: route.name } }, forServer(current, options)));
     }
     const spec = await this.resourceServer(params.ref.uri);
-    return this.send(spec, (connection) => connection.complete(params, forServer(spec, options)));
+    return this.send(spec, (connection, current) => connection.complete(params, forServer(current, options)));
   }
 
-  /** Sets the level on every server of the profile that supports logging; one failing does not fail the rest. */
-  async setLoggingLevel(level: McpLoggingLevel): Promise<void> {
+  /**
+   * Sets the level on every server of the profile that supports logging; one failing does not
+   * fail the rest, and a slow one is not waited for beyond the connect timeout (fail-open). A
+   * server not connected yet is connected by the request: its capabilities are unknown until then.
+   */
+  async setLoggingLevel(level: McpLoggingLevel, options: UpstreamRequestOptions = {}): Promise<void> {
+    const deadlineMs = this.deps.settings().connectTimeoutMs;
     await Promise.allSettled(
       this.currentProfile().servers.map((spec) => {
         const connection = this.deps.hub.connection(spec, this.peer);
-        return connection.serverCapabilities?.logging === undefined ? Promise.resolve() : connection.setLoggingLevel(level);
+        const capabilities = connection.serverCapabilities;
+        if (capabilities !== undefined && capabilities.logging === undefined) return Promise.resolve();
+        return withDeadline(this.send(spec, (target, current) => target.setLoggingLevel(level, forServer(current, options))), deadlineMs);
       }),
     );
   }
 
   private async promptRoute(name: string): Promise<Route> {
-    if (!this.promptRoutes.has(name)) await this.listPrompts();
+    if (!this.promptRoutes.has(name) || this.promptRoutesKey !== namingKey(this.currentProfile())) await this.listPrompts();
     const route = this.promptRoutes.get(name);
     if (!route) throw new ProxyError('UNKNOWN_PROMPT', `Unknown prompt: ${name}`);
     return route;
@@ -197,10 +236,17 @@ export class ProfileProxy {
     return spec;
   }
 
-  private async send<T>(spec: UpstreamSpec, request: (connection: UpstreamConnection) => Promise<T>): Promise<T> {
-    const done = this.deps.hub.begin(spec.id, this.peer);
+  /**
+   * Sends to the server a route points at, with its configuration as it is now: a route keeps
+   * the spec it was listed with, and connecting with that one would undo a reconfiguration
+   * (the pool applies whatever spec it is handed) or revive a server that left the profile.
+   */
+  private async send<T>(spec: UpstreamSpec, request: (connection: UpstreamConnection, current: UpstreamSpec) => Promise<T>): Promise<T> {
+    const current = this.currentProfile().servers.find((server) => server.id === spec.id);
+    if (!current) throw new ProxyError('SERVER_GONE', `upstream "${spec.name}" is no longer part of this profile`);
+    const done = this.deps.hub.begin(current.id, this.peer);
     try {
-      return await request(this.deps.hub.connection(spec, this.peer));
+      return await request(this.deps.hub.connection(current, this.peer), current);
     } finally {
       done();
     }

@@ -1,14 +1,15 @@
 import { Subject, type Observable } from 'rxjs';
 import type {
   McpElicitationParams, McpElicitationResult, McpLoggingMessage, McpResourceUpdated, McpRootsResult, McpSamplingParams,
-  McpSamplingResult, UpstreamConnection, UpstreamPool, UpstreamRequestContext, UpstreamSpec,
+  McpSamplingResult, UpstreamConnection, UpstreamPool, UpstreamRequestContext, UpstreamRequestOptions, UpstreamSpec,
 } from '../upstream';
 
 /** Something an upstream told the gateway on its own initiative. */
 export type UpstreamNotice = Readonly<
   | { serverId: string; kind: 'tools_changed' | 'prompts_changed' | 'resources_changed' }
   | { serverId: string; kind: 'resource_updated'; params: McpResourceUpdated }
-  | { serverId: string; kind: 'log'; params: McpLoggingMessage }
+  /** Logging goes to one session only (see `pick`): log lines can carry another client's data. */
+  | { serverId: string; kind: 'log'; params: McpLoggingMessage; sessionId: string | null }
 >;
 
 /** A downstream session, as far as server→client requests are concerned. */
@@ -38,6 +39,8 @@ export class UpstreamHub {
   readonly notices$: Observable<UpstreamNotice> = this.notices.asObservable();
   private readonly peers = new Map<string, Map<string, PeerUse>>();
   private readonly wired = new WeakSet<UpstreamConnection>();
+  /** Which downstream sessions hold each upstream resource subscription, per connection. */
+  private readonly subscribers = new Map<UpstreamConnection, Map<string, Set<string>>>();
 
   constructor(readonly pool: UpstreamPool) {}
 
@@ -62,8 +65,52 @@ export class UpstreamHub {
     };
   }
 
+  /**
+   * Subscribes `peer` to `uri` on a connection that other sessions may share: the upstream
+   * hears one subscribe for the first holder and one unsubscribe when the last lets go, so one
+   * session unsubscribing does not silence the others.
+   */
+  async subscribe(connection: UpstreamConnection, uri: string, peer: ClientPeer, options: UpstreamRequestOptions): Promise<void> {
+    let byUri = this.subscribers.get(connection);
+    if (!byUri) {
+      byUri = new Map();
+      this.subscribers.set(connection, byUri);
+    }
+    const holders = byUri.get(uri) ?? new Set<string>();
+    byUri.set(uri, holders);
+    const first = holders.size === 0;
+    holders.add(peer.sessionId);
+    if (!first) return;
+    try {
+      await connection.subscribe(uri, options);
+    } catch (error) {
+      this.release(connection, uri, peer.sessionId);
+      throw error;
+    }
+  }
+
+  async unsubscribe(connection: UpstreamConnection, uri: string, peer: ClientPeer, options: UpstreamRequestOptions): Promise<void> {
+    if (this.release(connection, uri, peer.sessionId)) await connection.unsubscribe(uri, options);
+  }
+
+  /** Forgets a closed session: its in-flight marks and the upstream subscriptions only it held. */
   forget(peer: ClientPeer): void {
     for (const uses of this.peers.values()) uses.delete(peer.sessionId);
+    for (const [connection, byUri] of this.subscribers) {
+      for (const uri of [...byUri.keys()]) {
+        if (this.release(connection, uri, peer.sessionId)) void connection.unsubscribe(uri).catch(() => undefined);
+      }
+    }
+  }
+
+  /** Drops one holder; true when it was the last one (the upstream should be unsubscribed). */
+  private release(connection: UpstreamConnection, uri: string, sessionId: string): boolean {
+    const byUri = this.subscribers.get(connection);
+    const holders = byUri?.get(uri);
+    if (!byUri || !holders?.delete(sessionId) || holders.size > 0) return false;
+    byUri.delete(uri);
+    if (byUri.size === 0) this.subscribers.delete(connection);
+    return true;
   }
 
   private use(serverId: string, peer: ClientPeer): PeerUse {
@@ -79,6 +126,14 @@ export class UpstreamHub {
     }
     use.lastUsed = Date.now();
     return use;
+  }
+
+  private pickSessionId(serverId: string): string | null {
+    try {
+      return this.pick(serverId).sessionId;
+    } catch {
+      return null;
+    }
   }
 
   private pick(serverId: string): ClientPeer {
@@ -97,7 +152,7 @@ export class UpstreamHub {
       onPromptsListChanged: () => publish({ serverId, kind: 'prompts_changed' }),
       onResourcesListChanged: () => publish({ serverId, kind: 'resources_changed' }),
       onResourceUpdated: (params: McpResourceUpdated) => publish({ serverId, kind: 'resource_updated', params }),
-      onLoggingMessage: (params: McpLoggingMessage) => publish({ serverId, kind: 'log', params }),
+      onLoggingMessage: (params: McpLoggingMessage) => publish({ serverId, kind: 'log', params, sessionId: this.pickSessionId(serverId) }),
       onSamplingRequest: (params: McpSamplingParams, context: UpstreamRequestContext) => this.pick(serverId).createMessage(params, context.signal),
       onElicitationRequest: (params: McpElicitationParams, context: UpstreamRequestContext) => this.pick(serverId).elicit(params, context.signal),
       onRootsListRequest: (context: UpstreamRequestContext) => this.pick(serverId).listRoots(context.signal),

@@ -1,0 +1,131 @@
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { fixtureServer } from '../fixtures/upstream-fixtures';
+import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse';
+import { connectClient } from '../support/mcp-client';
+import { createProfile, isPidRunning, patchSettings, PROBE_SERVER, registerStdioServer, resultText, runtimeOf, waitFor } from '../support/proxy';
+
+const OPEN = { auth: { apiKey: false } };
+const HUNG = fixtureServer('hung-server.js');
+
+const timed = async <T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> => {
+  const started = Date.now();
+  const value = await work();
+  return { value, ms: Date.now() - started };
+};
+
+describe('MCP proxy upstream lifecycle', () => {
+  let gh: TestGatehouse;
+  const clients: Client[] = [];
+  const open = async (slug: string): Promise<Client> => {
+    const client = await connectClient(gh.url, slug);
+    clients.push(client);
+    return client;
+  };
+  const toolNames = async (client: Client): Promise<string[]> => (await client.listTools()).tools.map((tool) => tool.name);
+
+  beforeAll(async () => {
+    gh = await startTestGatehouse();
+    await patchSettings(gh, { connectTimeoutMs: 1_000, requestTimeoutMs: 1_000 });
+    await registerStdioServer(gh, 'good', PROBE_SERVER, ['--label', 'good']);
+    await registerStdioServer(gh, 'hanglist', HUNG, ['--hang-on', 'tools/list']);
+    await registerStdioServer(gh, 'hanginit', HUNG);
+    await registerStdioServer(gh, 'hangcall', HUNG, ['--hang-on', 'tools/call']);
+    await registerStdioServer(gh, 'crashy', fixtureServer('crash-server.js'));
+    await registerStdioServer(gh, 'family', fixtureServer('spawning-server.js'), ['--ignore-sigterm']);
+    await createProfile(gh, 'slowlist', ['hanglist', 'good'], OPEN);
+    await createProfile(gh, 'slowinit', ['hanginit', 'good'], OPEN);
+    await createProfile(gh, 'slowcall', ['hangcall', 'good'], OPEN);
+    await createProfile(gh, 'crash', ['crashy'], OPEN);
+    await createProfile(gh, 'family', ['family'], OPEN);
+  });
+  afterAll(async () => {
+    await Promise.allSettled(clients.map((client) => client.close()));
+    await gh.stop();
+  });
+
+  describe('fail-open fan-out', () => {
+    it.each([
+      ['a server that never answers tools/list', 'slowlist'],
+      ['a server that never answers initialize', 'slowinit'],
+    ])('lists the other servers’ tools despite %s, within the connect timeout, and later lists fast', async (_what, slug) => {
+      const client = await open(slug);
+      const first = await timed(() => toolNames(client));
+      expect(first.value).toEqual(expect.arrayContaining(['good__whoami']));
+      expect(first.value.some((name) => name.startsWith('hang'))).toBe(false);
+      expect(first.ms).toBeLessThan(2_500);
+      const second = await timed(() => toolNames(client));
+      expect(second.value).toContain('good__whoami');
+      expect(second.ms).toBeLessThan(500);
+      const other = await open(slug);
+      const third = await timed(() => toolNames(other));
+      expect(third.ms).toBeLessThan(500);
+      // The working server stays usable.
+      expect(JSON.parse(resultText(await client.callTool({ name: 'good__whoami', arguments: {} })))).toEqual(expect.objectContaining({ label: 'good' }));
+    });
+
+    // Known bug: the upstream pool takes connectTimeoutMs once, when the gateway starts
+    // (McpGateway constructor), so a PATCHed connectTimeoutMs never bounds an upstream's
+    // connect; the hung connect only fails after the startup value (10 s by default).
+    // Remove `.failing` once settings changes reach the pool.
+    it.failing('applies a changed connectTimeoutMs to upstream connects (runtime shows the timeout)', async () => {
+      await toolNames(await open('slowinit'));
+      const runtime = await waitFor(async () => {
+        const current = await runtimeOf(gh, 'hanginit');
+        return current.lastError !== null && current;
+      }, 3_000, 'runtime.lastError of the hung server');
+      expect(runtime.lastError?.message).toMatch(/hanginit/);
+    });
+  });
+
+  it('a request that exceeds requestTimeoutMs is a JSON-RPC error naming the server', async () => {
+    const client = await open('slowcall');
+    expect(await toolNames(client)).toContain('hangcall__noop');
+    const started = Date.now();
+    const error = await client.callTool({ name: 'hangcall__noop', arguments: {} }).then(
+      () => null,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(McpError);
+    expect((error as McpError).code).toBe(ErrorCode.RequestTimeout);
+    expect((error as McpError).message).toMatch(/hangcall/);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    // The other server of the profile is unaffected.
+    expect(JSON.parse(resultText(await client.callTool({ name: 'good__whoami', arguments: {} })))).toEqual(expect.objectContaining({ label: 'good' }));
+  });
+
+  it('restarts a crashed stdio server and shows it in the runtime (restarts, lastError, stderrTail)', async () => {
+    const client = await open('crash');
+    const first = resultText(await client.callTool({ name: 'crashy__echo', arguments: { message: 'before' } }));
+    const firstPid = Number(/pid (\d+)/.exec(first)?.[1]);
+    expect(isPidRunning(firstPid)).toBe(true);
+
+    const crash = await client.callTool({ name: 'crashy__crash', arguments: {} }).then(
+      () => null,
+      (caught: unknown) => caught,
+    );
+    expect(crash).toBeInstanceOf(McpError);
+    expect((crash as McpError).message).toMatch(/crashy/);
+
+    const runtime = await waitFor(async () => {
+      const current = await runtimeOf(gh, 'crashy');
+      return current.restarts >= 1 && current.status === 'ready' && current;
+    }, 5_000, 'crashed server restarted');
+    expect(runtime.lastError).toEqual(expect.objectContaining({ code: expect.any(String), message: expect.stringMatching(/crashy/) }));
+    expect(runtime.stderrTail).toContain('crash tool called');
+    expect(runtime.pids).toHaveLength(1);
+    expect(runtime.pids[0]).not.toBe(firstPid);
+
+    const after = resultText(await client.callTool({ name: 'crashy__echo', arguments: { message: 'after' } }));
+    expect(after).toContain('echo: after');
+    expect(after).toContain(`pid ${runtime.pids[0]}`);
+  });
+
+  it('ends the whole process group of a removed server, even children that ignore SIGTERM', async () => {
+    const client = await open('family');
+    const family = JSON.parse(resultText(await client.callTool({ name: 'family__family', arguments: {} }))) as { pid: number; grandchildPid: number };
+    expect(isPidRunning(family.pid) && isPidRunning(family.grandchildPid)).toBe(true);
+    expect((await gh.api('DELETE', '/api/servers/family')).status).toBe(204);
+    await waitFor(() => !isPidRunning(family.pid) && !isPidRunning(family.grandchildPid), 6_000, 'server and grandchild gone');
+  });
+});
