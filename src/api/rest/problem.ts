@@ -21,6 +21,13 @@ const DOMAIN_STATUS: Record<DomainErrorCode, number> = {
   APIKEY_ALREADY_EXISTS: 409,
   APIKEY_REVOKED: 409,
   NOTHING_TO_REVERT: 409,
+  OAUTH_CLIENT_MISMATCH: 409,
+  // The upstream or its authorization server cannot do what OAuth for MCP needs (no S256, …).
+  OAUTH_UNSUPPORTED: 409,
+  // The authorization server or the upstream failed or answered nonsense: not the caller's fault.
+  OAUTH_UPSTREAM_ERROR: 502,
+  OAUTH_STATE_INVALID: 400,
+  OAUTH_AUTHORIZATION_DENIED: 400,
 };
 
 export type FieldError = Readonly<{ field: string; messages: readonly string[] }>;
@@ -34,10 +41,12 @@ const TITLES: Record<number, string> = {
   409: 'Conflict',
   412: 'Precondition Failed',
   413: 'Payload Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   428: 'Precondition Required',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
+  502: 'Bad Gateway',
   503: 'Service Unavailable',
 };
 

@@ -1,5 +1,6 @@
 import type { InlineProjection } from '../eventstore';
 import { apiKeyProjection } from './apikey.projection';
+import { oauthProjection } from './oauth.projection';
 import { profileProjection } from './profile.projection';
 import { serverProjection } from './server.projection';
 import { settingsProjection } from './settings.projection';
@@ -10,6 +11,7 @@ export const CONFIGURATION_PROJECTIONS: readonly InlineProjection[] = [
   profileProjection,
   apiKeyProjection,
   settingsProjection,
+  oauthProjection,
 ];
 
-export { apiKeyProjection, profileProjection, serverProjection, settingsProjection };
+export { apiKeyProjection, oauthProjection, profileProjection, serverProjection, settingsProjection };

@@ -2,6 +2,8 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { UpstreamError } from './errors';
+import { authorizedFetch, type UpstreamTokenSource } from './authorized-fetch';
+import { allowlistedFetch, isHostAllowed } from './host-allowlist';
 import type { UpstreamSpec } from './types';
 
 /** The configured headers plus the bearer token, sent on every request of the session. */
@@ -26,10 +28,23 @@ export const upstreamUrl = (spec: UpstreamSpec): URL => {
   }
 };
 
-/** A fresh SDK transport for one HTTP session (a new one is made for every re-initialise). */
-export const createHttpTransport = (spec: UpstreamSpec): Transport => {
+/**
+ * A fresh SDK transport for one HTTP session (a new one is made for every re-initialise).
+ * `allowedHosts` is read at every request, so a tightened allowlist applies to live sessions.
+ * `tokens` supplies OAuth tokens at every request (see authorized-fetch.ts).
+ */
+export const createHttpTransport = (
+  spec: UpstreamSpec,
+  allowedHosts: () => readonly string[] = () => [],
+  tokens?: UpstreamTokenSource,
+): Transport => {
   const url = upstreamUrl(spec);
+  if (!isHostAllowed(url, allowedHosts())) {
+    throw new UpstreamError('UPSTREAM_MISCONFIGURED', spec, `host ${url.hostname} is not in settings.upstreamAllowedHosts`);
+  }
   const requestInit: RequestInit = { headers: upstreamHeaders(spec) };
-  if (spec.transport === 'sse') return new SSEClientTransport(url, { requestInit });
-  return new StreamableHTTPClientTransport(url, { requestInit });
+  const checked = allowlistedFetch(allowedHosts);
+  const fetch = tokens === undefined ? checked : authorizedFetch(spec, tokens, checked);
+  if (spec.transport === 'sse') return new SSEClientTransport(url, { requestInit, fetch });
+  return new StreamableHTTPClientTransport(url, { requestInit, fetch });
 };

@@ -13,3 +13,4 @@ export type { UpstreamSupervisorOptions } from './supervisor-options';
 export { DEFAULT_BACKOFF } from './backoff';
 export type { BackoffPolicy } from './backoff';
 export { ChildProcessRegistry } from './process-group';
+export type { UpstreamIdentity, UpstreamTokenSource } from './authorized-fetch';

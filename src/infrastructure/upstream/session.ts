@@ -14,6 +14,7 @@ import {
   ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { UpstreamTokenSource } from './authorized-fetch';
 import { buildChildEnvironment } from './child-env';
 import { toUpstreamError, UpstreamError } from './errors';
 import { createHttpTransport } from './http-transports';
@@ -41,6 +42,10 @@ export type SessionOptions = Readonly<{
   processes: ChildProcessRegistry;
   stdinGraceMs?: number;
   terminateGraceMs?: number;
+  /** settings.upstreamAllowedHosts, read when connecting and at every HTTP request. */
+  allowedHosts?: () => readonly string[];
+  /** OAuth tokens for HTTP upstreams, asked at every request. */
+  tokens?: UpstreamTokenSource;
 }>;
 
 export type SessionHooks = Readonly<{
@@ -50,7 +55,7 @@ export type SessionHooks = Readonly<{
 }>;
 
 const createTransport = (spec: UpstreamSpec, options: SessionOptions): Transport => {
-  if (spec.transport !== 'stdio') return createHttpTransport(spec);
+  if (spec.transport !== 'stdio') return createHttpTransport(spec, options.allowedHosts, options.tokens);
   if (!spec.command) throw new UpstreamError('UPSTREAM_MISCONFIGURED', spec, 'transport stdio needs a command');
   return new ProcessGroupStdioTransport({
     serverId: spec.id,

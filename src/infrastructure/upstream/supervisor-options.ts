@@ -1,3 +1,4 @@
+import type { UpstreamTokenSource } from './authorized-fetch';
 import type { BackoffPolicy } from './backoff';
 import type { ConnectionSlots } from './connection-slots';
 import type { ChildProcessRegistry } from './process-group';
@@ -9,8 +10,8 @@ export type UpstreamSupervisorOptions = Readonly<{
   clientInfo?: McpImplementation;
   /** Declared to every upstream; the matching request handlers are forwarded to the proxy. */
   clientCapabilities?: McpClientCapabilities;
-  /** Bounds spawning plus initialize. Default 30 s. */
-  connectTimeoutMs?: number;
+  /** Bounds spawning plus initialize. Default 30 s. A function is read at every connect (live settings). */
+  connectTimeoutMs?: number | (() => number);
   /** For requests when neither the request nor the spec sets one. Default 60 s. */
   defaultRequestTimeoutMs?: number;
   backoff?: Partial<BackoffPolicy>;
@@ -24,6 +25,10 @@ export type UpstreamSupervisorOptions = Readonly<{
   /** How long a connect waits for a free slot. Default: connectTimeoutMs. */
   slotWaitTimeoutMs?: number;
   processes?: ChildProcessRegistry;
+  /** settings.upstreamAllowedHosts (empty: any host), read when connecting and per HTTP request. */
+  allowedHosts?: () => readonly string[];
+  /** Bearer tokens Gatehouse holds for HTTP upstreams (OAuth), asked at every request. */
+  tokens?: UpstreamTokenSource;
 }>;
 
 /** How the gateway introduces itself to upstreams. */
@@ -42,7 +47,7 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 
 export const connectTimeoutMs = (options: UpstreamSupervisorOptions): number =>
-  options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  typeof options.connectTimeoutMs === 'function' ? options.connectTimeoutMs() : (options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
 
 /** What every connection a supervisor opens is configured with. */
 export const connectionSettings = (
@@ -58,4 +63,6 @@ export const connectionSettings = (
   processes,
   stdinGraceMs: options.stdinGraceMs,
   terminateGraceMs: options.terminateGraceMs,
+  allowedHosts: options.allowedHosts,
+  tokens: options.tokens,
 });

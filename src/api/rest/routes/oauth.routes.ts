@@ -1,0 +1,71 @@
+import Router from '@koa/router';
+import '@koa/bodyparser';
+import type { GatehouseContext } from '../../../infrastructure/commands/context';
+import { OAUTH_CALLBACK_PATH, type OAuthService } from '../../../infrastructure/oauth';
+import { findServerRow } from '../../../infrastructure/queries/server.queries';
+import { AuthorizeOAuthDto } from '../dto/oauth.dto';
+import { commandContext, queryString, sendResource } from '../http';
+import { notFound } from '../problem';
+import { validateBody } from '../validation';
+
+/** The admin side of OAuth to upstreams, under /api (admin token). Tokens are never in a response. */
+export const oauthRoutes = (app: GatehouseContext, oauth: OAuthService): Router => {
+  const router = new Router({ prefix: '/api/servers' });
+
+  const requireServer = async (idOrName: string) => {
+    const row = await findServerRow(app.dataSource, idOrName);
+    if (!row) throw notFound(`Server "${idOrName}"`, 'SERVER_NOT_FOUND');
+    return row;
+  };
+
+  /** Starts an authorization; the admin opens `authorizationUrl` in a browser. */
+  router.post('/:idOrName/oauth/authorize', async (ctx) => {
+    const row = await requireServer(ctx.params.idOrName);
+    const dto = validateBody(AuthorizeOAuthDto, ctx.request.body ?? {});
+    const started = await oauth.authorize(row.id, dto, commandContext(ctx));
+    ctx.body = { serverId: row.id, ...started };
+  });
+
+  router.get('/:idOrName/oauth', async (ctx) => {
+    const row = await requireServer(ctx.params.idOrName);
+    sendResource(ctx, oauth.status(row.id));
+  });
+
+  /** Revokes at the authorization server where it offers RFC 7009, and forgets the tokens. */
+  router.delete('/:idOrName/oauth', async (ctx) => {
+    const row = await requireServer(ctx.params.idOrName);
+    await oauth.revoke(row.id, commandContext(ctx));
+    ctx.status = 204;
+  });
+
+  return router;
+};
+
+const escapeHtml = (text: string): string =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+
+/**
+ * GET /oauth/callback, outside /api: the admin's browser lands here from the authorization
+ * server, without the admin token. The one-time `state` is what authorizes the request.
+ */
+export const oauthCallbackRoutes = (oauth: OAuthService): Router => {
+  const router = new Router();
+  router.get(OAUTH_CALLBACK_PATH, async (ctx) => {
+    const param = (name: string): string | undefined => queryString(ctx, name, 4096);
+    const result = await oauth.complete({
+      state: param('state'),
+      code: param('code'),
+      error: param('error'),
+      errorDescription: param('error_description'),
+      iss: param('iss'),
+    });
+    const body = { ...result, status: 'authorized' as const };
+    if (ctx.accepts('json', 'html') === 'html') {
+      ctx.type = 'text/html';
+      ctx.body = `<!doctype html><meta charset="utf-8"><title>Gatehouse</title><p>Gatehouse is now authorized for server ${escapeHtml(result.serverId)}. You can close this window.</p>`;
+      return;
+    }
+    ctx.body = body;
+  });
+  return router;
+};

@@ -1,0 +1,169 @@
+import { createHash, randomBytes } from 'node:crypto';
+import * as oauth from '../../domain/oauth';
+import { DomainError } from '../../domain/shared';
+import type { GatehouseContext } from '../commands/context';
+import type { CommandContext } from '../commands/handle-command';
+import { discover, type Discovery } from './discovery';
+import { sameIssuer, unsupported } from './http';
+import { credentialsOf, loadOAuthState, runOAuthCommand, sealTokens } from './oauth.commands';
+import type { PendingAuthorizations } from './pending-authorizations';
+import { preferredAuthMethod, registerClient } from './registration';
+import { exchangeCode, OAuthErrorResponse } from './token-endpoint';
+import type { OAuthTokenManager } from './token-manager';
+
+export type AuthorizeInput = Readonly<{ clientId?: string; clientSecret?: string | null; scopes?: readonly string[] }>;
+export type CallbackInput = Readonly<{ state?: string; code?: string; error?: string; errorDescription?: string; iss?: string }>;
+export type FlowDeps = Readonly<{
+  ctx: GatehouseContext;
+  pending: PendingAuthorizations;
+  tokens: OAuthTokenManager;
+  /** Where the browser comes back: `<GATEHOUSE_PUBLIC_URL>/oauth/callback`. */
+  redirectUri: () => string;
+}>;
+
+/** RFC 7636 S256: the verifier stays here, only its hash goes to the authorization server. */
+const pkcePair = (): { verifier: string; challenge: string } => {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+};
+
+const httpUrlOf = (ctx: GatehouseContext, serverId: string): string => {
+  const row = ctx.sql.get<{ transport: string; url: string | null }>(`SELECT transport, url FROM servers WHERE id = ? AND status = 'active'`, serverId);
+  if (row === undefined) throw new DomainError('SERVER_NOT_FOUND', `Server ${serverId} does not exist`, { serverId });
+  if (row.transport === 'stdio' || row.url === null) throw unsupported('OAuth applies to HTTP upstreams only; this server is a stdio process');
+  return row.url;
+};
+
+/** The client to authorize with: the one given, a reusable registration, or a new dynamic one. */
+const clientFor = async (
+  deps: FlowDeps,
+  serverId: string,
+  discovery: Discovery,
+  input: AuthorizeInput,
+  context: CommandContext,
+): Promise<oauth.OAuthClient> => {
+  const { ctx } = deps;
+  const now = (context.now?.() ?? new Date()).toISOString();
+  let client: oauth.OAuthClient | null = null;
+  if (input.clientId !== undefined) {
+    const secret = input.clientSecret ?? null;
+    client = {
+      issuer: discovery.issuer,
+      clientId: input.clientId,
+      clientSecret: secret === null ? null : ctx.secrets.seal(secret),
+      clientSecretExpiresAt: null,
+      method: 'preregistered',
+      redirectUri: null,
+      tokenEndpointAuthMethod: preferredAuthMethod(discovery.tokenEndpointAuthMethods, secret !== null),
+    };
+  } else {
+    const { state } = await loadOAuthState(ctx, serverId);
+    const reusable = oauth.reusableClient(state, { issuer: discovery.issuer, redirectUri: deps.redirectUri(), now });
+    if (reusable !== null) return reusable;
+    const registered = await registerClient(discovery, deps.redirectUri());
+    client = {
+      issuer: discovery.issuer,
+      clientId: registered.clientId,
+      clientSecret: registered.clientSecret === null ? null : ctx.secrets.seal(registered.clientSecret),
+      clientSecretExpiresAt: registered.clientSecretExpiresAt,
+      method: 'dynamic',
+      redirectUri: deps.redirectUri(),
+      tokenEndpointAuthMethod: registered.tokenEndpointAuthMethod,
+    };
+  }
+  await runOAuthCommand(ctx, serverId, { type: 'RegisterOAuthClient', data: { serverId, client } }, context);
+  return client;
+};
+
+/** Scopes as the spec picks them: asked for, else the 401's `scope`, else the resource's list. */
+const scopesFor = (input: AuthorizeInput, challengeScope: string | null, discovery: Discovery): string[] => {
+  if (input.scopes !== undefined) return [...input.scopes];
+  if (challengeScope !== null) return challengeScope.split(' ').filter((s) => s !== '' && oauth.isValidScope(s));
+  return [...(discovery.scopesSupported ?? [])].filter(oauth.isValidScope);
+};
+
+/**
+ * Starts the authorization code flow with PKCE for one upstream: discovery, the client
+ * (pre-registered, reused or dynamically registered), and the URL for the admin to open.
+ * The RFC 8707 `resource` is the protected resource's identifier from its metadata.
+ */
+export const startAuthorization = async (deps: FlowDeps, serverId: string, input: AuthorizeInput, context: CommandContext) => {
+  const serverUrl = httpUrlOf(deps.ctx, serverId);
+  const challenge = deps.tokens.challengeOf(serverId);
+  const discovery = await discover(serverUrl, challenge?.resourceMetadataUrl ?? null);
+  const scopes = scopesFor(input, challenge?.scope ?? null, discovery);
+  const scope = scopes.length === 0 ? null : scopes.join(' ');
+  const client = await clientFor(deps, serverId, discovery, input, context);
+  const pkce = pkcePair();
+  const { state, expiresAt } = deps.pending.add({
+    serverId,
+    codeVerifier: pkce.verifier,
+    redirectUri: deps.redirectUri(),
+    clientId: client.clientId,
+    issuer: discovery.issuer,
+    tokenEndpoint: discovery.tokenEndpoint,
+    revocationEndpoint: discovery.revocationEndpoint,
+    resource: discovery.resource,
+    scopes,
+    actor: context.actor,
+    correlationId: context.correlationId,
+  });
+  const url = new URL(discovery.authorizationEndpoint);
+  url.searchParams.set('response_type', 'code');
+  url.searchParams.set('client_id', client.clientId);
+  url.searchParams.set('redirect_uri', deps.redirectUri());
+  url.searchParams.set('state', state);
+  url.searchParams.set('code_challenge', pkce.challenge);
+  url.searchParams.set('code_challenge_method', 'S256');
+  url.searchParams.set('resource', discovery.resource);
+  if (scope !== null) url.searchParams.set('scope', scope);
+  return {
+    authorizationUrl: url.href,
+    expiresAt: new Date(expiresAt).toISOString(),
+    issuer: discovery.issuer,
+    clientId: client.clientId,
+    registration: client.method,
+    resource: discovery.resource,
+    scopes,
+  };
+};
+
+const denied = (message: string): DomainError => new DomainError('OAUTH_AUTHORIZATION_DENIED', message);
+
+/** Finishes a flow at the callback: checks state (and `iss`, RFC 9207), exchanges the code. */
+export const completeAuthorization = async (deps: FlowDeps, input: CallbackInput, now: Date = new Date()) => {
+  const pending = input.state === undefined ? null : deps.pending.take(input.state);
+  if (pending === null) {
+    throw new DomainError('OAUTH_STATE_INVALID', 'Unknown or expired authorization state; start the authorization again');
+  }
+  const context: CommandContext = { actor: pending.actor, correlationId: pending.correlationId, now: () => now };
+  if (input.error !== undefined) {
+    throw denied(`The authorization server answered ${input.error}${input.errorDescription ? `: ${input.errorDescription}` : ''}`);
+  }
+  if (input.iss !== undefined && !sameIssuer(input.iss, pending.issuer)) {
+    throw denied(`The response names issuer ${input.iss}, not ${pending.issuer}`);
+  }
+  if (input.code === undefined || input.code === '') throw denied('The callback carries no authorization code');
+  const { state } = await loadOAuthState(deps.ctx, pending.serverId);
+  if (state.status === 'unregistered' || state.client.clientId !== pending.clientId) {
+    throw new DomainError('OAUTH_CLIENT_MISMATCH', 'The client registration changed during the authorization; start it again');
+  }
+  let response;
+  try {
+    response = await exchangeCode(pending.tokenEndpoint, credentialsOf(deps.ctx, state.client), {
+      code: input.code,
+      codeVerifier: pending.codeVerifier,
+      redirectUri: pending.redirectUri,
+      resource: pending.resource,
+    });
+  } catch (error) {
+    if (error instanceof OAuthErrorResponse) throw denied(`The authorization server refused the code (${error.message})`);
+    throw error;
+  }
+  const tokens = sealTokens(deps.ctx, response, now, { refreshToken: null, scopes: pending.scopes });
+  const server = { issuer: pending.issuer, tokenEndpoint: pending.tokenEndpoint, revocationEndpoint: pending.revocationEndpoint };
+  const { serverId } = pending;
+  await runOAuthCommand(deps.ctx, serverId, { type: 'GrantOAuthTokens', data: { serverId, clientId: pending.clientId, server, resource: pending.resource, tokens } }, context);
+  deps.tokens.reset(serverId);
+  return { serverId, expiresAt: tokens.expiresAt, scopes: tokens.scopes };
+};

@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+
+/** What the callback needs to finish an authorization Gatehouse started. */
+export type PendingAuthorization = Readonly<{
+  serverId: string;
+  codeVerifier: string;
+  redirectUri: string;
+  clientId: string;
+  issuer: string;
+  tokenEndpoint: string;
+  revocationEndpoint: string | null;
+  resource: string;
+  scopes: readonly string[];
+  /** Who started it: the callback has no admin token, so its events are recorded as theirs. */
+  actor: string;
+  correlationId: string;
+}>;
+
+export const PENDING_AUTHORIZATION_TTL_MS = 10 * 60_000;
+const MAX_PENDING = 256;
+
+/**
+ * In-flight authorizations by `state`, kept in this process's memory only: the PKCE verifier
+ * never touches the disk or the log, and it lives no longer than the TTL (10 minutes, longer
+ * than anyone takes to log in). The cost: the browser must come back to the instance that
+ * started the flow, and a restart forgets pending flows (start again). A state is single-use.
+ * The map is bounded so that repeated authorize calls cannot grow it without limit.
+ */
+export class PendingAuthorizations {
+  private readonly pending = new Map<string, { value: PendingAuthorization; expiresAt: number }>();
+
+  constructor(
+    private readonly ttlMs = PENDING_AUTHORIZATION_TTL_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Stores it under a fresh unguessable state (256 bits) and returns the state and its expiry. */
+  add(value: PendingAuthorization): { state: string; expiresAt: number } {
+    this.sweep();
+    while (this.pending.size >= MAX_PENDING) this.pending.delete(this.pending.keys().next().value as string);
+    const state = randomBytes(32).toString('base64url');
+    const expiresAt = this.now() + this.ttlMs;
+    this.pending.set(state, { value, expiresAt });
+    return { state, expiresAt };
+  }
+
+  /** The authorization for `state`, removed so it cannot be used twice; null if unknown or expired. */
+  take(state: string): PendingAuthorization | null {
+    const entry = this.pending.get(state);
+    this.pending.delete(state);
+    return entry !== undefined && entry.expiresAt > this.now() ? entry.value : null;
+  }
+
+  /** Whether an authorization of this server is waiting for its callback. */
+  isPending(serverId: string): boolean {
+    this.sweep();
+    return [...this.pending.values()].some((entry) => entry.value.serverId === serverId);
+  }
+
+  private sweep(): void {
+    const now = this.now();
+    for (const [state, entry] of this.pending) if (entry.expiresAt <= now) this.pending.delete(state);
+  }
+}

@@ -1,0 +1,163 @@
+import { randomUUID } from 'node:crypto';
+import type { SealedSecret } from '../../domain/shared';
+import type { GatehouseContext } from '../commands/context';
+import type { CommandContext } from '../commands/handle-command';
+import type { UpstreamIdentity, UpstreamTokenSource } from '../upstream';
+import { parseChallenge, type Challenge } from './challenge';
+import { credentialsOf, loadOAuthState, runOAuthCommand, sealTokens } from './oauth.commands';
+import { OAuthErrorResponse, refreshTokens } from './token-endpoint';
+
+export type OAuthLog = (level: 'info' | 'warn', message: string, fields?: object) => void;
+
+type TokenRow = { access_token: string | null; expires_at: string | null; granted_at: string; refreshed_at: string | null; version: number };
+
+/** The current access token of one server, decrypted once per read-model version. */
+type CurrentToken = Readonly<{ version: number; token: string; fp: string; expiresAt: number | null; refreshAt: number | null }>;
+
+export type RefreshFailure = Readonly<{ at: string; message: string }>;
+
+/** Refresh this long before expiry: a third of the token's life, at most a minute. */
+const refreshMarginMs = (lifetimeMs: number): number => Math.min(60_000, Math.max(0, lifetimeMs) / 3);
+
+/**
+ * Supplies the upstream layer with OAuth access tokens (UpstreamTokenSource). The hot path is
+ * one indexed read of `oauth_tokens` and, when its version changed, one decryption. A token
+ * due for refresh (or refused with a 401) is refreshed once however many requests ask at the
+ * same time (single-flight per server): with rotating refresh tokens a second concurrent
+ * refresh would present a spent token and lose the grant. A refresh is recorded as an event
+ * (audit) in its own short append, after the network call, never inside another transaction.
+ * A refusal by the authorization server revokes the tokens (the server is then
+ * `auth_required`, with the reason); a network failure or 5xx keeps them and is reported.
+ */
+export class OAuthTokenManager implements UpstreamTokenSource {
+  private readonly cache = new Map<string, CurrentToken>();
+  private readonly refreshing = new Map<string, Promise<string | null>>();
+  private readonly challenges = new Map<string, Challenge>();
+  private readonly failures = new Map<string, RefreshFailure>();
+
+  constructor(
+    private readonly ctx: GatehouseContext,
+    private readonly options: Readonly<{ now?: () => Date; log?: OAuthLog }> = {},
+  ) {}
+
+  async accessToken(server: UpstreamIdentity): Promise<string | null> {
+    const current = this.current(server.id);
+    if (current === null) return null;
+    if (current.refreshAt === null || this.now().getTime() < current.refreshAt) return current.token;
+    const refreshed = await this.refresh(server.id, current.fp, false);
+    // A refresh that failed for a passing reason leaves the current token, which may still be valid.
+    return refreshed ?? this.current(server.id)?.token ?? null;
+  }
+
+  async unauthorized(server: UpstreamIdentity, sent: string | null, challenge: string | null): Promise<string | null> {
+    const current = this.current(server.id);
+    if (sent === null || current === null) {
+      this.challenges.set(server.id, parseChallenge(challenge, this.now()));
+      return null;
+    }
+    // Another request refreshed while this one was in flight: retry with the new token.
+    if (current.token !== sent) return current.token;
+    return this.refresh(server.id, current.fp, true);
+  }
+
+  /** The upstream's last 401 to a request without our token (where to authorize), if any. */
+  challengeOf(serverId: string): Challenge | null {
+    return this.challenges.get(serverId) ?? null;
+  }
+
+  /** The last refresh that failed for a passing reason (network, 5xx), until one succeeds. */
+  refreshFailureOf(serverId: string): RefreshFailure | null {
+    return this.failures.get(serverId) ?? null;
+  }
+
+  /** Forgets what this process learnt about a server at run time (after a new grant or a revocation). */
+  reset(serverId: string): void {
+    this.challenges.delete(serverId);
+    this.failures.delete(serverId);
+    this.cache.delete(serverId);
+  }
+
+  private now(): Date {
+    return this.options.now?.() ?? new Date();
+  }
+
+  private current(serverId: string): CurrentToken | null {
+    const row = this.ctx.sql.get<TokenRow>(
+      `SELECT access_token, expires_at, granted_at, refreshed_at, version FROM oauth_tokens WHERE server_id = ? AND status = 'active'`,
+      serverId,
+    );
+    if (row === undefined || row.access_token === null) {
+      this.cache.delete(serverId);
+      return null;
+    }
+    const cached = this.cache.get(serverId);
+    if (cached?.version === row.version) return cached;
+    const sealed = JSON.parse(row.access_token) as SealedSecret;
+    const expiresAt = row.expires_at === null ? null : Date.parse(row.expires_at);
+    const issuedAt = Date.parse(row.refreshed_at ?? row.granted_at);
+    const current: CurrentToken = {
+      version: row.version,
+      token: this.ctx.secrets.open(sealed),
+      fp: sealed.fp,
+      expiresAt,
+      refreshAt: expiresAt === null ? null : expiresAt - refreshMarginMs(expiresAt - issuedAt),
+    };
+    this.cache.set(serverId, current);
+    return current;
+  }
+
+  private refresh(serverId: string, fromFp: string, refused: boolean): Promise<string | null> {
+    let flight = this.refreshing.get(serverId);
+    if (flight === undefined) {
+      flight = this.refreshNow(serverId, fromFp, refused).finally(() => this.refreshing.delete(serverId));
+      this.refreshing.set(serverId, flight);
+    }
+    return flight;
+  }
+
+  private async refreshNow(serverId: string, fromFp: string, refused: boolean): Promise<string | null> {
+    const { state } = await loadOAuthState(this.ctx, serverId);
+    if (state.status !== 'authorized') return null;
+    const { grant } = state;
+    if (grant.accessToken.fp !== fromFp) return this.current(serverId)?.token ?? null;
+    const at = this.now();
+    const context: CommandContext = { actor: 'system:oauth', correlationId: randomUUID(), now: () => at };
+    if (grant.refreshToken === null) {
+      const expired = grant.expiresAt !== null && Date.parse(grant.expiresAt) <= at.getTime();
+      if (!refused && !expired) return this.current(serverId)?.token ?? null;
+      await this.revoke(serverId, fromFp, refused ? 'the upstream refused the access token and there is no refresh token' : 'the access token expired and there is no refresh token', false, context);
+      return null;
+    }
+    try {
+      const response = await refreshTokens(grant.server.tokenEndpoint, credentialsOf(this.ctx, grant.client), this.ctx.secrets.open(grant.refreshToken), grant.resource);
+      const tokens = sealTokens(this.ctx, response, at, { refreshToken: grant.refreshToken, scopes: grant.scopes });
+      const recorded = await runOAuthCommand(this.ctx, serverId, { type: 'RefreshOAuthTokens', data: { serverId, refreshedFrom: fromFp, tokens } }, context);
+      // Revoked or re-granted while the refresh was on the wire: what is stored now wins.
+      if (recorded.events.length === 0) return this.current(serverId)?.token ?? null;
+      this.failures.delete(serverId);
+      this.options.log?.('info', 'oauth tokens refreshed', { serverId, rotated: response.refreshToken !== null, correlationId: context.correlationId });
+      return response.accessToken;
+    } catch (error) {
+      if (error instanceof OAuthErrorResponse) {
+        const detail = `the authorization server refused the refresh (${error.message})`;
+        await this.revoke(serverId, fromFp, detail, error.error === 'invalid_client', context);
+        return null;
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      this.failures.set(serverId, { at: at.toISOString(), message });
+      this.options.log?.('warn', 'oauth refresh failed; keeping the current tokens', { serverId, error: message, correlationId: context.correlationId });
+      return null;
+    }
+  }
+
+  private async revoke(serverId: string, fromFp: string, detail: string, clientRejected: boolean, context: CommandContext): Promise<void> {
+    await runOAuthCommand(
+      this.ctx,
+      serverId,
+      { type: 'RevokeOAuthTokens', data: { serverId, reason: 'refresh_failed', detail, clientRejected, ofAccessToken: fromFp } },
+      context,
+    );
+    this.cache.delete(serverId);
+    this.options.log?.('warn', 'oauth tokens dropped; the server needs a new authorization', { serverId, detail, correlationId: context.correlationId });
+  }
+}
