@@ -68,7 +68,7 @@ describe('MCP endpoints under bad input: JSON-RPC errors, never a 5xx', () => {
   // Known gap: the SDK's Protocol parses a request against the handler's schema before any
   // handler runs, and its ZodError goes out as -32603 (internal error) although the client
   // sent the bad params. Remove `.failing` once DownstreamSession validates params itself.
-  it.failing('params of the wrong shape are -32602 (invalid params), not -32603', async () => {
+  it('params of the wrong shape are -32602 (invalid params), not -32603', async () => {
     const response = await call(15, 'prompts/get', { name: 42 });
     expect(response.json?.error).toEqual(expect.objectContaining({ code: -32602 }));
   });

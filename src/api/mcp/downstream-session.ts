@@ -12,6 +12,7 @@ import type { ClientPeer, UpstreamNotice } from '../../infrastructure/proxy/upst
 import type { TrafficRecorder, TrafficTap } from '../../infrastructure/telemetry';
 import type { McpElicitationParams, McpSamplingParams, UpstreamProgress } from '../../infrastructure/upstream';
 import { toMcpError } from './errors';
+import { setStrictHandler } from './strict-handler';
 
 export const GATEWAY_INFO = { name: 'gatehouse', version: '0.1.0' };
 
@@ -128,29 +129,29 @@ export class DownstreamSession implements ClientPeer {
 
   private installHandlers(): void {
     const s = this.server;
-    s.setRequestHandler(ListToolsRequestSchema, () => this.guard(async () => ({ tools: await this.proxy.listTools() })));
-    s.setRequestHandler(CallToolRequestSchema, (request, extra) => this.guard(() => this.proxy.callTool(request.params, this.options(request, extra as unknown as Extra))));
-    s.setRequestHandler(ListPromptsRequestSchema, () => this.guard(async () => ({ prompts: await this.proxy.listPrompts() })));
-    s.setRequestHandler(GetPromptRequestSchema, (request, extra) => this.guard(() => this.proxy.getPrompt(request.params, this.options(request, extra as unknown as Extra))));
-    s.setRequestHandler(ListResourcesRequestSchema, () => this.guard(async () => ({ resources: await this.proxy.listResources() })));
-    s.setRequestHandler(ListResourceTemplatesRequestSchema, () => this.guard(async () => ({ resourceTemplates: await this.proxy.listResourceTemplates() })));
-    s.setRequestHandler(ReadResourceRequestSchema, (request, extra) => this.guard(() => this.proxy.readResource(request.params.uri, this.options(request, extra as unknown as Extra))));
-    s.setRequestHandler(SubscribeRequestSchema, (request, extra) =>
+    setStrictHandler(s, ListToolsRequestSchema, () => this.guard(async () => ({ tools: await this.proxy.listTools() })));
+    setStrictHandler(s, CallToolRequestSchema, (request, extra) => this.guard(() => this.proxy.callTool(request.params, this.options(request, extra as unknown as Extra))));
+    setStrictHandler(s, ListPromptsRequestSchema, () => this.guard(async () => ({ prompts: await this.proxy.listPrompts() })));
+    setStrictHandler(s, GetPromptRequestSchema, (request, extra) => this.guard(() => this.proxy.getPrompt(request.params, this.options(request, extra as unknown as Extra))));
+    setStrictHandler(s, ListResourcesRequestSchema, () => this.guard(async () => ({ resources: await this.proxy.listResources() })));
+    setStrictHandler(s, ListResourceTemplatesRequestSchema, () => this.guard(async () => ({ resourceTemplates: await this.proxy.listResourceTemplates() })));
+    setStrictHandler(s, ReadResourceRequestSchema, (request, extra) => this.guard(() => this.proxy.readResource(request.params.uri, this.options(request, extra as unknown as Extra))));
+    setStrictHandler(s, SubscribeRequestSchema, (request, extra) =>
       this.guard(async () => {
         await this.proxy.subscribe(request.params.uri, true, this.options(request, extra as unknown as Extra));
         this.subscriptions.add(request.params.uri);
         return {};
       }),
     );
-    s.setRequestHandler(UnsubscribeRequestSchema, (request, extra) =>
+    setStrictHandler(s, UnsubscribeRequestSchema, (request, extra) =>
       this.guard(async () => {
         this.subscriptions.delete(request.params.uri);
         await this.proxy.subscribe(request.params.uri, false, this.options(request, extra as unknown as Extra));
         return {};
       }),
     );
-    s.setRequestHandler(CompleteRequestSchema, (request, extra) => this.guard(() => this.proxy.complete(request.params, this.options(request, extra as unknown as Extra))));
-    s.setRequestHandler(SetLevelRequestSchema, (request, extra) =>
+    setStrictHandler(s, CompleteRequestSchema, (request, extra) => this.guard(() => this.proxy.complete(request.params, this.options(request, extra as unknown as Extra))));
+    setStrictHandler(s, SetLevelRequestSchema, (request, extra) =>
       this.guard(async () => {
         await this.proxy.setLoggingLevel(request.params.level, this.options(request, extra as unknown as Extra));
         return {};

@@ -1,4 +1,4 @@
 export * from './commands';
 export * from './decider';
 export * from './events';
-export { ALL_PROFILES, MAX_APIKEY_NAME_LENGTH } from './validate';
+export { ALL_PROFILES, MAX_APIKEY_NAME_LENGTH, parseInstant } from './validate';

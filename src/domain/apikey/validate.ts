@@ -21,7 +21,8 @@ const isCalendarDate = (value: string): boolean => {
   return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 };
 
-const parseInstant = (value: string): number =>
+/** Milliseconds since the epoch of an instant this module accepts, NaN for anything else. */
+export const parseInstant = (value: string): number =>
   ISO_INSTANT.test(value) && isCalendarDate(value) ? Date.parse(value) : Number.NaN;
 
 export const assertValidIssue = ({ data }: IssueApiKey): void => {

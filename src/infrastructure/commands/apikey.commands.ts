@@ -14,6 +14,16 @@ export const generateApiKey = (): string => `${API_KEY_PREFIX}${randomBytes(32).
 /** Keys carry 256 random bits, so one SHA-256 is enough: no key-stretching needed, lookups stay O(1). */
 export const hashApiKey = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
 
+/**
+ * Canonical UTC for the instants the decider accepts. Anything else goes to the decider as sent,
+ * so that it is refused: `new Date()` would read a time without offset in this machine's zone,
+ * and throws on ISO forms it cannot parse (week dates), which was a 500.
+ */
+const canonicalInstant = (value: string): string => {
+  const time = apikey.parseInstant(value);
+  return Number.isNaN(time) ? value : new Date(time).toISOString();
+};
+
 export type IssueKeyInput = Readonly<{ name: string; profiles: readonly string[]; expiresAt?: string | null }>;
 
 /** Resolves slugs to profile ids (keys survive a slug rename); `*` stays `*`. */
@@ -38,7 +48,7 @@ export const issueApiKey = async (ctx: GatehouseContext, input: IssueKeyInput, c
   const key = generateApiKey();
   const keyId = randomUUID();
   const issuedAt = (context.now?.() ?? new Date()).toISOString();
-  const expiresAt = input.expiresAt ? new Date(input.expiresAt).toISOString() : null;
+  const expiresAt = input.expiresAt ? canonicalInstant(input.expiresAt) : null;
   const result = await handleCommand(
     ctx.store,
     apikey.apiKeyDecider,

@@ -16,18 +16,45 @@ const candidateIds = (sql: Sql, slug: string, position: number): string[] =>
     )
     .map((row) => row.stream_id.slice('profile-'.length));
 
-/** The profile that had this slug at `position`, as it was then (server names as they were then too). */
+/**
+ * Profiles whose slug is this one now (active first, then the most recently deleted): nearly
+ * always the answer, and found without reading the log.
+ */
+const currentHolderIds = (sql: Sql, slug: string): string[] =>
+  sql
+    .all<{ id: string }>(`SELECT id FROM profiles WHERE slug = ? ORDER BY status = 'active' DESC, updated_at DESC`, slug)
+    .map((row) => row.id);
+
+/** The profile as it was at `position` if it carried `slug` then (server names as they were then too). */
+const viewAt = async (store: EventStore, profileId: string, slug: string, position: number): Promise<ProfileView | null> => {
+  const { state, version } = await loadStateAt(store, profile.profileDecider, profile.profileStreamId(profileId), position);
+  const snapshot = profile.snapshotOf(state);
+  if (snapshot === null || snapshot.slug !== slug) return null;
+  const names = new Map<string, string>();
+  for (const link of snapshot.servers) {
+    const past = await loadStateAt(store, server.serverDecider, server.serverStreamId(link.serverId), position);
+    if (past.state.status !== 'empty') names.set(link.serverId, past.state.name);
+  }
+  return snapshotToProfileView(snapshot, names, version);
+};
+
+/**
+ * The profile that had this slug at `position`. Active slugs are unique at every moment, so the
+ * first profile whose state then carries the slug is the one. The profiles holding the slug now
+ * are tried first; the scan of the log (the cost of a request on a long log) is only needed when
+ * the slug has moved since.
+ */
 export const profileAt = async (store: EventStore, sql: Sql, slug: string, position: number): Promise<ProfileView | null> => {
+  const tried = new Set<string>();
+  for (const profileId of currentHolderIds(sql, slug)) {
+    tried.add(profileId);
+    const view = await viewAt(store, profileId, slug, position);
+    if (view !== null) return view;
+  }
   for (const profileId of candidateIds(sql, slug, position)) {
-    const { state, version } = await loadStateAt(store, profile.profileDecider, profile.profileStreamId(profileId), position);
-    const snapshot = profile.snapshotOf(state);
-    if (snapshot === null || snapshot.slug !== slug) continue;
-    const names = new Map<string, string>();
-    for (const link of snapshot.servers) {
-      const past = await loadStateAt(store, server.serverDecider, server.serverStreamId(link.serverId), position);
-      if (past.state.status !== 'empty') names.set(link.serverId, past.state.name);
-    }
-    return snapshotToProfileView(snapshot, names, version);
+    if (tried.has(profileId)) continue;
+    const view = await viewAt(store, profileId, slug, position);
+    if (view !== null) return view;
   }
   return null;
 };

@@ -1,0 +1,357 @@
+/**
+ * Event store benchmark: `npm run bench:store`.
+ *
+ * (a) commands per second through the command services (createProfile / attachServer / setTool)
+ *     on a SQLite file with WAL and synchronous=FULL: every command is one durable commit;
+ * (b) rebuild speed of every read model over a generated log of realistic events;
+ * (c) latency of `GET /api/profiles/:slug?at=<position>` over the real HTTP server on that log.
+ *
+ * Sizes can be changed with BENCH_COMMANDS, BENCH_EVENTS and BENCH_REQUESTS; BENCH_KEEP=1 keeps
+ * the data directory (for profiling queries on the generated log).
+ */
+import 'reflect-metadata';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, platform, release, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { startGatehouse } from '../src/api/gatehouse';
+import type { ApiKeyEvent } from '../src/domain/apikey/events';
+import type { ProfileEvent, ToolOverride } from '../src/domain/profile/events';
+import type { DiscoveredTool, ServerEvent } from '../src/domain/server/events';
+import type { SettingsEvent } from '../src/domain/settings/events';
+import type { GatehouseContext } from '../src/infrastructure/commands/context';
+import type { CommandContext } from '../src/infrastructure/commands/handle-command';
+import { attachServer, createProfile, setTool } from '../src/infrastructure/commands/profile.commands';
+import { registerServer } from '../src/infrastructure/commands/server.commands';
+import { loadConfig } from '../src/infrastructure/config/config';
+import { openDatabase, type OpenedDatabase } from '../src/infrastructure/database';
+import type { EventMetadata, StreamAppend } from '../src/infrastructure/eventstore';
+
+const COMMANDS = Number(process.env.BENCH_COMMANDS ?? 3_000);
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200);
+const SECRET_KEY = 'b'.repeat(64);
+const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
+
+type DomainEventUnion = ProfileEvent | ServerEvent | ApiKeyEvent | SettingsEvent;
+
+/** Deterministic, so that two runs generate the same log (mulberry32). */
+const random = (() => {
+  let seed = 0x6a7e_4011;
+  return (): number => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+})();
+const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
+
+const quantile = (sorted: readonly number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+const ms = (value: number): string => `${value.toFixed(1)} ms`;
+const rate = (count: number, millis: number): number => Math.round((count / millis) * 1000);
+
+const openBenchDatabase = (dir: string): Promise<OpenedDatabase> =>
+  openDatabase({ database: join(dir, 'gatehouse.db'), dataDir: dir, secretKey: SECRET_KEY });
+
+const contextOf = (db: OpenedDatabase): GatehouseContext => ({ store: db.store, sql: db.sql, dataSource: db.dataSource, secrets: db.secrets });
+
+// (a) ---------------------------------------------------------------------------------------
+
+type CommandResult = { commands: number; millis: number; latencies: number[]; synchronous: number; journalMode: string };
+
+/** createProfile, attachServer, setTool in turn, each awaited: the single-writer path a REST request takes. */
+const benchCommands = async (dir: string): Promise<CommandResult> => {
+  const db = await openBenchDatabase(dir);
+  try {
+    const ctx = contextOf(db);
+    const command = (): CommandContext => ({ actor: 'bench', correlationId: randomUUID() });
+    const serverIds: string[] = [];
+    for (let i = 0; i < 20; i += 1) {
+      const result = await registerServer(ctx, { name: `server-${i}`, transport: 'stdio', command: 'node', args: [`s${i}.js`], env: { TOKEN: `secret-${i}-0123456789` } }, command());
+      serverIds.push((result.events[0].data as { serverId: string }).serverId);
+    }
+    const profileIds: string[] = [];
+    const latencies: number[] = [];
+    const started = performance.now();
+    for (let i = 0; i < COMMANDS; i += 1) {
+      const t0 = performance.now();
+      if (i % 3 === 0 || profileIds.length === 0) {
+        const result = await createProfile(ctx, { slug: `profile-${i}`, description: `Profile number ${i}` }, command());
+        profileIds.push((result.events[0].data as { profileId: string }).profileId);
+      } else if (i % 3 === 1) {
+        await attachServer(ctx, profileIds[profileIds.length - 1], serverIds[i % serverIds.length], 'active', command());
+      } else {
+        await setTool(ctx, pick(profileIds), pick(serverIds), `tool_${i % 50}`, { description: `Tool description ${i}`, status: i % 2 === 0 ? 'active' : 'inactive' }, command());
+      }
+      latencies.push(performance.now() - t0);
+    }
+    const millis = performance.now() - started;
+    const synchronous = db.sql.db.pragma('synchronous', { simple: true }) as number;
+    const journalMode = db.sql.db.pragma('journal_mode', { simple: true }) as string;
+    return { commands: COMMANDS, millis, latencies: latencies.sort((a, b) => a - b), synchronous, journalMode };
+  } finally {
+    await db.close();
+  }
+};
+
+// (b) ---------------------------------------------------------------------------------------
+
+type Profile = {
+  id: string;
+  slug: string;
+  createdAt: number;
+  servers: Map<string, 'active' | 'inactive'>;
+  tools: Map<string, { serverId: string; toolName: string; status: 'active' | 'inactive'; override: ToolOverride }>;
+  updates: number;
+};
+
+type Server = { id: string; tools: string[] };
+
+type Generated = { profiles: Profile[]; hot: Profile[]; appended: number; millis: number };
+
+const discovered = (count: number, serverIndex: number): DiscoveredTool[] =>
+  Array.from({ length: count }, (_, i) => ({
+    name: `tool_${serverIndex}_${i}`,
+    title: `Tool ${i} of server ${serverIndex}`,
+    description: `Does thing ${i}. `.repeat(4),
+    inputSchema: { type: 'object', properties: { path: { type: 'string' }, depth: { type: 'integer', minimum: 0 } }, required: ['path'] },
+    annotations: { readOnlyHint: i % 2 === 0 },
+  }));
+
+/** One step of a profile's life that its current state allows, as the decider would decide it. */
+const nextProfileEvent = (profile: Profile, servers: readonly Server[]): ProfileEvent => {
+  const profileId = profile.id;
+  const roll = random();
+  const attached = [...profile.servers.keys()];
+  if (attached.length === 0 || (roll < 0.12 && attached.length < 6)) {
+    const free = servers.filter((server) => !profile.servers.has(server.id));
+    const server = pick(free);
+    profile.servers.set(server.id, 'active');
+    return { type: 'ServerAttached', data: { profileId, serverId: server.id, status: 'active' } };
+  }
+  if (roll < 0.2) {
+    const serverId = pick(attached);
+    const status = profile.servers.get(serverId) === 'active' ? 'inactive' : 'active';
+    profile.servers.set(serverId, status);
+    return { type: 'ServerStatusChanged', data: { profileId, serverId, status } };
+  }
+  if (roll < 0.23 && attached.length > 1) {
+    const serverId = pick(attached);
+    profile.servers.delete(serverId);
+    return { type: 'ServerDetached', data: { profileId, serverId, reason: 'detached' } };
+  }
+  if (roll < 0.28) {
+    profile.updates += 1;
+    return { type: 'ProfileUpdated', data: { profileId, changes: { name: `Profile ${profile.slug} v${profile.updates}`, description: `Revision ${profile.updates}` } } };
+  }
+  const serverId = pick(attached);
+  const server = servers.find((candidate) => candidate.id === serverId) as Server;
+  const toolName = pick(server.tools);
+  const key = `${server.id}/${toolName}`;
+  const current = profile.tools.get(key) ?? { serverId: server.id, toolName, status: 'active' as const, override: {} };
+  if (roll < 0.55) {
+    const status = current.status === 'active' ? 'inactive' : 'active';
+    profile.tools.set(key, { ...current, status });
+    return { type: 'ToolStatusChanged', data: { profileId, serverId: server.id, toolName, status } };
+  }
+  if (roll < 0.62 && Object.keys(current.override).length > 0) {
+    profile.tools.set(key, { ...current, override: {} });
+    return { type: 'ToolOverrideCleared', data: { profileId, serverId: server.id, toolName } };
+  }
+  const override: ToolOverride = { title: `Custom ${toolName}`, description: `Tuned for ${profile.slug} at ${Math.floor(random() * 1e6)}` };
+  profile.tools.set(key, { ...current, override });
+  return { type: 'ToolOverridden', data: { profileId, serverId: server.id, toolName, override } };
+};
+
+/**
+ * Appends a realistic log through the store (inline projections included) in big transactions:
+ * servers with secrets and discovered tools, profiles with links and tool settings interleaved
+ * across streams, a few long-lived "hot" profiles, API keys and settings changes.
+ */
+const generateLog = async (db: OpenedDatabase, total: number): Promise<Generated> => {
+  const versions = new Map<string, number>();
+  let clock = Date.parse('2025-01-01T00:00:00Z');
+  let pending: StreamAppend[] = [];
+  const metadataOf = (): EventMetadata => ({ actor: 'admin', correlationId: randomUUID(), causationId: null, recordedAt: new Date((clock += 1_000)).toISOString() });
+  let appended = 0;
+  const flush = async (): Promise<void> => {
+    const batch = pending;
+    pending = [];
+    const results: Promise<unknown>[] = [];
+    db.sql.transaction(() => {
+      for (const append of batch) results.push(db.store.appendMany([append], metadataOf()));
+    });
+    await Promise.all(results);
+  };
+  const emit = async (streamId: string, event: DomainEventUnion): Promise<void> => {
+    const version = versions.get(streamId) ?? 0;
+    versions.set(streamId, version + 1);
+    pending.push({ streamId, events: [{ id: randomUUID(), type: event.type, data: event.data }], expectedVersion: version === 0 ? 'no_stream' : version });
+    appended += 1;
+    if (pending.length >= 5_000) await flush();
+  };
+
+  const started = performance.now();
+  const servers: Server[] = [];
+  for (let i = 0; i < 200; i += 1) {
+    const id = randomUUID();
+    const http = i % 3 === 0;
+    await emit(`server-${id}`, {
+      type: 'ServerRegistered',
+      data: {
+        serverId: id, name: `server-${i}`, description: `Upstream ${i}`, transport: http ? 'streamable_http' : 'stdio',
+        command: http ? null : 'node', args: http ? [] : [`server-${i}.js`, '--verbose'], env: http ? {} : { API_TOKEN: db.secrets.seal(`env-secret-${i}-abcdefgh`) },
+        cwd: null, url: http ? `https://mcp-${i}.example.com/mcp` : null, headers: http ? { Authorization: db.secrets.seal(`Bearer header-secret-${i}`) } : {},
+        bearerToken: null, timeoutMs: 30_000, isolation: 'shared',
+      },
+    });
+    const tools = discovered(5 + (i % 16), i);
+    await emit(`server-${id}`, { type: 'ServerToolsDiscovered', data: { serverId: id, tools, fingerprint: createHash('sha256').update(JSON.stringify(tools)).digest('hex') } });
+    servers.push({ id, tools: tools.map((tool) => tool.name) });
+  }
+  for (let i = 0; i < 100; i += 1) {
+    await emit('settings', { type: 'SettingsChanged', data: { changes: { requestTimeoutMs: 10_000 + i * 100, logRetentionDays: 1 + (i % 30) } } });
+  }
+
+  const profiles: Profile[] = [];
+  const newProfile = async (): Promise<Profile> => {
+    const profile: Profile = { id: randomUUID(), slug: `profile-${profiles.length}`, createdAt: 0, servers: new Map(), tools: new Map(), updates: 0 };
+    await emit(`profile-${profile.id}`, {
+      type: 'ProfileCreated',
+      data: { profileId: profile.id, slug: profile.slug, name: `Profile ${profiles.length}`, description: null, toolPrefix: 'always', auth: { apiKey: true, queryParam: false }, debugLogging: false },
+    });
+    profile.createdAt = appended;
+    profiles.push(profile);
+    return profile;
+  };
+  const hot: Profile[] = [];
+  for (let i = 0; i < 5; i += 1) hot.push(await newProfile());
+
+  const profileCount = Math.max(10, Math.floor(total / 50));
+  while (appended < total) {
+    const roll = random();
+    if (profiles.length < profileCount && roll < 0.03) {
+      await newProfile();
+    } else if (roll < 0.035) {
+      const keyId = randomUUID();
+      await emit(`apikey-${keyId}`, {
+        type: 'ApiKeyIssued',
+        data: { keyId, name: `key-${keyId.slice(0, 8)}`, hash: createHash('sha256').update(keyId).digest('hex'), prefix: 'gh_bench00', profiles: [pick(profiles).id], expiresAt: null },
+      });
+    } else {
+      const profile = roll < 0.1 ? pick(hot) : pick(profiles);
+      await emit(`profile-${profile.id}`, nextProfileEvent(profile, servers));
+    }
+  }
+  await flush();
+  // Positions are contiguous from 1 in a fresh log, which is what `createdAt` relies on.
+  if ((await db.store.headPosition()) !== appended) throw new Error('the generated log is not contiguous');
+  return { profiles, hot, appended, millis: performance.now() - started };
+};
+
+const tableCounts = (db: OpenedDatabase): Record<string, number> =>
+  Object.fromEntries(
+    ['servers', 'tools', 'profiles', 'profile_servers', 'profile_tools', 'api_keys', 'settings'].map((table) => [
+      table,
+      db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`)?.n ?? 0,
+    ]),
+  );
+
+// (c) ---------------------------------------------------------------------------------------
+
+type Latency = { requests: number; p50: number; p95: number; max: number; hotP95: number };
+
+/** Sequential requests (no queueing in the numbers) at random positions where the profile existed. */
+const benchProfileAt = async (dir: string, generated: Generated, head: number): Promise<Latency> => {
+  const config = loadConfig({ GATEHOUSE_DATA_DIR: dir, GATEHOUSE_HOST: '127.0.0.1', GATEHOUSE_PORT: '0', GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN, GATEHOUSE_SECRET_KEY: SECRET_KEY });
+  const gatehouse = await startGatehouse({ config });
+  try {
+    const sample = async (profile: Profile): Promise<number> => {
+      const at = profile.createdAt + Math.floor(random() * (head - profile.createdAt + 1));
+      const t0 = performance.now();
+      const response = await fetch(`${gatehouse.url}/api/profiles/${profile.slug}?at=${at}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      const body = (await response.json()) as { slug?: string };
+      const elapsed = performance.now() - t0;
+      if (response.status !== 200 || body.slug !== profile.slug) throw new Error(`GET ${profile.slug}?at=${at}: ${response.status} ${JSON.stringify(body)}`);
+      return elapsed;
+    };
+    for (let i = 0; i < 10; i += 1) await sample(pick(generated.profiles));
+    const all: number[] = [];
+    const hot: number[] = [];
+    for (let i = 0; i < REQUESTS; i += 1) {
+      const isHot = i % 10 === 0;
+      const elapsed = await sample(isHot ? pick(generated.hot) : pick(generated.profiles));
+      all.push(elapsed);
+      if (isHot) hot.push(elapsed);
+    }
+    all.sort((a, b) => a - b);
+    hot.sort((a, b) => a - b);
+    return { requests: all.length, p50: quantile(all, 0.5), p95: quantile(all, 0.95), max: all[all.length - 1], hotP95: quantile(hot, 0.95) };
+  } finally {
+    await gatehouse.close();
+  }
+};
+
+// -------------------------------------------------------------------------------------------
+
+const main = async (): Promise<void> => {
+  const root = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
+  try {
+    const cpu = cpus();
+    process.stdout.write(`Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${platform()} ${release()}, Node ${process.version}\n`);
+    process.stdout.write(`Data directory: ${root}\n\n`);
+
+    const commands = await benchCommands(join(root, 'commands'));
+    const commandRate = rate(commands.commands, commands.millis);
+
+    const logDir = join(root, 'log');
+    const db = await openBenchDatabase(logDir);
+    let generated: Generated;
+    let rebuildMillis: number;
+    let rebuilt: number;
+    let head: number;
+    let streamStats: { max: number; avg: number };
+    try {
+      generated = await generateLog(db, EVENTS);
+      head = await db.store.headPosition();
+      const before = tableCounts(db);
+      const t0 = performance.now();
+      rebuilt = db.store.rebuild();
+      rebuildMillis = performance.now() - t0;
+      const after = tableCounts(db);
+      if (JSON.stringify(before) !== JSON.stringify(after)) throw new Error(`rebuild changed the read models: ${JSON.stringify({ before, after })}`);
+      const stats = db.sql.get<{ max: number; avg: number }>(`SELECT MAX(version) AS max, AVG(version) AS avg FROM streams WHERE stream_type = 'profile'`);
+      streamStats = { max: stats?.max ?? 0, avg: stats?.avg ?? 0 };
+      process.stdout.write(`Generated ${generated.appended} events (${generated.profiles.length} profiles, 200 servers; profile streams avg ${streamStats.avg.toFixed(0)}, max ${streamStats.max} events) in ${(generated.millis / 1000).toFixed(1)} s; read models ${JSON.stringify(after)}\n\n`);
+    } finally {
+      await db.close();
+    }
+
+    const latency = await benchProfileAt(logDir, generated, head);
+    const eventsRate = rate(rebuilt, rebuildMillis);
+    const ok = (pass: boolean): string => (pass ? 'yes' : '**no**');
+
+    const rows = [
+      ['measure', 'result', 'target', 'met'],
+      ['---', '---', '---', '---'],
+      [
+        `(a) commands through the command path (createProfile / attachServer / setTool, ${commands.commands} sequential, journal_mode=${commands.journalMode}, synchronous=${commands.synchronous === 2 ? 'FULL' : commands.synchronous})`,
+        `${commandRate.toLocaleString('en')} commands/s (p50 ${ms(quantile(commands.latencies, 0.5))}, p99 ${ms(quantile(commands.latencies, 0.99))})`,
+        '≥ 2,000/s', ok(commandRate >= 2_000),
+      ],
+      [`(b) rebuild of every read model over ${rebuilt.toLocaleString('en')} events`, `${eventsRate.toLocaleString('en')} events/s (${ms(rebuildMillis)})`, '≥ 20,000/s', ok(eventsRate >= 20_000)],
+      [`(c) GET /api/profiles/:slug?at=<position> over HTTP, ${latency.requests} requests`, `p50 ${ms(latency.p50)}, p95 ${ms(latency.p95)}, max ${ms(latency.max)} (hot profiles p95 ${ms(latency.hotP95)})`, '≤ 20 ms', ok(latency.p95 <= 20)],
+    ];
+    process.stdout.write(`${rows.map((row) => `| ${row.join(' | ')} |`).join('\n')}\n`);
+  } finally {
+    if (process.env.BENCH_KEEP === '1') process.stdout.write(`\nKept ${root}\n`);
+    else rmSync(root, { recursive: true, force: true });
+  }
+};
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});

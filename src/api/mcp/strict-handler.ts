@@ -1,0 +1,27 @@
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+
+type RequestSchema = z.ZodType<{ method: string }> & { shape: { method: { value: string } } };
+
+/**
+ * Registers a request handler whose params are validated here rather than by the SDK: the SDK
+ * answers a params schema failure as -32603 (internal error), while a client that sent bad
+ * params must get -32602 naming what was wrong. The SDK sees only a method-level envelope.
+ */
+export const setStrictHandler = <S extends RequestSchema>(
+  server: Server,
+  schema: S,
+  handler: (request: z.output<S>, extra: unknown) => unknown,
+): void => {
+  const method = schema.shape.method.value;
+  const envelope = z.object({ method: z.literal(method) }).passthrough();
+  server.setRequestHandler(envelope, (request, extra) => {
+    const parsed = schema.safeParse(request);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((issue) => `${['params', ...issue.path.slice(1)].join('.')}: ${issue.message}`).join('; ');
+      throw new McpError(ErrorCode.InvalidParams, `Invalid params for ${method}: ${problems}`);
+    }
+    return handler(parsed.data, extra) as never;
+  });
+};
