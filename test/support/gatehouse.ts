@@ -14,7 +14,11 @@ export type TestGatehouse = RunningGatehouse & {
 export type ApiResponse = { status: number; headers: Headers; body: any }; // eslint-disable-line @typescript-eslint/no-explicit-any -- test convenience: response bodies are asserted field by field
 
 /** The real gateway on a free loopback port with a fresh data directory. */
-export const startTestGatehouse = async (env: Record<string, string> = {}): Promise<TestGatehouse> => {
+export const startTestGatehouse = async (
+  env: Record<string, string> = {},
+  /** Where JSON log lines go (e.g. to check that none carries a secret); none: not logged. */
+  logDestination?: { write: (line: string) => void },
+): Promise<TestGatehouse> => {
   const dir = makeTempDir();
   const config = loadConfig({
     GATEHOUSE_DATA_DIR: dir.path,
@@ -24,7 +28,7 @@ export const startTestGatehouse = async (env: Record<string, string> = {}): Prom
     GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY,
     ...env,
   });
-  const running = await startGatehouse({ config });
+  const running = await startGatehouse({ config, logDestination });
   const api = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> => {
     const response = await fetch(`${running.url}${path}`, {
       method,

@@ -1,9 +1,12 @@
+import { adminTokenCommand } from './admin-token.command';
 import { exportCommand } from './export.command';
 import { historyCommand } from './history.command';
 import { importCommand } from './import.command';
 import { keysCommand } from './keys.command';
+import { logsCommand } from './logs.command';
 import { migrateCommand } from './migrate.command';
 import { rebuildCommand } from './rebuild.command';
+import { secretsCommand } from './secrets.command';
 import { serveCommand } from './serve.command';
 import { stdioCommand } from './stdio.command';
 
@@ -21,6 +24,9 @@ export const COMMANDS: Readonly<Record<string, CliCommand>> = {
   rebuild: rebuildCommand,
   keys: keysCommand,
   migrate: migrateCommand,
+  'admin-token': adminTokenCommand,
+  secrets: secretsCommand,
+  logs: logsCommand,
 };
 
 export const usage = (): string =>
@@ -28,9 +34,10 @@ export const usage = (): string =>
     'Usage: gatehouse <command> [options]',
     '',
     'Commands:',
-    ...Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(10)} ${command.summary}`),
+    ...Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(12)} ${command.summary}`),
     '',
     'Environment: GATEHOUSE_DATA_DIR, GATEHOUSE_DATABASE, GATEHOUSE_HOST, GATEHOUSE_PORT,',
-    '             GATEHOUSE_ADMIN_TOKEN, GATEHOUSE_SECRET_KEY, GATEHOUSE_PUBLIC_URL, GATEHOUSE_LOG_LEVEL',
+    '             GATEHOUSE_ADMIN_TOKEN, GATEHOUSE_SECRET_KEY, GATEHOUSE_PUBLIC_URL, GATEHOUSE_LOG_LEVEL,',
+    '             GATEHOUSE_CORS_ORIGINS, GATEHOUSE_AUTH_FAILURES_PER_MINUTE',
     '',
   ].join('\n');

@@ -1,22 +1,24 @@
 import { loadConfig } from '../../infrastructure/config/config';
+import { stdoutDestination } from '../../infrastructure/telemetry';
 import { startGatehouse } from '../gatehouse';
+import { watchExposure } from '../security/exposure-warning';
 import type { CliCommand } from './commands';
 
 export const serveCommand: CliCommand = {
   summary: 'run the gateway: REST API and MCP endpoints (what `npm start` runs)',
   run: async () => {
     const config = loadConfig();
-    const gatehouse = await startGatehouse({ config });
-    const log = (message: string, fields: Record<string, unknown> = {}): void => {
-      process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: message, ...fields })}\n`);
-    };
+    const gatehouse = await startGatehouse({ config, logDestination: stdoutDestination() });
+    const log = (message: string, fields: Record<string, unknown> = {}): void => gatehouse.observability.logger.info(fields, message);
     log('gatehouse listening', { url: gatehouse.url, database: config.database });
     if (gatehouse.adminToken.source === 'file') {
       log(gatehouse.adminToken.created ? 'admin token created' : 'admin token loaded', { path: gatehouse.adminToken.path });
     }
+    const stopExposureWatch = watchExposure(gatehouse.context, config.host, (message, fields) => gatehouse.observability.logger.warn(fields, message));
     await new Promise<void>((resolve) => {
       const stop = (signal: string): void => {
         log('shutting down', { signal });
+        stopExposureWatch();
         void gatehouse.close().then(resolve);
       };
       process.once('SIGTERM', () => stop('SIGTERM'));

@@ -12,6 +12,11 @@ export type ConfigImpact = Readonly<{
   /** Servers a profile stopped using: their process ends when no profile uses them any more. */
   maybeUnused: readonly string[];
   revokedKeys: readonly string[];
+  /**
+   * Servers that got OAuth tokens. A ready connection picks them up at its next request; one
+   * that is not ready (waiting out a backoff after a 401) is replaced, so the next call connects.
+   */
+  authorized: readonly string[];
   settingsChanged: boolean;
 }>;
 
@@ -48,6 +53,7 @@ export const impactOf = (events: readonly StoredEvent[]): ConfigImpact => {
   const removed: string[] = [];
   const maybeUnused: string[] = [];
   const revokedKeys: string[] = [];
+  const authorized: string[] = [];
   let settingsChanged = false;
   for (const event of events) {
     const data = event.data as { profileId?: string; serverId?: string; keyId?: string; status?: string };
@@ -70,6 +76,16 @@ export const impactOf = (events: readonly StoredEvent[]): ConfigImpact => {
         removed.push(data.serverId as string);
         merge(servers, data.serverId as string, ALL);
         break;
+      // New OAuth tokens: a connection that failed for want of them is replaced (see `authorized`).
+      case 'OAuthTokensGranted':
+        authorized.push(data.serverId as string);
+        merge(servers, data.serverId as string, ALL);
+        break;
+      // Revoked OAuth tokens: connections opened with them are dropped, in-flight calls included.
+      case 'OAuthTokensRevoked':
+        removed.push(data.serverId as string);
+        merge(servers, data.serverId as string, ALL);
+        break;
       case 'ApiKeyRevoked':
         revokedKeys.push(data.keyId as string);
         break;
@@ -80,5 +96,5 @@ export const impactOf = (events: readonly StoredEvent[]): ConfigImpact => {
         break;
     }
   }
-  return { profiles, servers, reconnect, removed, maybeUnused, revokedKeys, settingsChanged };
+  return { profiles, servers, reconnect, removed, maybeUnused, revokedKeys, authorized, settingsChanged };
 };

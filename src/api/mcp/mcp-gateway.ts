@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { bufferTime, filter, type Subscription } from 'rxjs';
 import * as serverDomain from '../../domain/server';
@@ -9,7 +10,10 @@ import { currentSettings } from '../../infrastructure/commands/settings.commands
 import { UpstreamCatalog, type ListItem, type ListKind } from '../../infrastructure/proxy/catalog';
 import { loadProxyProfile, loadServerSpec, type ProxyProfile } from '../../infrastructure/proxy/profile-config';
 import { UpstreamHub } from '../../infrastructure/proxy/upstream-hub';
-import { UpstreamPool, type McpTool, type UpstreamSpec } from '../../infrastructure/upstream';
+import type { TrafficRecorder } from '../../infrastructure/telemetry';
+import { UpstreamPool, type McpTool, type UpstreamSpec, type UpstreamTokenSource } from '../../infrastructure/upstream';
+import { watchSessionKeys } from '../security/session-key-watch';
+import { serversWithChangedAdmission } from '../security/upstream-allowlist';
 import { impactOf } from './config-changes';
 import { DownstreamSession } from './downstream-session';
 
@@ -17,7 +21,14 @@ const SWEEP_INTERVAL_MS = 5_000;
 /** Config events are applied in small batches: one burst of REST writes, one list_changed. */
 const CONFIG_BATCH_MS = 50;
 
-export type McpGatewayOptions = Readonly<{ context: GatehouseContext; log?: (level: string, message: string, fields?: object) => void }>;
+export type McpGatewayOptions = Readonly<{
+  context: GatehouseContext;
+  log?: (level: string, message: string, fields?: object) => void;
+  /** Metrics and debug logs of every downstream session's traffic. */
+  traffic?: TrafficRecorder;
+  /** OAuth tokens for HTTP upstreams (infrastructure/oauth), asked at every upstream request. */
+  tokens?: UpstreamTokenSource;
+}>;
 
 /** Canonical JSON (sorted keys) so that the same tools always give the same fingerprint. */
 const canonical = (value: unknown): string =>
@@ -41,17 +52,31 @@ export class McpGateway {
   readonly catalog: UpstreamCatalog;
   readonly sessions = new Map<string, { session: DownstreamSession; transport: Transport }>();
   private readonly profiles = new Map<string, ProxyProfile | null>();
+  /**
+   * Profiles by slug for the MCP endpoints, so that a request does not re-read its profile and
+   * re-open its servers' secrets every time (that grows with the servers: ~200 µs for ten).
+   * Emptied synchronously by every local commit, and with the rest when changes committed
+   * elsewhere are applied from the log, so a request never sees an older configuration than
+   * a fresh read would have given it then.
+   */
+  private readonly profilesBySlug = new Map<string, ProxyProfile>();
   private settingsCache: Settings;
   /** The last global position whose effects were applied (see followLog). */
   private appliedPosition = 0;
   private readonly subscriptions: Subscription[] = [];
   private readonly sweeper: NodeJS.Timeout;
+  private readonly stopKeyWatch: () => void;
   private closing?: Promise<void>;
 
   private constructor(private readonly options: McpGatewayOptions, settings: Settings) {
     this.settingsCache = settings;
     this.pool = new UpstreamPool({
-      connection: { connectTimeoutMs: settings.connectTimeoutMs, defaultRequestTimeoutMs: settings.requestTimeoutMs },
+      connection: {
+        connectTimeoutMs: () => this.settingsCache.connectTimeoutMs,
+        defaultRequestTimeoutMs: settings.requestTimeoutMs,
+        allowedHosts: () => this.settingsCache.upstreamAllowedHosts,
+        tokens: options.tokens,
+      },
       maxConnectionsPerServer: settings.maxProcessesPerServer,
       sessionIdleTimeoutMs: settings.sessionIdleTimeoutMs,
     });
@@ -63,12 +88,14 @@ export class McpGateway {
         if (notice.kind === 'prompts_changed') this.catalog.invalidate(notice.serverId, ['prompts']);
         if (notice.kind === 'resources_changed') this.catalog.invalidate(notice.serverId, ['resources', 'templates']);
       }),
+      options.context.store.committed$.subscribe(() => this.profilesBySlug.clear()),
       options.context.store.committed$
         .pipe(bufferTime(CONFIG_BATCH_MS), filter((events) => events.length > 0))
         .subscribe((events) => void this.applyConfigChanges(events)),
     );
     this.sweeper = setInterval(() => void this.sweepIdle(), SWEEP_INTERVAL_MS);
     this.sweeper.unref();
+    this.stopKeyWatch = watchSessionKeys(options.context.sql, () => this.sessions.values());
   }
 
   static async create(options: McpGatewayOptions): Promise<McpGateway> {
@@ -87,8 +114,13 @@ export class McpGateway {
   };
 
   profileBySlug(slug: string): ProxyProfile | null {
+    const cached = this.profilesBySlug.get(slug);
+    if (cached) return cached;
     const profile = loadProxyProfile(this.options.context.sql, this.options.context.secrets, { slug });
-    if (profile) this.profiles.set(profile.id, profile);
+    if (profile) {
+      this.profiles.set(profile.id, profile);
+      this.profilesBySlug.set(slug, profile);
+    }
     return profile;
   }
 
@@ -104,6 +136,7 @@ export class McpGateway {
         this.sessions.delete(closed.sessionId);
         void this.pool.releaseSession(closed.sessionId);
       },
+      this.options.traffic,
     );
   }
 
@@ -133,6 +166,7 @@ export class McpGateway {
   close(): Promise<void> {
     this.closing ??= (async () => {
       clearInterval(this.sweeper);
+      this.stopKeyWatch();
       for (const subscription of this.subscriptions) subscription.unsubscribe();
       await Promise.allSettled([...this.sessions.values()].map(({ session }) => session.close()));
       await this.pool.closeAll();
@@ -142,7 +176,11 @@ export class McpGateway {
 
   private async sweepIdle(): Promise<void> {
     const limit = Date.now() - this.settingsCache.sessionIdleTimeoutMs;
-    const idle = [...this.sessions.values()].filter(({ session }) => session.lastActivity < limit);
+    // A stdio session (`gatehouse stdio`) lives as long as its process: its client cannot
+    // reconnect, so closing it would leave the client talking to a process that never answers.
+    const idle = [...this.sessions.values()].filter(
+      ({ session, transport }) => session.lastActivity < limit && !(transport instanceof StdioServerTransport),
+    );
     await Promise.allSettled(idle.map(({ session }) => session.close()));
   }
 
@@ -153,9 +191,21 @@ export class McpGateway {
     this.appliedPosition = events[events.length - 1].position;
     const impact = impactOf(events);
     this.profiles.clear();
-    if (impact.settingsChanged) this.settingsCache = (await currentSettings(this.options.context)).settings;
+    this.profilesBySlug.clear();
+    if (impact.settingsChanged) {
+      const allowedBefore = this.settingsCache.upstreamAllowedHosts;
+      this.settingsCache = (await currentSettings(this.options.context)).settings;
+      for (const serverId of serversWithChangedAdmission(this.options.context.sql, allowedBefore, this.settingsCache.upstreamAllowedHosts)) {
+        this.catalog.invalidate(serverId);
+        await this.pool.release(serverId).catch(() => undefined);
+      }
+    }
     for (const serverId of [...impact.reconnect, ...impact.removed]) this.catalog.invalidate(serverId);
     for (const serverId of impact.removed) await this.pool.release(serverId).catch(() => undefined);
+    for (const serverId of impact.authorized) {
+      this.catalog.invalidate(serverId);
+      if (this.pool.health(serverId).some((health) => health.status !== 'ready')) await this.pool.release(serverId).catch(() => undefined);
+    }
     for (const serverId of impact.reconnect) {
       const spec = loadServerSpec(this.options.context.sql, this.options.context.secrets, serverId);
       if (spec) await this.pool.reconfigure(spec).catch(() => undefined);

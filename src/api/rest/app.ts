@@ -3,23 +3,39 @@ import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { GatehouseContext } from '../../infrastructure/commands/context';
 import { adminAuth, correlation, problemHandler, requireJsonBody, securityHeaders } from './middleware';
-import { ProblemError } from './problem';
+import { badRequest, ProblemError } from './problem';
+import { AuthFailureLimiter, limitAuthFailures } from '../security/auth-failures';
+import { cors } from '../security/cors';
+import { limitUrlLength, rejectUnsafeJson } from '../security/request-limits';
 import { healthRoutes, type ReadinessCheck } from './routes/health.routes';
 import { eventRoutes } from './routes/events.routes';
 import { importExportRoutes } from './routes/importexport.routes';
 import { keyRoutes } from './routes/keys.routes';
 import { settingsRoutes } from './routes/settings.routes';
 import { profileRoutes } from './routes/profiles.routes';
-import { serverRoutes, type ServerRuntime } from './routes/servers.routes';
+import { serverRoutes, type ServerOAuthSummary, type ServerRuntime } from './routes/servers.routes';
 
 export type ApiOptions = Readonly<{
   context: GatehouseContext;
-  adminToken: string;
+  /** The token itself, or a function asked at every request (see adminTokenSource). */
+  adminToken: string | (() => string);
+  /** Failed-auth budget per client address (shared with the MCP endpoints); a default one otherwise. */
+  authFailures?: AuthFailureLimiter;
+  /** GATEHOUSE_CORS_ORIGINS; none: no CORS header is ever sent. */
+  corsOrigins?: readonly string[];
   readiness: ReadinessCheck;
   /** Live state of a server's upstream connections (status, last error, stderr tail). */
   runtime?: ServerRuntime;
+  /** A server's OAuth status for GET /api/servers/:id (see infrastructure/oauth). */
+  oauthSummary?: ServerOAuthSummary;
   /** Extra routers mounted after the API (the MCP endpoints, OAuth callback). */
   extraRouters?: readonly Router[];
+  /** Extra routers under /api, behind the admin token (debug logs). */
+  extraApiRouters?: readonly Router[];
+  /** Routers outside /api that need the admin token (`/metrics`), given the same guards as /api. */
+  adminRouters?: (guards: readonly Koa.Middleware[]) => readonly Router[];
+  /** Called first, before any middleware: the request log (which must see final statuses) and error listeners. */
+  instrument?: (app: Koa) => void;
 }>;
 
 export const BODY_LIMIT = '1mb';
@@ -28,28 +44,38 @@ export const BODY_LIMIT = '1mb';
 export const createApp = (options: ApiOptions): Koa => {
   const app = new Koa({ proxy: false });
   app.silent = true;
+  options.instrument?.(app);
   app.use(problemHandler);
   app.use(correlation);
   app.use(securityHeaders);
+  app.use(limitUrlLength);
+  if (options.corsOrigins && options.corsOrigins.length > 0) app.use(cors(options.corsOrigins));
 
   const health = healthRoutes(options.readiness);
   app.use(health.routes());
 
+  // One failed-auth budget for every route behind the admin token.
+  const authFailures = options.authFailures ?? new AuthFailureLimiter();
   const api = new Router();
-  api.use('/api', adminAuth(options.adminToken), requireJsonBody, bodyParser({
+  api.use('/api', limitAuthFailures(authFailures), adminAuth(options.adminToken), requireJsonBody, bodyParser({
     enableTypes: ['json'],
     jsonLimit: BODY_LIMIT,
     encoding: 'utf-8',
     onError: (error) => {
       const status = (error as { status?: number }).status;
       if (status === 413) throw new ProblemError(413, 'PAYLOAD_TOO_LARGE', 'The request body is larger than 1 MiB');
+      // The parser (co-body's bourne) refuses "__proto__" keys itself: the same refusal as rejectUnsafeJson's.
+      if (/forbidden prototype property/i.test((error as Error).message)) throw badRequest('The key "__proto__" is refused');
       throw new ProblemError(400, 'INVALID_JSON', 'The request body is not valid JSON');
     },
-  }));
-  for (const router of [serverRoutes(options.context, options.runtime), profileRoutes(options.context), keyRoutes(options.context), settingsRoutes(options.context), eventRoutes(options.context), importExportRoutes(options.context)]) {
+  }), rejectUnsafeJson);
+  for (const router of [serverRoutes(options.context, options.runtime, options.oauthSummary), profileRoutes(options.context), keyRoutes(options.context), settingsRoutes(options.context), eventRoutes(options.context), importExportRoutes(options.context)]) {
     api.use(router.routes(), router.allowedMethods({ throw: true }));
   }
+  for (const router of options.extraApiRouters ?? []) api.use(router.routes(), router.allowedMethods({ throw: true }));
   app.use(api.routes());
+  const adminGuards = [limitAuthFailures(authFailures), adminAuth(options.adminToken)];
+  for (const router of options.adminRouters?.(adminGuards) ?? []) app.use(router.routes());
   for (const router of options.extraRouters ?? []) app.use(router.routes());
   return app;
 };

@@ -32,7 +32,10 @@ const runtimeView = (runtime: ServerRuntime | undefined, serverId: string) => {
   };
 };
 
-export const serverRoutes = (app: GatehouseContext, runtime?: ServerRuntime): Router => {
+/** A server's OAuth state in brief (status such as `auth_required`, reason, expiry); null: not shown. */
+export type ServerOAuthSummary = (serverId: string) => Readonly<{ status: string; reason: string | null; expiresAt: string | null }> | null;
+
+export const serverRoutes = (app: GatehouseContext, runtime?: ServerRuntime, oauthSummary?: ServerOAuthSummary): Router => {
   const router = new Router({ prefix: '/api/servers' });
 
   const requireServer = async (idOrName: string, includeRemoved = false) => {
@@ -61,7 +64,8 @@ export const serverRoutes = (app: GatehouseContext, runtime?: ServerRuntime): Ro
     const at = parseAt(ctx.query.at);
     if (at === undefined) {
       const row = await requireServer(ctx.params.idOrName);
-      sendResource(ctx, { ...serverRowToView(row), ...runtimeView(runtime, row.id) });
+      const oauth = oauthSummary?.(row.id) ?? null;
+      sendResource(ctx, { ...serverRowToView(row), ...runtimeView(runtime, row.id), ...(oauth === null ? {} : { oauth }) });
       return;
     }
     const row = await requireServer(ctx.params.idOrName, true);
