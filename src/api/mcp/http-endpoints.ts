@@ -7,8 +7,20 @@ import { randomUUID } from 'node:crypto';
 import type { GatehouseContext } from '../../infrastructure/commands/context';
 import { allowedHostnames, authenticate, checkOrigin, HttpRefusal, readJsonBody, sendRefusal } from './http-guards';
 import type { McpGateway } from './mcp-gateway';
+import { AuthFailureLimiter, clientAddress } from '../security/auth-failures';
+import { assertSseMessage } from '../security/jsonrpc-message';
+import { refuseIfBlocked, sseMessagesEndpoint } from '../security/mcp-auth';
 
-export type McpEndpointOptions = Readonly<{ context: GatehouseContext; gateway: McpGateway; bindHost: string; publicUrl: string }>;
+export type McpEndpointOptions = Readonly<{
+  context: GatehouseContext;
+  gateway: McpGateway;
+  bindHost: string;
+  publicUrl: string;
+  /** Failed-auth budget per client address, shared with the REST API. */
+  authFailures?: AuthFailureLimiter;
+  /** GATEHOUSE_CORS_ORIGINS: browser origins let through the Origin check. */
+  corsOrigins?: readonly string[];
+}>;
 
 const isInitialize = (body: unknown): boolean =>
   Array.isArray(body) ? body.some((message) => isInitializeRequest(message)) : isInitializeRequest(body);
@@ -18,18 +30,23 @@ const isInitialize = (body: unknown): boolean =>
  * legacy SSE pair. Guards run first (Host/Origin, profile, API key), then the SDK transport
  * takes the raw request; Koa stays out of the response (`ctx.respond = false`).
  */
-export const mcpRoutes = ({ context, gateway, bindHost, publicUrl }: McpEndpointOptions): Router => {
+export const mcpRoutes = ({ context, gateway, bindHost, publicUrl, authFailures = new AuthFailureLimiter(), corsOrigins = [] }: McpEndpointOptions): Router => {
   const router = new Router();
   const allowed = allowedHostnames(bindHost, publicUrl);
+  const trustedOrigins: ReadonlySet<string> = new Set(corsOrigins);
 
   const guarded = (handler: (ctx: Context, url: URL) => Promise<void>) => async (ctx: Context): Promise<void> => {
     ctx.respond = false;
+    const address = clientAddress(ctx.req.socket);
     try {
-      checkOrigin(ctx.req, allowed);
+      checkOrigin(ctx.req, allowed, trustedOrigins);
+      refuseIfBlocked(authFailures, address);
       await handler(ctx, new URL(ctx.url, 'http://gateway.invalid'));
     } catch (error) {
-      if (error instanceof HttpRefusal) sendRefusal(ctx.res, error);
-      else {
+      if (error instanceof HttpRefusal) {
+        if (error.status === 401) authFailures.recordFailure(address);
+        sendRefusal(ctx.res, error);
+      } else {
         ctx.app.emit('error', error, ctx);
         sendRefusal(ctx.res, new HttpRefusal(500, -32603, 'Internal error'));
       }
@@ -42,10 +59,13 @@ export const mcpRoutes = ({ context, gateway, bindHost, publicUrl }: McpEndpoint
     return { profile, keyId: authenticate(context.sql, ctx.req, url, profile) };
   };
 
-  const existingSession = (ctx: Context, profileId: string, sessionId: string | undefined) => {
+  /** A session answers only the key that opened it: another key for the profile cannot join it. */
+  const existingSession = (ctx: Context, profileId: string, keyId: string | null, sessionId: string | undefined) => {
     if (sessionId === undefined || sessionId === '') throw new HttpRefusal(400, -32000, 'Bad Request: Mcp-Session-Id header is required');
     const entry = gateway.sessions.get(sessionId);
-    if (!entry || entry.session.profileId !== profileId) throw new HttpRefusal(404, -32001, 'Session not found');
+    if (!entry || entry.session.profileId !== profileId || entry.session.keyId !== keyId) throw new HttpRefusal(404, -32001, 'Session not found');
+    // Any request is activity, pings and notifications included: idle expiry is for silent clients.
+    entry.session.lastActivity = Date.now();
     return entry;
   };
 
@@ -63,38 +83,37 @@ export const mcpRoutes = ({ context, gateway, bindHost, publicUrl }: McpEndpoint
       await transport.handleRequest(ctx.req, ctx.res, body);
       return;
     }
-    const { transport } = existingSession(ctx, profile.id, sessionId);
+    const { transport } = existingSession(ctx, profile.id, keyId, sessionId);
     await (transport as StreamableHTTPServerTransport).handleRequest(ctx.req, ctx.res, body);
   }));
 
   router.get('/mcp/:slug', guarded(async (ctx, url) => {
-    const { profile } = profileFor(ctx, url);
-    const { transport, session } = existingSession(ctx, profile.id, ctx.get('mcp-session-id'));
-    session.lastActivity = Date.now();
+    const { profile, keyId } = profileFor(ctx, url);
+    const { transport } = existingSession(ctx, profile.id, keyId, ctx.get('mcp-session-id'));
     ctx.req.socket.setTimeout(0);
     await (transport as StreamableHTTPServerTransport).handleRequest(ctx.req, ctx.res);
   }));
 
   router.delete('/mcp/:slug', guarded(async (ctx, url) => {
-    const { profile } = profileFor(ctx, url);
-    const { transport } = existingSession(ctx, profile.id, ctx.get('mcp-session-id'));
+    const { profile, keyId } = profileFor(ctx, url);
+    const { transport } = existingSession(ctx, profile.id, keyId, ctx.get('mcp-session-id'));
     await (transport as StreamableHTTPServerTransport).handleRequest(ctx.req, ctx.res);
   }));
 
   router.get('/mcp/:slug/sse', guarded(async (ctx, url) => {
     const { profile, keyId } = profileFor(ctx, url);
     ctx.req.socket.setTimeout(0);
-    const transport = new SSEServerTransport(`/mcp/${encodeURIComponent(profile.slug)}/messages`, ctx.res);
+    const transport = new SSEServerTransport(sseMessagesEndpoint(profile.slug, ctx.req, url, profile), ctx.res);
     const session = gateway.createSession(profile, keyId, transport.sessionId);
     gateway.register(session, transport);
     await session.connect(transport);
   }));
 
   router.post('/mcp/:slug/messages', guarded(async (ctx, url) => {
-    const { profile } = profileFor(ctx, url);
-    const { transport, session } = existingSession(ctx, profile.id, url.searchParams.get('sessionId') ?? undefined);
-    session.lastActivity = Date.now();
+    const { profile, keyId } = profileFor(ctx, url);
+    const { transport } = existingSession(ctx, profile.id, keyId, url.searchParams.get('sessionId') ?? undefined);
     const body = await readJsonBody(ctx.req);
+    assertSseMessage(ctx.req, body);
     await (transport as SSEServerTransport).handlePostMessage(ctx.req, ctx.res, body);
   }));
 

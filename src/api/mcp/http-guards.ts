@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hashApiKey } from '../../infrastructure/commands/apikey.commands';
 import type { Sql } from '../../infrastructure/eventstore';
 import type { ProxyProfile } from '../../infrastructure/proxy/profile-config';
+import { checkJson } from '../security/json-safety';
 
 export const MCP_BODY_LIMIT = 1024 * 1024;
 
@@ -46,11 +47,12 @@ export const allowedHostnames = (bindHost: string, publicUrl: string): ReadonlyS
   return names;
 };
 
-export const checkOrigin = (req: IncomingMessage, allowed: ReadonlySet<string>): void => {
+/** `trustedOrigins`: exact origins configured for CORS (GATEHOUSE_CORS_ORIGINS), also let through. */
+export const checkOrigin = (req: IncomingMessage, allowed: ReadonlySet<string>, trustedOrigins: ReadonlySet<string> = new Set()): void => {
   const host = req.headers.host;
   if (host === undefined || !allowed.has(hostnameOf(host))) throw new HttpRefusal(403, -32000, 'Forbidden: Host not allowed');
   const origin = req.headers.origin;
-  if (origin === undefined || origin === 'null') return;
+  if (origin === undefined || origin === 'null' || trustedOrigins.has(origin)) return;
   try {
     if (allowed.has(new URL(origin).hostname.toLowerCase()) || allowed.has(`[${new URL(origin).hostname.replace(/^\[|\]$/g, '')}]`)) return;
   } catch {
@@ -61,7 +63,7 @@ export const checkOrigin = (req: IncomingMessage, allowed: ReadonlySet<string>):
 
 type KeyRow = { id: string; profiles: string; status: string; expires_at: string | null };
 
-const presentedKey = (req: IncomingMessage, url: URL, profile: ProxyProfile): string | undefined => {
+export const presentedKey = (req: IncomingMessage, url: URL, profile: ProxyProfile): string | undefined => {
   const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
   if (bearer) return bearer[1];
   const header = req.headers['x-api-key'];
@@ -99,9 +101,14 @@ export const readJsonBody = async (req: IncomingMessage, limit = MCP_BODY_LIMIT)
     if (size > limit) throw new HttpRefusal(413, -32600, `Request body larger than ${limit} bytes`);
     chunks.push(chunk as Buffer);
   }
+  const text = Buffer.concat(chunks).toString('utf8');
+  let parsed: unknown;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    parsed = JSON.parse(text);
   } catch {
     throw new HttpRefusal(400, -32700, 'Parse error: the body is not valid JSON');
   }
+  const unsafe = checkJson(text, parsed);
+  if (unsafe) throw new HttpRefusal(400, -32600, `Invalid Request: ${unsafe.message}`);
+  return parsed;
 };

@@ -53,14 +53,17 @@ export const requireJsonBody = async (ctx: Context, next: Next): Promise<void> =
   await next();
 };
 
-/** `Authorization: Bearer <admin token>` on every /api route, compared in constant time. */
-export const adminAuth = (adminToken: string) => async (ctx: Context, next: Next): Promise<void> => {
+/**
+ * `Authorization: Bearer <admin token>` on every /api route, compared in constant time. A
+ * function is asked at every request (a token file rotated while the server runs).
+ */
+export const adminAuth = (adminToken: string | (() => string)) => async (ctx: Context, next: Next): Promise<void> => {
   const header = ctx.get('authorization');
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match) {
     throw new ProblemError(401, 'UNAUTHENTICATED', 'Send the admin token as "Authorization: Bearer <token>"', undefined, { 'WWW-Authenticate': 'Bearer realm="gatehouse-admin"' });
   }
-  if (!tokensMatch(match[1], adminToken)) {
+  if (!tokensMatch(match[1], typeof adminToken === 'function' ? adminToken() : adminToken)) {
     throw new ProblemError(401, 'INVALID_TOKEN', 'The admin token is not valid', undefined, { 'WWW-Authenticate': 'Bearer realm="gatehouse-admin", error="invalid_token"' });
   }
   ctx.state.actor = 'admin';

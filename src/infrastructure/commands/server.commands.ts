@@ -7,6 +7,7 @@ import { findServerRow } from '../queries/server.queries';
 import type { GatehouseContext } from './context';
 import { decideOnStream, handleCommand, handleMultiStream, loadStateAt, type CommandContext } from './handle-command';
 import { sealMap } from './seal';
+import { assertUpstreamUrlAllowed } from './upstream-policy';
 
 /** A server as a user writes it: plaintext secrets, sealed here before they reach a command. */
 export type ServerInput = Readonly<{
@@ -61,12 +62,14 @@ const assertNameFree = async (ctx: GatehouseContext, name: string, exceptId?: st
 
 export const registerServer = async (ctx: GatehouseContext, input: ServerInput, context: CommandContext, serverId: string = randomUUID()) => {
   await assertNameFree(ctx, input.name);
+  await assertUpstreamUrlAllowed(ctx, input.url);
   const settings = sealSettings(ctx, input);
   return handleCommand(ctx.store, server.serverDecider, server.serverStreamId(serverId), { type: 'RegisterServer', data: { serverId, name: input.name, settings } }, context);
 };
 
 export const reconfigureServer = async (ctx: GatehouseContext, serverId: string, patch: ServerPatch, context: CommandContext) => {
   if (patch.name !== undefined) await assertNameFree(ctx, patch.name, serverId);
+  await assertUpstreamUrlAllowed(ctx, patch.url);
   const changes = sealPatch(ctx, patch);
   return handleCommand(ctx.store, server.serverDecider, server.serverStreamId(serverId), { type: 'ReconfigureServer', data: { serverId, changes } }, context);
 };
@@ -103,5 +106,6 @@ export const revertServer = async (ctx: GatehouseContext, serverId: string, to: 
   const past = await loadStateAt(ctx.store, server.serverDecider, streamId, to);
   const target = server.snapshotOf(past.state);
   if (target !== null) await assertNameFree(ctx, target.name, serverId);
+  await assertUpstreamUrlAllowed(ctx, target?.url);
   return handleCommand(ctx.store, server.serverDecider, streamId, { type: 'RevertServer', data: { serverId, target } }, context);
 };

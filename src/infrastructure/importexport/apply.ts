@@ -3,6 +3,7 @@ import * as server from '../../domain/server';
 import type { SealedMap, SealedSecret } from '../../domain/shared';
 import type { GatehouseContext } from '../commands/context';
 import { type CommandContext, type DecidedAppend, decideOnStream, handleMultiStream } from '../commands/handle-command';
+import { refusedUpstreamUrls } from '../commands/upstream-policy';
 import { listProfileRows } from '../queries/profile.queries';
 import { listServerRows } from '../queries/server.queries';
 import { serverRowToSnapshot } from '../queries/server.view';
@@ -96,6 +97,8 @@ export const importDocument = async (
   options: ImportOptions,
   context: CommandContext,
 ): Promise<ImportResult> => {
+  const refusedUrls = await refusedUpstreamUrls(ctx, document.servers, (name) => `mcpServers.${name}.url`);
+  if (refusedUrls.length > 0) throw new ImportRefusedError(refusedUrls);
   let decided: { plan: ImportPlan; appends: DecidedAppend<unknown>[] } | undefined;
   const stored = await handleMultiStream(
     ctx.store,

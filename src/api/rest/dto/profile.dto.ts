@@ -3,40 +3,40 @@ import {
   IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, MaxLength, Min, ValidateIf, ValidateNested,
 } from 'class-validator';
 import { LINK_STATUSES, TOOL_PREFIX_MODES, type LinkStatus, type ToolPrefixMode } from '../../../domain/profile/events';
-import { IsBoundedObject } from './validators';
+import { IsBoundedObject, IsOmittable } from './validators';
 
 const nullable = (_: object, value: unknown): boolean => value !== null && value !== undefined;
 
 export class ProfileAuthDto {
-  @IsOptional() @IsBoolean() apiKey?: boolean;
-  @IsOptional() @IsBoolean() queryParam?: boolean;
+  @IsOmittable() @IsBoolean() apiKey?: boolean;
+  @IsOmittable() @IsBoolean() queryParam?: boolean;
 }
 
 export class CreateProfileDto {
   @IsString() @Length(1, 63) slug: string;
-  @IsOptional() @IsString() @Length(1, 128) name?: string;
+  @IsOmittable() @IsString() @Length(1, 128) name?: string;
   @IsOptional() @ValidateIf(nullable) @IsString() @MaxLength(2000) description?: string | null;
-  @IsOptional() @IsIn(TOOL_PREFIX_MODES) toolPrefix?: ToolPrefixMode;
-  @IsOptional() @ValidateNested() @Type(() => ProfileAuthDto) auth?: ProfileAuthDto;
-  @IsOptional() @IsBoolean() debugLogging?: boolean;
+  @IsOmittable() @IsIn(TOOL_PREFIX_MODES) toolPrefix?: ToolPrefixMode;
+  @IsOmittable() @ValidateNested() @Type(() => ProfileAuthDto) auth?: ProfileAuthDto;
+  @IsOmittable() @IsBoolean() debugLogging?: boolean;
 }
 
 export class UpdateProfileDto {
-  @IsOptional() @IsString() @Length(1, 63) slug?: string;
-  @IsOptional() @IsString() @Length(1, 128) name?: string;
+  @IsOmittable() @IsString() @Length(1, 63) slug?: string;
+  @IsOmittable() @IsString() @Length(1, 128) name?: string;
   @IsOptional() @ValidateIf(nullable) @IsString() @MaxLength(2000) description?: string | null;
-  @IsOptional() @IsIn(TOOL_PREFIX_MODES) toolPrefix?: ToolPrefixMode;
-  @IsOptional() @ValidateNested() @Type(() => ProfileAuthDto) auth?: ProfileAuthDto;
-  @IsOptional() @IsBoolean() debugLogging?: boolean;
+  @IsOmittable() @IsIn(TOOL_PREFIX_MODES) toolPrefix?: ToolPrefixMode;
+  @IsOmittable() @ValidateNested() @Type(() => ProfileAuthDto) auth?: ProfileAuthDto;
+  @IsOmittable() @IsBoolean() debugLogging?: boolean;
 }
 
 export class AttachServerDto {
-  @IsOptional() @IsIn(LINK_STATUSES) status?: LinkStatus;
+  @IsOmittable() @IsIn(LINK_STATUSES) status?: LinkStatus;
 }
 
 /** PATCH of one tool in a profile: absent leaves a field as it is, null clears the override. */
 export class ToolPatchDto {
-  @IsOptional() @IsIn(LINK_STATUSES) status?: LinkStatus;
+  @IsOmittable() @IsIn(LINK_STATUSES) status?: LinkStatus;
   @IsOptional() @ValidateIf(nullable) @IsString() @Length(1, 64) name?: string | null;
   @IsOptional() @ValidateIf(nullable) @IsString() @Length(1, 256) title?: string | null;
   @IsOptional() @ValidateIf(nullable) @IsString() @MaxLength(10_000) description?: string | null;

@@ -1,8 +1,8 @@
 import {
   ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min, ValidateIf,
 } from 'class-validator';
-import { TRANSPORTS, type Transport } from '../../../domain/server/events';
-import { IsHttpUrl, IsStringRecord } from './validators';
+import { ISOLATIONS, TRANSPORTS, type Isolation, type Transport } from '../../../domain/server/events';
+import { IsHttpUrl, IsOmittable, IsStringRecord } from './validators';
 
 const RECORD_LIMITS = { maxKeys: 128, maxKeyLength: 256, maxValueLength: 8192 };
 const nullable = (_: object, value: unknown): boolean => value !== null && value !== undefined;
@@ -12,26 +12,28 @@ export class CreateServerDto {
   @IsOptional() @ValidateIf(nullable) @IsString() @MaxLength(2000) description?: string | null;
   @IsIn(TRANSPORTS) transport: Transport;
   @IsOptional() @ValidateIf(nullable) @IsString() @Length(1, 4096) command?: string | null;
-  @IsOptional() @IsArray() @ArrayMaxSize(256) @IsString({ each: true }) @MaxLength(8192, { each: true }) args?: string[];
-  @IsOptional() @IsStringRecord(RECORD_LIMITS) env?: Record<string, string>;
+  @IsOmittable() @IsArray() @ArrayMaxSize(256) @IsString({ each: true }) @MaxLength(8192, { each: true }) args?: string[];
+  @IsOmittable() @IsStringRecord(RECORD_LIMITS) env?: Record<string, string>;
   @IsOptional() @ValidateIf(nullable) @IsString() @Length(1, 4096) cwd?: string | null;
   @IsOptional() @ValidateIf(nullable) @IsHttpUrl() url?: string | null;
-  @IsOptional() @IsStringRecord(RECORD_LIMITS) headers?: Record<string, string>;
+  @IsOmittable() @IsStringRecord(RECORD_LIMITS) headers?: Record<string, string>;
   @IsOptional() @ValidateIf(nullable) @IsString() @Length(1, 8192) bearerToken?: string | null;
   @IsOptional() @ValidateIf(nullable) @IsInt() @Min(1) @Max(600_000) timeoutMs?: number | null;
+  @IsOptional() @IsIn(ISOLATIONS) isolation?: Isolation;
 }
 
 /** PATCH: every field optional; `null` clears a nullable field. */
 export class UpdateServerDto {
-  @IsOptional() @IsString() @Length(1, 64) name?: string;
+  @IsOmittable() @IsString() @Length(1, 64) name?: string;
   @IsOptional() @ValidateIf(nullable) @IsString() @MaxLength(2000) description?: string | null;
-  @IsOptional() @IsIn(TRANSPORTS) transport?: Transport;
+  @IsOmittable() @IsIn(TRANSPORTS) transport?: Transport;
   @IsOptional() @ValidateIf(nullable) @IsString() @Length(1, 4096) command?: string | null;
-  @IsOptional() @IsArray() @ArrayMaxSize(256) @IsString({ each: true }) @MaxLength(8192, { each: true }) args?: string[];
-  @IsOptional() @IsStringRecord(RECORD_LIMITS) env?: Record<string, string>;
+  @IsOmittable() @IsArray() @ArrayMaxSize(256) @IsString({ each: true }) @MaxLength(8192, { each: true }) args?: string[];
+  @IsOmittable() @IsStringRecord(RECORD_LIMITS) env?: Record<string, string>;
   @IsOptional() @ValidateIf(nullable) @IsString() @Length(1, 4096) cwd?: string | null;
   @IsOptional() @ValidateIf(nullable) @IsHttpUrl() url?: string | null;
-  @IsOptional() @IsStringRecord(RECORD_LIMITS) headers?: Record<string, string>;
+  @IsOmittable() @IsStringRecord(RECORD_LIMITS) headers?: Record<string, string>;
   @IsOptional() @ValidateIf(nullable) @IsString() @Length(1, 8192) bearerToken?: string | null;
   @IsOptional() @ValidateIf(nullable) @IsInt() @Min(1) @Max(600_000) timeoutMs?: number | null;
+  @IsOptional() @IsIn(ISOLATIONS) isolation?: Isolation;
 }

@@ -1,13 +1,14 @@
-import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, Length } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsInt, IsString, Length } from 'class-validator';
+import { IsOmittable } from './validators';
 
 /** Ranges are checked by the settings decider, so the rule lives in one place. */
 export class SettingsPatchDto {
-  @IsOptional() @IsInt() requestTimeoutMs?: number;
-  @IsOptional() @IsInt() connectTimeoutMs?: number;
-  @IsOptional() @IsInt() sessionIdleTimeoutMs?: number;
-  @IsOptional() @IsInt() logRetentionDays?: number;
-  @IsOptional() @IsInt() logMaxRows?: number;
-  @IsOptional() @IsInt() logPayloadMaxBytes?: number;
-  @IsOptional() @IsInt() maxProcessesPerServer?: number;
-  @IsOptional() @IsArray() @ArrayMaxSize(256) @IsString({ each: true }) @Length(1, 253, { each: true }) upstreamAllowedHosts?: string[];
+  @IsOmittable() @IsInt() requestTimeoutMs?: number;
+  @IsOmittable() @IsInt() connectTimeoutMs?: number;
+  @IsOmittable() @IsInt() sessionIdleTimeoutMs?: number;
+  @IsOmittable() @IsInt() logRetentionDays?: number;
+  @IsOmittable() @IsInt() logMaxRows?: number;
+  @IsOmittable() @IsInt() logPayloadMaxBytes?: number;
+  @IsOmittable() @IsInt() maxProcessesPerServer?: number;
+  @IsOmittable() @IsArray() @ArrayMaxSize(256) @IsString({ each: true }) @Length(1, 253, { each: true }) upstreamAllowedHosts?: string[];
 }

@@ -1,4 +1,12 @@
-import { registerDecorator, type ValidationOptions } from 'class-validator';
+import { registerDecorator, ValidateIf, type ValidationOptions } from 'class-validator';
+
+/**
+ * An optional field that cannot be null. `@IsOptional()` skips `null` as well as an absent
+ * field, which let `null` reach the commands (a 500, or `{"auth": {"apiKey": null}}` turning
+ * key auth off); this skips only an absent field, so `null` meets the field's validators.
+ */
+export const IsOmittable = (options?: ValidationOptions): PropertyDecorator =>
+  ValidateIf((_object: object, value: unknown) => value !== undefined, options);
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
