@@ -1,14 +1,13 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { PassThrough } from 'node:stream';
 import type { GatehouseContext } from '../../../infrastructure/commands/context';
 import type { StoredEvent } from '../../../infrastructure/eventstore';
 import { eventView } from '../../../infrastructure/queries/history.queries';
 import { queryInt, queryString } from '../http';
+import { openSseTail } from '../sse-tail';
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
-const HEARTBEAT_MS = 15_000;
 
 const filtersOf = (ctx: Context) => {
   const stream = queryString(ctx, 'stream', 200);
@@ -43,35 +42,13 @@ export const eventRoutes = (app: GatehouseContext): Router => {
    */
   router.get('/stream', async (ctx) => {
     const filters = filtersOf(ctx);
-    const lastEventId = ctx.get('last-event-id');
-    const after = /^\d{1,15}$/.test(lastEventId) ? Number(lastEventId) : (queryInt(ctx, 'after', 0, Number.MAX_SAFE_INTEGER) ?? undefined);
-    const stream = new PassThrough();
-    ctx.req.socket.setTimeout(0);
-    ctx.set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
-    ctx.status = 200;
-    ctx.body = stream;
-
-    let lastSent = after ?? (await app.store.headPosition());
-    const send = (event: StoredEvent): void => {
-      if (event.position <= lastSent) return;
-      lastSent = event.position;
-      if (matches(event, filters)) stream.write(`id: ${event.position}\nevent: ${event.type}\ndata: ${JSON.stringify(eventView(event))}\n\n`);
-    };
-    const pending: StoredEvent[] = [];
-    let replaying = true;
-    const subscription = app.store.committed$.subscribe((event) => (replaying ? pending.push(event) : send(event)));
-    stream.write(': connected\n\n');
-    for (const event of await app.store.readAll({ after: lastSent })) send(event);
-    replaying = false;
-    for (const event of pending) send(event);
-    const heartbeat = setInterval(() => stream.write(': keep-alive\n\n'), HEARTBEAT_MS);
-    const close = (): void => {
-      clearInterval(heartbeat);
-      subscription.unsubscribe();
-      stream.end();
-    };
-    ctx.req.on('close', close);
-    stream.on('error', close);
+    await openSseTail(ctx, {
+      live: app.store.committed$,
+      head: () => app.store.headPosition(),
+      replay: async (after, send) => (await app.store.readAll({ after })).forEach(send),
+      idOf: (event) => event.position,
+      frame: (event) => (matches(event, filters) ? { event: event.type, data: eventView(event) } : null),
+    });
   });
 
   return router;

@@ -1,6 +1,5 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { PassThrough } from 'node:stream';
 import type { Observable } from 'rxjs';
 import {
   LOG_FILTER_FIELDS, LogFilterError, matchesFilter, parseLogFilter, parseLogTime, summaryOf,
@@ -8,10 +7,10 @@ import {
 } from '../../../infrastructure/telemetry';
 import { queryInt, queryString } from '../http';
 import { ProblemError } from '../problem';
+import { openSseTail } from '../sse-tail';
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1_000;
-const HEARTBEAT_MS = 15_000;
 /** A reconnecting tail replays at most this many missed rows, then follows live. */
 const MAX_REPLAY = 10_000;
 
@@ -65,40 +64,22 @@ export const logRoutes = (logs: LogsApi): Router => {
    */
   router.get('/stream', async (ctx) => {
     const filter = filterOf(ctx, ['after']);
-    const lastEventId = ctx.get('last-event-id');
-    const after = /^\d{1,15}$/.test(lastEventId) ? Number(lastEventId) : queryInt(ctx, 'after', 0, Number.MAX_SAFE_INTEGER);
-    const stream = new PassThrough();
-    ctx.req.socket.setTimeout(0);
-    ctx.set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
-    ctx.status = 200;
-    ctx.body = stream;
-
-    let lastSent = after ?? logs.queries.lastId();
-    const send = (row: DebugLogRow): void => {
-      if (row.id <= lastSent) return;
-      lastSent = row.id;
-      if (matchesFilter(row, filter)) stream.write(`id: ${row.id}\nevent: log\ndata: ${JSON.stringify(summaryOf(row))}\n\n`);
-    };
-    const pending: DebugLogRow[] = [];
-    let replaying = true;
-    const subscription = logs.rows$.subscribe((row) => (replaying ? pending.push(row) : send(row)));
-    stream.write(': connected\n\n');
-    for (let replayed = 0; replayed < MAX_REPLAY; ) {
-      const page = logs.queries.after(filter, lastSent, 1_000);
-      if (page.length === 0) break;
-      page.forEach(send);
-      replayed += page.length;
-    }
-    replaying = false;
-    pending.forEach(send);
-    const heartbeat = setInterval(() => stream.write(': keep-alive\n\n'), HEARTBEAT_MS);
-    const close = (): void => {
-      clearInterval(heartbeat);
-      subscription.unsubscribe();
-      stream.end();
-    };
-    ctx.req.on('close', close);
-    stream.on('error', close);
+    await openSseTail(ctx, {
+      live: logs.rows$,
+      head: () => logs.queries.lastId(),
+      replay: (after, send) => {
+        let from = after;
+        for (let replayed = 0; replayed < MAX_REPLAY; ) {
+          const page = logs.queries.after(filter, from, 1_000);
+          if (page.length === 0) break;
+          page.forEach(send);
+          from = page[page.length - 1].id;
+          replayed += page.length;
+        }
+      },
+      idOf: (row) => row.id,
+      frame: (row) => (matchesFilter(row, filter) ? { event: 'log', data: summaryOf(row) } : null),
+    });
   });
 
   router.get('/:id', (ctx) => {
