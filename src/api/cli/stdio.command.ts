@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import type { GatehouseContext } from '../../infrastructure/commands/context';
 import { loadConfig } from '../../infrastructure/config/config';
 import { openDatabase } from '../../infrastructure/database';
+import { OAuthService } from '../../infrastructure/oauth';
 import { McpGateway } from '../mcp/mcp-gateway';
+import { Observability } from '../observability';
 import type { CliCommand } from './commands';
 import { HELP_OPTION, parseCommandLine, UsageError } from './cli-support';
 
@@ -26,7 +28,13 @@ export const stdioCommand: CliCommand = {
     const config = loadConfig();
     const database = await openDatabase({ database: config.database, dataDir: config.dataDir, secretKey: config.secretKey });
     const context: GatehouseContext = { store: database.store, sql: database.sql, dataSource: database.dataSource, secrets: database.secrets };
-    const gateway = await McpGateway.create({ context, log: (level, message, fields) => process.stderr.write(`${JSON.stringify({ level, msg: message, ...fields })}\n`) });
+    const log = (level: string, message: string, fields?: object): void => void process.stderr.write(`${JSON.stringify({ level, msg: message, ...fields })}\n`);
+    // Debug logs and upstream OAuth tokens work as they do behind `serve`; nothing is logged to
+    // stdout, which carries the protocol.
+    const observability = new Observability({ database, adminToken: config.adminToken ?? '', logLevel: config.logLevel });
+    const oauth = new OAuthService({ context, publicUrl: () => config.publicUrl, log });
+    const gateway = await McpGateway.create({ context, log, traffic: observability.traffic, tokens: oauth.tokens });
+    observability.observe(gateway);
     try {
       const profile = gateway.profileBySlug(values.profile);
       if (!profile) {
@@ -48,6 +56,7 @@ export const stdioCommand: CliCommand = {
       return 0;
     } finally {
       await gateway.close();
+      await observability.close();
       await database.close();
     }
   },
