@@ -6,6 +6,8 @@ import {
   RootsListChangedNotificationSchema, SetLevelRequestSchema, SubscribeRequestSchema, UnsubscribeRequestSchema,
   type ElicitRequestFormParams,
 } from '@modelcontextprotocol/sdk/types.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
+import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import type { Subscription } from 'rxjs';
 import { ProfileProxy, type ProxyDependencies, type RoutedRequestOptions } from '../../infrastructure/proxy/profile-proxy';
 import type { ClientPeer, UpstreamNotice } from '../../infrastructure/proxy/upstream-hub';
@@ -24,6 +26,15 @@ type Extra = {
 type WithMeta = { params?: { _meta?: { progressToken?: string | number } } };
 
 export type ListKinds = Readonly<{ tools?: boolean; prompts?: boolean; resources?: boolean }>;
+
+/**
+ * The SDK gives every Server its own Ajv instance (~18 KiB, a third of an idle session) to
+ * check elicitation answers; this one builds it on the session's first elicitation instead.
+ */
+const lazyValidator = (): jsonSchemaValidator => {
+  let validator: AjvJsonSchemaValidator | undefined;
+  return { getValidator: (schema) => (validator ??= new AjvJsonSchemaValidator()).getValidator(schema) };
+};
 
 /**
  * One downstream MCP session: an SDK `Server` whose handlers delegate to the profile proxy,
@@ -60,6 +71,7 @@ export class DownstreamSession implements ClientPeer {
         completions: {},
       },
       instructions: `Gatehouse profile "${slug}": the tools, prompts and resources of its servers.`,
+      jsonSchemaValidator: lazyValidator(),
     });
     this.installHandlers();
     this.noticeSubscription = deps.hub.notices$.subscribe((notice) => this.onNotice(notice));

@@ -4,6 +4,23 @@ import { z } from 'zod';
 
 type RequestSchema = z.ZodType<{ method: string }> & { shape: { method: { value: string } } };
 
+const makeEnvelope = (method: string) => z.object({ method: z.literal(method) }).passthrough();
+
+/**
+ * One envelope per method for the whole process: every session registers the same handlers,
+ * and a zod schema is big (11 of them cost ~40 KiB, a session's worth of memory again).
+ */
+const envelopes = new Map<string, ReturnType<typeof makeEnvelope>>();
+
+const envelopeOf = (method: string): ReturnType<typeof makeEnvelope> => {
+  let envelope = envelopes.get(method);
+  if (!envelope) {
+    envelope = makeEnvelope(method);
+    envelopes.set(method, envelope);
+  }
+  return envelope;
+};
+
 /**
  * Registers a request handler whose params are validated here rather than by the SDK: the SDK
  * answers a params schema failure as -32603 (internal error), while a client that sent bad
@@ -15,8 +32,7 @@ export const setStrictHandler = <S extends RequestSchema>(
   handler: (request: z.output<S>, extra: unknown) => unknown,
 ): void => {
   const method = schema.shape.method.value;
-  const envelope = z.object({ method: z.literal(method) }).passthrough();
-  server.setRequestHandler(envelope, (request, extra) => {
+  server.setRequestHandler(envelopeOf(method), (request, extra) => {
     const parsed = schema.safeParse(request);
     if (!parsed.success) {
       const problems = parsed.error.issues.map((issue) => `${['params', ...issue.path.slice(1)].join('.')}: ${issue.message}`).join('; ');

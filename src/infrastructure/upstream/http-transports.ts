@@ -4,6 +4,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { UpstreamError } from './errors';
 import { authorizedFetch, type UpstreamTokenSource } from './authorized-fetch';
 import { allowlistedFetch, isHostAllowed } from './host-allowlist';
+import { perRequestSignals } from './request-signals';
 import type { UpstreamSpec } from './types';
 
 /** The configured headers plus the bearer token, sent on every request of the session. */
@@ -43,7 +44,7 @@ export const createHttpTransport = (
     throw new UpstreamError('UPSTREAM_MISCONFIGURED', spec, `host ${url.hostname} is not in settings.upstreamAllowedHosts`);
   }
   const requestInit: RequestInit = { headers: upstreamHeaders(spec) };
-  const checked = allowlistedFetch(allowedHosts);
+  const checked = allowlistedFetch(allowedHosts, perRequestSignals());
   const fetch = tokens === undefined ? checked : authorizedFetch(spec, tokens, checked);
   if (spec.transport === 'sse') return new SSEClientTransport(url, { requestInit, fetch });
   return new StreamableHTTPClientTransport(url, { requestInit, fetch });

@@ -1,0 +1,106 @@
+/**
+ * The load generator: real SDK clients over Streamable HTTP, closed-loop workers (each worker
+ * has its own client, that is its own MCP session, and sends its next request as soon as the
+ * previous one is answered), and the statistics printed by the benchmark.
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { performance } from 'node:perf_hooks';
+
+export const REQUEST_TIMEOUT_MS = 10_000;
+
+export type BenchClient = { client: Client; transport: StreamableHTTPClientTransport };
+
+/** initialize + notifications/initialized (after which the SDK opens its GET stream). */
+export const connectClient = async (url: string, name = 'gatehouse-bench'): Promise<BenchClient> => {
+  const client = new Client({ name, version: '1.0.0' }, { capabilities: {} });
+  const transport = new StreamableHTTPClientTransport(new URL(url));
+  await client.connect(transport, { timeout: REQUEST_TIMEOUT_MS });
+  return { client, transport };
+};
+
+/** Ends the session on the server too (DELETE), then closes the client; bounded, best effort. */
+export const disconnectClient = async ({ client, transport }: BenchClient): Promise<void> => {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    transport.terminateSession().catch(() => undefined),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, 2_000))),
+  ]).finally(() => clearTimeout(timer));
+  await client.close().catch(() => undefined);
+};
+
+/** Runs `work` over `items` with at most `concurrency` at once. */
+export const mapLimit = async <T, R>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> => {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index], index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
+};
+
+export type Phase = { requests: number; errors: number; millis: number; latencies: Float64Array };
+
+/**
+ * `concurrency` workers, worker i on clients[i], each calling `echo` in a closed loop until
+ * `durationMs` has passed (or `maxRequests` in all). Latency is measured per request, from
+ * just before callTool to its result.
+ */
+export const runPhase = async (clients: readonly BenchClient[], concurrency: number, durationMs: number, maxRequests = 2_000_000): Promise<Phase> => {
+  if (clients.length < concurrency) throw new Error(`need ${concurrency} clients, have ${clients.length}`);
+  const latencies: number[] = [];
+  let errors = 0;
+  let firstError: unknown;
+  let issued = 0;
+  const started = performance.now();
+  const deadline = started + durationMs;
+  const worker = async ({ client }: BenchClient): Promise<void> => {
+    while (performance.now() < deadline && issued < maxRequests) {
+      issued += 1;
+      const t0 = performance.now();
+      try {
+        const result = await client.callTool({ name: 'echo', arguments: { message: 'ping' } }, undefined, { timeout: REQUEST_TIMEOUT_MS });
+        if (result.isError) throw new Error(`echo failed: ${JSON.stringify(result.content)}`);
+        latencies.push(performance.now() - t0);
+      } catch (error) {
+        errors += 1;
+        firstError ??= error;
+        if (errors > 20) throw new Error(`too many failed calls; first: ${String(firstError)}`);
+      }
+    }
+  };
+  await Promise.all(clients.slice(0, concurrency).map(worker));
+  const millis = performance.now() - started;
+  return { requests: latencies.length, errors, millis, latencies: Float64Array.from(latencies).sort() };
+};
+
+/** Merges phases of the same kind: requests and time add up, latencies are pooled. */
+export const mergePhases = (phases: readonly Phase[]): Phase => {
+  const all = new Float64Array(phases.reduce((sum, phase) => sum + phase.latencies.length, 0));
+  let offset = 0;
+  for (const phase of phases) {
+    all.set(phase.latencies, offset);
+    offset += phase.latencies.length;
+  }
+  return {
+    requests: phases.reduce((sum, phase) => sum + phase.requests, 0),
+    errors: phases.reduce((sum, phase) => sum + phase.errors, 0),
+    millis: phases.reduce((sum, phase) => sum + phase.millis, 0),
+    latencies: all.sort(),
+  };
+};
+
+/** Nearest-rank quantile of sorted values. */
+export const quantile = (sorted: ArrayLike<number>, q: number): number =>
+  sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+
+export const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return quantile(sorted, 0.5);
+};
+
+export const perSecond = (phase: Pick<Phase, 'requests' | 'millis'>): number => (phase.requests / phase.millis) * 1000;
