@@ -28,7 +28,7 @@ export type ApiOptions = Readonly<{
   runtime?: ServerRuntime;
   /** A server's OAuth status for GET /api/servers/:id (see infrastructure/oauth). */
   oauthSummary?: ServerOAuthSummary;
-  /** Extra routers mounted after the API (the MCP endpoints, OAuth callback). */
+  /** Routers outside /api (the MCP endpoints, the OAuth callback), mounted before the API's. */
   extraRouters?: readonly Router[];
   /** Extra routers under /api, behind the admin token (debug logs). */
   extraApiRouters?: readonly Router[];
@@ -54,6 +54,10 @@ export const createApp = (options: ApiOptions): Koa => {
   const health = healthRoutes(options.readiness);
   app.use(health.routes());
 
+  // The MCP endpoints and the OAuth callback come before the API: an MCP request (the hot path)
+  // is not matched against every REST route first.
+  for (const router of options.extraRouters ?? []) app.use(router.routes());
+
   // One failed-auth budget for every route behind the admin token.
   const authFailures = options.authFailures ?? new AuthFailureLimiter();
   const api = new Router();
@@ -76,6 +80,5 @@ export const createApp = (options: ApiOptions): Koa => {
   app.use(api.routes());
   const adminGuards = [limitAuthFailures(authFailures), adminAuth(options.adminToken)];
   for (const router of options.adminRouters?.(adminGuards) ?? []) app.use(router.routes());
-  for (const router of options.extraRouters ?? []) app.use(router.routes());
   return app;
 };
