@@ -3,7 +3,12 @@
  *
  * 1. tools/call over Streamable HTTP, straight to a fast upstream vs through the gateway, in the
  *    same run and alternating (direct, gateway, direct, gateway… for several rounds), at
- *    concurrency 32 and 1: requests/s, the gateway/direct ratio and the latency it adds.
+ *    concurrency 32 and 1: requests/s, the gateway/direct ratio and the latency it adds. Each
+ *    round also runs a "logged" phase next to the gateway phase (the order of the two alternates
+ *    between rounds): the same upstream through a second profile, bench-log, with debugLogging
+ *    on, the upstream registered with a secret header so redaction takes its real path; the
+ *    logged/gateway ratio (target ≥ 0.95, issue 5) and the gateway CPU per call of both, then
+ *    the debug-log row counters scraped from GET /metrics.
  * 2. What an idle downstream session costs the gateway: 1,000 sessions opened (initialize +
  *    notifications/initialized, after which the SDK client holds its GET stream open), the
  *    gateway's heap (after a forced GC) and RSS before and after, divided by 1,000.
@@ -58,7 +63,10 @@ const FANOUT_SERVERS = 10;
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
 const SECRET_KEY = 'c'.repeat(64);
 
-const TARGETS = { ratioHigh: 0.85, ratioOne: 0.5, addedP50Ms: 1, sessionBytes: 64 * 1024, listAfterFirstMs: 1_000 };
+/** Sent to the upstream on every call; the fast fixture ignores it, the debug log must redact it. */
+const UPSTREAM_SECRET_HEADER = { 'X-Api-Key': 'sk-bench-0123456789abcdef' };
+
+const TARGETS = { ratioHigh: 0.85, ratioOne: 0.5, addedP50Ms: 1, sessionBytes: 64 * 1024, listAfterFirstMs: 1_000, loggedRatio: 0.95 };
 
 // ------------------------------------------------------------------------------------------
 // formatting
@@ -94,7 +102,10 @@ const api = async (base: string, method: string, path: string, body?: unknown): 
 /** CPU time each process used during a phase, in ms. */
 type Cpu = { loadgen: number; upstream: number; gateway: number };
 type Measured = Phase & { cpu: Cpu };
-type Pair = { direct: Measured[]; gateway: Measured[] };
+/** The phases of one concurrency; `logged` is the gateway path through the debugLogging profile. */
+type Pair = { direct: Measured[]; gateway: Measured[]; logged: Measured[] };
+/** tools/call answered on the logged profile, warm-up included (each is one debug-log row at least). */
+type CallResults = { pairs: Map<number, Pair>; loggedCalls: number; metrics: DebugLogMetrics };
 type Pids = { upstream: number; gateway: number };
 
 const cpuNow = (pids: Pids): Cpu => ({ loadgen: cpuMillis(process.pid), upstream: cpuMillis(pids.upstream), gateway: cpuMillis(pids.gateway) });
@@ -106,31 +117,80 @@ const measured = async (pids: Pids, run: () => Promise<Phase>): Promise<Measured
   return { ...phase, cpu: { loadgen: after.loadgen - before.loadgen, upstream: after.upstream - before.upstream, gateway: after.gateway - before.gateway } };
 };
 
-const benchCalls = async (directUrl: string, gatewayUrl: string, pids: Pids): Promise<Map<number, Pair>> => {
+const benchCalls = async (directUrl: string, gatewayUrl: string, loggedUrl: string, gatewayHttp: string, pids: Pids): Promise<CallResults> => {
   const direct = await mapLimit(Array.from({ length: HIGH }), 8, () => connectClient(directUrl));
   const gateway = await mapLimit(Array.from({ length: HIGH }), 8, () => connectClient(gatewayUrl));
+  const logged = await mapLimit(Array.from({ length: HIGH }), 8, () => connectClient(loggedUrl));
+  let loggedCalls = 0;
+  let pairs: Map<number, Pair>;
   try {
     if (WARMUP_MS > 0) {
-      for (const clients of [direct, gateway]) {
-        await runPhase(clients, HIGH, WARMUP_MS);
-        await runPhase(clients, 1, Math.ceil(WARMUP_MS / 4));
+      for (const clients of [direct, gateway, logged]) {
+        const high = await runPhase(clients, HIGH, WARMUP_MS);
+        const one = await runPhase(clients, 1, Math.ceil(WARMUP_MS / 4));
+        if (clients === logged) loggedCalls += high.requests + one.requests;
       }
     }
-    const results = new Map<number, Pair>(CONCURRENCIES.map((concurrency) => [concurrency, { direct: [], gateway: [] }]));
+    pairs = new Map<number, Pair>(CONCURRENCIES.map((concurrency) => [concurrency, { direct: [], gateway: [], logged: [] }]));
     for (let round = 1; round <= ROUNDS; round += 1) {
       for (const concurrency of CONCURRENCIES) {
-        const pair = results.get(concurrency) as Pair;
+        const pair = pairs.get(concurrency) as Pair;
         pair.direct.push(await measured(pids, () => runPhase(direct, concurrency, PHASE_MS)));
-        pair.gateway.push(await measured(pids, () => runPhase(gateway, concurrency, PHASE_MS)));
+        // gateway then logged in odd rounds, logged then gateway in even ones
+        const order = round % 2 === 1 ? (['gateway', 'logged'] as const) : (['logged', 'gateway'] as const);
+        for (const path of order) pair[path].push(await measured(pids, () => runPhase(path === 'gateway' ? gateway : logged, concurrency, PHASE_MS)));
         const d = pair.direct[pair.direct.length - 1];
         const g = pair.gateway[pair.gateway.length - 1];
-        process.stderr.write(`  round ${round}/${ROUNDS} c=${concurrency}: direct ${rps(perSecond(d))}/s, gateway ${rps(perSecond(g))}/s\n`);
+        const l = pair.logged[pair.logged.length - 1];
+        loggedCalls += l.requests;
+        process.stderr.write(
+          `  round ${round}/${ROUNDS} c=${concurrency}: direct ${rps(perSecond(d))}/s, gateway ${rps(perSecond(g))}/s, logged ${rps(perSecond(l))}/s (${order.join(' then ')})\n`,
+        );
       }
     }
-    return results;
   } finally {
-    await mapLimit([...direct, ...gateway], 16, disconnectClient);
+    await mapLimit([...direct, ...gateway, ...logged], 16, disconnectClient);
   }
+  return { pairs, loggedCalls, metrics: await settledDebugLogMetrics(gatewayHttp, loggedCalls) };
+};
+
+type DebugLogMetrics = { written: number | null; dropped: Map<string, number>; waitedMs: number };
+
+/** The debug-log counters of `GET /metrics` (null / empty when the gateway does not export them). */
+const debugLogMetrics = async (gatewayHttp: string): Promise<Omit<DebugLogMetrics, 'waitedMs'>> => {
+  const response = await fetch(`${gatewayHttp}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, signal: AbortSignal.timeout(10_000) });
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`GET /metrics: ${response.status} ${text.slice(0, 200)}`);
+  let written: number | null = null;
+  const dropped = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const match = /^(gatehouse_debug_log_rows_(?:written|dropped)_total)(?:\{([^}]*)\})?\s+(\S+)/.exec(line);
+    if (!match) continue;
+    const value = Number(match[3]);
+    if (match[1].endsWith('written_total')) written = (written ?? 0) + value;
+    else dropped.set(/reason="([^"]*)"/.exec(match[2] ?? '')?.[1] ?? '', value);
+  }
+  return { written, dropped };
+};
+
+/**
+ * The journal writer batches its rows, so the counters are read until `written` reaches the
+ * calls made (or stops moving for a second), for at most 10 s.
+ */
+const settledDebugLogMetrics = async (gatewayHttp: string, atLeast: number): Promise<DebugLogMetrics> => {
+  const started = performance.now();
+  let last = await debugLogMetrics(gatewayHttp);
+  let stableSince = performance.now();
+  while (performance.now() - started < 10_000 && (last.written ?? 0) < atLeast && performance.now() - stableSince < 1_000) {
+    await sleep(100);
+    const next = await debugLogMetrics(gatewayHttp);
+    if (next.written !== last.written) stableSince = performance.now();
+    last = next;
+  }
+  // once more after a short pause, for rows (initialize, session ends) still in a batch
+  await sleep(300);
+  last = await debugLogMetrics(gatewayHttp);
+  return { ...last, waitedMs: performance.now() - started };
 };
 
 /** CPU µs per call of one process over a set of phases. */
@@ -156,8 +216,9 @@ const cpuBudget = (concurrency: number, pair: Pair, directRps: number, target: n
   return `- c=${concurrency}: the gateway path costs ${us(gateway)} of CPU per call across the three processes (${us(gatewayOnly)} in the gateway), so ${cores} cores allow at most ${rps((cores * 1e6) / gateway)}/s, a ratio of ${((cores * 1e6) / gateway / directRps).toFixed(2)}; ≥ ${target} (${rps(needed)}/s) needs ≤ ${us((cores * 1e6) / needed)} per call in all.`;
 };
 
-const reportCalls = (results: Map<number, Pair>): { text: string; pass: boolean } => {
+const reportCalls = ({ pairs: results, loggedCalls, metrics }: CallResults): { text: string; pass: boolean } => {
   let allPass = true;
+  const loggingRows: string[][] = [];
   const throughputRows: string[][] = [];
   const latencyRows: string[][] = [];
   const cpuRows: string[][] = [];
@@ -173,7 +234,23 @@ const reportCalls = (results: Map<number, Pair>): { text: string; pass: boolean 
     const direct = mergePhases(pair.direct);
     const gateway = mergePhases(pair.gateway);
     const ratio = perSecond(gateway) / perSecond(direct);
+    const logged = mergePhases(pair.logged);
     const perRound = pair.gateway.map((phase, i) => perSecond(phase) / perSecond(pair.direct[i]));
+    const loggedRatio = perSecond(logged) / perSecond(gateway);
+    const loggedPerRound = pair.logged.map((phase, i) => perSecond(phase) / perSecond(pair.gateway[i]));
+    const loggedPass = loggedRatio >= TARGETS.loggedRatio && logged.errors === 0;
+    allPass &&= loggedPass;
+    loggingRows.push([
+      String(concurrency),
+      rps(perSecond(gateway)),
+      rps(perSecond(logged)),
+      loggedRatio.toFixed(3),
+      `${Math.min(...loggedPerRound).toFixed(2)}–${Math.max(...loggedPerRound).toFixed(2)}`,
+      `${Math.round(perCallUs(pair.gateway, 'gateway'))} µs`,
+      `${Math.round(perCallUs(pair.logged, 'gateway'))} µs`,
+      `≥ ${TARGETS.loggedRatio}`,
+      mark(loggedPass),
+    ]);
     const target = concurrency === HIGH ? TARGETS.ratioHigh : TARGETS.ratioOne;
     const pass = ratio >= target && direct.errors + gateway.errors === 0;
     allPass &&= pass;
@@ -196,6 +273,8 @@ const reportCalls = (results: Map<number, Pair>): { text: string; pass: boolean 
         ms(quantile(direct.latencies, q)),
         ms(quantile(gateway.latencies, q)),
         signedMs(added),
+        ms(quantile(logged.latencies, q)),
+        signedMs(quantile(logged.latencies, q) - quantile(gateway.latencies, q)),
         judged ? `≤ ${TARGETS.addedP50Ms} ms` : '—',
         judged ? mark(added <= TARGETS.addedP50Ms) : '—',
       ]);
@@ -203,22 +282,43 @@ const reportCalls = (results: Map<number, Pair>): { text: string; pass: boolean 
     ceilings.push(cpuBudget(concurrency, pair, perSecond(direct), target));
     cpuRows.push([String(concurrency), 'direct', perCall(pair.direct, 'loadgen'), perCall(pair.direct, 'upstream'), '—']);
     cpuRows.push([String(concurrency), 'gateway', perCall(pair.gateway, 'loadgen'), perCall(pair.gateway, 'upstream'), perCall(pair.gateway, 'gateway')]);
-    if (direct.errors + gateway.errors > 0) latencyRows.push([String(concurrency), 'errors', String(direct.errors), String(gateway.errors), '', '0', mark(false)]);
+    cpuRows.push([String(concurrency), 'logged', perCall(pair.logged, 'loadgen'), perCall(pair.logged, 'upstream'), perCall(pair.logged, 'gateway')]);
+    if (direct.errors + gateway.errors + logged.errors > 0) {
+      latencyRows.push([String(concurrency), 'errors', String(direct.errors), String(gateway.errors), '', String(logged.errors), '', '0', mark(false)]);
+    }
   }
   const counts = CONCURRENCIES.map((concurrency) => {
     const pair = results.get(concurrency) as Pair;
-    return `c=${concurrency}: ${mergePhases(pair.direct).requests.toLocaleString('en-US')} direct / ${mergePhases(pair.gateway).requests.toLocaleString('en-US')} gateway calls`;
+    return `c=${concurrency}: ${mergePhases(pair.direct).requests.toLocaleString('en-US')} direct / ${mergePhases(pair.gateway).requests.toLocaleString('en-US')} gateway / ${mergePhases(pair.logged).requests.toLocaleString('en-US')} logged calls`;
   }).join('; ');
+  const measuredLogged = CONCURRENCIES.reduce((sum, concurrency) => sum + mergePhases((results.get(concurrency) as Pair).logged).requests, 0);
+  const droppedTotal = [...metrics.dropped.values()].reduce((sum, value) => sum + value, 0);
+  const writtenPass = metrics.written !== null && metrics.written >= loggedCalls;
+  const droppedPass = droppedTotal === 0;
+  allPass &&= writtenPass && droppedPass;
+  const dropped = metrics.dropped.size === 0 ? 'absent (no drop recorded)' : [...metrics.dropped].map(([reason, value]) => `${value} (reason="${reason}")`).join(', ');
+  const metricRows = [
+    ['gatehouse_debug_log_rows_written_total', metrics.written === null ? 'absent' : metrics.written.toLocaleString('en-US'), `≥ ${loggedCalls.toLocaleString('en-US')} (tools/call on bench-log)`, mark(writtenPass)],
+    ['gatehouse_debug_log_rows_dropped_total', dropped, '0 or absent', mark(droppedPass)],
+  ];
   const text = [
     `### 1. tools/call (echo) over Streamable HTTP: direct vs through the gateway`,
     '',
-    `${ROUNDS} rounds × ${PHASE_MS} ms per phase, alternating direct/gateway; closed loop, one SDK client (session) per worker; ${counts}.`,
+    `${ROUNDS} rounds × ${PHASE_MS} ms per phase, alternating direct/gateway/logged; closed loop, one SDK client (session) per worker; ${counts}.`,
     '',
     table(['concurrency', 'direct req/s', 'gateway req/s', 'ratio', 'ratio per round', 'target', 'result'], throughputRows),
     '',
+    `Debug logging (issue 5): "logged" is the same upstream through profile bench-log (debugLogging: true; the upstream is registered with a secret X-Api-Key header, so every row goes through redaction), run next to the gateway phase in every round (gateway first in odd rounds, logged first in even ones); "gateway" is logging off. The ratio is logged / gateway req/s; gateway CPU is the gateway process's CPU per call.`,
+    '',
+    table(['concurrency', 'gateway req/s (logging off)', 'logged req/s', 'ratio', 'ratio per round', 'gateway CPU/call off', 'gateway CPU/call on', 'target', 'result'], loggingRows),
+    '',
+    `Debug-log rows, from GET /metrics after the logged clients closed (read for ${(metrics.waitedMs / 1000).toFixed(1)} s until settled): ${loggedCalls.toLocaleString('en-US')} tools/call answered on bench-log, ${measuredLogged.toLocaleString('en-US')} of them in the measured phases and the rest in warm-up; each session's initialize and notifications/initialized are logged too.`,
+    '',
+    table(['counter', 'value', 'target', 'result'], metricRows),
+    '',
     'Latency per call (pooled over the rounds); "added" is gateway minus direct at the same quantile, the target applies at concurrency 1 (at 32 it includes queueing).',
     '',
-    table(['concurrency', 'quantile', 'direct', 'gateway', 'added', 'target', 'result'], latencyRows),
+    table(['concurrency', 'quantile', 'direct', 'gateway', 'added', 'logged', 'added by logging', 'target', 'result'], latencyRows),
     '',
     'CPU time per call of each process (user + system of all its threads, from /proc/<pid>/stat; in brackets, its share of one core during the phases):',
     '',
@@ -356,10 +456,10 @@ const main = async (): Promise<number> => {
     console.log(`- machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${mib(totalmem())} RAM, ${platform()} ${release()}, Node ${process.version}`);
     console.log(`- processes: ${placement}; upstream pid ${upstream.pid} (${upstream.url}), gateway pid ${gateway.pid} (${gateway.url}), load generator pid ${process.pid}`);
     console.log(`- load average before: ${loadavg().map((value) => value.toFixed(2)).join(', ')} (other work on the machine competes for the same cores)`);
-    console.log(`- clients: @modelcontextprotocol/sdk Client + StreamableHTTPClientTransport; gateway: GATEHOUSE_LOG_LEVEL=warn, profile with auth.apiKey=false, toolPrefix=never`);
+    console.log(`- clients: @modelcontextprotocol/sdk Client + StreamableHTTPClientTransport; gateway: GATEHOUSE_LOG_LEVEL=warn, profile with auth.apiKey=false, toolPrefix=never (part 1 adds bench-log, the same with debugLogging=true); upstream registered with a secret X-Api-Key header`);
     console.log('');
 
-    await api(gateway.url, 'POST', '/api/servers', { name: 'fast', transport: 'streamable_http', url: upstream.url });
+    await api(gateway.url, 'POST', '/api/servers', { name: 'fast', transport: 'streamable_http', url: upstream.url, headers: UPSTREAM_SECRET_HEADER });
     await api(gateway.url, 'POST', '/api/profiles', { slug: 'bench', name: 'Bench', auth: { apiKey: false }, toolPrefix: 'never' });
     await api(gateway.url, 'PUT', '/api/profiles/bench/servers/fast', { status: 'active' });
     await sleep(200);
@@ -372,8 +472,12 @@ const main = async (): Promise<number> => {
       results.push({ part: 2, ...(await benchSessions(`${gateway.url}/mcp/bench`, gateway)) });
     }
     if (PARTS.has(1)) {
-      process.stderr.write('part 1: tools/call direct vs gateway…\n');
-      results.push({ part: 1, ...reportCalls(await benchCalls(upstream.url, `${gateway.url}/mcp/bench`, { upstream: upstream.pid, gateway: gateway.pid })) });
+      process.stderr.write('part 1: tools/call direct vs gateway vs gateway with debug logging…\n');
+      await api(gateway.url, 'POST', '/api/profiles', { slug: 'bench-log', name: 'Bench (debug logging)', auth: { apiKey: false }, toolPrefix: 'never', debugLogging: true });
+      await api(gateway.url, 'PUT', '/api/profiles/bench-log/servers/fast', { status: 'active' });
+      await sleep(200);
+      const calls = await benchCalls(upstream.url, `${gateway.url}/mcp/bench`, `${gateway.url}/mcp/bench-log`, gateway.url, { upstream: upstream.pid, gateway: gateway.pid });
+      results.push({ part: 1, ...reportCalls(calls) });
     }
     if (PARTS.has(3)) {
       process.stderr.write('part 3: tools/list fan-out with a hung server…\n');
