@@ -43,12 +43,10 @@ export const handleCommand = async <State, Command, Event extends DomainEvent>(
   context: CommandContext,
 ): Promise<CommandResult<State>> => {
   for (let attempt = 1; ; attempt += 1) {
-    const history = await store.readStream(streamId);
-    const version = history.length === 0 ? 0 : history[history.length - 1].version;
+    const { state, version } = await loadStateAt(store, decider, streamId);
     if (context.expectedVersion !== undefined && context.expectedVersion !== version) {
       throw new ConcurrencyError(streamId, context.expectedVersion, version);
     }
-    const state = history.reduce((s, e) => decider.evolve(s, { type: e.type, data: e.data } as Event), decider.initialState());
     const resolved = typeof command === 'function' ? (command as (state: State) => Command)(state) : command;
     const events = decider.decide(resolved, state);
     if (events.length === 0) return { events: [], state, version };

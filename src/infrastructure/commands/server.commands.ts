@@ -4,9 +4,9 @@ import * as server from '../../domain/server';
 import { DomainError } from '../../domain/shared';
 import { ConcurrencyError } from '../eventstore';
 import { findServerRow } from '../queries/server.queries';
+import { sealMap } from '../crypto';
 import type { GatehouseContext } from './context';
 import { decideOnStream, handleCommand, handleMultiStream, loadStateAt, type CommandContext } from './handle-command';
-import { sealMap } from './seal';
 import { assertUpstreamUrlAllowed } from './upstream-policy';
 
 /** A server as a user writes it: plaintext secrets, sealed here before they reach a command. */

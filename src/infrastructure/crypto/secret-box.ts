@@ -68,3 +68,11 @@ export const mask = (secret: SealedSecret | null): string | null =>
 
 export const maskMap = (secrets: Readonly<Record<string, SealedSecret>>): Record<string, string> =>
   Object.fromEntries(Object.entries(secrets).map(([name, secret]) => [name, `${MASK}${secret.hint}`]));
+
+/** Seals every value of a plaintext map (env, headers) before it enters a command. */
+export const sealMap = (secrets: SecretBox, plain: Readonly<Record<string, string>> | undefined): Record<string, SealedSecret> =>
+  Object.fromEntries(Object.entries(plain ?? {}).map(([key, value]) => [key, secrets.seal(value)]));
+
+/** Opens every value of a sealed map, in memory only (to connect an upstream, to redact). */
+export const openMap = (secrets: SecretBox, sealed: Readonly<Record<string, SealedSecret>>): Record<string, string> =>
+  Object.fromEntries(Object.entries(sealed).map(([key, value]) => [key, secrets.open(value)]));

@@ -1,6 +1,6 @@
 import type { LinkStatus, ToolPrefixMode } from '../../domain/profile/events';
 import type { SealedMap, SealedSecret } from '../../domain/shared';
-import type { SecretBox } from '../crypto';
+import { openMap, type SecretBox } from '../crypto';
 import type { Sql } from '../eventstore';
 import type { UpstreamSpec } from '../upstream';
 
@@ -35,9 +35,6 @@ type ToolRowLite = {
   override_description: string | null; override_annotations: string | null;
 };
 
-const openAll = (secrets: SecretBox, sealed: SealedMap): Record<string, string> =>
-  Object.fromEntries(Object.entries(sealed).map(([key, value]) => [key, secrets.open(value)]));
-
 /** Decrypts a server's secrets into the spec the upstream layer connects with. Never logged. */
 export const toUpstreamSpec = (secrets: SecretBox, row: ServerRowLite): UpstreamSpec => ({
   id: row.id,
@@ -45,10 +42,10 @@ export const toUpstreamSpec = (secrets: SecretBox, row: ServerRowLite): Upstream
   transport: row.transport as UpstreamSpec['transport'],
   command: row.command,
   args: JSON.parse(row.args) as string[],
-  env: openAll(secrets, JSON.parse(row.env) as SealedMap),
+  env: openMap(secrets, JSON.parse(row.env) as SealedMap),
   cwd: row.cwd,
   url: row.url,
-  headers: openAll(secrets, JSON.parse(row.headers) as SealedMap),
+  headers: openMap(secrets, JSON.parse(row.headers) as SealedMap),
   bearerToken: row.bearer_token === null ? null : secrets.open(JSON.parse(row.bearer_token) as SealedSecret),
   timeoutMs: row.timeout_ms,
   isolation: row.isolation === 'per_session' ? 'per_session' : 'shared',
