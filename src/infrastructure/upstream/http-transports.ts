@@ -1,10 +1,10 @@
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { UpstreamError } from './errors';
 import { authorizedFetch, type UpstreamTokenSource } from './authorized-fetch';
 import { allowlistedFetch, isHostAllowed } from './host-allowlist';
 import { perRequestSignals } from './request-signals';
+import { NodeStreamableHttpClientTransport } from './streamable-http-client';
 import type { UpstreamSpec } from './types';
 
 /** The configured headers plus the bearer token, sent on every request of the session. */
@@ -30,7 +30,8 @@ export const upstreamUrl = (spec: UpstreamSpec): URL => {
 };
 
 /**
- * A fresh SDK transport for one HTTP session (a new one is made for every re-initialise).
+ * A fresh transport for one HTTP session (a new one is made for every re-initialise): our
+ * own for Streamable HTTP (see streamable-http-client.ts), the SDK's for legacy SSE.
  * `allowedHosts` is read at every request, so a tightened allowlist applies to live sessions.
  * `tokens` supplies OAuth tokens at every request (see authorized-fetch.ts).
  */
@@ -43,9 +44,10 @@ export const createHttpTransport = (
   if (!isHostAllowed(url, allowedHosts())) {
     throw new UpstreamError('UPSTREAM_MISCONFIGURED', spec, `host ${url.hostname} is not in settings.upstreamAllowedHosts`);
   }
-  const requestInit: RequestInit = { headers: upstreamHeaders(spec) };
+  if (spec.transport !== 'sse') {
+    return new NodeStreamableHttpClientTransport({ url, server: spec, headers: upstreamHeaders(spec), allowedHosts, tokens });
+  }
   const checked = allowlistedFetch(allowedHosts, perRequestSignals());
   const fetch = tokens === undefined ? checked : authorizedFetch(spec, tokens, checked);
-  if (spec.transport === 'sse') return new SSEClientTransport(url, { requestInit, fetch });
-  return new StreamableHTTPClientTransport(url, { requestInit, fetch });
+  return new SSEClientTransport(url, { requestInit: { headers: upstreamHeaders(spec) }, fetch });
 };
