@@ -16,12 +16,19 @@ type CurrentToken = Readonly<{ version: number; token: string; fp: string; expir
 
 export type RefreshFailure = Readonly<{ at: string; message: string }>;
 
+/**
+ * How long a read of a server's token row is reused. Local commits clear it at once; the
+ * bound is for tokens changed by another process on the same data directory.
+ */
+const ROW_REUSE_MS = 1_000;
+
 /** Refresh this long before expiry: a third of the token's life, at most a minute. */
 const refreshMarginMs = (lifetimeMs: number): number => Math.min(60_000, Math.max(0, lifetimeMs) / 3);
 
 /**
  * Supplies the upstream layer with OAuth access tokens (UpstreamTokenSource). The hot path is
- * one indexed read of `oauth_tokens` and, when its version changed, one decryption. A token
+ * a map lookup: the `oauth_tokens` row of a server is read at most once a second (and again
+ * after every local commit), and decrypted once per version. A token
  * due for refresh (or refused with a 401) is refreshed once however many requests ask at the
  * same time (single-flight per server): with rotating refresh tokens a second concurrent
  * refresh would present a spent token and lose the grant. A refresh is recorded as an event
@@ -31,6 +38,7 @@ const refreshMarginMs = (lifetimeMs: number): number => Math.min(60_000, Math.ma
  */
 export class OAuthTokenManager implements UpstreamTokenSource {
   private readonly cache = new Map<string, CurrentToken>();
+  private readonly rows = new Map<string, { row: TokenRow | undefined; readAt: number }>();
   private readonly refreshing = new Map<string, Promise<string | null>>();
   private readonly challenges = new Map<string, Challenge>();
   private readonly failures = new Map<string, RefreshFailure>();
@@ -38,7 +46,9 @@ export class OAuthTokenManager implements UpstreamTokenSource {
   constructor(
     private readonly ctx: GatehouseContext,
     private readonly options: Readonly<{ now?: () => Date; log?: OAuthLog }> = {},
-  ) {}
+  ) {
+    ctx.store.committed$.subscribe(() => this.rows.clear());
+  }
 
   async accessToken(server: UpstreamIdentity): Promise<string | null> {
     const current = this.current(server.id);
@@ -75,17 +85,27 @@ export class OAuthTokenManager implements UpstreamTokenSource {
     this.challenges.delete(serverId);
     this.failures.delete(serverId);
     this.cache.delete(serverId);
+    this.rows.delete(serverId);
   }
 
   private now(): Date {
     return this.options.now?.() ?? new Date();
   }
 
-  private current(serverId: string): CurrentToken | null {
+  private row(serverId: string): TokenRow | undefined {
+    const now = Date.now();
+    const reused = this.rows.get(serverId);
+    if (reused !== undefined && now - reused.readAt < ROW_REUSE_MS) return reused.row;
     const row = this.ctx.sql.get<TokenRow>(
       `SELECT access_token, expires_at, granted_at, refreshed_at, version FROM oauth_tokens WHERE server_id = ? AND status = 'active'`,
       serverId,
     );
+    this.rows.set(serverId, { row, readAt: now });
+    return row;
+  }
+
+  private current(serverId: string): CurrentToken | null {
+    const row = this.row(serverId);
     if (row === undefined || row.access_token === null) {
       this.cache.delete(serverId);
       return null;
