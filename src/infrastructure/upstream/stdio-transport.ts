@@ -10,6 +10,7 @@ import {
   type ChildProcessRegistry,
 } from './process-group';
 import type { StderrTail } from './stderr-tail';
+import { deliverInOrder } from './message-order';
 
 export type StdioProcessOptions = Readonly<{
   serverId: string;
@@ -136,7 +137,7 @@ export class ProcessGroupStdioTransport implements Transport {
       try {
         const message = this.readBuffer.readMessage();
         if (message === null) break;
-        this.onmessage?.(message);
+        deliverInOrder(message, (delivered) => this.onmessage?.(delivered));
       } catch (error) {
         // A line that is not JSON-RPC (stray logging on stdout) is skipped, not fatal.
         this.onerror?.(error as Error);

@@ -5,6 +5,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { UpstreamIdentity, UpstreamTokenSource } from './authorized-fetch';
 import { isHostAllowed } from './host-allowlist';
+import { deliverInOrder, isJsonRpcResponse } from './message-order';
 import { SseParser, type SseEvent } from './sse-parser';
 
 export type StreamableHttpClientOptions = Readonly<{
@@ -29,8 +30,6 @@ type Resume = { lastEventId: string };
 
 const isRequest = (message: JSONRPCMessage): message is JSONRPCMessage & { id: RequestId; method: string } =>
   'method' in message && 'id' in message && message.id !== undefined;
-
-const isResponse = (message: object): boolean => 'id' in message && ('result' in message || 'error' in message);
 
 /** Shape only: the SDK's Protocol validates results and params with its own schemas. */
 const isJsonRpcMessage = (value: unknown): value is JSONRPCMessage => {
@@ -286,13 +285,13 @@ export class NodeStreamableHttpClientTransport implements Transport {
           this.onerror?.(new Error('Upstream sent an event that is not a JSON-RPC message'));
           return;
         }
-        if (waiting && isResponse(message)) {
+        if (waiting && isJsonRpcResponse(message)) {
           const id = (message as { id: RequestId }).id;
           waiting.delete(id);
           this.exchanges.delete(id);
           this.streaming.delete(id);
         }
-        this.onmessage?.(message);
+        deliverInOrder(message, (delivered) => this.onmessage?.(delivered));
       },
     });
     let ended = false;
