@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import Database from 'better-sqlite3';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -120,7 +121,33 @@ describe('the gatehouse CLI', () => {
   it('rebuilds the read models from the log, identical to before', async () => {
     const result = await run('rebuild');
     expect(result).toMatchObject({ code: 0 });
-    expect(result.stdout).toMatch(/replayed 5 events into .* in [\d.]+ ms\nread models identical to before the rebuild/);
+    expect(result.stdout).toMatch(/replayed 5 events into .* in [\d.]+ ms\nreplayed 0 traffic journal records into debug_logs in [\d.]+ ms\nread models identical to before the rebuild/);
+  });
+
+  it('rebuilds the debug logs from the traffic journal, restoring rows the read model lost', async () => {
+    const db = new Database(join(dir.path, 'gatehouse.db'));
+    try {
+      const record = {
+        at: '2026-11-21T10:00:00.000Z', profileId: 'p1', profileSlug: 'dev', sessionId: 's1', clientName: 'cli-test', serverId: null, serverName: 'files',
+        kind: 'request', method: 'tools/call', target: 'echo', status: 'ok', errorCode: null, errorMessage: null, durationMs: 1.5,
+        requestBytes: 10, responseBytes: 20, paramsTruncated: false, resultTruncated: false,
+      };
+      const insert = db.prepare('INSERT INTO traffic_journal (recorded_at, record, params, result) VALUES (?, ?, ?, ?)');
+      insert.run(record.at, JSON.stringify(record), '{"name":"echo"}', '{"content":[]}');
+      insert.run(record.at, JSON.stringify({ ...record, target: 'other' }), '{"name":"other"}', '{"content":[]}');
+    } finally {
+      db.close();
+    }
+    const result = await run('rebuild');
+    expect(result).toMatchObject({ code: 0 });
+    expect(result.stdout).toContain('replayed 2 traffic journal records into debug_logs');
+    expect(result.stdout).toContain('read models that differed from the log (now rebuilt): debug_logs');
+    const again = await run('rebuild');
+    expect(again.stdout).toContain('replayed 2 traffic journal records into debug_logs');
+    expect(again.stdout).toContain('read models identical to before the rebuild');
+    const shown = await run('logs', 'show', '--json');
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain('"target":"other"');
   });
 
   it('creates, lists and revokes API keys', async () => {
