@@ -21,8 +21,9 @@ export class HttpRefusal extends Error {
 /** A JSON-RPC error over HTTP: what an MCP client can show, with the HTTP status that fits. */
 export const sendRefusal = (res: ServerResponse, refusal: HttpRefusal): void => {
   if (res.headersSent) return;
-  res.writeHead(refusal.status, { 'Content-Type': 'application/json', ...refusal.headers });
-  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: refusal.rpcCode, message: refusal.message }, id: null }));
+  const body = JSON.stringify({ jsonrpc: '2.0', error: { code: refusal.rpcCode, message: refusal.message }, id: null });
+  res.writeHead(refusal.status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...refusal.headers });
+  res.end(body);
 };
 
 const LOOPBACK = ['localhost', '127.0.0.1', '[::1]', '::1'];
@@ -90,18 +91,9 @@ export const authenticate = (sql: Sql, req: IncomingMessage, url: URL, profile: 
   return row.id;
 };
 
-/** Reads a JSON body up to the limit: 413 beyond it, a JSON-RPC parse error (400) when malformed. */
-export const readJsonBody = async (req: IncomingMessage, limit = MCP_BODY_LIMIT): Promise<unknown> => {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) throw new HttpRefusal(413, -32600, `Request body larger than ${limit} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new HttpRefusal(413, -32600, `Request body larger than ${limit} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+const tooLarge = (limit: number): HttpRefusal => new HttpRefusal(413, -32600, `Request body larger than ${limit} bytes`);
+
+const parseJsonBody = (text: string): unknown => {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -111,4 +103,55 @@ export const readJsonBody = async (req: IncomingMessage, limit = MCP_BODY_LIMIT)
   const unsafe = checkJson(text, parsed);
   if (unsafe) throw new HttpRefusal(400, -32600, `Invalid Request: ${unsafe.message}`);
   return parsed;
+};
+
+/**
+ * Reads a JSON body up to the limit: 413 beyond it, a JSON-RPC parse error (400) when malformed.
+ * Plain 'data'/'end' listeners: the stream's async iterator costs a promise per chunk. Past the
+ * limit the request is paused, not destroyed, so the 413 still reaches the client.
+ */
+export const readJsonBody = (req: IncomingMessage, limit = MCP_BODY_LIMIT): Promise<unknown> => {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) return Promise.reject(tooLarge(limit));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const settle = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= limit) {
+        chunks.push(chunk);
+        return;
+      }
+      settle();
+      req.pause();
+      reject(tooLarge(limit));
+    };
+    const onEnd = (): void => {
+      settle();
+      try {
+        resolve(parseJsonBody((chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)).toString('utf8')));
+      } catch (error) {
+        reject(error);
+      }
+    };
+    const onError = (error: Error): void => {
+      settle();
+      reject(error);
+    };
+    // The client went away mid-body: nobody is left to read the refusal.
+    const onClose = (): void => {
+      settle();
+      reject(new HttpRefusal(400, -32700, 'Parse error: the body ended early'));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 };
