@@ -1,12 +1,12 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { randomUUID } from 'node:crypto';
 import type { GatehouseContext } from '../../infrastructure/commands/context';
 import { allowedHostnames, authenticate, checkOrigin, HttpRefusal, readJsonBody, sendRefusal } from './http-guards';
 import type { McpGateway } from './mcp-gateway';
+import { isInitialize, readPostMessages } from './streamable-http-checks';
+import { StreamableHttpTransport } from './streamable-http-transport';
 import { AuthFailureLimiter, clientAddress } from '../security/auth-failures';
 import { assertSseMessage } from '../security/jsonrpc-message';
 import { refuseIfBlocked, sseMessagesEndpoint } from '../security/mcp-auth';
@@ -22,13 +22,15 @@ export type McpEndpointOptions = Readonly<{
   corsOrigins?: readonly string[];
 }>;
 
-const isInitialize = (body: unknown): boolean =>
-  Array.isArray(body) ? body.some((message) => isInitializeRequest(message)) : isInitializeRequest(body);
+const opensSession = (body: unknown): boolean => (Array.isArray(body) ? body.some(isInitialize) : isInitialize(body));
+
+/** What the MCP spec has a server answer to a method the endpoint does not serve. */
+const methodNotAllowed = (): HttpRefusal => new HttpRefusal(405, -32000, 'Method not allowed.', { Allow: 'GET, POST, DELETE' });
 
 /**
  * The downstream MCP endpoints of every profile: Streamable HTTP at `/mcp/<slug>` and the
- * legacy SSE pair. Guards run first (Host/Origin, profile, API key), then the SDK transport
- * takes the raw request; Koa stays out of the response (`ctx.respond = false`).
+ * legacy SSE pair. Guards run first (Host/Origin, profile, API key), then the transport takes
+ * the raw request; Koa stays out of the response (`ctx.respond = false`).
  */
 export const mcpRoutes = ({ context, gateway, bindHost, publicUrl, authFailures = new AuthFailureLimiter(), corsOrigins = [] }: McpEndpointOptions): Router => {
   const router = new Router();
@@ -69,35 +71,49 @@ export const mcpRoutes = ({ context, gateway, bindHost, publicUrl, authFailures 
     return entry;
   };
 
+  /** The id of a legacy SSE session names no Streamable HTTP session, and the other way round. */
+  const sessionOn = <T>(kind: abstract new (...args: never[]) => T, entry: { transport: unknown }): T => {
+    if (!(entry.transport instanceof kind)) throw new HttpRefusal(404, -32001, 'Session not found');
+    return entry.transport;
+  };
+
   router.post('/mcp/:slug', guarded(async (ctx, url) => {
     const { profile, keyId } = profileFor(ctx, url);
     const body = await readJsonBody(ctx.req);
     const sessionId = ctx.get('mcp-session-id');
-    if (sessionId === '' && isInitialize(body)) {
+    if (sessionId === '' && opensSession(body)) {
+      // Checked before the session exists: a refused initialize leaves nothing behind.
+      const messages = readPostMessages(ctx.req, body, false);
       const session = gateway.createSession(profile, keyId, randomUUID());
-      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-        sessionIdGenerator: () => session.sessionId,
-        onsessioninitialized: (): void => gateway.register(session, transport),
-      });
+      const transport = new StreamableHttpTransport(session.sessionId);
       await session.connect(transport);
-      await transport.handleRequest(ctx.req, ctx.res, body);
+      gateway.register(session, transport);
+      transport.handlePost(ctx.req, ctx.res, messages);
       return;
     }
-    const { transport } = existingSession(ctx, profile.id, keyId, sessionId);
-    await (transport as StreamableHTTPServerTransport).handleRequest(ctx.req, ctx.res, body);
+    const transport = sessionOn(StreamableHttpTransport, existingSession(ctx, profile.id, keyId, sessionId));
+    transport.handlePost(ctx.req, ctx.res, readPostMessages(ctx.req, body, true));
   }));
 
   router.get('/mcp/:slug', guarded(async (ctx, url) => {
     const { profile, keyId } = profileFor(ctx, url);
-    const { transport } = existingSession(ctx, profile.id, keyId, ctx.get('mcp-session-id'));
+    const transport = sessionOn(StreamableHttpTransport, existingSession(ctx, profile.id, keyId, ctx.get('mcp-session-id')));
+    // The router serves HEAD with the GET route; the SDK's transport answered it 405.
+    if (ctx.method !== 'GET') throw methodNotAllowed();
     ctx.req.socket.setTimeout(0);
-    await (transport as StreamableHTTPServerTransport).handleRequest(ctx.req, ctx.res);
+    transport.handleGet(ctx.req, ctx.res);
   }));
 
   router.delete('/mcp/:slug', guarded(async (ctx, url) => {
     const { profile, keyId } = profileFor(ctx, url);
-    const { transport } = existingSession(ctx, profile.id, keyId, ctx.get('mcp-session-id'));
-    await (transport as StreamableHTTPServerTransport).handleRequest(ctx.req, ctx.res);
+    const transport = sessionOn(StreamableHttpTransport, existingSession(ctx, profile.id, keyId, ctx.get('mcp-session-id')));
+    await transport.handleDelete(ctx.req, ctx.res);
+  }));
+
+  // After the three routes above, which end every request they take: any other method.
+  router.all('/mcp/:slug', guarded(async (ctx, url) => {
+    profileFor(ctx, url);
+    throw methodNotAllowed();
   }));
 
   router.get('/mcp/:slug/sse', guarded(async (ctx, url) => {
@@ -111,10 +127,10 @@ export const mcpRoutes = ({ context, gateway, bindHost, publicUrl, authFailures 
 
   router.post('/mcp/:slug/messages', guarded(async (ctx, url) => {
     const { profile, keyId } = profileFor(ctx, url);
-    const { transport } = existingSession(ctx, profile.id, keyId, url.searchParams.get('sessionId') ?? undefined);
+    const transport = sessionOn(SSEServerTransport, existingSession(ctx, profile.id, keyId, url.searchParams.get('sessionId') ?? undefined));
     const body = await readJsonBody(ctx.req);
     assertSseMessage(ctx.req, body);
-    await (transport as SSEServerTransport).handlePostMessage(ctx.req, ctx.res, body);
+    await transport.handlePostMessage(ctx.req, ctx.res, body);
   }));
 
   return router;
