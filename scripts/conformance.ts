@@ -19,6 +19,13 @@ const ADMIN = 'conformance-admin-token-0123456789';
 
 type Results = Map<string, { passed: number; failed: number }>;
 
+/**
+ * Checks the suite scores INFO rather than SUCCESS when a server answers JSON where SSE is
+ * optional (the spec lets the server choose). The gateway answers JSON unless something must
+ * stream, so these scenarios pass that many checks fewer through it, with no failure.
+ */
+const JSON_INSTEAD_OF_SSE: Readonly<Record<string, number>> = { 'server-sse-multiple-streams': 1 };
+
 /** Async on purpose: the gateway under test runs in this process and must keep serving. */
 const runCli = (url: string): Promise<string> =>
   new Promise((resolveOutput, reject) => {
@@ -85,7 +92,7 @@ const main = async (): Promise<number> => {
     const proxied = await runSuite(`${gatehouse.url}/mcp/conformance`);
     const rows = [...direct.entries()].map(([scenario, straight]) => {
       const through = proxied.get(scenario);
-      const ok = straight.failed > 0 || (through !== undefined && through.failed === 0 && through.passed === straight.passed);
+      const ok = straight.failed > 0 || (through !== undefined && through.failed === 0 && through.passed + (JSON_INSTEAD_OF_SSE[scenario] ?? 0) === straight.passed);
       return { scenario, straight, through, ok };
     });
     process.stdout.write('| scenario | fixture direct | through Gatehouse |\n|---|---|---|\n');
