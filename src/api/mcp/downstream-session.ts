@@ -10,7 +10,7 @@ import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv
 import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import type { Subscription } from 'rxjs';
 import { ProfileProxy, type ProxyDependencies, type RoutedRequestOptions } from '../../infrastructure/proxy/profile-proxy';
-import type { ClientPeer, UpstreamNotice } from '../../infrastructure/proxy/upstream-hub';
+import type { ClientPeer, RelatedRequest, UpstreamNotice } from '../../infrastructure/proxy/upstream-hub';
 import type { TrafficRecorder, TrafficTap } from '../../infrastructure/telemetry';
 import type { McpElicitationParams, McpSamplingParams, UpstreamProgress } from '../../infrastructure/upstream';
 import { toMcpError } from './errors';
@@ -97,16 +97,16 @@ export class DownstreamSession implements ClientPeer {
     this.dispose();
   }
 
-  createMessage(params: McpSamplingParams, signal: AbortSignal) {
-    return this.server.createMessage(params, { signal });
+  createMessage(params: McpSamplingParams, signal: AbortSignal, related: RelatedRequest) {
+    return this.server.createMessage(params, { signal, relatedRequestId: related });
   }
 
-  elicit(params: McpElicitationParams, signal: AbortSignal) {
-    return this.server.elicitInput(params as ElicitRequestFormParams, { signal });
+  elicit(params: McpElicitationParams, signal: AbortSignal, related: RelatedRequest) {
+    return this.server.elicitInput(params as ElicitRequestFormParams, { signal, relatedRequestId: related });
   }
 
-  listRoots(signal: AbortSignal) {
-    return this.server.listRoots(undefined, { signal });
+  listRoots(signal: AbortSignal, related: RelatedRequest) {
+    return this.server.listRoots(undefined, { signal, relatedRequestId: related });
   }
 
   private dispose(): void {
@@ -128,6 +128,7 @@ export class DownstreamSession implements ClientPeer {
           ? undefined
           : (progress) => void extra.sendNotification({ method: 'notifications/progress', params: { progressToken, ...progress } }).catch(() => undefined),
       onRoute: this.tap?.router(extra.requestId),
+      downstreamRequestId: extra.requestId,
     };
   }
 
@@ -198,7 +199,7 @@ export class DownstreamSession implements ClientPeer {
         return;
       case 'log':
         if (notice.sessionId !== this.sessionId) return;
-        void this.server.notification({ method: 'notifications/message', params: notice.params }).catch(() => undefined);
+        void this.server.notification({ method: 'notifications/message', params: notice.params }, { relatedRequestId: notice.related }).catch(() => undefined);
         return;
     }
   }

@@ -65,6 +65,11 @@ export class PostAnswer {
     return true;
   }
 
+  /** Whether the client can still be told something through this POST. */
+  get isOpen(): boolean {
+    return !this.res.destroyed && !this.res.writableEnded;
+  }
+
   /** A message about one of its requests, sent before they are all answered. */
   relate(message: JSONRPCMessage): void {
     if (this.stream !== undefined) {

@@ -142,8 +142,12 @@ export class StreamableHttpTransport implements Transport {
       return;
     }
     const answer = this.pending.get(related);
-    if (answer === undefined) throw new Error(`No connection established for request ID: ${String(related)}`);
-    answer.relate(message);
+    if (answer?.isOpen) {
+      answer.relate(message);
+      return;
+    }
+    // Its POST is answered or the client left it: the GET stream is the only way left to the client.
+    this.standalone?.write(messageEvent(message));
   }
 
   /** Ends every open answer and stream; requests still open are answered ConnectionClosed. */

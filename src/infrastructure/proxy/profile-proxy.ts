@@ -34,10 +34,14 @@ type Route = Readonly<{ spec: UpstreamSpec; name: string }>;
  * Request options as the downstream session builds them. `onRoute` learns which server a
  * request was routed to (debug logs, metrics); it stops here and never reaches the upstream.
  */
-export type RoutedRequestOptions = UpstreamRequestOptions & { onRoute?: (server: Pick<UpstreamSpec, 'id' | 'name'>) => void };
+export type RoutedRequestOptions = UpstreamRequestOptions & {
+  onRoute?: (server: Pick<UpstreamSpec, 'id' | 'name'>) => void;
+  /** The downstream request this one serves: what the upstream asks meanwhile goes with its answer. */
+  downstreamRequestId?: string | number;
+};
 
 /** A server's own timeout wins over the gateway-wide request timeout. */
-const forServer = (spec: UpstreamSpec, { onRoute, ...options }: RoutedRequestOptions): UpstreamRequestOptions => {
+const forServer = (spec: UpstreamSpec, { onRoute, downstreamRequestId: _related, ...options }: RoutedRequestOptions): UpstreamRequestOptions => {
   onRoute?.(spec);
   return spec.timeoutMs === null ? options : { ...options, timeoutMs: spec.timeoutMs };
 };
@@ -128,7 +132,7 @@ export class ProfileProxy {
     }
     if (!route) throw new ProxyError('UNKNOWN_TOOL', `Unknown tool: ${params.name}`);
     const target = route;
-    return this.send(target.spec, (connection, current) => connection.callTool({ ...params, name: target.name }, forServer(current, options)));
+    return this.send(target.spec, options, (connection, current) => connection.callTool({ ...params, name: target.name }, forServer(current, options)));
   }
 
   async listPrompts(): Promise<McpPrompt[]> {
@@ -151,7 +155,7 @@ export class ProfileProxy {
 
   async getPrompt(params: McpGetPromptParams, options: UpstreamRequestOptions): Promise<McpGetPromptResult> {
     const route = await this.promptRoute(params.name);
-    return this.send(route.spec, (connection, current) => connection.getPrompt({ ...params, name: route.name }, forServer(current, options)));
+    return this.send(route.spec, options, (connection, current) => connection.getPrompt({ ...params, name: route.name }, forServer(current, options)));
   }
 
   async listResources(): Promise<McpResource[]> {
@@ -177,13 +181,13 @@ export class ProfileProxy {
 
   async readResource(uri: string, options: UpstreamRequestOptions): Promise<McpReadResourceResult> {
     const spec = await this.resourceServer(uri);
-    return this.send(spec, (connection, current) => connection.readResource({ uri }, forServer(current, options)));
+    return this.send(spec, options, (connection, current) => connection.readResource({ uri }, forServer(current, options)));
   }
 
   async subscribe(uri: string, subscribe: boolean, options: UpstreamRequestOptions): Promise<void> {
     const spec = await this.resourceServer(uri);
     const hub = this.deps.hub;
-    await this.send(spec, (connection, current) =>
+    await this.send(spec, options, (connection, current) =>
       subscribe ? hub.subscribe(connection, uri, this.peer, forServer(current, options)) : hub.unsubscribe(connection, uri, this.peer, forServer(current, options)),
     );
   }
@@ -191,10 +195,10 @@ export class ProfileProxy {
   async complete(params: McpCompleteParams, options: UpstreamRequestOptions): Promise<McpCompleteResult> {
     if (params.ref.type === 'ref/prompt') {
       const route = await this.promptRoute(params.ref.name);
-      return this.send(route.spec, (connection, current) => connection.complete({ ...params, ref: { type: 'ref/prompt', name: route.name } }, forServer(current, options)));
+      return this.send(route.spec, options, (connection, current) => connection.complete({ ...params, ref: { type: 'ref/prompt', name: route.name } }, forServer(current, options)));
     }
     const spec = await this.resourceServer(params.ref.uri);
-    return this.send(spec, (connection, current) => connection.complete(params, forServer(current, options)));
+    return this.send(spec, options, (connection, current) => connection.complete(params, forServer(current, options)));
   }
 
   /**
@@ -209,7 +213,7 @@ export class ProfileProxy {
         const connection = this.deps.hub.connection(spec, this.peer);
         const capabilities = connection.serverCapabilities;
         if (capabilities !== undefined && capabilities.logging === undefined) return Promise.resolve();
-        return withDeadline(this.send(spec, (target, current) => target.setLoggingLevel(level, forServer(current, options))), deadlineMs);
+        return withDeadline(this.send(spec, options, (target, current) => target.setLoggingLevel(level, forServer(current, options))), deadlineMs);
       }),
     );
   }
@@ -241,10 +245,14 @@ export class ProfileProxy {
    * the spec it was listed with, and connecting with that one would undo a reconfiguration
    * (the pool applies whatever spec it is handed) or revive a server that left the profile.
    */
-  private async send<T>(spec: UpstreamSpec, request: (connection: UpstreamConnection, current: UpstreamSpec) => Promise<T>): Promise<T> {
+  private async send<T>(
+    spec: UpstreamSpec,
+    options: RoutedRequestOptions,
+    request: (connection: UpstreamConnection, current: UpstreamSpec) => Promise<T>,
+  ): Promise<T> {
     const current = this.currentProfile().servers.find((server) => server.id === spec.id);
     if (!current) throw new ProxyError('SERVER_GONE', `upstream "${spec.name}" is no longer part of this profile`);
-    const done = this.deps.hub.begin(current.id, this.peer);
+    const done = this.deps.hub.begin(current.id, this.peer, options.downstreamRequestId);
     try {
       return await request(this.deps.hub.connection(current, this.peer), current);
     } finally {

@@ -9,18 +9,24 @@ export type UpstreamNotice = Readonly<
   | { serverId: string; kind: 'tools_changed' | 'prompts_changed' | 'resources_changed' }
   | { serverId: string; kind: 'resource_updated'; params: McpResourceUpdated }
   /** Logging goes to one session only (see `pick`): log lines can carry another client's data. */
-  | { serverId: string; kind: 'log'; params: McpLoggingMessage; sessionId: string | null }
+  | { serverId: string; kind: 'log'; params: McpLoggingMessage; sessionId: string | null; related: RelatedRequest }
 >;
+
+/** The downstream request an upstream's message most likely belongs to (see UpstreamHub). */
+export type RelatedRequest = string | number | undefined;
 
 /** A downstream session, as far as server→client requests are concerned. */
 export interface ClientPeer {
   readonly sessionId: string;
-  createMessage(params: McpSamplingParams, signal: AbortSignal): Promise<McpSamplingResult>;
-  elicit(params: McpElicitationParams, signal: AbortSignal): Promise<McpElicitationResult>;
-  listRoots(signal: AbortSignal): Promise<McpRootsResult>;
+  createMessage(params: McpSamplingParams, signal: AbortSignal, related: RelatedRequest): Promise<McpSamplingResult>;
+  elicit(params: McpElicitationParams, signal: AbortSignal, related: RelatedRequest): Promise<McpElicitationResult>;
+  listRoots(signal: AbortSignal, related: RelatedRequest): Promise<McpRootsResult>;
 }
 
-type PeerUse = { peer: ClientPeer; inFlight: number; lastUsed: number };
+/** `requests`: the downstream requests in flight to the server, oldest first (undefined: not known). */
+type PeerUse = { peer: ClientPeer; inFlight: number; lastUsed: number; requests: RelatedRequest[] };
+
+type Picked = Readonly<{ peer: ClientPeer; related: RelatedRequest }>;
 
 export class NoClientError extends Error {
   override readonly name = 'NoClientError';
@@ -32,7 +38,10 @@ export class NoClientError extends Error {
  * concerns its profile. A server→client request (sampling, elicitation, roots) goes to the
  * session that has a request in flight to that server (the most recent one), else to the
  * session that used the server last: the upstream protocol does not say which client a
- * callback is for, and this is the session that almost always caused it.
+ * callback is for, and this is the session that almost always caused it (a connection of one
+ * session's own, with isolation per_session, asks only that session). Within that session
+ * it is related to the newest of its requests still in flight to that server, so a Streamable
+ * HTTP client hears it on that request's stream (it needs no GET stream for it).
  */
 export class UpstreamHub {
   private readonly notices = new Subject<UpstreamNotice>();
@@ -50,18 +59,25 @@ export class UpstreamHub {
     this.use(spec.id, peer);
     if (!this.wired.has(connection)) {
       this.wired.add(connection);
-      connection.setHandlers(this.handlersFor(spec.id));
+      // A connection of one session's own (isolation per_session) asks only that session.
+      connection.setHandlers(this.handlersFor(spec.id, this.pool.isPerSession(spec) ? peer : undefined));
     }
     return connection;
   }
 
-  /** Marks a request of `peer` to `serverId` in flight until the returned function is called. */
-  begin(serverId: string, peer: ClientPeer): () => void {
+  /**
+   * Marks a request of `peer` to `serverId` in flight until the returned function is called;
+   * `requestId` is the downstream request it serves.
+   */
+  begin(serverId: string, peer: ClientPeer, requestId?: string | number): () => void {
     const use = this.use(serverId, peer);
     use.inFlight += 1;
+    use.requests.push(requestId);
     return () => {
       use.inFlight = Math.max(0, use.inFlight - 1);
       use.lastUsed = Date.now();
+      const index = use.requests.indexOf(requestId);
+      if (index >= 0) use.requests.splice(index, 1);
     };
   }
 
@@ -121,41 +137,53 @@ export class UpstreamHub {
     }
     let use = uses.get(peer.sessionId);
     if (!use) {
-      use = { peer, inFlight: 0, lastUsed: Date.now() };
+      use = { peer, inFlight: 0, lastUsed: Date.now(), requests: [] };
       uses.set(peer.sessionId, use);
     }
     use.lastUsed = Date.now();
     return use;
   }
 
-  private pickSessionId(serverId: string): string | null {
+  private pickForLog(serverId: string, owner: ClientPeer | undefined): { sessionId: string | null; related: RelatedRequest } {
     try {
-      return this.pick(serverId).sessionId;
+      const { peer, related } = this.pick(serverId, owner);
+      return { sessionId: peer.sessionId, related };
     } catch {
-      return null;
+      return { sessionId: null, related: undefined };
     }
   }
 
-  private pick(serverId: string): ClientPeer {
+  private pick(serverId: string, owner?: ClientPeer): Picked {
+    if (owner !== undefined) return { peer: owner, related: this.peers.get(serverId)?.get(owner.sessionId)?.requests.at(-1) };
     const uses = [...(this.peers.get(serverId)?.values() ?? [])];
     const busy = uses.filter((use) => use.inFlight > 0);
     const candidates = busy.length > 0 ? busy : uses;
     candidates.sort((a, b) => b.lastUsed - a.lastUsed);
     if (candidates.length === 0) throw new NoClientError('no downstream client is connected to answer this request');
-    return candidates[0].peer;
+    const [chosen] = candidates;
+    return { peer: chosen.peer, related: chosen.requests.at(-1) };
   }
 
-  private handlersFor(serverId: string) {
+  private handlersFor(serverId: string, owner: ClientPeer | undefined) {
     const publish = (notice: UpstreamNotice): void => this.notices.next(notice);
     return {
       onToolsListChanged: () => publish({ serverId, kind: 'tools_changed' }),
       onPromptsListChanged: () => publish({ serverId, kind: 'prompts_changed' }),
       onResourcesListChanged: () => publish({ serverId, kind: 'resources_changed' }),
       onResourceUpdated: (params: McpResourceUpdated) => publish({ serverId, kind: 'resource_updated', params }),
-      onLoggingMessage: (params: McpLoggingMessage) => publish({ serverId, kind: 'log', params, sessionId: this.pickSessionId(serverId) }),
-      onSamplingRequest: (params: McpSamplingParams, context: UpstreamRequestContext) => this.pick(serverId).createMessage(params, context.signal),
-      onElicitationRequest: (params: McpElicitationParams, context: UpstreamRequestContext) => this.pick(serverId).elicit(params, context.signal),
-      onRootsListRequest: (context: UpstreamRequestContext) => this.pick(serverId).listRoots(context.signal),
+      onLoggingMessage: (params: McpLoggingMessage) => publish({ serverId, kind: 'log', params, ...this.pickForLog(serverId, owner) }),
+      onSamplingRequest: (params: McpSamplingParams, context: UpstreamRequestContext) => {
+        const { peer, related } = this.pick(serverId, owner);
+        return peer.createMessage(params, context.signal, related);
+      },
+      onElicitationRequest: (params: McpElicitationParams, context: UpstreamRequestContext) => {
+        const { peer, related } = this.pick(serverId, owner);
+        return peer.elicit(params, context.signal, related);
+      },
+      onRootsListRequest: (context: UpstreamRequestContext) => {
+        const { peer, related } = this.pick(serverId, owner);
+        return peer.listRoots(context.signal, related);
+      },
     };
   }
 }

@@ -52,10 +52,15 @@ export class UpstreamPool {
    * session id, or in shared mode, it is the server's shared connection. A spec that differs
    * from the one last seen is applied (see `reconfigure`).
    */
+  /** Whether `spec` gets a connection of its own per downstream session. */
+  isPerSession(spec: UpstreamSpec): boolean {
+    return (spec.isolation ?? this.isolation) === 'per_session';
+  }
+
   get(spec: UpstreamSpec, sessionId?: string): UpstreamSupervisor {
     if (this.closing) throw new UpstreamError('UPSTREAM_CLOSED', spec, 'the upstream pool is closed');
     const entry = this.entryFor(spec);
-    if ((spec.isolation ?? this.isolation) === 'per_session' && sessionId !== undefined) {
+    if (this.isPerSession(spec) && sessionId !== undefined) {
       let supervisor = entry.sessions.get(sessionId);
       if (!supervisor) {
         supervisor = this.createSupervisor(entry, this.options.sessionIdleTimeoutMs ?? 5 * 60_000);
