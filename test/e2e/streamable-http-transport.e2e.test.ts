@@ -130,6 +130,16 @@ describe('Streamable HTTP transport', () => {
       expect(gh.gateway.sessionCount()).toBe(before);
     });
 
+    it('opens no session for an initialize sent as a notification (no id)', async () => {
+      const before = gh.gateway.sessionCount();
+      const { id: _id, ...notification } = initializeRequest();
+      const response = await rawMcp(endpoint, { body: notification });
+      expect(response.status).toBe(400);
+      expect(response.json.error.message).toBe('Bad Request: Mcp-Session-Id header is required');
+      expect(response.headers.get('mcp-session-id')).toBeNull();
+      expect(gh.gateway.sessionCount()).toBe(before);
+    });
+
     it('answers other methods with 405 and the methods it serves', async () => {
       const response = await rawMcp(endpoint, { method: 'PUT', body: call(1, 'x'), headers: sessionHeaders(sessionId) });
       expect(response.status).toBe(405);

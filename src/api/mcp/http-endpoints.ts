@@ -22,7 +22,10 @@ export type McpEndpointOptions = Readonly<{
   corsOrigins?: readonly string[];
 }>;
 
-const opensSession = (body: unknown): boolean => (Array.isArray(body) ? body.some(isInitialize) : isInitialize(body));
+/** An initialize *request* (with an id) opens a session; the SDK's predicate also takes one sent as a notification. */
+const isInitializeRequestWithId = (message: unknown): boolean => isInitialize(message) && (message as { id?: unknown }).id !== undefined;
+
+const opensSession = (body: unknown): boolean => (Array.isArray(body) ? body.some(isInitializeRequestWithId) : isInitializeRequestWithId(body));
 
 /** What the MCP spec has a server answer to a method the endpoint does not serve. */
 const methodNotAllowed = (): HttpRefusal => new HttpRefusal(405, -32000, 'Method not allowed.', { Allow: 'GET, POST, DELETE' });
