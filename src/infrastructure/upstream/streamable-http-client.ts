@@ -91,6 +91,8 @@ export class NodeStreamableHttpClientTransport implements Transport {
 
   private readonly agent: http.Agent;
   private readonly request: typeof http.request;
+  /** The URL as request options, worked out once rather than at every request. */
+  private readonly target: Readonly<Pick<http.RequestOptions, 'protocol' | 'hostname' | 'port' | 'path'>>;
   private readonly live = new Set<ClientRequest>();
   /** The HTTP exchange that carries each outstanding request, so a cancel can end it. */
   private readonly exchanges = new Map<RequestId, ClientRequest>();
@@ -109,6 +111,14 @@ export class NodeStreamableHttpClientTransport implements Transport {
     const secure = options.url.protocol === 'https:';
     this.agent = secure ? new https.Agent({ keepAlive: true, scheduling: 'lifo' }) : new http.Agent({ keepAlive: true, scheduling: 'lifo' });
     this.request = secure ? https.request : http.request;
+    const { url } = options;
+    this.target = {
+      protocol: url.protocol,
+      // An IPv6 literal is bracketed in a URL but not in request options.
+      hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+      port: url.port === '' ? undefined : Number(url.port),
+      path: `${url.pathname}${url.search}`,
+    };
   }
 
   get sessionId(): string | undefined {
@@ -367,9 +377,8 @@ export class NodeStreamableHttpClientTransport implements Transport {
     onRequest: ((request: ClientRequest) => void) | undefined,
     retried = false,
   ): Promise<IncomingMessage> {
-    const { url } = this.options;
     return new Promise<IncomingMessage>((resolve, reject) => {
-      const request = this.request(url, { method, headers, agent: this.agent });
+      const request = this.request({ ...this.target, method, headers, agent: this.agent });
       let answered = false;
       this.live.add(request);
       onRequest?.(request);
