@@ -66,6 +66,8 @@ export const startGatehouse = async ({ config, logDestination }: StartOptions): 
   const oauth = new OAuthService({ context, publicUrl: () => publicUrl, log: observability.gatewayLog });
   const gateway = await McpGateway.create({ context, traffic: observability.traffic, log: observability.gatewayLog, tokens: oauth.tokens });
   observability.observe(gateway);
+  // This process keeps OAuth grants fresh in the background (`gatehouse stdio` refreshes on use only).
+  const stopOAuthRefresh = oauth.tokens.startBackgroundRefresh();
   // Changes made by the CLI (another process on the same database) reach the proxy too.
   await gateway.followLog();
   // One failed-auth budget per client address for the REST API and the MCP endpoints together.
@@ -87,6 +89,7 @@ export const startGatehouse = async ({ config, logDestination }: StartOptions): 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      stopOAuthRefresh();
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
       await gateway.close();
       http.closeAllConnections();

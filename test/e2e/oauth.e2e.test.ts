@@ -1,5 +1,6 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { RunningHttpServer } from '../fixtures/upstream-fixtures';
+import { OAuthTokenManager } from '../../src/infrastructure/oauth';
 import { allEvents } from '../support/events';
 import { findInFiles } from '../support/files';
 import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse';
@@ -103,19 +104,34 @@ describe('OAuth to an upstream MCP server (oidc-provider, JWT-checking upstream)
     expect(authorizations.some((value) => value.includes(key))).toBe(false);
   });
 
-  it('refreshes the token before it expires', async () => {
+  it('refreshes the token in the background before it expires, without any call', async () => {
     const before = await oauthStatus();
-    const { unauthorized } = await seen();
     const { refreshGrants } = await stats();
-    // The token is refreshed when a third of its life is left; wait until then (still valid).
-    const dueAt = Date.parse(before.expiresAt) - 1_000;
+    // Due when a third of its life is left: wait until just before it would expire.
+    const dueAt = Date.parse(before.expiresAt) - 500;
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, dueAt - Date.now())));
-    expect(textOf(await callTool('echo', { message: 'fresh' }))).toBe('fresh');
     const after = await oauthStatus();
     expect(Date.parse(after.expiresAt)).toBeGreaterThan(Date.parse(before.expiresAt));
     expect(after.refreshedAt).not.toBeNull();
     expect(await stats()).toMatchObject({ refreshGrants: refreshGrants + 1 });
+    const { unauthorized } = await seen();
+    expect(textOf(await callTool('echo', { message: 'fresh' }))).toBe('fresh');
     expect((await seen()).unauthorized).toBe(unauthorized);
+  });
+
+  it('refreshes on use when the token is due (what `gatehouse stdio` relies on)', async () => {
+    const before = await oauthStatus();
+    const { refreshGrants } = await stats();
+    const server = (await gh.api('GET', '/api/servers/protected')).body as { id: string; name: string; url: string };
+    // Another token source over the same database, whose clock says the token is due now.
+    const onUse = new OAuthTokenManager(gh.context, { now: () => new Date(Date.parse(before.expiresAt) - 1_000) });
+    const token = await onUse.accessToken(server);
+    expect(token).toEqual(expect.any(String));
+    expect(await stats()).toMatchObject({ refreshGrants: refreshGrants + 1 });
+    const after = await oauthStatus();
+    expect(Date.parse(after.expiresAt)).toBeGreaterThan(Date.parse(before.expiresAt));
+    // The gateway picks the new token up at its next call.
+    expect(textOf(await callTool('echo', { message: 'after on-use refresh' }))).toBe('after on-use refresh');
   });
 
   it('refreshes once on a 401, however many calls are refused at the same time', async () => {
@@ -127,7 +143,8 @@ describe('OAuth to an upstream MCP server (oidc-provider, JWT-checking upstream)
     expect((await seen()).unauthorized).toBeGreaterThan(unauthorized);
     expect(await stats()).toMatchObject({ refreshGrants: refreshGrants + 1 });
     const events = await allEvents(gh, '&type=OAuthTokensRefreshed');
-    expect(events.length).toBe(2);
+    // Background, on use, and this one (the background may have refreshed once more since).
+    expect(events.length).toBeGreaterThanOrEqual(3);
     expect(events.every((event) => event.metadata.actor === 'system:oauth')).toBe(true);
   });
 

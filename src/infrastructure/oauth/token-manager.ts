@@ -22,6 +22,13 @@ export type RefreshFailure = Readonly<{ at: string; message: string }>;
  */
 const ROW_REUSE_MS = 1_000;
 
+/** After a refresh that failed for a passing reason (network, 5xx), the background tries again this much later. */
+const BACKGROUND_RETRY_MS = 30_000;
+/** setTimeout's longest delay; a token due later is looked at again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const TOKEN_EVENTS: ReadonlySet<string> = new Set(['OAuthTokensGranted', 'OAuthTokensRefreshed', 'OAuthTokensRevoked']);
+
 /** Refresh this long before expiry: a third of the token's life, at most a minute. */
 const refreshMarginMs = (lifetimeMs: number): number => Math.min(60_000, Math.max(0, lifetimeMs) / 3);
 
@@ -42,6 +49,9 @@ export class OAuthTokenManager implements UpstreamTokenSource {
   private readonly refreshing = new Map<string, Promise<string | null>>();
   private readonly challenges = new Map<string, Challenge>();
   private readonly failures = new Map<string, RefreshFailure>();
+  /** Background refresh (see startBackgroundRefresh): one timer per server, at its refresh time. */
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private background = false;
 
   constructor(
     private readonly ctx: GatehouseContext,
@@ -70,6 +80,31 @@ export class OAuthTokenManager implements UpstreamTokenSource {
     return this.refresh(server.id, current.fp, true);
   }
 
+  /**
+   * Keeps every grant fresh without traffic: each server's access token is refreshed at the
+   * same point as on use (a third of its life left), by a timer set from its row and set again
+   * whenever its tokens are granted, refreshed or revoked. So a server nobody calls for longer
+   * than its refresh token lives does not lose its grant, and the first call after a quiet
+   * spell does not wait for a refresh. Only one process per data directory should run it
+   * (`gatehouse serve` does; `gatehouse stdio` refreshes on use only): with rotating refresh
+   * tokens, two processes refreshing at once would spend the same refresh token twice.
+   * Returns the function that stops it.
+   */
+  startBackgroundRefresh(): () => void {
+    this.background = true;
+    const rows = this.ctx.sql.all<{ server_id: string }>(`SELECT server_id FROM oauth_tokens WHERE status = 'active' AND expires_at IS NOT NULL`);
+    for (const { server_id } of rows) this.scheduleRefresh(server_id);
+    const subscription = this.ctx.store.committed$.subscribe((event) => {
+      if (TOKEN_EVENTS.has(event.type)) this.scheduleRefresh((event.data as { serverId: string }).serverId);
+    });
+    return () => {
+      this.background = false;
+      subscription.unsubscribe();
+      for (const timer of this.timers.values()) clearTimeout(timer);
+      this.timers.clear();
+    };
+  }
+
   /** The upstream's last 401 to a request without our token (where to authorize), if any. */
   challengeOf(serverId: string): Challenge | null {
     return this.challenges.get(serverId) ?? null;
@@ -90,6 +125,32 @@ export class OAuthTokenManager implements UpstreamTokenSource {
 
   private now(): Date {
     return this.options.now?.() ?? new Date();
+  }
+
+  private scheduleRefresh(serverId: string, retryInMs?: number): void {
+    clearTimeout(this.timers.get(serverId));
+    this.timers.delete(serverId);
+    if (!this.background) return;
+    this.rows.delete(serverId);
+    const current = this.current(serverId);
+    if (current === null || current.refreshAt === null) return;
+    const delay = retryInMs ?? Math.max(0, current.refreshAt - this.now().getTime());
+    const timer = setTimeout(() => {
+      this.timers.delete(serverId);
+      if (this.now().getTime() < current.refreshAt!) {
+        this.scheduleRefresh(serverId);
+        return;
+      }
+      void this.refresh(serverId, current.fp, false).catch((error: unknown) => {
+        this.options.log?.('warn', 'oauth background refresh failed', { serverId, error: error instanceof Error ? error.message : String(error) });
+      }).then(() => {
+        // Refreshed (or revoked): the commit has set the next timer. Still the same token: a
+        // passing failure, tried again a little later rather than at once.
+        if (this.current(serverId)?.fp === current.fp) this.scheduleRefresh(serverId, BACKGROUND_RETRY_MS);
+      });
+    }, Math.min(delay, MAX_TIMER_MS));
+    timer.unref();
+    this.timers.set(serverId, timer);
   }
 
   private row(serverId: string): TokenRow | undefined {
