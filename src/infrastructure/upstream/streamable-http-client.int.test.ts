@@ -103,6 +103,7 @@ describe('NodeStreamableHttpClientTransport', () => {
       server: { id: 's1', name: 'scripted', url: scripted.url.href },
       headers,
       allowedHosts: () => allowedHosts,
+      reconnectInitialMs: 20,
     });
     client = new Client({ name: 'test', version: '1' }, { capabilities: {} });
     await client.connect(transport);
@@ -187,6 +188,55 @@ describe('NodeStreamableHttpClientTransport', () => {
       changes += 1;
     });
     await until(() => opened >= 2 && changes >= 2);
+  });
+
+  it('keeps re-opening the GET stream through upstream failures, however many', async () => {
+    let attempts = 0;
+    scripted.onStream = (res) => {
+      attempts += 1;
+      if (attempts <= 4) {
+        res.writeHead(503);
+        res.end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`data: ${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' })}\n\n`);
+    };
+    await connect();
+    let changes = 0;
+    client.setNotificationHandler((await import('@modelcontextprotocol/sdk/types.js')).ToolListChangedNotificationSchema, () => {
+      changes += 1;
+    });
+    await until(() => changes === 1);
+    expect(attempts).toBe(5);
+  });
+
+  it('stops re-opening the GET stream when the upstream says the session is gone (404)', async () => {
+    scripted.onStream = (res) => {
+      res.writeHead(404);
+      res.end();
+    };
+    await connect();
+    await until(() => scripted.gets.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(scripted.gets.length).toBe(1);
+  });
+
+  it('resumes a POST answer a bounded number of times, then lets the request time out', async () => {
+    await connect();
+    scripted.onRequest = (_message, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end('id: prime-1\ndata: \n\n');
+    };
+    let resumes = 0;
+    scripted.onStream = (res, req) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      if (req.headers['last-event-id'] === undefined) return; // the session's own GET stream: held open
+      resumes += 1;
+      res.end(`id: resumed-${resumes}\ndata: \n\n`); // never the answer
+    };
+    await expect(call(1_500)).rejects.toThrow(/timed out/i);
+    expect(resumes).toBe(2);
   });
 
   it('retries once on a fresh socket when a reused keep-alive socket was closed by the upstream', async () => {

@@ -17,16 +17,30 @@ export type StreamableHttpClientOptions = Readonly<{
   allowedHosts: () => readonly string[];
   /** OAuth tokens, asked at every request; a 401 is retried once with what it offers. */
   tokens?: UpstreamTokenSource;
+  /** The first delay before re-opening a stream (default 1 s, growing 1.5× to 30 s). */
+  reconnectInitialMs?: number;
 }>;
 
-/** The SDK transport's defaults for re-opening the GET stream. */
-const RECONNECT = { initialMs: 1_000, growFactor: 1.5, maxMs: 30_000, maxRetries: 2 } as const;
+/**
+ * Re-opening a stream: the SDK transport's backoff. The session's GET stream is re-opened for as
+ * long as the session lives (a gateway outlives many upstream restarts); resuming one POST's
+ * answer is tried twice, as the SDK does, since its request times out anyway.
+ */
+const RECONNECT = { initialMs: 1_000, growFactor: 1.5, maxMs: 30_000, resumeRetries: 2 } as const;
+
+/** Statuses after which re-opening the GET stream cannot help (404: the session is gone, and the next request renews it). */
+const isFinalRefusal = (error: unknown): boolean =>
+  error instanceof StreamableHTTPError && error.code !== undefined && error.code >= 400 && error.code < 500 && error.code !== 408 && error.code !== 429;
 /** An upstream answer larger than this is refused rather than buffered. */
 const MAX_JSON_BODY = 64 * 1024 * 1024;
 /** How much of an error body goes into the error message. */
 const MAX_ERROR_TEXT = 4_096;
 
-type Resume = { lastEventId: string };
+/**
+ * Where a stream picks up: after `lastEventId`. `ids`: the requests of the POST whose answer it
+ * carries (still unanswered; undefined for the session's GET stream).
+ */
+type Resume = { lastEventId: string; ids: Set<RequestId> | undefined; attempt: number };
 
 const isRequest = (message: JSONRPCMessage): message is JSONRPCMessage & { id: RequestId; method: string } =>
   'method' in message && 'id' in message && message.id !== undefined;
@@ -251,22 +265,24 @@ export class NodeStreamableHttpClientTransport implements Transport {
           response.resume();
           throw new StreamableHTTPError(response.statusCode ?? -1, `Failed to open SSE stream: ${response.statusMessage ?? ''}`);
         }
-        this.readStream(response, request as ClientRequest, { ids: undefined, resume });
+        this.readStream(response, request as ClientRequest, { ids: resume?.ids, resume });
       },
     ).catch((error: unknown) => {
       if (this.closed) return;
       this.onerror?.(error as Error);
-      this.scheduleReconnect(resume, attempt + 1);
+      if (!isFinalRefusal(error)) this.scheduleReconnect(resume, attempt + 1);
     });
   }
 
   private scheduleReconnect(resume: Resume | undefined, attempt: number): void {
     if (this.closed) return;
-    if (attempt > RECONNECT.maxRetries) {
-      this.onerror?.(new Error(`Maximum reconnection attempts (${RECONNECT.maxRetries}) exceeded.`));
+    if (resume) resume.attempt = attempt;
+    if (resume?.ids !== undefined && attempt > RECONNECT.resumeRetries) {
+      this.onerror?.(new Error(`Maximum reconnection attempts (${RECONNECT.resumeRetries}) exceeded.`));
       return;
     }
-    const delay = this.serverRetryMs ?? Math.min(RECONNECT.initialMs * RECONNECT.growFactor ** (attempt - 1), RECONNECT.maxMs);
+    const initial = this.options.reconnectInitialMs ?? RECONNECT.initialMs;
+    const delay = this.serverRetryMs ?? Math.min(initial * RECONNECT.growFactor ** (attempt - 1), RECONNECT.maxMs);
     this.reconnectTimer = setTimeout(() => this.openStream(resume, attempt), delay);
     this.reconnectTimer.unref();
   }
@@ -318,8 +334,12 @@ export class NodeStreamableHttpClientTransport implements Transport {
       if (this.closed || abandoned) return;
       const unanswered = waiting === undefined || waiting.size > 0;
       if (!unanswered) return;
-      if (waiting === undefined) this.scheduleReconnect(lastEventId === undefined ? undefined : { lastEventId }, 1);
-      else if (lastEventId !== undefined) this.scheduleReconnect({ lastEventId }, 1);
+      // A GET stream that ended is simply re-opened; a POST's answer is resumed a bounded number of times in all.
+      if (waiting === undefined) this.scheduleReconnect(lastEventId === undefined ? undefined : { lastEventId, ids: undefined, attempt: 1 }, 1);
+      else if (lastEventId !== undefined) {
+        const attempt = (stream.resume?.attempt ?? 0) + 1;
+        this.scheduleReconnect({ lastEventId, ids: waiting, attempt }, attempt);
+      }
     };
     response.on('data', (chunk: Buffer) => parser.push(chunk));
     response.once('end', finish);
