@@ -131,6 +131,15 @@ describe('NodeStreamableHttpClientTransport', () => {
     expect(last.accept).toBe('application/json, text/event-stream');
   });
 
+  it('drops configured headers that would break the framing of a request', async () => {
+    await connect({ 'Content-Length': '5', 'Transfer-Encoding': 'chunked', Connection: 'close', 'X-Kept': 'yes' });
+    await expect(call()).resolves.toEqual({ content: [{ type: 'text', text: 'ok' }] });
+    const last = scripted.posts.at(-1)!.headers;
+    expect(last['x-kept']).toBe('yes');
+    expect(last['transfer-encoding']).toBeUndefined();
+    expect(Number(last['content-length'])).toBeGreaterThan(5);
+  });
+
   it('reads an answer sent as an event stream, with a progress event before it', async () => {
     await connect();
     scripted.onRequest = (message, res) => {

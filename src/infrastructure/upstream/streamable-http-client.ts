@@ -56,6 +56,12 @@ const isJsonRpcMessage = (value: unknown): value is JSONRPCMessage => {
   return (typeof message.result === 'object' && message.result !== null) || (typeof message.error === 'object' && message.error !== null);
 };
 
+/** Headers that frame the HTTP exchange itself: the transport sets them, configured values are dropped. */
+const FRAMING_HEADERS: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'proxy-connection', 'expect']);
+
+const withoutFraming = (headers: Readonly<Record<string, string>>): Record<string, string> =>
+  Object.fromEntries(Object.entries(headers).filter(([name]) => !FRAMING_HEADERS.has(name.toLowerCase())));
+
 const mediaType = (header: string | undefined): string => (header ?? '').split(';')[0].trim().toLowerCase();
 
 const readBody = (response: IncomingMessage, limit: number): Promise<Buffer> =>
@@ -121,7 +127,11 @@ export class NodeStreamableHttpClientTransport implements Transport {
   private started = false;
   private closed = false;
 
+  /** The configured headers, without any that would break the framing of a request. */
+  private readonly configured: Record<string, string>;
+
   constructor(private readonly options: StreamableHttpClientOptions) {
+    this.configured = withoutFraming(options.headers);
     const secure = options.url.protocol === 'https:';
     this.agent = secure ? new https.Agent({ keepAlive: true, scheduling: 'lifo' }) : new http.Agent({ keepAlive: true, scheduling: 'lifo' });
     this.request = secure ? https.request : http.request;
@@ -377,7 +387,7 @@ export class NodeStreamableHttpClientTransport implements Transport {
   }
 
   private headersFor(extra: Readonly<Record<string, string>>, token: string | null, body: string | undefined): OutgoingHttpHeaders {
-    const headers: OutgoingHttpHeaders = { ...this.options.headers };
+    const headers: OutgoingHttpHeaders = { ...this.configured };
     if (token !== null) {
       // An OAuth token replaces any configured Authorization header, whatever its case.
       for (const name of Object.keys(headers)) if (name.toLowerCase() === 'authorization') delete headers[name];
