@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, type JSONRPCMessage, type MessageExtraInfo, type RequestId, type RequestInfo } from '@modelcontextprotocol/sdk/types.js';
+import { isJsonRpcResponse } from '../../infrastructure/upstream/jsonrpc-shape';
 import { EventStream, messageEvent } from './event-stream';
 import { HttpRefusal } from './http-guards';
 import { PostAnswer } from './post-answer';
@@ -13,15 +14,6 @@ const fields = (message: JSONRPCMessage): Fields => message as Fields;
 
 /** The id of a request; undefined for a notification or a response. */
 const requestIdOf = (message: JSONRPCMessage): RequestId | undefined => (fields(message).method === undefined ? undefined : fields(message).id);
-
-/**
- * Outgoing messages come from our own SDK Server, well-formed: a look at their fields tells
- * them apart (the SDK's transport runs a zod parse per message for this).
- */
-const isResponse = (message: JSONRPCMessage): boolean => {
-  const { method, result, error } = fields(message);
-  return method === undefined && (result !== undefined || error !== undefined);
-};
 
 /** The request a `notifications/cancelled` names, if the message is one. */
 const cancelledBy = (message: JSONRPCMessage): RequestId | undefined => {
@@ -130,7 +122,7 @@ export class StreamableHttpTransport implements Transport {
    */
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     const { id } = fields(message);
-    if (isResponse(message)) {
+    if (isJsonRpcResponse(message)) {
       if (id === undefined) throw new Error('Cannot send a response on a standalone SSE stream unless resuming a previous client request');
       const answer = this.pending.get(id);
       if (answer?.respond(id, message)) this.release(answer);

@@ -1,6 +1,5 @@
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-
-export const isJsonRpcResponse = (message: object): boolean => 'id' in message && ('result' in message || 'error' in message);
+import { isJsonRpcResponse } from './jsonrpc-shape';
 
 /**
  * Delivers messages read together (one chunk of a pipe or of an event stream) in the order the

@@ -5,7 +5,8 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { UpstreamIdentity, UpstreamTokenSource } from './authorized-fetch';
 import { isHostAllowed } from './host-allowlist';
-import { deliverInOrder, isJsonRpcResponse } from './message-order';
+import { asJsonRpcMessage, isJsonRpcResponse } from './jsonrpc-shape';
+import { deliverInOrder } from './message-order';
 import { SseParser, type SseEvent } from './sse-parser';
 
 export type StreamableHttpClientOptions = Readonly<{
@@ -44,17 +45,6 @@ type Resume = { lastEventId: string; ids: Set<RequestId> | undefined; attempt: n
 
 const isRequest = (message: JSONRPCMessage): message is JSONRPCMessage & { id: RequestId; method: string } =>
   'method' in message && 'id' in message && message.id !== undefined;
-
-/** Shape only: the SDK's Protocol validates results and params with its own schemas. */
-const isJsonRpcMessage = (value: unknown): value is JSONRPCMessage => {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const message = value as Record<string, unknown>;
-  if (message.jsonrpc !== '2.0') return false;
-  if (typeof message.method === 'string') return true;
-  const id = message.id;
-  if (typeof id !== 'string' && typeof id !== 'number') return false;
-  return (typeof message.result === 'object' && message.result !== null) || (typeof message.error === 'object' && message.error !== null);
-};
 
 /** Headers that frame the HTTP exchange itself: the transport sets them, configured values are dropped. */
 const FRAMING_HEADERS: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'proxy-connection', 'expect']);
@@ -235,8 +225,9 @@ export class NodeStreamableHttpClientTransport implements Transport {
     if (type === 'application/json') {
       const data: unknown = JSON.parse((await readBody(response, MAX_JSON_BODY)).toString('utf8'));
       for (const item of Array.isArray(data) ? data : [data]) {
-        if (!isJsonRpcMessage(item)) throw new StreamableHTTPError(-1, 'Upstream answered something that is not a JSON-RPC message');
-        this.onmessage?.(item);
+        const message = asJsonRpcMessage(item);
+        if (message === undefined) throw new StreamableHTTPError(-1, 'Upstream answered something that is not a JSON-RPC message');
+        this.onmessage?.(message);
       }
       return;
     }
@@ -310,14 +301,15 @@ export class NodeStreamableHttpClientTransport implements Transport {
       onEvent: (event: SseEvent) => {
         if (event.id !== undefined) lastEventId = event.id;
         if (event.data === '' || event.event !== 'message') return;
-        let message: unknown;
+        let parsed: unknown;
         try {
-          message = JSON.parse(event.data);
+          parsed = JSON.parse(event.data);
         } catch (error) {
           this.onerror?.(new Error(`Upstream sent an event that is not JSON: ${(error as Error).message}`));
           return;
         }
-        if (!isJsonRpcMessage(message)) {
+        const message = asJsonRpcMessage(parsed);
+        if (message === undefined) {
           this.onerror?.(new Error('Upstream sent an event that is not a JSON-RPC message'));
           return;
         }

@@ -83,3 +83,6 @@ export const asJsonRpcMessage = (value: unknown): JSONRPCMessage | undefined => 
   if (!isErrorObject(value.error) || !hasOnlyKeys(value, ERROR_KEYS)) return undefined;
   return withStrippedError(value) as JSONRPCMessage;
 };
+
+/** A response (result or error) rather than a request or notification, for a message of a valid shape. */
+export const isJsonRpcResponse = (message: object): boolean => !('method' in message) && ('result' in message || 'error' in message);
