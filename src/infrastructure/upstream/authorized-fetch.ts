@@ -19,6 +19,38 @@ export interface UpstreamTokenSource {
   unauthorized(server: UpstreamIdentity, sent: string | null, challenge: string | null): Promise<string | null>;
 }
 
+/** `headers` with any Authorization header, whatever its case, replaced by the bearer token. */
+export const withBearer = <H extends Record<string, unknown>>(headers: H, token: string): H & { Authorization: string } => {
+  const result: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(headers)) if (name.toLowerCase() !== 'authorization') result[name] = value;
+  result.Authorization = `Bearer ${token}`;
+  return result as H & { Authorization: string };
+};
+
+/** How a transport reads a response for `sendWithToken`: null when it is not a 401. */
+export type Refusal = Readonly<{ challenge: string | null; discard: () => unknown }>;
+
+/**
+ * Sends with the token the source has now (null: none), and once more with the token it offers
+ * after a 401 (a refresh, single-flight there); the refused response is discarded first. Both
+ * upstream HTTP transports send through this, so they cannot drift apart in how they retry.
+ */
+export const sendWithToken = async <R>(
+  server: UpstreamIdentity,
+  tokens: UpstreamTokenSource,
+  send: (token: string | null) => Promise<R>,
+  refusal: (response: R) => Refusal | null,
+): Promise<R> => {
+  const token = await tokens.accessToken(server);
+  const response = await send(token);
+  const refused = refusal(response);
+  if (refused === null) return response;
+  const retryWith = await tokens.unauthorized(server, token, refused.challenge);
+  if (retryWith === null || retryWith === token) return response;
+  await refused.discard();
+  return send(retryWith);
+};
+
 /**
  * Wraps the transport's fetch: our token replaces any configured Authorization header (OAuth
  * tokens are what the admin authorized last), and a 401 is retried once with whatever the
@@ -27,18 +59,18 @@ export interface UpstreamTokenSource {
  */
 export const authorizedFetch =
   (server: UpstreamIdentity, tokens: UpstreamTokenSource, base: FetchLike = fetch): FetchLike =>
-  async (url, init) => {
-    const send = (token: string | null): Promise<Response> => {
-      if (token === null) return base(url, init);
-      const headers = new Headers(init?.headers);
-      headers.set('authorization', `Bearer ${token}`);
-      return base(url, { ...init, headers });
-    };
-    const token = await tokens.accessToken(server);
-    const response = await send(token);
-    if (response.status !== 401) return response;
-    const retryWith = await tokens.unauthorized(server, token, response.headers.get('www-authenticate'));
-    if (retryWith === null || retryWith === token) return response;
-    await response.body?.cancel().catch(() => undefined);
-    return send(retryWith);
-  };
+  (url, init) =>
+    sendWithToken(
+      server,
+      tokens,
+      (token) => {
+        if (token === null) return base(url, init);
+        const headers = new Headers(init?.headers);
+        headers.set('authorization', `Bearer ${token}`);
+        return base(url, { ...init, headers });
+      },
+      (response) =>
+        response.status !== 401
+          ? null
+          : { challenge: response.headers.get('www-authenticate'), discard: () => response.body?.cancel().catch(() => undefined) },
+    );

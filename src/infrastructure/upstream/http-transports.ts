@@ -1,7 +1,7 @@
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { UpstreamError } from './errors';
-import { authorizedFetch, type UpstreamTokenSource } from './authorized-fetch';
+import { authorizedFetch, withBearer, type UpstreamTokenSource } from './authorized-fetch';
 import { allowlistedFetch, isHostAllowed } from './host-allowlist';
 import { perRequestSignals } from './request-signals';
 import { NodeStreamableHttpClientTransport } from './streamable-http-client';
@@ -9,13 +9,8 @@ import type { UpstreamSpec } from './types';
 
 /** The configured headers plus the bearer token, sent on every request of the session. */
 export const upstreamHeaders = (spec: UpstreamSpec): Record<string, string> => {
-  const headers: Record<string, string> = { ...spec.headers };
-  if (spec.bearerToken !== null) {
-    // A configured Authorization header loses to the explicit bearer token, whatever its case.
-    for (const name of Object.keys(headers)) if (name.toLowerCase() === 'authorization') delete headers[name];
-    headers.Authorization = `Bearer ${spec.bearerToken}`;
-  }
-  return headers;
+  // A configured Authorization header loses to the explicit bearer token.
+  return spec.bearerToken === null ? { ...spec.headers } : withBearer(spec.headers, spec.bearerToken);
 };
 
 export const upstreamUrl = (spec: UpstreamSpec): URL => {

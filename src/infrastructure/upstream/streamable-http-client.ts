@@ -3,7 +3,7 @@ import https from 'node:https';
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
-import type { UpstreamIdentity, UpstreamTokenSource } from './authorized-fetch';
+import { sendWithToken, withBearer, type UpstreamIdentity, type UpstreamTokenSource } from './authorized-fetch';
 import { isHostAllowed } from './host-allowlist';
 import { asJsonRpcMessage, isJsonRpcResponse } from './jsonrpc-shape';
 import { deliverInOrder } from './message-order';
@@ -354,8 +354,9 @@ export class NodeStreamableHttpClientTransport implements Transport {
 
   /**
    * One HTTP exchange, resolved with the response head. Adds the session headers and the
-   * token, retries once after a 401 when the token source offers another token, and once when
-   * a reused keep-alive socket turns out to have been closed by the upstream meanwhile.
+   * token, retries once after a 401 when the token source offers another token (sendWithToken),
+   * and once when a reused keep-alive socket turns out to have been closed by the upstream
+   * meanwhile.
    */
   private async exchange(
     method: 'GET' | 'POST' | 'DELETE',
@@ -368,23 +369,18 @@ export class NodeStreamableHttpClientTransport implements Transport {
     if (!isHostAllowed(url, this.options.allowedHosts())) {
       throw new TypeError(`upstream host ${url.hostname} is not in settings.upstreamAllowedHosts`);
     }
-    const token = tokens ? await tokens.accessToken(server) : null;
-    const response = await this.once(method, body, this.headersFor(extra, token, body), onRequest);
-    if (response.statusCode !== 401 || !tokens) return response;
-    const challenge = response.headers['www-authenticate'];
-    const retryWith = await tokens.unauthorized(server, token, typeof challenge === 'string' ? challenge : null);
-    if (retryWith === null || retryWith === token) return response;
-    response.resume();
-    return this.once(method, body, this.headersFor(extra, retryWith, body), onRequest);
+    const send = (token: string | null): Promise<IncomingMessage> => this.once(method, body, this.headersFor(extra, token, body), onRequest);
+    if (!tokens) return send(null);
+    return sendWithToken(server, tokens, send, (response) => {
+      if (response.statusCode !== 401) return null;
+      const challenge = response.headers['www-authenticate'];
+      return { challenge: typeof challenge === 'string' ? challenge : null, discard: () => response.resume() };
+    });
   }
 
   private headersFor(extra: Readonly<Record<string, string>>, token: string | null, body: string | undefined): OutgoingHttpHeaders {
-    const headers: OutgoingHttpHeaders = { ...this.configured };
-    if (token !== null) {
-      // An OAuth token replaces any configured Authorization header, whatever its case.
-      for (const name of Object.keys(headers)) if (name.toLowerCase() === 'authorization') delete headers[name];
-      headers.authorization = `Bearer ${token}`;
-    }
+    // An OAuth token replaces any configured Authorization header.
+    const headers: OutgoingHttpHeaders = token === null ? { ...this.configured } : withBearer(this.configured, token);
     if (this.session !== undefined) headers['mcp-session-id'] = this.session;
     if (this.protocol !== undefined) headers['mcp-protocol-version'] = this.protocol;
     Object.assign(headers, extra);
