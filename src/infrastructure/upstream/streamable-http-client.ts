@@ -106,14 +106,13 @@ export class NodeStreamableHttpClientTransport implements Transport {
   private readonly live = new Set<ClientRequest>();
   /** The HTTP exchange that carries each outstanding request, so a cancel can end it. */
   private readonly exchanges = new Map<RequestId, ClientRequest>();
-  /** Requests whose answer comes on an event stream (their exchange outlives `send`). */
-  private readonly streaming = new Set<RequestId>();
   /** Exchanges ended because their request was cancelled. */
   private readonly abandoned = new WeakSet<ClientRequest>();
   private session: string | undefined;
   private protocol: string | undefined;
   private serverRetryMs: number | undefined;
-  private reconnectTimer: NodeJS.Timeout | undefined;
+  /** Pending re-opens of streams (the GET stream and POST answers being resumed). */
+  private readonly timers = new Set<NodeJS.Timeout>();
   private started = false;
   private closed = false;
 
@@ -156,8 +155,10 @@ export class NodeStreamableHttpClientTransport implements Transport {
     const messages = Array.isArray(message) ? message : [message];
     const ids = messages.filter(isRequest).map(({ id }) => id);
     let exchange: ClientRequest | undefined;
+    // An answer on an event stream outlives `send`: its exchange is forgotten when the stream ends.
+    let streams = false;
     try {
-      await this.post(message, messages, (request) => {
+      streams = await this.post(message, messages, (request) => {
         exchange = request;
         for (const id of ids) this.exchanges.set(id, request);
       });
@@ -167,7 +168,7 @@ export class NodeStreamableHttpClientTransport implements Transport {
       this.onerror?.(error as Error);
       throw error;
     } finally {
-      for (const id of ids) if (this.exchanges.get(id) === exchange && !this.streaming.has(id)) this.exchanges.delete(id);
+      if (!streams) for (const id of ids) if (this.exchanges.get(id) === exchange) this.exchanges.delete(id);
     }
   }
 
@@ -185,7 +186,8 @@ export class NodeStreamableHttpClientTransport implements Transport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.reconnectTimer);
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
     for (const request of this.live) request.destroy();
     this.live.clear();
     this.exchanges.clear();
@@ -193,7 +195,8 @@ export class NodeStreamableHttpClientTransport implements Transport {
     this.onclose?.();
   }
 
-  private async post(message: JSONRPCMessage | JSONRPCMessage[], messages: readonly JSONRPCMessage[], onRequest: (request: ClientRequest) => void): Promise<void> {
+  /** Sends one POST and delivers its answer; true when the answer goes on as an event stream. */
+  private async post(message: JSONRPCMessage | JSONRPCMessage[], messages: readonly JSONRPCMessage[], onRequest: (request: ClientRequest) => void): Promise<boolean> {
     let request: ClientRequest | undefined;
     const response = await this.exchange('POST', JSON.stringify(message), {
       'content-type': 'application/json',
@@ -214,13 +217,12 @@ export class NodeStreamableHttpClientTransport implements Transport {
       if (response.statusCode === 202 && messages.some((m) => 'method' in m && m.method === 'notifications/initialized')) {
         this.openStream(undefined, 0);
       }
-      return;
+      return false;
     }
     const type = mediaType(response.headers['content-type']);
     if (type === 'text/event-stream') {
-      for (const { id } of requests) this.streaming.add(id);
       this.readStream(response, request as ClientRequest, { ids: new Set(requests.map(({ id }) => id)) });
-      return;
+      return true;
     }
     if (type === 'application/json') {
       const data: unknown = JSON.parse((await readBody(response, MAX_JSON_BODY)).toString('utf8'));
@@ -229,7 +231,7 @@ export class NodeStreamableHttpClientTransport implements Transport {
         if (message === undefined) throw new StreamableHTTPError(-1, 'Upstream answered something that is not a JSON-RPC message');
         this.onmessage?.(message);
       }
-      return;
+      return false;
     }
     response.resume();
     throw new StreamableHTTPError(-1, `Unexpected content type: ${response.headers['content-type'] ?? '(none)'}`);
@@ -244,7 +246,6 @@ export class NodeStreamableHttpClientTransport implements Transport {
       const exchange = this.exchanges.get(requestId);
       if (!exchange) continue;
       this.exchanges.delete(requestId);
-      this.streaming.delete(requestId);
       this.abandoned.add(exchange);
       exchange.destroy();
     }
@@ -284,8 +285,12 @@ export class NodeStreamableHttpClientTransport implements Transport {
     }
     const initial = this.options.reconnectInitialMs ?? RECONNECT.initialMs;
     const delay = this.serverRetryMs ?? Math.min(initial * RECONNECT.growFactor ** (attempt - 1), RECONNECT.maxMs);
-    this.reconnectTimer = setTimeout(() => this.openStream(resume, attempt), delay);
-    this.reconnectTimer.unref();
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.openStream(resume, attempt);
+    }, delay);
+    timer.unref();
+    this.timers.add(timer);
   }
 
   /**
@@ -317,7 +322,6 @@ export class NodeStreamableHttpClientTransport implements Transport {
           const id = (message as { id: RequestId }).id;
           waiting.delete(id);
           this.exchanges.delete(id);
-          this.streaming.delete(id);
         }
         deliverInOrder(message, (delivered) => this.onmessage?.(delivered));
       },
@@ -328,10 +332,7 @@ export class NodeStreamableHttpClientTransport implements Transport {
       ended = true;
       const abandoned = this.abandoned.has(request);
       if (waiting) {
-        for (const id of waiting) {
-          this.streaming.delete(id);
-          if (this.exchanges.get(id) === request) this.exchanges.delete(id);
-        }
+        for (const id of waiting) if (this.exchanges.get(id) === request) this.exchanges.delete(id);
       }
       if (this.closed || abandoned) return;
       const unanswered = waiting === undefined || waiting.size > 0;
