@@ -13,8 +13,8 @@ export type ConfigImpact = Readonly<{
   maybeUnused: readonly string[];
   revokedKeys: readonly string[];
   /**
-   * Servers that got OAuth tokens. A ready connection picks them up at its next request; one
-   * that is not ready (waiting out a backoff after a 401) is replaced, so the next call connects.
+   * Servers that got OAuth tokens. A live or connecting connection picks them up at its next
+   * request; one waiting out a backoff after a 401 is replaced, so the next call connects.
    */
   authorized: readonly string[];
   settingsChanged: boolean;

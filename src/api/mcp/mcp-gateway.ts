@@ -207,7 +207,11 @@ export class McpGateway {
     for (const serverId of impact.removed) await this.pool.release(serverId).catch(() => undefined);
     for (const serverId of impact.authorized) {
       this.catalog.invalidate(serverId);
-      if (this.pool.health(serverId).some((health) => health.status !== 'ready')) await this.pool.release(serverId).catch(() => undefined);
+      // Only one waiting out a backoff (or given up): a connection being opened right now already
+      // asks for the new token, and releasing it would fail the call that opened it.
+      if (this.pool.health(serverId).some((health) => health.status === 'restarting' || health.status === 'stopped')) {
+        await this.pool.release(serverId).catch(() => undefined);
+      }
     }
     for (const serverId of impact.reconnect) {
       const spec = loadServerSpec(this.options.context.sql, this.options.context.secrets, serverId);
