@@ -132,7 +132,7 @@ export class ProfileProxy {
     }
     if (!route) throw new ProxyError('UNKNOWN_TOOL', `Unknown tool: ${params.name}`);
     const target = route;
-    return this.send(target.spec, options, (connection, current) => connection.callTool({ ...params, name: target.name }, forServer(current, options)));
+    return this.send(target.spec, options, (connection, routed) => connection.callTool({ ...params, name: target.name }, routed));
   }
 
   async listPrompts(): Promise<McpPrompt[]> {
@@ -155,7 +155,7 @@ export class ProfileProxy {
 
   async getPrompt(params: McpGetPromptParams, options: UpstreamRequestOptions): Promise<McpGetPromptResult> {
     const route = await this.promptRoute(params.name);
-    return this.send(route.spec, options, (connection, current) => connection.getPrompt({ ...params, name: route.name }, forServer(current, options)));
+    return this.send(route.spec, options, (connection, routed) => connection.getPrompt({ ...params, name: route.name }, routed));
   }
 
   async listResources(): Promise<McpResource[]> {
@@ -181,24 +181,24 @@ export class ProfileProxy {
 
   async readResource(uri: string, options: UpstreamRequestOptions): Promise<McpReadResourceResult> {
     const spec = await this.resourceServer(uri);
-    return this.send(spec, options, (connection, current) => connection.readResource({ uri }, forServer(current, options)));
+    return this.send(spec, options, (connection, routed) => connection.readResource({ uri }, routed));
   }
 
   async subscribe(uri: string, subscribe: boolean, options: UpstreamRequestOptions): Promise<void> {
     const spec = await this.resourceServer(uri);
     const hub = this.deps.hub;
-    await this.send(spec, options, (connection, current) =>
-      subscribe ? hub.subscribe(connection, uri, this.peer, forServer(current, options)) : hub.unsubscribe(connection, uri, this.peer, forServer(current, options)),
+    await this.send(spec, options, (connection, routed) =>
+      subscribe ? hub.subscribe(connection, uri, this.peer, routed) : hub.unsubscribe(connection, uri, this.peer, routed),
     );
   }
 
   async complete(params: McpCompleteParams, options: UpstreamRequestOptions): Promise<McpCompleteResult> {
     if (params.ref.type === 'ref/prompt') {
       const route = await this.promptRoute(params.ref.name);
-      return this.send(route.spec, options, (connection, current) => connection.complete({ ...params, ref: { type: 'ref/prompt', name: route.name } }, forServer(current, options)));
+      return this.send(route.spec, options, (connection, routed) => connection.complete({ ...params, ref: { type: 'ref/prompt', name: route.name } }, routed));
     }
     const spec = await this.resourceServer(params.ref.uri);
-    return this.send(spec, options, (connection, current) => connection.complete(params, forServer(current, options)));
+    return this.send(spec, options, (connection, routed) => connection.complete(params, routed));
   }
 
   /**
@@ -213,7 +213,7 @@ export class ProfileProxy {
         const connection = this.deps.hub.connection(spec, this.peer);
         const capabilities = connection.serverCapabilities;
         if (capabilities !== undefined && capabilities.logging === undefined) return Promise.resolve();
-        return withDeadline(this.send(spec, options, (target, current) => target.setLoggingLevel(level, forServer(current, options))), deadlineMs);
+        return withDeadline(this.send(spec, options, (target, routed) => target.setLoggingLevel(level, routed)), deadlineMs);
       }),
     );
   }
@@ -248,13 +248,14 @@ export class ProfileProxy {
   private async send<T>(
     spec: UpstreamSpec,
     options: RoutedRequestOptions,
-    request: (connection: UpstreamConnection, current: UpstreamSpec) => Promise<T>,
+    request: (connection: UpstreamConnection, routed: UpstreamRequestOptions) => Promise<T>,
   ): Promise<T> {
     const current = this.currentProfile().servers.find((server) => server.id === spec.id);
     if (!current) throw new ProxyError('SERVER_GONE', `upstream "${spec.name}" is no longer part of this profile`);
     const done = this.deps.hub.begin(current.id, this.peer, options.downstreamRequestId);
     try {
-      return await request(this.deps.hub.connection(current, this.peer), current);
+      const connection = this.deps.hub.connection(current, this.peer);
+      return await request(connection, forServer(current, options));
     } finally {
       done();
     }
