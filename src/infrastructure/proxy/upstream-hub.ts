@@ -23,8 +23,11 @@ export interface ClientPeer {
   listRoots(signal: AbortSignal, related: RelatedRequest): Promise<McpRootsResult>;
 }
 
-/** `requests`: the downstream requests in flight to the server, oldest first (undefined: not known). */
-type PeerUse = { peer: ClientPeer; inFlight: number; lastUsed: number; requests: RelatedRequest[] };
+/**
+ * `requests`: one entry per request of the peer in flight to the server, oldest first: the
+ * downstream request id, or undefined when it is not known.
+ */
+type PeerUse = { peer: ClientPeer; lastUsed: number; requests: RelatedRequest[] };
 
 type Picked = Readonly<{ peer: ClientPeer; related: RelatedRequest }>;
 
@@ -71,10 +74,8 @@ export class UpstreamHub {
    */
   begin(serverId: string, peer: ClientPeer, requestId?: string | number): () => void {
     const use = this.use(serverId, peer);
-    use.inFlight += 1;
     use.requests.push(requestId);
     return () => {
-      use.inFlight = Math.max(0, use.inFlight - 1);
       use.lastUsed = Date.now();
       const index = use.requests.indexOf(requestId);
       if (index >= 0) use.requests.splice(index, 1);
@@ -137,7 +138,7 @@ export class UpstreamHub {
     }
     let use = uses.get(peer.sessionId);
     if (!use) {
-      use = { peer, inFlight: 0, lastUsed: Date.now(), requests: [] };
+      use = { peer, lastUsed: Date.now(), requests: [] };
       uses.set(peer.sessionId, use);
     }
     use.lastUsed = Date.now();
@@ -156,7 +157,7 @@ export class UpstreamHub {
   private pick(serverId: string, owner?: ClientPeer): Picked {
     if (owner !== undefined) return { peer: owner, related: this.peers.get(serverId)?.get(owner.sessionId)?.requests.at(-1) };
     const uses = [...(this.peers.get(serverId)?.values() ?? [])];
-    const busy = uses.filter((use) => use.inFlight > 0);
+    const busy = uses.filter((use) => use.requests.length > 0);
     const candidates = busy.length > 0 ? busy : uses;
     candidates.sort((a, b) => b.lastUsed - a.lastUsed);
     if (candidates.length === 0) throw new NoClientError('no downstream client is connected to answer this request');
