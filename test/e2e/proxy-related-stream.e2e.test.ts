@@ -1,7 +1,6 @@
-import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { fixtureServer } from '../fixtures/upstream-fixtures';
 import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse';
-import { createProfile, PROBE_SERVER, rawMcp, registerStdioServer, sessionHeaders } from '../support/proxy';
+import { createProfile, PROBE_SERVER, rawMcp, rawSession, registerStdioServer, sessionHeaders } from '../support/proxy';
 
 /**
  * A Streamable HTTP client that never opens the GET stream hears what an upstream asks or
@@ -41,15 +40,6 @@ describe('messages an upstream sends during a call, to a client without a GET st
   let gh: TestGatehouse;
   let endpoint: string;
 
-  const session = async (capabilities: object): Promise<string> => {
-    const init = await rawMcp(endpoint, {
-      body: { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities, clientInfo: { name: 'no-get', version: '1' } } },
-    });
-    const sessionId = init.headers.get('mcp-session-id');
-    if (init.status !== 200 || sessionId === null) throw new Error(`initialize: ${init.status} ${init.text}`);
-    expect((await rawMcp(endpoint, { body: { jsonrpc: '2.0', method: 'notifications/initialized' }, headers: sessionHeaders(sessionId) })).status).toBe(202);
-    return sessionId;
-  };
   const callStreaming = (sessionId: string, body: object): Promise<Response> =>
     fetch(endpoint, {
       method: 'POST',
@@ -69,7 +59,7 @@ describe('messages an upstream sends during a call, to a client without a GET st
   });
 
   it('gets the sampling request on the call stream, answers it, and then gets the result there', async () => {
-    const sessionId = await session({ sampling: {} });
+    const sessionId = await rawSession(endpoint, {}, { sampling: {} });
     const response = await callStreaming(sessionId, { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'conf__test_sampling', arguments: { prompt: 'hello' } } });
     expect(response.headers.get('content-type')).toBe('text/event-stream');
     let answered = 0;
@@ -91,7 +81,7 @@ describe('messages an upstream sends during a call, to a client without a GET st
   });
 
   it('gets an upstream log line about the call on the call stream, before the result', async () => {
-    const sessionId = await session({});
+    const sessionId = await rawSession(endpoint);
     const level = await rawMcp(endpoint, { body: { jsonrpc: '2.0', id: 1, method: 'logging/setLevel', params: { level: 'debug' } }, headers: sessionHeaders(sessionId) });
     expect(level.status).toBe(200);
     const response = await callStreaming(sessionId, { jsonrpc: '2.0', id: 8, method: 'tools/call', params: { name: 'probe__log', arguments: { level: 'warning', data: 'about call 8' } } });

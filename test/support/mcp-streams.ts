@@ -3,8 +3,7 @@
  * and long-lived streams (legacy SSE, the Streamable HTTP GET stream) whose end can be awaited,
  * so a test can see the server close a session.
  */
-import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
-import { initializeRequest } from './proxy';
+import { initializeRequest, sessionHeaders } from './proxy';
 
 /** Where a client puts its API key. */
 export type Credential = Readonly<{ bearer?: string; xApiKey?: string; query?: string; /** A raw Authorization header. */ authorization?: string }>;
@@ -67,7 +66,7 @@ export const openStreamableSession = async (url: string, credential: Credential)
   return sessionId;
 };
 
-export const sessionHeaders = (sessionId: string): Record<string, string> => ({ 'mcp-session-id': sessionId, 'mcp-protocol-version': LATEST_PROTOCOL_VERSION });
+export { sessionHeaders } from './proxy';
 
 export type OpenStream = {
   status: number;

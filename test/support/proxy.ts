@@ -141,16 +141,16 @@ export const rawMcp = async (
   return { status: response.status, headers: response.headers, text, json: parseBody(text, response.headers.get('content-type')) };
 };
 
-export const initializeRequest = (id: number | string = 1) => ({
+export const initializeRequest = (id: number | string = 1, capabilities: object = {}) => ({
   jsonrpc: '2.0',
   id,
   method: 'initialize',
-  params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'raw-test', version: '1.0.0' } },
+  params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities, clientInfo: { name: 'raw-test', version: '1.0.0' } },
 });
 
-/** Opens a session with raw requests (initialize + initialized); returns its id. */
-export const rawSession = async (url: string, headers: Record<string, string> = {}): Promise<string> => {
-  const init = await rawMcp(url, { body: initializeRequest(), headers });
+/** Opens a session with raw requests (initialize + initialized), declaring `capabilities`; returns its id. */
+export const rawSession = async (url: string, headers: Record<string, string> = {}, capabilities: object = {}): Promise<string> => {
+  const init = await rawMcp(url, { body: initializeRequest(1, capabilities), headers });
   const sessionId = init.headers.get('mcp-session-id');
   if (init.status !== 200 || !sessionId) throw new Error(`initialize: HTTP ${init.status} ${init.text}`);
   const protocol = { 'mcp-session-id': sessionId, 'mcp-protocol-version': LATEST_PROTOCOL_VERSION, ...headers };
