@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CallToolResultSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { waitFor } from '../../../test/support/proxy';
 import { NodeStreamableHttpClientTransport } from './streamable-http-client';
 
 /**
@@ -83,14 +84,6 @@ const startScripted = async (): Promise<Scripted> => {
   return scripted;
 };
 
-const until = async (condition: () => boolean, timeoutMs = 5_000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-};
-
 describe('NodeStreamableHttpClientTransport', () => {
   let scripted: Scripted;
   let client: Client;
@@ -158,7 +151,7 @@ describe('NodeStreamableHttpClientTransport', () => {
     await connect();
     scripted.onRequest = () => undefined; // never answers
     await expect(call(300)).rejects.toThrow(/timed out/i);
-    await until(() => scripted.closedExchanges === 1);
+    await waitFor(() => scripted.closedExchanges === 1, 5_000, 'the hung exchange ended', 10);
     expect(scripted.posts.map((post) => post.method)).toContain('notifications/cancelled');
     scripted.onRequest = (message, res) => json(res, { jsonrpc: '2.0', id: message.id, result: { content: [] } });
     await expect(call()).resolves.toEqual({ content: [] });
@@ -196,7 +189,7 @@ describe('NodeStreamableHttpClientTransport', () => {
     client.setNotificationHandler((await import('@modelcontextprotocol/sdk/types.js')).ToolListChangedNotificationSchema, () => {
       changes += 1;
     });
-    await until(() => opened >= 2 && changes >= 2);
+    await waitFor(() => opened >= 2 && changes >= 2, 5_000, 'the GET stream re-opened', 10);
   });
 
   it('keeps re-opening the GET stream through upstream failures, however many', async () => {
@@ -216,7 +209,7 @@ describe('NodeStreamableHttpClientTransport', () => {
     client.setNotificationHandler((await import('@modelcontextprotocol/sdk/types.js')).ToolListChangedNotificationSchema, () => {
       changes += 1;
     });
-    await until(() => changes === 1);
+    await waitFor(() => changes === 1, 5_000, 'the notification after the failures', 10);
     expect(attempts).toBe(5);
   });
 
@@ -226,7 +219,7 @@ describe('NodeStreamableHttpClientTransport', () => {
       res.end();
     };
     await connect();
-    await until(() => scripted.gets.length === 1);
+    await waitFor(() => scripted.gets.length === 1, 5_000, 'the GET stream opened', 10);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(scripted.gets.length).toBe(1);
   });
