@@ -20,13 +20,11 @@ import type { ApiKeyEvent } from '../src/domain/apikey/events';
 import type { ProfileEvent, ToolOverride } from '../src/domain/profile/events';
 import type { DiscoveredTool, ServerEvent } from '../src/domain/server/events';
 import type { SettingsEvent } from '../src/domain/settings/events';
-import type { GatehouseContext } from '../src/infrastructure/commands/context';
+import { openApplication, type Application } from '../src/infrastructure/application';
 import type { CommandContext } from '../src/infrastructure/commands/handle-command';
-import { attachServer, createProfile, setTool } from '../src/infrastructure/commands/profile.commands';
-import { registerServer } from '../src/infrastructure/commands/server.commands';
 import { loadConfig } from '../src/infrastructure/config/config';
-import { openDatabase, type OpenedDatabase } from '../src/infrastructure/database';
 import type { EventMetadata, StreamAppend } from '../src/infrastructure/eventstore';
+import { READ_MODEL_ENTITIES } from '../src/infrastructure/readmodels';
 
 const COMMANDS = Number(process.env.BENCH_COMMANDS ?? 3_000);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
@@ -52,25 +50,25 @@ const quantile = (sorted: readonly number[], q: number): number => sorted[Math.m
 const ms = (value: number): string => `${value.toFixed(1)} ms`;
 const rate = (count: number, millis: number): number => Math.round((count / millis) * 1000);
 
-const openBenchDatabase = (dir: string): Promise<OpenedDatabase> =>
-  openDatabase({ database: join(dir, 'gatehouse.db'), dataDir: dir, secretKey: SECRET_KEY });
+const configOf = (dir: string) =>
+  loadConfig({ GATEHOUSE_DATA_DIR: dir, GATEHOUSE_HOST: '127.0.0.1', GATEHOUSE_PORT: '0', GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN, GATEHOUSE_SECRET_KEY: SECRET_KEY });
 
-const contextOf = (db: OpenedDatabase): GatehouseContext => ({ store: db.store, sql: db.sql, dataSource: db.dataSource, secrets: db.secrets });
+const openBenchApplication = (dir: string): Promise<Application> => openApplication(configOf(dir));
 
 // (a) ---------------------------------------------------------------------------------------
 
-type CommandResult = { commands: number; millis: number; latencies: number[]; synchronous: number; journalMode: string };
+type CommandResult = { commands: number; millis: number; latencies: number[]; synchronous: string; journalMode: string };
 
 /** createProfile, attachServer, setTool in turn, each awaited: the single-writer path a REST request takes. */
 const benchCommands = async (dir: string): Promise<CommandResult> => {
-  const db = await openBenchDatabase(dir);
+  const app = await openBenchApplication(dir);
   try {
-    const ctx = contextOf(db);
+    const { commands } = app;
     const command = (): CommandContext => ({ actor: 'bench', correlationId: randomUUID() });
     const serverIds: string[] = [];
     for (let i = 0; i < 20; i += 1) {
-      const result = await registerServer(ctx, { name: `server-${i}`, transport: 'stdio', command: 'node', args: [`s${i}.js`], env: { TOKEN: `secret-${i}-0123456789` } }, command());
-      serverIds.push((result.events[0].data as { serverId: string }).serverId);
+      const { serverId } = await commands.servers.register({ name: `server-${i}`, transport: 'stdio', command: 'node', args: [`s${i}.js`], env: { TOKEN: `secret-${i}-0123456789` } }, command());
+      serverIds.push(serverId);
     }
     const profileIds: string[] = [];
     const latencies: number[] = [];
@@ -78,21 +76,20 @@ const benchCommands = async (dir: string): Promise<CommandResult> => {
     for (let i = 0; i < COMMANDS; i += 1) {
       const t0 = performance.now();
       if (i % 3 === 0 || profileIds.length === 0) {
-        const result = await createProfile(ctx, { slug: `profile-${i}`, description: `Profile number ${i}` }, command());
-        profileIds.push((result.events[0].data as { profileId: string }).profileId);
+        const { profileId } = await commands.profiles.create({ slug: `profile-${i}`, description: `Profile number ${i}` }, command());
+        profileIds.push(profileId);
       } else if (i % 3 === 1) {
-        await attachServer(ctx, profileIds[profileIds.length - 1], serverIds[i % serverIds.length], 'active', command());
+        await commands.profiles.attach(profileIds[profileIds.length - 1], serverIds[i % serverIds.length], 'active', command());
       } else {
-        await setTool(ctx, pick(profileIds), pick(serverIds), `tool_${i % 50}`, { description: `Tool description ${i}`, status: i % 2 === 0 ? 'active' : 'inactive' }, command());
+        await commands.profiles.setTool(pick(profileIds), pick(serverIds), `tool_${i % 50}`, { description: `Tool description ${i}`, status: i % 2 === 0 ? 'active' : 'inactive' }, command());
       }
       latencies.push(performance.now() - t0);
     }
     const millis = performance.now() - started;
-    const synchronous = db.sql.db.pragma('synchronous', { simple: true }) as number;
-    const journalMode = db.sql.db.pragma('journal_mode', { simple: true }) as string;
+    const { synchronous, journalMode } = await app.database.commitMode();
     return { commands: COMMANDS, millis, latencies: latencies.sort((a, b) => a - b), synchronous, journalMode };
   } finally {
-    await db.close();
+    await app.close();
   }
 };
 
@@ -109,7 +106,7 @@ type Profile = {
 
 type Server = { id: string; tools: string[] };
 
-type Generated = { profiles: Profile[]; hot: Profile[]; appended: number; millis: number };
+type Generated = { profiles: Profile[]; hot: Profile[]; appended: number; millis: number; versions: ReadonlyMap<string, number> };
 
 const discovered = (count: number, serverIndex: number): DiscoveredTool[] =>
   Array.from({ length: count }, (_, i) => ({
@@ -170,7 +167,7 @@ const nextProfileEvent = (profile: Profile, servers: readonly Server[]): Profile
  * servers with secrets and discovered tools, profiles with links and tool settings interleaved
  * across streams, a few long-lived "hot" profiles, API keys and settings changes.
  */
-const generateLog = async (db: OpenedDatabase, total: number): Promise<Generated> => {
+const generateLog = async (db: Application, total: number): Promise<Generated> => {
   const versions = new Map<string, number>();
   let clock = Date.parse('2025-01-01T00:00:00Z');
   let pending: StreamAppend[] = [];
@@ -179,11 +176,9 @@ const generateLog = async (db: OpenedDatabase, total: number): Promise<Generated
   const flush = async (): Promise<void> => {
     const batch = pending;
     pending = [];
-    const results: Promise<unknown>[] = [];
-    db.sql.transaction(() => {
-      for (const append of batch) results.push(db.store.appendMany([append], metadataOf()));
+    await db.store.transact(async (tx) => {
+      for (const append of batch) await tx.appendMany([append], metadataOf());
     });
-    await Promise.all(results);
   };
   const emit = async (streamId: string, event: DomainEventUnion): Promise<void> => {
     const version = versions.get(streamId) ?? 0;
@@ -248,16 +243,16 @@ const generateLog = async (db: OpenedDatabase, total: number): Promise<Generated
   await flush();
   // Positions are contiguous from 1 in a fresh log, which is what `createdAt` relies on.
   if ((await db.store.headPosition()) !== appended) throw new Error('the generated log is not contiguous');
-  return { profiles, hot, appended, millis: performance.now() - started };
+  return { profiles, hot, appended, millis: performance.now() - started, versions };
 };
 
-const tableCounts = (db: OpenedDatabase): Record<string, number> =>
-  Object.fromEntries(
-    ['servers', 'tools', 'profiles', 'profile_servers', 'profile_tools', 'api_keys', 'settings'].map((table) => [
-      table,
-      db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`)?.n ?? 0,
-    ]),
-  );
+const tableCounts = async (db: Application): Promise<Record<string, number>> => {
+  const counts: Record<string, number> = {};
+  for (const entity of READ_MODEL_ENTITIES) {
+    counts[db.database.reads.connection.getMetadata(entity).tableName] = await db.database.reads.getRepository(entity).count();
+  }
+  return counts;
+};
 
 // (c) ---------------------------------------------------------------------------------------
 
@@ -265,8 +260,7 @@ type Latency = { requests: number; p50: number; p95: number; max: number; hotP95
 
 /** Sequential requests (no queueing in the numbers) at random positions where the profile existed. */
 const benchProfileAt = async (dir: string, generated: Generated, head: number): Promise<Latency> => {
-  const config = loadConfig({ GATEHOUSE_DATA_DIR: dir, GATEHOUSE_HOST: '127.0.0.1', GATEHOUSE_PORT: '0', GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN, GATEHOUSE_SECRET_KEY: SECRET_KEY });
-  const gatehouse = await startGatehouse({ config });
+  const gatehouse = await startGatehouse({ config: configOf(dir) });
   try {
     const sample = async (profile: Profile): Promise<number> => {
       const at = profile.createdAt + Math.floor(random() * (head - profile.createdAt + 1));
@@ -307,7 +301,7 @@ const main = async (): Promise<void> => {
     const commandRate = rate(commands.commands, commands.millis);
 
     const logDir = join(root, 'log');
-    const db = await openBenchDatabase(logDir);
+    const db = await openBenchApplication(logDir);
     let generated: Generated;
     let rebuildMillis: number;
     let rebuilt: number;
@@ -316,14 +310,14 @@ const main = async (): Promise<void> => {
     try {
       generated = await generateLog(db, EVENTS);
       head = await db.store.headPosition();
-      const before = tableCounts(db);
+      const before = await tableCounts(db);
       const t0 = performance.now();
-      rebuilt = db.store.rebuild();
+      rebuilt = await db.store.rebuild();
       rebuildMillis = performance.now() - t0;
-      const after = tableCounts(db);
+      const after = await tableCounts(db);
       if (JSON.stringify(before) !== JSON.stringify(after)) throw new Error(`rebuild changed the read models: ${JSON.stringify({ before, after })}`);
-      const stats = db.sql.get<{ max: number; avg: number }>(`SELECT MAX(version) AS max, AVG(version) AS avg FROM streams WHERE stream_type = 'profile'`);
-      streamStats = { max: stats?.max ?? 0, avg: stats?.avg ?? 0 };
+      const lengths = generated.profiles.map((profile) => generated.versions.get(`profile-${profile.id}`) ?? 0);
+      streamStats = { max: Math.max(...lengths), avg: lengths.reduce((sum, n) => sum + n, 0) / lengths.length };
       process.stdout.write(`Generated ${generated.appended} events (${generated.profiles.length} profiles, 200 servers; profile streams avg ${streamStats.avg.toFixed(0)}, max ${streamStats.max} events) in ${(generated.millis / 1000).toFixed(1)} s; read models ${JSON.stringify(after)}\n\n`);
     } finally {
       await db.close();
@@ -337,7 +331,7 @@ const main = async (): Promise<void> => {
       ['measure', 'result', 'target', 'met'],
       ['---', '---', '---', '---'],
       [
-        `(a) commands through the command path (createProfile / attachServer / setTool, ${commands.commands} sequential, journal_mode=${commands.journalMode}, synchronous=${commands.synchronous === 2 ? 'FULL' : commands.synchronous})`,
+        `(a) commands through the command path (createProfile / attachServer / setTool, ${commands.commands} sequential, journal_mode=${commands.journalMode}, synchronous=${commands.synchronous})`,
         `${commandRate.toLocaleString('en')} commands/s (p50 ${ms(quantile(commands.latencies, 0.5))}, p99 ${ms(quantile(commands.latencies, 0.99))})`,
         '≥ 2,000/s', ok(commandRate >= 2_000),
       ],

@@ -41,7 +41,7 @@ const main = async (): Promise<void> => {
       case 'memory': {
         forceGc();
         const usage = process.memoryUsage();
-        reply(message.id, { ...usage, sessions: gatehouse.gateway.sessionCount() });
+        reply(message.id, { ...usage, sessions: gatehouse.gateway.sessions.size });
         return;
       }
       case 'snapshot':

@@ -119,7 +119,7 @@ describe('ETag / If-Match and concurrent writes', () => {
       tools.map((name) => gh.api('PATCH', `/api/profiles/dev/tools/alpha/${name}`, { description: `about ${name}` })),
     );
     expect(statuses(responses)).toEqual({ 200: 12 });
-    const rows = gh.context.sql.all<{ tool_name: string; override_description: string }>(
+    const rows = gh.sql.all<{ tool_name: string; override_description: string }>(
       'SELECT tool_name, override_description FROM profile_tools WHERE override_description IS NOT NULL ORDER BY tool_name',
     );
     expect(rows.map((row) => row.tool_name).sort()).toEqual([...tools].sort());

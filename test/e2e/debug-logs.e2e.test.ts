@@ -43,7 +43,7 @@ describe('debug logs of a real client session', () => {
     const off = await connect('off');
     await off.listTools();
     await makeTraffic(off);
-    gh.observability.flush();
+    await gh.observability.flush();
     logs = await list('limit=1000');
   });
   afterAll(async () => {
@@ -73,7 +73,7 @@ describe('debug logs of a real client session', () => {
   it('records nothing for a profile with debug logging off', async () => {
     expect(logs.every((log) => log.profile === 'on')).toBe(true);
     expect(await list('profile=off')).toEqual([]);
-    expect(gh.context.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM debug_logs WHERE profile_slug = 'off'`)?.n).toBe(0);
+    expect(gh.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM debug_logs WHERE profile_slug = 'off'`)?.n).toBe(0);
   });
 
   it('stores params and results redacted, never the secret', async () => {
@@ -82,7 +82,7 @@ describe('debug logs of a real client session', () => {
     expect(detail.params).toEqual({ name: 'conformance__json_schema_2020_12_tool', arguments: { name: 'my key is [REDACTED]', password: '[REDACTED]' } });
     expect(JSON.stringify(detail.result)).toContain('[REDACTED]');
     expect(JSON.stringify(detail)).not.toContain(ENV_SECRET);
-    const stored = gh.context.sql.all<{ params: string }>('SELECT params FROM traffic_journal').map((row) => row.params).join('\n');
+    const stored = gh.sql.all<{ params: string }>('SELECT params FROM traffic_journal').map((row) => row.params).join('\n');
     expect(stored).toContain('my key is [REDACTED]');
     expect(findInFiles(gh.dataDir, [ENV_SECRET, PASSWORD])).toEqual([]);
   });
@@ -124,7 +124,7 @@ describe('debug logs of a real client session', () => {
     const client = await connectClient(gh.url, 'on', { key, transport: 'sse' });
     clients.push(client);
     await client.callTool({ name: 'conformance__test_simple_text', arguments: {} });
-    gh.observability.flush();
+    await gh.observability.flush();
     const [newest] = await list('method=tools/call&limit=1');
     expect(newest).toMatchObject({ target: 'conformance__test_simple_text', server: 'conformance', status: 'ok' });
     expect(newest.sessionId).not.toBe(logs[0].sessionId);
@@ -145,7 +145,7 @@ describe('debug logs of a real client session', () => {
   });
 
   it('deletes entries before a time, and only those', async () => {
-    gh.observability.flush();
+    await gh.observability.flush();
     const all = await list('limit=1000');
     const middle = all[Math.floor(all.length / 2)];
     const cutoff = new Date(Date.parse(middle.time as string) + 1).toISOString();
@@ -161,7 +161,7 @@ describe('debug logs of a real client session', () => {
     expect(before.length).toBeGreaterThan(2);
     expect((await gh.api('PATCH', '/api/settings', { logMaxRows: 2 })).status).toBe(200);
     // The gateway applies committed settings in small batches: wait (bounded) until it has.
-    for (let i = 0; i < 100 && gh.gateway.settings().logMaxRows !== 2; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (let i = 0; i < 100 && gh.gateway.settings.current().logMaxRows !== 2; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(await gh.observability.retention.runOnce()).toEqual({ byAge: 0, byCount: before.length - 2 });
     expect((await list('limit=1000')).map((log) => log.id)).toEqual(before.slice(0, 2));
   });

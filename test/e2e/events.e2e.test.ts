@@ -158,7 +158,7 @@ describe('health and auth', () => {
     const ready = await fetch(`${gh.url}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready' });
-    expect(gh.context.sql.all('SELECT * FROM projection_checkpoints')).toEqual([]);
+    expect(gh.sql.all('SELECT * FROM projection_checkpoints')).toEqual([]);
   });
 
   it.each(['/api/servers', '/api/profiles', '/api/keys', '/api/settings', '/api/events'])('%s needs the admin token (401)', async (path) => {

@@ -207,8 +207,10 @@ describe('HTTP hardening', () => {
     it('warns about open profiles when bound beyond loopback, at start and when one more opens', async () => {
       await createProfile(gh, 'public', [], { auth: { apiKey: false } });
       const warnings: Record<string, unknown>[] = [];
-      const stop = watchExposure(gh.context, '0.0.0.0', (message, fields) => warnings.push({ message, ...fields }));
+      const exposure = { openSlugs: () => gh.app.queries.profiles.openSlugs(), events$: gh.gateway.follower.events$ };
+      const stop = watchExposure(exposure, '0.0.0.0', (message, fields) => warnings.push({ message, ...fields }));
       try {
+        await waitFor(() => warnings.length > 0, 2_000, 'warning at start');
         expect(warnings).toEqual([expect.objectContaining({ host: '0.0.0.0', profiles: ['public'] })]);
         await createProfile(gh, 'locked-too', []);
         await createProfile(gh, 'public-too', [], { auth: { apiKey: false } });
@@ -218,7 +220,8 @@ describe('HTTP hardening', () => {
         stop();
       }
       const quiet: unknown[] = [];
-      watchExposure(gh.context, '127.0.0.1', () => quiet.push(1))();
+      watchExposure(exposure, '127.0.0.1', () => quiet.push(1))();
+      await new Promise((resolve) => setTimeout(resolve, 50));
       expect(quiet).toEqual([]);
     });
   });

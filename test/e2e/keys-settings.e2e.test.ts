@@ -38,11 +38,11 @@ describe('/api/keys', () => {
   });
 
   it('stores only the SHA-256 of the key, never the key', () => {
-    const rows = gh.context.sql.all<Record<string, unknown>>('SELECT * FROM api_keys');
+    const rows = gh.sql.all<Record<string, unknown>>('SELECT * FROM api_keys');
     expect(rows).toHaveLength(1);
     expect(rows[0].key_hash).toBe(createHash('sha256').update(key).digest('hex'));
     for (const value of Object.values(rows[0])) expect(String(value)).not.toContain(key);
-    const stored = gh.context.sql.all<{ data: string; metadata: string }>('SELECT data, metadata FROM events');
+    const stored = gh.sql.all<{ data: string; metadata: string }>('SELECT data, metadata FROM events');
     for (const row of stored) expect(`${row.data}${row.metadata}`).not.toContain(key);
   });
 
@@ -104,7 +104,7 @@ describe('/api/settings', () => {
     expect((await gh.api('GET', '/api/settings')).body).toEqual(patched.body);
     const same = await gh.api('PATCH', '/api/settings', { requestTimeoutMs: 5_000 });
     expect(same.body.version).toBe(1);
-    expect(gh.context.sql.all('SELECT key, value FROM settings ORDER BY key')).toEqual([
+    expect(gh.sql.all('SELECT key, value FROM settings ORDER BY key')).toEqual([
       { key: 'requestTimeoutMs', value: '5000' },
       { key: 'upstreamAllowedHosts', value: '["example.com","[::1]"]' },
     ]);

@@ -31,7 +31,7 @@ describe('gatehouse logs show|tail next to a running server', () => {
     client = await connectClient(gh.url, 'on', { key });
     await makeTraffic(client);
     await client.callTool({ name: 'conformance__json_schema_2020_12_tool', arguments: { name: ENV_SECRET } });
-    gh.observability.flush();
+    await gh.observability.flush();
   });
   afterAll(async () => {
     await client?.close();

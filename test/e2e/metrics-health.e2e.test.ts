@@ -36,7 +36,7 @@ describe('/metrics, /healthz and /readyz', () => {
       await client.listTools();
       await makeTraffic(client);
     }
-    gh.observability.flush();
+    await gh.observability.flush();
   });
   afterAll(async () => {
     await Promise.allSettled(clients.map((client) => client.close()));
@@ -75,7 +75,7 @@ describe('/metrics, /healthz and /readyz', () => {
     expect(metrics.get('gatehouse_upstream_processes{server="hung"}')).toBe(1);
     expect(metrics.get('gatehouse_upstream_restarts_total{server="conformance"}')).toBe(0);
     expect(metrics.get('gatehouse_event_log_head_position')).toBe(headPosition(gh));
-    const rows = gh.context.sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM debug_logs')?.n;
+    const rows = gh.sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM debug_logs')?.n;
     expect(rows).toBeGreaterThan(0);
     expect(metrics.get('gatehouse_debug_log_rows_written_total')).toBe(rows);
     expect(metrics.get('gatehouse_traffic_journal_head_position')).toBe(rows);
@@ -91,7 +91,7 @@ describe('/metrics, /healthz and /readyz', () => {
     expect({ status: ready.status, body: await ready.json() }).toEqual({ status: 200, body: { status: 'ready' } });
 
     // SQLite's own switch: every write on this connection now fails as it would on a read-only file.
-    gh.database.sql.db.pragma('query_only = ON');
+    await gh.app.database.refuseWrites(true);
     try {
       const notReady = await fetch(`${gh.url}/readyz`);
       expect(notReady.status).toBe(503);
@@ -100,10 +100,10 @@ describe('/metrics, /healthz and /readyz', () => {
 
       // Traffic still flows; its debug-log records are dropped and counted, not retried forever.
       await clients[0].callTool({ name: 'conformance__test_simple_text', arguments: {} });
-      gh.observability.flush();
+      await gh.observability.flush();
       expect((await scrape()).get('gatehouse_debug_log_rows_dropped_total{reason="write_failed"}')).toBe(1);
     } finally {
-      gh.database.sql.db.pragma('query_only = OFF');
+      await gh.app.database.refuseWrites(false);
     }
     expect((await fetch(`${gh.url}/readyz`)).status).toBe(200);
   });

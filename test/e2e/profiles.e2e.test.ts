@@ -13,7 +13,7 @@ describe('/api/profiles', () => {
     gh = await startTestGatehouse();
     alpha = (await gh.api('POST', '/api/servers', { name: 'alpha', transport: 'stdio', command: 'node', args: ['alpha.js'] })).body.id;
     beta = (await gh.api('POST', '/api/servers', { name: 'beta', transport: 'streamable_http', url: 'http://127.0.0.1:9/mcp' })).body.id;
-    await recordDiscoveredTools(gh.context, alpha, [tool('echo'), tool('add')]);
+    await recordDiscoveredTools(gh.app, alpha, [tool('echo'), tool('add')]);
   });
   afterAll(async () => {
     await gh.stop();
@@ -111,7 +111,7 @@ describe('/api/profiles', () => {
       exposedName: 'alpha__echo', status: 'active', title: 'Echo', description: 'The echo tool',
       overrides: { name: null, title: null, description: null, annotations: null },
     });
-    expect(gh.context.sql.all('SELECT * FROM profile_tools WHERE profile_id = ?', profileId)).toEqual([]);
+    expect(gh.sql.all('SELECT * FROM profile_tools WHERE profile_id = ?', profileId)).toEqual([]);
 
     const undiscovered = await gh.api('PATCH', '/api/profiles/dev/tools/beta/later', { status: 'inactive' });
     expect(undiscovered.status).toBe(200);
@@ -222,6 +222,6 @@ describe('/api/profiles', () => {
       expect(profile.servers).toEqual([{ id: alpha, name: 'alpha', status: 'active' }]);
       expect(profile.version).toBe(versions[index] + 1);
     }
-    expect(gh.context.sql.all('SELECT * FROM profile_servers WHERE server_id = ?', shared)).toEqual([]);
+    expect(gh.sql.all('SELECT * FROM profile_servers WHERE server_id = ?', shared)).toEqual([]);
   });
 });

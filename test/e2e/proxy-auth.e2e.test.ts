@@ -126,9 +126,9 @@ describe('MCP endpoint security: Host/Origin validation and API keys', () => {
       const created = await gh.api('POST', '/api/keys', { name: 'short-lived', profiles: ['locked'] });
       const client = keep(await connectClient(gh.url, 'locked', { key: created.body.key }));
       await client.listTools();
-      const sessionCount = gh.gateway.sessionCount();
+      const sessionCount = gh.gateway.sessions.size;
       expect((await gh.api('DELETE', `/api/keys/${created.body.id}`)).status).toBeLessThan(300);
-      await waitFor(() => gh.gateway.sessionCount() === sessionCount - 1, 3_000, 'session of the revoked key closed');
+      await waitFor(() => gh.gateway.sessions.size === sessionCount - 1, 3_000, 'session of the revoked key closed');
       const response = await rawMcp(`${gh.url}/mcp/locked`, { body: initializeRequest(), headers: { authorization: `Bearer ${created.body.key}` } });
       expect(response.status).toBe(401);
     });

@@ -28,7 +28,7 @@ describe('MCP proxy downstream sessions', () => {
   });
 
   it(`${SESSIONS} sessions opened and closed share one upstream process and leave none behind`, async () => {
-    const baseline = gh.gateway.sessionCount();
+    const baseline = gh.gateway.sessions.size;
     const seenPids = new Set<number>();
     let mostAtOnce = 0;
     const sample = async (): Promise<void> => {
@@ -62,7 +62,7 @@ describe('MCP proxy downstream sessions', () => {
     expect(countedChildren()).toEqual([pid]);
     expect((await runtimeOf(gh, 'counted')).pids).toEqual([pid]);
     // Sessions ended with DELETE are gone; the others wait for the idle sweep (next test).
-    expect(gh.gateway.sessionCount() - baseline).toBeLessThanOrEqual(SESSIONS / 2);
+    expect(gh.gateway.sessions.size - baseline).toBeLessThanOrEqual(SESSIONS / 2);
   });
 
   it('expires idle sessions (404 afterwards) while active ones live on', async () => {
@@ -86,7 +86,7 @@ describe('MCP proxy downstream sessions', () => {
       expect(gh.gateway.sessions.has(busyId)).toBe(true);
       expect((await busy.listTools()).tools.map((tool) => tool.name)).toContain('counted__whoami');
       // The sessions the previous test left open (no DELETE) were idle too.
-      expect(gh.gateway.sessionCount()).toBe(1);
+      expect(gh.gateway.sessions.size).toBe(1);
     } finally {
       keepAlive = false;
       await pinging.catch(() => undefined);

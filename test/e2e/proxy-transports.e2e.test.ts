@@ -122,9 +122,9 @@ describe('MCP proxy transports: Streamable HTTP, legacy SSE and stdio', () => {
 
     it('forgets the session when the SSE stream closes', async () => {
       const client = await connect('sse');
-      const before = gh.gateway.sessionCount();
+      const before = gh.gateway.sessions.size;
       await client.close();
-      await waitFor(() => gh.gateway.sessionCount() === before - 1, 3_000, 'SSE session forgotten');
+      await waitFor(() => gh.gateway.sessions.size === before - 1, 3_000, 'SSE session forgotten');
     });
   });
 

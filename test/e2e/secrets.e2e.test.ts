@@ -87,11 +87,11 @@ describe('secrets never leave in plaintext', () => {
     const everything = responses.join('\n');
     for (const secret of plaintexts) expect(everything).not.toContain(secret);
 
-    const row = gh.context.sql.get<{ env: string; headers: string; bearer_token: string }>(`SELECT env, headers, bearer_token FROM servers WHERE name = 'remote'`);
-    const open = (sealed: SealedSecret): string => gh.context.secrets.open(sealed);
+    const row = gh.sql.get<{ env: string; headers: string; bearer_token: string }>(`SELECT env, headers, bearer_token FROM servers WHERE name = 'remote'`);
+    const open = (sealed: SealedSecret): string => gh.app.secrets.open(sealed);
     expect(open(JSON.parse(row?.bearer_token ?? 'null'))).toBe(SECRETS.bearer);
     expect(open(JSON.parse(row?.headers ?? '{}').Authorization)).toBe(`Bearer ${SECRETS.header}`);
-    const local = gh.context.sql.get<{ env: string }>(`SELECT env FROM servers WHERE name = 'local'`);
+    const local = gh.sql.get<{ env: string }>(`SELECT env FROM servers WHERE name = 'local'`);
     expect(open(JSON.parse(local?.env ?? '{}').SHORT)).toBe(SECRETS.short);
   });
 

@@ -59,10 +59,10 @@ describe('gatehouse secrets rotate-key', () => {
   };
   /** The server's secret as a restarted gateway opens it (through the proxy's loader, in memory). */
   const openedSecret = (gh: TestGatehouse): string => {
-    const row = gh.context.sql.get<{ env: string }>(`SELECT env FROM servers WHERE name = 'local'`);
-    return gh.context.secrets.open(JSON.parse(row?.env ?? '{}').TOKEN);
+    const row = gh.sql.get<{ env: string }>(`SELECT env FROM servers WHERE name = 'local'`);
+    return gh.app.secrets.open(JSON.parse(row?.env ?? '{}').TOKEN);
   };
-  const eventsOf = (gh: TestGatehouse): string => JSON.stringify(gh.context.sql.all('SELECT * FROM events ORDER BY position'));
+  const eventsOf = (gh: TestGatehouse): string => JSON.stringify(gh.sql.all('SELECT * FROM events ORDER BY position'));
 
   it('with the key file: rotates it while the server runs; a restart opens every secret with the new key', async () => {
     const dir = makeTempDir();

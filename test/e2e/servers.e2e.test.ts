@@ -116,7 +116,7 @@ describe('/api/servers', () => {
     const empty = await gh.api('GET', '/api/servers/files/tools');
     expect(empty.status).toBe(200);
     expect(empty.body).toEqual({ serverId: id, tools: [] });
-    await recordDiscoveredTools(gh.context, id, [tool('read'), tool('list')]);
+    await recordDiscoveredTools(gh.app, id, [tool('read'), tool('list')]);
     const tools = await gh.api('GET', '/api/servers/files/tools');
     expect(tools.body.tools.map((t: { name: string }) => t.name)).toEqual(['list', 'read']);
     expect(tools.body.tools[0]).toMatchObject({ title: 'List', description: 'The list tool', inputSchema: { type: 'object' }, outputSchema: null, annotations: null });

@@ -122,22 +122,22 @@ describe('Streamable HTTP transport', () => {
     });
 
     it('refuses an initialize it cannot take before opening a session for it', async () => {
-      const before = gh.gateway.sessionCount();
+      const before = gh.gateway.sessions.size;
       const refused = await rawMcp(endpoint, { body: initializeRequest(), headers: { accept: 'application/json' } });
       const batch = await rawMcp(endpoint, { body: [initializeRequest(), { jsonrpc: '2.0', id: 2, method: 'ping' }] });
       expect([refused.status, batch.status]).toEqual([406, 400]);
       expect(batch.json.error.message).toBe('Invalid Request: Only one initialization request is allowed');
-      expect(gh.gateway.sessionCount()).toBe(before);
+      expect(gh.gateway.sessions.size).toBe(before);
     });
 
     it('opens no session for an initialize sent as a notification (no id)', async () => {
-      const before = gh.gateway.sessionCount();
+      const before = gh.gateway.sessions.size;
       const { id: _id, ...notification } = initializeRequest();
       const response = await rawMcp(endpoint, { body: notification });
       expect(response.status).toBe(400);
       expect(response.json.error.message).toBe('Bad Request: Mcp-Session-Id header is required');
       expect(response.headers.get('mcp-session-id')).toBeNull();
-      expect(gh.gateway.sessionCount()).toBe(before);
+      expect(gh.gateway.sessions.size).toBe(before);
     });
 
     it('answers other methods with 405 and the methods it serves', async () => {

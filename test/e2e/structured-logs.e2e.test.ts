@@ -55,7 +55,7 @@ describe('structured logs', () => {
     client = await connectClient(gh.url, 'on', { key });
     await makeTraffic(client);
     await client.callTool({ name: 'conformance__json_schema_2020_12_tool', arguments: { name: ENV_SECRET } });
-    gh.observability.flush();
+    await gh.observability.flush();
 
     const lines = log.parsed();
     const request = lines.find((line) => line.correlationId === 'corr-test-42');

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDatabase } from '../../src/infrastructure/database';
+import { openTestApplication } from '../support/application';
 import { spawnGatehouse, type ChildGatehouse } from '../support/child-gatehouse';
 import { dumpReadModels } from '../support/read-models';
+import { StoredRows } from '../support/sqlite';
 import { makeTempDir, TEST_SECRET_KEY } from '../support/temp-dir';
 
 const ADMIN_TOKEN = 'crash-test-admin-token-0123456789';
@@ -76,20 +77,22 @@ describe('kill -9 during a burst of writes (compiled server: run `npm run build`
   });
 
   it('left a log whose read models equal a rebuild, one profile per ProfileCreated', async () => {
-    const db = await openDatabase({ database: join(dir.path, 'gatehouse.db'), dataDir: dir.path, secretKey: TEST_SECRET_KEY });
+    const db = await openTestApplication(dir.path);
+    const stored = new StoredRows(join(dir.path, 'gatehouse.db'));
     try {
       const created = await db.store.readAll({ types: ['ProfileCreated'] });
-      const rows = db.sql.all<{ slug: string }>(`SELECT slug FROM profiles WHERE status = 'active'`);
+      const rows = stored.all<{ slug: string }>(`SELECT slug FROM profiles WHERE status = 'active'`);
       expect(created).toHaveLength(rows.length);
       expect(new Set(rows.map((row) => row.slug))).toEqual(new Set(created.map((event) => (event.data as { slug: string }).slug)));
       expect(await db.store.headPosition()).toBe(created.length);
       expect(rows.length).toBeGreaterThanOrEqual(acknowledged.length + 1);
 
-      const incremental = dumpReadModels(db.sql);
-      db.store.rebuild();
-      expect(dumpReadModels(db.sql)).toEqual(incremental);
-      expect(db.sql.get<{ integrity_check: string }>('PRAGMA integrity_check')).toEqual({ integrity_check: 'ok' });
+      const incremental = dumpReadModels(stored);
+      await db.store.rebuild();
+      expect(dumpReadModels(stored)).toEqual(incremental);
+      expect(stored.get<{ integrity_check: string }>('PRAGMA integrity_check')).toEqual({ integrity_check: 'ok' });
     } finally {
+      stored.close();
       await db.close();
     }
   });

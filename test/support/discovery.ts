@@ -1,24 +1,16 @@
 import { createHash } from 'node:crypto';
-import * as server from '../../src/domain/server';
 import type { DiscoveredTool } from '../../src/domain/server/events';
-import { handleCommand } from '../../src/infrastructure/commands/handle-command';
-import type { GatehouseContext } from '../../src/infrastructure/commands/context';
+import type { Application } from '../../src/infrastructure/application';
 
 /**
  * Records a `tools/list` result for a server through the same command the upstream supervisor
  * sends, so REST tests can see discovered tools without running an upstream.
  */
-export const recordDiscoveredTools = (ctx: GatehouseContext, serverId: string, tools: readonly DiscoveredTool[]) =>
-  handleCommand(
-    ctx.store,
-    server.serverDecider,
-    server.serverStreamId(serverId),
-    {
-      type: 'RecordDiscoveredTools',
-      data: { serverId, tools, fingerprint: createHash('sha256').update(JSON.stringify(tools)).digest('hex') },
-    },
-    { actor: 'system:test', correlationId: `discovery-${serverId}` },
-  );
+export const recordDiscoveredTools = (app: Application, serverId: string, tools: readonly DiscoveredTool[]) =>
+  app.commands.servers.recordDiscoveredTools(serverId, tools, createHash('sha256').update(JSON.stringify(tools)).digest('hex'), {
+    actor: 'system:test',
+    correlationId: `discovery-${serverId}`,
+  });
 
 export const tool = (name: string, description = `The ${name} tool`): DiscoveredTool => ({
   name,

@@ -26,10 +26,10 @@ export const allEvents = async (gh: TestGatehouse, query = ''): Promise<EventJso
 
 /** The number of stored events, straight from the log table. */
 export const eventCount = (gh: TestGatehouse): number =>
-  gh.context.sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM events')?.n ?? 0;
+  gh.sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM events')?.n ?? 0;
 
 export const headPosition = (gh: TestGatehouse): number =>
-  gh.context.sql.get<{ head: number | null }>('SELECT MAX(position) AS head FROM events')?.head ?? 0;
+  gh.sql.get<{ head: number | null }>('SELECT MAX(position) AS head FROM events')?.head ?? 0;
 
 /** Resolves once the clock has moved past `time`, so the next event is recorded strictly later. */
 export const afterClockTick = async (time = new Date().toISOString()): Promise<string> => {

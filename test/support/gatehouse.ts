@@ -1,11 +1,14 @@
 import { loadConfig } from '../../src/infrastructure/config/config';
 import { startGatehouse, type RunningGatehouse } from '../../src/api/gatehouse';
+import { StoredRows } from './sqlite';
 import { makeTempDir, TEST_SECRET_KEY } from './temp-dir';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
 export type TestGatehouse = RunningGatehouse & {
   dataDir: string;
+  /** What is stored, read with a connection of the test's own (read-only). */
+  sql: StoredRows;
   /** fetch against the API with the admin token; JSON in, parsed JSON (or null) out. */
   api: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<ApiResponse>;
   stop: () => Promise<void>;
@@ -48,11 +51,14 @@ export const startTestGatehouse = async (
     }
     return { status: response.status, headers: response.headers, body: parsed };
   };
+  const sql = new StoredRows(config.database);
   return {
     ...running,
     dataDir: dir.path,
+    sql,
     api,
     stop: async () => {
+      sql.close();
       await running.close();
       dir.cleanup();
     },

@@ -1,4 +1,4 @@
-import type { Sql } from '../../src/infrastructure/eventstore';
+import type { StoredRows } from './sqlite';
 
 /** Every configuration read model with the columns that identify a row, for stable ordering. */
 export const READ_MODEL_TABLES: Readonly<Record<string, string>> = {
@@ -9,12 +9,11 @@ export const READ_MODEL_TABLES: Readonly<Record<string, string>> = {
   profile_tools: 'profile_id, server_id, tool_name',
   api_keys: 'id',
   settings: 'key',
+  profile_slugs: 'slug, position, profile_id',
 };
 
 export type ReadModelDump = Record<string, unknown[]>;
 
 /** Every row of every read model, sorted by key: two dumps are equal when the read models are. */
-export const dumpReadModels = (sql: Sql): ReadModelDump =>
-  Object.fromEntries(
-    Object.entries(READ_MODEL_TABLES).map(([table, key]) => [table, sql.db.prepare(`SELECT * FROM ${table} ORDER BY ${key}`).all()]),
-  );
+export const dumpReadModels = (sql: StoredRows): ReadModelDump =>
+  Object.fromEntries(Object.entries(READ_MODEL_TABLES).map(([table, key]) => [table, sql.all(`SELECT * FROM ${table} ORDER BY ${key}`)]));

@@ -1,6 +1,6 @@
 import { loadConfig } from '../../infrastructure/config/config';
 import { rotateAdminTokenFile } from '../../infrastructure/config/admin-token-file';
-import type { CliCommand } from './commands';
+import type { CliCommand } from './cli-command';
 import { HELP_OPTION, out, parseCommandLine, runCommand, UsageError } from './cli-support';
 
 const USAGE = `Usage: gatehouse admin-token rotate [--print]

@@ -2,10 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DomainError } from '../../domain/shared';
-import type { GatehouseContext } from '../../infrastructure/commands/context';
+import { openApplication, type Application } from '../../infrastructure/application';
 import type { CommandContext } from '../../infrastructure/commands/handle-command';
 import { ConfigError, loadConfig } from '../../infrastructure/config/config';
-import { openDatabase } from '../../infrastructure/database';
 import { ImportRefusedError } from '../../infrastructure/importexport';
 
 /** Bad command-line input: reported with the command's usage and exit code 2. */
@@ -39,16 +38,16 @@ export const cliActor = (): string => {
 export const cliCommandContext = (): CommandContext => ({ actor: cliActor(), correlationId: randomUUID() });
 
 /**
- * Opens the configured database directly (no running server needed; SQLite's busy timeout lets
- * the CLI write next to one), applies pending migrations, and closes it afterwards.
+ * Opens the application on the configured database directly (no running server needed; SQLite's
+ * busy timeout lets the CLI write next to one), applying pending migrations, and closes it
+ * afterwards.
  */
-export const withDatabase = async <T>(work: (ctx: GatehouseContext) => Promise<T>): Promise<T> => {
-  const config = loadConfig();
-  const database = await openDatabase({ database: config.database, dataDir: config.dataDir, secretKey: config.secretKey });
+export const withApplication = async <T>(work: (app: Application) => Promise<T>): Promise<T> => {
+  const app = await openApplication(loadConfig());
   try {
-    return await work({ store: database.store, sql: database.sql, dataSource: database.dataSource, secrets: database.secrets });
+    return await work(app);
   } finally {
-    await database.close();
+    await app.close();
   }
 };
 

@@ -9,11 +9,8 @@ import { rebuildCommand } from './rebuild.command';
 import { secretsCommand } from './secrets.command';
 import { serveCommand } from './serve.command';
 import { stdioCommand } from './stdio.command';
+import type { CliCommand } from './cli-command';
 
-export type CliCommand = Readonly<{
-  summary: string;
-  run: (argv: readonly string[]) => Promise<number>;
-}>;
 
 export const COMMANDS: Readonly<Record<string, CliCommand>> = {
   serve: serveCommand,

@@ -2,8 +2,8 @@ import { createWriteStream } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { exportConfig, exportEventLines } from '../../infrastructure/importexport';
-import type { CliCommand } from './commands';
-import { HELP_OPTION, out, parseCommandLine, runCommand, UsageError, withDatabase } from './cli-support';
+import type { CliCommand } from './cli-command';
+import { HELP_OPTION, out, parseCommandLine, runCommand, UsageError, withApplication } from './cli-support';
 
 const USAGE = `Usage: gatehouse export [--format config|events] [--output <file>]
 
@@ -36,8 +36,8 @@ export const exportCommand: CliCommand = {
       if (values.help) return (out(USAGE), 0);
       if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
       if (!FORMATS.includes(values.format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
-      await withDatabase(async (ctx) => {
-        const chunks = values.format === 'events' ? exportEventLines(ctx.store) : [`${JSON.stringify(exportConfig(ctx.sql), null, 2)}\n`];
+      await withApplication(async (app) => {
+        const chunks = values.format === 'events' ? exportEventLines(app.store) : [`${JSON.stringify(await exportConfig(app.store), null, 2)}\n`];
         // stdout is not ended: the process may still write to it.
         await pipeline(Readable.from(chunks), destination(values.output), { end: values.output !== undefined });
       });

@@ -1,7 +1,6 @@
-import type { StoredEvent } from '../../infrastructure/eventstore';
-import { eventView } from '../../infrastructure/queries/history.queries';
-import type { CliCommand } from './commands';
-import { formatTable, HELP_OPTION, out, parseCommandLine, runCommand, UsageError, withDatabase } from './cli-support';
+import { eventView, type StoredEvent } from '../../infrastructure/eventstore';
+import type { CliCommand } from './cli-command';
+import { formatTable, HELP_OPTION, out, parseCommandLine, runCommand, UsageError, withApplication } from './cli-support';
 
 const USAGE = `Usage: gatehouse history [--stream <id|prefix*>] [--type <T[,T…]>] [--after <position>] [--limit <n>] [--json]
 
@@ -91,8 +90,8 @@ export const historyCommand: CliCommand = {
       const limit = parseCount(values.limit, 'limit', DEFAULT_LIMIT, MAX_LIMIT);
       if (limit === 0) throw new UsageError('--limit must be at least 1');
       const stream = values.stream;
-      const events = await withDatabase((ctx) =>
-        ctx.store.readAll({
+      const events = await withApplication((app) =>
+        app.store.readAll({
           after,
           limit: limit + 1,
           streamId: stream !== undefined && !stream.endsWith('*') ? stream : undefined,

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
-import { importDocument, MAX_DOCUMENT_BYTES, parseImportText, type ImportResult } from '../../infrastructure/importexport';
-import type { CliCommand } from './commands';
-import { cliCommandContext, formatTable, HELP_OPTION, out, parseCommandLine, runCommand, UsageError, withDatabase } from './cli-support';
+import { MAX_DOCUMENT_BYTES, parseImportText, type ImportResult } from '../../infrastructure/importexport';
+import type { CliCommand } from './cli-command';
+import { cliCommandContext, formatTable, HELP_OPTION, out, parseCommandLine, runCommand, UsageError, withApplication } from './cli-support';
 
 const USAGE = `Usage: gatehouse import <file> [--profile <slug>] [--json]
 
@@ -54,7 +54,7 @@ export const importCommand: CliCommand = {
       if (values.help) return (out(USAGE), 0);
       if (positionals.length !== 1) throw new UsageError('give exactly one file to import');
       const document = parseImportText(await readDocument(positionals[0]));
-      const result = await withDatabase((ctx) => importDocument(ctx, document, { profile: values.profile }, cliCommandContext()));
+      const result = await withApplication((app) => app.commands.importDocument(document, { profile: values.profile }, cliCommandContext()));
       out(values.json ? JSON.stringify(result, null, 2) : summary(result));
       return 0;
     }),

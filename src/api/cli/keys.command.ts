@@ -1,7 +1,5 @@
-import { issueApiKey, revokeApiKey } from '../../infrastructure/commands/apikey.commands';
-import { apiKeyRowToView, findApiKeyRow, listApiKeyRows } from '../../infrastructure/queries/apikey.queries';
-import type { CliCommand } from './commands';
-import { cliCommandContext, formatTable, HELP_OPTION, out, parseCommandLine, runCommand, UsageError, withDatabase } from './cli-support';
+import type { CliCommand } from './cli-command';
+import { cliCommandContext, formatTable, HELP_OPTION, out, parseCommandLine, runCommand, UsageError, withApplication } from './cli-support';
 
 const USAGE = `Usage: gatehouse keys create --name <name> --profiles <slug,slug…|*> [--expires <ISO 8601>] [--json]
        gatehouse keys list [--json]
@@ -42,11 +40,11 @@ type Options = { name?: string; profiles?: string; expires?: string; json?: bool
 const create = async (options: Options): Promise<number> => {
   if (options.name === undefined) throw new UsageError('create needs --name <name>');
   const input = { name: options.name, profiles: parseProfiles(options.profiles), expiresAt: parseExpiry(options.expires) };
-  const { view, key } = await withDatabase(async (ctx) => {
-    const issued = await issueApiKey(ctx, input, cliCommandContext());
-    const row = await findApiKeyRow(ctx.dataSource, issued.keyId);
+  const { view, key } = await withApplication(async (app) => {
+    const issued = await app.commands.apiKeys.issue(input, cliCommandContext());
+    const row = await app.queries.apiKeys.find(issued.keyId);
     if (row === null) throw new Error(`the key ${issued.keyId} was issued but is not in the read model; run \`gatehouse rebuild\``);
-    return { view: await apiKeyRowToView(ctx.dataSource, row), key: issued.key };
+    return { view: await app.queries.apiKeys.view(row), key: issued.key };
   });
   if (options.json) {
     out(JSON.stringify({ ...view, key }, null, 2));
@@ -59,7 +57,7 @@ const create = async (options: Options): Promise<number> => {
 };
 
 const list = async (options: Options): Promise<number> => {
-  const views = await withDatabase(async (ctx) => Promise.all((await listApiKeyRows(ctx.dataSource)).map((row) => apiKeyRowToView(ctx.dataSource, row))));
+  const views = await withApplication(async (app) => Promise.all((await app.queries.apiKeys.list()).map((row) => app.queries.apiKeys.view(row))));
   if (options.json) out(JSON.stringify({ keys: views }, null, 2));
   else if (views.length === 0) process.stderr.write('no API keys\n');
   else {
@@ -73,7 +71,7 @@ const list = async (options: Options): Promise<number> => {
 
 const revoke = async (id: string | undefined): Promise<number> => {
   if (id === undefined) throw new UsageError('revoke needs the id of the key (see `gatehouse keys list`)');
-  const result = await withDatabase((ctx) => revokeApiKey(ctx, id, cliCommandContext()));
+  const result = await withApplication((app) => app.commands.apiKeys.revoke(id, cliCommandContext()));
   out(result.events.length > 0 ? `revoked API key ${id}` : `API key ${id} was already revoked`);
   return 0;
 };

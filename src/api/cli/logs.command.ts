@@ -1,10 +1,9 @@
-import type { GatehouseContext } from '../../infrastructure/commands/context';
 import {
   DebugLogQueries, LOG_FILTER_FIELDS, LogFilterError, parseLogFilter, summaryOf,
   type DebugLogFilter, type DebugLogRow, type DebugLogSummary, type LogFilterInput,
-} from '../../infrastructure/telemetry';
-import type { CliCommand } from './commands';
-import { HELP_OPTION, out, parseCommandLine, runCommand, UsageError, withDatabase } from './cli-support';
+} from '../../infrastructure/readmodels/debug-logs';
+import type { CliCommand } from './cli-command';
+import { HELP_OPTION, out, parseCommandLine, runCommand, UsageError, withApplication } from './cli-support';
 
 const USAGE = `Usage: gatehouse logs show [<id>] [filters] [--limit <n>] [--json]
        gatehouse logs tail [filters] [--lines <n>] [--interval <ms>] [--json]
@@ -46,16 +45,15 @@ const print = (rows: readonly DebugLogRow[], json: boolean): void => {
   out(rows.map((row) => (json ? JSON.stringify(summaryOf(row)) : formatLogLine(summaryOf(row)))).join('\n'));
 };
 
-const show = (ctx: GatehouseContext, id: string | undefined, filter: DebugLogFilter, limit: number, json: boolean): number => {
-  const queries = new DebugLogQueries(ctx.sql);
+const show = async (queries: DebugLogQueries, id: string | undefined, filter: DebugLogFilter, limit: number, json: boolean): Promise<number> => {
   if (id === undefined) {
-    const rows = queries.latest(filter, limit);
+    const rows = await queries.latest(filter, limit);
     if (rows.length === 0) process.stderr.write('no debug logs (is debugLogging on for the profile?)\n');
     print(rows, json);
     return 0;
   }
   if (!/^\d{1,15}$/.test(id)) throw new UsageError(`"${id}" is not a log id`);
-  const entry = queries.get(Number(id));
+  const entry = await queries.get(Number(id));
   if (entry === null) {
     process.stderr.write(`gatehouse logs: no log ${id}\n`);
     return 1;
@@ -65,11 +63,10 @@ const show = (ctx: GatehouseContext, id: string | undefined, filter: DebugLogFil
 };
 
 /** Polls the read model: works next to a running server (WAL lets it read while the server writes). */
-const tail = async (ctx: GatehouseContext, filter: DebugLogFilter, lines: number, intervalMs: number, json: boolean): Promise<number> => {
-  const queries = new DebugLogQueries(ctx.sql);
-  const first = lines === 0 ? [] : queries.latest(filter, lines);
+const tail = async (queries: DebugLogQueries, filter: DebugLogFilter, lines: number, intervalMs: number, json: boolean): Promise<number> => {
+  const first = lines === 0 ? [] : await queries.latest(filter, lines);
   print(first, json);
-  let lastId = Math.max(queries.lastId(), ...first.map((row) => row.id));
+  let lastId = Math.max(await queries.lastId(), ...first.map((row) => row.id));
   process.stderr.write('following new entries (Ctrl-C to stop)\n');
   let stopped = false;
   let wake: (() => void) | undefined;
@@ -81,12 +78,12 @@ const tail = async (ctx: GatehouseContext, filter: DebugLogFilter, lines: number
   process.once('SIGTERM', stop);
   try {
     while (!stopped) {
-      for (let rows = queries.after(filter, lastId, 500); rows.length > 0; rows = queries.after(filter, lastId, 500)) {
+      for (let rows = await queries.after(filter, lastId, 500); rows.length > 0; rows = await queries.after(filter, lastId, 500)) {
         print(rows, json);
         lastId = rows[rows.length - 1].id;
       }
       // Rows that do not match the filter are skipped for good, not re-read on every poll.
-      lastId = Math.max(lastId, queries.lastId());
+      lastId = Math.max(lastId, await queries.lastId());
       await new Promise<void>((resolve) => {
         wake = resolve;
         setTimeout(resolve, intervalMs);
@@ -128,10 +125,10 @@ export const logsCommand: CliCommand = {
       const json = values.json === true;
       if (action === 'show') {
         const limit = parseCount(values.limit as string | undefined, 'limit', 20, 1, MAX_LIMIT);
-        return withDatabase(async (ctx) => show(ctx, id, filter, limit, json));
+        return withApplication((app) => show(app.queries.debugLogs, id, filter, limit, json));
       }
       const lines = parseCount(values.lines as string | undefined, 'lines', 10, 0, MAX_LIMIT);
       const interval = parseCount(values.interval as string | undefined, 'interval', 500, 50, 60_000);
-      return withDatabase((ctx) => tail(ctx, filter, lines, interval, json));
+      return withApplication((app) => tail(app.queries.debugLogs, filter, lines, interval, json));
     }),
 };

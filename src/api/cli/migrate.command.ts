@@ -1,8 +1,6 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { createDataSource } from '../../../ormconfig';
+import { migrateDatabase } from '../../infrastructure/application';
 import { loadConfig } from '../../infrastructure/config/config';
-import type { CliCommand } from './commands';
+import type { CliCommand } from './cli-command';
 import { HELP_OPTION, out, parseCommandLine, runCommand, UsageError } from './cli-support';
 
 const USAGE = `Usage: gatehouse migrate
@@ -22,18 +20,10 @@ export const migrateCommand: CliCommand = {
       const { values, positionals } = parseCommandLine({ args: [...argv], options: { ...HELP_OPTION }, allowPositionals: true });
       if (values.help) return (out(USAGE), 0);
       if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-      const { database } = loadConfig();
-      // Only the schema: no keyring or event store, which need the tables this creates.
-      if (database !== ':memory:') mkdirSync(dirname(database), { recursive: true, mode: 0o700 });
-      const dataSource = createDataSource(database);
-      await dataSource.initialize();
-      try {
-        const applied = await dataSource.runMigrations({ transaction: 'each' });
-        out(`database: ${database}`);
-        out(applied.length === 0 ? 'no pending migrations' : applied.map((migration) => `applied ${migration.name}`).join('\n'));
-      } finally {
-        await dataSource.destroy();
-      }
+      const config = loadConfig();
+      const applied = await migrateDatabase(config);
+      out(`database: ${config.database}`);
+      out(applied.length === 0 ? 'no pending migrations' : applied.map((name) => `applied ${name}`).join('\n'));
       return 0;
     }),
 };

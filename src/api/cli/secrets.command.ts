@@ -1,10 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { createDataSource } from '../../../ormconfig';
+import { rotateSecretKey } from '../../infrastructure/application';
 import { loadConfig } from '../../infrastructure/config/config';
-import { MasterKeyRotationError, rotateMasterKey } from '../../infrastructure/crypto/master-key-rotation';
-import { rawConnection } from '../../infrastructure/database';
-import type { CliCommand } from './commands';
+import { MasterKeyRotationError } from '../../infrastructure/crypto/master-key-rotation';
+import type { CliCommand } from './cli-command';
 import { HELP_OPTION, out, parseCommandLine, runCommand, UsageError } from './cli-support';
 
 const USAGE = `Usage: gatehouse secrets rotate-key
@@ -35,15 +32,8 @@ export const secretsCommand: CliCommand = {
       if (action !== 'rotate-key') throw new UsageError(action === undefined ? 'give an action: rotate-key' : `unknown action "${action}"`);
       if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
       const config = loadConfig();
-      if (config.database !== ':memory:') mkdirSync(dirname(config.database), { recursive: true, mode: 0o700 });
-      // Not openDatabase: it must open the keyring with the current key, and after an
-      // interrupted rotation only the pending key opens it.
-      const dataSource = createDataSource(config.database);
-      await dataSource.initialize();
       try {
-        await dataSource.runMigrations({ transaction: 'each' });
-        const newKey = process.env.GATEHOUSE_NEW_SECRET_KEY || undefined;
-        const rotation = rotateMasterKey({ db: rawConnection(dataSource), dataDir: config.dataDir, currentKeyFromEnv: config.secretKey, newKey });
+        const rotation = await rotateSecretKey(config, process.env.GATEHOUSE_NEW_SECRET_KEY || undefined);
         if (rotation.completedInterrupted) out(`finished an interrupted rotation: ${rotation.keyFile} holds the new master key`);
         else if (rotation.keySource === 'file') out(`rotated the master key: ${rotation.dataKeys} data key(s) rewrapped; ${rotation.keyFile} holds the new key (mode 0600)`);
         else {
@@ -54,8 +44,6 @@ export const secretsCommand: CliCommand = {
       } catch (error) {
         if (error instanceof MasterKeyRotationError) throw new UsageError(error.message);
         throw error;
-      } finally {
-        await dataSource.destroy();
       }
     }),
 };

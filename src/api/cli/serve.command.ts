@@ -2,7 +2,7 @@ import { loadConfig } from '../../infrastructure/config/config';
 import { stdoutDestination } from '../../infrastructure/telemetry';
 import { startGatehouse } from '../gatehouse';
 import { watchExposure } from '../security/exposure-warning';
-import type { CliCommand } from './commands';
+import type { CliCommand } from './cli-command';
 
 export const serveCommand: CliCommand = {
   summary: 'run the gateway: REST API and MCP endpoints (what `npm start` runs)',
@@ -14,7 +14,11 @@ export const serveCommand: CliCommand = {
     if (gatehouse.adminToken.source === 'file') {
       log(gatehouse.adminToken.created ? 'admin token created' : 'admin token loaded', { path: gatehouse.adminToken.path });
     }
-    const stopExposureWatch = watchExposure(gatehouse.context, config.host, (message, fields) => gatehouse.observability.logger.warn(fields, message));
+    const stopExposureWatch = watchExposure(
+      { openSlugs: () => gatehouse.app.queries.profiles.openSlugs(), events$: gatehouse.gateway.follower.events$ },
+      config.host,
+      (message, fields) => gatehouse.observability.logger.warn(fields, message),
+    );
     await new Promise<void>((resolve) => {
       const stop = (signal: string): void => {
         log('shutting down', { signal });

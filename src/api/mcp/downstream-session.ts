@@ -8,10 +8,14 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
 import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Subscription } from 'rxjs';
+import type { Gateway } from '../../infrastructure/application';
+import type { ProxyProfile } from '../../infrastructure/proxy/profile-config';
 import { ProfileProxy, type ProxyDependencies, type RoutedRequestOptions } from '../../infrastructure/proxy/profile-proxy';
+import type { ListKinds, ProxySession } from '../../infrastructure/proxy/session-registry';
 import type { ClientPeer, RelatedRequest, UpstreamNotice } from '../../infrastructure/proxy/upstream-hub';
-import type { TrafficRecorder, TrafficTap } from '../../infrastructure/telemetry';
+import type { TrafficTap } from '../../infrastructure/telemetry';
 import type { McpElicitationParams, McpSamplingParams, UpstreamProgress } from '../../infrastructure/upstream';
 import { toMcpError } from './errors';
 import { setStrictHandler } from './strict-handler';
@@ -25,7 +29,15 @@ type Extra = {
 };
 type WithMeta = { params?: { _meta?: { progressToken?: string | number } } };
 
-export type ListKinds = Readonly<{ tools?: boolean; prompts?: boolean; resources?: boolean }>;
+export type { ListKinds };
+
+export type SessionStart = Readonly<{
+  sessionId: string;
+  profile: ProxyProfile;
+  /** The API key that opened it (null: an open profile, or stdio). */
+  keyId: string | null;
+  transport: Transport;
+}>;
 
 /**
  * The SDK gives every Server its own Ajv instance (~18 KiB, a third of an idle session) to
@@ -41,9 +53,15 @@ const lazyValidator = (): jsonSchemaValidator => {
  * plus the forwarding of upstream notices (logging, list_changed, resource updates) and of
  * server→client requests (sampling, elicitation, roots) to this client.
  */
-export class DownstreamSession implements ClientPeer {
+export class DownstreamSession implements ClientPeer, ProxySession {
   readonly server: Server;
   readonly proxy: ProfileProxy;
+  readonly profileId: string;
+  readonly slug: string;
+  /** A stdio session (`gatehouse stdio`) lives as long as its process: its client cannot reconnect. */
+  readonly expires: boolean;
+  /** Settles once the session is connected to its transport (and registered). */
+  readonly opened: Promise<void>;
   lastActivity = Date.now();
   private readonly subscriptions = new Set<string>();
   private readonly noticeSubscription: Subscription;
@@ -51,17 +69,22 @@ export class DownstreamSession implements ClientPeer {
   private readonly tap: TrafficTap | undefined;
   private closed = false;
 
-  constructor(
-    readonly sessionId: string,
-    readonly profileId: string,
-    readonly slug: string,
-    readonly keyId: string | null,
-    private readonly deps: ProxyDependencies,
-    private readonly onClosed: (session: DownstreamSession) => void,
-    traffic?: TrafficRecorder,
+  private constructor(
+    gateway: Gateway,
+    start: SessionStart,
+    private readonly deps: ProxyDependencies = gateway.proxy,
   ) {
-    this.proxy = new ProfileProxy(deps, profileId, this);
-    this.tap = traffic?.tap({ sessionId, profileId, profile: () => deps.profile(profileId), clientName: () => this.server.getClientVersion()?.name ?? null });
+    const { sessionId, profile, transport } = start;
+    this.sessionId = sessionId;
+    this.keyId = start.keyId;
+    this.transport = transport;
+    this.profileId = profile.id;
+    this.slug = profile.slug;
+    this.expires = !(transport instanceof StdioServerTransport);
+    this.proxy = new ProfileProxy(deps, profile.id, this);
+    this.proxy.lastSeen = profile;
+    // The tap reads the profile a request was served with (slug, debug logging) when it answers.
+    this.tap = gateway.observability.traffic.tap({ sessionId, profileId: profile.id, profile: () => this.proxy.lastSeen, clientName: () => this.server.getClientVersion()?.name ?? null });
     this.server = new Server(GATEWAY_INFO, {
       capabilities: {
         tools: { listChanged: true },
@@ -70,17 +93,28 @@ export class DownstreamSession implements ClientPeer {
         logging: {},
         completions: {},
       },
-      instructions: `Gatehouse profile "${slug}": the tools, prompts and resources of its servers.`,
+      instructions: `Gatehouse profile "${profile.slug}": the tools, prompts and resources of its servers.`,
       jsonSchemaValidator: lazyValidator(),
     });
     this.installHandlers();
-    this.noticeSubscription = deps.hub.notices$.subscribe((notice) => this.onNotice(notice));
-    this.server.onclose = () => this.dispose();
+    this.noticeSubscription = deps.hub.notices$.subscribe((notice) => void this.onNotice(notice));
+    this.server.onclose = () => this.dispose(gateway);
+    gateway.sessions.add(this);
+    this.opened = this.connect(transport);
   }
 
-  async connect(transport: Transport): Promise<void> {
-    this.tap?.attach(transport);
-    await this.server.connect(transport);
+  readonly sessionId: string;
+  readonly keyId: string | null;
+  readonly transport: Transport;
+
+  /** A session of `start.profile` on `start.transport`, registered with the gateway; await `opened`. */
+  static open(gateway: Gateway, start: SessionStart): DownstreamSession {
+    return new DownstreamSession(gateway, start);
+  }
+
+  /** Any request is activity, pings and notifications included: idle expiry is for silent clients. */
+  touch(): void {
+    this.lastActivity = Date.now();
   }
 
   /** Tells the client that what the profile exposes may have changed. */
@@ -93,8 +127,9 @@ export class DownstreamSession implements ClientPeer {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // Closing tells the client when it can still be told; a transport already gone has nothing to say.
     await this.server.close().catch(() => undefined);
-    this.dispose();
+    this.server.onclose?.();
   }
 
   createMessage(params: McpSamplingParams, signal: AbortSignal, related: RelatedRequest) {
@@ -109,16 +144,24 @@ export class DownstreamSession implements ClientPeer {
     return this.server.listRoots(undefined, { signal, relatedRequestId: related });
   }
 
-  private dispose(): void {
+  private async connect(transport: Transport): Promise<void> {
+    this.tap?.attach(transport);
+    await this.server.connect(transport);
+  }
+
+  private dispose(gateway: Gateway): void {
     if (this.closed) return;
     this.closed = true;
     this.noticeSubscription.unsubscribe();
     this.deps.hub.forget(this);
-    this.onClosed(this);
+    gateway.sessions.remove(this.sessionId);
+    gateway.pool.releaseSession(this.sessionId).catch((error: unknown) =>
+      gateway.observability.log('warn', 'upstream connections of a closed session not released', { sessionId: this.sessionId, error: String(error) }),
+    );
   }
 
   private options(request: WithMeta, extra: Extra): RoutedRequestOptions {
-    this.lastActivity = Date.now();
+    this.touch();
     const progressToken = request.params?._meta?.progressToken;
     return {
       signal: extra.signal,
@@ -134,7 +177,7 @@ export class DownstreamSession implements ClientPeer {
 
   /** Runs a handler and turns whatever it throws into the right JSON-RPC error. */
   private guard<T>(work: () => Promise<T>): Promise<T> {
-    this.lastActivity = Date.now();
+    this.touch();
     return work().catch((error: unknown) => {
       throw toMcpError(error);
     });
@@ -170,20 +213,14 @@ export class DownstreamSession implements ClientPeer {
         return {};
       }),
     );
-    s.setNotificationHandler(RootsListChangedNotificationSchema, async () => {
-      await Promise.allSettled(this.proxy.currentProfile().servers.map((spec) => this.deps.hub.connection(spec, this).notifyRootsListChanged()));
-    });
+    s.setNotificationHandler(RootsListChangedNotificationSchema, () => this.proxy.rootsChanged().catch(() => undefined));
   }
 
-  private onNotice(notice: UpstreamNotice): void {
+  private async onNotice(notice: UpstreamNotice): Promise<void> {
     if (this.closed) return;
-    let serverIds: string[];
-    try {
-      serverIds = this.proxy.serverIds();
-    } catch {
-      return;
-    }
-    if (!serverIds.includes(notice.serverId)) return;
+    if (notice.kind === 'log' && notice.sessionId !== this.sessionId) return;
+    const concerned = await this.proxy.usesServer(notice.serverId).catch(() => false);
+    if (!concerned || this.closed) return;
     switch (notice.kind) {
       case 'tools_changed':
         this.listsChanged({ tools: true });

@@ -1,32 +1,41 @@
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { ProxyError } from '../../infrastructure/proxy/profile-proxy';
 import { isUpstreamError } from '../../infrastructure/upstream';
+import { assertNever } from '../../domain/shared';
 
 /** MCP's "resource not found" (spec: server/resources, error handling). */
 export const RESOURCE_NOT_FOUND = -32002;
 
 /**
- * The one place local errors become wire errors. An upstream's own JSON-RPC error is passed
- * through unchanged; our faults are -32603 (never -32602, which means the client sent bad params).
+ * The one place local errors become wire errors, in the SDK's two families: what the client
+ * asked for that does not exist is its error (-32602 for an unknown tool or prompt, the spec's
+ * -32002 for an unknown resource, -32600 for a session whose profile was deleted); a condition
+ * on the gateway's side (a server that left the profile, an upstream gone) is never -32602, and
+ * our own faults are -32603. An upstream's own JSON-RPC error is passed through unchanged.
  */
 export const toMcpError = (error: unknown): McpError => {
   if (error instanceof McpError) return error;
-  if (error instanceof ProxyError) {
-    switch (error.code) {
-      case 'UNKNOWN_TOOL':
-      case 'UNKNOWN_PROMPT':
-      case 'SERVER_GONE':
-        return new McpError(ErrorCode.InvalidParams, error.message);
-      case 'UNKNOWN_RESOURCE':
-        return new McpError(RESOURCE_NOT_FOUND, error.message);
-      case 'PROFILE_GONE':
-        return new McpError(ErrorCode.InvalidRequest, error.message);
-    }
-  }
+  if (error instanceof ProxyError) return proxyError(error);
   if (isUpstreamError(error)) {
     if (error.code === 'UPSTREAM_RPC_ERROR' && error.rpcError) return new McpError(error.rpcError.code, error.rpcError.message, error.rpcError.data);
     if (error.code === 'UPSTREAM_TIMEOUT') return new McpError(ErrorCode.RequestTimeout, error.message, { server: error.serverName });
     return new McpError(ErrorCode.InternalError, error.message, { server: error.serverName, reason: error.code });
   }
   return new McpError(ErrorCode.InternalError, 'internal error in the gateway');
+};
+
+const proxyError = (error: ProxyError): McpError => {
+  switch (error.code) {
+    case 'UNKNOWN_TOOL':
+    case 'UNKNOWN_PROMPT':
+      return new McpError(ErrorCode.InvalidParams, error.message);
+    case 'UNKNOWN_RESOURCE':
+      return new McpError(RESOURCE_NOT_FOUND, error.message);
+    case 'PROFILE_GONE':
+      return new McpError(ErrorCode.InvalidRequest, error.message);
+    case 'SERVER_GONE':
+      return new McpError(ErrorCode.InternalError, error.message, { reason: error.code });
+    default:
+      return assertNever(error.code);
+  }
 };

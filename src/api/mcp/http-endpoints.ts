@@ -2,9 +2,11 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { randomUUID } from 'node:crypto';
-import type { GatehouseContext } from '../../infrastructure/commands/context';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { Gateway } from '../../infrastructure/application';
+import type { ProxyProfile } from '../../infrastructure/proxy/profile-config';
+import { DownstreamSession } from './downstream-session';
 import { allowedHostnames, authenticate, checkOrigin, HttpRefusal, readJsonBody, sendRefusal } from './http-guards';
-import type { McpGateway } from './mcp-gateway';
 import { isInitialize, readPostMessages } from './streamable-http-checks';
 import { StreamableHttpTransport } from './streamable-http-transport';
 import { AuthFailureLimiter, clientAddress } from '../security/auth-failures';
@@ -12,8 +14,7 @@ import { assertSseMessage } from '../security/jsonrpc-message';
 import { refuseIfBlocked, sseMessagesEndpoint } from '../security/mcp-auth';
 
 export type McpEndpointOptions = Readonly<{
-  context: GatehouseContext;
-  gateway: McpGateway;
+  gateway: Gateway;
   bindHost: string;
   publicUrl: string;
   /** Failed-auth budget per client address, shared with the REST API. */
@@ -35,8 +36,10 @@ const methodNotAllowed = (): HttpRefusal => new HttpRefusal(405, -32000, 'Method
  * legacy SSE pair. Guards run first (Host/Origin, profile, API key), then the transport takes
  * the raw request; Koa stays out of the response (`ctx.respond = false`).
  */
-export const mcpRoutes = ({ context, gateway, bindHost, publicUrl, authFailures = new AuthFailureLimiter(), corsOrigins = [] }: McpEndpointOptions): Router => {
+export const mcpRoutes = ({ gateway, bindHost, publicUrl, authFailures = new AuthFailureLimiter(), corsOrigins = [] }: McpEndpointOptions): Router => {
   const router = new Router();
+  const openSession = (profile: ProxyProfile, keyId: string | null, sessionId: string, transport: Transport): DownstreamSession =>
+    DownstreamSession.open(gateway, { sessionId, profile, keyId, transport });
   const allowed = allowedHostnames(bindHost, publicUrl);
   const trustedOrigins: ReadonlySet<string> = new Set(corsOrigins);
 
@@ -58,39 +61,38 @@ export const mcpRoutes = ({ context, gateway, bindHost, publicUrl, authFailures 
     }
   };
 
-  const profileFor = (ctx: Context, url: URL) => {
-    const profile = gateway.profileBySlug(String(ctx.params.slug));
+  const profileFor = async (ctx: Context, url: URL) => {
+    const profile = await gateway.profiles.bySlug(String(ctx.params.slug));
     if (!profile) throw new HttpRefusal(404, -32001, `No profile "${String(ctx.params.slug)}"`);
-    return { profile, keyId: authenticate(context.sql, ctx.req, url, profile) };
+    return { profile, keyId: await authenticate(gateway.keys, ctx.req, url, profile) };
   };
 
   /** A session answers only the key that opened it: another key for the profile cannot join it. */
   const existingSession = (ctx: Context, profileId: string, keyId: string | null, sessionId: string | undefined) => {
     if (sessionId === undefined || sessionId === '') throw new HttpRefusal(400, -32000, 'Bad Request: Mcp-Session-Id header is required');
-    const entry = gateway.sessions.get(sessionId);
-    if (!entry || entry.session.profileId !== profileId || entry.session.keyId !== keyId) throw new HttpRefusal(404, -32001, 'Session not found');
+    const session = gateway.sessions.get(sessionId);
+    if (!(session instanceof DownstreamSession) || session.profileId !== profileId || session.keyId !== keyId) throw new HttpRefusal(404, -32001, 'Session not found');
     // Any request is activity, pings and notifications included: idle expiry is for silent clients.
-    entry.session.lastActivity = Date.now();
-    return entry;
+    session.touch();
+    return session;
   };
 
   /** The id of a legacy SSE session names no Streamable HTTP session, and the other way round. */
-  const sessionOn = <T>(kind: abstract new (...args: never[]) => T, entry: { transport: unknown }): T => {
-    if (!(entry.transport instanceof kind)) throw new HttpRefusal(404, -32001, 'Session not found');
-    return entry.transport;
+  const sessionOn = <T>(kind: abstract new (...args: never[]) => T, session: DownstreamSession): T => {
+    if (!(session.transport instanceof kind)) throw new HttpRefusal(404, -32001, 'Session not found');
+    return session.transport;
   };
 
   router.post('/mcp/:slug', guarded(async (ctx, url) => {
-    const { profile, keyId } = profileFor(ctx, url);
+    const { profile, keyId } = await profileFor(ctx, url);
     const body = await readJsonBody(ctx.req);
     const sessionId = ctx.get('mcp-session-id');
     if (sessionId === '' && opensSession(body)) {
       // Checked before the session exists: a refused initialize leaves nothing behind.
       const messages = readPostMessages(ctx.req, body, false);
-      const session = gateway.createSession(profile, keyId, randomUUID());
-      const transport = new StreamableHttpTransport(session.sessionId);
-      await session.connect(transport);
-      gateway.register(session, transport);
+      const id = randomUUID();
+      const transport = new StreamableHttpTransport(id);
+      await openSession(profile, keyId, id, transport).opened;
       transport.handlePost(ctx.req, ctx.res, messages);
       return;
     }
@@ -99,7 +101,7 @@ export const mcpRoutes = ({ context, gateway, bindHost, publicUrl, authFailures 
   }));
 
   router.get('/mcp/:slug', guarded(async (ctx, url) => {
-    const { profile, keyId } = profileFor(ctx, url);
+    const { profile, keyId } = await profileFor(ctx, url);
     const transport = sessionOn(StreamableHttpTransport, existingSession(ctx, profile.id, keyId, ctx.get('mcp-session-id')));
     // The router serves HEAD with the GET route; the SDK's transport answered it 405.
     if (ctx.method !== 'GET') throw methodNotAllowed();
@@ -108,28 +110,26 @@ export const mcpRoutes = ({ context, gateway, bindHost, publicUrl, authFailures 
   }));
 
   router.delete('/mcp/:slug', guarded(async (ctx, url) => {
-    const { profile, keyId } = profileFor(ctx, url);
+    const { profile, keyId } = await profileFor(ctx, url);
     const transport = sessionOn(StreamableHttpTransport, existingSession(ctx, profile.id, keyId, ctx.get('mcp-session-id')));
     await transport.handleDelete(ctx.req, ctx.res);
   }));
 
   // After the three routes above, which end every request they take: any other method.
   router.all('/mcp/:slug', guarded(async (ctx, url) => {
-    profileFor(ctx, url);
+    await profileFor(ctx, url);
     throw methodNotAllowed();
   }));
 
   router.get('/mcp/:slug/sse', guarded(async (ctx, url) => {
-    const { profile, keyId } = profileFor(ctx, url);
+    const { profile, keyId } = await profileFor(ctx, url);
     ctx.req.socket.setTimeout(0);
     const transport = new SSEServerTransport(sseMessagesEndpoint(profile.slug, ctx.req, url, profile), ctx.res);
-    const session = gateway.createSession(profile, keyId, transport.sessionId);
-    gateway.register(session, transport);
-    await session.connect(transport);
+    await openSession(profile, keyId, transport.sessionId, transport).opened;
   }));
 
   router.post('/mcp/:slug/messages', guarded(async (ctx, url) => {
-    const { profile, keyId } = profileFor(ctx, url);
+    const { profile, keyId } = await profileFor(ctx, url);
     const transport = sessionOn(SSEServerTransport, existingSession(ctx, profile.id, keyId, url.searchParams.get('sessionId') ?? undefined));
     const body = await readJsonBody(ctx.req);
     assertSseMessage(ctx.req, body);

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hashApiKey } from '../../infrastructure/commands/apikey.commands';
-import type { Sql } from '../../infrastructure/eventstore';
 import type { ProxyProfile } from '../../infrastructure/proxy/profile-config';
+import type { KeyDirectory } from '../../infrastructure/proxy/key-directory';
 import { checkJson } from '../security/json-safety';
 
 export const MCP_BODY_LIMIT = 1024 * 1024;
@@ -62,8 +62,6 @@ export const checkOrigin = (req: IncomingMessage, allowed: ReadonlySet<string>, 
   throw new HttpRefusal(403, -32000, 'Forbidden: Origin not allowed');
 };
 
-type KeyRow = { id: string; profiles: string; status: string; expires_at: string | null };
-
 export const presentedKey = (req: IncomingMessage, url: URL, profile: ProxyProfile): string | undefined => {
   const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
   if (bearer) return bearer[1];
@@ -78,17 +76,16 @@ export const presentedKey = (req: IncomingMessage, url: URL, profile: ProxyProfi
  * `WWW-Authenticate` for a missing, unknown, revoked or expired key; 403 for a valid key
  * that does not open this profile.
  */
-export const authenticate = (sql: Sql, req: IncomingMessage, url: URL, profile: ProxyProfile): string | null => {
+export const authenticate = async (keys: KeyDirectory, req: IncomingMessage, url: URL, profile: ProxyProfile): Promise<string | null> => {
   if (!profile.auth.apiKey) return null;
   const challenge = { 'WWW-Authenticate': `Bearer realm="gatehouse", error="invalid_token"` };
   const key = presentedKey(req, url, profile);
   if (key === undefined) throw new HttpRefusal(401, -32001, 'Unauthorized: an API key is required', { 'WWW-Authenticate': 'Bearer realm="gatehouse"' });
-  const row = sql.get<KeyRow>('SELECT id, profiles, status, expires_at FROM api_keys WHERE key_hash = ?', hashApiKey(key));
-  if (!row || row.status !== 'active') throw new HttpRefusal(401, -32001, 'Unauthorized: invalid API key', challenge);
-  if (row.expires_at !== null && row.expires_at <= new Date().toISOString()) throw new HttpRefusal(401, -32001, 'Unauthorized: the API key has expired', challenge);
-  const scope = JSON.parse(row.profiles) as string[];
-  if (!scope.includes('*') && !scope.includes(profile.id)) throw new HttpRefusal(403, -32001, 'Forbidden: this API key does not open this profile');
-  return row.id;
+  const grant = await keys.byHash(hashApiKey(key));
+  if (!grant || grant.status !== 'active') throw new HttpRefusal(401, -32001, 'Unauthorized: invalid API key', challenge);
+  if (grant.expiresAt !== null && grant.expiresAt <= new Date().toISOString()) throw new HttpRefusal(401, -32001, 'Unauthorized: the API key has expired', challenge);
+  if (!grant.profiles.includes('*') && !grant.profiles.includes(profile.id)) throw new HttpRefusal(403, -32001, 'Forbidden: this API key does not open this profile');
+  return grant.id;
 };
 
 const tooLarge = (limit: number): HttpRefusal => new HttpRefusal(413, -32600, `Request body larger than ${limit} bytes`);

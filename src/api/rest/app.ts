@@ -1,7 +1,7 @@
 import Koa from 'koa';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
-import type { GatehouseContext } from '../../infrastructure/commands/context';
+import type { Application } from '../../infrastructure/application';
 import { adminAuth, correlation, problemHandler, requireJsonBody, securityHeaders } from './middleware';
 import { badRequest, ProblemError } from './problem';
 import { AuthFailureLimiter, limitAuthFailures } from '../security/auth-failures';
@@ -16,7 +16,7 @@ import { profileRoutes } from './routes/profiles.routes';
 import { serverRoutes, type ServerOAuthSummary, type ServerRuntime } from './routes/servers.routes';
 
 export type ApiOptions = Readonly<{
-  context: GatehouseContext;
+  app: Application;
   /** The token itself, or a function asked at every request (see adminTokenSource). */
   adminToken: string | (() => string);
   /** Failed-auth budget per client address (shared with the MCP endpoints); a default one otherwise. */
@@ -73,7 +73,7 @@ export const createApp = (options: ApiOptions): Koa => {
       throw new ProblemError(400, 'INVALID_JSON', 'The request body is not valid JSON');
     },
   }), rejectUnsafeJson);
-  for (const router of [serverRoutes(options.context, options.runtime, options.oauthSummary), profileRoutes(options.context), keyRoutes(options.context), settingsRoutes(options.context), eventRoutes(options.context), importExportRoutes(options.context)]) {
+  for (const router of [serverRoutes(options.app, options.runtime, options.oauthSummary), profileRoutes(options.app), keyRoutes(options.app), settingsRoutes(options.app), eventRoutes(options.app.store), importExportRoutes(options.app)]) {
     api.use(router.routes(), router.allowedMethods({ throw: true }));
   }
   for (const router of options.extraApiRouters ?? []) api.use(router.routes(), router.allowedMethods({ throw: true }));

@@ -1,7 +1,7 @@
 import { ConfigError, loadConfig } from '../../infrastructure/config/config';
 import { parseCorsOrigins } from '../../infrastructure/config/cors-origins';
 import { isLoopbackHost } from './exposure-warning';
-import { keyIsUsable } from './session-key-watch';
+import { isUsable } from '../../infrastructure/readmodels/apikey';
 
 describe('isLoopbackHost', () => {
   it.each(['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1'])('%s is loopback', (host) => {
@@ -12,16 +12,16 @@ describe('isLoopbackHost', () => {
   });
 });
 
-describe('keyIsUsable', () => {
+describe('isUsable (an API key at a moment)', () => {
   const now = '2030-01-01T00:00:00.000Z';
   it.each([
-    [{ id: 'k', status: 'active', expires_at: null }, true],
-    [{ id: 'k', status: 'active', expires_at: '2030-01-01T00:00:00.001Z' }, true],
-    [{ id: 'k', status: 'active', expires_at: now }, false],
-    [{ id: 'k', status: 'revoked', expires_at: null }, false],
+    [{ id: 'k', profiles: ['*'], status: 'active' as const, expiresAt: null }, true],
+    [{ id: 'k', profiles: ['*'], status: 'active' as const, expiresAt: '2030-01-01T00:00:00.001Z' }, true],
+    [{ id: 'k', profiles: ['*'], status: 'active' as const, expiresAt: now }, false],
+    [{ id: 'k', profiles: ['*'], status: 'revoked' as const, expiresAt: null }, false],
     [undefined, false],
   ])('%j → %s', (key, usable) => {
-    expect(keyIsUsable(key, now)).toBe(usable);
+    expect(isUsable(key, now)).toBe(usable);
   });
 });
 

@@ -1,4 +1,4 @@
-import { deciderSpec } from '../shared/testing';
+import { deciderSpec } from '../../../test/support/decider-spec';
 import type { ApiKeyCommand, IssueApiKey } from './commands';
 import { apiKeyDecider } from './decider';
 import type { ApiKeyEvent } from './events';

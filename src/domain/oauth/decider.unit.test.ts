@@ -1,5 +1,5 @@
 import type { SealedSecret } from '../shared';
-import { deciderSpec } from '../shared/testing';
+import { deciderSpec } from '../../../test/support/decider-spec';
 import type { OAuthCommand } from './commands';
 import { oauthDecider, reusableClient } from './decider';
 import type { OAuthClient, OAuthEvent, OAuthTokenSet } from './events';

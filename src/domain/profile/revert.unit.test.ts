@@ -1,5 +1,5 @@
 import { fold } from '../shared';
-import { deciderSpec } from '../shared/testing';
+import { deciderSpec } from '../../../test/support/decider-spec';
 import type { ProfileCommand } from './commands';
 import { profileDecider, snapshotOf } from './decider';
 import type { ProfileEvent, ProfileSettings, ProfileSnapshot } from './events';

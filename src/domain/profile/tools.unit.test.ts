@@ -1,4 +1,4 @@
-import { deciderSpec } from '../shared/testing';
+import { deciderSpec } from '../../../test/support/decider-spec';
 import type { ProfileCommand, ToolPatch } from './commands';
 import { profileDecider, snapshotOf } from './decider';
 import type { ProfileEvent, ToolOverride } from './events';

@@ -1,6 +1,6 @@
 import type { SealedSecret } from '../shared';
 import { fold } from '../shared';
-import { deciderSpec } from '../shared/testing';
+import { deciderSpec } from '../../../test/support/decider-spec';
 import type { ServerCommand } from './commands';
 import { serverDecider, snapshotOf } from './decider';
 import type { ServerEvent, ServerSettings, ServerSnapshot } from './events';

@@ -1,4 +1,4 @@
-import { deciderSpec } from '../shared/testing';
+import { deciderSpec } from '../../../test/support/decider-spec';
 import type { SettingsCommand } from './commands';
 import { settingsDecider } from './decider';
 import { DEFAULT_SETTINGS, type Settings, type SettingsEvent } from './events';

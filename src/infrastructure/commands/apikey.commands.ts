@@ -1,8 +1,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import * as apikey from '../../domain/apikey';
 import { DomainError } from '../../domain/shared';
-import { findProfileRow } from '../queries/profile.queries';
-import type { GatehouseContext } from './context';
+import type { EventStore } from '../eventstore';
+import { ProfileReadModel } from '../readmodels/profile';
 import { handleCommand, type CommandContext } from './handle-command';
 
 export const API_KEY_PREFIX = 'gh_';
@@ -27,12 +27,12 @@ const canonicalInstant = (value: string): string => {
 export type IssueKeyInput = Readonly<{ name: string; profiles: readonly string[]; expiresAt?: string | null }>;
 
 /** Resolves slugs to profile ids (keys survive a slug rename); `*` stays `*`. */
-const resolveScope = async (ctx: GatehouseContext, slugs: readonly string[]): Promise<string[]> => {
+const resolveScope = async (profiles: ProfileReadModel, slugs: readonly string[]): Promise<string[]> => {
   if (slugs.includes(apikey.ALL_PROFILES)) return [...slugs];
   const ids: string[] = [];
   const unknown: string[] = [];
   for (const slug of slugs) {
-    const row = await findProfileRow(ctx.dataSource, slug);
+    const row = await profiles.findBySlug(slug);
     if (row) ids.push(row.id);
     else unknown.push(slug);
   }
@@ -42,22 +42,33 @@ const resolveScope = async (ctx: GatehouseContext, slugs: readonly string[]): Pr
   return ids;
 };
 
-/** Issues a key; the plaintext is in the result once and is never stored. */
-export const issueApiKey = async (ctx: GatehouseContext, input: IssueKeyInput, context: CommandContext) => {
-  const profiles = await resolveScope(ctx, input.profiles);
-  const key = generateApiKey();
-  const keyId = randomUUID();
-  const issuedAt = (context.now?.() ?? new Date()).toISOString();
-  const expiresAt = input.expiresAt ? canonicalInstant(input.expiresAt) : null;
-  const result = await handleCommand(
-    ctx.store,
-    apikey.apiKeyDecider,
-    apikey.apiKeyStreamId(keyId),
-    { type: 'IssueApiKey', data: { keyId, name: input.name, hash: hashApiKey(key), prefix: key.slice(0, DISPLAY_PREFIX_LENGTH), profiles, expiresAt, issuedAt } },
-    context,
-  );
-  return { keyId, key, result };
-};
+/** The command handlers of the API key streams. */
+export class ApiKeyCommands {
+  constructor(private readonly store: EventStore) {}
 
-export const revokeApiKey = (ctx: GatehouseContext, keyId: string, context: CommandContext) =>
-  handleCommand(ctx.store, apikey.apiKeyDecider, apikey.apiKeyStreamId(keyId), { type: 'RevokeApiKey', data: { keyId } }, context);
+  /** Issues a key; the plaintext is in the result once and is never stored. */
+  async issue(input: IssueKeyInput, context: CommandContext) {
+    const key = generateApiKey();
+    const keyId = randomUUID();
+    const issuedAt = (context.now?.() ?? new Date()).toISOString();
+    const expiresAt = input.expiresAt ? canonicalInstant(input.expiresAt) : null;
+    const result = await handleCommand(
+      this.store,
+      apikey.apiKeyDecider,
+      apikey.apiKeyStreamId(keyId),
+      async (_state, tx): Promise<apikey.ApiKeyCommand> => ({
+        type: 'IssueApiKey',
+        data: {
+          keyId, name: input.name, hash: hashApiKey(key), prefix: key.slice(0, DISPLAY_PREFIX_LENGTH),
+          profiles: await resolveScope(new ProfileReadModel(tx.manager), input.profiles), expiresAt, issuedAt,
+        },
+      }),
+      context,
+    );
+    return { keyId, key, result };
+  }
+
+  revoke(keyId: string, context: CommandContext) {
+    return handleCommand(this.store, apikey.apiKeyDecider, apikey.apiKeyStreamId(keyId), { type: 'RevokeApiKey', data: { keyId } }, context);
+  }
+}

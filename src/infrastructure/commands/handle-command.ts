@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Decider, DomainEvent } from '../../domain/shared';
-import { ConcurrencyError, type EventMetadata, type EventStore, type StoredEvent } from '../eventstore';
+import { ConcurrencyError, loadState, type EventMetadata, type EventStore, type StoredEvent, type StoreTransaction } from '../eventstore';
 
 /** Who is asking and under which correlation id; time and ids are supplied here, not in the domain. */
 export type CommandContext = Readonly<{
   actor: string;
   correlationId: string;
-  /** The stream version the client read (from `If-Match`); a mismatch is a 412, never retried. */
+  /** The stream version the client read (from `If-Match`); a mismatch is a 412. */
   expectedVersion?: number;
   now?: () => Date;
 }>;
@@ -17,7 +17,11 @@ export type CommandResult<State> = Readonly<{
   version: number;
 }>;
 
-const MAX_ATTEMPTS = 5;
+/**
+ * A command, or a function of the state (and of the transaction, for read-model lookups) that
+ * builds it, for commands that need the state to be built.
+ */
+export type CommandOf<State, Command> = Command | ((state: State, tx: StoreTransaction) => Command | Promise<Command>);
 
 export const metadataFor = (context: CommandContext): EventMetadata => ({
   actor: context.actor,
@@ -29,82 +33,57 @@ export const metadataFor = (context: CommandContext): EventMetadata => ({
 export const toNewEvents = (events: readonly DomainEvent[]) =>
   events.map((event) => ({ id: randomUUID(), type: event.type, data: event.data }));
 
-/**
- * Loads the stream, folds it, decides, and appends with the version it read. On a conflict it
- * decides again on the fresh state (decide is pure, so retrying is safe) unless the client
- * pinned the version with If-Match, in which case the conflict is the client's answer.
- * `command` may be a function of the state, for commands that need the state to be built.
- */
-export const handleCommand = async <State, Command, Event extends DomainEvent>(
-  store: EventStore,
-  decider: Decider<State, Command, Event>,
-  streamId: string,
-  command: Command | ((state: State) => Command),
-  context: CommandContext,
-): Promise<CommandResult<State>> => {
-  for (let attempt = 1; ; attempt += 1) {
-    const { state, version } = await loadStateAt(store, decider, streamId);
-    if (context.expectedVersion !== undefined && context.expectedVersion !== version) {
-      throw new ConcurrencyError(streamId, context.expectedVersion, version);
-    }
-    const resolved = typeof command === 'function' ? (command as (state: State) => Command)(state) : command;
-    const events = decider.decide(resolved, state);
-    if (events.length === 0) return { events: [], state, version };
-    try {
-      const result = await store.append(streamId, toNewEvents(events), version, metadataFor(context));
-      return { events: result.events, state: events.reduce(decider.evolve, state), version: result.versions[streamId] };
-    } catch (error) {
-      if (!(error instanceof ConcurrencyError) || context.expectedVersion !== undefined || attempt >= MAX_ATTEMPTS) throw error;
-    }
-  }
-};
-
-/** Folds a stream up to a global position: the state "as it was" at that moment. */
-export const loadStateAt = async <State, Event extends DomainEvent>(
-  store: EventStore,
-  decider: Pick<Decider<State, never, Event>, 'evolve' | 'initialState'>,
-  streamId: string,
-  upTo?: number,
-): Promise<{ state: State; version: number; events: StoredEvent[] }> => {
-  const events = await store.readStream(streamId, upTo === undefined ? {} : { upTo });
-  const state = events.reduce((s, e) => decider.evolve(s, { type: e.type, data: e.data } as Event), decider.initialState());
-  return { state, version: events.length === 0 ? 0 : events[events.length - 1].version, events };
-};
+const resolve = <State, Command>(command: CommandOf<State, Command>, state: State, tx: StoreTransaction): Command | Promise<Command> =>
+  typeof command === 'function' ? (command as (state: State, tx: StoreTransaction) => Command | Promise<Command>)(state, tx) : command;
 
 export type DecidedAppend<State> = Readonly<{ streamId: string; events: readonly DomainEvent[]; version: number; state: State }>;
 
-/** Decides on one stream without appending, for commands that must change several streams at once. */
+/** Loads a stream in the transaction and decides on it, without appending. */
 export const decideOnStream = async <State, Command, Event extends DomainEvent>(
-  store: EventStore,
+  tx: StoreTransaction,
   decider: Decider<State, Command, Event>,
   streamId: string,
-  command: Command | ((state: State) => Command),
+  command: CommandOf<State, Command>,
 ): Promise<DecidedAppend<State>> => {
-  const { state, version } = await loadStateAt(store, decider, streamId);
-  const resolved = typeof command === 'function' ? (command as (state: State) => Command)(state) : command;
-  return { streamId, events: decider.decide(resolved, state), version, state };
+  const { state, version } = await loadState(tx, decider, streamId);
+  return { streamId, events: decider.decide(await resolve(command, state, tx), state), version, state };
 };
 
 /**
- * Appends what several deciders decided, in one transaction, each stream at the version it was
- * decided on; on a conflict the whole plan is decided again.
+ * Loads the stream, folds it, decides and appends, all in one store transaction: the state a
+ * command is decided on is the state it is appended to (the store has one writer). A client that
+ * pinned a version with If-Match gets a ConcurrencyError when the stream has moved on.
  */
-export const handleMultiStream = async (
+export const handleCommand = <State, Command, Event extends DomainEvent>(
   store: EventStore,
-  plan: () => Promise<readonly DecidedAppend<unknown>[]>,
+  decider: Decider<State, Command, Event>,
+  streamId: string,
+  command: CommandOf<State, Command>,
   context: CommandContext,
-): Promise<readonly StoredEvent[]> => {
-  for (let attempt = 1; ; attempt += 1) {
-    const decided = (await plan()).filter((append) => append.events.length > 0);
-    if (decided.length === 0) return [];
-    try {
-      const result = await store.appendMany(
-        decided.map((append) => ({ streamId: append.streamId, events: toNewEvents(append.events), expectedVersion: append.version })),
-        metadataFor(context),
-      );
-      return result.events;
-    } catch (error) {
-      if (!(error instanceof ConcurrencyError) || attempt >= MAX_ATTEMPTS) throw error;
+): Promise<CommandResult<State>> =>
+  store.transact(async (tx) => {
+    const { state, version } = await loadState(tx, decider, streamId);
+    if (context.expectedVersion !== undefined && context.expectedVersion !== version) {
+      throw new ConcurrencyError(streamId, context.expectedVersion, version);
     }
-  }
-};
+    const events = decider.decide(await resolve(command, state, tx), state);
+    if (events.length === 0) return { events: [], state, version };
+    const result = await tx.append(streamId, toNewEvents(events), version, metadataFor(context));
+    return { events: result.events, state: events.reduce(decider.evolve, state), version: result.versions[streamId] };
+  });
+
+/** Appends what several deciders decided in one transaction (a server removed and detached everywhere, an import). */
+export const handleMultiStream = (
+  store: EventStore,
+  plan: (tx: StoreTransaction) => Promise<readonly DecidedAppend<unknown>[]>,
+  context: CommandContext,
+): Promise<readonly StoredEvent[]> =>
+  store.transact(async (tx) => {
+    const decided = (await plan(tx)).filter((append) => append.events.length > 0);
+    if (decided.length === 0) return [];
+    const result = await tx.appendMany(
+      decided.map((append) => ({ streamId: append.streamId, events: toNewEvents(append.events), expectedVersion: append.version })),
+      metadataFor(context),
+    );
+    return result.events;
+  });

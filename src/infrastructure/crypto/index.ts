@@ -1,3 +1,4 @@
+export * from './data-key';
 export * from './keyring';
 export * from './master-key';
 export * from './secret-box';

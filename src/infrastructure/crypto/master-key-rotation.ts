@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Database } from 'better-sqlite3';
-import { Keyring } from './keyring';
+import type { Keyring } from './keyring';
 import { loadMasterKey, MASTER_KEY_FILE, parseMasterKey } from './master-key';
 
 /** The new key file while a rotation is under way; its presence marks an interrupted one. */
@@ -19,8 +18,8 @@ export type MasterKeyRotation = Readonly<{
 }>;
 
 export type RotateMasterKeyOptions = Readonly<{
-  /** The open database (better-sqlite3 handle of the data source). */
-  db: Database;
+  /** The data keys of the open database. */
+  keyring: Keyring;
   dataDir: string;
   /** GATEHOUSE_SECRET_KEY, if set: the current key comes from the environment, not the file. */
   currentKeyFromEnv: string | undefined;
@@ -52,15 +51,6 @@ const renameDurably = (from: string, to: string): void => {
   }
 };
 
-const opens = (keyring: Keyring, key: Buffer): boolean => {
-  try {
-    keyring.open(key);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 /**
  * Rewraps every data key under a new master key. Secrets in events and read models are sealed
  * with the data keys, so nothing in the event log changes (envelope encryption).
@@ -70,15 +60,15 @@ const opens = (keyring: Keyring, key: Buffer): boolean => {
  * then the new file replaces `secret.key`. Running the rotation again after a crash finishes
  * it (the database already opens with `secret.key.new`) or starts over (it does not).
  */
-export const rotateMasterKey = (options: RotateMasterKeyOptions): MasterKeyRotation => {
-  const keyring = new Keyring(options.db);
+export const rotateMasterKey = async (options: RotateMasterKeyOptions): Promise<MasterKeyRotation> => {
+  const { keyring } = options;
   const fromEnv = options.currentKeyFromEnv !== undefined && options.currentKeyFromEnv !== '';
   const keyFile = join(options.dataDir, MASTER_KEY_FILE);
   const pending = join(options.dataDir, PENDING_MASTER_KEY_FILE);
 
   if (!fromEnv && existsSync(pending)) {
     const pendingKey = parseMasterKey(readFileSync(pending, 'utf8'));
-    if (opens(keyring, pendingKey)) {
+    if (await keyring.opens(pendingKey)) {
       renameDurably(pending, keyFile);
       return { dataKeys: 0, keySource: 'file', keyFile, completedInterrupted: true };
     }
@@ -86,7 +76,7 @@ export const rotateMasterKey = (options: RotateMasterKeyOptions): MasterKeyRotat
   }
 
   const oldKey = loadMasterKey(options.dataDir, options.currentKeyFromEnv);
-  if (!opens(keyring, oldKey)) {
+  if (!(await keyring.opens(oldKey))) {
     throw new MasterKeyRotationError('the current master key does not open the stored data keys; nothing was changed');
   }
   if (fromEnv && options.newKey === undefined) {
@@ -96,10 +86,10 @@ export const rotateMasterKey = (options: RotateMasterKeyOptions): MasterKeyRotat
   if (newKey.equals(oldKey)) throw new MasterKeyRotationError('the new master key is the current one');
 
   if (fromEnv) {
-    return { dataKeys: keyring.rotateMasterKey(oldKey, newKey), keySource: 'env', keyFile: null, completedInterrupted: false };
+    return { dataKeys: await keyring.rotateMasterKey(oldKey, newKey), keySource: 'env', keyFile: null, completedInterrupted: false };
   }
   writeDurably(pending, `${newKey.toString('base64')}\n`);
-  const dataKeys = keyring.rotateMasterKey(oldKey, newKey);
+  const dataKeys = await keyring.rotateMasterKey(oldKey, newKey);
   renameDurably(pending, keyFile);
   return { dataKeys, keySource: 'file', keyFile, completedInterrupted: false };
 };

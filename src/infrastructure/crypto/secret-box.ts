@@ -1,7 +1,7 @@
 import { createHmac, hkdfSync } from 'node:crypto';
 import type { SealedSecret } from '../../domain/shared';
 import { gcmOpen, gcmSeal } from './aead';
-import type { DataKey } from './keyring';
+import type { DataKey } from './data-key';
 
 const FORMAT = 'v1';
 /** Secrets shorter than this show no characters at all in masks. */

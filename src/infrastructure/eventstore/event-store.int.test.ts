@@ -1,32 +1,37 @@
 import { randomUUID } from 'node:crypto';
 import { firstValueFrom, take, toArray } from 'rxjs';
-import { makeTempDir, TEST_SECRET_KEY } from '../../../test/support/temp-dir';
-import { openDatabase, type OpenedDatabase } from '../database';
+import { openTestDatabase } from '../../../test/support/application';
+import { StoredRows } from '../../../test/support/sqlite';
+import { makeTempDir } from '../../../test/support/temp-dir';
+import type { Database } from '../persistence/database';
 import type { InlineProjection } from './projection';
-import { SqliteEventStore } from './sqlite-event-store';
+import { TypeOrmEventStore } from './typeorm-event-store';
 import { ConcurrencyError, DuplicateEventError, type EventMetadata, type NewEvent } from './types';
 
-const metadata = (): EventMetadata => ({
+const metadata = (recordedAt = new Date().toISOString()): EventMetadata => ({
   actor: 'test',
   correlationId: randomUUID(),
   causationId: null,
-  recordedAt: new Date().toISOString(),
+  recordedAt,
 });
 
 const event = (type = 'ThingHappened', data: unknown = { n: 1 }): NewEvent => ({ id: randomUUID(), type, data });
 
-describe('SqliteEventStore', () => {
+describe('TypeOrmEventStore', () => {
   let dir: ReturnType<typeof makeTempDir>;
-  let db: OpenedDatabase;
-  let store: SqliteEventStore;
+  let db: Database;
+  let store: TypeOrmEventStore;
+  let stored: StoredRows;
 
   beforeEach(async () => {
     dir = makeTempDir();
-    db = await openDatabase({ database: `${dir.path}/test.db`, dataDir: dir.path, secretKey: TEST_SECRET_KEY });
-    store = new SqliteEventStore(db.sql);
+    db = await openTestDatabase(dir.path);
+    store = new TypeOrmEventStore(db);
+    stored = new StoredRows(`${dir.path}/gatehouse.db`);
   });
 
   afterEach(async () => {
+    stored.close();
     await db.close();
     dir.cleanup();
   });
@@ -73,17 +78,17 @@ describe('SqliteEventStore', () => {
   });
 
   it('rolls the whole append back when an inline projection throws', async () => {
-    db.sql.run('CREATE TABLE counter (n INTEGER)');
+    await db.write((manager) => manager.query('CREATE TABLE counter (n INTEGER)'));
     const failing: InlineProjection = {
       name: 'failing',
       eventTypes: new Set(['Good', 'Bad']),
-      tables: ['counter'],
-      apply: (e, sql) => {
-        sql.run('INSERT INTO counter (n) VALUES (?)', e.position);
+      tables: [],
+      apply: async (e, manager) => {
+        await manager.query('INSERT INTO counter (n) VALUES (?)', [e.position]);
         if (e.type === 'Bad') throw new Error('projection failed');
       },
     };
-    const projected = new SqliteEventStore(db.sql, [failing]);
+    const projected = new TypeOrmEventStore(db, { projections: [failing] });
     await projected.append('thing-1', [event('Good')], 'no_stream', metadata());
     await expect(
       projected.appendMany([
@@ -93,13 +98,25 @@ describe('SqliteEventStore', () => {
     ).rejects.toThrow('projection failed');
     expect(await projected.streamVersion('thing-1')).toBe(1);
     expect(await projected.streamVersion('thing-2')).toBe(0);
-    expect(db.sql.all('SELECT n FROM counter')).toEqual([{ n: 1 }]);
+    expect(stored.all('SELECT n FROM counter')).toEqual([{ n: 1 }]);
   });
 
-  it('assigns global positions in commit order and filters reads', async () => {
-    await store.append('a-1', [event('X')], 'any', metadata());
-    await store.append('b-1', [event('Y')], 'any', metadata());
-    await store.append('a-2', [event('X'), event('Z')], 'any', metadata());
+  it('commits concurrent appends together, each judged on its own (group commit)', async () => {
+    await store.append('thing-1', [event()], 'no_stream', metadata());
+    const results = await Promise.allSettled([
+      store.append('thing-2', [event()], 'no_stream', metadata()),
+      store.append('thing-1', [event()], 0, metadata()),
+      store.append('thing-3', [event()], 'no_stream', metadata()),
+      store.append('thing-1', [event()], 1, metadata()),
+    ]);
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect((await store.readAll()).map((e) => [e.streamId, e.version])).toEqual([['thing-1', 1], ['thing-2', 1], ['thing-3', 1], ['thing-1', 2]]);
+  });
+
+  it('assigns global positions in commit order, filters reads, and finds the position at a time', async () => {
+    await store.append('a-1', [event('X')], 'any', metadata('2026-01-01T00:00:01.000Z'));
+    await store.append('b-1', [event('Y')], 'any', metadata('2026-01-01T00:00:02.000Z'));
+    await store.append('a-2', [event('X'), event('Z')], 'any', metadata('2026-01-01T00:00:03.000Z'));
     const all = await store.readAll();
     expect(all.map((e) => e.position)).toEqual([1, 2, 3, 4]);
     expect((await store.readAll({ after: 2 })).map((e) => e.position)).toEqual([3, 4]);
@@ -108,6 +125,8 @@ describe('SqliteEventStore', () => {
     expect((await store.readAll({ limit: 1, after: 1 })).map((e) => e.position)).toEqual([2]);
     expect(await store.readStream('a-2', { upTo: 3 })).toHaveLength(1);
     expect(await store.headPosition()).toBe(4);
+    expect(await store.positionAt('2026-01-01T00:00:02.500Z')).toBe(2);
+    expect(await store.positionAt('2025-12-31T00:00:00.000Z')).toBe(0);
   });
 
   it('publishes committed events after the commit, and never rolled-back ones', async () => {
@@ -120,7 +139,7 @@ describe('SqliteEventStore', () => {
 
   it('keeps the log append-only at the database level', async () => {
     await store.append('thing-1', [event('A')], 'no_stream', metadata());
-    expect(() => db.sql.run(`UPDATE events SET type = 'Other'`)).toThrow('append-only');
-    expect(() => db.sql.run('DELETE FROM events')).toThrow('append-only');
+    await expect(db.write((manager) => manager.query(`UPDATE events SET type = 'Other'`))).rejects.toThrow('append-only');
+    await expect(db.write((manager) => manager.query('DELETE FROM events'))).rejects.toThrow('append-only');
   });
 });

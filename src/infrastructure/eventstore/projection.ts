@@ -1,4 +1,4 @@
-import type { Sql } from './sql';
+import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { StoredEvent } from './types';
 
 /**
@@ -9,7 +9,18 @@ import type { StoredEvent } from './types';
 export interface InlineProjection {
   readonly name: string;
   readonly eventTypes: ReadonlySet<string>;
-  /** Tables this projection owns: emptied before a rebuild. */
-  readonly tables: readonly string[];
-  apply(event: StoredEvent, sql: Sql): void;
+  /** The tables this projection owns: emptied before a rebuild. */
+  readonly tables: readonly EntityTarget<ObjectLiteral>[];
+  apply(event: StoredEvent, manager: EntityManager): Promise<void>;
+}
+
+/**
+ * A rule over what may be appended that needs more than one stream's state (a name no other
+ * server has). It is checked inside the append transaction, before each event of its types is
+ * stored, against the read models as the earlier events of the same transaction left them;
+ * throwing refuses the whole append. Replays do not check: the log is what happened.
+ */
+export interface AppendGuard {
+  readonly eventTypes: ReadonlySet<string>;
+  check(event: StoredEvent, manager: EntityManager): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import type { Observable } from 'rxjs';
+import type { EntityManager } from 'typeorm';
 
 /** Who did it, and why: the audit trail carried by every event. */
 export type EventMetadata = Readonly<{
@@ -50,18 +51,39 @@ export type ReadAllOptions = Readonly<{
   types?: readonly string[];
 }>;
 
-/**
- * The one write path of the configuration. Appends to several streams happen in one
- * transaction (deleting a server detaches it from every profile atomically).
- */
-export interface EventStore {
-  append(streamId: string, events: readonly NewEvent[], expectedVersion: ExpectedVersion, metadata: EventMetadata): Promise<AppendResult>;
-  appendMany(appends: readonly StreamAppend[], metadata: EventMetadata): Promise<AppendResult>;
+/** Reads of the log, always ordered by stream version or global position. */
+export interface EventLog {
   readStream(streamId: string, options?: { upTo?: number }): Promise<StoredEvent[]>;
   readAll(options?: ReadAllOptions): Promise<StoredEvent[]>;
   streamVersion(streamId: string): Promise<number>;
   headPosition(): Promise<number>;
-  /** Committed events, published after their transaction commits, in position order. */
+  /** The last global position recorded at or before `time` (ISO 8601); 0 when the log had nothing yet. */
+  positionAt(time: string): Promise<number>;
+}
+
+/**
+ * One write transaction of the store. Its reads see its own appends; its `manager` is the
+ * transaction's connection, for the read-model lookups a command makes before it decides.
+ * Appends to several streams in one transaction are atomic (deleting a server detaches it
+ * from every profile with it).
+ */
+export interface StoreTransaction extends EventLog {
+  readonly manager: EntityManager;
+  append(streamId: string, events: readonly NewEvent[], expectedVersion: ExpectedVersion, metadata: EventMetadata): Promise<AppendResult>;
+  appendMany(appends: readonly StreamAppend[], metadata: EventMetadata): Promise<AppendResult>;
+}
+
+/**
+ * The one write path of the configuration. Every write runs in `transact` (or its shorthands
+ * `append` and `appendMany`): one writer, transactions one after the other, so a command that
+ * loads its stream, decides and appends in one transaction cannot be raced within this
+ * process. Committed events are published on `committed$` after their transaction commits,
+ * in position order, before the transaction's promise settles.
+ */
+export interface EventStore extends EventLog {
+  transact<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
+  append(streamId: string, events: readonly NewEvent[], expectedVersion: ExpectedVersion, metadata: EventMetadata): Promise<AppendResult>;
+  appendMany(appends: readonly StreamAppend[], metadata: EventMetadata): Promise<AppendResult>;
   readonly committed$: Observable<StoredEvent>;
 }
 

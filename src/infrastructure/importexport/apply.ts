@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import * as server from '../../domain/server';
 import type { SealedMap, SealedSecret } from '../../domain/shared';
-import type { GatehouseContext } from '../commands/context';
 import { type CommandContext, type DecidedAppend, decideOnStream, handleMultiStream } from '../commands/handle-command';
 import { refusedUpstreamUrls } from '../commands/upstream-policy';
-import { listProfileRows } from '../queries/profile.queries';
-import { listServerRows } from '../queries/server.queries';
-import { serverRowToSnapshot } from '../queries/server.view';
+import type { SecretBox } from '../crypto';
+import type { EventStore, StoreTransaction } from '../eventstore';
+import { ProfileReadModel } from '../readmodels/profile';
+import { ServerReadModel, serverRowToSnapshot } from '../readmodels/server';
 import { type ImportDocument, ImportRefusedError, type SecretMap, type SecretValue, type ServerEntry } from './document';
 import { type CurrentState, type ImportPlan, planImport, type ServerStep } from './plan';
 import { decideProfileStep } from './profile-steps';
@@ -22,9 +22,9 @@ export type ImportResult = Readonly<{
 
 export type ImportOptions = Readonly<{ profile?: string }>;
 
-const loadCurrentState = async (ctx: GatehouseContext): Promise<CurrentState> => {
-  const servers = await listServerRows(ctx.dataSource);
-  const profiles = await listProfileRows(ctx.dataSource);
+const loadCurrentState = async (tx: StoreTransaction): Promise<CurrentState> => {
+  const servers = await new ServerReadModel(tx.manager).list();
+  const profiles = await new ProfileReadModel(tx.manager).listActive();
   return {
     servers: new Map(
       servers.map((row) => {
@@ -41,16 +41,16 @@ const loadCurrentState = async (ctx: GatehouseContext): Promise<CurrentState> =>
  * it is never decrypted). The plan has checked that it exists; a concurrent change that removed
  * it since is refused like the entry would have been.
  */
-const resolveSecret = (ctx: GatehouseContext, value: SecretValue, current: SealedSecret | undefined, field: string): SealedSecret => {
-  if (value.kind === 'plain') return ctx.secrets.seal(value.value);
+const resolveSecret = (secrets: SecretBox, value: SecretValue, current: SealedSecret | undefined, field: string): SealedSecret => {
+  if (value.kind === 'plain') return secrets.seal(value.value);
   if (current === undefined) throw new ImportRefusedError([{ field, messages: ['is masked, but the server no longer has this value'] }]);
   return current;
 };
 
-const resolveMap = (ctx: GatehouseContext, values: SecretMap, current: SealedMap, path: string): SealedMap =>
-  Object.fromEntries(Object.entries(values).map(([key, value]) => [key, resolveSecret(ctx, value, current[key], `${path}.${key}`)]));
+const resolveMap = (secrets: SecretBox, values: SecretMap, current: SealedMap, path: string): SealedMap =>
+  Object.fromEntries(Object.entries(values).map(([key, value]) => [key, resolveSecret(secrets, value, current[key], `${path}.${key}`)]));
 
-const settingsFor = (ctx: GatehouseContext, entry: ServerEntry, state: server.ServerState): server.ServerSettings => {
+const settingsFor = (secrets: SecretBox, entry: ServerEntry, state: server.ServerState): server.ServerSettings => {
   const current = state.status === 'active' ? state : undefined;
   const path = `mcpServers.${entry.name}`;
   return {
@@ -58,11 +58,11 @@ const settingsFor = (ctx: GatehouseContext, entry: ServerEntry, state: server.Se
     transport: entry.transport,
     command: entry.command,
     args: [...entry.args],
-    env: resolveMap(ctx, entry.env, current?.env ?? {}, `${path}.env`),
+    env: resolveMap(secrets, entry.env, current?.env ?? {}, `${path}.env`),
     cwd: entry.cwd,
     url: entry.url,
-    headers: resolveMap(ctx, entry.headers, current?.headers ?? {}, `${path}.headers`),
-    bearerToken: entry.bearerToken === null ? null : resolveSecret(ctx, entry.bearerToken, current?.bearerToken ?? undefined, `${path}.bearerToken`),
+    headers: resolveMap(secrets, entry.headers, current?.headers ?? {}, `${path}.headers`),
+    bearerToken: entry.bearerToken === null ? null : resolveSecret(secrets, entry.bearerToken, current?.bearerToken ?? undefined, `${path}.bearerToken`),
     timeoutMs: entry.timeoutMs,
     // Claude Desktop entries have no isolation: keep what the server has.
     isolation: current?.isolation ?? 'shared',
@@ -70,19 +70,19 @@ const settingsFor = (ctx: GatehouseContext, entry: ServerEntry, state: server.Se
 };
 
 /** An existing server is reconfigured to the entry (nothing is appended when it already matches). */
-const serverCommand = (ctx: GatehouseContext, step: ServerStep) => (state: server.ServerState): server.ServerCommand => {
-  const settings = settingsFor(ctx, step.entry, state);
+const serverCommand = (secrets: SecretBox, step: ServerStep) => (state: server.ServerState): server.ServerCommand => {
+  const settings = settingsFor(secrets, step.entry, state);
   return step.exists
     ? { type: 'ReconfigureServer', data: { serverId: step.serverId, changes: { name: step.entry.name, ...settings } } }
     : { type: 'RegisterServer', data: { serverId: step.serverId, name: step.entry.name, settings } };
 };
 
-const decideAll = async (ctx: GatehouseContext, plan: ImportPlan): Promise<DecidedAppend<unknown>[]> => {
+const decideAll = async (tx: StoreTransaction, secrets: SecretBox, plan: ImportPlan): Promise<DecidedAppend<unknown>[]> => {
   const appends: DecidedAppend<unknown>[] = [];
   for (const step of plan.servers) {
-    appends.push(await decideOnStream(ctx.store, server.serverDecider, server.serverStreamId(step.serverId), serverCommand(ctx, step)));
+    appends.push(await decideOnStream(tx, server.serverDecider, server.serverStreamId(step.serverId), serverCommand(secrets, step)));
   }
-  for (const step of plan.profiles) appends.push(await decideProfileStep(ctx.store, step, plan));
+  for (const step of plan.profiles) appends.push(await decideProfileStep(tx, step, plan));
   return appends;
 };
 
@@ -92,19 +92,19 @@ const decideAll = async (ctx: GatehouseContext, plan: ImportPlan): Promise<Decid
  * Servers are matched by active name and profiles by slug; others are left alone.
  */
 export const importDocument = async (
-  ctx: GatehouseContext,
+  deps: Readonly<{ store: EventStore; secrets: SecretBox }>,
   document: ImportDocument,
   options: ImportOptions,
   context: CommandContext,
 ): Promise<ImportResult> => {
-  const refusedUrls = await refusedUpstreamUrls(ctx, document.servers, (name) => `mcpServers.${name}.url`);
-  if (refusedUrls.length > 0) throw new ImportRefusedError(refusedUrls);
   let decided: { plan: ImportPlan; appends: DecidedAppend<unknown>[] } | undefined;
   const stored = await handleMultiStream(
-    ctx.store,
-    async () => {
-      const plan = planImport(document, await loadCurrentState(ctx), { attachTo: options.profile, newId: randomUUID });
-      decided = { plan, appends: await decideAll(ctx, plan) };
+    deps.store,
+    async (tx) => {
+      const refusedUrls = await refusedUpstreamUrls(tx, document.servers, (name) => `mcpServers.${name}.url`);
+      if (refusedUrls.length > 0) throw new ImportRefusedError(refusedUrls);
+      const plan = planImport(document, await loadCurrentState(tx), { attachTo: options.profile, newId: randomUUID });
+      decided = { plan, appends: await decideAll(tx, deps.secrets, plan) };
       return decided.appends;
     },
     context,

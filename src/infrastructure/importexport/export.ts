@@ -1,8 +1,6 @@
-import type { Sql } from '../eventstore';
-import type { EventStore } from '../eventstore';
-import { eventView } from '../queries/history.queries';
-import { serverRowToSnapshot, snapshotToView } from '../queries/server.view';
-import type { ServerRow } from '../readmodels/entities';
+import { eventView, type EventLog, type EventStore } from '../eventstore';
+import { ProfileReadModel, type ProfileRow, type ProfileToolRow } from '../readmodels/profile';
+import { ServerReadModel, serverRowToSnapshot, snapshotToView, type ServerRow } from '../readmodels/server';
 import { EXPORTED_TYPE } from './document';
 
 export type ExportedServer = Record<string, unknown>;
@@ -23,18 +21,6 @@ export type ConfigDocument = {
   gatehouse: { position: number; exportedAt: string; profiles: Record<string, ExportedProfile> };
 };
 
-type ProfileRecord = {
-  id: string; slug: string; name: string; description: string | null; tool_prefix: string;
-  auth_api_key: number; auth_query_param: number; debug_logging: number;
-};
-type LinkRecord = { profile_id: string; name: string; status: string };
-type ToolRecord = {
-  profile_id: string; server_name: string; tool_name: string; status: string; override_name: string | null;
-  override_title: string | null; override_description: string | null; override_annotations: string | null;
-};
-
-const SERVER_COLUMNS = `id, name, description, transport, command, args, env, cwd, url, headers,
-  bearer_token AS bearerToken, timeout_ms AS timeoutMs, status, version`;
 
 /** Only what is set, in the order people write it: an empty list or a null says nothing. */
 const compact = (entries: [string, unknown][]): Record<string, unknown> =>
@@ -58,59 +44,51 @@ const exportServer = (row: ServerRow): ExportedServer => {
   ]);
 };
 
-const exportTool = (row: ToolRecord): Record<string, unknown> =>
+const exportTool = (serverName: string, row: ProfileToolRow): Record<string, unknown> =>
   compact([
-    ['server', row.server_name],
-    ['tool', row.tool_name],
+    ['server', serverName],
+    ['tool', row.toolName],
     ['status', row.status],
-    ['name', row.override_name],
-    ['title', row.override_title],
-    ['description', row.override_description],
-    ['annotations', row.override_annotations === null ? null : JSON.parse(row.override_annotations)],
+    ['name', row.overrideName],
+    ['title', row.overrideTitle],
+    ['description', row.overrideDescription],
+    ['annotations', row.overrideAnnotations === null ? null : JSON.parse(row.overrideAnnotations)],
   ]);
 
+const isDefault = (row: ProfileToolRow): boolean =>
+  row.status === 'active' && row.overrideName === null && row.overrideTitle === null && row.overrideDescription === null && row.overrideAnnotations === null;
+
+const exportProfile = async (profiles: ProfileReadModel, row: ProfileRow, activeServers: ReadonlyMap<string, string>): Promise<ExportedProfile> => ({
+  name: row.name,
+  description: row.description,
+  toolPrefix: row.toolPrefix,
+  auth: { apiKey: row.authApiKey === 1, queryParam: row.authQueryParam === 1 },
+  debugLogging: row.debugLogging === 1,
+  servers: (await profiles.servers(row.id)).map((link) => ({ name: link.name, status: link.status })),
+  // Tool settings of removed servers are left out: they expose nothing and no entry could name their server.
+  tools: (await profiles.toolSettings(row.id))
+    .filter((tool) => activeServers.has(tool.serverId) && !isDefault(tool))
+    .map((tool) => ({ name: activeServers.get(tool.serverId) as string, tool }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.tool.toolName < b.tool.toolName ? -1 : a.tool.toolName > b.tool.toolName ? 1 : 0))
+    .map(({ name, tool }) => exportTool(name, tool)),
+});
+
 /**
- * Reads the configuration read models in one read transaction (a consistent snapshot even while
+ * Reads the configuration read models in one transaction (a consistent snapshot even while
  * another process appends) and writes them as a Claude-Desktop-style document. Secrets are
- * masked (`••••abcd`); importing the document back keeps them. Tool settings of removed servers
- * are left out: they expose nothing and no entry could name their server.
+ * masked (`••••abcd`); importing the document back keeps them.
  */
-export const exportConfig = (sql: Sql, now: Date = new Date()): ConfigDocument =>
-  sql.transaction(() => {
-    const position = sql.get<{ head: number | null }>('SELECT MAX(position) AS head FROM events')?.head ?? 0;
-    const servers = sql.all<ServerRow>(`SELECT ${SERVER_COLUMNS} FROM servers WHERE status = 'active' ORDER BY name`);
-    const profiles = sql.all<ProfileRecord>(`SELECT * FROM profiles WHERE status = 'active' ORDER BY slug`);
-    const links = sql.all<LinkRecord>(
-      `SELECT link.profile_id, server.name, link.status FROM profile_servers link
-       JOIN servers server ON server.id = link.server_id ORDER BY link.profile_id, link.position`,
-    );
-    const tools = sql.all<ToolRecord>(
-      `SELECT tool.*, server.name AS server_name FROM profile_tools tool
-       JOIN servers server ON server.id = tool.server_id AND server.status = 'active'
-       WHERE tool.status <> 'active' OR tool.override_name IS NOT NULL OR tool.override_title IS NOT NULL
-         OR tool.override_description IS NOT NULL OR tool.override_annotations IS NOT NULL
-       ORDER BY tool.profile_id, server.name, tool.tool_name`,
-    );
+export const exportConfig = (store: EventStore, now: Date = new Date()): Promise<ConfigDocument> =>
+  store.transact(async (tx) => {
+    const position = await tx.headPosition();
+    const servers = await new ServerReadModel(tx.manager).list();
+    const profiles = new ProfileReadModel(tx.manager);
+    const activeServers = new Map(servers.map((row) => [row.id, row.name]));
+    const exported: Record<string, ExportedProfile> = {};
+    for (const row of await profiles.listActive()) exported[row.slug] = await exportProfile(profiles, row, activeServers);
     return {
       mcpServers: Object.fromEntries(servers.map((row) => [row.name, exportServer(row)])),
-      gatehouse: {
-        position,
-        exportedAt: now.toISOString(),
-        profiles: Object.fromEntries(
-          profiles.map((row): [string, ExportedProfile] => [
-            row.slug,
-            {
-              name: row.name,
-              description: row.description,
-              toolPrefix: row.tool_prefix,
-              auth: { apiKey: row.auth_api_key === 1, queryParam: row.auth_query_param === 1 },
-              debugLogging: row.debug_logging === 1,
-              servers: links.filter((link) => link.profile_id === row.id).map((link) => ({ name: link.name, status: link.status })),
-              tools: tools.filter((tool) => tool.profile_id === row.id).map(exportTool),
-            },
-          ]),
-        ),
-      },
+      gatehouse: { position, exportedAt: now.toISOString(), profiles: exported },
     };
   });
 
@@ -118,7 +96,7 @@ export const exportConfig = (sql: Sql, now: Date = new Date()): ConfigDocument =
  * The log as JSON lines, one event per line, up to the position it was at when the export
  * began; secrets masked by the same view the API uses, so not even ciphertext leaves.
  */
-export async function* exportEventLines(store: EventStore, batchSize = 1000): AsyncGenerator<string> {
+export async function* exportEventLines(store: EventLog, batchSize = 1000): AsyncGenerator<string> {
   const head = await store.headPosition();
   for (let after = 0; after < head; ) {
     const events = await store.readAll({ after, upTo: head, limit: batchSize });

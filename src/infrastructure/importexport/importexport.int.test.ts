@@ -1,13 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { makeTempDir, TEST_SECRET_KEY } from '../../../test/support/temp-dir';
-import type { GatehouseContext } from '../commands/context';
-import { attachServer, setTool } from '../commands/profile.commands';
-import { reconfigureServer } from '../commands/server.commands';
-import { findProfileRow } from '../queries/profile.queries';
-import { openDatabase, type OpenedDatabase } from '../database';
-import { findServerRow } from '../queries/server.queries';
-import { serverRowToSnapshot } from '../queries/server.view';
-import { type ConfigDocument, exportConfig, exportEventLines, importDocument, ImportRefusedError, parseImportDocument } from '.';
+import { openTestApplication } from '../../../test/support/application';
+import { makeTempDir } from '../../../test/support/temp-dir';
+import type { Application } from '../application';
+import { serverRowToSnapshot } from '../readmodels/server';
+import { type ConfigDocument, exportConfig, exportEventLines, ImportRefusedError, parseImportDocument } from '.';
 
 const context = () => ({ actor: 'test', correlationId: randomUUID() });
 
@@ -31,26 +27,25 @@ const claudeConfig = {
   },
 };
 
-type Database = { db: OpenedDatabase; ctx: GatehouseContext; cleanup: () => Promise<void> };
+type Database = { ctx: Application; cleanup: () => Promise<void> };
 
 const open = async (): Promise<Database> => {
   const dir = makeTempDir();
-  const db = await openDatabase({ database: `${dir.path}/gatehouse.db`, dataDir: dir.path, secretKey: TEST_SECRET_KEY });
-  const ctx = { store: db.store, sql: db.sql, dataSource: db.dataSource, secrets: db.secrets };
-  return { db, ctx, cleanup: async () => (await db.close(), dir.cleanup()) };
+  const ctx = await openTestApplication(dir.path);
+  return { ctx, cleanup: async () => (await ctx.close(), dir.cleanup()) };
 };
 
-const importJson = async (ctx: GatehouseContext, document: unknown, profile?: string) =>
-  importDocument(ctx, parseImportDocument(JSON.parse(JSON.stringify(document))), { profile }, context());
+const importJson = async (ctx: Application, document: unknown, profile?: string) =>
+  ctx.commands.importDocument(parseImportDocument(JSON.parse(JSON.stringify(document))), { profile }, context());
 
 /** The export without its position and time, which differ from one database to another. */
-const exported = (ctx: GatehouseContext): Omit<ConfigDocument, 'gatehouse'> & { profiles: unknown } => {
-  const { mcpServers, gatehouse } = exportConfig(ctx.sql);
+const exported = async (ctx: Application): Promise<Omit<ConfigDocument, 'gatehouse'> & { profiles: unknown }> => {
+  const { mcpServers, gatehouse } = await exportConfig(ctx.store);
   return { mcpServers, profiles: gatehouse.profiles };
 };
 
-const plaintext = async (ctx: GatehouseContext, name: string, field: 'env' | 'headers', key: string): Promise<string> => {
-  const row = await findServerRow(ctx.dataSource, name);
+const plaintext = async (ctx: Application, name: string, field: 'env' | 'headers', key: string): Promise<string> => {
+  const row = await ctx.queries.servers.find(name);
   return ctx.secrets.open(serverRowToSnapshot(row!)[field][key]);
 };
 
@@ -90,7 +85,7 @@ describe('import and export', () => {
     const changed = { mcpServers: { files: { url: 'https://files.example.com/mcp' } } };
     const result = await importJson(a.ctx, changed);
     expect(result).toMatchObject({ servers: [{ name: 'files', action: 'reconfigured' }], appended: 1 });
-    expect(exported(a.ctx).mcpServers.files).toEqual({ type: 'http', url: 'https://files.example.com/mcp' });
+    expect((await exported(a.ctx)).mcpServers.files).toEqual({ type: 'http', url: 'https://files.example.com/mcp' });
   });
 
   it('refuses a document with a bad entry whole, appending nothing', async () => {
@@ -103,23 +98,23 @@ describe('import and export', () => {
     await importJson(a.ctx, { mcpServers: {}, gatehouse: { profiles: { ops: {} } } });
     const first = await importJson(a.ctx, { mcpServers: { one: { command: 'a' }, two: { url: 'http://localhost:1/mcp' } } }, 'ops');
     expect(first).toMatchObject({ attachedTo: 'ops', appended: 4 });
-    expect(exported(a.ctx).profiles).toMatchObject({ ops: { servers: [{ name: 'one', status: 'active' }, { name: 'two', status: 'active' }] } });
+    expect((await exported(a.ctx)).profiles).toMatchObject({ ops: { servers: [{ name: 'one', status: 'active' }, { name: 'two', status: 'active' }] } });
     expect((await importJson(a.ctx, { mcpServers: { one: { command: 'a' } } }, 'ops')).appended).toBe(0);
   });
 
   it('keeps masked secrets on re-import, and brings a changed server back', async () => {
     await importJson(a.ctx, claudeConfig);
-    const document = exportConfig(a.ctx.sql);
+    const document = (await exportConfig(a.ctx.store));
     expect(JSON.stringify(document)).not.toContain(SECRETS.API_KEY);
     expect(document.mcpServers.files).toMatchObject({ env: { API_KEY: '••••0001' } });
     expect((await importJson(a.ctx, document)).appended).toBe(0);
 
-    const files = await findServerRow(a.ctx.dataSource, 'files');
-    await reconfigureServer(a.ctx, files!.id, { args: [], env: { API_KEY: 'another-value', LOG: SECRETS.LOG } }, context());
+    const files = await a.ctx.queries.servers.find('files');
+    await a.ctx.commands.servers.reconfigure(files!.id, { args: [], env: { API_KEY: 'another-value', LOG: SECRETS.LOG } }, context());
     const restored = await importJson(a.ctx, document);
     expect(restored).toMatchObject({ servers: [{ name: 'files', action: 'reconfigured' }, { action: 'unchanged' }, { action: 'unchanged' }] });
     // The mask keeps the secret the server has now; everything else is as exported.
-    expect(exported(a.ctx).mcpServers.files).toEqual({ ...document.mcpServers.files, env: { API_KEY: '••••alue', LOG: '••••0004' } });
+    expect((await exported(a.ctx)).mcpServers.files).toEqual({ ...document.mcpServers.files, env: { API_KEY: '••••alue', LOG: '••••0004' } });
     expect(await plaintext(a.ctx, 'files', 'env', 'API_KEY')).toBe('another-value');
     expect((await importJson(a.ctx, document)).appended).toBe(0);
   });
@@ -128,18 +123,18 @@ describe('import and export', () => {
     const withNames = structuredClone(claudeConfig);
     withNames.gatehouse.profiles.dev.tools = [{ server: 'files', tool: 'write', name: 'save', title: 'Save a file' }, { server: 'files', tool: 'delete', name: 'remove', title: 'Remove' }];
     await importJson(a.ctx, withNames);
-    const document = exportConfig(a.ctx.sql);
-    const profileId = (await findProfileRow(a.ctx.dataSource, 'dev'))!.id;
-    const id = async (name: string) => (await findServerRow(a.ctx.dataSource, name))!.id;
-    await attachServer(a.ctx, profileId, await id('legacy'), 'active', context());
-    await setTool(a.ctx, profileId, await id('files'), 'write', { name: null }, context());
-    await setTool(a.ctx, profileId, await id('files'), 'delete', { name: 'save', status: 'inactive' }, context());
-    await setTool(a.ctx, profileId, await id('files'), 'write', { name: 'remove' }, context());
-    await setTool(a.ctx, profileId, await id('legacy'), 'ping', { status: 'inactive' }, context());
-    expect(exported(a.ctx).profiles).not.toEqual(document.gatehouse.profiles);
+    const document = (await exportConfig(a.ctx.store));
+    const profileId = (await a.ctx.queries.profiles.findBySlug('dev'))!.id;
+    const id = async (name: string) => (await a.ctx.queries.servers.find(name))!.id;
+    await a.ctx.commands.profiles.attach(profileId, await id('legacy'), 'active', context());
+    await a.ctx.commands.profiles.setTool(profileId, await id('files'), 'write', { name: null }, context());
+    await a.ctx.commands.profiles.setTool(profileId, await id('files'), 'delete', { name: 'save', status: 'inactive' }, context());
+    await a.ctx.commands.profiles.setTool(profileId, await id('files'), 'write', { name: 'remove' }, context());
+    await a.ctx.commands.profiles.setTool(profileId, await id('legacy'), 'ping', { status: 'inactive' }, context());
+    expect((await exported(a.ctx)).profiles).not.toEqual(document.gatehouse.profiles);
 
     expect((await importJson(a.ctx, document)).appended).toBeGreaterThan(0);
-    expect(exported(a.ctx).profiles).toEqual(document.gatehouse.profiles);
+    expect((await exported(a.ctx)).profiles).toEqual(document.gatehouse.profiles);
     expect((await importJson(a.ctx, document)).appended).toBe(0);
   });
 
@@ -162,14 +157,14 @@ describe('import and export', () => {
     });
 
     it('gives the same servers and profiles', async () => {
-      const result = await importJson(b.ctx, unmask(exportConfig(a.ctx.sql)));
+      const result = await importJson(b.ctx, unmask((await exportConfig(a.ctx.store))));
       expect(result.servers.every((server) => server.action === 'registered')).toBe(true);
-      expect(exported(b.ctx)).toEqual(exported(a.ctx));
+      expect((await exported(b.ctx))).toEqual(await exported(a.ctx));
       expect(await plaintext(b.ctx, 'remote', 'headers', 'X-Api-Key')).toBe(SECRETS.HEADER);
     });
 
     it('refuses masks, which have nothing to keep there, naming each', async () => {
-      const refusal = importJson(b.ctx, exportConfig(a.ctx.sql));
+      const refusal = importJson(b.ctx, (await exportConfig(a.ctx.store)));
       await expect(refusal).rejects.toBeInstanceOf(ImportRefusedError);
       const fields = ((await refusal.catch((error: unknown) => error)) as ImportRefusedError).errors.map((error) => error.field);
       expect(fields).toEqual(['mcpServers.files.env.API_KEY', 'mcpServers.files.env.LOG', 'mcpServers.remote.headers.X-Api-Key', 'mcpServers.remote.bearerToken']);

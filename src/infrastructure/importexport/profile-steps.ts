@@ -1,7 +1,7 @@
 import * as profile from '../../domain/profile';
 import type { ProfileSettings, ToolSetting } from '../../domain/profile/events';
-import type { EventStore } from '../eventstore';
-import { type DecidedAppend, loadStateAt } from '../commands/handle-command';
+import { loadState, type EventLog } from '../eventstore';
+import type { DecidedAppend } from '../commands/handle-command';
 import type { ProfileEntry, ToolEntry } from './document';
 import type { ImportPlan, ProfileStep } from './plan';
 
@@ -105,9 +105,9 @@ const withAttached = (entry: ProfileEntry, plan: ImportPlan): ProfileEntry => {
 };
 
 /** The events one profile step appends, decided on the profile's current stream. */
-export const decideProfileStep = async (store: EventStore, step: ProfileStep, plan: ImportPlan): Promise<DecidedAppend<unknown>> => {
+export const decideProfileStep = async (log: EventLog, step: ProfileStep, plan: ImportPlan): Promise<DecidedAppend<unknown>> => {
   const streamId = profile.profileStreamId(step.profileId);
-  const { state, version } = await loadStateAt(store, profile.profileDecider, streamId);
+  const { state, version } = await loadState(log, profile.profileDecider, streamId);
   const fold = new ProfileFold(state);
   const attach = plan.attachTo === step.slug;
   if (step.entry !== null) {

@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as oauth from '../../domain/oauth';
 import { DomainError } from '../../domain/shared';
-import type { GatehouseContext } from '../commands/context';
 import type { CommandContext } from '../commands/handle-command';
 import { discover, type Discovery } from './discovery';
 import { sameIssuer, unsupported } from './http';
-import { credentialsOf, loadOAuthState, runOAuthCommand, sealTokens } from './oauth.commands';
+import { ServerReadModel } from '../readmodels/server';
+import { credentialsOf, loadOAuthState, runOAuthCommand, sealTokens, type OAuthContext } from './oauth.commands';
 import type { PendingAuthorizations } from './pending-authorizations';
 import { preferredAuthMethod, registerClient } from './registration';
 import { exchangeCode, OAuthErrorResponse } from './token-endpoint';
@@ -14,7 +14,7 @@ import type { OAuthTokenManager } from './token-manager';
 export type AuthorizeInput = Readonly<{ clientId?: string; clientSecret?: string | null; scopes?: readonly string[] }>;
 export type CallbackInput = Readonly<{ state?: string; code?: string; error?: string; errorDescription?: string; iss?: string }>;
 export type FlowDeps = Readonly<{
-  ctx: GatehouseContext;
+  ctx: OAuthContext;
   pending: PendingAuthorizations;
   tokens: OAuthTokenManager;
   /** Where the browser comes back: `<GATEHOUSE_PUBLIC_URL>/oauth/callback`. */
@@ -27,9 +27,9 @@ const pkcePair = (): { verifier: string; challenge: string } => {
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 };
 
-const httpUrlOf = (ctx: GatehouseContext, serverId: string): string => {
-  const row = ctx.sql.get<{ transport: string; url: string | null }>(`SELECT transport, url FROM servers WHERE id = ? AND status = 'active'`, serverId);
-  if (row === undefined) throw new DomainError('SERVER_NOT_FOUND', `Server ${serverId} does not exist`, { serverId });
+const httpUrlOf = async (ctx: OAuthContext, serverId: string): Promise<string> => {
+  const row = await new ServerReadModel(ctx.reads).byId(serverId);
+  if (row === null || row.status !== 'active') throw new DomainError('SERVER_NOT_FOUND', `Server ${serverId} does not exist`, { serverId });
   if (row.transport === 'stdio' || row.url === null) throw unsupported('OAuth applies to HTTP upstreams only; this server is a stdio process');
   return row.url;
 };
@@ -88,7 +88,7 @@ const scopesFor = (input: AuthorizeInput, challengeScope: string | null, discove
  * The RFC 8707 `resource` is the protected resource's identifier from its metadata.
  */
 export const startAuthorization = async (deps: FlowDeps, serverId: string, input: AuthorizeInput, context: CommandContext) => {
-  const serverUrl = httpUrlOf(deps.ctx, serverId);
+  const serverUrl = await httpUrlOf(deps.ctx, serverId);
   const challenge = deps.tokens.challengeOf(serverId);
   const discovery = await discover(serverUrl, challenge?.resourceMetadataUrl ?? null);
   const scopes = scopesFor(input, challenge?.scope ?? null, discovery);

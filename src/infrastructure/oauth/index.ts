@@ -1,6 +1,7 @@
-import type { GatehouseContext } from '../commands/context';
 import type { CommandContext } from '../commands/handle-command';
+import { ServerReadModel } from '../readmodels/server';
 import { completeAuthorization, startAuthorization, type AuthorizeInput, type CallbackInput, type FlowDeps } from './authorization-flow';
+import type { OAuthContext } from './oauth.commands';
 import { oauthStatus, type OAuthStatusView } from './oauth-status';
 import { PendingAuthorizations } from './pending-authorizations';
 import { revokeAuthorization } from './revocation';
@@ -10,11 +11,12 @@ export type { AuthorizeInput, CallbackInput } from './authorization-flow';
 export type { OAuthStatus, OAuthStatusView } from './oauth-status';
 export { OAuthTokenManager } from './token-manager';
 export type { OAuthLog } from './token-manager';
+export type { OAuthContext } from './oauth.commands';
 
 export const OAUTH_CALLBACK_PATH = '/oauth/callback';
 
 export type OAuthServiceOptions = Readonly<{
-  context: GatehouseContext;
+  context: OAuthContext;
   /** GATEHOUSE_PUBLIC_URL (or the bound address), read when a flow starts. */
   publicUrl: () => string;
   log?: OAuthLog;
@@ -51,15 +53,15 @@ export class OAuthService {
     return revokeAuthorization(this.options.context, this.tokens, serverId, context, this.options.log);
   }
 
-  status(serverId: string): OAuthStatusView {
-    return oauthStatus(this.options.context.sql, this, serverId);
+  status(serverId: string): Promise<OAuthStatusView> {
+    return oauthStatus({ reads: this.options.context.reads, log: this.options.context.store }, this, serverId);
   }
 
   /** The brief for GET /api/servers/:id; null for a stdio server, which OAuth does not concern. */
-  summary(serverId: string): Pick<OAuthStatusView, 'status' | 'reason' | 'expiresAt'> | null {
-    const row = this.options.context.sql.get<{ transport: string }>('SELECT transport FROM servers WHERE id = ?', serverId);
-    if (row === undefined || row.transport === 'stdio') return null;
-    const { status, reason, expiresAt } = this.status(serverId);
+  async summary(serverId: string): Promise<Pick<OAuthStatusView, 'status' | 'reason' | 'expiresAt'> | null> {
+    const row = await new ServerReadModel(this.options.context.reads).byId(serverId);
+    if (row === null || row.transport === 'stdio') return null;
+    const { status, reason, expiresAt } = await this.status(serverId);
     return { status, reason, expiresAt };
   }
 }

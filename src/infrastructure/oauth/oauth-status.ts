@@ -1,5 +1,7 @@
 import { oauthStreamId } from '../../domain/oauth';
-import type { Sql } from '../eventstore';
+import type { EventLog } from '../eventstore';
+import { OAuthReadModel, type OAuthTokenRow } from '../readmodels/oauth';
+import type { OAuthContext } from './oauth.commands';
 import type { PendingAuthorizations } from './pending-authorizations';
 import type { OAuthTokenManager, RefreshFailure } from './token-manager';
 
@@ -23,14 +25,9 @@ export type OAuthStatusView = Readonly<{
   version: number;
 }>;
 
-type TokensRow = {
-  issuer: string; resource: string | null; refresh_token: string | null; expires_at: string | null; scopes: string; status: string;
-  status_detail: string | null; granted_at: string; refreshed_at: string | null; revoked_at: string | null;
-};
-type ClientRow = { client_id: string; issuer: string; method: string; stale: number; registered_at: string };
 
 const statusOf = (
-  tokens: TokensRow | undefined,
+  tokens: OAuthTokenRow | null,
   challenge: { at: string; error: string | null } | null,
   now: Date,
 ): { status: OAuthStatus; reason: string | null } => {
@@ -38,46 +35,40 @@ const statusOf = (
     challenge !== null && (since === null || challenge.at > since)
       ? { status: 'auth_required', reason: `the upstream answered 401${challenge.error ? ` (${challenge.error})` : ''}; authorize it` }
       : null;
-  if (tokens === undefined) return challenged(null) ?? { status: 'not_authorized', reason: null };
+  if (tokens === null) return challenged(null) ?? { status: 'not_authorized', reason: null };
   if (tokens.status === 'active') {
-    const expired = tokens.expires_at !== null && Date.parse(tokens.expires_at) <= now.getTime();
-    if (expired && tokens.refresh_token === null) return { status: 'auth_required', reason: 'the access token expired and there is no refresh token' };
+    const expired = tokens.expiresAt !== null && Date.parse(tokens.expiresAt) <= now.getTime();
+    if (expired && tokens.refreshToken === null) return { status: 'auth_required', reason: 'the access token expired and there is no refresh token' };
     return { status: 'authorized', reason: null };
   }
-  if (tokens.status === 'refresh_failed') return { status: 'auth_required', reason: tokens.status_detail };
-  return challenged(tokens.revoked_at) ?? { status: 'not_authorized', reason: tokens.status_detail };
+  if (tokens.status === 'refresh_failed') return { status: 'auth_required', reason: tokens.statusDetail };
+  return challenged(tokens.revokedAt) ?? { status: 'not_authorized', reason: tokens.statusDetail };
 };
 
 /** The OAuth state of a server from the read models, with what this process saw at run time. */
-export const oauthStatus = (
-  sql: Sql,
+export const oauthStatus = async (
+  ctx: Pick<OAuthContext, 'reads'> & { log: EventLog },
   runtime: Readonly<{ tokens: OAuthTokenManager; pending: PendingAuthorizations }>,
   serverId: string,
   now: Date = new Date(),
-): OAuthStatusView => {
-  const tokens = sql.get<TokensRow>(
-    `SELECT issuer, resource, refresh_token, expires_at, scopes, status, status_detail, granted_at, refreshed_at, revoked_at
-     FROM oauth_tokens WHERE server_id = ?`,
-    serverId,
-  );
-  const client = sql.get<ClientRow>(
-    'SELECT client_id, issuer, method, stale, registered_at FROM oauth_client_registrations WHERE server_id = ?',
-    serverId,
-  );
-  const version = sql.get<{ version: number }>('SELECT version FROM streams WHERE stream_id = ?', oauthStreamId(serverId))?.version ?? 0;
+): Promise<OAuthStatusView> => {
+  const reads = new OAuthReadModel(ctx.reads);
+  const tokens = await reads.tokens(serverId);
+  const client = await reads.registration(serverId);
+  const version = await ctx.log.streamVersion(oauthStreamId(serverId));
   const active = tokens?.status === 'active';
   return {
     serverId,
     ...statusOf(tokens, runtime.tokens.challengeOf(serverId), now),
-    expiresAt: active ? (tokens?.expires_at ?? null) : null,
+    expiresAt: active ? (tokens?.expiresAt ?? null) : null,
     scopes: active && tokens ? (JSON.parse(tokens.scopes) as string[]) : [],
     issuer: tokens?.issuer ?? client?.issuer ?? null,
     resource: tokens?.resource ?? null,
-    grantedAt: tokens?.granted_at ?? null,
-    refreshedAt: tokens?.refreshed_at ?? null,
-    revokedAt: tokens?.revoked_at ?? null,
+    grantedAt: tokens?.grantedAt ?? null,
+    refreshedAt: tokens?.refreshedAt ?? null,
+    revokedAt: tokens?.revokedAt ?? null,
     client: client
-      ? { clientId: client.client_id, issuer: client.issuer, method: client.method, stale: client.stale === 1, registeredAt: client.registered_at }
+      ? { clientId: client.clientId, issuer: client.issuer, method: client.method, stale: client.stale === 1, registeredAt: client.registeredAt }
       : null,
     pendingAuthorization: runtime.pending.isPending(serverId),
     lastRefreshError: runtime.tokens.refreshFailureOf(serverId),

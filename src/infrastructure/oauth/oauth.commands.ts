@@ -1,18 +1,23 @@
 import * as oauth from '../../domain/oauth';
 import type { SealedSecret } from '../../domain/shared';
-import type { GatehouseContext } from '../commands/context';
-import { handleCommand, loadStateAt, type CommandContext } from '../commands/handle-command';
+import type { EntityManager } from 'typeorm';
+import { handleCommand, type CommandContext } from '../commands/handle-command';
+import type { SecretBox } from '../crypto';
+import { loadState, type EventStore } from '../eventstore';
 import type { ClientCredentials, TokenResponse } from './token-endpoint';
+
+/** What Gatehouse as an OAuth client needs: the store, the secret box and the read models. */
+export type OAuthContext = Readonly<{ store: EventStore; secrets: SecretBox; reads: EntityManager }>;
 
 /**
  * Tokens are sealed without the mask hint other secrets carry: nobody needs to recognise a
  * token by its last characters, and no part of it should sit in the log in clear.
  */
-export const sealToken = (ctx: GatehouseContext, token: string): SealedSecret => ({ ...ctx.secrets.seal(token), hint: '' });
+export const sealToken = (ctx: OAuthContext, token: string): SealedSecret => ({ ...ctx.secrets.seal(token), hint: '' });
 
 /** A token set as it goes into an event: sealed, with the expiry as a time. */
 export const sealTokens = (
-  ctx: GatehouseContext,
+  ctx: OAuthContext,
   response: TokenResponse,
   now: Date,
   fallback: Readonly<{ refreshToken: SealedSecret | null; scopes: readonly string[] }>,
@@ -25,14 +30,14 @@ export const sealTokens = (
 });
 
 /** The client in a form the token endpoint helpers take; the secret is opened in memory only. */
-export const credentialsOf = (ctx: GatehouseContext, client: oauth.OAuthClient): ClientCredentials => ({
+export const credentialsOf = (ctx: OAuthContext, client: oauth.OAuthClient): ClientCredentials => ({
   clientId: client.clientId,
   clientSecret: client.clientSecret === null ? null : ctx.secrets.open(client.clientSecret),
   method: client.tokenEndpointAuthMethod,
 });
 
-export const loadOAuthState = async (ctx: GatehouseContext, serverId: string) =>
-  loadStateAt(ctx.store, oauth.oauthDecider, oauth.oauthStreamId(serverId));
+export const loadOAuthState = async (ctx: OAuthContext, serverId: string) =>
+  loadState(ctx.store, oauth.oauthDecider, oauth.oauthStreamId(serverId));
 
-export const runOAuthCommand = (ctx: GatehouseContext, serverId: string, command: oauth.OAuthCommand, context: CommandContext) =>
+export const runOAuthCommand = (ctx: OAuthContext, serverId: string, command: oauth.OAuthCommand, context: CommandContext) =>
   handleCommand(ctx.store, oauth.oauthDecider, oauth.oauthStreamId(serverId), command, context);

@@ -1,8 +1,7 @@
 import { oauthStreamId } from '../../domain/oauth';
-import type { GatehouseContext } from '../commands/context';
 import type { CommandContext } from '../commands/handle-command';
 import { ConcurrencyError } from '../eventstore';
-import { credentialsOf, loadOAuthState, runOAuthCommand } from './oauth.commands';
+import { credentialsOf, loadOAuthState, runOAuthCommand, type OAuthContext } from './oauth.commands';
 import { revokeToken } from './token-endpoint';
 import type { OAuthLog, OAuthTokenManager } from './token-manager';
 
@@ -12,7 +11,7 @@ import type { OAuthLog, OAuthTokenManager } from './token-manager';
  * authorization server that is down. The client registration is kept for the next authorization.
  */
 export const revokeAuthorization = async (
-  ctx: GatehouseContext,
+  ctx: OAuthContext,
   tokens: OAuthTokenManager,
   serverId: string,
   context: CommandContext,

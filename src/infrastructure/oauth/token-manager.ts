@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { SealedSecret } from '../../domain/shared';
-import type { GatehouseContext } from '../commands/context';
 import type { CommandContext } from '../commands/handle-command';
 import type { UpstreamIdentity, UpstreamTokenSource } from '../upstream';
 import { parseChallenge, type Challenge } from './challenge';
-import { credentialsOf, loadOAuthState, runOAuthCommand, sealTokens } from './oauth.commands';
+import { OAuthReadModel, type OAuthTokenRow } from '../readmodels/oauth';
+import { credentialsOf, loadOAuthState, runOAuthCommand, sealTokens, type OAuthContext } from './oauth.commands';
 import { OAuthErrorResponse, refreshTokens } from './token-endpoint';
 
 export type OAuthLog = (level: 'info' | 'warn', message: string, fields?: object) => void;
 
-type TokenRow = { access_token: string | null; expires_at: string | null; granted_at: string; refreshed_at: string | null; version: number };
 
 /** The current access token of one server, decrypted once per read-model version. */
 type CurrentToken = Readonly<{ version: number; token: string; fp: string; expiresAt: number | null; refreshAt: number | null }>;
@@ -45,32 +44,37 @@ const refreshMarginMs = (lifetimeMs: number): number => Math.min(60_000, Math.ma
  */
 export class OAuthTokenManager implements UpstreamTokenSource {
   private readonly cache = new Map<string, CurrentToken>();
-  private readonly rows = new Map<string, { row: TokenRow | undefined; readAt: number }>();
+  private readonly rows = new Map<string, { row: OAuthTokenRow | null; readAt: number }>();
   private readonly refreshing = new Map<string, Promise<string | null>>();
   private readonly challenges = new Map<string, Challenge>();
   private readonly failures = new Map<string, RefreshFailure>();
   /** Background refresh (see startBackgroundRefresh): one timer per server, at its refresh time. */
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private background = false;
+  /** Counts local commits, so that a row read across one is not reused. */
+  private generation = 0;
 
   constructor(
-    private readonly ctx: GatehouseContext,
+    private readonly ctx: OAuthContext,
     private readonly options: Readonly<{ now?: () => Date; log?: OAuthLog }> = {},
   ) {
-    ctx.store.committed$.subscribe(() => this.rows.clear());
+    ctx.store.committed$.subscribe(() => {
+      this.generation += 1;
+      this.rows.clear();
+    });
   }
 
   async accessToken(server: UpstreamIdentity): Promise<string | null> {
-    const current = this.current(server.id);
+    const current = await this.current(server.id);
     if (current === null) return null;
     if (current.refreshAt === null || this.now().getTime() < current.refreshAt) return current.token;
     const refreshed = await this.refresh(server.id, current.fp, false);
     // A refresh that failed for a passing reason leaves the current token, which may still be valid.
-    return refreshed ?? this.current(server.id)?.token ?? null;
+    return refreshed ?? (await this.current(server.id))?.token ?? null;
   }
 
   async unauthorized(server: UpstreamIdentity, sent: string | null, challenge: string | null): Promise<string | null> {
-    const current = this.current(server.id);
+    const current = await this.current(server.id);
     if (sent === null || current === null) {
       this.challenges.set(server.id, parseChallenge(challenge, this.now()));
       return null;
@@ -90,12 +94,11 @@ export class OAuthTokenManager implements UpstreamTokenSource {
    * tokens, two processes refreshing at once would spend the same refresh token twice.
    * Returns the function that stops it.
    */
-  startBackgroundRefresh(): () => void {
+  async startBackgroundRefresh(): Promise<() => void> {
     this.background = true;
-    const rows = this.ctx.sql.all<{ server_id: string }>(`SELECT server_id FROM oauth_tokens WHERE status = 'active' AND expires_at IS NOT NULL`);
-    for (const { server_id } of rows) this.scheduleRefresh(server_id);
+    for (const serverId of await new OAuthReadModel(this.ctx.reads).serversWithExpiringTokens()) void this.scheduleRefresh(serverId);
     const subscription = this.ctx.store.committed$.subscribe((event) => {
-      if (TOKEN_EVENTS.has(event.type)) this.scheduleRefresh((event.data as { serverId: string }).serverId);
+      if (TOKEN_EVENTS.has(event.type)) void this.scheduleRefresh((event.data as { serverId: string }).serverId);
     });
     return () => {
       this.background = false;
@@ -127,55 +130,56 @@ export class OAuthTokenManager implements UpstreamTokenSource {
     return this.options.now?.() ?? new Date();
   }
 
-  private scheduleRefresh(serverId: string, retryInMs?: number): void {
+  private async scheduleRefresh(serverId: string, retryInMs?: number): Promise<void> {
     clearTimeout(this.timers.get(serverId));
     this.timers.delete(serverId);
     if (!this.background) return;
     this.rows.delete(serverId);
-    const current = this.current(serverId);
+    const current = await this.current(serverId);
+    // Stopped, or scheduled again (by a newer event) while the row was read.
+    if (!this.background || this.timers.has(serverId)) return;
     if (current === null || current.refreshAt === null) return;
     const delay = retryInMs ?? Math.max(0, current.refreshAt - this.now().getTime());
     const timer = setTimeout(() => {
       this.timers.delete(serverId);
       if (this.now().getTime() < current.refreshAt!) {
-        this.scheduleRefresh(serverId);
+        void this.scheduleRefresh(serverId);
         return;
       }
       void this.refresh(serverId, current.fp, false).catch((error: unknown) => {
         this.options.log?.('warn', 'oauth background refresh failed', { serverId, error: error instanceof Error ? error.message : String(error) });
-      }).then(() => {
+      }).then(async () => {
         // Refreshed (or revoked): the commit has set the next timer. Still the same token: a
         // passing failure, tried again a little later rather than at once.
-        if (this.current(serverId)?.fp === current.fp) this.scheduleRefresh(serverId, BACKGROUND_RETRY_MS);
+        if ((await this.current(serverId))?.fp === current.fp) await this.scheduleRefresh(serverId, BACKGROUND_RETRY_MS);
       });
     }, Math.min(delay, MAX_TIMER_MS));
     timer.unref();
     this.timers.set(serverId, timer);
   }
 
-  private row(serverId: string): TokenRow | undefined {
+  private async row(serverId: string): Promise<OAuthTokenRow | null> {
     const now = Date.now();
     const reused = this.rows.get(serverId);
     if (reused !== undefined && now - reused.readAt < ROW_REUSE_MS) return reused.row;
-    const row = this.ctx.sql.get<TokenRow>(
-      `SELECT access_token, expires_at, granted_at, refreshed_at, version FROM oauth_tokens WHERE server_id = ? AND status = 'active'`,
-      serverId,
-    );
-    this.rows.set(serverId, { row, readAt: now });
+    const generation = this.generation;
+    const row = await new OAuthReadModel(this.ctx.reads).activeTokens(serverId);
+    // A commit while the row was read makes it stale: not kept for the next request.
+    if (generation === this.generation) this.rows.set(serverId, { row, readAt: now });
     return row;
   }
 
-  private current(serverId: string): CurrentToken | null {
-    const row = this.row(serverId);
-    if (row === undefined || row.access_token === null) {
+  private async current(serverId: string): Promise<CurrentToken | null> {
+    const row = await this.row(serverId);
+    if (row === null || row.accessToken === null) {
       this.cache.delete(serverId);
       return null;
     }
     const cached = this.cache.get(serverId);
     if (cached?.version === row.version) return cached;
-    const sealed = JSON.parse(row.access_token) as SealedSecret;
-    const expiresAt = row.expires_at === null ? null : Date.parse(row.expires_at);
-    const issuedAt = Date.parse(row.refreshed_at ?? row.granted_at);
+    const sealed = JSON.parse(row.accessToken) as SealedSecret;
+    const expiresAt = row.expiresAt === null ? null : Date.parse(row.expiresAt);
+    const issuedAt = Date.parse(row.refreshedAt ?? row.grantedAt);
     const current: CurrentToken = {
       version: row.version,
       token: this.ctx.secrets.open(sealed),
@@ -200,12 +204,12 @@ export class OAuthTokenManager implements UpstreamTokenSource {
     const { state } = await loadOAuthState(this.ctx, serverId);
     if (state.status !== 'authorized') return null;
     const { grant } = state;
-    if (grant.accessToken.fp !== fromFp) return this.current(serverId)?.token ?? null;
+    if (grant.accessToken.fp !== fromFp) return (await this.current(serverId))?.token ?? null;
     const at = this.now();
     const context: CommandContext = { actor: 'system:oauth', correlationId: randomUUID(), now: () => at };
     if (grant.refreshToken === null) {
       const expired = grant.expiresAt !== null && Date.parse(grant.expiresAt) <= at.getTime();
-      if (!refused && !expired) return this.current(serverId)?.token ?? null;
+      if (!refused && !expired) return (await this.current(serverId))?.token ?? null;
       await this.revoke(serverId, fromFp, refused ? 'the upstream refused the access token and there is no refresh token' : 'the access token expired and there is no refresh token', false, context);
       return null;
     }
@@ -214,7 +218,7 @@ export class OAuthTokenManager implements UpstreamTokenSource {
       const tokens = sealTokens(this.ctx, response, at, { refreshToken: grant.refreshToken, scopes: grant.scopes });
       const recorded = await runOAuthCommand(this.ctx, serverId, { type: 'RefreshOAuthTokens', data: { serverId, refreshedFrom: fromFp, tokens } }, context);
       // Revoked or re-granted while the refresh was on the wire: what is stored now wins.
-      if (recorded.events.length === 0) return this.current(serverId)?.token ?? null;
+      if (recorded.events.length === 0) return (await this.current(serverId))?.token ?? null;
       this.failures.delete(serverId);
       this.options.log?.('info', 'oauth tokens refreshed', { serverId, rotated: response.refreshToken !== null, correlationId: context.correlationId });
       return response.accessToken;

@@ -7,6 +7,7 @@ import type {
 } from '../upstream';
 import type { ListItem, ListKind, ListOutcome, UpstreamCatalog } from './catalog';
 import type { ProxyProfile } from './profile-config';
+import type { ProfileDirectory } from './profile-directory';
 import type { ClientPeer, UpstreamHub } from './upstream-hub';
 
 /** A local error of the proxy, mapped to a JSON-RPC error by the MCP endpoint. */
@@ -23,8 +24,8 @@ export class ProxyError extends Error {
 export type ProxyDependencies = Readonly<{
   hub: UpstreamHub;
   catalog: UpstreamCatalog;
-  /** The profile as configured now, by id (cached; null when it no longer exists). */
-  profile: (profileId: string) => ProxyProfile | null;
+  /** The profiles as configured now (snapshots, kept fresh by the committed events). */
+  profiles: ProfileDirectory;
   settings: () => Settings;
 }>;
 
@@ -48,14 +49,6 @@ const forServer = (spec: UpstreamSpec, { onRoute, downstreamRequestId: _related,
 
 const templatePrefix = (template: string): string => template.split('{')[0];
 
-/**
- * Everything of a profile that decides exposed names and what is callable. Routes built for
- * one key are stale under another: a tool made inactive or renamed must stop answering at
- * once, not only after the client lists again.
- */
-const namingKey = (profile: ProxyProfile): string =>
-  JSON.stringify([profile.toolPrefix, profile.servers.map((spec) => [spec.id, spec.name]), [...profile.tools.entries()]]);
-
 /** Settles when `work` does or after `ms`, whichever is first (the work goes on regardless). */
 const withDeadline = (work: Promise<unknown>, ms: number): Promise<unknown> => {
   let timer: NodeJS.Timeout | undefined;
@@ -70,10 +63,15 @@ const withDeadline = (work: Promise<unknown>, ms: number): Promise<unknown> => {
  * and filtered by the profile's settings, and every request routed to the server it belongs to.
  */
 export class ProfileProxy {
+  /**
+   * Routes are built from one profile snapshot and used while it is the current one: a snapshot
+   * holds everything that decides exposed names and what is callable, so a tool made inactive
+   * or renamed stops answering at once, not only after the client lists again.
+   */
   private toolRoutes = new Map<string, Route>();
-  private toolRoutesKey?: string;
+  private toolRoutesOf?: ProxyProfile;
   private promptRoutes = new Map<string, Route>();
-  private promptRoutesKey?: string;
+  private promptRoutesOf?: ProxyProfile;
   private resourceRoutes = new Map<string, UpstreamSpec>();
   private templateRoutes: { prefix: string; spec: UpstreamSpec }[] = [];
 
@@ -83,18 +81,22 @@ export class ProfileProxy {
     private readonly peer: ClientPeer,
   ) {}
 
-  currentProfile(): ProxyProfile {
-    const profile = this.deps.profile(this.profileId);
+  /** The snapshot the last request was served with (null once the profile is gone). */
+  lastSeen: ProxyProfile | null = null;
+
+  /** The profile as configured now. */
+  async currentProfile(): Promise<ProxyProfile> {
+    const profile = await this.deps.profiles.byId(this.profileId);
+    this.lastSeen = profile;
     if (!profile) throw new ProxyError('PROFILE_GONE', 'this profile no longer exists');
     return profile;
   }
 
-  serverIds(): string[] {
-    return this.currentProfile().servers.map((spec) => spec.id);
+  async listTools(): Promise<McpTool[]> {
+    return this.listToolsOf(await this.currentProfile());
   }
 
-  async listTools(): Promise<McpTool[]> {
-    const profile = this.currentProfile();
+  private async listToolsOf(profile: ProxyProfile): Promise<McpTool[]> {
     const listed = await this.fanOutList('tools', profile);
     const candidates = listed.flatMap(({ spec, items }) =>
       items
@@ -120,23 +122,27 @@ export class ProfileProxy {
       });
     }
     this.toolRoutes = routes;
-    this.toolRoutesKey = namingKey(profile);
+    this.toolRoutesOf = profile;
     return tools;
   }
 
   async callTool(params: McpCallToolParams, options: UpstreamRequestOptions): Promise<McpCallToolResult> {
-    let route = this.toolRoutesKey === namingKey(this.currentProfile()) ? this.toolRoutes.get(params.name) : undefined;
+    const profile = await this.currentProfile();
+    let route = this.toolRoutesOf === profile ? this.toolRoutes.get(params.name) : undefined;
     if (!route) {
-      await this.listTools();
+      await this.listToolsOf(profile);
       route = this.toolRoutes.get(params.name);
     }
     if (!route) throw new ProxyError('UNKNOWN_TOOL', `Unknown tool: ${params.name}`);
     const target = route;
-    return this.send(target.spec, options, (connection, routed) => connection.callTool({ ...params, name: target.name }, routed));
+    return this.send(profile, target.spec, options, (connection, routed) => connection.callTool({ ...params, name: target.name }, routed));
   }
 
   async listPrompts(): Promise<McpPrompt[]> {
-    const profile = this.currentProfile();
+    return this.listPromptsOf(await this.currentProfile());
+  }
+
+  private async listPromptsOf(profile: ProxyProfile): Promise<McpPrompt[]> {
     const listed = await this.fanOutList('prompts', profile);
     const all = listed.flatMap(({ spec, items }) => items.map((prompt) => ({ spec, prompt })));
     const names = exposedNames(all.map(({ spec, prompt }) => ({ serverId: spec.id, serverName: spec.name, toolName: prompt.name })), profile.toolPrefix);
@@ -149,17 +155,22 @@ export class ProfileProxy {
       prompts.push({ ...prompt, name });
     }
     this.promptRoutes = routes;
-    this.promptRoutesKey = namingKey(profile);
+    this.promptRoutesOf = profile;
     return prompts;
   }
 
   async getPrompt(params: McpGetPromptParams, options: UpstreamRequestOptions): Promise<McpGetPromptResult> {
-    const route = await this.promptRoute(params.name);
-    return this.send(route.spec, options, (connection, routed) => connection.getPrompt({ ...params, name: route.name }, routed));
+    const profile = await this.currentProfile();
+    const route = await this.promptRoute(profile, params.name);
+    return this.send(profile, route.spec, options, (connection, routed) => connection.getPrompt({ ...params, name: route.name }, routed));
   }
 
   async listResources(): Promise<McpResource[]> {
-    const listed = await this.fanOutList('resources', this.currentProfile());
+    return this.listResourcesOf(await this.currentProfile());
+  }
+
+  private async listResourcesOf(profile: ProxyProfile): Promise<McpResource[]> {
+    const listed = await this.fanOutList('resources', profile);
     const routes = new Map<string, UpstreamSpec>();
     const resources: McpResource[] = [];
     for (const { spec, items } of listed) {
@@ -174,31 +185,38 @@ export class ProfileProxy {
   }
 
   async listResourceTemplates(): Promise<McpResourceTemplate[]> {
-    const listed = await this.fanOutList('templates', this.currentProfile());
+    return this.listResourceTemplatesOf(await this.currentProfile());
+  }
+
+  private async listResourceTemplatesOf(profile: ProxyProfile): Promise<McpResourceTemplate[]> {
+    const listed = await this.fanOutList('templates', profile);
     this.templateRoutes = listed.flatMap(({ spec, items }) => items.map((template) => ({ prefix: templatePrefix(template.uriTemplate), spec })));
     return listed.flatMap(({ items }) => items);
   }
 
   async readResource(uri: string, options: UpstreamRequestOptions): Promise<McpReadResourceResult> {
-    const spec = await this.resourceServer(uri);
-    return this.send(spec, options, (connection, routed) => connection.readResource({ uri }, routed));
+    const profile = await this.currentProfile();
+    const spec = await this.resourceServer(profile, uri);
+    return this.send(profile, spec, options, (connection, routed) => connection.readResource({ uri }, routed));
   }
 
   async subscribe(uri: string, subscribe: boolean, options: UpstreamRequestOptions): Promise<void> {
-    const spec = await this.resourceServer(uri);
+    const profile = await this.currentProfile();
+    const spec = await this.resourceServer(profile, uri);
     const hub = this.deps.hub;
-    await this.send(spec, options, (connection, routed) =>
+    await this.send(profile, spec, options, (connection, routed) =>
       subscribe ? hub.subscribe(connection, uri, this.peer, routed) : hub.unsubscribe(connection, uri, this.peer, routed),
     );
   }
 
   async complete(params: McpCompleteParams, options: UpstreamRequestOptions): Promise<McpCompleteResult> {
+    const profile = await this.currentProfile();
     if (params.ref.type === 'ref/prompt') {
-      const route = await this.promptRoute(params.ref.name);
-      return this.send(route.spec, options, (connection, routed) => connection.complete({ ...params, ref: { type: 'ref/prompt', name: route.name } }, routed));
+      const route = await this.promptRoute(profile, params.ref.name);
+      return this.send(profile, route.spec, options, (connection, routed) => connection.complete({ ...params, ref: { type: 'ref/prompt', name: route.name } }, routed));
     }
-    const spec = await this.resourceServer(params.ref.uri);
-    return this.send(spec, options, (connection, routed) => connection.complete(params, routed));
+    const spec = await this.resourceServer(profile, params.ref.uri);
+    return this.send(profile, spec, options, (connection, routed) => connection.complete(params, routed));
   }
 
   /**
@@ -208,49 +226,63 @@ export class ProfileProxy {
    */
   async setLoggingLevel(level: McpLoggingLevel, options: UpstreamRequestOptions = {}): Promise<void> {
     const deadlineMs = this.deps.settings().connectTimeoutMs;
+    const profile = await this.currentProfile();
     await Promise.allSettled(
-      this.currentProfile().servers.map((spec) => {
+      profile.servers.map((spec) => {
         const connection = this.deps.hub.connection(spec, this.peer);
         const capabilities = connection.serverCapabilities;
         if (capabilities !== undefined && capabilities.logging === undefined) return Promise.resolve();
-        return withDeadline(this.send(spec, options, (target, routed) => target.setLoggingLevel(level, routed)), deadlineMs);
+        return withDeadline(this.send(profile, spec, options, (target, routed) => target.setLoggingLevel(level, routed)), deadlineMs);
       }),
     );
   }
 
-  private async promptRoute(name: string): Promise<Route> {
-    if (!this.promptRoutes.has(name) || this.promptRoutesKey !== namingKey(this.currentProfile())) await this.listPrompts();
+  /** Tells every server of the profile that the client's roots changed. */
+  async rootsChanged(): Promise<void> {
+    const profile = await this.currentProfile();
+    await Promise.allSettled(profile.servers.map((spec) => this.deps.hub.connection(spec, this.peer).notifyRootsListChanged()));
+  }
+
+  /** Whether the profile (as configured now) uses the server: its notices concern this session. */
+  async usesServer(serverId: string): Promise<boolean> {
+    const profile = await this.deps.profiles.byId(this.profileId);
+    return profile !== null && profile.servers.some((spec) => spec.id === serverId);
+  }
+
+  private async promptRoute(profile: ProxyProfile, name: string): Promise<Route> {
+    if (!this.promptRoutes.has(name) || this.promptRoutesOf !== profile) await this.listPromptsOf(profile);
     const route = this.promptRoutes.get(name);
     if (!route) throw new ProxyError('UNKNOWN_PROMPT', `Unknown prompt: ${name}`);
     return route;
   }
 
-  private async resourceServer(uri: string): Promise<UpstreamSpec> {
+  private async resourceServer(profile: ProxyProfile, uri: string): Promise<UpstreamSpec> {
     const find = (): UpstreamSpec | undefined =>
       this.resourceRoutes.get(uri) ??
       [...this.templateRoutes].sort((a, b) => b.prefix.length - a.prefix.length).find((route) => route.prefix !== '' && uri.startsWith(route.prefix))?.spec;
     let spec = find();
     if (!spec) {
-      await Promise.all([this.listResources(), this.listResourceTemplates()]);
+      await Promise.all([this.listResourcesOf(profile), this.listResourceTemplatesOf(profile)]);
       spec = find();
     }
-    const servers = this.currentProfile().servers;
+    const servers = profile.servers;
     if (!spec && servers.length === 1) spec = servers[0];
     if (!spec || !servers.some((server) => server.id === spec?.id)) throw new ProxyError('UNKNOWN_RESOURCE', `Resource not found: ${uri}`);
     return spec;
   }
 
   /**
-   * Sends to the server a route points at, with its configuration as it is now: a route keeps
-   * the spec it was listed with, and connecting with that one would undo a reconfiguration
-   * (the pool applies whatever spec it is handed) or revive a server that left the profile.
+   * Sends to the server a route points at, with its configuration in the snapshot the request
+   * began with: a route kept from an older snapshot would undo a reconfiguration (the pool
+   * applies whatever spec it is handed) or revive a server that left the profile.
    */
   private async send<T>(
+    profile: ProxyProfile,
     spec: UpstreamSpec,
     options: RoutedRequestOptions,
     request: (connection: UpstreamConnection, routed: UpstreamRequestOptions) => Promise<T>,
   ): Promise<T> {
-    const current = this.currentProfile().servers.find((server) => server.id === spec.id);
+    const current = profile.servers.find((server) => server.id === spec.id);
     if (!current) throw new ProxyError('SERVER_GONE', `upstream "${spec.name}" is no longer part of this profile`);
     const done = this.deps.hub.begin(current.id, this.peer, options.downstreamRequestId);
     try {

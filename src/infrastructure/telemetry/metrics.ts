@@ -21,7 +21,8 @@ export const methodLabel = (method: string): string => (KNOWN_METHODS.has(method
 export type MetricSources = Readonly<{
   /** The profile slug of every open downstream session. */
   sessionProfiles: () => Iterable<string>;
-  servers: () => readonly ServerRef[];
+  /** The active servers (read at scrape time). */
+  servers: () => Promise<readonly ServerRef[]>;
   upstreamHealth: (serverId: string) => readonly UpstreamHealth[];
   liveProcesses: (serverId: string) => number;
   eventLogHead: () => Promise<number>;
@@ -105,9 +106,9 @@ export class GatehouseMetrics {
     });
     new Gauge({
       name: 'gatehouse_upstream_status', help: 'Upstream connections of each server by status (per-session isolation may have several)', labelNames: ['server', 'status'], registers,
-      collect() {
+      async collect() {
         this.reset();
-        for (const server of live()?.servers() ?? []) {
+        for (const server of (await live()?.servers()) ?? []) {
           const health = live()?.upstreamHealth(server.id) ?? [];
           for (const status of UPSTREAM_STATUSES) this.set({ server: server.name, status }, health.filter((h) => h.status === status).length);
         }
@@ -115,20 +116,20 @@ export class GatehouseMetrics {
     });
     new Counter({
       name: 'gatehouse_upstream_restarts_total', help: 'Reconnects of each server after a crash or failed connect, over its current connections', labelNames: ['server'], registers,
-      collect() {
+      async collect() {
         // Read from the supervisors at scrape time: a replaced connection starts again at 0,
         // which Prometheus treats as a counter reset.
         this.reset();
-        for (const server of live()?.servers() ?? []) {
+        for (const server of (await live()?.servers()) ?? []) {
           this.inc({ server: server.name }, (live()?.upstreamHealth(server.id) ?? []).reduce((sum, h) => sum + h.restarts, 0));
         }
       },
     });
     new Gauge({
       name: 'gatehouse_upstream_processes', help: 'Live stdio processes (process groups) of each server', labelNames: ['server'], registers,
-      collect() {
+      async collect() {
         this.reset();
-        for (const server of live()?.servers() ?? []) this.set({ server: server.name }, live()?.liveProcesses(server.id) ?? 0);
+        for (const server of (await live()?.servers()) ?? []) this.set({ server: server.name }, live()?.liveProcesses(server.id) ?? 0);
       },
     });
     new Gauge({

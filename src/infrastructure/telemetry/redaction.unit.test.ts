@@ -80,10 +80,7 @@ describe('payload serialization', () => {
 
 describe('secretValuesOf', () => {
   it('takes env, header and bearer values, and the credential of an Authorization header alone', () => {
-    const values = secretValuesOf({
-      id: 's', name: 's', transport: 'streamable_http', command: null, args: [], env: { TOKEN: 'env-value' }, cwd: null, url: 'http://127.0.0.1:1/mcp',
-      headers: { Authorization: 'Bearer hdr-token-1234' }, bearerToken: 'bearer-5678', timeoutMs: null,
-    });
+    const values = secretValuesOf({ env: { TOKEN: 'env-value' }, headers: { Authorization: 'Bearer hdr-token-1234' }, bearerToken: 'bearer-5678' });
     expect(values).toEqual(['env-value', 'Bearer hdr-token-1234', 'hdr-token-1234', 'bearer-5678']);
   });
 });

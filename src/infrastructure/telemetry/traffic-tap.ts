@@ -13,7 +13,11 @@ const MAX_PENDING_PER_SESSION = 10_000;
 type RequestId = string | number;
 type Message = Readonly<{ id?: RequestId; method?: string; params?: Record<string, unknown>; result?: unknown; error?: { code: number; message: string; data?: unknown } }>;
 
-/** Who the session is: read lazily, since the profile may be reconfigured mid-session. */
+/**
+ * Who the session is: read lazily, since the profile may be reconfigured mid-session. A
+ * request's answer reads it after the request was served, so with the profile the request was
+ * served under (turning debug logging on logs the very next call).
+ */
 export type SessionIdentity = Readonly<{
   sessionId: string;
   profileId: string;
@@ -30,9 +34,10 @@ type Pending = {
   server: ServerRef | null;
   fannedOut: boolean;
   profileSlug: string;
-  /** Kept only when the profile logs its traffic. */
-  request: Message | null;
-  redactor: Redactor | null;
+  /** Logged only when the profile logs its traffic (known once the request has been served). */
+  request: Message;
+  /** The secrets as they were when the request came in: one rotated since stays hidden. */
+  redactor: Redactor;
 };
 
 type Outcome = Readonly<{
@@ -135,13 +140,12 @@ export class TrafficTap {
 
   private incoming(message: Message): void {
     if (typeof message.method !== 'string') return; // a client's answer to a server→client request
-    const profile = this.session.profile();
-    const slug = profile?.slug ?? '';
-    const logging = profile?.debugLogging === true;
     if (message.id === undefined) {
+      const profile = this.session.profile();
+      const slug = profile?.slug ?? '';
       this.options.metrics?.countNotification(slug, message.method);
       if (message.method === 'notifications/cancelled') this.cancelled(message.params?.requestId as RequestId | undefined);
-      if (logging) {
+      if (profile?.debugLogging === true) {
         const notification: Pending = { method: message.method, target: null, at: Date.now(), started: 0, server: null, fannedOut: false, profileSlug: slug, request: message, redactor: this.options.redactor() };
         this.emit(notification, { kind: 'notification', status: 'ok', errorCode: null, errorMessage: null, response: undefined, result: undefined, durationMs: 0 });
       }
@@ -155,9 +159,9 @@ export class TrafficTap {
       started: performance.now(),
       server: null,
       fannedOut: false,
-      profileSlug: slug,
-      request: logging ? message : null,
-      redactor: logging ? this.options.redactor() : null,
+      profileSlug: '',
+      request: message,
+      redactor: this.options.redactor(),
     });
   }
 
@@ -190,8 +194,10 @@ export class TrafficTap {
 
   private finish(pending: Pending, status: TrafficStatus, errorCode: number | null, errorMessage: string | null, response: Message | undefined, result: unknown): void {
     const durationMs = performance.now() - pending.started;
+    const profile = this.session.profile();
+    pending.profileSlug = profile?.slug ?? '';
     this.options.metrics?.observeRequest(pending.profileSlug, pending.server?.name ?? '', pending.method, status, durationMs / 1000);
-    if (pending.request !== null) this.emit(pending, { kind: 'request', status, errorCode, errorMessage, response, result, durationMs });
+    if (profile?.debugLogging === true) this.emit(pending, { kind: 'request', status, errorCode, errorMessage, response, result, durationMs });
   }
 
   private emit(pending: Pending, outcome: Outcome): void {
@@ -213,7 +219,7 @@ export class TrafficTap {
       response: outcome.response,
       params: pending.request?.params,
       result: outcome.result,
-      redactor: pending.redactor ?? this.options.redactor(),
+      redactor: pending.redactor,
     };
     try {
       this.options.sink.record(exchange);

@@ -1,8 +1,6 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { GatehouseContext } from '../../../infrastructure/commands/context';
-import type { StoredEvent } from '../../../infrastructure/eventstore';
-import { eventView } from '../../../infrastructure/queries/history.queries';
+import { eventView, type EventStore, type StoredEvent } from '../../../infrastructure/eventstore';
 import { queryInt, queryString } from '../http';
 import { openSseTail } from '../sse-tail';
 
@@ -24,14 +22,14 @@ const matches = (event: StoredEvent, filters: ReturnType<typeof filtersOf>): boo
   (filters.streamPrefix === undefined || event.streamId.startsWith(filters.streamPrefix)) &&
   (filters.types === undefined || filters.types.includes(event.type));
 
-export const eventRoutes = (app: GatehouseContext): Router => {
+export const eventRoutes = (store: EventStore): Router => {
   const router = new Router({ prefix: '/api/events' });
 
   /** Pages of the log by global position: `next` is the `after` of the next page, null at the end. */
   router.get('/', async (ctx) => {
     const after = queryInt(ctx, 'after', 0, Number.MAX_SAFE_INTEGER) ?? 0;
     const limit = queryInt(ctx, 'limit', 1, MAX_LIMIT) ?? DEFAULT_LIMIT;
-    const events = await app.store.readAll({ ...filtersOf(ctx), after, limit: limit + 1 });
+    const events = await store.readAll({ ...filtersOf(ctx), after, limit: limit + 1 });
     const page = events.slice(0, limit);
     ctx.body = { events: page.map(eventView), next: events.length > limit ? page[page.length - 1].position : null };
   });
@@ -43,9 +41,9 @@ export const eventRoutes = (app: GatehouseContext): Router => {
   router.get('/stream', async (ctx) => {
     const filters = filtersOf(ctx);
     await openSseTail(ctx, {
-      live: app.store.committed$,
-      head: () => app.store.headPosition(),
-      replay: async (after, send) => (await app.store.readAll({ after })).forEach(send),
+      live: store.committed$,
+      head: () => store.headPosition(),
+      replay: async (after, send) => (await store.readAll({ after })).forEach(send),
       idOf: (event) => event.position,
       frame: (event) => (matches(event, filters) ? { event: event.type, data: eventView(event) } : null),
     });

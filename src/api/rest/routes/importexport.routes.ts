@@ -3,8 +3,8 @@ import '@koa/bodyparser';
 import type { Context } from 'koa';
 import { Readable } from 'node:stream';
 import { PROFILE_SLUG_PATTERN } from '../../../domain/shared/names';
-import type { GatehouseContext } from '../../../infrastructure/commands/context';
-import { exportConfig, exportEventLines, importDocument, ImportRefusedError, parseImportDocument } from '../../../infrastructure/importexport';
+import type { Application } from '../../../infrastructure/application';
+import { exportConfig, exportEventLines, ImportRefusedError, parseImportDocument } from '../../../infrastructure/importexport';
 import { queryString } from '../http';
 import { ProblemError } from '../problem';
 
@@ -20,7 +20,7 @@ const refuseUnknownQuery = (ctx: Context, known: readonly string[]): void => {
 
 const toProblem = (error: ImportRefusedError): ProblemError => new ProblemError(400, error.code, error.message, error.errors);
 
-export const importExportRoutes = (app: GatehouseContext): Router => {
+export const importExportRoutes = (app: Application): Router => {
   const router = new Router({ prefix: '/api' });
 
   /** `{"mcpServers": {…}}` (plus an optional `gatehouse` section); `?profile=` attaches every server. */
@@ -34,7 +34,7 @@ export const importExportRoutes = (app: GatehouseContext): Router => {
     const context = { actor: (ctx.state.actor as string | undefined) ?? 'anonymous', correlationId: ctx.state.correlationId as string };
     try {
       const document = parseImportDocument(ctx.request.body);
-      ctx.body = await importDocument(app, document, { profile }, context);
+      ctx.body = await app.commands.importDocument(document, { profile }, context);
     } catch (error) {
       throw error instanceof ImportRefusedError ? toProblem(error) : error;
     }
@@ -52,7 +52,7 @@ export const importExportRoutes = (app: GatehouseContext): Router => {
       ctx.body = Readable.from(exportEventLines(app.store));
       return;
     }
-    ctx.body = exportConfig(app.sql);
+    ctx.body = await exportConfig(app.store);
   });
 
   return router;

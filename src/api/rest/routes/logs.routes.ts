@@ -4,7 +4,7 @@ import type { Observable } from 'rxjs';
 import {
   LOG_FILTER_FIELDS, LogFilterError, matchesFilter, parseLogFilter, parseLogTime, summaryOf,
   type DebugLogFilter, type DebugLogQueries, type DebugLogRow, type LogFilterInput,
-} from '../../../infrastructure/telemetry';
+} from '../../../infrastructure/readmodels/debug-logs';
 import { queryInt, queryString } from '../http';
 import { ProblemError } from '../problem';
 import { openSseTail } from '../sse-tail';
@@ -50,11 +50,11 @@ const filterOf = (ctx: Context, extra: readonly string[]): DebugLogFilter => {
 export const logRoutes = (logs: LogsApi): Router => {
   const router = new Router({ prefix: '/api/logs' });
 
-  router.get('/', (ctx) => {
+  router.get('/', async (ctx) => {
     const filter = filterOf(ctx, ['cursor', 'limit']);
     const cursor = queryInt(ctx, 'cursor', 1, Number.MAX_SAFE_INTEGER);
     const limit = queryInt(ctx, 'limit', 1, MAX_LIMIT) ?? DEFAULT_LIMIT;
-    ctx.body = logs.queries.list(filter, { cursor, limit });
+    ctx.body = await logs.queries.list(filter, { cursor, limit });
   });
 
   /**
@@ -67,10 +67,10 @@ export const logRoutes = (logs: LogsApi): Router => {
     await openSseTail(ctx, {
       live: logs.rows$,
       head: () => logs.queries.lastId(),
-      replay: (after, send) => {
+      replay: async (after, send) => {
         let from = after;
         for (let replayed = 0; replayed < MAX_REPLAY; ) {
-          const page = logs.queries.after(filter, from, 1_000);
+          const page = await logs.queries.after(filter, from, 1_000);
           if (page.length === 0) break;
           page.forEach(send);
           from = page[page.length - 1].id;
@@ -82,10 +82,10 @@ export const logRoutes = (logs: LogsApi): Router => {
     });
   });
 
-  router.get('/:id', (ctx) => {
+  router.get('/:id', async (ctx) => {
     const id = String(ctx.params.id);
     if (!/^\d{1,15}$/.test(id)) throw new ProblemError(400, 'INVALID_LOG_ID', 'A log id is a positive integer');
-    const entry = logs.queries.get(Number(id));
+    const entry = await logs.queries.get(Number(id));
     if (entry === null) throw new ProblemError(404, 'LOG_NOT_FOUND', `Log ${id} not found`);
     ctx.body = entry;
   });

@@ -1,19 +1,18 @@
 import Router from '@koa/router';
 import '@koa/bodyparser';
-import type { GatehouseContext } from '../../../infrastructure/commands/context';
+import type { Application } from '../../../infrastructure/application';
 import { OAUTH_CALLBACK_PATH, type OAuthService } from '../../../infrastructure/oauth';
-import { findServerRow } from '../../../infrastructure/queries/server.queries';
 import { AuthorizeOAuthDto } from '../dto/oauth.dto';
 import { commandContext, queryString, sendResource } from '../http';
 import { notFound } from '../problem';
 import { validateBody } from '../validation';
 
 /** The admin side of OAuth to upstreams, under /api (admin token). Tokens are never in a response. */
-export const oauthRoutes = (app: GatehouseContext, oauth: OAuthService): Router => {
+export const oauthRoutes = ({ queries }: Application, oauth: OAuthService): Router => {
   const router = new Router({ prefix: '/api/servers' });
 
   const requireServer = async (idOrName: string) => {
-    const row = await findServerRow(app.dataSource, idOrName);
+    const row = await queries.servers.find(idOrName);
     if (!row) throw notFound(`Server "${idOrName}"`, 'SERVER_NOT_FOUND');
     return row;
   };
@@ -28,7 +27,7 @@ export const oauthRoutes = (app: GatehouseContext, oauth: OAuthService): Router 
 
   router.get('/:idOrName/oauth', async (ctx) => {
     const row = await requireServer(ctx.params.idOrName);
-    sendResource(ctx, oauth.status(row.id));
+    sendResource(ctx, await oauth.status(row.id));
   });
 
   /** Revokes at the authorization server where it offers RFC 7009, and forgets the tokens. */

@@ -1,65 +1,56 @@
 import Router from '@koa/router';
 import '@koa/bodyparser';
 import * as profile from '../../../domain/profile';
-import type { GatehouseContext } from '../../../infrastructure/commands/context';
-import {
-  attachServer, createProfile, deleteProfile, detachServer, revertProfile, setTool, updateProfile,
-} from '../../../infrastructure/commands/profile.commands';
-import { eventView, resolvePosition } from '../../../infrastructure/queries/history.queries';
-import { profileAt } from '../../../infrastructure/queries/profile-at.queries';
-import { effectiveTools } from '../../../infrastructure/queries/profile-tools.queries';
-import { findProfileRow, listProfileRows, profileRowToView } from '../../../infrastructure/queries/profile.queries';
-import { ProfileRow } from '../../../infrastructure/readmodels/entities';
-import { findServerRow } from '../../../infrastructure/queries/server.queries';
+import type { Application } from '../../../infrastructure/application';
+import { eventView } from '../../../infrastructure/eventstore';
 import { AttachServerDto, CreateProfileDto, RevertDto, ToolPatchDto, UpdateProfileDto } from '../dto/profile.dto';
 import { commandContext, parseAt, sendResource } from '../http';
 import { notFound, ProblemError } from '../problem';
 import { validateBody } from '../validation';
 
-export const profileRoutes = (app: GatehouseContext): Router => {
+export const profileRoutes = ({ queries, commands, store }: Application): Router => {
   const router = new Router({ prefix: '/api/profiles' });
+  const { profiles } = queries;
 
   const requireProfile = async (slug: string, includeDeleted = false) => {
-    const row = await findProfileRow(app.dataSource, slug, { includeDeleted });
+    const row = await profiles.findBySlug(slug, { includeDeleted });
     if (!row) throw notFound(`Profile "${slug}"`, 'PROFILE_NOT_FOUND');
     return row;
   };
 
   const requireServerId = async (idOrName: string, includeRemoved = false) => {
-    const row = await findServerRow(app.dataSource, idOrName, { includeRemoved });
+    const row = await queries.servers.find(idOrName, { includeRemoved });
     if (!row) throw notFound(`Server "${idOrName}"`, 'SERVER_NOT_FOUND');
     return row.id;
   };
 
   const viewOf = async (profileId: string) => {
-    const row = await app.dataSource.getRepository(ProfileRow).findOneBy({ id: profileId });
+    const row = await profiles.byId(profileId);
     if (!row) throw notFound(`Profile ${profileId}`, 'PROFILE_NOT_FOUND');
-    return profileRowToView(app.dataSource, row);
+    return profiles.view(row);
   };
 
   router.post('/', async (ctx) => {
     const dto = validateBody(CreateProfileDto, ctx.request.body);
-    const result = await createProfile(app, dto, commandContext(ctx));
-    const profileId = (result.events[0]?.data as { profileId: string } | undefined)?.profileId;
-    if (profileId === undefined) throw new ProblemError(409, 'PROFILE_ALREADY_EXISTS', `Profile "${dto.slug}" already exists`);
+    const { profileId } = await commands.profiles.create(dto, commandContext(ctx));
     const view = await viewOf(profileId);
     ctx.set('Location', `/api/profiles/${view.slug}`);
     sendResource(ctx, view, 201);
   });
 
   router.get('/', async (ctx) => {
-    const rows = await listProfileRows(app.dataSource);
-    ctx.body = { profiles: await Promise.all(rows.map((row) => profileRowToView(app.dataSource, row))) };
+    const rows = await profiles.listActive();
+    ctx.body = { profiles: await Promise.all(rows.map((row) => profiles.view(row))) };
   });
 
   router.get('/:slug', async (ctx) => {
     const at = parseAt(ctx.query.at);
     if (at === undefined) {
-      sendResource(ctx, await profileRowToView(app.dataSource, await requireProfile(ctx.params.slug)));
+      sendResource(ctx, await profiles.view(await requireProfile(ctx.params.slug)));
       return;
     }
-    const position = resolvePosition(app.sql, at);
-    const view = await profileAt(app.store, app.sql, ctx.params.slug, position);
+    const position = await queries.position(at);
+    const view = await queries.profileAt(ctx.params.slug, position);
     if (view === null) throw notFound(`Profile "${ctx.params.slug}" at position ${position}`, 'PROFILE_NOT_FOUND');
     sendResource(ctx, { ...view, at: position });
   });
@@ -67,13 +58,13 @@ export const profileRoutes = (app: GatehouseContext): Router => {
   router.patch('/:slug', async (ctx) => {
     const row = await requireProfile(ctx.params.slug);
     const dto = validateBody(UpdateProfileDto, ctx.request.body);
-    await updateProfile(app, row.id, dto, commandContext(ctx));
+    await commands.profiles.update(row.id, dto, commandContext(ctx));
     sendResource(ctx, await viewOf(row.id));
   });
 
   router.delete('/:slug', async (ctx) => {
     const row = await requireProfile(ctx.params.slug);
-    await deleteProfile(app, row.id, commandContext(ctx));
+    await commands.profiles.delete(row.id, commandContext(ctx));
     ctx.status = 204;
   });
 
@@ -81,21 +72,21 @@ export const profileRoutes = (app: GatehouseContext): Router => {
     const row = await requireProfile(ctx.params.slug);
     const dto = validateBody(AttachServerDto, ctx.request.body ?? {});
     const serverId = await requireServerId(ctx.params.server, true);
-    const result = await attachServer(app, row.id, serverId, dto.status ?? 'active', commandContext(ctx));
+    const result = await commands.profiles.attach(row.id, serverId, dto.status ?? 'active', commandContext(ctx));
     sendResource(ctx, await viewOf(row.id), result.events.some((e) => e.type === 'ServerAttached') ? 201 : 200);
   });
 
   router.delete('/:slug/servers/:server', async (ctx) => {
     const row = await requireProfile(ctx.params.slug);
     const serverId = await requireServerId(ctx.params.server, true);
-    await detachServer(app, row.id, serverId, commandContext(ctx));
+    await commands.profiles.detach(row.id, serverId, commandContext(ctx));
     ctx.status = 204;
   });
 
   router.get('/:slug/tools', async (ctx) => {
     const row = await requireProfile(ctx.params.slug);
     ctx.set('ETag', `"${row.version}"`);
-    ctx.body = { profile: row.slug, version: row.version, tools: await effectiveTools(app.dataSource, row.id, row.toolPrefix as profile.ToolPrefixMode) };
+    ctx.body = { profile: row.slug, version: row.version, tools: await queries.effectiveTools(row.id, row.toolPrefix as profile.ToolPrefixMode) };
   });
 
   router.patch('/:slug/tools/:server/:tool', async (ctx) => {
@@ -103,8 +94,8 @@ export const profileRoutes = (app: GatehouseContext): Router => {
     const serverId = await requireServerId(ctx.params.server, true);
     const dto = validateBody(ToolPatchDto, ctx.request.body);
     if (ctx.params.tool.length > 256) throw new ProblemError(400, 'INVALID_TOOL_NAME', 'Tool names are at most 256 characters');
-    await setTool(app, row.id, serverId, ctx.params.tool, dto, commandContext(ctx));
-    const tools = await effectiveTools(app.dataSource, row.id, row.toolPrefix as profile.ToolPrefixMode);
+    await commands.profiles.setTool(row.id, serverId, ctx.params.tool, dto, commandContext(ctx));
+    const tools = await queries.effectiveTools(row.id, row.toolPrefix as profile.ToolPrefixMode);
     const version = (await viewOf(row.id)).version;
     ctx.set('ETag', `"${version}"`);
     ctx.body = { version, tool: tools.find((tool) => tool.serverId === serverId && tool.originalName === ctx.params.tool) ?? null };
@@ -112,14 +103,14 @@ export const profileRoutes = (app: GatehouseContext): Router => {
 
   router.get('/:slug/history', async (ctx) => {
     const row = await requireProfile(ctx.params.slug, true);
-    const events = await app.store.readStream(profile.profileStreamId(row.id));
+    const events = await store.readStream(profile.profileStreamId(row.id));
     ctx.body = { profileId: row.id, events: events.map(eventView) };
   });
 
   router.post('/:slug/revert', async (ctx) => {
     const row = await requireProfile(ctx.params.slug, true);
     const { to } = validateBody(RevertDto, ctx.request.body);
-    const result = await revertProfile(app, row.id, to, commandContext(ctx));
+    const result = await commands.profiles.revert(row.id, to, commandContext(ctx));
     const view = await viewOf(row.id);
     sendResource(ctx, { ...view, appended: result.events.map(eventView), skippedServers: result.skippedServerIds });
   });

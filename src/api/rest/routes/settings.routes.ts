@@ -1,23 +1,22 @@
 import Router from '@koa/router';
 import '@koa/bodyparser';
-import type { GatehouseContext } from '../../../infrastructure/commands/context';
-import { changeSettings, currentSettings } from '../../../infrastructure/commands/settings.commands';
+import type { Application } from '../../../infrastructure/application';
 import { SettingsPatchDto } from '../dto/settings.dto';
 import { commandContext, sendResource } from '../http';
 import { validateBody } from '../validation';
 
-export const settingsRoutes = (app: GatehouseContext): Router => {
+export const settingsRoutes = ({ queries, commands }: Application): Router => {
   const router = new Router({ prefix: '/api/settings' });
 
   router.get('/', async (ctx) => {
-    const { settings, version } = await currentSettings(app);
+    const { settings, version } = await queries.settings();
     sendResource(ctx, { ...settings, version });
   });
 
   router.patch('/', async (ctx) => {
     const dto = validateBody(SettingsPatchDto, ctx.request.body);
-    await changeSettings(app, { ...dto }, commandContext(ctx));
-    const { settings, version } = await currentSettings(app);
+    await commands.settings.change({ ...dto }, commandContext(ctx));
+    const { settings, version } = await queries.settings();
     sendResource(ctx, { ...settings, version });
   });
 

@@ -1,0 +1,70 @@
+// @ts-check
+/**
+ * Architecture rules for src/, checked by test/architecture.unit.test.ts (which runs the
+ * dependency-cruiser CLI with this file). The rules name folders, not files, so they hold
+ * whatever src/api, src/domain and src/infrastructure contain.
+ *
+ * To see the violations by hand: npx depcruise --config .dependency-cruiser.cjs src test bench scripts migrations ormconfig.ts
+ */
+const TEST = '\\.test\\.ts$';
+/** Non-test files under a folder of src/. */
+const under = (folder) => ({ path: `^src/${folder}/`, pathNot: TEST });
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment: 'No import cycle anywhere under src/, type-only imports included.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: TEST },
+      to: { circular: true },
+    },
+    {
+      name: 'domain-only-domain-and-node',
+      comment: 'src/domain imports only src/domain and node: builtins: no npm package, nothing from src/infrastructure, src/api or outside src/.',
+      severity: 'error',
+      from: under('domain'),
+      to: { pathNot: '^src/domain/', dependencyTypesNot: ['core'] },
+    },
+    {
+      name: 'infrastructure-not-to-api',
+      comment: 'src/infrastructure never imports src/api.',
+      severity: 'error',
+      from: under('infrastructure'),
+      to: { path: '^src/api/' },
+    },
+    {
+      name: 'infrastructure-not-outside-src',
+      comment: 'src/infrastructure imports nothing outside src/ (./ormconfig, ./migrations, test/ ...); npm packages and builtins are fine.',
+      severity: 'error',
+      from: under('infrastructure'),
+      to: { pathNot: '^(src/|node_modules/|node:)', dependencyTypesNot: ['core'] },
+    },
+    {
+      name: 'api-not-to-orm',
+      comment: 'src/api never imports typeorm or better-sqlite3 itself: it goes through src/infrastructure.',
+      severity: 'error',
+      from: under('api'),
+      to: { path: '(^|/)node_modules/(@types/)?(typeorm|better-sqlite3)/|^(typeorm|better-sqlite3)(/|$)' },
+    },
+    {
+      name: 'src-not-to-tests',
+      comment: 'No non-test file under src/ imports test/ or a test file.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: TEST },
+      to: { path: `^test/|${TEST}` },
+    },
+  ],
+  options: {
+    // Parse the TypeScript sources themselves, not what tsc emits: this keeps `import type` and
+    // imports used only as types, so the cycle rule sees them too.
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    doNotFollow: { path: '(^|/)node_modules/' },
+    exclude: { path: '^dist/' },
+    // Which modules import a module: the test uses it to find src/ files only tests import.
+    forceDeriveDependents: true,
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['require', 'node', 'default', 'types'] },
+  },
+};

@@ -1,0 +1,247 @@
+import type { DestinationStream } from 'pino';
+import { ApiKeyCommands } from './commands/apikey.commands';
+import { ProfileCommands } from './commands/profile.commands';
+import { ServerCommands } from './commands/server.commands';
+import { currentSettings, SettingsCommands } from './commands/settings.commands';
+import { uniqueNames } from './commands/unique-names';
+import type { GatehouseConfig } from './config/config';
+import { Keyring, loadMasterKey, type SecretBox } from './crypto';
+import { rotateMasterKey, type MasterKeyRotation } from './crypto/master-key-rotation';
+import { EVENT_STORE_ENTITIES, LogFollower, TypeOrmEventStore, type StoredEvent } from './eventstore';
+import { importDocument, type ImportDocument, type ImportOptions } from './importexport';
+import { OAuthService } from './oauth';
+import type { CommandContext } from './commands/handle-command';
+import { Database } from './persistence/database';
+import { UpstreamCatalog } from './proxy/catalog';
+import { ConfigFollower } from './proxy/config-follower';
+import { KeyDirectory } from './proxy/key-directory';
+import { toProxyProfile, toUpstreamSpec } from './proxy/profile-config';
+import { ProfileDirectory } from './proxy/profile-directory';
+import type { ProxyDependencies } from './proxy/profile-proxy';
+import { SessionRegistry } from './proxy/session-registry';
+import { SettingsDirectory } from './proxy/settings-directory';
+import { ToolDiscovery } from './proxy/tool-discovery';
+import { UpstreamHub } from './proxy/upstream-hub';
+import { CONFIGURATION_PROJECTIONS, READ_MODEL_ENTITIES } from './readmodels';
+import { ApiKeyReadModel } from './readmodels/apikey';
+import { DEBUG_LOG_ENTITIES } from './readmodels/debug-logs';
+import { ProfileReadModel } from './readmodels/profile';
+import { Queries } from './readmodels/queries';
+import { ServerReadModel } from './readmodels/server';
+import { DataKeyRow } from './crypto/data-key';
+import { Observability } from './telemetry/observability';
+import { UpstreamPool } from './upstream';
+import { Maintenance } from './maintenance';
+
+/** Every table this process maps, by the module that owns it. */
+export const ENTITIES = [...EVENT_STORE_ENTITIES, ...READ_MODEL_ENTITIES, ...DEBUG_LOG_ENTITIES, DataKeyRow];
+
+export type Commands = Readonly<{
+  servers: ServerCommands;
+  profiles: ProfileCommands;
+  apiKeys: ApiKeyCommands;
+  settings: SettingsCommands;
+  /** Applies a configuration document (`POST /api/import`, `gatehouse import`). */
+  importDocument: (document: ImportDocument, options: ImportOptions, context: CommandContext) => ReturnType<typeof importDocument>;
+}>;
+
+/**
+ * The application as its edges use it (REST routes, the CLI): the event store, the typed
+ * read-model queries and the command handlers. Built once by `openApplication`; the edges never
+ * open the database themselves.
+ */
+export type Application = Readonly<{
+  config: GatehouseConfig;
+  database: Database;
+  store: TypeOrmEventStore;
+  secrets: SecretBox;
+  queries: Queries;
+  commands: Commands;
+  maintenance: Maintenance;
+  close: () => Promise<void>;
+}>;
+
+/** Opens the database (applying migrations), the secret box, the store with its projections, the queries and handlers. */
+export const openApplication = async (config: GatehouseConfig): Promise<Application> => {
+  const database = await Database.open({ path: config.database, entities: ENTITIES });
+  try {
+    const secrets = await new Keyring(database).open(loadMasterKey(config.dataDir, config.secretKey));
+    const store = new TypeOrmEventStore(database, { projections: CONFIGURATION_PROJECTIONS, guards: [uniqueNames] });
+    const commands: Commands = {
+      servers: new ServerCommands(store, secrets),
+      profiles: new ProfileCommands(store),
+      apiKeys: new ApiKeyCommands(store),
+      settings: new SettingsCommands(store),
+      importDocument: (document, options, context) => importDocument({ store, secrets }, document, options, context),
+    };
+    const queries = new Queries(database.reads, store);
+    return { config, database, store, secrets, queries, commands, maintenance: new Maintenance(database, store), close: () => database.close() };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+};
+
+export type GatewayOptions = Readonly<{
+  /** Where JSON log lines go (`serve`: stdout); without one nothing is logged. */
+  logDestination?: DestinationStream;
+  /** Hidden from every log line and debug log. */
+  adminToken: string | (() => string);
+  /** GATEHOUSE_PUBLIC_URL or the bound address, read when an OAuth flow starts. */
+  publicUrl: () => string;
+  /** How often the log is read for changes made by other processes (default 250 ms). */
+  followIntervalMs?: number;
+}>;
+
+/**
+ * The live half of Gatehouse on top of an application: the profile and key directories fed by
+ * the committed events, the upstream pool and what shares it, the open sessions, the follower
+ * that turns configuration changes into reconnects and list_changed, telemetry and OAuth.
+ */
+export type Gateway = Readonly<{
+  app: Application;
+  follower: LogFollower;
+  profiles: ProfileDirectory;
+  keys: KeyDirectory;
+  settings: SettingsDirectory;
+  pool: UpstreamPool;
+  hub: UpstreamHub;
+  catalog: UpstreamCatalog;
+  sessions: SessionRegistry;
+  proxy: ProxyDependencies;
+  observability: Observability;
+  oauth: OAuthService;
+  /** Starts what runs in the background of `gatehouse serve` (OAuth refresh); stdio refreshes on use. */
+  startBackground: () => Promise<void>;
+  close: () => Promise<void>;
+}>;
+
+export const startGateway = async (app: Application, options: GatewayOptions): Promise<Gateway> => {
+  const { store, secrets, database } = app;
+  const follower = new LogFollower(store, { intervalMs: options.followIntervalMs });
+  const settings = new SettingsDirectory((await currentSettings(store)).settings);
+  const profiles = new ProfileDirectory(async (key) => {
+    const record = await new ProfileReadModel(database.reads).proxyRecord(key);
+    return record === null ? null : toProxyProfile(secrets, record);
+  });
+  const keys = new KeyDirectory((hash) => new ApiKeyReadModel(database.reads).byHash(hash));
+  // Caches first, so that whatever reacts to an event after them reads the new configuration.
+  const applyToCaches = (event: StoredEvent): void => {
+    settings.apply(event);
+    profiles.apply(event);
+    keys.apply(event);
+  };
+  const cacheSubscription = follower.events$.subscribe(applyToCaches);
+  const observability = await Observability.open({
+    database,
+    secrets,
+    events$: follower.events$,
+    adminToken: options.adminToken,
+    logLevel: app.config.logLevel,
+    logDestination: options.logDestination,
+  });
+  const log = observability.log;
+  const oauth = new OAuthService({ context: { store, secrets, reads: database.reads }, publicUrl: options.publicUrl, log });
+  const initial = settings.current();
+  const pool = new UpstreamPool({
+    connection: {
+      connectTimeoutMs: () => settings.current().connectTimeoutMs,
+      defaultRequestTimeoutMs: initial.requestTimeoutMs,
+      allowedHosts: () => settings.current().upstreamAllowedHosts,
+      tokens: oauth.tokens,
+    },
+    maxConnectionsPerServer: initial.maxProcessesPerServer,
+    sessionIdleTimeoutMs: initial.sessionIdleTimeoutMs,
+  });
+  const hub = new UpstreamHub(pool);
+  const discovery = new ToolDiscovery((serverId, tools, fingerprint, context) => app.commands.servers.recordDiscoveredTools(serverId, tools, fingerprint, context), log);
+  const catalog = new UpstreamCatalog((spec, kind, items) => {
+    if (kind === 'tools') discovery.listed(spec, items as Parameters<ToolDiscovery['listed']>[1]);
+  });
+  const noticeSubscription = hub.notices$.subscribe((notice) => {
+    if (notice.kind === 'tools_changed') catalog.invalidate(notice.serverId, ['tools']);
+    if (notice.kind === 'prompts_changed') catalog.invalidate(notice.serverId, ['prompts']);
+    if (notice.kind === 'resources_changed') catalog.invalidate(notice.serverId, ['resources', 'templates']);
+  });
+  const sessions = new SessionRegistry({
+    idleTimeoutMs: () => settings.current().sessionIdleTimeoutMs,
+    keys: (ids) => new ApiKeyReadModel(database.reads).byIds(ids),
+    log,
+  });
+  const configFollower = new ConfigFollower({
+    events$: follower.events$,
+    pool,
+    catalog,
+    sessions,
+    profiles,
+    settings: settings.current,
+    reads: {
+      serverSpec: async (serverId) => {
+        const row = await new ServerReadModel(database.reads).byId(serverId);
+        return row === null || row.status !== 'active' ? null : toUpstreamSpec(secrets, row);
+      },
+      serversWithUrl: () => new ServerReadModel(database.reads).activeWithUrl(),
+      serverInUse: (serverId) => new ProfileReadModel(database.reads).isServerInUse(serverId),
+    },
+    log,
+  });
+  observability.observe({
+    sessionProfiles: () => [...sessions.values()].map((session) => session.slug),
+    servers: () => new ServerReadModel(database.reads).list(),
+    upstreamHealth: (serverId) => pool.health(serverId),
+    liveProcesses: (serverId) => pool.liveProcessCount(serverId),
+    eventLogHead: () => store.headPosition(),
+    settings: settings.current,
+  });
+  await follower.start();
+  sessions.start();
+  let stopRefresh: (() => void) | null = null;
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      stopRefresh?.();
+      try {
+        await sessions.closeAll();
+        await configFollower.stop();
+        await follower.stop();
+        await pool.closeAll();
+      } finally {
+        noticeSubscription.unsubscribe();
+        cacheSubscription.unsubscribe();
+        await observability.close();
+      }
+    })();
+    return closing;
+  };
+  return {
+    app, follower, profiles, keys, settings, pool, hub, catalog, sessions, observability, oauth, close,
+    proxy: { hub, catalog, profiles, settings: settings.current },
+    startBackground: async () => {
+      stopRefresh ??= await oauth.tokens.startBackgroundRefresh();
+    },
+  };
+};
+
+/** `gatehouse migrate`: applies pending migrations (each in its own transaction); returns their names. */
+export const migrateDatabase = async (config: GatehouseConfig): Promise<string[]> => {
+  const database = await Database.open({ path: config.database, entities: ENTITIES, migrate: false });
+  try {
+    return await database.migrate();
+  } finally {
+    await database.close();
+  }
+};
+
+/**
+ * `gatehouse secrets rotate-key`: rewraps the data keys under a new master key. Not through
+ * openApplication, which must open the keyring with the current key: after an interrupted
+ * rotation only the pending key opens it.
+ */
+export const rotateSecretKey = async (config: GatehouseConfig, newKey: string | undefined): Promise<MasterKeyRotation> => {
+  const database = await Database.open({ path: config.database, entities: ENTITIES });
+  try {
+    return await rotateMasterKey({ keyring: new Keyring(database), dataDir: config.dataDir, currentKeyFromEnv: config.secretKey, newKey });
+  } finally {
+    await database.close();
+  }
+};

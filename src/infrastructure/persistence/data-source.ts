@@ -1,0 +1,40 @@
+import 'reflect-metadata';
+import type { Database as SqliteHandle } from 'better-sqlite3';
+import { DataSource, type EntitySchema, type MixedList } from 'typeorm';
+import { MIGRATIONS } from './migrations';
+
+/** Entities are contributed by the modules that own their tables (see ./entities.ts). */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own type for entity classes
+export type EntityList = MixedList<Function | string | EntitySchema>;
+
+export type ConnectionRole = 'writer' | 'reader';
+
+/**
+ * A TypeORM DataSource on the SQLite file, through better-sqlite3, in WAL mode with a busy
+ * timeout (a second process, the CLI next to a running server, waits instead of failing).
+ * The writer commits durably (`synchronous = FULL`: an acknowledged command survives a
+ * crash); the reader refuses every write (`query_only`), so that nothing can ever wait for the
+ * writer's lock on the one thread this process has. Schema changes only through migrations,
+ * never `synchronize`.
+ */
+export const createSqliteDataSource = (database: string, entities: EntityList, role: ConnectionRole = 'writer'): DataSource =>
+  new DataSource({
+    type: 'better-sqlite3',
+    database,
+    entities,
+    migrations: role === 'writer' ? MIGRATIONS : [],
+    migrationsRun: false,
+    synchronize: false,
+    logging: false,
+    timeout: 5000,
+    // Many queries are built once per call site but differ only in their parameters: keep enough.
+    statementCacheSize: 500,
+    prepareDatabase: (db: SqliteHandle) => {
+      db.pragma('journal_mode = WAL');
+      db.pragma('busy_timeout = 5000');
+      // 16 MiB of page cache (default 2 MiB): time travel and rebuilds scan the log.
+      db.pragma('cache_size = -16384');
+      if (role === 'writer') db.pragma('synchronous = FULL');
+      else db.pragma('query_only = ON');
+    },
+  });

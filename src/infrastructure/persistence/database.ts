@@ -1,0 +1,227 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { DataSource, EntityManager } from 'typeorm';
+import { createSqliteDataSource, type EntityList } from './data-source';
+
+/**
+ * `full`: the commit is on disk before the work's promise settles (configuration). `relaxed`:
+ * committed without waiting for the disk (telemetry): it may be lost to a power cut, never to a
+ * crash of the process, and it is made durable by the next full commit.
+ */
+export type Durability = 'full' | 'relaxed';
+
+export type WriteOptions = Readonly<{ durability?: Durability }>;
+
+/** Work run in a write transaction. It must not wait for anything but the database. */
+export type WriteWork<T> = (manager: EntityManager) => Promise<T>;
+
+type Job = {
+  work: WriteWork<unknown>;
+  durability: Durability;
+  /** Runs alone and outside a transaction of ours (migrations bring their own, pragmas need none). */
+  bare: boolean;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+};
+
+type Settled = { job: Job } & ({ ok: true; value: unknown } | { ok: false; error: unknown });
+
+export type DatabaseOptions = Readonly<{
+  /** The SQLite file (`:memory:` works, with a single connection). */
+  path: string;
+  entities: EntityList;
+  /** Apply pending migrations on open (`serve` and the CLI; `migrate` runs them on its own). */
+  migrate?: boolean;
+  /** Most jobs committed in one transaction (group commit); 1 commits every job on its own. */
+  maxBatch?: number;
+}>;
+
+const DEFAULT_MAX_BATCH = 256;
+
+/**
+ * The SQLite database of one process: a writer connection that every write goes through, one
+ * transaction at a time, and a reader connection for everything else.
+ *
+ * One writer, because SQLite has one write lock and better-sqlite3 waits for it synchronously:
+ * a second connection of this process waiting for a lock held by this process would stop the
+ * event loop that has to release it. Writes queue up instead, and jobs that arrive while a
+ * transaction commits are committed together in the next one (group commit: one fsync for
+ * many), each in its own savepoint, so that one failing job leaves the others intact. A
+ * transaction starts with BEGIN IMMEDIATE: it holds the lock from its first statement, so
+ * what a job reads cannot change before it writes, also when another process writes.
+ *
+ * The reader refuses writes and never sees a transaction in progress: TypeORM is asynchronous,
+ * so other code runs between the statements of a write, and reading on the writer's
+ * connection would see (and cache) what may yet be rolled back.
+ */
+export class Database {
+  private readonly queue: Job[] = [];
+  private draining = false;
+  private closed = false;
+
+  private constructor(
+    readonly path: string,
+    private readonly writer: DataSource,
+    private readonly reader: DataSource,
+    private readonly maxBatch: number,
+  ) {}
+
+  static async open(options: DatabaseOptions): Promise<Database> {
+    const inMemory = options.path === ':memory:';
+    if (!inMemory) mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
+    const writer = createSqliteDataSource(options.path, options.entities, 'writer');
+    await writer.initialize();
+    try {
+      if (options.migrate !== false) await writer.runMigrations({ transaction: 'each' });
+      // An in-memory database exists once per connection: it reads where it writes.
+      const reader = inMemory ? writer : createSqliteDataSource(options.path, options.entities, 'reader');
+      if (!reader.isInitialized) await reader.initialize();
+      return new Database(options.path, writer, reader, options.maxBatch ?? DEFAULT_MAX_BATCH);
+    } catch (error) {
+      await writer.destroy();
+      throw error;
+    }
+  }
+
+  /** Reads committed state only; never a write. */
+  get reads(): EntityManager {
+    return this.reader.manager;
+  }
+
+  /**
+   * Runs `work` in a write transaction and settles with its result once that is committed (or
+   * with its error, once its changes are rolled back).
+   */
+  write<T>(work: WriteWork<T>, options: WriteOptions = {}): Promise<T> {
+    return this.enqueue(work, options.durability ?? 'full', false);
+  }
+
+  /** Whether migrations are waiting to be applied. */
+  async pendingMigrations(): Promise<boolean> {
+    return this.writer.showMigrations();
+  }
+
+  /** Applies pending migrations, each in its own transaction; returns their names. */
+  async migrate(): Promise<string[]> {
+    const applied = await this.enqueue(() => this.writer.runMigrations({ transaction: 'each' }), 'full', true);
+    return applied.map((migration) => migration.name);
+  }
+
+  /** How the writer commits (what the benchmarks report next to their numbers). */
+  async commitMode(): Promise<{ journalMode: string; synchronous: string }> {
+    return this.enqueue(async (manager) => {
+      const [journal] = (await manager.query('PRAGMA journal_mode')) as { journal_mode: string }[];
+      const [sync] = (await manager.query('PRAGMA synchronous')) as { synchronous: number }[];
+      return { journalMode: journal.journal_mode, synchronous: ['OFF', 'NORMAL', 'FULL', 'EXTRA'][sync.synchronous] ?? String(sync.synchronous) };
+    }, 'full', true);
+  }
+
+  /**
+   * SQLite's own switch for a connection that must not write (`query_only`): every write then
+   * fails as on a read-only file. For readiness probes under test and for operators draining a
+   * node; it applies between transactions.
+   */
+  async refuseWrites(refuse: boolean): Promise<void> {
+    await this.enqueue((manager) => manager.query(`PRAGMA query_only = ${refuse ? 'ON' : 'OFF'}`), 'full', true);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // Jobs already queued still run: their callers were promised an answer.
+    while (this.draining || this.queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
+    try {
+      if (this.reader !== this.writer) await this.reader.destroy();
+    } finally {
+      await this.writer.destroy();
+    }
+  }
+
+  private enqueue<T>(work: WriteWork<T>, durability: Durability, bare: boolean): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('the database is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work: work as WriteWork<unknown>, durability, bare, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  /** The next jobs to run together: a bare job alone, else every transactional one up to the next bare one. */
+  private nextBatch(): Job[] {
+    if (this.queue[0].bare) return this.queue.splice(0, 1);
+    const bare = this.queue.findIndex((job) => job.bare);
+    return this.queue.splice(0, Math.min(bare === -1 ? this.queue.length : bare, this.maxBatch));
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.nextBatch();
+        const settled = batch[0].bare ? [await this.runBare(batch[0])] : await this.commit(batch);
+        // In queue order, so that whoever publishes after a commit publishes in commit order.
+        for (const entry of settled) {
+          if (entry.ok) entry.job.resolve(entry.value);
+          else entry.job.reject(entry.error);
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async runBare(job: Job): Promise<Settled> {
+    try {
+      return { job, ok: true, value: await job.work(this.writer.manager) };
+    } catch (error) {
+      return { job, ok: false, error };
+    }
+  }
+
+  /** One transaction for the batch: every job in a savepoint of its own when there are several. */
+  private async commit(batch: readonly Job[]): Promise<Settled[]> {
+    const manager = this.writer.manager;
+    const relaxed = batch.every((job) => job.durability === 'relaxed');
+    try {
+      if (relaxed) await manager.query('PRAGMA synchronous = NORMAL');
+      await manager.query('BEGIN IMMEDIATE');
+    } catch (error) {
+      if (relaxed) await manager.query('PRAGMA synchronous = FULL').catch(() => undefined);
+      return batch.map((job) => ({ job, ok: false, error }));
+    }
+    const settled: Settled[] = [];
+    try {
+      if (batch.length === 1) {
+        const [job] = batch;
+        try {
+          settled.push({ job, ok: true, value: await job.work(manager) });
+        } catch (error) {
+          await manager.query('ROLLBACK');
+          return [{ job, ok: false, error }];
+        }
+      } else {
+        for (const job of batch) settled.push(await this.inSavepoint(manager, job));
+      }
+      await manager.query('COMMIT');
+      return settled;
+    } catch (error) {
+      // The commit itself failed (disk full, I/O error): nothing of the batch is stored.
+      await manager.query('ROLLBACK').catch(() => undefined);
+      return batch.map((job) => ({ job, ok: false, error }));
+    } finally {
+      if (relaxed) await manager.query('PRAGMA synchronous = FULL').catch(() => undefined);
+    }
+  }
+
+  private async inSavepoint(manager: EntityManager, job: Job): Promise<Settled> {
+    await manager.query('SAVEPOINT job');
+    try {
+      const value = await job.work(manager);
+      await manager.query('RELEASE job');
+      return { job, ok: true, value };
+    } catch (error) {
+      await manager.query('ROLLBACK TO job');
+      await manager.query('RELEASE job');
+      return { job, ok: false, error };
+    }
+  }
+}

@@ -1,0 +1,131 @@
+import { bufferTime, filter, type Observable, type Subscription } from 'rxjs';
+import type { Settings } from '../../domain/settings/events';
+import type { StoredEvent } from '../eventstore';
+import { isHostAllowed } from '../upstream/host-allowlist';
+import type { UpstreamPool, UpstreamSpec } from '../upstream';
+import type { UpstreamCatalog } from './catalog';
+import { impactOf, type ConfigImpact } from './config-impact';
+import type { ProfileDirectory } from './profile-directory';
+import type { SessionRegistry } from './session-registry';
+
+/** Config events are applied in small batches: one burst of REST writes, one list_changed. */
+const CONFIG_BATCH_MS = 50;
+
+/** What the follower reads of the configuration when it applies a change. */
+export type ConfigReads = Readonly<{
+  /** An active server's spec (secrets opened), null when it is not active. */
+  serverSpec: (serverId: string) => Promise<UpstreamSpec | null>;
+  /** Active servers that connect to a URL. */
+  serversWithUrl: () => Promise<readonly { id: string; url: string }[]>;
+  /** Whether some profile still has an active link to the server. */
+  serverInUse: (serverId: string) => Promise<boolean>;
+}>;
+
+export type ConfigFollowerOptions = Readonly<{
+  /** Every committed event once (see LogFollower). */
+  events$: Observable<StoredEvent>;
+  pool: UpstreamPool;
+  catalog: UpstreamCatalog;
+  sessions: SessionRegistry;
+  profiles: ProfileDirectory;
+  settings: () => Settings;
+  reads: ConfigReads;
+  log?: (level: 'warn', message: string, fields: object) => void;
+}>;
+
+const admitted = (url: string, allowedHosts: readonly string[]): boolean => {
+  try {
+    return isHostAllowed(new URL(url), allowedHosts);
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Turns committed configuration changes into their live effects: upstream connections re-read
+ * (reconfigured), dropped (removed, revoked tokens, a server no profile uses any more, a host
+ * the allowlist now shuts out) or replaced (new tokens after a refused connect); sessions told
+ * that their lists changed, and closed when their key is revoked. Batches are applied one after
+ * the other, in commit order.
+ */
+export class ConfigFollower {
+  private readonly subscription: Subscription;
+  private applying: Promise<void> = Promise.resolve();
+  private allowedHosts: readonly string[];
+
+  constructor(private readonly options: ConfigFollowerOptions) {
+    this.allowedHosts = options.settings().upstreamAllowedHosts;
+    this.subscription = options.events$
+      .pipe(bufferTime(CONFIG_BATCH_MS), filter((events) => events.length > 0))
+      .subscribe((events) => {
+        this.applying = this.applying.then(() => this.apply(impactOf(events))).catch((error: unknown) => this.warn('configuration change not applied', {}, error));
+      });
+  }
+
+  /** Stops following; resolves once the batch under way is applied. */
+  async stop(): Promise<void> {
+    this.subscription.unsubscribe();
+    await this.applying;
+  }
+
+  private async apply(impact: ConfigImpact): Promise<void> {
+    const { pool, catalog, reads } = this.options;
+    if (impact.settingsChanged) await this.readmit();
+    for (const serverId of [...impact.reconnect, ...impact.removed]) catalog.invalidate(serverId);
+    for (const serverId of impact.removed) await this.release(serverId);
+    for (const serverId of impact.authorized) {
+      catalog.invalidate(serverId);
+      // Only one waiting out a backoff (or given up): a connection being opened right now already
+      // asks for the new token, and releasing it would fail the call that opened it.
+      if (pool.health(serverId).some((health) => health.status === 'restarting' || health.status === 'stopped')) await this.release(serverId);
+    }
+    for (const serverId of impact.reconnect) {
+      const spec = await reads.serverSpec(serverId);
+      if (spec) await pool.reconfigure(spec).catch((error: unknown) => this.warn('upstream not reconfigured', { serverId }, error));
+    }
+    for (const serverId of impact.maybeUnused) {
+      if (!(await reads.serverInUse(serverId))) await this.release(serverId);
+    }
+    await this.notifySessions(impact);
+  }
+
+  /**
+   * Servers that a change of settings.upstreamAllowedHosts lets in or shuts out lose their
+   * connections: one now outside the list loses its live session at once, and one let back in
+   * reconnects now instead of after the backoff its refused connects had built up.
+   */
+  private async readmit(): Promise<void> {
+    const before = this.allowedHosts;
+    const after = this.options.settings().upstreamAllowedHosts;
+    this.allowedHosts = after;
+    for (const { id, url } of await this.options.reads.serversWithUrl()) {
+      if (admitted(url, before) === admitted(url, after)) continue;
+      this.options.catalog.invalidate(id);
+      await this.release(id);
+    }
+  }
+
+  private async notifySessions(impact: ConfigImpact): Promise<void> {
+    for (const session of [...this.options.sessions.values()]) {
+      if (session.keyId !== null && impact.revokedKeys.includes(session.keyId)) {
+        void session.close().catch((error: unknown) => this.warn('session not closed', { sessionId: session.sessionId }, error));
+        continue;
+      }
+      const direct = impact.profiles.get(session.profileId);
+      if (direct) session.listsChanged(direct);
+      if (impact.servers.size === 0) continue;
+      const profile = await this.options.profiles.byId(session.profileId);
+      for (const [serverId, kinds] of impact.servers) {
+        if (profile?.servers.some((spec) => spec.id === serverId)) session.listsChanged(kinds);
+      }
+    }
+  }
+
+  private release(serverId: string): Promise<void> {
+    return this.options.pool.release(serverId).catch((error: unknown) => this.warn('upstream not released', { serverId }, error));
+  }
+
+  private warn(message: string, fields: object, error: unknown): void {
+    this.options.log?.('warn', message, { ...fields, error: error instanceof Error ? error.message : String(error) });
+  }
+}

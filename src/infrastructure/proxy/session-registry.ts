@@ -1,0 +1,105 @@
+import { isUsable, type ApiKeyGrant } from '../readmodels/apikey';
+
+export type ListKinds = Readonly<{ tools?: boolean; prompts?: boolean; resources?: boolean }>;
+
+/** A downstream MCP session as the registry, the idle sweep and the config follower see it. */
+export interface ProxySession {
+  readonly sessionId: string;
+  readonly profileId: string;
+  readonly slug: string;
+  /** The API key that opened it; null for an open profile or `gatehouse stdio`. */
+  readonly keyId: string | null;
+  /** When the client last sent anything (ms since the epoch). */
+  readonly lastActivity: number;
+  /** A session that lives as long as its process (stdio): its client cannot reconnect, so it is never closed for idleness. */
+  readonly expires: boolean;
+  /** Tells the client that what the profile exposes may have changed. */
+  listsChanged(kinds: ListKinds): void;
+  close(): Promise<void>;
+}
+
+export type SessionRegistryOptions = Readonly<{
+  /** settings.sessionIdleTimeoutMs, read at every sweep. */
+  idleTimeoutMs: () => number;
+  /** The keys of open sessions as stored now (revocations by other processes included). */
+  keys: (ids: readonly string[]) => Promise<ReadonlyMap<string, ApiKeyGrant>>;
+  log?: (level: 'warn', message: string, fields: object) => void;
+  sweepIntervalMs?: number;
+  keyWatchIntervalMs?: number;
+}>;
+
+const SWEEP_INTERVAL_MS = 5_000;
+/** Revocation and expiry must reach open sessions within 1 s; four looks a second leave room. */
+export const KEY_WATCH_INTERVAL_MS = 250;
+
+/**
+ * The open downstream sessions of this process. It closes the ones idle for longer than the
+ * setting, and the ones whose API key was revoked or has expired: each request re-checks its key
+ * anyway, this is for sessions that only listen (an SSE stream, a GET stream) and for
+ * revocations made by another process.
+ */
+export class SessionRegistry {
+  private readonly sessions = new Map<string, ProxySession>();
+  private readonly timers: NodeJS.Timeout[] = [];
+
+  constructor(private readonly options: SessionRegistryOptions) {}
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  add(session: ProxySession): void {
+    this.sessions.set(session.sessionId, session);
+  }
+
+  remove(sessionId: string): void {
+    this.sessions.delete(sessionId);
+  }
+
+  get(sessionId: string): ProxySession | undefined {
+    return this.sessions.get(sessionId);
+  }
+
+  has(sessionId: string): boolean {
+    return this.sessions.has(sessionId);
+  }
+
+  values(): IterableIterator<ProxySession> {
+    return this.sessions.values();
+  }
+
+  start(): void {
+    if (this.timers.length > 0) return;
+    const every = (ms: number, work: () => Promise<void>): void => {
+      const timer = setInterval(() => void work().catch((error: unknown) => this.warn('session sweep failed', error)), ms);
+      timer.unref();
+      this.timers.push(timer);
+    };
+    every(this.options.sweepIntervalMs ?? SWEEP_INTERVAL_MS, () => this.closeIdle());
+    every(this.options.keyWatchIntervalMs ?? KEY_WATCH_INTERVAL_MS, () => this.closeUnauthorized());
+  }
+
+  async closeAll(): Promise<void> {
+    for (const timer of this.timers.splice(0)) clearInterval(timer);
+    await Promise.allSettled([...this.sessions.values()].map((session) => session.close()));
+  }
+
+  async closeIdle(): Promise<void> {
+    const limit = Date.now() - this.options.idleTimeoutMs();
+    const idle = [...this.sessions.values()].filter((session) => session.expires && session.lastActivity < limit);
+    await Promise.allSettled(idle.map((session) => session.close()));
+  }
+
+  /** Closes every session whose key no longer opens anything. */
+  async closeUnauthorized(): Promise<void> {
+    const keyed = [...this.sessions.values()].filter((session) => session.keyId !== null);
+    if (keyed.length === 0) return;
+    const grants = await this.options.keys([...new Set(keyed.map((session) => session.keyId as string))]);
+    const now = new Date().toISOString();
+    await Promise.allSettled(keyed.filter((session) => !isUsable(grants.get(session.keyId as string), now)).map((session) => session.close()));
+  }
+
+  private warn(message: string, error: unknown): void {
+    this.options.log?.('warn', message, { error: error instanceof Error ? error.message : String(error) });
+  }
+}

@@ -1,0 +1,77 @@
+import { In, type EntityManager } from 'typeorm';
+import { ProfileReadModel } from '../profile';
+import { ApiKeyRow } from './apikey.entity';
+
+export type ApiKeyView = {
+  id: string;
+  name: string;
+  prefix: string;
+  profiles: string[];
+  status: 'active' | 'revoked' | 'expired';
+  expiresAt: string | null;
+  revokedAt: string | null;
+  createdAt: string;
+  version: number;
+};
+
+/** What deciding whether a key opens a profile needs: no name, no hash. */
+export type ApiKeyGrant = Readonly<{
+  id: string;
+  /** Profile ids, or `*`. */
+  profiles: readonly string[];
+  status: 'active' | 'revoked';
+  expiresAt: string | null;
+}>;
+
+export const grantOf = (row: ApiKeyRow): ApiKeyGrant => ({
+  id: row.id,
+  profiles: JSON.parse(row.profiles) as string[],
+  status: row.status,
+  expiresAt: row.expiresAt,
+});
+
+/** Whether a key (as stored) still opens anything at `now` (ISO 8601, the stored format). */
+export const isUsable = (grant: ApiKeyGrant | undefined | null, now: string): boolean =>
+  grant !== undefined && grant !== null && grant.status === 'active' && (grant.expiresAt === null || grant.expiresAt > now);
+
+/** The typed reads of the `api_keys` read model. */
+export class ApiKeyReadModel {
+  constructor(private readonly manager: EntityManager) {}
+
+  find(id: string): Promise<ApiKeyRow | null> {
+    return this.manager.getRepository(ApiKeyRow).findOneBy({ id });
+  }
+
+  list(): Promise<ApiKeyRow[]> {
+    return this.manager.getRepository(ApiKeyRow).find({ order: { createdAt: 'ASC', id: 'ASC' } });
+  }
+
+  /** The key with this hash (the MCP endpoints' lookup). */
+  async byHash(hash: string): Promise<ApiKeyGrant | null> {
+    const row = await this.manager.getRepository(ApiKeyRow).findOneBy({ keyHash: hash });
+    return row === null ? null : grantOf(row);
+  }
+
+  async byIds(ids: readonly string[]): Promise<Map<string, ApiKeyGrant>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.manager.getRepository(ApiKeyRow).findBy({ id: In([...ids]) });
+    return new Map(rows.map((row) => [row.id, grantOf(row)]));
+  }
+
+  /** A key as the API shows it: scope as slugs for people to read (a profile deleted since shows as its id). */
+  async view(row: ApiKeyRow, now = new Date()): Promise<ApiKeyView> {
+    const ids = JSON.parse(row.profiles) as string[];
+    const slugs = ids.includes('*') ? new Map<string, string>() : await new ProfileReadModel(this.manager).slugsByIds(ids);
+    return {
+      id: row.id,
+      name: row.name,
+      prefix: row.prefix,
+      profiles: ids.includes('*') ? ['*'] : ids.map((id) => slugs.get(id) ?? id),
+      status: row.status === 'active' && row.expiresAt !== null && row.expiresAt <= now.toISOString() ? 'expired' : row.status,
+      expiresAt: row.expiresAt,
+      revokedAt: row.revokedAt,
+      createdAt: row.createdAt,
+      version: row.version,
+    };
+  }
+}

@@ -1,0 +1,3 @@
+export * from './apikey.entity';
+export * from './apikey.projection';
+export * from './apikey.queries';

@@ -1,0 +1,19 @@
+import type { InlineProjection } from '../eventstore';
+import { ApiKeyRow, apiKeyProjection } from './apikey';
+import { OAuthRegistrationRow, OAuthTokenRow, oauthProjection } from './oauth';
+import { PROFILE_ENTITIES, profileProjection } from './profile';
+import { ServerRow, serverProjection } from './server';
+import { SettingRow, settingsProjection } from './settings';
+import { ToolRow, toolProjection } from './tools';
+
+/** Every configuration read model, updated inline with the append that causes it. */
+export const CONFIGURATION_PROJECTIONS: readonly InlineProjection[] = [
+  serverProjection,
+  toolProjection,
+  profileProjection,
+  apiKeyProjection,
+  settingsProjection,
+  oauthProjection,
+];
+
+export const READ_MODEL_ENTITIES = [ServerRow, ToolRow, ...PROFILE_ENTITIES, ApiKeyRow, SettingRow, OAuthRegistrationRow, OAuthTokenRow];

@@ -1,0 +1,3 @@
+export * from './oauth.entities';
+export * from './oauth.projection';
+export * from './oauth.queries';

@@ -1,0 +1,27 @@
+import { Not, IsNull, type EntityManager } from 'typeorm';
+import { OAuthRegistrationRow, OAuthTokenRow } from './oauth.entities';
+
+/** The typed reads of the OAuth read models. */
+export class OAuthReadModel {
+  constructor(private readonly manager: EntityManager) {}
+
+  /** The server's token row, whatever its status (null: never granted). */
+  tokens(serverId: string): Promise<OAuthTokenRow | null> {
+    return this.manager.getRepository(OAuthTokenRow).findOneBy({ serverId });
+  }
+
+  /** The server's token row while its tokens are usable (status active). */
+  activeTokens(serverId: string): Promise<OAuthTokenRow | null> {
+    return this.manager.getRepository(OAuthTokenRow).findOneBy({ serverId, status: 'active' });
+  }
+
+  registration(serverId: string): Promise<OAuthRegistrationRow | null> {
+    return this.manager.getRepository(OAuthRegistrationRow).findOneBy({ serverId });
+  }
+
+  /** Servers whose active tokens expire (the background refresh sets a timer for each). */
+  async serversWithExpiringTokens(): Promise<string[]> {
+    const rows = await this.manager.getRepository(OAuthTokenRow).findBy({ status: 'active', expiresAt: Not(IsNull()) });
+    return rows.map((row) => row.serverId);
+  }
+}

@@ -1,0 +1,165 @@
+import { In, type EntityManager } from 'typeorm';
+import type { ProfileSnapshot } from '../../../domain/profile/events';
+import { ServerReadModel, type ServerRow } from '../server';
+import { ProfileRow, ProfileServerRow, ProfileSlugRow, ProfileToolRow } from './profile.entities';
+
+export type ProfileServerView = { id: string; name: string; status: 'active' | 'inactive' };
+
+export type ProfileView = {
+  id: string;
+  slug: string;
+  name: string;
+  description: string | null;
+  toolPrefix: string;
+  auth: { apiKey: boolean; queryParam: boolean };
+  debugLogging: boolean;
+  servers: ProfileServerView[];
+  status: 'active' | 'deleted';
+  version: number;
+  createdAt?: string;
+  updatedAt?: string;
+};
+
+/** What the proxy needs of a profile, as stored: its servers' secrets still sealed. */
+export type ProxyProfileRecord = Readonly<{
+  profile: ProfileRow;
+  /** The active servers whose link is active, in attach order. */
+  servers: readonly ServerRow[];
+  tools: readonly ProfileToolRow[];
+}>;
+
+/** A snapshot (from folding the stream) as the API shows it; server names as they were then. */
+export const snapshotToProfileView = (snapshot: ProfileSnapshot, serverNames: ReadonlyMap<string, string>, version: number): ProfileView => ({
+  id: snapshot.profileId,
+  slug: snapshot.slug,
+  name: snapshot.name,
+  description: snapshot.description,
+  toolPrefix: snapshot.toolPrefix,
+  auth: { ...snapshot.auth },
+  debugLogging: snapshot.debugLogging,
+  servers: snapshot.servers.map((link) => ({ id: link.serverId, name: serverNames.get(link.serverId) ?? link.serverId, status: link.status })),
+  status: 'active',
+  version,
+});
+
+/** The typed reads of the profile read models; nothing else names their tables. */
+export class ProfileReadModel {
+  constructor(private readonly manager: EntityManager) {}
+
+  /** The active profile with this slug, or, when asked, the most recently deleted one. */
+  async findBySlug(slug: string, options: { includeDeleted?: boolean } = {}): Promise<ProfileRow | null> {
+    const profiles = this.manager.getRepository(ProfileRow);
+    const active = await profiles.findOneBy({ slug, status: 'active' });
+    if (active || !options.includeDeleted) return active;
+    return profiles.findOne({ where: { slug, status: 'deleted' }, order: { deletedAt: 'DESC' } });
+  }
+
+  byId(profileId: string): Promise<ProfileRow | null> {
+    return this.manager.getRepository(ProfileRow).findOneBy({ id: profileId });
+  }
+
+  listActive(): Promise<ProfileRow[]> {
+    return this.manager.getRepository(ProfileRow).find({ where: { status: 'active' }, order: { slug: 'ASC' } });
+  }
+
+  /** The links of a profile in attach order. */
+  links(profileId: string): Promise<ProfileServerRow[]> {
+    return this.manager.getRepository(ProfileServerRow).find({ where: { profileId }, order: { position: 'ASC' } });
+  }
+
+  /** The attached servers as the API lists them: id, current name, link status. */
+  async servers(profileId: string): Promise<ProfileServerView[]> {
+    const links = await this.links(profileId);
+    const names = await new ServerReadModel(this.manager).namesByIds(links.map((link) => link.serverId));
+    return links.filter((link) => names.has(link.serverId)).map((link) => ({ id: link.serverId, name: names.get(link.serverId) as string, status: link.status }));
+  }
+
+  async view(row: ProfileRow): Promise<ProfileView> {
+    return {
+      id: row.id,
+      slug: row.slug,
+      name: row.name,
+      description: row.description,
+      toolPrefix: row.toolPrefix,
+      auth: { apiKey: row.authApiKey === 1, queryParam: row.authQueryParam === 1 },
+      debugLogging: row.debugLogging === 1,
+      servers: await this.servers(row.id),
+      status: row.status,
+      version: row.version,
+      createdAt: row.createdAt,
+      updatedAt: row.updatedAt,
+    };
+  }
+
+  toolSettings(profileId: string): Promise<ProfileToolRow[]> {
+    return this.manager.getRepository(ProfileToolRow).find({ where: { profileId }, order: { serverId: 'ASC', toolName: 'ASC' } });
+  }
+
+  /** The active profile that carries `slug`, if any. */
+  async slugHolder(slug: string): Promise<string | null> {
+    const row = await this.manager.createQueryBuilder(ProfileRow, 'p').select('p.id', 'id').where('p.slug = :slug AND p.status = :status', { slug, status: 'active' }).getRawOne<{ id: string }>();
+    return row?.id ?? null;
+  }
+
+  /** Slugs by profile id (deleted profiles too). */
+  async slugsByIds(ids: readonly string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.manager.getRepository(ProfileRow).findBy({ id: In([...ids]) });
+    return new Map(rows.map((row) => [row.id, row.slug]));
+  }
+
+  /** Profiles whose slug is this one now: active first, then the most recently changed. */
+  async currentHoldersOf(slug: string): Promise<string[]> {
+    const rows = await this.manager
+      .createQueryBuilder(ProfileRow, 'p')
+      .select('p.id', 'id')
+      .where('p.slug = :slug', { slug })
+      .orderBy(`CASE WHEN p.status = 'active' THEN 0 ELSE 1 END`)
+      .addOrderBy('p.updatedAt', 'DESC')
+      .getRawMany<{ id: string }>();
+    return rows.map((row) => row.id);
+  }
+
+  /** Profiles that took this slug at or before `position`, the most recent first. */
+  async pastHoldersOf(slug: string, position: number): Promise<string[]> {
+    const rows = await this.manager
+      .createQueryBuilder(ProfileSlugRow, 'history')
+      .select('history.profileId', 'profileId')
+      .addSelect('MAX(history.position)', 'last')
+      .where('history.slug = :slug AND history.position <= :position', { slug, position })
+      .groupBy('history.profileId')
+      .orderBy('last', 'DESC')
+      .getRawMany<{ profileId: string }>();
+    return rows.map((row) => row.profileId);
+  }
+
+  /** Profiles with a link to the server, whatever its status. */
+  async usingServer(serverId: string): Promise<string[]> {
+    const rows = await this.manager.getRepository(ProfileServerRow).find({ where: { serverId }, order: { profileId: 'ASC' } });
+    return rows.map((row) => row.profileId);
+  }
+
+  /** Whether some profile has an active link to the server (else its processes may end). */
+  async isServerInUse(serverId: string): Promise<boolean> {
+    return (await this.manager.getRepository(ProfileServerRow).countBy({ serverId, status: 'active' })) > 0;
+  }
+
+  /** Slugs of active profiles that need no API key. */
+  async openSlugs(): Promise<string[]> {
+    const rows = await this.manager.getRepository(ProfileRow).find({ where: { status: 'active', authApiKey: 0 }, order: { slug: 'ASC' } });
+    return rows.map((row) => row.slug);
+  }
+
+  /** The proxy's view of one active profile, by slug or id; null when there is none. */
+  async proxyRecord(key: { slug: string } | { id: string }): Promise<ProxyProfileRecord | null> {
+    const profile = await this.manager.getRepository(ProfileRow).findOneBy({ ...key, status: 'active' });
+    if (!profile) return null;
+    const links = (await this.links(profile.id)).filter((link) => link.status === 'active');
+    const servers = new Map((await new ServerReadModel(this.manager).activeByIds(links.map((link) => link.serverId))).map((row) => [row.id, row]));
+    return {
+      profile,
+      servers: links.flatMap((link) => servers.get(link.serverId) ?? []),
+      tools: await this.manager.getRepository(ProfileToolRow).findBy({ profileId: profile.id }),
+    };
+  }
+}

@@ -1,0 +1,64 @@
+import type { EntityManager } from 'typeorm';
+import * as server from '../../domain/server';
+import type { ToolPrefixMode } from '../../domain/profile/events';
+import type { ServerSnapshot } from '../../domain/server/events';
+import type { Settings } from '../../domain/settings/events';
+import { currentSettings } from '../commands/settings.commands';
+import { loadState, resolvePosition, type EventLog } from '../eventstore';
+import { ApiKeyReadModel } from './apikey';
+import { DebugLogQueries } from './debug-logs';
+import { OAuthReadModel } from './oauth';
+import { effectiveTools, profileAt, ProfileReadModel, type EffectiveTool, type ProfileView } from './profile';
+import { ServerReadModel } from './server';
+import { ToolReadModel } from './tools';
+
+/**
+ * The read side as the edges use it: each read model's typed queries on the reader connection,
+ * plus the reads that combine them with the log (time travel, effective tools, settings).
+ */
+export class Queries {
+  readonly servers: ServerReadModel;
+  readonly tools: ToolReadModel;
+  readonly profiles: ProfileReadModel;
+  readonly apiKeys: ApiKeyReadModel;
+  readonly oauth: OAuthReadModel;
+  readonly debugLogs: DebugLogQueries;
+
+  constructor(
+    private readonly manager: EntityManager,
+    readonly log: EventLog,
+  ) {
+    this.servers = new ServerReadModel(manager);
+    this.tools = new ToolReadModel(manager);
+    this.profiles = new ProfileReadModel(manager);
+    this.apiKeys = new ApiKeyReadModel(manager);
+    this.oauth = new OAuthReadModel(manager);
+    this.debugLogs = new DebugLogQueries(manager);
+  }
+
+  /** `?at=`: a position, or the last one recorded at or before a time. */
+  position(at: { position: number } | { time: string }): Promise<number> {
+    return resolvePosition(this.log, at);
+  }
+
+  effectiveTools(profileId: string, toolPrefix: ToolPrefixMode): Promise<EffectiveTool[]> {
+    return effectiveTools(this.manager, profileId, toolPrefix);
+  }
+
+  /** The profile that carried `slug` at `position`, as it was then. */
+  profileAt(slug: string, position: number): Promise<ProfileView | null> {
+    return profileAt(this.log, this.profiles, slug, position);
+  }
+
+  /** A server as it was at `position` (null: it did not exist then). */
+  async serverAt(serverId: string, position: number): Promise<{ snapshot: ServerSnapshot; version: number } | null> {
+    const { state, version } = await loadState(this.log, server.serverDecider, server.serverStreamId(serverId), position);
+    const snapshot = server.snapshotOf(state);
+    return snapshot === null ? null : { snapshot, version };
+  }
+
+  /** The effective settings and their stream version (the ETag). */
+  settings(): Promise<{ settings: Settings; version: number }> {
+    return currentSettings(this.log);
+  }
+}

@@ -1,0 +1,65 @@
+import { In, Not, type EntityManager } from 'typeorm';
+import { ServerRow } from './server.entity';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The typed reads of the `servers` read model; nothing else names its table. */
+export class ServerReadModel {
+  constructor(private readonly manager: EntityManager) {}
+
+  /** Servers are addressed by id or by (active) name; removed ones only by id, and only when asked. */
+  async find(idOrName: string, options: { includeRemoved?: boolean } = {}): Promise<ServerRow | null> {
+    const servers = this.manager.getRepository(ServerRow);
+    if (UUID.test(idOrName)) {
+      const byId = await servers.findOneBy({ id: idOrName.toLowerCase() });
+      if (byId && (byId.status === 'active' || options.includeRemoved)) return byId;
+    }
+    return servers.findOneBy({ name: idOrName, status: 'active' });
+  }
+
+  /** By id, whatever its status. */
+  byId(serverId: string): Promise<ServerRow | null> {
+    return this.manager.getRepository(ServerRow).findOneBy({ id: serverId });
+  }
+
+  list(options: { includeRemoved?: boolean } = {}): Promise<ServerRow[]> {
+    return this.manager.getRepository(ServerRow).find({
+      where: options.includeRemoved ? {} : { status: Not('removed') },
+      order: { name: 'ASC', createdAt: 'ASC' },
+    });
+  }
+
+  /** The active servers among `ids`, in no particular order. */
+  async activeByIds(ids: readonly string[]): Promise<ServerRow[]> {
+    if (ids.length === 0) return [];
+    return this.manager.getRepository(ServerRow).findBy({ id: In([...ids]), status: 'active' });
+  }
+
+  /** Names by id, removed servers included (a profile's history names them as they were). */
+  async namesByIds(ids: readonly string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.manager
+      .createQueryBuilder(ServerRow, 's')
+      .select('s.id', 'id')
+      .addSelect('s.name', 'name')
+      .where('s.id IN (:...ids)', { ids })
+      .getRawMany<{ id: string; name: string }>();
+    return new Map(rows.map((row) => [row.id, row.name]));
+  }
+
+  /** The active server that carries `name`, if any. */
+  async nameHolder(name: string): Promise<string | null> {
+    const row = await this.manager.createQueryBuilder(ServerRow, 's').select('s.id', 'id').where('s.name = :name AND s.status = :status', { name, status: 'active' }).getRawOne<{ id: string }>();
+    return row?.id ?? null;
+  }
+
+  /** Active servers that connect to a URL (SSE and Streamable HTTP). */
+  activeWithUrl(): Promise<{ id: string; url: string }[]> {
+    return this.manager
+      .createQueryBuilder(ServerRow, 's')
+      .select('s.id', 'id')
+      .addSelect('s.url', 'url')
+      .where('s.status = :status AND s.url IS NOT NULL', { status: 'active' })
+      .getRawMany<{ id: string; url: string }>();
+  }
+}

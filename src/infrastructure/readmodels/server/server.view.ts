@@ -1,0 +1,67 @@
+import type { ServerSnapshot } from '../../../domain/server/events';
+import type { SealedMap, SealedSecret } from '../../../domain/shared';
+import { mask, maskMap } from '../../crypto';
+import type { ServerRow } from './server.entity';
+
+/** A server as the API shows it: every secret masked (`••••abcd`). */
+export type ServerView = {
+  id: string;
+  name: string;
+  description: string | null;
+  transport: string;
+  command: string | null;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string | null;
+  url: string | null;
+  headers: Record<string, string>;
+  bearerToken: string | null;
+  timeoutMs: number | null;
+  isolation: 'shared' | 'per_session';
+  status: 'active' | 'removed';
+  version: number;
+  createdAt?: string;
+  updatedAt?: string;
+  toolsDiscoveredAt?: string | null;
+};
+
+export const serverRowToSnapshot = (row: ServerRow): ServerSnapshot => ({
+  serverId: row.id,
+  name: row.name,
+  description: row.description,
+  transport: row.transport as ServerSnapshot['transport'],
+  command: row.command,
+  args: JSON.parse(row.args) as string[],
+  env: JSON.parse(row.env) as SealedMap,
+  cwd: row.cwd,
+  url: row.url,
+  headers: JSON.parse(row.headers) as SealedMap,
+  bearerToken: row.bearerToken === null ? null : (JSON.parse(row.bearerToken) as SealedSecret),
+  timeoutMs: row.timeoutMs,
+  isolation: row.isolation,
+});
+
+export const snapshotToView = (snapshot: ServerSnapshot, status: 'active' | 'removed', version: number): ServerView => ({
+  id: snapshot.serverId,
+  name: snapshot.name,
+  description: snapshot.description,
+  transport: snapshot.transport,
+  command: snapshot.command,
+  args: [...snapshot.args],
+  env: maskMap(snapshot.env),
+  cwd: snapshot.cwd,
+  url: snapshot.url,
+  headers: maskMap(snapshot.headers),
+  bearerToken: mask(snapshot.bearerToken),
+  timeoutMs: snapshot.timeoutMs,
+  isolation: snapshot.isolation ?? 'shared',
+  status,
+  version,
+});
+
+export const serverRowToView = (row: ServerRow): ServerView => ({
+  ...snapshotToView(serverRowToSnapshot(row), row.status, row.version),
+  createdAt: row.createdAt,
+  updatedAt: row.updatedAt,
+  toolsDiscoveredAt: row.toolsDiscoveredAt,
+});

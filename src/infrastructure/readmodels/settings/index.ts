@@ -1,0 +1,2 @@
+export * from './setting.entity';
+export * from './settings.projection';

@@ -1,0 +1,3 @@
+export * from './tool.entity';
+export * from './tool.projection';
+export * from './tool.queries';

@@ -1,0 +1,40 @@
+import { In, type EntityManager } from 'typeorm';
+import { ToolRow } from './tool.entity';
+
+/** A discovered tool as the API shows it. */
+export type ToolView = {
+  name: string;
+  title: string | null;
+  description: string | null;
+  inputSchema: unknown;
+  outputSchema: unknown;
+  annotations: unknown;
+  discoveredAt: string;
+};
+
+const parse = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
+
+export const toolView = (row: ToolRow): ToolView => ({
+  name: row.name,
+  title: row.title,
+  description: row.description,
+  inputSchema: JSON.parse(row.inputSchema),
+  outputSchema: parse(row.outputSchema),
+  annotations: parse(row.annotations),
+  discoveredAt: row.discoveredAt,
+});
+
+/** The typed reads of the `tools` read model. */
+export class ToolReadModel {
+  constructor(private readonly manager: EntityManager) {}
+
+  async listForServer(serverId: string): Promise<ToolView[]> {
+    return (await this.forServers([serverId])).map(toolView);
+  }
+
+  /** The tools of these servers, by server then name. */
+  async forServers(serverIds: readonly string[]): Promise<ToolRow[]> {
+    if (serverIds.length === 0) return [];
+    return this.manager.getRepository(ToolRow).find({ where: { serverId: In([...serverIds]) }, order: { serverId: 'ASC', name: 'ASC' } });
+  }
+}
