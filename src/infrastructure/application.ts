@@ -180,7 +180,6 @@ export const startGateway = async (app: Application, options: GatewayOptions): P
         const row = await new ServerReadModel(database.reads).byId(serverId);
         return row === null || row.status !== 'active' ? null : toUpstreamSpec(secrets, row);
       },
-      serversWithUrl: () => new ServerReadModel(database.reads).activeWithUrl(),
       serverInUse: (serverId) => new ProfileReadModel(database.reads).isServerInUse(serverId),
     },
     log,

@@ -1,5 +1,6 @@
 import { Subject } from 'rxjs';
 import type { EntityManager, SelectQueryBuilder } from 'typeorm';
+import { compiledQuery } from '../persistence/compiled-query';
 import type { Database } from '../persistence/database';
 import { EventRecord, StreamRecord } from './event.entities';
 import type { AppendGuard, InlineProjection } from './projection';
@@ -49,14 +50,54 @@ const events = (manager: EntityManager): SelectQueryBuilder<EventRecord> =>
     .addSelect('e.metadata', 'metadata')
     .addSelect('e.recordedAt', 'recordedAt');
 
+// The statements of every command and every replay, compiled once (see CompiledQuery).
+const STREAM = compiledQuery<{ streamId: string }>((manager, p) => events(manager).where('e.streamId = :streamId', { streamId: p.streamId }).orderBy('e.streamVersion'));
+const STREAM_UP_TO = compiledQuery<{ streamId: string; upTo: number }>((manager, p) =>
+  events(manager).where('e.streamId = :streamId AND e.position <= :upTo', { streamId: p.streamId, upTo: p.upTo }).orderBy('e.streamVersion'),
+);
+const STREAM_VERSION = compiledQuery<{ streamId: string }>((manager, p) =>
+  manager.createQueryBuilder(StreamRecord, 's').select('s.version', 'version').where('s.streamId = :streamId', { streamId: p.streamId }),
+);
+const HEAD = compiledQuery<object>((manager) => manager.createQueryBuilder(EventRecord, 'e').select('MAX(e.position)', 'head'));
+const POSITION_AT = compiledQuery<{ time: string }>((manager, p) =>
+  manager.createQueryBuilder(EventRecord, 'e').select('MAX(e.position)', 'position').where('e.recordedAt <= :time', { time: p.time }),
+);
+const EVENT_BY_ID = compiledQuery<{ eventId: string }>((manager, p) =>
+  manager.createQueryBuilder(EventRecord, 'e').select('e.streamId', 'streamId').addSelect('e.type', 'type').where('e.eventId = :eventId', { eventId: p.eventId }),
+);
+const INSERT_EVENT = compiledQuery<Omit<EventRecord, 'position'>>((manager, p) =>
+  manager
+    .createQueryBuilder()
+    .insert()
+    .into(EventRecord)
+    .values({
+      eventId: p.eventId, streamId: p.streamId, streamVersion: p.streamVersion, type: p.type, schemaVersion: p.schemaVersion,
+      data: p.data, metadata: p.metadata, recordedAt: p.recordedAt,
+    })
+    .updateEntity(false),
+);
+const INSERT_STREAM = compiledQuery<StreamRecord>((manager, p) =>
+  manager
+    .createQueryBuilder()
+    .insert()
+    .into(StreamRecord)
+    .values({ streamId: p.streamId, streamType: p.streamType, version: p.version, createdAt: p.createdAt, updatedAt: p.updatedAt })
+    .updateEntity(false),
+);
+const UPDATE_STREAM = compiledQuery<Pick<StreamRecord, 'streamId' | 'version' | 'updatedAt'>>((manager, p) =>
+  manager.createQueryBuilder().update(StreamRecord).set({ version: p.version, updatedAt: p.updatedAt }).where('streamId = :streamId', { streamId: p.streamId }).updateEntity(false),
+);
+
 /** The reads of the log, on whichever connection they are given. */
 class LogReads implements EventLog {
   constructor(protected readonly manager: EntityManager) {}
 
   async readStream(streamId: string, options: { upTo?: number } = {}): Promise<StoredEvent[]> {
-    const query = events(this.manager).where('e.streamId = :streamId', { streamId });
-    if (options.upTo !== undefined) query.andWhere('e.position <= :upTo', { upTo: options.upTo });
-    return (await query.orderBy('e.streamVersion').getRawMany<EventRow>()).map(toStoredEvent);
+    const rows =
+      options.upTo === undefined
+        ? await STREAM.all<EventRow>(this.manager, { streamId })
+        : await STREAM_UP_TO.all<EventRow>(this.manager, { streamId, upTo: options.upTo });
+    return rows.map(toStoredEvent);
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<StoredEvent[]> {
@@ -73,26 +114,15 @@ class LogReads implements EventLog {
   }
 
   async streamVersion(streamId: string): Promise<number> {
-    const row = await this.manager
-      .createQueryBuilder(StreamRecord, 's')
-      .select('s.version', 'version')
-      .where('s.streamId = :streamId', { streamId })
-      .getRawOne<{ version: number }>();
-    return row?.version ?? 0;
+    return (await STREAM_VERSION.one<{ version: number }>(this.manager, { streamId }))?.version ?? 0;
   }
 
   async headPosition(): Promise<number> {
-    const row = await this.manager.createQueryBuilder(EventRecord, 'e').select('MAX(e.position)', 'head').getRawOne<{ head: number | null }>();
-    return row?.head ?? 0;
+    return (await HEAD.one<{ head: number | null }>(this.manager, {}))?.head ?? 0;
   }
 
   async positionAt(time: string): Promise<number> {
-    const row = await this.manager
-      .createQueryBuilder(EventRecord, 'e')
-      .select('MAX(e.position)', 'position')
-      .where('e.recordedAt <= :time', { time })
-      .getRawOne<{ position: number | null }>();
-    return row?.position ?? 0;
+    return (await POSITION_AT.one<{ position: number | null }>(this.manager, { time }))?.position ?? 0;
   }
 }
 
@@ -147,51 +177,31 @@ class Transaction extends LogReads implements StoreTransaction {
     for (const guard of this.rules.guards) {
       if (guard.eventTypes.has(event.type)) await guard.check(pending, this.manager);
     }
-    const inserted = await this.manager
-      .createQueryBuilder()
-      .insert()
-      .into(EventRecord)
-      .values({
-        eventId: event.id, streamId, streamVersion: version, type: event.type, schemaVersion: CURRENT_SCHEMA_VERSION,
-        data: JSON.stringify(event.data), metadata: JSON.stringify(metadata), recordedAt: metadata.recordedAt,
-      })
-      .updateEntity(false)
-      .execute();
-    const storedEvent: StoredEvent = { ...pending, position: Number(inserted.raw) };
+    const { insertId } = await INSERT_EVENT.run(this.manager, {
+      eventId: event.id, streamId, streamVersion: version, type: event.type, schemaVersion: CURRENT_SCHEMA_VERSION,
+      data: JSON.stringify(event.data), metadata: JSON.stringify(metadata), recordedAt: metadata.recordedAt,
+    });
+    const storedEvent: StoredEvent = { ...pending, position: insertId };
     await project(storedEvent, this.rules.projections, this.manager);
     return storedEvent;
   }
 
   /** True when every id is stored in this stream with the same type; throws on a partial or foreign match. */
   private async alreadyStored(streamId: string, newEvents: readonly NewEvent[]): Promise<boolean> {
-    const rows = await this.manager
-      .createQueryBuilder(EventRecord, 'e')
-      .select('e.eventId', 'eventId')
-      .addSelect('e.streamId', 'streamId')
-      .addSelect('e.type', 'type')
-      .where('e.eventId IN (:...ids)', { ids: newEvents.map((event) => event.id) })
-      .getRawMany<{ eventId: string; streamId: string; type: string }>();
-    const found = new Map(rows.map((row) => [row.eventId, row]));
+    let found = 0;
     for (const event of newEvents) {
-      const row = found.get(event.id);
-      if (row !== undefined && (row.streamId !== streamId || row.type !== event.type)) throw new DuplicateEventError(event.id);
+      const row = await EVENT_BY_ID.one<{ streamId: string; type: string }>(this.manager, { eventId: event.id });
+      if (row === undefined) continue;
+      if (row.streamId !== streamId || row.type !== event.type) throw new DuplicateEventError(event.id);
+      found += 1;
     }
-    if (rows.length > 0 && rows.length < newEvents.length) throw new DuplicateEventError(rows[0].eventId);
-    return rows.length === newEvents.length;
+    if (found > 0 && found < newEvents.length) throw new DuplicateEventError(newEvents[0].id);
+    return found === newEvents.length;
   }
 
   private async saveStreamVersion(streamId: string, previous: number, version: number, at: string): Promise<void> {
-    if (previous === 0) {
-      await this.manager
-        .createQueryBuilder()
-        .insert()
-        .into(StreamRecord)
-        .values({ streamId, streamType: streamType(streamId), version, createdAt: at, updatedAt: at })
-        .updateEntity(false)
-        .execute();
-    } else {
-      await this.manager.createQueryBuilder().update(StreamRecord).set({ version, updatedAt: at }).where('streamId = :streamId', { streamId }).updateEntity(false).execute();
-    }
+    if (previous === 0) await INSERT_STREAM.run(this.manager, { streamId, streamType: streamType(streamId), version, createdAt: at, updatedAt: at });
+    else await UPDATE_STREAM.run(this.manager, { streamId, version, updatedAt: at });
   }
 }
 

@@ -15,8 +15,6 @@ const CONFIG_BATCH_MS = 50;
 export type ConfigReads = Readonly<{
   /** An active server's spec (secrets opened), null when it is not active. */
   serverSpec: (serverId: string) => Promise<UpstreamSpec | null>;
-  /** Active servers that connect to a URL. */
-  serversWithUrl: () => Promise<readonly { id: string; url: string }[]>;
   /** Whether some profile still has an active link to the server. */
   serverInUse: (serverId: string) => Promise<boolean>;
 }>;
@@ -60,6 +58,9 @@ export class ConfigFollower {
       .subscribe((events) => {
         this.applying = this.applying.then(() => this.apply(impactOf(events))).catch((error: unknown) => this.warn('configuration change not applied', {}, error));
       });
+    // An allowlist applies the moment it is committed (connections read it at every request), so
+    // the lists it shuts out are forgotten at that moment too, not a batch later.
+    this.subscription.add(options.events$.pipe(filter((event) => event.type === 'SettingsChanged')).subscribe(() => this.readmit()));
   }
 
   /** Stops following; resolves once the batch under way is applied. */
@@ -70,7 +71,6 @@ export class ConfigFollower {
 
   private async apply(impact: ConfigImpact): Promise<void> {
     const { pool, catalog, reads } = this.options;
-    if (impact.settingsChanged) await this.readmit();
     for (const serverId of [...impact.reconnect, ...impact.removed]) catalog.invalidate(serverId);
     for (const serverId of impact.removed) await this.release(serverId);
     for (const serverId of impact.authorized) {
@@ -91,17 +91,18 @@ export class ConfigFollower {
 
   /**
    * Servers that a change of settings.upstreamAllowedHosts lets in or shuts out lose their
-   * connections: one now outside the list loses its live session at once, and one let back in
-   * reconnects now instead of after the backoff its refused connects had built up.
+   * connections and cached lists: one now outside the list loses its live session at once, and
+   * one let back in reconnects now instead of after the backoff its refused connects had built
+   * up. Only servers the pool holds can have either.
    */
-  private async readmit(): Promise<void> {
+  private readmit(): void {
     const before = this.allowedHosts;
     const after = this.options.settings().upstreamAllowedHosts;
     this.allowedHosts = after;
-    for (const { id, url } of await this.options.reads.serversWithUrl()) {
-      if (admitted(url, before) === admitted(url, after)) continue;
+    for (const { id, url } of this.options.pool.specs()) {
+      if (url === null || admitted(url, before) === admitted(url, after)) continue;
       this.options.catalog.invalidate(id);
-      await this.release(id);
+      void this.release(id);
     }
   }
 

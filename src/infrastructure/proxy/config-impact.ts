@@ -17,7 +17,6 @@ export type ConfigImpact = Readonly<{
    * request; one waiting out a backoff after a 401 is replaced, so the next call connects.
    */
   authorized: readonly string[];
-  settingsChanged: boolean;
 }>;
 
 const ALL: ListKinds = { tools: true, prompts: true, resources: true };
@@ -54,7 +53,6 @@ export const impactOf = (events: readonly StoredEvent[]): ConfigImpact => {
   const maybeUnused: string[] = [];
   const revokedKeys: string[] = [];
   const authorized: string[] = [];
-  let settingsChanged = false;
   for (const event of events) {
     const data = event.data as { profileId?: string; serverId?: string; keyId?: string; status?: string };
     const kinds = profileKinds[event.type];
@@ -89,12 +87,9 @@ export const impactOf = (events: readonly StoredEvent[]): ConfigImpact => {
       case 'ApiKeyRevoked':
         revokedKeys.push(data.keyId as string);
         break;
-      case 'SettingsChanged':
-        settingsChanged = true;
-        break;
       default:
         break;
     }
   }
-  return { profiles, servers, reconnect, removed, maybeUnused, revokedKeys, authorized, settingsChanged };
+  return { profiles, servers, reconnect, removed, maybeUnused, revokedKeys, authorized };
 };

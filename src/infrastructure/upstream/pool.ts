@@ -110,6 +110,11 @@ export class UpstreamPool {
   }
 
   /** Health of every connection to that server, the shared one first. */
+  /** The specs of the servers the pool holds connections for. */
+  specs(): UpstreamSpec[] {
+    return [...this.servers.values()].map((entry) => entry.spec);
+  }
+
   health(serverId: string): UpstreamHealth[] {
     const entry = this.servers.get(serverId);
     return entry ? supervisorsOf(entry).map((supervisor) => supervisor.health()) : [];

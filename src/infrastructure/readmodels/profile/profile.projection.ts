@@ -3,6 +3,7 @@ import type { ProfileEvent, ProfileSettings, ProfileSnapshot, ToolOverride } fro
 import { PROFILE_EVENT_TYPES } from '../../../domain/profile/events';
 import { assertNever } from '../../../domain/shared';
 import type { InlineProjection, StoredEvent } from '../../eventstore';
+import { compiledQuery } from '../../persistence/compiled-query';
 import { ProfileRow, ProfileServerRow, ProfileSlugRow, ProfileToolRow } from './profile.entities';
 
 const bool = (value: boolean): number => (value ? 1 : 0);
@@ -29,24 +30,100 @@ const settingColumns = (settings: Partial<ProfileSettings>): Partial<ProfileRow>
 const TOOL_KEY = 'profile_id = :profileId AND server_id = :serverId AND tool_name = :toolName';
 
 type ToolKey = Readonly<{ profileId: string; serverId: string; toolName: string }>;
+const toolKey = (p: ToolKey): ToolKey => ({ profileId: p.profileId, serverId: p.serverId, toolName: p.toolName });
 
-/** Records that `profileId` took `slug` at this event's position (idempotent: replays add nothing). */
-const recordSlug = async (manager: EntityManager, profileId: string, slug: string, event: StoredEvent): Promise<void> => {
-  await manager.createQueryBuilder().insert().into(ProfileSlugRow).values({ slug, profileId, position: event.position }).orIgnore().updateEntity(false).execute();
-};
+type ProfileValues = Omit<ProfileRow, 'status' | 'deletedAt'>;
+type LinkValues = Omit<ProfileServerRow, 'createdAt' | 'updatedAt'> & { at: string };
+type Overrides = Pick<ProfileToolRow, 'overrideName' | 'overrideTitle' | 'overrideDescription' | 'overrideAnnotations'>;
 
-const upsertProfile = async (manager: EntityManager, profile: ProfileSettings & { profileId: string }, event: StoredEvent): Promise<void> => {
-  await manager
+// The statements of the profile projection, compiled once (see CompiledQuery): a replay runs them for every event.
+const RECORD_SLUG = compiledQuery<ProfileSlugRow>((manager, p) =>
+  manager.createQueryBuilder().insert().into(ProfileSlugRow).values({ slug: p.slug, profileId: p.profileId, position: p.position }).orIgnore().updateEntity(false),
+);
+const UPSERT_PROFILE = compiledQuery<ProfileValues>((manager, p) =>
+  manager
     .createQueryBuilder()
     .insert()
     .into(ProfileRow)
     .values({
-      id: profile.profileId, ...settingColumns(profileSettingsOnly(profile)), status: 'active', version: event.version,
-      createdAt: event.recordedAt, updatedAt: event.recordedAt, deletedAt: null,
+      id: p.id, slug: p.slug, name: p.name, description: p.description, toolPrefix: p.toolPrefix, authApiKey: p.authApiKey, authQueryParam: p.authQueryParam,
+      debugLogging: p.debugLogging, status: 'active', version: p.version, createdAt: p.createdAt, updatedAt: p.updatedAt, deletedAt: null,
     })
     .orUpdate(['slug', 'name', 'description', 'tool_prefix', 'auth_api_key', 'auth_query_param', 'debug_logging', 'status', 'version', 'updated_at', 'deleted_at'], ['id'])
-    .updateEntity(false)
-    .execute();
+    .updateEntity(false),
+);
+const LAST_LINK = compiledQuery<{ profileId: string }>((manager, p) =>
+  manager.createQueryBuilder(ProfileServerRow, 'link').select('MAX(link.position)', 'position').where('link.profileId = :profileId', { profileId: p.profileId }),
+);
+const UPSERT_LINK = compiledQuery<LinkValues>((manager, p) =>
+  manager
+    .createQueryBuilder()
+    .insert()
+    .into(ProfileServerRow)
+    .values({ profileId: p.profileId, serverId: p.serverId, status: p.status, position: p.position, createdAt: p.at, updatedAt: p.at })
+    .orUpdate(['status', 'updated_at'], ['profile_id', 'server_id'])
+    .updateEntity(false),
+);
+const UPSERT_TOOL = compiledQuery<ToolKey & { at: string }>((manager, p) =>
+  manager
+    .createQueryBuilder()
+    .insert()
+    .into(ProfileToolRow)
+    .values({ ...toolKey(p), status: 'active', updatedAt: p.at })
+    .orUpdate(['updated_at'], ['profile_id', 'server_id', 'tool_name'])
+    .updateEntity(false),
+);
+const SET_TOOL_STATUS = compiledQuery<ToolKey & { status: string }>((manager, p) =>
+  manager.createQueryBuilder().update(ProfileToolRow).set({ status: p.status as ProfileToolRow['status'] }).where(TOOL_KEY, toolKey(p)).updateEntity(false),
+);
+const SET_TOOL_OVERRIDES = compiledQuery<ToolKey & Overrides>((manager, p) =>
+  manager
+    .createQueryBuilder()
+    .update(ProfileToolRow)
+    .set({ overrideName: p.overrideName, overrideTitle: p.overrideTitle, overrideDescription: p.overrideDescription, overrideAnnotations: p.overrideAnnotations })
+    .where(TOOL_KEY, toolKey(p))
+    .updateEntity(false),
+);
+/** A tool back at the default (active, nothing overridden) has no row, as in the domain state. */
+const DROP_IF_DEFAULT = compiledQuery<ToolKey>((manager, p) =>
+  manager
+    .createQueryBuilder()
+    .delete()
+    .from(ProfileToolRow)
+    .where(`${TOOL_KEY} AND status = 'active' AND override_name IS NULL AND override_title IS NULL AND override_description IS NULL AND override_annotations IS NULL`, toolKey(p)),
+);
+const DELETE_LINKS = compiledQuery<{ profileId: string }>((manager, p) =>
+  manager.createQueryBuilder().delete().from(ProfileServerRow).where('profile_id = :profileId', { profileId: p.profileId }),
+);
+const DELETE_TOOLS = compiledQuery<{ profileId: string }>((manager, p) =>
+  manager.createQueryBuilder().delete().from(ProfileToolRow).where('profile_id = :profileId', { profileId: p.profileId }),
+);
+const DELETE_LINK = compiledQuery<{ profileId: string; serverId: string }>((manager, p) =>
+  manager.createQueryBuilder().delete().from(ProfileServerRow).where('profile_id = :profileId AND server_id = :serverId', { profileId: p.profileId, serverId: p.serverId }),
+);
+const SET_LINK_STATUS = compiledQuery<{ profileId: string; serverId: string; status: string; at: string }>((manager, p) =>
+  manager
+    .createQueryBuilder()
+    .update(ProfileServerRow)
+    .set({ status: p.status as ProfileServerRow['status'], updatedAt: p.at })
+    .where('profile_id = :profileId AND server_id = :serverId', { profileId: p.profileId, serverId: p.serverId })
+    .updateEntity(false),
+);
+const MARK_DELETED = compiledQuery<{ profileId: string; at: string }>((manager, p) =>
+  manager.createQueryBuilder().update(ProfileRow).set({ status: 'deleted', deletedAt: p.at }).where('id = :profileId', { profileId: p.profileId }).updateEntity(false),
+);
+const TOUCH = compiledQuery<{ profileId: string; version: number; at: string }>((manager, p) =>
+  manager.createQueryBuilder().update(ProfileRow).set({ version: p.version, updatedAt: p.at }).where('id = :profileId', { profileId: p.profileId }).updateEntity(false),
+);
+
+/** Records that `profileId` took `slug` at this event's position (idempotent: replays add nothing). */
+const recordSlug = async (manager: EntityManager, profileId: string, slug: string, event: StoredEvent): Promise<void> => {
+  await RECORD_SLUG.run(manager, { slug, profileId, position: event.position });
+};
+
+const upsertProfile = async (manager: EntityManager, profile: ProfileSettings & { profileId: string }, event: StoredEvent): Promise<void> => {
+  const settings = settingColumns(profileSettingsOnly(profile)) as Required<Pick<ProfileRow, 'slug' | 'name' | 'description' | 'toolPrefix' | 'authApiKey' | 'authQueryParam' | 'debugLogging'>>;
+  await UPSERT_PROFILE.run(manager, { id: profile.profileId, ...settings, version: event.version, createdAt: event.recordedAt, updatedAt: event.recordedAt });
   await recordSlug(manager, profile.profileId, profile.slug, event);
 };
 
@@ -60,57 +137,29 @@ const profileSettingsOnly = (profile: ProfileSettings): ProfileSettings => ({
 });
 
 const attach = async (manager: EntityManager, profileId: string, serverId: string, status: 'active' | 'inactive', at: string): Promise<void> => {
-  const last = await manager
-    .createQueryBuilder(ProfileServerRow, 'link')
-    .select('MAX(link.position)', 'position')
-    .where('link.profileId = :profileId', { profileId })
-    .getRawOne<{ position: number | null }>();
-  await manager
-    .createQueryBuilder()
-    .insert()
-    .into(ProfileServerRow)
-    .values({ profileId, serverId, status, position: (last?.position ?? 0) + 1, createdAt: at, updatedAt: at })
-    .orUpdate(['status', 'updated_at'], ['profile_id', 'server_id'])
-    .updateEntity(false)
-    .execute();
+  const last = await LAST_LINK.one<{ position: number | null }>(manager, { profileId });
+  await UPSERT_LINK.run(manager, { profileId, serverId, status, position: (last?.position ?? 0) + 1, at });
 };
 
 /** The row of a tool's settings, created at the defaults when it does not exist yet. */
 const upsertTool = async (manager: EntityManager, key: ToolKey, at: string): Promise<void> => {
-  await manager
-    .createQueryBuilder()
-    .insert()
-    .into(ProfileToolRow)
-    .values({ ...key, status: 'active', updatedAt: at })
-    .orUpdate(['updated_at'], ['profile_id', 'server_id', 'tool_name'])
-    .updateEntity(false)
-    .execute();
+  await UPSERT_TOOL.run(manager, { ...key, at });
 };
 
-const updateTool = async (manager: EntityManager, key: ToolKey, changes: Partial<ProfileToolRow>): Promise<void> => {
-  await manager.createQueryBuilder().update(ProfileToolRow).set(changes).where(TOOL_KEY, key).updateEntity(false).execute();
-};
-
-const overrideColumns = (override: ToolOverride): Partial<ProfileToolRow> => ({
+const overrideColumns = (override: ToolOverride): Overrides => ({
   overrideName: override.name ?? null,
   overrideTitle: override.title ?? null,
   overrideDescription: override.description ?? null,
   overrideAnnotations: override.annotations === undefined ? null : JSON.stringify(override.annotations),
 });
 
-/** A tool back at the default (active, nothing overridden) has no row, as in the domain state. */
 const dropIfDefault = async (manager: EntityManager, key: ToolKey): Promise<void> => {
-  await manager
-    .createQueryBuilder()
-    .delete()
-    .from(ProfileToolRow)
-    .where(`${TOOL_KEY} AND status = 'active' AND override_name IS NULL AND override_title IS NULL AND override_description IS NULL AND override_annotations IS NULL`, key)
-    .execute();
+  await DROP_IF_DEFAULT.run(manager, key);
 };
 
 const clearLinksAndTools = async (manager: EntityManager, profileId: string): Promise<void> => {
-  await manager.createQueryBuilder().delete().from(ProfileServerRow).where('profile_id = :profileId', { profileId }).execute();
-  await manager.createQueryBuilder().delete().from(ProfileToolRow).where('profile_id = :profileId', { profileId }).execute();
+  await DELETE_LINKS.run(manager, { profileId });
+  await DELETE_TOOLS.run(manager, { profileId });
 };
 
 const restore = async (manager: EntityManager, snapshot: ProfileSnapshot, event: StoredEvent): Promise<void> => {
@@ -120,18 +169,13 @@ const restore = async (manager: EntityManager, snapshot: ProfileSnapshot, event:
   for (const tool of snapshot.tools) {
     const key = { profileId: snapshot.profileId, serverId: tool.serverId, toolName: tool.toolName };
     await upsertTool(manager, key, event.recordedAt);
-    await updateTool(manager, key, { status: tool.status, ...overrideColumns(tool.override) });
+    await SET_TOOL_STATUS.run(manager, { ...key, status: tool.status });
+    await SET_TOOL_OVERRIDES.run(manager, { ...key, ...overrideColumns(tool.override) });
   }
 };
 
 const touch = async (manager: EntityManager, profileId: string, event: StoredEvent): Promise<void> => {
-  await manager
-    .createQueryBuilder()
-    .update(ProfileRow)
-    .set({ version: event.version, updatedAt: event.recordedAt })
-    .where('id = :profileId', { profileId })
-    .updateEntity(false)
-    .execute();
+  await TOUCH.run(manager, { profileId, version: event.version, at: event.recordedAt });
 };
 
 /** Every event but a creation or a restore (which write the whole row) changes part of a profile. */
@@ -145,27 +189,21 @@ const applyChange = async (domainEvent: Exclude<ProfileEvent, { type: 'ProfileCr
       return;
     }
     case 'ProfileDeleted':
-      await manager.createQueryBuilder().update(ProfileRow).set({ status: 'deleted', deletedAt: at }).where('id = :profileId', domainEvent.data).updateEntity(false).execute();
+      await MARK_DELETED.run(manager, { profileId: domainEvent.data.profileId, at });
       return clearLinksAndTools(manager, domainEvent.data.profileId);
     case 'ServerAttached':
       return attach(manager, domainEvent.data.profileId, domainEvent.data.serverId, domainEvent.data.status, at);
     case 'ServerDetached':
-      await manager.createQueryBuilder().delete().from(ProfileServerRow).where('profile_id = :profileId AND server_id = :serverId', domainEvent.data).execute();
+      await DELETE_LINK.run(manager, { profileId: domainEvent.data.profileId, serverId: domainEvent.data.serverId });
       return;
     case 'ServerStatusChanged':
-      await manager
-        .createQueryBuilder()
-        .update(ProfileServerRow)
-        .set({ status: domainEvent.data.status, updatedAt: at })
-        .where('profile_id = :profileId AND server_id = :serverId', domainEvent.data)
-        .updateEntity(false)
-        .execute();
+      await SET_LINK_STATUS.run(manager, { profileId: domainEvent.data.profileId, serverId: domainEvent.data.serverId, status: domainEvent.data.status, at });
       return;
     case 'ToolStatusChanged': {
       const { profileId, serverId, toolName, status } = domainEvent.data;
       const key = { profileId, serverId, toolName };
       await upsertTool(manager, key, at);
-      await updateTool(manager, key, { status });
+      await SET_TOOL_STATUS.run(manager, { ...key, status });
       return dropIfDefault(manager, key);
     }
     case 'ToolOverridden':
@@ -173,7 +211,7 @@ const applyChange = async (domainEvent: Exclude<ProfileEvent, { type: 'ProfileCr
       const { profileId, serverId, toolName } = domainEvent.data;
       const key = { profileId, serverId, toolName };
       await upsertTool(manager, key, at);
-      await updateTool(manager, key, overrideColumns(domainEvent.type === 'ToolOverridden' ? domainEvent.data.override : {}));
+      await SET_TOOL_OVERRIDES.run(manager, { ...key, ...overrideColumns(domainEvent.type === 'ToolOverridden' ? domainEvent.data.override : {}) });
       return dropIfDefault(manager, key);
     }
     default:

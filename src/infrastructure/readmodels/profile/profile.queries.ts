@@ -1,7 +1,30 @@
 import { In, type EntityManager } from 'typeorm';
 import type { ProfileSnapshot } from '../../../domain/profile/events';
+import { compiledQuery } from '../../persistence/compiled-query';
 import { ServerReadModel, type ServerRow } from '../server';
 import { ProfileRow, ProfileServerRow, ProfileSlugRow, ProfileToolRow } from './profile.entities';
+
+// Asked inside every append that names a slug, and by every time-travel request.
+const SLUG_HOLDER = compiledQuery<{ slug: string }>((manager, p) =>
+  manager.createQueryBuilder(ProfileRow, 'p').select('p.id', 'id').where(`p.slug = :slug AND p.status = 'active'`, { slug: p.slug }),
+);
+const CURRENT_HOLDERS = compiledQuery<{ slug: string }>((manager, p) =>
+  manager
+    .createQueryBuilder(ProfileRow, 'p')
+    .select('p.id', 'id')
+    .where('p.slug = :slug', { slug: p.slug })
+    .orderBy(`CASE WHEN p.status = 'active' THEN 0 ELSE 1 END`)
+    .addOrderBy('p.updatedAt', 'DESC'),
+);
+const PAST_HOLDERS = compiledQuery<{ slug: string; position: number }>((manager, p) =>
+  manager
+    .createQueryBuilder(ProfileSlugRow, 'history')
+    .select('history.profileId', 'profileId')
+    .addSelect('MAX(history.position)', 'last')
+    .where('history.slug = :slug AND history.position <= :position', { slug: p.slug, position: p.position })
+    .groupBy('history.profileId')
+    .orderBy('last', 'DESC'),
+);
 
 export type ProfileServerView = { id: string; name: string; status: 'active' | 'inactive' };
 
@@ -97,8 +120,7 @@ export class ProfileReadModel {
 
   /** The active profile that carries `slug`, if any. */
   async slugHolder(slug: string): Promise<string | null> {
-    const row = await this.manager.createQueryBuilder(ProfileRow, 'p').select('p.id', 'id').where('p.slug = :slug AND p.status = :status', { slug, status: 'active' }).getRawOne<{ id: string }>();
-    return row?.id ?? null;
+    return (await SLUG_HOLDER.one<{ id: string }>(this.manager, { slug }))?.id ?? null;
   }
 
   /** Slugs by profile id (deleted profiles too). */
@@ -110,27 +132,12 @@ export class ProfileReadModel {
 
   /** Profiles whose slug is this one now: active first, then the most recently changed. */
   async currentHoldersOf(slug: string): Promise<string[]> {
-    const rows = await this.manager
-      .createQueryBuilder(ProfileRow, 'p')
-      .select('p.id', 'id')
-      .where('p.slug = :slug', { slug })
-      .orderBy(`CASE WHEN p.status = 'active' THEN 0 ELSE 1 END`)
-      .addOrderBy('p.updatedAt', 'DESC')
-      .getRawMany<{ id: string }>();
-    return rows.map((row) => row.id);
+    return (await CURRENT_HOLDERS.all<{ id: string }>(this.manager, { slug })).map((row) => row.id);
   }
 
   /** Profiles that took this slug at or before `position`, the most recent first. */
   async pastHoldersOf(slug: string, position: number): Promise<string[]> {
-    const rows = await this.manager
-      .createQueryBuilder(ProfileSlugRow, 'history')
-      .select('history.profileId', 'profileId')
-      .addSelect('MAX(history.position)', 'last')
-      .where('history.slug = :slug AND history.position <= :position', { slug, position })
-      .groupBy('history.profileId')
-      .orderBy('last', 'DESC')
-      .getRawMany<{ profileId: string }>();
-    return rows.map((row) => row.profileId);
+    return (await PAST_HOLDERS.all<{ profileId: string }>(this.manager, { slug, position })).map((row) => row.profileId);
   }
 
   /** Profiles with a link to the server, whatever its status. */

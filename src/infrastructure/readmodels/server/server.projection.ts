@@ -3,6 +3,7 @@ import type { ServerEvent, ServerSettings, ServerSnapshot } from '../../../domai
 import { SERVER_EVENT_TYPES } from '../../../domain/server/events';
 import { assertNever } from '../../../domain/shared';
 import type { InlineProjection, StoredEvent } from '../../eventstore';
+import { compiledQuery } from '../../persistence/compiled-query';
 import { ServerRow } from './server.entity';
 
 const json = (value: unknown): string => JSON.stringify(value);
@@ -27,24 +28,50 @@ const UPSERTED_COLUMNS = [
   'status', 'version', 'updated_at', 'removed_at',
 ];
 
-const upsertServer = async (manager: EntityManager, snapshot: ServerSnapshot, event: StoredEvent): Promise<void> => {
-  await manager
+type Upserted = Omit<ServerRow, 'status' | 'toolsFingerprint' | 'toolsDiscoveredAt' | 'removedAt'>;
+type Touched = Readonly<{ serverId: string; version: number; at: string }>;
+
+// Compiled once (see CompiledQuery): a replay runs them for every server event.
+const UPSERT = compiledQuery<Upserted>((manager, p) =>
+  manager
     .createQueryBuilder()
     .insert()
     .into(ServerRow)
     .values({
-      id: snapshot.serverId, name: snapshot.name, description: snapshot.description, transport: snapshot.transport, command: snapshot.command,
-      args: json(snapshot.args), env: json(snapshot.env), cwd: snapshot.cwd, url: snapshot.url, headers: json(snapshot.headers),
-      bearerToken: snapshot.bearerToken === null ? null : json(snapshot.bearerToken), timeoutMs: snapshot.timeoutMs,
-      isolation: snapshot.isolation ?? 'shared', status: 'active', toolsFingerprint: null, toolsDiscoveredAt: null,
-      version: event.version, createdAt: event.recordedAt, updatedAt: event.recordedAt, removedAt: null,
+      id: p.id, name: p.name, description: p.description, transport: p.transport, command: p.command, args: p.args, env: p.env, cwd: p.cwd,
+      url: p.url, headers: p.headers, bearerToken: p.bearerToken, timeoutMs: p.timeoutMs, isolation: p.isolation, status: 'active',
+      toolsFingerprint: null, toolsDiscoveredAt: null, version: p.version, createdAt: p.createdAt, updatedAt: p.updatedAt, removedAt: null,
     })
     .orUpdate(UPSERTED_COLUMNS, ['id'])
-    .updateEntity(false)
-    .execute();
+    .updateEntity(false),
+);
+const touched = (p: Touched) => ({ version: p.version, updatedAt: p.at });
+const RENAME = compiledQuery<Touched & { name: string }>((manager, p) =>
+  manager.createQueryBuilder().update(ServerRow).set({ name: p.name, ...touched(p) }).where('id = :serverId', { serverId: p.serverId }).updateEntity(false),
+);
+const REMOVE = compiledQuery<Touched>((manager, p) =>
+  manager.createQueryBuilder().update(ServerRow).set({ status: 'removed', removedAt: p.at, ...touched(p) }).where('id = :serverId', { serverId: p.serverId }).updateEntity(false),
+);
+const DISCOVERED = compiledQuery<Touched & { fingerprint: string }>((manager, p) =>
+  manager
+    .createQueryBuilder()
+    .update(ServerRow)
+    .set({ toolsFingerprint: p.fingerprint, toolsDiscoveredAt: p.at, ...touched(p) })
+    .where('id = :serverId', { serverId: p.serverId })
+    .updateEntity(false),
+);
+
+const upsertServer = async (manager: EntityManager, snapshot: ServerSnapshot, event: StoredEvent): Promise<void> => {
+  await UPSERT.run(manager, {
+    id: snapshot.serverId, name: snapshot.name, description: snapshot.description, transport: snapshot.transport, command: snapshot.command,
+    args: json(snapshot.args), env: json(snapshot.env), cwd: snapshot.cwd, url: snapshot.url, headers: json(snapshot.headers),
+    bearerToken: snapshot.bearerToken === null ? null : json(snapshot.bearerToken), timeoutMs: snapshot.timeoutMs,
+    isolation: snapshot.isolation ?? 'shared', version: event.version, createdAt: event.recordedAt, updatedAt: event.recordedAt,
+  });
 };
 
-const update = async (manager: EntityManager, serverId: string, event: StoredEvent, changes: Partial<ServerRow>): Promise<void> => {
+/** A reconfiguration changes the columns its event names (rare: built for the occasion). */
+const reconfigure = async (manager: EntityManager, serverId: string, event: StoredEvent, changes: Partial<ServerRow>): Promise<void> => {
   await manager
     .createQueryBuilder()
     .update(ServerRow)
@@ -70,13 +97,16 @@ const applyServerEvent = async (event: StoredEvent, manager: EntityManager): Pro
     case 'ServerRestored':
       return upsertServer(manager, domainEvent.data, event);
     case 'ServerReconfigured':
-      return update(manager, domainEvent.data.serverId, event, settingChanges(domainEvent.data.changes));
+      return reconfigure(manager, domainEvent.data.serverId, event, settingChanges(domainEvent.data.changes));
     case 'ServerRenamed':
-      return update(manager, domainEvent.data.serverId, event, { name: domainEvent.data.name });
+      await RENAME.run(manager, { serverId: domainEvent.data.serverId, name: domainEvent.data.name, version: event.version, at: event.recordedAt });
+      return;
     case 'ServerRemoved':
-      return update(manager, domainEvent.data.serverId, event, { status: 'removed', removedAt: event.recordedAt });
+      await REMOVE.run(manager, { serverId: domainEvent.data.serverId, version: event.version, at: event.recordedAt });
+      return;
     case 'ServerToolsDiscovered':
-      return update(manager, domainEvent.data.serverId, event, { toolsFingerprint: domainEvent.data.fingerprint, toolsDiscoveredAt: event.recordedAt });
+      await DISCOVERED.run(manager, { serverId: domainEvent.data.serverId, fingerprint: domainEvent.data.fingerprint, version: event.version, at: event.recordedAt });
+      return;
     default:
       return assertNever(domainEvent);
   }

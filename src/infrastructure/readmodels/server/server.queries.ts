@@ -1,5 +1,11 @@
 import { In, Not, type EntityManager } from 'typeorm';
+import { compiledQuery } from '../../persistence/compiled-query';
 import { ServerRow } from './server.entity';
+
+// Asked inside every append that names a server.
+const NAME_HOLDER = compiledQuery<{ name: string }>((manager, p) =>
+  manager.createQueryBuilder(ServerRow, 's').select('s.id', 'id').where(`s.name = :name AND s.status = 'active'`, { name: p.name }),
+);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -49,17 +55,6 @@ export class ServerReadModel {
 
   /** The active server that carries `name`, if any. */
   async nameHolder(name: string): Promise<string | null> {
-    const row = await this.manager.createQueryBuilder(ServerRow, 's').select('s.id', 'id').where('s.name = :name AND s.status = :status', { name, status: 'active' }).getRawOne<{ id: string }>();
-    return row?.id ?? null;
-  }
-
-  /** Active servers that connect to a URL (SSE and Streamable HTTP). */
-  activeWithUrl(): Promise<{ id: string; url: string }[]> {
-    return this.manager
-      .createQueryBuilder(ServerRow, 's')
-      .select('s.id', 'id')
-      .addSelect('s.url', 'url')
-      .where('s.status = :status AND s.url IS NOT NULL', { status: 'active' })
-      .getRawMany<{ id: string; url: string }>();
+    return (await NAME_HOLDER.one<{ id: string }>(this.manager, { name }))?.id ?? null;
   }
 }

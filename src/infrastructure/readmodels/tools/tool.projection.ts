@@ -1,14 +1,19 @@
 import type { EntityManager } from 'typeorm';
 import type { ServerToolsDiscovered } from '../../../domain/server/events';
 import type { InlineProjection, StoredEvent } from '../../eventstore';
+import { compiledQuery } from '../../persistence/compiled-query';
 import { ToolRow } from './tool.entity';
+
+const DELETE_TOOLS = compiledQuery<{ serverId: string }>((manager, p) =>
+  manager.createQueryBuilder().delete().from(ToolRow).where('server_id = :serverId', { serverId: p.serverId }),
+);
 
 const json = (value: unknown): string => JSON.stringify(value);
 
 /** A server's tools are replaced as a whole by each discovery. */
 const applyDiscovery = async (event: StoredEvent, manager: EntityManager): Promise<void> => {
   const { serverId, tools } = (event.data as ServerToolsDiscovered['data']);
-  await manager.createQueryBuilder().delete().from(ToolRow).where('server_id = :serverId', { serverId }).execute();
+  await DELETE_TOOLS.run(manager, { serverId });
   if (tools.length === 0) return;
   await manager
     .createQueryBuilder()

@@ -1,0 +1,72 @@
+import type { DataSource, EntityManager, ObjectLiteral, QueryBuilder, QueryResult } from 'typeorm';
+
+type Slot = Readonly<{ name: string } | { value: unknown }>;
+type Compiled = Readonly<{ sql: string; slots: readonly Slot[] }>;
+
+/** What a compiled query's builder is given for each of its parameters: a stand-in resolved at run time. */
+export type Placeholders<P> = { readonly [K in keyof P]: P[K] };
+
+const MARK = '\u0000';
+const placeholderOf = (name: string): string => `${MARK}${name}${MARK}`;
+const PLACEHOLDERS = new Proxy({}, { get: (_, name) => placeholderOf(String(name)) });
+
+/**
+ * A query built with TypeORM's query builder once per database (so in that database's SQL
+ * dialect) and run many times with other values, as a prepared statement is. It serves the
+ * statements that run for every event and every command: building a query costs 10–40 µs, and
+ * SQLite's driver writes numbers into the SQL text (so every version, position and limit would
+ * make a new statement to prepare), while a compiled query binds every value as a parameter.
+ *
+ * The builder receives placeholders for its parameters (strings TypeORM binds like any other),
+ * read one by one (`{ id: p.id }`: the placeholders object has no keys of its own to spread);
+ * what it writes as literals stays in the query. Only for shapes that do not depend on the
+ * values: a list of variable length (`IN (:...ids)`) needs the query builder as usual.
+ */
+export class CompiledQuery<P extends object> {
+  private readonly compiled = new WeakMap<DataSource, Compiled>();
+
+  constructor(private readonly build: (manager: EntityManager, parameters: Placeholders<P>) => QueryBuilder<ObjectLiteral>) {}
+
+  /** The rows a SELECT returns, as its aliases name them. */
+  async all<Row>(manager: EntityManager, values: P): Promise<Row[]> {
+    return (await this.execute(manager, values)).records as Row[];
+  }
+
+  async one<Row>(manager: EntityManager, values: P): Promise<Row | undefined> {
+    return (await this.all<Row>(manager, values))[0];
+  }
+
+  /** Runs an INSERT, UPDATE or DELETE: the rows it affected and, for an INSERT, the new row's id. */
+  async run(manager: EntityManager, values: P): Promise<{ affected: number; insertId: number }> {
+    const result = await this.execute(manager, values);
+    return { affected: result.affected ?? 0, insertId: Number(result.raw) };
+  }
+
+  private async execute(manager: EntityManager, values: P): Promise<QueryResult> {
+    const { sql, slots } = this.compile(manager);
+    const parameters = slots.map((slot) => ('name' in slot ? (values as Record<string, unknown>)[slot.name] : slot.value));
+    const runner = manager.queryRunner ?? manager.connection.createQueryRunner();
+    try {
+      return (await runner.query(sql, parameters, true)) as QueryResult;
+    } finally {
+      if (runner !== manager.queryRunner) await runner.release();
+    }
+  }
+
+  private compile(manager: EntityManager): Compiled {
+    const cached = this.compiled.get(manager.connection);
+    if (cached !== undefined) return cached;
+    const [sql, parameters] = this.build(manager, PLACEHOLDERS as Placeholders<P>).getQueryAndParameters();
+    const slots = parameters.map((value: unknown): Slot => {
+      const match = typeof value === 'string' && value.startsWith(MARK) && value.endsWith(MARK) ? value.slice(1, -1) : undefined;
+      return match === undefined ? { value } : { name: match };
+    });
+    const compiled = { sql, slots };
+    this.compiled.set(manager.connection, compiled);
+    return compiled;
+  }
+}
+
+/** A query compiled once per database; see CompiledQuery. */
+export const compiledQuery = <P extends object>(build: (manager: EntityManager, parameters: Placeholders<P>) => QueryBuilder<ObjectLiteral>): CompiledQuery<P> =>
+  new CompiledQuery<P>(build);
