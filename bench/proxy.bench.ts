@@ -3,31 +3,47 @@
  *
  * 1. tools/call over Streamable HTTP, straight to a fast upstream vs through the gateway, in the
  *    same run and alternating (direct, gateway, direct, gateway… for several rounds), at
- *    concurrency 32 and 1: requests/s, the gateway/direct ratio and the latency it adds. Each
- *    round also runs a "logged" phase next to the gateway phase (the order of the two alternates
- *    between rounds): the same upstream through a second profile, bench-log, with debugLogging
- *    on, the upstream registered with a secret header so redaction takes its real path; the
- *    logged/gateway ratio (target ≥ 0.95, issue 5) and the gateway CPU per call of both, then
- *    the debug-log row counters scraped from GET /metrics.
+ *    concurrency 32 and 1: requests/s, the gateway/direct ratio and the latency it adds. It runs
+ *    against two fixture upstreams, one after the other, each behind its own profile, because
+ *    the gateway's upstream path differs with the kind of answer:
+ *    - "sse": fast-server.js (profile bench), a session per client, every POST answered with
+ *      an SSE stream;
+ *    - "json": json-server.js (profile bench-json), the SDK's stateless server with
+ *      enableJsonResponse, every POST answered with one application/json body.
+ *    Against "sse" each round also runs a "logged" phase next to the gateway phase (the order
+ *    of the two alternates between rounds): the same upstream through a second profile,
+ *    bench-log, with debugLogging on, the upstream registered with a secret header so
+ *    redaction takes its real path; the logged/gateway ratio (target ≥ 0.95, issue 5) and the
+ *    gateway CPU per call of both, then the debug-log row counters scraped from GET /metrics.
  * 2. What an idle downstream session costs the gateway: 1,000 sessions opened (initialize +
  *    notifications/initialized, after which the SDK client holds its GET stream open), the
  *    gateway's heap (after a forced GC) and RSS before and after, divided by 1,000.
  * 3. tools/list over 10 servers, one of which never answers tools/list (connectTimeoutMs set to
  *    1000 first): the first call, then the p50 and max of the next 20.
  *
- * Processes: the load generator (this process, SDK clients), the fixture upstream
- * (test/fixtures/servers/fast-server.js) and the gateway (bench/proxy/gateway-child: what
- * `gatehouse serve` runs, plus a memory hook) each run in their own process, on 127.0.0.1 only.
- * Unpinned by default; BENCH_PIN=1 pins the gateway to CPU 1 and the load generator and the
- * upstream to CPU 0.
+ * Processes: the load generator (this process, SDK clients), the fixture upstreams
+ * (test/fixtures/servers/fast-server.js, json-server.js) and the gateway
+ * (bench/proxy/gateway-child: what `gatehouse serve` runs, plus a memory and profiling hook)
+ * each run in their own process, on 127.0.0.1 only. Unpinned by default; BENCH_PIN=1 pins the
+ * gateway to CPU 1 and the load generator and the upstreams to CPU 0.
  *
  * Knobs: BENCH_ROUNDS (5), BENCH_PHASE_MS (2000, per phase), BENCH_WARMUP_MS (5000: the
  * gateway's per-call CPU keeps falling for seconds while V8 optimises the hot paths),
- * BENCH_SESSIONS (1000), BENCH_LIST_CALLS (20), BENCH_PARTS (1,2,3), BENCH_GATEWAY_NODE_ARGS (e.g. "--cpu-prof
- * --cpu-prof-dir=/tmp/prof"), BENCH_TIMEOUT_MS (600000: the whole run is aborted past it).
+ * BENCH_SESSIONS (1000), BENCH_LIST_CALLS (20), BENCH_PARTS (1,2,3), BENCH_UPSTREAMS (sse,json:
+ * the upstreams of part 1), BENCH_CONCURRENCIES (32,1: those of part 1), BENCH_LOGGED (1; 0 skips
+ * the logged phases, e.g. to profile the SSE path alone), BENCH_GATEWAY_NODE_ARGS
+ * (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": the whole life of the gateway, start-up
+ * included), BENCH_GATEWAY_PROFILE_DIR (a CPU profile of the gateway over the measured rounds
+ * of each upstream only, warm-up excluded, written there as gateway-<upstream>.cpuprofile;
+ * sampled every BENCH_GATEWAY_PROFILE_INTERVAL_US, 100), BENCH_TIMEOUT_MS (600000: the whole
+ * run is aborted past it). To profile the single-client JSON path alone:
+ * BENCH_PARTS=1 BENCH_UPSTREAMS=json BENCH_CONCURRENCIES=1 BENCH_GATEWAY_PROFILE_DIR=/tmp/prof.
+ * A profile's sample durations are wall time and its sampler is a thread of the gateway: with
+ * BENCH_PIN=1 it shares the gateway's one CPU and runs mostly when the main thread waits, so
+ * the samples lean to (idle); the report gives the main thread's CPU over the same window.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -37,8 +53,8 @@ import {
   type BenchClient, type Phase,
 } from './proxy/load';
 import {
-  closeGateway, cpuMillis, FIXTURES, rememberProcessGroups, residentBytes, startGateway, startHttpFixture, stopAll, stopChild,
-  type GatewayProcess,
+  closeGateway, cpuMillis, cpuSplitMillis, FIXTURES, rememberProcessGroups, residentBytes, startGateway, startHttpFixture, stopAll, stopChild,
+  type Fixture, type GatewayProcess,
 } from './proxy/processes';
 
 const int = (name: string, fallback: number): number => {
@@ -56,8 +72,14 @@ const TIMEOUT_MS = Math.max(10_000, int('BENCH_TIMEOUT_MS', 600_000));
 const PIN = process.env.BENCH_PIN === '1';
 const PARTS = new Set((process.env.BENCH_PARTS ?? '1,2,3').split(',').map((part) => Number(part.trim())));
 const GATEWAY_NODE_ARGS = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(/\s+/).filter((arg) => arg !== '');
-const HIGH = 32;
-const CONCURRENCIES = [HIGH, 1] as const;
+const LOGGED = process.env.BENCH_LOGGED !== '0';
+const PROFILE_DIR = process.env.BENCH_GATEWAY_PROFILE_DIR || undefined;
+const PROFILE_INTERVAL_US = Math.max(10, int('BENCH_GATEWAY_PROFILE_INTERVAL_US', 100));
+const list = (name: string, fallback: string): string[] => (process.env[name] ?? fallback).split(',').map((item) => item.trim()).filter((item) => item !== '');
+const CONCURRENCIES = list('BENCH_CONCURRENCIES', '32,1').map(Number);
+if (CONCURRENCIES.length === 0 || CONCURRENCIES.some((value) => !Number.isInteger(value) || value < 1)) throw new Error('BENCH_CONCURRENCIES must list positive integers');
+/** Clients (sessions) per path in part 1: one per worker at the highest concurrency. */
+const CLIENTS = Math.max(...CONCURRENCIES);
 const FANOUT_SERVERS = 10;
 
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
@@ -66,7 +88,50 @@ const SECRET_KEY = 'c'.repeat(64);
 /** Sent to the upstream on every call; the fast fixture ignores it, the debug log must redact it. */
 const UPSTREAM_SECRET_HEADER = { 'X-Api-Key': 'sk-bench-0123456789abcdef' };
 
-const TARGETS = { ratioHigh: 0.85, ratioOne: 0.5, addedP50Ms: 1, sessionBytes: 64 * 1024, listAfterFirstMs: 1_000, loggedRatio: 0.95 };
+const TARGETS = { sessionBytes: 64 * 1024, listAfterFirstMs: 1_000, loggedRatio: 0.95 };
+
+/** Part 1's targets: the gateway/direct ratio above concurrency 1 and at 1, the p50 added at 1. */
+type CallTargets = { ratioHigh: number; ratioOne: number; addedP50Ms: number };
+
+type UpstreamKind = 'sse' | 'json';
+type UpstreamSetup = {
+  fixture: string;
+  /** The server and profile it is registered as in the gateway. */
+  server: string;
+  profile: string;
+  about: string;
+  targets: CallTargets;
+  /** Whether part 1 also compares debug logging on and off against it (profile bench-log). */
+  logged: boolean;
+};
+
+/**
+ * The upstreams of part 1. The logging comparison runs against "sse" only: it measures the
+ * debug log, which does not depend on the upstream, and would double that upstream's run.
+ */
+const UPSTREAMS: Record<UpstreamKind, UpstreamSetup> = {
+  sse: {
+    fixture: 'fast-server.js',
+    server: 'fast',
+    profile: 'bench',
+    about: 'fast-server.js: a session per client, every POST answered with an SSE stream',
+    targets: { ratioHigh: 0.85, ratioOne: 0.5, addedP50Ms: 1 },
+    logged: LOGGED,
+  },
+  json: {
+    fixture: 'json-server.js',
+    server: 'json',
+    profile: 'bench-json',
+    about: "json-server.js: the SDK's stateless server (no session id, a new McpServer per request) with enableJsonResponse, every POST answered with one JSON body",
+    targets: { ratioHigh: 0.85, ratioOne: 0.6, addedP50Ms: 0.2 },
+    logged: false,
+  },
+};
+
+const UPSTREAM_KINDS = list('BENCH_UPSTREAMS', 'sse,json').map((kind) => {
+  if (!(kind in UPSTREAMS)) throw new Error(`BENCH_UPSTREAMS: unknown upstream "${kind}" (known: ${Object.keys(UPSTREAMS).join(', ')})`);
+  return kind as UpstreamKind;
+});
 
 // ------------------------------------------------------------------------------------------
 // formatting
@@ -99,59 +164,124 @@ const api = async (base: string, method: string, path: string, body?: unknown): 
 // ------------------------------------------------------------------------------------------
 // 1. throughput and added latency
 
-/** CPU time each process used during a phase, in ms. */
-type Cpu = { loadgen: number; upstream: number; gateway: number };
+/**
+ * CPU time each process used during a phase, in ms; gatewaySystem is the kernel's share of the
+ * gateway's (socket reads and writes, mostly: at concurrency 1 a large part of its time).
+ */
+type Cpu = { loadgen: number; upstream: number; gateway: number; gatewaySystem: number };
 type Measured = Phase & { cpu: Cpu };
-/** The phases of one concurrency; `logged` is the gateway path through the debugLogging profile. */
+/** The phases of one concurrency; `logged` is the gateway path through the debugLogging profile (empty when not run). */
 type Pair = { direct: Measured[]; gateway: Measured[]; logged: Measured[] };
-/** tools/call answered on the logged profile, warm-up included (each is one debug-log row at least). */
-type CallResults = { pairs: Map<number, Pair>; loggedCalls: number; metrics: DebugLogMetrics };
+/** The paths through the gateway: its profile for the upstream, and bench-log (debug logging on). */
+type CallPath = 'gateway' | 'logged';
+/**
+ * A CPU profile of the gateway over the measured rounds, the calls it served in them (both
+ * paths) and the CPU its main thread used meanwhile: the profile's sample durations are wall
+ * time, so this is what to divide its shares of, not the sum of its samples.
+ */
+type GatewayProfile = { path: string; calls: number; millis: number; mainThreadCpu: { user: number; system: number } };
+/**
+ * One upstream's results. loggedCalls: tools/call answered on the logged profile, warm-up
+ * included (each is one debug-log row at least); metrics: null when the logged path did not run.
+ */
+type CallResults = { kind: UpstreamKind; pairs: Map<number, Pair>; loggedCalls: number; metrics: DebugLogMetrics | null; profile?: GatewayProfile };
 type Pids = { upstream: number; gateway: number };
 
-const cpuNow = (pids: Pids): Cpu => ({ loadgen: cpuMillis(process.pid), upstream: cpuMillis(pids.upstream), gateway: cpuMillis(pids.gateway) });
+const cpuNow = (pids: Pids): Cpu => {
+  const gateway = cpuSplitMillis(pids.gateway);
+  return { loadgen: cpuMillis(process.pid), upstream: cpuMillis(pids.upstream), gateway: gateway.user + gateway.system, gatewaySystem: gateway.system };
+};
 
 const measured = async (pids: Pids, run: () => Promise<Phase>): Promise<Measured> => {
   const before = cpuNow(pids);
   const phase = await run();
   const after = cpuNow(pids);
-  return { ...phase, cpu: { loadgen: after.loadgen - before.loadgen, upstream: after.upstream - before.upstream, gateway: after.gateway - before.gateway } };
+  const cpu = Object.fromEntries(Object.entries(after).map(([key, value]) => [key, value - before[key as keyof Cpu]])) as Cpu;
+  return { ...phase, cpu };
 };
 
-const benchCalls = async (directUrl: string, gatewayUrl: string, loggedUrl: string, gatewayHttp: string, pids: Pids): Promise<CallResults> => {
-  const direct = await mapLimit(Array.from({ length: HIGH }), 8, () => connectClient(directUrl));
-  const gateway = await mapLimit(Array.from({ length: HIGH }), 8, () => connectClient(gatewayUrl));
-  const logged = await mapLimit(Array.from({ length: HIGH }), 8, () => connectClient(loggedUrl));
+const connectAll = (url: string): Promise<BenchClient[]> => mapLimit(Array.from({ length: CLIENTS }), 8, () => connectClient(url));
+
+/** Calls made at the highest concurrency, then at 1, so both code paths are optimised before measuring. */
+const warmUp = async (clients: readonly BenchClient[]): Promise<number> => {
+  const high = await runPhase(clients, CLIENTS, WARMUP_MS);
+  const one = await runPhase(clients, 1, Math.ceil(WARMUP_MS / 4));
+  return high.requests + one.requests;
+};
+
+/**
+ * The gateway's CPU profile over the measured rounds only (BENCH_GATEWAY_PROFILE_DIR): start-up,
+ * configuration and warm-up would otherwise dominate what --cpu-prof records.
+ */
+const profiled = async <T>(gateway: GatewayProcess, kind: UpstreamKind, run: () => Promise<T>): Promise<{ result: T; profile?: Omit<GatewayProfile, 'calls'> }> => {
+  if (!PROFILE_DIR) return { result: await run() };
+  mkdirSync(PROFILE_DIR, { recursive: true });
+  const ask = async (message: Record<string, unknown>): Promise<{ path?: string }> => {
+    const answer = await gateway.ask<{ path?: string; error?: string }>(message);
+    if (answer.error !== undefined) throw new Error(`gateway ${String(message.type)}: ${answer.error}`);
+    return answer;
+  };
+  await ask({ type: 'profile-start', intervalUs: PROFILE_INTERVAL_US });
+  const started = performance.now();
+  const before = cpuSplitMillis(gateway.pid, gateway.pid);
+  const result = await run();
+  const after = cpuSplitMillis(gateway.pid, gateway.pid);
+  const millis = performance.now() - started;
+  const { path } = await ask({ type: 'profile-stop', path: join(PROFILE_DIR, `gateway-${kind}.cpuprofile`) });
+  return { result, profile: { path: String(path), millis, mainThreadCpu: { user: after.user - before.user, system: after.system - before.system } } };
+};
+
+const benchCalls = async (kind: UpstreamKind, upstream: Fixture, gateway: GatewayProcess): Promise<CallResults> => {
+  const setup = UPSTREAMS[kind];
+  const pids: Pids = { upstream: upstream.pid, gateway: gateway.pid };
+  const paths: CallPath[] = setup.logged ? ['gateway', 'logged'] : ['gateway'];
+  const direct = await connectAll(upstream.url);
+  const clients: Record<CallPath, BenchClient[]> = {
+    gateway: await connectAll(`${gateway.url}/mcp/${setup.profile}`),
+    logged: setup.logged ? await connectAll(`${gateway.url}/mcp/bench-log`) : [],
+  };
+  const pairs = new Map<number, Pair>(CONCURRENCIES.map((concurrency) => [concurrency, { direct: [], gateway: [], logged: [] }]));
   let loggedCalls = 0;
-  let pairs: Map<number, Pair>;
+  let profile: GatewayProfile | undefined;
   try {
     if (WARMUP_MS > 0) {
-      for (const clients of [direct, gateway, logged]) {
-        const high = await runPhase(clients, HIGH, WARMUP_MS);
-        const one = await runPhase(clients, 1, Math.ceil(WARMUP_MS / 4));
-        if (clients === logged) loggedCalls += high.requests + one.requests;
+      await warmUp(direct);
+      for (const path of paths) {
+        const calls = await warmUp(clients[path]);
+        if (path === 'logged') loggedCalls += calls;
       }
     }
-    pairs = new Map<number, Pair>(CONCURRENCIES.map((concurrency) => [concurrency, { direct: [], gateway: [], logged: [] }]));
-    for (let round = 1; round <= ROUNDS; round += 1) {
-      for (const concurrency of CONCURRENCIES) {
-        const pair = pairs.get(concurrency) as Pair;
-        pair.direct.push(await measured(pids, () => runPhase(direct, concurrency, PHASE_MS)));
-        // gateway then logged in odd rounds, logged then gateway in even ones
-        const order = round % 2 === 1 ? (['gateway', 'logged'] as const) : (['logged', 'gateway'] as const);
-        for (const path of order) pair[path].push(await measured(pids, () => runPhase(path === 'gateway' ? gateway : logged, concurrency, PHASE_MS)));
-        const d = pair.direct[pair.direct.length - 1];
-        const g = pair.gateway[pair.gateway.length - 1];
-        const l = pair.logged[pair.logged.length - 1];
-        loggedCalls += l.requests;
-        process.stderr.write(
-          `  round ${round}/${ROUNDS} c=${concurrency}: direct ${rps(perSecond(d))}/s, gateway ${rps(perSecond(g))}/s, logged ${rps(perSecond(l))}/s (${order.join(' then ')})\n`,
-        );
+    const rounds = async (): Promise<void> => {
+      for (let round = 1; round <= ROUNDS; round += 1) {
+        for (const concurrency of CONCURRENCIES) {
+          const pair = pairs.get(concurrency) as Pair;
+          pair.direct.push(await measured(pids, () => runPhase(direct, concurrency, PHASE_MS)));
+          // gateway then logged in odd rounds, logged then gateway in even ones
+          const order = round % 2 === 1 ? paths : [...paths].reverse();
+          for (const path of order) pair[path].push(await measured(pids, () => runPhase(clients[path], concurrency, PHASE_MS)));
+          const last = (phases: Measured[]): Measured => phases[phases.length - 1];
+          const d = last(pair.direct);
+          const g = last(pair.gateway);
+          const l = setup.logged ? last(pair.logged) : undefined;
+          loggedCalls += l?.requests ?? 0;
+          process.stderr.write(
+            `  ${kind} round ${round}/${ROUNDS} c=${concurrency}: direct ${rps(perSecond(d))}/s, gateway ${rps(perSecond(g))}/s` +
+              (l ? `, logged ${rps(perSecond(l))}/s (${order.join(' then ')})` : '') +
+              '\n',
+          );
+        }
       }
+    };
+    const run = await profiled(gateway, kind, rounds);
+    if (run.profile) {
+      const calls = [...pairs.values()].reduce((sum, pair) => sum + mergePhases([...pair.gateway, ...pair.logged]).requests, 0);
+      profile = { ...run.profile, calls };
     }
   } finally {
-    await mapLimit([...direct, ...gateway, ...logged], 16, disconnectClient);
+    await mapLimit([...direct, ...clients.gateway, ...clients.logged], 16, disconnectClient);
   }
-  return { pairs, loggedCalls, metrics: await settledDebugLogMetrics(gatewayHttp, loggedCalls) };
+  const metrics = setup.logged ? await settledDebugLogMetrics(gateway.url, loggedCalls) : null;
+  return { kind, pairs, loggedCalls, metrics, profile };
 };
 
 type DebugLogMetrics = { written: number | null; dropped: Map<string, number>; waitedMs: number };
@@ -216,26 +346,24 @@ const cpuBudget = (concurrency: number, pair: Pair, directRps: number, target: n
   return `- c=${concurrency}: the gateway path costs ${us(gateway)} of CPU per call across the three processes (${us(gatewayOnly)} in the gateway), so ${cores} cores allow at most ${rps((cores * 1e6) / gateway)}/s, a ratio of ${((cores * 1e6) / gateway / directRps).toFixed(2)}; ≥ ${target} (${rps(needed)}/s) needs ≤ ${us((cores * 1e6) / needed)} per call in all.`;
 };
 
-const reportCalls = ({ pairs: results, loggedCalls, metrics }: CallResults): { text: string; pass: boolean } => {
+type CallReport = { text: string; pass: boolean; summary: string[][] };
+
+/** µs per call, rounded, with its share of one core during the phases in brackets. */
+const perCall = (phases: readonly Measured[], key: keyof Cpu): string => {
+  const calls = phases.reduce((sum, phase) => sum + phase.requests, 0);
+  const cpu = phases.reduce((sum, phase) => sum + phase.cpu[key], 0);
+  const wall = phases.reduce((sum, phase) => sum + phase.millis, 0);
+  return `${Math.round((cpu / calls) * 1000)} µs (${Math.round((cpu / wall) * 100)}%)`;
+};
+
+/** The debug-logging comparison (issue 5), for an upstream with the logged path. */
+const reportLogging = (results: Map<number, Pair>, loggedCalls: number, metrics: DebugLogMetrics): { text: string; pass: boolean } => {
   let allPass = true;
   const loggingRows: string[][] = [];
-  const throughputRows: string[][] = [];
-  const latencyRows: string[][] = [];
-  const cpuRows: string[][] = [];
-  const ceilings: string[] = [];
-  const perCall = (phases: readonly Measured[], key: keyof Cpu): string => {
-    const calls = phases.reduce((sum, phase) => sum + phase.requests, 0);
-    const cpu = phases.reduce((sum, phase) => sum + phase.cpu[key], 0);
-    const wall = phases.reduce((sum, phase) => sum + phase.millis, 0);
-    return `${Math.round((cpu / calls) * 1000)} µs (${Math.round((cpu / wall) * 100)}%)`;
-  };
   for (const concurrency of CONCURRENCIES) {
     const pair = results.get(concurrency) as Pair;
-    const direct = mergePhases(pair.direct);
     const gateway = mergePhases(pair.gateway);
-    const ratio = perSecond(gateway) / perSecond(direct);
     const logged = mergePhases(pair.logged);
-    const perRound = pair.gateway.map((phase, i) => perSecond(phase) / perSecond(pair.direct[i]));
     const loggedRatio = perSecond(logged) / perSecond(gateway);
     const loggedPerRound = pair.logged.map((phase, i) => perSecond(phase) / perSecond(pair.gateway[i]));
     const loggedPass = loggedRatio >= TARGETS.loggedRatio && logged.errors === 0;
@@ -251,46 +379,7 @@ const reportCalls = ({ pairs: results, loggedCalls, metrics }: CallResults): { t
       `≥ ${TARGETS.loggedRatio}`,
       mark(loggedPass),
     ]);
-    const target = concurrency === HIGH ? TARGETS.ratioHigh : TARGETS.ratioOne;
-    const pass = ratio >= target && direct.errors + gateway.errors === 0;
-    allPass &&= pass;
-    throughputRows.push([
-      String(concurrency),
-      rps(perSecond(direct)),
-      rps(perSecond(gateway)),
-      ratio.toFixed(2),
-      `${Math.min(...perRound).toFixed(2)}–${Math.max(...perRound).toFixed(2)}`,
-      `≥ ${target}`,
-      mark(pass),
-    ]);
-    for (const [label, q] of [['p50', 0.5], ['p95', 0.95], ['p99', 0.99]] as const) {
-      const added = quantile(gateway.latencies, q) - quantile(direct.latencies, q);
-      const judged = concurrency === 1 && label === 'p50';
-      if (judged) allPass &&= added <= TARGETS.addedP50Ms;
-      latencyRows.push([
-        String(concurrency),
-        label,
-        ms(quantile(direct.latencies, q)),
-        ms(quantile(gateway.latencies, q)),
-        signedMs(added),
-        ms(quantile(logged.latencies, q)),
-        signedMs(quantile(logged.latencies, q) - quantile(gateway.latencies, q)),
-        judged ? `≤ ${TARGETS.addedP50Ms} ms` : '—',
-        judged ? mark(added <= TARGETS.addedP50Ms) : '—',
-      ]);
-    }
-    ceilings.push(cpuBudget(concurrency, pair, perSecond(direct), target));
-    cpuRows.push([String(concurrency), 'direct', perCall(pair.direct, 'loadgen'), perCall(pair.direct, 'upstream'), '—']);
-    cpuRows.push([String(concurrency), 'gateway', perCall(pair.gateway, 'loadgen'), perCall(pair.gateway, 'upstream'), perCall(pair.gateway, 'gateway')]);
-    cpuRows.push([String(concurrency), 'logged', perCall(pair.logged, 'loadgen'), perCall(pair.logged, 'upstream'), perCall(pair.logged, 'gateway')]);
-    if (direct.errors + gateway.errors + logged.errors > 0) {
-      latencyRows.push([String(concurrency), 'errors', String(direct.errors), String(gateway.errors), '', String(logged.errors), '', '0', mark(false)]);
-    }
   }
-  const counts = CONCURRENCIES.map((concurrency) => {
-    const pair = results.get(concurrency) as Pair;
-    return `c=${concurrency}: ${mergePhases(pair.direct).requests.toLocaleString('en-US')} direct / ${mergePhases(pair.gateway).requests.toLocaleString('en-US')} gateway / ${mergePhases(pair.logged).requests.toLocaleString('en-US')} logged calls`;
-  }).join('; ');
   const measuredLogged = CONCURRENCIES.reduce((sum, concurrency) => sum + mergePhases((results.get(concurrency) as Pair).logged).requests, 0);
   const droppedTotal = [...metrics.dropped.values()].reduce((sum, value) => sum + value, 0);
   const writtenPass = metrics.written !== null && metrics.written >= loggedCalls;
@@ -302,12 +391,6 @@ const reportCalls = ({ pairs: results, loggedCalls, metrics }: CallResults): { t
     ['gatehouse_debug_log_rows_dropped_total', dropped, '0 or absent', mark(droppedPass)],
   ];
   const text = [
-    `### 1. tools/call (echo) over Streamable HTTP: direct vs through the gateway`,
-    '',
-    `${ROUNDS} rounds × ${PHASE_MS} ms per phase, alternating direct/gateway/logged; closed loop, one SDK client (session) per worker; ${counts}.`,
-    '',
-    table(['concurrency', 'direct req/s', 'gateway req/s', 'ratio', 'ratio per round', 'target', 'result'], throughputRows),
-    '',
     `Debug logging (issue 5): "logged" is the same upstream through profile bench-log (debugLogging: true; the upstream is registered with a secret X-Api-Key header, so every row goes through redaction), run next to the gateway phase in every round (gateway first in odd rounds, logged first in even ones); "gateway" is logging off. The ratio is logged / gateway req/s; gateway CPU is the gateway process's CPU per call.`,
     '',
     table(['concurrency', 'gateway req/s (logging off)', 'logged req/s', 'ratio', 'ratio per round', 'gateway CPU/call off', 'gateway CPU/call on', 'target', 'result'], loggingRows),
@@ -315,20 +398,128 @@ const reportCalls = ({ pairs: results, loggedCalls, metrics }: CallResults): { t
     `Debug-log rows, from GET /metrics after the logged clients closed (read for ${(metrics.waitedMs / 1000).toFixed(1)} s until settled): ${loggedCalls.toLocaleString('en-US')} tools/call answered on bench-log, ${measuredLogged.toLocaleString('en-US')} of them in the measured phases and the rest in warm-up; each session's initialize and notifications/initialized are logged too.`,
     '',
     table(['counter', 'value', 'target', 'result'], metricRows),
+  ].join('\n');
+  return { text, pass: allPass };
+};
+
+/** One upstream's tables: throughput, (debug logging,) latency, CPU per call and the CPU budget. */
+const reportCalls = ({ kind, pairs: results, loggedCalls, metrics, profile }: CallResults): CallReport => {
+  const { targets, logged: withLog, about, profile: slug } = UPSTREAMS[kind];
+  let allPass = true;
+  const throughputRows: string[][] = [];
+  const latencyRows: string[][] = [];
+  const cpuRows: string[][] = [];
+  const summary: string[][] = [];
+  const ceilings: string[] = [];
+  // The logged columns only exist for the upstream that runs the logged path.
+  const ifLogged = (cells: string[]): string[] => (withLog ? cells : []);
+  for (const concurrency of CONCURRENCIES) {
+    const pair = results.get(concurrency) as Pair;
+    const direct = mergePhases(pair.direct);
+    const gateway = mergePhases(pair.gateway);
+    const logged = mergePhases(pair.logged);
+    const ratio = perSecond(gateway) / perSecond(direct);
+    const perRound = pair.gateway.map((phase, i) => perSecond(phase) / perSecond(pair.direct[i]));
+    const target = concurrency === 1 ? targets.ratioOne : targets.ratioHigh;
+    const pass = ratio >= target && direct.errors + gateway.errors === 0;
+    allPass &&= pass;
+    throughputRows.push([
+      String(concurrency),
+      rps(perSecond(direct)),
+      rps(perSecond(gateway)),
+      ratio.toFixed(2),
+      `${Math.min(...perRound).toFixed(2)}–${Math.max(...perRound).toFixed(2)}`,
+      `≥ ${target}`,
+      mark(pass),
+    ]);
+    let p50Pass = true;
+    for (const [label, q] of [['p50', 0.5], ['p95', 0.95], ['p99', 0.99]] as const) {
+      const added = quantile(gateway.latencies, q) - quantile(direct.latencies, q);
+      const judged = concurrency === 1 && label === 'p50';
+      if (judged) p50Pass = added <= targets.addedP50Ms;
+      latencyRows.push([
+        String(concurrency),
+        label,
+        ms(quantile(direct.latencies, q)),
+        ms(quantile(gateway.latencies, q)),
+        signedMs(added),
+        ...ifLogged([ms(quantile(logged.latencies, q)), signedMs(quantile(logged.latencies, q) - quantile(gateway.latencies, q))]),
+        judged ? `≤ ${targets.addedP50Ms} ms` : '—',
+        judged ? mark(added <= targets.addedP50Ms) : '—',
+      ]);
+    }
+    allPass &&= p50Pass;
+    const addedP50 = quantile(gateway.latencies, 0.5) - quantile(direct.latencies, 0.5);
+    summary.push([
+      kind,
+      String(concurrency),
+      rps(perSecond(direct)),
+      rps(perSecond(gateway)),
+      ratio.toFixed(2),
+      `≥ ${target}`,
+      signedMs(addedP50),
+      concurrency === 1 ? `≤ ${targets.addedP50Ms} ms` : '—',
+      `${Math.round(perCallUs(pair.gateway, 'gateway'))} µs`,
+      mark(pass && p50Pass),
+    ]);
+    ceilings.push(cpuBudget(concurrency, pair, perSecond(direct), target));
+    cpuRows.push([String(concurrency), 'direct', perCall(pair.direct, 'loadgen'), perCall(pair.direct, 'upstream'), '—', '—']);
+    cpuRows.push([String(concurrency), 'gateway', perCall(pair.gateway, 'loadgen'), perCall(pair.gateway, 'upstream'), perCall(pair.gateway, 'gateway'), `${Math.round(perCallUs(pair.gateway, 'gatewaySystem'))} µs`]);
+    if (withLog) cpuRows.push([String(concurrency), 'logged', perCall(pair.logged, 'loadgen'), perCall(pair.logged, 'upstream'), perCall(pair.logged, 'gateway'), `${Math.round(perCallUs(pair.logged, 'gatewaySystem'))} µs`]);
+    if (direct.errors + gateway.errors + logged.errors > 0) {
+      allPass = false;
+      latencyRows.push([String(concurrency), 'errors', String(direct.errors), String(gateway.errors), '', ...ifLogged([String(logged.errors), '']), '0', mark(false)]);
+    }
+  }
+  const counts = CONCURRENCIES.map((concurrency) => {
+    const pair = results.get(concurrency) as Pair;
+    const calls = (phases: Measured[]): string => mergePhases(phases).requests.toLocaleString('en-US');
+    return `c=${concurrency}: ${calls(pair.direct)} direct / ${calls(pair.gateway)} gateway${withLog ? ` / ${calls(pair.logged)} logged` : ''} calls`;
+  }).join('; ');
+  const logging = withLog && metrics ? reportLogging(results, loggedCalls, metrics) : undefined;
+  allPass &&= logging?.pass ?? true;
+  const text = [
+    `#### Upstream "${kind}": ${about}; gateway profile ${slug}`,
     '',
-    'Latency per call (pooled over the rounds); "added" is gateway minus direct at the same quantile, the target applies at concurrency 1 (at 32 it includes queueing).',
+    `${ROUNDS} rounds × ${PHASE_MS} ms per phase, alternating direct/gateway${withLog ? '/logged' : ''}; ${counts}.`,
     '',
-    table(['concurrency', 'quantile', 'direct', 'gateway', 'added', 'logged', 'added by logging', 'target', 'result'], latencyRows),
+    table(['concurrency', 'direct req/s', 'gateway req/s', 'ratio', 'ratio per round', 'target', 'result'], throughputRows),
     '',
-    'CPU time per call of each process (user + system of all its threads, from /proc/<pid>/stat; in brackets, its share of one core during the phases):',
+    ...(logging ? [logging.text, ''] : []),
+    'Latency per call (pooled over the rounds); "added" is gateway minus direct at the same quantile, the target applies at concurrency 1 (above it includes queueing).',
     '',
-    table(['concurrency', 'path', 'load generator', 'upstream', 'gateway'], cpuRows),
+    table(['concurrency', 'quantile', 'direct', 'gateway', 'added', ...ifLogged(['logged', 'added by logging']), 'target', 'result'], latencyRows),
+    '',
+    "CPU time per call of each process (user + system of all its threads, from /proc/<pid>/stat; in brackets, its share of one core during the phases; then the gateway's system time alone):",
+    '',
+    table(['concurrency', 'path', 'load generator', 'upstream', 'gateway', 'of which gateway system'], cpuRows),
     '',
     `CPU budget on this machine (${cpus().length} cores):`,
     '',
     ...ceilings,
+    ...(profile
+      ? [
+          '',
+          `Gateway CPU profile over the measured rounds (${(profile.millis / 1000).toFixed(1)} s, direct phases included, sampled every ${PROFILE_INTERVAL_US} µs): ${profile.path}; the gateway served ${profile.calls.toLocaleString('en-US')} tools/call in it${withLog ? ' (gateway and logged paths)' : ''}, and its main thread used ${profile.mainThreadCpu.user + profile.mainThreadCpu.system} ms of CPU (${profile.mainThreadCpu.system} ms system), ${Math.round(((profile.mainThreadCpu.user + profile.mainThreadCpu.system) / profile.calls) * 1000)} µs per call (profiler included).`,
+        ]
+      : []),
   ].join('\n');
-  return { text, pass: allPass };
+  return { text, pass: allPass, summary };
+};
+
+/** Part 1 over every upstream: a summary, then each upstream's tables. */
+const reportAllCalls = (all: readonly CallResults[]): { text: string; pass: boolean } => {
+  const reports = all.map(reportCalls);
+  const text = [
+    `### 1. tools/call (echo) over Streamable HTTP: direct vs through the gateway`,
+    '',
+    `Per upstream, alternating direct/gateway phases at concurrency ${CONCURRENCIES.join(' and ')}; closed loop, one SDK client (session) per worker. Summary (gateway CPU is the gateway process's CPU per call):`,
+    '',
+    table(['upstream', 'concurrency', 'direct req/s', 'gateway req/s', 'ratio', 'target', 'added p50', 'target', 'gateway CPU/call', 'result'], reports.flatMap((report) => report.summary)),
+    '',
+    ...reports.flatMap((report) => [report.text, '']),
+  ].join('\n');
+  return { text: text.trimEnd(), pass: reports.every((report) => report.pass) };
 };
 
 // ------------------------------------------------------------------------------------------
@@ -434,7 +625,11 @@ const main = async (): Promise<number> => {
   const cpu = cpus();
   const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-proxy-'));
   try {
-    const upstream = await startHttpFixture('fast-server.js', [], { cpus: PIN ? '0' : undefined });
+    // The SSE upstream serves parts 2 and 3 too; the JSON one only part 1.
+    const kinds: UpstreamKind[] = ['sse', ...(PARTS.has(1) && UPSTREAM_KINDS.includes('json') ? (['json'] as const) : [])];
+    const upstreams = new Map<UpstreamKind, Fixture>();
+    for (const kind of kinds) upstreams.set(kind, await startHttpFixture(UPSTREAMS[kind].fixture, [], { cpus: PIN ? '0' : undefined }));
+    const upstream = upstreams.get('sse') as Fixture;
     const gateway = await startGateway(
       {
         GATEHOUSE_DATA_DIR: dataDir,
@@ -448,20 +643,24 @@ const main = async (): Promise<number> => {
     );
     if (PIN) execFileSync('/usr/bin/taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
     const placement = PIN
-      ? 'load generator (this process) and upstream pinned to CPU 0, gateway pinned to CPU 1 (BENCH_PIN=1)'
-      : 'three processes (load generator = this process, upstream fixture, gateway), not pinned: the OS schedules them over the cores';
+      ? 'load generator (this process) and upstreams pinned to CPU 0, gateway pinned to CPU 1 (BENCH_PIN=1)'
+      : 'load generator (this process), upstream fixtures and gateway, each its own process, not pinned: the OS schedules them over the cores';
+    const upstreamPids = [...upstreams].map(([kind, fixture]) => `${kind} upstream pid ${fixture.pid} (${fixture.url})`).join(', ');
 
     console.log(`## Proxy benchmark (\`npm run bench:proxy\`)`);
     console.log('');
     console.log(`- machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${mib(totalmem())} RAM, ${platform()} ${release()}, Node ${process.version}`);
-    console.log(`- processes: ${placement}; upstream pid ${upstream.pid} (${upstream.url}), gateway pid ${gateway.pid} (${gateway.url}), load generator pid ${process.pid}`);
+    console.log(`- processes: ${placement}; ${upstreamPids}, gateway pid ${gateway.pid} (${gateway.url}), load generator pid ${process.pid}`);
     console.log(`- load average before: ${loadavg().map((value) => value.toFixed(2)).join(', ')} (other work on the machine competes for the same cores)`);
-    console.log(`- clients: @modelcontextprotocol/sdk Client + StreamableHTTPClientTransport; gateway: GATEHOUSE_LOG_LEVEL=warn, profile with auth.apiKey=false, toolPrefix=never (part 1 adds bench-log, the same with debugLogging=true); upstream registered with a secret X-Api-Key header`);
+    console.log(`- clients: @modelcontextprotocol/sdk Client + StreamableHTTPClientTransport; gateway: GATEHOUSE_LOG_LEVEL=warn, one profile per upstream (bench: sse, bench-json: json) with auth.apiKey=false, toolPrefix=never (part 1 adds bench-log, bench's upstream with debugLogging=true); upstreams registered with a secret X-Api-Key header`);
     console.log('');
 
-    await api(gateway.url, 'POST', '/api/servers', { name: 'fast', transport: 'streamable_http', url: upstream.url, headers: UPSTREAM_SECRET_HEADER });
-    await api(gateway.url, 'POST', '/api/profiles', { slug: 'bench', name: 'Bench', auth: { apiKey: false }, toolPrefix: 'never' });
-    await api(gateway.url, 'PUT', '/api/profiles/bench/servers/fast', { status: 'active' });
+    for (const [kind, fixture] of upstreams) {
+      const { server, profile } = UPSTREAMS[kind];
+      await api(gateway.url, 'POST', '/api/servers', { name: server, transport: 'streamable_http', url: fixture.url, headers: UPSTREAM_SECRET_HEADER });
+      await api(gateway.url, 'POST', '/api/profiles', { slug: profile, name: `Bench (${kind})`, auth: { apiKey: false }, toolPrefix: 'never' });
+      await api(gateway.url, 'PUT', `/api/profiles/${profile}/servers/${server}`, { status: 'active' });
+    }
     await sleep(200);
 
     // Part 2 runs first, on a gateway that has not yet carried the call load, so that its RSS
@@ -472,12 +671,17 @@ const main = async (): Promise<number> => {
       results.push({ part: 2, ...(await benchSessions(`${gateway.url}/mcp/bench`, gateway)) });
     }
     if (PARTS.has(1)) {
-      process.stderr.write('part 1: tools/call direct vs gateway vs gateway with debug logging…\n');
-      await api(gateway.url, 'POST', '/api/profiles', { slug: 'bench-log', name: 'Bench (debug logging)', auth: { apiKey: false }, toolPrefix: 'never', debugLogging: true });
-      await api(gateway.url, 'PUT', '/api/profiles/bench-log/servers/fast', { status: 'active' });
-      await sleep(200);
-      const calls = await benchCalls(upstream.url, `${gateway.url}/mcp/bench`, `${gateway.url}/mcp/bench-log`, gateway.url, { upstream: upstream.pid, gateway: gateway.pid });
-      results.push({ part: 1, ...reportCalls(calls) });
+      if (UPSTREAM_KINDS.some((kind) => UPSTREAMS[kind].logged)) {
+        await api(gateway.url, 'POST', '/api/profiles', { slug: 'bench-log', name: 'Bench (debug logging)', auth: { apiKey: false }, toolPrefix: 'never', debugLogging: true });
+        await api(gateway.url, 'PUT', `/api/profiles/bench-log/servers/${UPSTREAMS.sse.server}`, { status: 'active' });
+        await sleep(200);
+      }
+      const calls: CallResults[] = [];
+      for (const kind of UPSTREAM_KINDS) {
+        process.stderr.write(`part 1, upstream ${kind}: tools/call direct vs gateway${UPSTREAMS[kind].logged ? ' vs gateway with debug logging' : ''}…\n`);
+        calls.push(await benchCalls(kind, upstreams.get(kind) as Fixture, gateway));
+      }
+      results.push({ part: 1, ...reportAllCalls(calls) });
     }
     if (PARTS.has(3)) {
       process.stderr.write('part 3: tools/list fan-out with a hung server…\n');
@@ -495,7 +699,7 @@ const main = async (): Promise<number> => {
       console.log(`Notes: ${listenerWarnings} MaxListenersExceededWarning(s) in the load generator and ${gatewayWarnings} warning line(s) from the gateway (undici leaves one abort listener per request on the SDK transport's shared AbortSignal until GC).`);
     }
     await closeGateway(gateway);
-    await stopChild(upstream.child);
+    for (const fixture of upstreams.values()) await stopChild(fixture.child);
     return 0;
   } finally {
     await stopAll();

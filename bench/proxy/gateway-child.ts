@@ -7,16 +7,28 @@
  *   { id, type: 'pids', serverIds }   → the stdio upstream processes it started, so the
  *                                        benchmark can make sure none outlives it
  *   { id, type: 'snapshot', path }     → writes a heap snapshot there (for finding what a session holds)
+ *   { id, type: 'profile-start', intervalUs }
+ *                                      → starts V8's CPU profiler, sampling every intervalUs
+ *   { id, type: 'profile-stop', path } → stops it and writes the profile there (.cpuprofile JSON):
+ *                                        unlike --cpu-prof, only the part of the run asked for
  *   { id, type: 'close' }             → closes the gateway (upstream processes included) and exits
  *
  * On start it sends { type: 'listening', url }.
  */
 import 'reflect-metadata';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { writeHeapSnapshot } from 'node:v8';
 import { startGatehouse, type RunningGatehouse } from '../../src/api/gatehouse';
 import { loadConfig } from '../../src/infrastructure/config/config';
 
-type Request = { id: number; type: 'memory' } | { id: number; type: 'snapshot'; path: string } | { id: number; type: 'pids'; serverIds: string[] } | { id: number; type: 'close' };
+type Request =
+  | { id: number; type: 'memory' }
+  | { id: number; type: 'snapshot'; path: string }
+  | { id: number; type: 'profile-start'; intervalUs: number }
+  | { id: number; type: 'profile-stop'; path: string }
+  | { id: number; type: 'pids'; serverIds: string[] }
+  | { id: number; type: 'close' };
 
 const reply = (id: number, body: object): void => {
   process.send?.({ id, ...body });
@@ -28,6 +40,31 @@ const forceGc = (): void => {
   // Twice: the first pass can leave weakly held and finalisable objects for the second.
   gc();
   gc();
+};
+
+/** One inspector session in this process, for the CPU profiler (started lazily, on the first profile-start). */
+let inspector: Session | undefined;
+
+const post = <T = unknown>(method: string, params: object = {}): Promise<T> =>
+  new Promise((resolve, reject) => {
+    inspector ??= (() => {
+      const session = new Session();
+      session.connect();
+      return session;
+    })();
+    inspector.post(method, params, (error, result) => (error ? reject(error) : resolve(result as T)));
+  });
+
+const startProfile = async (intervalUs: number): Promise<void> => {
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: intervalUs });
+  await post('Profiler.start');
+};
+
+const stopProfile = async (path: string): Promise<string> => {
+  const { profile } = await post<{ profile: object }>('Profiler.stop');
+  writeFileSync(path, JSON.stringify(profile));
+  return path;
 };
 
 const main = async (): Promise<void> => {
@@ -47,6 +84,18 @@ const main = async (): Promise<void> => {
       case 'snapshot':
         forceGc();
         reply(message.id, { path: writeHeapSnapshot(message.path) });
+        return;
+      case 'profile-start':
+        void startProfile(message.intervalUs).then(
+          () => reply(message.id, { started: true }),
+          (error: unknown) => reply(message.id, { error: String(error) }),
+        );
+        return;
+      case 'profile-stop':
+        void stopProfile(message.path).then(
+          (path) => reply(message.id, { path }),
+          (error: unknown) => reply(message.id, { error: String(error) }),
+        );
         return;
       case 'pids':
         reply(message.id, { pids: message.serverIds.flatMap((serverId) => gatehouse.gateway.pool.livePids(serverId)) });

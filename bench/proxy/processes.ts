@@ -66,12 +66,21 @@ export const residentBytes = (pid: number): number => {
   return Number(match[1]) * 1024;
 };
 
-/** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat (clock ticks of 10 ms). */
-export const cpuMillis = (pid: number): number => {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/**
+ * CPU time a process has used so far, user and system apart, in ms, from /proc/<pid>/stat (clock
+ * ticks of 10 ms); with `tid`, that of one of its threads (its main thread: tid = pid).
+ */
+export const cpuSplitMillis = (pid: number, tid?: number): { user: number; system: number } => {
+  const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
   // Fields after the command name (which may contain spaces, hence the last ')'): utime is the 14th field, stime the 15th.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  return { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 };
+};
+
+/** CPU time (user + system) a process has used so far, in ms. */
+export const cpuMillis = (pid: number): number => {
+  const { user, system } = cpuSplitMillis(pid);
+  return user + system;
 };
 
 /**

@@ -6,9 +6,8 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Gateway } from '../../infrastructure/application';
 import type { ProxyProfile } from '../../infrastructure/proxy/profile-config';
 import { DownstreamSession } from './downstream-session';
-import { allowedHostnames, authenticate, checkOrigin, HttpRefusal, readJsonBody, sendRefusal } from './http-guards';
-import { isInitialize, readPostMessages } from './streamable-http-checks';
-import { StreamableHttpTransport } from './streamable-http-transport';
+import { HttpRefusal, isInitialize, readPostMessages, sendRefusal, StreamableHttpServerTransport } from '../../infrastructure/transports/streamable-http';
+import { allowedHostnames, authenticate, checkOrigin, readJsonBody } from './http-guards';
 import { AuthFailureLimiter, clientAddress } from '../security/auth-failures';
 import { assertSseMessage } from '../security/jsonrpc-message';
 import { refuseIfBlocked, sseMessagesEndpoint } from '../security/mcp-auth';
@@ -91,18 +90,18 @@ export const mcpRoutes = ({ gateway, bindHost, publicUrl, authFailures = new Aut
       // Checked before the session exists: a refused initialize leaves nothing behind.
       const messages = readPostMessages(ctx.req, body, false);
       const id = randomUUID();
-      const transport = new StreamableHttpTransport(id);
+      const transport = new StreamableHttpServerTransport(id);
       await openSession(profile, keyId, id, transport).opened;
       transport.handlePost(ctx.req, ctx.res, messages);
       return;
     }
-    const transport = sessionOn(StreamableHttpTransport, existingSession(ctx, profile.id, keyId, sessionId));
+    const transport = sessionOn(StreamableHttpServerTransport, existingSession(ctx, profile.id, keyId, sessionId));
     transport.handlePost(ctx.req, ctx.res, readPostMessages(ctx.req, body, true));
   }));
 
   router.get('/mcp/:slug', guarded(async (ctx, url) => {
     const { profile, keyId } = await profileFor(ctx, url);
-    const transport = sessionOn(StreamableHttpTransport, existingSession(ctx, profile.id, keyId, ctx.get('mcp-session-id')));
+    const transport = sessionOn(StreamableHttpServerTransport, existingSession(ctx, profile.id, keyId, ctx.get('mcp-session-id')));
     // The router serves HEAD with the GET route; the SDK's transport answered it 405.
     if (ctx.method !== 'GET') throw methodNotAllowed();
     ctx.req.socket.setTimeout(0);
@@ -111,7 +110,7 @@ export const mcpRoutes = ({ gateway, bindHost, publicUrl, authFailures = new Aut
 
   router.delete('/mcp/:slug', guarded(async (ctx, url) => {
     const { profile, keyId } = await profileFor(ctx, url);
-    const transport = sessionOn(StreamableHttpTransport, existingSession(ctx, profile.id, keyId, ctx.get('mcp-session-id')));
+    const transport = sessionOn(StreamableHttpServerTransport, existingSession(ctx, profile.id, keyId, ctx.get('mcp-session-id')));
     await transport.handleDelete(ctx.req, ctx.res);
   }));
 

@@ -3,28 +3,9 @@ import { hashApiKey } from '../../infrastructure/commands/apikey.commands';
 import type { ProxyProfile } from '../../infrastructure/proxy/profile-config';
 import type { KeyDirectory } from '../../infrastructure/proxy/key-directory';
 import { checkJson } from '../security/json-safety';
+import { HttpRefusal } from '../../infrastructure/transports/streamable-http';
 
 export const MCP_BODY_LIMIT = 1024 * 1024;
-
-export class HttpRefusal extends Error {
-  override readonly name = 'HttpRefusal';
-  constructor(
-    readonly status: number,
-    readonly rpcCode: number,
-    message: string,
-    readonly headers: Readonly<Record<string, string>> = {},
-  ) {
-    super(message);
-  }
-}
-
-/** A JSON-RPC error over HTTP: what an MCP client can show, with the HTTP status that fits. */
-export const sendRefusal = (res: ServerResponse, refusal: HttpRefusal): void => {
-  if (res.headersSent) return;
-  const body = JSON.stringify({ jsonrpc: '2.0', error: { code: refusal.rpcCode, message: refusal.message }, id: null });
-  res.writeHead(refusal.status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...refusal.headers });
-  res.end(body);
-};
 
 const LOOPBACK = ['localhost', '127.0.0.1', '[::1]', '::1'];
 

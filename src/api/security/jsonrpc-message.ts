@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
-import { HttpRefusal } from '../mcp/http-guards';
+import { HttpRefusal } from '../../infrastructure/transports/streamable-http';
 
 /**
  * What the legacy SSE messages endpoint accepts: one JSON-RPC message as application/json.

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { ProxyProfile } from '../../infrastructure/proxy/profile-config';
-import { HttpRefusal, presentedKey } from '../mcp/http-guards';
+import { HttpRefusal } from '../../infrastructure/transports/streamable-http';
+import { presentedKey } from '../mcp/http-guards';
 import type { AuthFailureLimiter } from './auth-failures';
 
 /** The 429 of the MCP endpoints, as a JSON-RPC error with `Retry-After`. */

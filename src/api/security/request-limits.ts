@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Context, Next } from 'koa';
-import { HttpRefusal, sendRefusal } from '../mcp/http-guards';
+import { HttpRefusal, sendRefusal } from '../../infrastructure/transports/streamable-http';
 import { badRequest, ProblemError } from '../rest/problem';
 import { checkJson } from './json-safety';
 

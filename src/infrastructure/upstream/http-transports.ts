@@ -4,7 +4,7 @@ import { UpstreamError } from './errors';
 import { authorizedFetch, withBearer, type UpstreamTokenSource } from './authorized-fetch';
 import { allowlistedFetch, isHostAllowed } from './host-allowlist';
 import { perRequestSignals } from './request-signals';
-import { NodeStreamableHttpClientTransport } from './streamable-http-client';
+import { StreamableHttpClientTransport } from '../transports/streamable-http';
 import type { UpstreamSpec } from './types';
 
 /** The configured headers plus the bearer token, sent on every request of the session. */
@@ -40,7 +40,7 @@ export const createHttpTransport = (
     throw new UpstreamError('UPSTREAM_MISCONFIGURED', spec, `host ${url.hostname} is not in settings.upstreamAllowedHosts`);
   }
   if (spec.transport !== 'sse') {
-    return new NodeStreamableHttpClientTransport({ url, server: spec, headers: upstreamHeaders(spec), allowedHosts, tokens });
+    return new StreamableHttpClientTransport({ url, server: spec, headers: upstreamHeaders(spec), allowedHosts, tokens });
   }
   const checked = allowlistedFetch(allowedHosts, perRequestSignals());
   const fetch = tokens === undefined ? checked : authorizedFetch(spec, tokens, checked);

@@ -20,7 +20,7 @@ import { createHttpTransport } from './http-transports';
 import type { ChildProcessRegistry } from './process-group';
 import type { StderrTail } from './stderr-tail';
 import { ProcessGroupStdioTransport } from './stdio-transport';
-import { NodeStreamableHttpClientTransport } from './streamable-http-client';
+import { StreamableHttpClientTransport } from '../transports/streamable-http';
 import type {
   McpClientCapabilities,
   McpImplementation,
@@ -188,7 +188,7 @@ export const closeSession = async (
 ): Promise<void> => {
   const { client, transport } = session;
   try {
-    if (options.terminateHttpSession && transport instanceof NodeStreamableHttpClientTransport && transport.sessionId) {
+    if (options.terminateHttpSession && transport instanceof StreamableHttpClientTransport && transport.sessionId) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         transport.terminateSession().catch(() => undefined),

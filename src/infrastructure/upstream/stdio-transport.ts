@@ -10,7 +10,7 @@ import {
   type ChildProcessRegistry,
 } from './process-group';
 import type { StderrTail } from './stderr-tail';
-import { deliverInOrder } from './message-order';
+import { deliverInOrder } from '../transports/message-order';
 
 export type StdioProcessOptions = Readonly<{
   serverId: string;

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CallToolResultSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { waitFor } from '../../../test/support/proxy';
-import { NodeStreamableHttpClientTransport } from './streamable-http-client';
+import { waitFor } from '../../../../test/support/proxy';
+import { StreamableHttpClientTransport } from './client';
 
 /**
  * A scripted Streamable HTTP upstream on loopback: it answers initialize itself and hands every
@@ -84,14 +84,14 @@ const startScripted = async (): Promise<Scripted> => {
   return scripted;
 };
 
-describe('NodeStreamableHttpClientTransport', () => {
+describe('StreamableHttpClientTransport', () => {
   let scripted: Scripted;
   let client: Client;
-  let transport: NodeStreamableHttpClientTransport;
+  let transport: StreamableHttpClientTransport;
   let allowedHosts: string[];
 
   const connect = async (headers: Record<string, string> = {}): Promise<void> => {
-    transport = new NodeStreamableHttpClientTransport({
+    transport = new StreamableHttpClientTransport({
       url: scripted.url,
       server: { id: 's1', name: 'scripted', url: scripted.url.href },
       headers,

@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, type JSONRPCMessage, type MessageExtraInfo, type RequestId, type RequestInfo } from '@modelcontextprotocol/sdk/types.js';
-import { isJsonRpcResponse } from '../../infrastructure/upstream/jsonrpc-shape';
+import { isJsonRpcResponse } from '../jsonrpc';
 import { EventStream, messageEvent } from './event-stream';
-import { HttpRefusal } from './http-guards';
+import { HttpRefusal } from './refusal';
 import { PostAnswer } from './post-answer';
-import { assertAcceptsEventStream, assertProtocolVersion, type PostMessages } from './streamable-http-checks';
+import { assertAcceptsEventStream, assertProtocolVersion, type PostMessages } from './checks';
 
 /** The fields that tell JSON-RPC messages apart, which the union type hides. */
 type Fields = { id?: RequestId; method?: unknown; result?: unknown; error?: unknown; params?: { requestId?: unknown } };
@@ -53,7 +53,7 @@ const requestInfoOf = (req: IncomingMessage): RequestInfo => {
  * event store, so no resumption, and Last-Event-ID is ignored. The endpoint runs the guards
  * (Host/Origin, API key, session ownership) and the checks before calling in here.
  */
-export class StreamableHttpTransport implements Transport {
+export class StreamableHttpServerTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;

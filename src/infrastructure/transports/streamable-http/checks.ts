@@ -2,8 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import { MAX_BATCH_SIZE } from '@modelcontextprotocol/sdk/server/requestBody.js';
 import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
 import { isInitializeRequest, SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { HttpRefusal } from './http-guards';
-import { asJsonRpcMessage } from '../../infrastructure/upstream/jsonrpc-shape';
+import { asJsonRpcMessage } from '../jsonrpc';
+import { HttpRefusal } from './refusal';
 
 /**
  * What a Streamable HTTP request must be before the transport takes it: the checks, statuses,

@@ -1,6 +1,6 @@
 import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
 import fc from 'fast-check';
-import { asJsonRpcMessage } from './jsonrpc-shape';
+import { asJsonRpcMessage } from './jsonrpc';
 
 const RELATED_TASK = 'io.modelcontextprotocol/related-task';
 

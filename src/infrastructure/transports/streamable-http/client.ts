@@ -3,10 +3,10 @@ import https from 'node:https';
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
-import { sendWithToken, withBearer, type UpstreamIdentity, type UpstreamTokenSource } from './authorized-fetch';
-import { isHostAllowed } from './host-allowlist';
-import { asJsonRpcMessage, isJsonRpcResponse } from './jsonrpc-shape';
-import { deliverInOrder } from './message-order';
+import { sendWithToken, withBearer, type UpstreamIdentity, type UpstreamTokenSource } from '../../upstream/authorized-fetch';
+import { isHostAllowed } from '../../upstream/host-allowlist';
+import { asJsonRpcMessage, isJsonRpcResponse } from '../jsonrpc';
+import { deliverInOrder } from '../message-order';
 import { SseParser, type SseEvent } from './sse-parser';
 
 export type StreamableHttpClientOptions = Readonly<{
@@ -94,7 +94,7 @@ const errorText = async (response: IncomingMessage): Promise<string> => {
  * the Protocol gives up on (it sends notifications/cancelled, on timeout too) has its HTTP
  * exchange ended, so a hung upstream does not keep sockets open.
  */
-export class NodeStreamableHttpClientTransport implements Transport {
+export class StreamableHttpClientTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;

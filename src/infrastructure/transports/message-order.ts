@@ -1,5 +1,5 @@
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { isJsonRpcResponse } from './jsonrpc-shape';
+import { isJsonRpcResponse } from './jsonrpc';
 
 /**
  * Delivers messages read together (one chunk of a pipe or of an event stream) in the order the
