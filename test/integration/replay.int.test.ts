@@ -1,6 +1,9 @@
 import type { Application } from '../../src/infrastructure/application';
 import type { CommandContext } from '../../src/infrastructure/commands/handle-command';
 import type { InlineProjection } from '../../src/infrastructure/eventstore';
+import { ENTITIES } from '../../src/infrastructure/application';
+import { createSqliteDataSource } from '../../src/infrastructure/persistence/data-source';
+import { ProfileSlugHistory1764800000000 } from '../../src/infrastructure/persistence/migrations/1764800000000-ProfileSlugHistory';
 import { CONFIGURATION_PROJECTIONS } from '../../src/infrastructure/readmodels';
 import { openTestApplication } from '../support/application';
 import { recordDiscoveredTools, tool } from '../support/discovery';
@@ -139,6 +142,22 @@ describe('replaying the log', () => {
     });
     await db.store.rebuild();
     expect(dumpReadModels(stored)).toEqual(expected);
+  });
+
+  it('the profile_slugs migration fills the table from the log exactly as the projection does', async () => {
+    const expected = dumpReadModels(stored).profile_slugs;
+    expect(expected.length).toBeGreaterThan(2);
+    const dataSource = createSqliteDataSource(`${dir.path}/gatehouse.db`, ENTITIES);
+    await dataSource.initialize();
+    const runner = dataSource.createQueryRunner();
+    try {
+      await runner.query('DROP TABLE profile_slugs');
+      await new ProfileSlugHistory1764800000000().up(runner);
+    } finally {
+      await runner.release();
+      await dataSource.destroy();
+    }
+    expect(dumpReadModels(stored).profile_slugs).toEqual(expected);
   });
 
   it('rebuilds in small batches to the same rows', async () => {

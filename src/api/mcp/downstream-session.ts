@@ -10,6 +10,7 @@ import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv
 import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Subscription } from 'rxjs';
+import { assertNever } from '../../domain/shared';
 import type { Gateway } from '../../infrastructure/application';
 import type { ProxyProfile } from '../../infrastructure/proxy/profile-config';
 import { ProfileProxy, type ProxyDependencies, type RoutedRequestOptions } from '../../infrastructure/proxy/profile-proxy';
@@ -97,8 +98,11 @@ export class DownstreamSession implements ClientPeer, ProxySession {
       jsonSchemaValidator: lazyValidator(),
     });
     this.installHandlers();
-    this.noticeSubscription = deps.hub.notices$.subscribe((notice) => void this.onNotice(notice));
+    this.noticeSubscription = deps.hub.notices$.subscribe((notice) => {
+      this.onNotice(notice).catch((error: unknown) => this.log('warn', 'upstream notice not handled', { sessionId: this.sessionId, error: String(error) }));
+    });
     this.server.onclose = () => this.dispose(gateway);
+    this.log = gateway.observability.log;
     gateway.sessions.add(this);
     this.opened = this.connect(transport);
   }
@@ -106,6 +110,7 @@ export class DownstreamSession implements ClientPeer, ProxySession {
   readonly sessionId: string;
   readonly keyId: string | null;
   readonly transport: Transport;
+  private readonly log: Gateway['observability']['log'];
 
   /** A session of `start.profile` on `start.transport`, registered with the gateway; await `opened`. */
   static open(gateway: Gateway, start: SessionStart): DownstreamSession {
@@ -120,15 +125,15 @@ export class DownstreamSession implements ClientPeer, ProxySession {
   /** Tells the client that what the profile exposes may have changed. */
   listsChanged(kinds: ListKinds): void {
     if (this.closed) return;
-    if (kinds.tools) void this.server.sendToolListChanged().catch(() => undefined);
-    if (kinds.prompts) void this.server.sendPromptListChanged().catch(() => undefined);
-    if (kinds.resources) void this.server.sendResourceListChanged().catch(() => undefined);
+    if (kinds.tools) this.tell('tools list_changed', this.server.sendToolListChanged());
+    if (kinds.prompts) this.tell('prompts list_changed', this.server.sendPromptListChanged());
+    if (kinds.resources) this.tell('resources list_changed', this.server.sendResourceListChanged());
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     // Closing tells the client when it can still be told; a transport already gone has nothing to say.
-    await this.server.close().catch(() => undefined);
+    await this.server.close().catch((error: unknown) => this.dropped('close', error));
     this.server.onclose?.();
   }
 
@@ -142,6 +147,15 @@ export class DownstreamSession implements ClientPeer, ProxySession {
 
   listRoots(signal: AbortSignal, related: RelatedRequest) {
     return this.server.listRoots(undefined, { signal, relatedRequestId: related });
+  }
+
+  /** Sends what the client need not answer; one that cannot be delivered (its client gone) is logged, not thrown. */
+  private tell(what: string, sending: Promise<void>): void {
+    void sending.catch((error: unknown) => this.dropped(what, error));
+  }
+
+  private dropped(what: string, error: unknown): void {
+    this.log('debug', `${what} not delivered to the client`, { sessionId: this.sessionId, error: error instanceof Error ? error.message : String(error) });
   }
 
   private async connect(transport: Transport): Promise<void> {
@@ -169,7 +183,7 @@ export class DownstreamSession implements ClientPeer, ProxySession {
       onprogress:
         progressToken === undefined
           ? undefined
-          : (progress) => void extra.sendNotification({ method: 'notifications/progress', params: { progressToken, ...progress } }).catch(() => undefined),
+          : (progress) => this.tell('progress', extra.sendNotification({ method: 'notifications/progress', params: { progressToken, ...progress } })),
       onRoute: this.tap?.router(extra.requestId),
       downstreamRequestId: extra.requestId,
     };
@@ -213,14 +227,15 @@ export class DownstreamSession implements ClientPeer, ProxySession {
         return {};
       }),
     );
-    s.setNotificationHandler(RootsListChangedNotificationSchema, () => this.proxy.rootsChanged().catch(() => undefined));
+    s.setNotificationHandler(RootsListChangedNotificationSchema, () =>
+      this.proxy.rootsChanged().catch((error: unknown) => this.log('debug', 'roots list_changed not forwarded', { sessionId: this.sessionId, error: String(error) })),
+    );
   }
 
   private async onNotice(notice: UpstreamNotice): Promise<void> {
     if (this.closed) return;
     if (notice.kind === 'log' && notice.sessionId !== this.sessionId) return;
-    const concerned = await this.proxy.usesServer(notice.serverId).catch(() => false);
-    if (!concerned || this.closed) return;
+    if (!(await this.proxy.usesServer(notice.serverId)) || this.closed) return;
     switch (notice.kind) {
       case 'tools_changed':
         this.listsChanged({ tools: true });
@@ -232,12 +247,13 @@ export class DownstreamSession implements ClientPeer, ProxySession {
         this.listsChanged({ resources: true });
         return;
       case 'resource_updated':
-        if (this.subscriptions.has(notice.params.uri)) void this.server.sendResourceUpdated(notice.params).catch(() => undefined);
+        if (this.subscriptions.has(notice.params.uri)) this.tell('resources/updated', this.server.sendResourceUpdated(notice.params));
         return;
       case 'log':
-        if (notice.sessionId !== this.sessionId) return;
-        void this.server.notification({ method: 'notifications/message', params: notice.params }, { relatedRequestId: notice.related }).catch(() => undefined);
+        this.tell('log message', this.server.notification({ method: 'notifications/message', params: notice.params }, { relatedRequestId: notice.related }));
         return;
+      default:
+        assertNever(notice);
     }
   }
 }
