@@ -8,7 +8,7 @@ import { adminTokenSource } from '../infrastructure/config/admin-token-file';
 import type { GatehouseConfig } from '../infrastructure/config/config';
 import { assertLogLevel } from '../infrastructure/telemetry';
 import type { Observability } from '../infrastructure/telemetry/observability';
-import { mcpRoutes } from './mcp/http-endpoints';
+import { mcpEndpoints } from './mcp/http-endpoints';
 import { createApp } from './rest/app';
 import { logAppError, requestLog } from './rest/request-log';
 import { logRoutes } from './rest/routes/logs.routes';
@@ -51,27 +51,37 @@ export const startGatehouse = async ({ config, logDestination }: StartOptions): 
     // One failed-auth budget per client address for the REST API and the MCP endpoints together.
     const authFailures = new AuthFailureLimiter({ ...DEFAULT_AUTH_FAILURE_LIMITS, maxFailures: config.authFailuresPerMinute });
     const security = { authFailures, corsOrigins: config.corsOrigins };
-    const mcp = mcpRoutes({ gateway, bindHost: config.host, publicUrl: config.publicUrl, ...security });
+    const { logger } = observability;
+    const mcp = mcpEndpoints({
+      gateway,
+      bindHost: config.host,
+      publicUrl: config.publicUrl,
+      ...security,
+      // As the request log logs MCP traffic (debug: it has its own records), and as Koa logs errors.
+      onServed: logger.isLevelEnabled('debug') ? (fields) => logger.debug(fields, 'request') : undefined,
+      onError: (error, fields) => logger.error({ err: error, ...fields }, 'unhandled error'),
+    });
     const logs = logRoutes({ queries: app.queries.debugLogs, rows$: observability.projection.rows$, deleteBefore: (before) => observability.deleteLogsBefore(before) });
-    const http = createServer(
-      { maxHeaderSize: MAX_HEADER_BYTES },
-      createApp({
-        app,
-        adminToken: adminTokenSource(adminToken),
-        ...security,
-        readiness: async () => observability.readiness(await app.maintenance.readiness()),
-        runtime: (serverId) => gateway?.pool.health(serverId) ?? [],
-        oauthSummary: (serverId) => oauth.summary(serverId),
-        extraRouters: [mcp, oauthCallbackRoutes(oauth)],
-        extraApiRouters: [logs, oauthRoutes(app, oauth)],
-        adminRouters: (guards) => [metricsRoutes(observability.metrics, guards)],
-        // Outermost, so the request log sees the status the problem handler settles on.
-        instrument: (koa) => {
-          koa.use(requestLog(observability.logger));
-          koa.on('error', logAppError(observability.logger));
-        },
-      }).callback(),
-    );
+    const koa = createApp({
+      app,
+      adminToken: adminTokenSource(adminToken),
+      ...security,
+      readiness: async () => observability.readiness(await app.maintenance.readiness()),
+      runtime: (serverId) => gateway?.pool.health(serverId) ?? [],
+      oauthSummary: (serverId) => oauth.summary(serverId),
+      extraRouters: [mcp.router, oauthCallbackRoutes(oauth)],
+      extraApiRouters: [logs, oauthRoutes(app, oauth)],
+      adminRouters: (guards) => [metricsRoutes(observability.metrics, guards)],
+      // Outermost, so the request log sees the status the problem handler settles on.
+      instrument: (koaApp) => {
+        koaApp.use(requestLog(logger));
+        koaApp.on('error', logAppError(logger));
+      },
+    }).callback();
+    // The MCP endpoint (the hot path) is served before Koa; everything else by Koa.
+    const http = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
+      if (!mcp.serve(req, res)) void koa(req, res);
+    });
     hardenHttpServer(http);
     http.requestTimeout = 0;
     await new Promise<void>((resolve, reject) => {

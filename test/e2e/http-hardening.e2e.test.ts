@@ -171,6 +171,20 @@ describe('HTTP hardening', () => {
       expect(headersOf(response.headers)).toEqual(SECURITY_HEADERS);
     });
 
+    it.each([
+      ['an initialize', true, 200],
+      ['a refusal for want of a key', false, 401],
+    ])('are on the MCP endpoint (served outside Koa) for %s, with the correlation id', async (_, withKey, status) => {
+      const headers = withKey ? auth() : {};
+      const response = await rawMcp(`${gh.url}/mcp/dev`, { body: initializeRequest(), headers: { ...headers, 'x-correlation-id': 'mcp-corr-7' } });
+      expect(response.status).toBe(status);
+      expect(headersOf(response.headers)).toEqual(SECURITY_HEADERS);
+      expect(response.headers.get('x-correlation-id')).toBe('mcp-corr-7');
+      const unknown = await rawMcp(`${gh.url}/mcp/no-such-profile`, { body: initializeRequest(), headers });
+      expect([unknown.status, headersOf(unknown.headers)]).toEqual([404, SECURITY_HEADERS]);
+      expect(unknown.headers.get('x-correlation-id')).toEqual(expect.any(String));
+    });
+
     it('carry no CORS header when no origin is configured, preflight included', async () => {
       const preflight = await fetch(`${gh.url}/api/servers`, {
         method: 'OPTIONS',

@@ -1,5 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { randomUUID } from 'node:crypto';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -8,9 +10,11 @@ import type { ProxyProfile } from '../../infrastructure/proxy/profile-config';
 import { DownstreamSession } from './downstream-session';
 import { HttpRefusal, isInitialize, readPostMessages, sendRefusal, StreamableHttpServerTransport } from '../../infrastructure/transports/streamable-http';
 import { allowedHostnames, authenticate, checkOrigin, readJsonBody } from './http-guards';
+import { correlationIdOf, SECURITY_HEADERS } from '../rest/middleware';
 import { AuthFailureLimiter, clientAddress } from '../security/auth-failures';
 import { assertSseMessage } from '../security/jsonrpc-message';
 import { refuseIfBlocked, sseMessagesEndpoint } from '../security/mcp-auth';
+import { MAX_URL_LENGTH } from '../security/request-limits';
 
 export type McpEndpointOptions = Readonly<{
   gateway: Gateway;
@@ -20,12 +24,36 @@ export type McpEndpointOptions = Readonly<{
   authFailures?: AuthFailureLimiter;
   /** GATEHOUSE_CORS_ORIGINS: browser origins let through the Origin check. */
   corsOrigins?: readonly string[];
+  /** A request served outside Koa has ended (the request log), and an error it could not answer but with a 500. */
+  onServed?: (fields: Readonly<{ correlationId: string; method: string; path: string; status: number; durationMs: number }>) => void;
+  onError?: (error: unknown, fields: Readonly<{ correlationId: string; path: string }>) => void;
 }>;
+
+/** One MCP request: the raw request and response, and what the route matched. */
+type Exchange = Readonly<{ req: IncomingMessage; res: ServerResponse; slug: string; url: URL; correlationId: string; path: string }>;
+
+type Handler = (exchange: Exchange) => Promise<void>;
 
 /** An initialize *request* (with an id) opens a session; the SDK's predicate also takes one sent as a notification. */
 const isInitializeRequestWithId = (message: unknown): boolean => isInitialize(message) && (message as { id?: unknown }).id !== undefined;
 
 const opensSession = (body: unknown): boolean => (Array.isArray(body) ? body.some(isInitializeRequestWithId) : isInitializeRequestWithId(body));
+
+const header = (req: IncomingMessage, name: string): string => {
+  const value = req.headers[name];
+  return typeof value === 'string' ? value : '';
+};
+
+/** `/mcp/<slug>` and nothing under it: the Streamable HTTP endpoint, the hot path. */
+const ENDPOINT_PATH = /^\/mcp\/([^/?#]+)(?:[?#]|$)/;
+
+const decodeSlug = (raw: string): string => {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+};
 
 /** What the MCP spec has a server answer to a method the endpoint does not serve. */
 const methodNotAllowed = (): HttpRefusal => new HttpRefusal(405, -32000, 'Method not allowed.', { Allow: 'GET, POST, DELETE' });
@@ -35,39 +63,55 @@ const methodNotAllowed = (): HttpRefusal => new HttpRefusal(405, -32000, 'Method
  * legacy SSE pair. Guards run first (Host/Origin, profile, API key), then the transport takes
  * the raw request; Koa stays out of the response (`ctx.respond = false`).
  */
-export const mcpRoutes = ({ gateway, bindHost, publicUrl, authFailures = new AuthFailureLimiter(), corsOrigins = [] }: McpEndpointOptions): Router => {
+export type McpEndpoints = Readonly<{
+  /** The legacy SSE pair, and every MCP request the fast lane leaves to Koa. */
+  router: Router;
+  /**
+   * Serves a request to `/mcp/<slug>` without Koa (its context, middleware chain and router
+   * cost a proxied call more than the proxy's own work): true when it took the request. A
+   * browser request from a CORS origin goes through Koa, whose middleware answers CORS.
+   */
+  serve: (req: IncomingMessage, res: ServerResponse) => boolean;
+}>;
+
+/**
+ * The downstream MCP endpoints of every profile: Streamable HTTP at `/mcp/<slug>` and the
+ * legacy SSE pair. Guards run first (Host/Origin, profile, API key), then the transport takes
+ * the raw request; Koa, where a request goes through it, stays out of the response.
+ */
+export const mcpEndpoints = (options: McpEndpointOptions): McpEndpoints => {
+  const { gateway, bindHost, publicUrl, authFailures = new AuthFailureLimiter(), corsOrigins = [] } = options;
   const router = new Router();
   const openSession = (profile: ProxyProfile, keyId: string | null, sessionId: string, transport: Transport): DownstreamSession =>
     DownstreamSession.open(gateway, { sessionId, profile, keyId, transport });
   const allowed = allowedHostnames(bindHost, publicUrl);
   const trustedOrigins: ReadonlySet<string> = new Set(corsOrigins);
 
-  const guarded = (handler: (ctx: Context, url: URL) => Promise<void>) => async (ctx: Context): Promise<void> => {
-    ctx.respond = false;
-    const address = clientAddress(ctx.req.socket);
+  const guarded = (handler: Handler) => async (exchange: Exchange): Promise<void> => {
+    const address = clientAddress(exchange.req.socket);
     try {
-      checkOrigin(ctx.req, allowed, trustedOrigins);
+      checkOrigin(exchange.req, allowed, trustedOrigins);
       refuseIfBlocked(authFailures, address);
-      await handler(ctx, new URL(ctx.url, 'http://gateway.invalid'));
+      await handler(exchange);
     } catch (error) {
       if (error instanceof HttpRefusal) {
         if (error.status === 401) authFailures.recordFailure(address);
-        sendRefusal(ctx.res, error);
+        sendRefusal(exchange.res, error);
       } else {
-        ctx.app.emit('error', error, ctx);
-        sendRefusal(ctx.res, new HttpRefusal(500, -32603, 'Internal error'));
+        options.onError?.(error, { correlationId: exchange.correlationId, path: exchange.path });
+        sendRefusal(exchange.res, new HttpRefusal(500, -32603, 'Internal error'));
       }
     }
   };
 
-  const profileFor = async (ctx: Context, url: URL) => {
-    const profile = await gateway.profiles.bySlug(String(ctx.params.slug));
-    if (!profile) throw new HttpRefusal(404, -32001, `No profile "${String(ctx.params.slug)}"`);
-    return { profile, keyId: await authenticate(gateway.keys, ctx.req, url, profile) };
+  const profileFor = async ({ req, slug, url }: Exchange) => {
+    const profile = await gateway.profiles.bySlug(slug);
+    if (!profile) throw new HttpRefusal(404, -32001, `No profile "${slug}"`);
+    return { profile, keyId: await authenticate(gateway.keys, req, url, profile) };
   };
 
   /** A session answers only the key that opened it: another key for the profile cannot join it. */
-  const existingSession = (ctx: Context, profileId: string, keyId: string | null, sessionId: string | undefined) => {
+  const existingSession = (profileId: string, keyId: string | null, sessionId: string | undefined) => {
     if (sessionId === undefined || sessionId === '') throw new HttpRefusal(400, -32000, 'Bad Request: Mcp-Session-Id header is required');
     const session = gateway.sessions.get(sessionId);
     if (!(session instanceof DownstreamSession) || session.profileId !== profileId || session.keyId !== keyId) throw new HttpRefusal(404, -32001, 'Session not found');
@@ -82,58 +126,92 @@ export const mcpRoutes = ({ gateway, bindHost, publicUrl, authFailures = new Aut
     return session.transport;
   };
 
-  router.post('/mcp/:slug', guarded(async (ctx, url) => {
-    const { profile, keyId } = await profileFor(ctx, url);
-    const body = await readJsonBody(ctx.req);
-    const sessionId = ctx.get('mcp-session-id');
+  const post = guarded(async (exchange) => {
+    const { req, res } = exchange;
+    const { profile, keyId } = await profileFor(exchange);
+    const body = await readJsonBody(req);
+    const sessionId = header(req, 'mcp-session-id');
     if (sessionId === '' && opensSession(body)) {
       // Checked before the session exists: a refused initialize leaves nothing behind.
-      const messages = readPostMessages(ctx.req, body, false);
+      const messages = readPostMessages(req, body, false);
       const id = randomUUID();
       const transport = new StreamableHttpServerTransport(id);
       await openSession(profile, keyId, id, transport).opened;
-      transport.handlePost(ctx.req, ctx.res, messages);
+      transport.handlePost(req, res, messages);
       return;
     }
-    const transport = sessionOn(StreamableHttpServerTransport, existingSession(ctx, profile.id, keyId, sessionId));
-    transport.handlePost(ctx.req, ctx.res, readPostMessages(ctx.req, body, true));
-  }));
+    const transport = sessionOn(StreamableHttpServerTransport, existingSession(profile.id, keyId, sessionId));
+    transport.handlePost(req, res, readPostMessages(req, body, true));
+  });
 
-  router.get('/mcp/:slug', guarded(async (ctx, url) => {
-    const { profile, keyId } = await profileFor(ctx, url);
-    const transport = sessionOn(StreamableHttpServerTransport, existingSession(ctx, profile.id, keyId, ctx.get('mcp-session-id')));
-    // The router serves HEAD with the GET route; the SDK's transport answered it 405.
-    if (ctx.method !== 'GET') throw methodNotAllowed();
-    ctx.req.socket.setTimeout(0);
-    transport.handleGet(ctx.req, ctx.res);
-  }));
+  const get = guarded(async (exchange) => {
+    const { req, res } = exchange;
+    const { profile, keyId } = await profileFor(exchange);
+    const transport = sessionOn(StreamableHttpServerTransport, existingSession(profile.id, keyId, header(req, 'mcp-session-id')));
+    // HEAD reaches the GET route; the SDK's transport answered it 405.
+    if (req.method !== 'GET') throw methodNotAllowed();
+    req.socket.setTimeout(0);
+    transport.handleGet(req, res);
+  });
 
-  router.delete('/mcp/:slug', guarded(async (ctx, url) => {
-    const { profile, keyId } = await profileFor(ctx, url);
-    const transport = sessionOn(StreamableHttpServerTransport, existingSession(ctx, profile.id, keyId, ctx.get('mcp-session-id')));
-    await transport.handleDelete(ctx.req, ctx.res);
-  }));
+  const remove = guarded(async (exchange) => {
+    const { req, res } = exchange;
+    const { profile, keyId } = await profileFor(exchange);
+    const transport = sessionOn(StreamableHttpServerTransport, existingSession(profile.id, keyId, header(req, 'mcp-session-id')));
+    await transport.handleDelete(req, res);
+  });
 
-  // After the three routes above, which end every request they take: any other method.
-  router.all('/mcp/:slug', guarded(async (ctx, url) => {
-    await profileFor(ctx, url);
+  const other = guarded(async (exchange) => {
+    await profileFor(exchange);
     throw methodNotAllowed();
-  }));
+  });
 
-  router.get('/mcp/:slug/sse', guarded(async (ctx, url) => {
-    const { profile, keyId } = await profileFor(ctx, url);
-    ctx.req.socket.setTimeout(0);
-    const transport = new SSEServerTransport(sseMessagesEndpoint(profile.slug, ctx.req, url, profile), ctx.res);
+  /** The endpoint's handler for a method: POST, GET (and HEAD), DELETE, and a 405 for the rest. */
+  const endpointFor = (method: string | undefined): Handler => (method === 'POST' ? post : method === 'GET' || method === 'HEAD' ? get : method === 'DELETE' ? remove : other);
+
+  /** A Koa route's request as an exchange: Koa has set the headers and stays out of the response. */
+  const viaKoa = (handler: Handler) => (ctx: Context) => {
+    ctx.respond = false;
+    return handler({ req: ctx.req, res: ctx.res, slug: String(ctx.params.slug), url: new URL(ctx.url, 'http://gateway.invalid'), correlationId: ctx.state.correlationId as string, path: ctx.path });
+  };
+
+  router.all('/mcp/:slug', (ctx) => viaKoa(endpointFor(ctx.method))(ctx));
+
+  router.get('/mcp/:slug/sse', viaKoa(guarded(async (exchange) => {
+    const { req, res, url } = exchange;
+    const { profile, keyId } = await profileFor(exchange);
+    req.socket.setTimeout(0);
+    const transport = new SSEServerTransport(sseMessagesEndpoint(profile.slug, req, url, profile), res);
     await openSession(profile, keyId, transport.sessionId, transport).opened;
-  }));
+  })));
 
-  router.post('/mcp/:slug/messages', guarded(async (ctx, url) => {
-    const { profile, keyId } = await profileFor(ctx, url);
-    const transport = sessionOn(SSEServerTransport, existingSession(ctx, profile.id, keyId, url.searchParams.get('sessionId') ?? undefined));
-    const body = await readJsonBody(ctx.req);
-    assertSseMessage(ctx.req, body);
-    await transport.handlePostMessage(ctx.req, ctx.res, body);
-  }));
+  router.post('/mcp/:slug/messages', viaKoa(guarded(async (exchange) => {
+    const { req, res, url } = exchange;
+    const { profile, keyId } = await profileFor(exchange);
+    const transport = sessionOn(SSEServerTransport, existingSession(profile.id, keyId, url.searchParams.get('sessionId') ?? undefined));
+    const body = await readJsonBody(req);
+    assertSseMessage(req, body);
+    await transport.handlePostMessage(req, res, body);
+  })));
 
-  return router;
+  const serve = (req: IncomingMessage, res: ServerResponse): boolean => {
+    const raw = req.url ?? '';
+    const match = raw.length <= MAX_URL_LENGTH ? ENDPOINT_PATH.exec(raw) : null;
+    if (match === null) return false;
+    const origin = req.headers.origin;
+    if (origin !== undefined && trustedOrigins.has(origin)) return false;
+    const started = performance.now();
+    const correlationId = correlationIdOf(header(req, 'x-correlation-id'));
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    res.setHeader('X-Correlation-Id', correlationId);
+    const url = new URL(raw, 'http://gateway.invalid');
+    if (options.onServed) {
+      const served = options.onServed;
+      res.once('finish', () => served({ correlationId, method: req.method ?? '', path: url.pathname, status: res.statusCode, durationMs: Math.round((performance.now() - started) * 10) / 10 }));
+    }
+    void endpointFor(req.method)({ req, res, slug: decodeSlug(match[1]), url, correlationId, path: url.pathname });
+    return true;
+  };
+
+  return { router, serve };
 };

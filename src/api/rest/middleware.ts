@@ -25,22 +25,27 @@ export const problemHandler = async (ctx: Context, next: Next): Promise<void> =>
   }
 };
 
+/** The client's correlation id when it is a sane one, else a new one. */
+export const correlationIdOf = (given: string | undefined): string => (given !== undefined && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID());
+
 /** Every request carries a correlation id (given or generated) that ends up in the events' metadata. */
 export const correlation = async (ctx: Context, next: Next): Promise<void> => {
-  const given = ctx.get('x-correlation-id');
-  ctx.state.correlationId = /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
+  ctx.state.correlationId = correlationIdOf(ctx.get('x-correlation-id'));
   ctx.set('X-Correlation-Id', ctx.state.correlationId as string);
   await next();
 };
 
+/** On every response, the REST API's and the MCP endpoints' alike. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+  'Cache-Control': 'no-store',
+  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+};
+
 export const securityHeaders = async (ctx: Context, next: Next): Promise<void> => {
-  ctx.set({
-    'X-Content-Type-Options': 'nosniff',
-    'X-Frame-Options': 'DENY',
-    'Referrer-Policy': 'no-referrer',
-    'Cache-Control': 'no-store',
-    'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
-  });
+  ctx.set(SECURITY_HEADERS);
   await next();
 };
 

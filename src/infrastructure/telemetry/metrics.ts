@@ -44,6 +44,12 @@ export class GatehouseMetrics {
   readonly debugLogRowsWritten: Counter;
   readonly debugLogRowsDropped: Counter<'reason'>;
   private sources: MetricSources | null = null;
+  /**
+   * The labelled series of the request metrics, by their label values: prom-client hashes a
+   * label object on every call, and a proxied call counts and times itself once each.
+   */
+  private readonly requestCounts = new Map<string, Counter.Internal>();
+  private readonly requestDurations = new Map<string, Histogram.Internal<'profile' | 'server' | 'method'>>();
 
   constructor(options: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -79,8 +85,20 @@ export class GatehouseMetrics {
 
   observeRequest(profile: string, server: string, method: string, outcome: TrafficStatus, seconds: number): void {
     const label = methodLabel(method);
-    this.mcpRequests.inc({ profile, server, method: label, outcome });
-    this.mcpDuration.observe({ profile, server, method: label }, seconds);
+    const key = `${profile}\u0000${server}\u0000${label}`;
+    const countKey = `${key}\u0000${outcome}`;
+    let count = this.requestCounts.get(countKey);
+    if (count === undefined) {
+      count = this.mcpRequests.labels({ profile, server, method: label, outcome });
+      this.requestCounts.set(countKey, count);
+    }
+    let duration = this.requestDurations.get(key);
+    if (duration === undefined) {
+      duration = this.mcpDuration.labels({ profile, server, method: label });
+      this.requestDurations.set(key, duration);
+    }
+    count.inc();
+    duration.observe(seconds);
   }
 
   countNotification(profile: string, method: string): void {
