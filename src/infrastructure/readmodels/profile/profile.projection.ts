@@ -64,24 +64,27 @@ const UPSERT_LINK = compiledQuery<LinkValues>((manager, p) =>
     .orUpdate(['status', 'updated_at'], ['profile_id', 'server_id'])
     .updateEntity(false),
 );
-const UPSERT_TOOL = compiledQuery<ToolKey & { at: string }>((manager, p) =>
+/** A tool's status, on its row of settings (created at the defaults otherwise). */
+const UPSERT_TOOL_STATUS = compiledQuery<ToolKey & { status: string; at: string }>((manager, p) =>
   manager
     .createQueryBuilder()
     .insert()
     .into(ProfileToolRow)
-    .values({ ...toolKey(p), status: 'active', updatedAt: p.at })
-    .orUpdate(['updated_at'], ['profile_id', 'server_id', 'tool_name'])
+    .values({ ...toolKey(p), status: p.status as ProfileToolRow['status'], updatedAt: p.at })
+    .orUpdate(['status', 'updated_at'], ['profile_id', 'server_id', 'tool_name'])
     .updateEntity(false),
 );
-const SET_TOOL_STATUS = compiledQuery<ToolKey & { status: string }>((manager, p) =>
-  manager.createQueryBuilder().update(ProfileToolRow).set({ status: p.status as ProfileToolRow['status'] }).where(TOOL_KEY, toolKey(p)).updateEntity(false),
-);
-const SET_TOOL_OVERRIDES = compiledQuery<ToolKey & Overrides>((manager, p) =>
+/** A tool's overrides, on its row of settings (created active otherwise). */
+const UPSERT_TOOL_OVERRIDES = compiledQuery<ToolKey & Overrides & { at: string }>((manager, p) =>
   manager
     .createQueryBuilder()
-    .update(ProfileToolRow)
-    .set({ overrideName: p.overrideName, overrideTitle: p.overrideTitle, overrideDescription: p.overrideDescription, overrideAnnotations: p.overrideAnnotations })
-    .where(TOOL_KEY, toolKey(p))
+    .insert()
+    .into(ProfileToolRow)
+    .values({
+      ...toolKey(p), status: 'active', overrideName: p.overrideName, overrideTitle: p.overrideTitle, overrideDescription: p.overrideDescription,
+      overrideAnnotations: p.overrideAnnotations, updatedAt: p.at,
+    })
+    .orUpdate(['override_name', 'override_title', 'override_description', 'override_annotations', 'updated_at'], ['profile_id', 'server_id', 'tool_name'])
     .updateEntity(false),
 );
 /** A tool back at the default (active, nothing overridden) has no row, as in the domain state. */
@@ -141,11 +144,6 @@ const attach = async (manager: EntityManager, profileId: string, serverId: strin
   await UPSERT_LINK.run(manager, { profileId, serverId, status, position: (last?.position ?? 0) + 1, at });
 };
 
-/** The row of a tool's settings, created at the defaults when it does not exist yet. */
-const upsertTool = async (manager: EntityManager, key: ToolKey, at: string): Promise<void> => {
-  await UPSERT_TOOL.run(manager, { ...key, at });
-};
-
 const overrideColumns = (override: ToolOverride): Overrides => ({
   overrideName: override.name ?? null,
   overrideTitle: override.title ?? null,
@@ -168,9 +166,8 @@ const restore = async (manager: EntityManager, snapshot: ProfileSnapshot, event:
   for (const server of snapshot.servers) await attach(manager, snapshot.profileId, server.serverId, server.status, event.recordedAt);
   for (const tool of snapshot.tools) {
     const key = { profileId: snapshot.profileId, serverId: tool.serverId, toolName: tool.toolName };
-    await upsertTool(manager, key, event.recordedAt);
-    await SET_TOOL_STATUS.run(manager, { ...key, status: tool.status });
-    await SET_TOOL_OVERRIDES.run(manager, { ...key, ...overrideColumns(tool.override) });
+    await UPSERT_TOOL_STATUS.run(manager, { ...key, status: tool.status, at: event.recordedAt });
+    await UPSERT_TOOL_OVERRIDES.run(manager, { ...key, ...overrideColumns(tool.override), at: event.recordedAt });
   }
 };
 
@@ -202,16 +199,14 @@ const applyChange = async (domainEvent: Exclude<ProfileEvent, { type: 'ProfileCr
     case 'ToolStatusChanged': {
       const { profileId, serverId, toolName, status } = domainEvent.data;
       const key = { profileId, serverId, toolName };
-      await upsertTool(manager, key, at);
-      await SET_TOOL_STATUS.run(manager, { ...key, status });
+      await UPSERT_TOOL_STATUS.run(manager, { ...key, status, at });
       return dropIfDefault(manager, key);
     }
     case 'ToolOverridden':
     case 'ToolOverrideCleared': {
       const { profileId, serverId, toolName } = domainEvent.data;
       const key = { profileId, serverId, toolName };
-      await upsertTool(manager, key, at);
-      await SET_TOOL_OVERRIDES.run(manager, { ...key, ...overrideColumns(domainEvent.type === 'ToolOverridden' ? domainEvent.data.override : {}) });
+      await UPSERT_TOOL_OVERRIDES.run(manager, { ...key, ...overrideColumns(domainEvent.type === 'ToolOverridden' ? domainEvent.data.override : {}), at });
       return dropIfDefault(manager, key);
     }
     default:
