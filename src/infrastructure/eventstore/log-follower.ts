@@ -35,6 +35,9 @@ export class LogFollower {
   async start(): Promise<void> {
     if (this.subscription !== null) return;
     this.subscription = this.store.committed$.subscribe((event) => {
+      // A poll may read a commit of this process before the commit is published: the poll
+      // has emitted it then, and it is not emitted again.
+      if (event.position <= this.cursor) return;
       this.local.add(event.position);
       this.events.next(event);
     });

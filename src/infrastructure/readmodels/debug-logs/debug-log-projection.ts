@@ -1,5 +1,6 @@
 import { Subject, type Observable } from 'rxjs';
 import type { EntityManager } from 'typeorm';
+import { compiledQuery } from '../../persistence/compiled-query';
 import type { Database } from '../../persistence/database';
 import type { TrafficRecord } from '../../telemetry/traffic-types';
 import { DebugLogRecord, ProjectionCheckpointRow, TrafficJournalRow } from './debug-log.entities';
@@ -8,9 +9,6 @@ import type { JournalEntry } from './traffic-journal';
 
 /** The name of this projection's row in `projection_checkpoints`. */
 export const DEBUG_LOGS_CHECKPOINT = 'debug_logs';
-
-/** Rows per INSERT: 21 columns each stays well below SQLite's limit on bound parameters. */
-const ROWS_PER_STATEMENT = 400;
 
 export const rowOf = (id: number, record: TrafficRecord): DebugLogRow => ({
   id,
@@ -37,6 +35,17 @@ export const rowOf = (id: number, record: TrafficRecord): DebugLogRow => ({
 });
 
 const COLUMNS = Object.keys(rowOf(0, {} as TrafficRecord)).filter((column) => column !== 'id');
+
+/** One row, upserted (a replay writes the same row again): compiled once, run for every record. */
+const UPSERT_ROW = compiledQuery<DebugLogRow>((manager, p) =>
+  manager
+    .createQueryBuilder()
+    .insert()
+    .into(DebugLogRecord)
+    .values(Object.fromEntries(['id', ...COLUMNS].map((column) => [column, p[column as keyof DebugLogRow]])))
+    .orUpdate(COLUMNS, ['id'])
+    .updateEntity(false),
+);
 
 const parseRow = ({ seq, record, params, result }: TrafficJournalRow): DebugLogRow | null => {
   try {
@@ -160,16 +169,7 @@ export class DebugLogProjection {
     if (batch.last === after) return null;
     await this.database.write(
       async (manager) => {
-        for (let start = 0; start < batch.rows.length; start += ROWS_PER_STATEMENT) {
-          await manager
-            .createQueryBuilder()
-            .insert()
-            .into(DebugLogRecord)
-            .values(batch.rows.slice(start, start + ROWS_PER_STATEMENT))
-            .orUpdate(COLUMNS, ['id'])
-            .updateEntity(false)
-            .execute();
-        }
+        for (const row of batch.rows) await UPSERT_ROW.run(manager, row);
         await saveCheckpoint(manager, batch.last);
       },
       { durability: 'relaxed' },

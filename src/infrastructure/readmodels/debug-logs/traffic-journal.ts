@@ -1,6 +1,12 @@
 import type { Database } from '../../persistence/database';
 import { serializePayload, truncateUtf8 } from '../../telemetry/redaction';
+import { compiledQuery } from '../../persistence/compiled-query';
 import { TrafficJournalRow } from './debug-log.entities';
+
+/** One record (a batch is many of them in one transaction): compiled once, its seq read back. */
+const APPEND = compiledQuery<Omit<TrafficJournalRow, 'seq'>>((manager, p) =>
+  manager.createQueryBuilder().insert().into(TrafficJournalRow).values({ recordedAt: p.recordedAt, record: p.record, params: p.params, result: p.result }).updateEntity(false),
+);
 import type { TrafficExchange, TrafficRecord, TrafficSink } from '../../telemetry/traffic-types';
 
 export type DropReason = 'queue_full' | 'write_failed' | 'closed';
@@ -154,27 +160,19 @@ export class TrafficJournal implements TrafficSink {
     const write = (async (): Promise<number> => {
       try {
         const records = batch.map((exchange) => toTrafficRecord(exchange, maxBytes));
-        const last = await this.options.database.write(
+        const entries = await this.options.database.write(
           async (manager) => {
-            const inserted = await manager
-              .createQueryBuilder()
-              .insert()
-              .into(TrafficJournalRow)
-              .values(
-                records.map((record) => {
-                  const { params, result, ...meta } = record;
-                  return { recordedAt: meta.at, record: JSON.stringify(meta), params, result };
-                }),
-              )
-              .updateEntity(false)
-              .execute();
-            return Number(inserted.raw);
+            const appended: JournalEntry[] = [];
+            for (const record of records) {
+              const { params, result, ...meta } = record;
+              const { insertId } = await APPEND.run(manager, { recordedAt: meta.at, record: JSON.stringify(meta), params, result });
+              appended.push({ seq: insertId, record });
+            }
+            return appended;
           },
           { durability: 'relaxed' },
         );
-        // One INSERT of many rows from the journal's only writer: their seqs are consecutive.
-        const entries = records.map((record, index): JournalEntry => ({ seq: last - records.length + 1 + index, record }));
-        this.lastSeq = Math.max(this.lastSeq, last);
+        this.lastSeq = Math.max(this.lastSeq, entries[entries.length - 1].seq);
         this.options.onWritten?.(entries.length);
         this.options.onAppended?.(entries);
         return entries.length;
