@@ -4,9 +4,11 @@
  * (a) commands per second through the command services (createProfile / attachServer / setTool)
  *     on a SQLite file with WAL and synchronous=FULL: every command is one durable commit;
  * (b) rebuild speed of every read model over a generated log of realistic events;
- * (c) latency of `GET /api/profiles/:slug?at=<position>` over the real HTTP server on that log.
+ * (c) latency of `GET /api/profiles/:slug?at=<position>` over the real HTTP server on that log;
+ * (d) a burst of REST writes from 64 clients beside a health probe and an MCP client (store/burst.ts).
  *
- * Sizes can be changed with BENCH_COMMANDS, BENCH_EVENTS and BENCH_REQUESTS; BENCH_KEEP=1 keeps
+ * BENCH_SCENARIOS picks some (e.g. `d` or `a,b`; all by default). Sizes can be changed with
+ * BENCH_COMMANDS, BENCH_EVENTS, BENCH_REQUESTS, BENCH_BURST_WRITERS and BENCH_BURST_MS; BENCH_KEEP=1 keeps
  * the data directory (for profiling queries on the generated log).
  */
 import 'reflect-metadata';
@@ -25,6 +27,7 @@ import type { CommandContext } from '../src/infrastructure/commands/handle-comma
 import { loadConfig } from '../src/infrastructure/config/config';
 import type { EventMetadata, StreamAppend } from '../src/infrastructure/eventstore';
 import { READ_MODEL_ENTITIES } from '../src/infrastructure/readmodels';
+import { benchBurst, burstRows } from './store/burst';
 
 const COMMANDS = Number(process.env.BENCH_COMMANDS ?? 3_000);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
@@ -290,54 +293,69 @@ const benchProfileAt = async (dir: string, generated: Generated, head: number): 
 
 // -------------------------------------------------------------------------------------------
 
-const main = async (): Promise<void> => {
-  const root = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'a,b,c,d').split(',').map((part) => part.trim()));
+const ok = (pass: boolean): string => (pass ? 'yes' : '**no**');
+
+const commandRows = async (root: string): Promise<string[][]> => {
+  const commands = await benchCommands(join(root, 'commands'));
+  const commandRate = rate(commands.commands, commands.millis);
+  return [[
+    `(a) commands through the command path (createProfile / attachServer / setTool, ${commands.commands} sequential, journal_mode=${commands.journalMode}, synchronous=${commands.synchronous})`,
+    `${commandRate.toLocaleString('en')} commands/s (p50 ${ms(quantile(commands.latencies, 0.5))}, p99 ${ms(quantile(commands.latencies, 0.99))})`,
+    '≥ 2,000/s', ok(commandRate >= 2_000),
+  ]];
+};
+
+/** (b) and (c): both on the generated log. */
+const logRows = async (root: string): Promise<string[][]> => {
+  const logDir = join(root, 'log');
+  const db = await openBenchApplication(logDir);
+  let generated: Generated;
+  let rebuildMillis = 0;
+  let rebuilt = 0;
+  let head: number;
   try {
-    const cpu = cpus();
-    process.stdout.write(`Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${platform()} ${release()}, Node ${process.version}\n`);
-    process.stdout.write(`Data directory: ${root}\n\n`);
-
-    const commands = await benchCommands(join(root, 'commands'));
-    const commandRate = rate(commands.commands, commands.millis);
-
-    const logDir = join(root, 'log');
-    const db = await openBenchApplication(logDir);
-    let generated: Generated;
-    let rebuildMillis: number;
-    let rebuilt: number;
-    let head: number;
-    let streamStats: { max: number; avg: number };
-    try {
-      generated = await generateLog(db, EVENTS);
-      head = await db.store.headPosition();
+    generated = await generateLog(db, EVENTS);
+    head = await db.store.headPosition();
+    if (SCENARIOS.has('b')) {
       const before = await tableCounts(db);
       const t0 = performance.now();
       rebuilt = await db.store.rebuild();
       rebuildMillis = performance.now() - t0;
       const after = await tableCounts(db);
       if (JSON.stringify(before) !== JSON.stringify(after)) throw new Error(`rebuild changed the read models: ${JSON.stringify({ before, after })}`);
-      const lengths = generated.profiles.map((profile) => generated.versions.get(`profile-${profile.id}`) ?? 0);
-      streamStats = { max: Math.max(...lengths), avg: lengths.reduce((sum, n) => sum + n, 0) / lengths.length };
-      process.stdout.write(`Generated ${generated.appended} events (${generated.profiles.length} profiles, 200 servers; profile streams avg ${streamStats.avg.toFixed(0)}, max ${streamStats.max} events) in ${(generated.millis / 1000).toFixed(1)} s; read models ${JSON.stringify(after)}\n\n`);
-    } finally {
-      await db.close();
     }
-
-    const latency = await benchProfileAt(logDir, generated, head);
+    const lengths = generated.profiles.map((profile) => generated.versions.get(`profile-${profile.id}`) ?? 0);
+    const avg = lengths.reduce((sum, n) => sum + n, 0) / lengths.length;
+    process.stdout.write(`Generated ${generated.appended} events (${generated.profiles.length} profiles, 200 servers; profile streams avg ${avg.toFixed(0)}, max ${Math.max(...lengths)} events) in ${(generated.millis / 1000).toFixed(1)} s; read models ${JSON.stringify(await tableCounts(db))}\n\n`);
+  } finally {
+    await db.close();
+  }
+  const rows: string[][] = [];
+  if (SCENARIOS.has('b')) {
     const eventsRate = rate(rebuilt, rebuildMillis);
-    const ok = (pass: boolean): string => (pass ? 'yes' : '**no**');
+    rows.push([`(b) rebuild of every read model over ${rebuilt.toLocaleString('en')} events`, `${eventsRate.toLocaleString('en')} events/s (${ms(rebuildMillis)})`, '≥ 20,000/s', ok(eventsRate >= 20_000)]);
+  }
+  if (SCENARIOS.has('c')) {
+    const latency = await benchProfileAt(logDir, generated, head);
+    rows.push([`(c) GET /api/profiles/:slug?at=<position> over HTTP, ${latency.requests} requests`, `p50 ${ms(latency.p50)}, p95 ${ms(latency.p95)}, max ${ms(latency.max)} (hot profiles p95 ${ms(latency.hotP95)})`, '≤ 20 ms', ok(latency.p95 <= 20)]);
+  }
+  return rows;
+};
 
+const main = async (): Promise<void> => {
+  const root = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
+  try {
+    const cpu = cpus();
+    process.stdout.write(`Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${platform()} ${release()}, Node ${process.version}\n`);
+    process.stdout.write(`Data directory: ${root}\n\n`);
     const rows = [
       ['measure', 'result', 'target', 'met'],
       ['---', '---', '---', '---'],
-      [
-        `(a) commands through the command path (createProfile / attachServer / setTool, ${commands.commands} sequential, journal_mode=${commands.journalMode}, synchronous=${commands.synchronous})`,
-        `${commandRate.toLocaleString('en')} commands/s (p50 ${ms(quantile(commands.latencies, 0.5))}, p99 ${ms(quantile(commands.latencies, 0.99))})`,
-        '≥ 2,000/s', ok(commandRate >= 2_000),
-      ],
-      [`(b) rebuild of every read model over ${rebuilt.toLocaleString('en')} events`, `${eventsRate.toLocaleString('en')} events/s (${ms(rebuildMillis)})`, '≥ 20,000/s', ok(eventsRate >= 20_000)],
-      [`(c) GET /api/profiles/:slug?at=<position> over HTTP, ${latency.requests} requests`, `p50 ${ms(latency.p50)}, p95 ${ms(latency.p95)}, max ${ms(latency.max)} (hot profiles p95 ${ms(latency.hotP95)})`, '≤ 20 ms', ok(latency.p95 <= 20)],
     ];
+    if (SCENARIOS.has('a')) rows.push(...(await commandRows(root)));
+    if (SCENARIOS.has('b') || SCENARIOS.has('c')) rows.push(...(await logRows(root)));
+    if (SCENARIOS.has('d')) rows.push(...burstRows(await benchBurst(join(root, 'burst'), SECRET_KEY, ADMIN_TOKEN), ok));
     process.stdout.write(`${rows.map((row) => `| ${row.join(' | ')} |`).join('\n')}\n`);
   } finally {
     if (process.env.BENCH_KEEP === '1') process.stdout.write(`\nKept ${root}\n`);
