@@ -1,5 +1,6 @@
 import { DomainError, type DomainErrorCode } from '../../domain/shared';
 import { ConcurrencyError, DuplicateEventError } from '../../infrastructure/eventstore';
+import { DatabaseBusyError } from '../../infrastructure/persistence/database';
 
 /** Every domain error code has a status; a new code does not compile until it is mapped here. */
 const DOMAIN_STATUS: Record<DomainErrorCode, number> = {
@@ -93,6 +94,7 @@ export const toProblem = (error: unknown): { body: ProblemBody; headers: Record<
     return { body: body(412, 'VERSION_MISMATCH', `The resource changed (now at version ${error.actual}); read it again and retry`), headers: {} };
   }
   if (error instanceof DuplicateEventError) return { body: body(409, error.code, error.message), headers: {} };
+  if (error instanceof DatabaseBusyError) return { body: body(503, 'BUSY', error.message), headers: { 'Retry-After': '1' } };
   const status = httpStatusOf(error);
   if (status !== undefined && status >= 400 && status < 500) {
     const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'BAD_REQUEST';

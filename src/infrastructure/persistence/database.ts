@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DataSource, EntityManager } from 'typeorm';
 import { createSqliteDataSource, type EntityList } from './data-source';
+import { prepareDatabaseFile } from './file-modes';
+import { WalSync } from './wal-sync';
 
 /**
  * `full`: the commit is on disk before the work's promise settles (configuration). `relaxed`:
@@ -34,9 +36,24 @@ export type DatabaseOptions = Readonly<{
   migrate?: boolean;
   /** Most jobs committed in one transaction (group commit); 1 commits every job on its own. */
   maxBatch?: number;
+  /** Most writes waiting for their turn; beyond it a write is refused at once (DatabaseBusyError). */
+  maxPending?: number;
 }>;
 
 const DEFAULT_MAX_BATCH = 256;
+const DEFAULT_MAX_PENDING = 1024;
+
+/**
+ * A write refused because too many are already waiting (admission control): an answer now,
+ * rather than a wait that grows without bound. Nothing of it was done; it can be retried.
+ */
+export class DatabaseBusyError extends Error {
+  override readonly name = 'DatabaseBusyError';
+  readonly code = 'DATABASE_BUSY';
+  constructor(readonly pending: number) {
+    super(`${pending} writes are already waiting; retry shortly`);
+  }
+}
 
 /**
  * The SQLite database of one process: a writer connection that every write goes through, one
@@ -50,6 +67,11 @@ const DEFAULT_MAX_BATCH = 256;
  * transaction starts with BEGIN IMMEDIATE: it holds the lock from its first statement, so
  * what a job reads cannot change before it writes, also when another process writes.
  *
+ * The disk is waited for off the event loop (see WalSync): the commit writes the log, the sync
+ * runs on libuv's thread pool while the next batch is committed, and callers hear back once the
+ * sync that covers their commit is done, in queue order. At most `maxPending` jobs wait; the
+ * next one is refused with DatabaseBusyError.
+ *
  * The reader refuses writes and never sees a transaction in progress: TypeORM is asynchronous,
  * so other code runs between the statements of a write, and reading on the writer's
  * connection would see (and cache) what may yet be rolled back.
@@ -58,17 +80,24 @@ export class Database {
   private readonly queue: Job[] = [];
   private draining = false;
   private closed = false;
+  /** Settles once every batch committed so far has been answered. */
+  private answered: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly path: string,
+    /** The database's files that others than their owner could read or write when it was opened ("<file> is 0644"). */
+    readonly looseFiles: readonly string[],
     private readonly writer: DataSource,
     private readonly reader: DataSource,
-    private readonly maxBatch: number,
+    /** Null where a commit waits for the disk itself (`:memory:`, or a file SQLite cannot keep in WAL mode). */
+    private readonly wal: WalSync | null,
+    private readonly limits: Readonly<{ maxBatch: number; maxPending: number }>,
   ) {}
 
   static async open(options: DatabaseOptions): Promise<Database> {
     const inMemory = options.path === ':memory:';
     if (!inMemory) mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
+    const looseFiles = inMemory ? [] : prepareDatabaseFile(options.path);
     const writer = createSqliteDataSource(options.path, options.entities, 'writer');
     await writer.initialize();
     try {
@@ -76,7 +105,10 @@ export class Database {
       // An in-memory database exists once per connection: it reads where it writes.
       const reader = inMemory ? writer : createSqliteDataSource(options.path, options.entities, 'reader');
       if (!reader.isInitialized) await reader.initialize();
-      return new Database(options.path, writer, reader, options.maxBatch ?? DEFAULT_MAX_BATCH);
+      const [{ journal_mode: journal }] = (await writer.query('PRAGMA journal_mode')) as { journal_mode: string }[];
+      const wal = !inMemory && journal === 'wal' ? new WalSync(options.path) : null;
+      if (wal) await writer.query('PRAGMA synchronous = NORMAL');
+      return new Database(options.path, looseFiles, writer, reader, wal, { maxBatch: options.maxBatch ?? DEFAULT_MAX_BATCH, maxPending: options.maxPending ?? DEFAULT_MAX_PENDING });
     } catch (error) {
       await writer.destroy();
       throw error;
@@ -112,7 +144,8 @@ export class Database {
     return this.enqueue(async (manager) => {
       const [journal] = (await manager.query('PRAGMA journal_mode')) as { journal_mode: string }[];
       const [sync] = (await manager.query('PRAGMA synchronous')) as { synchronous: number }[];
-      return { journalMode: journal.journal_mode, synchronous: ['OFF', 'NORMAL', 'FULL', 'EXTRA'][sync.synchronous] ?? String(sync.synchronous) };
+      const synchronous = ['OFF', 'NORMAL', 'FULL', 'EXTRA'][sync.synchronous] ?? String(sync.synchronous);
+      return { journalMode: journal.journal_mode, synchronous: this.wal ? `${synchronous} + fdatasync of the WAL per batch` : synchronous };
     }, 'full', true);
   }
 
@@ -130,15 +163,18 @@ export class Database {
     this.closed = true;
     // Jobs already queued still run: their callers were promised an answer.
     while (this.draining || this.queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
+    await this.answered;
     try {
       if (this.reader !== this.writer) await this.reader.destroy();
     } finally {
       await this.writer.destroy();
+      await this.wal?.close();
     }
   }
 
   private enqueue<T>(work: WriteWork<T>, durability: Durability, bare: boolean): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the database is closed'));
+    if (!bare && this.queue.length >= this.limits.maxPending) return Promise.reject(new DatabaseBusyError(this.queue.length));
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ work: work as WriteWork<unknown>, durability, bare, resolve: resolve as (value: unknown) => void, reject });
       if (!this.draining) void this.drain();
@@ -149,7 +185,7 @@ export class Database {
   private nextBatch(): Job[] {
     if (this.queue[0].bare) return this.queue.splice(0, 1);
     const bare = this.queue.findIndex((job) => job.bare);
-    return this.queue.splice(0, Math.min(bare === -1 ? this.queue.length : bare, this.maxBatch));
+    return this.queue.splice(0, Math.min(bare === -1 ? this.queue.length : bare, this.limits.maxBatch));
   }
 
   private async drain(): Promise<void> {
@@ -157,16 +193,33 @@ export class Database {
     try {
       while (this.queue.length > 0) {
         const batch = this.nextBatch();
-        const settled = batch[0].bare ? [await this.runBare(batch[0])] : await this.commit(batch);
-        // In queue order, so that whoever publishes after a commit publishes in commit order.
-        for (const entry of settled) {
-          if (entry.ok) entry.job.resolve(entry.value);
-          else entry.job.reject(entry.error);
-        }
+        this.answer(batch[0].bare ? [await this.runBare(batch[0])] : await this.commit(batch));
+        // A batch runs without giving the event loop a turn (the driver is synchronous under its
+        // promises): give it one before the next, so requests are read and the batch fills.
+        if (this.queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
       }
     } finally {
       this.draining = false;
     }
+  }
+
+  /**
+   * Answers a batch's callers once the disk has it (when one of them needs that), and after
+   * every earlier batch's, so that whoever publishes after a commit publishes in commit order.
+   * The next batch is committed meanwhile: the disk's wait overlaps the next batch's work. If
+   * the disk fails, so do the batch's durable writes (their outcome is unknown).
+   */
+  private answer(settled: readonly Settled[]): void {
+    const needsDisk = this.wal !== null && settled.some((entry) => entry.ok && (entry.job.durability === 'full' || entry.job.bare));
+    const disk = needsDisk ? (this.wal as WalSync).sync().then(() => null, (error: unknown) => error) : null;
+    this.answered = Promise.all([this.answered, disk]).then(([, diskError]) => {
+      for (const entry of settled) {
+        if (diskError !== null && entry.ok && entry.job.durability === 'full') {
+          entry.job.reject(new Error(`committed, but the disk did not confirm it: ${(diskError as Error).message}`, { cause: diskError }));
+        } else if (entry.ok) entry.job.resolve(entry.value);
+        else entry.job.reject(entry.error);
+      }
+    });
   }
 
   private async runBare(job: Job): Promise<Settled> {
@@ -180,12 +233,9 @@ export class Database {
   /** One transaction for the batch: every job in a savepoint of its own when there are several. */
   private async commit(batch: readonly Job[]): Promise<Settled[]> {
     const manager = this.writer.manager;
-    const relaxed = batch.every((job) => job.durability === 'relaxed');
     try {
-      if (relaxed) await manager.query('PRAGMA synchronous = NORMAL');
       await manager.query('BEGIN IMMEDIATE');
     } catch (error) {
-      if (relaxed) await manager.query('PRAGMA synchronous = FULL').catch(() => undefined);
       return batch.map((job) => ({ job, ok: false, error }));
     }
     const settled: Settled[] = [];
@@ -207,8 +257,6 @@ export class Database {
       // The commit itself failed (disk full, I/O error): nothing of the batch is stored.
       await manager.query('ROLLBACK').catch(() => undefined);
       return batch.map((job) => ({ job, ok: false, error }));
-    } finally {
-      if (relaxed) await manager.query('PRAGMA synchronous = FULL').catch(() => undefined);
     }
   }
 

@@ -1,0 +1,56 @@
+import { join } from 'node:path';
+import { ENTITIES } from '../application';
+import { StoredRows } from '../../../test/support/sqlite';
+import { makeTempDir } from '../../../test/support/temp-dir';
+import { Database, DatabaseBusyError } from './database';
+
+const insert = (key: string) => async (manager: import('typeorm').EntityManager): Promise<string> => {
+  await manager.query(`INSERT INTO settings (key, value, updated_at) VALUES (?, '1', '2026-01-01')`, [key]);
+  return key;
+};
+
+describe('Database: the writer queue (group commit, admission control)', () => {
+  let dir: ReturnType<typeof makeTempDir>;
+  let db: Database;
+  let stored: StoredRows;
+  const keys = (): string[] => stored.all<{ key: string }>('SELECT key FROM settings ORDER BY rowid').map((row) => row.key);
+
+  beforeEach(async () => {
+    dir = makeTempDir();
+    const path = join(dir.path, 'gatehouse.db');
+    db = await Database.open({ path, entities: ENTITIES, maxPending: 4 });
+    stored = new StoredRows(path);
+  });
+  afterEach(async () => {
+    stored.close();
+    await db.close();
+    dir.cleanup();
+  });
+
+  it('refuses writes beyond the bound at once (DatabaseBusyError), does all it accepted, and nothing of the rest', async () => {
+    const outcomes = await Promise.allSettled(Array.from({ length: 12 }, (_, n) => db.write(insert(`k${n}`))));
+    // The first is taken off the queue at once; four wait; the other seven are refused.
+    expect(outcomes.map((outcome) => outcome.status)).toEqual([...Array(5).fill('fulfilled'), ...Array(7).fill('rejected')]);
+    for (const outcome of outcomes.slice(5)) {
+      expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(DatabaseBusyError);
+      expect((outcome as PromiseRejectedResult).reason).toMatchObject({ code: 'DATABASE_BUSY' });
+    }
+    expect(keys()).toEqual(['k0', 'k1', 'k2', 'k3', 'k4']);
+    // Once the queue has drained, writes are accepted again.
+    await expect(db.write(insert('later'))).resolves.toBe('later');
+  });
+
+  it('answers every write of a batch in queue order, each with its own outcome, once the log is synced', async () => {
+    const answered: string[] = [];
+    const writes = ['a', 'dup', 'b', 'dup'].map((key) =>
+      db.write(insert(key)).then(
+        (value) => answered.push(`ok ${value}`),
+        () => answered.push(`failed ${key}`),
+      ),
+    );
+    await Promise.all(writes);
+    expect(answered).toEqual(['ok a', 'ok dup', 'ok b', 'failed dup']);
+    expect(keys()).toEqual(['a', 'dup', 'b']);
+    expect((await db.commitMode()).synchronous).toBe('NORMAL + fdatasync of the WAL per batch');
+  });
+});
