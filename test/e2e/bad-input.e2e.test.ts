@@ -128,6 +128,29 @@ const specificCases: Case[] = [
   ['unknown setting', 'PATCH', '/api/settings', { colour: 'blue' }, 400, 'VALIDATION_FAILED'],
 ];
 
+/** Strings that pass the type checks but cannot be spawned, sent or stored as they are: the answer names the field. */
+type FieldCase = [label: string, method: string, path: string, body: unknown, code: string, field: string];
+const stdio = (extra: Record<string, unknown>): Record<string, unknown> => ({ name: 'n', transport: 'stdio', command: 'node', ...extra });
+const http = (extra: Record<string, unknown>): Record<string, unknown> => ({ name: 'n', transport: 'streamable_http', url: 'http://127.0.0.1/', ...extra });
+const fieldCases: FieldCase[] = [
+  ['a NUL in the command', 'POST', '/api/servers', stdio({ command: 'node\u0000--x' }), 'INVALID_SERVER_CONFIG', 'command'],
+  ['a line break in an argument', 'POST', '/api/servers', stdio({ args: ['a.js', 'b\nc'] }), 'INVALID_SERVER_CONFIG', 'args[1]'],
+  ['an escape character in cwd', 'POST', '/api/servers', stdio({ cwd: '/tmp/\u001b[2J' }), 'INVALID_SERVER_CONFIG', 'cwd'],
+  ['a control character in an env name', 'POST', '/api/servers', stdio({ env: { 'A\u0001': 'x' } }), 'INVALID_SERVER_CONFIG', 'env.A\u0001'],
+  ['a NUL in an env value', 'POST', '/api/servers', stdio({ env: { A: 'x\u0000y' } }), 'INVALID_SERVER_CONFIG', 'env.A'],
+  ['CRLF in a header value', 'POST', '/api/servers', http({ headers: { 'X-A': 'v\r\nX-Evil: 1' } }), 'INVALID_SERVER_CONFIG', 'headers.X-A'],
+  ['a line break in a bearer token', 'POST', '/api/servers', http({ bearerToken: 'abc\ndef' }), 'INVALID_SERVER_CONFIG', 'bearerToken'],
+  ['a NUL in a patched command', 'PATCH', '/api/servers/alpha', { command: 'node\u0000' }, 'INVALID_SERVER_CONFIG', 'command'],
+  ['a lone surrogate in a server description', 'POST', '/api/servers', stdio({ description: 'x\ud800' }), 'VALIDATION_FAILED', 'description'],
+  ['a lone surrogate in a profile name', 'POST', '/api/profiles', { slug: 'p', name: '\ud800' }, 'VALIDATION_FAILED', 'name'],
+  ['a lone low surrogate in an env value', 'POST', '/api/servers', stdio({ env: { A: '\udc00' } }), 'VALIDATION_FAILED', 'env.A'],
+  ['a control character in a profile name', 'POST', '/api/profiles', { slug: 'p', name: 'a\u0007b' }, 'INVALID_ARGUMENT', 'name'],
+  ['a control character in a profile description', 'PATCH', '/api/profiles/dev', { description: 'a\u0000b' }, 'INVALID_ARGUMENT', 'description'],
+  ['a line break in a tool title', 'PATCH', '/api/profiles/dev/tools/alpha/echo', { title: 'a\nb' }, 'INVALID_ARGUMENT', 'title'],
+  ['a lone surrogate in a tool description', 'PATCH', '/api/profiles/dev/tools/alpha/echo', { description: '\udfff' }, 'VALIDATION_FAILED', 'description'],
+  ['a control character in a key name', 'POST', '/api/keys', { name: 'k\u0000', profiles: ['dev'] }, 'INVALID_ARGUMENT', 'name'],
+];
+
 const notFoundCases: Case[] = [
   ['unknown server by name', 'GET', '/api/servers/nope', undefined, 404, 'SERVER_NOT_FOUND'],
   ['unknown server by id', 'GET', `/api/servers/${UNKNOWN_ID}`, undefined, 404, 'SERVER_NOT_FOUND'],
@@ -199,6 +222,14 @@ describe('bad input on every route', () => {
 
   it.each([...genericCases(), ...specificCases, ...notFoundCases, ...queryCases])('%s → %s %s', async (_, method, path, body, status, code) => {
     await expectRefused(() => gh.api(method, path, body), status, code);
+  });
+
+  it.each(fieldCases)('%s → 400 %s naming the field', async (_, method, path, body, code, field) => {
+    const before = eventCount(gh);
+    const problem = expectProblem(await gh.api(method, path, body), 400, code) as { detail: string; errors?: { field: string }[] };
+    expect(problem.errors).toEqual([expect.objectContaining({ field })]);
+    expect(problem.detail).toContain(field);
+    expect(eventCount(gh)).toBe(before);
   });
 
   it.each(BODY_ROUTES)('%s %s: a body that is not JSON is a 415', async (method, path, valid) => {

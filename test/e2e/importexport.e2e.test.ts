@@ -44,6 +44,19 @@ describe('/api/import and /api/export', () => {
   });
 
   it.each([
+    ['a NUL in a command', { bad: { command: 'node\u0000--x' } }, 'command'],
+    ['a line break in an argument', { bad: { command: 'node', args: ['a\nb'] } }, 'args[0]'],
+    ['a NUL in an env value', { bad: { command: 'node', env: { A: 'x\u0000' } } }, 'env.A'],
+    ['CRLF in a header value', { bad: { type: 'streamableHttp', url: 'https://mcp.example.com/mcp', headers: { 'X-A': 'v\r\nX-B: 1' } } }, 'headers.X-A'],
+  ])('refuses a document with %s, naming the field, and appends nothing', async (_, mcpServers, field) => {
+    const before = (await gh.api('GET', '/api/events?limit=1000')).body.events.length;
+    const response = await gh.api('POST', '/api/import', { mcpServers });
+    expect(response.status).toBe(400);
+    expect(JSON.stringify(response.body)).toContain(field);
+    expect((await gh.api('GET', '/api/events?limit=1000')).body.events).toHaveLength(before);
+  });
+
+  it.each([
     ['an unknown profile', '/api/import?profile=nope', 404, 'PROFILE_NOT_FOUND'],
     ['a bad slug', '/api/import?profile=Not%20A%20Slug', 400, 'INVALID_QUERY'],
     ['an unknown query parameter', '/api/import?dryRun=1', 400, 'INVALID_QUERY'],

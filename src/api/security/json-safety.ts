@@ -7,6 +7,7 @@
  * raw text, before anything recursive sees the value. Keys that reach prototypes through a
  * later merge (`__proto__`, `constructor`) are refused wherever they occur.
  */
+import { isWellFormed } from '../../domain/shared';
 
 /** Deeper than any configuration or MCP message needs; far below what overflows the stack. */
 export const MAX_JSON_DEPTH = 64;
@@ -37,11 +38,17 @@ export const jsonNestingDepth = (text: string, stopAbove = MAX_JSON_DEPTH): numb
   return deepest;
 };
 
-/** The path of the first forbidden key in a parsed value (depth already bounded), or null. */
-export const findForbiddenKey = (value: unknown): string | null => {
+type Visit = Readonly<{ key?: (key: string) => boolean; string?: (value: string) => boolean }>;
+
+/** The path of the first key or string value (depth already bounded) that `refuse` marks, or null. */
+const findPath = (value: unknown, refuse: Visit): string | null => {
   const pending: { value: unknown; path: string }[] = [{ value, path: '' }];
   while (pending.length > 0) {
     const { value: current, path } = pending.pop() as { value: unknown; path: string };
+    if (typeof current === 'string') {
+      if (refuse.string?.(current)) return path;
+      continue;
+    }
     if (typeof current !== 'object' || current === null) continue;
     if (Array.isArray(current)) {
       current.forEach((item, index) => pending.push({ value: item, path: `${path}[${index}]` }));
@@ -49,12 +56,22 @@ export const findForbiddenKey = (value: unknown): string | null => {
     }
     for (const key of Object.keys(current)) {
       const keyPath = path === '' ? key : `${path}.${key}`;
-      if (FORBIDDEN_KEYS.has(key)) return keyPath;
+      if (refuse.key?.(key)) return keyPath;
       pending.push({ value: (current as Record<string, unknown>)[key], path: keyPath });
     }
   }
   return null;
 };
+
+/** The path of the first forbidden key in a parsed value (depth already bounded), or null. */
+export const findForbiddenKey = (value: unknown): string | null => findPath(value, { key: (key) => FORBIDDEN_KEYS.has(key) });
+
+/**
+ * The path of the first key or string that is not well-formed Unicode (a lone surrogate, which
+ * JSON's `\ud800` escape can carry but UTF-8 cannot store), or null.
+ */
+export const findIllFormedString = (value: unknown): string | null =>
+  findPath(value, { key: (key) => !isWellFormed(key), string: (text) => !isWellFormed(text) });
 
 /** Why `text` (and the value parsed from it) must be refused, or null when it is acceptable. */
 export const checkJson = (text: string, parsed: unknown, maxDepth = MAX_JSON_DEPTH): UnsafeJson | null => {

@@ -3,13 +3,18 @@ import type { Socket } from 'node:net';
 import type { Context, Next } from 'koa';
 import { HttpRefusal, sendRefusal } from '../../infrastructure/transports/streamable-http';
 import { badRequest, ProblemError } from '../rest/problem';
-import { checkJson } from './json-safety';
+import { NOT_WELL_FORMED } from '../../domain/shared';
+import { checkJson, findIllFormedString } from './json-safety';
 
 /** Request line plus headers; Node answers 431 beyond it (the URL counts towards it too). */
 export const MAX_HEADER_BYTES = 16 * 1024;
 /** Far above any route of the API, far below the header limit, so a long URL gets a clear 414. */
 export const MAX_URL_LENGTH = 8 * 1024;
 export const MAX_HEADER_COUNT = 100;
+/** How long a client may take to send its request line and headers (the whole request: GATEHOUSE_HTTP_REQUEST_TIMEOUT_MS). */
+export const HEADERS_TIMEOUT_MS = 10_000;
+/** How often Node looks for requests past those times. */
+export const CONNECTIONS_CHECK_MS = 1_000;
 
 const isMcpPath = (path: string): boolean => path === '/mcp' || path.startsWith('/mcp/');
 
@@ -33,6 +38,11 @@ export const rejectUnsafeJson = async (ctx: Context, next: Next): Promise<void> 
   if (typeof raw === 'string' && raw !== '') {
     const unsafe = checkJson(raw, ctx.request.body);
     if (unsafe) throw badRequest(unsafe.message, [{ field: unsafe.path ?? '', messages: [unsafe.message] }]);
+    const illFormed = findIllFormedString(ctx.request.body);
+    if (illFormed !== null) {
+      const message = `${illFormed === '' ? 'The body' : illFormed} ${NOT_WELL_FORMED}`;
+      throw badRequest(message, [{ field: illFormed, messages: [NOT_WELL_FORMED] }]);
+    }
   }
   await next();
 };
@@ -44,7 +54,7 @@ const BAD_REQUEST: ParserRefusal = { status: 400, title: 'Bad Request', code: 'B
 const PARSER_REFUSALS: Readonly<Record<string, ParserRefusal>> = {
   HPE_HEADER_OVERFLOW: { status: 431, title: 'Request Header Fields Too Large', code: 'HEADERS_TOO_LARGE', detail: `Request line and headers must fit in ${MAX_HEADER_BYTES} bytes` },
   HPE_URI_TOO_LONG: { status: 414, title: 'URI Too Long', code: 'URI_TOO_LONG', detail: 'The request URL is too long' },
-  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, title: 'Request Timeout', code: 'REQUEST_TIMEOUT', detail: 'The request headers did not arrive in time' },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, title: 'Request Timeout', code: 'REQUEST_TIMEOUT', detail: 'The request did not arrive in time' },
 };
 
 /**

@@ -1,4 +1,4 @@
-import { DomainError } from '../shared';
+import { DomainError, lineProblem } from '../shared';
 import type { IssueApiKey } from './commands';
 
 export const MAX_APIKEY_NAME_LENGTH = 128;
@@ -29,6 +29,8 @@ export const assertValidIssue = ({ data }: IssueApiKey): void => {
   if (data.name.trim() === '' || data.name.length > MAX_APIKEY_NAME_LENGTH) {
     throw invalid('name', `name must have 1 to ${MAX_APIKEY_NAME_LENGTH} characters`);
   }
+  const nameProblem = lineProblem(data.name);
+  if (nameProblem !== null) throw invalid('name', `name ${nameProblem}`);
   if (!SHA256_HEX.test(data.hash)) throw invalid('hash', 'hash must be a SHA-256 digest in lower-case hex');
   if (data.prefix === '') throw invalid('prefix', 'prefix must not be empty');
   const { profiles } = data;

@@ -3,6 +3,8 @@ import {
   type FieldEquality,
   assertProfileSlug,
   changedFields,
+  lineProblem,
+  textProblem,
   jsonEqual,
   strictEqual,
 } from '../shared';
@@ -41,6 +43,10 @@ export const assertValidProfileSettings = (settings: ProfileSettings): void => {
   if (settings.name.trim() === '' || settings.name.length > MAX_PROFILE_NAME_LENGTH) {
     throw invalid('name', `name must have 1 to ${MAX_PROFILE_NAME_LENGTH} characters`);
   }
+  const nameProblem = lineProblem(settings.name);
+  if (nameProblem !== null) throw invalid('name', `name ${nameProblem}`);
+  const descriptionProblem = settings.description === null ? null : textProblem(settings.description);
+  if (descriptionProblem !== null) throw invalid('description', `description ${descriptionProblem}`);
   if (settings.description !== null && settings.description.length > MAX_PROFILE_DESCRIPTION_LENGTH) {
     throw invalid('description', `description must have at most ${MAX_PROFILE_DESCRIPTION_LENGTH} characters`);
   }

@@ -1,4 +1,4 @@
-import { DomainError, isEmptyObject, jsonEqual } from '../shared';
+import { DomainError, isEmptyObject, jsonEqual, lineProblem, textProblem } from '../shared';
 import type { SetTool, ToolPatch } from './commands';
 import { LINK_STATUSES, type ProfileEvent, type ToolOverride, type ToolSetting } from './events';
 import { type ProfileState, requireActive } from './state';
@@ -62,8 +62,15 @@ export const toolEvents = (profileId: string, from: ToolSetting, to: ToolSetting
 
 const invalid = (field: string, message: string): DomainError => new DomainError('INVALID_ARGUMENT', message, { field });
 
+const refuse = (field: string, problem: string | null): void => {
+  if (problem !== null) throw invalid(field, `${field} ${problem}`);
+};
+
 const assertValidToolPatch = (patch: ToolPatch & ToolKey): void => {
   if (patch.toolName === '') throw invalid('toolName', 'toolName must not be empty');
+  refuse('toolName', lineProblem(patch.toolName));
+  if (typeof patch.title === 'string') refuse('title', lineProblem(patch.title));
+  if (typeof patch.description === 'string') refuse('description', textProblem(patch.description));
   if (patch.status !== undefined && !LINK_STATUSES.includes(patch.status)) {
     throw invalid('status', `status must be one of ${LINK_STATUSES.join(', ')}`);
   }

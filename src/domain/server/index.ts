@@ -2,4 +2,4 @@ export * from './commands';
 export * from './decider';
 export * from './events';
 export { diffServerSettings, settingsOf } from './settings';
-export { MAX_SERVER_TIMEOUT_MS, assertValidServerSettings } from './validate';
+export { MAX_SERVER_TIMEOUT_MS, assertValidServerSettings, secretValueProblem } from './validate';

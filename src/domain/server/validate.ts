@@ -1,15 +1,43 @@
-import { DomainError } from '../shared';
+import { DomainError, isWellFormed, lineProblem, NOT_WELL_FORMED, textProblem } from '../shared';
 import { TRANSPORTS, type ServerSettings } from './events';
 
 export const MAX_SERVER_TIMEOUT_MS = 600_000;
 
 /** Header names are HTTP tokens (RFC 9110 §5.6.2). */
 const HEADER_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-/** What a process environment can carry: no `=` (the separator) and no NUL in a name. */
-const ENV_NAME_PATTERN = /^[^=\0]+$/;
+/** What a process environment can carry: no `=` (the separator) in a name (control characters are refused apart). */
+const ENV_NAME_PATTERN = /^[^=]+$/;
 
 const invalid = (field: string, message: string): DomainError =>
   new DomainError('INVALID_SERVER_CONFIG', message, { field });
+
+const assertLine = (field: string, value: string | null): void => {
+  const problem = value === null ? null : lineProblem(value);
+  if (problem !== null) throw invalid(field, `${field} ${problem}`);
+};
+
+/** Everything that is spawned, fetched or named must be a plain line of text; the description, plain text. */
+const assertPlainStrings = (settings: ServerSettings): void => {
+  const description = settings.description === null ? null : textProblem(settings.description);
+  if (description !== null) throw invalid('description', `description ${description}`);
+  assertLine('command', settings.command);
+  settings.args.forEach((arg, index) => assertLine(`args[${index}]`, arg));
+  assertLine('cwd', settings.cwd);
+  assertLine('url', settings.url);
+  for (const name of Object.keys(settings.env)) assertLine(`env.${name}`, name);
+  for (const name of Object.keys(settings.headers)) assertLine(`headers.${name}`, name);
+};
+
+/**
+ * What is wrong with a secret's value before it is sealed (the sealed value cannot be checked),
+ * or null: an environment value cannot hold a NUL, a header value no line break or NUL (it would
+ * end the header, or let the value forge others).
+ */
+export const secretValueProblem = (kind: 'env' | 'headers', value: string): string | null => {
+  if (kind === 'env' && value.includes('\0')) return 'must not contain a NUL character';
+  if (kind === 'headers' && /[\r\n\0]/.test(value)) return 'must not contain line breaks or NUL characters';
+  return isWellFormed(value) ? null : NOT_WELL_FORMED;
+};
 
 const isHttpUrl = (value: string): boolean => {
   try {
@@ -25,6 +53,7 @@ const isHttpUrl = (value: string): boolean => {
  * whole (merged) settings, not the patch, catches half-done transport switches.
  */
 export const assertValidServerSettings = (settings: ServerSettings): void => {
+  assertPlainStrings(settings);
   if (!TRANSPORTS.includes(settings.transport)) {
     throw invalid('transport', `transport must be one of ${TRANSPORTS.join(', ')}`);
   }

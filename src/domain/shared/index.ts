@@ -4,3 +4,4 @@ export * from './errors';
 export * from './names';
 export * from './objects';
 export * from './secret';
+export * from './text';

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as profile from '../../domain/profile';
 import * as server from '../../domain/server';
 import type { DiscoveredTool } from '../../domain/server/events';
+import { DomainError, type SealedMap, type SealedSecret } from '../../domain/shared';
 import { sealMap, type SecretBox } from '../crypto';
 import { ConcurrencyError, loadState, type EventStore } from '../eventstore';
 import { ProfileReadModel } from '../readmodels/profile';
@@ -115,11 +116,11 @@ export class ServerCommands {
       transport: input.transport,
       command: input.command ?? null,
       args: [...(input.args ?? [])],
-      env: sealMap(this.secrets, input.env),
+      env: this.sealValues('env', input.env),
       cwd: input.cwd ?? null,
       url: input.url ?? null,
-      headers: sealMap(this.secrets, input.headers),
-      bearerToken: input.bearerToken === undefined || input.bearerToken === null ? null : this.secrets.seal(input.bearerToken),
+      headers: this.sealValues('headers', input.headers),
+      bearerToken: input.bearerToken === undefined || input.bearerToken === null ? null : this.sealBearer(input.bearerToken),
       timeoutMs: input.timeoutMs ?? null,
       isolation: input.isolation ?? 'shared',
     };
@@ -129,11 +130,27 @@ export class ServerCommands {
     const changes: Record<string, unknown> = {};
     for (const [field, value] of Object.entries(patch)) {
       if (value === undefined) continue;
-      if (field === 'env' || field === 'headers') changes[field] = sealMap(this.secrets, value as Record<string, string>);
-      else if (field === 'bearerToken') changes[field] = value === null ? null : this.secrets.seal(value as string);
+      if (field === 'env' || field === 'headers') changes[field] = this.sealValues(field, value as Record<string, string>);
+      else if (field === 'bearerToken') changes[field] = value === null ? null : this.sealBearer(value as string);
       else if (field === 'args') changes[field] = [...(value as string[])];
       else changes[field] = value;
     }
     return changes as server.ServerChanges;
   }
+
+  /** Secrets are checked before they are sealed: once sealed, nothing can look at them. */
+  private sealValues(kind: 'env' | 'headers', values: Readonly<Record<string, string>> | undefined): SealedMap {
+    for (const [name, value] of Object.entries(values ?? {})) refuseSecret(`${kind}.${name}`, server.secretValueProblem(kind, value));
+    return sealMap(this.secrets, values);
+  }
+
+  /** The bearer token travels in an Authorization header: a header value's rules apply. */
+  private sealBearer(token: string): SealedSecret {
+    refuseSecret('bearerToken', server.secretValueProblem('headers', token));
+    return this.secrets.seal(token);
+  }
 }
+
+const refuseSecret = (field: string, problem: string | null): void => {
+  if (problem !== null) throw new DomainError('INVALID_SERVER_CONFIG', `${field} ${problem}`, { field });
+};

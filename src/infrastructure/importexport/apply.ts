@@ -41,14 +41,27 @@ const loadCurrentState = async (tx: StoreTransaction): Promise<CurrentState> => 
  * it is never decrypted). The plan has checked that it exists; a concurrent change that removed
  * it since is refused like the entry would have been.
  */
-const resolveSecret = (secrets: SecretBox, value: SecretValue, current: SealedSecret | undefined, field: string): SealedSecret => {
-  if (value.kind === 'plain') return secrets.seal(value.value);
+/** A plain value is checked as the REST API checks it (once sealed, nothing can look at it), then sealed. */
+const resolveSecret = (
+  secrets: SecretBox,
+  kind: 'env' | 'headers',
+  value: SecretValue,
+  current: SealedSecret | undefined,
+  field: string,
+): SealedSecret => {
+  if (value.kind === 'plain') {
+    const problem = server.secretValueProblem(kind, value.value);
+    if (problem !== null) throw new ImportRefusedError([{ field, messages: [problem] }]);
+    return secrets.seal(value.value);
+  }
   if (current === undefined) throw new ImportRefusedError([{ field, messages: ['is masked, but the server no longer has this value'] }]);
   return current;
 };
 
-const resolveMap = (secrets: SecretBox, values: SecretMap, current: SealedMap, path: string): SealedMap =>
-  Object.fromEntries(Object.entries(values).map(([key, value]) => [key, resolveSecret(secrets, value, current[key], `${path}.${key}`)]));
+const resolveMap = (secrets: SecretBox, kind: 'env' | 'headers', values: SecretMap, current: SealedMap, path: string): SealedMap =>
+  Object.fromEntries(
+    Object.entries(values).map(([key, value]) => [key, resolveSecret(secrets, kind, value, current[key], `${path}.${kind}.${key}`)]),
+  );
 
 const settingsFor = (secrets: SecretBox, entry: ServerEntry, state: server.ServerState): server.ServerSettings => {
   const current = state.status === 'active' ? state : undefined;
@@ -58,11 +71,11 @@ const settingsFor = (secrets: SecretBox, entry: ServerEntry, state: server.Serve
     transport: entry.transport,
     command: entry.command,
     args: [...entry.args],
-    env: resolveMap(secrets, entry.env, current?.env ?? {}, `${path}.env`),
+    env: resolveMap(secrets, 'env', entry.env, current?.env ?? {}, path),
     cwd: entry.cwd,
     url: entry.url,
-    headers: resolveMap(secrets, entry.headers, current?.headers ?? {}, `${path}.headers`),
-    bearerToken: entry.bearerToken === null ? null : resolveSecret(secrets, entry.bearerToken, current?.bearerToken ?? undefined, `${path}.bearerToken`),
+    headers: resolveMap(secrets, 'headers', entry.headers, current?.headers ?? {}, path),
+    bearerToken: entry.bearerToken === null ? null : resolveSecret(secrets, 'headers', entry.bearerToken, current?.bearerToken ?? undefined, `${path}.bearerToken`),
     timeoutMs: entry.timeoutMs,
     // Claude Desktop entries have no isolation: keep what the server has.
     isolation: current?.isolation ?? 'shared',
