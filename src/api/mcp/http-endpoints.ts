@@ -10,10 +10,10 @@ import type { ProxyProfile } from '../../infrastructure/proxy/profile-config';
 import { DownstreamSession } from './downstream-session';
 import { HttpRefusal, isInitialize, readPostMessages, sendRefusal, StreamableHttpServerTransport } from '../../infrastructure/transports/streamable-http';
 import { allowedHostnames, authenticate, checkOrigin, readJsonBody } from './http-guards';
-import { correlationIdOf, SECURITY_HEADERS } from '../rest/middleware';
-import { AuthFailureLimiter, clientAddress } from '../security/auth-failures';
+import { correlationIdOf, setCommonHeaders } from '../rest/middleware';
+import { AuthFailureLimiter } from '../security/auth-failures';
 import { assertSseMessage } from '../security/jsonrpc-message';
-import { refuseIfBlocked, sseMessagesEndpoint } from '../security/mcp-auth';
+import { limitedRefusal, sseMessagesEndpoint } from '../security/mcp-auth';
 import { MAX_URL_LENGTH } from '../security/request-limits';
 
 export type McpEndpointOptions = Readonly<{
@@ -88,15 +88,12 @@ export const mcpEndpoints = (options: McpEndpointOptions): McpEndpoints => {
   const trustedOrigins: ReadonlySet<string> = new Set(corsOrigins);
 
   const guarded = (handler: Handler) => async (exchange: Exchange): Promise<void> => {
-    const address = clientAddress(exchange.req.socket);
     try {
       checkOrigin(exchange.req, allowed, trustedOrigins);
-      refuseIfBlocked(authFailures, address);
       await handler(exchange);
     } catch (error) {
       if (error instanceof HttpRefusal) {
-        if (error.status === 401) authFailures.recordFailure(address);
-        sendRefusal(exchange.res, error);
+        sendRefusal(exchange.res, limitedRefusal(authFailures, exchange.req, exchange.url, error));
       } else {
         options.onError?.(error, { correlationId: exchange.correlationId, path: exchange.path });
         sendRefusal(exchange.res, new HttpRefusal(500, -32603, 'Internal error'));
@@ -202,8 +199,7 @@ export const mcpEndpoints = (options: McpEndpointOptions): McpEndpoints => {
     if (origin !== undefined && trustedOrigins.has(origin)) return false;
     const started = performance.now();
     const correlationId = correlationIdOf(header(req, 'x-correlation-id'));
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
-    res.setHeader('X-Correlation-Id', correlationId);
+    setCommonHeaders(res, correlationId);
     const url = new URL(raw, 'http://gateway.invalid');
     if (options.onServed) {
       const served = options.onServed;

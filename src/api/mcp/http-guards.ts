@@ -3,6 +3,7 @@ import { hashApiKey } from '../../infrastructure/commands/apikey.commands';
 import type { ProxyProfile } from '../../infrastructure/proxy/profile-config';
 import type { KeyDirectory } from '../../infrastructure/proxy/key-directory';
 import { checkJson } from '../security/json-safety';
+import { presentedCredential } from '../security/auth-failures';
 import { HttpRefusal } from '../../infrastructure/transports/streamable-http';
 
 export const MCP_BODY_LIMIT = 1024 * 1024;
@@ -43,14 +44,8 @@ export const checkOrigin = (req: IncomingMessage, allowed: ReadonlySet<string>, 
   throw new HttpRefusal(403, -32000, 'Forbidden: Origin not allowed');
 };
 
-export const presentedKey = (req: IncomingMessage, url: URL, profile: ProxyProfile): string | undefined => {
-  const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-  if (bearer) return bearer[1];
-  const header = req.headers['x-api-key'];
-  if (typeof header === 'string' && header !== '') return header;
-  if (profile.auth.queryParam) return url.searchParams.get('api_key') ?? undefined;
-  return undefined;
-};
+export const presentedKey = (req: IncomingMessage, url: URL, profile: ProxyProfile): string | undefined =>
+  presentedCredential(req, profile.auth.queryParam ? url : undefined);
 
 /**
  * API-key auth of an MCP endpoint. Returns the key id (null for an open profile). 401 with

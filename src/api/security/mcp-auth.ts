@@ -2,15 +2,14 @@ import type { IncomingMessage } from 'node:http';
 import type { ProxyProfile } from '../../infrastructure/proxy/profile-config';
 import { HttpRefusal } from '../../infrastructure/transports/streamable-http';
 import { presentedKey } from '../mcp/http-guards';
-import type { AuthFailureLimiter } from './auth-failures';
+import { clientAddress, presentedCredential, TOO_MANY_FAILURES, type AuthFailureLimiter } from './auth-failures';
 
-/** The 429 of the MCP endpoints, as a JSON-RPC error with `Retry-After`. */
-export const refuseIfBlocked = (limiter: AuthFailureLimiter, address: string): void => {
-  const retryAfter = limiter.retryAfter(address);
-  if (retryAfter === null) return;
-  throw new HttpRefusal(429, -32000, `Too many failed authentication attempts from this address; retry in ${retryAfter} s`, {
-    'Retry-After': String(retryAfter),
-  });
+/** A refusal of the MCP endpoints as its caller gets it: a 401 becomes 429 (a JSON-RPC error with `Retry-After`) once the caller is over the limit. */
+export const limitedRefusal = (limiter: AuthFailureLimiter, req: IncomingMessage, url: URL, refusal: HttpRefusal): HttpRefusal => {
+  if (refusal.status !== 401) return refusal;
+  const retryAfter = limiter.refuse(clientAddress(req.socket), presentedCredential(req, url));
+  if (retryAfter === null) return refusal;
+  return new HttpRefusal(429, -32000, `${TOO_MANY_FAILURES} ${retryAfter} s`, { 'Retry-After': String(retryAfter) });
 };
 
 /**
