@@ -9,13 +9,14 @@ import type { GatehouseConfig } from '../infrastructure/config/config';
 import { assertLogLevel } from '../infrastructure/telemetry';
 import type { Observability } from '../infrastructure/telemetry/observability';
 import { mcpEndpoints } from './mcp/http-endpoints';
+import { serveLiveness } from './rest/routes/health.routes';
 import { createApp } from './rest/app';
 import { logAppError, requestLog } from './rest/request-log';
 import { logRoutes } from './rest/routes/logs.routes';
 import { metricsRoutes } from './rest/routes/metrics.routes';
 import { oauthCallbackRoutes, oauthRoutes } from './rest/routes/oauth.routes';
 import { AuthFailureLimiter, DEFAULT_AUTH_FAILURE_LIMITS } from './security/auth-failures';
-import { hardenHttpServer, MAX_HEADER_BYTES } from './security/request-limits';
+import { CONNECTIONS_CHECK_MS, hardenHttpServer, HEADERS_TIMEOUT_MS, MAX_HEADER_BYTES } from './security/request-limits';
 
 export type RunningGatehouse = Readonly<{
   url: string;
@@ -52,6 +53,7 @@ export const startGatehouse = async ({ config, logDestination }: StartOptions): 
     const authFailures = new AuthFailureLimiter({ ...DEFAULT_AUTH_FAILURE_LIMITS, maxFailures: config.authFailuresPerMinute });
     const security = { authFailures, corsOrigins: config.corsOrigins };
     const { logger } = observability;
+    for (const file of app.database.looseFiles) logger.warn({ file }, 'the database file can be read by other users than its owner: chmod 600 it');
     const mcp = mcpEndpoints({
       gateway,
       bindHost: config.host,
@@ -78,12 +80,15 @@ export const startGatehouse = async ({ config, logDestination }: StartOptions): 
         koaApp.on('error', logAppError(logger));
       },
     }).callback();
-    // The MCP endpoint (the hot path) is served before Koa; everything else by Koa.
-    const http = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
-      if (!mcp.serve(req, res)) void koa(req, res);
+    // The liveness probe and the MCP endpoint (the hot path) are served before Koa; everything else by Koa.
+    // A client has HEADERS_TIMEOUT_MS for its headers and the configured time for the whole
+    // request; Node checks every CONNECTIONS_CHECK_MS. Responses (SSE included) are not bounded.
+    const http = createServer({ maxHeaderSize: MAX_HEADER_BYTES, connectionsCheckingInterval: CONNECTIONS_CHECK_MS }, (req, res) => {
+      if (!serveLiveness(req, res) && !mcp.serve(req, res)) void koa(req, res);
     });
     hardenHttpServer(http);
-    http.requestTimeout = 0;
+    http.requestTimeout = config.httpRequestTimeoutMs;
+    http.headersTimeout = Math.min(HEADERS_TIMEOUT_MS, config.httpRequestTimeoutMs);
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
       http.listen(config.port, config.host, () => resolve());

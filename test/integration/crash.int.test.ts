@@ -7,10 +7,11 @@ import { StoredRows } from '../support/sqlite';
 import { makeTempDir, TEST_SECRET_KEY } from '../support/temp-dir';
 
 const ADMIN_TOKEN = 'crash-test-admin-token-0123456789';
-const TOTAL = 300;
-const CONCURRENCY = 8;
+const TOTAL = 800;
+/** Enough writers that commits are grouped (many jobs per transaction), as under a real burst. */
+const CONCURRENCY = 32;
 /** SIGKILL once this many creations were acknowledged: well inside the burst. */
-const KILL_AFTER = 120;
+const KILL_AFTER = 250;
 
 const headers = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
 

@@ -7,6 +7,7 @@ import { badRequest, ProblemError } from './problem';
 import { AuthFailureLimiter, limitAuthFailures } from '../security/auth-failures';
 import { cors } from '../security/cors';
 import { limitUrlLength, rejectUnsafeJson } from '../security/request-limits';
+import { WriteGate } from '../security/write-gate';
 import { healthRoutes, type ReadinessCheck } from './routes/health.routes';
 import { eventRoutes } from './routes/events.routes';
 import { importExportRoutes } from './routes/importexport.routes';
@@ -34,6 +35,8 @@ export type ApiOptions = Readonly<{
   extraApiRouters?: readonly Router[];
   /** Routers outside /api that need the admin token (`/metrics`), given the same guards as /api. */
   adminRouters?: (guards: readonly Koa.Middleware[]) => readonly Router[];
+  /** Admission control for writes (a default one otherwise). */
+  writeGate?: WriteGate;
   /** Called first, before any middleware: the request log (which must see final statuses) and error listeners. */
   instrument?: (app: Koa) => void;
 }>;
@@ -61,7 +64,7 @@ export const createApp = (options: ApiOptions): Koa => {
   // One failed-auth budget for every route behind the admin token.
   const authFailures = options.authFailures ?? new AuthFailureLimiter();
   const api = new Router();
-  api.use('/api', limitAuthFailures(authFailures), adminAuth(options.adminToken), requireJsonBody, bodyParser({
+  api.use('/api', limitAuthFailures(authFailures), adminAuth(options.adminToken), (options.writeGate ?? new WriteGate()).middleware, requireJsonBody, bodyParser({
     enableTypes: ['json'],
     jsonLimit: BODY_LIMIT,
     encoding: 'utf-8',

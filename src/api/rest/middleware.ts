@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type { Context, Next } from 'koa';
 import { tokensMatch } from '../../infrastructure/config/admin-token';
 import { ProblemError, toProblem } from './problem';
 
 export const PROBLEM_JSON = 'application/problem+json';
 
-/** First in the chain: every error becomes a problem; 5xx details stay in the log. */
+/** First in the chain: every error becomes a problem; 5xx details stay in the log (a 503 BUSY is an answer, not a fault). */
 export const problemHandler = async (ctx: Context, next: Next): Promise<void> => {
   try {
     await next();
@@ -21,7 +22,7 @@ export const problemHandler = async (ctx: Context, next: Next): Promise<void> =>
     ctx.set(headers);
     ctx.type = PROBLEM_JSON;
     ctx.body = body;
-    if (body.status >= 500) ctx.app.emit('error', error, ctx);
+    if (body.status >= 500 && body.code !== 'BUSY') ctx.app.emit('error', error, ctx);
   }
 };
 
@@ -42,6 +43,12 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Referrer-Policy': 'no-referrer',
   'Cache-Control': 'no-store',
   'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+};
+
+/** The security headers and the correlation id, for what is served outside Koa (the MCP endpoints, `/healthz`). */
+export const setCommonHeaders = (res: ServerResponse, correlationId: string): void => {
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+  res.setHeader('X-Correlation-Id', correlationId);
 };
 
 export const securityHeaders = async (ctx: Context, next: Next): Promise<void> => {

@@ -16,6 +16,11 @@ export type GatehouseConfig = Readonly<{
   corsOrigins: readonly string[];
   /** GATEHOUSE_AUTH_FAILURES_PER_MINUTE: failed authentications per client address before 429. */
   authFailuresPerMinute: number;
+  /**
+   * GATEHOUSE_HTTP_REQUEST_TIMEOUT_MS: how long a client may take to send a whole request
+   * (headers and body); responses, streamed ones included, are not bounded by it.
+   */
+  httpRequestTimeoutMs: number;
 }>;
 
 export class ConfigError extends Error {
@@ -24,21 +29,13 @@ export class ConfigError extends Error {
 
 const DEFAULT_PORT = 7300;
 const DEFAULT_AUTH_FAILURES_PER_MINUTE = 20;
+const DEFAULT_HTTP_REQUEST_TIMEOUT_MS = 30_000;
 
-const parseAuthFailures = (text: string | undefined): number => {
-  if (text === undefined || text === '') return DEFAULT_AUTH_FAILURES_PER_MINUTE;
-  const limit = Number(text);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1_000_000) {
-    throw new ConfigError(`GATEHOUSE_AUTH_FAILURES_PER_MINUTE must be an integer 1..1000000, got "${text}"`);
-  }
-  return limit;
-};
-
-const parsePort = (text: string | undefined): number => {
-  if (text === undefined || text === '') return DEFAULT_PORT;
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ConfigError(`GATEHOUSE_PORT must be an integer 0..65535, got "${text}"`);
-  return port;
+const parseInteger = (name: string, text: string | undefined, fallback: number, min: number, max: number): number => {
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`${name} must be an integer ${min}..${max}, got "${text}"`);
+  return value;
 };
 
 const parseCorsOriginsSetting = (text: string | undefined): string[] => {
@@ -55,7 +52,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): GatehouseConfi
   const databaseSetting = env.GATEHOUSE_DATABASE || 'gatehouse.db';
   const database = databaseSetting === ':memory:' || isAbsolute(databaseSetting) ? databaseSetting : join(dataDir, databaseSetting);
   const host = env.GATEHOUSE_HOST || '127.0.0.1';
-  const port = parsePort(env.GATEHOUSE_PORT);
+  const port = parseInteger('GATEHOUSE_PORT', env.GATEHOUSE_PORT, DEFAULT_PORT, 0, 65_535);
   const adminToken = env.GATEHOUSE_ADMIN_TOKEN ? env.GATEHOUSE_ADMIN_TOKEN : null;
   if (adminToken !== null && adminToken.length < 16) throw new ConfigError('GATEHOUSE_ADMIN_TOKEN must be at least 16 characters');
   return {
@@ -68,6 +65,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): GatehouseConfi
     publicUrl: (env.GATEHOUSE_PUBLIC_URL || `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/$/, ''),
     logLevel: env.GATEHOUSE_LOG_LEVEL || 'info',
     corsOrigins: parseCorsOriginsSetting(env.GATEHOUSE_CORS_ORIGINS),
-    authFailuresPerMinute: parseAuthFailures(env.GATEHOUSE_AUTH_FAILURES_PER_MINUTE),
+    authFailuresPerMinute: parseInteger('GATEHOUSE_AUTH_FAILURES_PER_MINUTE', env.GATEHOUSE_AUTH_FAILURES_PER_MINUTE, DEFAULT_AUTH_FAILURES_PER_MINUTE, 1, 1_000_000),
+    httpRequestTimeoutMs: parseInteger('GATEHOUSE_HTTP_REQUEST_TIMEOUT_MS', env.GATEHOUSE_HTTP_REQUEST_TIMEOUT_MS, DEFAULT_HTTP_REQUEST_TIMEOUT_MS, 1_000, 3_600_000),
   };
 };
