@@ -25,32 +25,45 @@ export const secretValuesOf = (spec: SecretFields): string[] => {
 
 type SealedFields = Partial<{ env: SealedMap; headers: SealedMap; bearerToken: SealedSecret | null }>;
 
-/** The secrets a server event brings (a registration, a restore, a reconfiguration), opened. */
-const secretsOfEvent = (secrets: SecretBox, event: StoredEvent): string[] => {
-  const data = event.data as SealedFields & { changes?: SealedFields };
-  const fields = event.type === 'ServerReconfigured' ? (data.changes ?? {}) : data;
-  const bearer = fields.bearerToken ?? null;
-  return secretValuesOf({ env: openMap(secrets, fields.env ?? {}), headers: openMap(secrets, fields.headers ?? {}), bearerToken: bearer === null ? null : secrets.open(bearer) });
-};
+/** One server's secret values, by the setting they come from (a reconfiguration replaces whole settings). */
+type ServerSecrets = Readonly<{ env: readonly string[]; headers: readonly string[]; bearerToken: readonly string[] }>;
 
-const SECRET_BEARING = new Set(['ServerRegistered', 'ServerRestored', 'ServerReconfigured']);
+const NO_SECRETS: ServerSecrets = { env: [], headers: [], bearerToken: [] };
+
+/** The secret values of the settings present in `fields` (in plaintext); the others are taken from `base`. */
+const withSettings = (fields: Partial<SecretFields>, base: ServerSecrets): ServerSecrets => ({
+  env: fields.env === undefined ? base.env : secretValuesOf({ env: fields.env, headers: {}, bearerToken: null }),
+  headers: fields.headers === undefined ? base.headers : secretValuesOf({ env: {}, headers: fields.headers, bearerToken: null }),
+  bearerToken: fields.bearerToken === undefined ? base.bearerToken : fields.bearerToken === null ? [] : [fields.bearerToken],
+});
+
+/** The same for the sealed settings an event carries. */
+const withSealedSettings = (secrets: SecretBox, fields: SealedFields, base: ServerSecrets): ServerSecrets =>
+  withSettings(
+    {
+      env: fields.env === undefined ? undefined : openMap(secrets, fields.env),
+      headers: fields.headers === undefined ? undefined : openMap(secrets, fields.headers),
+      bearerToken: fields.bearerToken === undefined || fields.bearerToken === null ? fields.bearerToken : secrets.open(fields.bearerToken),
+    },
+    base,
+  );
+
+/** The server events that change which secrets a server has. */
+const SECRET_BEARING = new Set(['ServerRegistered', 'ServerRestored', 'ServerReconfigured', 'ServerRemoved']);
 
 /**
  * A redactor that knows every configured secret value (the env, header and bearer values of
  * every active server, decrypted in memory only) plus fixed ones such as the admin token.
- * The values a server event brings are added the moment it is committed, so a rotated secret is
- * covered from the next record on; the whole set is then read again from the read models (which
- * also forgets the values of removed servers). Callers capture the redactor at record time, so
- * the old value stays covered for records already queued.
+ * Read from the read models once at start; after that each committed server event updates its
+ * own server's values (a registration or restore sets them, a reconfiguration replaces the
+ * settings it changes, a removal forgets them), so a change costs the same however many servers
+ * there are. A rotated secret is covered from the next record on; callers capture the redactor
+ * at record time, so the old value stays covered for records already queued.
  */
 export class SecretValues {
-  private values: ReadonlySet<string> = new Set();
+  private byServer = new Map<string, ServerSecrets>();
   private cached: Redactor | null = null;
   private readonly subscription: Subscription | null;
-  private reloading: Promise<void> | null = null;
-  private reloadAgain = false;
-  /** Counts the events that added values, so a reload that began before one keeps them. */
-  private added = 0;
 
   constructor(
     private readonly reads: EntityManager,
@@ -62,24 +75,28 @@ export class SecretValues {
     this.subscription = events$?.subscribe((event) => this.onEvent(event)) ?? null;
   }
 
-  /** Reads the servers' secrets (at start, and after changes). */
-  reload(): Promise<void> {
-    if (this.reloading !== null) {
-      this.reloadAgain = true;
-      return this.reloading;
-    }
-    this.reloading = this.load().finally(() => {
-      this.reloading = null;
-      if (this.reloadAgain) {
-        this.reloadAgain = false;
-        void this.reload();
+  /** Reads every server's secrets from the read models (at start). */
+  async reload(): Promise<void> {
+    const byServer = new Map<string, ServerSecrets>();
+    for (const row of await new ServerReadModel(this.reads).list()) {
+      try {
+        byServer.set(row.id, withSettings(toUpstreamSpec(this.secrets, row), NO_SECRETS));
+      } catch {
+        // A secret that cannot be opened (lost data key) cannot leak either: skip that server.
       }
-    });
-    return this.reloading;
+    }
+    // Events that arrived while reading are newer than what was read: theirs win.
+    for (const [serverId, values] of this.byServer) byServer.set(serverId, values);
+    this.byServer = byServer;
+    this.cached = null;
   }
 
   redactor(): Redactor {
-    this.cached ??= new Redactor([...this.extra(), ...this.values]);
+    if (this.cached === null) {
+      const values = new Set(this.extra());
+      for (const server of this.byServer.values()) for (const value of [...server.env, ...server.headers, ...server.bearerToken]) values.add(value);
+      this.cached = new Redactor([...values]);
+    }
     return this.cached;
   }
 
@@ -88,30 +105,15 @@ export class SecretValues {
   }
 
   private onEvent(event: StoredEvent): void {
-    if (!event.streamId.startsWith('server-')) return;
-    if (SECRET_BEARING.has(event.type)) {
-      try {
-        this.values = new Set([...this.values, ...secretsOfEvent(this.secrets, event)]);
-        this.added += 1;
-        this.cached = null;
-      } catch {
-        // A secret that cannot be opened (lost data key) cannot leak either.
-      }
+    if (!SECRET_BEARING.has(event.type)) return;
+    const data = event.data as SealedFields & { serverId: string; changes?: SealedFields };
+    try {
+      if (event.type === 'ServerRemoved') this.byServer.delete(data.serverId);
+      else if (event.type === 'ServerReconfigured') this.byServer.set(data.serverId, withSealedSettings(this.secrets, data.changes ?? {}, this.byServer.get(data.serverId) ?? NO_SECRETS));
+      else this.byServer.set(data.serverId, withSealedSettings(this.secrets, { env: data.env ?? {}, headers: data.headers ?? {}, bearerToken: data.bearerToken ?? null }, NO_SECRETS));
+    } catch {
+      // A secret that cannot be opened (lost data key) cannot leak either.
     }
-    void this.reload();
-  }
-
-  private async load(): Promise<void> {
-    const added = this.added;
-    const values = new Set<string>();
-    for (const row of await new ServerReadModel(this.reads).list()) {
-      try {
-        for (const value of secretValuesOf(toUpstreamSpec(this.secrets, row))) values.add(value);
-      } catch {
-        // A secret that cannot be opened (lost data key) cannot leak either: skip that server.
-      }
-    }
-    this.values = added === this.added ? values : new Set([...values, ...this.values]);
     this.cached = null;
   }
 }

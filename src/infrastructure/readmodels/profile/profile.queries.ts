@@ -72,7 +72,7 @@ export class ProfileReadModel {
   /** The active profile with this slug, or, when asked, the most recently deleted one. */
   async findBySlug(slug: string, options: { includeDeleted?: boolean } = {}): Promise<ProfileRow | null> {
     const profiles = this.manager.getRepository(ProfileRow);
-    const active = await profiles.findOneBy({ slug, status: 'active' });
+    const active = await this.activeWhere('p.slug = :slug', { slug });
     if (active || !options.includeDeleted) return active;
     return profiles.findOne({ where: { slug, status: 'deleted' }, order: { deletedAt: 'DESC' } });
   }
@@ -159,7 +159,7 @@ export class ProfileReadModel {
 
   /** The proxy's view of one active profile, by slug or id; null when there is none. */
   async proxyRecord(key: { slug: string } | { id: string }): Promise<ProxyProfileRecord | null> {
-    const profile = await this.manager.getRepository(ProfileRow).findOneBy({ ...key, status: 'active' });
+    const profile = 'slug' in key ? await this.activeWhere('p.slug = :slug', { slug: key.slug }) : await this.activeWhere('p.id = :id', { id: key.id });
     if (!profile) return null;
     const links = (await this.links(profile.id)).filter((link) => link.status === 'active');
     const servers = new Map((await new ServerReadModel(this.manager).activeByIds(links.map((link) => link.serverId))).map((row) => [row.id, row]));
@@ -168,5 +168,13 @@ export class ProfileReadModel {
       servers: links.flatMap((link) => servers.get(link.serverId) ?? []),
       tools: await this.manager.getRepository(ProfileToolRow).findBy({ profileId: profile.id }),
     };
+  }
+
+  /**
+   * The active profile matching `condition`. The status is written into the SQL, not bound:
+   * only then can SQLite use the partial index on active slugs (a bound status scans the table).
+   */
+  private activeWhere(condition: string, parameters: Record<string, string>): Promise<ProfileRow | null> {
+    return this.manager.getRepository(ProfileRow).createQueryBuilder('p').where(condition, parameters).andWhere("p.status = 'active'").getOne();
   }
 }

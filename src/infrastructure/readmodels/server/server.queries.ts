@@ -20,7 +20,8 @@ export class ServerReadModel {
       const byId = await servers.findOneBy({ id: idOrName.toLowerCase() });
       if (byId && (byId.status === 'active' || options.includeRemoved)) return byId;
     }
-    return servers.findOneBy({ name: idOrName, status: 'active' });
+    // The status in the SQL, not bound: only then can SQLite use the partial index on active names.
+    return servers.createQueryBuilder('s').where('s.name = :name', { name: idOrName }).andWhere("s.status = 'active'").getOne();
   }
 
   /** By id, whatever its status. */
