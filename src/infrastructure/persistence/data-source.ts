@@ -13,7 +13,8 @@ export type ConnectionRole = 'writer' | 'reader';
  * A TypeORM DataSource on the SQLite file, through better-sqlite3, in WAL mode with a busy
  * timeout (a second process, the CLI next to a running server, waits instead of failing).
  * The writer starts with `synchronous = FULL` (migrations); Database then lets it commit with
- * NORMAL and syncs the log itself, off the event loop (see WalSync). The reader refuses every write (`query_only`), so that nothing can ever wait for the
+ * NORMAL and syncs the log itself, off the event loop (see WalSync), and checkpoints on a thread
+ * of its own (see Checkpointer). The reader refuses every write (`query_only`), so that nothing can ever wait for the
  * writer's lock on the one thread this process has. Schema changes only through migrations,
  * never `synchronize`.
  */

@@ -1,7 +1,9 @@
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ENTITIES } from '../application';
 import { StoredRows } from '../../../test/support/sqlite';
 import { makeTempDir } from '../../../test/support/temp-dir';
+import { Checkpointer } from './checkpointer';
 import { Database, DatabaseBusyError } from './database';
 
 const insert = (key: string) => async (manager: import('typeorm').EntityManager): Promise<string> => {
@@ -52,5 +54,32 @@ describe('Database: the writer queue (group commit, admission control)', () => {
     expect(answered).toEqual(['ok a', 'ok dup', 'ok b', 'failed dup']);
     expect(keys()).toEqual(['a', 'dup', 'b']);
     expect((await db.commitMode()).synchronous).toBe('NORMAL + fdatasync of the WAL per batch');
+  });
+
+  it('checkpoints on a thread of its own, so that a steady stream of commits does not grow the log without bound', async () => {
+    const path = join(dir.path, 'steady.db');
+    const steady = await Database.open({ path, entities: ENTITIES });
+    const value = 'v'.repeat(4000); // about a page a row: 4,800 rows are some 26 MB of log unless it starts over
+    try {
+      const writer = async (w: number): Promise<void> => {
+        for (let n = 0; n < 100; n += 1) {
+          await steady.write((manager) => manager.query(`INSERT INTO settings (key, value, updated_at) VALUES (?, ?, '2026-01-01')`, [`w${w}-${n}`, value]));
+        }
+      };
+      await Promise.all(Array.from({ length: 48 }, (_, w) => writer(w)));
+      const [{ count }] = (await steady.reads.query('SELECT count(*) AS count FROM settings')) as { count: number }[];
+      expect(count).toBe(4800);
+      expect(statSync(`${path}-wal`).size).toBeLessThan(12 * 1024 * 1024);
+    } finally {
+      await steady.close();
+    }
+  });
+
+  it('gives checkpointing back to SQLite when its thread fails', async () => {
+    const failure = await new Promise<Error>((resolve) => {
+      const checkpointer = new Checkpointer(join(dir.path, 'missing', 'nothing.db'), resolve, 1);
+      checkpointer.committed();
+    });
+    expect(failure.message).toMatch(/unable to open|directory does not exist|no such file/i);
   });
 });

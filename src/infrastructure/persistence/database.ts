@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DataSource, EntityManager } from 'typeorm';
 import { createSqliteDataSource, type EntityList } from './data-source';
+import { Checkpointer } from './checkpointer';
 import { prepareDatabaseFile } from './file-modes';
 import { WalSync } from './wal-sync';
 
@@ -82,6 +83,8 @@ export class Database {
   private closed = false;
   /** Settles once every batch committed so far has been answered. */
   private answered: Promise<unknown> = Promise.resolve();
+  /** Null where the log is not ours to checkpoint (no WalSync). */
+  private readonly checkpointer: Checkpointer | null;
 
   private constructor(
     readonly path: string,
@@ -92,7 +95,10 @@ export class Database {
     /** Null where a commit waits for the disk itself (`:memory:`, or a file SQLite cannot keep in WAL mode). */
     private readonly wal: WalSync | null,
     private readonly limits: Readonly<{ maxBatch: number; maxPending: number }>,
-  ) {}
+  ) {
+    // Should the thread fail, SQLite checkpoints in the commits again (its default, 1,000 pages).
+    this.checkpointer = wal && new Checkpointer(path, () => void this.enqueue((manager) => manager.query('PRAGMA wal_autocheckpoint = 1000'), 'relaxed', true).catch(() => undefined));
+  }
 
   static async open(options: DatabaseOptions): Promise<Database> {
     const inMemory = options.path === ':memory:';
@@ -107,7 +113,10 @@ export class Database {
       if (!reader.isInitialized) await reader.initialize();
       const [{ journal_mode: journal }] = (await writer.query('PRAGMA journal_mode')) as { journal_mode: string }[];
       const wal = !inMemory && journal === 'wal' ? new WalSync(options.path) : null;
-      if (wal) await writer.query('PRAGMA synchronous = NORMAL');
+      if (wal) {
+        await writer.query('PRAGMA synchronous = NORMAL');
+        await writer.query('PRAGMA wal_autocheckpoint = 0'); // the Checkpointer's thread does it
+      }
       return new Database(options.path, looseFiles, writer, reader, wal, { maxBatch: options.maxBatch ?? DEFAULT_MAX_BATCH, maxPending: options.maxPending ?? DEFAULT_MAX_PENDING });
     } catch (error) {
       await writer.destroy();
@@ -164,6 +173,7 @@ export class Database {
     // Jobs already queued still run: their callers were promised an answer.
     while (this.draining || this.queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
     await this.answered;
+    await this.checkpointer?.close();
     try {
       if (this.reader !== this.writer) await this.reader.destroy();
     } finally {
@@ -192,8 +202,11 @@ export class Database {
     this.draining = true;
     try {
       while (this.queue.length > 0) {
+        if (this.checkpointer?.due) await this.checkpointer.checkpointTail();
         const batch = this.nextBatch();
-        this.answer(batch[0].bare ? [await this.runBare(batch[0])] : await this.commit(batch));
+        const settled = batch[0].bare ? [await this.runBare(batch[0])] : await this.commit(batch);
+        this.answer(settled);
+        if (!batch[0].bare && settled.some((entry) => entry.ok)) this.checkpointer?.committed();
         // A batch runs without giving the event loop a turn (the driver is synchronous under its
         // promises): give it one before the next, so requests are read and the batch fills.
         if (this.queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
