@@ -5,7 +5,7 @@ import type { DestinationStream } from 'pino';
 import { openApplication, startGateway, type Application, type Gateway } from '../infrastructure/application';
 import { resolveAdminToken, type AdminToken } from '../infrastructure/config/admin-token';
 import { adminTokenSource } from '../infrastructure/config/admin-token-file';
-import type { GatehouseConfig } from '../infrastructure/config/config';
+import { ConfigError, type GatehouseConfig } from '../infrastructure/config/config';
 import { assertLogLevel } from '../infrastructure/telemetry';
 import type { Observability } from '../infrastructure/telemetry/observability';
 import { mcpEndpoints } from './mcp/http-endpoints';
@@ -29,6 +29,15 @@ export type RunningGatehouse = Readonly<{
   observability: Observability;
   close: () => Promise<void>;
 }>;
+
+/** Why the server could not listen, and which setting changes that. */
+const listenError = (error: NodeJS.ErrnoException, host: string, port: number): Error => {
+  const where = `${host}:${port}`;
+  if (error.code === 'EADDRINUSE') return new ConfigError(`${where} is already in use (another gatehouse?): stop what uses it, or choose another port with GATEHOUSE_PORT`);
+  if (error.code === 'EACCES') return new ConfigError(`not allowed to listen on ${where}: choose a port above 1023 with GATEHOUSE_PORT`);
+  if (error.code === 'EADDRNOTAVAIL') return new ConfigError(`${host} is not an address of this machine: set GATEHOUSE_HOST to one (127.0.0.1 by default)`);
+  return error;
+};
 
 export type StartOptions = Readonly<{
   config: GatehouseConfig;
@@ -90,7 +99,7 @@ export const startGatehouse = async ({ config, logDestination }: StartOptions): 
     http.requestTimeout = config.httpRequestTimeoutMs;
     http.headersTimeout = Math.min(HEADERS_TIMEOUT_MS, config.httpRequestTimeoutMs);
     await new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
+      http.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, config.host, config.port)));
       http.listen(config.port, config.host, () => resolve());
     });
     const port = (http.address() as AddressInfo).port;

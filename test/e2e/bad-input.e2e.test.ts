@@ -192,6 +192,7 @@ const queryCases: Case[] = [
   ['?after=x', 'GET', '/api/events?after=x', undefined, 400, 'INVALID_QUERY'],
   ['?limit= huge', 'GET', '/api/events?limit=99999999999999999999', undefined, 400, 'INVALID_QUERY'],
   ['?type= too long', 'GET', `/api/events?type=${long(1001)}`, undefined, 400, 'INVALID_QUERY'],
+  ['?type= of no event', 'GET', '/api/events?type=ServerRegistered,Bogus', undefined, 400, 'INVALID_QUERY'],
 ];
 
 describe('bad input on every route', () => {

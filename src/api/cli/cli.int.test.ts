@@ -3,6 +3,9 @@ import Database from 'better-sqlite3';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
+import { spawnGatehouse } from '../../../test/support/child-gatehouse';
+import { runCli } from '../../../test/support/cli';
 import { makeTempDir, TEST_SECRET_KEY } from '../../../test/support/temp-dir';
 
 const ROOT = resolve(__dirname, '../../..');
@@ -170,6 +173,7 @@ describe('the gatehouse CLI', () => {
       [['keys', 'create', '--name', 'x', '--profiles', 'nope'], 1, 'No profile with slug "nope"'],
       [['keys', 'revoke', 'no-such-key'], 1, 'does not exist'],
       [['history', '--colour'], 2, "Unknown option '--colour'"],
+      [['history', '--type', 'ServerRegistered,Bogus'], 2, 'unknown event type Bogus; the types are: ServerRegistered, ServerReconfigured'],
       [['rebuild', 'now'], 2, 'unexpected argument "now"'],
       [['frobnicate'], 2, 'unknown command "frobnicate"'],
     ];
@@ -180,5 +184,34 @@ describe('the gatehouse CLI', () => {
       expect({ args, code: result.code, stderr: result.stderr }).toEqual({ args, code, stderr: expect.stringContaining(message) });
       noStackTrace(result);
     });
+  });
+
+  it('refuses to rebuild under a running serve, and says which process to stop', async () => {
+    const serving = await spawnGatehouse({ GATEHOUSE_DATA_DIR: dir.path, GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY });
+    try {
+      const refused = await run('rebuild');
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(`gatehouse serve (pid ${serving.process.pid}) is using ${join(dir.path, 'gatehouse.db')}: stop it, then run rebuild`);
+      expect(refused.stdout).toBe('');
+    } finally {
+      expect(await serving.kill('SIGTERM')).toEqual({ code: 0, signal: null });
+    }
+    expect(await run('rebuild')).toMatchObject({ code: 0, stdout: expect.stringContaining('read models identical to before the rebuild') });
+  });
+
+  it('exits at once when its port is taken, naming the setting that changes it', async () => {
+    const taken = createServer();
+    await new Promise<void>((listening) => taken.listen(0, '127.0.0.1', listening));
+    try {
+      const port = (taken.address() as AddressInfo).port;
+      const started = Date.now();
+      const result = await runCli({ GATEHOUSE_DATA_DIR: dir.path, GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY, GATEHOUSE_PORT: String(port) }, 'serve');
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`127.0.0.1:${port} is already in use (another gatehouse?): stop what uses it, or choose another port with GATEHOUSE_PORT`);
+      noStackTrace(result);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await new Promise((closed) => taken.close(closed));
+    }
   });
 });

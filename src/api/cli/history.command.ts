@@ -1,3 +1,4 @@
+import { EVENT_TYPES, unknownEventTypes } from '../../domain/event-types';
 import { eventView, type StoredEvent } from '../../infrastructure/eventstore';
 import type { CliCommand } from './cli-command';
 import { formatTable, HELP_OPTION, out, parseCommandLine, runCommand, UsageError, withApplication } from './cli-support';
@@ -90,13 +91,16 @@ export const historyCommand: CliCommand = {
       const limit = parseCount(values.limit, 'limit', DEFAULT_LIMIT, MAX_LIMIT);
       if (limit === 0) throw new UsageError('--limit must be at least 1');
       const stream = values.stream;
+      const types = values.type?.split(',').map((type) => type.trim()).filter((type) => type !== '');
+      const unknown = unknownEventTypes(types ?? []);
+      if (unknown.length > 0) throw new UsageError(`unknown event type${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')}; the types are: ${EVENT_TYPES.join(', ')}`);
       const events = await withApplication((app) =>
         app.store.readAll({
           after,
           limit: limit + 1,
           streamId: stream !== undefined && !stream.endsWith('*') ? stream : undefined,
           streamPrefix: stream?.endsWith('*') ? stream.slice(0, -1) : undefined,
-          types: values.type?.split(',').map((type) => type.trim()).filter((type) => type !== ''),
+          types,
         }),
       );
       const page = events.slice(0, limit);

@@ -1,4 +1,5 @@
 import { loadConfig } from '../../infrastructure/config/config';
+import { markServing } from '../../infrastructure/persistence/serving-marker';
 import { stdoutDestination } from '../../infrastructure/telemetry';
 import { startGatehouse } from '../gatehouse';
 import { watchExposure } from '../security/exposure-warning';
@@ -11,6 +12,8 @@ export const serveCommand: CliCommand = {
     const gatehouse = await startGatehouse({ config, logDestination: stdoutDestination() });
     const log = (message: string, fields: Record<string, unknown> = {}): void => gatehouse.observability.logger.info(fields, message);
     log('gatehouse listening', { url: gatehouse.url, database: config.database });
+    // So that `gatehouse rebuild` refuses to run under this server.
+    const unmark = markServing(config.database);
     if (gatehouse.adminToken.source === 'file') {
       log(gatehouse.adminToken.created ? 'admin token created' : 'admin token loaded', { path: gatehouse.adminToken.path });
     }
@@ -23,7 +26,7 @@ export const serveCommand: CliCommand = {
       const stop = (signal: string): void => {
         log('shutting down', { signal });
         stopExposureWatch();
-        void gatehouse.close().then(resolve);
+        void gatehouse.close().finally(unmark).then(resolve);
       };
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));

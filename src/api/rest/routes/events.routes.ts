@@ -1,7 +1,9 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
+import { EVENT_TYPES, unknownEventTypes } from '../../../domain/event-types';
 import { eventView, type EventStore, type StoredEvent } from '../../../infrastructure/eventstore';
 import { queryInt, queryString } from '../http';
+import { ProblemError } from '../problem';
 import { openSseTail } from '../sse-tail';
 
 const DEFAULT_LIMIT = 100;
@@ -10,10 +12,13 @@ const MAX_LIMIT = 1000;
 const filtersOf = (ctx: Context) => {
   const stream = queryString(ctx, 'stream', 200);
   const type = queryString(ctx, 'type', 1000);
+  const types = type === undefined ? undefined : type.split(',').filter((t) => t !== '');
+  const unknown = unknownEventTypes(types ?? []);
+  if (unknown.length > 0) throw new ProblemError(400, 'INVALID_QUERY', `Unknown event type ${unknown.join(', ')}; the types are: ${EVENT_TYPES.join(', ')}`);
   return {
     streamId: stream !== undefined && !stream.endsWith('*') ? stream : undefined,
     streamPrefix: stream !== undefined && stream.endsWith('*') ? stream.slice(0, -1) : undefined,
-    types: type === undefined ? undefined : type.split(',').filter((t) => t !== ''),
+    types,
   };
 };
 
