@@ -56,6 +56,8 @@ export class Checkpointer {
   private tailDue = false;
   private failed = false;
   private closed = false;
+  /** What waits for the thread (a checkpoint, the close): while anything does, it keeps the process alive. */
+  private waiting = 0;
 
   constructor(
     private readonly databasePath: string,
@@ -86,6 +88,9 @@ export class Checkpointer {
     this.closed = true;
     const worker = this.worker;
     if (worker === null) return;
+    // Held until it has exited: a process with nothing else to do would otherwise end here,
+    // before its caller's next line.
+    this.hold(worker);
     await new Promise<void>((resolve) => {
       worker.once('exit', () => resolve());
       worker.postMessage('close');
@@ -97,18 +102,26 @@ export class Checkpointer {
     this.running = true;
     try {
       const worker = (this.worker ??= this.start());
-      // Referenced while it works: a process waiting for nothing else must wait for it.
-      worker.ref();
+      // Held while it works: a process waiting for nothing else must wait for it.
+      this.hold(worker);
       const answer = await new Promise<CheckpointAnswer>((resolve) => {
         this.answers.push(resolve);
         worker.postMessage('checkpoint');
       });
-      worker.unref();
+      this.release(worker);
       if (!answer.ok) this.fail(new Error(`checkpoint: ${answer.message}`));
       return answer.ok;
     } finally {
       this.running = false;
     }
+  }
+
+  private hold(worker: Worker): void {
+    if (this.waiting++ === 0) worker.ref();
+  }
+
+  private release(worker: Worker): void {
+    if (--this.waiting === 0) worker.unref();
   }
 
   private start(): Worker {

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ENTITIES } from '../application';
@@ -81,5 +82,28 @@ describe('Database: the writer queue (group commit, admission control)', () => {
       checkpointer.committed();
     });
     expect(failure.message).toMatch(/unable to open|directory does not exist|no such file/i);
+  });
+});
+
+describe('Database in a process of its own (compiled: run `npm run build` first)', () => {
+  it('lets a process that checkpointed go on after close, as the CLI does', async () => {
+    const dir = makeTempDir();
+    try {
+      const script = `
+        const { Database } = require(${JSON.stringify(join(__dirname, '../../../dist/src/infrastructure/persistence/database.js'))});
+        const { ENTITIES } = require(${JSON.stringify(join(__dirname, '../../../dist/src/infrastructure/application.js'))});
+        (async () => {
+          const db = await Database.open({ path: ${JSON.stringify(join(dir.path, 'cli.db'))}, entities: ENTITIES });
+          for (let n = 0; n < 100; n += 1) await db.write((m) => m.query("INSERT INTO settings (key, value, updated_at) VALUES (?, '1', '2026-01-01')", ['k' + n]));
+          await db.close();
+          process.stdout.write('after close');
+        })();`;
+      const output = await new Promise<string>((resolve, reject) =>
+        execFile(process.execPath, ['-e', script], { timeout: 20_000 }, (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout))),
+      );
+      expect(output).toBe('after close');
+    } finally {
+      dir.cleanup();
+    }
   });
 });
