@@ -11,7 +11,7 @@ import type { Observability } from '../infrastructure/telemetry/observability';
 import { mcpEndpoints } from './mcp/http-endpoints';
 import { serveLiveness } from './rest/routes/health.routes';
 import { createApp } from './rest/app';
-import { logAppError, requestLog } from './rest/request-log';
+import { logAppError, logUnhandled, requestLog } from './rest/request-log';
 import { logRoutes } from './rest/routes/logs.routes';
 import { metricsRoutes } from './rest/routes/metrics.routes';
 import { oauthCallbackRoutes, oauthRoutes } from './rest/routes/oauth.routes';
@@ -70,7 +70,7 @@ export const startGatehouse = async ({ config, logDestination }: StartOptions): 
       ...security,
       // As the request log logs MCP traffic (debug: it has its own records), and as Koa logs errors.
       onServed: logger.isLevelEnabled('debug') ? (fields) => logger.debug(fields, 'request') : undefined,
-      onError: (error, fields) => logger.error({ err: error, ...fields }, 'unhandled error'),
+      onError: (error, fields) => logUnhandled(logger, error, fields),
     });
     const logs = logRoutes({ queries: app.queries.debugLogs, rows$: observability.projection.rows$, deleteBefore: (before) => observability.deleteLogsBefore(before) });
     const koa = createApp({

@@ -4,7 +4,7 @@ import { fitName } from '../../src/domain/profile/exposed-names';
 import { fixtureServer } from '../fixtures/upstream-fixtures';
 import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse';
 import { connectClient } from '../support/mcp-client';
-import { createProfile, NotificationLog, PROBE_SERVER, registerStdioServer, resultText } from '../support/proxy';
+import { createProfile, NotificationLog, PROBE_SERVER, registerStdioServer, resultText, waitFor } from '../support/proxy';
 
 const EXPOSED = /^[a-zA-Z0-9_-]{1,64}$/;
 const LONG_A = `${'x'.repeat(60)}A1`;
@@ -122,6 +122,19 @@ describe('MCP proxy aggregation over several servers', () => {
       expect(await labelOf(client, 'who_is_it')).toBe('alpha');
       const old = await rpcErrorOf(client.callTool({ name: 'alpha__whoami', arguments: {} }));
       expect(old.code).toBe(ErrorCode.InvalidParams);
+    });
+
+    it('keeps a setting for a tool the server has not listed, with a warning once its tools are known', async () => {
+      const client = await open('ovr');
+      await client.listTools();
+      await waitFor(async () => ((await gh.api('GET', '/api/servers/alpha/tools')).body.tools?.length ?? 0) > 0, 5_000, 'alpha\'s tools discovered');
+      const typo = await gh.api('PATCH', '/api/profiles/ovr/tools/alpha/whoamii', { description: 'typo' });
+      expect(typo.status).toBe(200);
+      expect(typo.body.tool).toMatchObject({ originalName: 'whoamii', discovered: false });
+      expect(typo.body.warnings).toEqual([expect.stringMatching(/^server "alpha" has not listed a tool "whoamii"; the setting is kept and applies if it ever does\. Its tools: .*\bwhoami\b/)]);
+      const known = await gh.api('PATCH', '/api/profiles/ovr/tools/alpha/only_alpha', { description: 'known' });
+      expect(known.status).toBe(200);
+      expect(known.body.warnings).toBeUndefined();
     });
 
     it('an inactive tool is neither listed nor callable', async () => {

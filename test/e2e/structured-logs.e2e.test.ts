@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { startGatehouse, type RunningGatehouse } from '../../src/api/gatehouse';
 import { ConfigError, loadConfig } from '../../src/infrastructure/config/config';
@@ -64,6 +65,25 @@ describe('structured logs', () => {
     expect(lines.some((line) => line.level === 'debug' && String(line.path).startsWith('/mcp/on'))).toBe(true);
     const everything = log.lines.join('\n');
     for (const secret of [ENV_SECRET, TEST_ADMIN_TOKEN, key]) expect(everything).not.toContain(secret);
+  });
+
+  it('logs a client that hangs up mid-request at debug, not as an error', async () => {
+    const hangUp = (head: string): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const socket = connect(gh.port, '127.0.0.1', () => {
+          socket.write(head);
+          setTimeout(() => socket.resetAndDestroy(), 100); // a TCP reset: the server reads ECONNRESET
+        });
+        socket.on('close', () => resolve());
+        socket.on('error', reject);
+      });
+    const before = log.lines.length;
+    await hangUp(`POST /api/profiles HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TEST_ADMIN_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"slug":`);
+    await hangUp('POST /mcp/on HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: 1000\r\n\r\n{"jsonrpc":');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const lines = log.parsed().slice(before);
+    expect(lines.filter((line) => line.level === 'error' || line.level === 'fatal')).toEqual([]);
+    expect(lines).toContainEqual(expect.objectContaining({ level: 'debug', msg: 'client went away mid-request', path: '/api/profiles' }));
   });
 
   it('follows GATEHOUSE_LOG_LEVEL and refuses an unknown level', async () => {

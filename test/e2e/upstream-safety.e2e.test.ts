@@ -97,8 +97,9 @@ describe('upstream URLs: http(s) only, no credentials, and the host allowlist', 
       await patchSettings(gh, { upstreamAllowedHosts: ['allowed.example'] });
       await waitFor(async () => {
         try {
-          await client.callTool({ name: 'fast__echo', arguments: { message: 'during' } });
-          return false;
+          // Refused as the server being unavailable: a tool error that names the setting.
+          const result = await client.callTool({ name: 'fast__echo', arguments: { message: 'during' } });
+          return result.isError === true && /upstreamAllowedHosts/.test(resultText(result));
         } catch (error) {
           return /upstreamAllowedHosts|not available|unknown tool/i.test(String(error));
         }

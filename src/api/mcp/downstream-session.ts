@@ -18,7 +18,7 @@ import type { ListKinds, ProxySession } from '../../infrastructure/proxy/session
 import type { ClientPeer, RelatedRequest, UpstreamNotice } from '../../infrastructure/proxy/upstream-hub';
 import type { TrafficTap } from '../../infrastructure/telemetry';
 import type { McpElicitationParams, McpSamplingParams, UpstreamProgress } from '../../infrastructure/upstream';
-import { toMcpError } from './errors';
+import { toWireError } from './errors';
 import { setStrictHandler } from './strict-handler';
 
 export const GATEWAY_INFO = { name: 'gatehouse', version: '0.1.0' };
@@ -193,7 +193,7 @@ export class DownstreamSession implements ClientPeer, ProxySession {
   private guard<T>(work: () => Promise<T>): Promise<T> {
     this.touch();
     return work().catch((error: unknown) => {
-      throw toMcpError(error);
+      throw toWireError(error);
     });
   }
 

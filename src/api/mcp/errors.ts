@@ -24,6 +24,28 @@ export const toMcpError = (error: unknown): McpError => {
   return new McpError(ErrorCode.InternalError, 'internal error in the gateway');
 };
 
+/**
+ * An error as it goes on the wire. The SDK's McpError puts "MCP error <code>: " before its
+ * message, the SDK sends that as the message, and the client's McpError adds the prefix again
+ * ("MCP error -32602: MCP error -32602: Unknown tool"). What we send carries the bare message.
+ */
+export class WireError extends Error {
+  override readonly name = 'WireError';
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** toMcpError, with the message as it should read on the wire. */
+export const toWireError = (error: unknown): WireError => {
+  const mcp = toMcpError(error);
+  return new WireError(mcp.code, mcp.message.replace(/^MCP error -?\d+: /, ''), mcp.data);
+};
+
 const proxyError = (error: ProxyError): McpError => {
   switch (error.code) {
     case 'UNKNOWN_TOOL':

@@ -1,5 +1,6 @@
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+import { WireError } from './errors';
 import { z } from 'zod';
 
 type RequestSchema = z.ZodType<{ method: string }> & { shape: { method: { value: string } } };
@@ -45,7 +46,7 @@ export const setStrictHandler = <S extends RequestSchema>(
     const parsed = schema.safeParse(request);
     if (!parsed.success) {
       const problems = parsed.error.issues.map((issue) => `${['params', ...issue.path.slice(1)].join('.')}: ${issue.message}`).join('; ');
-      throw new McpError(ErrorCode.InvalidParams, `Invalid params for ${method}: ${problems}`);
+      throw new WireError(ErrorCode.InvalidParams, `Invalid params for ${method}: ${problems}`);
     }
     return handler(parsed.data, extra) as never;
   });

@@ -44,6 +44,8 @@ export type ListOutcome<K extends ListKind> = Readonly<
  */
 export class UpstreamCatalog {
   private readonly entries = new Map<string, Entry<ListKind>>();
+  /** Each server's last list of tools, kept across invalidations: what it offered when it was last reachable. */
+  private readonly lastTools = new Map<string, readonly McpTool[]>();
 
   constructor(private readonly onFetched?: <K extends ListKind>(spec: UpstreamSpec, kind: K, items: ListItem[K][]) => void) {}
 
@@ -59,6 +61,7 @@ export class UpstreamCatalog {
         (items) => {
           if (entry.pending === fetch) entry.pending = undefined;
           if (entry.generation === generation) entry.items = items;
+          if (kind === 'tools') this.lastTools.set(spec.id, items as McpTool[]);
           this.onFetched?.(spec, kind, items);
         },
         () => {
@@ -82,6 +85,11 @@ export class UpstreamCatalog {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** The tools the server listed when it was last reachable (in this process), or none. */
+  lastKnownTools(serverId: string): readonly McpTool[] {
+    return this.lastTools.get(serverId) ?? [];
   }
 
   /** True while a fetch for this server is still running past an earlier deadline. */

@@ -1,10 +1,11 @@
-import { exposedNames } from '../../domain/profile/exposed-names';
+import { exposedNames, fitName, PREFIX_SEPARATOR } from '../../domain/profile/exposed-names';
 import type { Settings } from '../../domain/settings/events';
 import type {
   McpCallToolParams, McpCallToolResult, McpCompleteParams, McpCompleteResult, McpGetPromptParams, McpGetPromptResult,
   McpLoggingLevel, McpPrompt, McpReadResourceResult, McpResource, McpResourceTemplate, McpTool, UpstreamConnection,
-  UpstreamRequestOptions, UpstreamSpec,
+  UpstreamErrorCode, UpstreamRequestOptions, UpstreamSpec,
 } from '../upstream';
+import { isUpstreamError } from '../upstream';
 import type { ListItem, ListKind, ListOutcome, UpstreamCatalog } from './catalog';
 import type { ProxyProfile } from './profile-config';
 import type { ProfileDirectory } from './profile-directory';
@@ -30,6 +31,21 @@ export type ProxyDependencies = Readonly<{
 }>;
 
 type Route = Readonly<{ spec: UpstreamSpec; name: string }>;
+
+/** Failures that mean "the server cannot be reached now", as opposed to its own answer or a slow tool. */
+const UNREACHABLE: ReadonlySet<UpstreamErrorCode> = new Set<UpstreamErrorCode>([
+  'UPSTREAM_UNAVAILABLE', 'UPSTREAM_CLOSED', 'UPSTREAM_AT_CAPACITY', 'UPSTREAM_SESSION_EXPIRED', 'UPSTREAM_MISCONFIGURED',
+]);
+
+/**
+ * A call to a tool whose server cannot be reached is answered as a tool error: the model reads
+ * it (which server, and why) and can tell the user, where a protocol error would only say the
+ * call failed. `reason` is the upstream error's message, which names the server.
+ */
+const unavailableResult = (tool: string, reason: string): McpCallToolResult => ({
+  content: [{ type: 'text', text: `The tool "${tool}" cannot run now: ${reason.replace(/^upstream "([^"]*)": /, 'its server "$1" is unavailable: ')}` }],
+  isError: true,
+});
 
 /**
  * Request options as the downstream session builds them. `onRoute` learns which server a
@@ -74,6 +90,8 @@ export class ProfileProxy {
   private promptRoutesOf?: ProxyProfile;
   private resourceRoutes = new Map<string, UpstreamSpec>();
   private templateRoutes: { prefix: string; spec: UpstreamSpec }[] = [];
+  /** The servers the last list of tools had to leave out, and why. */
+  private toolsUnreachable: readonly { spec: UpstreamSpec; error: unknown }[] = [];
 
   constructor(
     private readonly deps: ProxyDependencies,
@@ -97,7 +115,9 @@ export class ProfileProxy {
   }
 
   private async listToolsOf(profile: ProxyProfile): Promise<McpTool[]> {
-    const listed = await this.fanOutList('tools', profile);
+    const outcomes = await this.fanOut('tools', profile);
+    this.toolsUnreachable = outcomes.flatMap((outcome) => (outcome.items === null ? [{ spec: outcome.spec, error: outcome.error }] : []));
+    const listed = listedOf(outcomes);
     const candidates = listed.flatMap(({ spec, items }) =>
       items
         .map((tool) => ({ spec, tool, setting: profile.tools.get(`${spec.id}/${tool.name}`) }))
@@ -133,9 +153,36 @@ export class ProfileProxy {
       await this.listToolsOf(profile);
       route = this.toolRoutes.get(params.name);
     }
-    if (!route) throw new ProxyError('UNKNOWN_TOOL', `Unknown tool: ${params.name}`);
+    if (!route) {
+      const owner = this.unreachableOwner(profile, params.name);
+      if (owner) return unavailableResult(params.name, owner.error instanceof Error ? owner.error.message : `upstream "${owner.spec.name}": ${String(owner.error)}`);
+      throw new ProxyError('UNKNOWN_TOOL', `Unknown tool: ${params.name}`);
+    }
     const target = route;
-    return this.send(profile, target.spec, options, (connection, routed) => connection.callTool({ ...params, name: target.name }, routed));
+    try {
+      return await this.send(profile, target.spec, options, (connection, routed) => connection.callTool({ ...params, name: target.name }, routed));
+    } catch (error) {
+      if (isUpstreamError(error) && UNREACHABLE.has(error.code)) return unavailableResult(params.name, error.message);
+      throw error;
+    }
+  }
+
+  /**
+   * The server a tool name would belong to among those the last list left out: one whose tools,
+   * as it last listed them, include a tool exposed under that name (its override, its own name
+   * or the prefixed one), or, for a server never listed, a name with its prefix.
+   */
+  private unreachableOwner(profile: ProxyProfile, name: string): { spec: UpstreamSpec; error: unknown } | undefined {
+    return this.toolsUnreachable.find(({ spec }) => {
+      const prefixed = (tool: string): string => fitName(`${spec.name}${PREFIX_SEPARATOR}${tool}`);
+      const known = this.deps.catalog.lastKnownTools(spec.id);
+      if (known.length === 0) return name.startsWith(`${spec.name}${PREFIX_SEPARATOR}`);
+      return known.some((tool) => {
+        const setting = profile.tools.get(`${spec.id}/${tool.name}`);
+        if (setting !== undefined && setting.status !== 'active') return false;
+        return [setting?.name ?? undefined, tool.name, prefixed(tool.name)].includes(name);
+      });
+    });
   }
 
   async listPrompts(): Promise<McpPrompt[]> {
@@ -294,10 +341,16 @@ export class ProfileProxy {
   }
 
   private async fanOutList<K extends ListKind>(kind: K, profile: ProxyProfile): Promise<{ spec: UpstreamSpec; items: ListItem[K][] }[]> {
+    return listedOf(await this.fanOut(kind, profile));
+  }
+
+  /** Every attached server's list, each waited for at most until the connect deadline. */
+  private fanOut<K extends ListKind>(kind: K, profile: ProxyProfile): Promise<ListOutcome<K>[]> {
     const deadline = this.deps.settings().connectTimeoutMs;
-    const outcomes: ListOutcome<K>[] = await Promise.all(
-      profile.servers.map((spec) => this.deps.catalog.list(kind, spec, this.deps.hub.connection(spec, this.peer), deadline)),
-    );
-    return outcomes.flatMap((outcome) => (outcome.items === null ? [] : [{ spec: outcome.spec, items: outcome.items }]));
+    return Promise.all(profile.servers.map((spec) => this.deps.catalog.list(kind, spec, this.deps.hub.connection(spec, this.peer), deadline)));
   }
 }
+
+/** The lists that came back; fail-open: a server that did not answer is left out. */
+const listedOf = <K extends ListKind>(outcomes: readonly ListOutcome<K>[]): { spec: UpstreamSpec; items: ListItem[K][] }[] =>
+  outcomes.flatMap((outcome) => (outcome.items === null ? [] : [{ spec: outcome.spec, items: outcome.items }]));

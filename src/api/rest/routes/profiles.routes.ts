@@ -98,7 +98,13 @@ export const profileRoutes = ({ queries, commands, store }: Application): Router
     const tools = await queries.effectiveTools(row.id, row.toolPrefix as profile.ToolPrefixMode);
     const version = (await viewOf(row.id)).version;
     ctx.set('ETag', `"${version}"`);
-    ctx.body = { version, tool: tools.find((tool) => tool.serverId === serverId && tool.originalName === ctx.params.tool) ?? null };
+    const tool = tools.find((entry) => entry.serverId === serverId && entry.originalName === ctx.params.tool) ?? null;
+    const known = tools.filter((entry) => entry.serverId === serverId && entry.discovered).map((entry) => entry.originalName);
+    // Kept (the server may list the tool later), but a typo should not pass unnoticed once the server's tools are known.
+    const warnings = tool !== null && !tool.discovered && known.length > 0
+      ? [`server "${tool.serverName}" has not listed a tool "${tool.originalName}"; the setting is kept and applies if it ever does. Its tools: ${known.join(', ')}`]
+      : [];
+    ctx.body = { version, tool, ...(warnings.length > 0 ? { warnings } : {}) };
   });
 
   router.get('/:slug/history', async (ctx) => {
