@@ -1,4 +1,5 @@
 import { adminTokenCommand } from './admin-token.command';
+import { connectCommand } from './connect.command';
 import { exportCommand } from './export.command';
 import { historyCommand } from './history.command';
 import { importCommand } from './import.command';
@@ -20,6 +21,7 @@ export const COMMANDS: Readonly<Record<string, CliCommand>> = {
   history: historyCommand,
   rebuild: rebuildCommand,
   keys: keysCommand,
+  connect: connectCommand,
   migrate: migrateCommand,
   'admin-token': adminTokenCommand,
   secrets: secretsCommand,
@@ -35,6 +37,6 @@ export const usage = (): string =>
     '',
     'Environment: GATEHOUSE_DATA_DIR, GATEHOUSE_DATABASE, GATEHOUSE_HOST, GATEHOUSE_PORT,',
     '             GATEHOUSE_ADMIN_TOKEN, GATEHOUSE_SECRET_KEY, GATEHOUSE_PUBLIC_URL, GATEHOUSE_LOG_LEVEL,',
-    '             GATEHOUSE_CORS_ORIGINS, GATEHOUSE_AUTH_FAILURES_PER_MINUTE',
+    '             GATEHOUSE_CORS_ORIGINS, GATEHOUSE_AUTH_FAILURES_PER_MINUTE, GATEHOUSE_HTTP_REQUEST_TIMEOUT_MS',
     '',
   ].join('\n');
