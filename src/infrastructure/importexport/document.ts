@@ -79,6 +79,8 @@ export type ImportDocument = Readonly<{
   servers: readonly ServerEntry[];
   /** null when the document has no `gatehouse` section: profiles are left as they are. */
   profiles: readonly ProfileEntry[] | null;
+  /** What was skipped without refusing the document (another application's settings in the file). */
+  warnings: readonly string[];
 }>;
 
 /** One bad entry (or field) of a document; the same shape as the REST validation errors. */

@@ -4,11 +4,29 @@ import { parseProfiles } from './parse-profiles';
 import { parseServers } from './parse-servers';
 
 const TOP_LEVEL_FIELDS = ['mcpServers', 'gatehouse'];
+/** How many ignored keys a warning names, and how much of each: the names come from the file. */
+const NAMED_KEYS = 10;
+const KEY_LENGTH = 64;
+
+/**
+ * Real files hold their application's other settings next to `mcpServers` (Claude Desktop's
+ * `globalShortcut` and `preferences`): they are none of Gatehouse's business, so they are skipped
+ * and named, not refused. Names are JSON-quoted, so a control character in one cannot reach a
+ * terminal as it is.
+ */
+const ignoredKeysWarning = (keys: readonly string[]): string[] => {
+  if (keys.length === 0) return [];
+  const quote = (key: string): string => JSON.stringify(key.length > KEY_LENGTH ? `${key.slice(0, KEY_LENGTH)}…` : key);
+  const named = keys.slice(0, NAMED_KEYS).map(quote).join(', ') + (keys.length > NAMED_KEYS ? ` and ${keys.length - NAMED_KEYS} more` : '');
+  return [`ignored top-level field${keys.length === 1 ? '' : 's'} ${named}: only ${TOP_LEVEL_FIELDS.join(' and ')} are imported`];
+};
 
 /**
  * Checks a whole import document and returns it normalised, or throws ImportRefusedError naming
- * every bad entry. Pure: whether a masked secret can be kept, or a profile's server exists, is
- * decided later against the current state (see plan.ts).
+ * every bad entry. Unknown top-level fields are ignored with a warning; unknown fields inside an
+ * entry are still refused (a typo there would silently change a server). Pure: whether a masked
+ * secret can be kept, or a profile's server exists, is decided later against the current state
+ * (see plan.ts).
  */
 export const parseImportDocument = (input: unknown): ImportDocument => {
   const errors = new ErrorCollector();
@@ -16,14 +34,12 @@ export const parseImportDocument = (input: unknown): ImportDocument => {
     errors.add('$', 'the document must be a JSON object {"mcpServers": {…}}');
     throw new ImportRefusedError(errors.list());
   }
-  for (const key of Object.keys(input)) {
-    if (!TOP_LEVEL_FIELDS.includes(key)) errors.add(key, `unknown field; a document holds ${TOP_LEVEL_FIELDS.join(' and ')}`);
-  }
+  const warnings = ignoredKeysWarning(Object.keys(input).filter((key) => !TOP_LEVEL_FIELDS.includes(key)));
   if (input.mcpServers === undefined) errors.add('mcpServers', 'is required');
   const servers = input.mcpServers === undefined ? [] : parseServers(input.mcpServers, errors);
   const profiles = input.gatehouse === undefined ? null : parseProfiles(input.gatehouse, errors);
   errors.throwIfAny();
-  return { servers, profiles };
+  return { servers, profiles, warnings };
 };
 
 /** The CLI's entry: a file's text, bounded like the REST body, then parsed as above. */

@@ -1,5 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ImportRefusedError, MAX_DOCUMENT_BYTES, MAX_SERVERS, type EntryError } from './document';
 import { parseImportDocument, parseImportText } from './parse';
+
+/** A Claude Desktop file as it is on disk: the app's own settings next to `mcpServers`. */
+const CLAUDE_DESKTOP_FILE = join(__dirname, '../../../test/fixtures/claude_desktop_config.json');
 
 const servers = (mcpServers: Record<string, unknown>) => parseImportDocument({ mcpServers }).servers;
 
@@ -62,7 +67,48 @@ describe('parsing an import document', () => {
   });
 
   it('accepts an empty document', () => {
-    expect(parseImportDocument({ mcpServers: {} })).toEqual({ servers: [], profiles: null });
+    expect(parseImportDocument({ mcpServers: {} })).toEqual({ servers: [], profiles: null, warnings: [] });
+  });
+
+  describe('a real Claude Desktop file', () => {
+    it('reads its servers and ignores its other settings, with a warning naming them', () => {
+      const document = parseImportText(readFileSync(CLAUDE_DESKTOP_FILE, 'utf8'));
+      expect(document.servers.map(({ name, transport, command }) => [name, transport, command])).toEqual([
+        ['filesystem', 'stdio', 'npx'],
+        ['github', 'stdio', 'npx'],
+        ['linear', 'stdio', 'npx'],
+      ]);
+      expect(document.servers[1].env).toEqual({ GITHUB_PERSONAL_ACCESS_TOKEN: { kind: 'plain', value: 'github-token-fixture-0001' } });
+      expect(document.warnings).toEqual(['ignored top-level fields "globalShortcut", "preferences": only mcpServers and gatehouse are imported']);
+    });
+
+    it('still refuses an unknown field inside a server entry, naming it and not the ignored ones', () => {
+      const file = JSON.parse(readFileSync(CLAUDE_DESKTOP_FILE, 'utf8')) as { mcpServers: Record<string, Record<string, unknown>> };
+      file.mcpServers.github.autoApprove = ['search_repositories'];
+      expect(refusal(file)).toEqual({
+        'mcpServers.github.autoApprove': ['unknown field; expected one of type, transport, command, args, env, cwd, url, headers, description, bearerToken, timeoutMs'],
+      });
+    });
+  });
+
+  describe('ignored top-level fields', () => {
+    it('names one field in the singular', () => {
+      expect(parseImportDocument({ globalShortcut: '', mcpServers: {} }).warnings).toEqual([
+        'ignored top-level field "globalShortcut": only mcpServers and gatehouse are imported',
+      ]);
+    });
+
+    it('names at most ten, each quoted and cut to 64 characters', () => {
+      const keys = ['\u001b[31mred', 'x'.repeat(100), ...Array.from({ length: 10 }, (_, i) => `k${i}`)];
+      const document = parseImportDocument({ mcpServers: {}, ...Object.fromEntries(keys.map((key) => [key, 1])) });
+      expect(document.warnings).toEqual([
+        `ignored top-level fields "\\u001b[31mred", "${'x'.repeat(64)}…", "k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7" and 2 more: only mcpServers and gatehouse are imported`,
+      ]);
+    });
+
+    it('does not stand in for mcpServers, which is still required', () => {
+      expect(refusal({ globalShortcut: 'Alt+Space' })).toEqual({ mcpServers: ['is required'] });
+    });
   });
 
   describe('refusals', () => {
@@ -124,10 +170,6 @@ describe('parsing an import document', () => {
       ['mcpServers that is no object', { mcpServers: [] }, 'mcpServers'],
     ])('refuses %s', (_, document, field) => {
       expect(Object.keys(refusal(document))).toContain(field);
-    });
-
-    it('refuses unknown top-level fields', () => {
-      expect(refusal({ mcpServers: {}, globalShortcut: 'x' })).toHaveProperty(['globalShortcut']);
     });
 
     it(`refuses more than ${MAX_SERVERS} servers`, () => {
