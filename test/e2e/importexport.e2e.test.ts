@@ -56,8 +56,13 @@ describe('/api/import and /api/export', () => {
     expect((await gh.api('GET', '/api/events?limit=1000')).body.events).toHaveLength(before);
   });
 
+  it('creates the profile to attach to when it does not exist', async () => {
+    const response = await gh.api('POST', '/api/import?profile=fresh', { mcpServers: { files: document.mcpServers.files } });
+    expect(response.body).toMatchObject({ servers: [{ name: 'files', action: 'unchanged' }], attachedTo: 'fresh', appended: 2 });
+    expect((await gh.api('GET', '/api/profiles/fresh')).body).toMatchObject({ slug: 'fresh', name: 'fresh', servers: [{ name: 'files', status: 'active' }] });
+  });
+
   it.each([
-    ['an unknown profile', '/api/import?profile=nope', 404, 'PROFILE_NOT_FOUND'],
     ['a bad slug', '/api/import?profile=Not%20A%20Slug', 400, 'INVALID_QUERY'],
     ['an unknown query parameter', '/api/import?dryRun=1', 400, 'INVALID_QUERY'],
   ])('answers %s with a problem', async (_, path, status, code) => {

@@ -75,6 +75,21 @@ export type ProfileEntry = Readonly<{
   tools: readonly ToolEntry[];
 }>;
 
+/**
+ * A profile entry that says nothing but its slug: the defaults of every field an entry leaves
+ * out, and the profile an import creates to attach to (what `POST /api/profiles {"slug"}` creates).
+ */
+export const defaultProfileEntry = (slug: string): ProfileEntry => ({
+  slug,
+  name: slug,
+  description: null,
+  toolPrefix: 'always',
+  auth: { apiKey: true, queryParam: false },
+  debugLogging: false,
+  servers: [],
+  tools: [],
+});
+
 export type ImportDocument = Readonly<{
   servers: readonly ServerEntry[];
   /** null when the document has no `gatehouse` section: profiles are left as they are. */

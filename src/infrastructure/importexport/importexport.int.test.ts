@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { openTestApplication } from '../../../test/support/application';
 import { makeTempDir } from '../../../test/support/temp-dir';
 import type { Application } from '../application';
@@ -26,6 +28,9 @@ const claudeConfig = {
     },
   },
 };
+
+/** A Claude Desktop file as it is on disk, `globalShortcut` and `preferences` included. */
+const claudeDesktopFile = JSON.parse(readFileSync(join(__dirname, '../../../test/fixtures/claude_desktop_config.json'), 'utf8')) as unknown;
 
 type Database = { ctx: Application; cleanup: () => Promise<void> };
 
@@ -100,6 +105,24 @@ describe('import and export', () => {
     expect(first).toMatchObject({ attachedTo: 'ops', appended: 4 });
     expect((await exported(a.ctx)).profiles).toMatchObject({ ops: { servers: [{ name: 'one', status: 'active' }, { name: 'two', status: 'active' }] } });
     expect((await importJson(a.ctx, { mcpServers: { one: { command: 'a' } } }, 'ops')).appended).toBe(0);
+  });
+
+  it('creates the profile to attach to when it does not exist, in the same import under one correlation id', async () => {
+    const correlationId = randomUUID();
+    const result = await a.ctx.commands.importDocument(parseImportDocument(claudeDesktopFile), { profile: 'desk' }, { actor: 'test', correlationId });
+    expect(result).toMatchObject({ attachedTo: 'desk', appended: 7 });
+    const events = await a.ctx.store.readAll();
+    expect(events.map((event) => event.type)).toEqual([
+      'ServerRegistered', 'ServerRegistered', 'ServerRegistered', 'ProfileCreated', 'ServerAttached', 'ServerAttached', 'ServerAttached',
+    ]);
+    expect(events.map((event) => event.metadata.correlationId)).toEqual(Array(7).fill(correlationId));
+    expect((await exported(a.ctx)).profiles).toEqual({
+      desk: {
+        name: 'desk', description: null, toolPrefix: 'always', auth: { apiKey: true, queryParam: false }, debugLogging: false, tools: [],
+        servers: [{ name: 'filesystem', status: 'active' }, { name: 'github', status: 'active' }, { name: 'linear', status: 'active' }],
+      },
+    });
+    expect((await importJson(a.ctx, claudeDesktopFile, 'desk')).appended).toBe(0);
   });
 
   it('keeps masked secrets on re-import, and brings a changed server back', async () => {

@@ -2,7 +2,7 @@ import { LINK_STATUSES, TOOL_PREFIX_MODES } from '../../domain/profile/events';
 import { MAX_PROFILE_DESCRIPTION_LENGTH, MAX_PROFILE_NAME_LENGTH } from '../../domain/profile/settings';
 import { MAX_TOOL_DESCRIPTION_LENGTH, MAX_TOOL_TITLE_LENGTH, TOOL_OVERRIDE_NAME_PATTERN } from '../../domain/profile/tools';
 import { PROFILE_SLUG_PATTERN } from '../../domain/shared/names';
-import { type ErrorCollector, MAX_PROFILES, MAX_SERVERS, type ProfileEntry, type ToolEntry } from './document';
+import { defaultProfileEntry, type ErrorCollector, MAX_PROFILES, MAX_SERVERS, type ProfileEntry, type ToolEntry } from './document';
 import { FieldReader, isPlainObject } from './fields';
 import { isValidServerName } from './parse-servers';
 
@@ -67,12 +67,13 @@ const parseProfile = (slug: string, raw: unknown, errors: ErrorCollector): Profi
   }
   const fields = new FieldReader(raw, path, errors);
   fields.refuseUnknown(PROFILE_FIELDS);
-  let auth = { apiKey: true, queryParam: false };
+  const defaults = defaultProfileEntry(slug);
+  let auth = { ...defaults.auth };
   if (fields.has('auth')) {
     if (isPlainObject(raw.auth)) {
       const authFields = fields.child(raw.auth, `${path}.auth`);
       authFields.refuseUnknown(['apiKey', 'queryParam']);
-      auth = { apiKey: authFields.boolean('apiKey', true), queryParam: authFields.boolean('queryParam', false) };
+      auth = { apiKey: authFields.boolean('apiKey', defaults.auth.apiKey), queryParam: authFields.boolean('queryParam', defaults.auth.queryParam) };
     } else {
       fields.fail('auth', 'must be an object {apiKey, queryParam}');
     }
@@ -81,11 +82,11 @@ const parseProfile = (slug: string, raw: unknown, errors: ErrorCollector): Profi
   const overrideNames = new Set<string>();
   const entry: ProfileEntry = {
     slug,
-    name: fields.string('name', { min: 1, max: MAX_PROFILE_NAME_LENGTH }) ?? slug,
+    name: fields.string('name', { min: 1, max: MAX_PROFILE_NAME_LENGTH }) ?? defaults.name,
     description: fields.string('description', { max: MAX_PROFILE_DESCRIPTION_LENGTH }),
-    toolPrefix: fields.oneOf('toolPrefix', TOOL_PREFIX_MODES, 'always'),
+    toolPrefix: fields.oneOf('toolPrefix', TOOL_PREFIX_MODES, defaults.toolPrefix),
     auth,
-    debugLogging: fields.boolean('debugLogging', false),
+    debugLogging: fields.boolean('debugLogging', defaults.debugLogging),
     servers: parseLinks(fields),
     tools: fields.objects('tools', MAX_TOOLS).flatMap((tool) => parseTool(tool, seenTools, overrideNames) ?? []),
   };

@@ -1,5 +1,4 @@
-import { DomainError } from '../../domain/shared';
-import { ErrorCollector, type ImportDocument, type ProfileEntry, type SecretMap, type ServerEntry } from './document';
+import { defaultProfileEntry, ErrorCollector, type ImportDocument, type ProfileEntry, type SecretMap, type ServerEntry } from './document';
 
 /** What the plan needs to know of an existing server: which secrets it holds (for masks). */
 export type CurrentServer = Readonly<{
@@ -23,7 +22,7 @@ export type ImportPlan = Readonly<{
   servers: readonly ServerStep[];
   /** One step per profile the import touches: those of the `gatehouse` section, then the one to attach to. */
   profiles: readonly ProfileStep[];
-  /** Slug of the profile every imported server is attached to (active), or null. */
+  /** Slug of the profile every imported server is attached to (active), or null; created when it does not exist. */
   attachTo: string | null;
   /** Server ids by name, for every server the import can refer to (existing and new). */
   serverIds: ReadonlyMap<string, string>;
@@ -60,7 +59,9 @@ const checkServerRefs = (errors: ErrorCollector, entry: ProfileEntry, known: Rea
 /**
  * Matches a parsed document with the current state: which servers are new and which exist (by
  * active name), which profiles are new and which exist (by slug). Throws ImportRefusedError
- * naming every entry that cannot be applied, or PROFILE_NOT_FOUND for an unknown `attachTo`.
+ * naming every entry that cannot be applied. A profile to attach to that neither exists nor is in
+ * the document is created with the defaults, in the same import: a first import into a profile
+ * needs no step before it.
  */
 export const planImport = (
   document: ImportDocument,
@@ -85,8 +86,11 @@ export const planImport = (
   const attachTo = options.attachTo ?? null;
   if (attachTo !== null && !profiles.some((step) => step.slug === attachTo)) {
     const profileId = current.profiles.get(attachTo);
-    if (profileId === undefined) throw new DomainError('PROFILE_NOT_FOUND', `Profile "${attachTo}" does not exist`, { slug: attachTo });
-    profiles.push({ entry: null, profileId, slug: attachTo, exists: true });
+    profiles.push(
+      profileId === undefined
+        ? { entry: defaultProfileEntry(attachTo), profileId: options.newId(), slug: attachTo, exists: false }
+        : { entry: null, profileId, slug: attachTo, exists: true },
+    );
   }
   return { servers, profiles, attachTo, serverIds };
 };

@@ -1,4 +1,3 @@
-import { DomainError } from '../../domain/shared';
 import { ImportRefusedError } from './document';
 import { parseImportDocument } from './parse';
 import { type CurrentState, planImport } from './plan';
@@ -80,8 +79,16 @@ describe('planning an import', () => {
     expect(result).toMatchObject({ attachTo: 'ops', profiles: [{ slug: 'ops', exists: false }] });
   });
 
-  it('reports an unknown profile to attach to as not found', () => {
-    expect(() => plan({ mcpServers: {} }, 'nope')).toThrow(DomainError);
-    expect(() => plan({ mcpServers: {} }, 'nope')).toThrow(expect.objectContaining({ code: 'PROFILE_NOT_FOUND' }));
+  it('creates a profile to attach to that does not exist, with the defaults', () => {
+    const result = plan({ mcpServers: { web: { url: 'https://x.example/mcp' } } }, 'ops');
+    expect(result.attachTo).toBe('ops');
+    expect(result.profiles).toEqual([
+      {
+        slug: 'ops',
+        profileId: 'new-2',
+        exists: false,
+        entry: { slug: 'ops', name: 'ops', description: null, toolPrefix: 'always', auth: { apiKey: true, queryParam: false }, debugLogging: false, servers: [], tools: [] },
+      },
+    ]);
   });
 });
