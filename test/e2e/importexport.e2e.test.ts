@@ -1,5 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { allEvents, eventCount } from '../support/events';
 import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse';
 import { expectProblem } from '../support/problem';
+
+/** A Claude Desktop file as it is on disk, `globalShortcut` and `preferences` included. */
+const claudeDesktopFile = () =>
+  JSON.parse(readFileSync(join(__dirname, '../fixtures/claude_desktop_config.json'), 'utf8')) as { mcpServers: Record<string, Record<string, unknown>> };
+const IGNORED = 'ignored top-level fields "globalShortcut", "preferences": only mcpServers and gatehouse are imported';
 
 const document = {
   mcpServers: {
@@ -21,13 +29,14 @@ describe('/api/import and /api/export', () => {
   it('imports a document into a profile, and the same document again appends nothing', async () => {
     const first = await gh.api('POST', '/api/import?profile=dev', document);
     expect(first.status).toBe(200);
+    const registered = { id: expect.any(String), action: 'registered', changed: [], secretsReplaced: [], secretsDropped: [] };
     expect(first.body).toEqual({
-      servers: [
-        { name: 'files', id: expect.any(String), action: 'registered' },
-        { name: 'remote', id: expect.any(String), action: 'registered' },
-      ],
+      dryRun: false,
+      servers: [{ name: 'files', ...registered }, { name: 'remote', ...registered }],
+      profiles: [{ slug: 'dev', id: expect.any(String), action: 'updated' }],
       attachedTo: 'dev',
       appended: 4,
+      warnings: [],
     });
     const again = await gh.api('POST', '/api/import?profile=dev', document);
     expect(again.body).toMatchObject({ servers: [{ action: 'unchanged' }, { action: 'unchanged' }], appended: 0 });
@@ -58,15 +67,20 @@ describe('/api/import and /api/export', () => {
 
   it('creates the profile to attach to when it does not exist', async () => {
     const response = await gh.api('POST', '/api/import?profile=fresh', { mcpServers: { files: document.mcpServers.files } });
-    expect(response.body).toMatchObject({ servers: [{ name: 'files', action: 'unchanged' }], attachedTo: 'fresh', appended: 2 });
+    expect(response.body).toMatchObject({ servers: [{ name: 'files', action: 'unchanged' }], profiles: [{ slug: 'fresh', action: 'created' }], attachedTo: 'fresh', appended: 2 });
     expect((await gh.api('GET', '/api/profiles/fresh')).body).toMatchObject({ slug: 'fresh', name: 'fresh', servers: [{ name: 'files', status: 'active' }] });
   });
 
   it.each([
-    ['a bad slug', '/api/import?profile=Not%20A%20Slug', 400, 'INVALID_QUERY'],
-    ['an unknown query parameter', '/api/import?dryRun=1', 400, 'INVALID_QUERY'],
-  ])('answers %s with a problem', async (_, path, status, code) => {
-    expectProblem(await gh.api('POST', path, { mcpServers: {} }), status, code);
+    ['a bad slug', '/api/import?profile=Not%20A%20Slug', 400, 'INVALID_QUERY', 'profile must be a profile slug (^[a-z0-9][a-z0-9-]{0,62}$)'],
+    ['an unknown query parameter', '/api/import?dry_run=true', 400, 'INVALID_QUERY', 'Unknown query parameter dry_run; expected profile, dryRun'],
+    ['a dryRun that is not true or false', '/api/import?dryRun=1', 400, 'INVALID_QUERY', 'Query parameter dryRun must be true or false'],
+    ['a bare dryRun', '/api/import?dryRun', 400, 'INVALID_QUERY', 'Query parameter dryRun must be true or false'],
+  ])('answers %s with a problem', async (_, path, status, code, detail) => {
+    const before = eventCount(gh);
+    const body = expectProblem(await gh.api('POST', path, { mcpServers: { never: { command: 'x' } } }), status, code);
+    expect(body.detail).toBe(detail);
+    expect(eventCount(gh)).toBe(before);
   });
 
   it('exports a config document with masked secrets that imports back to the same state', async () => {
@@ -91,5 +105,62 @@ describe('/api/import and /api/export', () => {
 
   it('refuses an unknown format', async () => {
     expectProblem(await gh.api('GET', '/api/export?format=yaml'), 400, 'INVALID_QUERY');
+  });
+
+  describe('a real Claude Desktop file', () => {
+    it('answers a dry run with what the import would do, appends nothing, and the import then does that', async () => {
+      const before = eventCount(gh);
+      const planned = await gh.api('POST', '/api/import?profile=desk&dryRun=true', claudeDesktopFile());
+      expect(planned.status).toBe(200);
+      const registered = { id: null, action: 'registered', changed: [], secretsReplaced: [], secretsDropped: [] };
+      expect(planned.body).toEqual({
+        dryRun: true,
+        servers: [{ name: 'filesystem', ...registered }, { name: 'github', ...registered }, { name: 'linear', ...registered }],
+        profiles: [{ slug: 'desk', id: null, action: 'created' }],
+        attachedTo: 'desk',
+        appended: 0,
+        wouldAppend: 7,
+        warnings: [IGNORED],
+      });
+      expect(eventCount(gh)).toBe(before);
+      expectProblem(await gh.api('GET', '/api/profiles/desk'), 404, 'PROFILE_NOT_FOUND');
+
+      const applied = await gh.api('POST', '/api/import?profile=desk&dryRun=false', claudeDesktopFile());
+      expect(applied.body).toMatchObject({ dryRun: false, profiles: [{ slug: 'desk', action: 'created' }], appended: 7, warnings: [IGNORED] });
+      expect(eventCount(gh)).toBe(before + 7);
+      const appended = (await allEvents(gh)).slice(before);
+      expect(new Set(appended.map((event) => event.metadata.correlationId)).size).toBe(1);
+      expect((await gh.api('GET', '/api/profiles/desk')).body.servers.map((link: { name: string }) => link.name)).toEqual(['filesystem', 'github', 'linear']);
+    });
+
+    it('names in a dry run the secrets a reconfiguration would replace, never their values', async () => {
+      const file = claudeDesktopFile();
+      file.mcpServers.github.env = { GITHUB_PERSONAL_ACCESS_TOKEN: 'github-token-rotated-0002' };
+      const before = eventCount(gh);
+      const planned = await gh.api('POST', '/api/import?dryRun=true', file);
+      expect(planned.body).toMatchObject({
+        servers: [
+          { name: 'filesystem', action: 'unchanged' },
+          { name: 'github', id: expect.any(String), action: 'reconfigured', changed: ['env'], secretsReplaced: ['env.GITHUB_PERSONAL_ACCESS_TOKEN'], secretsDropped: [] },
+          { name: 'linear', action: 'unchanged' },
+        ],
+        wouldAppend: 1,
+      });
+      expect(JSON.stringify(planned.body)).not.toMatch(/github-token|"enc"|••••/);
+      expect(eventCount(gh)).toBe(before);
+    });
+
+    it('still refuses an unknown field inside a server entry, naming it, and appends nothing', async () => {
+      const file = claudeDesktopFile();
+      file.mcpServers.github.disabled = false;
+      const before = eventCount(gh);
+      for (const path of ['/api/import', '/api/import?dryRun=true']) {
+        const body = expectProblem(await gh.api('POST', path, file), 400, 'IMPORT_INVALID');
+        expect(body.errors).toEqual([
+          { field: 'mcpServers.github.disabled', messages: ['unknown field; expected one of type, transport, command, args, env, cwd, url, headers, description, bearerToken, timeoutMs'] },
+        ]);
+      }
+      expect(eventCount(gh)).toBe(before);
+    });
   });
 });

@@ -38,7 +38,7 @@ const readDocument = async (file: string): Promise<string> => {
 };
 
 const summary = (result: ImportResult): string =>
-  formatTable(['SERVER', 'ACTION', 'ID'], result.servers.map((server) => [server.name, server.action, server.id])) +
+  formatTable(['SERVER', 'ACTION', 'ID'], result.servers.map((server) => [server.name, server.action, server.id ?? ''])) +
   (result.attachedTo === null ? '' : `attached to profile ${result.attachedTo}\n`) +
   `${result.appended} event${result.appended === 1 ? '' : 's'} appended\n`;
 

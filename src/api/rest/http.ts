@@ -40,6 +40,14 @@ export const queryString = (ctx: Context, name: string, maxLength = 256): string
   return value;
 };
 
+/** `true` or `false`, spelt out: `?dryRun=1` or a bare `?dryRun` is refused rather than guessed. */
+export const queryBoolean = (ctx: Context, name: string): boolean | undefined => {
+  const value = queryString(ctx, name, 5);
+  if (value === undefined) return undefined;
+  if (value !== 'true' && value !== 'false') throw new ProblemError(400, 'INVALID_QUERY', `Query parameter ${name} must be true or false`);
+  return value === 'true';
+};
+
 export const queryInt = (ctx: Context, name: string, min: number, max: number): number | undefined => {
   const value = queryString(ctx, name, 20);
   if (value === undefined) return undefined;

@@ -8,19 +8,26 @@ import type { EventStore, StoreTransaction } from '../eventstore';
 import { ProfileReadModel } from '../readmodels/profile';
 import { ServerReadModel, serverRowToSnapshot } from '../readmodels/server';
 import { type ImportDocument, ImportRefusedError, type SecretMap, type SecretValue, type ServerEntry } from './document';
-import { type CurrentState, type ImportPlan, planImport, type ServerStep } from './plan';
+import { decidedEventCount, describeImport, type ImportDecisions, type ImportOutcome } from './outcome';
+import { type CurrentState, planImport, type ServerStep } from './plan';
 import { decideProfileStep } from './profile-steps';
 
-export type ImportAction = 'registered' | 'reconfigured' | 'unchanged';
+export type ImportResult = ImportOutcome &
+  (
+    | Readonly<{
+        dryRun: false;
+        /** How many events the import appended: 0 when the configuration already was what the document says. */
+        appended: number;
+      }>
+    | Readonly<{ dryRun: true; appended: 0; wouldAppend: number }>
+  );
 
-export type ImportResult = Readonly<{
-  servers: readonly Readonly<{ name: string; id: string; action: ImportAction }>[];
-  attachedTo: string | null;
-  /** How many events the import appended: 0 when the configuration already was what the document says. */
-  appended: number;
+export type ImportOptions = Readonly<{
+  /** Attach every imported server to this profile (active), creating it when it does not exist. */
+  profile?: string;
+  /** Decide everything, append nothing, and tell what the import would do. */
+  dryRun?: boolean;
 }>;
-
-export type ImportOptions = Readonly<{ profile?: string }>;
 
 const loadCurrentState = async (tx: StoreTransaction): Promise<CurrentState> => {
   const servers = await new ServerReadModel(tx.manager).list();
@@ -90,19 +97,29 @@ const serverCommand = (secrets: SecretBox, step: ServerStep) => (state: server.S
     : { type: 'RegisterServer', data: { serverId: step.serverId, name: step.entry.name, settings } };
 };
 
-const decideAll = async (tx: StoreTransaction, secrets: SecretBox, plan: ImportPlan): Promise<DecidedAppend<unknown>[]> => {
-  const appends: DecidedAppend<unknown>[] = [];
+/** Plans the import on the state the transaction sees and decides every stream it touches, appending nothing. */
+const decideImport = async (tx: StoreTransaction, secrets: SecretBox, document: ImportDocument, options: ImportOptions): Promise<ImportDecisions> => {
+  const refusedUrls = await refusedUpstreamUrls(tx, document.servers, (name) => `mcpServers.${name}.url`);
+  if (refusedUrls.length > 0) throw new ImportRefusedError(refusedUrls);
+  const plan = planImport(document, await loadCurrentState(tx), { attachTo: options.profile, newId: randomUUID });
+  const servers: DecidedAppend<server.ServerState>[] = [];
   for (const step of plan.servers) {
-    appends.push(await decideOnStream(tx, server.serverDecider, server.serverStreamId(step.serverId), serverCommand(secrets, step)));
+    servers.push(await decideOnStream(tx, server.serverDecider, server.serverStreamId(step.serverId), serverCommand(secrets, step)));
   }
-  for (const step of plan.profiles) appends.push(await decideProfileStep(tx, step, plan));
-  return appends;
+  const profiles: DecidedAppend<unknown>[] = [];
+  for (const step of plan.profiles) profiles.push(await decideProfileStep(tx, step, plan));
+  return { plan, servers, profiles };
 };
 
 /**
  * Applies a parsed document in one transaction: every server and profile it describes, or
  * nothing (a bad entry, a masked secret with nothing to keep, a name taken concurrently).
  * Servers are matched by active name and profiles by slug; others are left alone.
+ *
+ * A dry run decides in a store transaction too, like the import (and like the export, for a
+ * consistent read), so that it is refused, or describes the changes, as the import would at
+ * that moment; it returns without appending. (The append guards it skips check names against
+ * the read models the plan matched them with, in the same transaction: nothing left to refuse.)
  */
 export const importDocument = async (
   deps: Readonly<{ store: EventStore; secrets: SecretBox }>,
@@ -110,26 +127,18 @@ export const importDocument = async (
   options: ImportOptions,
   context: CommandContext,
 ): Promise<ImportResult> => {
-  let decided: { plan: ImportPlan; appends: DecidedAppend<unknown>[] } | undefined;
+  if (options.dryRun === true) {
+    const decisions = await deps.store.transact((tx) => decideImport(tx, deps.secrets, document, options));
+    return { dryRun: true, ...describeImport(decisions, document.warnings, true), appended: 0, wouldAppend: decidedEventCount(decisions) };
+  }
+  let decided: ImportDecisions | undefined;
   const stored = await handleMultiStream(
     deps.store,
     async (tx) => {
-      const refusedUrls = await refusedUpstreamUrls(tx, document.servers, (name) => `mcpServers.${name}.url`);
-      if (refusedUrls.length > 0) throw new ImportRefusedError(refusedUrls);
-      const plan = planImport(document, await loadCurrentState(tx), { attachTo: options.profile, newId: randomUUID });
-      decided = { plan, appends: await decideAll(tx, deps.secrets, plan) };
-      return decided.appends;
+      decided = await decideImport(tx, deps.secrets, document, options);
+      return [...decided.servers, ...decided.profiles];
     },
     context,
   );
-  const { plan, appends } = decided as NonNullable<typeof decided>;
-  return {
-    servers: plan.servers.map((step, index) => ({
-      name: step.entry.name,
-      id: step.serverId,
-      action: !step.exists ? 'registered' : appends[index].events.length > 0 ? 'reconfigured' : 'unchanged',
-    })),
-    attachedTo: plan.attachTo,
-    appended: stored.length,
-  };
+  return { dryRun: false, ...describeImport(decided as ImportDecisions, document.warnings, false), appended: stored.length };
 };

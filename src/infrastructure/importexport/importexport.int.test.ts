@@ -110,7 +110,7 @@ describe('import and export', () => {
   it('creates the profile to attach to when it does not exist, in the same import under one correlation id', async () => {
     const correlationId = randomUUID();
     const result = await a.ctx.commands.importDocument(parseImportDocument(claudeDesktopFile), { profile: 'desk' }, { actor: 'test', correlationId });
-    expect(result).toMatchObject({ attachedTo: 'desk', appended: 7 });
+    expect(result).toMatchObject({ dryRun: false, profiles: [{ slug: 'desk', id: expect.any(String), action: 'created' }], attachedTo: 'desk', appended: 7 });
     const events = await a.ctx.store.readAll();
     expect(events.map((event) => event.type)).toEqual([
       'ServerRegistered', 'ServerRegistered', 'ServerRegistered', 'ProfileCreated', 'ServerAttached', 'ServerAttached', 'ServerAttached',
@@ -123,6 +123,67 @@ describe('import and export', () => {
       },
     });
     expect((await importJson(a.ctx, claudeDesktopFile, 'desk')).appended).toBe(0);
+  });
+
+  describe('a dry run', () => {
+    const WARNING = 'ignored top-level fields "globalShortcut", "preferences": only mcpServers and gatehouse are imported';
+    const dryRun = (document: unknown, profile?: string) =>
+      a.ctx.commands.importDocument(parseImportDocument(JSON.parse(JSON.stringify(document))), { profile, dryRun: true }, context());
+
+    it('tells what the import of a Claude Desktop file would do, appends nothing, and the import then does that', async () => {
+      const planned = await dryRun(claudeDesktopFile, 'desk');
+      const registered = { id: null, action: 'registered', changed: [], secretsReplaced: [], secretsDropped: [] };
+      expect(planned).toEqual({
+        dryRun: true,
+        servers: [{ name: 'filesystem', ...registered }, { name: 'github', ...registered }, { name: 'linear', ...registered }],
+        profiles: [{ slug: 'desk', id: null, action: 'created' }],
+        attachedTo: 'desk',
+        appended: 0,
+        wouldAppend: 7,
+        warnings: [WARNING],
+      });
+      expect(await a.ctx.store.headPosition()).toBe(0);
+      expect(await a.ctx.queries.profiles.findBySlug('desk')).toBeNull();
+
+      const applied = await importJson(a.ctx, claudeDesktopFile, 'desk');
+      expect(applied).toMatchObject({ dryRun: false, servers: planned.servers.map(({ name, action }) => ({ name, action })), appended: 7, warnings: [WARNING] });
+      expect(await dryRun(claudeDesktopFile, 'desk')).toMatchObject({
+        servers: [{ action: 'unchanged', id: applied.servers[0].id }, { action: 'unchanged' }, { action: 'unchanged' }],
+        profiles: [{ slug: 'desk', id: applied.profiles[0].id, action: 'unchanged' }],
+        wouldAppend: 0,
+      });
+    });
+
+    it('names the fields a reconfiguration changes and the secrets it replaces or drops, never their values', async () => {
+      await importJson(a.ctx, claudeConfig);
+      const head = await a.ctx.store.headPosition();
+      const changed = {
+        mcpServers: {
+          files: { command: 'node', args: ['server.js'], env: { API_KEY: 'replacement-value-9999' }, cwd: '/srv' },
+          remote: { type: 'http', url: 'https://mcp.example.com/mcp', headers: { 'X-Api-Key': '••••0003' }, timeoutMs: 5000 },
+          legacy: claudeConfig.mcpServers.legacy,
+        },
+      };
+      const planned = await dryRun(changed);
+      expect(planned.servers.map(({ name, action, changed: fields, secretsReplaced, secretsDropped }) => ({ name, action, fields, secretsReplaced, secretsDropped }))).toEqual([
+        { name: 'files', action: 'reconfigured', fields: ['args', 'env'], secretsReplaced: ['env.API_KEY'], secretsDropped: ['env.LOG'] },
+        { name: 'remote', action: 'reconfigured', fields: ['bearerToken'], secretsReplaced: [], secretsDropped: ['bearerToken'] },
+        { name: 'legacy', action: 'unchanged', fields: [], secretsReplaced: [], secretsDropped: [] },
+      ]);
+      expect(planned).toMatchObject({ profiles: [], attachedTo: null, appended: 0, wouldAppend: 2, warnings: [] });
+      const text = JSON.stringify(planned);
+      for (const secret of ['replacement-value-9999', ...Object.values(SECRETS)]) expect(text).not.toContain(secret);
+      expect(text).not.toMatch(/"enc"|"fp"|••••/);
+      expect(await a.ctx.store.headPosition()).toBe(head);
+      expect((await importJson(a.ctx, changed)).appended).toBe(2);
+    });
+
+    it('is refused as the import would be, appending nothing', async () => {
+      await expect(dryRun({ mcpServers: { web: { url: 'https://x.example/mcp', bearerToken: '••••1234' } } })).rejects.toMatchObject({
+        errors: [{ field: 'mcpServers.web.bearerToken' }],
+      });
+      expect(await a.ctx.store.headPosition()).toBe(0);
+    });
   });
 
   it('keeps masked secrets on re-import, and brings a changed server back', async () => {

@@ -1,4 +1,5 @@
-export { importDocument, type ImportAction, type ImportOptions, type ImportResult } from './apply';
+export { importDocument, type ImportOptions, type ImportResult } from './apply';
 export { ImportRefusedError, MAX_DOCUMENT_BYTES, type EntryError, type ImportDocument } from './document';
 export { exportConfig, exportEventLines, type ConfigDocument } from './export';
 export { parseImportDocument, parseImportText } from './parse';
+export type { ProfileAction, ProfileOutcome, ServerAction, ServerOutcome } from './outcome';

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { PROFILE_SLUG_PATTERN } from '../../../domain/shared/names';
 import type { Application } from '../../../infrastructure/application';
 import { exportConfig, exportEventLines, ImportRefusedError, parseImportDocument } from '../../../infrastructure/importexport';
-import { queryString } from '../http';
+import { queryBoolean, queryString } from '../http';
 import { ProblemError } from '../problem';
 
 const EXPORT_FORMATS = ['config', 'events'] as const;
@@ -23,18 +23,24 @@ const toProblem = (error: ImportRefusedError): ProblemError => new ProblemError(
 export const importExportRoutes = (app: Application): Router => {
   const router = new Router({ prefix: '/api' });
 
-  /** `{"mcpServers": {…}}` (plus an optional `gatehouse` section); `?profile=` attaches every server. */
+  /**
+   * `{"mcpServers": {…}}` (plus an optional `gatehouse` section; other top-level fields are
+   * skipped and named in `warnings`); `?profile=` attaches every server, creating the profile
+   * when it does not exist, as the CLI does; `?dryRun=true` answers what the import would do
+   * and appends nothing.
+   */
   router.post('/import', async (ctx) => {
-    refuseUnknownQuery(ctx, ['profile']);
+    refuseUnknownQuery(ctx, ['profile', 'dryRun']);
     const profile = queryString(ctx, 'profile', 63);
     if (profile !== undefined && !PROFILE_SLUG_PATTERN.test(profile)) {
       throw new ProblemError(400, 'INVALID_QUERY', `profile must be a profile slug (${PROFILE_SLUG_PATTERN.source})`);
     }
+    const dryRun = queryBoolean(ctx, 'dryRun') ?? false;
     // Not commandContext(): If-Match pins one resource's version, and an import spans many.
     const context = { actor: (ctx.state.actor as string | undefined) ?? 'anonymous', correlationId: ctx.state.correlationId as string };
     try {
       const document = parseImportDocument(ctx.request.body);
-      ctx.body = await app.commands.importDocument(document, { profile }, context);
+      ctx.body = await app.commands.importDocument(document, { profile, dryRun }, context);
     } catch (error) {
       throw error instanceof ImportRefusedError ? toProblem(error) : error;
     }
