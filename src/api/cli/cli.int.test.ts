@@ -37,6 +37,21 @@ const noStackTrace = (run: Run): void => {
   expect(run.stderr).not.toMatch(/\n\s+at /);
 };
 
+/** A Claude Desktop file as it is on disk, `globalShortcut` and `preferences` included. */
+const CLAUDE_DESKTOP_FILE = join(ROOT, 'test/fixtures/claude_desktop_config.json');
+const IGNORED_WARNING = 'gatehouse import: warning: ignored top-level fields "globalShortcut", "preferences": only mcpServers and gatehouse are imported\n';
+
+/** The events of a data dir's log, read with a connection of the test's own. */
+const storedEvents = (dataDir: string): { type: string; correlationId: string }[] => {
+  const db = new Database(join(dataDir, 'gatehouse.db'), { readonly: true });
+  try {
+    const rows = db.prepare('SELECT type, metadata FROM events ORDER BY position').all() as { type: string; metadata: string }[];
+    return rows.map((row) => ({ type: row.type, correlationId: (JSON.parse(row.metadata) as { correlationId: string }).correlationId }));
+  } finally {
+    db.close();
+  }
+};
+
 describe('the gatehouse CLI', () => {
   let dir: ReturnType<typeof makeTempDir>;
   let run: (...args: string[]) => Promise<Run>;
@@ -71,7 +86,7 @@ describe('the gatehouse CLI', () => {
   it('imports a file, and the same file again appends nothing', async () => {
     const path = file('claude.json', CONFIG);
     const first = await run('import', path, '--profile', 'dev');
-    expect(first).toMatchObject({ code: 0, stdout: expect.stringMatching(/files\s+registered[\s\S]*remote\s+registered[\s\S]*attached to profile dev\n5 events appended/) });
+    expect(first).toMatchObject({ code: 0, stdout: expect.stringMatching(/files\s+registered[\s\S]*remote\s+registered[\s\S]*\ncreated profile dev\nattached to profile dev\n5 events appended\n$/) });
     const second = await run('import', path, '--profile', 'dev');
     expect(second).toMatchObject({ code: 0, stdout: expect.stringMatching(/files\s+unchanged[\s\S]*remote\s+unchanged[\s\S]*0 events appended/) });
   });
@@ -87,6 +102,109 @@ describe('the gatehouse CLI', () => {
     expect((await run('import', file('broken.json', '{"mcpServers":'))).stderr).toContain('not valid JSON');
     expect(await run('import', join(dir.path, 'missing.json'))).toMatchObject({ code: 2, stderr: expect.stringContaining('no such file') });
     expect(await run('import', bad, '--profile', 'nope')).toMatchObject({ code: 1 });
+  });
+
+  describe('importing a real Claude Desktop file (a data dir of its own)', () => {
+    let desk: ReturnType<typeof makeTempDir>;
+    let inDesk: (...args: string[]) => Promise<Run>;
+    const changedFile = (change: (file: { mcpServers: Record<string, Record<string, unknown>> }) => void): string => {
+      const content = JSON.parse(readFileSync(CLAUDE_DESKTOP_FILE, 'utf8')) as { mcpServers: Record<string, Record<string, unknown>> };
+      change(content);
+      const path = join(desk.path, `changed-${Math.random().toString(36).slice(2)}.json`);
+      writeFileSync(path, JSON.stringify(content));
+      return path;
+    };
+
+    beforeAll(() => {
+      desk = makeTempDir();
+      inDesk = (...args) => cli(desk.path, ...args);
+    });
+
+    afterAll(() => {
+      desk.cleanup();
+    });
+
+    it('prints what a dry run would do, warns of the ignored fields on stderr, and appends nothing', async () => {
+      const result = await inDesk('import', CLAUDE_DESKTOP_FILE, '--profile', 'desk', '--dry-run');
+      expect(result).toEqual({
+        code: 0,
+        stdout: [
+          'SERVER      WOULD BE    CHANGES',
+          'filesystem  registered',
+          'github      registered',
+          'linear      registered',
+          'would create profile desk',
+          'would attach every imported server to profile desk',
+          'dry run: 7 events would be appended; nothing was changed',
+          '',
+        ].join('\n'),
+        stderr: IGNORED_WARNING,
+      });
+      const json = await inDesk('import', CLAUDE_DESKTOP_FILE, '--profile', 'desk', '--dry-run', '--json');
+      expect(JSON.parse(json.stdout)).toMatchObject({ dryRun: true, profiles: [{ slug: 'desk', id: null, action: 'created' }], appended: 0, wouldAppend: 7 });
+      expect(storedEvents(desk.path)).toEqual([]);
+    });
+
+    it('imports it, creating the profile in the same import under one correlation id', async () => {
+      const result = await inDesk('import', CLAUDE_DESKTOP_FILE, '--profile', 'desk');
+      expect(result.code).toBe(0);
+      expect(result.stderr).toBe(IGNORED_WARNING);
+      const uuid = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+      expect(result.stdout).toMatch(
+        new RegExp(
+          `^SERVER {6}ACTION {6}ID {36}CHANGES\\nfilesystem  registered  ${uuid}\\ngithub {6}registered  ${uuid}\\nlinear {6}registered  ${uuid}\\n` +
+            'created profile desk\\nattached to profile desk\\n7 events appended\\n$',
+        ),
+      );
+      const events = storedEvents(desk.path);
+      expect(events.map((event) => event.type)).toEqual([
+        'ServerRegistered', 'ServerRegistered', 'ServerRegistered', 'ProfileCreated', 'ServerAttached', 'ServerAttached', 'ServerAttached',
+      ]);
+      expect(new Set(events.map((event) => event.correlationId)).size).toBe(1);
+    });
+
+    it('names in a dry run the fields and secrets a reconfiguration would change, never the values', async () => {
+      const path = changedFile((file) => {
+        file.mcpServers.filesystem.args = ['-y', '@modelcontextprotocol/server-filesystem', '/Users/alice/Projects'];
+        file.mcpServers.github.env = { GITHUB_PERSONAL_ACCESS_TOKEN: 'github-token-rotated-0002' };
+        delete file.mcpServers.linear;
+      });
+      const result = await inDesk('import', path, '--dry-run');
+      expect(result).toEqual({
+        code: 0,
+        stdout: [
+          'SERVER      WOULD BE      CHANGES',
+          'filesystem  reconfigured  args',
+          'github      reconfigured  env; secrets replaced: env.GITHUB_PERSONAL_ACCESS_TOKEN',
+          'dry run: 2 events would be appended; nothing was changed',
+          '',
+        ].join('\n'),
+        stderr: IGNORED_WARNING,
+      });
+      const dropped = await inDesk('import', changedFile((file) => delete file.mcpServers.github.env), '--dry-run');
+      expect(dropped.stdout).toContain('github      reconfigured  env; secrets dropped: env.GITHUB_PERSONAL_ACCESS_TOKEN\n');
+      expect(storedEvents(desk.path)).toHaveLength(7);
+    });
+
+    it('still refuses an unknown field inside a server entry, naming it', async () => {
+      const path = changedFile((file) => {
+        file.mcpServers.github.disabled = false;
+      });
+      const expected = 'mcpServers.github.disabled: unknown field; expected one of type, transport, command, args, env, cwd, url, headers, description, bearerToken, timeoutMs';
+      for (const args of [[path], [path, '--dry-run']]) {
+        const result = await inDesk('import', ...args);
+        expect(result).toEqual({ code: 1, stdout: '', stderr: `gatehouse import: The import was refused (nothing was changed): ${expected}\n  ${expected}\n` });
+      }
+      expect(storedEvents(desk.path)).toHaveLength(7);
+    });
+
+    it('refuses a --profile that is no slug as a usage error', async () => {
+      const result = await inDesk('import', CLAUDE_DESKTOP_FILE, '--profile', 'My Desk');
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/^gatehouse import: --profile must be a profile slug \(\^\[a-z0-9\]\[a-z0-9-\]\{0,62\}\$\), not "My Desk"\n\nUsage: gatehouse import/);
+      noStackTrace(result);
+      expect(storedEvents(desk.path)).toHaveLength(7);
+    });
   });
 
   it('shows the history as a table with secrets masked, filtered by stream and type', async () => {

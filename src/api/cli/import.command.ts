@@ -1,19 +1,25 @@
 import { readFile, stat } from 'node:fs/promises';
-import { MAX_DOCUMENT_BYTES, parseImportText, type ImportResult } from '../../infrastructure/importexport';
+import { PROFILE_SLUG_PATTERN } from '../../domain/shared/names';
+import { MAX_DOCUMENT_BYTES, parseImportText, type ImportResult, type ProfileOutcome, type ServerOutcome } from '../../infrastructure/importexport';
 import type { CliCommand } from './cli-command';
 import { cliCommandContext, formatTable, HELP_OPTION, out, parseCommandLine, runCommand, UsageError, withApplication } from './cli-support';
 
-const USAGE = `Usage: gatehouse import <file> [--profile <slug>] [--json]
+const USAGE = `Usage: gatehouse import <file> [--profile <slug>] [--dry-run] [--json]
 
 Imports servers from a Claude Desktop style document {"mcpServers": {"<name>": {…}}}
 (types stdio, sse, http, streamable_http, streamableHttp; command, args, env, cwd, url,
 headers, description, bearerToken, timeoutMs) and, when present, the profiles of its
 "gatehouse" section, as \`gatehouse export\` writes them. Existing servers (by name) are
 reconfigured; importing the same file again changes nothing. A file with a bad entry is
-refused whole. Masked secrets ("••••abcd") keep the current value. "-" reads stdin.
+refused whole; other top-level fields than mcpServers and gatehouse (Claude Desktop's
+globalShortcut, preferences, …) are ignored with a warning. Masked secrets ("••••abcd")
+keep the current value. "-" reads stdin.
 
 Options:
-  --profile <slug>  attach every imported server to this profile (active)
+  --profile <slug>  attach every imported server to this profile (active); the
+                    profile is created when it does not exist
+  --dry-run         print what the import would change (secrets by name only) and
+                    change nothing
   --json            print the result as JSON
   -h, --help        show this help
 `;
@@ -37,10 +43,34 @@ const readDocument = async (file: string): Promise<string> => {
   return readFile(file, 'utf8');
 };
 
-const summary = (result: ImportResult): string =>
-  formatTable(['SERVER', 'ACTION', 'ID'], result.servers.map((server) => [server.name, server.action, server.id ?? ''])) +
-  (result.attachedTo === null ? '' : `attached to profile ${result.attachedTo}\n`) +
-  `${result.appended} event${result.appended === 1 ? '' : 's'} appended\n`;
+/** What a reconfiguration changes; secrets by name only (the result never holds a value). */
+const changesOf = (server: ServerOutcome): string =>
+  [
+    server.changed.join(', '),
+    server.secretsReplaced.length > 0 ? `secrets replaced: ${server.secretsReplaced.join(', ')}` : '',
+    server.secretsDropped.length > 0 ? `secrets dropped: ${server.secretsDropped.join(', ')}` : '',
+  ]
+    .filter((part) => part !== '')
+    .join('; ');
+
+const PROFILE_VERBS: Record<Exclude<ProfileOutcome['action'], 'unchanged'>, readonly [done: string, planned: string]> = {
+  created: ['created', 'would create'],
+  updated: ['updated', 'would update'],
+};
+
+const events = (count: number): string => `${count} event${count === 1 ? '' : 's'}`;
+
+const summary = (result: ImportResult): string => {
+  const servers = result.dryRun
+    ? formatTable(['SERVER', 'WOULD BE', 'CHANGES'], result.servers.map((server) => [server.name, server.action, changesOf(server)]))
+    : formatTable(['SERVER', 'ACTION', 'ID', 'CHANGES'], result.servers.map((server) => [server.name, server.action, server.id ?? '', changesOf(server)]));
+  const profiles = result.profiles.flatMap(({ slug, action }) =>
+    action === 'unchanged' ? [] : [`${PROFILE_VERBS[action][result.dryRun ? 1 : 0]} profile ${slug}\n`],
+  );
+  const attached = result.attachedTo === null ? '' : result.dryRun ? `would attach every imported server to profile ${result.attachedTo}\n` : `attached to profile ${result.attachedTo}\n`;
+  const count = result.dryRun ? `dry run: ${events(result.wouldAppend)} would be appended; nothing was changed\n` : `${events(result.appended)} appended\n`;
+  return servers + profiles.join('') + attached + count;
+};
 
 export const importCommand: CliCommand = {
   summary: 'import servers (and profiles) from a Claude Desktop style JSON file',
@@ -48,13 +78,20 @@ export const importCommand: CliCommand = {
     runCommand('import', USAGE, async () => {
       const { values, positionals } = parseCommandLine({
         args: [...argv],
-        options: { ...HELP_OPTION, profile: { type: 'string' }, json: { type: 'boolean' } },
+        options: { ...HELP_OPTION, profile: { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } },
         allowPositionals: true,
       });
       if (values.help) return (out(USAGE), 0);
       if (positionals.length !== 1) throw new UsageError('give exactly one file to import');
+      const profile = values.profile;
+      if (profile !== undefined && !PROFILE_SLUG_PATTERN.test(profile)) {
+        throw new UsageError(`--profile must be a profile slug (${PROFILE_SLUG_PATTERN.source}), not ${JSON.stringify(profile)}`);
+      }
       const document = parseImportText(await readDocument(positionals[0]));
-      const result = await withApplication((app) => app.commands.importDocument(document, { profile: values.profile }, cliCommandContext()));
+      // On stderr, before anything is decided: they hold for the file whatever becomes of the import.
+      for (const warning of document.warnings) process.stderr.write(`gatehouse import: warning: ${warning}\n`);
+      const options = { profile, dryRun: values['dry-run'] === true };
+      const result = await withApplication((app) => app.commands.importDocument(document, options, cliCommandContext()));
       out(values.json ? JSON.stringify(result, null, 2) : summary(result));
       return 0;
     }),
