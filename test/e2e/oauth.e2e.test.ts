@@ -60,6 +60,10 @@ describe('OAuth to an upstream MCP server (oidc-provider, JWT-checking upstream)
     expect(await toolNames()).not.toContain('protected__whoami');
     const server = await eventually(async () => (await gh.api('GET', '/api/servers/protected')).body, (body) => body.oauth?.status === 'auth_required');
     expect(server.oauth.reason).toContain('401');
+    // A call meanwhile is a tool error the model can read: which server, why, and where to authorize.
+    const refused = await callTool('whoami');
+    expect(refused.isError).toBe(true);
+    expect(textOf(refused)).toMatch(/its server "protected" is unavailable: authorization required \(it answered 401\).*POST \/api\/servers\/protected\/oauth\/authorize/);
   });
 
   it('authorizes with dynamic registration, PKCE S256 and the resource indicator', async () => {

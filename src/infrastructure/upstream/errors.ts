@@ -55,6 +55,10 @@ const describe = (error: unknown): string => (error instanceof Error ? error.mes
 /** McpError prefixes its message with "MCP error <code>: "; the wire message is the rest. */
 const wireMessage = (error: McpError): string => error.message.replace(/^MCP error -?\d+: /, '');
 
+/** What a 401 tells whoever reads it (a model, a log): the server needs authorizing, and where. */
+const authorizationRequired = (server: ServerIdentity): string =>
+  `authorization required (it answered 401): an admin authorizes it with POST /api/servers/${encodeURIComponent(server.name)}/oauth/authorize and opens the authorizationUrl it returns`;
+
 export type FailedRequest = Readonly<{ method: string; timeoutMs: number; signal?: AbortSignal }>;
 
 /**
@@ -72,6 +76,10 @@ export const toUpstreamError = (error: unknown, server: ServerIdentity, request:
       return new UpstreamError('UPSTREAM_SESSION_EXPIRED', server, `session expired during ${request.method}`, {
         cause: error,
       });
+    }
+    // 401 after the token (if any) was refreshed and retried: only an admin can help.
+    if (error.code === 401) {
+      return new UpstreamError('UPSTREAM_UNAVAILABLE', server, authorizationRequired(server), { cause: error });
     }
     return new UpstreamError('UPSTREAM_UNAVAILABLE', server, `HTTP error during ${request.method}: ${error.message}`, {
       cause: error,

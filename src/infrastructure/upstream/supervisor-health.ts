@@ -71,9 +71,11 @@ export class SupervisorHealth {
 
   /** The error for a request that arrives while a reconnect waits out its backoff. */
   unavailableUntilRetry(): UpstreamError {
-    const reason = this.lastError ? `: ${this.lastError.message}` : '';
-    const next = this.nextAttemptAt ? `; next attempt at ${this.nextAttemptAt.toISOString()}` : '';
-    return new UpstreamError('UPSTREAM_UNAVAILABLE', this.spec, `${this.status}${next}${reason}`);
+    const state = `${this.status}${this.nextAttemptAt ? `; next attempt at ${this.nextAttemptAt.toISOString()}` : ''}`;
+    if (!this.lastError) return new UpstreamError('UPSTREAM_UNAVAILABLE', this.spec, state);
+    // The reason first (it is what a reader acts on), without the server's name a second time.
+    const reason = this.lastError.message.replace(`upstream "${this.spec.name}": `, '');
+    return new UpstreamError('UPSTREAM_UNAVAILABLE', this.spec, `${reason} (${state})`);
   }
 
   snapshot(): UpstreamHealth {
