@@ -12,6 +12,7 @@ const settings: ProfileSettings = {
   name: 'Development',
   description: null,
   toolPrefix: 'always',
+  toolExposure: 'all',
   auth: { apiKey: true, queryParam: false },
   debugLogging: false,
 };
@@ -61,6 +62,10 @@ describe('profile decider', () => {
 
     it.each(['', '   ', 'x'.repeat(129)])('refuses the name %j', (name) => {
       expect(spec.given().when(create({ name }))).toEqual({ error: 'INVALID_ARGUMENT', details: { field: 'name' } });
+    });
+
+    it('refuses an unknown tool exposure mode', () => {
+      expect(spec.given().when(create({ toolExposure: 'smart' as ProfileSettings['toolExposure'] }))).toEqual({ error: 'INVALID_ARGUMENT', details: { field: 'toolExposure' } });
     });
 
     it('accepts a name of 128 characters', () => {
@@ -210,6 +215,13 @@ describe('profile decider', () => {
         tools: [],
       };
       expect(snapshotOf(fold(profileDecider, [created, attached('srv-1')]))).toEqual(expected);
+    });
+
+    it('reads a profile created before toolExposure existed as exposing all its tools', () => {
+      const { toolExposure: _absent, ...older } = settings;
+      const olderCreated = { type: 'ProfileCreated', data: { profileId, ...older } } as ProfileEvent;
+      expect(snapshotOf(fold(profileDecider, [olderCreated]))).toMatchObject({ toolExposure: 'all' });
+      expect(snapshotOf(fold(profileDecider, [olderCreated, { type: 'ProfileUpdated', data: { profileId, changes: { toolExposure: 'search' } } }]))).toMatchObject({ toolExposure: 'search' });
     });
   });
 });

@@ -3,6 +3,14 @@ import type { DomainEvent } from '../shared';
 export const TOOL_PREFIX_MODES = ['always', 'on_conflict', 'never'] as const;
 export type ToolPrefixMode = (typeof TOOL_PREFIX_MODES)[number];
 
+/**
+ * How a profile shows its tools: `all` lists every exposed tool; `search` lists two gateway
+ * tools (`search_tools`, `call_tool`) instead, so a model with a small context finds a tool
+ * before it sees its definition.
+ */
+export const TOOL_EXPOSURE_MODES = ['all', 'search'] as const;
+export type ToolExposureMode = (typeof TOOL_EXPOSURE_MODES)[number];
+
 export const LINK_STATUSES = ['active', 'inactive'] as const;
 export type LinkStatus = (typeof LINK_STATUSES)[number];
 
@@ -18,6 +26,8 @@ export type ProfileSettings = Readonly<{
   name: string;
   description: string | null;
   toolPrefix: ToolPrefixMode;
+  /** Absent from events recorded before it existed: read as `all` (see `profileSettingsOf`). */
+  toolExposure: ToolExposureMode;
   auth: ProfileAuth;
   debugLogging: boolean;
 }>;

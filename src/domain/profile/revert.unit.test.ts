@@ -12,6 +12,7 @@ const settings: ProfileSettings = {
   name: 'Development',
   description: null,
   toolPrefix: 'always',
+  toolExposure: 'all',
   auth: { apiKey: true, queryParam: false },
   debugLogging: false,
 };

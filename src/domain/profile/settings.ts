@@ -8,7 +8,7 @@ import {
   jsonEqual,
   strictEqual,
 } from '../shared';
-import { TOOL_PREFIX_MODES, type ProfileSettings } from './events';
+import { TOOL_EXPOSURE_MODES, TOOL_PREFIX_MODES, type ProfileSettings } from './events';
 
 export const MAX_PROFILE_NAME_LENGTH = 128;
 export const MAX_PROFILE_DESCRIPTION_LENGTH = 10_000;
@@ -18,6 +18,7 @@ const PROFILE_SETTINGS_EQUALITY: FieldEquality<ProfileSettings> = {
   name: strictEqual,
   description: strictEqual,
   toolPrefix: strictEqual,
+  toolExposure: strictEqual,
   auth: jsonEqual,
   debugLogging: strictEqual,
 };
@@ -28,6 +29,8 @@ export const profileSettingsOf = (source: ProfileSettings): ProfileSettings => (
   name: source.name,
   description: source.description,
   toolPrefix: source.toolPrefix,
+  // Events from before the setting existed carry none: they meant every tool listed.
+  toolExposure: source.toolExposure ?? 'all',
   auth: { apiKey: source.auth.apiKey, queryParam: source.auth.queryParam },
   debugLogging: source.debugLogging,
 });
@@ -52,5 +55,8 @@ export const assertValidProfileSettings = (settings: ProfileSettings): void => {
   }
   if (!TOOL_PREFIX_MODES.includes(settings.toolPrefix)) {
     throw invalid('toolPrefix', `toolPrefix must be one of ${TOOL_PREFIX_MODES.join(', ')}`);
+  }
+  if (!TOOL_EXPOSURE_MODES.includes(settings.toolExposure)) {
+    throw invalid('toolExposure', `toolExposure must be one of ${TOOL_EXPOSURE_MODES.join(', ')}`);
   }
 };

@@ -16,6 +16,7 @@ const created: ProfileEvent = {
     name: 'Development',
     description: null,
     toolPrefix: 'always',
+    toolExposure: 'all',
     auth: { apiKey: true, queryParam: false },
     debugLogging: false,
   },

@@ -9,6 +9,7 @@ export type ProfileInput = Readonly<{
   name?: string;
   description?: string | null;
   toolPrefix?: profile.ToolPrefixMode;
+  toolExposure?: profile.ToolExposureMode;
   auth?: Readonly<{ apiKey?: boolean; queryParam?: boolean }>;
   debugLogging?: boolean;
 }>;
@@ -31,6 +32,7 @@ export class ProfileCommands {
       name: input.name ?? input.slug,
       description: input.description ?? null,
       toolPrefix: input.toolPrefix ?? 'always',
+      toolExposure: input.toolExposure ?? 'all',
       auth: { ...DEFAULT_AUTH, ...input.auth },
       debugLogging: input.debugLogging ?? false,
     };
@@ -47,6 +49,7 @@ export class ProfileCommands {
           ...(patch.name !== undefined ? { name: patch.name } : {}),
           ...(patch.description !== undefined ? { description: patch.description } : {}),
           ...(patch.toolPrefix !== undefined ? { toolPrefix: patch.toolPrefix } : {}),
+          ...(patch.toolExposure !== undefined ? { toolExposure: patch.toolExposure } : {}),
           ...(patch.debugLogging !== undefined ? { debugLogging: patch.debugLogging } : {}),
           // auth is patched field by field: {auth: {queryParam: true}} keeps apiKey as it is.
           ...(patch.auth !== undefined ? { auth: { ...(state.status === 'empty' ? DEFAULT_AUTH : state.auth), ...patch.auth } } : {}),

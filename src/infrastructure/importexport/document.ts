@@ -1,4 +1,4 @@
-import type { LinkStatus, ToolPrefixMode } from '../../domain/profile/events';
+import type { LinkStatus, ToolExposureMode, ToolPrefixMode } from '../../domain/profile/events';
 import type { Transport } from '../../domain/server/events';
 
 /**
@@ -67,6 +67,7 @@ export type ProfileEntry = Readonly<{
   name: string;
   description: string | null;
   toolPrefix: ToolPrefixMode;
+  toolExposure: ToolExposureMode;
   auth: Readonly<{ apiKey: boolean; queryParam: boolean }>;
   debugLogging: boolean;
   /** Attached servers by name, in order; servers not listed are detached. */
@@ -84,6 +85,7 @@ export const defaultProfileEntry = (slug: string): ProfileEntry => ({
   name: slug,
   description: null,
   toolPrefix: 'always',
+  toolExposure: 'all',
   auth: { apiKey: true, queryParam: false },
   debugLogging: false,
   servers: [],

@@ -9,6 +9,7 @@ export type ExportedProfile = {
   name: string;
   description: string | null;
   toolPrefix: string;
+  toolExposure: string;
   auth: { apiKey: boolean; queryParam: boolean };
   debugLogging: boolean;
   servers: { name: string; status: string }[];
@@ -62,6 +63,7 @@ const exportProfile = async (profiles: ProfileReadModel, row: ProfileRow, active
   name: row.name,
   description: row.description,
   toolPrefix: row.toolPrefix,
+  toolExposure: row.toolExposure,
   auth: { apiKey: row.authApiKey === 1, queryParam: row.authQueryParam === 1 },
   debugLogging: row.debugLogging === 1,
   servers: (await profiles.servers(row.id)).map((link) => ({ name: link.name, status: link.status })),

@@ -27,6 +27,7 @@ const settingsOf = (entry: ProfileEntry): ProfileSettings => ({
   name: entry.name,
   description: entry.description,
   toolPrefix: entry.toolPrefix,
+  toolExposure: entry.toolExposure,
   auth: { ...entry.auth },
   debugLogging: entry.debugLogging,
 });

@@ -1,4 +1,4 @@
-import type { LinkStatus, ToolPrefixMode } from '../../domain/profile/events';
+import type { LinkStatus, ToolExposureMode, ToolPrefixMode } from '../../domain/profile/events';
 import type { SealedMap, SealedSecret } from '../../domain/shared';
 import { openMap, type SecretBox } from '../crypto';
 import type { ProxyProfileRecord } from '../readmodels/profile';
@@ -22,6 +22,7 @@ export type ProxyProfile = Readonly<{
   id: string;
   slug: string;
   toolPrefix: ToolPrefixMode;
+  toolExposure: ToolExposureMode;
   auth: Readonly<{ apiKey: boolean; queryParam: boolean }>;
   debugLogging: boolean;
   /** The servers whose link is active, in attach order. */
@@ -51,6 +52,7 @@ export const toProxyProfile = (secrets: SecretBox, { profile, servers, tools }: 
   id: profile.id,
   slug: profile.slug,
   toolPrefix: profile.toolPrefix as ToolPrefixMode,
+  toolExposure: profile.toolExposure as ToolExposureMode,
   auth: { apiKey: profile.authApiKey === 1, queryParam: profile.authQueryParam === 1 },
   debugLogging: profile.debugLogging === 1,
   servers: servers.map((row) => toUpstreamSpec(secrets, row)),

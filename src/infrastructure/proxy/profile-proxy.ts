@@ -9,6 +9,8 @@ import { isUpstreamError } from '../upstream';
 import type { ListItem, ListKind, ListOutcome, UpstreamCatalog } from './catalog';
 import type { ProxyProfile } from './profile-config';
 import type { ProfileDirectory } from './profile-directory';
+import { CALL_TOOL, GATEWAY_TOOLS, parseCallArguments, parseSearchArguments, SEARCH_TOOLS, searchResult, toolError } from './gateway-tools';
+import { ToolSearchIndex } from './tool-search';
 import type { ClientPeer, UpstreamHub } from './upstream-hub';
 
 /** A local error of the proxy, mapped to a JSON-RPC error by the MCP endpoint. */
@@ -46,6 +48,14 @@ const unavailableResult = (tool: string, reason: string): McpCallToolResult => (
   content: [{ type: 'text', text: `The tool "${tool}" cannot run now: ${reason.replace(/^upstream "([^"]*)": /, 'its server "$1" is unavailable: ')}` }],
   isError: true,
 });
+
+/**
+ * Search indexes, one per profile snapshot, shared by its sessions and rebuilt when the lists
+ * they were built from change (the catalog keeps a list's array until the upstream's changes).
+ */
+const searchIndexes = new WeakMap<ProxyProfile, { lists: readonly unknown[]; index: ToolSearchIndex }>();
+
+const sameLists = (a: readonly unknown[], b: readonly unknown[]): boolean => a.length === b.length && a.every((list, i) => list === b[i]);
 
 /**
  * Request options as the downstream session builds them. `onRoute` learns which server a
@@ -92,6 +102,8 @@ export class ProfileProxy {
   private templateRoutes: { prefix: string; spec: UpstreamSpec }[] = [];
   /** The servers the last list of tools had to leave out, and why. */
   private toolsUnreachable: readonly { spec: UpstreamSpec; error: unknown }[] = [];
+  /** The upstreams' lists the last list of tools was built from (what a search index is valid for). */
+  private toolsListedFrom: readonly unknown[] = [];
 
   constructor(
     private readonly deps: ProxyDependencies,
@@ -111,13 +123,16 @@ export class ProfileProxy {
   }
 
   async listTools(): Promise<McpTool[]> {
-    return this.listToolsOf(await this.currentProfile());
+    const profile = await this.currentProfile();
+    if (profile.toolExposure === 'search') return [...GATEWAY_TOOLS];
+    return this.listToolsOf(profile);
   }
 
   private async listToolsOf(profile: ProxyProfile): Promise<McpTool[]> {
     const outcomes = await this.fanOut('tools', profile);
     this.toolsUnreachable = outcomes.flatMap((outcome) => (outcome.items === null ? [{ spec: outcome.spec, error: outcome.error }] : []));
     const listed = listedOf(outcomes);
+    this.toolsListedFrom = listed.map(({ items }) => items);
     const candidates = listed.flatMap(({ spec, items }) =>
       items
         .map((tool) => ({ spec, tool, setting: profile.tools.get(`${spec.id}/${tool.name}`) }))
@@ -148,6 +163,43 @@ export class ProfileProxy {
 
   async callTool(params: McpCallToolParams, options: UpstreamRequestOptions): Promise<McpCallToolResult> {
     const profile = await this.currentProfile();
+    if (profile.toolExposure === 'search') {
+      if (params.name === SEARCH_TOOLS) return this.searchTools(profile, params.arguments);
+      if (params.name === CALL_TOOL) return this.callThrough(profile, params, options);
+    }
+    return this.callToolOf(profile, params, options);
+  }
+
+  /** `search_tools`: the profile's exposed tools that best match the query. */
+  private async searchTools(profile: ProxyProfile, args: unknown): Promise<McpCallToolResult> {
+    const parsed = parseSearchArguments(args);
+    if ('problem' in parsed) return toolError(parsed.problem);
+    const tools = await this.listToolsOf(profile);
+    const lists = this.toolsListedFrom;
+    let cached = searchIndexes.get(profile);
+    if (!cached || !sameLists(cached.lists, lists)) {
+      const routes = this.toolRoutes;
+      cached = { lists, index: new ToolSearchIndex(tools, (tool) => routes.get(tool.name)?.spec.name ?? '') };
+      searchIndexes.set(profile, cached);
+    }
+    return searchResult(cached.index.search(parsed.query, parsed.limit));
+  }
+
+  /** `call_tool`: a call of an exposed tool by name, as if the client had called it directly. */
+  private async callThrough(profile: ProxyProfile, params: McpCallToolParams, options: UpstreamRequestOptions): Promise<McpCallToolResult> {
+    const parsed = parseCallArguments(params.arguments);
+    if ('problem' in parsed) return toolError(parsed.problem);
+    try {
+      return await this.callToolOf(profile, { ...params, name: parsed.name, arguments: parsed.arguments }, options);
+    } catch (error) {
+      if (error instanceof ProxyError && error.code === 'UNKNOWN_TOOL') {
+        return toolError(`This profile has no tool "${parsed.name}": ${SEARCH_TOOLS} gives the names of those it has`);
+      }
+      throw error;
+    }
+  }
+
+  private async callToolOf(profile: ProxyProfile, params: McpCallToolParams, options: UpstreamRequestOptions): Promise<McpCallToolResult> {
     let route = this.toolRoutesOf === profile ? this.toolRoutes.get(params.name) : undefined;
     if (!route) {
       await this.listToolsOf(profile);

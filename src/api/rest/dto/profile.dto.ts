@@ -2,7 +2,9 @@ import { Type } from 'class-transformer';
 import {
   IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, MaxLength, Min, ValidateIf, ValidateNested,
 } from 'class-validator';
-import { LINK_STATUSES, TOOL_PREFIX_MODES, type LinkStatus, type ToolPrefixMode } from '../../../domain/profile/events';
+import {
+  LINK_STATUSES, TOOL_EXPOSURE_MODES, TOOL_PREFIX_MODES, type LinkStatus, type ToolExposureMode, type ToolPrefixMode,
+} from '../../../domain/profile/events';
 import { IsBoundedObject, IsOmittable } from './validators';
 
 const nullable = (_: object, value: unknown): boolean => value !== null && value !== undefined;
@@ -17,6 +19,7 @@ export class CreateProfileDto {
   @IsOmittable() @IsString() @Length(1, 128) name?: string;
   @IsOptional() @ValidateIf(nullable) @IsString() @MaxLength(2000) description?: string | null;
   @IsOmittable() @IsIn(TOOL_PREFIX_MODES) toolPrefix?: ToolPrefixMode;
+  @IsOmittable() @IsIn(TOOL_EXPOSURE_MODES) toolExposure?: ToolExposureMode;
   @IsOmittable() @ValidateNested() @Type(() => ProfileAuthDto) auth?: ProfileAuthDto;
   @IsOmittable() @IsBoolean() debugLogging?: boolean;
 }
@@ -26,6 +29,7 @@ export class UpdateProfileDto {
   @IsOmittable() @IsString() @Length(1, 128) name?: string;
   @IsOptional() @ValidateIf(nullable) @IsString() @MaxLength(2000) description?: string | null;
   @IsOmittable() @IsIn(TOOL_PREFIX_MODES) toolPrefix?: ToolPrefixMode;
+  @IsOmittable() @IsIn(TOOL_EXPOSURE_MODES) toolExposure?: ToolExposureMode;
   @IsOmittable() @ValidateNested() @Type(() => ProfileAuthDto) auth?: ProfileAuthDto;
   @IsOmittable() @IsBoolean() debugLogging?: boolean;
 }

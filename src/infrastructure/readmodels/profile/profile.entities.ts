@@ -11,6 +11,7 @@ export class ProfileRow {
   @Column('text') name: string;
   @Column('text', { nullable: true }) description: string | null;
   @Column('text', { name: 'tool_prefix' }) toolPrefix: string;
+  @Column('text', { name: 'tool_exposure' }) toolExposure: string;
   @Column('integer', { name: 'auth_api_key' }) authApiKey: number;
   @Column('integer', { name: 'auth_query_param' }) authQueryParam: number;
   @Column('integer', { name: 'debug_logging' }) debugLogging: number;

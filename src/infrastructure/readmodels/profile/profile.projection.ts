@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { ProfileEvent, ProfileSettings, ProfileSnapshot, ToolOverride } from '../../../domain/profile/events';
 import { PROFILE_EVENT_TYPES } from '../../../domain/profile/events';
+import { profileSettingsOf } from '../../../domain/profile/settings';
 import { assertNever } from '../../../domain/shared';
 import type { InlineProjection, StoredEvent } from '../../eventstore';
 import { compiledQuery } from '../../persistence/compiled-query';
@@ -14,6 +15,7 @@ const SETTING_COLUMNS: { [K in keyof ProfileSettings]: (value: ProfileSettings[K
   name: (name) => ({ name }),
   description: (description) => ({ description }),
   toolPrefix: (toolPrefix) => ({ toolPrefix }),
+  toolExposure: (toolExposure) => ({ toolExposure }),
   auth: (auth) => ({ authApiKey: bool(auth.apiKey), authQueryParam: bool(auth.queryParam) }),
   debugLogging: (debugLogging) => ({ debugLogging: bool(debugLogging) }),
 };
@@ -46,10 +48,10 @@ const UPSERT_PROFILE = compiledQuery<ProfileValues>((manager, p) =>
     .insert()
     .into(ProfileRow)
     .values({
-      id: p.id, slug: p.slug, name: p.name, description: p.description, toolPrefix: p.toolPrefix, authApiKey: p.authApiKey, authQueryParam: p.authQueryParam,
+      id: p.id, slug: p.slug, name: p.name, description: p.description, toolPrefix: p.toolPrefix, toolExposure: p.toolExposure, authApiKey: p.authApiKey, authQueryParam: p.authQueryParam,
       debugLogging: p.debugLogging, status: 'active', version: p.version, createdAt: p.createdAt, updatedAt: p.updatedAt, deletedAt: null,
     })
-    .orUpdate(['slug', 'name', 'description', 'tool_prefix', 'auth_api_key', 'auth_query_param', 'debug_logging', 'status', 'version', 'updated_at', 'deleted_at'], ['id'])
+    .orUpdate(['slug', 'name', 'description', 'tool_prefix', 'tool_exposure', 'auth_api_key', 'auth_query_param', 'debug_logging', 'status', 'version', 'updated_at', 'deleted_at'], ['id'])
     .updateEntity(false),
 );
 const LAST_LINK = compiledQuery<{ profileId: string }>((manager, p) =>
@@ -125,19 +127,10 @@ const recordSlug = async (manager: EntityManager, profileId: string, slug: strin
 };
 
 const upsertProfile = async (manager: EntityManager, profile: ProfileSettings & { profileId: string }, event: StoredEvent): Promise<void> => {
-  const settings = settingColumns(profileSettingsOnly(profile)) as Required<Pick<ProfileRow, 'slug' | 'name' | 'description' | 'toolPrefix' | 'authApiKey' | 'authQueryParam' | 'debugLogging'>>;
+  const settings = settingColumns(profileSettingsOf(profile)) as Required<Pick<ProfileRow, 'slug' | 'name' | 'description' | 'toolPrefix' | 'toolExposure' | 'authApiKey' | 'authQueryParam' | 'debugLogging'>>;
   await UPSERT_PROFILE.run(manager, { id: profile.profileId, ...settings, version: event.version, createdAt: event.recordedAt, updatedAt: event.recordedAt });
   await recordSlug(manager, profile.profileId, profile.slug, event);
 };
-
-const profileSettingsOnly = (profile: ProfileSettings): ProfileSettings => ({
-  slug: profile.slug,
-  name: profile.name,
-  description: profile.description,
-  toolPrefix: profile.toolPrefix,
-  auth: profile.auth,
-  debugLogging: profile.debugLogging,
-});
 
 const attach = async (manager: EntityManager, profileId: string, serverId: string, status: 'active' | 'inactive', at: string): Promise<void> => {
   const last = await LAST_LINK.one<{ position: number | null }>(manager, { profileId });

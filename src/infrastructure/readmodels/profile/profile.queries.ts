@@ -34,6 +34,7 @@ export type ProfileView = {
   name: string;
   description: string | null;
   toolPrefix: string;
+  toolExposure: string;
   auth: { apiKey: boolean; queryParam: boolean };
   debugLogging: boolean;
   servers: ProfileServerView[];
@@ -58,6 +59,7 @@ export const snapshotToProfileView = (snapshot: ProfileSnapshot, serverNames: Re
   name: snapshot.name,
   description: snapshot.description,
   toolPrefix: snapshot.toolPrefix,
+  toolExposure: snapshot.toolExposure,
   auth: { ...snapshot.auth },
   debugLogging: snapshot.debugLogging,
   servers: snapshot.servers.map((link) => ({ id: link.serverId, name: serverNames.get(link.serverId) ?? link.serverId, status: link.status })),
@@ -104,6 +106,7 @@ export class ProfileReadModel {
       name: row.name,
       description: row.description,
       toolPrefix: row.toolPrefix,
+      toolExposure: row.toolExposure,
       auth: { apiKey: row.authApiKey === 1, queryParam: row.authQueryParam === 1 },
       debugLogging: row.debugLogging === 1,
       servers: await this.servers(row.id),
