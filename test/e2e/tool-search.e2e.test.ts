@@ -135,6 +135,28 @@ describe('tool search: a profile with toolExposure "search" over real servers', 
     expect((await gh.api('GET', '/api/profiles/big')).body.toolExposure).toBe('search');
   });
 
+  it('counts what the definitions cost a context, per tool and per mode, with a real tokenizer', async () => {
+    const response = await gh.api('GET', '/api/profiles/big/context');
+    expect(response.status).toBe(200);
+    const budget = response.body as { tokenizer: string; exposure: string; tools: { name: string; server: string; tokens: number }[]; modes: { all: number; search: number } };
+    expect(budget).toMatchObject({ profile: 'big', tokenizer: 'gpt-tokenizer o200k_base', exposure: 'search' });
+    expect(budget.tools.length).toBeGreaterThan(40);
+    expect(budget.tools.map((tool) => tool.name)).not.toContain('memory__delete_entities');
+    const tokens = budget.tools.map((tool) => tool.tokens);
+    expect(tokens).toEqual([...tokens].sort((a, b) => b - a));
+    expect(Math.min(...tokens)).toBeGreaterThan(10);
+    // The count follows what tools/list really carries: the live list in `all` mode, counted alike.
+    const { countTokens } = await import('gpt-tokenizer');
+    expect((await gh.api('PATCH', '/api/profiles/big', { toolExposure: 'all' })).status).toBe(200);
+    const live = await open('big');
+    const listed = countTokens(JSON.stringify({ tools: (await live.listTools()).tools }));
+    expect((await gh.api('PATCH', '/api/profiles/big', { toolExposure: 'search' })).status).toBe(200);
+    expect(Math.abs(budget.modes.all - listed) / listed).toBeLessThan(0.2);
+    expect(budget.modes.search).toBe(countTokens(JSON.stringify({ tools: (await client.listTools()).tools })));
+    expect(budget.modes.search / budget.modes.all).toBeLessThan(0.05);
+    expect((await gh.api('GET', '/api/profiles/nope/context')).status).toBe(404);
+  });
+
   it('exports the exposure with the profile', async () => {
     const exported = (await gh.api('GET', '/api/export')).body;
     expect(exported.gatehouse.profiles.big.toolExposure).toBe('search');

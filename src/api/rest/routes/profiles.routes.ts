@@ -3,6 +3,7 @@ import '@koa/bodyparser';
 import * as profile from '../../../domain/profile';
 import type { Application } from '../../../infrastructure/application';
 import { eventView } from '../../../infrastructure/eventstore';
+import { contextBudget } from '../../../infrastructure/proxy/context-budget';
 import { AttachServerDto, CreateProfileDto, RevertDto, ToolPatchDto, UpdateProfileDto } from '../dto/profile.dto';
 import { commandContext, parseAt, sendResource } from '../http';
 import { notFound, ProblemError } from '../problem';
@@ -87,6 +88,14 @@ export const profileRoutes = ({ queries, commands, store }: Application): Router
     const row = await requireProfile(ctx.params.slug);
     ctx.set('ETag', `"${row.version}"`);
     ctx.body = { profile: row.slug, version: row.version, tools: await queries.effectiveTools(row.id, row.toolPrefix as profile.ToolPrefixMode) };
+  });
+
+  /** What the profile's tool definitions cost a model's context, per tool and per exposure mode. */
+  router.get('/:slug/context', async (ctx) => {
+    const row = await requireProfile(ctx.params.slug);
+    const tools = await queries.effectiveTools(row.id, row.toolPrefix as profile.ToolPrefixMode);
+    ctx.set('ETag', `"${row.version}"`);
+    ctx.body = { profile: row.slug, version: row.version, ...(await contextBudget(tools, row.toolExposure as profile.ToolExposureMode)) };
   });
 
   router.patch('/:slug/tools/:server/:tool', async (ctx) => {
