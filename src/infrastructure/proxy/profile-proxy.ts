@@ -102,8 +102,6 @@ export class ProfileProxy {
   private templateRoutes: { prefix: string; spec: UpstreamSpec }[] = [];
   /** The servers the last list of tools had to leave out, and why. */
   private toolsUnreachable: readonly { spec: UpstreamSpec; error: unknown }[] = [];
-  /** The upstreams' lists the last list of tools was built from (what a search index is valid for). */
-  private toolsListedFrom: readonly unknown[] = [];
 
   constructor(
     private readonly deps: ProxyDependencies,
@@ -128,11 +126,10 @@ export class ProfileProxy {
     return this.listToolsOf(profile);
   }
 
-  private async listToolsOf(profile: ProxyProfile): Promise<McpTool[]> {
-    const outcomes = await this.fanOut('tools', profile);
+  private async listToolsOf(profile: ProxyProfile, listing?: readonly ListOutcome<'tools'>[]): Promise<McpTool[]> {
+    const outcomes = listing ?? (await this.fanOut('tools', profile));
     this.toolsUnreachable = outcomes.flatMap((outcome) => (outcome.items === null ? [{ spec: outcome.spec, error: outcome.error }] : []));
     const listed = listedOf(outcomes);
-    this.toolsListedFrom = listed.map(({ items }) => items);
     const candidates = listed.flatMap(({ spec, items }) =>
       items
         .map((tool) => ({ spec, tool, setting: profile.tools.get(`${spec.id}/${tool.name}`) }))
@@ -174,10 +171,13 @@ export class ProfileProxy {
   private async searchTools(profile: ProxyProfile, args: unknown): Promise<McpCallToolResult> {
     const parsed = parseSearchArguments(args);
     if ('problem' in parsed) return toolError(parsed.problem);
-    const tools = await this.listToolsOf(profile);
-    const lists = this.toolsListedFrom;
+    // The lists are the catalog's (cheap when cached); the exposed tools are worked out again
+    // only when they changed, which with thousands of tools costs more than the search.
+    const outcomes = await this.fanOut('tools', profile);
+    const lists = listedOf(outcomes).map(({ items }) => items);
     let cached = searchIndexes.get(profile);
     if (!cached || !sameLists(cached.lists, lists)) {
+      const tools = await this.listToolsOf(profile, outcomes);
       const routes = this.toolRoutes;
       cached = { lists, index: new ToolSearchIndex(tools, (tool) => routes.get(tool.name)?.spec.name ?? '') };
       searchIndexes.set(profile, cached);
