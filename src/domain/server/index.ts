@@ -3,3 +3,5 @@ export * from './decider';
 export * from './events';
 export { diffServerSettings, settingsOf } from './settings';
 export { MAX_SERVER_TIMEOUT_MS, assertValidServerSettings, secretValueProblem } from './validate';
+export * from './env';
+export { isSecretByDefault, isSecretEnv, isSecretEnvName, looksLikeCredential } from './env-secrecy';

@@ -5,3 +5,4 @@ export * from './names';
 export * from './objects';
 export * from './secret';
 export * from './text';
+export * from './entropy';
