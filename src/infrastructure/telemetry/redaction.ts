@@ -1,10 +1,27 @@
+import { estimatedEntropyBits } from '../../domain/shared';
+
 export const REDACTED = '[REDACTED]';
 
 /**
- * Secret values shorter than this are not searched for: a 1–3 character value ("1", "on")
- * would blank out unrelated text everywhere, and is no secret worth the name.
+ * A configured secret value is searched for (and replaced wherever it occurs) only when it
+ * cannot be an ordinary word, because every occurrence of it in every payload is replaced:
+ * a secret "debug" would blank out the word in every log. So a value must have
+ * - at least MIN_SECRET_LENGTH characters ("true", "debug", "on" never qualify), and
+ * - at least MIN_SECRET_ENTROPY_BITS of estimated entropy (Shannon entropy of its characters ×
+ *   its length: "00000000" or "aaaaaaaaaa" do not qualify, a random 8-character string does), and
+ * - if it is letters only (a word or a name: "production", "Administrator"), at least
+ *   MIN_WORD_SECRET_LENGTH characters (a long passphrase still qualifies).
+ * Matches are exact (the value as configured, as a substring), never fuzzy. Values under
+ * sensitive keys are hidden whatever they are (see isSensitiveKey).
  */
-export const MIN_SECRET_LENGTH = 4;
+export const MIN_SECRET_LENGTH = 8;
+export const MIN_SECRET_ENTROPY_BITS = 24;
+export const MIN_WORD_SECRET_LENGTH = 16;
+
+export const isSearchableSecret = (value: string): boolean =>
+  value.length >= MIN_SECRET_LENGTH &&
+  estimatedEntropyBits(value) >= MIN_SECRET_ENTROPY_BITS &&
+  (value.length >= MIN_WORD_SECRET_LENGTH || !/^[\p{L}]+$/u.test(value));
 
 /**
  * Keys whose values are always hidden, compared lower-cased without `-` and `_`. A key equal
@@ -43,7 +60,7 @@ export class Redactor {
   private readonly jsonForms: readonly string[];
 
   constructor(secretValues: Iterable<string> = []) {
-    this.values = [...new Set([...secretValues].filter((value) => value.length >= MIN_SECRET_LENGTH))].sort((a, b) => b.length - a.length);
+    this.values = [...new Set([...secretValues].filter(isSearchableSecret))].sort((a, b) => b.length - a.length);
     this.jsonForms = this.values.map(asInJson);
   }
 
@@ -53,7 +70,7 @@ export class Redactor {
 
   /** This redactor plus more values (say, the passwords a request carried, which its answer may echo). */
   extend(values: Iterable<string>): Redactor {
-    const added = [...values].filter((value) => value.length >= MIN_SECRET_LENGTH && !this.values.includes(value));
+    const added = [...values].filter((value) => isSearchableSecret(value) && !this.values.includes(value));
     return added.length === 0 ? this : new Redactor([...this.values, ...added]);
   }
 

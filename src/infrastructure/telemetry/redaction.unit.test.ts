@@ -1,4 +1,4 @@
-import { isSensitiveKey, REDACTED, Redactor, serializePayload, truncateUtf8 } from './redaction';
+import { isSearchableSecret, isSensitiveKey, REDACTED, Redactor, serializePayload, truncateUtf8 } from './redaction';
 import { secretValuesOf } from './secret-values';
 
 describe('Redactor', () => {
@@ -31,7 +31,7 @@ describe('Redactor', () => {
   });
 
   describe('given configured secret values', () => {
-    const redactor = new Redactor(['sk-live-0123456789', 'sk-live-0123456789-long', '123456', 'ab']);
+    const redactor = new Redactor(['sk-live-0123456789', 'sk-live-0123456789-long', '12345678', 'ab', 'debug', 'production', '00000000']);
 
     it('replaces every occurrence in every string, the longest secret first', () => {
       expect(redactor.redact({ text: 'a sk-live-0123456789-long and sk-live-0123456789 b', list: ['x sk-live-0123456789'] })).toEqual({
@@ -40,12 +40,26 @@ describe('Redactor', () => {
     });
 
     it('catches a numeric secret sent as a number', () => {
-      expect(redactor.redact({ pin: 123456, other: 1234567 })).toEqual({ pin: REDACTED, other: 1234567 });
+      expect(redactor.redact({ pin: 12345678, other: 123456789 })).toEqual({ pin: REDACTED, other: 123456789 });
     });
 
-    it('ignores values too short to be secrets', () => {
+    it('ignores values that could be ordinary words or are too short or too regular to be secrets', () => {
       expect(redactor.secretCount).toBe(3);
-      expect(redactor.redactText('abc')).toBe('abc');
+      expect(redactor.redactText('ab debug production 00000000')).toBe('ab debug production 00000000');
+    });
+
+    it('does not widen its floor when extended with values found under sensitive keys', () => {
+      expect(redactor.extend(['debug', 'true', 'hunter2-horse']).secretCount).toBe(4);
+    });
+  });
+
+  describe('which values it searches for', () => {
+    it.each(['debug', 'production', 'true', 'Administrator', 'localhost', '00000000', 'abababab', 'short1'])('never %j', (value) => {
+      expect(isSearchableSecret(value)).toBe(false);
+    });
+
+    it.each(['Zk3q9XbT', 'sk-live-0123456789', '12345678', 'correcthorsebatterystaple', 'p4ss-w0rd!'])('%j', (value) => {
+      expect(isSearchableSecret(value)).toBe(true);
     });
   });
 });
