@@ -10,6 +10,12 @@ export type PlainEnvValue = Readonly<{ plain: string }>;
 export type EnvValue = SealedSecret | PlainEnvValue;
 export type EnvMap = Readonly<Record<string, EnvValue>>;
 
+/**
+ * An env value as a user writes it (REST, import): a string, secret or not as the automatic
+ * rule decides (isSecretByDefault), or `{value, secret}` to decide it explicitly.
+ */
+export type EnvInput = string | Readonly<{ value: string; secret: boolean }>;
+
 export const isPlainEnvValue = (value: EnvValue): value is PlainEnvValue =>
   typeof (value as { plain?: unknown }).plain === 'string';
 

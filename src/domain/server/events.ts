@@ -1,4 +1,5 @@
 import type { DomainEvent, SealedMap, SealedSecret } from '../shared';
+import type { EnvMap } from './env';
 
 export const TRANSPORTS = ['stdio', 'sse', 'streamable_http'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
@@ -7,13 +8,13 @@ export type Transport = (typeof TRANSPORTS)[number];
 export const ISOLATIONS = ['shared', 'per_session'] as const;
 export type Isolation = (typeof ISOLATIONS)[number];
 
-/** Everything about a server except its identity and name. Secrets are sealed. */
+/** Everything about a server except its identity and name. Secrets are sealed; env values are sealed or plain. */
 export type ServerSettings = Readonly<{
   description: string | null;
   transport: Transport;
   command: string | null;
   args: readonly string[];
-  env: SealedMap;
+  env: EnvMap;
   cwd: string | null;
   url: string | null;
   headers: SealedMap;

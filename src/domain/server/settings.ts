@@ -1,4 +1,5 @@
 import { type FieldEquality, changedFields, jsonEqual, sameSealedMap, sameSecret, strictEqual } from '../shared';
+import { sameEnvMap } from './env';
 import type { ServerSettings, ServerSnapshot } from './events';
 
 /** Secrets compare by fingerprint: re-sealing the same value gives a new ciphertext. */
@@ -7,7 +8,7 @@ const SERVER_SETTINGS_EQUALITY: FieldEquality<ServerSettings> = {
   transport: strictEqual,
   command: strictEqual,
   args: jsonEqual,
-  env: sameSealedMap,
+  env: sameEnvMap,
   cwd: strictEqual,
   url: strictEqual,
   headers: sameSealedMap,

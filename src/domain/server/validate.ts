@@ -1,4 +1,5 @@
 import { DomainError, isWellFormed, lineProblem, NOT_WELL_FORMED, textProblem } from '../shared';
+import { isPlainEnvValue } from './env';
 import { TRANSPORTS, type ServerSettings } from './events';
 
 export const MAX_SERVER_TIMEOUT_MS = 600_000;
@@ -24,7 +25,12 @@ const assertPlainStrings = (settings: ServerSettings): void => {
   settings.args.forEach((arg, index) => assertLine(`args[${index}]`, arg));
   assertLine('cwd', settings.cwd);
   assertLine('url', settings.url);
-  for (const name of Object.keys(settings.env)) assertLine(`env.${name}`, name);
+  for (const [name, value] of Object.entries(settings.env)) {
+    assertLine(`env.${name}`, name);
+    // A secret is checked before it is sealed (secretValueProblem); a plain value can be checked here.
+    const problem = isPlainEnvValue(value) ? secretValueProblem('env', value.plain) : null;
+    if (problem !== null) throw invalid(`env.${name}`, `env.${name} ${problem}`);
+  }
   for (const name of Object.keys(settings.headers)) assertLine(`headers.${name}`, name);
 };
 

@@ -16,7 +16,7 @@ export type ServerInput = Readonly<{
   transport: server.Transport;
   command?: string | null;
   args?: readonly string[];
-  env?: Readonly<Record<string, string>>;
+  env?: Readonly<Record<string, server.EnvInput>>;
   cwd?: string | null;
   url?: string | null;
   headers?: Readonly<Record<string, string>>;
@@ -116,7 +116,7 @@ export class ServerCommands {
       transport: input.transport,
       command: input.command ?? null,
       args: [...(input.args ?? [])],
-      env: this.sealValues('env', input.env),
+      env: this.sealEnv(input.env),
       cwd: input.cwd ?? null,
       url: input.url ?? null,
       headers: this.sealValues('headers', input.headers),
@@ -130,7 +130,8 @@ export class ServerCommands {
     const changes: Record<string, unknown> = {};
     for (const [field, value] of Object.entries(patch)) {
       if (value === undefined) continue;
-      if (field === 'env' || field === 'headers') changes[field] = this.sealValues(field, value as Record<string, string>);
+      if (field === 'env') changes[field] = this.sealEnv(value as Record<string, server.EnvInput>);
+      else if (field === 'headers') changes[field] = this.sealValues(field, value as Record<string, string>);
       else if (field === 'bearerToken') changes[field] = value === null ? null : this.sealBearer(value as string);
       else if (field === 'args') changes[field] = [...(value as string[])];
       else changes[field] = value;
@@ -142,6 +143,21 @@ export class ServerCommands {
   private sealValues(kind: 'env' | 'headers', values: Readonly<Record<string, string>> | undefined): SealedMap {
     for (const [name, value] of Object.entries(values ?? {})) refuseSecret(`${kind}.${name}`, server.secretValueProblem(kind, value));
     return sealMap(this.secrets, values);
+  }
+
+  /** Secret variables are checked and sealed; plain ones are kept as they are (the domain checks those). */
+  private sealEnv(values: Readonly<Record<string, server.EnvInput>> | undefined): server.EnvMap {
+    const env: Record<string, server.EnvValue> = {};
+    for (const [name, input] of Object.entries(values ?? {})) {
+      const { value, secret } = typeof input === 'string' ? { value: input, secret: null } : input;
+      if (server.isSecretEnv(name, value, secret)) {
+        refuseSecret(`env.${name}`, server.secretValueProblem('env', value));
+        env[name] = this.secrets.seal(value);
+      } else {
+        env[name] = { plain: value };
+      }
+    }
+    return env;
   }
 
   /** The bearer token travels in an Authorization header: a header value's rules apply. */

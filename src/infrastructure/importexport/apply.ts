@@ -7,7 +7,7 @@ import type { SecretBox } from '../crypto';
 import type { EventStore, StoreTransaction } from '../eventstore';
 import { ProfileReadModel } from '../readmodels/profile';
 import { ServerReadModel, serverRowToSnapshot } from '../readmodels/server';
-import { type ImportDocument, ImportRefusedError, type SecretMap, type SecretValue, type ServerEntry } from './document';
+import { type EnvEntryMap, type ImportDocument, ImportRefusedError, type SecretMap, type SecretValue, type ServerEntry } from './document';
 import { decidedEventCount, describeImport, type ImportDecisions, type ImportOutcome } from './outcome';
 import { type CurrentState, planImport, type ServerStep } from './plan';
 import { decideProfileStep } from './profile-steps';
@@ -70,6 +70,27 @@ const resolveMap = (secrets: SecretBox, kind: 'env' | 'headers', values: SecretM
     Object.entries(values).map(([key, value]) => [key, resolveSecret(secrets, kind, value, current[key], `${path}.${kind}.${key}`)]),
   );
 
+/**
+ * A given env value is secret or plain as the entry says, else as the automatic rule decides.
+ * A mask keeps the variable the server has; with `"secret": true` a plain one is sealed, and
+ * `"secret": false` cannot reveal a secret (its value is not in the document).
+ */
+const resolveEnv = (secrets: SecretBox, values: EnvEntryMap, current: server.EnvMap, path: string): server.EnvMap =>
+  Object.fromEntries(
+    Object.entries(values).map(([name, { value, secret }]): [string, server.EnvValue] => {
+      const field = `${path}.env.${name}`;
+      if (value.kind === 'plain') {
+        return [name, server.isSecretEnv(name, value.value, secret) ? resolveSecret(secrets, 'env', value, undefined, field) : { plain: value.value }];
+      }
+      const kept = current[name];
+      if (kept === undefined || !server.isPlainEnvValue(kept)) {
+        if (secret === false) throw new ImportRefusedError([{ field, messages: ['is masked, so it cannot be made plain; give the value'] }]);
+        return [name, resolveSecret(secrets, 'env', value, kept, field)];
+      }
+      return [name, secret === true ? secrets.seal(kept.plain) : kept];
+    }),
+  );
+
 const settingsFor = (secrets: SecretBox, entry: ServerEntry, state: server.ServerState): server.ServerSettings => {
   const current = state.status === 'active' ? state : undefined;
   const path = `mcpServers.${entry.name}`;
@@ -78,7 +99,7 @@ const settingsFor = (secrets: SecretBox, entry: ServerEntry, state: server.Serve
     transport: entry.transport,
     command: entry.command,
     args: [...entry.args],
-    env: resolveMap(secrets, 'env', entry.env, current?.env ?? {}, path),
+    env: resolveEnv(secrets, entry.env, current?.env ?? {}, path),
     cwd: entry.cwd,
     url: entry.url,
     headers: resolveMap(secrets, 'headers', entry.headers, current?.headers ?? {}, path),

@@ -33,6 +33,13 @@ export type SecretValue = Readonly<{ kind: 'plain'; value: string }> | Readonly<
 export type SecretMap = Readonly<Record<string, SecretValue>>;
 
 /**
+ * An env value of an entry: a string (`secret: null`, the automatic rule decides) or
+ * `{"value": "…", "secret": true|false}`. A mask keeps the value the server has.
+ */
+export type EnvEntryValue = Readonly<{ value: SecretValue; secret: boolean | null }>;
+export type EnvEntryMap = Readonly<Record<string, EnvEntryValue>>;
+
+/**
  * A server entry after parsing: the transport resolved, every field present. An entry describes
  * the whole server: a field it leaves out is empty after the import, as it would be after a
  * fresh registration, so importing a file always lands on the same state.
@@ -43,7 +50,7 @@ export type ServerEntry = Readonly<{
   description: string | null;
   command: string | null;
   args: readonly string[];
-  env: SecretMap;
+  env: EnvEntryMap;
   cwd: string | null;
   url: string | null;
   headers: SecretMap;

@@ -2,6 +2,7 @@ import { eventView, type EventLog, type EventStore } from '../eventstore';
 import { ProfileReadModel, type ProfileRow, type ProfileToolRow } from '../readmodels/profile';
 import { ServerReadModel, serverRowToSnapshot, snapshotToView, type ServerRow } from '../readmodels/server';
 import { EXPORTED_TYPE } from './document';
+import { exportedEnv } from './export-env';
 
 export type ExportedServer = Record<string, unknown>;
 
@@ -30,13 +31,14 @@ const compact = (entries: [string, unknown][]): Record<string, unknown> =>
   );
 
 const exportServer = (row: ServerRow): ExportedServer => {
-  const view = snapshotToView(serverRowToSnapshot(row), 'active', row.version);
+  const snapshot = serverRowToSnapshot(row);
+  const view = snapshotToView(snapshot, 'active', row.version);
   return compact([
     ['type', EXPORTED_TYPE[row.transport as keyof typeof EXPORTED_TYPE] ?? row.transport],
     ['description', view.description],
     ['command', view.command],
     ['args', view.args],
-    ['env', view.env],
+    ['env', exportedEnv(snapshot.env)],
     ['cwd', view.cwd],
     ['url', view.url],
     ['headers', view.headers],

@@ -1,5 +1,5 @@
 import { MASK } from '../crypto/secret-box';
-import type { ErrorCollector, SecretMap, SecretValue } from './document';
+import type { EnvEntryMap, EnvEntryValue, ErrorCollector, SecretMap, SecretValue } from './document';
 
 /**
  * Readers for one untrusted JSON object. Each reads one field, reports what is wrong with it
@@ -12,6 +12,10 @@ export const isPlainObject = (value: unknown): value is Untrusted =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 export const isMasked = (value: string): boolean => value.startsWith(MASK);
+
+const secretValue = (value: string): SecretValue => (isMasked(value) ? { kind: 'masked' } : { kind: 'plain', value });
+
+type MapLimits = { maxKeys: number; maxKeyLength: number; maxValueLength: number };
 
 export class FieldReader {
   constructor(
@@ -122,24 +126,51 @@ export class FieldReader {
     return isMasked(value) ? { kind: 'masked' } : { kind: 'plain', value };
   }
 
-  /** An object of strings (env, headers) whose keys match `keyPattern`; every value may be a mask. */
-  secretMap(key: string, limits: { maxKeys: number; maxKeyLength: number; maxValueLength: number }, keyPattern: RegExp, keyKind: string): SecretMap {
+  /** An object of strings (headers) whose keys match `keyPattern`; every value may be a mask. */
+  secretMap(key: string, limits: MapLimits, keyPattern: RegExp, keyKind: string): SecretMap {
+    const expected = { values: 'string values', value: `a string of at most ${limits.maxValueLength} characters` };
+    return this.mapOf(key, limits, keyPattern, keyKind, expected, (item) =>
+      typeof item !== 'string' || item.length > limits.maxValueLength ? null : secretValue(item),
+    );
+  }
+
+  /** Env: like a secret map, but a value may also be `{"value": "…", "secret": true|false}`. */
+  envMap(key: string, limits: MapLimits, keyPattern: RegExp): EnvEntryMap {
+    const expected = { values: 'values', value: `a string of at most ${limits.maxValueLength} characters or {"value": string, "secret": boolean}` };
+    return this.mapOf(key, limits, keyPattern, 'environment variable name', expected, (item): EnvEntryValue | null => {
+      if (typeof item === 'string') return item.length > limits.maxValueLength ? null : { value: secretValue(item), secret: null };
+      if (!isPlainObject(item)) return null;
+      const keys = Object.keys(item).sort();
+      const { value, secret } = item;
+      if (keys.join() !== 'secret,value' || typeof value !== 'string' || value.length > limits.maxValueLength || typeof secret !== 'boolean') return null;
+      return { value: secretValue(value), secret };
+    });
+  }
+
+  private mapOf<T>(
+    key: string,
+    limits: MapLimits,
+    keyPattern: RegExp,
+    keyKind: string,
+    expected: Readonly<{ values: string; value: string }>,
+    read: (item: unknown) => T | null,
+  ): Record<string, T> {
     const value = this.object[key];
     if (value === undefined || value === null) return {};
     if (!isPlainObject(value) || Object.keys(value).length > limits.maxKeys) {
-      this.fail(key, `must be an object of at most ${limits.maxKeys} string values`);
+      this.fail(key, `must be an object of at most ${limits.maxKeys} ${expected.values}`);
       return {};
     }
-    const result: Record<string, SecretValue> = {};
+    const result: Record<string, T> = {};
     for (const [name, item] of Object.entries(value)) {
       const field = `${key}.${name}`;
       if (name.length === 0 || name.length > limits.maxKeyLength || !keyPattern.test(name)) {
         this.fail(field, `"${name}" is not a valid ${keyKind}`);
-      } else if (typeof item !== 'string' || item.length > limits.maxValueLength) {
-        this.fail(field, `must be a string of at most ${limits.maxValueLength} characters`);
-      } else {
-        result[name] = isMasked(item) ? { kind: 'masked' } : { kind: 'plain', value: item };
+        continue;
       }
+      const parsed = read(item);
+      if (parsed === null) this.fail(field, `must be ${expected.value}`);
+      else result[name] = parsed;
     }
     return result;
   }

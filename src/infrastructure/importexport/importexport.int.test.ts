@@ -4,16 +4,17 @@ import { join } from 'node:path';
 import { openTestApplication } from '../../../test/support/application';
 import { makeTempDir } from '../../../test/support/temp-dir';
 import type { Application } from '../application';
-import { serverRowToSnapshot } from '../readmodels/server';
+import { isPlainEnvValue } from '../../domain/server';
+import { serverRowToSnapshot, serverRowToView } from '../readmodels/server';
 import { type ConfigDocument, exportConfig, exportEventLines, ImportRefusedError, parseImportDocument } from '.';
 
 const context = () => ({ actor: 'test', correlationId: randomUUID() });
 
-const SECRETS = { API_KEY: 'files-api-key-0001', TOKEN: 'remote-bearer-0002', HEADER: 'remote-header-0003', LOG: 'debug-level-0004' };
+const SECRETS = { API_KEY: 'files-api-key-0001', TOKEN: 'remote-bearer-0002', HEADER: 'remote-header-0003', DB_PASSWORD: 'db-password-0004' };
 
 const claudeConfig = {
   mcpServers: {
-    files: { command: 'node', args: ['server.js', '--root', '/srv'], env: { API_KEY: SECRETS.API_KEY, LOG: SECRETS.LOG }, cwd: '/srv' },
+    files: { command: 'node', args: ['server.js', '--root', '/srv'], env: { API_KEY: SECRETS.API_KEY, DB_PASSWORD: SECRETS.DB_PASSWORD, LOG_LEVEL: 'debug' }, cwd: '/srv' },
     remote: { type: 'http', url: 'https://mcp.example.com/mcp', headers: { 'X-Api-Key': SECRETS.HEADER }, bearerToken: SECRETS.TOKEN, timeoutMs: 5000 },
     legacy: { type: 'sse', url: 'http://localhost:3001/sse', description: 'Old SSE server' },
   },
@@ -51,7 +52,8 @@ const exported = async (ctx: Application): Promise<Omit<ConfigDocument, 'gatehou
 
 const plaintext = async (ctx: Application, name: string, field: 'env' | 'headers', key: string): Promise<string> => {
   const row = await ctx.queries.servers.find(name);
-  return ctx.secrets.open(serverRowToSnapshot(row!)[field][key]);
+  const value = serverRowToSnapshot(row!)[field][key];
+  return isPlainEnvValue(value) ? value.plain : ctx.secrets.open(value);
 };
 
 /** Replaces every mask in an exported document by the plaintext it stands for. */
@@ -166,7 +168,7 @@ describe('import and export', () => {
       };
       const planned = await dryRun(changed);
       expect(planned.servers.map(({ name, action, changed: fields, secretsReplaced, secretsDropped }) => ({ name, action, fields, secretsReplaced, secretsDropped }))).toEqual([
-        { name: 'files', action: 'reconfigured', fields: ['args', 'env'], secretsReplaced: ['env.API_KEY'], secretsDropped: ['env.LOG'] },
+        { name: 'files', action: 'reconfigured', fields: ['args', 'env'], secretsReplaced: ['env.API_KEY'], secretsDropped: ['env.DB_PASSWORD'] },
         { name: 'remote', action: 'reconfigured', fields: ['bearerToken'], secretsReplaced: [], secretsDropped: ['bearerToken'] },
         { name: 'legacy', action: 'unchanged', fields: [], secretsReplaced: [], secretsDropped: [] },
       ]);
@@ -190,15 +192,15 @@ describe('import and export', () => {
     await importJson(a.ctx, claudeConfig);
     const document = (await exportConfig(a.ctx.store));
     expect(JSON.stringify(document)).not.toContain(SECRETS.API_KEY);
-    expect(document.mcpServers.files).toMatchObject({ env: { API_KEY: '••••0001' } });
+    expect(document.mcpServers.files).toMatchObject({ env: { API_KEY: '••••0001', DB_PASSWORD: '••••0004', LOG_LEVEL: 'debug' } });
     expect((await importJson(a.ctx, document)).appended).toBe(0);
 
     const files = await a.ctx.queries.servers.find('files');
-    await a.ctx.commands.servers.reconfigure(files!.id, { args: [], env: { API_KEY: 'another-value', LOG: SECRETS.LOG } }, context());
+    await a.ctx.commands.servers.reconfigure(files!.id, { args: [], env: { API_KEY: 'another-value', DB_PASSWORD: SECRETS.DB_PASSWORD, LOG_LEVEL: 'debug' } }, context());
     const restored = await importJson(a.ctx, document);
     expect(restored).toMatchObject({ servers: [{ name: 'files', action: 'reconfigured' }, { action: 'unchanged' }, { action: 'unchanged' }] });
     // The mask keeps the secret the server has now; everything else is as exported.
-    expect((await exported(a.ctx)).mcpServers.files).toEqual({ ...document.mcpServers.files, env: { API_KEY: '••••alue', LOG: '••••0004' } });
+    expect((await exported(a.ctx)).mcpServers.files).toEqual({ ...document.mcpServers.files, env: { API_KEY: '••••alue', DB_PASSWORD: '••••0004', LOG_LEVEL: 'debug' } });
     expect(await plaintext(a.ctx, 'files', 'env', 'API_KEY')).toBe('another-value');
     expect((await importJson(a.ctx, document)).appended).toBe(0);
   });
@@ -220,6 +222,36 @@ describe('import and export', () => {
     expect((await importJson(a.ctx, document)).appended).toBeGreaterThan(0);
     expect((await exported(a.ctx)).profiles).toEqual(document.gatehouse.profiles);
     expect((await importJson(a.ctx, document)).appended).toBe(0);
+  });
+
+  describe('env secrecy', () => {
+    const tuned = { command: 'node', env: { LOG_LEVEL: { value: 'debug', secret: true }, AUTH_MODE: { value: 'oauth', secret: false }, NODE_ENV: 'production', API_KEY: 'k-0123456789abcdef' } };
+    const view = async () => serverRowToView((await a.ctx.queries.servers.find('tuned'))!);
+
+    it('is decided by the rule for a string and as told for {value, secret}, and the export round-trips it', async () => {
+      await importJson(a.ctx, { mcpServers: { tuned } });
+      expect(await view()).toMatchObject({
+        env: { LOG_LEVEL: '••••', AUTH_MODE: 'oauth', NODE_ENV: 'production', API_KEY: '••••cdef' },
+        envSecret: ['LOG_LEVEL', 'API_KEY'],
+      });
+      const document = await exportConfig(a.ctx.store);
+      expect(document.mcpServers.tuned.env).toEqual({
+        LOG_LEVEL: { value: '••••', secret: true },
+        AUTH_MODE: { value: 'oauth', secret: false },
+        NODE_ENV: 'production',
+        API_KEY: '••••cdef',
+      });
+      expect((await importJson(a.ctx, document)).appended).toBe(0);
+    });
+
+    it('keeps a masked variable, sealing a plain one that is now told secret, and refuses to make a masked secret plain', async () => {
+      await importJson(a.ctx, { mcpServers: { tuned } });
+      await importJson(a.ctx, { mcpServers: { tuned: { ...tuned, env: { ...tuned.env, NODE_ENV: { value: '••••', secret: true } } } } });
+      expect(await view()).toMatchObject({ env: { NODE_ENV: '••••' }, envSecret: ['LOG_LEVEL', 'NODE_ENV', 'API_KEY'] });
+      expect(await plaintext(a.ctx, 'tuned', 'env', 'NODE_ENV')).toBe('production');
+      const reveal = { mcpServers: { tuned: { ...tuned, env: { ...tuned.env, API_KEY: { value: '••••cdef', secret: false } } } } };
+      await expect(importJson(a.ctx, reveal)).rejects.toMatchObject({ errors: [{ field: 'mcpServers.tuned.env.API_KEY' }] });
+    });
   });
 
   it('refuses a mask for a secret the server does not have', async () => {
@@ -251,7 +283,7 @@ describe('import and export', () => {
       const refusal = importJson(b.ctx, (await exportConfig(a.ctx.store)));
       await expect(refusal).rejects.toBeInstanceOf(ImportRefusedError);
       const fields = ((await refusal.catch((error: unknown) => error)) as ImportRefusedError).errors.map((error) => error.field);
-      expect(fields).toEqual(['mcpServers.files.env.API_KEY', 'mcpServers.files.env.LOG', 'mcpServers.remote.headers.X-Api-Key', 'mcpServers.remote.bearerToken']);
+      expect(fields).toEqual(['mcpServers.files.env.API_KEY', 'mcpServers.files.env.DB_PASSWORD', 'mcpServers.remote.headers.X-Api-Key', 'mcpServers.remote.bearerToken']);
       expect(await b.ctx.store.headPosition()).toBe(0);
     });
   });

@@ -1,5 +1,6 @@
 import type * as server from '../../domain/server';
-import { type SealedMap, type SealedSecret, sameSecret } from '../../domain/shared';
+import { type EnvMap, isPlainEnvValue, sameEnvValue } from '../../domain/server/env';
+import type { SealedSecret } from '../../domain/shared';
 import type { DecidedAppend } from '../commands/handle-command';
 import type { ImportPlan } from './plan';
 
@@ -49,11 +50,13 @@ export const decidedEventCount = (decisions: ImportDecisions): number =>
 
 type SecretChanges = { replaced: string[]; dropped: string[] };
 
-const mapChanges = (field: 'env' | 'headers', before: SealedMap, after: SealedMap | undefined, into: SecretChanges): void => {
+/** Only secrets are told: a plain env value before is no secret (a header map holds secrets only). */
+const mapChanges = (field: 'env' | 'headers', before: EnvMap, after: EnvMap | undefined, into: SecretChanges): void => {
   if (after === undefined) return;
-  for (const [key, secret] of Object.entries(before)) {
+  for (const [key, value] of Object.entries(before)) {
+    if (isPlainEnvValue(value)) continue;
     if (!Object.hasOwn(after, key)) into.dropped.push(`${field}.${key}`);
-    else if (!sameSecret(secret, after[key])) into.replaced.push(`${field}.${key}`);
+    else if (!sameEnvValue(value, after[key])) into.replaced.push(`${field}.${key}`);
   }
 };
 

@@ -68,7 +68,7 @@ const parseServer = (name: string, raw: unknown, errors: ErrorCollector): Server
     description: fields.string('description', { max: 2000 }),
     command: fields.string('command', { min: 1, max: 4096 }),
     args: fields.stringArray('args', 256, 8192),
-    env: fields.secretMap('env', MAP_LIMITS, ENV_NAME, 'environment variable name'),
+    env: fields.envMap('env', MAP_LIMITS, ENV_NAME),
     cwd: fields.string('cwd', { min: 1, max: 4096 }),
     url: fields.httpUrl('url'),
     headers: fields.secretMap('headers', MAP_LIMITS, HEADER_NAME, 'header name'),

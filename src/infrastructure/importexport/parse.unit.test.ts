@@ -53,14 +53,18 @@ describe('parsing an import document', () => {
   it('reads every field, with absent ones empty', () => {
     const [full, bare] = servers({
       full: {
-        type: 'stdio', command: 'node', args: ['s.js'], env: { TOKEN: 'plain-secret-value', KEPT: '••••abcd' }, cwd: '/srv',
+        type: 'stdio', command: 'node', args: ['s.js'], env: { TOKEN: 'plain-secret-value', KEPT: '••••abcd', LOG_LEVEL: { value: 'debug', secret: true } }, cwd: '/srv',
         description: 'Files', timeoutMs: 5000,
       },
       bare: { type: 'sse', url: 'http://localhost:3001/sse', headers: { 'X-Key': 'v' }, bearerToken: '••••' },
     });
     expect(full).toEqual({
       name: 'full', transport: 'stdio', description: 'Files', command: 'node', args: ['s.js'],
-      env: { TOKEN: { kind: 'plain', value: 'plain-secret-value' }, KEPT: { kind: 'masked' } },
+      env: {
+        TOKEN: { value: { kind: 'plain', value: 'plain-secret-value' }, secret: null },
+        KEPT: { value: { kind: 'masked' }, secret: null },
+        LOG_LEVEL: { value: { kind: 'plain', value: 'debug' }, secret: true },
+      },
       cwd: '/srv', url: null, headers: {}, bearerToken: null, timeoutMs: 5000,
     });
     expect(bare).toMatchObject({ args: [], env: {}, headers: { 'X-Key': { kind: 'plain', value: 'v' } }, bearerToken: { kind: 'masked' }, description: null, cwd: null, timeoutMs: null });
@@ -78,7 +82,7 @@ describe('parsing an import document', () => {
         ['github', 'stdio', 'npx'],
         ['linear', 'stdio', 'npx'],
       ]);
-      expect(document.servers[1].env).toEqual({ GITHUB_PERSONAL_ACCESS_TOKEN: { kind: 'plain', value: 'github-token-fixture-0001' } });
+      expect(document.servers[1].env).toEqual({ GITHUB_PERSONAL_ACCESS_TOKEN: { value: { kind: 'plain', value: 'github-token-fixture-0001' }, secret: null } });
       expect(document.warnings).toEqual(['ignored top-level fields "globalShortcut", "preferences": only mcpServers and gatehouse are imported']);
     });
 
@@ -133,6 +137,9 @@ describe('parsing an import document', () => {
       ['args that are no array', { s: { command: 'x', args: '-y' } }, 'mcpServers.s.args'],
       ['env that is no object', { s: { command: 'x', env: ['A=1'] } }, 'mcpServers.s.env'],
       ['an env value that is no string', { s: { command: 'x', env: { PORT: 3000 } } }, 'mcpServers.s.env.PORT'],
+      ['an env value object without secret', { s: { command: 'x', env: { PORT: { value: '3000' } } } }, 'mcpServers.s.env.PORT'],
+      ['an env value object with another field', { s: { command: 'x', env: { PORT: { value: '3000', secret: false, note: 'x' } } } }, 'mcpServers.s.env.PORT'],
+      ['an env secret flag that is no boolean', { s: { command: 'x', env: { PORT: { value: '3000', secret: 'no' } } } }, 'mcpServers.s.env.PORT'],
       ['an env name with "="', { s: { command: 'x', env: { 'A=B': 'v' } } }, 'mcpServers.s.env.A=B'],
       ['a header name with a space', { s: { url: 'http://x/', headers: { 'X Key': 'v' } } }, 'mcpServers.s.headers.X Key'],
       ['an empty cwd', { s: { command: 'x', cwd: '' } }, 'mcpServers.s.cwd'],

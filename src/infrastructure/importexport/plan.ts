@@ -39,7 +39,8 @@ const checkMaskedMap = (errors: ErrorCollector, path: string, values: SecretMap,
 /** A mask keeps the current secret, so it is only allowed where there is one. */
 const checkMasks = (errors: ErrorCollector, entry: ServerEntry, current: CurrentServer | undefined): void => {
   const path = `mcpServers.${entry.name}`;
-  checkMaskedMap(errors, `${path}.env`, entry.env, current?.envKeys, entry.name);
+  const envValues = Object.fromEntries(Object.entries(entry.env).map(([key, { value }]) => [key, value]));
+  checkMaskedMap(errors, `${path}.env`, envValues, current?.envKeys, entry.name);
   checkMaskedMap(errors, `${path}.headers`, entry.headers, current?.headerKeys, entry.name);
   if (entry.bearerToken?.kind === 'masked' && !current?.hasBearerToken) {
     errors.add(`${path}.bearerToken`, `is masked ("••••"), which keeps the current value, but server "${entry.name}" has no bearer token; give the value`);

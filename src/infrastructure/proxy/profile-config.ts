@@ -1,6 +1,7 @@
 import type { LinkStatus, ToolExposureMode, ToolPrefixMode } from '../../domain/profile/events';
 import type { SealedMap, SealedSecret } from '../../domain/shared';
-import { openMap, type SecretBox } from '../crypto';
+import { type EnvMap, isPlainEnvValue } from '../../domain/server/env';
+import { openEnv, openMap, type SecretBox } from '../crypto';
 import type { ProxyProfileRecord } from '../readmodels/profile';
 import type { ServerRow } from '../readmodels/server';
 import type { UpstreamSpec } from '../upstream';
@@ -32,20 +33,24 @@ export type ProxyProfile = Readonly<{
 }>;
 
 /** Decrypts a server's secrets into the spec the upstream layer connects with. Never logged. */
-export const toUpstreamSpec = (secrets: SecretBox, row: ServerRow): UpstreamSpec => ({
+export const toUpstreamSpec = (secrets: SecretBox, row: ServerRow): UpstreamSpec => {
+  const env = JSON.parse(row.env) as EnvMap;
+  return {
   id: row.id,
   name: row.name,
   transport: row.transport as UpstreamSpec['transport'],
   command: row.command,
   args: JSON.parse(row.args) as string[],
-  env: openMap(secrets, JSON.parse(row.env) as SealedMap),
+  env: openEnv(secrets, env),
+  plainEnvNames: Object.keys(env).filter((name) => isPlainEnvValue(env[name])),
   cwd: row.cwd,
   url: row.url,
   headers: openMap(secrets, JSON.parse(row.headers) as SealedMap),
   bearerToken: row.bearerToken === null ? null : secrets.open(JSON.parse(row.bearerToken) as SealedSecret),
   timeoutMs: row.timeoutMs,
   isolation: row.isolation === 'per_session' ? 'per_session' : 'shared',
-});
+  };
+};
 
 /** A profile as the read models have it, opened for the proxy. */
 export const toProxyProfile = (secrets: SecretBox, { profile, servers, tools }: ProxyProfileRecord): ProxyProfile => ({

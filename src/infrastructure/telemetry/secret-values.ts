@@ -1,5 +1,6 @@
 import type { Observable, Subscription } from 'rxjs';
 import type { EntityManager } from 'typeorm';
+import { type EnvMap, isPlainEnvValue } from '../../domain/server/env';
 import type { SealedMap, SealedSecret } from '../../domain/shared';
 import { openMap, type SecretBox } from '../crypto';
 import type { StoredEvent } from '../eventstore';
@@ -8,11 +9,12 @@ import { ServerReadModel } from '../readmodels/server';
 import type { UpstreamSpec } from '../upstream';
 import { Redactor } from './redaction';
 
-type SecretFields = Pick<UpstreamSpec, 'env' | 'headers' | 'bearerToken'>;
+type SecretFields = Pick<UpstreamSpec, 'env' | 'plainEnvNames' | 'headers' | 'bearerToken'>;
 
-/** The plaintext values a spec carries that must never be logged or stored. */
+/** The plaintext values a spec carries that must never be logged or stored (plain env values are not secret). */
 export const secretValuesOf = (spec: SecretFields): string[] => {
-  const values: string[] = [...Object.values(spec.env)];
+  const plain = new Set(spec.plainEnvNames ?? []);
+  const values: string[] = Object.entries(spec.env).flatMap(([name, value]) => (plain.has(name) ? [] : [value]));
   for (const header of Object.values(spec.headers)) {
     values.push(header);
     // `Authorization: Bearer <token>`: the token alone is as secret as the whole value.
@@ -23,7 +25,7 @@ export const secretValuesOf = (spec: SecretFields): string[] => {
   return values;
 };
 
-type SealedFields = Partial<{ env: SealedMap; headers: SealedMap; bearerToken: SealedSecret | null }>;
+type SealedFields = Partial<{ env: EnvMap; headers: SealedMap; bearerToken: SealedSecret | null }>;
 
 /** One server's secret values, by the setting they come from (a reconfiguration replaces whole settings). */
 type ServerSecrets = Readonly<{ env: readonly string[]; headers: readonly string[]; bearerToken: readonly string[] }>;
@@ -32,16 +34,20 @@ const NO_SECRETS: ServerSecrets = { env: [], headers: [], bearerToken: [] };
 
 /** The secret values of the settings present in `fields` (in plaintext); the others are taken from `base`. */
 const withSettings = (fields: Partial<SecretFields>, base: ServerSecrets): ServerSecrets => ({
-  env: fields.env === undefined ? base.env : secretValuesOf({ env: fields.env, headers: {}, bearerToken: null }),
+  env: fields.env === undefined ? base.env : secretValuesOf({ env: fields.env, plainEnvNames: fields.plainEnvNames, headers: {}, bearerToken: null }),
   headers: fields.headers === undefined ? base.headers : secretValuesOf({ env: {}, headers: fields.headers, bearerToken: null }),
   bearerToken: fields.bearerToken === undefined ? base.bearerToken : fields.bearerToken === null ? [] : [fields.bearerToken],
 });
+
+/** The secret variables of an env, opened; plain ones are no secret and are left out. */
+const openSecretEnv = (secrets: SecretBox, env: EnvMap): Record<string, string> =>
+  Object.fromEntries(Object.entries(env).flatMap(([name, value]) => (isPlainEnvValue(value) ? [] : [[name, secrets.open(value)]])));
 
 /** The same for the sealed settings an event carries. */
 const withSealedSettings = (secrets: SecretBox, fields: SealedFields, base: ServerSecrets): ServerSecrets =>
   withSettings(
     {
-      env: fields.env === undefined ? undefined : openMap(secrets, fields.env),
+      env: fields.env === undefined ? undefined : openSecretEnv(secrets, fields.env),
       headers: fields.headers === undefined ? undefined : openMap(secrets, fields.headers),
       bearerToken: fields.bearerToken === undefined || fields.bearerToken === null ? fields.bearerToken : secrets.open(fields.bearerToken),
     },

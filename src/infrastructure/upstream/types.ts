@@ -73,6 +73,8 @@ export type UpstreamSpec = Readonly<{
   args: readonly string[];
   /** stdio: added to a minimal environment; nothing else of the gateway's environment is passed. */
   env: Readonly<Record<string, string>>;
+  /** The `env` variables that are not secret (never searched for by the redactor); absent: every one is secret. */
+  plainEnvNames?: readonly string[];
   cwd: string | null;
   /** sse / streamable_http: the endpoint. */
   url: string | null;

@@ -1,8 +1,9 @@
 import {
   ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min, ValidateIf,
 } from 'class-validator';
+import type { EnvInput } from '../../../domain/server/env';
 import { ISOLATIONS, TRANSPORTS, type Isolation, type Transport } from '../../../domain/server/events';
-import { IsHttpUrl, IsOmittable, IsStringRecord } from './validators';
+import { IsEnvRecord, IsHttpUrl, IsOmittable, IsStringRecord } from './validators';
 
 const RECORD_LIMITS = { maxKeys: 128, maxKeyLength: 256, maxValueLength: 8192 };
 const nullable = (_: object, value: unknown): boolean => value !== null && value !== undefined;
@@ -13,7 +14,7 @@ export class CreateServerDto {
   @IsIn(TRANSPORTS) transport: Transport;
   @IsOptional() @ValidateIf(nullable) @IsString() @Length(1, 4096) command?: string | null;
   @IsOmittable() @IsArray() @ArrayMaxSize(256) @IsString({ each: true }) @MaxLength(8192, { each: true }) args?: string[];
-  @IsOmittable() @IsStringRecord(RECORD_LIMITS) env?: Record<string, string>;
+  @IsOmittable() @IsEnvRecord(RECORD_LIMITS) env?: Record<string, EnvInput>;
   @IsOptional() @ValidateIf(nullable) @IsString() @Length(1, 4096) cwd?: string | null;
   @IsOptional() @ValidateIf(nullable) @IsHttpUrl() url?: string | null;
   @IsOmittable() @IsStringRecord(RECORD_LIMITS) headers?: Record<string, string>;
@@ -29,7 +30,7 @@ export class UpdateServerDto {
   @IsOmittable() @IsIn(TRANSPORTS) transport?: Transport;
   @IsOptional() @ValidateIf(nullable) @IsString() @Length(1, 4096) command?: string | null;
   @IsOmittable() @IsArray() @ArrayMaxSize(256) @IsString({ each: true }) @MaxLength(8192, { each: true }) args?: string[];
-  @IsOmittable() @IsStringRecord(RECORD_LIMITS) env?: Record<string, string>;
+  @IsOmittable() @IsEnvRecord(RECORD_LIMITS) env?: Record<string, EnvInput>;
   @IsOptional() @ValidateIf(nullable) @IsString() @Length(1, 4096) cwd?: string | null;
   @IsOptional() @ValidateIf(nullable) @IsHttpUrl() url?: string | null;
   @IsOmittable() @IsStringRecord(RECORD_LIMITS) headers?: Record<string, string>;

@@ -33,6 +33,34 @@ export const IsStringRecord = (limits: { maxKeys: number; maxKeyLength: number; 
     });
   };
 
+/** An env value: a string, or exactly `{"value": "…", "secret": true|false}`. */
+const isEnvValue = (item: unknown, maxValueLength: number): boolean => {
+  if (typeof item === 'string') return item.length <= maxValueLength;
+  if (!isPlainObject(item)) return false;
+  const keys = Object.keys(item).sort();
+  return keys.length === 2 && keys[0] === 'secret' && keys[1] === 'value' && typeof item.secret === 'boolean' && typeof item.value === 'string' && item.value.length <= maxValueLength;
+};
+
+/** A server's env: string values (secrecy decided by name and value) or `{value, secret}` (decided by the caller). */
+export const IsEnvRecord = (limits: { maxKeys: number; maxKeyLength: number; maxValueLength: number }, options?: ValidationOptions) =>
+  (target: object, propertyName: string): void => {
+    registerDecorator({
+      name: 'isEnvRecord',
+      target: target.constructor,
+      propertyName,
+      options: {
+        message: `${propertyName} must be an object of at most ${limits.maxKeys} values, each a string or {"value": string, "secret": boolean} (keys ≤ ${limits.maxKeyLength}, values ≤ ${limits.maxValueLength} characters)`,
+        ...options,
+      },
+      validator: {
+        validate: (value: unknown) =>
+          isPlainObject(value) &&
+          Object.keys(value).length <= limits.maxKeys &&
+          Object.entries(value).every(([key, item]) => key.length > 0 && key.length <= limits.maxKeyLength && isEnvValue(item, limits.maxValueLength)),
+      },
+    });
+  };
+
 /** A JSON object (annotations), bounded by its serialized size. */
 export const IsBoundedObject = (maxBytes: number, options?: ValidationOptions) =>
   (target: object, propertyName: string): void => {

@@ -1,9 +1,10 @@
+import { type EnvMap, secretEnvNames } from '../../../domain/server/env';
 import type { ServerSnapshot } from '../../../domain/server/events';
 import type { SealedMap, SealedSecret } from '../../../domain/shared';
-import { mask, maskMap } from '../../crypto';
+import { mask, maskEnv, maskMap } from '../../crypto';
 import type { ServerRow } from './server.entity';
 
-/** A server as the API shows it: every secret masked (`••••abcd`). */
+/** A server as the API shows it: every secret masked (`••••abcd`), plain env values as they are. */
 export type ServerView = {
   id: string;
   name: string;
@@ -12,6 +13,8 @@ export type ServerView = {
   command: string | null;
   args: string[];
   env: Record<string, string>;
+  /** The names of the env variables that are secret (their values are masked in `env`). */
+  envSecret: string[];
   cwd: string | null;
   url: string | null;
   headers: Record<string, string>;
@@ -32,7 +35,7 @@ export const serverRowToSnapshot = (row: ServerRow): ServerSnapshot => ({
   transport: row.transport as ServerSnapshot['transport'],
   command: row.command,
   args: JSON.parse(row.args) as string[],
-  env: JSON.parse(row.env) as SealedMap,
+  env: JSON.parse(row.env) as EnvMap,
   cwd: row.cwd,
   url: row.url,
   headers: JSON.parse(row.headers) as SealedMap,
@@ -48,7 +51,8 @@ export const snapshotToView = (snapshot: ServerSnapshot, status: 'active' | 'rem
   transport: snapshot.transport,
   command: snapshot.command,
   args: [...snapshot.args],
-  env: maskMap(snapshot.env),
+  env: maskEnv(snapshot.env),
+  envSecret: secretEnvNames(snapshot.env),
   cwd: snapshot.cwd,
   url: snapshot.url,
   headers: maskMap(snapshot.headers),
