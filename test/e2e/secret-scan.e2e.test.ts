@@ -20,7 +20,8 @@ import { makeTempDir } from '../support/temp-dir';
 
 const SECRETS = {
   envToken: 'env-secret-Qm4Tz8Lw2Rx6Vb1N',
-  envShort: 'p@ss!1',
+  // As short as a secret gets and is still searched for in payloads (8 characters, 24 bits: see isSearchableSecret).
+  envShort: 'p@5s!1Xq',
   header: 'hdr-secret-Kd7Jf3Hs9Pq2Zc5M',
   bearer: 'bearer-secret-Wn6Ye1Ut4Io8Ap3S',
   bearerRotated: 'bearer-rotated-Gh2Jk5Lz8Xc1Vb4N',
@@ -103,7 +104,7 @@ describe('after a full end-to-end run, no secret or key is anywhere in plaintext
     });
     await api('POST', '/api/servers', {
       name: 'local', transport: 'stdio', command: process.execPath, args: [fixtureServer('env-server.js')],
-      env: { API_TOKEN: SECRETS.envToken, SHORT: SECRETS.envShort },
+      env: { API_TOKEN: SECRETS.envToken, SHORT_PASSWORD: SECRETS.envShort },
     });
     await api('POST', '/api/profiles', { slug: 'dev', debugLogging: true });
     await api('PUT', '/api/profiles/dev/servers/remote', { status: 'active' });

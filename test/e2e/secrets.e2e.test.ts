@@ -37,8 +37,8 @@ describe('secrets never leave in plaintext', () => {
   it('masks secrets in every response while storing them sealed', async () => {
     const sse = await openSse(`${gh.url}/api/events/stream`, { authorization: `Bearer ${TEST_ADMIN_TOKEN}` });
     try {
-      const local = await call('POST', '/api/servers', { name: 'local', transport: 'stdio', command: 'node', env: { TOKEN: SECRETS.env, SHORT: SECRETS.short, PLAIN_LOOKING: 'x' } });
-      expect(local.body.env).toEqual({ TOKEN: '••••3mXw', SHORT: '••••', PLAIN_LOOKING: '••••' });
+      const local = await call('POST', '/api/servers', { name: 'local', transport: 'stdio', command: 'node', env: { TOKEN: SECRETS.env, SHORT_PASSWORD: SECRETS.short, PLAIN_LOOKING: 'x' } });
+      expect(local.body.env).toEqual({ TOKEN: '••••3mXw', SHORT_PASSWORD: '••••', PLAIN_LOOKING: 'x' });
       const remote = await call('POST', '/api/servers', {
         name: 'remote', transport: 'streamable_http', url: 'http://127.0.0.1:9/mcp', headers: { Authorization: `Bearer ${SECRETS.header}` }, bearerToken: SECRETS.bearer,
       });
@@ -64,7 +64,7 @@ describe('secrets never leave in plaintext', () => {
       const removedId = (await call('GET', '/api/servers/local')).body.id;
       await call('DELETE', '/api/servers/local');
       const restored = await call('POST', `/api/servers/${removedId}/revert`, { to: before });
-      expect(restored.body.env).toEqual({ TOKEN: '••••3mXw', SHORT: '••••', PLAIN_LOOKING: '••••' });
+      expect(restored.body.env).toEqual({ TOKEN: '••••3mXw', SHORT_PASSWORD: '••••', PLAIN_LOOKING: 'x' });
       await call('GET', '/api/events?limit=1000');
       const key = await gh.api('POST', '/api/keys', { name: 'ci', profiles: ['dev'] });
       expect(key.status).toBe(201);
@@ -92,7 +92,7 @@ describe('secrets never leave in plaintext', () => {
     expect(open(JSON.parse(row?.bearer_token ?? 'null'))).toBe(SECRETS.bearer);
     expect(open(JSON.parse(row?.headers ?? '{}').Authorization)).toBe(`Bearer ${SECRETS.header}`);
     const local = gh.sql.get<{ env: string }>(`SELECT env FROM servers WHERE name = 'local'`);
-    expect(open(JSON.parse(local?.env ?? '{}').SHORT)).toBe(SECRETS.short);
+    expect(open(JSON.parse(local?.env ?? '{}').SHORT_PASSWORD)).toBe(SECRETS.short);
   });
 
   it('leaves no plaintext secret in any file of the data directory, WAL included', async () => {

@@ -18,7 +18,7 @@ describe('/api/servers', () => {
     transport: 'stdio',
     command: 'node',
     args: ['files.js'],
-    env: { FILES_TOKEN: 'env-secret-value-0001', SHORT: 'abc' },
+    env: { FILES_TOKEN: 'env-secret-value-0001', SHORT_SECRET: 'abc' },
     cwd: '/srv/files',
     timeoutMs: 30_000,
   };
@@ -36,7 +36,7 @@ describe('/api/servers', () => {
     expect(created.headers.get('etag')).toBe('"1"');
     expect(created.body).toMatchObject({
       name: 'files', description: 'File tools', transport: 'stdio', command: 'node', args: ['files.js'],
-      env: { FILES_TOKEN: '••••0001', SHORT: '••••' }, cwd: '/srv/files', url: null, headers: {}, bearerToken: null,
+      env: { FILES_TOKEN: '••••0001', SHORT_SECRET: '••••' }, envSecret: ['FILES_TOKEN', 'SHORT_SECRET'], cwd: '/srv/files', url: null, headers: {}, bearerToken: null,
       timeoutMs: 30_000, status: 'active', version: 1,
     });
     createdAt = headPosition(gh);
@@ -97,7 +97,7 @@ describe('/api/servers', () => {
     expect(history.body.serverId).toBe(id);
     expect(history.body.events.map((e: { type: string }) => e.type)).toEqual(['ServerRegistered', 'ServerRenamed', 'ServerReconfigured']);
     expect(history.body.events.map((e: { version: number }) => e.version)).toEqual([1, 2, 3]);
-    expect(history.body.events[0].data.env).toEqual({ FILES_TOKEN: '••••0001', SHORT: '••••' });
+    expect(history.body.events[0].data.env).toEqual({ FILES_TOKEN: '••••0001', SHORT_SECRET: '••••' });
     expect(JSON.stringify(history.body)).not.toContain('env-secret-value-0001');
   });
 
