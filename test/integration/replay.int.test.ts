@@ -28,7 +28,7 @@ const runHistory = async (app: Application, now: () => Date): Promise<void> => {
   const head = async () => app.store.headPosition();
   const { servers, profiles, apiKeys, settings } = app.commands;
 
-  const files = (await servers.register({ name: 'files', transport: 'stdio', command: 'node', args: ['files.js'], env: { TOKEN: 'files-token-0001' } }, as('c1'))).result.state;
+  const files = (await servers.register({ name: 'files', transport: 'stdio', command: 'node', args: ['files.js'], env: { TOKEN: 'files-token-0001', LOG_LEVEL: 'debug' } }, as('c1'))).result.state;
   const web = (await servers.register({ name: 'web', transport: 'streamable_http', url: 'http://127.0.0.1:9/mcp', headers: { 'X-Key': 'web-key-00000002' }, bearerToken: 'web-bearer-0003' }, as('c2'))).result.state;
   const scratch = (await servers.register({ name: 'scratch', transport: 'sse', url: 'http://127.0.0.1:9/sse' }, as('c3'))).result.state;
   const ids = [files, web, scratch].map((state) => (state.status === 'active' ? state.serverId : ''));

@@ -170,6 +170,24 @@ describe('server decider', () => {
         });
       });
 
+      it('keeps a plain env value as it is, and sees a change of value or of secrecy as a change', () => {
+        const plainLevel = { API_KEY: sealed('k1'), LOG_LEVEL: { plain: 'debug' } };
+        const withPlain: ServerEvent = { type: 'ServerReconfigured', data: { serverId, changes: { env: plainLevel } } };
+        expect(spec.given(registered).when(reconfigure({ env: plainLevel }))).toEqual({ events: [withPlain] });
+        expect(spec.given(registered, withPlain).when(reconfigure({ env: { API_KEY: sealed('k1', 'again'), LOG_LEVEL: { plain: 'debug' } } }))).toEqual({ events: [] });
+        const changes = [{ ...plainLevel, LOG_LEVEL: { plain: 'info' } }, { ...plainLevel, LOG_LEVEL: sealed('debug') }];
+        for (const env of changes) {
+          expect(spec.given(registered, withPlain).when(reconfigure({ env }))).toEqual({ events: [{ type: 'ServerReconfigured', data: { serverId, changes: { env } } }] });
+        }
+      });
+
+      it('refuses a plain env value with a NUL character', () => {
+        expect(spec.given(registered).when(reconfigure({ env: { LOG_LEVEL: { plain: 'de\0bug' } } }))).toEqual({
+          error: 'INVALID_SERVER_CONFIG',
+          details: { field: 'env.LOG_LEVEL' },
+        });
+      });
+
       it('switches transport when the result is consistent', () => {
         const change = { transport: 'sse' as const, command: null, url: 'http://localhost:3001/sse' };
         expect(spec.given(registered).when(reconfigure(change))).toEqual({

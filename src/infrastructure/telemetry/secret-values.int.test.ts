@@ -45,6 +45,19 @@ describe('SecretValues', () => {
     expect(hidden('hdr-two-0002 bearer-one-0001')).toBe('hdr-two-0002 bearer-one-0001');
   });
 
+  it('covers secret env values only, at start and on every change', async () => {
+    const env = { API_KEY: 'env-key-0005-Zq8r', LOG_LEVEL: 'debug-verbose-level', PLAIN_TOKEN: { value: 'plain-by-choice-0006', secret: false } };
+    const { serverId } = await app.commands.servers.register({ name: 'local', transport: 'stdio', command: 'node', env }, context);
+    const text = 'env-key-0005-Zq8r debug-verbose-level plain-by-choice-0006';
+    expect(hidden(text)).toBe(`${REDACTED} debug-verbose-level plain-by-choice-0006`);
+    const fresh = new SecretValues(app.database.reads, app.secrets);
+    await fresh.reload();
+    expect(fresh.redactor().redactText(text)).toBe(`${REDACTED} debug-verbose-level plain-by-choice-0006`);
+    fresh.close();
+    await app.commands.servers.reconfigure(serverId, { env: { ...env, LOG_LEVEL: { value: 'debug-verbose-level', secret: true } } }, context);
+    expect(hidden(text)).toBe(`${REDACTED} ${REDACTED} plain-by-choice-0006`);
+  });
+
   it('reads what is already configured at start, without the removed servers', async () => {
     await register('kept', 'kept-0003');
     const { serverId } = await register('gone', 'gone-0004');
