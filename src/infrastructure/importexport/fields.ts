@@ -122,8 +122,7 @@ export class FieldReader {
   /** A secret string: a mask means "keep the current value", decided when the import is planned. */
   secret(key: string, maxLength: number): SecretValue | null {
     const value = this.string(key, { min: 1, max: maxLength });
-    if (value === null) return null;
-    return isMasked(value) ? { kind: 'masked' } : { kind: 'plain', value };
+    return value === null ? null : secretValue(value);
   }
 
   /** An object of strings (headers) whose keys match `keyPattern`; every value may be a mask. */
