@@ -1,6 +1,8 @@
 import { eventView, type EventLog, type EventStore } from '../eventstore';
 import { ProfileReadModel, type ProfileRow, type ProfileToolRow } from '../readmodels/profile';
-import { ServerReadModel, serverRowToSnapshot, snapshotToView, type ServerRow } from '../readmodels/server';
+import { ServerReadModel, serverRowToSnapshot, type ServerRow } from '../readmodels/server';
+import type { SealedSecret } from '../../domain/shared';
+import { mask } from '../crypto/secret-box';
 import { EXPORTED_TYPE } from './document';
 import { exportedEnv } from './export-env';
 
@@ -30,20 +32,29 @@ const compact = (entries: [string, unknown][]): Record<string, unknown> =>
     entries.filter(([, value]) => value !== null && value !== undefined && !(Array.isArray(value) && value.length === 0) && !(typeof value === 'object' && !Array.isArray(value) && Object.keys(value as object).length === 0)),
   );
 
-const exportServer = (row: ServerRow): ExportedServer => {
-  const snapshot = serverRowToSnapshot(row);
-  const view = snapshotToView(snapshot, 'active', row.version);
+/**
+ * What a secret becomes in the document, given where it sits (`[server, field, key?]`): a mask
+ * in the plain export, a sealed value in a backup.
+ */
+export type SecretWriter = (secret: SealedSecret, place: readonly string[]) => unknown;
+
+const maskSecret: SecretWriter = (secret) => mask(secret);
+
+const exportServer = (row: ServerRow, writeSecret: SecretWriter): ExportedServer => {
+  const server = serverRowToSnapshot(row);
+  const secretMap = (field: string, secrets: Readonly<Record<string, SealedSecret>>): Record<string, unknown> =>
+    Object.fromEntries(Object.entries(secrets).map(([key, secret]) => [key, writeSecret(secret, [row.name, field, key])]));
   return compact([
     ['type', EXPORTED_TYPE[row.transport as keyof typeof EXPORTED_TYPE] ?? row.transport],
-    ['description', view.description],
-    ['command', view.command],
-    ['args', view.args],
-    ['env', exportedEnv(snapshot.env)],
-    ['cwd', view.cwd],
-    ['url', view.url],
-    ['headers', view.headers],
-    ['bearerToken', view.bearerToken],
-    ['timeoutMs', view.timeoutMs],
+    ['description', server.description],
+    ['command', server.command],
+    ['args', [...server.args]],
+    ['env', exportedEnv(server.env, (secret, key) => writeSecret(secret, [row.name, 'env', key]))],
+    ['cwd', server.cwd],
+    ['url', server.url],
+    ['headers', secretMap('headers', server.headers)],
+    ['bearerToken', server.bearerToken === null ? null : writeSecret(server.bearerToken, [row.name, 'bearerToken'])],
+    ['timeoutMs', server.timeoutMs],
   ]);
 };
 
@@ -82,7 +93,10 @@ const exportProfile = async (profiles: ProfileReadModel, row: ProfileRow, active
  * another process appends) and writes them as a Claude-Desktop-style document. Secrets are
  * masked (`••••abcd`); importing the document back keeps them.
  */
-export const exportConfig = (store: EventStore, now: Date = new Date()): Promise<ConfigDocument> =>
+export const exportConfig = (store: EventStore, now: Date = new Date()): Promise<ConfigDocument> => exportDocument(store, maskSecret, now);
+
+/** The export with each secret written by `writeSecret` (see backup.ts). */
+export const exportDocument = (store: EventStore, writeSecret: SecretWriter, now: Date = new Date()): Promise<ConfigDocument> =>
   store.transact(async (tx) => {
     const position = await tx.headPosition();
     const servers = await new ServerReadModel(tx.manager).list();
@@ -91,7 +105,7 @@ export const exportConfig = (store: EventStore, now: Date = new Date()): Promise
     const exported: Record<string, ExportedProfile> = {};
     for (const row of await profiles.listActive()) exported[row.slug] = await exportProfile(profiles, row, activeServers);
     return {
-      mcpServers: Object.fromEntries(servers.map((row) => [row.name, exportServer(row)])),
+      mcpServers: Object.fromEntries(servers.map((row) => [row.name, exportServer(row, writeSecret)])),
       gatehouse: { position, exportedAt: now.toISOString(), profiles: exported },
     };
   });

@@ -34,6 +34,11 @@ export const parseImportDocument = (input: unknown): ImportDocument => {
     errors.add('$', 'the document must be a JSON object {"mcpServers": {…}}');
     throw new ImportRefusedError(errors.list());
   }
+  if (input.backup !== undefined) {
+    // A backup's secrets are sealed under a passphrase; imported as a plain document they would be lost.
+    errors.add('backup', 'this is an encrypted backup (gatehouse export --with-secrets): restore it with `gatehouse import <file>` and its passphrase in GATEHOUSE_BACKUP_PASSPHRASE');
+    throw new ImportRefusedError(errors.list());
+  }
   const warnings = ignoredKeysWarning(Object.keys(input).filter((key) => !TOP_LEVEL_FIELDS.includes(key)));
   if (input.mcpServers === undefined) errors.add('mcpServers', 'is required');
   const servers = input.mcpServers === undefined ? [] : parseServers(input.mcpServers, errors);
@@ -43,7 +48,10 @@ export const parseImportDocument = (input: unknown): ImportDocument => {
 };
 
 /** The CLI's entry: a file's text, bounded like the REST body, then parsed as above. */
-export const parseImportText = (text: string): ImportDocument => {
+export const parseImportText = (text: string): ImportDocument => parseImportDocument(readJsonText(text));
+
+/** A file's text as JSON, bounded like the REST body; anything else is refused as a whole. */
+export const readJsonText = (text: string): unknown => {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_DOCUMENT_BYTES) {
     throw new ImportRefusedError([{ field: '$', messages: [`the document has ${bytes} bytes; at most ${MAX_DOCUMENT_BYTES} (1 MiB) can be imported`] }]);
@@ -54,5 +62,5 @@ export const parseImportText = (text: string): ImportDocument => {
   } catch (error) {
     throw new ImportRefusedError([{ field: '$', messages: [`the document is not valid JSON: ${(error as Error).message}`] }]);
   }
-  return parseImportDocument(parsed);
+  return parsed;
 };
