@@ -5,6 +5,7 @@ import { DomainError } from '../../domain/shared';
 import { openApplication, type Application } from '../../infrastructure/application';
 import type { CommandContext } from '../../infrastructure/commands/handle-command';
 import { ConfigError, loadConfig } from '../../infrastructure/config/config';
+import { BackupError } from '../../infrastructure/crypto/backup-cipher';
 import { ImportRefusedError } from '../../infrastructure/importexport';
 
 /** Bad command-line input: reported with the command's usage and exit code 2. */
@@ -72,7 +73,7 @@ export const runCommand = async (name: string, usage: string, work: () => Promis
       for (const entry of error.errors) write(`  ${entry.field}: ${entry.messages.join('; ')}`);
       return 1;
     }
-    if (error instanceof DomainError) {
+    if (error instanceof DomainError || error instanceof BackupError) {
       write(`gatehouse ${name}: ${error.message} (${error.code})`);
       return 1;
     }

@@ -1,6 +1,19 @@
 import { readFile, stat } from 'node:fs/promises';
 import { PROFILE_SLUG_PATTERN } from '../../domain/shared/names';
-import { MAX_DOCUMENT_BYTES, parseImportText, type ImportResult, type ProfileOutcome, type ServerOutcome } from '../../infrastructure/importexport';
+import {
+  isBackupDocument,
+  MAX_BACKUP_BYTES,
+  MAX_DOCUMENT_BYTES,
+  openBackup,
+  parseImportDocument,
+  parseImportText,
+  readJsonText,
+  type ImportDocument,
+  type ImportResult,
+  type ProfileOutcome,
+  type ServerOutcome,
+} from '../../infrastructure/importexport';
+import { BACKUP_PASSPHRASE_ENV, passphraseForImport } from './backup-passphrase';
 import type { CliCommand } from './cli-command';
 import { cliCommandContext, formatTable, HELP_OPTION, out, parseCommandLine, runCommand, UsageError, withApplication } from './cli-support';
 
@@ -14,6 +27,10 @@ reconfigured; importing the same file again changes nothing. A file with a bad e
 refused whole; other top-level fields than mcpServers and gatehouse (Claude Desktop's
 globalShortcut, preferences, …) are ignored with a warning. Masked secrets ("••••abcd")
 keep the current value. "-" reads stdin.
+
+A backup written by \`gatehouse export --with-secrets\` is imported the same way, its
+secrets decrypted with the passphrase in ${BACKUP_PASSPHRASE_ENV}; a wrong passphrase
+or a backup altered since it was written is refused and nothing is imported.
 
 Options:
   --profile <slug>  attach every imported server to this profile (active); the
@@ -30,7 +47,7 @@ const readDocument = async (file: string): Promise<string> => {
     let size = 0;
     for await (const chunk of process.stdin) {
       size += (chunk as Buffer).length;
-      if (size > MAX_DOCUMENT_BYTES) throw new UsageError('stdin holds more than 1 MiB; that is more than an import can take');
+      if (size > MAX_BACKUP_BYTES) throw new UsageError('stdin holds more than 4 MiB; that is more than an import can take');
       chunks.push(chunk as Buffer);
     }
     return Buffer.concat(chunks).toString('utf8');
@@ -39,8 +56,21 @@ const readDocument = async (file: string): Promise<string> => {
     throw new UsageError(`cannot read "${file}": no such file`);
   });
   if (!info.isFile()) throw new UsageError(`"${file}" is not a file`);
-  if (info.size > MAX_DOCUMENT_BYTES) throw new UsageError(`"${file}" has ${info.size} bytes; at most 1 MiB can be imported`);
+  if (info.size > MAX_BACKUP_BYTES) throw new UsageError(`"${file}" has ${info.size} bytes; at most 4 MiB (a backup) can be imported`);
   return readFile(file, 'utf8');
+};
+
+/**
+ * A backup (a `backup` block) is opened with the passphrase first; anything else is a plain
+ * document, held to the 1 MiB an import takes. Only a backup may be larger: its secrets are
+ * sealed and encoded.
+ */
+const parseFile = async (file: string, text: string): Promise<ImportDocument> => {
+  const raw = readJsonText(text, MAX_BACKUP_BYTES);
+  if (isBackupDocument(raw)) return parseImportDocument(await openBackup(raw, passphraseForImport(file)));
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_DOCUMENT_BYTES) throw new UsageError(`"${file}" has ${bytes} bytes; at most 1 MiB can be imported`);
+  return parseImportText(text);
 };
 
 /** What a reconfiguration changes; secrets by name only (the result never holds a value). */
@@ -87,7 +117,7 @@ export const importCommand: CliCommand = {
       if (profile !== undefined && !PROFILE_SLUG_PATTERN.test(profile)) {
         throw new UsageError(`--profile must be a profile slug (${PROFILE_SLUG_PATTERN.source}), not ${JSON.stringify(profile)}`);
       }
-      const document = parseImportText(await readDocument(positionals[0]));
+      const document = await parseFile(positionals[0], await readDocument(positionals[0]));
       // On stderr, before anything is decided: they hold for the file whatever becomes of the import.
       for (const warning of document.warnings) process.stderr.write(`gatehouse import: warning: ${warning}\n`);
       const options = { profile, dryRun: values['dry-run'] === true };

@@ -28,7 +28,7 @@ export type BackupDocument = ConfigDocument & { backup: BackupHeader };
 const placeOf = (place: readonly string[]): string => JSON.stringify(place);
 
 /** A document is a backup when it has a `backup` block; it is then never imported as a plain one. */
-export const isBackupDocument = (input: unknown): boolean => isPlainObject(input) && input.backup !== undefined;
+export const isBackupDocument = (input: unknown): input is Untrusted => isPlainObject(input) && input.backup !== undefined;
 
 const withoutMac = (document: Untrusted, header: Untrusted): Untrusted => {
   const { mac: _mac, ...rest } = header;

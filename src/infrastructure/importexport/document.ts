@@ -9,6 +9,8 @@ import type { Transport } from '../../domain/server/events';
 
 /** One document at most this large: the REST body limit, and the CLI refuses bigger files. */
 export const MAX_DOCUMENT_BYTES = 1024 * 1024;
+/** A backup of a document that size: its secrets sealed and base64url-encoded make it larger. */
+export const MAX_BACKUP_BYTES = 4 * MAX_DOCUMENT_BYTES;
 export const MAX_SERVERS = 1000;
 export const MAX_PROFILES = 1000;
 

@@ -1,5 +1,5 @@
 export { importDocument, type ImportOptions, type ImportResult } from './apply';
-export { ImportRefusedError, MAX_DOCUMENT_BYTES, type EntryError, type ImportDocument } from './document';
+export { ImportRefusedError, MAX_BACKUP_BYTES, MAX_DOCUMENT_BYTES, type EntryError, type ImportDocument } from './document';
 export { BACKUP_FORMAT, exportBackup, isBackupDocument, openBackup, type BackupDocument } from './backup';
 export { exportConfig, exportEventLines, type ConfigDocument } from './export';
 export { parseImportDocument, parseImportText, readJsonText } from './parse';

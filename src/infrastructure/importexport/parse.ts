@@ -50,11 +50,11 @@ export const parseImportDocument = (input: unknown): ImportDocument => {
 /** The CLI's entry: a file's text, bounded like the REST body, then parsed as above. */
 export const parseImportText = (text: string): ImportDocument => parseImportDocument(readJsonText(text));
 
-/** A file's text as JSON, bounded like the REST body; anything else is refused as a whole. */
-export const readJsonText = (text: string): unknown => {
+/** A file's text as JSON, bounded like the REST body (or `maxBytes`); anything else is refused as a whole. */
+export const readJsonText = (text: string, maxBytes: number = MAX_DOCUMENT_BYTES): unknown => {
   const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > MAX_DOCUMENT_BYTES) {
-    throw new ImportRefusedError([{ field: '$', messages: [`the document has ${bytes} bytes; at most ${MAX_DOCUMENT_BYTES} (1 MiB) can be imported`] }]);
+  if (bytes > maxBytes) {
+    throw new ImportRefusedError([{ field: '$', messages: [`the document has ${bytes} bytes; at most ${maxBytes} (${maxBytes / 1024 / 1024} MiB) can be imported`] }]);
   }
   let parsed: unknown;
   try {
