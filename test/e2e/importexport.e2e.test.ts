@@ -83,6 +83,20 @@ describe('/api/import and /api/export', () => {
     expect(eventCount(gh)).toBe(before);
   });
 
+  it('refuses a backup with secrets (CLI only: its passphrase must not travel over HTTP), appending nothing', async () => {
+    const backup = {
+      backup: { format: 'gatehouse-backup', version: 1, cipher: 'aes-256-gcm', kdf: { name: 'scrypt', N: 131072, r: 8, p: 1, salt: 'AAAAAAAAAAAAAAAAAAAAAA' }, verifier: 'x', mac: 'y' },
+      mcpServers: { restored: { command: 'node', env: { API_KEY: { sealed: 'AAAA' } } } },
+    };
+    const before = eventCount(gh);
+    for (const path of ['/api/import', '/api/import?dryRun=true']) {
+      const body = expectProblem(await gh.api('POST', path, backup), 400, 'BACKUP_NOT_ACCEPTED');
+      expect(body.detail).toContain('gatehouse import <file>');
+      expect(body.detail).toContain('GATEHOUSE_BACKUP_PASSPHRASE');
+    }
+    expect(eventCount(gh)).toBe(before);
+  });
+
   it('exports a config document with masked secrets that imports back to the same state', async () => {
     const exported = await gh.api('GET', '/api/export');
     expect(exported.status).toBe(200);

@@ -4,7 +4,7 @@ import type { Context } from 'koa';
 import { Readable } from 'node:stream';
 import { PROFILE_SLUG_PATTERN } from '../../../domain/shared/names';
 import type { Application } from '../../../infrastructure/application';
-import { exportConfig, exportEventLines, ImportRefusedError, parseImportDocument } from '../../../infrastructure/importexport';
+import { exportConfig, exportEventLines, ImportRefusedError, isBackupDocument, parseImportDocument } from '../../../infrastructure/importexport';
 import { queryBoolean, queryString } from '../http';
 import { ProblemError } from '../problem';
 
@@ -27,10 +27,18 @@ export const importExportRoutes = (app: Application): Router => {
    * `{"mcpServers": {…}}` (plus an optional `gatehouse` section; other top-level fields are
    * skipped and named in `warnings`); `?profile=` attaches every server, creating the profile
    * when it does not exist, as the CLI does; `?dryRun=true` answers what the import would do
-   * and appends nothing.
+   * and appends nothing. A backup (`gatehouse export --with-secrets`) is refused: its passphrase
+   * must not travel over HTTP, so backups are restored with the CLI only.
    */
   router.post('/import', async (ctx) => {
     refuseUnknownQuery(ctx, ['profile', 'dryRun']);
+    if (isBackupDocument(ctx.request.body)) {
+      throw new ProblemError(
+        400,
+        'BACKUP_NOT_ACCEPTED',
+        'This is an encrypted backup (gatehouse export --with-secrets). Backups are restored on the command line only, so that the passphrase never travels over HTTP: run `gatehouse import <file>` with the passphrase in GATEHOUSE_BACKUP_PASSPHRASE. Nothing was imported.',
+      );
+    }
     const profile = queryString(ctx, 'profile', 63);
     if (profile !== undefined && !PROFILE_SLUG_PATTERN.test(profile)) {
       throw new ProblemError(400, 'INVALID_QUERY', `profile must be a profile slug (${PROFILE_SLUG_PATTERN.source})`);
