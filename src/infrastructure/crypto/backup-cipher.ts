@@ -20,7 +20,7 @@ const SALT_BYTES = 16;
  */
 const MIN_LOG2_N = 14;
 const MAX_LOG2_N = 18;
-const MAX_R = 16;
+const MAX_R = 8;
 const MAX_P = 4;
 
 export type ScryptParams = Readonly<{ N: number; r: number; p: number }>;
@@ -53,8 +53,8 @@ export const checkScryptParams = (params: ScryptParams): void => {
 };
 
 const deriveRoot = (passphrase: string, salt: Buffer, params: ScryptParams): Promise<Buffer> => {
-  // scrypt needs 128·N·r bytes; Node refuses anything over 32 MiB unless maxmem says more.
-  const options: ScryptOptions = { N: params.N, r: params.r, p: params.p, maxmem: 128 * params.N * params.r * params.p + 1024 * 1024 };
+  // scrypt needs 128·r·(N + p + 2) bytes (128 MiB by default); Node refuses more than 32 MiB unless maxmem allows it.
+  const options: ScryptOptions = { N: params.N, r: params.r, p: params.p, maxmem: 128 * params.r * (params.N + params.p + 2) + 1024 * 1024 };
   // NFC: the same passphrase typed on another system must give the same key.
   return new Promise((resolve, reject) =>
     scrypt(passphrase.normalize('NFC'), salt, 32, options, (error, key) => (error ? reject(error) : resolve(key))),
