@@ -14,9 +14,10 @@ masked ("••••abcd") and \`gatehouse import\` of it restores this configu
 --format events writes the event log as JSON lines, one event per line, secrets masked.
 
 --with-secrets writes a backup that restores a fresh data dir: the same document with
-every secret (env and header values, bearer tokens) encrypted under a passphrase from
-${BACKUP_PASSPHRASE_ENV} (at least 12 characters), and a MAC over the whole
-document. \`gatehouse import <file>\` with the same passphrase restores it. OAuth tokens
+every secret (env and header values, bearer tokens) encrypted under a passphrase, and a
+MAC over the whole document. The passphrase (at least 12 characters) comes from
+${BACKUP_PASSPHRASE_ENV} or, when that is unset in a terminal, is asked for twice.
+\`gatehouse import <file>\` with the same passphrase restores the backup. OAuth tokens
 are not in it: authorize those servers again after a restore.
 
 Options:
@@ -44,7 +45,7 @@ const writePrivateFile = (path: string, text: string): void => {
 };
 
 const writeBackup = async (output: string | undefined): Promise<void> => {
-  const passphrase = passphraseForExport();
+  const passphrase = await passphraseForExport();
   const text = `${JSON.stringify(await withApplication((app) => exportBackup(app.store, app.secrets, passphrase)), null, 2)}\n`;
   if (output === undefined) process.stdout.write(text);
   else writePrivateFile(output, text);

@@ -29,7 +29,8 @@ globalShortcut, preferences, â€¦) are ignored with a warning. Masked secrets ("â
 keep the current value. "-" reads stdin.
 
 A backup written by \`gatehouse export --with-secrets\` is imported the same way, its
-secrets decrypted with the passphrase in ${BACKUP_PASSPHRASE_ENV}; a wrong passphrase
+secrets decrypted with the passphrase in ${BACKUP_PASSPHRASE_ENV} (asked for when
+it is unset and this runs in a terminal); a wrong passphrase
 or a backup altered since it was written is refused and nothing is imported.
 
 Options:
@@ -67,7 +68,7 @@ const readDocument = async (file: string): Promise<string> => {
  */
 const parseFile = async (file: string, text: string): Promise<ImportDocument> => {
   const raw = readJsonText(text, MAX_BACKUP_BYTES);
-  if (isBackupDocument(raw)) return parseImportDocument(await openBackup(raw, passphraseForImport(file)));
+  if (isBackupDocument(raw)) return parseImportDocument(await openBackup(raw, await passphraseForImport(file)));
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_DOCUMENT_BYTES) throw new UsageError(`"${file}" has ${bytes} bytes; at most 1 MiB can be imported`);
   return parseImportText(text);

@@ -96,7 +96,7 @@ export class BackupCipher {
     if (salt.length !== SALT_BYTES) throw new BackupError('BACKUP_INVALID', `backup.kdf.salt must be ${SALT_BYTES} bytes (base64url)`);
     const cipher = await BackupCipher.derive(passphrase, salt, kdf);
     if (!equalText(cipher.verifier, verifier)) {
-      throw new BackupError('BACKUP_PASSPHRASE_WRONG', 'the passphrase does not open this backup (wrong GATEHOUSE_BACKUP_PASSPHRASE, or its header was altered); nothing was imported');
+      throw new BackupError('BACKUP_PASSPHRASE_WRONG', 'the passphrase does not open this backup (a wrong passphrase, or the backup header was altered); nothing was imported');
     }
     return cipher;
   }
