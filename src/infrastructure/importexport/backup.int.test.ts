@@ -3,16 +3,17 @@ import { openTestApplication } from '../../../test/support/application';
 import { makeTempDir } from '../../../test/support/temp-dir';
 import type { Application } from '../application';
 import { BackupError } from '../crypto/backup-cipher';
+import type { SealedSecret } from '../../domain/shared';
 import { serverRowToSnapshot } from '../readmodels/server';
 import { exportBackup, exportConfig, ImportRefusedError, openBackup, parseImportDocument, type BackupDocument } from '.';
 
 const context = () => ({ actor: 'test', correlationId: randomUUID() });
 const PASSPHRASE = 'a long backup passphrase';
-const SECRETS = { API_KEY: 'files-api-key-0001', TOKEN: 'remote-bearer-0002', HEADER: 'remote-header-0003' };
+const SECRETS = { API_KEY: 'files-api-key-0001', REGION: 'eu-west-region-0004', TOKEN: 'remote-bearer-0002', HEADER: 'remote-header-0003' };
 
 const config = {
   mcpServers: {
-    files: { command: 'node', args: ['server.js'], env: { API_KEY: SECRETS.API_KEY } },
+    files: { command: 'node', args: ['server.js'], env: { API_KEY: SECRETS.API_KEY, LOG_LEVEL: 'debug', REGION: { value: SECRETS.REGION, secret: true } } },
     remote: { type: 'http', url: 'https://mcp.example.com/mcp', headers: { 'X-Api-Key': SECRETS.HEADER }, bearerToken: SECRETS.TOKEN },
   },
   gatehouse: { profiles: { dev: { servers: [{ name: 'files' }, { name: 'remote', status: 'inactive' }] } } },
@@ -69,7 +70,8 @@ describe('a backup with secrets', () => {
     });
     const text = JSON.stringify(backup);
     for (const secret of Object.values(SECRETS)) expect(text).not.toContain(secret);
-    expect(backup.mcpServers.files).toEqual({ type: 'stdio', command: 'node', args: ['server.js'], env: { API_KEY: { sealed: expect.any(String) } } });
+    expect(backup.mcpServers.files).toEqual({ type: 'stdio', command: 'node', args: ['server.js'], env: { API_KEY: { sealed: expect.any(String) }, LOG_LEVEL: 'debug', REGION: { value: { sealed: expect.any(String) }, secret: true } },
+    });
     expect(backup.mcpServers.remote).toMatchObject({ headers: { 'X-Api-Key': { sealed: expect.any(String) } }, bearerToken: { sealed: expect.any(String) } });
   });
 
@@ -77,7 +79,10 @@ describe('a backup with secrets', () => {
     const result = await restore(b.ctx, backup);
     expect(result.servers.map((server) => server.action)).toEqual(['registered', 'registered']);
     expect(without(await exportConfig(b.ctx.store))).toEqual({ ...without(await exportConfig(a.ctx.store)) });
-    expect(await plaintext(b.ctx, 'files', (server) => server.env.API_KEY)).toBe(SECRETS.API_KEY);
+    expect(await plaintext(b.ctx, 'files', (server) => server.env.API_KEY as SealedSecret)).toBe(SECRETS.API_KEY);
+    // A secret whose name would not make it one stays secret; a plain value stays plain.
+    expect(await plaintext(b.ctx, 'files', (server) => server.env.REGION as SealedSecret)).toBe(SECRETS.REGION);
+    expect(serverRowToSnapshot((await b.ctx.queries.servers.find('files'))!).env.LOG_LEVEL).toEqual({ plain: 'debug' });
     expect(await plaintext(b.ctx, 'remote', (server) => server.headers['X-Api-Key'])).toBe(SECRETS.HEADER);
     expect(await plaintext(b.ctx, 'remote', (server) => server.bearerToken!)).toBe(SECRETS.TOKEN);
     expect((await restore(b.ctx, backup)).appended).toBe(0);

@@ -66,6 +66,16 @@ const readHeader = (input: Untrusted): BackupHeader => {
 const isSealed = (value: unknown): value is Readonly<{ sealed: string }> =>
   isPlainObject(value) && Object.keys(value).length === 1 && typeof value.sealed === 'string';
 
+/**
+ * A sealed value opened, also inside an env variable's `{value, secret}` form (a secret whose
+ * name would not make it one); anything else is left to the parser.
+ */
+const openValue = (cipher: BackupCipher, value: unknown, place: string): unknown => {
+  if (isSealed(value)) return cipher.open(value.sealed, place);
+  if (isPlainObject(value) && isSealed(value.value)) return { ...value, value: cipher.open(value.value.sealed, place) };
+  return value;
+};
+
 /** Each sealed value of one server entry opened; whatever else is there is left to the parser. */
 const openServer = (cipher: BackupCipher, name: string, entry: unknown): unknown => {
   if (!isPlainObject(entry)) return entry;
@@ -74,7 +84,7 @@ const openServer = (cipher: BackupCipher, name: string, entry: unknown): unknown
     const map = entry[field];
     if (!isPlainObject(map)) continue;
     opened[field] = Object.fromEntries(
-      Object.entries(map).map(([key, value]) => [key, isSealed(value) ? cipher.open(value.sealed, placeOf([name, field, key])) : value]),
+      Object.entries(map).map(([key, value]) => [key, openValue(cipher, value, placeOf([name, field, key]))]),
     );
   }
   const token = entry.bearerToken;
