@@ -1,9 +1,12 @@
 /**
- * Runs the official MCP conformance suite (server scenarios) twice: straight against our
- * conformance fixture, and through Gatehouse (a profile with only that server, `toolPrefix:
- * never`, no API key). Every scenario that passes directly must pass through the gateway.
+ * Runs the official MCP conformance suite (every server scenario, `--suite all`) twice:
+ * straight against our conformance fixture, and through Gatehouse (a profile with only that
+ * server, `toolPrefix: never`, no API key). A scenario passes when it fails no check either way
+ * and the gateway passes as many checks as the fixture does; anything else fails the run,
+ * unless the scenario is on EXPECTED_FAILURES with its reason.
  *
- *   npm run conformance        (after `npm run build`; the CLI needs Node 22, fetched by npx)
+ *   npm run conformance        (builds first; the CLI is installed on first use from
+ *                               scripts/conformance-cli and runs on Node 22, fetched by npx)
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,13 +14,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startGatehouse } from '../src/api/gatehouse';
 import { loadConfig } from '../src/infrastructure/config/config';
+import { type Checks, installConformanceCli, runConformanceSuite } from './conformance-cli/cli';
 
 const ROOT = resolve(__dirname, '..', '..');
 const FIXTURE = join(ROOT, 'test/fixtures/servers/conformance-server.js');
-const CLI = join(ROOT, 'node_modules/@modelcontextprotocol/conformance/dist/index.js');
 const ADMIN = 'conformance-admin-token-0123456789';
-
-type Results = Map<string, { passed: number; failed: number }>;
 
 /**
  * Checks the suite scores INFO rather than SUCCESS when a server answers JSON where SSE is
@@ -26,29 +27,50 @@ type Results = Map<string, { passed: number; failed: number }>;
  */
 const JSON_INSTEAD_OF_SSE: Readonly<Record<string, number>> = { 'server-sse-multiple-streams': 1 };
 
-/** Async on purpose: the gateway under test runs in this process and must keep serving. */
-const runCli = (url: string): Promise<string> =>
-  new Promise((resolveOutput, reject) => {
-    const child = spawn('npx', ['-y', 'node@22', CLI, 'server', '--url', url], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
-    child.on('error', reject);
-    child.on('close', () => {
-      clearTimeout(timer);
-      resolveOutput(output);
-    });
+/**
+ * Scenarios known to fail, each with the reason, so that they do not fail the run. Empty, and
+ * meant to stay so: a scenario on it that passes fails the run until it is taken off.
+ */
+const EXPECTED_FAILURES: Readonly<Record<string, string>> = {};
+
+/** Why a scenario failed, or undefined when it passed. */
+const failure = (scenario: string, direct?: Checks, through?: Checks): string | undefined => {
+  if (!direct) return 'not run against the fixture';
+  if (direct.failed > 0) return 'fails against the fixture';
+  if (!through) return 'not run through Gatehouse';
+  if (through.failed > 0) return 'fails through Gatehouse';
+  const missing = direct.passed - through.passed - (JSON_INSTEAD_OF_SSE[scenario] ?? 0);
+  return missing === 0 ? undefined : `${missing} checks fewer passed through Gatehouse`;
+};
+
+type Row = { scenario: string; direct?: Checks; through?: Checks; result: 'passed' | 'failed' | 'expected failure'; note: string };
+
+const judge = (direct: Map<string, Checks>, through: Map<string, Checks>): Row[] =>
+  [...new Set([...direct.keys(), ...through.keys()])].map((scenario) => {
+    const why = failure(scenario, direct.get(scenario), through.get(scenario));
+    const expected = EXPECTED_FAILURES[scenario];
+    const row = { scenario, direct: direct.get(scenario), through: through.get(scenario) };
+    if (expected === undefined) return { ...row, result: why ? 'failed' : 'passed', note: why ?? '' };
+    if (why) return { ...row, result: 'expected failure', note: `${why} (expected: ${expected})` };
+    return { ...row, result: 'failed', note: 'passes, but is listed in EXPECTED_FAILURES' };
   });
 
-const runSuite = async (url: string): Promise<Results> => {
-  const output = await runCli(url);
-  const results: Results = new Map();
-  for (const match of output.matchAll(/^[✓✗]\s+([\w-]+):\s+(\d+) passed, (\d+) failed/gmu)) {
-    results.set(match[1], { passed: Number(match[2]), failed: Number(match[3]) });
-  }
-  if (results.size === 0) throw new Error(`the conformance CLI printed no results:\n${output.slice(-4000)}`);
-  return results;
+const sum = (checks: Iterable<Checks>): Checks =>
+  [...checks].reduce((total, c) => ({ passed: total.passed + c.passed, failed: total.failed + c.failed }), { passed: 0, failed: 0 });
+
+const report = (rows: Row[], direct: Map<string, Checks>, through: Map<string, Checks>): number => {
+  const show = (checks?: Checks): string => (checks ? `${checks.passed} passed, ${checks.failed} failed` : 'not run');
+  const out = (line: string): boolean => process.stdout.write(`${line}\n`);
+  out('| scenario | checks, fixture direct | checks, through Gatehouse | result |\n|---|---|---|---|');
+  for (const row of rows) out(`| ${row.scenario} | ${show(row.direct)} | ${show(row.through)} | ${row.result}${row.note ? `: ${row.note}` : ''} |`);
+  const count = (result: Row['result']): number => rows.filter((row) => row.result === result).length;
+  out(`| total | ${show(sum(direct.values()))} | ${show(sum(through.values()))} | ${count('passed')} passed, ${count('failed')} failed |`);
+  out('');
+  out(`checks against the fixture: ${show(sum(direct.values()))}`);
+  out(`checks through Gatehouse: ${show(sum(through.values()))}`);
+  if (count('expected failure') > 0) out(`expected failures: ${count('expected failure')} (see EXPECTED_FAILURES)`);
+  out(`scenarios: ${count('passed')} passed, ${count('failed')} failed`);
+  return count('failed') === 0 ? 0 : 1;
 };
 
 const startFixture = async (): Promise<{ url: string; stop: () => void }> => {
@@ -88,22 +110,10 @@ const main = async (): Promise<number> => {
     await api(gatehouse.url, 'POST', '/api/profiles', { slug: 'conformance', toolPrefix: 'never', auth: { apiKey: false } });
     await api(gatehouse.url, 'PUT', '/api/profiles/conformance/servers/fixture', { status: 'active' });
 
-    const direct = await runSuite(fixture.url);
-    const proxied = await runSuite(`${gatehouse.url}/mcp/conformance`);
-    const rows = [...direct.entries()].map(([scenario, straight]) => {
-      const through = proxied.get(scenario);
-      const ok = straight.failed > 0 || (through !== undefined && through.failed === 0 && through.passed + (JSON_INSTEAD_OF_SSE[scenario] ?? 0) === straight.passed);
-      return { scenario, straight, through, ok };
-    });
-    process.stdout.write('| scenario | fixture direct | through Gatehouse |\n|---|---|---|\n');
-    for (const row of rows) {
-      const show = (r?: { passed: number; failed: number }): string => (r ? `${r.passed} passed, ${r.failed} failed` : 'not run');
-      process.stdout.write(`| ${row.scenario} | ${show(row.straight)} | ${show(row.through)}${row.ok ? '' : ' ✗'} |\n`);
-    }
-    const regressions = rows.filter((row) => !row.ok);
-    const passed = rows.length - regressions.length;
-    process.stdout.write(`\nconformance: ${passed} passed, ${regressions.length} failed\n`);
-    return regressions.length === 0 ? 0 : 1;
+    const cli = installConformanceCli(ROOT);
+    const direct = await runConformanceSuite(cli, fixture.url);
+    const through = await runConformanceSuite(cli, `${gatehouse.url}/mcp/conformance`);
+    return report(judge(direct, through), direct, through);
   } finally {
     await gatehouse.close();
     fixture.stop();

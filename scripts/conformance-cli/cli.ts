@@ -1,0 +1,84 @@
+/**
+ * The official MCP conformance CLI, installed on first use rather than with the project: its
+ * dependencies want Node 22 and would make every `npm ci` on Node 20 print EBADENGINE. The
+ * package and its lock sit beside this file; they are installed under node_modules/.cache, so
+ * a clean install of the project starts without them and `npm ci` of the project drops them.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Checks of one scenario, as the CLI's summary counts them (SUCCESS and FAILURE only). */
+export type Checks = { passed: number; failed: number };
+
+const MANIFEST = ['package.json', 'package-lock.json'];
+const CLI_IN_PACKAGE = 'node_modules/@modelcontextprotocol/conformance/dist/index.js';
+const SUITE_TIMEOUT_MS = 600_000;
+
+/**
+ * Installs the CLI from scripts/conformance-cli's lock unless that lock is installed already
+ * (a stamp holds the hash of package.json and lock), and returns the path of its entry point.
+ * Plain npm with Node 20 is fine for the install: the engine warnings it would print are about
+ * the Node that runs the CLI, which is 22 (see runConformanceSuite), so they are kept quiet.
+ */
+export const installConformanceCli = (root: string): string => {
+  const source = join(root, 'scripts/conformance-cli');
+  const cache = join(root, 'node_modules/.cache/gatehouse-conformance');
+  const cli = join(cache, CLI_IN_PACKAGE);
+  const stampFile = join(cache, '.installed');
+  const hash = createHash('sha256');
+  for (const file of MANIFEST) hash.update(readFileSync(join(source, file)));
+  const stamp = hash.digest('hex');
+  if (existsSync(cli) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return cli;
+
+  rmSync(cache, { recursive: true, force: true });
+  mkdirSync(cache, { recursive: true });
+  for (const file of MANIFEST) copyFileSync(join(source, file), join(cache, file));
+  const npm = spawnSync(
+    'npm',
+    ['ci', '--prefix', cache, '--no-audit', '--no-fund', '--ignore-scripts', '--engine-strict=false', '--loglevel=error'],
+    { cwd: cache, encoding: 'utf8' },
+  );
+  if (npm.error) throw npm.error;
+  if (npm.status !== 0) throw new Error(`npm ci of the conformance CLI exited ${npm.status}:\n${npm.stdout}${npm.stderr}`);
+  writeFileSync(stampFile, stamp);
+  return cli;
+};
+
+/**
+ * Runs every server scenario of the suite (`--suite all`, pending ones included) against `url`
+ * with Node 22 and returns the checks of each. Async on purpose: the gateway under test may run
+ * in this process and must keep serving. Throws when the CLI's output and exit do not add up
+ * (killed, crashed, fewer scenarios summarised than announced), so that is never a pass.
+ */
+export const runConformanceSuite = async (cli: string, url: string): Promise<Map<string, Checks>> => {
+  const { output, code, signal } = await new Promise<{ output: string; code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    const child = spawn('npx', ['-y', 'node@22', cli, 'server', '--url', url, '--suite', 'all'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), SUITE_TIMEOUT_MS);
+    child.on('error', reject);
+    child.on('close', (exitCode, exitSignal) => {
+      clearTimeout(timer);
+      resolve({ output: text, code: exitCode, signal: exitSignal });
+    });
+  });
+  const fail = (why: string): never => {
+    throw new Error(`conformance CLI against ${url}: ${why}\n${output.slice(-4000)}`);
+  };
+  if (signal !== null) fail(`killed by ${signal}`);
+  const announced = /^Running all suite \((\d+) scenarios\)/m.exec(output);
+  const summary = output.split('=== SUMMARY ===')[1];
+  if (!announced || summary === undefined) return fail('no suite summary printed');
+
+  const results = new Map<string, Checks>();
+  for (const match of summary.matchAll(/^[✓✗] (\S+): (\d+) passed, (\d+) failed$/gmu)) {
+    results.set(match[1], { passed: Number(match[2]), failed: Number(match[3]) });
+  }
+  if (results.size !== Number(announced[1])) fail(`${announced[1]} scenarios announced, ${results.size} summarised`);
+  const failedChecks = [...results.values()].some((checks) => checks.failed > 0);
+  if ((code === 0) === failedChecks) fail(`exit code ${code} does not match the summary`);
+  return results;
+};
