@@ -229,7 +229,7 @@ const generateLog = async (db: Application, total: number): Promise<Generated> =
     const profile: Profile = { id: randomUUID(), slug: `profile-${profiles.length}`, createdAt: 0, servers: new Map(), tools: new Map(), updates: 0 };
     await emit(`profile-${profile.id}`, {
       type: 'ProfileCreated',
-      data: { profileId: profile.id, slug: profile.slug, name: `Profile ${profiles.length}`, description: null, toolPrefix: 'always', toolExposure: 'all', auth: { apiKey: true, queryParam: false }, debugLogging: false },
+      data: { profileId: profile.id, slug: profile.slug, name: `Profile ${profiles.length}`, description: null, toolPrefix: 'always', toolExposure: 'all', adaptiveToolLimit: 20, auth: { apiKey: true, queryParam: false }, debugLogging: false },
     });
     profile.createdAt = appended;
     profiles.push(profile);

@@ -157,6 +157,48 @@ describe('tool search: a profile with toolExposure "search" over real servers', 
     expect((await gh.api('GET', '/api/profiles/nope/context')).status).toBe(404);
   });
 
+  it('adaptive: the tools a session found join that session\'s tools/list, the most recent up to the profile\'s cap', async () => {
+    expect((await gh.api('POST', '/api/profiles', { slug: 'adapt', toolExposure: 'adaptive', adaptiveToolLimit: 3, auth: { apiKey: false } })).status).toBe(201);
+    for (const server of ['memory', 'filesystem']) expect((await gh.api('PUT', `/api/profiles/adapt/servers/${server}`, { status: 'active' })).status).toBe(201);
+    const session = await open('adapt');
+    const bystander = await open('adapt');
+    const changes = new NotificationLog(session, ToolListChangedNotificationSchema);
+    const listed = async (of: Client) => (await of.listTools()).tools.map((tool) => tool.name);
+    const searchIn = async (query: string, limit: number) =>
+      ((await session.callTool({ name: 'search_tools', arguments: { query, limit } })).structuredContent as { tools: Found[] }).tools.map((tool) => tool.name);
+    expect(await listed(session)).toEqual(['search_tools', 'call_tool']);
+
+    const first = await searchIn('add entities to the knowledge graph', 2);
+    expect(first).toHaveLength(2);
+    await changes.next(5_000);
+    const tools = (await session.listTools()).tools;
+    expect(tools.map((tool) => tool.name)).toEqual(['search_tools', 'call_tool', ...[...first].reverse()]);
+    expect(tools[2]).toEqual(expect.objectContaining({ description: expect.any(String), inputSchema: expect.objectContaining({ type: 'object' }) }));
+    const found = first.find((name) => name === 'memory__create_entities') ?? first[0];
+    expect((await session.callTool({ name: found, arguments: found === 'memory__create_entities' ? { entities: [] } : {} })).isError).toBeFalsy();
+
+    const mark = changes.mark();
+    const second = await searchIn('read the contents of a text file', 2);
+    await changes.next(5_000, () => true, mark);
+    const now = await listed(session);
+    expect(now).toHaveLength(2 + 3);
+    expect(now.slice(2)).toEqual([first[0], ...[...second].reverse()].filter((name, i, all) => all.indexOf(name) === i).slice(-3));
+    // A search that finds only what the session lists already changes nothing and says nothing.
+    const quiet = changes.mark();
+    await searchIn('read the contents of a text file', 1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(changes.received.length).toBe(quiet);
+    expect(await listed(bystander)).toEqual(['search_tools', 'call_tool']);
+
+    const budget = (await gh.api('GET', '/api/profiles/adapt/context')).body as { modes: { all: number; search: number; adaptive: number } };
+    expect(budget.modes.search).toBeLessThan(budget.modes.adaptive);
+    expect(budget.modes.adaptive).toBeLessThan(budget.modes.all);
+    for (const limit of [0, 201, 1.5, '3']) {
+      expect((await gh.api('PATCH', '/api/profiles/adapt', { adaptiveToolLimit: limit })).status).toBe(400);
+    }
+    expect((await gh.api('GET', '/api/profiles/adapt')).body).toMatchObject({ toolExposure: 'adaptive', adaptiveToolLimit: 3 });
+  });
+
   it('exports the exposure with the profile', async () => {
     const exported = (await gh.api('GET', '/api/export')).body;
     expect(exported.gatehouse.profiles.big.toolExposure).toBe('search');

@@ -13,6 +13,7 @@ const settings: ProfileSettings = {
   description: null,
   toolPrefix: 'always',
   toolExposure: 'all',
+  adaptiveToolLimit: 20,
   auth: { apiKey: true, queryParam: false },
   debugLogging: false,
 };

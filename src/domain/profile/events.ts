@@ -6,9 +6,12 @@ export type ToolPrefixMode = (typeof TOOL_PREFIX_MODES)[number];
 /**
  * How a profile shows its tools: `all` lists every exposed tool; `search` lists two gateway
  * tools (`search_tools`, `call_tool`) instead, so a model with a small context finds a tool
- * before it sees its definition.
+ * before it sees its definition; `adaptive` is `search` plus, in each session, the tools that
+ * session's searches found (up to `adaptiveToolLimit`).
  */
-export const TOOL_EXPOSURE_MODES = ['all', 'search'] as const;
+export const TOOL_EXPOSURE_MODES = ['all', 'search', 'adaptive'] as const;
+export const DEFAULT_ADAPTIVE_TOOL_LIMIT = 20;
+export const MAX_ADAPTIVE_TOOL_LIMIT = 200;
 export type ToolExposureMode = (typeof TOOL_EXPOSURE_MODES)[number];
 
 export const LINK_STATUSES = ['active', 'inactive'] as const;
@@ -28,6 +31,8 @@ export type ProfileSettings = Readonly<{
   toolPrefix: ToolPrefixMode;
   /** Absent from events recorded before it existed: read as `all` (see `profileSettingsOf`). */
   toolExposure: ToolExposureMode;
+  /** How many found tools an `adaptive` session lists at most (absent before it existed: the default). */
+  adaptiveToolLimit: number;
   auth: ProfileAuth;
   debugLogging: boolean;
 }>;

@@ -8,7 +8,7 @@ import {
   jsonEqual,
   strictEqual,
 } from '../shared';
-import { TOOL_EXPOSURE_MODES, TOOL_PREFIX_MODES, type ProfileSettings } from './events';
+import { DEFAULT_ADAPTIVE_TOOL_LIMIT, MAX_ADAPTIVE_TOOL_LIMIT, TOOL_EXPOSURE_MODES, TOOL_PREFIX_MODES, type ProfileSettings } from './events';
 
 export const MAX_PROFILE_NAME_LENGTH = 128;
 export const MAX_PROFILE_DESCRIPTION_LENGTH = 10_000;
@@ -19,6 +19,7 @@ const PROFILE_SETTINGS_EQUALITY: FieldEquality<ProfileSettings> = {
   description: strictEqual,
   toolPrefix: strictEqual,
   toolExposure: strictEqual,
+  adaptiveToolLimit: strictEqual,
   auth: jsonEqual,
   debugLogging: strictEqual,
 };
@@ -31,6 +32,7 @@ export const profileSettingsOf = (source: ProfileSettings): ProfileSettings => (
   toolPrefix: source.toolPrefix,
   // Events from before the setting existed carry none: they meant every tool listed.
   toolExposure: source.toolExposure ?? 'all',
+  adaptiveToolLimit: source.adaptiveToolLimit ?? DEFAULT_ADAPTIVE_TOOL_LIMIT,
   auth: { apiKey: source.auth.apiKey, queryParam: source.auth.queryParam },
   debugLogging: source.debugLogging,
 });
@@ -58,5 +60,8 @@ export const assertValidProfileSettings = (settings: ProfileSettings): void => {
   }
   if (!TOOL_EXPOSURE_MODES.includes(settings.toolExposure)) {
     throw invalid('toolExposure', `toolExposure must be one of ${TOOL_EXPOSURE_MODES.join(', ')}`);
+  }
+  if (!Number.isInteger(settings.adaptiveToolLimit) || settings.adaptiveToolLimit < 1 || settings.adaptiveToolLimit > MAX_ADAPTIVE_TOOL_LIMIT) {
+    throw invalid('adaptiveToolLimit', `adaptiveToolLimit must be an integer from 1 to ${MAX_ADAPTIVE_TOOL_LIMIT}`);
   }
 };

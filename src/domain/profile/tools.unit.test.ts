@@ -17,6 +17,7 @@ const created: ProfileEvent = {
     description: null,
     toolPrefix: 'always',
     toolExposure: 'all',
+    adaptiveToolLimit: 20,
     auth: { apiKey: true, queryParam: false },
     debugLogging: false,
   },

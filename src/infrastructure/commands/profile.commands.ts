@@ -10,6 +10,7 @@ export type ProfileInput = Readonly<{
   description?: string | null;
   toolPrefix?: profile.ToolPrefixMode;
   toolExposure?: profile.ToolExposureMode;
+  adaptiveToolLimit?: number;
   auth?: Readonly<{ apiKey?: boolean; queryParam?: boolean }>;
   debugLogging?: boolean;
 }>;
@@ -33,6 +34,7 @@ export class ProfileCommands {
       description: input.description ?? null,
       toolPrefix: input.toolPrefix ?? 'always',
       toolExposure: input.toolExposure ?? 'all',
+      adaptiveToolLimit: input.adaptiveToolLimit ?? profile.DEFAULT_ADAPTIVE_TOOL_LIMIT,
       auth: { ...DEFAULT_AUTH, ...input.auth },
       debugLogging: input.debugLogging ?? false,
     };
@@ -50,6 +52,7 @@ export class ProfileCommands {
           ...(patch.description !== undefined ? { description: patch.description } : {}),
           ...(patch.toolPrefix !== undefined ? { toolPrefix: patch.toolPrefix } : {}),
           ...(patch.toolExposure !== undefined ? { toolExposure: patch.toolExposure } : {}),
+          ...(patch.adaptiveToolLimit !== undefined ? { adaptiveToolLimit: patch.adaptiveToolLimit } : {}),
           ...(patch.debugLogging !== undefined ? { debugLogging: patch.debugLogging } : {}),
           // auth is patched field by field: {auth: {queryParam: true}} keeps apiKey as it is.
           ...(patch.auth !== undefined ? { auth: { ...(state.status === 'empty' ? DEFAULT_AUTH : state.auth), ...patch.auth } } : {}),

@@ -1,4 +1,4 @@
-import type { LinkStatus, ToolExposureMode, ToolPrefixMode } from '../../domain/profile/events';
+import { DEFAULT_ADAPTIVE_TOOL_LIMIT, type LinkStatus, type ToolExposureMode, type ToolPrefixMode } from '../../domain/profile/events';
 import type { Transport } from '../../domain/server/events';
 
 /**
@@ -77,6 +77,7 @@ export type ProfileEntry = Readonly<{
   description: string | null;
   toolPrefix: ToolPrefixMode;
   toolExposure: ToolExposureMode;
+  adaptiveToolLimit: number;
   auth: Readonly<{ apiKey: boolean; queryParam: boolean }>;
   debugLogging: boolean;
   /** Attached servers by name, in order; servers not listed are detached. */
@@ -95,6 +96,7 @@ export const defaultProfileEntry = (slug: string): ProfileEntry => ({
   description: null,
   toolPrefix: 'always',
   toolExposure: 'all',
+  adaptiveToolLimit: DEFAULT_ADAPTIVE_TOOL_LIMIT,
   auth: { apiKey: true, queryParam: false },
   debugLogging: false,
   servers: [],

@@ -13,6 +13,7 @@ export type ExportedProfile = {
   description: string | null;
   toolPrefix: string;
   toolExposure: string;
+  adaptiveToolLimit: number;
   auth: { apiKey: boolean; queryParam: boolean };
   debugLogging: boolean;
   servers: { name: string; status: string }[];
@@ -77,6 +78,7 @@ const exportProfile = async (profiles: ProfileReadModel, row: ProfileRow, active
   description: row.description,
   toolPrefix: row.toolPrefix,
   toolExposure: row.toolExposure,
+  adaptiveToolLimit: row.adaptiveToolLimit,
   auth: { apiKey: row.authApiKey === 1, queryParam: row.authQueryParam === 1 },
   debugLogging: row.debugLogging === 1,
   servers: (await profiles.servers(row.id)).map((link) => ({ name: link.name, status: link.status })),

@@ -120,7 +120,7 @@ describe('import and export', () => {
     expect(events.map((event) => event.metadata.correlationId)).toEqual(Array(7).fill(correlationId));
     expect((await exported(a.ctx)).profiles).toEqual({
       desk: {
-        name: 'desk', description: null, toolPrefix: 'always', toolExposure: 'all', auth: { apiKey: true, queryParam: false }, debugLogging: false, tools: [],
+        name: 'desk', description: null, toolPrefix: 'always', toolExposure: 'all', adaptiveToolLimit: 20, auth: { apiKey: true, queryParam: false }, debugLogging: false, tools: [],
         servers: [{ name: 'filesystem', status: 'active' }, { name: 'github', status: 'active' }, { name: 'linear', status: 'active' }],
       },
     });

@@ -1,4 +1,4 @@
-import { LINK_STATUSES, TOOL_EXPOSURE_MODES, TOOL_PREFIX_MODES } from '../../domain/profile/events';
+import { LINK_STATUSES, MAX_ADAPTIVE_TOOL_LIMIT, TOOL_EXPOSURE_MODES, TOOL_PREFIX_MODES } from '../../domain/profile/events';
 import { MAX_PROFILE_DESCRIPTION_LENGTH, MAX_PROFILE_NAME_LENGTH } from '../../domain/profile/settings';
 import { MAX_TOOL_DESCRIPTION_LENGTH, MAX_TOOL_TITLE_LENGTH, TOOL_OVERRIDE_NAME_PATTERN } from '../../domain/profile/tools';
 import { PROFILE_SLUG_PATTERN } from '../../domain/shared/names';
@@ -7,7 +7,7 @@ import { FieldReader, isPlainObject } from './fields';
 import { isValidServerName } from './parse-servers';
 
 const SECTION_FIELDS = ['profiles', 'position', 'exportedAt'];
-const PROFILE_FIELDS = ['name', 'description', 'toolPrefix', 'toolExposure', 'auth', 'debugLogging', 'servers', 'tools'];
+const PROFILE_FIELDS = ['name', 'description', 'toolPrefix', 'toolExposure', 'adaptiveToolLimit', 'auth', 'debugLogging', 'servers', 'tools'];
 const TOOL_FIELDS = ['server', 'tool', 'status', 'name', 'title', 'description', 'annotations'];
 const MAX_TOOLS = 10_000;
 const MAX_ANNOTATIONS_BYTES = 16 * 1024;
@@ -86,6 +86,7 @@ const parseProfile = (slug: string, raw: unknown, errors: ErrorCollector): Profi
     description: fields.string('description', { max: MAX_PROFILE_DESCRIPTION_LENGTH }),
     toolPrefix: fields.oneOf('toolPrefix', TOOL_PREFIX_MODES, defaults.toolPrefix),
     toolExposure: fields.oneOf('toolExposure', TOOL_EXPOSURE_MODES, defaults.toolExposure),
+    adaptiveToolLimit: fields.integer('adaptiveToolLimit', 1, MAX_ADAPTIVE_TOOL_LIMIT) ?? defaults.adaptiveToolLimit,
     auth,
     debugLogging: fields.boolean('debugLogging', defaults.debugLogging),
     servers: parseLinks(fields),

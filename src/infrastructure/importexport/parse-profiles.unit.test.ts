@@ -17,7 +17,7 @@ describe('parsing the gatehouse section', () => {
   it('reads a profile with defaults for what it leaves out', () => {
     expect(profiles({ profiles: { dev: {} } })).toEqual([
       {
-        slug: 'dev', name: 'dev', description: null, toolPrefix: 'always', toolExposure: 'all', auth: { apiKey: true, queryParam: false },
+        slug: 'dev', name: 'dev', description: null, toolPrefix: 'always', toolExposure: 'all', adaptiveToolLimit: 20, auth: { apiKey: true, queryParam: false },
         debugLogging: false, servers: [], tools: [],
       },
     ]);
@@ -29,7 +29,7 @@ describe('parsing the gatehouse section', () => {
       exportedAt: '2026-01-01T00:00:00.000Z',
       profiles: {
         dev: {
-          name: 'Dev', description: 'Local', toolPrefix: 'on_conflict', toolExposure: 'search', auth: { apiKey: false, queryParam: true }, debugLogging: true,
+          name: 'Dev', description: 'Local', toolPrefix: 'on_conflict', toolExposure: 'search', adaptiveToolLimit: 7, auth: { apiKey: false, queryParam: true }, debugLogging: true,
           servers: [{ name: 'files', status: 'active' }, { name: 'remote', status: 'inactive' }],
           tools: [{ server: 'files', tool: 'write', status: 'inactive', name: 'save', title: 'Save', description: 'Saves', annotations: { readOnlyHint: false } }],
         },
@@ -37,7 +37,7 @@ describe('parsing the gatehouse section', () => {
     };
     expect(profiles(section)).toEqual([
       {
-        slug: 'dev', name: 'Dev', description: 'Local', toolPrefix: 'on_conflict', toolExposure: 'search', auth: { apiKey: false, queryParam: true }, debugLogging: true,
+        slug: 'dev', name: 'Dev', description: 'Local', toolPrefix: 'on_conflict', toolExposure: 'search', adaptiveToolLimit: 7, auth: { apiKey: false, queryParam: true }, debugLogging: true,
         servers: [{ name: 'files', status: 'active' }, { name: 'remote', status: 'inactive' }],
         tools: [{ server: 'files', tool: 'write', status: 'inactive', name: 'save', title: 'Save', description: 'Saves', annotations: { readOnlyHint: false } }],
       },
@@ -57,6 +57,7 @@ describe('parsing the gatehouse section', () => {
     ['an unknown profile field', { profiles: { dev: { slug: 'dev' } } }, 'gatehouse.profiles.dev.slug'],
     ['an unknown tool prefix mode', { profiles: { dev: { toolPrefix: 'sometimes' } } }, 'gatehouse.profiles.dev.toolPrefix'],
     ['an unknown tool exposure mode', { profiles: { dev: { toolExposure: 'smart' } } }, 'gatehouse.profiles.dev.toolExposure'],
+    ['an adaptive tool limit out of range', { profiles: { dev: { adaptiveToolLimit: 0 } } }, 'gatehouse.profiles.dev.adaptiveToolLimit'],
     ['auth that is no object', { profiles: { dev: { auth: true } } }, 'gatehouse.profiles.dev.auth'],
     ['an auth flag that is no boolean', { profiles: { dev: { auth: { apiKey: 'yes' } } } }, 'gatehouse.profiles.dev.auth.apiKey'],
     ['servers that are no array', { profiles: { dev: { servers: { files: 'active' } } } }, 'gatehouse.profiles.dev.servers'],

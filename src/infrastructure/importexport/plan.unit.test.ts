@@ -87,7 +87,7 @@ describe('planning an import', () => {
         slug: 'ops',
         profileId: 'new-2',
         exists: false,
-        entry: { slug: 'ops', name: 'ops', description: null, toolPrefix: 'always', toolExposure: 'all', auth: { apiKey: true, queryParam: false }, debugLogging: false, servers: [], tools: [] },
+        entry: { slug: 'ops', name: 'ops', description: null, toolPrefix: 'always', toolExposure: 'all', adaptiveToolLimit: 20, auth: { apiKey: true, queryParam: false }, debugLogging: false, servers: [], tools: [] },
       },
     ]);
   });

@@ -28,6 +28,7 @@ const settingsOf = (entry: ProfileEntry): ProfileSettings => ({
   description: entry.description,
   toolPrefix: entry.toolPrefix,
   toolExposure: entry.toolExposure,
+  adaptiveToolLimit: entry.adaptiveToolLimit,
   auth: { ...entry.auth },
   debugLogging: entry.debugLogging,
 });

@@ -12,7 +12,11 @@ export type ContextBudget = Readonly<{
   exposure: ToolExposureMode;
   /** Exposed tools, most expensive first: what each definition costs in `tools/list`. */
   tools: readonly ToolCost[];
-  /** What `tools/list` costs in each mode; `search` is the same whatever the profile holds. */
+  /**
+   * What `tools/list` costs in each mode; `search` is the same whatever the profile holds, and
+   * `adaptive` is the most it can grow to: the gateway's two tools and the `adaptiveToolLimit`
+   * most expensive tools a session could find.
+   */
   modes: Readonly<Record<ToolExposureMode, number>>;
 }>;
 
@@ -39,20 +43,22 @@ const listedDefinition = (tool: EffectiveTool): Record<string, unknown> => ({
  * JSON, counted with a real tokenizer, and the total for each exposure mode. Counted from the
  * definitions discovery last recorded, so it needs no upstream to be running.
  */
-export const contextBudget = async (tools: readonly EffectiveTool[], exposure: ToolExposureMode): Promise<ContextBudget> => {
+export const contextBudget = async (tools: readonly EffectiveTool[], exposure: ToolExposureMode, adaptiveToolLimit: number): Promise<ContextBudget> => {
   const count = await countTokens();
-  const costs = tools
+  const listed = tools
     .filter((tool) => tool.status === 'active' && tool.discovered)
-    .map((tool) => ({ name: tool.exposedName, server: tool.serverName, tokens: count(JSON.stringify(listedDefinition(tool))) }))
+    .map((tool) => ({ name: tool.exposedName, server: tool.serverName, definition: listedDefinition(tool) }))
+    .map((tool) => ({ ...tool, tokens: count(JSON.stringify(tool.definition)) }))
     .sort((a, b) => b.tokens - a.tokens || a.name.localeCompare(b.name));
   const listCost = (definitions: readonly unknown[]): number => count(JSON.stringify({ tools: definitions }));
   return {
     tokenizer: TOKENIZER,
     exposure,
-    tools: costs,
+    tools: listed.map(({ name, server, tokens }) => ({ name, server, tokens })),
     modes: {
-      all: listCost(tools.filter((tool) => tool.status === 'active' && tool.discovered).map(listedDefinition)),
+      all: listCost(listed.map((tool) => tool.definition)),
       search: listCost(GATEWAY_TOOLS),
+      adaptive: listCost([...GATEWAY_TOOLS, ...listed.slice(0, adaptiveToolLimit).map((tool) => tool.definition)]),
     },
   };
 };

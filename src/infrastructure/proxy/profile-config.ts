@@ -24,6 +24,7 @@ export type ProxyProfile = Readonly<{
   slug: string;
   toolPrefix: ToolPrefixMode;
   toolExposure: ToolExposureMode;
+  adaptiveToolLimit: number;
   auth: Readonly<{ apiKey: boolean; queryParam: boolean }>;
   debugLogging: boolean;
   /** The servers whose link is active, in attach order. */
@@ -58,6 +59,7 @@ export const toProxyProfile = (secrets: SecretBox, { profile, servers, tools }: 
   slug: profile.slug,
   toolPrefix: profile.toolPrefix as ToolPrefixMode,
   toolExposure: profile.toolExposure as ToolExposureMode,
+  adaptiveToolLimit: profile.adaptiveToolLimit,
   auth: { apiKey: profile.authApiKey === 1, queryParam: profile.authQueryParam === 1 },
   debugLogging: profile.debugLogging === 1,
   servers: servers.map((row) => toUpstreamSpec(secrets, row)),

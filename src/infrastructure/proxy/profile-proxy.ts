@@ -100,6 +100,8 @@ export class ProfileProxy {
   private promptRoutesOf?: ProxyProfile;
   private resourceRoutes = new Map<string, UpstreamSpec>();
   private templateRoutes: { prefix: string; spec: UpstreamSpec }[] = [];
+  /** Exposed names an adaptive session's searches found, least recent first. */
+  private readonly found = new Set<string>();
   /** The servers the last list of tools had to leave out, and why. */
   private toolsUnreachable: readonly { spec: UpstreamSpec; error: unknown }[] = [];
 
@@ -122,8 +124,11 @@ export class ProfileProxy {
 
   async listTools(): Promise<McpTool[]> {
     const profile = await this.currentProfile();
-    if (profile.toolExposure === 'search') return [...GATEWAY_TOOLS];
-    return this.listToolsOf(profile);
+    if (profile.toolExposure === 'all') return this.listToolsOf(profile);
+    if (profile.toolExposure === 'search' || this.found.size === 0) return [...GATEWAY_TOOLS];
+    // adaptive: the tools this session found that the profile still exposes, most recent last.
+    const exposed = new Map((await this.listToolsOf(profile)).map((tool) => [tool.name, tool]));
+    return [...GATEWAY_TOOLS, ...[...this.found].flatMap((name) => exposed.get(name) ?? [])];
   }
 
   private async listToolsOf(profile: ProxyProfile, listing?: readonly ListOutcome<'tools'>[]): Promise<McpTool[]> {
@@ -160,7 +165,7 @@ export class ProfileProxy {
 
   async callTool(params: McpCallToolParams, options: UpstreamRequestOptions): Promise<McpCallToolResult> {
     const profile = await this.currentProfile();
-    if (profile.toolExposure === 'search') {
+    if (profile.toolExposure !== 'all') {
       if (params.name === SEARCH_TOOLS) return this.searchTools(profile, params.arguments);
       if (params.name === CALL_TOOL) return this.callThrough(profile, params, options);
     }
@@ -182,7 +187,26 @@ export class ProfileProxy {
       cached = { lists, index: new ToolSearchIndex(tools, (tool) => routes.get(tool.name)?.spec.name ?? '') };
       searchIndexes.set(profile, cached);
     }
-    return searchResult(cached.index.search(parsed.query, parsed.limit));
+    const found = cached.index.search(parsed.query, parsed.limit);
+    if (profile.toolExposure === 'adaptive') this.remember(found.map((tool) => tool.name), profile.adaptiveToolLimit);
+    return searchResult(found);
+  }
+
+  /**
+   * Adds what an adaptive session's search found to its `tools/list`, the most recent `limit`
+   * kept, and tells the client when the list changed.
+   */
+  private remember(names: readonly string[], limit: number): void {
+    const before = [...this.found].sort().join('\n');
+    for (const name of [...names].reverse()) {
+      this.found.delete(name);
+      this.found.add(name);
+    }
+    for (const name of this.found) {
+      if (this.found.size <= limit) break;
+      this.found.delete(name);
+    }
+    if ([...this.found].sort().join('\n') !== before) this.peer.listsChanged({ tools: true });
   }
 
   /** `call_tool`: a call of an exposed tool by name, as if the client had called it directly. */

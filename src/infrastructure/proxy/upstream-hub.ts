@@ -1,4 +1,5 @@
 import { Subject, type Observable } from 'rxjs';
+import type { ListKinds } from './session-registry';
 import type {
   McpElicitationParams, McpElicitationResult, McpLoggingMessage, McpResourceUpdated, McpRootsResult, McpSamplingParams,
   McpSamplingResult, UpstreamConnection, UpstreamPool, UpstreamRequestContext, UpstreamRequestOptions, UpstreamSpec,
@@ -21,6 +22,8 @@ export interface ClientPeer {
   createMessage(params: McpSamplingParams, signal: AbortSignal, related: RelatedRequest): Promise<McpSamplingResult>;
   elicit(params: McpElicitationParams, signal: AbortSignal, related: RelatedRequest): Promise<McpElicitationResult>;
   listRoots(signal: AbortSignal, related: RelatedRequest): Promise<McpRootsResult>;
+  /** Tells the client that what its session lists may have changed. */
+  listsChanged(kinds: ListKinds): void;
 }
 
 /**

@@ -1,9 +1,9 @@
 import { Type } from 'class-transformer';
 import {
-  IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, MaxLength, Min, ValidateIf, ValidateNested,
+  IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min, ValidateIf, ValidateNested,
 } from 'class-validator';
 import {
-  LINK_STATUSES, TOOL_EXPOSURE_MODES, TOOL_PREFIX_MODES, type LinkStatus, type ToolExposureMode, type ToolPrefixMode,
+  LINK_STATUSES, MAX_ADAPTIVE_TOOL_LIMIT, TOOL_EXPOSURE_MODES, TOOL_PREFIX_MODES, type LinkStatus, type ToolExposureMode, type ToolPrefixMode,
 } from '../../../domain/profile/events';
 import { IsBoundedObject, IsOmittable } from './validators';
 
@@ -20,6 +20,7 @@ export class CreateProfileDto {
   @IsOptional() @ValidateIf(nullable) @IsString() @MaxLength(2000) description?: string | null;
   @IsOmittable() @IsIn(TOOL_PREFIX_MODES) toolPrefix?: ToolPrefixMode;
   @IsOmittable() @IsIn(TOOL_EXPOSURE_MODES) toolExposure?: ToolExposureMode;
+  @IsOmittable() @IsInt() @Min(1) @Max(MAX_ADAPTIVE_TOOL_LIMIT) adaptiveToolLimit?: number;
   @IsOmittable() @ValidateNested() @Type(() => ProfileAuthDto) auth?: ProfileAuthDto;
   @IsOmittable() @IsBoolean() debugLogging?: boolean;
 }
@@ -30,6 +31,7 @@ export class UpdateProfileDto {
   @IsOptional() @ValidateIf(nullable) @IsString() @MaxLength(2000) description?: string | null;
   @IsOmittable() @IsIn(TOOL_PREFIX_MODES) toolPrefix?: ToolPrefixMode;
   @IsOmittable() @IsIn(TOOL_EXPOSURE_MODES) toolExposure?: ToolExposureMode;
+  @IsOmittable() @IsInt() @Min(1) @Max(MAX_ADAPTIVE_TOOL_LIMIT) adaptiveToolLimit?: number;
   @IsOmittable() @ValidateNested() @Type(() => ProfileAuthDto) auth?: ProfileAuthDto;
   @IsOmittable() @IsBoolean() debugLogging?: boolean;
 }

@@ -95,7 +95,7 @@ export const profileRoutes = ({ queries, commands, store }: Application): Router
     const row = await requireProfile(ctx.params.slug);
     const tools = await queries.effectiveTools(row.id, row.toolPrefix as profile.ToolPrefixMode);
     ctx.set('ETag', `"${row.version}"`);
-    ctx.body = { profile: row.slug, version: row.version, ...(await contextBudget(tools, row.toolExposure as profile.ToolExposureMode)) };
+    ctx.body = { profile: row.slug, version: row.version, ...(await contextBudget(tools, row.toolExposure as profile.ToolExposureMode, row.adaptiveToolLimit)) };
   });
 
   router.patch('/:slug/tools/:server/:tool', async (ctx) => {

@@ -12,6 +12,7 @@ export class ProfileRow {
   @Column('text', { nullable: true }) description: string | null;
   @Column('text', { name: 'tool_prefix' }) toolPrefix: string;
   @Column('text', { name: 'tool_exposure' }) toolExposure: string;
+  @Column('integer', { name: 'adaptive_tool_limit' }) adaptiveToolLimit: number;
   @Column('integer', { name: 'auth_api_key' }) authApiKey: number;
   @Column('integer', { name: 'auth_query_param' }) authQueryParam: number;
   @Column('integer', { name: 'debug_logging' }) debugLogging: number;

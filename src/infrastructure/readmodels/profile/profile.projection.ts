@@ -16,6 +16,7 @@ const SETTING_COLUMNS: { [K in keyof ProfileSettings]: (value: ProfileSettings[K
   description: (description) => ({ description }),
   toolPrefix: (toolPrefix) => ({ toolPrefix }),
   toolExposure: (toolExposure) => ({ toolExposure }),
+  adaptiveToolLimit: (adaptiveToolLimit) => ({ adaptiveToolLimit }),
   auth: (auth) => ({ authApiKey: bool(auth.apiKey), authQueryParam: bool(auth.queryParam) }),
   debugLogging: (debugLogging) => ({ debugLogging: bool(debugLogging) }),
 };
@@ -48,10 +49,10 @@ const UPSERT_PROFILE = compiledQuery<ProfileValues>((manager, p) =>
     .insert()
     .into(ProfileRow)
     .values({
-      id: p.id, slug: p.slug, name: p.name, description: p.description, toolPrefix: p.toolPrefix, toolExposure: p.toolExposure, authApiKey: p.authApiKey, authQueryParam: p.authQueryParam,
+      id: p.id, slug: p.slug, name: p.name, description: p.description, toolPrefix: p.toolPrefix, toolExposure: p.toolExposure, adaptiveToolLimit: p.adaptiveToolLimit, authApiKey: p.authApiKey, authQueryParam: p.authQueryParam,
       debugLogging: p.debugLogging, status: 'active', version: p.version, createdAt: p.createdAt, updatedAt: p.updatedAt, deletedAt: null,
     })
-    .orUpdate(['slug', 'name', 'description', 'tool_prefix', 'tool_exposure', 'auth_api_key', 'auth_query_param', 'debug_logging', 'status', 'version', 'updated_at', 'deleted_at'], ['id'])
+    .orUpdate(['slug', 'name', 'description', 'tool_prefix', 'tool_exposure', 'adaptive_tool_limit', 'auth_api_key', 'auth_query_param', 'debug_logging', 'status', 'version', 'updated_at', 'deleted_at'], ['id'])
     .updateEntity(false),
 );
 const LAST_LINK = compiledQuery<{ profileId: string }>((manager, p) =>
@@ -127,7 +128,7 @@ const recordSlug = async (manager: EntityManager, profileId: string, slug: strin
 };
 
 const upsertProfile = async (manager: EntityManager, profile: ProfileSettings & { profileId: string }, event: StoredEvent): Promise<void> => {
-  const settings = settingColumns(profileSettingsOf(profile)) as Required<Pick<ProfileRow, 'slug' | 'name' | 'description' | 'toolPrefix' | 'toolExposure' | 'authApiKey' | 'authQueryParam' | 'debugLogging'>>;
+  const settings = settingColumns(profileSettingsOf(profile)) as Required<Pick<ProfileRow, 'slug' | 'name' | 'description' | 'toolPrefix' | 'toolExposure' | 'adaptiveToolLimit' | 'authApiKey' | 'authQueryParam' | 'debugLogging'>>;
   await UPSERT_PROFILE.run(manager, { id: profile.profileId, ...settings, version: event.version, createdAt: event.recordedAt, updatedAt: event.recordedAt });
   await recordSlug(manager, profile.profileId, profile.slug, event);
 };

@@ -35,6 +35,7 @@ export type ProfileView = {
   description: string | null;
   toolPrefix: string;
   toolExposure: string;
+  adaptiveToolLimit: number;
   auth: { apiKey: boolean; queryParam: boolean };
   debugLogging: boolean;
   servers: ProfileServerView[];
@@ -60,6 +61,7 @@ export const snapshotToProfileView = (snapshot: ProfileSnapshot, serverNames: Re
   description: snapshot.description,
   toolPrefix: snapshot.toolPrefix,
   toolExposure: snapshot.toolExposure,
+  adaptiveToolLimit: snapshot.adaptiveToolLimit,
   auth: { ...snapshot.auth },
   debugLogging: snapshot.debugLogging,
   servers: snapshot.servers.map((link) => ({ id: link.serverId, name: serverNames.get(link.serverId) ?? link.serverId, status: link.status })),
@@ -107,6 +109,7 @@ export class ProfileReadModel {
       description: row.description,
       toolPrefix: row.toolPrefix,
       toolExposure: row.toolExposure,
+      adaptiveToolLimit: row.adaptiveToolLimit,
       auth: { apiKey: row.authApiKey === 1, queryParam: row.authQueryParam === 1 },
       debugLogging: row.debugLogging === 1,
       servers: await this.servers(row.id),
