@@ -56,6 +56,7 @@ import {
   closeGateway, cpuMillis, cpuSplitMillis, FIXTURES, rememberProcessGroups, residentBytes, startGateway, startHttpFixture, stopAll, stopChild,
   type Fixture, type GatewayProcess,
 } from './proxy/processes';
+import { api, BENCH_ADMIN_TOKEN, mark, ms, table } from './report';
 
 const int = (name: string, fallback: number): number => {
   const value = Number(process.env[name] ?? fallback);
@@ -82,7 +83,7 @@ if (CONCURRENCIES.length === 0 || CONCURRENCIES.some((value) => !Number.isIntege
 const CLIENTS = Math.max(...CONCURRENCIES);
 const FANOUT_SERVERS = 10;
 
-const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
+const ADMIN_TOKEN = BENCH_ADMIN_TOKEN;
 const SECRET_KEY = 'c'.repeat(64);
 
 /** Sent to the upstream on every call; the fast fixture ignores it, the debug log must redact it. */
@@ -136,30 +137,15 @@ const UPSTREAM_KINDS = list('BENCH_UPSTREAMS', 'sse,json').map((kind) => {
 // ------------------------------------------------------------------------------------------
 // formatting
 
-const mark = (pass: boolean): string => (pass ? 'pass' : '**miss**');
-const ms = (value: number): string => `${value.toFixed(value < 10 ? 2 : 1)} ms`;
 const signedMs = (value: number): string => `${value >= 0 ? '+' : '−'}${ms(Math.abs(value))}`;
 const rps = (value: number): string => Math.round(value).toLocaleString('en-US');
 const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
 const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
-const table = (header: string[], rows: string[][]): string =>
-  [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
 
 // ------------------------------------------------------------------------------------------
 // REST
 
-const api = async (base: string, method: string, path: string, body?: unknown): Promise<{ id?: string } & Record<string, unknown>> => {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await response.text();
-  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
-};
 
 // ------------------------------------------------------------------------------------------
 // 1. throughput and added latency

@@ -23,9 +23,9 @@ import type { McpTool } from '../src/infrastructure/upstream';
 import { ToolSearchIndex } from '../src/infrastructure/proxy/tool-search';
 import { connectClient, disconnectClient, quantile, type BenchClient } from './proxy/load';
 import { closeGateway, FIXTURES, ROOT, startGateway, stopAll } from './proxy/processes';
+import { api, BENCH_ADMIN_TOKEN, mark, ms, table } from './report';
 import { QUERIES } from './search/queries';
 
-const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
 const SECRET_KEY = 'd'.repeat(64);
 const CALLS = Math.max(10, Number(process.env.BENCH_SEARCH_CALLS ?? 300));
 const TIMEOUT_MS = Math.max(10_000, Number(process.env.BENCH_TIMEOUT_MS ?? 300_000));
@@ -46,22 +46,7 @@ const REAL_SERVERS: { name: string; script: string; args?: string[]; env?: Recor
   { name: 'everything', script: modulePath('@modelcontextprotocol/server-everything/dist/index.js') },
 ];
 
-const ms = (value: number): string => `${value.toFixed(value < 10 ? 2 : 1)} ms`;
-const mark = (pass: boolean): string => (pass ? 'pass' : '**miss**');
-const table = (header: string[], rows: string[][]): string =>
-  [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
 
-const api = async (base: string, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await response.text();
-  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
-};
 
 type Found = { tools: { name: string }[] };
 
@@ -95,7 +80,7 @@ const main = async (): Promise<void> => {
     GATEHOUSE_DATA_DIR: join(dir, 'data'),
     GATEHOUSE_HOST: '127.0.0.1',
     GATEHOUSE_PORT: '0',
-    GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN,
+    GATEHOUSE_ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
     GATEHOUSE_SECRET_KEY: SECRET_KEY,
     GATEHOUSE_LOG_LEVEL: 'warn',
   });
@@ -117,7 +102,7 @@ const main = async (): Promise<void> => {
     const client = await connectClient(`${base}/mcp/real`);
     clients.push(client);
     await searchNames(client, 'warm up');
-    const budget = (await api(base, 'GET', '/api/profiles/real/context')) as { tools: { name: string; server: string }[]; modes: { all: number; search: number }; tokenizer: string };
+    const budget = (await api(base, 'GET', '/api/profiles/real/context', undefined, 30_000)) as { tools: { name: string; server: string }[]; modes: { all: number; search: number }; tokenizer: string };
     const exposed = new Set(budget.tools.map((tool) => tool.name));
     const missing = QUERIES.filter((query) => !exposed.has(query.tool));
     if (missing.length > 0) throw new Error(`queries name tools the profile does not have: ${missing.map((query) => query.tool).join(', ')}`);
