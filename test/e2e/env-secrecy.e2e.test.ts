@@ -76,6 +76,24 @@ describe('env values are secret or plain, per variable', () => {
     expect(patched.body).toMatchObject({ env: { AUTH_MODE: 'oauth', API_KEY: `••••${API_KEY.slice(-4)}` }, envSecret: ['API_KEY'] });
   });
 
+  it('keeps a secret sent back as GET shows it (its mask), and refuses a mask that stands for nothing', async () => {
+    const shown = (await gh.api('GET', '/api/servers/local')).body;
+    const patched = await gh.api('PATCH', '/api/servers/local', { env: { ...shown.env, EXTRA: 'on' } });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ env: { ...shown.env, EXTRA: 'on' }, envSecret: shown.envSecret });
+    const { upstreamEnv } = await loggedGetEnv();
+    expect(upstreamEnv).toMatchObject({ API_KEY, AUTH_MODE: 'oauth', EXTRA: 'on' });
+    expect(upstreamEnv.API_KEY).not.toContain('••••');
+
+    const version = (await gh.api('GET', '/api/servers/local')).body.version;
+    const refused = expectProblem(await gh.api('PATCH', '/api/servers/local', { env: { ...shown.env, OTHER_KEY: '••••abcd' } }), 400);
+    expect(refused.detail).toMatch(/env\.OTHER_KEY is a masked value .* no secret is stored under that name/);
+    expectProblem(await gh.api('PATCH', '/api/servers/local', { env: { ...shown.env, API_KEY: '••••zzzz' } }), 400);
+    expectProblem(await gh.api('POST', '/api/servers', { name: 'copy', transport: 'stdio', command: process.execPath, args: [ENV_SERVER], env: shown.env }), 400);
+    expect((await gh.api('GET', '/api/servers/local')).body.version).toBe(version);
+    expect((await gh.api('GET', '/api/servers/copy')).status).toBe(404);
+  });
+
   it('refuses an env value that is neither a string nor {value, secret}', async () => {
     for (const env of [{ A: { value: 'x' } }, { A: { value: 'x', secret: 'yes' } }, { A: { value: 'x', secret: true, extra: 1 } }, { A: 3 }]) {
       expectProblem(await gh.api('PATCH', '/api/servers/local', { env }), 400);

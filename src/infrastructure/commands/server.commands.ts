@@ -3,7 +3,7 @@ import * as profile from '../../domain/profile';
 import * as server from '../../domain/server';
 import type { DiscoveredTool } from '../../domain/server/events';
 import { DomainError, type SealedMap, type SealedSecret } from '../../domain/shared';
-import { sealMap, type SecretBox } from '../crypto';
+import { MASK, mask, sealMap, type SecretBox } from '../crypto';
 import { ConcurrencyError, loadState, type EventStore } from '../eventstore';
 import { ProfileReadModel } from '../readmodels/profile';
 import { decideOnStream, handleCommand, handleMultiStream, type CommandContext, type DecidedAppend } from './handle-command';
@@ -51,13 +51,13 @@ export class ServerCommands {
   }
 
   reconfigure(serverId: string, patch: ServerPatch, context: CommandContext) {
-    const changes = this.sealPatch(patch);
     return handleCommand(
       this.store,
       server.serverDecider,
       server.serverStreamId(serverId),
-      async (_state, tx) => {
+      async (state, tx) => {
         await assertUpstreamUrlAllowed(tx, patch.url);
+        const changes = this.sealPatch(patch, state.status === 'active' ? state : null);
         return { type: 'ReconfigureServer', data: { serverId, changes } } as const;
       },
       context,
@@ -116,27 +116,57 @@ export class ServerCommands {
       transport: input.transport,
       command: input.command ?? null,
       args: [...(input.args ?? [])],
-      env: this.sealEnv(input.env),
+      env: this.keepMasked('env', input.env ?? {}, {}, (values) => this.sealEnv(values)),
       cwd: input.cwd ?? null,
       url: input.url ?? null,
-      headers: this.sealValues('headers', input.headers),
-      bearerToken: input.bearerToken === undefined || input.bearerToken === null ? null : this.sealBearer(input.bearerToken),
+      headers: this.keepMasked('headers', input.headers ?? {}, {}, (values) => this.sealValues('headers', values)),
+      bearerToken: input.bearerToken === undefined || input.bearerToken === null ? null : this.sealBearer(refuseMask('bearerToken', input.bearerToken)),
       timeoutMs: input.timeoutMs ?? null,
       isolation: input.isolation ?? 'shared',
     };
   }
 
-  private sealPatch(patch: ServerPatch): server.ServerChanges {
+  /**
+   * A patch sealed. A secret given as its mask (`••••cdef`, as GET shows it: a client that sends
+   * back what it read) keeps the secret stored under that name; a mask that matches none is
+   * refused rather than stored as the value.
+   */
+  private sealPatch(patch: ServerPatch, current: server.ServerSnapshot | null): server.ServerChanges {
     const changes: Record<string, unknown> = {};
     for (const [field, value] of Object.entries(patch)) {
       if (value === undefined) continue;
-      if (field === 'env') changes[field] = this.sealEnv(value as Record<string, server.EnvInput>);
-      else if (field === 'headers') changes[field] = this.sealValues(field, value as Record<string, string>);
-      else if (field === 'bearerToken') changes[field] = value === null ? null : this.sealBearer(value as string);
+      if (field === 'env') changes[field] = this.keepMasked('env', value as Record<string, server.EnvInput>, current?.env ?? {}, (kept) => this.sealEnv(kept));
+      else if (field === 'headers') changes[field] = this.keepMasked('headers', value as Record<string, string>, current?.headers ?? {}, (kept) => this.sealValues('headers', kept));
+      else if (field === 'bearerToken') changes[field] = value === null ? null : value === mask(current?.bearerToken ?? null) ? current?.bearerToken : this.sealBearer(refuseMask('bearerToken', value as string));
       else if (field === 'args') changes[field] = [...(value as string[])];
       else changes[field] = value;
     }
     return changes as server.ServerChanges;
+  }
+
+  /** `values` sealed by `seal`, but those given as the mask of the secret stored under their name, which stay as stored. */
+  private keepMasked<I extends string | server.EnvInput, M extends Readonly<Record<string, unknown>>>(
+    kind: 'env' | 'headers',
+    values: Readonly<Record<string, I>>,
+    stored: Readonly<Record<string, SealedSecret | server.EnvValue>>,
+    seal: (values: Readonly<Record<string, I>>) => M,
+  ): M {
+    const kept: Record<string, SealedSecret | server.EnvValue> = {};
+    const fresh: Record<string, I> = {};
+    for (const [name, input] of Object.entries(values)) {
+      const given = typeof input === 'string' ? input : (input as { value: string }).value;
+      const previous = stored[name];
+      if (previous !== undefined && !server.isPlainEnvValue(previous as server.EnvValue) && given === mask(previous as SealedSecret)) kept[name] = previous;
+      else {
+        refuseMask(`${kind}.${name}`, given);
+        // A variable that exists keeps its secrecy unless told otherwise ({value, secret}): the
+        // rule decides for new ones, so what GET showed can be sent back as it is.
+        const keepsSecrecy = kind === 'env' && typeof input === 'string' && previous !== undefined;
+        fresh[name] = (keepsSecrecy ? { value: input, secret: !server.isPlainEnvValue(previous as server.EnvValue) } : input) as I;
+      }
+    }
+    const sealed = seal(fresh) as Readonly<Record<string, unknown>>;
+    return Object.fromEntries(Object.keys(values).map((name) => [name, kept[name] ?? sealed[name]])) as unknown as M;
   }
 
   /** Secrets are checked before they are sealed: once sealed, nothing can look at them. */
@@ -166,6 +196,14 @@ export class ServerCommands {
     return this.secrets.seal(token);
   }
 }
+
+/** A mask that stands for no stored secret: storing it as the value would be a silent mistake. */
+const refuseMask = (field: string, value: string): string => {
+  if (value.startsWith(MASK)) {
+    throw new DomainError('INVALID_SERVER_CONFIG', `${field} is a masked value (as GET shows a secret) but no secret is stored under that name: send the value itself`, { field });
+  }
+  return value;
+};
 
 const refuseSecret = (field: string, problem: string | null): void => {
   if (problem !== null) throw new DomainError('INVALID_SERVER_CONFIG', `${field} ${problem}`, { field });
