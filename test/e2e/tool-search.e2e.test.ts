@@ -83,6 +83,27 @@ describe('tool search: a profile with toolExposure "search" over real servers', 
     expect(resultText(direct)).toContain('remember the milk');
   });
 
+  it('forwards progress and cancellation through call_tool as for a direct call', async () => {
+    const updates: number[] = [];
+    const result = await client.callTool(
+      { name: 'call_tool', arguments: { name: 'everything__trigger-long-running-operation', arguments: { duration: 0.5, steps: 5 } } },
+      undefined,
+      { onprogress: (progress) => updates.push(progress.progress) },
+    );
+    expect(resultText(result)).toContain('Long running operation completed');
+    expect(updates).toEqual([1, 2, 3, 4, 5]);
+
+    const controller = new AbortController();
+    const started = Date.now();
+    const call = client.callTool(
+      { name: 'call_tool', arguments: { name: 'everything__trigger-long-running-operation', arguments: { duration: 30, steps: 30 } } },
+      undefined,
+      { signal: controller.signal, onprogress: () => controller.abort('changed my mind') },
+    );
+    await expect(call).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
   it('answers bad arguments with tool errors the model can correct, and changes nothing', async () => {
     const problems: [string, unknown, RegExp][] = [
       ['search_tools', {}, /query must be a non-empty string/],
