@@ -9,6 +9,7 @@ import { ConfigError, type GatehouseConfig } from '../infrastructure/config/conf
 import { assertLogLevel } from '../infrastructure/telemetry';
 import type { Observability } from '../infrastructure/telemetry/observability';
 import { mcpEndpoints } from './mcp/http-endpoints';
+import { openApiRoutes } from './openapi/openapi.routes';
 import { serveLiveness } from './rest/routes/health.routes';
 import { createApp } from './rest/app';
 import { logAppError, logUnhandled, requestLog } from './rest/request-log';
@@ -80,7 +81,7 @@ export const startGatehouse = async ({ config, logDestination }: StartOptions): 
       readiness: async () => observability.readiness(await app.maintenance.readiness()),
       runtime: (serverId) => gateway?.pool.health(serverId) ?? [],
       oauthSummary: (serverId) => oauth.summary(serverId),
-      extraRouters: [mcp.router, oauthCallbackRoutes(oauth)],
+      extraRouters: [mcp.router, openApiRoutes({ gateway, authFailures }), oauthCallbackRoutes(oauth)],
       extraApiRouters: [logs, oauthRoutes(app, oauth)],
       adminRouters: (guards) => [metricsRoutes(observability.metrics, guards)],
       // Outermost, so the request log sees the status the problem handler settles on.

@@ -51,6 +51,12 @@ export const GATEWAY_TOOLS: readonly McpTool[] = [
   },
 ];
 
+/**
+ * The `_meta` key of a tool error that says the tool's server cannot be reached (not the tool's
+ * own failure): HTTP callers (the OpenAPI service) answer it 502.
+ */
+export const UNAVAILABLE_META = 'gatehouse/unavailable';
+
 /** A tool error the model reads (bad arguments are its to correct, not a protocol failure). */
 export const toolError = (text: string): McpCallToolResult => ({ content: [{ type: 'text', text }], isError: true });
 

@@ -9,7 +9,7 @@ import { isUpstreamError } from '../upstream';
 import type { ListItem, ListKind, ListOutcome, UpstreamCatalog } from './catalog';
 import type { ProxyProfile } from './profile-config';
 import type { ProfileDirectory } from './profile-directory';
-import { CALL_TOOL, GATEWAY_TOOLS, parseCallArguments, parseSearchArguments, SEARCH_TOOLS, searchResult, toolError } from './gateway-tools';
+import { CALL_TOOL, GATEWAY_TOOLS, UNAVAILABLE_META, parseCallArguments, parseSearchArguments, SEARCH_TOOLS, searchResult, toolError } from './gateway-tools';
 import { ToolSearchIndex } from './tool-search';
 import type { ClientPeer, UpstreamHub } from './upstream-hub';
 
@@ -44,9 +44,10 @@ const UNREACHABLE: ReadonlySet<UpstreamErrorCode> = new Set<UpstreamErrorCode>([
  * it (which server, and why) and can tell the user, where a protocol error would only say the
  * call failed. `reason` is the upstream error's message, which names the server.
  */
-const unavailableResult = (tool: string, reason: string): McpCallToolResult => ({
+const unavailableResult = (tool: string, reason: string, server: string): McpCallToolResult => ({
   content: [{ type: 'text', text: `The tool "${tool}" cannot run now: ${reason.replace(/^upstream "([^"]*)": /, 'its server "$1" is unavailable: ')}` }],
   isError: true,
+  _meta: { [UNAVAILABLE_META]: { server } },
 });
 
 /**
@@ -231,14 +232,14 @@ export class ProfileProxy {
     }
     if (!route) {
       const owner = this.unreachableOwner(profile, params.name);
-      if (owner) return unavailableResult(params.name, owner.error instanceof Error ? owner.error.message : `upstream "${owner.spec.name}": ${String(owner.error)}`);
+      if (owner) return unavailableResult(params.name, owner.error instanceof Error ? owner.error.message : `upstream "${owner.spec.name}": ${String(owner.error)}`, owner.spec.name);
       throw new ProxyError('UNKNOWN_TOOL', `Unknown tool: ${params.name}`);
     }
     const target = route;
     try {
       return await this.send(profile, target.spec, options, (connection, routed) => connection.callTool({ ...params, name: target.name }, routed));
     } catch (error) {
-      if (isUpstreamError(error) && UNREACHABLE.has(error.code)) return unavailableResult(params.name, error.message);
+      if (isUpstreamError(error) && UNREACHABLE.has(error.code)) return unavailableResult(params.name, error.message, target.spec.name);
       throw error;
     }
   }

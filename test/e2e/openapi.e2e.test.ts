@@ -1,0 +1,130 @@
+import { spawnSync } from 'node:child_process';
+import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse';
+import { EVERYTHING_SERVER, FIXTURES } from '../support/mcp-client';
+import { expectProblem } from '../support/problem';
+import { createProfile, issueKey, registerStdioServer } from '../support/proxy';
+import { join } from 'node:path';
+
+type Operation = { operationId: string; requestBody: { content: { 'application/json': { schema: Record<string, unknown> } } }; responses: Record<string, unknown> };
+type Document = { openapi: string; servers: { url: string }[]; paths: Record<string, { post: Operation }>; components: Record<string, unknown> };
+
+/** The document checked by a well-kept validator (an ES module, so in a process of its own). */
+const validateWithPackage = (document: unknown): { valid: boolean; errors?: unknown } => {
+  const script = `
+    import { Validator } from '@seriousme/openapi-schema-validator';
+    let text = ''; for await (const chunk of process.stdin) text += chunk;
+    const result = await new Validator().validate(JSON.parse(text));
+    process.stdout.write(JSON.stringify(result));`;
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { input: JSON.stringify(document), encoding: 'utf8', timeout: 20_000, cwd: join(__dirname, '..', '..') });
+  if (run.status !== 0) throw new Error(`validator failed: ${run.stderr}`);
+  return JSON.parse(run.stdout) as { valid: boolean; errors?: unknown };
+};
+
+/** A fetch answer checked as a problem (the REST helper takes a parsed answer). */
+const expectHttpProblem = async (pending: Promise<Response>, status: number, code?: string) => {
+  const response = await pending;
+  const text = await response.text();
+  return expectProblem({ status: response.status, headers: response.headers, body: JSON.parse(text) } as Parameters<typeof expectProblem>[0], status, code);
+};
+
+describe('every profile as an OpenAPI service', () => {
+  let gh: TestGatehouse;
+  let key: string;
+  let otherKey: string;
+
+  const call = (path: string, body: unknown, options: { key?: string; raw?: string } = {}) =>
+    fetch(`${gh.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(options.key === undefined ? { authorization: `Bearer ${key}` } : options.key === '' ? {} : { authorization: `Bearer ${options.key}` }) },
+      body: options.raw ?? JSON.stringify(body),
+    });
+  const loggedCalls = async (): Promise<number> => {
+    await gh.observability.flush();
+    return ((await gh.api('GET', '/api/logs?method=tools/call&limit=100')).body.logs as unknown[]).length;
+  };
+
+  beforeAll(async () => {
+    gh = await startTestGatehouse();
+    await registerStdioServer(gh, 'everything', EVERYTHING_SERVER);
+    await registerStdioServer(gh, 'crashy', join(FIXTURES, 'crash-server.js'));
+    await createProfile(gh, 'api', ['everything', 'crashy'], { debugLogging: true });
+    await createProfile(gh, 'other', ['crashy']);
+    key = await issueKey(gh, ['api']);
+    otherKey = await issueKey(gh, ['other']);
+  }, 30_000);
+  afterAll(async () => {
+    await gh?.stop();
+  });
+
+  it('serves a valid OpenAPI 3.1 document of the profile\'s tools, with an ETag', async () => {
+    const response = await fetch(`${gh.url}/openapi/api/openapi.json`, { headers: { authorization: `Bearer ${key}` } });
+    expect(response.status).toBe(200);
+    const document = (await response.json()) as Document;
+    expect(document.openapi).toBe('3.1.0');
+    expect(validateWithPackage(document)).toEqual({ valid: true });
+    const echo = document.paths['/tools/everything__echo'].post;
+    expect(echo.operationId).toBe('everything__echo');
+    expect(echo.requestBody.content['application/json'].schema).toMatchObject({ type: 'object', required: ['message'] });
+    expect(document.paths['/tools/everything__get-structured-content'].post.responses['200']).toMatchObject({
+      content: { 'application/json': { schema: { type: 'object', properties: { temperature: { type: 'number' } } } } },
+    });
+    expect(document.components).toMatchObject({ securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } });
+    const etag = response.headers.get('etag') as string;
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    expect((await fetch(`${gh.url}/openapi/api/openapi.json`, { headers: { authorization: `Bearer ${key}`, 'if-none-match': etag } })).status).toBe(304);
+  });
+
+  it('calls a tool through an operation found by its operationId, as a generic client does', async () => {
+    const document = (await (await fetch(`${gh.url}/openapi/api/openapi.json`, { headers: { 'x-api-key': key } })).json()) as Document;
+    const [path] = Object.entries(document.paths).find(([, item]) => item.post.operationId === 'everything__echo') as [string, unknown];
+    const response = await call(`${document.servers[0].url}${path}`, { message: 'hello over http' });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ content: [{ type: 'text', text: 'Echo: hello over http' }] });
+    const structured = await call('/openapi/api/tools/everything__get-structured-content', { location: 'Chicago' });
+    expect(structured.status).toBe(200);
+    expect(await structured.json()).toEqual({ temperature: expect.any(Number), conditions: expect.any(String), humidity: expect.any(Number) });
+  });
+
+  it('refuses a body that breaks the input schema with the errors, without calling the upstream', async () => {
+    const before = await loggedCalls();
+    const refused = await expectHttpProblem(call('/openapi/api/tools/everything__get-sum', { a: 'one', b: 2 }), 400, 'VALIDATION_FAILED');
+    expect(refused.errors).toEqual([{ field: '/a', messages: ['must be number'] }]);
+    await expectHttpProblem(call('/openapi/api/tools/everything__get-sum', { b: 2 }), 400, 'VALIDATION_FAILED');
+    await expectHttpProblem(call('/openapi/api/tools/everything__echo', [1]), 400, 'VALIDATION_FAILED');
+    await expectHttpProblem(call('/openapi/api/tools/everything__echo', null, { raw: '{"message":' }), 400);
+    expect(await loggedCalls()).toBe(before);
+    const sum = await call('/openapi/api/tools/everything__get-sum', { a: 1, b: 2 });
+    expect(JSON.stringify(await sum.json())).toContain('3');
+    expect(await loggedCalls()).toBe(before + 1);
+  });
+
+  it('answers 404 for an unknown or inactive tool, 413 for a huge body', async () => {
+    await expectHttpProblem(call('/openapi/api/tools/nope__nothing', {}), 404, 'TOOL_NOT_FOUND');
+    const server = (await gh.api('GET', '/api/servers/everything')).body;
+    expect((await gh.api('PATCH', `/api/profiles/api/tools/${server.id}/get-env`, { status: 'inactive' })).status).toBe(200);
+    await expectHttpProblem(call('/openapi/api/tools/everything__get-env', {}), 404, 'TOOL_NOT_FOUND');
+    const document = (await (await fetch(`${gh.url}/openapi/api/openapi.json`, { headers: { authorization: `Bearer ${key}` } })).json()) as Document;
+    expect(Object.keys(document.paths)).not.toContain('/tools/everything__get-env');
+    await expectHttpProblem(call('/openapi/api/tools/everything__echo', { message: 'x'.repeat(2 * 1024 * 1024) }), 413);
+    await expectHttpProblem(call('/openapi/nope/tools/everything__echo', {}), 404, 'PROFILE_NOT_FOUND');
+  });
+
+  it('needs a key that opens the profile', async () => {
+    await expectHttpProblem(call('/openapi/api/tools/everything__echo', { message: 'x' }, { key: '' }), 401);
+    await expectHttpProblem(call('/openapi/api/tools/everything__echo', { message: 'x' }, { key: 'gk_not-a-real-key' }), 401);
+    await expectHttpProblem(call('/openapi/api/tools/everything__echo', { message: 'x' }, { key: otherKey }), 403);
+    await expectHttpProblem(fetch(`${gh.url}/openapi/api/openapi.json`), 401);
+  });
+
+  it('answers 502 naming the server when the server goes away under the call, and works once it is back', async () => {
+    const refused = await expectHttpProblem(call('/openapi/api/tools/crashy__crash', {}), 502, 'UPSTREAM_UNAVAILABLE');
+    expect(refused.detail).toMatch(/its server "crashy" is unavailable/);
+    let answered: Response | undefined;
+    for (let attempt = 0; attempt < 50 && answered?.status !== 200; attempt++) {
+      answered = await call('/openapi/api/tools/crashy__echo', { message: 'back' });
+      if (answered.status !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(answered?.status).toBe(200);
+    expect(JSON.stringify(await answered?.json())).toContain('echo: back');
+  });
+});
