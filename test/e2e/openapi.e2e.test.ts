@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
 import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse';
 import { EVERYTHING_SERVER, FIXTURES } from '../support/mcp-client';
 import { expectProblem } from '../support/problem';
@@ -127,4 +129,59 @@ describe('every profile as an OpenAPI service', () => {
     expect(answered?.status).toBe(200);
     expect(JSON.stringify(await answered?.json())).toContain('echo: back');
   });
+});
+
+/** Debian's Chromium, installed by .ci/run; on a machine without it this part is skipped, loudly. */
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) => existsSync(path));
+if (!CHROMIUM && process.env.CI !== 'true') {
+  console.warn('SKIPPED: the OpenAPI docs page browser test needs Chromium (apt-get install -y chromium); .ci/run installs it');
+}
+const inBrowser = CHROMIUM || process.env.CI === 'true' ? describe : describe.skip;
+
+inBrowser('the OpenAPI docs page in a real browser', () => {
+  let gh: TestGatehouse;
+  let key: string;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    if (!CHROMIUM) throw new Error('CI needs Chromium for the docs page test: .ci/run installs it');
+    gh = await startTestGatehouse();
+    await registerStdioServer(gh, 'everything', EVERYTHING_SERVER);
+    await createProfile(gh, 'docs', ['everything']);
+    key = await issueKey(gh, ['docs']);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await gh?.stop();
+  });
+
+  it('asks for the key, renders the operations with Swagger UI served locally, and runs one', async () => {
+    const page = await browser.newPage();
+    const outside: string[] = [];
+    page.on('request', (request) => {
+      if (!request.url().startsWith(gh.url)) outside.push(request.url());
+    });
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(`${gh.url}/openapi/docs/docs`);
+    await page.getByText('This profile needs an API key.').waitFor({ timeout: 10_000 });
+    await page.fill('#key', 'gk_wrong-key');
+    await page.click('button[type=submit]');
+    await page.getByText('This key does not open the profile.').waitFor({ timeout: 10_000 });
+    await page.fill('#key', key);
+    await page.click('button[type=submit]');
+    const operation = page.locator('.opblock', { hasText: 'everything__echo' }).first();
+    await operation.waitFor({ timeout: 15_000 });
+    await operation.locator('.opblock-summary').click();
+    await operation.getByRole('button', { name: 'Try it out' }).click();
+    await operation.locator('textarea.body-param__text').fill('{"message": "from the browser"}');
+    await operation.getByRole('button', { name: 'Execute' }).click();
+    await operation.locator('.responses-wrapper .live-responses-table').getByText('Echo: from the browser').first().waitFor({ timeout: 15_000 });
+    expect(outside).toEqual([]);
+    expect(errors).toEqual([]);
+    // The key lives in the page's memory only (Swagger UI shows it in its curl line, to its owner).
+    expect(await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie)).not.toContain(key);
+    await page.close();
+  }, 60_000);
 });

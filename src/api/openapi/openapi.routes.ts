@@ -15,6 +15,7 @@ import { ProblemError } from '../rest/problem';
 import type { AuthFailureLimiter } from '../security/auth-failures';
 import { limitedRefusal } from '../security/mcp-auth';
 import { UNAVAILABLE_META } from '../../infrastructure/proxy/gateway-tools';
+import { DOCS_CSP, docsAsset, docsPage } from './docs-page';
 import { openApiDocument } from './openapi-document';
 
 export type OpenApiOptions = Readonly<{ gateway: Gateway; authFailures: AuthFailureLimiter }>;
@@ -113,6 +114,23 @@ export const openApiRoutes = ({ gateway, authFailures }: OpenApiOptions): Router
       throw error;
     }
   };
+
+  router.get('/_assets/:file', (ctx) => {
+    const asset = docsAsset(String(ctx.params.file));
+    if (!asset) throw new ProblemError(404, 'NOT_FOUND', 'No such asset');
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.type = asset.type;
+    ctx.body = asset.body;
+  });
+
+  /** The docs page needs no key: it holds only the slug, and asks for the key to fetch the document. */
+  router.get('/:slug/docs', async (ctx) => {
+    const profile = await gateway.profiles.bySlug(String(ctx.params.slug));
+    if (!profile) throw new ProblemError(404, 'PROFILE_NOT_FOUND', `Profile "${String(ctx.params.slug)}" not found`);
+    ctx.set('Content-Security-Policy', DOCS_CSP);
+    ctx.type = 'text/html; charset=utf-8';
+    ctx.body = docsPage(profile.slug);
+  });
 
   router.get('/:slug/openapi.json', async (ctx) => {
     const { profile, keyId } = await open(ctx);
