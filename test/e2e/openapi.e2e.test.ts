@@ -49,7 +49,8 @@ describe('every profile as an OpenAPI service', () => {
     gh = await startTestGatehouse();
     await registerStdioServer(gh, 'everything', EVERYTHING_SERVER);
     await registerStdioServer(gh, 'crashy', join(FIXTURES, 'crash-server.js'));
-    await createProfile(gh, 'api', ['everything', 'crashy'], { debugLogging: true });
+    await registerStdioServer(gh, 'hangcall', join(FIXTURES, 'hung-server.js'), ['--hang-on', 'tools/call'], { timeoutMs: 500 });
+    await createProfile(gh, 'api', ['everything', 'crashy', 'hangcall'], { debugLogging: true });
     await createProfile(gh, 'other', ['crashy']);
     key = await issueKey(gh, ['api']);
     otherKey = await issueKey(gh, ['other']);
@@ -116,6 +117,13 @@ describe('every profile as an OpenAPI service', () => {
     await expectHttpProblem(call('/openapi/api/tools/everything__echo', { message: 'x' }, { key: 'gk_not-a-real-key' }), 401);
     await expectHttpProblem(call('/openapi/api/tools/everything__echo', { message: 'x' }, { key: otherKey }), 403);
     await expectHttpProblem(fetch(`${gh.url}/openapi/api/openapi.json`), 401);
+  });
+
+  it('answers 504 naming the server when the tool does not answer in time', async () => {
+    const started = Date.now();
+    const refused = await expectHttpProblem(call('/openapi/api/tools/hangcall__noop', {}), 504, 'UPSTREAM_TIMEOUT');
+    expect(refused.detail).toMatch(/hangcall/);
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('answers 502 naming the server when the server goes away under the call, and works once it is back', async () => {
