@@ -103,8 +103,11 @@ describe('every profile as an OpenAPI service', () => {
 
   it('answers 404 for an unknown or inactive tool, 413 for a huge body', async () => {
     await expectHttpProblem(call('/openapi/api/tools/nope__nothing', {}), 404, 'TOOL_NOT_FOUND');
+    const etagOf = async () => (await fetch(`${gh.url}/openapi/api/openapi.json`, { headers: { authorization: `Bearer ${key}` } })).headers.get('etag');
+    const before = await etagOf();
     const server = (await gh.api('GET', '/api/servers/everything')).body;
     expect((await gh.api('PATCH', `/api/profiles/api/tools/${server.id}/get-env`, { status: 'inactive' })).status).toBe(200);
+    expect(await etagOf()).not.toBe(before);
     await expectHttpProblem(call('/openapi/api/tools/everything__get-env', {}), 404, 'TOOL_NOT_FOUND');
     const document = (await (await fetch(`${gh.url}/openapi/api/openapi.json`, { headers: { authorization: `Bearer ${key}` } })).json()) as Document;
     expect(Object.keys(document.paths)).not.toContain('/tools/everything__get-env');
