@@ -7,14 +7,17 @@ import {
   withoutUndefined,
 } from '../shared';
 import type {
+  ApproveToolDefinitions,
   RecordDiscoveredTools,
   ReconfigureServer,
   RegisterServer,
   RemoveServer,
+  RestoreToolApprovals,
   RevertServer,
   ServerCommand,
 } from './commands';
-import type { DiscoveredTool, ServerEvent, ServerSettings, ServerSnapshot } from './events';
+import type { ApprovedTool, DiscoveredTool, ServerEvent, ServerSettings, ServerSnapshot } from './events';
+import { approvalOf, mergeApprovals, pendingTools, sameApprovals } from './pinning';
 import { diffServerSettings, settingsOf, toSnapshot } from './settings';
 import { assertValidServerSettings } from './validate';
 
@@ -25,10 +28,14 @@ export type ActiveServer = Readonly<
     tools: readonly DiscoveredTool[];
     /** Of the last recorded tool list; null until the first discovery after (re)activation. */
     toolsFingerprint: string | null;
+    /** The tool definitions approved for pinning, by name. */
+    approvedTools: readonly ApprovedTool[];
+    /** Registered with the first discovery approved in advance, and it has not happened yet. */
+    approveFirstDiscovery: boolean;
   }
 >;
 /** A removed server keeps its last snapshot so that a revert can tell what it restores. */
-export type RemovedServer = Readonly<ServerSnapshot & { status: 'removed' }>;
+export type RemovedServer = Readonly<ServerSnapshot & { status: 'removed'; approvedTools: readonly ApprovedTool[] }>;
 export type ServerState = EmptyServer | ActiveServer | RemovedServer;
 
 export const initialState = (): ServerState => ({ status: 'empty' });
@@ -36,6 +43,9 @@ export const initialState = (): ServerState => ({ status: 'empty' });
 /** The server as configured, or null when it does not exist (never registered, or removed). */
 export const snapshotOf = (state: ServerState): ServerSnapshot | null =>
   state.status === 'active' ? toSnapshot(state.serverId, state.name, state) : null;
+
+/** The approved tool definitions of a server that exists (none otherwise). */
+export const approvalsOf = (state: ServerState): readonly ApprovedTool[] => (state.status === 'active' ? state.approvedTools : []);
 
 const notFound = (serverId: string): DomainError =>
   new DomainError('SERVER_NOT_FOUND', `Server ${serverId} does not exist`, { serverId });
@@ -46,6 +56,19 @@ const requireActive = (state: ServerState, serverId: string): ActiveServer => {
   if (state.status === 'empty') throw notFound(serverId);
   if (state.status === 'removed') throw removed(serverId);
   return state;
+};
+
+/** An approval of `tools` unless each is already approved as it is. */
+const approvalEvents = (state: ActiveServer, tools: readonly DiscoveredTool[], approvedBy: string): ServerEvent[] => {
+  const approved = new Map(state.approvedTools.map((tool) => [tool.name, tool.hash]));
+  const approvals = tools.map(approvalOf).filter((tool) => approved.get(tool.name) !== tool.hash);
+  return approvals.length === 0 ? [] : [{ type: 'ToolDefinitionApproved', data: { serverId: state.serverId, tools: approvals, approvedBy } }];
+};
+
+/** Under `changes` pinning a tool never approved passes, so it is approved as it is first seen. */
+const unapproved = (state: ActiveServer, tools: readonly DiscoveredTool[]): DiscoveredTool[] => {
+  const names = new Set(state.approvedTools.map((tool) => tool.name));
+  return tools.filter((tool) => !names.has(tool.name));
 };
 
 /** ServerRenamed and ServerReconfigured that take `current` to `name` and `settings`. */
@@ -67,7 +90,12 @@ const registerServer = ({ data }: RegisterServer, state: ServerState): ServerEve
   assertValidServerSettings(settings);
   switch (state.status) {
     case 'empty':
-      return [{ type: 'ServerRegistered', data: toSnapshot(data.serverId, data.name, settings) }];
+      return [
+        {
+          type: 'ServerRegistered',
+          data: { ...toSnapshot(data.serverId, data.name, settings), ...(data.approveFirstDiscovery === true ? { approveFirstDiscovery: true } : {}) },
+        },
+      ];
     case 'active':
       if (changeEvents(state, data.name, settings).length === 0) return [];
       throw new DomainError('SERVER_ALREADY_EXISTS', `Server ${data.serverId} is already registered differently`, {
@@ -84,7 +112,12 @@ const reconfigureServer = ({ data }: ReconfigureServer, state: ServerState): Ser
   assertServerName(name);
   const settings = settingsOf({ ...settingsOf(current), ...changes });
   assertValidServerSettings(settings);
-  return changeEvents(current, name, settings);
+  const events = changeEvents(current, name, settings);
+  // Turning `changes` pinning on pins what is known now: later changes are measured against it.
+  if (settings.toolPinning === 'changes' && current.toolPinning !== 'changes') {
+    events.push(...approvalEvents(current, unapproved(current, current.tools), 'system:first-use'));
+  }
+  return events;
 };
 
 const removeServer = ({ data }: RemoveServer, state: ServerState): ServerEvent[] => {
@@ -101,8 +134,38 @@ const removeServer = ({ data }: RemoveServer, state: ServerState): ServerEvent[]
 const recordDiscoveredTools = ({ data }: RecordDiscoveredTools, state: ServerState): ServerEvent[] => {
   if (state.status !== 'active' || state.toolsFingerprint === data.fingerprint) return [];
   const { serverId, tools, fingerprint } = data;
-  return [{ type: 'ServerToolsDiscovered', data: { serverId, tools, fingerprint } }];
+  const discovered: ServerEvent = { type: 'ServerToolsDiscovered', data: { serverId, tools, fingerprint } };
+  if (state.approveFirstDiscovery) return [discovered, ...approvalEvents(state, tools, 'system:first-discovery')];
+  if (state.toolPinning === 'changes') return [discovered, ...approvalEvents(state, unapproved(state, tools), 'system:first-use')];
+  return [discovered];
 };
+
+const approveToolDefinitions = ({ data }: ApproveToolDefinitions, state: ServerState): ServerEvent[] => {
+  const current = requireActive(state, data.serverId);
+  if (data.tools === undefined) {
+    const pending = pendingTools(current.toolPinning, current.approvedTools, current.tools);
+    return approvalEvents(current, pending.map((tool) => tool.current), data.approvedBy);
+  }
+  const byName = new Map(current.tools.map((tool) => [tool.name, tool]));
+  const tools = [...new Set(data.tools)].map((name) => {
+    const tool = byName.get(name);
+    if (tool === undefined) {
+      throw new DomainError('TOOL_NOT_FOUND', `Server ${current.name} has not listed a tool "${name}"`, { serverId: data.serverId, tool: name });
+    }
+    return tool;
+  });
+  return approvalEvents(current, tools, data.approvedBy);
+};
+
+const restoreToolApprovals = ({ data }: RestoreToolApprovals, state: ServerState): ServerEvent[] => {
+  const current = requireActive(state, data.serverId);
+  if (sameApprovals(current.approvedTools, data.tools)) return [];
+  return [{ type: 'ToolApprovalsRestored', data: { serverId: data.serverId, tools: data.tools } }];
+};
+
+/** Approvals brought back to `tools` (absent: left alone), after the server itself is. */
+const restoredApprovals = (serverId: string, from: readonly ApprovedTool[], tools: readonly ApprovedTool[] | undefined): ServerEvent[] =>
+  tools === undefined || sameApprovals(from, tools) ? [] : [{ type: 'ToolApprovalsRestored', data: { serverId, tools } }];
 
 /** A past state is brought back as it was; it was valid when it was recorded. */
 const revertServer = ({ data }: RevertServer, state: ServerState): ServerEvent[] => {
@@ -113,9 +176,11 @@ const revertServer = ({ data }: RevertServer, state: ServerState): ServerEvent[]
     case 'active':
       return target === null
         ? [{ type: 'ServerRemoved', data: { serverId, name: state.name } }]
-        : changeEvents(state, target.name, target);
+        : [...changeEvents(state, target.name, target), ...restoredApprovals(serverId, state.approvedTools, data.approvedTools)];
     case 'removed':
-      return target === null ? [] : [{ type: 'ServerRestored', data: toSnapshot(serverId, target.name, target) }];
+      return target === null
+        ? []
+        : [{ type: 'ServerRestored', data: toSnapshot(serverId, target.name, target) }, ...restoredApprovals(serverId, [], data.approvedTools)];
   }
 };
 
@@ -131,6 +196,10 @@ export const decide = (command: ServerCommand, state: ServerState): ServerEvent[
       return recordDiscoveredTools(command, state);
     case 'RevertServer':
       return revertServer(command, state);
+    case 'ApproveToolDefinitions':
+      return approveToolDefinitions(command, state);
+    case 'RestoreToolApprovals':
+      return restoreToolApprovals(command, state);
     default:
       return assertNever(command);
   }
@@ -146,6 +215,9 @@ export const evolve = (state: ServerState, event: ServerEvent): ServerState => {
         ...toSnapshot(event.data.serverId, event.data.name, event.data),
         tools: [],
         toolsFingerprint: null,
+        // A restore's approvals follow it (ToolApprovalsRestored).
+        approvedTools: [],
+        approveFirstDiscovery: event.type === 'ServerRegistered' && event.data.approveFirstDiscovery === true,
       };
     case 'ServerReconfigured':
       if (state.status !== 'active') return state;
@@ -154,12 +226,18 @@ export const evolve = (state: ServerState, event: ServerEvent): ServerState => {
       return state.status === 'active' ? { ...state, name: event.data.name } : state;
     case 'ServerRemoved':
       return state.status === 'active'
-        ? { status: 'removed', ...toSnapshot(state.serverId, state.name, state) }
+        ? { status: 'removed', ...toSnapshot(state.serverId, state.name, state), approvedTools: state.approvedTools }
         : state;
     case 'ServerToolsDiscovered':
       return state.status === 'active'
         ? { ...state, tools: event.data.tools, toolsFingerprint: event.data.fingerprint }
         : state;
+    case 'ToolDefinitionApproved':
+      return state.status === 'active'
+        ? { ...state, approvedTools: mergeApprovals(state.approvedTools, event.data.tools), approveFirstDiscovery: false }
+        : state;
+    case 'ToolApprovalsRestored':
+      return state.status === 'active' ? { ...state, approvedTools: event.data.tools, approveFirstDiscovery: false } : state;
     default:
       return state;
   }

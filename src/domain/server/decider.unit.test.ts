@@ -22,6 +22,7 @@ const stdio: ServerSettings = {
   bearerToken: null,
   timeoutMs: null,
   isolation: 'shared',
+  toolPinning: 'off',
 };
 const http: ServerSettings = {
   ...stdio,

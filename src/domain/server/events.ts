@@ -8,6 +8,14 @@ export type Transport = (typeof TRANSPORTS)[number];
 export const ISOLATIONS = ['shared', 'per_session'] as const;
 export type Isolation = (typeof ISOLATIONS)[number];
 
+/**
+ * Whether the tool definitions a server lists must match the ones approved: `off` (default),
+ * `changes` (a tool changed since its approval waits for a new one; new tools pass) or `all`
+ * (new tools wait too). See pinning.ts.
+ */
+export const TOOL_PINNINGS = ['off', 'changes', 'all'] as const;
+export type ToolPinning = (typeof TOOL_PINNINGS)[number];
+
 /** Everything about a server except its identity and name. Secrets are sealed; env values are sealed or plain. */
 export type ServerSettings = Readonly<{
   description: string | null;
@@ -21,6 +29,7 @@ export type ServerSettings = Readonly<{
   bearerToken: SealedSecret | null;
   timeoutMs: number | null;
   isolation: Isolation;
+  toolPinning: ToolPinning;
 }>;
 
 export type ServerSnapshot = Readonly<ServerSettings & { serverId: string; name: string }>;
@@ -35,7 +44,11 @@ export type DiscoveredTool = Readonly<{
   annotations?: Readonly<Record<string, unknown>>;
 }>;
 
-export type ServerRegistered = DomainEvent<'ServerRegistered', ServerSnapshot>;
+/** A tool definition someone approved, and its hash (see toolDefinitionHash). */
+export type ApprovedTool = Readonly<{ name: string; hash: string; definition: DiscoveredTool }>;
+
+/** `approveFirstDiscovery`: the registrant approved in advance what the first discovery finds. */
+export type ServerRegistered = DomainEvent<'ServerRegistered', ServerSnapshot & { approveFirstDiscovery?: boolean }>;
 /** Only the changed settings are carried, so the audit trail shows exactly what changed. */
 export type ServerReconfigured = DomainEvent<'ServerReconfigured', { serverId: string; changes: Partial<ServerSettings> }>;
 export type ServerRenamed = DomainEvent<'ServerRenamed', { serverId: string; name: string; previousName: string }>;
@@ -48,13 +61,27 @@ export type ServerToolsDiscovered = DomainEvent<
   { serverId: string; tools: readonly DiscoveredTool[]; fingerprint: string }
 >;
 
+/**
+ * Tool definitions approved (added to those approved before, a tool's earlier approval
+ * replaced). `approvedBy`: the actor who approved, or `system:first-discovery` (approved in
+ * advance at registration) or `system:first-use` (a new tool under `changes` pinning).
+ */
+export type ToolDefinitionApproved = DomainEvent<
+  'ToolDefinitionApproved',
+  { serverId: string; tools: readonly ApprovedTool[]; approvedBy: string }
+>;
+/** The whole set of approved definitions replaced (a revert, an import). */
+export type ToolApprovalsRestored = DomainEvent<'ToolApprovalsRestored', { serverId: string; tools: readonly ApprovedTool[] }>;
+
 export type ServerEvent =
   | ServerRegistered
   | ServerReconfigured
   | ServerRenamed
   | ServerRemoved
   | ServerRestored
-  | ServerToolsDiscovered;
+  | ServerToolsDiscovered
+  | ToolDefinitionApproved
+  | ToolApprovalsRestored;
 
 export const SERVER_EVENT_TYPES: readonly ServerEvent['type'][] = [
   'ServerRegistered',
@@ -63,6 +90,8 @@ export const SERVER_EVENT_TYPES: readonly ServerEvent['type'][] = [
   'ServerRemoved',
   'ServerRestored',
   'ServerToolsDiscovered',
+  'ToolDefinitionApproved',
+  'ToolApprovalsRestored',
 ];
 
 export const serverStreamId = (serverId: string): string => `server-${serverId}`;

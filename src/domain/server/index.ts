@@ -5,3 +5,4 @@ export { diffServerSettings, settingsOf } from './settings';
 export { MAX_SERVER_TIMEOUT_MS, assertValidServerSettings, secretValueProblem } from './validate';
 export * from './env';
 export { isSecretByDefault, isSecretEnv, isSecretEnvName, looksLikeCredential } from './env-secrecy';
+export * from './pinning';

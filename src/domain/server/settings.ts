@@ -15,6 +15,7 @@ const SERVER_SETTINGS_EQUALITY: FieldEquality<ServerSettings> = {
   bearerToken: sameSecret,
   timeoutMs: strictEqual,
   isolation: strictEqual,
+  toolPinning: strictEqual,
 };
 
 /** Just the settings of anything that has them (a snapshot, a state, an untrusted command). */
@@ -31,6 +32,7 @@ export const settingsOf = (source: ServerSettings): ServerSettings => ({
   timeoutMs: source.timeoutMs,
   // Events recorded before the field existed mean the default.
   isolation: source.isolation ?? 'shared',
+  toolPinning: source.toolPinning ?? 'off',
 });
 
 export const toSnapshot = (serverId: string, name: string, settings: ServerSettings): ServerSnapshot => ({

@@ -23,6 +23,7 @@ export type ServerInput = Readonly<{
   bearerToken?: string | null;
   timeoutMs?: number | null;
   isolation?: server.Isolation;
+  toolPinning?: server.ToolPinning;
 }>;
 
 export type ServerPatch = Partial<ServerInput>;
@@ -35,15 +36,21 @@ export class ServerCommands {
   ) {}
 
   /** Registers a server under a new id (or the given one); the id is in the result. */
-  async register(input: ServerInput, context: CommandContext, serverId: string = randomUUID()) {
+  async register(
+    input: ServerInput,
+    context: CommandContext,
+    serverId: string = randomUUID(),
+    options: Readonly<{ approveFirstDiscovery?: boolean }> = {},
+  ) {
     const settings = this.seal(input);
+    const approveFirstDiscovery = options.approveFirstDiscovery === true;
     const result = await handleCommand(
       this.store,
       server.serverDecider,
       server.serverStreamId(serverId),
       async (_state, tx) => {
         await assertUpstreamUrlAllowed(tx, input.url);
-        return { type: 'RegisterServer', data: { serverId, name: input.name, settings } } as const;
+        return { type: 'RegisterServer', data: { serverId, name: input.name, settings, approveFirstDiscovery } } as const;
       },
       context,
     );
@@ -97,9 +104,10 @@ export class ServerCommands {
       server.serverDecider,
       streamId,
       async (_state, tx) => {
-        const target = server.snapshotOf((await loadState(tx, server.serverDecider, streamId, to)).state);
+        const past = (await loadState(tx, server.serverDecider, streamId, to)).state;
+        const target = server.snapshotOf(past);
         await assertUpstreamUrlAllowed(tx, target?.url);
-        return { type: 'RevertServer', data: { serverId, target } } as const;
+        return { type: 'RevertServer', data: { serverId, target, approvedTools: server.approvalsOf(past) } } as const;
       },
       context,
     );
@@ -108,6 +116,22 @@ export class ServerCommands {
   /** What an upstream's `tools/list` said; appends only when its fingerprint changed. */
   recordDiscoveredTools(serverId: string, tools: readonly DiscoveredTool[], fingerprint: string, context: CommandContext) {
     return handleCommand(this.store, server.serverDecider, server.serverStreamId(serverId), { type: 'RecordDiscoveredTools', data: { serverId, tools, fingerprint } }, context);
+  }
+
+  /** Approves the current definitions of `tools` (absent: of every pending tool) as the context's actor. */
+  approveTools(serverId: string, tools: readonly string[] | undefined, context: CommandContext) {
+    return handleCommand(
+      this.store,
+      server.serverDecider,
+      server.serverStreamId(serverId),
+      { type: 'ApproveToolDefinitions', data: { serverId, ...(tools === undefined ? {} : { tools }), approvedBy: context.actor } },
+      context,
+    );
+  }
+
+  /** Replaces the approved tool definitions as a whole (an import). */
+  restoreToolApprovals(serverId: string, tools: readonly server.ApprovedTool[], context: CommandContext) {
+    return handleCommand(this.store, server.serverDecider, server.serverStreamId(serverId), { type: 'RestoreToolApprovals', data: { serverId, tools } }, context);
   }
 
   private seal(input: ServerInput): server.ServerSettings {
@@ -123,6 +147,7 @@ export class ServerCommands {
       bearerToken: input.bearerToken === undefined || input.bearerToken === null ? null : this.sealBearer(refuseMask('bearerToken', input.bearerToken)),
       timeoutMs: input.timeoutMs ?? null,
       isolation: input.isolation ?? 'shared',
+      toolPinning: input.toolPinning ?? 'off',
     };
   }
 

@@ -107,6 +107,7 @@ const settingsFor = (secrets: SecretBox, entry: ServerEntry, state: server.Serve
     timeoutMs: entry.timeoutMs,
     // Claude Desktop entries have no isolation: keep what the server has.
     isolation: current?.isolation ?? 'shared',
+    toolPinning: entry.toolPinning ?? current?.toolPinning ?? 'off',
   };
 };
 

@@ -1,5 +1,5 @@
 import { DEFAULT_ADAPTIVE_TOOL_LIMIT, type LinkStatus, type ToolExposureMode, type ToolPrefixMode } from '../../domain/profile/events';
-import type { Transport } from '../../domain/server/events';
+import type { ToolPinning, Transport } from '../../domain/server/events';
 
 /**
  * The import/export document: the `{"mcpServers": {…}}` file that Claude Desktop, Claude Code,
@@ -58,6 +58,7 @@ export type ServerEntry = Readonly<{
   headers: SecretMap;
   bearerToken: SecretValue | null;
   timeoutMs: number | null;
+  toolPinning?: ToolPinning;
 }>;
 
 export type ToolEntry = Readonly<{

@@ -3,6 +3,7 @@ import { TrafficLogs1763800000000 } from './1763800000000-TrafficLogs';
 import { OAuthReadModels1763900000000 } from './1763900000000-OAuthReadModels';
 import { ProfileSlugHistory1764800000000 } from './1764800000000-ProfileSlugHistory';
 import { ProfileToolExposure1765000000000 } from './1765000000000-ProfileToolExposure';
+import { ServerToolPinning1765100000000 } from './1765100000000-ServerToolPinning';
 
 /** Every migration, oldest first. SQLite DDL: a PostgreSQL backend brings its own list. */
-export const MIGRATIONS = [InitialSchema1763700000000, TrafficLogs1763800000000, OAuthReadModels1763900000000, ProfileSlugHistory1764800000000, ProfileToolExposure1765000000000];
+export const MIGRATIONS = [InitialSchema1763700000000, TrafficLogs1763800000000, OAuthReadModels1763900000000, ProfileSlugHistory1764800000000, ProfileToolExposure1765000000000, ServerToolPinning1765100000000];

@@ -20,6 +20,11 @@ export class ServerRow {
   @Column('text', { name: 'bearer_token', nullable: true }) bearerToken: string | null;
   @Column('integer', { name: 'timeout_ms', nullable: true }) timeoutMs: number | null;
   @Column('text') isolation: 'shared' | 'per_session';
+  @Column('text', { name: 'tool_pinning' }) toolPinning: 'off' | 'changes' | 'all';
+  /** JSON: the approved tool definitions ({name, hash, definition}[]), by name. */
+  @Column('text', { name: 'approved_tools' }) approvedTools: string;
+  /** 1 while the first discovery is approved in advance and has not happened yet. */
+  @Column('integer', { name: 'approve_first_discovery' }) approveFirstDiscovery: number;
   @Column('text') status: 'active' | 'removed';
   @Column('text', { name: 'tools_fingerprint', nullable: true }) toolsFingerprint: string | null;
   @Column('text', { name: 'tools_discovered_at', nullable: true }) toolsDiscoveredAt: string | null;

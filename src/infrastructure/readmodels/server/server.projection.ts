@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import type { ServerEvent, ServerSettings, ServerSnapshot } from '../../../domain/server/events';
+import type { ApprovedTool, ServerEvent, ServerSettings, ServerSnapshot } from '../../../domain/server/events';
+import { mergeApprovals } from '../../../domain/server/pinning';
 import { SERVER_EVENT_TYPES } from '../../../domain/server/events';
 import { assertNever } from '../../../domain/shared';
 import type { InlineProjection, StoredEvent } from '../../eventstore';
@@ -21,11 +22,12 @@ const SETTING_COLUMNS: { [K in keyof ServerSettings]: (value: ServerSettings[K])
   bearerToken: (token) => ({ bearerToken: token === null ? null : json(token) }),
   timeoutMs: (timeoutMs) => ({ timeoutMs }),
   isolation: (isolation) => ({ isolation: isolation ?? 'shared' }),
+  toolPinning: (toolPinning) => ({ toolPinning: toolPinning ?? 'off' }),
 };
 
 const UPSERTED_COLUMNS = [
   'name', 'description', 'transport', 'command', 'args', 'env', 'cwd', 'url', 'headers', 'bearer_token', 'timeout_ms', 'isolation',
-  'status', 'version', 'updated_at', 'removed_at',
+  'tool_pinning', 'approved_tools', 'approve_first_discovery', 'status', 'version', 'updated_at', 'removed_at',
 ];
 
 type Upserted = Omit<ServerRow, 'status' | 'toolsFingerprint' | 'toolsDiscoveredAt' | 'removedAt'>;
@@ -39,7 +41,8 @@ const UPSERT = compiledQuery<Upserted>((manager, p) =>
     .into(ServerRow)
     .values({
       id: p.id, name: p.name, description: p.description, transport: p.transport, command: p.command, args: p.args, env: p.env, cwd: p.cwd,
-      url: p.url, headers: p.headers, bearerToken: p.bearerToken, timeoutMs: p.timeoutMs, isolation: p.isolation, status: 'active',
+      url: p.url, headers: p.headers, bearerToken: p.bearerToken, timeoutMs: p.timeoutMs, isolation: p.isolation, toolPinning: p.toolPinning,
+      approvedTools: p.approvedTools, approveFirstDiscovery: p.approveFirstDiscovery, status: 'active',
       toolsFingerprint: null, toolsDiscoveredAt: null, version: p.version, createdAt: p.createdAt, updatedAt: p.updatedAt, removedAt: null,
     })
     .orUpdate(UPSERTED_COLUMNS, ['id'])
@@ -61,12 +64,34 @@ const DISCOVERED = compiledQuery<Touched & { fingerprint: string }>((manager, p)
     .updateEntity(false),
 );
 
-const upsertServer = async (manager: EntityManager, snapshot: ServerSnapshot, event: StoredEvent): Promise<void> => {
+const APPROVALS = compiledQuery<Touched & { approvedTools: string }>((manager, p) =>
+  manager
+    .createQueryBuilder()
+    .update(ServerRow)
+    .set({ approvedTools: p.approvedTools, approveFirstDiscovery: 0, ...touched(p) })
+    .where('id = :serverId', { serverId: p.serverId })
+    .updateEntity(false),
+);
+
+/** Approvals replace earlier ones of the same tools; the row keeps them sorted by name. */
+const approve = async (manager: EntityManager, event: StoredEvent, tools: readonly ApprovedTool[], replace: boolean): Promise<void> => {
+  const { serverId } = event.data as { serverId: string };
+  const row = replace ? null : await manager.getRepository(ServerRow).findOne({ where: { id: serverId }, select: { id: true, approvedTools: true } });
+  const before = row === null ? [] : (JSON.parse(row.approvedTools) as ApprovedTool[]);
+  await APPROVALS.run(manager, { serverId, approvedTools: json(mergeApprovals(before, tools)), version: event.version, at: event.recordedAt });
+};
+
+const upsertServer = async (
+  manager: EntityManager,
+  snapshot: ServerSnapshot & { approveFirstDiscovery?: boolean },
+  event: StoredEvent,
+): Promise<void> => {
   await UPSERT.run(manager, {
     id: snapshot.serverId, name: snapshot.name, description: snapshot.description, transport: snapshot.transport, command: snapshot.command,
     args: json(snapshot.args), env: json(snapshot.env), cwd: snapshot.cwd, url: snapshot.url, headers: json(snapshot.headers),
     bearerToken: snapshot.bearerToken === null ? null : json(snapshot.bearerToken), timeoutMs: snapshot.timeoutMs,
-    isolation: snapshot.isolation ?? 'shared', version: event.version, createdAt: event.recordedAt, updatedAt: event.recordedAt,
+    isolation: snapshot.isolation ?? 'shared', toolPinning: snapshot.toolPinning ?? 'off', approvedTools: '[]',
+    approveFirstDiscovery: snapshot.approveFirstDiscovery === true ? 1 : 0, version: event.version, createdAt: event.recordedAt, updatedAt: event.recordedAt,
   });
 };
 
@@ -107,6 +132,10 @@ const applyServerEvent = async (event: StoredEvent, manager: EntityManager): Pro
     case 'ServerToolsDiscovered':
       await DISCOVERED.run(manager, { serverId: domainEvent.data.serverId, fingerprint: domainEvent.data.fingerprint, version: event.version, at: event.recordedAt });
       return;
+    case 'ToolDefinitionApproved':
+      return approve(manager, event, domainEvent.data.tools, false);
+    case 'ToolApprovalsRestored':
+      return approve(manager, event, domainEvent.data.tools, true);
     default:
       return assertNever(domainEvent);
   }

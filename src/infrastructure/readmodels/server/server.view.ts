@@ -21,6 +21,7 @@ export type ServerView = {
   bearerToken: string | null;
   timeoutMs: number | null;
   isolation: 'shared' | 'per_session';
+  toolPinning: 'off' | 'changes' | 'all';
   status: 'active' | 'removed';
   version: number;
   createdAt?: string;
@@ -42,6 +43,7 @@ export const serverRowToSnapshot = (row: ServerRow): ServerSnapshot => ({
   bearerToken: row.bearerToken === null ? null : (JSON.parse(row.bearerToken) as SealedSecret),
   timeoutMs: row.timeoutMs,
   isolation: row.isolation,
+  toolPinning: row.toolPinning,
 });
 
 export const snapshotToView = (snapshot: ServerSnapshot, status: 'active' | 'removed', version: number): ServerView => ({
@@ -59,6 +61,7 @@ export const snapshotToView = (snapshot: ServerSnapshot, status: 'active' | 'rem
   bearerToken: mask(snapshot.bearerToken),
   timeoutMs: snapshot.timeoutMs,
   isolation: snapshot.isolation ?? 'shared',
+  toolPinning: snapshot.toolPinning ?? 'off',
   status,
   version,
 });
