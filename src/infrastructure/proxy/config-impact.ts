@@ -70,6 +70,11 @@ export const impactOf = (events: readonly StoredEvent[]): ConfigImpact => {
       case 'ServerRenamed':
         merge(servers, data.serverId as string, NAMES);
         break;
+      // Approved tools are listed again (or, after a revert, held back again).
+      case 'ToolDefinitionApproved':
+      case 'ToolApprovalsRestored':
+        merge(servers, data.serverId as string, TOOLS);
+        break;
       case 'ServerRemoved':
         removed.push(data.serverId as string);
         merge(servers, data.serverId as string, ALL);

@@ -4,7 +4,9 @@ import { type EnvMap, isPlainEnvValue } from '../../domain/server/env';
 import { openEnv, openMap, type SecretBox } from '../crypto';
 import type { ProxyProfileRecord } from '../readmodels/profile';
 import type { ServerRow } from '../readmodels/server';
+import type { ApprovedTool } from '../../domain/server/events';
 import type { UpstreamSpec } from '../upstream';
+import { type ToolPins, toolPinsOf } from './tool-pins';
 
 export type ToolSettingRow = Readonly<{
   status: LinkStatus;
@@ -31,6 +33,8 @@ export type ProxyProfile = Readonly<{
   servers: readonly UpstreamSpec[];
   /** Keyed by `<serverId>/<toolName>`. */
   tools: ReadonlyMap<string, ToolSettingRow>;
+  /** Each server's tool pinning, by server id. */
+  pins: ReadonlyMap<string, ToolPins>;
 }>;
 
 /** Decrypts a server's secrets into the spec the upstream layer connects with. Never logged. */
@@ -63,6 +67,9 @@ export const toProxyProfile = (secrets: SecretBox, { profile, servers, tools }: 
   auth: { apiKey: profile.authApiKey === 1, queryParam: profile.authQueryParam === 1 },
   debugLogging: profile.debugLogging === 1,
   servers: servers.map((row) => toUpstreamSpec(secrets, row)),
+  pins: new Map(
+    servers.map((row) => [row.id, toolPinsOf(row.toolPinning ?? 'off', JSON.parse(row.approvedTools ?? '[]') as ApprovedTool[], row.approveFirstDiscovery === 1)]),
+  ),
   tools: new Map(
     tools.map((row) => [
       `${row.serverId}/${row.toolName}`,

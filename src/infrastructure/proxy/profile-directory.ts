@@ -6,8 +6,10 @@ export type ProfileKey = Readonly<{ slug: string } | { id: string }>;
 /** Reads one active profile from the read models and opens its secrets; null when there is none. */
 export type ProfileLoader = (key: ProfileKey) => Promise<ProxyProfile | null>;
 
-/** Server events that change what a profile with the server holds (its spec, its name). */
-const SERVER_SPEC_EVENTS: ReadonlySet<string> = new Set(['ServerReconfigured', 'ServerRenamed', 'ServerRemoved', 'ServerRestored']);
+/** Server events that change what a profile with the server holds (its spec, its name, its approved tools). */
+const SERVER_SPEC_EVENTS: ReadonlySet<string> = new Set([
+  'ServerReconfigured', 'ServerRenamed', 'ServerRemoved', 'ServerRestored', 'ToolDefinitionApproved', 'ToolApprovalsRestored',
+]);
 
 /**
  * The profiles the proxy serves, as immutable snapshots, by id and by slug. A snapshot is read

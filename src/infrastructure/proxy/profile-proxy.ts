@@ -11,6 +11,8 @@ import type { ProxyProfile } from './profile-config';
 import type { ProfileDirectory } from './profile-directory';
 import { CALL_TOOL, GATEWAY_TOOLS, UNAVAILABLE_META, parseCallArguments, parseSearchArguments, SEARCH_TOOLS, searchResult, toolError } from './gateway-tools';
 import { ToolSearchIndex } from './tool-search';
+import { awaitingApprovalResult, pinOf } from './tool-pins';
+import type { PinStatus } from '../../domain/server/pinning';
 import type { ClientPeer, UpstreamHub } from './upstream-hub';
 
 /** A local error of the proxy, mapped to a JSON-RPC error by the MCP endpoint. */
@@ -96,6 +98,8 @@ export class ProfileProxy {
    * or renamed stops answering at once, not only after the client lists again.
    */
   private toolRoutes = new Map<string, Route>();
+  /** Tools the last list held back for tool pinning, by exposed name (a call says why). */
+  private heldBack = new Map<string, Route & { status: Exclude<PinStatus, 'approved'> }>();
   private toolRoutesOf?: ProxyProfile;
   private promptRoutes = new Map<string, Route>();
   private promptRoutesOf?: ProxyProfile;
@@ -146,10 +150,16 @@ export class ProfileProxy {
       profile.toolPrefix,
     );
     const routes = new Map<string, Route>();
+    const heldBack = new Map<string, Route & { status: Exclude<PinStatus, 'approved'> }>();
     const tools: McpTool[] = [];
     for (const { spec, tool, setting } of candidates) {
       const name = names.get(`${spec.id}/${tool.name}`) ?? tool.name;
-      if (routes.has(name)) continue; // `never` with a clash: the first server in attach order wins
+      if (routes.has(name) || heldBack.has(name)) continue; // `never` with a clash: the first server in attach order wins
+      const status = pinOf(profile.pins.get(spec.id), tool);
+      if (status !== 'approved') {
+        heldBack.set(name, { spec, name: tool.name, status });
+        continue;
+      }
       routes.set(name, { spec, name: tool.name });
       tools.push({
         ...tool,
@@ -160,6 +170,7 @@ export class ProfileProxy {
       });
     }
     this.toolRoutes = routes;
+    this.heldBack = heldBack;
     this.toolRoutesOf = profile;
     return tools;
   }
@@ -230,18 +241,36 @@ export class ProfileProxy {
       await this.listToolsOf(profile);
       route = this.toolRoutes.get(params.name);
     }
+    const held = route ? undefined : this.heldBack.get(params.name);
+    if (held) return awaitingApprovalResult(params.name, held.spec.name, held.name, held.status);
     if (!route) {
       const owner = this.unreachableOwner(profile, params.name);
       if (owner) return unavailableResult(params.name, owner.error instanceof Error ? owner.error.message : `upstream "${owner.spec.name}": ${String(owner.error)}`, owner.spec.name);
       throw new ProxyError('UNKNOWN_TOOL', `Unknown tool: ${params.name}`);
     }
     const target = route;
+    const pin = await this.pinNow(profile, target);
+    if (pin !== 'approved') return awaitingApprovalResult(params.name, target.spec.name, target.name, pin);
     try {
       return await this.send(profile, target.spec, options, (connection, routed) => connection.callTool({ ...params, name: target.name }, routed));
     } catch (error) {
       if (isUpstreamError(error) && UNREACHABLE.has(error.code)) return unavailableResult(params.name, error.message, target.spec.name);
       throw error;
     }
+  }
+
+  /**
+   * What pinning makes of a routed tool as its server lists it now: a route outlives an upstream
+   * list_changed until the client lists again, and a definition that changed meanwhile must not
+   * be callable. The catalog answers from its cache unless the list changed.
+   */
+  private async pinNow(profile: ProxyProfile, route: Route): Promise<PinStatus> {
+    const pins = profile.pins.get(route.spec.id);
+    if (pins === undefined || pins.mode === 'off') return 'approved';
+    const deadline = this.deps.settings().connectTimeoutMs;
+    const outcome = await this.deps.catalog.list('tools', route.spec, this.deps.hub.connection(route.spec, this.peer), deadline);
+    const tool = (outcome.items ?? this.deps.catalog.lastKnownTools(route.spec.id)).find((item) => item.name === route.name);
+    return tool === undefined ? 'approved' : pinOf(pins, tool);
   }
 
   /**

@@ -1,8 +1,8 @@
 import {
-  ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min, ValidateIf,
+  ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min, ValidateIf,
 } from 'class-validator';
 import type { EnvInput } from '../../../domain/server/env';
-import { ISOLATIONS, TRANSPORTS, type Isolation, type Transport } from '../../../domain/server/events';
+import { ISOLATIONS, TOOL_PINNINGS, TRANSPORTS, type Isolation, type ToolPinning, type Transport } from '../../../domain/server/events';
 import { IsEnvRecord, IsHttpUrl, IsOmittable, IsStringRecord } from './validators';
 
 const RECORD_LIMITS = { maxKeys: 128, maxKeyLength: 256, maxValueLength: 8192 };
@@ -21,6 +21,9 @@ export class CreateServerDto {
   @IsOptional() @ValidateIf(nullable) @IsString() @Length(1, 8192) bearerToken?: string | null;
   @IsOptional() @ValidateIf(nullable) @IsInt() @Min(1) @Max(600_000) timeoutMs?: number | null;
   @IsOptional() @IsIn(ISOLATIONS) isolation?: Isolation;
+  @IsOmittable() @IsIn(TOOL_PINNINGS) toolPinning?: ToolPinning;
+  /** With tool pinning: approve what the first discovery finds (the user trusts the server as it is now). */
+  @IsOmittable() @IsBoolean() approveFirstDiscovery?: boolean;
 }
 
 /** PATCH: every field optional; `null` clears a nullable field. */
@@ -37,4 +40,10 @@ export class UpdateServerDto {
   @IsOptional() @ValidateIf(nullable) @IsString() @Length(1, 8192) bearerToken?: string | null;
   @IsOptional() @ValidateIf(nullable) @IsInt() @Min(1) @Max(600_000) timeoutMs?: number | null;
   @IsOptional() @IsIn(ISOLATIONS) isolation?: Isolation;
+  @IsOmittable() @IsIn(TOOL_PINNINGS) toolPinning?: ToolPinning;
+}
+
+/** Approves the named tools' current definitions; every pending tool when `tools` is absent. */
+export class ApproveToolsDto {
+  @IsOmittable() @IsArray() @ArrayMaxSize(1000) @IsString({ each: true }) @Length(1, 256, { each: true }) tools?: string[];
 }

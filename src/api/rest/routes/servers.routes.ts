@@ -3,9 +3,9 @@ import '@koa/bodyparser';
 import * as server from '../../../domain/server';
 import type { Application } from '../../../infrastructure/application';
 import { eventView } from '../../../infrastructure/eventstore';
-import { serverRowToView, snapshotToView } from '../../../infrastructure/readmodels/server';
+import { approvedToolsOf, serverRowToView, snapshotToView } from '../../../infrastructure/readmodels/server';
 import type { UpstreamHealth } from '../../../infrastructure/upstream';
-import { CreateServerDto, UpdateServerDto } from '../dto/server.dto';
+import { ApproveToolsDto, CreateServerDto, UpdateServerDto } from '../dto/server.dto';
 import { RevertDto } from '../dto/profile.dto';
 import { commandContext, parseAt, sendResource } from '../http';
 import { notFound } from '../problem';
@@ -44,8 +44,8 @@ export const serverRoutes = ({ queries, commands, store }: Application, runtime?
   const currentView = async (serverId: string) => serverRowToView(await requireServer(serverId, true));
 
   router.post('/', async (ctx) => {
-    const dto = validateBody(CreateServerDto, ctx.request.body);
-    const { serverId } = await commands.servers.register(dto, commandContext(ctx));
+    const { approveFirstDiscovery, ...input } = validateBody(CreateServerDto, ctx.request.body);
+    const { serverId } = await commands.servers.register(input, commandContext(ctx), undefined, { approveFirstDiscovery });
     const view = await currentView(serverId);
     ctx.set('Location', `/api/servers/${view.id}`);
     sendResource(ctx, view, 201);
@@ -87,6 +87,21 @@ export const serverRoutes = ({ queries, commands, store }: Application, runtime?
   router.get('/:idOrName/tools', async (ctx) => {
     const row = await requireServer(ctx.params.idOrName);
     ctx.body = { serverId: row.id, tools: await queries.tools.listForServer(row.id) };
+  });
+
+  /** The tools pinning holds back, each with its approved and current definition and what changed. */
+  router.get('/:idOrName/tools/pending', async (ctx) => {
+    const row = await requireServer(ctx.params.idOrName);
+    const current = await queries.tools.definitionsForServer(row.id);
+    ctx.body = { serverId: row.id, toolPinning: row.toolPinning, pending: server.pendingTools(row.toolPinning, approvedToolsOf(row), current) };
+  });
+
+  router.post('/:idOrName/tools/approve', async (ctx) => {
+    const row = await requireServer(ctx.params.idOrName);
+    const { tools } = validateBody(ApproveToolsDto, ctx.request.body ?? {});
+    const result = await commands.servers.approveTools(row.id, tools, commandContext(ctx));
+    const approved = result.events.flatMap((event) => (event.type === 'ToolDefinitionApproved' ? (event.data as server.ToolDefinitionApproved['data']).tools.map((tool) => tool.name) : []));
+    ctx.body = { serverId: row.id, approved, appended: result.events.map(eventView) };
   });
 
   router.get('/:idOrName/history', async (ctx) => {

@@ -1,5 +1,5 @@
 import { type EnvMap, secretEnvNames } from '../../../domain/server/env';
-import type { ServerSnapshot } from '../../../domain/server/events';
+import type { ApprovedTool, ServerSnapshot } from '../../../domain/server/events';
 import type { SealedMap, SealedSecret } from '../../../domain/shared';
 import { mask, maskEnv, maskMap } from '../../crypto';
 import type { ServerRow } from './server.entity';
@@ -72,3 +72,6 @@ export const serverRowToView = (row: ServerRow): ServerView => ({
   updatedAt: row.updatedAt,
   toolsDiscoveredAt: row.toolsDiscoveredAt,
 });
+
+/** The tool definitions approved for the server's pinning. */
+export const approvedToolsOf = (row: ServerRow): ApprovedTool[] => JSON.parse(row.approvedTools) as ApprovedTool[];

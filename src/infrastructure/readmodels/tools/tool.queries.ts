@@ -1,4 +1,5 @@
 import { In, type EntityManager } from 'typeorm';
+import type { DiscoveredTool } from '../../../domain/server/events';
 import { ToolRow } from './tool.entity';
 
 /** A discovered tool as the API shows it. */
@@ -30,6 +31,18 @@ export class ToolReadModel {
 
   async listForServer(serverId: string): Promise<ToolView[]> {
     return (await this.forServers([serverId])).map(toolView);
+  }
+
+  /** The server's tools as last discovered, as the upstream defined them. */
+  async definitionsForServer(serverId: string): Promise<DiscoveredTool[]> {
+    return (await this.forServers([serverId])).map((row) => ({
+      name: row.name,
+      ...(row.title === null ? {} : { title: row.title }),
+      ...(row.description === null ? {} : { description: row.description }),
+      inputSchema: JSON.parse(row.inputSchema) as Record<string, unknown>,
+      ...(row.outputSchema === null ? {} : { outputSchema: JSON.parse(row.outputSchema) as Record<string, unknown> }),
+      ...(row.annotations === null ? {} : { annotations: JSON.parse(row.annotations) as Record<string, unknown> }),
+    }));
   }
 
   /** The tools of these servers, by server then name. */
