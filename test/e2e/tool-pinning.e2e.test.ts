@@ -126,6 +126,21 @@ describe('tool pinning: definitions that change upstream wait for approval (real
     });
   });
 
+  it('exports the pinning and approvals with the server, and an import restores them', async () => {
+    const exported = (await gh.api('GET', '/api/export')).body as { mcpServers: Record<string, { toolPinning?: string; approvedTools?: { name: string; hash: string }[] }> };
+    const entry = exported.mcpServers.pinned;
+    expect(entry.toolPinning).toBe('changes');
+    expect(entry.approvedTools?.map((tool) => tool.name).sort()).toEqual(['drift', 'notes', 'sprout', 'sprouted']);
+    const tampered = { mcpServers: { pinned: { ...entry, approvedTools: entry.approvedTools?.map((tool) => ({ ...tool, hash: 'x' })) } } };
+    expect((await gh.api('POST', '/api/import', tampered)).status).toBe(400);
+    const withNotes = { mcpServers: { pinned: { ...entry, approvedTools: [] } } };
+    expect((await gh.api('POST', '/api/import', withNotes)).status).toBe(200);
+    expect((await approvals('pinned')).length).toBeGreaterThan(0);
+    expect((await history('pinned')).at(-1)?.type).toBe('ToolApprovalsRestored');
+    expect((await gh.api('POST', '/api/import', { mcpServers: { pinned: entry } })).status).toBe(200);
+    expect((await history('pinned')).at(-1)).toMatchObject({ type: 'ToolApprovalsRestored', data: { tools: entry.approvedTools } });
+  });
+
   describe('toolPinning "all"', () => {
     it('holds back every tool until approved', async () => {
       await registerStdioServer(gh, 'locked', DRIFTING, [], { toolPinning: 'all' });

@@ -119,6 +119,18 @@ const serverCommand = (secrets: SecretBox, step: ServerStep) => (state: server.S
     : { type: 'RegisterServer', data: { serverId: step.serverId, name: step.entry.name, settings } };
 };
 
+/** An entry's approved tool definitions replace the server's, decided on the state its own events lead to. */
+const withApprovals = (
+  decided: DecidedAppend<server.ServerState>,
+  serverId: string,
+  approvedTools: readonly server.ApprovedTool[] | undefined,
+): DecidedAppend<server.ServerState> => {
+  if (approvedTools === undefined) return decided;
+  const after = decided.events.reduce((state, event) => server.serverDecider.evolve(state, event as server.ServerEvent), decided.state);
+  const restored = server.serverDecider.decide({ type: 'RestoreToolApprovals', data: { serverId, tools: approvedTools } }, after);
+  return { ...decided, events: [...decided.events, ...restored] };
+};
+
 /** Plans the import on the state the transaction sees and decides every stream it touches, appending nothing. */
 const decideImport = async (tx: StoreTransaction, secrets: SecretBox, document: ImportDocument, options: ImportOptions): Promise<ImportDecisions> => {
   const refusedUrls = await refusedUpstreamUrls(tx, document.servers, (name) => `mcpServers.${name}.url`);
@@ -126,7 +138,8 @@ const decideImport = async (tx: StoreTransaction, secrets: SecretBox, document: 
   const plan = planImport(document, await loadCurrentState(tx), { attachTo: options.profile, newId: randomUUID });
   const servers: DecidedAppend<server.ServerState>[] = [];
   for (const step of plan.servers) {
-    servers.push(await decideOnStream(tx, server.serverDecider, server.serverStreamId(step.serverId), serverCommand(secrets, step)));
+    const decided = await decideOnStream(tx, server.serverDecider, server.serverStreamId(step.serverId), serverCommand(secrets, step));
+    servers.push(withApprovals(decided, step.serverId, step.entry.approvedTools));
   }
   const profiles: DecidedAppend<unknown>[] = [];
   for (const step of plan.profiles) profiles.push(await decideProfileStep(tx, step, plan));

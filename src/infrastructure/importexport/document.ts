@@ -1,5 +1,5 @@
 import { DEFAULT_ADAPTIVE_TOOL_LIMIT, type LinkStatus, type ToolExposureMode, type ToolPrefixMode } from '../../domain/profile/events';
-import type { ToolPinning, Transport } from '../../domain/server/events';
+import type { ApprovedTool, ToolPinning, Transport } from '../../domain/server/events';
 
 /**
  * The import/export document: the `{"mcpServers": {…}}` file that Claude Desktop, Claude Code,
@@ -58,7 +58,9 @@ export type ServerEntry = Readonly<{
   headers: SecretMap;
   bearerToken: SecretValue | null;
   timeoutMs: number | null;
+  /** Absent: the server keeps its pinning and approvals (a Claude Desktop file has neither). */
   toolPinning?: ToolPinning;
+  approvedTools?: readonly ApprovedTool[];
 }>;
 
 export type ToolEntry = Readonly<{

@@ -1,6 +1,6 @@
 import { eventView, type EventLog, type EventStore } from '../eventstore';
 import { ProfileReadModel, type ProfileRow, type ProfileToolRow } from '../readmodels/profile';
-import { ServerReadModel, serverRowToSnapshot, type ServerRow } from '../readmodels/server';
+import { approvedToolsOf, ServerReadModel, serverRowToSnapshot, type ServerRow } from '../readmodels/server';
 import type { SealedSecret } from '../../domain/shared';
 import { mask } from '../crypto/secret-box';
 import { EXPORTED_TYPE } from './document';
@@ -56,6 +56,8 @@ const exportServer = (row: ServerRow, writeSecret: SecretWriter): ExportedServer
     ['headers', secretMap('headers', server.headers)],
     ['bearerToken', server.bearerToken === null ? null : writeSecret(server.bearerToken, [row.name, 'bearerToken'])],
     ['timeoutMs', server.timeoutMs],
+    ['toolPinning', server.toolPinning === 'off' ? null : server.toolPinning],
+    ['approvedTools', approvedToolsOf(row)],
   ]);
 };
 

@@ -1,10 +1,14 @@
 import { MAX_SERVER_TIMEOUT_MS } from '../../domain/server/validate';
-import type { Transport } from '../../domain/server/events';
+import { TOOL_PINNINGS, type ApprovedTool, type DiscoveredTool, type Transport } from '../../domain/server/events';
+import { approvalOf } from '../../domain/server/pinning';
 import { SERVER_NAME_PATTERN } from '../../domain/shared/names';
 import { type ErrorCollector, MAX_SERVERS, type ServerEntry, TYPE_ALIASES } from './document';
 import { FieldReader, isPlainObject } from './fields';
 
-const SERVER_FIELDS = ['type', 'transport', 'command', 'args', 'env', 'cwd', 'url', 'headers', 'description', 'bearerToken', 'timeoutMs'];
+const SERVER_FIELDS = [
+  'type', 'transport', 'command', 'args', 'env', 'cwd', 'url', 'headers', 'description', 'bearerToken', 'timeoutMs', 'toolPinning', 'approvedTools',
+];
+const MAX_APPROVED_TOOLS = 1000;
 /** The same limits as the REST DTOs, so that whatever the API accepts can be exported and imported. */
 const MAP_LIMITS = { maxKeys: 128, maxKeyLength: 256, maxValueLength: 8192 };
 /** What a process environment can carry: no `=` (the separator) and no NUL in a name. */
@@ -48,6 +52,51 @@ const checkTransportFields = (fields: FieldReader, transport: Transport): void =
   }
 };
 
+const optionalObject = (fields: FieldReader, key: string): Record<string, unknown> | undefined => {
+  const value = fields.object[key];
+  if (value === undefined) return undefined;
+  if (!isPlainObject(value)) {
+    fields.fail(key, 'must be an object');
+    return undefined;
+  }
+  return value;
+};
+
+/** An approved definition as exported: its hash, when given, must be the definition's. */
+const parseApproval = (fields: FieldReader): ApprovedTool | null => {
+  fields.refuseUnknown(['name', 'hash', 'definition']);
+  const name = fields.string('name', { min: 1, max: 256 });
+  const raw = fields.object.definition;
+  if (!isPlainObject(raw)) return fields.fail('definition', 'must be an object (the approved tool definition)');
+  const definition = fields.child(raw, `${fields.path}.definition`);
+  definition.refuseUnknown(['name', 'title', 'description', 'inputSchema', 'outputSchema', 'annotations']);
+  const inputSchema = optionalObject(definition, 'inputSchema');
+  if (inputSchema === undefined) definition.fail('inputSchema', 'must be an object');
+  const title = definition.string('title', { max: 2000 });
+  const description = definition.string('description', { max: 100_000 });
+  const outputSchema = optionalObject(definition, 'outputSchema');
+  const annotations = optionalObject(definition, 'annotations');
+  if (name === null || inputSchema === undefined) return null;
+  const tool: DiscoveredTool = {
+    name,
+    ...(title === null ? {} : { title }),
+    ...(description === null ? {} : { description }),
+    inputSchema,
+    ...(outputSchema === undefined ? {} : { outputSchema }),
+    ...(annotations === undefined ? {} : { annotations }),
+  };
+  const approval = approvalOf(tool);
+  const hash = fields.object.hash;
+  if (hash !== undefined && hash !== approval.hash) return fields.fail('hash', 'is not the hash of the definition');
+  return approval;
+};
+
+const parseApprovals = (fields: FieldReader): ApprovedTool[] | undefined => {
+  if (!fields.has('approvedTools')) return undefined;
+  const approvals = fields.objects('approvedTools', MAX_APPROVED_TOOLS).map(parseApproval);
+  return approvals.flatMap((approval) => approval ?? []);
+};
+
 const parseServer = (name: string, raw: unknown, errors: ErrorCollector): ServerEntry | null => {
   const path = `mcpServers.${name}`;
   const before = errors.size;
@@ -74,8 +123,11 @@ const parseServer = (name: string, raw: unknown, errors: ErrorCollector): Server
     headers: fields.secretMap('headers', MAP_LIMITS, HEADER_NAME, 'header name'),
     bearerToken: fields.secret('bearerToken', 8192),
     timeoutMs: fields.integer('timeoutMs', 1, MAX_SERVER_TIMEOUT_MS),
+    ...(fields.has('toolPinning') ? { toolPinning: fields.oneOf('toolPinning', TOOL_PINNINGS, 'off') } : {}),
   };
-  return errors.size === before ? entry : null;
+  const approvedTools = parseApprovals(fields);
+  if (errors.size !== before) return null;
+  return approvedTools === undefined ? entry : { ...entry, approvedTools };
 };
 
 /** Every entry of `mcpServers`, each checked in full; entries with errors are left out (and reported). */
