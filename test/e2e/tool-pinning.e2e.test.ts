@@ -65,7 +65,7 @@ describe('tool pinning: definitions that change upstream wait for approval (real
         const refused = await caller.callTool({ name: 'pinned__notes', arguments: {} });
         expect(refused.isError).toBe(true);
         expect(resultText(refused)).toMatch(/awaits approval: its definition changed upstream/);
-        expect(resultText(refused)).toContain('gatehouse tools approve --server pinned --tool notes');
+        expect(resultText(refused)).toContain('POST /api/servers/pinned/tools/approve with {"tools": ["notes"]}');
       }
     });
 

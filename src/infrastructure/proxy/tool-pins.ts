@@ -48,8 +48,8 @@ export const awaitingApprovalResult = (exposed: string, server: string, tool: st
       type: 'text',
       text:
         `The tool "${exposed}" awaits approval: ${status === 'pending_change' ? 'its definition changed upstream since it was approved' : 'it is new and this server pins every tool'}. ` +
-        `An administrator can review it with \`gatehouse tools pending --server ${server}\` and approve it with ` +
-        `\`gatehouse tools approve --server ${server} --tool ${tool}\` (or POST /api/servers/${server}/tools/approve).`,
+        `An administrator can review it (GET /api/servers/${server}/tools/pending) and approve it ` +
+        `(POST /api/servers/${server}/tools/approve with {"tools": ["${tool}"]}).`,
     },
   ],
   isError: true,
