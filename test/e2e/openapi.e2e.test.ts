@@ -192,7 +192,7 @@ inBrowser('the OpenAPI docs page in a real browser', () => {
     expect(outside).toEqual([]);
     expect(errors).toEqual([]);
     // The key lives in the page's memory only (Swagger UI shows it in its curl line, to its owner).
-    expect(await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie)).not.toContain(key);
+    expect(await page.evaluate<string>('JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie')).not.toContain(key);
     await page.close();
   }, 60_000);
 });
