@@ -85,6 +85,12 @@ describe('env values are secret or plain, per variable', () => {
     expect(upstreamEnv).toMatchObject({ API_KEY, AUTH_MODE: 'oauth', EXTRA: 'on' });
     expect(upstreamEnv.API_KEY).not.toContain('••••');
 
+    // A credential pasted into a plain variable is sealed: the rule decides again for plain ones.
+    const pasted = await gh.api('PATCH', '/api/servers/local', { env: { ...shown.env, EXTRA: `sk-${'A1b2C3d4'.repeat(3)}` } });
+    expect(pasted.body.envSecret).toContain('EXTRA');
+    expect(JSON.stringify(pasted.body)).not.toContain('A1b2C3d4A1b2');
+    expect((await gh.api('PATCH', '/api/servers/local', { env: { ...shown.env, EXTRA: { value: 'on', secret: false } } })).status).toBe(200);
+
     const version = (await gh.api('GET', '/api/servers/local')).body.version;
     const refused = expectProblem(await gh.api('PATCH', '/api/servers/local', { env: { ...shown.env, OTHER_KEY: '••••abcd' } }), 400);
     expect(refused.detail).toMatch(/env\.OTHER_KEY is a masked value .* no secret is stored under that name/);

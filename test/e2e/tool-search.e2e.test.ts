@@ -211,6 +211,14 @@ describe('tool search: a profile with toolExposure "search" over real servers', 
     expect(changes.received.length).toBe(quiet);
     expect(await listed(bystander)).toEqual(['search_tools', 'call_tool']);
 
+    // A lowered limit applies at the next list, without a search; another mode forgets the finds.
+    expect((await gh.api('PATCH', '/api/profiles/adapt', { adaptiveToolLimit: 1 })).status).toBe(200);
+    expect(await listed(session)).toEqual(['search_tools', 'call_tool', now[now.length - 1]]);
+    expect((await gh.api('PATCH', '/api/profiles/adapt', { toolExposure: 'search' })).status).toBe(200);
+    expect(await listed(session)).toEqual(['search_tools', 'call_tool']);
+    expect((await gh.api('PATCH', '/api/profiles/adapt', { toolExposure: 'adaptive', adaptiveToolLimit: 3 })).status).toBe(200);
+    expect(await listed(session)).toEqual(['search_tools', 'call_tool']);
+
     const budget = (await gh.api('GET', '/api/profiles/adapt/context')).body as { modes: { all: number; search: number; adaptive: number } };
     expect(budget.modes.search).toBeLessThan(budget.modes.adaptive);
     expect(budget.modes.adaptive).toBeLessThan(budget.modes.all);

@@ -1,4 +1,4 @@
-import { closeSync, createWriteStream, fchmodSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, createWriteStream, fchmodSync, openSync, writeSync } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { exportBackup, exportConfig, exportEventLines } from '../../infrastructure/importexport';
@@ -35,10 +35,12 @@ const destination = (output: string | undefined): Writable =>
 
 /** A backup file is 0600 even when it existed before: it holds every secret, if only encrypted. */
 const writePrivateFile = (path: string, text: string): void => {
-  const fd = openSync(path, 'w', 0o600);
+  // O_NOFOLLOW: a symlink planted at the path is refused, not written through.
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
   try {
     fchmodSync(fd, 0o600);
-    writeSync(fd, text);
+    const bytes = Buffer.from(text, 'utf8');
+    for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written, bytes.length - written);
   } finally {
     closeSync(fd);
   }

@@ -184,10 +184,13 @@ export class ServerCommands {
       if (previous !== undefined && !server.isPlainEnvValue(previous as server.EnvValue) && given === mask(previous as SealedSecret)) kept[name] = previous;
       else {
         refuseMask(`${kind}.${name}`, given);
-        // A variable that exists keeps its secrecy unless told otherwise ({value, secret}): the
-        // rule decides for new ones, so what GET showed can be sent back as it is.
-        const keepsSecrecy = kind === 'env' && typeof input === 'string' && previous !== undefined;
-        fresh[name] = (keepsSecrecy ? { value: input, secret: !server.isPlainEnvValue(previous as server.EnvValue) } : input) as I;
+        // A variable that exists keeps its secrecy unless told otherwise ({value, secret}), so what
+        // GET showed can be sent back as it is; but a value that looks like a credential pasted
+        // into a plain one is sealed.
+        if (kind === 'env' && typeof input === 'string' && previous !== undefined) {
+          const secret = !server.isPlainEnvValue(previous as server.EnvValue) || server.looksLikeCredential(input);
+          fresh[name] = { value: input, secret } as I;
+        } else fresh[name] = input;
       }
     }
     const sealed = seal(fresh) as Readonly<Record<string, unknown>>;

@@ -25,7 +25,13 @@ type Count = (text: string) => number;
 let counter: Promise<Count> | undefined;
 /** The tokenizer's tables load on first use, not at start (a few MB a gateway may never need). */
 const countTokens = (): Promise<Count> => {
-  counter ??= import('gpt-tokenizer').then((tokenizer) => (text: string) => tokenizer.countTokens(text));
+  counter ??= import('gpt-tokenizer').then(
+    (tokenizer) => (text: string) => tokenizer.countTokens(text),
+    (error: unknown) => {
+      counter = undefined; // a failed load is tried again by the next request
+      throw error;
+    },
+  );
   return counter;
 };
 

@@ -129,11 +129,14 @@ export class ProfileProxy {
 
   async listTools(): Promise<McpTool[]> {
     const profile = await this.currentProfile();
+    // What a session found belongs to one stretch of adaptive exposure: another mode forgets it.
+    if (profile.toolExposure !== 'adaptive') this.found.clear();
     if (profile.toolExposure === 'all') return this.listToolsOf(profile);
     if (profile.toolExposure === 'search' || this.found.size === 0) return [...GATEWAY_TOOLS];
-    // adaptive: the tools this session found that the profile still exposes, most recent last.
+    // adaptive: the tools this session found that the profile still exposes, the most recent
+    // adaptiveToolLimit of them (the limit may have been lowered since), most recent last.
     const exposed = new Map((await this.listToolsOf(profile)).map((tool) => [tool.name, tool]));
-    return [...GATEWAY_TOOLS, ...[...this.found].flatMap((name) => exposed.get(name) ?? [])];
+    return [...GATEWAY_TOOLS, ...[...this.found].slice(-profile.adaptiveToolLimit).flatMap((name) => exposed.get(name) ?? [])];
   }
 
   private async listToolsOf(profile: ProxyProfile, listing?: readonly ListOutcome<'tools'>[]): Promise<McpTool[]> {
@@ -252,7 +255,13 @@ export class ProfileProxy {
     const pin = await this.pinNow(profile, target);
     if (pin !== 'approved') return awaitingApprovalResult(params.name, target.spec.name, target.name, pin);
     try {
-      return await this.send(profile, target.spec, options, (connection, routed) => connection.callTool({ ...params, name: target.name }, routed));
+      const result = await this.send(profile, target.spec, options, (connection, routed) => connection.callTool({ ...params, name: target.name }, routed));
+      // The gateway's own marker is the gateway's to set: an upstream cannot pass for unavailable.
+      if (result._meta !== undefined && UNAVAILABLE_META in result._meta) {
+        const { [UNAVAILABLE_META]: _spoofed, ...meta } = result._meta;
+        return { ...result, _meta: meta };
+      }
+      return result;
     } catch (error) {
       if (isUpstreamError(error) && UNREACHABLE.has(error.code)) return unavailableResult(params.name, error.message, target.spec.name);
       throw error;

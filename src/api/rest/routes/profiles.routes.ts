@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import Router from '@koa/router';
 import '@koa/bodyparser';
 import * as profile from '../../../domain/profile';
@@ -94,8 +95,10 @@ export const profileRoutes = ({ queries, commands, store }: Application): Router
   router.get('/:slug/context', async (ctx) => {
     const row = await requireProfile(ctx.params.slug);
     const tools = await queries.effectiveTools(row.id, row.toolPrefix as profile.ToolPrefixMode);
-    ctx.set('ETag', `"${row.version}"`);
-    ctx.body = { profile: row.slug, version: row.version, ...(await contextBudget(tools, row.toolExposure as profile.ToolExposureMode, row.adaptiveToolLimit)) };
+    const body = { profile: row.slug, version: row.version, ...(await contextBudget(tools, row.toolExposure as profile.ToolExposureMode, row.adaptiveToolLimit)) };
+    // The costs follow the servers' discovered tools as well as the profile: the tag is the body's.
+    ctx.set('ETag', `"ctx-${createHash('sha256').update(JSON.stringify(body)).digest('base64url').slice(0, 22)}"`);
+    ctx.body = body;
   });
 
   router.patch('/:slug/tools/:server/:tool', async (ctx) => {
