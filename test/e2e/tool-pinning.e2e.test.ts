@@ -3,6 +3,8 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse';
 import { connectClient } from '../support/mcp-client';
+import { runCli } from '../support/cli';
+import { TEST_SECRET_KEY } from '../support/temp-dir';
 import { createProfile, NotificationLog, registerStdioServer, resultText, waitFor } from '../support/proxy';
 
 const DRIFTING = join(__dirname, '../fixtures/servers/drifting-server.js');
@@ -155,7 +157,17 @@ describe('tool pinning: definitions that change upstream wait for approval (real
         ['notes', 'new', null],
         ['sprout', 'new', null],
       ]);
-      expect((await gh.api('POST', '/api/servers/locked/tools/approve')).body.approved.sort()).toEqual(['drift', 'notes', 'sprout']);
+      // The CLI, as a process on the same data directory, shows and approves too.
+      const cli = { GATEHOUSE_DATA_DIR: gh.dataDir, GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY };
+      const shown = await runCli(cli, 'tools', 'pending', '--server', 'locked');
+      expect(shown).toMatchObject({ code: 0 });
+      expect(shown.stdout).toMatch(/TOOL\s+STATUS/);
+      expect(shown.stdout).toMatch(/notes\s+new/);
+      expect(await runCli(cli, 'tools', 'approve', '--server', 'locked', '--tool', 'notes')).toMatchObject({ code: 0, stdout: 'approved notes\n' });
+      expect((await runCli(cli, 'tools', 'approve', '--server', 'nope')).code).not.toBe(0);
+      expect(await runCli(cli, 'tools', 'pending')).toMatchObject({ code: 2 });
+      expect((await pending('locked')).map((tool) => tool.name)).toEqual(['drift', 'sprout']);
+      expect((await gh.api('POST', '/api/servers/locked/tools/approve')).body.approved.sort()).toEqual(['drift', 'sprout']);
       expect(await names(client)).toEqual(['locked__drift', 'locked__notes', 'locked__sprout']);
     });
 

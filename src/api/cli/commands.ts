@@ -4,6 +4,7 @@ import { exportCommand } from './export.command';
 import { historyCommand } from './history.command';
 import { importCommand } from './import.command';
 import { keysCommand } from './keys.command';
+import { toolsCommand } from './tools.command';
 import { logsCommand } from './logs.command';
 import { migrateCommand } from './migrate.command';
 import { rebuildCommand } from './rebuild.command';
@@ -21,6 +22,7 @@ export const COMMANDS: Readonly<Record<string, CliCommand>> = {
   history: historyCommand,
   rebuild: rebuildCommand,
   keys: keysCommand,
+  tools: toolsCommand,
   connect: connectCommand,
   migrate: migrateCommand,
   'admin-token': adminTokenCommand,

@@ -49,7 +49,7 @@ export const awaitingApprovalResult = (exposed: string, server: string, tool: st
       text:
         `The tool "${exposed}" awaits approval: ${status === 'pending_change' ? 'its definition changed upstream since it was approved' : 'it is new and this server pins every tool'}. ` +
         `An administrator can review it (GET /api/servers/${server}/tools/pending) and approve it ` +
-        `(POST /api/servers/${server}/tools/approve with {"tools": ["${tool}"]}).`,
+        `(POST /api/servers/${server}/tools/approve with {"tools": ["${tool}"]}, or \`gatehouse tools approve --server ${server} --tool ${tool}\`).`,
     },
   ],
   isError: true,
