@@ -117,6 +117,14 @@ describe('tool pinning: definitions that change upstream wait for approval (real
 
     it('holds the change back again after a revert to before the approval', async () => {
       const approval = (await approvals('pinned')).at(-1) as Event;
+      // Time travel shows the approvals as they were: the notes tool's hash changes with the approval.
+      const hashOf = async (at: number) =>
+        ((await gh.api('GET', `/api/servers/pinned?at=${at}`)).body.approvedTools as { name: string; hash: string }[]).find((tool) => tool.name === 'notes')?.hash;
+      const before = await hashOf(approval.position - 1);
+      const after = await hashOf(approval.position);
+      expect(before).toMatch(/^[0-9a-f]{64}$|^[\w-]{20,}$/);
+      expect(after).toBeDefined();
+      expect(after).not.toBe(before);
       const mark = listChanged.mark();
       const reverted = await gh.api('POST', '/api/servers/pinned/revert', { to: approval.position - 1 });
       expect(reverted.status).toBe(200);

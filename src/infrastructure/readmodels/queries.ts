@@ -51,10 +51,10 @@ export class Queries {
   }
 
   /** A server as it was at `position` (null: it did not exist then). */
-  async serverAt(serverId: string, position: number): Promise<{ snapshot: ServerSnapshot; version: number } | null> {
+  async serverAt(serverId: string, position: number): Promise<{ snapshot: ServerSnapshot; version: number; approvedTools: readonly server.ApprovedTool[] } | null> {
     const { state, version } = await loadState(this.log, server.serverDecider, server.serverStreamId(serverId), position);
     const snapshot = server.snapshotOf(state);
-    return snapshot === null ? null : { snapshot, version };
+    return snapshot === null ? null : { snapshot, version, approvedTools: server.approvalsOf(state) };
   }
 
   /** The effective settings and their stream version (the ETag). */

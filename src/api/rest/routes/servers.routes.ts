@@ -68,7 +68,9 @@ export const serverRoutes = ({ queries, commands, store }: Application, runtime?
     const position = await queries.position(at);
     const past = await queries.serverAt(row.id, position);
     if (past === null) throw notFound(`Server "${ctx.params.idOrName}" at position ${position}`, 'SERVER_NOT_FOUND');
-    sendResource(ctx, { ...snapshotToView(past.snapshot, 'active', past.version), at: position });
+    // The pinning's approvals as they were then (names and hashes; the definitions are in the history).
+    const approvedTools = past.approvedTools.map(({ name, hash }) => ({ name, hash }));
+    sendResource(ctx, { ...snapshotToView(past.snapshot, 'active', past.version), approvedTools, at: position });
   });
 
   router.patch('/:idOrName', async (ctx) => {
