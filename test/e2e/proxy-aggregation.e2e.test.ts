@@ -3,7 +3,7 @@ import { ErrorCode, McpError, ToolListChangedNotificationSchema } from '@modelco
 import { fitName } from '../../src/domain/profile/exposed-names';
 import { fixtureServer } from '../fixtures/upstream-fixtures';
 import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse';
-import { connectClient } from '../support/mcp-client';
+import { clientPool } from '../support/mcp-client';
 import { createProfile, NotificationLog, PROBE_SERVER, registerStdioServer, resultText, waitFor } from '../support/proxy';
 
 const EXPOSED = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -27,12 +27,7 @@ const rpcErrorOf = async (call: Promise<unknown>): Promise<McpError> => {
 
 describe('MCP proxy aggregation over several servers', () => {
   let gh: TestGatehouse;
-  const clients: Client[] = [];
-  const open = async (slug: string): Promise<Client> => {
-    const client = await connectClient(gh.url, slug);
-    clients.push(client);
-    return client;
-  };
+  const { open, closeAll } = clientPool(() => gh.url);
 
   beforeAll(async () => {
     gh = await startTestGatehouse();
@@ -52,7 +47,7 @@ describe('MCP proxy aggregation over several servers', () => {
     await createProfile(gh, 'lvl', ['gamma'], open);
   });
   afterAll(async () => {
-    await Promise.allSettled(clients.map((client) => client.close()));
+    await closeAll();
     await gh.stop();
   });
 

@@ -2,7 +2,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { fixtureServer } from '../fixtures/upstream-fixtures';
 import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse';
-import { connectClient } from '../support/mcp-client';
+import { clientPool } from '../support/mcp-client';
 import { createProfile, isPidRunning, patchSettings, PROBE_SERVER, registerStdioServer, resultText, runtimeOf, waitFor } from '../support/proxy';
 
 const OPEN = { auth: { apiKey: false } };
@@ -16,12 +16,7 @@ const timed = async <T>(work: () => Promise<T>): Promise<{ value: T; ms: number 
 
 describe('MCP proxy upstream lifecycle', () => {
   let gh: TestGatehouse;
-  const clients: Client[] = [];
-  const open = async (slug: string): Promise<Client> => {
-    const client = await connectClient(gh.url, slug);
-    clients.push(client);
-    return client;
-  };
+  const { open, closeAll } = clientPool(() => gh.url);
   const toolNames = async (client: Client): Promise<string[]> => (await client.listTools()).tools.map((tool) => tool.name);
 
   beforeAll(async () => {
@@ -40,7 +35,7 @@ describe('MCP proxy upstream lifecycle', () => {
     await createProfile(gh, 'family', ['family'], OPEN);
   });
   afterAll(async () => {
-    await Promise.allSettled(clients.map((client) => client.close()));
+    await closeAll();
     await gh.stop();
   });
 

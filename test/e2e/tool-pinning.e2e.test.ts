@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse';
-import { connectClient } from '../support/mcp-client';
+import { clientPool } from '../support/mcp-client';
 import { runCli } from '../support/cli';
 import { TEST_SECRET_KEY } from '../support/temp-dir';
 import { createProfile, NotificationLog, registerStdioServer, resultText, waitFor } from '../support/proxy';
@@ -15,12 +15,7 @@ type Pending = { name: string; status: string; approved: { description?: string 
 
 describe('tool pinning: definitions that change upstream wait for approval (real SDK client, drifting server)', () => {
   let gh: TestGatehouse;
-  const clients: Client[] = [];
-  const open = async (slug: string): Promise<Client> => {
-    const client = await connectClient(gh.url, slug);
-    clients.push(client);
-    return client;
-  };
+  const { open, closeAll } = clientPool(() => gh.url);
   const names = async (client: Client): Promise<string[]> => (await client.listTools()).tools.map((tool) => tool.name).sort();
   const history = async (server: string): Promise<Event[]> => (await gh.api('GET', `/api/servers/${server}/history`)).body.events as Event[];
   const approvals = async (server: string): Promise<Event[]> => (await history(server)).filter((event) => event.type === 'ToolDefinitionApproved');
@@ -31,7 +26,7 @@ describe('tool pinning: definitions that change upstream wait for approval (real
   }, 30_000);
 
   afterAll(async () => {
-    await Promise.allSettled(clients.map((client) => client.close()));
+    await closeAll();
     await gh?.stop();
   });
 

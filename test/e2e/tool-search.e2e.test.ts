@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse';
-import { connectClient, EVERYTHING_SERVER } from '../support/mcp-client';
+import { clientPool, EVERYTHING_SERVER } from '../support/mcp-client';
 import { createProfile, NotificationLog, registerStdioServer, resultText } from '../support/proxy';
 
 /** Real servers from npm, started as `node <path>`; the GitHub one lists its tools without a real token. */
@@ -21,12 +21,7 @@ describe('tool search: a profile with toolExposure "search" over real servers', 
   let gh: TestGatehouse;
   let dir: string;
   let client: Client;
-  const clients: Client[] = [];
-  const open = async (slug: string): Promise<Client> => {
-    const opened = await connectClient(gh.url, slug);
-    clients.push(opened);
-    return opened;
-  };
+  const { open, closeAll } = clientPool(() => gh.url);
   const search = async (args: unknown) => client.callTool({ name: 'search_tools', arguments: args as Record<string, unknown> });
   const found = async (query: string, limit?: number): Promise<string[]> => {
     const result = await search(limit === undefined ? { query } : { query, limit });
@@ -50,7 +45,7 @@ describe('tool search: a profile with toolExposure "search" over real servers', 
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.allSettled(clients.map((opened) => opened.close()));
+    await closeAll();
     await gh?.stop();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -24,3 +24,21 @@ export const connectClient = async (
   await client.connect(transport);
   return client;
 };
+
+/**
+ * The clients a test suite opens on a gateway's profiles, closed together in `afterAll`.
+ * `baseUrl` is asked at each open: the gateway starts after the suite's functions are made.
+ */
+export const clientPool = (baseUrl: () => string) => {
+  const clients: Client[] = [];
+  return {
+    open: async (slug: string): Promise<Client> => {
+      const client = await connectClient(baseUrl(), slug);
+      clients.push(client);
+      return client;
+    },
+    closeAll: async (): Promise<void> => {
+      await Promise.allSettled(clients.map((client) => client.close()));
+    },
+  };
+};

@@ -1,6 +1,6 @@
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { ProxyError } from '../../infrastructure/proxy/profile-proxy';
-import { isUpstreamError } from '../../infrastructure/upstream';
+import { isUpstreamError, wireMessage } from '../../infrastructure/upstream';
 import { assertNever } from '../../domain/shared';
 
 /** MCP's "resource not found" (spec: server/resources, error handling). */
@@ -43,7 +43,7 @@ export class WireError extends Error {
 /** toMcpError, with the message as it should read on the wire. */
 export const toWireError = (error: unknown): WireError => {
   const mcp = toMcpError(error);
-  return new WireError(mcp.code, mcp.message.replace(/^MCP error -?\d+: /, ''), mcp.data);
+  return new WireError(mcp.code, wireMessage(mcp), mcp.data);
 };
 
 const proxyError = (error: ProxyError): McpError => {

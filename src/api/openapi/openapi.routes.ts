@@ -7,7 +7,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { Gateway } from '../../infrastructure/application';
 import type { ProxyProfile } from '../../infrastructure/proxy/profile-config';
-import type { McpCallToolResult, McpTool } from '../../infrastructure/upstream';
+import { wireMessage, type McpCallToolResult, type McpTool } from '../../infrastructure/upstream';
 import { HttpRefusal } from '../../infrastructure/transports/streamable-http';
 import { DownstreamSession } from '../mcp/downstream-session';
 import { authenticate, readJsonBody } from '../mcp/http-guards';
@@ -86,7 +86,7 @@ const textOf = (result: McpCallToolResult): string =>
 /** A JSON-RPC error of the call as HTTP: a timeout 504, anything else the server did 502. */
 const callFailure = (error: unknown, tool: string): ProblemError => {
   if (error instanceof McpError) {
-    const message = error.message.replace(/^MCP error -?\d+: /, '');
+    const message = wireMessage(error);
     if (error.code === ErrorCode.RequestTimeout) return new ProblemError(504, 'UPSTREAM_TIMEOUT', message);
     if (error.code === ErrorCode.InvalidParams && /Unknown tool/.test(message)) return new ProblemError(404, 'TOOL_NOT_FOUND', `No tool "${tool}" in this profile`);
     return new ProblemError(502, 'UPSTREAM_ERROR', message);

@@ -53,7 +53,7 @@ export const isUpstreamError = (error: unknown, code?: UpstreamErrorCode): error
 const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** McpError prefixes its message with "MCP error <code>: "; the wire message is the rest. */
-const wireMessage = (error: McpError): string => error.message.replace(/^MCP error -?\d+: /, '');
+export const wireMessage = (error: McpError): string => error.message.replace(/^MCP error -?\d+: /, '');
 
 /** What a 401 tells whoever reads it (a model, a log): the server needs authorizing, and where. */
 const authorizationRequired = (server: ServerIdentity): string =>
