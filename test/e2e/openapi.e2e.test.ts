@@ -184,6 +184,8 @@ inBrowser('the OpenAPI docs page in a real browser', () => {
     await page.click('button[type=submit]');
     const operation = page.locator('.opblock', { hasText: 'everything__echo' }).first();
     await operation.waitFor({ timeout: 15_000 });
+    // Swagger UI puts what it cannot read of the document in a warning box above the operations.
+    expect(await page.locator('.swagger-ui .errors-wrapper, .swagger-ui .version-pragma').count()).toBe(0);
     await operation.locator('.opblock-summary').click();
     await operation.getByRole('button', { name: 'Try it out' }).click();
     await operation.locator('textarea.body-param__text').fill('{"message": "from the browser"}');

@@ -75,7 +75,6 @@ export const openApiDocument = (profile: Readonly<{ slug: string; apiKey: boolea
       version: '1',
       description: "The profile's MCP tools as HTTP operations: the same names, overrides, inactive tools, keys and logs as its MCP endpoint.",
     },
-    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     servers: [{ url: openApiBase(profile.slug) }],
     ...(profile.apiKey ? { security: [{ bearer: [] }, { apiKeyHeader: [] }] } : {}),
     paths,
