@@ -228,3 +228,22 @@ describe('architecture of src/', () => {
     );
   });
 });
+
+describe('migrations', () => {
+  it('every SQLite migration has its PostgreSQL counterpart of the same name, in the same order', () => {
+    const migrations = join(ROOT, 'src', 'infrastructure', 'persistence', 'migrations');
+    const files = (dir: string): string[] => readdirSync(dir).filter((name) => /^\d+-.+\.ts$/.test(name) && !name.endsWith('.test.ts')).sort();
+    const sqlite = files(migrations);
+    const postgres = files(join(migrations, 'postgres'));
+    expectNone(
+      'migrations without a PostgreSQL counterpart (write src/infrastructure/persistence/migrations/postgres/<same file name> and list it in postgres/index.ts)',
+      sqlite.filter((name) => !postgres.includes(name)),
+    );
+    expectNone('PostgreSQL migrations without a SQLite one', postgres.filter((name) => !sqlite.includes(name)));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded here so that a missing file fails the test above, not the import
+    const { MIGRATIONS } = require('../src/infrastructure/persistence/migrations') as { MIGRATIONS: Array<new () => { name: string }> };
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
+    const { POSTGRES_MIGRATIONS } = require('../src/infrastructure/persistence/migrations/postgres') as { POSTGRES_MIGRATIONS: Array<new () => { name: string }> };
+    expect(POSTGRES_MIGRATIONS.map((migration) => new migration().name)).toEqual(MIGRATIONS.map((migration) => new migration().name));
+  });
+});

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { Database as SqliteHandle } from 'better-sqlite3';
 import { DataSource, type EntitySchema, type MixedList } from 'typeorm';
 import { MIGRATIONS } from './migrations';
+import { POSTGRES_MIGRATIONS } from './migrations/postgres';
 
 /** Entities are contributed by the modules that own their tables (see ./entities.ts). */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own type for entity classes
@@ -38,4 +39,26 @@ export const createSqliteDataSource = (database: string, entities: EntityList, r
       if (role === 'writer') db.pragma('synchronous = FULL');
       else db.pragma('query_only = ON');
     },
+  });
+
+/**
+ * A TypeORM DataSource on a PostgreSQL database (`postgres://…`), through `pg`. The writer is a
+ * small pool (one connection the writer queue keeps, one for migrations and LISTEN); the reader
+ * is a pool whose sessions refuse writes (`default_transaction_read_only`), as SQLite's reader
+ * does. int8 columns (positions, counts) come back as numbers, as they do from SQLite.
+ */
+export const createPostgresDataSource = (url: string, entities: EntityList, role: ConnectionRole = 'writer'): DataSource =>
+  new DataSource({
+    type: 'postgres',
+    url,
+    entities,
+    migrations: role === 'writer' ? POSTGRES_MIGRATIONS : [],
+    migrationsRun: false,
+    synchronize: false,
+    logging: false,
+    parseInt8: true,
+    poolSize: role === 'writer' ? 3 : 6,
+    connectTimeoutMS: 5000,
+    applicationName: `gatehouse-${role}`,
+    extra: role === 'reader' ? { options: '-c default_transaction_read_only=on' } : {},
   });

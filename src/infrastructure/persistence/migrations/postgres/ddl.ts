@@ -1,0 +1,10 @@
+/**
+ * Column types of the PostgreSQL migrations. Text compares byte by byte (`COLLATE "C"`), as
+ * SQLite's does: ids and names sort the same on both backends, and prefix ranges
+ * (`stream_id >= 'profile-' AND < 'profile-\uffff'`) hold whatever the database's locale is.
+ */
+export const TEXT = 'TEXT COLLATE "C"';
+
+/** Advisory lock keys (pg_advisory_xact_lock): the writer of the event log, and of the traffic journal. */
+export const EVENT_LOG_LOCK = 7300_0001;
+export const TRAFFIC_JOURNAL_LOCK = 7300_0002;

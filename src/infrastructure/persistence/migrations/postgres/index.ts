@@ -1,0 +1,15 @@
+import { InitialSchema1763700000000 } from './1763700000000-InitialSchema';
+import { TrafficLogs1763800000000 } from './1763800000000-TrafficLogs';
+import { OAuthReadModels1763900000000 } from './1763900000000-OAuthReadModels';
+import { ProfileSlugHistory1764800000000 } from './1764800000000-ProfileSlugHistory';
+import { ProfileToolExposure1765000000000 } from './1765000000000-ProfileToolExposure';
+import { ServerToolPinning1765100000000 } from './1765100000000-ServerToolPinning';
+
+/**
+ * Every PostgreSQL migration, oldest first: one per SQLite migration in ../, with the same file
+ * name, class name and `name`, doing the same in PostgreSQL's DDL (text columns `TEXT COLLATE "C"`,
+ * see ./ddl.ts). To add a table or column: write ../<timestamp>-<Name>.ts, then
+ * ./<timestamp>-<Name>.ts, and list each in its index. test/architecture.unit.test.ts fails
+ * while the two lists differ.
+ */
+export const POSTGRES_MIGRATIONS = [InitialSchema1763700000000, TrafficLogs1763800000000, OAuthReadModels1763900000000, ProfileSlugHistory1764800000000, ProfileToolExposure1765000000000, ServerToolPinning1765100000000];
