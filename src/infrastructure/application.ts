@@ -4,6 +4,7 @@ import { ProfileCommands } from './commands/profile.commands';
 import { ServerCommands } from './commands/server.commands';
 import { currentSettings, SettingsCommands } from './commands/settings.commands';
 import { uniqueNames } from './commands/unique-names';
+import { UserCommands } from './commands/user.commands';
 import type { GatehouseConfig } from './config/config';
 import { Keyring, loadMasterKey, type SecretBox } from './crypto';
 import { rotateMasterKey, type MasterKeyRotation } from './crypto/master-key-rotation';
@@ -41,6 +42,7 @@ export type Commands = Readonly<{
   profiles: ProfileCommands;
   apiKeys: ApiKeyCommands;
   settings: SettingsCommands;
+  users: UserCommands;
   /** Applies a configuration document (`POST /api/import`, `gatehouse import`). */
   importDocument: (document: ImportDocument, options: ImportOptions, context: CommandContext) => ReturnType<typeof importDocument>;
 }>;
@@ -72,6 +74,7 @@ export const openApplication = async (config: GatehouseConfig): Promise<Applicat
       profiles: new ProfileCommands(store),
       apiKeys: new ApiKeyCommands(store),
       settings: new SettingsCommands(store),
+      users: new UserCommands(store),
       importDocument: (document, options, context) => importDocument({ store, secrets }, document, options, context),
     };
     const queries = new Queries(database.reads, store);

@@ -19,3 +19,18 @@ export const runCli = (env: Record<string, string>, ...args: string[]): Promise<
       },
     );
   });
+
+/** As runCli, with `input` written to the command's stdin (a password for `--password-stdin`). */
+export const runCliWithInput = (env: Record<string, string>, input: string, ...args: string[]): Promise<CliRun> =>
+  new Promise((done) => {
+    const child = execFile(
+      process.execPath,
+      [GATEHOUSE_BIN, ...args],
+      { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, timeout: 20_000 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+        done({ code, stdout, stderr });
+      },
+    );
+    child.stdin?.end(input);
+  });

@@ -5,6 +5,7 @@ import { historyCommand } from './history.command';
 import { importCommand } from './import.command';
 import { keysCommand } from './keys.command';
 import { toolsCommand } from './tools.command';
+import { usersCommand } from './users.command';
 import { logsCommand } from './logs.command';
 import { migrateCommand } from './migrate.command';
 import { rebuildCommand } from './rebuild.command';
@@ -22,6 +23,7 @@ export const COMMANDS: Readonly<Record<string, CliCommand>> = {
   history: historyCommand,
   rebuild: rebuildCommand,
   keys: keysCommand,
+  users: usersCommand,
   tools: toolsCommand,
   connect: connectCommand,
   migrate: migrateCommand,

@@ -30,6 +30,11 @@ const DOMAIN_STATUS: Record<DomainErrorCode, number> = {
   OAUTH_UPSTREAM_ERROR: 502,
   OAUTH_STATE_INVALID: 400,
   OAUTH_AUTHORIZATION_DENIED: 400,
+  USER_NOT_FOUND: 404,
+  USER_ALREADY_EXISTS: 409,
+  USER_NAME_TAKEN: 409,
+  // Demoting or disabling the only enabled owner would leave nobody able to manage users.
+  LAST_OWNER: 409,
 };
 
 export type FieldError = Readonly<{ field: string; messages: readonly string[] }>;

@@ -28,6 +28,10 @@ export const DOMAIN_ERROR_CODES = [
   'OAUTH_UPSTREAM_ERROR',
   'OAUTH_STATE_INVALID',
   'OAUTH_AUTHORIZATION_DENIED',
+  'USER_NOT_FOUND',
+  'USER_ALREADY_EXISTS',
+  'USER_NAME_TAKEN',
+  'LAST_OWNER',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];

@@ -17,13 +17,22 @@ export const maskSecretsDeep = (value: unknown): unknown => {
   return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, maskSecretsDeep(item)]));
 };
 
-/** An event as the API shows it, with secrets masked. */
+/** Fields that hold a password hash: a salted scrypt hash, but still something to crack offline, so never shown. */
+const HIDDEN_FIELDS = new Set(['passwordHash']);
+export const HIDDEN = '[hidden]';
+
+const hideFields = (data: unknown): unknown =>
+  typeof data === 'object' && data !== null && !Array.isArray(data)
+    ? Object.fromEntries(Object.entries(data).map(([key, item]) => [key, HIDDEN_FIELDS.has(key) ? HIDDEN : item]))
+    : data;
+
+/** An event as the API shows it, with secrets masked and password hashes hidden. */
 export const eventView = (event: StoredEvent) => ({
   position: event.position,
   id: event.id,
   streamId: event.streamId,
   version: event.version,
   type: event.type,
-  data: maskSecretsDeep(event.data),
+  data: hideFields(maskSecretsDeep(event.data)),
   metadata: event.metadata,
 });

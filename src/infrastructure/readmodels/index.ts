@@ -5,6 +5,7 @@ import { PROFILE_ENTITIES, profileProjection } from './profile';
 import { ServerRow, serverProjection } from './server';
 import { SettingRow, settingsProjection } from './settings';
 import { ToolRow, toolProjection } from './tools';
+import { UserRow, userProjection } from './user';
 
 /** Every configuration read model, updated inline with the append that causes it. */
 export const CONFIGURATION_PROJECTIONS: readonly InlineProjection[] = [
@@ -14,6 +15,7 @@ export const CONFIGURATION_PROJECTIONS: readonly InlineProjection[] = [
   apiKeyProjection,
   settingsProjection,
   oauthProjection,
+  userProjection,
 ];
 
-export const READ_MODEL_ENTITIES = [ServerRow, ToolRow, ...PROFILE_ENTITIES, ApiKeyRow, SettingRow, OAuthRegistrationRow, OAuthTokenRow];
+export const READ_MODEL_ENTITIES = [ServerRow, ToolRow, ...PROFILE_ENTITIES, ApiKeyRow, SettingRow, OAuthRegistrationRow, OAuthTokenRow, UserRow];

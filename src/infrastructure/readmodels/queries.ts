@@ -11,6 +11,7 @@ import { OAuthReadModel } from './oauth';
 import { effectiveTools, profileAt, ProfileReadModel, type EffectiveTool, type ProfileView } from './profile';
 import { ServerReadModel } from './server';
 import { ToolReadModel } from './tools';
+import { UserReadModel } from './user';
 
 /**
  * The read side as the edges use it: each read model's typed queries on the reader connection,
@@ -23,6 +24,7 @@ export class Queries {
   readonly apiKeys: ApiKeyReadModel;
   readonly oauth: OAuthReadModel;
   readonly debugLogs: DebugLogQueries;
+  readonly users: UserReadModel;
 
   constructor(
     private readonly manager: EntityManager,
@@ -34,6 +36,7 @@ export class Queries {
     this.apiKeys = new ApiKeyReadModel(manager);
     this.oauth = new OAuthReadModel(manager);
     this.debugLogs = new DebugLogQueries(manager);
+    this.users = new UserReadModel(manager);
   }
 
   /** `?at=`: a position, or the last one recorded at or before a time. */

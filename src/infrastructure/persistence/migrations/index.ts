@@ -4,9 +4,10 @@ import { OAuthReadModels1763900000000 } from './1763900000000-OAuthReadModels';
 import { ProfileSlugHistory1764800000000 } from './1764800000000-ProfileSlugHistory';
 import { ProfileToolExposure1765000000000 } from './1765000000000-ProfileToolExposure';
 import { ServerToolPinning1765100000000 } from './1765100000000-ServerToolPinning';
+import { Users1765200000000 } from './1765200000000-Users';
 
 /**
  * Every SQLite migration, oldest first. Each has a PostgreSQL counterpart of the same name in
  * ./postgres/ (listed in ./postgres/index.ts): add both, see there.
  */
-export const MIGRATIONS = [InitialSchema1763700000000, TrafficLogs1763800000000, OAuthReadModels1763900000000, ProfileSlugHistory1764800000000, ProfileToolExposure1765000000000, ServerToolPinning1765100000000];
+export const MIGRATIONS = [InitialSchema1763700000000, TrafficLogs1763800000000, OAuthReadModels1763900000000, ProfileSlugHistory1764800000000, ProfileToolExposure1765000000000, ServerToolPinning1765100000000, Users1765200000000];

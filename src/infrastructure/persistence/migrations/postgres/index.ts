@@ -4,6 +4,7 @@ import { OAuthReadModels1763900000000 } from './1763900000000-OAuthReadModels';
 import { ProfileSlugHistory1764800000000 } from './1764800000000-ProfileSlugHistory';
 import { ProfileToolExposure1765000000000 } from './1765000000000-ProfileToolExposure';
 import { ServerToolPinning1765100000000 } from './1765100000000-ServerToolPinning';
+import { Users1765200000000 } from './1765200000000-Users';
 
 /**
  * Every PostgreSQL migration, oldest first: one per SQLite migration in ../, with the same file
@@ -12,4 +13,4 @@ import { ServerToolPinning1765100000000 } from './1765100000000-ServerToolPinnin
  * ./<timestamp>-<Name>.ts, and list each in its index. test/architecture.unit.test.ts fails
  * while the two lists differ.
  */
-export const POSTGRES_MIGRATIONS = [InitialSchema1763700000000, TrafficLogs1763800000000, OAuthReadModels1763900000000, ProfileSlugHistory1764800000000, ProfileToolExposure1765000000000, ServerToolPinning1765100000000];
+export const POSTGRES_MIGRATIONS = [InitialSchema1763700000000, TrafficLogs1763800000000, OAuthReadModels1763900000000, ProfileSlugHistory1764800000000, ProfileToolExposure1765000000000, ServerToolPinning1765100000000, Users1765200000000];

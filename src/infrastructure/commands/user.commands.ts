@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import { DomainError } from '../../domain/shared';
+import * as user from '../../domain/user';
+import { hashPassword, passwordProblem } from '../crypto/password';
+import type { EventStore } from '../eventstore';
+import { UserReadModel } from '../readmodels/user';
+import { handleCommand, type CommandContext } from './handle-command';
+
+export type RegisterUserInput = Readonly<{ name: string; role: user.Role; password: string }>;
+
+const assertPassword = (password: string): void => {
+  const problem = passwordProblem(password);
+  if (problem !== null) throw new DomainError('INVALID_ARGUMENT', problem, { field: 'password' });
+};
+
+/** The command handlers of the user streams. Passwords are hashed here; the domain and the log see only hashes. */
+export class UserCommands {
+  constructor(private readonly store: EventStore) {}
+
+  async register(input: RegisterUserInput, context: CommandContext) {
+    assertPassword(input.password);
+    const userId = randomUUID();
+    const passwordHash = await hashPassword(input.password);
+    const result = await handleCommand(this.store, user.userDecider, user.userStreamId(userId), { type: 'RegisterUser', data: { userId, name: input.name, role: input.role, passwordHash } }, context);
+    return { userId, result };
+  }
+
+  rename(userId: string, name: string, context: CommandContext) {
+    return handleCommand(this.store, user.userDecider, user.userStreamId(userId), { type: 'RenameUser', data: { userId, name } }, context);
+  }
+
+  changeRole(userId: string, role: user.Role, context: CommandContext) {
+    return handleCommand(
+      this.store,
+      user.userDecider,
+      user.userStreamId(userId),
+      async (_state, tx): Promise<user.UserCommand> => ({ type: 'ChangeUserRole', data: { userId, role, otherActiveOwners: await new UserReadModel(tx.manager).otherEnabledOwners(userId) } }),
+      context,
+    );
+  }
+
+  async changePassword(userId: string, password: string, context: CommandContext) {
+    assertPassword(password);
+    const passwordHash = await hashPassword(password);
+    return handleCommand(this.store, user.userDecider, user.userStreamId(userId), { type: 'ChangeUserPassword', data: { userId, passwordHash } }, context);
+  }
+
+  disable(userId: string, context: CommandContext) {
+    return handleCommand(
+      this.store,
+      user.userDecider,
+      user.userStreamId(userId),
+      async (_state, tx): Promise<user.UserCommand> => ({ type: 'DisableUser', data: { userId, otherActiveOwners: await new UserReadModel(tx.manager).otherEnabledOwners(userId) } }),
+      context,
+    );
+  }
+
+  enable(userId: string, context: CommandContext) {
+    return handleCommand(this.store, user.userDecider, user.userStreamId(userId), { type: 'EnableUser', data: { userId } }, context);
+  }
+}

@@ -1,0 +1,3 @@
+export * from './user.entity';
+export * from './user.projection';
+export * from './user.queries';
