@@ -15,6 +15,8 @@ import { AuthFailureLimiter } from '../security/auth-failures';
 import { assertSseMessage } from '../security/jsonrpc-message';
 import { limitedRefusal, sseMessagesEndpoint } from '../security/mcp-auth';
 import { MAX_URL_LENGTH } from '../security/request-limits';
+import { modernEndpoint, sendVerdictRefusal } from './modern-endpoint';
+import { classify } from './modern-request';
 
 export type McpEndpointOptions = Readonly<{
   gateway: Gateway;
@@ -42,6 +44,11 @@ const opensSession = (body: unknown): boolean => (Array.isArray(body) ? body.som
 const header = (req: IncomingMessage, name: string): string => {
   const value = req.headers[name];
   return typeof value === 'string' ? value : '';
+};
+
+const optionalHeader = (req: IncomingMessage, name: string): string | undefined => {
+  const value = req.headers[name];
+  return typeof value === 'string' ? value : undefined;
 };
 
 /** `/mcp/<slug>` and nothing under it: the Streamable HTTP endpoint, the hot path. */
@@ -86,6 +93,7 @@ export const mcpEndpoints = (options: McpEndpointOptions): McpEndpoints => {
     DownstreamSession.open(gateway, { sessionId, profile, keyId, transport });
   const allowed = allowedHostnames(bindHost, publicUrl);
   const trustedOrigins: ReadonlySet<string> = new Set(corsOrigins);
+  const modern = modernEndpoint(gateway);
 
   const guarded = (handler: Handler) => async (exchange: Exchange): Promise<void> => {
     try {
@@ -128,6 +136,13 @@ export const mcpEndpoints = (options: McpEndpointOptions): McpEndpoints => {
     const { profile, keyId } = await profileFor(exchange);
     const body = await readJsonBody(req);
     const sessionId = header(req, 'mcp-session-id');
+    // MCP 2026-07-28: no session, the version in every request's _meta (see modern-request.ts).
+    const verdict = classify(
+      { sessionId, protocolVersion: optionalHeader(req, 'mcp-protocol-version'), method: optionalHeader(req, 'mcp-method'), name: optionalHeader(req, 'mcp-name') },
+      body,
+    );
+    if (verdict.kind === 'refused') return sendVerdictRefusal(res, verdict);
+    if (verdict.kind !== 'legacy') return modern.serve(req, res, profile, keyId, verdict);
     if (sessionId === '' && opensSession(body)) {
       // Checked before the session exists: a refused initialize leaves nothing behind.
       const messages = readPostMessages(req, body, false);
