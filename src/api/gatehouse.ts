@@ -9,6 +9,8 @@ import { ConfigError, type GatehouseConfig } from '../infrastructure/config/conf
 import { assertLogLevel } from '../infrastructure/telemetry';
 import type { Observability } from '../infrastructure/telemetry/observability';
 import { mcpEndpoints } from './mcp/http-endpoints';
+import { mcpOAuth, type McpOAuth } from './oauth-server/mcp-bearer';
+import { protectedResourceRoutes } from './oauth-server/protected-resource.routes';
 import { openApiRoutes } from './openapi/openapi.routes';
 import { serveLiveness } from './rest/routes/health.routes';
 import { createApp } from './rest/app';
@@ -30,6 +32,9 @@ export type RunningGatehouse = Readonly<{
   observability: Observability;
   close: () => Promise<void>;
 }>;
+
+/** Until the authorization server issues tokens (it comes next), none is valid. */
+const ownAccessTokens: McpOAuth['verify'] = async () => ({ status: 'invalid' });
 
 /** Why the server could not listen, and which setting changes that. */
 const listenError = (error: NodeJS.ErrnoException, host: string, port: number): Error => {
@@ -64,8 +69,10 @@ export const startGatehouse = async ({ config, logDestination }: StartOptions): 
     const security = { authFailures, corsOrigins: config.corsOrigins };
     const { logger } = observability;
     for (const file of app.database.looseFiles) logger.warn({ file }, 'the database file can be read by other users than its owner: chmod 600 it');
+    const ownOAuth = mcpOAuth(() => publicUrl, ownAccessTokens);
     const mcp = mcpEndpoints({
       gateway,
+      oauth: ownOAuth,
       bindHost: config.host,
       publicUrl: config.publicUrl,
       ...security,
@@ -81,7 +88,7 @@ export const startGatehouse = async ({ config, logDestination }: StartOptions): 
       readiness: async () => observability.readiness(await app.maintenance.readiness()),
       runtime: (serverId) => gateway?.pool.health(serverId) ?? [],
       oauthSummary: (serverId) => oauth.summary(serverId),
-      extraRouters: [mcp.router, openApiRoutes({ gateway, authFailures }), oauthCallbackRoutes(oauth)],
+      extraRouters: [protectedResourceRoutes({ profiles: gateway.profiles, issuer: () => publicUrl, resourceUrl: ownOAuth.resourceUrl }), mcp.router, openApiRoutes({ gateway, authFailures }), oauthCallbackRoutes(oauth)],
       extraApiRouters: [logs, oauthRoutes(app, oauth)],
       adminRouters: (guards) => [metricsRoutes(observability.metrics, guards)],
       // Outermost, so the request log sees the status the problem handler settles on.

@@ -17,6 +17,7 @@ import { limitedRefusal, sseMessagesEndpoint } from '../security/mcp-auth';
 import { MAX_URL_LENGTH } from '../security/request-limits';
 import { modernEndpoint, sendVerdictRefusal } from './modern-endpoint';
 import { classify } from './modern-request';
+import type { McpOAuth } from '../oauth-server/mcp-bearer';
 
 export type McpEndpointOptions = Readonly<{
   gateway: Gateway;
@@ -26,6 +27,8 @@ export type McpEndpointOptions = Readonly<{
   authFailures?: AuthFailureLimiter;
   /** GATEHOUSE_CORS_ORIGINS: browser origins let through the Origin check. */
   corsOrigins?: readonly string[];
+  /** Gatehouse's own authorization server, for profiles that take OAuth access tokens. */
+  oauth?: McpOAuth;
   /** A request served outside Koa has ended (the request log), and an error it could not answer but with a 500. */
   onServed?: (fields: Readonly<{ correlationId: string; method: string; path: string; status: number; durationMs: number }>) => void;
   onError?: (error: unknown, fields: Readonly<{ correlationId: string; path: string }>) => void;
@@ -112,7 +115,7 @@ export const mcpEndpoints = (options: McpEndpointOptions): McpEndpoints => {
   const profileFor = async ({ req, slug, url }: Exchange) => {
     const profile = await gateway.profiles.bySlug(slug);
     if (!profile) throw new HttpRefusal(404, -32001, `No profile "${slug}"`);
-    return { profile, keyId: await authenticate(gateway.keys, req, url, profile) };
+    return { profile, keyId: await authenticate(gateway.keys, req, url, profile, options.oauth) };
   };
 
   /** A session answers only the key that opened it: another key for the profile cannot join it. */

@@ -5,6 +5,8 @@ import type { KeyDirectory } from '../../infrastructure/proxy/key-directory';
 import { checkJson } from '../security/json-safety';
 import { presentedCredential } from '../security/auth-failures';
 import { HttpRefusal } from '../../infrastructure/transports/streamable-http';
+import { oauthSessionOwner } from '../../infrastructure/oauth-server/session-owner';
+import { bearerToken, type McpOAuth } from '../oauth-server/mcp-bearer';
 
 export const MCP_BODY_LIMIT = 1024 * 1024;
 
@@ -48,16 +50,28 @@ export const presentedKey = (req: IncomingMessage, url: URL, profile: ProxyProfi
   presentedCredential(req, profile.auth.queryParam ? url : undefined);
 
 /**
- * API-key auth of an MCP endpoint. Returns the key id (null for an open profile). 401 with
- * `WWW-Authenticate` for a missing, unknown, revoked or expired key; 403 for a valid key
- * that does not open this profile.
+ * Auth of an MCP endpoint by API key, by an OAuth access token Gatehouse issued for this
+ * profile's endpoint, or either (the profile's `auth.mode`). Returns the key id, the OAuth
+ * grant's session owner (see oauthSessionOwner), or null for an open profile. 401 with
+ * `WWW-Authenticate` (naming the protected resource metadata when OAuth is taken) for a
+ * missing, unknown, revoked or expired credential and for a token of another profile; 403 for
+ * a valid key that does not open this profile.
  */
-export const authenticate = async (keys: KeyDirectory, req: IncomingMessage, url: URL, profile: ProxyProfile): Promise<string | null> => {
-  if (!profile.auth.apiKey) return null;
-  const challenge = { 'WWW-Authenticate': `Bearer realm="gatehouse", error="invalid_token"` };
-  const key = presentedKey(req, url, profile);
-  if (key === undefined) throw new HttpRefusal(401, -32001, 'Unauthorized: an API key is required', { 'WWW-Authenticate': 'Bearer realm="gatehouse"' });
-  const grant = await keys.byHash(hashApiKey(key));
+export const authenticate = async (keys: KeyDirectory, req: IncomingMessage, url: URL, profile: ProxyProfile, oauth?: McpOAuth): Promise<string | null> => {
+  const takesKeys = profile.auth.mode !== 'oauth' && profile.auth.apiKey;
+  const takesTokens = profile.auth.mode !== 'api_keys' && oauth !== undefined;
+  if (!takesKeys && profile.auth.mode === 'api_keys') return null;
+  const scheme = takesTokens ? `Bearer resource_metadata="${oauth.resourceMetadataUrl(profile.slug)}"` : 'Bearer realm="gatehouse"';
+  const challenge = { 'WWW-Authenticate': `${scheme}, error="invalid_token"` };
+  const key = takesKeys ? presentedKey(req, url, profile) : bearerToken(req.headers.authorization);
+  if (key === undefined) throw new HttpRefusal(401, -32001, `Unauthorized: ${takesKeys ? 'an API key' : 'an access token'} is required`, { 'WWW-Authenticate': scheme });
+  const grant = takesKeys ? await keys.byHash(hashApiKey(key)) : undefined;
+  if (!grant && takesTokens) {
+    const check = await oauth.verify(key, oauth.resourceUrl(profile.slug));
+    if (check.status === 'valid') return oauthSessionOwner(check.grantId);
+    const why = check.status === 'other_resource' ? 'the access token was issued for another endpoint' : 'invalid access token';
+    throw new HttpRefusal(401, -32001, `Unauthorized: ${why}`, challenge);
+  }
   if (!grant || grant.status !== 'active') throw new HttpRefusal(401, -32001, 'Unauthorized: invalid API key', challenge);
   if (grant.expiresAt !== null && grant.expiresAt <= new Date().toISOString()) throw new HttpRefusal(401, -32001, 'Unauthorized: the API key has expired', challenge);
   if (!grant.profiles.includes('*') && !grant.profiles.includes(profile.id)) throw new HttpRefusal(403, -32001, 'Forbidden: this API key does not open this profile');

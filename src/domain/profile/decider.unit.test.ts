@@ -109,6 +109,16 @@ describe('profile decider', () => {
         });
       });
 
+      it('records an auth mode, and a mode set back to api_keys without it (absent means api_keys)', () => {
+        const oauth = { auth: { apiKey: true, queryParam: false, mode: 'oauth' as const } };
+        expect(spec.given(created).when(update(oauth))).toEqual({ events: [{ type: 'ProfileUpdated', data: { profileId, changes: oauth } }] });
+        expect(spec.given(created).when(update({ auth: { apiKey: true, queryParam: false, mode: 'api_keys' } }))).toEqual({ events: [] });
+      });
+
+      it('refuses an unknown auth mode', () => {
+        expect(spec.given(created).when(update({ auth: { apiKey: true, queryParam: false, mode: 'magic' as never } }))).toMatchObject({ error: 'INVALID_ARGUMENT' });
+      });
+
       it('compares auth by value', () => {
         expect(spec.given(created).when(update({ auth: { queryParam: false, apiKey: true } }))).toEqual({ events: [] });
       });

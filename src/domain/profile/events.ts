@@ -17,11 +17,23 @@ export type ToolExposureMode = (typeof TOOL_EXPOSURE_MODES)[number];
 export const LINK_STATUSES = ['active', 'inactive'] as const;
 export type LinkStatus = (typeof LINK_STATUSES)[number];
 
+/**
+ * Which credentials a profile's MCP endpoint takes: API keys (as before OAuth existed), OAuth
+ * access tokens Gatehouse issued for this profile's endpoint, or either.
+ */
+export const AUTH_MODES = ['api_keys', 'oauth', 'both'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
+
 export type ProfileAuth = Readonly<{
   /** false opens the profile's MCP endpoint without an API key (local use, conformance runs). */
   apiKey: boolean;
   /** true also accepts the key as `?api_key=` (for clients that cannot set headers). */
   queryParam: boolean;
+  /**
+   * Absent means `api_keys`: events recorded before OAuth existed carry none, and a profile
+   * set back to `api_keys` is recorded without it, so equal settings always look the same.
+   */
+  mode?: AuthMode;
 }>;
 
 export type ProfileSettings = Readonly<{

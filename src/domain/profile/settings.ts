@@ -8,7 +8,7 @@ import {
   jsonEqual,
   strictEqual,
 } from '../shared';
-import { DEFAULT_ADAPTIVE_TOOL_LIMIT, MAX_ADAPTIVE_TOOL_LIMIT, TOOL_EXPOSURE_MODES, TOOL_PREFIX_MODES, type ProfileSettings } from './events';
+import { AUTH_MODES, DEFAULT_ADAPTIVE_TOOL_LIMIT, MAX_ADAPTIVE_TOOL_LIMIT, TOOL_EXPOSURE_MODES, TOOL_PREFIX_MODES, type AuthMode, type ProfileAuth, type ProfileSettings } from './events';
 
 export const MAX_PROFILE_NAME_LENGTH = 128;
 export const MAX_PROFILE_DESCRIPTION_LENGTH = 10_000;
@@ -24,6 +24,15 @@ const PROFILE_SETTINGS_EQUALITY: FieldEquality<ProfileSettings> = {
   debugLogging: strictEqual,
 };
 
+/** A profile's auth mode (`api_keys` when it has none: see ProfileAuth.mode). */
+export const authModeOf = (auth: ProfileAuth): AuthMode => auth.mode ?? 'api_keys';
+
+/** Auth in its one recorded shape: `mode` only when it is not the default. */
+const normalAuth = (auth: ProfileAuth): ProfileAuth => {
+  const mode = authModeOf(auth);
+  return mode === 'api_keys' ? { apiKey: auth.apiKey, queryParam: auth.queryParam } : { apiKey: auth.apiKey, queryParam: auth.queryParam, mode };
+};
+
 /** Just the settings of anything that has them (a snapshot, a state, an untrusted command). */
 export const profileSettingsOf = (source: ProfileSettings): ProfileSettings => ({
   slug: source.slug,
@@ -33,7 +42,7 @@ export const profileSettingsOf = (source: ProfileSettings): ProfileSettings => (
   // Events from before the setting existed carry none: they meant every tool listed.
   toolExposure: source.toolExposure ?? 'all',
   adaptiveToolLimit: source.adaptiveToolLimit ?? DEFAULT_ADAPTIVE_TOOL_LIMIT,
-  auth: { apiKey: source.auth.apiKey, queryParam: source.auth.queryParam },
+  auth: normalAuth(source.auth),
   debugLogging: source.debugLogging,
 });
 
@@ -57,6 +66,9 @@ export const assertValidProfileSettings = (settings: ProfileSettings): void => {
   }
   if (!TOOL_PREFIX_MODES.includes(settings.toolPrefix)) {
     throw invalid('toolPrefix', `toolPrefix must be one of ${TOOL_PREFIX_MODES.join(', ')}`);
+  }
+  if (!AUTH_MODES.includes(authModeOf(settings.auth))) {
+    throw invalid('auth.mode', `auth.mode must be one of ${AUTH_MODES.join(', ')}`);
   }
   if (!TOOL_EXPOSURE_MODES.includes(settings.toolExposure)) {
     throw invalid('toolExposure', `toolExposure must be one of ${TOOL_EXPOSURE_MODES.join(', ')}`);

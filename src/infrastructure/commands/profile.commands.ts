@@ -11,7 +11,7 @@ export type ProfileInput = Readonly<{
   toolPrefix?: profile.ToolPrefixMode;
   toolExposure?: profile.ToolExposureMode;
   adaptiveToolLimit?: number;
-  auth?: Readonly<{ apiKey?: boolean; queryParam?: boolean }>;
+  auth?: Readonly<{ apiKey?: boolean; queryParam?: boolean; mode?: profile.AuthMode }>;
   debugLogging?: boolean;
 }>;
 

@@ -1,4 +1,4 @@
-import { DEFAULT_ADAPTIVE_TOOL_LIMIT, type LinkStatus, type ToolExposureMode, type ToolPrefixMode } from '../../domain/profile/events';
+import { DEFAULT_ADAPTIVE_TOOL_LIMIT, type LinkStatus, type ProfileAuth, type ToolExposureMode, type ToolPrefixMode } from '../../domain/profile/events';
 import type { ApprovedTool, ToolPinning, Transport } from '../../domain/server/events';
 
 /**
@@ -81,7 +81,7 @@ export type ProfileEntry = Readonly<{
   toolPrefix: ToolPrefixMode;
   toolExposure: ToolExposureMode;
   adaptiveToolLimit: number;
-  auth: Readonly<{ apiKey: boolean; queryParam: boolean }>;
+  auth: ProfileAuth;
   debugLogging: boolean;
   /** Attached servers by name, in order; servers not listed are detached. */
   servers: readonly Readonly<{ name: string; status: LinkStatus }>[];

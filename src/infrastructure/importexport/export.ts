@@ -14,7 +14,7 @@ export type ExportedProfile = {
   toolPrefix: string;
   toolExposure: string;
   adaptiveToolLimit: number;
-  auth: { apiKey: boolean; queryParam: boolean };
+  auth: { apiKey: boolean; queryParam: boolean; mode?: string };
   debugLogging: boolean;
   servers: { name: string; status: string }[];
   tools: Record<string, unknown>[];
@@ -81,7 +81,8 @@ const exportProfile = async (profiles: ProfileReadModel, row: ProfileRow, active
   toolPrefix: row.toolPrefix,
   toolExposure: row.toolExposure,
   adaptiveToolLimit: row.adaptiveToolLimit,
-  auth: { apiKey: row.authApiKey === 1, queryParam: row.authQueryParam === 1 },
+  // mode only when it is not the default: documents exported before OAuth existed stay the same.
+  auth: { apiKey: row.authApiKey === 1, queryParam: row.authQueryParam === 1, ...(row.authMode === 'api_keys' ? {} : { mode: row.authMode }) },
   debugLogging: row.debugLogging === 1,
   servers: (await profiles.servers(row.id)).map((link) => ({ name: link.name, status: link.status })),
   // Tool settings of removed servers are left out: they expose nothing and no entry could name their server.

@@ -1,4 +1,4 @@
-import { LINK_STATUSES, MAX_ADAPTIVE_TOOL_LIMIT, TOOL_EXPOSURE_MODES, TOOL_PREFIX_MODES } from '../../domain/profile/events';
+import { AUTH_MODES, LINK_STATUSES, MAX_ADAPTIVE_TOOL_LIMIT, TOOL_EXPOSURE_MODES, TOOL_PREFIX_MODES } from '../../domain/profile/events';
 import { MAX_PROFILE_DESCRIPTION_LENGTH, MAX_PROFILE_NAME_LENGTH } from '../../domain/profile/settings';
 import { MAX_TOOL_DESCRIPTION_LENGTH, MAX_TOOL_TITLE_LENGTH, TOOL_OVERRIDE_NAME_PATTERN } from '../../domain/profile/tools';
 import { PROFILE_SLUG_PATTERN } from '../../domain/shared/names';
@@ -72,10 +72,11 @@ const parseProfile = (slug: string, raw: unknown, errors: ErrorCollector): Profi
   if (fields.has('auth')) {
     if (isPlainObject(raw.auth)) {
       const authFields = fields.child(raw.auth, `${path}.auth`);
-      authFields.refuseUnknown(['apiKey', 'queryParam']);
-      auth = { apiKey: authFields.boolean('apiKey', defaults.auth.apiKey), queryParam: authFields.boolean('queryParam', defaults.auth.queryParam) };
+      authFields.refuseUnknown(['apiKey', 'queryParam', 'mode']);
+      const mode = authFields.oneOf('mode', AUTH_MODES, 'api_keys');
+      auth = { apiKey: authFields.boolean('apiKey', defaults.auth.apiKey), queryParam: authFields.boolean('queryParam', defaults.auth.queryParam), ...(mode === 'api_keys' ? {} : { mode }) };
     } else {
-      fields.fail('auth', 'must be an object {apiKey, queryParam}');
+      fields.fail('auth', 'must be an object {apiKey, queryParam, mode}');
     }
   }
   const seenTools = new Set<string>();

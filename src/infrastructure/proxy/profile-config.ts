@@ -1,4 +1,4 @@
-import type { LinkStatus, ToolExposureMode, ToolPrefixMode } from '../../domain/profile/events';
+import type { AuthMode, LinkStatus, ToolExposureMode, ToolPrefixMode } from '../../domain/profile/events';
 import type { SealedMap, SealedSecret } from '../../domain/shared';
 import { type EnvMap, isPlainEnvValue } from '../../domain/server/env';
 import { openEnv, openMap, type SecretBox } from '../crypto';
@@ -27,7 +27,7 @@ export type ProxyProfile = Readonly<{
   toolPrefix: ToolPrefixMode;
   toolExposure: ToolExposureMode;
   adaptiveToolLimit: number;
-  auth: Readonly<{ apiKey: boolean; queryParam: boolean }>;
+  auth: Readonly<{ apiKey: boolean; queryParam: boolean; mode: AuthMode }>;
   debugLogging: boolean;
   /** The servers whose link is active, in attach order. */
   servers: readonly UpstreamSpec[];
@@ -64,7 +64,7 @@ export const toProxyProfile = (secrets: SecretBox, { profile, servers, tools }: 
   toolPrefix: profile.toolPrefix as ToolPrefixMode,
   toolExposure: profile.toolExposure as ToolExposureMode,
   adaptiveToolLimit: profile.adaptiveToolLimit,
-  auth: { apiKey: profile.authApiKey === 1, queryParam: profile.authQueryParam === 1 },
+  auth: { apiKey: profile.authApiKey === 1, queryParam: profile.authQueryParam === 1, mode: profile.authMode as AuthMode },
   debugLogging: profile.debugLogging === 1,
   servers: servers.map((row) => toUpstreamSpec(secrets, row)),
   pins: new Map(

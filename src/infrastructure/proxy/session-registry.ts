@@ -1,3 +1,4 @@
+import { isOAuthSessionOwner } from '../oauth-server/session-owner';
 import { isUsable, type ApiKeyGrant } from '../readmodels/apikey';
 
 export type ListKinds = Readonly<{ tools?: boolean; prompts?: boolean; resources?: boolean }>;
@@ -7,7 +8,7 @@ export interface ProxySession {
   readonly sessionId: string;
   readonly profileId: string;
   readonly slug: string;
-  /** The API key that opened it; null for an open profile or `gatehouse stdio`. */
+  /** The API key that opened it (or the OAuth grant: see oauthSessionOwner); null for an open profile or `gatehouse stdio`. */
   readonly keyId: string | null;
   /** When the client last sent anything (ms since the epoch). */
   readonly lastActivity: number;
@@ -92,7 +93,7 @@ export class SessionRegistry {
 
   /** Closes every session whose key no longer opens anything. */
   async closeUnauthorized(): Promise<void> {
-    const keyed = [...this.sessions.values()].filter((session) => session.keyId !== null);
+    const keyed = [...this.sessions.values()].filter((session) => session.keyId !== null && !isOAuthSessionOwner(session.keyId));
     if (keyed.length === 0) return;
     const grants = await this.options.keys([...new Set(keyed.map((session) => session.keyId as string))]);
     const now = new Date().toISOString();

@@ -3,7 +3,7 @@ import {
   IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min, ValidateIf, ValidateNested,
 } from 'class-validator';
 import {
-  LINK_STATUSES, MAX_ADAPTIVE_TOOL_LIMIT, TOOL_EXPOSURE_MODES, TOOL_PREFIX_MODES, type LinkStatus, type ToolExposureMode, type ToolPrefixMode,
+  AUTH_MODES, LINK_STATUSES, MAX_ADAPTIVE_TOOL_LIMIT, type AuthMode, TOOL_EXPOSURE_MODES, TOOL_PREFIX_MODES, type LinkStatus, type ToolExposureMode, type ToolPrefixMode,
 } from '../../../domain/profile/events';
 import { IsBoundedObject, IsOmittable } from './validators';
 
@@ -12,6 +12,7 @@ const nullable = (_: object, value: unknown): boolean => value !== null && value
 export class ProfileAuthDto {
   @IsOmittable() @IsBoolean() apiKey?: boolean;
   @IsOmittable() @IsBoolean() queryParam?: boolean;
+  @IsOmittable() @IsIn(AUTH_MODES) mode?: AuthMode;
 }
 
 export class CreateProfileDto {

@@ -15,6 +15,8 @@ export class ProfileRow {
   @Column('integer', { name: 'adaptive_tool_limit' }) adaptiveToolLimit: number;
   @Column('integer', { name: 'auth_api_key' }) authApiKey: number;
   @Column('integer', { name: 'auth_query_param' }) authQueryParam: number;
+  /** `api_keys`, `oauth` or `both` (see ProfileAuth.mode). */
+  @Column('text', { name: 'auth_mode' }) authMode: string;
   @Column('integer', { name: 'debug_logging' }) debugLogging: number;
   @Column('text') status: 'active' | 'deleted';
   @Column('integer') version: number;

@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { ProfileEvent, ProfileSettings, ProfileSnapshot, ToolOverride } from '../../../domain/profile/events';
 import { PROFILE_EVENT_TYPES } from '../../../domain/profile/events';
-import { profileSettingsOf } from '../../../domain/profile/settings';
+import { authModeOf, profileSettingsOf } from '../../../domain/profile/settings';
 import { assertNever } from '../../../domain/shared';
 import type { InlineProjection, StoredEvent } from '../../eventstore';
 import { compiledQuery } from '../../persistence/compiled-query';
@@ -9,7 +9,7 @@ import { ProfileRow, ProfileServerRow, ProfileSlugRow, ProfileToolRow } from './
 
 const bool = (value: boolean): number => (value ? 1 : 0);
 
-/** How each setting is stored (auth takes two columns). */
+/** How each setting is stored (auth takes three columns). */
 const SETTING_COLUMNS: { [K in keyof ProfileSettings]: (value: ProfileSettings[K]) => Partial<ProfileRow> } = {
   slug: (slug) => ({ slug }),
   name: (name) => ({ name }),
@@ -17,7 +17,7 @@ const SETTING_COLUMNS: { [K in keyof ProfileSettings]: (value: ProfileSettings[K
   toolPrefix: (toolPrefix) => ({ toolPrefix }),
   toolExposure: (toolExposure) => ({ toolExposure }),
   adaptiveToolLimit: (adaptiveToolLimit) => ({ adaptiveToolLimit }),
-  auth: (auth) => ({ authApiKey: bool(auth.apiKey), authQueryParam: bool(auth.queryParam) }),
+  auth: (auth) => ({ authApiKey: bool(auth.apiKey), authQueryParam: bool(auth.queryParam), authMode: authModeOf(auth) }),
   debugLogging: (debugLogging) => ({ debugLogging: bool(debugLogging) }),
 };
 
@@ -49,10 +49,10 @@ const UPSERT_PROFILE = compiledQuery<ProfileValues>((manager, p) =>
     .insert()
     .into(ProfileRow)
     .values({
-      id: p.id, slug: p.slug, name: p.name, description: p.description, toolPrefix: p.toolPrefix, toolExposure: p.toolExposure, adaptiveToolLimit: p.adaptiveToolLimit, authApiKey: p.authApiKey, authQueryParam: p.authQueryParam,
+      id: p.id, slug: p.slug, name: p.name, description: p.description, toolPrefix: p.toolPrefix, toolExposure: p.toolExposure, adaptiveToolLimit: p.adaptiveToolLimit, authApiKey: p.authApiKey, authQueryParam: p.authQueryParam, authMode: p.authMode,
       debugLogging: p.debugLogging, status: 'active', version: p.version, createdAt: p.createdAt, updatedAt: p.updatedAt, deletedAt: null,
     })
-    .orUpdate(['slug', 'name', 'description', 'tool_prefix', 'tool_exposure', 'adaptive_tool_limit', 'auth_api_key', 'auth_query_param', 'debug_logging', 'status', 'version', 'updated_at', 'deleted_at'], ['id'])
+    .orUpdate(['slug', 'name', 'description', 'tool_prefix', 'tool_exposure', 'adaptive_tool_limit', 'auth_api_key', 'auth_query_param', 'auth_mode', 'debug_logging', 'status', 'version', 'updated_at', 'deleted_at'], ['id'])
     .updateEntity(false),
 );
 const LAST_LINK = compiledQuery<{ profileId: string }>((manager, p) =>
@@ -128,7 +128,7 @@ const recordSlug = async (manager: EntityManager, profileId: string, slug: strin
 };
 
 const upsertProfile = async (manager: EntityManager, profile: ProfileSettings & { profileId: string }, event: StoredEvent): Promise<void> => {
-  const settings = settingColumns(profileSettingsOf(profile)) as Required<Pick<ProfileRow, 'slug' | 'name' | 'description' | 'toolPrefix' | 'toolExposure' | 'adaptiveToolLimit' | 'authApiKey' | 'authQueryParam' | 'debugLogging'>>;
+  const settings = settingColumns(profileSettingsOf(profile)) as Required<Pick<ProfileRow, 'slug' | 'name' | 'description' | 'toolPrefix' | 'toolExposure' | 'adaptiveToolLimit' | 'authApiKey' | 'authQueryParam' | 'authMode' | 'debugLogging'>>;
   await UPSERT_PROFILE.run(manager, { id: profile.profileId, ...settings, version: event.version, createdAt: event.recordedAt, updatedAt: event.recordedAt });
   await recordSlug(manager, profile.profileId, profile.slug, event);
 };

@@ -1,5 +1,6 @@
 import { In, type EntityManager } from 'typeorm';
-import type { ProfileSnapshot } from '../../../domain/profile/events';
+import type { AuthMode, ProfileSnapshot } from '../../../domain/profile/events';
+import { authModeOf } from '../../../domain/profile/settings';
 import { compiledQuery } from '../../persistence/compiled-query';
 import { ServerReadModel, type ServerRow } from '../server';
 import { ProfileRow, ProfileServerRow, ProfileSlugRow, ProfileToolRow } from './profile.entities';
@@ -36,7 +37,7 @@ export type ProfileView = {
   toolPrefix: string;
   toolExposure: string;
   adaptiveToolLimit: number;
-  auth: { apiKey: boolean; queryParam: boolean };
+  auth: { apiKey: boolean; queryParam: boolean; mode: AuthMode };
   debugLogging: boolean;
   servers: ProfileServerView[];
   status: 'active' | 'deleted';
@@ -62,7 +63,7 @@ export const snapshotToProfileView = (snapshot: ProfileSnapshot, serverNames: Re
   toolPrefix: snapshot.toolPrefix,
   toolExposure: snapshot.toolExposure,
   adaptiveToolLimit: snapshot.adaptiveToolLimit,
-  auth: { ...snapshot.auth },
+  auth: { apiKey: snapshot.auth.apiKey, queryParam: snapshot.auth.queryParam, mode: authModeOf(snapshot.auth) },
   debugLogging: snapshot.debugLogging,
   servers: snapshot.servers.map((link) => ({ id: link.serverId, name: serverNames.get(link.serverId) ?? link.serverId, status: link.status })),
   status: 'active',
@@ -110,7 +111,7 @@ export class ProfileReadModel {
       toolPrefix: row.toolPrefix,
       toolExposure: row.toolExposure,
       adaptiveToolLimit: row.adaptiveToolLimit,
-      auth: { apiKey: row.authApiKey === 1, queryParam: row.authQueryParam === 1 },
+      auth: { apiKey: row.authApiKey === 1, queryParam: row.authQueryParam === 1, mode: row.authMode as AuthMode },
       debugLogging: row.debugLogging === 1,
       servers: await this.servers(row.id),
       status: row.status,
@@ -157,9 +158,9 @@ export class ProfileReadModel {
     return (await this.manager.getRepository(ProfileServerRow).countBy({ serverId, status: 'active' })) > 0;
   }
 
-  /** Slugs of active profiles that need no API key. */
+  /** Slugs of active profiles that need no credential (no API key, and OAuth not asked for). */
   async openSlugs(): Promise<string[]> {
-    const rows = await this.manager.getRepository(ProfileRow).find({ where: { status: 'active', authApiKey: 0 }, order: { slug: 'ASC' } });
+    const rows = await this.manager.getRepository(ProfileRow).find({ where: { status: 'active', authApiKey: 0, authMode: 'api_keys' }, order: { slug: 'ASC' } });
     return rows.map((row) => row.slug);
   }
 

@@ -5,6 +5,7 @@ import { ProfileSlugHistory1764800000000 } from './1764800000000-ProfileSlugHist
 import { ProfileToolExposure1765000000000 } from './1765000000000-ProfileToolExposure';
 import { ServerToolPinning1765100000000 } from './1765100000000-ServerToolPinning';
 import { Users1765200000000 } from './1765200000000-Users';
+import { ProfileAuthMode1765300000000 } from './1765300000000-ProfileAuthMode';
 
 /**
  * Every PostgreSQL migration, oldest first: one per SQLite migration in ../, with the same file
@@ -13,4 +14,4 @@ import { Users1765200000000 } from './1765200000000-Users';
  * ./<timestamp>-<Name>.ts, and list each in its index. test/architecture.unit.test.ts fails
  * while the two lists differ.
  */
-export const POSTGRES_MIGRATIONS = [InitialSchema1763700000000, TrafficLogs1763800000000, OAuthReadModels1763900000000, ProfileSlugHistory1764800000000, ProfileToolExposure1765000000000, ServerToolPinning1765100000000, Users1765200000000];
+export const POSTGRES_MIGRATIONS = [InitialSchema1763700000000, TrafficLogs1763800000000, OAuthReadModels1763900000000, ProfileSlugHistory1764800000000, ProfileToolExposure1765000000000, ServerToolPinning1765100000000, Users1765200000000, ProfileAuthMode1765300000000];

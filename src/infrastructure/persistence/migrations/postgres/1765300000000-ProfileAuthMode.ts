@@ -1,0 +1,15 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { TEXT } from './ddl';
+
+/** PostgreSQL counterpart of ../1765300000000-ProfileAuthMode.ts. */
+export class ProfileAuthMode1765300000000 implements MigrationInterface {
+  name = 'ProfileAuthMode1765300000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`ALTER TABLE profiles ADD COLUMN auth_mode ${TEXT} NOT NULL DEFAULT 'api_keys'`);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query('ALTER TABLE profiles DROP COLUMN auth_mode');
+  }
+}
