@@ -30,12 +30,13 @@ import { ProfileReadModel } from './readmodels/profile';
 import { Queries } from './readmodels/queries';
 import { ServerReadModel } from './readmodels/server';
 import { DataKeyRow } from './crypto/data-key';
+import { UserSessionRow, UserSessions } from './sessions';
 import { Observability } from './telemetry/observability';
 import { UpstreamPool } from './upstream';
 import { Maintenance } from './maintenance';
 
 /** Every table this process maps, by the module that owns it. */
-export const ENTITIES = [...EVENT_STORE_ENTITIES, ...READ_MODEL_ENTITIES, ...DEBUG_LOG_ENTITIES, DataKeyRow];
+export const ENTITIES = [...EVENT_STORE_ENTITIES, ...READ_MODEL_ENTITIES, ...DEBUG_LOG_ENTITIES, DataKeyRow, UserSessionRow];
 
 export type Commands = Readonly<{
   servers: ServerCommands;
@@ -60,6 +61,8 @@ export type Application = Readonly<{
   queries: Queries;
   commands: Commands;
   maintenance: Maintenance;
+  /** Browser sign-in sessions (runtime state, not configuration). */
+  sessions: UserSessions;
   close: () => Promise<void>;
 }>;
 
@@ -78,7 +81,7 @@ export const openApplication = async (config: GatehouseConfig): Promise<Applicat
       importDocument: (document, options, context) => importDocument({ store, secrets }, document, options, context),
     };
     const queries = new Queries(database.reads, store);
-    return { config, database, store, secrets, queries, commands, maintenance: new Maintenance(database, store), close: () => database.close() };
+    return { config, database, store, secrets, queries, commands, maintenance: new Maintenance(database, store), sessions: new UserSessions(database), close: () => database.close() };
   } catch (error) {
     await database.close();
     throw error;

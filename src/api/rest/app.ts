@@ -2,17 +2,22 @@ import Koa from 'koa';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Application } from '../../infrastructure/application';
+import { authenticate } from './authenticate';
 import { adminAuth, correlation, problemHandler, requireJsonBody, securityHeaders } from './middleware';
 import { badRequest, ProblemError } from './problem';
 import { AuthFailureLimiter, limitAuthFailures } from '../security/auth-failures';
+import { LoginLockout } from '../security/login-lockout';
 import { cors } from '../security/cors';
 import { limitUrlLength, rejectUnsafeJson } from '../security/request-limits';
 import { WriteGate } from '../security/write-gate';
 import { healthRoutes, type ReadinessCheck } from './routes/health.routes';
 import { eventRoutes } from './routes/events.routes';
+import { loginRoutes } from '../web/login.routes';
 import { importExportRoutes } from './routes/importexport.routes';
 import { keyRoutes } from './routes/keys.routes';
+import { sessionRoutes } from './routes/session.routes';
 import { settingsRoutes } from './routes/settings.routes';
+import { userRoutes } from './routes/users.routes';
 import { profileRoutes } from './routes/profiles.routes';
 import { serverRoutes, type ServerOAuthSummary, type ServerRuntime } from './routes/servers.routes';
 
@@ -35,6 +40,8 @@ export type ApiOptions = Readonly<{
   extraApiRouters?: readonly Router[];
   /** Routers outside /api that need the admin token (`/metrics`), given the same guards as /api. */
   adminRouters?: (guards: readonly Koa.Middleware[]) => readonly Router[];
+  /** Password-guessing limits of sign-in (a default one otherwise). */
+  loginLockout?: LoginLockout;
   /** Admission control for writes (a default one otherwise). */
   writeGate?: WriteGate;
   /** Called first, before any middleware: the request log (which must see final statuses) and error listeners. */
@@ -42,6 +49,8 @@ export type ApiOptions = Readonly<{
 }>;
 
 export const BODY_LIMIT = '1mb';
+
+const isSignIn = (method: string, path: string): boolean => method === 'POST' && path === '/api/session';
 
 /** The REST API as a Koa app; `app.callback()` serves it without a port in tests. */
 export const createApp = (options: ApiOptions): Koa => {
@@ -61,10 +70,13 @@ export const createApp = (options: ApiOptions): Koa => {
   // is not matched against every REST route first.
   for (const router of options.extraRouters ?? []) app.use(router.routes());
 
+  const loginLockout = options.loginLockout ?? new LoginLockout();
+  app.use(loginRoutes(options.app, loginLockout).routes());
+
   // One failed-auth budget for every route behind the admin token.
   const authFailures = options.authFailures ?? new AuthFailureLimiter();
   const api = new Router();
-  api.use('/api', limitAuthFailures(authFailures), adminAuth(options.adminToken), (options.writeGate ?? new WriteGate()).middleware, requireJsonBody, bodyParser({
+  api.use('/api', limitAuthFailures(authFailures), authenticate({ app: options.app, adminToken: options.adminToken, anonymous: isSignIn }), (options.writeGate ?? new WriteGate()).middleware, requireJsonBody, bodyParser({
     enableTypes: ['json'],
     jsonLimit: BODY_LIMIT,
     encoding: 'utf-8',
@@ -76,7 +88,7 @@ export const createApp = (options: ApiOptions): Koa => {
       throw new ProblemError(400, 'INVALID_JSON', 'The request body is not valid JSON');
     },
   }), rejectUnsafeJson);
-  for (const router of [serverRoutes(options.app, options.runtime, options.oauthSummary), profileRoutes(options.app), keyRoutes(options.app), settingsRoutes(options.app), eventRoutes(options.app.store), importExportRoutes(options.app)]) {
+  for (const router of [sessionRoutes(options.app, loginLockout), serverRoutes(options.app, options.runtime, options.oauthSummary), profileRoutes(options.app), keyRoutes(options.app), settingsRoutes(options.app), eventRoutes(options.app.store), importExportRoutes(options.app), userRoutes(options.app)]) {
     api.use(router.routes(), router.allowedMethods({ throw: true }));
   }
   for (const router of options.extraApiRouters ?? []) api.use(router.routes(), router.allowedMethods({ throw: true }));

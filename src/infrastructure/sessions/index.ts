@@ -1,0 +1,3 @@
+export * from './user-session.entity';
+export * from './user-sessions';
+export * from './password-check';
