@@ -1,9 +1,20 @@
 /**
- * Runs the official MCP conformance suite (every server scenario, `--suite all`) twice:
- * straight against our conformance fixture, and through Gatehouse (a profile with only that
- * server, `toolPrefix: never`, no API key). A scenario passes when it fails no check either way
- * and the gateway passes as many checks as the fixture does; anything else fails the run,
- * unless the scenario is on EXPECTED_FAILURES with its reason.
+ * Runs the official MCP conformance suite for both protocol generations, each straight against
+ * a fixture and through Gatehouse (a profile with only that server, `toolPrefix: never`, no API
+ * key):
+ *
+ * - 2025-11-25: suite 0.1.x, every server scenario (`--suite all`), against conformance-server.js
+ *   (SDK v1). A scenario passes when it fails no check either way and the gateway passes as many
+ *   checks as the fixture does.
+ * - 2026-07-28: suite 0.2.x, `--requirements 2026-07-28`, against conformance-server-v2.js (SDK
+ *   v2, both eras; over Streamable HTTP directly, over stdio as the gateway's upstream). A
+ *   scenario passes when the gateway does at least as well as the fixture: no more failed checks,
+ *   no fewer passed ones (the fixture's own failures are shown, not hidden).
+ * - the mixed pair, a 2026 client through the gateway to the 2025 fixture, judged the same way
+ *   against the direct 2026 run.
+ *
+ * Anything else fails the run, unless the scenario is on the revision's EXPECTED_FAILURES list
+ * with its reason (and a listed scenario that passes fails the run until it is taken off).
  *
  *   npm run conformance        (builds first; the CLI is installed on first use from
  *                               scripts/conformance-cli and runs on Node 22, fetched by npx)
@@ -18,6 +29,7 @@ import { type Checks, installConformanceCli, runConformanceSuite } from './confo
 
 const ROOT = resolve(__dirname, '..', '..');
 const FIXTURE = join(ROOT, 'test/fixtures/servers/conformance-server.js');
+const FIXTURE_V2 = join(ROOT, 'test/fixtures/servers/conformance-server-v2.js');
 const ADMIN = 'conformance-admin-token-0123456789';
 
 /**
@@ -33,8 +45,18 @@ const JSON_INSTEAD_OF_SSE: Readonly<Record<string, number>> = { 'server-sse-mult
  */
 const EXPECTED_FAILURES: Readonly<Record<string, string>> = {};
 
-/** Why a scenario failed, or undefined when it passed. */
-const failure = (scenario: string, direct?: Checks, through?: Checks): string | undefined => {
+/** The same for the 2026-07-28 run through Gatehouse to the SDK v2 fixture. */
+const EXPECTED_FAILURES_2026: Readonly<Record<string, string>> = {};
+
+/** The same for the mixed pair (2026 client, 2025 upstream), judged against the direct 2026 run. */
+const EXPECTED_FAILURES_MIXED: Readonly<Record<string, string>> = {
+  'server-stateless': 'the 2025 fixture has none of the diagnostic tools the 2026 scenario calls (test_missing_capability, test_logging_tool, test_trigger_*_change)',
+};
+
+type Failure = (scenario: string, direct?: Checks, through?: Checks) => string | undefined;
+
+/** 2025-11-25: why a scenario failed, or undefined when it passed. */
+const failure: Failure = (scenario, direct, through) => {
   if (!direct) return 'not run against the fixture';
   if (direct.failed > 0) return 'fails against the fixture';
   if (!through) return 'not run through Gatehouse';
@@ -43,24 +65,34 @@ const failure = (scenario: string, direct?: Checks, through?: Checks): string | 
   return through.passed === expected ? undefined : `${through.passed} checks passed through Gatehouse, ${expected} expected`;
 };
 
+/** 2026-07-28: the gateway must do at least as well as the fixture does on its own. */
+const parityFailure: Failure = (_scenario, direct, through) => {
+  if (!direct) return 'not run against the fixture';
+  if (!through) return 'not run through Gatehouse';
+  if (through.failed > direct.failed) return `${through.failed} checks failed through Gatehouse, ${direct.failed} against the fixture`;
+  if (through.passed < direct.passed) return `${through.passed} checks passed through Gatehouse, ${direct.passed} against the fixture`;
+  return undefined;
+};
+
 type Row = { scenario: string; direct?: Checks; through?: Checks; result: 'passed' | 'failed' | 'expected failure'; note: string };
 
-const judge = (direct: Map<string, Checks>, through: Map<string, Checks>): Row[] =>
+const judge = (direct: Map<string, Checks>, through: Map<string, Checks>, why_: Failure = failure, expectedFailures: Readonly<Record<string, string>> = EXPECTED_FAILURES): Row[] =>
   [...new Set([...direct.keys(), ...through.keys()])].map((scenario) => {
-    const why = failure(scenario, direct.get(scenario), through.get(scenario));
-    const expected = EXPECTED_FAILURES[scenario];
+    const why = why_(scenario, direct.get(scenario), through.get(scenario));
+    const expected = expectedFailures[scenario];
     const row = { scenario, direct: direct.get(scenario), through: through.get(scenario) };
     if (expected === undefined) return { ...row, result: why ? 'failed' : 'passed', note: why ?? '' };
     if (why) return { ...row, result: 'expected failure', note: `${why} (expected: ${expected})` };
-    return { ...row, result: 'failed', note: 'passes, but is listed in EXPECTED_FAILURES' };
+    return { ...row, result: 'failed', note: 'passes, but is listed as an expected failure' };
   });
 
 const sum = (checks: Iterable<Checks>): Checks =>
   [...checks].reduce((total, c) => ({ passed: total.passed + c.passed, failed: total.failed + c.failed }), { passed: 0, failed: 0 });
 
-const report = (rows: Row[], direct: Map<string, Checks>, through: Map<string, Checks>): number => {
+const report = (title: string, rows: Row[], direct: Map<string, Checks>, through: Map<string, Checks>): number => {
   const show = (checks?: Checks): string => (checks ? `${checks.passed} passed, ${checks.failed} failed` : 'not run');
   const out = (line: string): boolean => process.stdout.write(`${line}\n`);
+  out(`\n### ${title}\n`);
   out('| scenario | checks, fixture direct | checks, through Gatehouse | result |\n|---|---|---|---|');
   for (const row of rows) out(`| ${row.scenario} | ${show(row.direct)} | ${show(row.through)} | ${row.result}${row.note ? `: ${row.note}` : ''} |`);
   const count = (result: Row['result']): number => rows.filter((row) => row.result === result).length;
@@ -68,13 +100,13 @@ const report = (rows: Row[], direct: Map<string, Checks>, through: Map<string, C
   out('');
   out(`checks against the fixture: ${show(sum(direct.values()))}`);
   out(`checks through Gatehouse: ${show(sum(through.values()))}`);
-  if (count('expected failure') > 0) out(`expected failures: ${count('expected failure')} (see EXPECTED_FAILURES)`);
+  if (count('expected failure') > 0) out(`expected failures: ${count('expected failure')} (see the EXPECTED_FAILURES lists)`);
   out(`scenarios: ${count('passed')} passed, ${count('failed')} failed`);
   return count('failed') === 0 ? 0 : 1;
 };
 
-const startFixture = async (): Promise<{ url: string; stop: () => void }> => {
-  const child = spawn(process.execPath, [FIXTURE, '--http', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+const startFixture = async (script: string): Promise<{ url: string; stop: () => void }> => {
+  const child = spawn(process.execPath, [script, '--http', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const url = await new Promise<string>((resolveUrl, reject) => {
     const timer = setTimeout(() => reject(new Error('fixture did not start')), 10_000);
     const onData = (chunk: Buffer): void => {
@@ -99,24 +131,46 @@ const api = async (base: string, method: string, path: string, body: unknown): P
   if (!response.ok) throw new Error(`${method} ${path} → ${response.status} ${await response.text()}`);
 };
 
+const REQUIREMENTS_2026 = ['--requirements', '2026-07-28'];
+
 const main = async (): Promise<number> => {
   const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-conformance-'));
-  const fixture = await startFixture();
+  const fixture = await startFixture(FIXTURE);
+  const fixtureV2 = await startFixture(FIXTURE_V2);
   const gatehouse = await startGatehouse({
     config: loadConfig({ GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_PORT: '0', GATEHOUSE_ADMIN_TOKEN: ADMIN, GATEHOUSE_SECRET_KEY: 'c'.repeat(64) }),
   });
   try {
-    await api(gatehouse.url, 'POST', '/api/servers', { name: 'fixture', transport: 'stdio', command: process.execPath, args: [FIXTURE] });
-    await api(gatehouse.url, 'POST', '/api/profiles', { slug: 'conformance', toolPrefix: 'never', auth: { apiKey: false } });
-    await api(gatehouse.url, 'PUT', '/api/profiles/conformance/servers/fixture', { status: 'active' });
+    const profile = async (slug: string, server: string, script: string): Promise<string> => {
+      await api(gatehouse.url, 'POST', '/api/servers', { name: server, transport: 'stdio', command: process.execPath, args: [script] });
+      await api(gatehouse.url, 'POST', '/api/profiles', { slug, toolPrefix: 'never', auth: { apiKey: false } });
+      await api(gatehouse.url, 'PUT', `/api/profiles/${slug}/servers/${server}`, { status: 'active' });
+      return `${gatehouse.url}/mcp/${slug}`;
+    };
+    const through2025 = await profile('conformance', 'fixture', FIXTURE);
+    const through2026 = await profile('conformance-v2', 'fixture-v2', FIXTURE_V2);
 
     const cli = installConformanceCli(ROOT);
-    const direct = await runConformanceSuite(cli, fixture.url);
-    const through = await runConformanceSuite(cli, `${gatehouse.url}/mcp/conformance`);
-    return report(judge(direct, through), direct, through);
+    const direct = await runConformanceSuite(cli.v2025, fixture.url);
+    const through = await runConformanceSuite(cli.v2025, through2025);
+    const direct26 = await runConformanceSuite(cli.v2026, fixtureV2.url, REQUIREMENTS_2026);
+    const through26 = await runConformanceSuite(cli.v2026, through2026, REQUIREMENTS_2026);
+    const mixed26 = await runConformanceSuite(cli.v2026, through2025, REQUIREMENTS_2026);
+    const codes = [
+      report('2025-11-25 (suite 0.1.x, --suite all): SDK v1 fixture', judge(direct, through), direct, through),
+      report('2026-07-28 (suite 0.2.x, --requirements 2026-07-28): SDK v2 fixture', judge(direct26, through26, parityFailure, EXPECTED_FAILURES_2026), direct26, through26),
+      report(
+        '2026-07-28 client through Gatehouse to the 2025 (SDK v1) fixture, against the SDK v2 fixture direct',
+        judge(direct26, mixed26, parityFailure, EXPECTED_FAILURES_MIXED),
+        direct26,
+        mixed26,
+      ),
+    ];
+    return codes.every((code) => code === 0) ? 0 : 1;
   } finally {
     await gatehouse.close();
     fixture.stop();
+    fixtureV2.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 };

@@ -14,6 +14,11 @@ export type Checks = { passed: number; failed: number };
 
 const MANIFEST = ['package.json', 'package-lock.json'];
 const CLI_IN_PACKAGE = 'node_modules/@modelcontextprotocol/conformance/dist/index.js';
+/** 0.2.x, installed beside 0.1.x under an npm alias: the suite with the 2026-07-28 requirement set. */
+const CLI_2026_IN_PACKAGE = 'node_modules/conformance-2026/dist/index.js';
+
+/** The entry points of both installed CLIs. */
+export type ConformanceClis = Readonly<{ v2025: string; v2026: string }>;
 const SUITE_TIMEOUT_MS = 600_000;
 
 /**
@@ -22,15 +27,16 @@ const SUITE_TIMEOUT_MS = 600_000;
  * Plain npm with Node 20 is fine for the install: the engine warnings it would print are about
  * the Node that runs the CLI, which is 22 (see runConformanceSuite), so they are kept quiet.
  */
-export const installConformanceCli = (root: string): string => {
+export const installConformanceCli = (root: string): ConformanceClis => {
   const source = join(root, 'scripts/conformance-cli');
   const cache = join(root, 'node_modules/.cache/gatehouse-conformance');
   const cli = join(cache, CLI_IN_PACKAGE);
+  const clis = { v2025: cli, v2026: join(cache, CLI_2026_IN_PACKAGE) };
   const stampFile = join(cache, '.installed');
   const hash = createHash('sha256');
   for (const file of MANIFEST) hash.update(readFileSync(join(source, file)));
   const stamp = hash.digest('hex');
-  if (existsSync(cli) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return cli;
+  if (existsSync(cli) && existsSync(clis.v2026) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return clis;
 
   rmSync(cache, { recursive: true, force: true });
   mkdirSync(cache, { recursive: true });
@@ -43,18 +49,20 @@ export const installConformanceCli = (root: string): string => {
   if (npm.error) throw npm.error;
   if (npm.status !== 0) throw new Error(`npm ci of the conformance CLI exited ${npm.status}:\n${npm.stdout}${npm.stderr}`);
   writeFileSync(stampFile, stamp);
-  return cli;
+  return clis;
 };
 
 /**
- * Runs every server scenario of the suite (`--suite all`, pending ones included) against `url`
- * with Node 22 and returns the checks of each. Async on purpose: the gateway under test may run
- * in this process and must keep serving. Throws when the CLI's output and exit do not add up
- * (killed, crashed, fewer scenarios summarised than announced), so that is never a pass.
+ * Runs the server scenarios of the suite against `url` with Node 22 and returns the checks of
+ * each: by default every one (`--suite all`, pending ones included); with `['--requirements',
+ * '2026-07-28']` exactly what that revision requires (plus the unscored ones it runs for
+ * visibility; the exit code then speaks for the scored ones only). Async on purpose: the gateway
+ * under test may run in this process and must keep serving. Throws when the CLI's output and exit
+ * do not add up (killed, crashed, fewer scenarios summarised than announced), so that is never a pass.
  */
-export const runConformanceSuite = async (cli: string, url: string): Promise<Map<string, Checks>> => {
+export const runConformanceSuite = async (cli: string, url: string, selection: readonly string[] = ['--suite', 'all']): Promise<Map<string, Checks>> => {
   const { output, code, signal } = await new Promise<{ output: string; code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    const child = spawn('npx', ['-y', 'node@22', cli, 'server', '--url', url, '--suite', 'all'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('npx', ['-y', 'node@22', cli, 'server', '--url', url, ...selection], { stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
     child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
@@ -69,7 +77,7 @@ export const runConformanceSuite = async (cli: string, url: string): Promise<Map
     throw new Error(`conformance CLI against ${url}: ${why}\n${output.slice(-4000)}`);
   };
   if (signal !== null) fail(`killed by ${signal}`);
-  const announced = /^Running all suite \((\d+) scenarios\)/m.exec(output);
+  const announced = /^Running (?:all suite|requirements \S+) \((\d+) scenarios\)/m.exec(output);
   const summary = output.split('=== SUMMARY ===')[1];
   if (!announced || summary === undefined) return fail('no suite summary printed');
 
@@ -78,7 +86,9 @@ export const runConformanceSuite = async (cli: string, url: string): Promise<Map
     results.set(match[1], { passed: Number(match[2]), failed: Number(match[3]) });
   }
   if (results.size !== Number(announced[1])) fail(`${announced[1]} scenarios announced, ${results.size} summarised`);
-  const failedChecks = [...results.values()].some((checks) => checks.failed > 0);
+  // A requirement set lists what it runs without scoring (extensions, pending): the exit code ignores those.
+  const unscored = new Set([...(summary.split(/^Not scored/m)[1] ?? '').matchAll(/^\s+[✓✗] (\S+) \(/gmu)].map((match) => match[1]));
+  const failedChecks = [...results].some(([scenario, checks]) => checks.failed > 0 && !unscored.has(scenario));
   if ((code === 0) === failedChecks) fail(`exit code ${code} does not match the summary`);
   return results;
 };

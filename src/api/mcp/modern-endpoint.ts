@@ -18,7 +18,7 @@ import { GATEWAY_INFO } from './downstream-session';
 import { RESOURCE_NOT_FOUND, toWireError } from './errors';
 import { inNameOrder, mergeCacheHints, type CacheHint } from './modern-cache';
 import { openListenStream } from './modern-listen';
-import { type Json, META, type ModernRequest, type RequestId, SUPPORTED_VERSIONS, type Verdict } from './modern-request';
+import { type Json, META, MISSING_CLIENT_CAPABILITY, type ModernRequest, type RequestId, SUPPORTED_VERSIONS, type Verdict } from './modern-request';
 
 /** What a 2026 profile endpoint offers (server/discover). */
 export const MODERN_CAPABILITIES = {
@@ -161,7 +161,8 @@ export const modernEndpoint = (gateway: Gateway): ModernEndpoint => {
     const wire = toWireError(error);
     // 2026-07-28 answers an unknown resource with invalid params (-32602), not -32002.
     if (wire.code === RESOURCE_NOT_FOUND && request.method === 'resources/read') return new ModernError(-32602, wire.message, { uri: request.params.uri });
-    return new ModernError(wire.code, wire.message, wire.data);
+    // The one in-band error the spec puts an HTTP status on: a capability the client did not declare.
+    return new ModernError(wire.code, wire.message, wire.data, wire.code === MISSING_CLIENT_CAPABILITY ? 400 : 200);
   };
 
   const serve: ModernEndpoint['serve'] = async (req, res, profile, keyId, verdict) => {
