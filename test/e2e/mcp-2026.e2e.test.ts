@@ -11,6 +11,7 @@ import { connectClient, FIXTURES } from '../support/mcp-client';
 import { createProfile, issueKey, registerStdioServer, waitFor } from '../support/proxy';
 
 const FIXTURE = join(FIXTURES, 'conformance-server.js');
+const FIXTURE_V2 = join(FIXTURES, 'conformance-server-v2.js');
 const VERSION = '2026-07-28';
 const META = {
   'io.modelcontextprotocol/protocolVersion': VERSION,
@@ -34,7 +35,7 @@ describe('MCP 2026-07-28 beside 2025-11-25 on one profile endpoint', () => {
   };
 
   /** One raw 2026 POST: headers as a conforming client sends them unless `headers` overrides. */
-  const post = async (method: string, params: Record<string, unknown> | undefined, headers: Record<string, string | null> = {}, id: number | string = 1) => {
+  const post = async (method: string, params: Record<string, unknown> | undefined, headers: Record<string, string | null> = {}, id: number | string = 1, slug = 'mixed') => {
     const name = typeof params?.name === 'string' ? params.name : typeof params?.uri === 'string' ? params.uri : undefined;
     const all: Record<string, string | null> = {
       authorization: `Bearer ${key}`,
@@ -45,7 +46,7 @@ describe('MCP 2026-07-28 beside 2025-11-25 on one profile endpoint', () => {
       ...(name === undefined ? {} : { 'mcp-name': name }),
       ...headers,
     };
-    const response = await fetch(`${gh.url}/mcp/mixed`, {
+    const response = await fetch(`${gh.url}/mcp/${slug}`, {
       method: 'POST',
       headers: Object.fromEntries(Object.entries(all).filter((entry): entry is [string, string] => entry[1] !== null)),
       body: JSON.stringify({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) }),
@@ -57,7 +58,9 @@ describe('MCP 2026-07-28 beside 2025-11-25 on one profile endpoint', () => {
     gh = await startTestGatehouse();
     await registerStdioServer(gh, 'conf', FIXTURE);
     await createProfile(gh, 'mixed', ['conf']);
-    key = await issueKey(gh, ['mixed']);
+    await registerStdioServer(gh, 'v2', FIXTURE_V2);
+    await createProfile(gh, 'modern', ['v2']);
+    key = await issueKey(gh, ['mixed', 'modern']);
   });
   afterAll(async () => {
     await Promise.allSettled([...v1Clients.map((c) => c.close()), ...v2Clients.map((c) => c.close())]);
@@ -197,5 +200,18 @@ describe('MCP 2026-07-28 beside 2025-11-25 on one profile endpoint', () => {
     tools.close();
     prompts.close();
     await gh.api('PATCH', '/api/profiles/mixed/tools/conf/test_simple_text', { status: 'active' });
+  });
+
+  it('an SDK v2 upstream sees the 2026 client\'s own capabilities: -32021 (HTTP 400) when sampling was not declared', async () => {
+    const v1 = await connectClient(gh.url, 'modern', { key });
+    v1Clients.push(v1);
+    expect((await v1.callTool({ name: 'v2__test_simple_text', arguments: {} })).content).toEqual([{ type: 'text', text: 'This is a simple text response for testing.' }]);
+    const refused = await post('tools/call', { name: 'v2__test_missing_capability', arguments: {}, _meta: META }, {}, 5, 'modern');
+    expect([refused.status, refused.body.error.code, refused.body.id]).toEqual([400, -32021, 5]);
+    expect(refused.body.error.data.requiredCapabilities).toEqual({ sampling: {} });
+    const declared = { ...META, 'io.modelcontextprotocol/clientCapabilities': { sampling: {} } };
+    const allowed = await post('tools/call', { name: 'v2__test_missing_capability', arguments: {}, _meta: declared }, {}, 6, 'modern');
+    expect(allowed.status).toBe(200);
+    expect(allowed.body.result.content[0].text).toContain('declared sampling');
   });
 });
