@@ -68,7 +68,7 @@ export type Application = Readonly<{
 
 /** Opens the database (applying migrations), the secret box, the store with its projections, the queries and handlers. */
 export const openApplication = async (config: GatehouseConfig): Promise<Application> => {
-  const database = await Database.open({ path: config.database, entities: ENTITIES });
+  const database = await Database.open({ path: config.database, url: config.databaseUrl, entities: ENTITIES });
   try {
     const secrets = await new Keyring(database).open(loadMasterKey(config.dataDir, config.secretKey));
     const store = new TypeOrmEventStore(database, { projections: CONFIGURATION_PROJECTIONS, guards: [uniqueNames] });
@@ -229,7 +229,7 @@ export const startGateway = async (app: Application, options: GatewayOptions): P
 
 /** `gatehouse migrate`: applies pending migrations (each in its own transaction); returns their names. */
 export const migrateDatabase = async (config: GatehouseConfig): Promise<string[]> => {
-  const database = await Database.open({ path: config.database, entities: ENTITIES, migrate: false });
+  const database = await Database.open({ path: config.database, url: config.databaseUrl, entities: ENTITIES, migrate: false });
   try {
     return await database.migrate();
   } finally {
@@ -243,7 +243,7 @@ export const migrateDatabase = async (config: GatehouseConfig): Promise<string[]
  * rotation only the pending key opens it.
  */
 export const rotateSecretKey = async (config: GatehouseConfig, newKey: string | undefined): Promise<MasterKeyRotation> => {
-  const database = await Database.open({ path: config.database, entities: ENTITIES });
+  const database = await Database.open({ path: config.database, url: config.databaseUrl, entities: ENTITIES });
   try {
     return await rotateMasterKey({ keyring: new Keyring(database), dataDir: config.dataDir, currentKeyFromEnv: config.secretKey, newKey });
   } finally {

@@ -1,81 +1,14 @@
 import type { Application } from '../../src/infrastructure/application';
-import type { CommandContext } from '../../src/infrastructure/commands/handle-command';
 import type { InlineProjection } from '../../src/infrastructure/eventstore';
 import { ENTITIES } from '../../src/infrastructure/application';
 import { createSqliteDataSource } from '../../src/infrastructure/persistence/data-source';
 import { ProfileSlugHistory1764800000000 } from '../../src/infrastructure/persistence/migrations/1764800000000-ProfileSlugHistory';
 import { CONFIGURATION_PROJECTIONS } from '../../src/infrastructure/readmodels';
 import { openTestApplication } from '../support/application';
-import { recordDiscoveredTools, tool } from '../support/discovery';
+import { clock, runHistory } from '../support/history';
 import { dumpReadModels, READ_MODEL_TABLES } from '../support/read-models';
 import { StoredRows } from '../support/sqlite';
 import { makeTempDir } from '../support/temp-dir';
-
-/** A fixed clock, so that timestamps differ from event to event and do not depend on the machine. */
-const clock = (start = Date.parse('2026-01-01T00:00:00Z')) => {
-  let now = start;
-  return () => new Date((now += 1_000));
-};
-
-/**
- * A realistic history through the command services: servers registered, renamed, reconfigured
- * (secrets too), their tools discovered, profiles with links and tool settings, a deleted
- * profile brought back, a removed server detached from every profile and restored, keys issued
- * and revoked, settings changed.
- */
-const runHistory = async (app: Application, now: () => Date): Promise<void> => {
-  const as = (correlationId: string, extra: Partial<CommandContext> = {}): CommandContext => ({ actor: 'admin', correlationId, now, ...extra });
-  const head = async () => app.store.headPosition();
-  const { servers, profiles, apiKeys, settings } = app.commands;
-
-  const files = (await servers.register({ name: 'files', transport: 'stdio', command: 'node', args: ['files.js'], env: { TOKEN: 'files-token-0001', LOG_LEVEL: 'debug' } }, as('c1'))).result.state;
-  const web = (await servers.register({ name: 'web', transport: 'streamable_http', url: 'http://127.0.0.1:9/mcp', headers: { 'X-Key': 'web-key-00000002' }, bearerToken: 'web-bearer-0003' }, as('c2'))).result.state;
-  const scratch = (await servers.register({ name: 'scratch', transport: 'sse', url: 'http://127.0.0.1:9/sse' }, as('c3'))).result.state;
-  const ids = [files, web, scratch].map((state) => (state.status === 'active' ? state.serverId : ''));
-  const [filesId, webId, scratchId] = ids;
-  await recordDiscoveredTools(app, filesId, [tool('read'), tool('write'), tool('list')]);
-  await recordDiscoveredTools(app, webId, [tool('fetch'), tool('search')]);
-  await recordDiscoveredTools(app, filesId, [tool('read'), tool('write'), tool('list'), tool('stat')]);
-  await servers.reconfigure(webId, { name: 'web2', description: 'The web', bearerToken: 'web-bearer-rotated-4' }, as('c4'));
-  const serversBefore = await head();
-
-  const dev = (await profiles.create({ slug: 'dev', name: 'Dev', description: 'Developers' }, as('c5'))).result.state;
-  const ops = (await profiles.create({ slug: 'ops', toolPrefix: 'on_conflict', auth: { queryParam: true } }, as('c6'))).result.state;
-  const [devId, opsId] = [dev, ops].map((state) => (state.status === 'active' ? state.profileId : ''));
-  for (const serverId of [filesId, webId, scratchId]) await profiles.attach(devId, serverId, 'active', as('c7'));
-  await profiles.attach(opsId, webId, 'inactive', as('c8'));
-  await profiles.attach(opsId, scratchId, 'active', as('c9'));
-  await profiles.attach(opsId, webId, 'active', as('c10'));
-  await profiles.setTool(devId, filesId, 'write', { status: 'inactive' }, as('c11'));
-  await profiles.setTool(devId, filesId, 'read', { name: 'cat', title: 'Cat', description: 'Reads a file', annotations: { readOnlyHint: true } }, as('c12'));
-  await profiles.setTool(devId, webId, 'fetch', { description: 'Fetches' }, as('c13'));
-  await profiles.setTool(devId, webId, 'not-yet', { status: 'inactive' }, as('c14'));
-  await profiles.setTool(opsId, scratchId, 'x', { name: 'ex' }, as('c15'));
-  const devConfigured = await head();
-  await profiles.setTool(devId, filesId, 'read', { title: null, annotations: null }, as('c16'));
-  await profiles.setTool(devId, webId, 'fetch', { description: null }, as('c17'));
-  await profiles.update(devId, { name: 'Development', description: null, debugLogging: true, auth: { apiKey: false } }, as('c18'));
-  await profiles.detach(devId, scratchId, as('c19'));
-
-  await profiles.delete(devId, as('c20'));
-  const secondDev = (await profiles.create({ slug: 'dev', name: 'Second dev' }, as('c21'))).result.state;
-  await profiles.update(opsId, { slug: 'operations' }, as('c22'));
-  await profiles.delete(secondDev.status === 'active' ? secondDev.profileId : '', as('c23'));
-  await profiles.revert(devId, devConfigured, as('c24'));
-
-  await servers.remove(scratchId, as('c25'));
-  await servers.revert(scratchId, serversBefore, as('c26'));
-  await profiles.attach(devId, scratchId, 'inactive', as('c27'));
-  await servers.revert(webId, serversBefore - 1, as('c28'));
-
-  const ci = await apiKeys.issue({ name: 'ci', profiles: ['dev', 'operations'] }, as('c29'));
-  await apiKeys.issue({ name: 'all', profiles: ['*'], expiresAt: '2099-01-01T00:00:00Z' }, as('c30'));
-  await apiKeys.revoke(ci.keyId, as('c31'));
-
-  await settings.change({ requestTimeoutMs: 5_000, upstreamAllowedHosts: ['example.com'] }, as('c32'));
-  await settings.change({ requestTimeoutMs: 6_000, logRetentionDays: 2 }, as('c33'));
-  await profiles.revert(opsId, 0, as('c34'));
-};
 
 describe('replaying the log', () => {
   let dir: ReturnType<typeof makeTempDir>;

@@ -1,3 +1,4 @@
+import { databaseLocation } from '../../infrastructure/config/database-url';
 import { migrateDatabase } from '../../infrastructure/application';
 import { loadConfig } from '../../infrastructure/config/config';
 import type { CliCommand } from './cli-command';
@@ -22,7 +23,7 @@ export const migrateCommand: CliCommand = {
       if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
       const config = loadConfig();
       const applied = await migrateDatabase(config);
-      out(`database: ${config.database}`);
+      out(`database: ${databaseLocation(config)}`);
       out(applied.length === 0 ? 'no pending migrations' : applied.map((name) => `applied ${name}`).join('\n'));
       return 0;
     }),

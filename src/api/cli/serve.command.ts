@@ -1,3 +1,4 @@
+import { databaseLocation } from '../../infrastructure/config/database-url';
 import { loadConfig } from '../../infrastructure/config/config';
 import { markServing } from '../../infrastructure/persistence/serving-marker';
 import { stdoutDestination } from '../../infrastructure/telemetry';
@@ -11,9 +12,9 @@ export const serveCommand: CliCommand = {
     const config = loadConfig();
     const gatehouse = await startGatehouse({ config, logDestination: stdoutDestination() });
     const log = (message: string, fields: Record<string, unknown> = {}): void => gatehouse.observability.logger.info(fields, message);
-    log('gatehouse listening', { url: gatehouse.url, database: config.database });
+    log('gatehouse listening', { url: gatehouse.url, database: databaseLocation(config) });
     // So that `gatehouse rebuild` refuses to run under this server.
-    const unmark = markServing(config.database);
+    const unmark = config.databaseUrl === null ? markServing(config.database) : () => undefined;
     if (gatehouse.adminToken.source === 'file') {
       log(gatehouse.adminToken.created ? 'admin token created' : 'admin token loaded', { path: gatehouse.adminToken.path });
     }

@@ -5,6 +5,8 @@ import { parseCorsOrigins } from './cors-origins';
 export type GatehouseConfig = Readonly<{
   dataDir: string;
   database: string;
+  /** GATEHOUSE_DATABASE_URL (`postgres://…`): PostgreSQL instead of the SQLite file; null for SQLite. */
+  databaseUrl: string | null;
   host: string;
   port: number;
   /** From GATEHOUSE_ADMIN_TOKEN; null means "use (or create) <dataDir>/admin.token". */
@@ -51,6 +53,8 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): GatehouseConfi
   const dataDir = resolve(env.GATEHOUSE_DATA_DIR || join(homedir(), '.gatehouse'));
   const databaseSetting = env.GATEHOUSE_DATABASE || 'gatehouse.db';
   const database = databaseSetting === ':memory:' || isAbsolute(databaseSetting) ? databaseSetting : join(dataDir, databaseSetting);
+  const databaseUrl = env.GATEHOUSE_DATABASE_URL || null;
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\/./i.test(databaseUrl)) throw new ConfigError('GATEHOUSE_DATABASE_URL must be a postgres:// or postgresql:// URL');
   const host = env.GATEHOUSE_HOST || '127.0.0.1';
   const port = parseInteger('GATEHOUSE_PORT', env.GATEHOUSE_PORT, DEFAULT_PORT, 0, 65_535);
   const adminToken = env.GATEHOUSE_ADMIN_TOKEN ? env.GATEHOUSE_ADMIN_TOKEN : null;
@@ -58,6 +62,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): GatehouseConfi
   return {
     dataDir,
     database,
+    databaseUrl,
     host,
     port,
     adminToken,

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { firstValueFrom, take, toArray } from 'rxjs';
+import { ENTITIES } from '../application';
 import { openTestDatabase } from '../../../test/support/application';
-import { StoredRows } from '../../../test/support/sqlite';
+import { createTestPostgresDatabase, describePostgres } from '../../../test/support/postgres';
 import { makeTempDir } from '../../../test/support/temp-dir';
-import type { Database } from '../persistence/database';
+import { Database } from '../persistence/database';
 import type { InlineProjection } from './projection';
 import { TypeOrmEventStore } from './typeorm-event-store';
 import { ConcurrencyError, DuplicateEventError, type EventMetadata, type NewEvent } from './types';
+import { registerUpcaster } from './upcasting';
 
 const metadata = (recordedAt = new Date().toISOString()): EventMetadata => ({
   actor: 'test',
@@ -17,23 +19,27 @@ const metadata = (recordedAt = new Date().toISOString()): EventMetadata => ({
 
 const event = (type = 'ThingHappened', data: unknown = { n: 1 }): NewEvent => ({ id: randomUUID(), type, data });
 
-describe('TypeOrmEventStore', () => {
-  let dir: ReturnType<typeof makeTempDir>;
+type OpenedDatabase = Readonly<{ db: Database; cleanup: () => Promise<void> }>;
+
+/**
+ * The event store's contract, run against each backend: the same tests on a SQLite file and on
+ * a PostgreSQL database of their own.
+ */
+const eventStoreContract = (open: () => Promise<OpenedDatabase>) => {
+  let opened: OpenedDatabase;
   let db: Database;
   let store: TypeOrmEventStore;
-  let stored: StoredRows;
+  const rows = <Row>(sql: string): Promise<Row[]> => db.reads.query(sql) as Promise<Row[]>;
 
   beforeEach(async () => {
-    dir = makeTempDir();
-    db = await openTestDatabase(dir.path);
+    opened = await open();
+    db = opened.db;
     store = new TypeOrmEventStore(db);
-    stored = new StoredRows(`${dir.path}/gatehouse.db`);
   });
 
   afterEach(async () => {
-    stored.close();
     await db.close();
-    dir.cleanup();
+    await opened.cleanup();
   });
 
   it('appends with versions starting at 1 and reads the stream in order', async () => {
@@ -84,7 +90,7 @@ describe('TypeOrmEventStore', () => {
       eventTypes: new Set(['Good', 'Bad']),
       tables: [],
       apply: async (e, manager) => {
-        await manager.query('INSERT INTO counter (n) VALUES (?)', [e.position]);
+        await manager.query(`INSERT INTO counter (n) VALUES (${Number(e.position)})`);
         if (e.type === 'Bad') throw new Error('projection failed');
       },
     };
@@ -98,7 +104,7 @@ describe('TypeOrmEventStore', () => {
     ).rejects.toThrow('projection failed');
     expect(await projected.streamVersion('thing-1')).toBe(1);
     expect(await projected.streamVersion('thing-2')).toBe(0);
-    expect(stored.all('SELECT n FROM counter')).toEqual([{ n: 1 }]);
+    expect(await rows('SELECT n FROM counter')).toEqual([{ n: 1 }]);
   });
 
   it('commits concurrent appends together, each judged on its own (group commit)', async () => {
@@ -141,5 +147,47 @@ describe('TypeOrmEventStore', () => {
     await store.append('thing-1', [event('A')], 'no_stream', metadata());
     await expect(db.write((manager) => manager.query(`UPDATE events SET type = 'Other'`))).rejects.toThrow('append-only');
     await expect(db.write((manager) => manager.query('DELETE FROM events'))).rejects.toThrow('append-only');
+  });
+
+  it('leaves no gap in the positions where a job of a batch failed', async () => {
+    const failing: InlineProjection = {
+      name: 'failing',
+      eventTypes: new Set(['Bad']),
+      tables: [],
+      apply: () => Promise.reject(new Error('projection failed')),
+    };
+    const projected = new TypeOrmEventStore(db, { projections: [failing] });
+    await projected.append('thing-1', [event()], 'no_stream', metadata());
+    const results = await Promise.allSettled([
+      projected.append('thing-2', [event(), event()], 'no_stream', metadata()),
+      projected.append('thing-1', [event()], 'no_stream', metadata()),
+      projected.append('never', [event(), event('Bad')], 'any', metadata()),
+      projected.append('thing-3', [event()], 'no_stream', metadata()),
+    ]);
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+    expect((await store.readAll()).map((e) => [e.position, e.streamId])).toEqual([[1, 'thing-1'], [2, 'thing-2'], [3, 'thing-2'], [4, 'thing-3']]);
+  });
+
+  it('upcasts an event stored in an older shape when it is read', async () => {
+    registerUpcaster('ContractRenamed', 0, (data) => ({ ...(data as object), label: (data as { name: string }).name }));
+    await db.write((manager) =>
+      manager.query(`INSERT INTO events (event_id, stream_id, stream_version, type, schema_version, data, metadata, recorded_at)
+        VALUES ('old-1', 'thing-9', 1, 'ContractRenamed', 0, '{"name":"x"}', '{"actor":"test"}', '2026-01-01T00:00:00.000Z')`),
+    );
+    expect((await store.readStream('thing-9')).map((e) => e.data)).toEqual([{ name: 'x', label: 'x' }]);
+  });
+};
+
+describe('TypeOrmEventStore on SQLite', () => {
+  eventStoreContract(async () => {
+    const dir = makeTempDir();
+    return { db: await openTestDatabase(dir.path), cleanup: async () => dir.cleanup() };
+  });
+});
+
+describePostgres('TypeOrmEventStore on PostgreSQL', () => {
+  eventStoreContract(async () => {
+    const database = await createTestPostgresDatabase();
+    return { db: await Database.open({ path: '', url: database.url, entities: ENTITIES }), cleanup: database.drop };
   });
 });

@@ -1,4 +1,4 @@
-import type { DataSource, EntityManager, ObjectLiteral, QueryBuilder, QueryResult } from 'typeorm';
+import { InsertQueryBuilder, type DataSource, type EntityManager, type ObjectLiteral, type QueryBuilder, type QueryResult } from 'typeorm';
 
 type Slot = Readonly<{ name: string } | { value: unknown }>;
 type Compiled = Readonly<{ sql: string; slots: readonly Slot[] }>;
@@ -39,7 +39,10 @@ export class CompiledQuery<P extends object> {
   /** Runs an INSERT, UPDATE or DELETE: the rows it affected and, for an INSERT, the new row's id. */
   async run(manager: EntityManager, values: P): Promise<{ affected: number; insertId: number }> {
     const result = await this.execute(manager, values);
-    return { affected: result.affected ?? 0, insertId: Number(result.raw) };
+    // SQLite's driver answers an INSERT with the new rowid, PostgreSQL with the RETURNING rows.
+    const raw: unknown = result.raw;
+    const insertId = Array.isArray(raw) ? Number(Object.values((raw[0] ?? {}) as object)[0]) : Number(raw);
+    return { affected: result.affected ?? 0, insertId };
   }
 
   private async execute(manager: EntityManager, values: P): Promise<QueryResult> {
@@ -56,7 +59,13 @@ export class CompiledQuery<P extends object> {
   private compile(manager: EntityManager): Compiled {
     const cached = this.compiled.get(manager.connection);
     if (cached !== undefined) return cached;
-    const [sql, parameters] = this.build(manager, PLACEHOLDERS as Placeholders<P>).getQueryAndParameters();
+    const builder = this.build(manager, PLACEHOLDERS as Placeholders<P>);
+    // PostgreSQL has no last-insert rowid: an INSERT returns its generated key instead.
+    if (builder instanceof InsertQueryBuilder && manager.connection.options.type === 'postgres' && builder.expressionMap.mainAlias?.hasMetadata) {
+      const generated = builder.expressionMap.mainAlias.metadata.primaryColumns.filter((column) => column.isGenerated);
+      if (generated.length === 1) builder.returning(generated[0].databaseName);
+    }
+    const [sql, parameters] = builder.getQueryAndParameters();
     const slots = parameters.map((value: unknown): Slot => {
       const match = typeof value === 'string' && value.startsWith(MARK) && value.endsWith(MARK) ? value.slice(1, -1) : undefined;
       return match === undefined ? { value } : { name: match };

@@ -1,10 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import type { DataSource, EntityManager } from 'typeorm';
-import { createSqliteDataSource, type EntityList } from './data-source';
-import { Checkpointer } from './checkpointer';
-import { prepareDatabaseFile } from './file-modes';
-import { WalSync } from './wal-sync';
+import type { EntityManager } from 'typeorm';
+import type { EntityList } from './data-source';
+import { PostgresBackend } from './postgres-backend';
+import { SqliteBackend } from './sqlite-backend';
+import type { StorageBackend } from './storage-backend';
 
 /**
  * `full`: the commit is on disk before the work's promise settles (configuration). `relaxed`:
@@ -30,8 +28,10 @@ type Job = {
 type Settled = { job: Job } & ({ ok: true; value: unknown } | { ok: false; error: unknown });
 
 export type DatabaseOptions = Readonly<{
-  /** The SQLite file (`:memory:` works, with a single connection). */
+  /** The SQLite file (`:memory:` works, with a single connection); unused when `url` is given. */
   path: string;
+  /** A PostgreSQL database (`postgres://…`, GATEHOUSE_DATABASE_URL): used instead of the SQLite file. */
+  url?: string | null;
   entities: EntityList;
   /** Apply pending migrations on open (`serve` and the CLI; `migrate` runs them on its own). */
   migrate?: boolean;
@@ -57,21 +57,23 @@ export class DatabaseBusyError extends Error {
 }
 
 /**
- * The SQLite database of one process: a writer connection that every write goes through, one
- * transaction at a time, and a reader connection for everything else.
+ * The database of one process, SQLite (the default) or PostgreSQL (see StorageBackend): a
+ * writer connection that every write goes through, one transaction at a time, and readers for
+ * everything else.
  *
  * One writer, because SQLite has one write lock and better-sqlite3 waits for it synchronously:
  * a second connection of this process waiting for a lock held by this process would stop the
- * event loop that has to release it. Writes queue up instead, and jobs that arrive while a
+ * event loop that has to release it (PostgreSQL takes one lock per transaction too, shared by
+ * every instance on the database). Writes queue up instead, and jobs that arrive while a
  * transaction commits are committed together in the next one (group commit: one fsync for
  * many), each in its own savepoint, so that one failing job leaves the others intact. A
- * transaction starts with BEGIN IMMEDIATE: it holds the lock from its first statement, so
- * what a job reads cannot change before it writes, also when another process writes.
+ * transaction holds the write lock from its first statement, so what a job reads cannot
+ * change before it writes, also when another process writes.
  *
- * The disk is waited for off the event loop (see WalSync): the commit writes the log, the sync
- * runs on libuv's thread pool while the next batch is committed, and callers hear back once the
- * sync that covers their commit is done, in queue order. At most `maxPending` jobs wait; the
- * next one is refused with DatabaseBusyError.
+ * SQLite's disk is waited for off the event loop (see WalSync): the commit writes the log, the
+ * sync runs on libuv's thread pool while the next batch is committed, and callers hear back
+ * once the sync that covers their commit is done, in queue order. At most `maxPending` jobs
+ * wait; the next one is refused with DatabaseBusyError.
  *
  * The reader refuses writes and never sees a transaction in progress: TypeORM is asynchronous,
  * so other code runs between the statements of a write, and reading on the writer's
@@ -83,50 +85,40 @@ export class Database {
   private closed = false;
   /** Settles once every batch committed so far has been answered. */
   private answered: Promise<unknown> = Promise.resolve();
-  /** Null where the log is not ours to checkpoint (no WalSync). */
-  private readonly checkpointer: Checkpointer | null;
 
   private constructor(
-    readonly path: string,
-    /** The database's files that others than their owner could read or write when it was opened ("<file> is 0644"). */
-    readonly looseFiles: readonly string[],
-    private readonly writer: DataSource,
-    private readonly reader: DataSource,
-    /** Null where a commit waits for the disk itself (`:memory:`, or a file SQLite cannot keep in WAL mode). */
-    private readonly wal: WalSync | null,
+    private readonly backend: StorageBackend,
     private readonly limits: Readonly<{ maxBatch: number; maxPending: number }>,
-  ) {
-    // Should the thread fail, SQLite checkpoints in the commits again (its default, 1,000 pages).
-    this.checkpointer = wal && new Checkpointer(path, () => void this.enqueue((manager) => manager.query('PRAGMA wal_autocheckpoint = 1000'), 'relaxed', true).catch(() => undefined));
-  }
+  ) {}
 
   static async open(options: DatabaseOptions): Promise<Database> {
-    const inMemory = options.path === ':memory:';
-    if (!inMemory) mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
-    const looseFiles = inMemory ? [] : prepareDatabaseFile(options.path);
-    const writer = createSqliteDataSource(options.path, options.entities, 'writer');
-    await writer.initialize();
-    try {
-      if (options.migrate !== false) await writer.runMigrations({ transaction: 'each' });
-      // An in-memory database exists once per connection: it reads where it writes.
-      const reader = inMemory ? writer : createSqliteDataSource(options.path, options.entities, 'reader');
-      if (!reader.isInitialized) await reader.initialize();
-      const [{ journal_mode: journal }] = (await writer.query('PRAGMA journal_mode')) as { journal_mode: string }[];
-      const wal = !inMemory && journal === 'wal' ? new WalSync(options.path) : null;
-      if (wal) {
-        await writer.query('PRAGMA synchronous = NORMAL');
-        await writer.query('PRAGMA wal_autocheckpoint = 0'); // the Checkpointer's thread does it
-      }
-      return new Database(options.path, looseFiles, writer, reader, wal, { maxBatch: options.maxBatch ?? DEFAULT_MAX_BATCH, maxPending: options.maxPending ?? DEFAULT_MAX_PENDING });
-    } catch (error) {
-      await writer.destroy();
-      throw error;
-    }
+    const limits = { maxBatch: options.maxBatch ?? DEFAULT_MAX_BATCH, maxPending: options.maxPending ?? DEFAULT_MAX_PENDING };
+    const migrate = options.migrate !== false;
+    if (options.url) return new Database(await PostgresBackend.open(options.url, options.entities, migrate), limits);
+    let database: Database | null = null;
+    const bare = (sql: string): void => void database?.enqueue((manager) => manager.query(sql), 'relaxed', true).catch(() => undefined);
+    database = new Database(await SqliteBackend.open(options.path, options.entities, migrate, bare), limits);
+    return database;
+  }
+
+  /** Which engine: what the benchmarks and `/readyz` report. */
+  get kind(): 'sqlite' | 'postgres' {
+    return this.backend.kind;
+  }
+
+  /** The SQLite file, or the PostgreSQL URL without its password. */
+  get path(): string {
+    return this.backend.location;
+  }
+
+  /** The database's files that others than their owner could read or write when it was opened ("<file> is 0644"). */
+  get looseFiles(): readonly string[] {
+    return this.backend.looseFiles;
   }
 
   /** Reads committed state only; never a write. */
   get reads(): EntityManager {
-    return this.reader.manager;
+    return this.backend.reads;
   }
 
   /**
@@ -139,32 +131,28 @@ export class Database {
 
   /** Whether migrations are waiting to be applied. */
   async pendingMigrations(): Promise<boolean> {
-    return this.writer.showMigrations();
+    return this.backend.migrations.showMigrations();
   }
 
   /** Applies pending migrations, each in its own transaction; returns their names. */
   async migrate(): Promise<string[]> {
-    const applied = await this.enqueue(() => this.writer.runMigrations({ transaction: 'each' }), 'full', true);
+    const applied = await this.enqueue(() => this.backend.migrations.runMigrations({ transaction: 'each' }), 'full', true);
     return applied.map((migration) => migration.name);
   }
 
   /** How the writer commits (what the benchmarks report next to their numbers). */
   async commitMode(): Promise<{ journalMode: string; synchronous: string }> {
-    return this.enqueue(async (manager) => {
-      const [journal] = (await manager.query('PRAGMA journal_mode')) as { journal_mode: string }[];
-      const [sync] = (await manager.query('PRAGMA synchronous')) as { synchronous: number }[];
-      const synchronous = ['OFF', 'NORMAL', 'FULL', 'EXTRA'][sync.synchronous] ?? String(sync.synchronous);
-      return { journalMode: journal.journal_mode, synchronous: this.wal ? `${synchronous} + fdatasync of the WAL per batch` : synchronous };
-    }, 'full', true);
+    return this.enqueue((manager) => this.backend.commitMode(manager), 'full', true);
   }
 
   /**
-   * SQLite's own switch for a connection that must not write (`query_only`): every write then
-   * fails as on a read-only file. For readiness probes under test and for operators draining a
-   * node; it applies between transactions.
+   * The engine's own switch for a connection that must not write (SQLite's `query_only`,
+   * PostgreSQL's `default_transaction_read_only`): every write then fails as on a read-only
+   * database. For readiness probes under test and for operators draining a node; it applies
+   * between transactions.
    */
   async refuseWrites(refuse: boolean): Promise<void> {
-    await this.enqueue((manager) => manager.query(`PRAGMA query_only = ${refuse ? 'ON' : 'OFF'}`), 'full', true);
+    await this.enqueue((manager) => this.backend.refuseWrites(manager, refuse), 'full', true);
   }
 
   async close(): Promise<void> {
@@ -173,13 +161,7 @@ export class Database {
     // Jobs already queued still run: their callers were promised an answer.
     while (this.draining || this.queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
     await this.answered;
-    await this.checkpointer?.close();
-    try {
-      if (this.reader !== this.writer) await this.reader.destroy();
-    } finally {
-      await this.writer.destroy();
-      await this.wal?.close();
-    }
+    await this.backend.close();
   }
 
   private enqueue<T>(work: WriteWork<T>, durability: Durability, bare: boolean): Promise<T> {
@@ -202,11 +184,12 @@ export class Database {
     this.draining = true;
     try {
       while (this.queue.length > 0) {
-        if (this.checkpointer?.due) await this.checkpointer.checkpointTail();
+        const before = this.backend.beforeBatch();
+        if (before !== null) await before; // taken off the queue at once when there is nothing to wait for
         const batch = this.nextBatch();
         const settled = batch[0].bare ? [await this.runBare(batch[0])] : await this.commit(batch);
         this.answer(settled);
-        if (!batch[0].bare && settled.some((entry) => entry.ok)) this.checkpointer?.committed();
+        if (!batch[0].bare && settled.some((entry) => entry.ok)) this.backend.afterCommit();
         // A batch runs without giving the event loop a turn (the driver is synchronous under its
         // promises): give it one before the next, so requests are read and the batch fills.
         if (this.queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
@@ -223,8 +206,8 @@ export class Database {
    * the disk fails, so do the batch's durable writes (their outcome is unknown).
    */
   private answer(settled: readonly Settled[]): void {
-    const needsDisk = this.wal !== null && settled.some((entry) => entry.ok && (entry.job.durability === 'full' || entry.job.bare));
-    const disk = needsDisk ? (this.wal as WalSync).sync().then(() => null, (error: unknown) => error) : null;
+    const sync = this.backend.durable(settled.some((entry) => entry.ok && (entry.job.durability === 'full' || entry.job.bare)));
+    const disk = sync === null ? null : sync.then(() => null, (error: unknown) => error);
     this.answered = Promise.all([this.answered, disk]).then(([, diskError]) => {
       for (const entry of settled) {
         if (diskError !== null && entry.ok && entry.job.durability === 'full') {
@@ -237,7 +220,7 @@ export class Database {
 
   private async runBare(job: Job): Promise<Settled> {
     try {
-      return { job, ok: true, value: await job.work(this.writer.manager) };
+      return { job, ok: true, value: await job.work(await this.backend.writer()) };
     } catch (error) {
       return { job, ok: false, error };
     }
@@ -245,10 +228,12 @@ export class Database {
 
   /** One transaction for the batch: every job in a savepoint of its own when there are several. */
   private async commit(batch: readonly Job[]): Promise<Settled[]> {
-    const manager = this.writer.manager;
+    let manager: EntityManager;
     try {
-      await manager.query('BEGIN IMMEDIATE');
+      manager = await this.backend.writer();
+      await this.backend.begin(manager);
     } catch (error) {
+      await this.backend.writerFailed(error);
       return batch.map((job) => ({ job, ok: false, error }));
     }
     const settled: Settled[] = [];
@@ -267,8 +252,9 @@ export class Database {
       await manager.query('COMMIT');
       return settled;
     } catch (error) {
-      // The commit itself failed (disk full, I/O error): nothing of the batch is stored.
+      // The commit itself failed (disk full, I/O error, connection lost): nothing of the batch is stored.
       await manager.query('ROLLBACK').catch(() => undefined);
+      await this.backend.writerFailed(error);
       return batch.map((job) => ({ job, ok: false, error }));
     }
   }

@@ -1,0 +1,112 @@
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { redactDatabaseUrl } from '../config/database-url';
+import { createPostgresDataSource, type EntityList } from './data-source';
+import { EVENT_LOG_LOCK } from './migrations/postgres/ddl';
+import type { StorageBackend } from './storage-backend';
+
+/** The database named by GATEHOUSE_DATABASE_URL cannot be reached or opened. */
+export class DatabaseUnreachableError extends Error {
+  override readonly name = 'DatabaseUnreachableError';
+  readonly code = 'DATABASE_UNREACHABLE';
+  constructor(readonly location: string, cause: unknown) {
+    super(`cannot open the PostgreSQL database at ${location}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  }
+}
+
+/**
+ * PostgreSQL through `pg`: the writer queue keeps one connection of the writer pool for its
+ * transactions, the reader pool refuses writes. A write transaction takes the event log's
+ * advisory lock first (pg_advisory_xact_lock, held until it ends): the transactions of every
+ * instance on the database follow one another as SQLite's BEGIN IMMEDIATE makes them, so an
+ * expected-version check cannot be raced from another instance and positions are handed out in
+ * commit order (the events trigger takes the same lock for writers that are not us). A commit
+ * returns once PostgreSQL has it on disk (synchronous_commit, the server's default).
+ */
+export class PostgresBackend implements StorageBackend {
+  readonly kind = 'postgres';
+  readonly looseFiles: readonly string[] = [];
+  private runner: QueryRunner | null = null;
+
+  private constructor(
+    readonly location: string,
+    private readonly writerSource: DataSource,
+    private readonly readerSource: DataSource,
+  ) {}
+
+  static async open(url: string, entities: EntityList, migrate: boolean): Promise<PostgresBackend> {
+    const location = redactDatabaseUrl(url);
+    const writer = createPostgresDataSource(url, entities, 'writer');
+    const reader = createPostgresDataSource(url, entities, 'reader');
+    try {
+      await writer.initialize();
+      if (migrate) await writer.runMigrations({ transaction: 'each' });
+      await reader.initialize();
+    } catch (error) {
+      if (reader.isInitialized) await reader.destroy();
+      if (writer.isInitialized) await writer.destroy();
+      throw new DatabaseUnreachableError(location, error);
+    }
+    return new PostgresBackend(location, writer, reader);
+  }
+
+  get migrations(): DataSource {
+    return this.writerSource;
+  }
+
+  get reads(): EntityManager {
+    return this.readerSource.manager;
+  }
+
+  async writer(): Promise<EntityManager> {
+    if (this.runner === null) {
+      const runner = this.writerSource.createQueryRunner('master');
+      await runner.connect();
+      this.runner = runner;
+    }
+    return this.runner.manager;
+  }
+
+  async begin(manager: EntityManager): Promise<void> {
+    await manager.query('BEGIN');
+    await manager.query('SELECT pg_advisory_xact_lock($1)', [EVENT_LOG_LOCK]);
+  }
+
+  durable(): Promise<void> | null {
+    return null;
+  }
+
+  beforeBatch(): null {
+    return null;
+  }
+
+  afterCommit(): void {}
+
+  /** The connection may be broken (server restarted, network): the next batch takes a new one. */
+  async writerFailed(): Promise<void> {
+    const runner = this.runner;
+    this.runner = null;
+    // A connection that broke was already released with its error (the pool discards it);
+    // one that is fine leaves no transaction open behind it.
+    await runner?.query('ROLLBACK').catch(() => undefined);
+    await runner?.release().catch(() => undefined);
+  }
+
+  async commitMode(manager: EntityManager): Promise<{ journalMode: string; synchronous: string }> {
+    const [{ synchronous_commit: sync }] = (await manager.query('SHOW synchronous_commit')) as { synchronous_commit: string }[];
+    return { journalMode: 'postgresql', synchronous: `synchronous_commit = ${sync}` };
+  }
+
+  async refuseWrites(manager: EntityManager, refuse: boolean): Promise<void> {
+    await manager.query(`SET default_transaction_read_only = ${refuse ? 'on' : 'off'}`);
+  }
+
+  async close(): Promise<void> {
+    await this.runner?.release().catch(() => undefined);
+    this.runner = null;
+    try {
+      await this.readerSource.destroy();
+    } finally {
+      await this.writerSource.destroy();
+    }
+  }
+}

@@ -1,0 +1,116 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { DataSource, EntityManager } from 'typeorm';
+import { Checkpointer } from './checkpointer';
+import { createSqliteDataSource, type EntityList } from './data-source';
+import { prepareDatabaseFile } from './file-modes';
+import type { StorageBackend } from './storage-backend';
+import { WalSync } from './wal-sync';
+
+/**
+ * SQLite through better-sqlite3: a writer connection and a reader connection on one file.
+ * A transaction starts with BEGIN IMMEDIATE: it holds the lock from its first statement, so
+ * what a job reads cannot change before it writes, also when another process writes. The disk
+ * is waited for off the event loop (see WalSync) and the log checkpointed on a thread of its
+ * own (see Checkpointer).
+ */
+export class SqliteBackend implements StorageBackend {
+  readonly kind = 'sqlite';
+  /** Null where the log is not ours to checkpoint (no WalSync). */
+  private readonly checkpointer: Checkpointer | null;
+
+  private constructor(
+    readonly location: string,
+    readonly looseFiles: readonly string[],
+    private readonly writerSource: DataSource,
+    private readonly readerSource: DataSource,
+    /** Null where a commit waits for the disk itself (`:memory:`, or a file SQLite cannot keep in WAL mode). */
+    private readonly wal: WalSync | null,
+    /** Runs a bare statement through the writer queue (the Checkpointer's fallback). */
+    bare: (sql: string) => void,
+  ) {
+    // Should the thread fail, SQLite checkpoints in the commits again (its default, 1,000 pages).
+    this.checkpointer = wal && new Checkpointer(location, () => bare('PRAGMA wal_autocheckpoint = 1000'));
+  }
+
+  static async open(path: string, entities: EntityList, migrate: boolean, bare: (sql: string) => void): Promise<SqliteBackend> {
+    const inMemory = path === ':memory:';
+    if (!inMemory) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const looseFiles = inMemory ? [] : prepareDatabaseFile(path);
+    const writer = createSqliteDataSource(path, entities, 'writer');
+    await writer.initialize();
+    try {
+      if (migrate) await writer.runMigrations({ transaction: 'each' });
+      // An in-memory database exists once per connection: it reads where it writes.
+      const reader = inMemory ? writer : createSqliteDataSource(path, entities, 'reader');
+      if (!reader.isInitialized) await reader.initialize();
+      const [{ journal_mode: journal }] = (await writer.query('PRAGMA journal_mode')) as { journal_mode: string }[];
+      const wal = !inMemory && journal === 'wal' ? new WalSync(path) : null;
+      if (wal) {
+        await writer.query('PRAGMA synchronous = NORMAL');
+        await writer.query('PRAGMA wal_autocheckpoint = 0'); // the Checkpointer's thread does it
+      }
+      return new SqliteBackend(path, looseFiles, writer, reader, wal, bare);
+    } catch (error) {
+      await writer.destroy();
+      throw error;
+    }
+  }
+
+  get migrations(): DataSource {
+    return this.writerSource;
+  }
+
+  get reads(): EntityManager {
+    return this.readerSource.manager;
+  }
+
+  writer(): Promise<EntityManager> {
+    return Promise.resolve(this.writerSource.manager);
+  }
+
+  async begin(manager: EntityManager): Promise<void> {
+    await manager.query('BEGIN IMMEDIATE');
+  }
+
+  durable(needsDisk: boolean): Promise<void> | null {
+    return needsDisk && this.wal !== null ? this.wal.sync() : null;
+  }
+
+  beforeBatch(): Promise<void> | null {
+    return this.checkpointer?.due ? this.checkpointer.checkpointTail() : null;
+  }
+
+  afterCommit(): void {
+    this.checkpointer?.committed();
+  }
+
+  async writerFailed(): Promise<void> {
+    // One file, one connection: nothing to reconnect.
+  }
+
+  async commitMode(manager: EntityManager): Promise<{ journalMode: string; synchronous: string }> {
+    const [journal] = (await manager.query('PRAGMA journal_mode')) as { journal_mode: string }[];
+    const [sync] = (await manager.query('PRAGMA synchronous')) as { synchronous: number }[];
+    const synchronous = ['OFF', 'NORMAL', 'FULL', 'EXTRA'][sync.synchronous] ?? String(sync.synchronous);
+    return { journalMode: journal.journal_mode, synchronous: this.wal ? `${synchronous} + fdatasync of the WAL per batch` : synchronous };
+  }
+
+  /**
+   * SQLite's own switch for a connection that must not write (`query_only`): every write then
+   * fails as on a read-only file.
+   */
+  async refuseWrites(manager: EntityManager, refuse: boolean): Promise<void> {
+    await manager.query(`PRAGMA query_only = ${refuse ? 'ON' : 'OFF'}`);
+  }
+
+  async close(): Promise<void> {
+    await this.checkpointer?.close();
+    try {
+      if (this.readerSource !== this.writerSource) await this.readerSource.destroy();
+    } finally {
+      await this.writerSource.destroy();
+      await this.wal?.close();
+    }
+  }
+}

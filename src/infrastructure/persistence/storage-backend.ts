@@ -1,0 +1,34 @@
+import type { DataSource, EntityManager } from 'typeorm';
+
+/**
+ * What the writer queue (Database) needs from a database engine: the connections, how a write
+ * transaction starts, when a commit is durable, and the engine's own switches. SQLite
+ * (sqlite-backend.ts) and PostgreSQL (postgres-backend.ts) implement it; nothing outside
+ * src/infrastructure/persistence knows which one runs.
+ */
+export interface StorageBackend {
+  readonly kind: 'sqlite' | 'postgres';
+  /** The SQLite file, or the PostgreSQL URL without its password: safe to print. */
+  readonly location: string;
+  /** The database's files that others than their owner could read or write when it was opened. */
+  readonly looseFiles: readonly string[];
+  /** The DataSource migrations run on. */
+  readonly migrations: DataSource;
+  /** Reads committed state only; never a write. */
+  readonly reads: EntityManager;
+  /** The one connection write jobs run on (reconnected after it was lost). */
+  writer(): Promise<EntityManager>;
+  /** Starts a write transaction that holds the database's write lock from its first statement. */
+  begin(manager: EntityManager): Promise<void>;
+  /** After a batch committed: settles once it is on disk; null when COMMIT already waited for the disk. */
+  durable(needsDisk: boolean): Promise<void> | null;
+  /** What to wait for before each batch (SQLite: the checkpoint's tail); null: nothing. */
+  beforeBatch(): Promise<void> | null;
+  /** After a batch with at least one committed job. */
+  afterCommit(): void;
+  /** A transaction could not start or end: the writer connection may be gone. */
+  writerFailed(error: unknown): Promise<void>;
+  commitMode(manager: EntityManager): Promise<{ journalMode: string; synchronous: string }>;
+  refuseWrites(manager: EntityManager, refuse: boolean): Promise<void>;
+  close(): Promise<void>;
+}
