@@ -8,6 +8,7 @@ import { adminTokenSource } from '../infrastructure/config/admin-token-file';
 import { ConfigError, type GatehouseConfig } from '../infrastructure/config/config';
 import { assertLogLevel } from '../infrastructure/telemetry';
 import type { Observability } from '../infrastructure/telemetry/observability';
+import { consoleRoutes } from './console/console.routes';
 import { mcpEndpoints } from './mcp/http-endpoints';
 import { mcpOAuth, type McpOAuth } from './oauth-server/mcp-bearer';
 import { protectedResourceRoutes } from './oauth-server/protected-resource.routes';
@@ -88,9 +89,11 @@ export const startGatehouse = async ({ config, logDestination }: StartOptions): 
       readiness: async () => observability.readiness(await app.maintenance.readiness()),
       runtime: (serverId) => gateway?.pool.health(serverId) ?? [],
       oauthSummary: (serverId) => oauth.summary(serverId),
+      discoverTools: (serverId, deadlineMs) => live.discoverTools(serverId, deadlineMs),
       extraRouters: [protectedResourceRoutes({ profiles: gateway.profiles, issuer: () => publicUrl, resourceUrl: ownOAuth.resourceUrl }), mcp.router, openApiRoutes({ gateway, authFailures }), oauthCallbackRoutes(oauth)],
       extraApiRouters: [logs, oauthRoutes(app, oauth)],
       adminRouters: (guards) => [metricsRoutes(observability.metrics, guards)],
+      lastRouters: [consoleRoutes()],
       // Outermost, so the request log sees the status the problem handler settles on.
       instrument: (koaApp) => {
         koaApp.use(requestLog(logger));

@@ -117,6 +117,12 @@ export type Gateway = Readonly<{
   proxy: ProxyDependencies;
   observability: Observability;
   oauth: OAuthService;
+  /**
+   * Connects to a server and lists its tools now (recorded like any discovery), for the admin
+   * who wants to see them before any client has asked; the number listed, or null for a server
+   * that is not active.
+   */
+  discoverTools: (serverId: string, deadlineMs: number) => Promise<number | null>;
   /** Starts what runs in the background of `gatehouse serve` (OAuth refresh); stdio refreshes on use. */
   startBackground: () => Promise<void>;
   close: () => Promise<void>;
@@ -174,6 +180,10 @@ export const startGateway = async (app: Application, options: GatewayOptions): P
     keys: (ids) => new ApiKeyReadModel(database.reads).byIds(ids),
     log,
   });
+  const serverSpec = async (serverId: string) => {
+    const row = await new ServerReadModel(database.reads).byId(serverId);
+    return row === null || row.status !== 'active' ? null : toUpstreamSpec(secrets, row);
+  };
   const configFollower = new ConfigFollower({
     events$: follower.events$,
     pool,
@@ -182,10 +192,7 @@ export const startGateway = async (app: Application, options: GatewayOptions): P
     profiles,
     settings: settings.current,
     reads: {
-      serverSpec: async (serverId) => {
-        const row = await new ServerReadModel(database.reads).byId(serverId);
-        return row === null || row.status !== 'active' ? null : toUpstreamSpec(secrets, row);
-      },
+      serverSpec,
       serverInUse: (serverId) => new ProfileReadModel(database.reads).isServerInUse(serverId),
     },
     log,
@@ -221,6 +228,14 @@ export const startGateway = async (app: Application, options: GatewayOptions): P
   return {
     app, follower, profiles, keys, settings, pool, hub, catalog, sessions, observability, oauth, close,
     proxy: { hub, catalog, profiles, settings: settings.current },
+    discoverTools: async (serverId, deadlineMs) => {
+      const spec = await serverSpec(serverId);
+      if (spec === null) return null;
+      // The shared connection (no session): what a profile's clients would share.
+      const outcome = await catalog.list('tools', spec, pool.get(spec), deadlineMs);
+      if (outcome.items === null) throw outcome.error;
+      return outcome.items.length;
+    },
     startBackground: async () => {
       stopRefresh ??= await oauth.tokens.startBackgroundRefresh();
     },

@@ -19,7 +19,7 @@ import { sessionRoutes } from './routes/session.routes';
 import { settingsRoutes } from './routes/settings.routes';
 import { userRoutes } from './routes/users.routes';
 import { profileRoutes } from './routes/profiles.routes';
-import { serverRoutes, type ServerOAuthSummary, type ServerRuntime } from './routes/servers.routes';
+import { serverRoutes, type DiscoverTools, type ServerOAuthSummary, type ServerRuntime } from './routes/servers.routes';
 
 export type ApiOptions = Readonly<{
   app: Application;
@@ -32,6 +32,8 @@ export type ApiOptions = Readonly<{
   readiness: ReadinessCheck;
   /** Live state of a server's upstream connections (status, last error, stderr tail). */
   runtime?: ServerRuntime;
+  /** Tool discovery on demand (POST /api/servers/:id/discover). */
+  discoverTools?: DiscoverTools;
   /** A server's OAuth status for GET /api/servers/:id (see infrastructure/oauth). */
   oauthSummary?: ServerOAuthSummary;
   /** Routers outside /api (the MCP endpoints, the OAuth callback), mounted before the API's. */
@@ -42,6 +44,8 @@ export type ApiOptions = Readonly<{
   adminRouters?: (guards: readonly Koa.Middleware[]) => readonly Router[];
   /** Password-guessing limits of sign-in (a default one otherwise). */
   loginLockout?: LoginLockout;
+  /** Routers mounted after everything else (the web console), so that they never shadow an API or MCP path. */
+  lastRouters?: readonly Router[];
   /** Admission control for writes (a default one otherwise). */
   writeGate?: WriteGate;
   /** Called first, before any middleware: the request log (which must see final statuses) and error listeners. */
@@ -88,12 +92,13 @@ export const createApp = (options: ApiOptions): Koa => {
       throw new ProblemError(400, 'INVALID_JSON', 'The request body is not valid JSON');
     },
   }), rejectUnsafeJson);
-  for (const router of [sessionRoutes(options.app, loginLockout), serverRoutes(options.app, options.runtime, options.oauthSummary), profileRoutes(options.app), keyRoutes(options.app), settingsRoutes(options.app), eventRoutes(options.app.store), importExportRoutes(options.app), userRoutes(options.app)]) {
+  for (const router of [sessionRoutes(options.app, loginLockout), serverRoutes(options.app, options.runtime, options.oauthSummary, options.discoverTools), profileRoutes(options.app), keyRoutes(options.app), settingsRoutes(options.app), eventRoutes(options.app.store), importExportRoutes(options.app), userRoutes(options.app)]) {
     api.use(router.routes(), router.allowedMethods({ throw: true }));
   }
   for (const router of options.extraApiRouters ?? []) api.use(router.routes(), router.allowedMethods({ throw: true }));
   app.use(api.routes());
   const adminGuards = [limitAuthFailures(authFailures), adminAuth(options.adminToken)];
   for (const router of options.adminRouters?.(adminGuards) ?? []) app.use(router.routes());
+  for (const router of options.lastRouters ?? []) app.use(router.routes());
   return app;
 };

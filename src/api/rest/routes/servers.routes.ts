@@ -8,7 +8,7 @@ import type { UpstreamHealth } from '../../../infrastructure/upstream';
 import { ApproveToolsDto, CreateServerDto, UpdateServerDto } from '../dto/server.dto';
 import { RevertDto } from '../dto/profile.dto';
 import { commandContext, parseAt, sendResource } from '../http';
-import { notFound } from '../problem';
+import { notFound, ProblemError } from '../problem';
 import { validateBody } from '../validation';
 
 /** Upstream health as the proxy sees it; an empty list when nothing is connected. */
@@ -32,7 +32,12 @@ const runtimeView = (runtime: ServerRuntime | undefined, serverId: string) => {
 /** A server's OAuth state in brief (status such as `auth_required`, reason, expiry); null: not shown. */
 export type ServerOAuthSummary = (serverId: string) => Promise<Readonly<{ status: string; reason: string | null; expiresAt: string | null }> | null>;
 
-export const serverRoutes = ({ queries, commands, store }: Application, runtime?: ServerRuntime, oauthSummary?: ServerOAuthSummary): Router => {
+/** Connects to a server and lists its tools now; the number listed, null when the server is not active. */
+export type DiscoverTools = (serverId: string, deadlineMs: number) => Promise<number | null>;
+
+const DISCOVERY_DEADLINE_MS = 30_000;
+
+export const serverRoutes = ({ queries, commands, store }: Application, runtime?: ServerRuntime, oauthSummary?: ServerOAuthSummary, discover?: DiscoverTools): Router => {
   const router = new Router({ prefix: '/api/servers' });
 
   const requireServer = async (idOrName: string, includeRemoved = false) => {
@@ -53,7 +58,8 @@ export const serverRoutes = ({ queries, commands, store }: Application, runtime?
 
   router.get('/', async (ctx) => {
     const rows = await queries.servers.list({ includeRemoved: ctx.query.include === 'removed' });
-    ctx.body = { servers: rows.map(serverRowToView) };
+    // The live status too (in memory, cheap): the console's list shows it.
+    ctx.body = { servers: rows.map((row) => ({ ...serverRowToView(row), ...runtimeView(runtime, row.id) })) };
   });
 
   router.get('/:idOrName', async (ctx) => {
@@ -92,6 +98,20 @@ export const serverRoutes = ({ queries, commands, store }: Application, runtime?
   });
 
   /** The tools pinning holds back, each with its approved and current definition and what changed. */
+  /** Discovery on demand (the console's "Discover tools"); the tools are recorded as when a client lists them. */
+  router.post('/:idOrName/discover', async (ctx) => {
+    const row = await requireServer(ctx.params.idOrName);
+    if (!discover) throw new ProblemError(409, 'DISCOVERY_UNAVAILABLE', 'This process does not connect to upstream servers');
+    let listed: number | null;
+    try {
+      listed = await discover(row.id, DISCOVERY_DEADLINE_MS);
+    } catch (error) {
+      throw new ProblemError(502, 'UPSTREAM_UNAVAILABLE', `Server "${row.name}" did not list its tools: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    if (listed === null) throw notFound(`Server "${ctx.params.idOrName}"`, 'SERVER_NOT_FOUND');
+    ctx.body = { serverId: row.id, listed, ...runtimeView(runtime, row.id) };
+  });
+
   router.get('/:idOrName/tools/pending', async (ctx) => {
     const row = await requireServer(ctx.params.idOrName);
     const current = await queries.tools.definitionsForServer(row.id);

@@ -1,0 +1,105 @@
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState, type ReactNode } from 'react';
+import { onUnauthorized, token } from './api';
+import { followEvents } from './events';
+import { Link, navigate, useLocation } from './router';
+import { SignIn } from './pages/SignIn';
+import { Servers } from './pages/Servers';
+import { ServerDetail } from './pages/ServerDetail';
+
+const NAV: ReadonlyArray<[string, string]> = [
+  ['/servers', 'Servers'],
+  ['/profiles', 'Profiles'],
+  ['/history', 'History'],
+  ['/keys', 'Keys'],
+  ['/traffic', 'Traffic'],
+  ['/import', 'Import / export'],
+];
+
+/** Which screen a path shows; unknown paths say so instead of showing a blank page. */
+const screenFor = (path: string): ReactNode => {
+  const [, first, second] = path.split('/').map(decodeURIComponent);
+  switch (first) {
+    case '':
+    case 'servers':
+      return second ? <ServerDetail name={second} /> : <Servers />;
+    default:
+      return <p>This console has no page at {path}.</p>;
+  }
+};
+
+export const App = () => {
+  const location = useLocation();
+  const client = useQueryClient();
+  const [signedIn, setSignedIn] = useState(token.get() !== null);
+  const [live, setLive] = useState(false);
+
+  useEffect(
+    () =>
+      onUnauthorized(() => {
+        token.clear();
+        client.clear();
+        setSignedIn(false);
+      }),
+    [client],
+  );
+  useEffect(() => {
+    if (!signedIn) return undefined;
+    setLive(true);
+    const stop = followEvents(client);
+    return () => {
+      stop();
+      setLive(false);
+    };
+  }, [signedIn, client]);
+
+  useEffect(() => {
+    if (!signedIn && location.pathname !== '/signin') navigate(`/signin?next=${encodeURIComponent(location.pathname + location.search)}`, true);
+  }, [signedIn, location.pathname, location.search]);
+
+  if (!signedIn || location.pathname === '/signin') {
+    return (
+      <SignIn
+        onSignedIn={() => {
+          setSignedIn(true);
+          const next = new URL(location.href).searchParams.get('next');
+          navigate(next && next.startsWith('/') && !next.startsWith('//') && next !== '/signin' ? next : '/servers', true);
+        }}
+      />
+    );
+  }
+
+  return (
+    <div className="shell">
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
+      <header>
+        <span className="brand">Gatehouse</span>
+        <nav aria-label="Main">
+          {NAV.map(([href, label]) => (
+            <Link key={href} href={href} aria-current={location.pathname.startsWith(href) ? 'page' : undefined}>
+              {label}
+            </Link>
+          ))}
+        </nav>
+        <span className="live" title="Changes made elsewhere appear here without a reload">
+          {live ? 'live' : ''}
+        </span>
+        <button
+          type="button"
+          onClick={() => {
+            token.clear();
+            client.clear();
+            setSignedIn(false);
+          }}
+        >
+          Sign out
+        </button>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {screenFor(location.pathname)}
+      </main>
+    </div>
+  );
+};

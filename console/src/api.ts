@@ -1,0 +1,76 @@
+/**
+ * The admin API from the browser: same origin, the admin token as a bearer (kept in this tab's
+ * sessionStorage, never in a cookie or localStorage). Every failure is an ApiError carrying the
+ * problem+json `detail` and field errors, which the screens show as they are.
+ */
+const TOKEN_KEY = 'gatehouse.adminToken';
+
+export const token = {
+  get: (): string | null => sessionStorage.getItem(TOKEN_KEY),
+  set: (value: string): void => sessionStorage.setItem(TOKEN_KEY, value),
+  clear: (): void => sessionStorage.removeItem(TOKEN_KEY),
+};
+
+export type FieldError = { field: string; messages: string[] };
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    detail: string,
+    readonly errors: FieldError[] = [],
+  ) {
+    super(detail);
+  }
+  /** The messages for one field of a form, joined. */
+  fieldMessage(field: string): string | undefined {
+    const messages = this.errors.filter((e) => e.field === field || e.field.startsWith(`${field}.`)).flatMap((e) => e.messages);
+    return messages.length > 0 ? messages.join('; ') : undefined;
+  }
+}
+
+/** Listeners told when the token stops working (the app goes back to sign-in). */
+const unauthorized = new Set<() => void>();
+export const onUnauthorized = (listener: () => void): (() => void) => {
+  unauthorized.add(listener);
+  return () => unauthorized.delete(listener);
+};
+
+export type Response<T> = { body: T; etag: string | null };
+
+export const request = async <T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response<T>> => {
+  const current = token.get();
+  let response: globalThis.Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers: {
+        ...(current ? { authorization: `Bearer ${current}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, 'NETWORK', 'The gateway could not be reached');
+  }
+  const text = await response.text();
+  let parsed: unknown = null;
+  try {
+    parsed = text === '' ? null : JSON.parse(text);
+  } catch {
+    parsed = text;
+  }
+  if (!response.ok) {
+    const problem = (parsed ?? {}) as { detail?: string; code?: string; errors?: FieldError[] };
+    if (response.status === 401) unauthorized.forEach((listener) => listener());
+    throw new ApiError(response.status, problem.code ?? 'HTTP_ERROR', problem.detail ?? `${response.status} ${response.statusText}`, problem.errors ?? []);
+  }
+  return { body: parsed as T, etag: response.headers.get('etag') };
+};
+
+export const get = async <T>(path: string): Promise<T> => (await request<T>('GET', path)).body;
+export const send = async <T>(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown, ifMatch?: string | null): Promise<T> =>
+  (await request<T>(method, path, body, ifMatch ? { 'if-match': ifMatch } : {})).body;
+
+export const enc = encodeURIComponent;

@@ -1,0 +1,141 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { enc, request, send } from '../api';
+import { Link, navigate } from '../router';
+import type { Server, UpstreamTool } from '../types';
+import { ErrorNote, Loading, Status } from '../ui';
+import { ServerForm, type ServerInput } from './ServerForm';
+
+/** One server: configuration (secrets masked), live status and stderr tail, its tools with their schemas; edit and remove. */
+export const ServerDetail = ({ name }: { name: string }) => {
+  const client = useQueryClient();
+  const server = useQuery({ queryKey: ['server', name], queryFn: () => request<Server>('GET', `/api/servers/${enc(name)}`), refetchInterval: 5_000 });
+  const tools = useQuery({ queryKey: ['server', name, 'tools'], queryFn: () => request<{ tools: UpstreamTool[] }>('GET', `/api/servers/${enc(name)}/tools`) });
+  const [editing, setEditing] = useState(false);
+  const update = useMutation({
+    mutationFn: (input: ServerInput) => send<Server>('PATCH', `/api/servers/${enc(name)}`, input, server.data?.etag),
+    onSuccess: (updated) => {
+      setEditing(false);
+      void client.invalidateQueries();
+      if (updated.name !== name) navigate(`/servers/${enc(updated.name)}`, true);
+    },
+  });
+  const remove = useMutation({
+    mutationFn: () => send('DELETE', `/api/servers/${enc(name)}`, undefined, server.data?.etag),
+    onSuccess: () => {
+      void client.invalidateQueries();
+      navigate('/servers');
+    },
+  });
+  const discover = useMutation({
+    mutationFn: () => send<{ listed: number }>('POST', `/api/servers/${enc(name)}/discover`, {}),
+    onSuccess: () => void client.invalidateQueries({ queryKey: ['server', name] }),
+  });
+  const connect = useMutation({
+    mutationFn: () => send<{ authorizationUrl: string }>('POST', `/api/servers/${enc(name)}/oauth/authorize`, {}),
+    onSuccess: ({ authorizationUrl }) => window.location.assign(authorizationUrl),
+  });
+
+  if (server.isPending) return <Loading />;
+  if (server.error) return <ErrorNote error={server.error} />;
+  const s = server.data.body;
+  const runtime = s.runtime;
+  return (
+    <section aria-labelledby="server-title">
+      <p>
+        <Link href="/servers">← Servers</Link>
+      </p>
+      <div className="title-row">
+        <h1 id="server-title">{s.name}</h1>
+        <Status value={runtime?.status ?? 'idle'} />
+        {s.oauth ? <Status value={s.oauth.status} /> : null}
+      </div>
+      {s.description ? <p>{s.description}</p> : null}
+      <div className="actions">
+        <button type="button" onClick={() => setEditing(!editing)} aria-expanded={editing}>
+          {editing ? 'Cancel' : 'Edit'}
+        </button>
+        {s.oauth?.status === 'auth_required' ? (
+          <button type="button" onClick={() => connect.mutate()}>
+            Connect (OAuth)
+          </button>
+        ) : null}
+        <button
+          type="button"
+          className="danger"
+          onClick={() => {
+            if (window.confirm(`Remove the server ${s.name}? Profiles lose its tools; the history keeps it and can restore it.`)) remove.mutate();
+          }}
+        >
+          Remove
+        </button>
+        <Link href={`/history?server=${enc(s.name)}`}>History</Link>
+      </div>
+      <ErrorNote error={remove.error ?? connect.error} />
+      {editing ? <ServerForm initial={s} submitLabel="Save server" onSubmit={(input) => update.mutateAsync(input)} /> : null}
+      <dl className="facts">
+        <dt>Transport</dt>
+        <dd>{s.transport}</dd>
+        {s.transport === 'stdio' ? (
+          <>
+            <dt>Command</dt>
+            <dd>
+              <code>{[s.command, ...s.args].join(' ')}</code>
+            </dd>
+            <dt>Environment</dt>
+            <dd>
+              {Object.entries(s.env).map(([key, value]) => (
+                <div key={key}>
+                  <code>
+                    {key}={value}
+                  </code>
+                </div>
+              ))}
+            </dd>
+          </>
+        ) : (
+          <>
+            <dt>URL</dt>
+            <dd>
+              <code>{s.url}</code>
+            </dd>
+            <dt>Bearer token</dt>
+            <dd>{s.bearerToken ?? 'none'}</dd>
+          </>
+        )}
+        <dt>Restarts</dt>
+        <dd>{runtime?.restarts ?? 0}</dd>
+        <dt>Last error</dt>
+        <dd>{runtime?.lastError ?? 'none'}</dd>
+      </dl>
+      {runtime?.stderrTail ? (
+        <>
+          <h2>stderr (tail)</h2>
+          <pre className="log">{runtime.stderrTail}</pre>
+        </>
+      ) : null}
+      <div className="title-row">
+        <h2>Tools</h2>
+        <button type="button" onClick={() => discover.mutate()} disabled={discover.isPending}>
+          {discover.isPending ? 'Connecting…' : 'Connect and list tools'}
+        </button>
+      </div>
+      <ErrorNote error={tools.error ?? discover.error} />
+      {tools.data?.body.tools.length === 0 ? <p className="muted">No tools known yet: they are recorded when a client (or the button above) lists them.</p> : null}
+      {tools.data ? (
+        <ul className="tools">
+          {tools.data.body.tools.map((tool) => (
+            <li key={tool.name}>
+              <details>
+                <summary>
+                  <code>{tool.name}</code> <span className="muted">{tool.description}</span>
+                </summary>
+                <pre>{JSON.stringify(tool.inputSchema ?? {}, null, 2)}</pre>
+              </details>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </section>
+  );
+};

@@ -1,0 +1,47 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+/** Debian's Chromium (installed by .ci/run); playwright-core's own browser downloads are not reachable here. */
+export const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) => existsSync(path));
+
+/** `describe` when Chromium is there (or CI demands it), else a loud skip. */
+export const describeInBrowser = (what: string): jest.Describe => {
+  if (!CHROMIUM && process.env.CI !== 'true') {
+    console.warn(`SKIPPED: ${what} needs Chromium (apt-get install -y chromium); .ci/run installs it`);
+    return describe.skip;
+  }
+  return describe;
+};
+
+export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+
+export const launchChromium = async (): Promise<Browser> => {
+  if (!CHROMIUM) throw new Error('CI needs Chromium for the browser tests: .ci/run installs it');
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+};
+
+/** Screenshots for a reviewer, written under .tmp/ (gitignored), never committed. */
+export const SCREENSHOTS = join(__dirname, '..', '..', '.tmp', 'screenshots');
+
+export const screenshot = async (page: Page, name: string): Promise<string> => {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const path = join(SCREENSHOTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+};
+
+/** Collects what a page must never do: throw, log errors, or reach anything but the gateway. */
+export const watchPage = (page: Page, origin: string): { errors: string[]; outside: string[] } => {
+  const errors: string[] = [];
+  const outside: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => {
+    // A refused request (401 for a wrong token, 409 for a conflict) is an answer the page shows, not a fault.
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) errors.push(message.text());
+  });
+  page.on('request', (request) => {
+    if (!request.url().startsWith(origin) && !request.url().startsWith('data:')) outside.push(request.url());
+  });
+  return { errors, outside };
+};
