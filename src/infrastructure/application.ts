@@ -34,9 +34,10 @@ import { UserSessionRow, UserSessions } from './sessions';
 import { Observability } from './telemetry/observability';
 import { UpstreamPool } from './upstream';
 import { Maintenance } from './maintenance';
+import { SESSION_ENTITIES, SessionIds, SessionStore } from './mcp-sessions';
 
 /** Every table this process maps, by the module that owns it. */
-export const ENTITIES = [...EVENT_STORE_ENTITIES, ...READ_MODEL_ENTITIES, ...DEBUG_LOG_ENTITIES, DataKeyRow, UserSessionRow];
+export const ENTITIES = [...EVENT_STORE_ENTITIES, ...READ_MODEL_ENTITIES, ...DEBUG_LOG_ENTITIES, ...SESSION_ENTITIES, DataKeyRow, UserSessionRow];
 
 export type Commands = Readonly<{
   servers: ServerCommands;
@@ -114,6 +115,8 @@ export type Gateway = Readonly<{
   hub: UpstreamHub;
   catalog: UpstreamCatalog;
   sessions: SessionRegistry;
+  /** Streamable HTTP sessions that outlive the process: their sealed ids and stored records. */
+  persistedSessions: Readonly<{ ids: SessionIds; store: SessionStore }>;
   proxy: ProxyDependencies;
   observability: Observability;
   oauth: OAuthService;
@@ -175,9 +178,11 @@ export const startGateway = async (app: Application, options: GatewayOptions): P
     if (notice.kind === 'prompts_changed') catalog.invalidate(notice.serverId, ['prompts']);
     if (notice.kind === 'resources_changed') catalog.invalidate(notice.serverId, ['resources', 'templates']);
   });
+  const sessionStore = new SessionStore(database);
   const sessions = new SessionRegistry({
     idleTimeoutMs: () => settings.current().sessionIdleTimeoutMs,
     keys: (ids) => new ApiKeyReadModel(database.reads).byIds(ids),
+    activity: sessionStore,
     log,
   });
   const serverSpec = async (serverId: string) => {
@@ -227,6 +232,7 @@ export const startGateway = async (app: Application, options: GatewayOptions): P
   };
   return {
     app, follower, profiles, keys, settings, pool, hub, catalog, sessions, observability, oauth, close,
+    persistedSessions: { ids: new SessionIds(secrets), store: sessionStore },
     proxy: { hub, catalog, profiles, settings: settings.current },
     discoverTools: async (serverId, deadlineMs) => {
       const spec = await serverSpec(serverId);

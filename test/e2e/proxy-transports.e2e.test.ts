@@ -42,7 +42,7 @@ describe('MCP proxy transports: Streamable HTTP, legacy SSE and stdio', () => {
   describe('Streamable HTTP', () => {
     it('opens a session, lists and calls through it', async () => {
       const client = await connect();
-      expect((client.transport as StreamableHTTPClientTransport).sessionId).toMatch(/^[0-9a-f-]{36}$/);
+      expect((client.transport as StreamableHTTPClientTransport).sessionId).toMatch(/^gh1\.[0-9a-f]{16}\.[A-Za-z0-9_-]+$/);
       expect(client.getServerVersion()?.name).toBe('gatehouse');
       const { tools } = await client.listTools();
       expect(tools.map((tool) => tool.name)).toEqual(expect.arrayContaining(['probe__whoami', 'probe__wait']));

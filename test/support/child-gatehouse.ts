@@ -30,11 +30,12 @@ export type ChildGatehouse = {
 
 /**
  * `node bin/gatehouse.js serve` as a child process (the compiled build: run `npm run build`
- * first). Resolves when the process logs that it is listening.
+ * first). Resolves when the process logs that it is listening. A GATEHOUSE_PORT in `env` is
+ * used (a restart on the same port), else a free port is chosen.
  */
 export const spawnGatehouse = async (env: Record<string, string>, timeoutMs = 15_000): Promise<ChildGatehouse> => {
   if (!existsSync(COMPILED_CLI)) throw new Error(`${COMPILED_CLI} is missing: run \`npm run build\` first`);
-  const port = await freePort();
+  const port = env.GATEHOUSE_PORT === undefined ? await freePort() : Number(env.GATEHOUSE_PORT);
   const child = spawn(process.execPath, [GATEHOUSE_BIN, 'serve'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', GATEHOUSE_HOST: '127.0.0.1', GATEHOUSE_PORT: String(port), ...env },

@@ -14,10 +14,11 @@ import { assertNever } from '../../domain/shared';
 import type { Gateway } from '../../infrastructure/application';
 import type { ProxyProfile } from '../../infrastructure/proxy/profile-config';
 import { ProfileProxy, type ProxyDependencies, type RoutedRequestOptions } from '../../infrastructure/proxy/profile-proxy';
-import type { ListKinds, ProxySession } from '../../infrastructure/proxy/session-registry';
+import type { ListKinds, ProxySession, SessionClose } from '../../infrastructure/proxy/session-registry';
+import type { SessionStore, StoredSession } from '../../infrastructure/mcp-sessions';
 import type { ClientPeer, RelatedRequest, UpstreamNotice } from '../../infrastructure/proxy/upstream-hub';
 import type { TrafficTap } from '../../infrastructure/telemetry';
-import type { McpElicitationParams, McpSamplingParams, UpstreamProgress } from '../../infrastructure/upstream';
+import type { McpElicitationParams, McpLoggingLevel, McpSamplingParams, UpstreamProgress } from '../../infrastructure/upstream';
 import { toWireError } from './errors';
 import { setStrictHandler } from './strict-handler';
 
@@ -38,7 +39,16 @@ export type SessionStart = Readonly<{
   /** The API key that opened it (null: an open profile, or stdio). */
   keyId: string | null;
   transport: Transport;
+  /**
+   * A session that outlives the process (Streamable HTTP): its stored record, written before
+   * the client hears of the session, or read back to resume it here (`resumed`) after a restart
+   * or on another instance. Without one the session ends with its process (stdio, legacy SSE).
+   */
+  persisted?: Readonly<{ store: SessionStore; record: StoredSession; resumed: boolean }>;
 }>;
+
+/** The id of the initialize request a resumed session replays to itself: no client sees its answer. */
+const REPLAYED_INITIALIZE_ID = 'gatehouse:resumed-session-initialize';
 
 /**
  * The SDK gives every Server its own Ajv instance (~18 KiB, a third of an idle session) to
@@ -69,6 +79,9 @@ export class DownstreamSession implements ClientPeer, ProxySession {
   /** Times and records this session's traffic (metrics, debug logs). */
   private readonly tap: TrafficTap | undefined;
   private closed = false;
+  /** How the session is being closed, once `close` was called (a DELETE closes it through the transport: 'end'). */
+  private closing: SessionClose | undefined;
+  private readonly persisted: SessionStart['persisted'];
 
   private constructor(
     gateway: Gateway,
@@ -82,6 +95,9 @@ export class DownstreamSession implements ClientPeer, ProxySession {
     this.profileId = profile.id;
     this.slug = profile.slug;
     this.expires = !(transport instanceof StdioServerTransport);
+    this.persisted = start.persisted;
+    this.recordId = start.persisted?.record.id ?? null;
+    if (start.persisted?.resumed) for (const uri of start.persisted.record.subscriptions) this.subscriptions.add(uri);
     this.proxy = new ProfileProxy(deps, profile.id, this);
     this.proxy.lastSeen = profile;
     // The tap reads the profile a request was served with (slug, debug logging) when it answers.
@@ -107,6 +123,7 @@ export class DownstreamSession implements ClientPeer, ProxySession {
     this.opened = this.connect(transport);
   }
 
+  readonly recordId: string | null;
   readonly sessionId: string;
   readonly keyId: string | null;
   readonly transport: Transport;
@@ -130,8 +147,9 @@ export class DownstreamSession implements ClientPeer, ProxySession {
     if (kinds.resources) this.tell('resources list_changed', this.server.sendResourceListChanged());
   }
 
-  async close(): Promise<void> {
+  async close(how: SessionClose = 'end'): Promise<void> {
     if (this.closed) return;
+    this.closing ??= how;
     // Closing tells the client when it can still be told; a transport already gone has nothing to say.
     await this.server.close().catch((error: unknown) => this.dropped('close', error));
     this.server.onclose?.();
@@ -159,13 +177,63 @@ export class DownstreamSession implements ClientPeer, ProxySession {
   }
 
   private async connect(transport: Transport): Promise<void> {
-    this.tap?.attach(transport);
+    const persisted = this.persisted;
+    if (!persisted?.resumed) {
+      this.tap?.attach(transport);
+      await this.server.connect(transport);
+      return;
+    }
     await this.server.connect(transport);
+    await this.replayInitialize(transport, persisted.record);
+    // Attached after the replay, so that the traffic log shows only what the client sent.
+    this.tap?.attach(transport);
+    await this.restoreUpstreamState(persisted.record);
+  }
+
+  /**
+   * The SDK's Server keeps what the client said at initialize (capabilities, client info) and
+   * has no way to be told it but an initialize request: a resumed session hands it the one its
+   * client sent, and the transport drops the answer (no POST waits for its id).
+   */
+  private async replayInitialize(transport: Transport, record: StoredSession): Promise<void> {
+    transport.onmessage?.({ jsonrpc: '2.0', id: REPLAYED_INITIALIZE_ID, method: 'initialize', params: { ...record.initialize } });
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+
+  /**
+   * What the client set on the upstreams through this session, set again on the connections
+   * this process opens for it (lazily: only the servers the client has a level or a
+   * subscription on are connected now). The level is waited for (bounded by the connect
+   * timeout), so that the first request after a restart is not logged at the wrong level;
+   * subscriptions are renewed in the background.
+   */
+  private async restoreUpstreamState(record: StoredSession): Promise<void> {
+    const options = { timeoutMs: this.deps.settings().requestTimeoutMs };
+    for (const uri of record.subscriptions) {
+      this.proxy.subscribe(uri, true, options).catch((error: unknown) => this.log('warn', 'resource subscription not renewed', { sessionId: this.sessionId, uri, error: String(error) }));
+    }
+    if (record.logLevel === null) return;
+    await this.proxy
+      .setLoggingLevel(record.logLevel as McpLoggingLevel, options)
+      .catch((error: unknown) => this.log('warn', 'log level not renewed', { sessionId: this.sessionId, error: String(error) }));
+  }
+
+  /** Writes what the client changed to the session's record; a failure is logged: the change holds in this process. */
+  private async remember(what: string, write: (store: SessionStore, id: string) => Promise<void>): Promise<void> {
+    if (!this.persisted) return;
+    await write(this.persisted.store, this.persisted.record.id).catch((error: unknown) => this.log('warn', `session ${what} not stored`, { sessionId: this.sessionId, error: String(error) }));
   }
 
   private dispose(gateway: Gateway): void {
     if (this.closed) return;
     this.closed = true;
+    const how = this.closing ?? 'end';
+    if (this.persisted && how !== 'suspend') {
+      const { store, record } = this.persisted;
+      store.end(record.id, how === 'idle' ? this.lastActivity : undefined).catch((error: unknown) =>
+        gateway.observability.log('warn', 'ended session not removed from the store', { sessionId: this.sessionId, error: String(error) }),
+      );
+    }
     this.noticeSubscription.unsubscribe();
     this.deps.hub.forget(this);
     gateway.sessions.remove(this.sessionId);
@@ -210,12 +278,14 @@ export class DownstreamSession implements ClientPeer, ProxySession {
       this.guard(async () => {
         await this.proxy.subscribe(request.params.uri, true, this.options(request, extra as unknown as Extra));
         this.subscriptions.add(request.params.uri);
+        await this.remember('subscriptions', (store, id) => store.setSubscriptions(id, [...this.subscriptions]));
         return {};
       }),
     );
     setStrictHandler(s, UnsubscribeRequestSchema, (request, extra) =>
       this.guard(async () => {
         this.subscriptions.delete(request.params.uri);
+        await this.remember('subscriptions', (store, id) => store.setSubscriptions(id, [...this.subscriptions]));
         await this.proxy.subscribe(request.params.uri, false, this.options(request, extra as unknown as Extra));
         return {};
       }),
@@ -224,6 +294,7 @@ export class DownstreamSession implements ClientPeer, ProxySession {
     setStrictHandler(s, SetLevelRequestSchema, (request, extra) =>
       this.guard(async () => {
         await this.proxy.setLoggingLevel(request.params.level, this.options(request, extra as unknown as Extra));
+        await this.remember('log level', (store, id) => store.setLogLevel(id, request.params.level));
         return {};
       }),
     );

@@ -3,11 +3,11 @@ import type { Context } from 'koa';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
-import { randomUUID } from 'node:crypto';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Gateway } from '../../infrastructure/application';
 import type { ProxyProfile } from '../../infrastructure/proxy/profile-config';
-import { DownstreamSession } from './downstream-session';
+import { DownstreamSession, type SessionStart } from './downstream-session';
+import { initializeParamsOf, SessionResumer } from './session-resumption';
 import { HttpRefusal, isInitialize, readPostMessages, sendRefusal, StreamableHttpServerTransport } from '../../infrastructure/transports/streamable-http';
 import { allowedHostnames, authenticate, checkOrigin, readJsonBody } from './http-guards';
 import { correlationIdOf, setCommonHeaders } from '../rest/middleware';
@@ -92,8 +92,11 @@ export type McpEndpoints = Readonly<{
 export const mcpEndpoints = (options: McpEndpointOptions): McpEndpoints => {
   const { gateway, bindHost, publicUrl, authFailures = new AuthFailureLimiter(), corsOrigins = [] } = options;
   const router = new Router();
-  const openSession = (profile: ProxyProfile, keyId: string | null, sessionId: string, transport: Transport): DownstreamSession =>
-    DownstreamSession.open(gateway, { sessionId, profile, keyId, transport });
+  const openSession = (profile: ProxyProfile, keyId: string | null, sessionId: string, transport: Transport, persisted?: SessionStart['persisted']): DownstreamSession =>
+    DownstreamSession.open(gateway, { sessionId, profile, keyId, transport, persisted });
+  const resumer = new SessionResumer(gateway, (profile, keyId, sessionId, persisted) =>
+    openSession(profile, keyId, sessionId, new StreamableHttpServerTransport(sessionId), persisted),
+  );
   const allowed = allowedHostnames(bindHost, publicUrl);
   const trustedOrigins: ReadonlySet<string> = new Set(corsOrigins);
   const modern = modernEndpoint(gateway);
@@ -118,11 +121,15 @@ export const mcpEndpoints = (options: McpEndpointOptions): McpEndpoints => {
     return { profile, keyId: await authenticate(gateway.keys, req, url, profile, options.oauth) };
   };
 
-  /** A session answers only the key that opened it: another key for the profile cannot join it. */
-  const existingSession = (profileId: string, keyId: string | null, sessionId: string | undefined) => {
+  /**
+   * A session answers only the key that opened it: another key for the profile cannot join it.
+   * `resumable`: a Streamable HTTP request, whose session, if this process does not hold it,
+   * may be one it can resume (opened before a restart, or by another instance).
+   */
+  const existingSession = async (profile: ProxyProfile, keyId: string | null, sessionId: string | undefined, resumable: boolean) => {
     if (sessionId === undefined || sessionId === '') throw new HttpRefusal(400, -32000, 'Bad Request: Mcp-Session-Id header is required');
-    const session = gateway.sessions.get(sessionId);
-    if (!(session instanceof DownstreamSession) || session.profileId !== profileId || session.keyId !== keyId) throw new HttpRefusal(404, -32001, 'Session not found');
+    const session = resumable ? await resumer.session(profile, keyId, sessionId) : gateway.sessions.get(sessionId);
+    if (!(session instanceof DownstreamSession) || session.profileId !== profile.id || session.keyId !== keyId) throw new HttpRefusal(404, -32001, 'Session not found');
     // Any request is activity, pings and notifications included: idle expiry is for silent clients.
     session.touch();
     return session;
@@ -149,20 +156,23 @@ export const mcpEndpoints = (options: McpEndpointOptions): McpEndpoints => {
     if (sessionId === '' && opensSession(body)) {
       // Checked before the session exists: a refused initialize leaves nothing behind.
       const messages = readPostMessages(req, body, false);
-      const id = randomUUID();
+      const { id, identity } = gateway.persistedSessions.ids.issue(profile.id, keyId);
+      const record = { id: identity.nonce, profileId: profile.id, keyId, initialize: initializeParamsOf(messages.messages), logLevel: null, subscriptions: [], lastActivity: Date.now() };
+      // Stored before the client hears of the session: an id it holds always names a record.
+      await gateway.persistedSessions.store.create(record);
       const transport = new StreamableHttpServerTransport(id);
-      await openSession(profile, keyId, id, transport).opened;
+      await openSession(profile, keyId, id, transport, { store: gateway.persistedSessions.store, record, resumed: false }).opened;
       transport.handlePost(req, res, messages);
       return;
     }
-    const transport = sessionOn(StreamableHttpServerTransport, existingSession(profile.id, keyId, sessionId));
+    const transport = sessionOn(StreamableHttpServerTransport, await existingSession(profile, keyId, sessionId, true));
     transport.handlePost(req, res, readPostMessages(req, body, true));
   });
 
   const get = guarded(async (exchange) => {
     const { req, res } = exchange;
     const { profile, keyId } = await profileFor(exchange);
-    const transport = sessionOn(StreamableHttpServerTransport, existingSession(profile.id, keyId, header(req, 'mcp-session-id')));
+    const transport = sessionOn(StreamableHttpServerTransport, await existingSession(profile, keyId, header(req, 'mcp-session-id'), true));
     // HEAD reaches the GET route; the SDK's transport answered it 405.
     if (req.method !== 'GET') throw methodNotAllowed();
     req.socket.setTimeout(0);
@@ -172,7 +182,7 @@ export const mcpEndpoints = (options: McpEndpointOptions): McpEndpoints => {
   const remove = guarded(async (exchange) => {
     const { req, res } = exchange;
     const { profile, keyId } = await profileFor(exchange);
-    const transport = sessionOn(StreamableHttpServerTransport, existingSession(profile.id, keyId, header(req, 'mcp-session-id')));
+    const transport = sessionOn(StreamableHttpServerTransport, await existingSession(profile, keyId, header(req, 'mcp-session-id'), true));
     await transport.handleDelete(req, res);
   });
 
@@ -203,7 +213,7 @@ export const mcpEndpoints = (options: McpEndpointOptions): McpEndpoints => {
   router.post('/mcp/:slug/messages', viaKoa(guarded(async (exchange) => {
     const { req, res, url } = exchange;
     const { profile, keyId } = await profileFor(exchange);
-    const transport = sessionOn(SSEServerTransport, existingSession(profile.id, keyId, url.searchParams.get('sessionId') ?? undefined));
+    const transport = sessionOn(SSEServerTransport, await existingSession(profile, keyId, url.searchParams.get('sessionId') ?? undefined, false));
     const body = await readJsonBody(req);
     assertSseMessage(req, body);
     await transport.handlePostMessage(req, res, body);

@@ -65,6 +65,8 @@ class ListenStream implements ClientPeer, ProxySession {
   readonly profileId: string;
   readonly slug: string;
   readonly expires = false;
+  /** A listen stream ends with its connection: nothing of it is stored. */
+  readonly recordId = null;
   lastActivity = Date.now();
   readonly proxy: ProfileProxy;
   private subscription?: Subscription;

@@ -21,6 +21,7 @@ export class SecretDecryptionError extends Error {
  */
 export class SecretBox {
   private readonly fingerprintKeys = new Map<string, Buffer>();
+  private readonly tokenKeys = new Map<string, Buffer>();
 
   constructor(
     private readonly activeKey: DataKey,
@@ -47,6 +48,42 @@ export class SecretBox {
     } catch {
       throw new SecretDecryptionError('secret could not be decrypted (wrong key or tampered data)');
     }
+  }
+
+  /**
+   * Seals a short value the gateway hands out and must later recognise (a session id): the
+   * active data key's id, then AES-256-GCM under a key derived for `purpose`, base64url. Only a
+   * process that opens this database's data keys can make or read one, and a token made for one
+   * purpose opens for no other.
+   */
+  sealToken(plaintext: string, purpose: string): string {
+    const sealed = gcmSeal(this.tokenKey(this.activeKey, purpose), Buffer.from(plaintext, 'utf8'), purpose);
+    return `${this.activeKey.id}.${sealed.toString('base64url')}`;
+  }
+
+  /** The plaintext of a token `sealToken` made for `purpose`; null for anything else (forged, altered, unknown key). */
+  openToken(token: string, purpose: string): string | null {
+    const dot = token.indexOf('.');
+    const dataKey = dot < 0 ? undefined : this.keysById.get(token.slice(0, dot));
+    if (dataKey === undefined) return null;
+    const body = token.slice(dot + 1);
+    const sealed = Buffer.from(body, 'base64url');
+    // The decoder skips what it cannot use (a stray character, spare bits): only the one spelling of the bytes is the token.
+    if (sealed.toString('base64url') !== body) return null;
+    try {
+      return gcmOpen(this.tokenKey(dataKey, purpose), sealed, purpose).toString('utf8');
+    } catch {
+      return null;
+    }
+  }
+
+  private tokenKey(dataKey: DataKey, purpose: string): Buffer {
+    const name = `${dataKey.id} ${purpose}`;
+    const cached = this.tokenKeys.get(name);
+    if (cached) return cached;
+    const derived = Buffer.from(hkdfSync('sha256', dataKey.key, Buffer.alloc(0), `gatehouse token ${purpose}`, 32));
+    this.tokenKeys.set(name, derived);
+    return derived;
   }
 
   /** A keyed fingerprint: equal plaintexts give equal fingerprints, and nothing else is learned. */

@@ -54,7 +54,8 @@ export const parseLogFilter = (input: LogFilterInput, now = Date.now()): DebugLo
   return {
     ...(input.profile !== undefined ? { profile: bounded('profile', input.profile, 200) } : {}),
     ...(input.server !== undefined ? { server: bounded('server', input.server, 200) } : {}),
-    ...(input.session !== undefined ? { session: bounded('session', input.session, 200) } : {}),
+    // A Streamable HTTP session id is sealed (mcp-sessions/session-ids.ts): up to 512 characters.
+    ...(input.session !== undefined ? { session: bounded('session', input.session, 512) } : {}),
     ...(methods !== undefined ? { methods } : {}),
     ...(statuses !== undefined ? { statuses: statuses as TrafficStatus[] } : {}),
     ...(since !== undefined ? { since } : {}),

@@ -6,6 +6,7 @@ import { ProfileToolExposure1765000000000 } from './1765000000000-ProfileToolExp
 import { ServerToolPinning1765100000000 } from './1765100000000-ServerToolPinning';
 import { Users1765200000000 } from './1765200000000-Users';
 import { ProfileAuthMode1765300000000 } from './1765300000000-ProfileAuthMode';
+import { McpSessions1765400000000 } from './1765400000000-McpSessions';
 
 /**
  * Every PostgreSQL migration, oldest first: one per SQLite migration in ../, with the same file
@@ -14,4 +15,4 @@ import { ProfileAuthMode1765300000000 } from './1765300000000-ProfileAuthMode';
  * ./<timestamp>-<Name>.ts, and list each in its index. test/architecture.unit.test.ts fails
  * while the two lists differ.
  */
-export const POSTGRES_MIGRATIONS = [InitialSchema1763700000000, TrafficLogs1763800000000, OAuthReadModels1763900000000, ProfileSlugHistory1764800000000, ProfileToolExposure1765000000000, ServerToolPinning1765100000000, Users1765200000000, ProfileAuthMode1765300000000];
+export const POSTGRES_MIGRATIONS = [InitialSchema1763700000000, TrafficLogs1763800000000, OAuthReadModels1763900000000, ProfileSlugHistory1764800000000, ProfileToolExposure1765000000000, ServerToolPinning1765100000000, Users1765200000000, ProfileAuthMode1765300000000, McpSessions1765400000000];

@@ -1,0 +1,2 @@
+export * from './session-ids';
+export * from './session-store';
