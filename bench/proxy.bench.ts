@@ -9,7 +9,10 @@
  *    - "sse": fast-server.js (profile bench), a session per client, every POST answered with
  *      an SSE stream;
  *    - "json": json-server.js (profile bench-json), the SDK's stateless server with
- *      enableJsonResponse, every POST answered with one application/json body.
+ *      enableJsonResponse, every POST answered with one application/json body;
+ *    - "modern": fast-server-v2.js (profile bench-2026), the SDK v2 server; here the clients
+ *      are SDK v2 clients pinned to MCP 2026-07-28 (no session, per-request _meta), directly
+ *      and on the gateway's stateless path (issue 13's targets: ≥ 0.85 at 32, ≥ 0.5 at 1).
  *    Against "sse" each round also runs a "logged" phase next to the gateway phase (the order
  *    of the two alternates between rounds): the same upstream through a second profile,
  *    bench-log, with debugLogging on, the upstream registered with a secret header so
@@ -29,7 +32,7 @@
  *
  * Knobs: BENCH_ROUNDS (5), BENCH_PHASE_MS (2000, per phase), BENCH_WARMUP_MS (5000: the
  * gateway's per-call CPU keeps falling for seconds while V8 optimises the hot paths),
- * BENCH_SESSIONS (1000), BENCH_LIST_CALLS (20), BENCH_PARTS (1,2,3), BENCH_UPSTREAMS (sse,json:
+ * BENCH_SESSIONS (1000), BENCH_LIST_CALLS (20), BENCH_PARTS (1,2,3), BENCH_UPSTREAMS (sse,json,modern:
  * the upstreams of part 1), BENCH_CONCURRENCIES (32,1: those of part 1), BENCH_LOGGED (1; 0 skips
  * the logged phases, e.g. to profile the SSE path alone), BENCH_GATEWAY_NODE_ARGS
  * (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": the whole life of the gateway, start-up
@@ -49,7 +52,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  connectClient, disconnectClient, mapLimit, median, mergePhases, perSecond, quantile, REQUEST_TIMEOUT_MS, runPhase,
+  connectClient, connectModernClient, disconnectClient, mapLimit, median, mergePhases, perSecond, quantile, REQUEST_TIMEOUT_MS, runPhase,
   type BenchClient, type Phase,
 } from './proxy/load';
 import {
@@ -94,7 +97,7 @@ const TARGETS = { sessionBytes: 64 * 1024, listAfterFirstMs: 1_000, loggedRatio:
 /** Part 1's targets: the gateway/direct ratio above concurrency 1 and at 1, the p50 added at 1. */
 type CallTargets = { ratioHigh: number; ratioOne: number; addedP50Ms: number };
 
-type UpstreamKind = 'sse' | 'json';
+type UpstreamKind = 'sse' | 'json' | 'modern';
 type UpstreamSetup = {
   fixture: string;
   /** The server and profile it is registered as in the gateway. */
@@ -104,6 +107,8 @@ type UpstreamSetup = {
   targets: CallTargets;
   /** Whether part 1 also compares debug logging on and off against it (profile bench-log). */
   logged: boolean;
+  /** The load generator's clients speak MCP 2026-07-28 (SDK v2, pinned), direct and through the gateway. */
+  modern?: boolean;
 };
 
 /**
@@ -127,9 +132,19 @@ const UPSTREAMS: Record<UpstreamKind, UpstreamSetup> = {
     targets: { ratioHigh: 0.85, ratioOne: 0.6, addedP50Ms: 0.2 },
     logged: false,
   },
+  modern: {
+    fixture: 'fast-server-v2.js',
+    server: 'modern',
+    profile: 'bench-2026',
+    about:
+      'fast-server-v2.js: the SDK v2 server (both eras); the clients are SDK v2 clients pinned to MCP 2026-07-28, stateless both directly and on the gateway (which keeps its own 2025-11-25 connection to the upstream)',
+    targets: { ratioHigh: 0.85, ratioOne: 0.5, addedP50Ms: 1 },
+    logged: false,
+    modern: true,
+  },
 };
 
-const UPSTREAM_KINDS = list('BENCH_UPSTREAMS', 'sse,json').map((kind) => {
+const UPSTREAM_KINDS = list('BENCH_UPSTREAMS', 'sse,json,modern').map((kind) => {
   if (!(kind in UPSTREAMS)) throw new Error(`BENCH_UPSTREAMS: unknown upstream "${kind}" (known: ${Object.keys(UPSTREAMS).join(', ')})`);
   return kind as UpstreamKind;
 });
@@ -186,7 +201,8 @@ const measured = async (pids: Pids, run: () => Promise<Phase>): Promise<Measured
   return { ...phase, cpu };
 };
 
-const connectAll = (url: string): Promise<BenchClient[]> => mapLimit(Array.from({ length: CLIENTS }), 8, () => connectClient(url));
+const connectAll = (url: string, modern = false): Promise<BenchClient[]> =>
+  mapLimit(Array.from({ length: CLIENTS }), 8, () => (modern ? connectModernClient(url) : connectClient(url)));
 
 /** Calls made at the highest concurrency, then at 1, so both code paths are optimised before measuring. */
 const warmUp = async (clients: readonly BenchClient[]): Promise<number> => {
@@ -221,9 +237,9 @@ const benchCalls = async (kind: UpstreamKind, upstream: Fixture, gateway: Gatewa
   const setup = UPSTREAMS[kind];
   const pids: Pids = { upstream: upstream.pid, gateway: gateway.pid };
   const paths: CallPath[] = setup.logged ? ['gateway', 'logged'] : ['gateway'];
-  const direct = await connectAll(upstream.url);
+  const direct = await connectAll(upstream.url, setup.modern);
   const clients: Record<CallPath, BenchClient[]> = {
-    gateway: await connectAll(`${gateway.url}/mcp/${setup.profile}`),
+    gateway: await connectAll(`${gateway.url}/mcp/${setup.profile}`, setup.modern),
     logged: setup.logged ? await connectAll(`${gateway.url}/mcp/bench-log`) : [],
   };
   const pairs = new Map<number, Pair>(CONCURRENCIES.map((concurrency) => [concurrency, { direct: [], gateway: [], logged: [] }]));
@@ -575,7 +591,7 @@ const benchFanOut = async (gatewayHttp: string, fastUrl: string, gateway: Gatewa
   try {
     const timed = async (): Promise<{ millis: number; tools: number }> => {
       const t0 = performance.now();
-      const { tools } = await client.client.listTools(undefined, { timeout: REQUEST_TIMEOUT_MS });
+      const { tools } = await client.listTools();
       return { millis: performance.now() - t0, tools: tools.length };
     };
     const first = await timed();
@@ -612,7 +628,7 @@ const main = async (): Promise<number> => {
   const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-proxy-'));
   try {
     // The SSE upstream serves parts 2 and 3 too; the JSON one only part 1.
-    const kinds: UpstreamKind[] = ['sse', ...(PARTS.has(1) && UPSTREAM_KINDS.includes('json') ? (['json'] as const) : [])];
+    const kinds: UpstreamKind[] = ['sse', ...(PARTS.has(1) ? UPSTREAM_KINDS.filter((kind) => kind !== 'sse') : [])];
     const upstreams = new Map<UpstreamKind, Fixture>();
     for (const kind of kinds) upstreams.set(kind, await startHttpFixture(UPSTREAMS[kind].fixture, [], { cpus: PIN ? '0' : undefined }));
     const upstream = upstreams.get('sse') as Fixture;
@@ -638,7 +654,7 @@ const main = async (): Promise<number> => {
     console.log(`- machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${mib(totalmem())} RAM, ${platform()} ${release()}, Node ${process.version}`);
     console.log(`- processes: ${placement}; ${upstreamPids}, gateway pid ${gateway.pid} (${gateway.url}), load generator pid ${process.pid}`);
     console.log(`- load average before: ${loadavg().map((value) => value.toFixed(2)).join(', ')} (other work on the machine competes for the same cores)`);
-    console.log(`- clients: @modelcontextprotocol/sdk Client + StreamableHTTPClientTransport; gateway: GATEHOUSE_LOG_LEVEL=warn, one profile per upstream (bench: sse, bench-json: json) with auth.apiKey=false, toolPrefix=never (part 1 adds bench-log, bench's upstream with debugLogging=true); upstreams registered with a secret X-Api-Key header`);
+    console.log(`- clients: @modelcontextprotocol/sdk Client + StreamableHTTPClientTransport (2025-11-25), and for the "modern" upstream @modelcontextprotocol/client pinned to 2026-07-28; gateway: GATEHOUSE_LOG_LEVEL=warn, one profile per upstream (bench: sse, bench-json: json, bench-2026: modern) with auth.apiKey=false, toolPrefix=never (part 1 adds bench-log, bench's upstream with debugLogging=true); upstreams registered with a secret X-Api-Key header`);
     console.log('');
 
     for (const [kind, fixture] of upstreams) {

@@ -51,7 +51,7 @@ const REAL_SERVERS: { name: string; script: string; args?: string[]; env?: Recor
 type Found = { tools: { name: string }[] };
 
 const searchNames = async (client: BenchClient, query: string, limit = 5): Promise<string[]> => {
-  const result = await client.client.callTool({ name: 'search_tools', arguments: { query, limit } });
+  const result = await client.callTool('search_tools', { query, limit });
   if (result.isError) throw new Error(`search_tools failed: ${JSON.stringify(result.content)}`);
   return (result.structuredContent as Found).tools.map((tool) => tool.name);
 };
@@ -132,7 +132,7 @@ const main = async (): Promise<void> => {
       for (let i = 0; i < 20; i++) await searchNames(synthetic, syntheticQuery(i));
       const trips = await timed(CALLS, (i) => searchNames(synthetic, syntheticQuery(i)));
       // The ranking alone, over the tools as the profile exposes them.
-      const tools = (await synthetic.client.listTools()).tools;
+      const tools = (await synthetic.listTools()).tools;
       if (tools.length !== 2) throw new Error('the synthetic profile should list search_tools and call_tool only');
       const built = performance.now();
       const index = new ToolSearchIndex(syntheticTools(size, slug), () => slug);

@@ -5,29 +5,55 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
 import { performance } from 'node:perf_hooks';
 
 export const REQUEST_TIMEOUT_MS = 10_000;
 
-export type BenchClient = { client: Client; transport: StreamableHTTPClientTransport };
+type CallResult = { isError?: boolean; content: unknown; structuredContent?: unknown };
 
-/** initialize + notifications/initialized (after which the SDK opens its GET stream). */
+/** One client of either SDK, as the load generator uses it. */
+export type BenchClient = Readonly<{
+  callTool: (name: string, args: Record<string, unknown>, timeoutMs?: number) => Promise<CallResult>;
+  listTools: () => Promise<{ tools: unknown[] }>;
+  close: () => Promise<void>;
+}>;
+
+/** SDK v1, 2025-11-25: initialize + notifications/initialized (after which the SDK opens its GET stream). */
 export const connectClient = async (url: string, name = 'gatehouse-bench'): Promise<BenchClient> => {
   const client = new Client({ name, version: '1.0.0' }, { capabilities: {} });
   const transport = new StreamableHTTPClientTransport(new URL(url));
   await client.connect(transport, { timeout: REQUEST_TIMEOUT_MS });
-  return { client, transport };
+  return {
+    callTool: (toolName, args, timeout = REQUEST_TIMEOUT_MS) => client.callTool({ name: toolName, arguments: args }, undefined, { timeout }) as Promise<CallResult>,
+    listTools: () => client.listTools(undefined, { timeout: REQUEST_TIMEOUT_MS }),
+    // Ends the session on the server too (DELETE), then closes the client; bounded, best effort.
+    close: async () => {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        transport.terminateSession().catch(() => undefined),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, 2_000))),
+      ]).finally(() => clearTimeout(timer));
+      await client.close().catch(() => undefined);
+    },
+  };
 };
 
-/** Ends the session on the server too (DELETE), then closes the client; bounded, best effort. */
-export const disconnectClient = async ({ client, transport }: BenchClient): Promise<void> => {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    transport.terminateSession().catch(() => undefined),
-    new Promise<void>((resolve) => (timer = setTimeout(resolve, 2_000))),
-  ]).finally(() => clearTimeout(timer));
-  await client.close().catch(() => undefined);
+/**
+ * SDK v2 pinned to MCP 2026-07-28: connect() probes server/discover, then every request stands
+ * alone (no session, the version and capabilities in its _meta).
+ */
+export const connectModernClient = async (url: string, name = 'gatehouse-bench-2026'): Promise<BenchClient> => {
+  const client = new ClientV2({ name, version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+  await client.connect(new TransportV2(new URL(url)), { timeout: REQUEST_TIMEOUT_MS });
+  return {
+    callTool: (toolName, args, timeout = REQUEST_TIMEOUT_MS) => client.callTool({ name: toolName, arguments: args }, { timeout }) as Promise<CallResult>,
+    listTools: () => client.listTools(undefined, { timeout: REQUEST_TIMEOUT_MS }),
+    close: () => client.close().catch(() => undefined),
+  };
 };
+
+export const disconnectClient = (client: BenchClient): Promise<void> => client.close();
 
 /** Runs `work` over `items` with at most `concurrency` at once. */
 export const mapLimit = async <T, R>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> => {
@@ -58,12 +84,12 @@ export const runPhase = async (clients: readonly BenchClient[], concurrency: num
   let issued = 0;
   const started = performance.now();
   const deadline = started + durationMs;
-  const worker = async ({ client }: BenchClient): Promise<void> => {
+  const worker = async (client: BenchClient): Promise<void> => {
     while (performance.now() < deadline && issued < maxRequests) {
       issued += 1;
       const t0 = performance.now();
       try {
-        const result = await client.callTool({ name: 'echo', arguments: { message: 'ping' } }, undefined, { timeout: REQUEST_TIMEOUT_MS });
+        const result = await client.callTool('echo', { message: 'ping' });
         if (result.isError) throw new Error(`echo failed: ${JSON.stringify(result.content)}`);
         latencies.push(performance.now() - t0);
       } catch (error) {

@@ -44,7 +44,7 @@ const probe = async (options: ProbeOptions): Promise<ProbeResults> => {
   const results: ProbeResults = { health: [], healthFailures: 0, calls: [], callFailures: 0 };
   const mcp = await connectClient(options.mcpUrl, 'burst-probe');
   try {
-    for (let i = 0; i < 20; i += 1) await mcp.client.callTool({ name: 'echo', arguments: { message: 'warm' } });
+    for (let i = 0; i < 20; i += 1) await mcp.callTool('echo', { message: 'warm' });
     parentPort?.postMessage({ type: 'ready' });
     const until = performance.now() + options.durationMs;
     const running = (): boolean => performance.now() < until;
@@ -62,7 +62,7 @@ const probe = async (options: ProbeOptions): Promise<ProbeResults> => {
       while (running()) {
         const t0 = performance.now();
         try {
-          const answer = await mcp.client.callTool({ name: 'echo', arguments: { message: 'during the burst' } }, undefined, { timeout: 60_000 });
+          const answer = await mcp.callTool('echo', { message: 'during the burst' }, 60_000);
           if (answer.isError) results.callFailures += 1;
           else results.calls.push(performance.now() - t0);
         } catch {

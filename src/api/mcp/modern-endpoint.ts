@@ -82,6 +82,17 @@ class StatelessPeer implements ClientPeer {
   listsChanged(): void {}
 }
 
+/**
+ * The request as it goes on to an upstream: upstreams are spoken to as 2025-11-25 (over the
+ * gateway's session with them), so the `_meta` key that claims the 2026 revision is dropped (an
+ * SDK v2 upstream over HTTP would answer -32020, its MCP-Protocol-Version header naming the
+ * session's revision). The client's own capabilities and identity stay: they are what it declared.
+ */
+const forUpstream = (request: ModernRequest): ModernRequest => {
+  const { [META.protocolVersion]: _claim, ...meta } = request.meta;
+  return { ...request, meta, params: { ...request.params, _meta: meta } };
+};
+
 type Parsed<S extends z.ZodType> = z.output<S> extends { params: infer P } ? P : never;
 
 const parseParams = <S extends z.ZodType>(schema: S, request: ModernRequest): Parsed<S> => {
@@ -120,7 +131,8 @@ export const modernEndpoint = (gateway: Gateway): ModernEndpoint => {
     ...cacheHint(profile),
   });
 
-  const handle = async (request: ModernRequest, profile: ProxyProfile, proxy: ProfileProxy, options: RoutedRequestOptions): Promise<Json> => {
+  const handle = async (received: ModernRequest, profile: ProxyProfile, proxy: ProfileProxy, options: RoutedRequestOptions): Promise<Json> => {
+    const request = forUpstream(received);
     switch (request.method) {
       case 'server/discover':
         return discover(profile);
