@@ -18,7 +18,7 @@ const cli = (dataDir: string, ...args: string[]): Promise<Run> =>
   new Promise((done) => {
     const env: NodeJS.ProcessEnv = { ...process.env, GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY };
     delete env.GATEHOUSE_DATABASE;
-    execFile(process.execPath, [BIN, ...args], { env, cwd: dataDir, timeout: 20_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { env, cwd: dataDir, timeout: 90_000 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
       done({ code, stdout, stderr });
     });
@@ -76,7 +76,7 @@ describe('the gatehouse CLI', () => {
     runs.forEach((result, i) => {
       expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining(`Usage: gatehouse ${['import', 'export', 'history', 'rebuild', 'keys', 'migrate'][i]}`) });
     });
-  });
+  }, 120_000);
 
   it('migrates a fresh database, then has nothing pending', async () => {
     expect(await run('migrate')).toMatchObject({ code: 0, stdout: expect.stringMatching(/applied InitialSchema\d+/) });
@@ -302,7 +302,7 @@ describe('the gatehouse CLI', () => {
       expect({ args, code: result.code, stderr: result.stderr }).toEqual({ args, code, stderr: expect.stringContaining(message) });
       noStackTrace(result);
     });
-  });
+  }, 120_000);
 
   it('refuses to rebuild under a running serve, and says which process to stop', async () => {
     const serving = await spawnGatehouse({ GATEHOUSE_DATA_DIR: dir.path, GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY });
