@@ -35,17 +35,26 @@ const apiOf = (gatehouse: () => ChildGatehouse): Api => async (method, path, bod
   return { status: response.status, body: text === '' ? null : JSON.parse(text) };
 };
 
-/** A client that keeps reconnecting its GET stream while the gateway is down (the SDK's default gives up after two tries). */
-const connect = async (url: string, key: string) => {
+/**
+ * A client that keeps reconnecting its GET stream while the gateway is down (the SDK's default
+ * gives up after two tries). With `sessionId` it goes on with that session (the SDK then skips
+ * initialize), as a client whose load balancer sent it to another instance.
+ */
+const connect = async (url: string, key: string, sessionId?: string) => {
   const client = new Client({ name: 'survivor', version: '1.0.0' }, { capabilities: { elicitation: { form: {} } } });
   const logs: LoggingMessageNotification['params'][] = [];
   const updates: string[] = [];
   client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => void logs.push(notification.params));
   client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) => void updates.push(notification.params.uri));
   client.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept', content: { word: 'still here' } }));
+  // The SDK schedules another GET attempt when one fails, also after close (an aborted fetch
+  // fails too): once closed, an attempt waits forever instead, and holds no timer.
+  let closed = false;
   const transport = new StreamableHTTPClientTransport(new URL(url), {
+    fetch: (input, init) => (closed ? new Promise<Response>(() => undefined) : fetch(input, init)),
     requestInit: { headers: { authorization: `Bearer ${key}` } },
     reconnectionOptions: { initialReconnectionDelay: 100, maxReconnectionDelay: 300, reconnectionDelayGrowFactor: 1.5, maxRetries: 200 },
+    sessionId,
   });
   let initializations = 0;
   const send = transport.send.bind(transport);
@@ -54,6 +63,11 @@ const connect = async (url: string, key: string) => {
     return send(message, options);
   };
   await client.connect(transport);
+  const close = client.close.bind(client);
+  client.close = () => {
+    closed = true;
+    return close();
+  };
   return { client, transport, logs, updates, initializations: () => initializations };
 };
 
@@ -157,6 +171,37 @@ describe('Streamable HTTP sessions across a gateway restart', () => {
     await client.close();
   });
 
+  it('goes on on a second instance that shares the database, and back on the first', async () => {
+    const session = await open();
+    const sessionId = session.transport.sessionId as string;
+    await session.client.setLoggingLevel('error');
+    const second = await spawnGatehouse({
+      GATEHOUSE_DATA_DIR: dir.path,
+      GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY,
+      GATEHOUSE_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+      GATEHOUSE_PORT: String(await freePort()),
+    });
+    try {
+      const moved = await connect(`${second.url}/mcp/survive`, key, sessionId);
+      opened.push(moved);
+      expect(moved.initializations()).toBe(0);
+      expect(await echo(moved.client, 'on the second')).toMatch(/^on the second from \d+$/);
+      expect(moved.transport.sessionId).toBe(sessionId);
+      expect(resultText(await moved.client.callTool({ name: 'sessions__log_levels', arguments: {} }))).toBe('logged: error');
+      expect(moved.logs.map((log) => log.level)).toEqual(['error']);
+      expect(resultText(await moved.client.callTool({ name: 'sessions__ask', arguments: {} }))).toBe('answer: accept {"word":"still here"}');
+      expect(second.output()).toContain('"session resumed"');
+      // The first instance still serves it too.
+      expect(await echo(session.client, 'on the first')).toMatch(/^on the first from \d+$/);
+      await moved.client.close();
+    } finally {
+      expect(await second.kill('SIGTERM')).toEqual({ code: 0, signal: null });
+    }
+    // The second one's shutdown did not end the session.
+    expect(await echo(session.client, 'after the second stopped')).toMatch(/from \d+$/);
+    await session.client.close();
+  });
+
   it('refuses a forged, altered or misplaced id with 404, and a revoked key with 401', async () => {
     const { client, transport } = await open();
     const sessionId = transport.sessionId as string;
@@ -189,9 +234,10 @@ describe('Streamable HTTP sessions across a gateway restart', () => {
   });
 
   it('does not resume a session its client DELETEd', async () => {
-    const { transport } = await open();
+    const { client, transport } = await open();
     const sessionId = transport.sessionId as string;
     await transport.terminateSession();
+    await client.close();
     await restart('SIGTERM');
     const refused = await rawMcp(`${gatehouse.url}/mcp/survive`, {
       body: { jsonrpc: '2.0', id: 1, method: 'tools/list' },
