@@ -69,6 +69,11 @@ export class SdkUpstreamConnection extends UpstreamConnectionBase {
     return this.session.client.getServerVersion();
   }
 
+  /** The MCP revision this connection's initialize negotiated (null before, or when unknown). */
+  get protocolVersion(): string | null {
+    return (this.session.transport as { protocolVersion?: string }).protocolVersion ?? null;
+  }
+
   get instructions(): string | undefined {
     return this.session.client.getInstructions();
   }

@@ -51,6 +51,12 @@ export class ProcessGroupStdioTransport implements Transport {
   private readonly readBuffer = new ReadBuffer();
   private teardown?: Promise<void>;
   private closeReported = false;
+  /** The revision initialize negotiated (the SDK client tells its transport). */
+  protocolVersion?: string;
+
+  setProtocolVersion(version: string): void {
+    this.protocolVersion = version;
+  }
 
   constructor(private readonly options: StdioProcessOptions) {}
 

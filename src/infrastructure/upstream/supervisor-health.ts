@@ -20,6 +20,7 @@ export class SupervisorHealth {
     private spec: UpstreamSpec,
     private readonly stderrTail: StderrTail,
     private readonly pid: () => number | null,
+    private readonly protocolVersion: () => string | null = () => null,
   ) {}
 
   setSpec(spec: UpstreamSpec): void {
@@ -89,6 +90,7 @@ export class SupervisorHealth {
       restarts: this.restarts,
       nextAttemptAt: this.nextAttemptAt?.toISOString() ?? null,
       pid: this.pid(),
+      protocolVersion: this.protocolVersion(),
     };
   }
 

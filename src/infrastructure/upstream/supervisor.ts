@@ -54,7 +54,7 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
     this.retries = new RetrySchedule({ ...DEFAULT_BACKOFF, ...options.backoff });
     this.stderrTail = new StderrTail(options.stderrTailBytes);
     this.processes = options.processes ?? new ChildProcessRegistry();
-    this.state = new SupervisorHealth(spec, this.stderrTail, () => this.owned?.connection.pid ?? null);
+    this.state = new SupervisorHealth(spec, this.stderrTail, () => this.owned?.connection.pid ?? null, () => this.owned?.connection.protocolVersion ?? null);
     this.idleTimer = new IdleTimer(options.idleTimeoutMs, () => this.closeIdleConnection());
   }
 

@@ -177,4 +177,9 @@ export type UpstreamHealth = Readonly<{
   nextAttemptAt: string | null;
   /** The stdio process id while one is running. */
   pid: number | null;
+  /**
+   * The MCP revision the gateway speaks with this upstream, as its initialize negotiated it
+   * (null while not connected). The gateway speaks 2025-11-25 and earlier to upstreams for now.
+   */
+  protocolVersion: string | null;
 }>;

@@ -25,6 +25,8 @@ const runtimeView = (runtime: ServerRuntime | undefined, serverId: string) => {
       restarts: connections.reduce((sum, c) => sum + c.restarts, 0),
       connections: connections.length,
       pids: connections.map((c) => c.pid).filter((pid) => pid !== null),
+      /** The MCP revision negotiated with the upstream (null until connected). */
+      protocolVersion: connections.find((c) => c.protocolVersion !== null)?.protocolVersion ?? null,
     },
   };
 };
