@@ -10,7 +10,12 @@ import { assertLogLevel } from '../infrastructure/telemetry';
 import type { Observability } from '../infrastructure/telemetry/observability';
 import { consoleRoutes } from './console/console.routes';
 import { mcpEndpoints } from './mcp/http-endpoints';
-import { mcpOAuth, type McpOAuth } from './oauth-server/mcp-bearer';
+import { mcpOAuth } from './oauth-server/mcp-bearer';
+import { authorizationServerRoutes } from './oauth-server/authorization-server.routes';
+import { checkAccessToken } from '../infrastructure/oauth-server/access-tokens';
+import { createAuthorizationServer } from '../infrastructure/oauth-server/authorization-server';
+import { OAuthServerRecords } from '../infrastructure/oauth-server/oauth-server-records';
+import type { OidcProvider } from '../infrastructure/oauth-server/oidc-provider-types';
 import { protectedResourceRoutes } from './oauth-server/protected-resource.routes';
 import { openApiRoutes } from './openapi/openapi.routes';
 import { serveLiveness } from './rest/routes/health.routes';
@@ -34,8 +39,8 @@ export type RunningGatehouse = Readonly<{
   close: () => Promise<void>;
 }>;
 
-/** Until the authorization server issues tokens (it comes next), none is valid. */
-const ownAccessTokens: McpOAuth['verify'] = async () => ({ status: 'invalid' });
+/** How long a grant (and its rotating refresh token) lives without being used. */
+const REFRESH_TOKEN_TTL_SECONDS = 14 * 24 * 3600;
 
 /** Why the server could not listen, and which setting changes that. */
 const listenError = (error: NodeJS.ErrnoException, host: string, port: number): Error => {
@@ -70,7 +75,24 @@ export const startGatehouse = async ({ config, logDestination }: StartOptions): 
     const security = { authFailures, corsOrigins: config.corsOrigins };
     const { logger } = observability;
     for (const file of app.database.looseFiles) logger.warn({ file }, 'the database file can be read by other users than its owner: chmod 600 it');
-    const ownOAuth = mcpOAuth(() => publicUrl, ownAccessTokens);
+    // Gatehouse as the authorization server of its own endpoints; the provider is made when first asked for.
+    const records = new OAuthServerRecords(app.database);
+    const ownOAuth = mcpOAuth(() => publicUrl, (token, resource) => checkAccessToken(records, token, resource));
+    let authorizationServer: OidcProvider | undefined;
+    const oauthServer = authorizationServerRoutes({
+      provider: () =>
+        (authorizationServer ??= createAuthorizationServer({
+          issuer: publicUrl,
+          records,
+          secrets: app.secrets,
+          isProfileResource: async (resource) => (await app.queries.profiles.oauthSlugs()).some((slug) => ownOAuth.resourceUrl(slug) === resource),
+          accessTokenTtlSeconds: config.oauthAccessTokenTtlSeconds,
+          refreshTokenTtlSeconds: REFRESH_TOKEN_TTL_SECONDS,
+        })),
+      adminToken: adminTokenSource(adminToken),
+      oauthSlugs: () => app.queries.profiles.oauthSlugs(),
+      resourceUrl: ownOAuth.resourceUrl,
+    });
     const mcp = mcpEndpoints({
       gateway,
       oauth: ownOAuth,
@@ -90,7 +112,7 @@ export const startGatehouse = async ({ config, logDestination }: StartOptions): 
       runtime: (serverId) => gateway?.pool.health(serverId) ?? [],
       oauthSummary: (serverId) => oauth.summary(serverId),
       discoverTools: (serverId, deadlineMs) => live.discoverTools(serverId, deadlineMs),
-      extraRouters: [protectedResourceRoutes({ profiles: gateway.profiles, issuer: () => publicUrl, resourceUrl: ownOAuth.resourceUrl }), mcp.router, openApiRoutes({ gateway, authFailures }), oauthCallbackRoutes(oauth)],
+      extraRouters: [oauthServer, protectedResourceRoutes({ profiles: gateway.profiles, issuer: () => publicUrl, resourceUrl: ownOAuth.resourceUrl }), mcp.router, openApiRoutes({ gateway, authFailures }), oauthCallbackRoutes(oauth)],
       extraApiRouters: [logs, oauthRoutes(app, oauth)],
       adminRouters: (guards) => [metricsRoutes(observability.metrics, guards)],
       lastRouters: [consoleRoutes()],

@@ -26,6 +26,7 @@ import { UpstreamHub } from './proxy/upstream-hub';
 import { CONFIGURATION_PROJECTIONS, READ_MODEL_ENTITIES } from './readmodels';
 import { ApiKeyReadModel } from './readmodels/apikey';
 import { DEBUG_LOG_ENTITIES } from './readmodels/debug-logs';
+import { OAuthServerRecordRow } from './oauth-server/oauth-server.entities';
 import { ProfileReadModel } from './readmodels/profile';
 import { Queries } from './readmodels/queries';
 import { ServerReadModel } from './readmodels/server';
@@ -37,7 +38,7 @@ import { Maintenance } from './maintenance';
 import { SESSION_ENTITIES, SessionIds, SessionStore } from './mcp-sessions';
 
 /** Every table this process maps, by the module that owns it. */
-export const ENTITIES = [...EVENT_STORE_ENTITIES, ...READ_MODEL_ENTITIES, ...DEBUG_LOG_ENTITIES, ...SESSION_ENTITIES, DataKeyRow, UserSessionRow];
+export const ENTITIES = [...EVENT_STORE_ENTITIES, ...READ_MODEL_ENTITIES, ...DEBUG_LOG_ENTITIES, ...SESSION_ENTITIES, DataKeyRow, UserSessionRow, OAuthServerRecordRow];
 
 export type Commands = Readonly<{
   servers: ServerCommands;

@@ -1,15 +1,10 @@
+import type { TokenCheck } from '../../infrastructure/oauth-server/access-tokens';
+
 /**
  * What the MCP endpoints need of Gatehouse's own authorization server: where a profile's
  * protected resource metadata is (RFC 9728, named in the 401 challenge) and whether an access
  * token it issued is live and bound to that profile's endpoint (RFC 8707).
  */
-export type TokenCheck =
-  | Readonly<{ status: 'valid'; grantId: string }>
-  /** Unknown, expired or revoked: the client should get a new one. */
-  | Readonly<{ status: 'invalid' }>
-  /** Live, but issued for another profile's endpoint. */
-  | Readonly<{ status: 'other_resource' }>;
-
 export type McpOAuth = Readonly<{
   /** The profile's MCP endpoint as a resource indicator: `<public URL>/mcp/<slug>`. */
   resourceUrl: (slug: string) => string;

@@ -23,6 +23,8 @@ export type GatehouseConfig = Readonly<{
    * (headers and body); responses, streamed ones included, are not bounded by it.
    */
   httpRequestTimeoutMs: number;
+  /** GATEHOUSE_OAUTH_ACCESS_TOKEN_TTL: seconds an access token of Gatehouse's own authorization server lives (then it is refreshed). */
+  oauthAccessTokenTtlSeconds: number;
 }>;
 
 export class ConfigError extends Error {
@@ -32,6 +34,7 @@ export class ConfigError extends Error {
 const DEFAULT_PORT = 7300;
 const DEFAULT_AUTH_FAILURES_PER_MINUTE = 20;
 const DEFAULT_HTTP_REQUEST_TIMEOUT_MS = 30_000;
+const DEFAULT_OAUTH_ACCESS_TOKEN_TTL = 300;
 
 const parseInteger = (name: string, text: string | undefined, fallback: number, min: number, max: number): number => {
   if (text === undefined || text === '') return fallback;
@@ -72,5 +75,6 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): GatehouseConfi
     corsOrigins: parseCorsOriginsSetting(env.GATEHOUSE_CORS_ORIGINS),
     authFailuresPerMinute: parseInteger('GATEHOUSE_AUTH_FAILURES_PER_MINUTE', env.GATEHOUSE_AUTH_FAILURES_PER_MINUTE, DEFAULT_AUTH_FAILURES_PER_MINUTE, 1, 1_000_000),
     httpRequestTimeoutMs: parseInteger('GATEHOUSE_HTTP_REQUEST_TIMEOUT_MS', env.GATEHOUSE_HTTP_REQUEST_TIMEOUT_MS, DEFAULT_HTTP_REQUEST_TIMEOUT_MS, 1_000, 3_600_000),
+    oauthAccessTokenTtlSeconds: parseInteger('GATEHOUSE_OAUTH_ACCESS_TOKEN_TTL', env.GATEHOUSE_OAUTH_ACCESS_TOKEN_TTL, DEFAULT_OAUTH_ACCESS_TOKEN_TTL, 1, 86_400),
   };
 };

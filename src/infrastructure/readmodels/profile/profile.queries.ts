@@ -158,6 +158,12 @@ export class ProfileReadModel {
     return (await this.manager.getRepository(ProfileServerRow).countBy({ serverId, status: 'active' })) > 0;
   }
 
+  /** Slugs of active profiles that take OAuth access tokens (auth.mode oauth or both). */
+  async oauthSlugs(): Promise<string[]> {
+    const rows = await this.manager.getRepository(ProfileRow).find({ where: [{ status: 'active', authMode: 'oauth' }, { status: 'active', authMode: 'both' }], order: { slug: 'ASC' } });
+    return rows.map((row) => row.slug);
+  }
+
   /** Slugs of active profiles that need no credential (no API key, and OAuth not asked for). */
   async openSlugs(): Promise<string[]> {
     const rows = await this.manager.getRepository(ProfileRow).find({ where: { status: 'active', authApiKey: 0, authMode: 'api_keys' }, order: { slug: 'ASC' } });

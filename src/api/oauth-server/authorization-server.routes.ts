@@ -1,0 +1,120 @@
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { tokensMatch } from '../../infrastructure/config/admin-token';
+import { AUTHORIZATION_SERVER_ROUTES, MCP_SCOPE } from '../../infrastructure/oauth-server/authorization-server';
+import type { OidcInteraction, OidcProvider } from '../../infrastructure/oauth-server/oidc-provider-types';
+import { ProblemError } from '../rest/problem';
+import { CONSENT_PAGE_CSP, renderConsentPage } from './consent-page';
+
+export type AuthorizationServerRoutesOptions = Readonly<{
+  /** The provider, made on first use (see createAuthorizationServer). */
+  provider: () => OidcProvider;
+  adminToken: () => string;
+  /** Slugs of the profiles that take OAuth tokens now. */
+  oauthSlugs: () => Promise<string[]>;
+  resourceUrl: (slug: string) => string;
+}>;
+
+/** The account a grant is made for while sign-in is by the admin token (users bring their own). */
+export const ADMIN_ACCOUNT = 'admin';
+
+const RESUMABLE = [AUTHORIZATION_SERVER_ROUTES.authorization, AUTHORIZATION_SERVER_ROUTES.registration];
+const OIDC_DISCOVERY = '/.well-known/openid-configuration';
+/** RFC 8414's path for an issuer without a path; the same document as OpenID discovery's. */
+const AS_METADATA = '/.well-known/oauth-authorization-server';
+const PROVIDER_PATHS: readonly string[] = [...Object.values(AUTHORIZATION_SERVER_ROUTES), OIDC_DISCOVERY, AS_METADATA];
+
+const FORM_LIMIT = '16kb';
+
+/** What a client may ask for: the endpoint's scope and a refresh token (`openid` only names the account). */
+const GRANTABLE_SCOPES: ReadonlySet<string> = new Set([MCP_SCOPE, 'offline_access', 'openid']);
+
+type ConsentForm = { profile?: unknown; adminToken?: unknown; action?: unknown };
+
+/**
+ * Gatehouse's authorization server over HTTP: oidc-provider's endpoints (authorization,
+ * token, registration, revocation, discovery as RFC 8414 metadata) handed the raw request, and
+ * the login + consent page at /oauth/interaction/<uid>, where a person signs in (for now with
+ * the admin token) and picks the profile the client may use.
+ */
+export const authorizationServerRoutes = (options: AuthorizationServerRoutesOptions): Router => {
+  const router = new Router();
+  /** The provider answers on the raw request; Koa stays out of the response. */
+  const toProvider = async (ctx: Context): Promise<void> => {
+    const oidc = options.provider();
+    if (ctx.path === AS_METADATA) ctx.req.url = OIDC_DISCOVERY;
+    ctx.respond = false;
+    await oidc.callback()(ctx.req, ctx.res);
+  };
+  for (const path of PROVIDER_PATHS) router.all(path, toProvider);
+  // The authorization endpoint resumes at /<uid> once the interaction is finished.
+  for (const route of RESUMABLE) router.all(`${route}/:rest`, toProvider);
+
+  const details = async (ctx: Context): Promise<OidcInteraction> => {
+    let interaction: OidcInteraction;
+    try {
+      interaction = await options.provider().interactionDetails(ctx.req, ctx.res);
+    } catch {
+      throw new ProblemError(400, 'INTERACTION_NOT_FOUND', 'This sign-in has expired or was started in another browser: start again from the application');
+    }
+    if (interaction.uid !== String(ctx.params.uid)) throw new ProblemError(400, 'INTERACTION_NOT_FOUND', 'This sign-in does not match the one in progress: start again from the application');
+    return interaction;
+  };
+
+  /** The profile the client asked for by its resource indicator, when it names one that takes OAuth. */
+  const requestedSlug = (interaction: OidcInteraction, slugs: readonly string[]): string | null => {
+    const resource = interaction.params.resource;
+    if (typeof resource !== 'string') return null;
+    return slugs.find((slug) => options.resourceUrl(slug) === resource) ?? null;
+  };
+
+  const page = async (ctx: Context, interaction: OidcInteraction, status: number, error?: string): Promise<void> => {
+    const slugs = await options.oauthSlugs();
+    const requested = requestedSlug(interaction, slugs);
+    const client = await options.provider().Client.find(String(interaction.params.client_id));
+    ctx.status = status;
+    ctx.set('Content-Security-Policy', CONSENT_PAGE_CSP);
+    ctx.type = 'html';
+    ctx.body = renderConsentPage({
+      uid: interaction.uid,
+      clientName: client?.clientName ?? String(interaction.params.client_id),
+      redirectUri: String(interaction.params.redirect_uri),
+      profiles: requested === null ? slugs : [requested],
+      requested,
+      error,
+    });
+  };
+
+  router.get('/oauth/interaction/:uid', async (ctx) => page(ctx, await details(ctx), 200));
+
+  router.post('/oauth/interaction/:uid', bodyParser({ enableTypes: ['form'], formLimit: FORM_LIMIT, onError: () => {
+    throw new ProblemError(400, 'INVALID_FORM', 'The form could not be read');
+  } }), async (ctx) => {
+    const interaction = await details(ctx);
+    const form = (ctx.request.body ?? {}) as ConsentForm;
+    const oidc = options.provider();
+    if (form.action === 'deny') {
+      ctx.respond = false;
+      await oidc.interactionFinished(ctx.req, ctx.res, { error: 'access_denied', error_description: 'The user did not allow access' }, { mergeWithLastSubmission: false });
+      return;
+    }
+    if (typeof form.adminToken !== 'string' || !tokensMatch(form.adminToken, options.adminToken())) return page(ctx, interaction, 401, 'That is not the admin token.');
+    const slugs = await options.oauthSlugs();
+    const requested = typeof interaction.params.resource === 'string' ? requestedSlug(interaction, slugs) : null;
+    if (typeof interaction.params.resource === 'string' && requested === null) return page(ctx, interaction, 400, 'The application asked for an endpoint that is not a profile taking OAuth tokens.');
+    const slug = typeof form.profile === 'string' ? form.profile : requested;
+    if (slug === null || !slugs.includes(slug)) return page(ctx, interaction, 400, 'Pick one of the profiles listed.');
+    if (requested !== null && slug !== requested) return page(ctx, interaction, 400, `The application asked for the profile ${requested}.`);
+    const grant = new oidc.Grant({ accountId: ADMIN_ACCOUNT, clientId: String(interaction.params.client_id) });
+    grant.addResourceScope(options.resourceUrl(slug), MCP_SCOPE);
+    // Sign-in and consent are one step: the scopes come from the request, not from a consent prompt's details.
+    const scopes = String(interaction.params.scope ?? '').split(' ').filter((scope) => GRANTABLE_SCOPES.has(scope));
+    if (scopes.length > 0) grant.addOIDCScope(scopes.join(' '));
+    const grantId = await grant.save();
+    ctx.respond = false;
+    await oidc.interactionFinished(ctx.req, ctx.res, { login: { accountId: ADMIN_ACCOUNT }, consent: { grantId } }, { mergeWithLastSubmission: false });
+  });
+
+  return router;
+};

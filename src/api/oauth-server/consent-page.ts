@@ -1,0 +1,37 @@
+/** The login and consent page of Gatehouse's authorization server: plain HTML, no script. */
+
+const escapeHtml = (text: string): string =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+
+export type ConsentPage = Readonly<{
+  uid: string;
+  clientName: string;
+  redirectUri: string;
+  /** Profiles the client may be given (slugs); the one the client asked for is preselected. */
+  profiles: readonly string[];
+  requested: string | null;
+  error?: string;
+}>;
+
+/** Its own CSP: inline style only; forms may post anywhere the provider then redirects to. */
+export const CONSENT_PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
+
+export const renderConsentPage = (page: ConsentPage): string => {
+  const options = page.profiles
+    .map((slug) => `<option value="${escapeHtml(slug)}"${slug === page.requested ? ' selected' : ''}>${escapeHtml(slug)}</option>`)
+    .join('');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Gatehouse: allow access</title>
+<style>body{font:16px system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}label{display:block;margin:1rem 0 .3rem}input,select{width:100%;padding:.4rem}button{margin:1rem .5rem 0 0;padding:.5rem 1rem}.error{color:#a00}</style></head>
+<body><h1>Allow access to Gatehouse?</h1>
+<p><strong>${escapeHtml(page.clientName)}</strong> wants to use the tools of one Gatehouse profile. After signing in it is sent back to <code>${escapeHtml(page.redirectUri)}</code>.</p>
+${page.error ? `<p class="error" role="alert">${escapeHtml(page.error)}</p>` : ''}
+<form method="post" action="/oauth/interaction/${encodeURIComponent(page.uid)}">
+<label for="profile">Profile</label>
+<select id="profile" name="profile"${page.requested ? '' : ' required'}>${options}</select>
+<label for="adminToken">Admin token</label>
+<input id="adminToken" name="adminToken" type="password" autocomplete="current-password" required>
+<button type="submit" name="action" value="allow">Allow</button>
+<button type="submit" name="action" value="deny" formnovalidate>Deny</button>
+</form></body></html>`;
+};

@@ -1,0 +1,100 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import type { SecretBox } from '../crypto';
+import { oauthServerAdapter } from './oauth-server-adapter';
+import type { OAuthServerRecords } from './oauth-server-records';
+import type { OidcModule, OidcProvider } from './oidc-provider-types';
+
+/** The one scope of a profile's endpoint: a token for it may use every tool the profile exposes. */
+export const MCP_SCOPE = 'mcp';
+
+/** Where the provider's endpoints are, under /oauth beside the upstream client's /oauth/callback. */
+export const AUTHORIZATION_SERVER_ROUTES = {
+  authorization: '/oauth/authorize',
+  token: '/oauth/token',
+  registration: '/oauth/register',
+  revocation: '/oauth/revoke',
+  jwks: '/oauth/jwks',
+  end_session: '/oauth/session/end',
+  userinfo: '/oauth/userinfo',
+  introspection: '/oauth/introspect',
+  pushed_authorization_request: '/oauth/par',
+  code_verification: '/oauth/device',
+  device_authorization: '/oauth/device/auth',
+  backchannel_authentication: '/oauth/backchannel',
+  challenge: '/oauth/challenge',
+  credential: '/oauth/credential',
+} as const;
+
+export const interactionPath = (uid: string): string => `/oauth/interaction/${encodeURIComponent(uid)}`;
+
+export type AuthorizationServerOptions = Readonly<{
+  issuer: string;
+  records: OAuthServerRecords;
+  secrets: SecretBox;
+  /** Whether `resource` is the endpoint of a profile that takes OAuth tokens now. */
+  isProfileResource: (resource: string) => Promise<boolean>;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+}>;
+
+/** Loaded once, when a request first needs the provider (see OidcModule). */
+const loadOidcProvider = (): OidcModule => require('oidc-provider') as OidcModule; // eslint-disable-line @typescript-eslint/no-require-imports -- an ES module required lazily, see OidcModule
+
+/**
+ * Gatehouse as an OAuth 2.1 authorization server for its own MCP endpoints (oidc-provider):
+ * dynamic client registration (RFC 7591), authorization code with PKCE S256 only, resource
+ * indicators (RFC 8707) naming one profile's endpoint, opaque short-lived access tokens bound
+ * to it, refresh tokens rotated on every use (a replayed one revokes the grant), revocation
+ * (RFC 7009). The login and consent page is Gatehouse's own (interactionPath).
+ */
+export const createAuthorizationServer = (options: AuthorizationServerOptions): OidcProvider => {
+  const { default: Provider, errors } = loadOidcProvider();
+  // Signs nothing a client relies on (tokens are opaque, no ID tokens without `openid`): a key per process.
+  const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+  const provider = new Provider(options.issuer, {
+    adapter: oauthServerAdapter(options.records, options.secrets),
+    clients: [],
+    jwks: { keys: [{ ...signingKey, kid: `gatehouse-${randomBytes(6).toString('hex')}`, use: 'sig', alg: 'RS256' }] },
+    // Signs the interaction and session cookies; a restart only ends sign-ins in progress.
+    cookies: { keys: [randomBytes(32).toString('base64url')] },
+    findAccount: async (_ctx: unknown, sub: string) => ({ accountId: sub, claims: async () => ({ sub }) }),
+    scopes: [MCP_SCOPE, 'offline_access'],
+    claims: { openid: ['sub'] },
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    clientDefaults: { grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' },
+    routes: AUTHORIZATION_SERVER_ROUTES,
+    features: {
+      devInteractions: { enabled: false },
+      registration: { enabled: true, initialAccessToken: false },
+      revocation: { enabled: true },
+      userinfo: { enabled: false },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async (_ctx: unknown, _client: unknown, oneOf?: string | string[]) => oneOf,
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (_ctx: unknown, resource: string) => {
+          if (!(await options.isProfileResource(resource))) throw new errors.InvalidTarget('resource is not the MCP endpoint of a profile that takes OAuth tokens');
+          return { scope: MCP_SCOPE, audience: resource, accessTokenTTL: options.accessTokenTtlSeconds, accessTokenFormat: 'opaque' };
+        },
+      },
+    },
+    issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(type: string): boolean }) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: true,
+    ttl: {
+      AccessToken: options.accessTokenTtlSeconds,
+      AuthorizationCode: 60,
+      Interaction: 600,
+      Session: 3600,
+      Grant: options.refreshTokenTtlSeconds,
+      RefreshToken: options.refreshTokenTtlSeconds,
+    },
+    interactions: { url: (_ctx: unknown, interaction: { uid: string }) => interactionPath(interaction.uid) },
+    // Error pages without the provider's default HTML (which echoes the request's parameters).
+    renderError: async (ctx: { type: string; body: unknown }, out: { error: string; error_description?: string }) => {
+      ctx.type = 'json';
+      ctx.body = { error: out.error, error_description: out.error_description };
+    },
+  });
+  return provider;
+};

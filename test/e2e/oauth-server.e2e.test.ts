@@ -1,0 +1,107 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { MemoryOAuthClient, signInAndConsent } from '../support/oauth-server-client';
+import { OAUTH_ADMIN_TOKEN, startOAuthGatehouse, type OAuthGatehouse } from '../support/oauth-server-gatehouse';
+import { initializeRequest, rawMcp } from '../support/proxy';
+
+/** Long enough for the steps before the expiry check under load, short enough to wait out. */
+const ACCESS_TOKEN_TTL_SECONDS = 6;
+
+/** A client that signs in from scratch: connect, 401, discovery, registration, the person's consent, token, connect again. */
+const connectWithOAuth = async (gh: OAuthGatehouse, slug: string, oauth: MemoryOAuthClient): Promise<Client> => {
+  const endpoint = new URL(`${gh.url}/mcp/${slug}`);
+  const first = new StreamableHTTPClientTransport(endpoint, { authProvider: oauth });
+  await expect(new Client({ name: 'oauth-test', version: '1.0.0' }).connect(first)).rejects.toBeInstanceOf(UnauthorizedError);
+  expect(oauth.authorizationUrl).toBeDefined();
+  const signedIn = await signInAndConsent(oauth.authorizationUrl as URL, { adminToken: OAUTH_ADMIN_TOKEN });
+  if (signedIn.code === null) throw new Error(`no code: ${JSON.stringify(signedIn)}`);
+  await first.finishAuth(signedIn.code as string);
+  const client = new Client({ name: 'oauth-test', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(endpoint, { authProvider: oauth }));
+  return client;
+};
+
+describe('Gatehouse as the OAuth 2.1 authorization server of its MCP endpoints (SDK client flow)', () => {
+  let gh: OAuthGatehouse;
+
+  beforeAll(async () => {
+    gh = await startOAuthGatehouse({ alpha: 'oauth', beta: 'both', keys: 'api_keys' }, { GATEHOUSE_OAUTH_ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL_SECONDS) });
+  }, 60_000);
+  afterAll(async () => {
+    await gh?.stop();
+  });
+
+  it('serves RFC 8414 metadata: code flow with PKCE S256 only, registration and revocation', async () => {
+    const response = await fetch(`${gh.url}/.well-known/oauth-authorization-server`);
+    expect(response.status).toBe(200);
+    const metadata = (await response.json()) as { grant_types_supported: string[] };
+    expect(metadata).toMatchObject({
+      issuer: gh.url,
+      authorization_endpoint: `${gh.url}/oauth/authorize`,
+      token_endpoint: `${gh.url}/oauth/token`,
+      registration_endpoint: `${gh.url}/oauth/register`,
+      revocation_endpoint: `${gh.url}/oauth/revoke`,
+      code_challenge_methods_supported: ['S256'],
+      response_types_supported: ['code'],
+    });
+    expect(metadata.grant_types_supported).toEqual(expect.arrayContaining(['authorization_code', 'refresh_token']));
+  });
+
+  it('connects from scratch, calls tools, refreshes after expiry, and is refused on another profile and after revocation', async () => {
+    const oauth = new MemoryOAuthClient();
+    const client = await connectWithOAuth(gh, 'alpha', oauth);
+    const issuedAt = Date.now();
+    expect(oauth.client?.client_id).toEqual(expect.any(String));
+    const tools = await client.listTools();
+    expect(tools.tools.length).toBeGreaterThan(0);
+    const first = oauth.saved;
+    expect(first?.refresh_token).toEqual(expect.any(String));
+
+    // The access token is bound to alpha's endpoint: beta (which takes OAuth too) refuses it.
+    const onBeta = await rawMcp(`${gh.url}/mcp/beta`, { body: initializeRequest(), headers: { authorization: `Bearer ${first?.access_token}` } });
+    expect(onBeta.status).toBe(401);
+    expect(onBeta.headers.get('www-authenticate')).toContain(`resource_metadata="${gh.url}/.well-known/oauth-protected-resource/mcp/beta"`);
+    expect(onBeta.text).toContain("another endpoint");
+
+    // Past its lifetime the access token is refused; the SDK refreshes (a new refresh token too) and goes on in the same session.
+    const expiresAt = issuedAt + ACCESS_TOKEN_TTL_SECONDS * 1000;
+    await new Promise((resolve) => setTimeout(resolve, expiresAt - Date.now() + 1000));
+    const expired = await rawMcp(`${gh.url}/mcp/alpha`, { body: initializeRequest(), headers: { authorization: `Bearer ${first?.access_token}` } });
+    expect(expired.status).toBe(401);
+    expect((await client.listTools()).tools.length).toBe(tools.tools.length);
+    const refreshed = oauth.saved;
+    expect(refreshed?.access_token).not.toBe(first?.access_token);
+    expect(refreshed?.refresh_token).not.toBe(first?.refresh_token);
+
+    // RFC 7009: revoking the refresh token ends the grant; the live access token goes with it.
+    const revoked = await fetch(`${gh.url}/oauth/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: refreshed?.refresh_token as string, client_id: oauth.client?.client_id as string }),
+    });
+    expect(revoked.status).toBe(200);
+    const after = await rawMcp(`${gh.url}/mcp/alpha`, { body: initializeRequest(), headers: { authorization: `Bearer ${refreshed?.access_token}` } });
+    expect(after.status).toBe(401);
+    await expect(client.listTools()).rejects.toThrow();
+    await client.close();
+  }, 60_000);
+
+  it('stores no code or token, and no client secret in plaintext', async () => {
+    const oauth = new MemoryOAuthClient('confidential');
+    Object.defineProperty(oauth, 'clientMetadata', { get: () => ({ client_name: 'confidential', redirect_uris: ['http://127.0.0.1:9/callback'], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_post' }) });
+    const client = await connectWithOAuth(gh, 'beta', oauth);
+    await client.listTools();
+    const secret = (oauth.client as { client_secret?: string }).client_secret;
+    expect(secret).toEqual(expect.any(String));
+    const rows = gh.sql.all<{ key: string; model: string; payload: string }>('SELECT key, model, payload FROM oauth_server_records');
+    expect(rows.map((row) => row.model)).toEqual(expect.arrayContaining(['Client', 'Grant', 'AccessToken', 'RefreshToken']));
+    const stored = JSON.stringify(rows);
+    for (const value of [secret, oauth.saved?.access_token, oauth.saved?.refresh_token, ...oauth.issued.flatMap((t) => [t.access_token, t.refresh_token])]) {
+      expect(value).toEqual(expect.any(String));
+      expect(stored).not.toContain(value);
+    }
+    expect(stored).toContain('client_secret_sealed');
+    await client.close();
+  }, 60_000);
+});
