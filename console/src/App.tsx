@@ -6,6 +6,8 @@ import { Link, navigate, useLocation } from './router';
 import { SignIn } from './pages/SignIn';
 import { Servers } from './pages/Servers';
 import { ServerDetail } from './pages/ServerDetail';
+import { ProfileDetail } from './pages/ProfileDetail';
+import { Profiles } from './pages/Profiles';
 
 const NAV: ReadonlyArray<[string, string]> = [
   ['/servers', 'Servers'],
@@ -23,6 +25,8 @@ const screenFor = (path: string): ReactNode => {
     case '':
     case 'servers':
       return second ? <ServerDetail name={second} /> : <Servers />;
+    case 'profiles':
+      return second ? <ProfileDetail slug={second} /> : <Profiles />;
     default:
       return <p>This console has no page at {path}.</p>;
   }

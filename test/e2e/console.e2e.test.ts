@@ -1,7 +1,9 @@
 import type { Browser, Page } from 'playwright-core';
 import { startTestGatehouse, TEST_ADMIN_TOKEN, type TestGatehouse } from '../support/gatehouse';
 import { describeInBrowser, launchChromium, screenshot, watchPage } from '../support/browser';
-import { EVERYTHING_SERVER } from '../support/mcp-client';
+import { join } from 'node:path';
+import { connectClient, EVERYTHING_SERVER, FIXTURES } from '../support/mcp-client';
+import { issueKey, registerStdioServer } from '../support/proxy';
 import { expectProblem } from '../support/problem';
 
 const parsed = async (pending: Promise<Response>) => {
@@ -45,6 +47,40 @@ describe('the console is served without shadowing anything', () => {
     await expectProblem(await parsed(fetch(`${gh.url}/no-such-page`)), 404, 'ROUTE_NOT_FOUND');
     await expectProblem(await parsed(fetch(`${gh.url}/assets/..%2Fpackage.json`)), 404, 'NOT_FOUND');
     await expectProblem(await parsed(fetch(`${gh.url}/assets/nothing.js`)), 404, 'NOT_FOUND');
+  });
+});
+
+describe('POST /api/profiles/:slug/clone', () => {
+  let gh: TestGatehouse;
+  beforeAll(async () => {
+    gh = await startTestGatehouse();
+  });
+  afterAll(async () => gh?.stop());
+
+  it('copies settings, links and tool settings under a new slug, and refuses bad input without appending', async () => {
+    await registerStdioServer(gh, 'alpha', join(FIXTURES, 'hostile-server.js'));
+    expect((await gh.api('POST', '/api/profiles', { slug: 'src', description: 'Source', toolPrefix: 'never' })).status).toBe(201);
+    expect((await gh.api('PUT', '/api/profiles/src/servers/alpha', { status: 'inactive' })).status).toBe(201);
+    expect((await gh.api('PATCH', '/api/profiles/src/tools/alpha/markup', { name: 'safe', status: 'inactive' })).status).toBe(200);
+
+    const copy = await gh.api('POST', '/api/profiles/src/clone', { slug: 'copy', name: 'The copy' });
+    expect(copy.status).toBe(201);
+    expect(copy.headers.get('location')).toBe('/api/profiles/copy');
+    expect(copy.body).toMatchObject({ slug: 'copy', name: 'The copy', description: 'Source', toolPrefix: 'never', servers: [{ name: 'alpha', status: 'inactive' }] });
+    const tools = (await gh.api('GET', '/api/profiles/copy/tools')).body.tools;
+    expect(tools).toEqual([expect.objectContaining({ exposedName: 'safe', toolStatus: 'inactive', overrides: expect.objectContaining({ name: 'safe' }) })]);
+    const events = (await gh.api('GET', '/api/events?limit=1000')).body.events;
+    const mine = events.filter((event: { streamId: string }) => event.streamId === `profile-${copy.body.id}`);
+    expect(mine.map((event: { type: string }) => event.type)).toEqual(['ProfileCreated', 'ServerAttached', 'ToolStatusChanged', 'ToolOverridden']);
+    expect(new Set(mine.map((event: { metadata: { correlationId: string } }) => event.metadata.correlationId)).size).toBe(1);
+
+    const head = events.length;
+    await expectProblem(await gh.api('POST', '/api/profiles/src/clone', { slug: 'copy' }), 409, 'PROFILE_SLUG_TAKEN');
+    await expectProblem(await gh.api('POST', '/api/profiles/src/clone', { slug: 'Not A Slug' }), 400);
+    await expectProblem(await gh.api('POST', '/api/profiles/src/clone', { slug: 'x', extra: 1 }), 400);
+    await expectProblem(await gh.api('POST', '/api/profiles/src/clone', {}), 400);
+    await expectProblem(await gh.api('POST', '/api/profiles/nope/clone', { slug: 'y' }), 404, 'PROFILE_NOT_FOUND');
+    expect((await gh.api('GET', '/api/events?limit=1000')).body.events).toHaveLength(head);
   });
 });
 
@@ -126,5 +162,90 @@ describeInBrowser('the web console')('the web console in a real browser', () => 
     await page.getByRole('row', { name: /everything/ }).waitFor();
     expect((await gh.api('PATCH', '/api/servers/everything', { description: 'Changed through the API' })).status).toBe(200);
     await page.getByText('Changed through the API').waitFor({ timeout: 10_000 });
+  }, 30_000);
+  it('creates a profile, attaches the server, hides two tools found by a regex with one bulk action, renames one; an SDK client gets what the console shows', async () => {
+    await page.getByRole('link', { name: 'Profiles' }).click();
+    const form = page.getByRole('form', { name: 'New profile' });
+    await form.getByLabel('Slug').fill('dev');
+    await form.getByRole('button', { name: 'Create profile' }).click();
+    await page.getByRole('heading', { name: 'dev' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/profiles/dev');
+    await page.getByLabel('Attach server').selectOption('everything');
+    await page.getByRole('button', { name: 'Attach', exact: true }).click();
+    await page.locator('tr[data-tool="everything__echo"]').waitFor({ timeout: 15_000 });
+
+    await page.getByLabel('Regular expression').check();
+    await page.getByLabel('Search tools').fill('^get-(env|sum)$');
+    await page.getByText('2 of ').waitFor();
+    expect(new URL(page.url()).searchParams.get('q')).toBe('^get-(env|sum)$');
+    await page.getByLabel('Select all shown tools').check();
+    await page.getByRole('button', { name: 'Hide selected (2)' }).click();
+    await page.locator('tr[data-tool="everything__get-env"]').getByText('hidden').waitFor({ timeout: 10_000 });
+    await page.locator('tr[data-tool="everything__get-sum"]').getByText('hidden').waitFor();
+
+    await page.getByLabel('Regular expression').uncheck();
+    await page.getByLabel('Search tools').fill('echo');
+    await page.getByLabel('Name of everything__echo').fill('say');
+    await page.getByLabel('Name of everything__echo').press('Enter');
+    await page.locator('tr[data-tool="say"]').waitFor({ timeout: 10_000 });
+    await page.getByLabel('Search tools').fill('');
+    await screenshot(page, 'console-profile');
+
+    // What the console shows active is exactly what a client lists.
+    const shownActive = await page.locator('tr[data-tool]').evaluateAll((rows) => rows.filter((row) => row.querySelector('.status-active')).map((row) => row.getAttribute('data-tool')));
+    const key = await issueKey(gh, ['dev']);
+    const client = await connectClient(gh.url, 'dev', { key });
+    try {
+      const listed = (await client.listTools()).tools.map((tool) => tool.name);
+      expect(listed).toContain('say');
+      expect(listed).not.toContain('everything__echo');
+      expect(listed).not.toEqual(expect.arrayContaining(['everything__get-env']));
+      expect(listed).not.toEqual(expect.arrayContaining(['everything__get-sum']));
+      expect([...listed].sort()).toEqual([...shownActive].sort());
+    } finally {
+      await client.close();
+    }
+  }, 90_000);
+
+  it('refuses an edit over a change made elsewhere with the API\'s conflict detail', async () => {
+    // A second console whose events stream does not get through (a dropped connection): it still shows the old version.
+    const stale = await browser.newPage();
+    const staleWatch = watchPage(stale, gh.url);
+    await stale.addInitScript((token) => sessionStorage.setItem('gatehouse.adminToken', token), TEST_ADMIN_TOKEN);
+    await stale.route('**/api/events/stream', (route) => route.abort());
+    await stale.goto(`${gh.url}/profiles/dev?q=get-tiny`);
+    await stale.locator('tr[data-tool="everything__get-tiny-image"]').waitFor({ timeout: 10_000 });
+    expect((await gh.api('PATCH', '/api/profiles/dev/tools/everything/get-tiny-image', { title: 'Changed elsewhere' })).status).toBe(200);
+    await stale.getByLabel('Description of everything__get-tiny-image').fill('Edited in the console');
+    await stale.getByLabel('Description of everything__get-tiny-image').press('Enter');
+    await stale.getByRole('alert').getByText(/changed/i).waitFor({ timeout: 10_000 });
+    await screenshot(stale, 'console-conflict');
+    const tools = (await gh.api('GET', '/api/profiles/dev/tools')).body.tools;
+    expect(tools.find((tool: { originalName: string }) => tool.originalName === 'get-tiny-image').overrides.description).toBeNull();
+    await stale.close();
+    expect(staleWatch.errors).toEqual([]);
+  }, 30_000);
+
+  it('clones the profile with its servers and tool settings', async () => {
+    await page.goto(`${gh.url}/profiles/dev`);
+    await page.getByLabel('Clone as (slug)').fill('dev-copy');
+    await page.getByRole('button', { name: 'Clone' }).click();
+    await page.getByRole('heading', { name: 'dev-copy' }).waitFor();
+    const copy = (await gh.api('GET', '/api/profiles/dev-copy/tools')).body.tools;
+    const original = (await gh.api('GET', '/api/profiles/dev/tools')).body.tools;
+    const shape = (tools: Array<{ exposedName: string; status: string }>) => tools.map(({ exposedName, status }) => ({ exposedName, status }));
+    expect(shape(copy)).toEqual(shape(original));
+    await page.getByText('/mcp/dev-copy').first().waitFor();
+  }, 30_000);
+
+  it('renders upstream markup as text', async () => {
+    await registerStdioServer(gh, 'hostile', join(FIXTURES, 'hostile-server.js'));
+    expect((await gh.api('PUT', '/api/profiles/dev/servers/hostile', { status: 'active' })).status).toBe(201);
+    expect((await gh.api('POST', '/api/servers/hostile/discover', {})).status).toBe(200);
+    await page.goto(`${gh.url}/profiles/dev?q=markup`);
+    await page.locator('tr[data-tool="hostile__markup"]').waitFor({ timeout: 15_000 });
+    await page.getByText('<script>window.__pwned', { exact: false }).first().waitFor();
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
+    expect(await page.locator('tr[data-tool="hostile__markup"] script, tr[data-tool="hostile__markup"] img, tr[data-tool="hostile__markup"] b').count()).toBe(0);
   }, 30_000);
 });

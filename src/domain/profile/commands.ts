@@ -51,6 +51,15 @@ export type RevertProfile = DomainCommand<
   { profileId: string; target: ProfileSnapshot | null; removedServerIds: readonly string[] }
 >;
 
+/**
+ * Creates `profileId` as a copy of `source` (the snapshot the handler folded from the source's
+ * stream; servers removed since are left out by the handler) under a new slug.
+ */
+export type CloneProfile = DomainCommand<
+  'CloneProfile',
+  { profileId: string; slug: string; name?: string; description?: string | null; source: ProfileSnapshot }
+>;
+
 export type ProfileCommand =
   | CreateProfile
   | UpdateProfile
@@ -58,4 +67,5 @@ export type ProfileCommand =
   | SetServerLink
   | DetachServer
   | SetTool
-  | RevertProfile;
+  | RevertProfile
+  | CloneProfile;

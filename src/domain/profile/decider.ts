@@ -9,6 +9,7 @@ import type {
 } from './commands';
 import { LINK_STATUSES, type ProfileEvent } from './events';
 import { evolve } from './evolve';
+import { cloneProfile } from './clone';
 import { revertProfile } from './revert';
 import { assertValidProfileSettings, diffProfileSettings, profileSettingsOf } from './settings';
 import { type ProfileState, initialState, profileDeleted, profileNotFound, requireActive } from './state';
@@ -103,6 +104,8 @@ export const decide = (command: ProfileCommand, state: ProfileState): ProfileEve
       return setTool(command, state);
     case 'RevertProfile':
       return revertProfile(command, state);
+    case 'CloneProfile':
+      return cloneProfile(command, state);
     default:
       return assertNever(command);
   }

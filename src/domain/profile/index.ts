@@ -9,3 +9,4 @@ export {
   profileSettingsOf,
 } from './settings';
 export { MAX_TOOL_DESCRIPTION_LENGTH, MAX_TOOL_TITLE_LENGTH, TOOL_OVERRIDE_NAME_PATTERN, toolSettingOf } from './tools';
+export { profileNotFound } from './state';

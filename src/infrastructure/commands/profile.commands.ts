@@ -102,6 +102,22 @@ export class ProfileCommands {
     return { ...result, skippedServerIds };
   }
 
+  /** A new profile copied from `sourceId` as it is now (links to removed servers left out); the new id is in the result. */
+  async clone(sourceId: string, input: Readonly<{ slug: string; name?: string; description?: string | null }>, context: CommandContext, profileId: string = randomUUID()) {
+    const result = await this.run(
+      profileId,
+      async (_state: profile.ProfileState, tx: EventLog): Promise<profile.ProfileCommand> => {
+        const source = profile.snapshotOf((await loadState(tx, profile.profileDecider, profile.profileStreamId(sourceId))).state);
+        if (source === null) throw profile.profileNotFound(sourceId);
+        const servers = [];
+        for (const link of source.servers) if (!(await isServerRemoved(tx, link.serverId))) servers.push(link);
+        return { type: 'CloneProfile', data: { profileId, ...input, source: { ...source, servers } } };
+      },
+      context,
+    );
+    return { profileId, result };
+  }
+
   private run(profileId: string, command: CommandOf<profile.ProfileState, profile.ProfileCommand>, context: CommandContext) {
     return handleCommand(this.store, profile.profileDecider, profile.profileStreamId(profileId), command, context);
   }

@@ -37,6 +37,13 @@ export class UpdateProfileDto {
   @IsOmittable() @IsBoolean() debugLogging?: boolean;
 }
 
+/** POST /api/profiles/:slug/clone: the copy's slug, and optionally its name and description (the source's otherwise). */
+export class CloneProfileDto {
+  @IsString() @Length(1, 63) slug: string;
+  @IsOmittable() @IsString() @Length(1, 128) name?: string;
+  @IsOptional() @ValidateIf(nullable) @IsString() @MaxLength(2000) description?: string | null;
+}
+
 export class AttachServerDto {
   @IsOmittable() @IsIn(LINK_STATUSES) status?: LinkStatus;
 }

@@ -5,7 +5,7 @@ import * as profile from '../../../domain/profile';
 import type { Application } from '../../../infrastructure/application';
 import { eventView } from '../../../infrastructure/eventstore';
 import { contextBudget } from '../../../infrastructure/proxy/context-budget';
-import { AttachServerDto, CreateProfileDto, RevertDto, ToolPatchDto, UpdateProfileDto } from '../dto/profile.dto';
+import { AttachServerDto, CloneProfileDto, CreateProfileDto, RevertDto, ToolPatchDto, UpdateProfileDto } from '../dto/profile.dto';
 import { commandContext, parseAt, sendResource } from '../http';
 import { notFound, ProblemError } from '../problem';
 import { validateBody } from '../validation';
@@ -35,6 +35,16 @@ export const profileRoutes = ({ queries, commands, store }: Application): Router
   router.post('/', async (ctx) => {
     const dto = validateBody(CreateProfileDto, ctx.request.body);
     const { profileId } = await commands.profiles.create(dto, commandContext(ctx));
+    const view = await viewOf(profileId);
+    ctx.set('Location', `/api/profiles/${view.slug}`);
+    sendResource(ctx, view, 201);
+  });
+
+  /** A copy of the profile as it is now (settings, attached servers, tool settings) under a new slug. */
+  router.post('/:slug/clone', async (ctx) => {
+    const source = await requireProfile(ctx.params.slug);
+    const dto = validateBody(CloneProfileDto, ctx.request.body);
+    const { profileId } = await commands.profiles.clone(source.id, dto, commandContext(ctx));
     const view = await viewOf(profileId);
     ctx.set('Location', `/api/profiles/${view.slug}`);
     sendResource(ctx, view, 201);

@@ -1,0 +1,168 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMemo, useState } from 'react';
+import { enc, request, send } from '../api';
+import { setQueryParam, useLocation } from '../router';
+import { filterTools, toolKey, type EffectiveTool, type ToolFilter } from '../toolFilter';
+import { ErrorNote, Field, Status } from '../ui';
+
+const ROW_LIMIT = 300;
+
+type ToolsBody = { version: number; tools: EffectiveTool[] };
+
+/**
+ * The tool table over every attached server: search (text or regex, kept in the URL), filters,
+ * a selection with bulk show/hide, inline rename and description. Writes carry If-Match with the
+ * profile version this table shows, so an edit made meanwhile elsewhere is a clear conflict
+ * (the API's 412 detail), not an overwrite.
+ */
+export const ToolTable = ({ slug }: { slug: string }) => {
+  const client = useQueryClient();
+  const location = useLocation();
+  const text = location.searchParams.get('q') ?? '';
+  const regex = location.searchParams.get('regex') === '1';
+  const filter = (location.searchParams.get('filter') ?? 'all') as ToolFilter;
+  const tools = useQuery({ queryKey: ['profile', slug, 'tools'], queryFn: () => request<ToolsBody>('GET', `/api/profiles/${enc(slug)}/tools`) });
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const [progress, setProgress] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  const all = tools.data?.body.tools ?? [];
+  const result = useMemo(() => filterTools(all, { text, regex, filter }), [all, text, regex, filter]);
+  const visible = result.tools;
+  const selectedVisible = visible.filter((tool) => selected.has(toolKey(tool)));
+
+  /** PATCHes one after another, each with the version the previous answer gave (If-Match). */
+  const patchAll = async (targets: readonly EffectiveTool[], patch: (tool: EffectiveTool) => object) => {
+    let version = tools.data?.body.version;
+    setError(null);
+    try {
+      for (const [index, tool] of targets.entries()) {
+        setProgress(targets.length > 1 ? `Saving ${index + 1} of ${targets.length}…` : 'Saving…');
+        const answer = await send<{ version: number }>('PATCH', `/api/profiles/${enc(slug)}/tools/${enc(tool.serverId)}/${enc(tool.originalName)}`, patch(tool), version === undefined ? undefined : `"${version}"`);
+        version = answer.version;
+      }
+      setSelected(new Set());
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setProgress(null);
+      void client.invalidateQueries({ queryKey: ['profile', slug] });
+    }
+  };
+
+  const toggle = (tool: EffectiveTool) => {
+    const next = new Set(selected);
+    const key = toolKey(tool);
+    if (next.has(key)) next.delete(key);
+    else next.add(key);
+    setSelected(next);
+  };
+  const allVisibleSelected = visible.length > 0 && selectedVisible.length === visible.length;
+
+  return (
+    <section aria-labelledby="tools-title">
+      <h2 id="tools-title">Tools</h2>
+      <div className="toolbar">
+        <Field label="Search tools" error={result.error ?? undefined}>
+          <input type="search" value={text} onChange={(e) => setQueryParam('q', e.target.value)} placeholder={regex ? '^server__(get|list)' : 'name, server or description'} />
+        </Field>
+        <label className="check">
+          <input type="checkbox" checked={regex} onChange={(e) => setQueryParam('regex', e.target.checked ? '1' : null)} /> Regular expression
+        </label>
+        <Field label="Show">
+          <select value={filter} onChange={(e) => setQueryParam('filter', e.target.value === 'all' ? null : e.target.value)}>
+            <option value="all">all</option>
+            <option value="active">active</option>
+            <option value="hidden">hidden</option>
+            <option value="overridden">overridden</option>
+            <option value="undiscovered">not discovered (settings only)</option>
+          </select>
+        </Field>
+        <button type="button" disabled={selectedVisible.length === 0 || progress !== null} onClick={() => void patchAll(selectedVisible, () => ({ status: 'inactive' }))}>
+          Hide selected ({selectedVisible.length})
+        </button>
+        <button type="button" disabled={selectedVisible.length === 0 || progress !== null} onClick={() => void patchAll(selectedVisible, () => ({ status: 'active' }))}>
+          Show selected ({selectedVisible.length})
+        </button>
+      </div>
+      <p role="status" className="muted">
+        {progress ?? `${visible.length} of ${all.length} tools${visible.length > ROW_LIMIT ? ` (the first ${ROW_LIMIT} shown: refine the search)` : ''}`}
+      </p>
+      <ErrorNote error={error ?? tools.error} />
+      <table className="tool-table">
+        <thead>
+          <tr>
+            <th scope="col">
+              <input
+                type="checkbox"
+                aria-label="Select all shown tools"
+                checked={allVisibleSelected}
+                onChange={() => setSelected(allVisibleSelected ? new Set() : new Set(visible.map(toolKey)))}
+              />
+            </th>
+            <th scope="col">Exposed name</th>
+            <th scope="col">Server / original</th>
+            <th scope="col">Status</th>
+            <th scope="col">Description</th>
+          </tr>
+        </thead>
+        <tbody>
+          {visible.slice(0, ROW_LIMIT).map((tool) => (
+            <ToolRow key={`${toolKey(tool)}:${tool.overrides.name}:${tool.overrides.description}`} tool={tool} selected={selected.has(toolKey(tool))} onToggle={() => toggle(tool)} onPatch={(patch) => void patchAll([tool], () => patch)} />
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+};
+
+/** One row; upstream text (names, descriptions) is rendered as text by React, never as HTML. */
+const ToolRow = ({ tool, selected, onToggle, onPatch }: { tool: EffectiveTool; selected: boolean; onToggle: () => void; onPatch: (patch: object) => void }) => {
+  const [name, setName] = useState(tool.overrides.name ?? '');
+  const [description, setDescription] = useState(tool.overrides.description ?? '');
+  const commit = (field: 'name' | 'description', value: string, current: string | null) => {
+    const next = value.trim() === '' ? null : value.trim();
+    if (next !== current) onPatch({ [field]: next });
+  };
+  return (
+    <tr data-tool={tool.exposedName}>
+      <td>
+        <input type="checkbox" aria-label={`Select ${tool.exposedName}`} checked={selected} onChange={onToggle} />
+      </td>
+      <td>
+        <input
+          className="cell-edit"
+          aria-label={`Name of ${tool.exposedName}`}
+          value={name}
+          placeholder={tool.exposedName}
+          onChange={(e) => setName(e.target.value)}
+          onBlur={() => commit('name', name, tool.overrides.name)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter') commit('name', name, tool.overrides.name);
+          }}
+        />
+        <div className="muted">{tool.exposedName}</div>
+      </td>
+      <td>
+        {tool.serverName} / <code>{tool.originalName}</code>
+      </td>
+      <td>
+        <Status value={tool.toolStatus === 'inactive' ? 'hidden' : tool.status} />
+      </td>
+      <td>
+        <input
+          className="cell-edit"
+          aria-label={`Description of ${tool.exposedName}`}
+          value={description}
+          placeholder={tool.description ?? ''}
+          onChange={(e) => setDescription(e.target.value)}
+          onBlur={() => commit('description', description, tool.overrides.description)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter') commit('description', description, tool.overrides.description);
+          }}
+        />
+        <div className="muted tool-description">{tool.description}</div>
+      </td>
+    </tr>
+  );
+};
