@@ -192,7 +192,7 @@ describeInBrowser('the web console')('the web console in a real browser', () => 
     await screenshot(page, 'console-profile');
 
     // What the console shows active is exactly what a client lists.
-    const shownActive = await page.locator('tr[data-tool]').evaluateAll((rows) => rows.filter((row) => row.querySelector('.status-active')).map((row) => row.getAttribute('data-tool')));
+    const shownActive = await page.evaluate<string[]>('[...document.querySelectorAll("tr[data-tool]")].filter((row) => row.querySelector(".status-active")).map((row) => row.getAttribute("data-tool"))');
     const key = await issueKey(gh, ['dev']);
     const client = await connectClient(gh.url, 'dev', { key });
     try {
@@ -211,7 +211,7 @@ describeInBrowser('the web console')('the web console in a real browser', () => 
     // A second console whose events stream does not get through (a dropped connection): it still shows the old version.
     const stale = await browser.newPage();
     const staleWatch = watchPage(stale, gh.url);
-    await stale.addInitScript((token) => sessionStorage.setItem('gatehouse.adminToken', token), TEST_ADMIN_TOKEN);
+    await stale.addInitScript(`sessionStorage.setItem('gatehouse.adminToken', ${JSON.stringify(TEST_ADMIN_TOKEN)})`);
     await stale.route('**/api/events/stream', (route) => route.abort());
     await stale.goto(`${gh.url}/profiles/dev?q=get-tiny`);
     await stale.locator('tr[data-tool="everything__get-tiny-image"]').waitFor({ timeout: 10_000 });
