@@ -8,6 +8,7 @@ import { toolsCommand } from './tools.command';
 import { usersCommand } from './users.command';
 import { logsCommand } from './logs.command';
 import { migrateCommand } from './migrate.command';
+import { migrateStoreCommand } from './migrate-store.command';
 import { rebuildCommand } from './rebuild.command';
 import { secretsCommand } from './secrets.command';
 import { serveCommand } from './serve.command';
@@ -27,6 +28,7 @@ export const COMMANDS: Readonly<Record<string, CliCommand>> = {
   tools: toolsCommand,
   connect: connectCommand,
   migrate: migrateCommand,
+  'migrate-store': migrateStoreCommand,
   'admin-token': adminTokenCommand,
   secrets: secretsCommand,
   logs: logsCommand,
@@ -39,7 +41,7 @@ export const usage = (): string =>
     'Commands:',
     ...Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(12)} ${command.summary}`),
     '',
-    'Environment: GATEHOUSE_DATA_DIR, GATEHOUSE_DATABASE, GATEHOUSE_HOST, GATEHOUSE_PORT,',
+    'Environment: GATEHOUSE_DATA_DIR, GATEHOUSE_DATABASE, GATEHOUSE_DATABASE_URL, GATEHOUSE_HOST, GATEHOUSE_PORT,',
     '             GATEHOUSE_ADMIN_TOKEN, GATEHOUSE_SECRET_KEY, GATEHOUSE_PUBLIC_URL, GATEHOUSE_LOG_LEVEL,',
     '             GATEHOUSE_CORS_ORIGINS, GATEHOUSE_AUTH_FAILURES_PER_MINUTE, GATEHOUSE_HTTP_REQUEST_TIMEOUT_MS',
     '',
