@@ -1,6 +1,8 @@
-import { openTestDatabase } from '../../../test/support/application';
-import { makeTempDir } from '../../../test/support/temp-dir';
-import type { Database } from '../persistence/database';
+import { openTestApplication } from '../../../test/support/application';
+import { createTestPostgresDatabase, describePostgres } from '../../../test/support/postgres';
+import { makeTempDir, TEST_SECRET_KEY } from '../../../test/support/temp-dir';
+import { openApplication, type Application } from '../application';
+import { loadConfig } from '../config/config';
 import { SessionStore, type StoredSession } from './session-store';
 
 const T0 = Date.parse('2026-01-01T10:00:00.000Z');
@@ -15,19 +17,17 @@ const session = (id: string, lastActivity = T0): StoredSession => ({
   lastActivity,
 });
 
-/** The stored sessions of Streamable HTTP clients, on a real (migrated) SQLite file. */
-describe('SessionStore', () => {
-  const dir = makeTempDir();
-  let database: Database;
+/** The stored sessions of Streamable HTTP clients, on a real migrated database of each backend. */
+const contract = (open: () => Promise<{ app: Application; cleanup: () => Promise<void> }>) => () => {
+  let opened: Awaited<ReturnType<typeof open>>;
   let store: SessionStore;
 
   beforeAll(async () => {
-    database = await openTestDatabase(dir.path);
-    store = new SessionStore(database);
+    opened = await open();
+    store = new SessionStore(opened.app.database);
   });
   afterAll(async () => {
-    await database.close();
-    dir.cleanup();
+    await opened?.cleanup();
   });
 
   it('keeps what the client said at initialize, and what it changed since', async () => {
@@ -65,4 +65,36 @@ describe('SessionStore', () => {
     expect(await store.byId('old')).toBeNull();
     expect(await store.byId('new')).not.toBeNull();
   });
-});
+};
+
+describe(
+  'SessionStore on SQLite',
+  contract(async () => {
+    const dir = makeTempDir();
+    const app = await openTestApplication(dir.path);
+    return {
+      app,
+      cleanup: async () => {
+        await app.close();
+        dir.cleanup();
+      },
+    };
+  }),
+);
+
+describePostgres(
+  'SessionStore on PostgreSQL',
+  contract(async () => {
+    const dir = makeTempDir();
+    const database = await createTestPostgresDatabase();
+    const app = await openApplication(loadConfig({ GATEHOUSE_DATA_DIR: dir.path, GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY, GATEHOUSE_DATABASE_URL: database.url }));
+    return {
+      app,
+      cleanup: async () => {
+        await app.close();
+        await database.drop();
+        dir.cleanup();
+      },
+    };
+  }),
+);
