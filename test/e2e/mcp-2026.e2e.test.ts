@@ -219,4 +219,40 @@ describe('MCP 2026-07-28 beside 2025-11-25 on one profile endpoint', () => {
       expect([server, body.runtime.protocolVersion]).toEqual([server, '2025-11-25']);
     }
   });
+
+  it('answers malformed 2026 traffic with a JSON-RPC error or 202, never a 5xx, and keeps serving', async () => {
+    const caps = 'io.modelcontextprotocol/clientCapabilities';
+    const bodies: unknown[] = [
+      { jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: [] } },
+      { jsonrpc: '2.0', id: 1, method: 'tools/list', params: [] },
+      { jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: { ...META, [caps]: 'all' } } },
+      { jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: { ...META, 'io.modelcontextprotocol/protocolVersion': 42 } } },
+      { jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: { ...META, 'io.modelcontextprotocol/clientInfo': 'x' } } },
+      { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { _meta: META } },
+      { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'conf__test_simple_text', arguments: 'x', _meta: META } },
+      { jsonrpc: '2.0', id: 1, method: 'resources/read', params: { uri: 7, _meta: META } },
+      { jsonrpc: '2.0', id: 1, method: 'prompts/get', params: { name: 'nope', _meta: META } },
+      { jsonrpc: '2.0', id: 1, method: 'completion/complete', params: { ref: { type: 'ref/zzz' }, _meta: META } },
+      { jsonrpc: '2.0', id: 1, method: 'subscriptions/listen', params: { notifications: { toolsListChanged: 'yes' }, _meta: META } },
+      { jsonrpc: '2.0', id: 1, method: 'subscriptions/listen', params: { notifications: { resourceSubscriptions: Array.from({ length: 500 }, (_, i) => `x://${i}`) }, _meta: META } },
+      { jsonrpc: '2.0', id: null, method: 'tools/list', params: { _meta: META } },
+      { jsonrpc: '2.0', id: { x: 1 }, method: 'tools/list', params: { _meta: META } },
+      { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 1, _meta: META } },
+      [{ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: META } }],
+      'not an object',
+    ];
+    for (const body of bodies) {
+      const method = typeof (body as { method?: unknown }).method === 'string' ? (body as { method: string }).method : 'tools/list';
+      const response = await fetch(`${gh.url}/mcp/mixed`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': VERSION, 'mcp-method': method },
+        body: JSON.stringify(body),
+      });
+      const text = await response.text();
+      expect([JSON.stringify(body).slice(0, 80), response.status < 500]).toEqual([JSON.stringify(body).slice(0, 80), true]);
+      if (response.status !== 202) expect(JSON.parse(text).error).toBeDefined();
+    }
+    const after = await post('tools/list', { _meta: META });
+    expect(after.body.result.tools.length).toBeGreaterThan(0);
+  });
 });
