@@ -8,6 +8,7 @@ import { Servers } from './pages/Servers';
 import { ServerDetail } from './pages/ServerDetail';
 import { ProfileDetail } from './pages/ProfileDetail';
 import { Profiles } from './pages/Profiles';
+import { History } from './pages/History';
 
 const NAV: ReadonlyArray<[string, string]> = [
   ['/servers', 'Servers'],
@@ -27,6 +28,8 @@ const screenFor = (path: string): ReactNode => {
       return second ? <ServerDetail name={second} /> : <Servers />;
     case 'profiles':
       return second ? <ProfileDetail slug={second} /> : <Profiles />;
+    case 'history':
+      return <History />;
     default:
       return <p>This console has no page at {path}.</p>;
   }

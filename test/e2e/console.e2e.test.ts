@@ -84,6 +84,50 @@ describe('POST /api/profiles/:slug/clone', () => {
   });
 });
 
+describe('GET /api/diff', () => {
+  let gh: TestGatehouse;
+  beforeAll(async () => {
+    gh = await startTestGatehouse();
+  });
+  afterAll(async () => gh?.stop());
+
+  it('shows the configuration at two moments and what changed, for a profile, a server or everything, secrets masked', async () => {
+    const start = (await gh.api('GET', '/api/events?limit=1000')).body.events.length;
+    await registerStdioServer(gh, 'alpha', join(FIXTURES, 'hostile-server.js'), [], { env: { TOKEN: { value: 'sk-secret-9876', secret: true } } });
+    expect((await gh.api('POST', '/api/profiles', { slug: 'dev' })).status).toBe(201);
+    expect((await gh.api('PUT', '/api/profiles/dev/servers/alpha', { status: 'active' })).status).toBe(201);
+    const before = (await gh.api('GET', '/api/events?limit=1000')).body.events.at(-1).position;
+    expect((await gh.api('PATCH', '/api/profiles/dev/tools/alpha/markup', { status: 'inactive' })).status).toBe(200);
+    expect((await gh.api('PATCH', '/api/servers/alpha', { description: 'Changed' })).status).toBe(200);
+
+    const profile = await gh.api('GET', `/api/diff?from=${before}&profile=dev`);
+    expect(profile.status).toBe(200);
+    expect(profile.body).toMatchObject({ from: before, profile: 'dev', before: { servers: {} }, after: { servers: {} } });
+    expect(profile.body.changes).toEqual([{ path: ['profiles', 'dev', 'tools', 'alpha/markup'], op: 'added', after: { status: 'inactive', override: {} } }]);
+
+    const server = await gh.api('GET', `/api/diff?from=${before}&to=now&server=alpha`);
+    expect(server.body.changes).toEqual([{ path: ['servers', 'alpha', 'description'], op: 'changed', before: null, after: 'Changed' }]);
+
+    const all = await gh.api('GET', `/api/diff?from=${start}`);
+    expect(all.body.changes.map((change: { path: string[]; op: string }) => `${change.op} ${change.path.join('.')}`)).toEqual(['added profiles.dev', 'added servers.alpha']);
+    expect(all.body.after.servers.alpha.env.TOKEN).toMatch(/^••••/);
+    expect(JSON.stringify(all.body)).not.toContain('sk-secret-9876');
+    // Times work as well as positions; a reversed range shows the way back.
+    const back = await gh.api('GET', `/api/diff?from=now&to=${before}&profile=dev`);
+    expect(back.body.changes).toEqual([{ path: ['profiles', 'dev', 'tools', 'alpha/markup'], op: 'removed', before: { status: 'inactive', override: {} } }]);
+    expect((await gh.api('GET', `/api/diff?from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}&profile=dev`)).body.changes).toEqual([]);
+  });
+
+  it('refuses bad input with a problem', async () => {
+    await expectProblem(await gh.api('GET', '/api/diff'), 400, 'INVALID_QUERY');
+    await expectProblem(await gh.api('GET', '/api/diff?from=yesterday'), 400, 'INVALID_AT');
+    await expectProblem(await gh.api('GET', '/api/diff?from=1&profile=dev&server=alpha'), 400, 'INVALID_QUERY');
+    await expectProblem(await gh.api('GET', '/api/diff?from=1&profile=nope'), 404, 'PROFILE_NOT_FOUND');
+    await expectProblem(await gh.api('GET', '/api/diff?from=1&server=nope'), 404, 'SERVER_NOT_FOUND');
+    await expectProblem(await gh.api('GET', '/api/diff?from=1&from=2'), 400);
+  });
+});
+
 describeInBrowser('the web console')('the web console in a real browser', () => {
   let gh: TestGatehouse;
   let browser: Browser;
@@ -206,6 +250,40 @@ describeInBrowser('the web console')('the web console in a real browser', () => 
       await client.close();
     }
   }, 90_000);
+
+  it('shows the changes in the timeline and the diff, and restores with a confirmation that shows the diff', async () => {
+    await page.goto(`${gh.url}/profiles/dev`);
+    await page.locator('#main').getByRole('link', { name: 'History' }).click();
+    await page.getByRole('heading', { name: 'History of profile dev' }).waitFor();
+    const rename = page.locator('ol.timeline > li', { hasText: 'ToolOverridden' }).first();
+    await rename.waitFor();
+    await rename.getByText('toolName: echo').waitFor();
+    await rename.getByRole('button', { name: 'What changed here' }).click();
+    const diff = page.getByRole('table', { name: /Differences from/ });
+    await diff.getByText('profiles › dev › tools › everything/echo', { exact: true }).waitFor();
+    await diff.getByText('"say"', { exact: false }).waitFor();
+    await screenshot(page, 'console-history-diff');
+
+    const attached = page.locator('ol.timeline > li', { hasText: 'ServerAttached' }).first();
+    await attached.getByRole('button', { name: 'Restore to here' }).click();
+    const confirm = page.getByRole('dialog', { name: /Restore to position/ });
+    await confirm.getByText('tools › everything/get-env', { exact: false }).first().waitFor();
+    await screenshot(page, 'console-restore-confirm');
+    await confirm.getByRole('button', { name: 'Restore' }).click();
+    await confirm.waitFor({ state: 'detached' });
+
+    const key = await issueKey(gh, ['dev'], 'after-restore');
+    const client = await connectClient(gh.url, 'dev', { key });
+    try {
+      const listed = (await client.listTools()).tools.map((tool) => tool.name);
+      expect(listed).toEqual(expect.arrayContaining(['everything__echo', 'everything__get-env', 'everything__get-sum']));
+      expect(listed).not.toContain('say');
+    } finally {
+      await client.close();
+    }
+    // The restore is in the timeline too, without a reload.
+    await page.locator('ol.timeline > li', { hasText: 'ToolOverrideCleared' }).first().waitFor({ timeout: 10_000 });
+  }, 60_000);
 
   it('refuses an edit over a change made elsewhere with the API\'s conflict detail', async () => {
     // A second console whose events stream does not get through (a dropped connection): it still shows the old version.

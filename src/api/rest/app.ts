@@ -11,6 +11,7 @@ import { cors } from '../security/cors';
 import { limitUrlLength, rejectUnsafeJson } from '../security/request-limits';
 import { WriteGate } from '../security/write-gate';
 import { healthRoutes, type ReadinessCheck } from './routes/health.routes';
+import { diffRoutes } from './routes/diff.routes';
 import { eventRoutes } from './routes/events.routes';
 import { loginRoutes } from '../web/login.routes';
 import { importExportRoutes } from './routes/importexport.routes';
@@ -92,7 +93,7 @@ export const createApp = (options: ApiOptions): Koa => {
       throw new ProblemError(400, 'INVALID_JSON', 'The request body is not valid JSON');
     },
   }), rejectUnsafeJson);
-  for (const router of [sessionRoutes(options.app, loginLockout), serverRoutes(options.app, options.runtime, options.oauthSummary, options.discoverTools), profileRoutes(options.app), keyRoutes(options.app), settingsRoutes(options.app), eventRoutes(options.app.store), importExportRoutes(options.app), userRoutes(options.app)]) {
+  for (const router of [sessionRoutes(options.app, loginLockout), serverRoutes(options.app, options.runtime, options.oauthSummary, options.discoverTools), profileRoutes(options.app), keyRoutes(options.app), settingsRoutes(options.app), eventRoutes(options.app.store), diffRoutes(options.app), importExportRoutes(options.app), userRoutes(options.app)]) {
     api.use(router.routes(), router.allowedMethods({ throw: true }));
   }
   for (const router of options.extraApiRouters ?? []) api.use(router.routes(), router.allowedMethods({ throw: true }));
