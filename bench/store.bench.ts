@@ -8,6 +8,10 @@
  * (c) latency of `GET /api/profiles/:slug?at=<position>` over the real HTTP server on that log;
  * (d) a burst of REST writes from 64 clients beside a health probe and an MCP client (store/burst.ts).
  *
+ * `-- --backend postgres` runs (a), (b) and (c) on PostgreSQL instead: a database of their own
+ * on the server at BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres),
+ * dropped at the end; (d) runs on SQLite only.
+ *
  * BENCH_SCENARIOS picks some (e.g. `d` or `a,b`; all by default). Sizes can be changed with
  * BENCH_COMMANDS, BENCH_CALLERS, BENCH_EVENTS, BENCH_REQUESTS, BENCH_BURST_WRITERS and BENCH_BURST_MS; BENCH_KEEP=1 keeps
  * the data directory (for profiling queries on the generated log).
@@ -28,6 +32,7 @@ import type { CommandContext } from '../src/infrastructure/commands/handle-comma
 import { loadConfig } from '../src/infrastructure/config/config';
 import type { EventMetadata, StreamAppend } from '../src/infrastructure/eventstore';
 import { READ_MODEL_ENTITIES } from '../src/infrastructure/readmodels';
+import { Client } from 'pg';
 import { benchBurst, burstRows } from './store/burst';
 
 const COMMANDS = Number(process.env.BENCH_COMMANDS ?? 3_000);
@@ -55,10 +60,41 @@ const quantile = (sorted: readonly number[], q: number): number => sorted[Math.m
 const ms = (value: number): string => `${value.toFixed(1)} ms`;
 const rate = (count: number, millis: number): number => Math.round((count / millis) * 1000);
 
-const configOf = (dir: string) =>
-  loadConfig({ GATEHOUSE_DATA_DIR: dir, GATEHOUSE_HOST: '127.0.0.1', GATEHOUSE_PORT: '0', GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN, GATEHOUSE_SECRET_KEY: SECRET_KEY });
+const BACKEND = process.argv.includes('--backend') ? process.argv[process.argv.indexOf('--backend') + 1] : 'sqlite';
+if (BACKEND !== 'sqlite' && BACKEND !== 'postgres') throw new Error(`--backend must be sqlite or postgres, got ${BACKEND}`);
+const POSTGRES_SERVER = process.env.BENCH_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+/** The PostgreSQL database of each bench data directory (created on first use, dropped at the end). */
+const databases = new Map<string, string>();
 
-const openBenchApplication = (dir: string): Promise<Application> => openApplication(configOf(dir));
+const onServer = async (sql: string): Promise<void> => {
+  const client = new Client({ connectionString: POSTGRES_SERVER });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+};
+
+const ensureDatabase = async (dir: string): Promise<void> => {
+  if (BACKEND !== 'postgres' || databases.has(dir)) return;
+  const name = `gatehouse_bench_${createHash('sha256').update(dir).digest('hex').slice(0, 12)}`;
+  await onServer(`CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8'`);
+  const url = new URL(POSTGRES_SERVER);
+  url.pathname = `/${name}`;
+  databases.set(dir, url.toString());
+};
+
+const configOf = (dir: string) =>
+  loadConfig({
+    GATEHOUSE_DATA_DIR: dir, GATEHOUSE_HOST: '127.0.0.1', GATEHOUSE_PORT: '0', GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN, GATEHOUSE_SECRET_KEY: SECRET_KEY,
+    ...(databases.has(dir) ? { GATEHOUSE_DATABASE_URL: databases.get(dir) } : {}),
+  });
+
+const openBenchApplication = async (dir: string): Promise<Application> => {
+  await ensureDatabase(dir);
+  return openApplication(configOf(dir));
+};
 
 // (a) ---------------------------------------------------------------------------------------
 
@@ -364,18 +400,19 @@ const main = async (): Promise<void> => {
   try {
     const cpu = cpus();
     process.stdout.write(`Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${platform()} ${release()}, Node ${process.version}\n`);
-    process.stdout.write(`Data directory: ${root}\n\n`);
+    process.stdout.write(`Data directory: ${root}; backend: ${BACKEND}${BACKEND === 'postgres' ? ` (${POSTGRES_SERVER})` : ''}\n\n`);
     const rows = [
       ['measure', 'result', 'target', 'met'],
       ['---', '---', '---', '---'],
     ];
     if (SCENARIOS.has('a')) rows.push(...(await commandRows(root)));
     if (SCENARIOS.has('b') || SCENARIOS.has('c')) rows.push(...(await logRows(root)));
-    if (SCENARIOS.has('d')) rows.push(...burstRows(await benchBurst(join(root, 'burst'), SECRET_KEY, ADMIN_TOKEN), ok));
+    if (SCENARIOS.has('d') && BACKEND === 'sqlite') rows.push(...burstRows(await benchBurst(join(root, 'burst'), SECRET_KEY, ADMIN_TOKEN), ok));
     process.stdout.write(`${rows.map((row) => `| ${row.join(' | ')} |`).join('\n')}\n`);
   } finally {
     if (process.env.BENCH_KEEP === '1') process.stdout.write(`\nKept ${root}\n`);
     else rmSync(root, { recursive: true, force: true });
+    for (const url of databases.values()) await onServer(`DROP DATABASE IF EXISTS ${new URL(url).pathname.slice(1)} WITH (FORCE)`);
   }
 };
 

@@ -1,6 +1,6 @@
 import { DomainError, type DomainErrorCode } from '../../domain/shared';
 import { ConcurrencyError, DuplicateEventError } from '../../infrastructure/eventstore';
-import { DatabaseBusyError } from '../../infrastructure/persistence/database';
+import { DatabaseBusyError, isDatabaseUnavailable } from '../../infrastructure/persistence/database';
 
 /** Every domain error code has a status; a new code does not compile until it is mapped here. */
 const DOMAIN_STATUS: Record<DomainErrorCode, number> = {
@@ -101,6 +101,7 @@ export const toProblem = (error: unknown): { body: ProblemBody; headers: Record<
   }
   if (error instanceof DuplicateEventError) return { body: body(409, error.code, error.message), headers: {} };
   if (error instanceof DatabaseBusyError) return { body: body(503, 'BUSY', error.message), headers: { 'Retry-After': '1' } };
+  if (isDatabaseUnavailable(error)) return { body: body(503, 'DATABASE_UNAVAILABLE', 'The database cannot be reached now; retry shortly'), headers: { 'Retry-After': '1' } };
   const status = httpStatusOf(error);
   if (status !== undefined && status >= 400 && status < 500) {
     const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'BAD_REQUEST';

@@ -41,6 +41,34 @@ export type DatabaseOptions = Readonly<{
   maxPending?: number;
 }>;
 
+/**
+ * The database cannot be reached now (PostgreSQL stopped or the network is down; SQLite locked
+ * past its busy timeout): the write was not done. REST answers 503 and the caller may retry.
+ */
+export class DatabaseUnavailableError extends Error {
+  override readonly name = 'DatabaseUnavailableError';
+  readonly code = 'DATABASE_UNAVAILABLE';
+  constructor(cause: unknown) {
+    super(`the database is unavailable: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  }
+}
+
+/** PostgreSQL's connection-exception and shutdown classes, and the socket errors of a server that went away. */
+const UNAVAILABLE_SQLSTATE = /^(08|57P0[123])/;
+const UNAVAILABLE_SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'SQLITE_BUSY']);
+
+/** Whether an error means "the database could not be reached" rather than "this statement failed". */
+export const isDatabaseUnavailable = (error: unknown): boolean => {
+  for (let current = error, depth = 0; current !== null && typeof current === 'object' && depth < 5; current = (current as { cause?: unknown }).cause, depth += 1) {
+    if (current instanceof DatabaseUnavailableError) return true;
+    const { code, driverError, message } = current as { code?: unknown; driverError?: unknown; message?: unknown };
+    if (typeof code === 'string' && (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_SOCKET.has(code))) return true;
+    if (typeof message === 'string' && /Connection terminated|connection is closed|Client has encountered a connection error/i.test(message)) return true;
+    if (driverError !== undefined && isDatabaseUnavailable(driverError)) return true;
+  }
+  return false;
+};
+
 const DEFAULT_MAX_BATCH = 256;
 const DEFAULT_MAX_PENDING = 1024;
 
@@ -232,8 +260,9 @@ export class Database {
     try {
       manager = await this.backend.writer();
       await this.backend.begin(manager);
-    } catch (error) {
-      await this.backend.writerFailed(error);
+    } catch (cause) {
+      await this.backend.writerFailed(cause);
+      const error = new DatabaseUnavailableError(cause);
       return batch.map((job) => ({ job, ok: false, error }));
     }
     const settled: Settled[] = [];
@@ -255,7 +284,8 @@ export class Database {
       // The commit itself failed (disk full, I/O error, connection lost): nothing of the batch is stored.
       await manager.query('ROLLBACK').catch(() => undefined);
       await this.backend.writerFailed(error);
-      return batch.map((job) => ({ job, ok: false, error }));
+      const failure = isDatabaseUnavailable(error) ? new DatabaseUnavailableError(error) : error;
+      return batch.map((job) => ({ job, ok: false, error: failure }));
     }
   }
 
