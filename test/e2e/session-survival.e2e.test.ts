@@ -17,6 +17,7 @@ import { freePort, spawnGatehouse, type ChildGatehouse } from '../support/child-
 import { TEST_ADMIN_TOKEN } from '../support/gatehouse';
 import { FIXTURES } from '../support/mcp-client';
 import { rawMcp, rawSession, resultText, sessionHeaders, waitFor } from '../support/proxy';
+import { createTestPostgresDatabase, describePostgres, type TestPostgresDatabase } from '../support/postgres';
 import { makeTempDir, TEST_SECRET_KEY } from '../support/temp-dir';
 
 jest.setTimeout(120_000);
@@ -75,8 +76,17 @@ type Connected = Awaited<ReturnType<typeof connect>>;
 
 const echo = async (client: Client, text: string): Promise<string> => resultText(await client.callTool({ name: 'sessions__echo', arguments: { text } }));
 
-describe('Streamable HTTP sessions across a gateway restart', () => {
+/** The suite on one backend: SQLite in the data dir, or a PostgreSQL database made for it (and dropped after). */
+const survival = (postgres?: () => Promise<TestPostgresDatabase>) => () => {
   const dir = makeTempDir();
+  let database: TestPostgresDatabase | undefined;
+  const env = (gatewayPort: number): Record<string, string> => ({
+    GATEHOUSE_DATA_DIR: dir.path,
+    GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY,
+    GATEHOUSE_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    GATEHOUSE_PORT: String(gatewayPort),
+    ...(database ? { GATEHOUSE_DATABASE_URL: database.url } : {}),
+  });
   let port: number;
   let gatehouse: ChildGatehouse;
   const api = apiOf(() => gatehouse);
@@ -86,12 +96,7 @@ describe('Streamable HTTP sessions across a gateway restart', () => {
   const opened: Connected[] = [];
 
   const start = async (): Promise<ChildGatehouse> => {
-    gatehouse = await spawnGatehouse({
-      GATEHOUSE_DATA_DIR: dir.path,
-      GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY,
-      GATEHOUSE_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
-      GATEHOUSE_PORT: String(port),
-    });
+    gatehouse = await spawnGatehouse(env(port));
     return gatehouse;
   };
 
@@ -109,6 +114,7 @@ describe('Streamable HTTP sessions across a gateway restart', () => {
   };
 
   beforeAll(async () => {
+    database = await postgres?.();
     port = await freePort();
     await start();
     expect((await api('POST', '/api/servers', { name: 'sessions', transport: 'stdio', command: process.execPath, args: [SESSION_SERVER] })).status).toBe(201);
@@ -126,6 +132,7 @@ describe('Streamable HTTP sessions across a gateway restart', () => {
   afterAll(async () => {
     await Promise.allSettled(opened.map(({ client }) => client.close()));
     await gatehouse?.kill('SIGKILL');
+    await database?.drop();
     dir.cleanup();
   });
 
@@ -175,12 +182,7 @@ describe('Streamable HTTP sessions across a gateway restart', () => {
     const session = await open();
     const sessionId = session.transport.sessionId as string;
     await session.client.setLoggingLevel('error');
-    const second = await spawnGatehouse({
-      GATEHOUSE_DATA_DIR: dir.path,
-      GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY,
-      GATEHOUSE_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
-      GATEHOUSE_PORT: String(await freePort()),
-    });
+    const second = await spawnGatehouse(env(await freePort()));
     try {
       const moved = await connect(`${second.url}/mcp/survive`, key, sessionId);
       opened.push(moved);
@@ -251,12 +253,13 @@ describe('Streamable HTTP sessions across a gateway restart', () => {
     const url = `${gatehouse.url}/mcp/survive`;
     const auth = { authorization: `Bearer ${key}` };
     const list = (id: string) => rawMcp(url, { body: { jsonrpc: '2.0', id: 3, method: 'tools/list' }, headers: sessionHeaders(id, auth) });
-    expect((await api('PATCH', '/api/settings', { sessionIdleTimeoutMs: 4_000 })).status).toBe(200);
+    expect((await api('PATCH', '/api/settings', { sessionIdleTimeoutMs: 10_000 })).status).toBe(200);
     try {
       const idle = await rawSession(url, auth);
       const busy = await rawSession(url, auth);
-      // The busy one is heard from every 300 ms for longer than the timeout; the idle one not at all.
-      const until = Date.now() + 6_000;
+      // The busy one is heard from every 300 ms for longer than the timeout; the idle one not at
+      // all. The restart counts as idle time too: the timeout leaves a loaded machine 10 s for it.
+      const until = Date.now() + 12_000;
       while (Date.now() < until) {
         expect((await list(busy)).status).toBe(200);
         await new Promise((resolve) => setTimeout(resolve, 300));
@@ -270,4 +273,7 @@ describe('Streamable HTTP sessions across a gateway restart', () => {
       expect((await api('PATCH', '/api/settings', { sessionIdleTimeoutMs: 30 * 60_000 })).status).toBe(200);
     }
   });
-});
+};
+
+describe('Streamable HTTP sessions across a gateway restart, on SQLite', survival());
+describePostgres('Streamable HTTP sessions across a gateway restart, on PostgreSQL', survival(createTestPostgresDatabase));
