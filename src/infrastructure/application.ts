@@ -1,4 +1,5 @@
 import type { DestinationStream } from 'pino';
+import { AccessCommands } from './commands/access.commands';
 import { ApiKeyCommands } from './commands/apikey.commands';
 import { ProfileCommands } from './commands/profile.commands';
 import { ServerCommands } from './commands/server.commands';
@@ -46,6 +47,7 @@ export type Commands = Readonly<{
   apiKeys: ApiKeyCommands;
   settings: SettingsCommands;
   users: UserCommands;
+  access: AccessCommands;
   /** Applies a configuration document (`POST /api/import`, `gatehouse import`). */
   importDocument: (document: ImportDocument, options: ImportOptions, context: CommandContext) => ReturnType<typeof importDocument>;
 }>;
@@ -80,6 +82,7 @@ export const openApplication = async (config: GatehouseConfig): Promise<Applicat
       apiKeys: new ApiKeyCommands(store),
       settings: new SettingsCommands(store),
       users: new UserCommands(store),
+      access: new AccessCommands(store),
       importDocument: (document, options, context) => importDocument({ store, secrets }, document, options, context),
     };
     const queries = new Queries(database.reads, store);

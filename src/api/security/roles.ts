@@ -10,6 +10,8 @@ import { hasRole, type Principal } from './principal';
  */
 const RULES: readonly (readonly [methods: RegExp, path: RegExp, role: Role])[] = [
   [/.*/, /^\/api\/(me|session)(\/|$)/, 'member'],
+  [/^(GET|HEAD)$/, /^\/api\/(profiles|servers)(\/[^/]+(\/tools)?)?\/?$/, 'member'],
+  [/.*/, /^\/api\/keys(\/[^/]+)?\/?$/, 'member'],
   [/.*/, /^\/api\/users(\/|$)/, 'owner'],
   [/.*/, /^\/api\//, 'admin'],
 ];

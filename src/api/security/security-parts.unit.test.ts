@@ -15,10 +15,11 @@ describe('isLoopbackHost', () => {
 describe('isUsable (an API key at a moment)', () => {
   const now = '2030-01-01T00:00:00.000Z';
   it.each([
-    [{ id: 'k', profiles: ['*'], status: 'active' as const, expiresAt: null }, true],
-    [{ id: 'k', profiles: ['*'], status: 'active' as const, expiresAt: '2030-01-01T00:00:00.001Z' }, true],
-    [{ id: 'k', profiles: ['*'], status: 'active' as const, expiresAt: now }, false],
-    [{ id: 'k', profiles: ['*'], status: 'revoked' as const, expiresAt: null }, false],
+    [{ id: 'k', profiles: ['*'], status: 'active' as const, expiresAt: null, ownerId: null }, true],
+    [{ id: 'k', profiles: ['*'], status: 'active' as const, expiresAt: '2030-01-01T00:00:00.001Z', ownerId: null }, true],
+    [{ id: 'k', profiles: ['*'], status: 'active' as const, expiresAt: now, ownerId: null }, false],
+    [{ id: 'k', profiles: ['*'], status: 'revoked' as const, expiresAt: null, ownerId: null }, false],
+    [{ id: 'k', profiles: ['*'], status: 'suspended' as const, expiresAt: null, ownerId: 'usr-1' }, false],
     [undefined, false],
   ])('%j → %s', (key, usable) => {
     expect(isUsable(key, now)).toBe(usable);

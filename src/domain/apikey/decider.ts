@@ -19,6 +19,7 @@ const recordOf = (source: ApiKeyRecord): ApiKeyRecord => ({
   prefix: source.prefix,
   profiles: source.profiles,
   expiresAt: source.expiresAt,
+  ...(source.ownerId ? { ownerId: source.ownerId } : {}),
 });
 
 /** Key ids are generated per issue, so an existing id is a conflict, never a retry. */

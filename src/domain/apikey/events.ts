@@ -14,6 +14,8 @@ export type ApiKeyIssued = DomainEvent<
     prefix: string;
     profiles: KeyScope;
     expiresAt: string | null;
+    /** The user the key belongs to; absent or null: issued with the admin token (or before users existed). */
+    ownerId?: string | null;
   }
 >;
 export type ApiKeyRevoked = DomainEvent<'ApiKeyRevoked', { keyId: string }>;

@@ -24,7 +24,7 @@ const canonicalInstant = (value: string): string => {
   return Number.isNaN(time) ? value : new Date(time).toISOString();
 };
 
-export type IssueKeyInput = Readonly<{ name: string; profiles: readonly string[]; expiresAt?: string | null }>;
+export type IssueKeyInput = Readonly<{ name: string; profiles: readonly string[]; expiresAt?: string | null; ownerId?: string | null }>;
 
 /** Resolves slugs to profile ids (keys survive a slug rename); `*` stays `*`. */
 const resolveScope = async (profiles: ProfileReadModel, slugs: readonly string[]): Promise<string[]> => {
@@ -61,6 +61,7 @@ export class ApiKeyCommands {
         data: {
           keyId, name: input.name, hash: hashApiKey(key), prefix: key.slice(0, DISPLAY_PREFIX_LENGTH),
           profiles: await resolveScope(new ProfileReadModel(tx.manager), input.profiles), expiresAt, issuedAt,
+          ...(input.ownerId ? { ownerId: input.ownerId } : {}),
         },
       }),
       context,

@@ -30,6 +30,13 @@ export class KeyDirectory {
   }
 
   apply(event: StoredEvent): void {
+    if (event.streamId.startsWith('user-')) {
+      // A user disabled, enabled or removed from a role: their keys' status changed; forget them all (rare).
+      this.generation += 1;
+      this.grants.clear();
+      this.hashes.clear();
+      return;
+    }
     if (!event.streamId.startsWith('apikey-')) return;
     this.generation += 1;
     const keyId = (event.data as { keyId: string }).keyId;

@@ -1,4 +1,5 @@
 import type { InlineProjection } from '../eventstore';
+import { AccessRow, accessProjection } from './access';
 import { ApiKeyRow, apiKeyProjection } from './apikey';
 import { OAuthRegistrationRow, OAuthTokenRow, oauthProjection } from './oauth';
 import { PROFILE_ENTITIES, profileProjection } from './profile';
@@ -16,6 +17,7 @@ export const CONFIGURATION_PROJECTIONS: readonly InlineProjection[] = [
   settingsProjection,
   oauthProjection,
   userProjection,
+  accessProjection,
 ];
 
-export const READ_MODEL_ENTITIES = [ServerRow, ToolRow, ...PROFILE_ENTITIES, ApiKeyRow, SettingRow, OAuthRegistrationRow, OAuthTokenRow, UserRow];
+export const READ_MODEL_ENTITIES = [ServerRow, ToolRow, ...PROFILE_ENTITIES, ApiKeyRow, SettingRow, OAuthRegistrationRow, OAuthTokenRow, UserRow, AccessRow];

@@ -5,6 +5,7 @@ import type { ServerSnapshot } from '../../domain/server/events';
 import type { Settings } from '../../domain/settings/events';
 import { currentSettings } from '../commands/settings.commands';
 import { loadState, resolvePosition, type EventLog } from '../eventstore';
+import { AccessReadModel } from './access';
 import { ApiKeyReadModel } from './apikey';
 import { DebugLogQueries } from './debug-logs';
 import { OAuthReadModel } from './oauth';
@@ -25,6 +26,7 @@ export class Queries {
   readonly oauth: OAuthReadModel;
   readonly debugLogs: DebugLogQueries;
   readonly users: UserReadModel;
+  readonly access: AccessReadModel;
 
   constructor(
     private readonly manager: EntityManager,
@@ -37,6 +39,7 @@ export class Queries {
     this.oauth = new OAuthReadModel(manager);
     this.debugLogs = new DebugLogQueries(manager);
     this.users = new UserReadModel(manager);
+    this.access = new AccessReadModel(manager);
   }
 
   /** `?at=`: a position, or the last one recorded at or before a time. */

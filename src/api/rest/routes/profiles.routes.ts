@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import Router from '@koa/router';
+import type { Context } from 'koa';
 import '@koa/bodyparser';
 import * as profile from '../../../domain/profile';
 import type { Application } from '../../../infrastructure/application';
@@ -9,14 +10,24 @@ import { AttachServerDto, CloneProfileDto, CreateProfileDto, RevertDto, ToolPatc
 import { commandContext, parseAt, sendResource } from '../http';
 import { notFound, ProblemError } from '../problem';
 import { validateBody } from '../validation';
+import { assertCanUse, assertNotMember, userIdOf, viewerOf } from '../viewer';
+import { accessRoutes } from './access.routes';
 
-export const profileRoutes = ({ queries, commands, store }: Application): Router => {
+export const profileRoutes = (app: Application): Router => {
+  const { queries, commands, store } = app;
   const router = new Router({ prefix: '/api/profiles' });
   const { profiles } = queries;
 
   const requireProfile = async (slug: string, includeDeleted = false) => {
     const row = await profiles.findBySlug(slug, { includeDeleted });
     if (!row) throw notFound(`Profile "${slug}"`, 'PROFILE_NOT_FOUND');
+    return row;
+  };
+
+  /** A profile the caller may see: members only theirs and those shared with them (others are "not found"). */
+  const requireVisibleProfile = async (ctx: Context, slug: string) => {
+    const row = await requireProfile(slug);
+    await assertCanUse(queries, ctx, 'profile', row.id, notFound(`Profile "${slug}"`, 'PROFILE_NOT_FOUND'));
     return row;
   };
 
@@ -35,6 +46,8 @@ export const profileRoutes = ({ queries, commands, store }: Application): Router
   router.post('/', async (ctx) => {
     const dto = validateBody(CreateProfileDto, ctx.request.body);
     const { profileId } = await commands.profiles.create(dto, commandContext(ctx));
+    const creator = userIdOf(ctx);
+    if (creator !== null) await commands.access.own('profile', profileId, creator, commandContext(ctx));
     const view = await viewOf(profileId);
     ctx.set('Location', `/api/profiles/${view.slug}`);
     sendResource(ctx, view, 201);
@@ -52,15 +65,17 @@ export const profileRoutes = ({ queries, commands, store }: Application): Router
 
   router.get('/', async (ctx) => {
     const rows = await profiles.listActive();
-    ctx.body = { profiles: await Promise.all(rows.map((row) => profiles.view(row))) };
+    const visible = new Set(await queries.access.visible(viewerOf(ctx), 'profile', rows.map((row) => row.id)));
+    ctx.body = { profiles: await Promise.all(rows.filter((row) => visible.has(row.id)).map((row) => profiles.view(row))) };
   });
 
   router.get('/:slug', async (ctx) => {
     const at = parseAt(ctx.query.at);
     if (at === undefined) {
-      sendResource(ctx, await profiles.view(await requireProfile(ctx.params.slug)));
+      sendResource(ctx, await profiles.view(await requireVisibleProfile(ctx, ctx.params.slug)));
       return;
     }
+    assertNotMember(ctx, 'time travel');
     const position = await queries.position(at);
     const view = await queries.profileAt(ctx.params.slug, position);
     if (view === null) throw notFound(`Profile "${ctx.params.slug}" at position ${position}`, 'PROFILE_NOT_FOUND');
@@ -96,7 +111,7 @@ export const profileRoutes = ({ queries, commands, store }: Application): Router
   });
 
   router.get('/:slug/tools', async (ctx) => {
-    const row = await requireProfile(ctx.params.slug);
+    const row = await requireVisibleProfile(ctx, ctx.params.slug);
     ctx.set('ETag', `"${row.version}"`);
     ctx.body = { profile: row.slug, version: row.version, tools: await queries.effectiveTools(row.id, row.toolPrefix as profile.ToolPrefixMode) };
   });
@@ -142,6 +157,8 @@ export const profileRoutes = ({ queries, commands, store }: Application): Router
     const view = await viewOf(row.id);
     sendResource(ctx, { ...view, appended: result.events.map(eventView), skippedServers: result.skippedServerIds });
   });
+
+  accessRoutes(router, app, 'profile', async (slug) => (await requireProfile(slug)).id);
 
   return router;
 };

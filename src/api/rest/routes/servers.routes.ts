@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import type { Context } from 'koa';
 import '@koa/bodyparser';
 import * as server from '../../../domain/server';
 import type { Application } from '../../../infrastructure/application';
@@ -10,6 +11,8 @@ import { RevertDto } from '../dto/profile.dto';
 import { commandContext, parseAt, sendResource } from '../http';
 import { notFound, ProblemError } from '../problem';
 import { validateBody } from '../validation';
+import { assertCanUse, assertNotMember, userIdOf, viewerOf } from '../viewer';
+import { accessRoutes } from './access.routes';
 
 /** Upstream health as the proxy sees it; an empty list when nothing is connected. */
 export type ServerRuntime = (serverId: string) => readonly UpstreamHealth[];
@@ -39,7 +42,8 @@ export type DiscoverTools = (serverId: string, deadlineMs: number) => Promise<nu
 
 const DISCOVERY_DEADLINE_MS = 30_000;
 
-export const serverRoutes = ({ queries, commands, store }: Application, runtime?: ServerRuntime, oauthSummary?: ServerOAuthSummary, discover?: DiscoverTools): Router => {
+export const serverRoutes = (app: Application, runtime?: ServerRuntime, oauthSummary?: ServerOAuthSummary, discover?: DiscoverTools): Router => {
+  const { queries, commands, store } = app;
   const router = new Router({ prefix: '/api/servers' });
 
   const requireServer = async (idOrName: string, includeRemoved = false) => {
@@ -48,11 +52,20 @@ export const serverRoutes = ({ queries, commands, store }: Application, runtime?
     return row;
   };
 
+  /** A server the caller may see: members only theirs and those shared with them (others are "not found"). */
+  const requireVisibleServer = async (ctx: Context, idOrName: string) => {
+    const row = await requireServer(idOrName);
+    await assertCanUse(queries, ctx, 'server', row.id, notFound(`Server "${idOrName}"`, 'SERVER_NOT_FOUND'));
+    return row;
+  };
+
   const currentView = async (serverId: string) => serverRowToView(await requireServer(serverId, true));
 
   router.post('/', async (ctx) => {
     const { approveFirstDiscovery, ...input } = validateBody(CreateServerDto, ctx.request.body);
     const { serverId } = await commands.servers.register(input, commandContext(ctx), undefined, { approveFirstDiscovery });
+    const creator = userIdOf(ctx);
+    if (creator !== null) await commands.access.own('server', serverId, creator, commandContext(ctx));
     const view = await currentView(serverId);
     ctx.set('Location', `/api/servers/${view.id}`);
     sendResource(ctx, view, 201);
@@ -61,17 +74,19 @@ export const serverRoutes = ({ queries, commands, store }: Application, runtime?
   router.get('/', async (ctx) => {
     const rows = await queries.servers.list({ includeRemoved: ctx.query.include === 'removed' });
     // The live status too (in memory, cheap): the console's list shows it.
-    ctx.body = { servers: rows.map((row) => ({ ...serverRowToView(row), ...runtimeView(runtime, row.id) })) };
+    const visible = new Set(await queries.access.visible(viewerOf(ctx), 'server', rows.map((row) => row.id)));
+    ctx.body = { servers: rows.filter((row) => visible.has(row.id)).map((row) => ({ ...serverRowToView(row), ...runtimeView(runtime, row.id) })) };
   });
 
   router.get('/:idOrName', async (ctx) => {
     const at = parseAt(ctx.query.at);
     if (at === undefined) {
-      const row = await requireServer(ctx.params.idOrName);
+      const row = await requireVisibleServer(ctx, ctx.params.idOrName);
       const oauth = (await oauthSummary?.(row.id)) ?? null;
       sendResource(ctx, { ...serverRowToView(row), ...runtimeView(runtime, row.id), ...(oauth === null ? {} : { oauth }) });
       return;
     }
+    assertNotMember(ctx, 'time travel');
     const row = await requireServer(ctx.params.idOrName, true);
     const position = await queries.position(at);
     const past = await queries.serverAt(row.id, position);
@@ -95,7 +110,7 @@ export const serverRoutes = ({ queries, commands, store }: Application, runtime?
   });
 
   router.get('/:idOrName/tools', async (ctx) => {
-    const row = await requireServer(ctx.params.idOrName);
+    const row = await requireVisibleServer(ctx, ctx.params.idOrName);
     ctx.body = { serverId: row.id, tools: await queries.tools.listForServer(row.id) };
   });
 
@@ -140,6 +155,8 @@ export const serverRoutes = ({ queries, commands, store }: Application, runtime?
     const result = await commands.servers.revert(row.id, to, commandContext(ctx));
     sendResource(ctx, { ...(await currentView(row.id)), appended: result.events.map(eventView) });
   });
+
+  accessRoutes(router, app, 'server', async (key) => (await requireServer(key)).id);
 
   return router;
 };

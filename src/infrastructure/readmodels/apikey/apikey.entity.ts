@@ -11,6 +11,8 @@ export class ApiKeyRow {
   @Column('text') status: 'active' | 'revoked';
   @Column('text', { name: 'expires_at', nullable: true }) expiresAt: string | null;
   @Column('text', { name: 'revoked_at', nullable: true }) revokedAt: string | null;
+  /** The user the key belongs to; null: the admin token's. */
+  @Column('text', { name: 'owner_id', nullable: true }) ownerId: string | null;
   @Column('integer') version: number;
   @Column('text', { name: 'created_at' }) createdAt: string;
 }

@@ -12,10 +12,10 @@ const ISSUE = compiledQuery<Omit<ApiKeyRow, 'status' | 'revokedAt'>>((manager, p
     .insert()
     .into(ApiKeyRow)
     .values({
-      id: p.id, name: p.name, keyHash: p.keyHash, prefix: p.prefix, profiles: p.profiles, status: 'active', expiresAt: p.expiresAt, revokedAt: null,
+      id: p.id, name: p.name, keyHash: p.keyHash, prefix: p.prefix, profiles: p.profiles, status: 'active', expiresAt: p.expiresAt, revokedAt: null, ownerId: p.ownerId,
       version: p.version, createdAt: p.createdAt,
     })
-    .orUpdate(['name', 'key_hash', 'prefix', 'profiles', 'status', 'expires_at', 'revoked_at', 'version'], ['id'])
+    .orUpdate(['name', 'key_hash', 'prefix', 'profiles', 'status', 'expires_at', 'revoked_at', 'owner_id', 'version'], ['id'])
     .updateEntity(false),
 );
 const REVOKE = compiledQuery<{ keyId: string; at: string; version: number }>((manager, p) =>
@@ -26,8 +26,8 @@ const applyApiKeyEvent = async (event: StoredEvent, manager: EntityManager): Pro
   const domainEvent = { type: event.type, data: event.data } as ApiKeyEvent;
   switch (domainEvent.type) {
     case 'ApiKeyIssued': {
-      const { keyId, name, hash, prefix, profiles, expiresAt } = domainEvent.data;
-      await ISSUE.run(manager, { id: keyId, name, keyHash: hash, prefix, profiles: JSON.stringify(profiles), expiresAt, version: event.version, createdAt: event.recordedAt });
+      const { keyId, name, hash, prefix, profiles, expiresAt, ownerId } = domainEvent.data;
+      await ISSUE.run(manager, { id: keyId, name, keyHash: hash, prefix, profiles: JSON.stringify(profiles), expiresAt, ownerId: ownerId ?? null, version: event.version, createdAt: event.recordedAt });
       return;
     }
     case 'ApiKeyRevoked':

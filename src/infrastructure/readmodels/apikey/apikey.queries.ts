@@ -1,5 +1,6 @@
 import { In, type EntityManager } from 'typeorm';
 import { ProfileReadModel } from '../profile';
+import { UserRow } from '../user';
 import { ApiKeyRow } from './apikey.entity';
 
 export type ApiKeyView = {
@@ -10,6 +11,8 @@ export type ApiKeyView = {
   status: 'active' | 'revoked' | 'expired';
   expiresAt: string | null;
   revokedAt: string | null;
+  /** The user the key belongs to; null: the admin token's. */
+  ownerId: string | null;
   createdAt: string;
   version: number;
 };
@@ -19,15 +22,18 @@ export type ApiKeyGrant = Readonly<{
   id: string;
   /** Profile ids, or `*`. */
   profiles: readonly string[];
-  status: 'active' | 'revoked';
+  /** `suspended`: its owner is disabled (or gone); it opens nothing until the owner is enabled again. */
+  status: 'active' | 'revoked' | 'suspended';
   expiresAt: string | null;
+  ownerId: string | null;
 }>;
 
-export const grantOf = (row: ApiKeyRow): ApiKeyGrant => ({
+export const grantOf = (row: ApiKeyRow, ownerEnabled = true): ApiKeyGrant => ({
   id: row.id,
   profiles: JSON.parse(row.profiles) as string[],
-  status: row.status,
+  status: row.status === 'active' && !ownerEnabled ? 'suspended' : row.status,
   expiresAt: row.expiresAt,
+  ownerId: row.ownerId,
 });
 
 /** Whether a key (as stored) still opens anything at `now` (ISO 8601, the stored format). */
@@ -46,16 +52,29 @@ export class ApiKeyReadModel {
     return this.manager.getRepository(ApiKeyRow).find({ order: { createdAt: 'ASC', id: 'ASC' } });
   }
 
-  /** The key with this hash (the MCP endpoints' lookup). */
+  /** The keys of the given user, oldest first. */
+  ownedBy(userId: string): Promise<ApiKeyRow[]> {
+    return this.manager.getRepository(ApiKeyRow).find({ where: { ownerId: userId }, order: { createdAt: 'ASC', id: 'ASC' } });
+  }
+
+  /** The key with this hash (the MCP endpoints' lookup), suspended when its owner is not enabled. */
   async byHash(hash: string): Promise<ApiKeyGrant | null> {
     const row = await this.manager.getRepository(ApiKeyRow).findOneBy({ keyHash: hash });
-    return row === null ? null : grantOf(row);
+    return row === null ? null : (await this.grantsOf([row]))[0];
   }
 
   async byIds(ids: readonly string[]): Promise<Map<string, ApiKeyGrant>> {
     if (ids.length === 0) return new Map();
     const rows = await this.manager.getRepository(ApiKeyRow).findBy({ id: In([...ids]) });
-    return new Map(rows.map((row) => [row.id, grantOf(row)]));
+    return new Map((await this.grantsOf(rows)).map((grant) => [grant.id, grant]));
+  }
+
+  private async grantsOf(rows: readonly ApiKeyRow[]): Promise<ApiKeyGrant[]> {
+    const ownerIds = [...new Set(rows.map((row) => row.ownerId).filter((id): id is string => id !== null))];
+    const enabled = new Set(
+      ownerIds.length === 0 ? [] : (await this.manager.getRepository(UserRow).findBy({ id: In(ownerIds), status: 'enabled' })).map((user) => user.id),
+    );
+    return rows.map((row) => grantOf(row, row.ownerId === null || enabled.has(row.ownerId)));
   }
 
   /** A key as the API shows it: scope as slugs for people to read (a profile deleted since shows as its id). */
@@ -70,6 +89,7 @@ export class ApiKeyReadModel {
       status: row.status === 'active' && row.expiresAt !== null && row.expiresAt <= now.toISOString() ? 'expired' : row.status,
       expiresAt: row.expiresAt,
       revokedAt: row.revokedAt,
+      ownerId: row.ownerId,
       createdAt: row.createdAt,
       version: row.version,
     };

@@ -8,6 +8,7 @@ import { Users1765200000000 } from './1765200000000-Users';
 import { ProfileAuthMode1765300000000 } from './1765300000000-ProfileAuthMode';
 import { McpSessions1765400000000 } from './1765400000000-McpSessions';
 import { OAuthServerRecords1765800000000 } from './1765800000000-OAuthServerRecords';
+import { ResourceAccess1765900000000 } from './1765900000000-ResourceAccess';
 
 /**
  * Every PostgreSQL migration, oldest first: one per SQLite migration in ../, with the same file
@@ -16,4 +17,4 @@ import { OAuthServerRecords1765800000000 } from './1765800000000-OAuthServerReco
  * ./<timestamp>-<Name>.ts, and list each in its index. test/architecture.unit.test.ts fails
  * while the two lists differ.
  */
-export const POSTGRES_MIGRATIONS = [InitialSchema1763700000000, TrafficLogs1763800000000, OAuthReadModels1763900000000, ProfileSlugHistory1764800000000, ProfileToolExposure1765000000000, ServerToolPinning1765100000000, Users1765200000000, ProfileAuthMode1765300000000, McpSessions1765400000000, OAuthServerRecords1765800000000];
+export const POSTGRES_MIGRATIONS = [InitialSchema1763700000000, TrafficLogs1763800000000, OAuthReadModels1763900000000, ProfileSlugHistory1764800000000, ProfileToolExposure1765000000000, ServerToolPinning1765100000000, Users1765200000000, ProfileAuthMode1765300000000, McpSessions1765400000000, OAuthServerRecords1765800000000, ResourceAccess1765900000000];

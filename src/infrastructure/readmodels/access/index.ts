@@ -1,0 +1,3 @@
+export * from './access.entity';
+export * from './access.projection';
+export * from './access.queries';
