@@ -1,6 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type ReactNode } from 'react';
-import { onUnauthorized, token } from './api';
+import { csrf, get, onUnauthorized, send, token } from './api';
 import { followEvents } from './events';
 import { Link, navigate, useLocation } from './router';
 import { SignIn } from './pages/SignIn';
@@ -38,20 +38,39 @@ const screenFor = (path: string): ReactNode => {
 export const App = () => {
   const location = useLocation();
   const client = useQueryClient();
-  const [signedIn, setSignedIn] = useState(token.get() !== null);
+  // With the admin token: signed in. Otherwise a session cookie may still be there: GET /api/me says.
+  const [signedIn, setSignedIn] = useState<boolean | null>(token.get() !== null ? true : null);
   const [live, setLive] = useState(false);
+  useEffect(() => {
+    if (signedIn !== null) return;
+    get<{ kind: string; csrfToken?: string }>('/api/me').then(
+      (me) => {
+        if (me.csrfToken) csrf.set(me.csrfToken);
+        setSignedIn(true);
+      },
+      () => setSignedIn(false),
+    );
+  }, [signedIn]);
+  const signOut = async () => {
+    if (token.get() === null) await send('DELETE', '/api/session').catch(() => undefined);
+    token.clear();
+    csrf.clear();
+    client.clear();
+    setSignedIn(false);
+  };
 
   useEffect(
     () =>
       onUnauthorized(() => {
         token.clear();
+        csrf.clear();
         client.clear();
         setSignedIn(false);
       }),
     [client],
   );
   useEffect(() => {
-    if (!signedIn) return undefined;
+    if (signedIn !== true) return undefined;
     setLive(true);
     const stop = followEvents(client);
     return () => {
@@ -61,9 +80,10 @@ export const App = () => {
   }, [signedIn, client]);
 
   useEffect(() => {
-    if (!signedIn && location.pathname !== '/signin') navigate(`/signin?next=${encodeURIComponent(location.pathname + location.search)}`, true);
+    if (signedIn === false && location.pathname !== '/signin') navigate(`/signin?next=${encodeURIComponent(location.pathname + location.search)}`, true);
   }, [signedIn, location.pathname, location.search]);
 
+  if (signedIn === null) return <p role="status">Loading…</p>;
   if (!signedIn || location.pathname === '/signin') {
     return (
       <SignIn
@@ -95,11 +115,7 @@ export const App = () => {
         </span>
         <button
           type="button"
-          onClick={() => {
-            token.clear();
-            client.clear();
-            setSignedIn(false);
-          }}
+          onClick={() => void signOut()}
         >
           Sign out
         </button>

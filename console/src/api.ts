@@ -4,12 +4,26 @@
  * problem+json `detail` and field errors, which the screens show as they are.
  */
 const TOKEN_KEY = 'gatehouse.adminToken';
+const CSRF_KEY = 'gatehouse.csrfToken';
 
+/** The admin token, when signed in with it (automation's credential; a person signs in with a name and password). */
 export const token = {
   get: (): string | null => sessionStorage.getItem(TOKEN_KEY),
   set: (value: string): void => sessionStorage.setItem(TOKEN_KEY, value),
   clear: (): void => sessionStorage.removeItem(TOKEN_KEY),
 };
+
+/**
+ * A signed-in person's session lives in an HttpOnly cookie the page never sees; writes carry the
+ * session's CSRF token (from the sign-in answer or GET /api/me), which a cross-site form cannot read.
+ */
+export const csrf = {
+  get: (): string | null => sessionStorage.getItem(CSRF_KEY),
+  set: (value: string): void => sessionStorage.setItem(CSRF_KEY, value),
+  clear: (): void => sessionStorage.removeItem(CSRF_KEY),
+};
+
+const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export type FieldError = { field: string; messages: string[] };
 
@@ -40,12 +54,14 @@ export type Response<T> = { body: T; etag: string | null };
 
 export const request = async <T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response<T>> => {
   const current = token.get();
+  const csrfToken = current === null && WRITES.has(method) ? csrf.get() : null;
   let response: globalThis.Response;
   try {
     response = await fetch(path, {
       method,
       headers: {
         ...(current ? { authorization: `Bearer ${current}` } : {}),
+        ...(csrfToken ? { 'x-csrf-token': csrfToken } : {}),
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         ...headers,
       },

@@ -152,13 +152,14 @@ describeInBrowser('the web console')('the web console in a real browser', () => 
 
   it('asks for the admin token on a deep link, refuses a wrong one, and lands on the deep link', async () => {
     await page.goto(`${gh.url}/servers`);
-    await page.getByLabel('Admin token').waitFor();
+    await page.getByText('Use the admin token instead').click();
+    await page.getByRole('textbox', { name: /^Admin token/ }).waitFor();
     expect(new URL(page.url()).pathname).toBe('/signin');
-    await page.getByLabel('Admin token').fill('not-the-token');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('textbox', { name: /^Admin token/ }).fill('not-the-token');
+    await page.getByRole('button', { name: 'Sign in with the token' }).click();
     await page.getByRole('alert').getByText('That admin token is not valid.').waitFor();
-    await page.getByLabel('Admin token').fill(TEST_ADMIN_TOKEN);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('textbox', { name: /^Admin token/ }).fill(TEST_ADMIN_TOKEN);
+    await page.getByRole('button', { name: 'Sign in with the token' }).click();
     await page.getByRole('heading', { name: 'Servers' }).waitFor();
     expect(new URL(page.url()).pathname).toBe('/servers');
     // The token lives in this tab's session storage only.
@@ -326,4 +327,33 @@ describeInBrowser('the web console')('the web console in a real browser', () => 
     expect(await page.evaluate('window.__pwned')).toBeUndefined();
     expect(await page.locator('tr[data-tool="hostile__markup"] script, tr[data-tool="hostile__markup"] img, tr[data-tool="hostile__markup"] b').count()).toBe(0);
   }, 30_000);
+  it('signs a person in with name and password (session cookie + CSRF token), writes as that user, and signs out', async () => {
+    expect((await gh.api('POST', '/api/users', { name: 'olivia', role: 'admin', password: 'olivia password 1' })).status).toBe(201);
+    const person = await browser.newPage();
+    const personWatch = watchPage(person, gh.url);
+    await person.goto(`${gh.url}/profiles`);
+    await person.getByLabel('User name').fill('olivia');
+    await person.getByLabel('Password').fill('wrong password');
+    await person.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await person.getByRole('alert').first().waitFor();
+    await person.getByLabel('Password').fill('olivia password 1');
+    await person.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await person.getByRole('heading', { name: 'Profiles' }).waitFor();
+    expect(new URL(person.url()).pathname).toBe('/profiles');
+    // A reload keeps the session (the cookie), and a write carries the CSRF token.
+    await person.reload();
+    const form = person.getByRole('form', { name: 'New profile' });
+    await form.getByLabel('Slug').fill('by-olivia');
+    await form.getByRole('button', { name: 'Create profile' }).click();
+    await person.getByRole('heading', { name: 'by-olivia' }).waitFor();
+    const created = (await gh.api('GET', '/api/events?type=ProfileCreated')).body.events.find((event: { data: { slug: string } }) => event.data.slug === 'by-olivia');
+    expect(created.metadata.actor).toMatch(/olivia/);
+    expect(await person.evaluate<string>('document.cookie')).toBe('');
+    await person.getByRole('button', { name: 'Sign out' }).click();
+    await person.getByLabel('User name').waitFor();
+    await person.goto(`${gh.url}/profiles`);
+    await person.getByLabel('User name').waitFor();
+    await person.close();
+    expect(personWatch.errors).toEqual([]);
+  }, 60_000);
 });
