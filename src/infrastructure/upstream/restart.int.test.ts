@@ -70,7 +70,7 @@ describe('a stdio upstream that dies on every start', () => {
   });
 
   it('retries with exponentially growing delays', async () => {
-    await waitForHealth(supervisor, (health) => health.restarts >= 4 && health.status === 'unhealthy', 5000);
+    await waitForHealth(supervisor, (health) => health.restarts >= 4 && health.status === 'unhealthy', 20_000);
 
     const gaps = attempts.slice(1, 5).map((at, index) => at - attempts[index]);
     // Each gap is at least the backoff delay (50, 100, 200, 400 ms); timers never fire early
