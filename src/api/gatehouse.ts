@@ -11,7 +11,8 @@ import type { Observability } from '../infrastructure/telemetry/observability';
 import { consoleRoutes } from './console/console.routes';
 import { mcpEndpoints } from './mcp/http-endpoints';
 import { mcpOAuth } from './oauth-server/mcp-bearer';
-import { authorizationServerRoutes } from './oauth-server/authorization-server.routes';
+import { ADMIN_ACCOUNT, authorizationServerRoutes } from './oauth-server/authorization-server.routes';
+import { signedInPerson, signInUrl } from './security/session-auth';
 import { checkAccessToken } from '../infrastructure/oauth-server/access-tokens';
 import { createAuthorizationServer } from '../infrastructure/oauth-server/authorization-server';
 import { OAuthServerRecords } from '../infrastructure/oauth-server/oauth-server-records';
@@ -77,7 +78,13 @@ export const startGatehouse = async ({ config, logDestination }: StartOptions): 
     for (const file of app.database.looseFiles) logger.warn({ file }, 'the database file can be read by other users than its owner: chmod 600 it');
     // Gatehouse as the authorization server of its own endpoints; the provider is made when first asked for.
     const records = new OAuthServerRecords(app.database);
-    const ownOAuth = mcpOAuth(() => publicUrl, (token, resource) => checkAccessToken(records, token, resource));
+    // A person's token stops working once they are disabled (checked on every request, as their sessions are).
+    const ownOAuth = mcpOAuth(() => publicUrl, async (token, resource) => {
+      const check = await checkAccessToken(records, token, resource);
+      if (check.status !== 'valid' || check.accountId === ADMIN_ACCOUNT) return check;
+      const user = await app.queries.users.byIdOrName(check.accountId);
+      return user !== null && user.status === 'enabled' && user.id === check.accountId ? check : { status: 'invalid' };
+    });
     let authorizationServer: OidcProvider | undefined;
     const oauthServer = authorizationServerRoutes({
       provider: () =>
@@ -92,6 +99,11 @@ export const startGatehouse = async ({ config, logDestination }: StartOptions): 
       adminToken: adminTokenSource(adminToken),
       oauthSlugs: () => app.queries.profiles.oauthSlugs(),
       resourceUrl: ownOAuth.resourceUrl,
+      signedIn: async (ctx) => {
+        const person = await signedInPerson(app, ctx);
+        return person === null ? null : { accountId: person.principal.userId, name: person.principal.name, csrfToken: person.csrfToken };
+      },
+      signInUrl,
     });
     const mcp = mcpEndpoints({
       gateway,

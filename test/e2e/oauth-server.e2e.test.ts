@@ -1,7 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { MemoryOAuthClient, signInAndConsent } from '../support/oauth-server-client';
+import { MemoryOAuthClient, signInAndConsent, signInAsPerson } from '../support/oauth-server-client';
 import { OAUTH_ADMIN_TOKEN, startOAuthGatehouse, type OAuthGatehouse } from '../support/oauth-server-gatehouse';
 import { initializeRequest, rawMcp } from '../support/proxy';
 
@@ -9,12 +9,12 @@ import { initializeRequest, rawMcp } from '../support/proxy';
 const ACCESS_TOKEN_TTL_SECONDS = 6;
 
 /** A client that signs in from scratch: connect, 401, discovery, registration, the person's consent, token, connect again. */
-const connectWithOAuth = async (gh: OAuthGatehouse, slug: string, oauth: MemoryOAuthClient): Promise<Client> => {
+const connectWithOAuth = async (gh: OAuthGatehouse, slug: string, oauth: MemoryOAuthClient, person?: Map<string, string>): Promise<Client> => {
   const endpoint = new URL(`${gh.url}/mcp/${slug}`);
   const first = new StreamableHTTPClientTransport(endpoint, { authProvider: oauth });
   await expect(new Client({ name: 'oauth-test', version: '1.0.0' }).connect(first)).rejects.toBeInstanceOf(UnauthorizedError);
   expect(oauth.authorizationUrl).toBeDefined();
-  const signedIn = await signInAndConsent(oauth.authorizationUrl as URL, { adminToken: OAUTH_ADMIN_TOKEN });
+  const signedIn = await signInAndConsent(oauth.authorizationUrl as URL, person ? {} : { adminToken: OAUTH_ADMIN_TOKEN }, person);
   if (signedIn.code === null) throw new Error(`no code: ${JSON.stringify(signedIn)}`);
   await first.finishAuth(signedIn.code as string);
   const client = new Client({ name: 'oauth-test', version: '1.0.0' });
@@ -102,6 +102,21 @@ describe('Gatehouse as the OAuth 2.1 authorization server of its MCP endpoints (
       expect(stored).not.toContain(value);
     }
     expect(stored).toContain('client_secret_sealed');
+    await client.close();
+  }, 60_000);
+
+  it("lets a signed-in person allow a client, and refuses the person's token once they are disabled", async () => {
+    const created = await gh.api('POST', '/api/users', { name: 'ada', role: 'member', password: 'correct horse battery staple' });
+    expect(created.status).toBe(201);
+    const person = await signInAsPerson(gh.url, 'ada', 'correct horse battery staple');
+    const oauth = new MemoryOAuthClient('person-client');
+    const client = await connectWithOAuth(gh, 'beta', oauth, person);
+    expect((await client.listTools()).tools.length).toBeGreaterThan(0);
+    const grants = gh.sql.all<{ payload: string }>("SELECT payload FROM oauth_server_records WHERE model = 'Grant'").map((row) => JSON.parse(row.payload) as { accountId: string });
+    expect(grants.map((grant) => grant.accountId)).toContain(created.body.id);
+    expect((await gh.api('PATCH', '/api/users/ada', { status: 'disabled' })).status).toBe(200);
+    const refused = await rawMcp(`${gh.url}/mcp/beta`, { body: initializeRequest(), headers: { authorization: `Bearer ${oauth.saved?.access_token}` } });
+    expect(refused.status).toBe(401);
     await client.close();
   }, 60_000);
 });

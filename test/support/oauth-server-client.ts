@@ -55,6 +55,24 @@ export class MemoryOAuthClient implements OAuthClientProvider {
   }
 }
 
+/** Signs a person in at /login as a browser would; returns the browser's cookies (the session). */
+export const signInAsPerson = async (baseUrl: string, name: string, password: string): Promise<Map<string, string>> => {
+  const response = await fetch(`${baseUrl}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: baseUrl },
+    body: new URLSearchParams({ name, password, return_to: '/login' }),
+  });
+  if (response.status !== 303) throw new Error(`sign-in: HTTP ${response.status} ${await response.text()}`);
+  const cookies = new Map<string, string>();
+  for (const line of response.headers.getSetCookie()) {
+    const [pair] = line.split(';');
+    const index = pair.indexOf('=');
+    cookies.set(pair.slice(0, index).trim(), pair.slice(index + 1).trim());
+  }
+  return cookies;
+};
+
 export type SignInOutcome = Readonly<{ code: string | null; error: string | null; redirect: URL; consentStatus: number; consentPage: string }>;
 
 const MAX_STEPS = 10;
@@ -67,10 +85,12 @@ const MAX_STEPS = 10;
  */
 export const signInAndConsent = async (
   authorizationUrl: URL,
-  form: Readonly<{ adminToken: string; profile?: string; action?: 'allow' | 'deny' }>,
+  form: Readonly<{ adminToken?: string; profile?: string; action?: 'allow' | 'deny' }>,
+  /** Cookies the browser already has (a person's session after /login). */
+  initialCookies: ReadonlyMap<string, string> = new Map(),
 ): Promise<SignInOutcome> => {
   const origin = authorizationUrl.origin;
-  const cookies = new Map<string, string>();
+  const cookies = new Map<string, string>(initialCookies);
   const request = async (url: URL, init: RequestInit = {}): Promise<Response> => {
     const cookie = [...cookies].map(([name, value]) => `${name}=${value}`).join('; ');
     const response = await fetch(url, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), ...(cookie === '' ? {} : { cookie }) } });
@@ -97,7 +117,13 @@ export const signInAndConsent = async (
   if (toPage.url.origin !== origin) throw new Error(`sent to ${toPage.url.href} before any consent page`);
   const consentPage = await toPage.response.text();
   if (toPage.response.status !== 200) throw new Error(`consent page: HTTP ${toPage.response.status} ${consentPage}`);
-  const body = new URLSearchParams({ adminToken: form.adminToken, action: form.action ?? 'allow', ...(form.profile ? { profile: form.profile } : {}) });
+  const csrf = /name="csrf_token" value="([^"]+)"/.exec(consentPage)?.[1];
+  const body = new URLSearchParams({
+    action: form.action ?? 'allow',
+    ...(form.adminToken !== undefined ? { adminToken: form.adminToken } : {}),
+    ...(csrf !== undefined ? { csrf_token: csrf } : {}),
+    ...(form.profile ? { profile: form.profile } : {}),
+  });
   const posted = await request(toPage.url, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
   const after = await follow(posted, toPage.url);
   if (after.url.origin === origin) {

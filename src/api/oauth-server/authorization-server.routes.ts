@@ -14,9 +14,15 @@ export type AuthorizationServerRoutesOptions = Readonly<{
   /** Slugs of the profiles that take OAuth tokens now. */
   oauthSlugs: () => Promise<string[]>;
   resourceUrl: (slug: string) => string;
+  /** The person the request's session cookie signs in (an enabled user), or null. */
+  signedIn: (ctx: Context) => Promise<SignedInAccount | null>;
+  /** Where a person signs in and is sent back to `returnTo`. */
+  signInUrl: (returnTo: string) => string;
 }>;
 
-/** The account a grant is made for while sign-in is by the admin token (users bring their own). */
+export type SignedInAccount = Readonly<{ accountId: string; name: string; csrfToken: string }>;
+
+/** The account of a grant allowed with the admin token (a person's grant has their user id). */
 export const ADMIN_ACCOUNT = 'admin';
 
 const RESUMABLE = [AUTHORIZATION_SERVER_ROUTES.authorization, AUTHORIZATION_SERVER_ROUTES.registration];
@@ -30,7 +36,7 @@ const FORM_LIMIT = '16kb';
 /** What a client may ask for: the endpoint's scope and a refresh token (`openid` only names the account). */
 const GRANTABLE_SCOPES: ReadonlySet<string> = new Set([MCP_SCOPE, 'offline_access', 'openid']);
 
-type ConsentForm = { profile?: unknown; adminToken?: unknown; action?: unknown };
+type ConsentForm = { profile?: unknown; adminToken?: unknown; action?: unknown; csrf_token?: unknown };
 
 /**
  * Gatehouse's authorization server over HTTP: oidc-provider's endpoints (authorization,
@@ -76,7 +82,10 @@ export const authorizationServerRoutes = (options: AuthorizationServerRoutesOpti
     ctx.status = status;
     ctx.set('Content-Security-Policy', CONSENT_PAGE_CSP);
     ctx.type = 'html';
+    const person = await options.signedIn(ctx);
     ctx.body = renderConsentPage({
+      person: person === null ? undefined : { name: person.name, csrfToken: person.csrfToken },
+      signInUrl: options.signInUrl(`/oauth/interaction/${encodeURIComponent(interaction.uid)}`),
       uid: interaction.uid,
       clientName: client?.clientName ?? String(interaction.params.client_id),
       redirectUri: String(interaction.params.redirect_uri),
@@ -99,21 +108,30 @@ export const authorizationServerRoutes = (options: AuthorizationServerRoutesOpti
       await oidc.interactionFinished(ctx.req, ctx.res, { error: 'access_denied', error_description: 'The user did not allow access' }, { mergeWithLastSubmission: false });
       return;
     }
-    if (typeof form.adminToken !== 'string' || !tokensMatch(form.adminToken, options.adminToken())) return page(ctx, interaction, 401, 'That is not the admin token.');
+    // A signed-in person allows with the session's CSRF token; without a session, the admin token allows (automation).
+    const person = await options.signedIn(ctx);
+    let accountId: string;
+    if (person !== null) {
+      if (typeof form.csrf_token !== 'string' || !tokensMatch(form.csrf_token, person.csrfToken)) return page(ctx, interaction, 403, 'This form is stale: reload the page.');
+      accountId = person.accountId;
+    } else {
+      if (typeof form.adminToken !== 'string' || !tokensMatch(form.adminToken, options.adminToken())) return page(ctx, interaction, 401, 'That is not the admin token.');
+      accountId = ADMIN_ACCOUNT;
+    }
     const slugs = await options.oauthSlugs();
     const requested = typeof interaction.params.resource === 'string' ? requestedSlug(interaction, slugs) : null;
     if (typeof interaction.params.resource === 'string' && requested === null) return page(ctx, interaction, 400, 'The application asked for an endpoint that is not a profile taking OAuth tokens.');
     const slug = typeof form.profile === 'string' ? form.profile : requested;
     if (slug === null || !slugs.includes(slug)) return page(ctx, interaction, 400, 'Pick one of the profiles listed.');
     if (requested !== null && slug !== requested) return page(ctx, interaction, 400, `The application asked for the profile ${requested}.`);
-    const grant = new oidc.Grant({ accountId: ADMIN_ACCOUNT, clientId: String(interaction.params.client_id) });
+    const grant = new oidc.Grant({ accountId, clientId: String(interaction.params.client_id) });
     grant.addResourceScope(options.resourceUrl(slug), MCP_SCOPE);
     // Sign-in and consent are one step: the scopes come from the request, not from a consent prompt's details.
     const scopes = String(interaction.params.scope ?? '').split(' ').filter((scope) => GRANTABLE_SCOPES.has(scope));
     if (scopes.length > 0) grant.addOIDCScope(scopes.join(' '));
     const grantId = await grant.save();
     ctx.respond = false;
-    await oidc.interactionFinished(ctx.req, ctx.res, { login: { accountId: ADMIN_ACCOUNT }, consent: { grantId } }, { mergeWithLastSubmission: false });
+    await oidc.interactionFinished(ctx.req, ctx.res, { login: { accountId }, consent: { grantId } }, { mergeWithLastSubmission: false });
   });
 
   return router;

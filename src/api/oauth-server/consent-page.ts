@@ -11,6 +11,10 @@ export type ConsentPage = Readonly<{
   profiles: readonly string[];
   requested: string | null;
   error?: string;
+  /** A person signed in by the session cookie: no admin token asked, the form carries the session's CSRF token. */
+  person?: Readonly<{ name: string; csrfToken: string }>;
+  /** Where a person signs in and comes back here. */
+  signInUrl: string;
 }>;
 
 /** Its own CSP: inline style only; forms may post anywhere the provider then redirects to. */
@@ -29,8 +33,11 @@ ${page.error ? `<p class="error" role="alert">${escapeHtml(page.error)}</p>` : '
 <form method="post" action="/oauth/interaction/${encodeURIComponent(page.uid)}">
 <label for="profile">Profile</label>
 <select id="profile" name="profile"${page.requested ? '' : ' required'}>${options}</select>
+${page.person
+    ? `<p>Signed in as <strong>${escapeHtml(page.person.name)}</strong>.</p><input type="hidden" name="csrf_token" value="${escapeHtml(page.person.csrfToken)}">`
+    : `<p><a href="${escapeHtml(page.signInUrl)}">Sign in with your Gatehouse account</a>, or allow with the admin token:</p>
 <label for="adminToken">Admin token</label>
-<input id="adminToken" name="adminToken" type="password" autocomplete="current-password" required>
+<input id="adminToken" name="adminToken" type="password" autocomplete="current-password" required>`}
 <button type="submit" name="action" value="allow">Allow</button>
 <button type="submit" name="action" value="deny" formnovalidate>Deny</button>
 </form></body></html>`;
