@@ -159,9 +159,17 @@ export const mcpEndpoints = (options: McpEndpointOptions): McpEndpoints => {
       const { id, identity } = gateway.persistedSessions.ids.issue(profile.id, keyId);
       const record = { id: identity.nonce, profileId: profile.id, keyId, initialize: initializeParamsOf(messages.messages), logLevel: null, subscriptions: [], lastActivity: Date.now() };
       // Stored before the client hears of the session: an id it holds always names a record.
-      await gateway.persistedSessions.store.create(record);
+      // When the store cannot take it (database busy or lost), the session still opens here and
+      // only loses the ability to survive a restart: a client is never refused for that.
+      const persisted = await gateway.persistedSessions.store.create(record).then(
+        () => ({ store: gateway.persistedSessions.store, record, resumed: false }),
+        (error: unknown) => {
+          gateway.observability.log('warn', 'session not stored: it will not survive a restart', { sessionId: id, error: String(error) });
+          return undefined;
+        },
+      );
       const transport = new StreamableHttpServerTransport(id);
-      await openSession(profile, keyId, id, transport, { store: gateway.persistedSessions.store, record, resumed: false }).opened;
+      await openSession(profile, keyId, id, transport, persisted).opened;
       transport.handlePost(req, res, messages);
       return;
     }
