@@ -215,6 +215,16 @@ export const startGateway = async (app: Application, options: GatewayOptions): P
     settings: settings.current,
   });
   await follower.start();
+  // PostgreSQL tells of other instances' commits at once; the follower's polling stays as the fallback.
+  const stopWakeups = await database
+    .onCommitsElsewhere(
+      () => follower.wake(),
+      (error) => log('warn', 'listening for other instances\' commits failed; following the log by polling until it is back', { error: String(error) }),
+    )
+    .catch((error: unknown) => {
+      log('warn', 'cannot listen for other instances\' commits; following the log by polling', { error: String(error) });
+      return null;
+    });
   sessions.start();
   let stopRefresh: (() => void) | null = null;
   let closing: Promise<void> | undefined;
@@ -224,6 +234,7 @@ export const startGateway = async (app: Application, options: GatewayOptions): P
       try {
         await sessions.closeAll();
         await configFollower.stop();
+        await stopWakeups?.();
         await follower.stop();
         await pool.closeAll();
       } finally {

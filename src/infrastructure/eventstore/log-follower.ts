@@ -24,6 +24,7 @@ export class LogFollower {
   private cursor = 0;
   private timer: NodeJS.Timeout | null = null;
   private polling: Promise<void> | null = null;
+  private rereadQueued = false;
   private subscription: Subscription | null = null;
 
   constructor(
@@ -52,6 +53,24 @@ export class LogFollower {
       this.polling = null;
     });
     return this.polling;
+  }
+
+  /**
+   * Another process committed (a database notification): read the log now. A poll under way may
+   * have read before that commit, so another one follows it.
+   */
+  wake(): void {
+    if (this.subscription === null) return;
+    if (this.polling === null) {
+      void this.poll();
+      return;
+    }
+    if (this.rereadQueued) return;
+    this.rereadQueued = true;
+    void this.polling.then(() => {
+      this.rereadQueued = false;
+      if (this.subscription !== null) void this.poll();
+    });
   }
 
   async stop(): Promise<void> {

@@ -183,6 +183,11 @@ export class Database {
     await this.enqueue((manager) => this.backend.refuseWrites(manager, refuse), 'full', true);
   }
 
+  /** See StorageBackend.onCommitsElsewhere. */
+  onCommitsElsewhere(wake: () => void, onError: (error: unknown) => void): Promise<(() => Promise<void>) | null> {
+    return this.backend.onCommitsElsewhere(wake, onError);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

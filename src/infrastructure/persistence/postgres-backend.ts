@@ -1,8 +1,12 @@
+import { Client } from 'pg';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { redactDatabaseUrl } from '../config/database-url';
 import { createPostgresDataSource, type EntityList } from './data-source';
 import { EVENT_LOG_LOCK } from './migrations/postgres/ddl';
 import type { StorageBackend } from './storage-backend';
+
+/** NOTIFY'd by every write transaction of a gateway on the database (see begin). */
+const COMMITS_CHANNEL = 'gatehouse_commits';
 
 /** The database named by GATEHOUSE_DATABASE_URL cannot be reached or opened. */
 export class DatabaseUnreachableError extends Error {
@@ -28,6 +32,7 @@ export class PostgresBackend implements StorageBackend {
   private runner: QueryRunner | null = null;
 
   private constructor(
+    private readonly url: string,
     readonly location: string,
     private readonly writerSource: DataSource,
     private readonly readerSource: DataSource,
@@ -46,7 +51,7 @@ export class PostgresBackend implements StorageBackend {
       if (writer.isInitialized) await writer.destroy();
       throw new DatabaseUnreachableError(location, error);
     }
-    return new PostgresBackend(location, writer, reader);
+    return new PostgresBackend(url, location, writer, reader);
   }
 
   get migrations(): DataSource {
@@ -68,7 +73,9 @@ export class PostgresBackend implements StorageBackend {
 
   async begin(manager: EntityManager): Promise<void> {
     await manager.query('BEGIN');
-    await manager.query('SELECT pg_advisory_xact_lock($1)', [EVENT_LOG_LOCK]);
+    // The notification goes out when (and only if) the transaction commits: other instances'
+    // followers read the log then instead of at their next poll.
+    await manager.query(`SELECT pg_advisory_xact_lock($1), pg_notify('${COMMITS_CHANNEL}', '')`, [EVENT_LOG_LOCK]);
   }
 
   durable(): Promise<void> | null {
@@ -98,6 +105,49 @@ export class PostgresBackend implements StorageBackend {
 
   async refuseWrites(manager: EntityManager, refuse: boolean): Promise<void> {
     await manager.query(`SET default_transaction_read_only = ${refuse ? 'on' : 'off'}`);
+  }
+
+  /**
+   * LISTEN on a connection of its own; a lost connection is taken again after a second (the
+   * follower's polling covers the gap).
+   */
+  async onCommitsElsewhere(wake: () => void, onError: (error: unknown) => void): Promise<() => Promise<void>> {
+    let client: Client | null = null;
+    let stopped = false;
+    let retry: NodeJS.Timeout | null = null;
+    const listen = async (): Promise<void> => {
+      const next = new Client({ connectionString: this.url });
+      next.on('notification', () => wake());
+      next.on('error', (error) => {
+        onError(error);
+        reconnect(next);
+      });
+      next.on('end', () => reconnect(next));
+      client = next;
+      await next.connect();
+      await next.query(`LISTEN ${COMMITS_CHANNEL}`);
+      if (stopped) await next.end();
+    };
+    const reconnect = (lost: Client): void => {
+      if (stopped || client !== lost || retry !== null) return;
+      client = null;
+      retry = setTimeout(() => {
+        retry = null;
+        listen().catch((error: unknown) => {
+          onError(error);
+          if (client !== null) reconnect(client);
+        });
+      }, 1_000);
+      retry.unref();
+    };
+    await listen();
+    return async () => {
+      stopped = true;
+      if (retry !== null) clearTimeout(retry);
+      const current = client as Client | null;
+      client = null;
+      await current?.end().catch(() => undefined);
+    };
   }
 
   async close(): Promise<void> {

@@ -104,6 +104,11 @@ export class SqliteBackend implements StorageBackend {
     await manager.query(`PRAGMA query_only = ${refuse ? 'ON' : 'OFF'}`);
   }
 
+  /** Other processes on the file are not announced: followers poll it. */
+  async onCommitsElsewhere(): Promise<null> {
+    return null;
+  }
+
   async close(): Promise<void> {
     await this.checkpointer?.close();
     try {

@@ -30,5 +30,10 @@ export interface StorageBackend {
   writerFailed(error: unknown): Promise<void>;
   commitMode(manager: EntityManager): Promise<{ journalMode: string; synchronous: string }>;
   refuseWrites(manager: EntityManager, refuse: boolean): Promise<void>;
+  /**
+   * Calls `wake` soon after another process commits a write (PostgreSQL: LISTEN/NOTIFY); null
+   * when the engine cannot tell (SQLite: followers poll). The result stops listening.
+   */
+  onCommitsElsewhere(wake: () => void, onError: (error: unknown) => void): Promise<(() => Promise<void>) | null>;
   close(): Promise<void>;
 }
