@@ -9,14 +9,12 @@ import { ServerDetail } from './pages/ServerDetail';
 import { ProfileDetail } from './pages/ProfileDetail';
 import { Profiles } from './pages/Profiles';
 import { History } from './pages/History';
+import { NOT_BUILT, NotBuilt } from './pages/NotBuilt';
 
 const NAV: ReadonlyArray<[string, string]> = [
   ['/servers', 'Servers'],
   ['/profiles', 'Profiles'],
   ['/history', 'History'],
-  ['/keys', 'Keys'],
-  ['/traffic', 'Traffic'],
-  ['/import', 'Import / export'],
 ];
 
 /** Which screen a path shows; unknown paths say so instead of showing a blank page. */
@@ -31,6 +29,7 @@ const screenFor = (path: string): ReactNode => {
     case 'history':
       return <History />;
     default:
+      if (Object.hasOwn(NOT_BUILT, first)) return <NotBuilt screen={first} />;
       return <p>This console has no page at {path}.</p>;
   }
 };

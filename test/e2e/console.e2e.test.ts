@@ -166,6 +166,19 @@ describeInBrowser('the web console')('the web console in a real browser', () => 
     expect(await page.evaluate<string>('JSON.stringify({ ...localStorage }) + document.cookie')).not.toContain(TEST_ADMIN_TOKEN);
   }, 30_000);
 
+  it('links only the screens that exist; a deep link to a missing one says so and names the CLI and REST alternative', async () => {
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    expect(await nav.getByRole('link').allTextContents()).toEqual(['Servers', 'Profiles', 'History']);
+    expect(await nav.getByRole('link', { name: 'Keys' }).count()).toBe(0);
+    await page.goto(`${gh.url}/keys`);
+    await page.getByText('This screen is not built yet').waitFor();
+    await page.getByText('gatehouse keys create', { exact: false }).waitFor();
+    await page.getByText('POST /api/keys', { exact: true }).waitFor();
+    expect(await nav.getByRole('link', { name: 'Keys' }).count()).toBe(0);
+    await page.goto(`${gh.url}/servers`);
+    await page.getByRole('heading', { name: 'Servers' }).waitFor();
+  }, 30_000);
+
   it('shows the API field errors of an invalid server and creates nothing', async () => {
     await page.getByRole('button', { name: 'Add server' }).click();
     const form = page.getByRole('form', { name: 'Add server' });

@@ -1,0 +1,57 @@
+import type { ReactNode } from 'react';
+
+/**
+ * Screens the issue asks for that the console does not have yet. The nav does not link them; a
+ * deep link to one says so and names what does the job today, instead of pretending.
+ */
+export const NOT_BUILT: Readonly<Record<string, { title: string; alternative: ReactNode }>> = {
+  keys: {
+    title: 'API keys',
+    alternative: (
+      <>
+        <code>gatehouse keys create --name &lt;name&gt; --profiles &lt;slug,…&gt;</code>, <code>gatehouse keys list</code>,{' '}
+        <code>gatehouse keys revoke &lt;id&gt;</code>; or REST: <code>POST /api/keys</code>, <code>GET /api/keys</code>,{' '}
+        <code>DELETE /api/keys/&lt;id&gt;</code>.
+      </>
+    ),
+  },
+  users: {
+    title: 'Users',
+    alternative: (
+      <>
+        <code>gatehouse users create|list|role|password|disable|enable</code>; or REST: <code>POST /api/users</code>,{' '}
+        <code>GET /api/users</code>, <code>PATCH /api/users/&lt;name&gt;</code>.
+      </>
+    ),
+  },
+  traffic: {
+    title: 'Live traffic',
+    alternative: (
+      <>
+        <code>gatehouse logs tail</code> and <code>gatehouse logs show [&lt;id&gt;]</code>; or REST: <code>GET /api/logs</code>,{' '}
+        <code>GET /api/logs/stream</code> (server-sent events), <code>GET /api/logs/&lt;id&gt;</code>. Debug logs are
+        written only for profiles with <code>debugLogging</code> on.
+      </>
+    ),
+  },
+  import: {
+    title: 'Import / export',
+    alternative: (
+      <>
+        <code>gatehouse import &lt;file&gt; [--dry-run]</code> and <code>gatehouse export</code>; or REST:{' '}
+        <code>POST /api/import?dryRun=true</code>, <code>POST /api/import</code>, <code>GET /api/export</code>.
+      </>
+    ),
+  },
+};
+
+export const NotBuilt = ({ screen }: { screen: string }) => {
+  const missing = NOT_BUILT[screen];
+  return (
+    <section aria-labelledby="not-built">
+      <h1 id="not-built">{missing.title}</h1>
+      <p>This screen is not built yet.</p>
+      <p>Use the command line or the REST API instead: {missing.alternative}</p>
+    </section>
+  );
+};
