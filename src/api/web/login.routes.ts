@@ -17,6 +17,8 @@ const DEFAULT_RETURN = '/login';
 const html = (ctx: Context, status: number, body: string): void => {
   ctx.status = status;
   ctx.set('Content-Security-Policy', PAGE_CSP);
+  // Under `no-referrer` (every other response's policy) a browser posts these forms with `Origin: null`, which sameOrigin refuses.
+  ctx.set('Referrer-Policy', 'same-origin');
   ctx.type = 'text/html; charset=utf-8';
   ctx.body = body;
 };
