@@ -1,6 +1,7 @@
 import type { DestinationStream } from 'pino';
 import { AccessCommands } from './commands/access.commands';
 import { ApiKeyCommands } from './commands/apikey.commands';
+import { PersonalAccessTokenCommands } from './commands/pat.commands';
 import { ProfileCommands } from './commands/profile.commands';
 import { ServerCommands } from './commands/server.commands';
 import { currentSettings, SettingsCommands } from './commands/settings.commands';
@@ -48,6 +49,7 @@ export type Commands = Readonly<{
   settings: SettingsCommands;
   users: UserCommands;
   access: AccessCommands;
+  personalAccessTokens: PersonalAccessTokenCommands;
   /** Applies a configuration document (`POST /api/import`, `gatehouse import`). */
   importDocument: (document: ImportDocument, options: ImportOptions, context: CommandContext) => ReturnType<typeof importDocument>;
 }>;
@@ -83,6 +85,7 @@ export const openApplication = async (config: GatehouseConfig): Promise<Applicat
       settings: new SettingsCommands(store),
       users: new UserCommands(store),
       access: new AccessCommands(store),
+      personalAccessTokens: new PersonalAccessTokenCommands(store),
       importDocument: (document, options, context) => importDocument({ store, secrets }, document, options, context),
     };
     const queries = new Queries(database.reads, store);

@@ -52,6 +52,24 @@ describe('gatehouse users', () => {
     expect(await runCliWithInput(env, 'another long password', 'users', 'password', 'bob', '--password-stdin')).toMatchObject({ code: 0, stdout: 'bob: password changed\n' });
   });
 
+  it('creates, lists and revokes a user\'s personal access tokens, printing a token once and storing its hash', async () => {
+    const created = await runCli(env, 'users', 'token', 'create', 'bob', '--name', 'bob ci', '--expires', '2099-01-31', '--json');
+    expect(created.code).toBe(0);
+    const token = JSON.parse(created.stdout);
+    expect(token).toMatchObject({ name: 'bob ci', status: 'active', expiresAt: '2099-01-31T00:00:00.000Z', token: expect.stringMatching(/^ghp_/) });
+    const text = await runCli(env, 'users', 'token', 'create', 'bob', '--name', 'bob laptop');
+    expect(text.stdout).toMatch(/^created personal access token .+ "bob laptop" for bob\nthe token \(shown only this once; store it now\):\nghp_[A-Za-z0-9_-]{43}\n$/);
+    const list = await runCli(env, 'users', 'token', 'list', 'bob', '--json');
+    expect(JSON.parse(list.stdout).tokens.map((t: { name: string }) => t.name)).toEqual(['bob ci', 'bob laptop']);
+    expect(list.stdout).not.toContain(token.token.slice(4));
+    const rows = stored<{ token_hash: string; user_id: string }>('SELECT token_hash, user_id FROM personal_access_tokens');
+    expect(rows).toHaveLength(2);
+    expect(JSON.stringify(stored('SELECT data FROM events'))).not.toContain(token.token.slice(4));
+    expect(await runCli(env, 'users', 'token', 'revoke', 'alice', token.id)).toMatchObject({ code: 1, stderr: expect.stringContaining('TOKEN_NOT_FOUND') });
+    expect(await runCli(env, 'users', 'token', 'revoke', 'bob', token.id)).toMatchObject({ code: 0, stdout: `revoked personal access token ${token.id}\n` });
+    expect(await runCli(env, 'users', 'token', 'revoke', 'bob', token.id)).toMatchObject({ code: 0, stdout: `personal access token ${token.id} was already revoked\n` });
+  });
+
   it.each<[string, string[], string | undefined, number, string]>([
     ['a taken name', ['create', 'alice', '--password-stdin'], PASSWORD, 1, 'USER_NAME_TAKEN'],
     ['an upper-case name', ['create', 'Carol', '--password-stdin'], PASSWORD, 1, 'INVALID_ARGUMENT'],
@@ -60,6 +78,11 @@ describe('gatehouse users', () => {
     ['an unknown user', ['disable', 'nobody'], undefined, 2, 'no user "nobody"'],
     ['an unknown action', ['delete', 'bob'], undefined, 2, 'unknown action "delete"'],
     ['--role outside create', ['list', '--role', 'owner'], undefined, 2, '--role belongs to `users create`'],
+    ['a token without a name', ['token', 'create', 'bob'], undefined, 2, 'token create needs --name'],
+    ['a token with a bad expiry', ['token', 'create', 'bob', '--name', 'x', '--expires', 'soon'], undefined, 2, '--expires must be'],
+    ['a token expiring in the past', ['token', 'create', 'bob', '--name', 'x', '--expires', '2020-01-01'], undefined, 1, 'INVALID_ARGUMENT'],
+    ['a token for nobody', ['token', 'list', 'nobody'], undefined, 2, 'no user "nobody"'],
+    ['an unknown token action', ['token', 'rotate', 'bob'], undefined, 2, 'unknown token action "rotate"'],
   ])('refuses %s and changes nothing', async (_, args, input, code, message) => {
     const before = stored<{ n: number }>('SELECT COUNT(*) AS n FROM events')[0].n;
     const run = input === undefined ? await runCli(env, 'users', ...args) : await runCliWithInput(env, input, 'users', ...args);

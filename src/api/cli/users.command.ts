@@ -4,6 +4,7 @@ import { assertRole } from '../../domain/user';
 import type { Application } from '../../infrastructure/application';
 import { userView, type UserView } from '../../infrastructure/readmodels/user';
 import type { CliCommand } from './cli-command';
+import { tokenAction } from './user-tokens';
 import { cliCommandContext, formatTable, HELP_OPTION, out, parseCommandLine, runCommand, UsageError, withApplication } from './cli-support';
 
 const USAGE = `Usage: gatehouse users create <name> [--role owner|admin|member] [--password-stdin] [--json]
@@ -12,21 +13,28 @@ const USAGE = `Usage: gatehouse users create <name> [--role owner|admin|member] 
        gatehouse users password <name|id> [--password-stdin]
        gatehouse users disable <name|id>
        gatehouse users enable <name|id>
+       gatehouse users token create <name|id> --name <token name> [--expires <ISO 8601>] [--json]
+       gatehouse users token list <name|id> [--json]
+       gatehouse users token revoke <name|id> <token id>
 
 People who sign in to Gatehouse. Roles: owner (manages users, and everything an admin does),
 admin (servers, profiles, keys), member (the profiles shared with it or owned by it).
 A password is read from stdin with --password-stdin (never from an argument: argv is visible
 in \`ps\`); without it a random one is generated and printed once. A disabled user's sessions
 and tokens stop working at once. The last enabled owner can be neither demoted nor disabled.
+A personal access token acts on the REST API as its user, with the user's role
+("Authorization: Bearer ghp_…"); \`token create\` prints it once, only its hash is stored.
 
 Options:
   --role <role>       the role of a new user (default: member)
   --password-stdin    read the password from stdin (at least 12 characters)
+  --name <name>       token create: a name for people to recognise the token
+  --expires <time>    token create: when the token stops working (default: never)
   --json              print JSON instead of text
   -h, --help          show this help
 `;
 
-type Options = { role?: string; 'password-stdin'?: boolean; json?: boolean };
+type Options = { role?: string; 'password-stdin'?: boolean; json?: boolean; name?: string; expires?: string };
 
 const readStdin = async (): Promise<string> => {
   let text = '';
@@ -98,17 +106,22 @@ const change = async (key: string | undefined, work: (app: Application, userId: 
 const ARITY: Readonly<Record<string, number>> = { create: 1, list: 0, role: 2, password: 1, disable: 1, enable: 1 };
 
 export const usersCommand: CliCommand = {
-  summary: 'create, list, disable and enable users; change their role or password',
+  summary: 'create, list, disable and enable users; change their role or password; their personal access tokens',
   run: (argv) =>
     runCommand('users', USAGE, async () => {
       const { values, positionals } = parseCommandLine({
         args: [...argv],
-        options: { ...HELP_OPTION, role: { type: 'string' }, 'password-stdin': { type: 'boolean' }, json: { type: 'boolean' } },
+        options: { ...HELP_OPTION, role: { type: 'string' }, 'password-stdin': { type: 'boolean' }, json: { type: 'boolean' }, name: { type: 'string' }, expires: { type: 'string' } },
         allowPositionals: true,
       });
       if (values.help) return (out(USAGE), 0);
       const [action, ...rest] = positionals;
-      if (action === undefined) throw new UsageError('give an action: create, list, role, password, disable or enable');
+      if (action === undefined) throw new UsageError('give an action: create, list, role, password, disable, enable or token');
+      if (action === 'token') {
+        if (values.role !== undefined || values['password-stdin']) throw new UsageError('--role and --password-stdin do not belong to `users token`');
+        return tokenAction(rest, values);
+      }
+      if (values.name !== undefined || values.expires !== undefined) throw new UsageError('--name and --expires belong to `users token create`');
       const arity = ARITY[action];
       if (arity === undefined) throw new UsageError(`unknown action "${action}"`);
       if (rest.length > arity) throw new UsageError(`unexpected argument "${rest[arity]}"`);

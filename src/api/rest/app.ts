@@ -16,6 +16,7 @@ import { eventRoutes } from './routes/events.routes';
 import { loginRoutes } from '../web/login.routes';
 import { importExportRoutes } from './routes/importexport.routes';
 import { keyRoutes } from './routes/keys.routes';
+import { personalAccessTokenRoutes } from './routes/pat.routes';
 import { sessionRoutes } from './routes/session.routes';
 import { settingsRoutes } from './routes/settings.routes';
 import { userRoutes } from './routes/users.routes';
@@ -93,7 +94,7 @@ export const createApp = (options: ApiOptions): Koa => {
       throw new ProblemError(400, 'INVALID_JSON', 'The request body is not valid JSON');
     },
   }), rejectUnsafeJson);
-  for (const router of [sessionRoutes(options.app, loginLockout), serverRoutes(options.app, options.runtime, options.oauthSummary, options.discoverTools), profileRoutes(options.app), keyRoutes(options.app), settingsRoutes(options.app), eventRoutes(options.app.store), diffRoutes(options.app), importExportRoutes(options.app), userRoutes(options.app)]) {
+  for (const router of [sessionRoutes(options.app, loginLockout), personalAccessTokenRoutes(options.app), serverRoutes(options.app, options.runtime, options.oauthSummary, options.discoverTools), profileRoutes(options.app), keyRoutes(options.app), settingsRoutes(options.app), eventRoutes(options.app.store), diffRoutes(options.app), importExportRoutes(options.app), userRoutes(options.app)]) {
     api.use(router.routes(), router.allowedMethods({ throw: true }));
   }
   for (const router of options.extraApiRouters ?? []) api.use(router.routes(), router.allowedMethods({ throw: true }));

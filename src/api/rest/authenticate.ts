@@ -1,7 +1,8 @@
 import type { Context, Next } from 'koa';
 import type { Application } from '../../infrastructure/application';
+import { hashPersonalAccessToken, PAT_PREFIX } from '../../infrastructure/commands/pat.commands';
 import { tokensMatch } from '../../infrastructure/config/admin-token';
-import type { Principal } from '../security/principal';
+import { userPrincipal, type Principal } from '../security/principal';
 import { assertAllowed } from '../security/roles';
 import { signedInPerson, sessionTokenOf } from '../security/session-auth';
 import { ProblemError } from './problem';
@@ -18,13 +19,24 @@ export type AuthenticateOptions = Readonly<{
 }>;
 
 const unauthenticated = (): ProblemError =>
-  new ProblemError(401, 'UNAUTHENTICATED', 'Send the admin token as "Authorization: Bearer <token>", or sign in (POST /api/session)', undefined, {
+  new ProblemError(401, 'UNAUTHENTICATED', 'Send the admin token or a personal access token as "Authorization: Bearer <token>", or sign in (POST /api/session)', undefined, {
     'WWW-Authenticate': 'Bearer realm="gatehouse-admin"',
   });
 
-const bearerPrincipal = (token: string, options: AuthenticateOptions): Principal => {
+/** Longer than any token Gatehouse issues: such a header is refused without hashing it. */
+const MAX_PAT_LENGTH = 128;
+
+/**
+ * The admin token, or a user's personal access token: that user with that user's current role
+ * (a revoked or expired token, or a disabled user's, is refused from the next request on).
+ */
+const bearerPrincipal = async (token: string, options: AuthenticateOptions): Promise<Principal> => {
   const admin = typeof options.adminToken === 'function' ? options.adminToken() : options.adminToken;
   if (tokensMatch(token, admin)) return { kind: 'admin', actor: 'admin' };
+  if (token.startsWith(PAT_PREFIX) && token.length <= MAX_PAT_LENGTH) {
+    const user = await options.app.queries.personalAccessTokens.userFor(hashPersonalAccessToken(token), new Date());
+    if (user !== null) return userPrincipal(user, 'token');
+  }
   throw new ProblemError(401, 'INVALID_TOKEN', 'The token is not valid', undefined, { 'WWW-Authenticate': 'Bearer realm="gatehouse-admin", error="invalid_token"' });
 };
 
@@ -40,8 +52,8 @@ const sessionPrincipal = async (ctx: Context, app: Application): Promise<Princip
 };
 
 /**
- * Every /api route: the admin token (automation), or a signed-in person (session cookie), then
- * the role table. A bearer header wins over a cookie, so a script holding a token never needs CSRF.
+ * Every /api route: the admin token (automation), a person's personal access token, or a
+ * signed-in person (session cookie), then the role table. A bearer header wins over a cookie, so a script holding a token never needs CSRF.
  * Sets `ctx.state.principal` and `ctx.state.actor` (the events' audit name).
  */
 export const authenticate = (options: AuthenticateOptions) => async (ctx: Context, next: Next): Promise<void> => {
@@ -50,7 +62,7 @@ export const authenticate = (options: AuthenticateOptions) => async (ctx: Contex
   if (header !== '') {
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw unauthenticated();
-    principal = bearerPrincipal(match[1], options);
+    principal = await bearerPrincipal(match[1], options);
   } else if (options.anonymous?.(ctx.method, ctx.path)) {
     // Sign-in answers anybody, a stale cookie included.
     return next();

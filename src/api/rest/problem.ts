@@ -35,6 +35,8 @@ const DOMAIN_STATUS: Record<DomainErrorCode, number> = {
   USER_NAME_TAKEN: 409,
   // Demoting or disabling the only enabled owner would leave nobody able to manage users.
   LAST_OWNER: 409,
+  TOKEN_NOT_FOUND: 404,
+  TOKEN_ALREADY_EXISTS: 409,
 };
 
 export type FieldError = Readonly<{ field: string; messages: readonly string[] }>;

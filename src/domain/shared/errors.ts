@@ -32,6 +32,8 @@ export const DOMAIN_ERROR_CODES = [
   'USER_ALREADY_EXISTS',
   'USER_NAME_TAKEN',
   'LAST_OWNER',
+  'TOKEN_NOT_FOUND',
+  'TOKEN_ALREADY_EXISTS',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];

@@ -19,7 +19,7 @@ export const hashApiKey = (key: string): string => createHash('sha256').update(k
  * so that it is refused: `new Date()` would read a time without offset in this machine's zone,
  * and throws on ISO forms it cannot parse (week dates), which was a 500.
  */
-const canonicalInstant = (value: string): string => {
+export const canonicalInstant = (value: string): string => {
   const time = apikey.parseInstant(value);
   return Number.isNaN(time) ? value : new Date(time).toISOString();
 };

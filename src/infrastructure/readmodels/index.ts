@@ -2,6 +2,7 @@ import type { InlineProjection } from '../eventstore';
 import { AccessRow, accessProjection } from './access';
 import { ApiKeyRow, apiKeyProjection } from './apikey';
 import { OAuthRegistrationRow, OAuthTokenRow, oauthProjection } from './oauth';
+import { PersonalAccessTokenRow, patProjection } from './pat';
 import { PROFILE_ENTITIES, profileProjection } from './profile';
 import { ServerRow, serverProjection } from './server';
 import { SettingRow, settingsProjection } from './settings';
@@ -18,6 +19,7 @@ export const CONFIGURATION_PROJECTIONS: readonly InlineProjection[] = [
   oauthProjection,
   userProjection,
   accessProjection,
+  patProjection,
 ];
 
-export const READ_MODEL_ENTITIES = [ServerRow, ToolRow, ...PROFILE_ENTITIES, ApiKeyRow, SettingRow, OAuthRegistrationRow, OAuthTokenRow, UserRow, AccessRow];
+export const READ_MODEL_ENTITIES = [ServerRow, ToolRow, ...PROFILE_ENTITIES, ApiKeyRow, SettingRow, OAuthRegistrationRow, OAuthTokenRow, UserRow, AccessRow, PersonalAccessTokenRow];

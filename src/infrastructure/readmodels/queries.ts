@@ -9,6 +9,7 @@ import { AccessReadModel } from './access';
 import { ApiKeyReadModel } from './apikey';
 import { DebugLogQueries } from './debug-logs';
 import { OAuthReadModel } from './oauth';
+import { PersonalAccessTokenReadModel } from './pat';
 import { effectiveTools, profileAt, ProfileReadModel, type EffectiveTool, type ProfileView } from './profile';
 import { ServerReadModel } from './server';
 import { ToolReadModel } from './tools';
@@ -27,6 +28,7 @@ export class Queries {
   readonly debugLogs: DebugLogQueries;
   readonly users: UserReadModel;
   readonly access: AccessReadModel;
+  readonly personalAccessTokens: PersonalAccessTokenReadModel;
 
   constructor(
     private readonly manager: EntityManager,
@@ -40,6 +42,7 @@ export class Queries {
     this.debugLogs = new DebugLogQueries(manager);
     this.users = new UserReadModel(manager);
     this.access = new AccessReadModel(manager);
+    this.personalAccessTokens = new PersonalAccessTokenReadModel(manager);
   }
 
   /** `?at=`: a position, or the last one recorded at or before a time. */

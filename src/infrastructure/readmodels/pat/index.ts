@@ -1,0 +1,3 @@
+export * from './pat.entity';
+export * from './pat.projection';
+export * from './pat.queries';
