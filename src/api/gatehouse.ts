@@ -95,6 +95,7 @@ export const startGatehouse = async ({ config, logDestination }: StartOptions): 
           isProfileResource: async (resource) => (await app.queries.profiles.oauthSlugs()).some((slug) => ownOAuth.resourceUrl(slug) === resource),
           accessTokenTtlSeconds: config.oauthAccessTokenTtlSeconds,
           refreshTokenTtlSeconds: REFRESH_TOKEN_TTL_SECONDS,
+          clientMetadataDocuments: config.oauthClientMetadata,
         })),
       adminToken: adminTokenSource(adminToken),
       oauthSlugs: () => app.queries.profiles.oauthSlugs(),

@@ -78,7 +78,8 @@ export const authorizationServerRoutes = (options: AuthorizationServerRoutesOpti
   const page = async (ctx: Context, interaction: OidcInteraction, status: number, error?: string): Promise<void> => {
     const slugs = await options.oauthSlugs();
     const requested = requestedSlug(interaction, slugs);
-    const client = await options.provider().Client.find(String(interaction.params.client_id));
+    const clientId = String(interaction.params.client_id);
+    const client = await options.provider().Client.find(clientId);
     ctx.status = status;
     ctx.set('Content-Security-Policy', CONSENT_PAGE_CSP);
     ctx.type = 'html';
@@ -87,7 +88,8 @@ export const authorizationServerRoutes = (options: AuthorizationServerRoutesOpti
       person: person === null ? undefined : { name: person.name, csrfToken: person.csrfToken },
       signInUrl: options.signInUrl(`/oauth/interaction/${encodeURIComponent(interaction.uid)}`),
       uid: interaction.uid,
-      clientName: client?.clientName ?? String(interaction.params.client_id),
+      clientName: client?.clientName ?? clientId,
+      clientDocument: clientId.startsWith('https://') ? clientId : undefined,
       redirectUri: String(interaction.params.redirect_uri),
       profiles: requested === null ? slugs : [requested],
       requested,

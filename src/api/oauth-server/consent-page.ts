@@ -6,6 +6,8 @@ const escapeHtml = (text: string): string =>
 export type ConsentPage = Readonly<{
   uid: string;
   clientName: string;
+  /** The client's metadata document when it named itself by one (Client ID Metadata Documents): where its name comes from. */
+  clientDocument?: string;
   redirectUri: string;
   /** Profiles the client may be given (slugs); the one the client asked for is preselected. */
   profiles: readonly string[];
@@ -28,7 +30,7 @@ export const renderConsentPage = (page: ConsentPage): string => {
 <html lang="en"><head><meta charset="utf-8"><title>Gatehouse: allow access</title>
 <style>body{font:16px system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}label{display:block;margin:1rem 0 .3rem}input,select{width:100%;padding:.4rem}button{margin:1rem .5rem 0 0;padding:.5rem 1rem}.error{color:#a00}</style></head>
 <body><h1>Allow access to Gatehouse?</h1>
-<p><strong>${escapeHtml(page.clientName)}</strong> wants to use the tools of one Gatehouse profile. After signing in it is sent back to <code>${escapeHtml(page.redirectUri)}</code>.</p>
+<p><strong>${escapeHtml(page.clientName)}</strong>${page.clientDocument ? ` (described by <code>${escapeHtml(page.clientDocument)}</code>)` : ''} wants to use the tools of one Gatehouse profile. After signing in it is sent back to <code>${escapeHtml(page.redirectUri)}</code>.</p>
 ${page.error ? `<p class="error" role="alert">${escapeHtml(page.error)}</p>` : ''}
 <form method="post" action="/oauth/interaction/${encodeURIComponent(page.uid)}">
 <label for="profile">Profile</label>

@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { CLIENT_METADATA_MODES, type ClientMetadataDocumentsMode } from '../oauth-server/client-metadata-documents';
 import { parseCorsOrigins } from './cors-origins';
 
 export type GatehouseConfig = Readonly<{
@@ -25,6 +26,8 @@ export type GatehouseConfig = Readonly<{
   httpRequestTimeoutMs: number;
   /** GATEHOUSE_OAUTH_ACCESS_TOKEN_TTL: seconds an access token of Gatehouse's own authorization server lives (then it is refreshed). */
   oauthAccessTokenTtlSeconds: number;
+  /** GATEHOUSE_OAUTH_CLIENT_METADATA: `on` (default), `off`, or `loopback` (also https documents on this machine: tests). */
+  oauthClientMetadata: ClientMetadataDocumentsMode;
 }>;
 
 export class ConfigError extends Error {
@@ -49,6 +52,13 @@ const parseCorsOriginsSetting = (text: string | undefined): string[] => {
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
+};
+
+const parseClientMetadataMode = (text: string | undefined): ClientMetadataDocumentsMode => {
+  if (text === undefined || text === '') return 'on';
+  const mode = CLIENT_METADATA_MODES.find((candidate) => candidate === text);
+  if (mode === undefined) throw new ConfigError(`GATEHOUSE_OAUTH_CLIENT_METADATA must be one of ${CLIENT_METADATA_MODES.join(', ')}, got "${text}"`);
+  return mode;
 };
 
 /** Reads the environment variables of ARCHITECTURE §6; every one has a default. */
@@ -76,5 +86,6 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): GatehouseConfi
     authFailuresPerMinute: parseInteger('GATEHOUSE_AUTH_FAILURES_PER_MINUTE', env.GATEHOUSE_AUTH_FAILURES_PER_MINUTE, DEFAULT_AUTH_FAILURES_PER_MINUTE, 1, 1_000_000),
     httpRequestTimeoutMs: parseInteger('GATEHOUSE_HTTP_REQUEST_TIMEOUT_MS', env.GATEHOUSE_HTTP_REQUEST_TIMEOUT_MS, DEFAULT_HTTP_REQUEST_TIMEOUT_MS, 1_000, 3_600_000),
     oauthAccessTokenTtlSeconds: parseInteger('GATEHOUSE_OAUTH_ACCESS_TOKEN_TTL', env.GATEHOUSE_OAUTH_ACCESS_TOKEN_TTL, DEFAULT_OAUTH_ACCESS_TOKEN_TTL, 1, 86_400),
+    oauthClientMetadata: parseClientMetadataMode(env.GATEHOUSE_OAUTH_CLIENT_METADATA),
   };
 };

@@ -1,5 +1,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { SecretBox } from '../crypto';
+import { CLIENT_METADATA_MAX_BYTES, CLIENT_METADATA_PURPOSE, clientMetadataDocumentsFeature, providerFetch, type ClientMetadataDocumentsMode } from './client-metadata-documents';
 import { oauthServerAdapter } from './oauth-server-adapter';
 import type { OAuthServerRecords } from './oauth-server-records';
 import type { OidcModule, OidcProvider } from './oidc-provider-types';
@@ -35,6 +36,8 @@ export type AuthorizationServerOptions = Readonly<{
   isProfileResource: (resource: string) => Promise<boolean>;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
+  /** Client ID Metadata Documents: whether a client may name itself by an https URL (see client-metadata-documents). */
+  clientMetadataDocuments: ClientMetadataDocumentsMode;
 }>;
 
 /** Loaded once, when a request first needs the provider (see OidcModule). */
@@ -42,7 +45,7 @@ const loadOidcProvider = (): OidcModule => require('oidc-provider') as OidcModul
 
 /**
  * Gatehouse as an OAuth 2.1 authorization server for its own MCP endpoints (oidc-provider):
- * dynamic client registration (RFC 7591), authorization code with PKCE S256 only, resource
+ * dynamic client registration (RFC 7591) and Client ID Metadata Documents, authorization code with PKCE S256 only, resource
  * indicators (RFC 8707) naming one profile's endpoint, opaque short-lived access tokens bound
  * to it, refresh tokens rotated on every use (a replayed one revokes the grant), revocation
  * (RFC 7009). The login and consent page is Gatehouse's own (interactionPath).
@@ -64,7 +67,10 @@ export const createAuthorizationServer = (options: AuthorizationServerOptions): 
     pkce: { required: () => true },
     clientDefaults: { grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' },
     routes: AUTHORIZATION_SERVER_ROUTES,
+    fetch: providerFetch(options.clientMetadataDocuments),
+    fetchResponseBodyLimits: { [CLIENT_METADATA_PURPOSE]: CLIENT_METADATA_MAX_BYTES },
     features: {
+      clientIdMetadataDocument: clientMetadataDocumentsFeature(options.clientMetadataDocuments),
       devInteractions: { enabled: false },
       registration: { enabled: true, initialAccessToken: false },
       revocation: { enabled: true },
