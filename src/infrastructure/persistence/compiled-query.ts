@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { InsertQueryBuilder, type DataSource, type EntityManager, type ObjectLiteral, type QueryBuilder, type QueryResult } from 'typeorm';
 
 type Slot = Readonly<{ name: string } | { value: unknown }>;
-type Compiled = Readonly<{ sql: string; slots: readonly Slot[] }>;
+type Compiled = Readonly<{ sql: string; slots: readonly Slot[]; name: string | null }>;
 
 /** What a compiled query's builder is given for each of its parameters: a stand-in resolved at run time. */
 export type Placeholders<P> = { readonly [K in keyof P]: P[K] };
@@ -46,11 +47,14 @@ export class CompiledQuery<P extends object> {
   }
 
   private async execute(manager: EntityManager, values: P): Promise<QueryResult> {
-    const { sql, slots } = this.compile(manager);
+    const { sql, slots, name } = this.compile(manager);
     const parameters = slots.map((slot) => ('name' in slot ? (values as Record<string, unknown>)[slot.name] : slot.value));
     const runner = manager.queryRunner ?? manager.connection.createQueryRunner();
     try {
-      return (await runner.query(sql, parameters, true)) as QueryResult;
+      // PostgreSQL: a named statement, parsed and planned once per connection (`pg` remembers
+      // which connection has it); TypeORM hands the query to `pg` as it is given.
+      const query = (name === null ? sql : { name, text: sql }) as string;
+      return (await runner.query(query, parameters, true)) as QueryResult;
     } finally {
       if (runner !== manager.queryRunner) await runner.release();
     }
@@ -70,7 +74,8 @@ export class CompiledQuery<P extends object> {
       const match = typeof value === 'string' && value.startsWith(MARK) && value.endsWith(MARK) ? value.slice(1, -1) : undefined;
       return match === undefined ? { value } : { name: match };
     });
-    const compiled = { sql, slots };
+    const name = manager.connection.options.type === 'postgres' ? `gatehouse_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}` : null;
+    const compiled = { sql, slots, name };
     this.compiled.set(manager.connection, compiled);
     return compiled;
   }

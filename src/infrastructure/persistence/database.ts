@@ -259,12 +259,18 @@ export class Database {
     }
   }
 
-  /** One transaction for the batch: every job in a savepoint of its own when there are several. */
+  /**
+   * One transaction for the batch: every job in a savepoint of its own when there are several.
+   * The savepoint is taken with BEGIN, released and taken again between two jobs (one round
+   * trip on PostgreSQL), and rolled back to after a job that failed (it stays open for the next
+   * one); COMMIT releases the last.
+   */
   private async commit(batch: readonly Job[]): Promise<Settled[]> {
+    const savepoints = batch.length > 1;
     let manager: EntityManager;
     try {
       manager = await this.backend.writer();
-      await this.backend.begin(manager);
+      await this.backend.begin(manager, savepoints ? ['SAVEPOINT job'] : []);
     } catch (cause) {
       await this.backend.writerFailed(cause);
       const error = new DatabaseUnavailableError(cause);
@@ -272,7 +278,7 @@ export class Database {
     }
     const settled: Settled[] = [];
     try {
-      if (batch.length === 1) {
+      if (!savepoints) {
         const [job] = batch;
         try {
           settled.push({ job, ok: true, value: await job.work(manager) });
@@ -281,7 +287,12 @@ export class Database {
           return [{ job, ok: false, error }];
         }
       } else {
-        for (const job of batch) settled.push(await this.inSavepoint(manager, job));
+        for (const [index, job] of batch.entries()) {
+          const entry = await this.settle(manager, job);
+          settled.push(entry);
+          if (!entry.ok) await this.backend.statements(manager, ['ROLLBACK TO job']);
+          else if (index < batch.length - 1) await this.backend.statements(manager, ['RELEASE job', 'SAVEPOINT job']);
+        }
       }
       await manager.query('COMMIT');
       return settled;
@@ -294,15 +305,11 @@ export class Database {
     }
   }
 
-  private async inSavepoint(manager: EntityManager, job: Job): Promise<Settled> {
-    await manager.query('SAVEPOINT job');
+  /** Runs a job in the savepoint taken for it; the caller rolls back to it when the job failed. */
+  private async settle(manager: EntityManager, job: Job): Promise<Settled> {
     try {
-      const value = await job.work(manager);
-      await manager.query('RELEASE job');
-      return { job, ok: true, value };
+      return { job, ok: true, value: await job.work(manager) };
     } catch (error) {
-      await manager.query('ROLLBACK TO job');
-      await manager.query('RELEASE job');
       return { job, ok: false, error };
     }
   }

@@ -71,11 +71,18 @@ export class PostgresBackend implements StorageBackend {
     return this.runner.manager;
   }
 
-  async begin(manager: EntityManager): Promise<void> {
-    await manager.query('BEGIN');
+  async begin(manager: EntityManager, then: readonly string[] = []): Promise<void> {
     // The notification goes out when (and only if) the transaction commits: other instances'
     // followers read the log then instead of at their next poll.
-    await manager.query(`SELECT pg_advisory_xact_lock($1), pg_notify('${COMMITS_CHANNEL}', '')`, [EVENT_LOG_LOCK]);
+    await this.statements(manager, ['BEGIN', `SELECT pg_advisory_xact_lock(${EVENT_LOG_LOCK}), pg_notify('${COMMITS_CHANNEL}', '')`, ...then]);
+  }
+
+  /**
+   * One round trip: a query without parameters goes out as one simple query, and PostgreSQL
+   * runs its statements in turn (stopping at the first that fails, which fails the query).
+   */
+  async statements(manager: EntityManager, sql: readonly string[]): Promise<void> {
+    if (sql.length > 0) await manager.query(sql.join('; '));
   }
 
   durable(): Promise<void> | null {

@@ -69,8 +69,13 @@ export class SqliteBackend implements StorageBackend {
     return Promise.resolve(this.writerSource.manager);
   }
 
-  async begin(manager: EntityManager): Promise<void> {
-    await manager.query('BEGIN IMMEDIATE');
+  async begin(manager: EntityManager, then: readonly string[] = []): Promise<void> {
+    await this.statements(manager, ['BEGIN IMMEDIATE', ...then]);
+  }
+
+  /** One by one: a statement costs no round trip here (and better-sqlite3 prepares one at a time). */
+  async statements(manager: EntityManager, sql: readonly string[]): Promise<void> {
+    for (const statement of sql) await manager.query(statement);
   }
 
   durable(needsDisk: boolean): Promise<void> | null {

@@ -18,8 +18,13 @@ export interface StorageBackend {
   readonly reads: EntityManager;
   /** The one connection write jobs run on (reconnected after it was lost). */
   writer(): Promise<EntityManager>;
-  /** Starts a write transaction that holds the database's write lock from its first statement. */
-  begin(manager: EntityManager): Promise<void>;
+  /**
+   * Starts a write transaction that holds the database's write lock from its first statement,
+   * then runs `then` (statements without parameters) in it.
+   */
+  begin(manager: EntityManager, then?: readonly string[]): Promise<void>;
+  /** Runs statements without parameters in turn (PostgreSQL: in one round trip). */
+  statements(manager: EntityManager, sql: readonly string[]): Promise<void>;
   /** After a batch committed: settles once it is on disk; null when COMMIT already waited for the disk. */
   durable(needsDisk: boolean): Promise<void> | null;
   /** What to wait for before each batch (SQLite: the checkpoint's tail); null: nothing. */
