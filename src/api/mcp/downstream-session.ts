@@ -254,6 +254,7 @@ export class DownstreamSession implements ClientPeer, ProxySession {
           : (progress) => this.tell('progress', extra.sendNotification({ method: 'notifications/progress', params: { progressToken, ...progress } })),
       onRoute: this.tap?.router(extra.requestId),
       downstreamRequestId: extra.requestId,
+      client: { capabilities: this.server.getClientCapabilities(), info: this.server.getClientVersion() },
     };
   }
 

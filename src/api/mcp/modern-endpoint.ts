@@ -14,6 +14,7 @@ import type { Gateway } from '../../infrastructure/application';
 import type { ProxyProfile } from '../../infrastructure/proxy/profile-config';
 import { ProfileProxy, type RoutedRequestOptions } from '../../infrastructure/proxy/profile-proxy';
 import type { ClientPeer } from '../../infrastructure/proxy/upstream-hub';
+import type { McpClientCapabilities, McpImplementation } from '../../infrastructure/upstream';
 import { GATEWAY_INFO } from './downstream-session';
 import { RESOURCE_NOT_FOUND, toWireError } from './errors';
 import { inNameOrder, mergeCacheHints, type CacheHint } from './modern-cache';
@@ -101,7 +102,8 @@ const parseParams = <S extends z.ZodType>(schema: S, request: ModernRequest): Pa
     const problems = parsed.error.issues.map((issue) => `${['params', ...issue.path.slice(1)].join('.')}: ${issue.message}`).join('; ');
     throw new ModernError(-32602, `Invalid params for ${request.method}: ${problems}`);
   }
-  return (parsed.data as { params: Parsed<S> }).params;
+  // Fields the 2025 schema does not know (a retry's inputResponses and requestState) go on as sent.
+  return { ...request.params, ...(parsed.data as { params: Json }).params } as Parsed<S>;
 };
 
 export type ModernEndpoint = Readonly<{
@@ -165,7 +167,9 @@ export const modernEndpoint = (gateway: Gateway): ModernEndpoint => {
   /** What every 2026 result carries besides its own fields. */
   const finished = (result: Json): Json => {
     const meta = result._meta !== null && typeof result._meta === 'object' ? (result._meta as Json) : {};
-    return { ...result, resultType: 'complete', _meta: { ...meta, [META.serverInfo]: GATEWAY_INFO } };
+    // An upstream's input_required is the client's to answer: it keeps its kind.
+    const resultType = result.resultType === 'input_required' ? 'input_required' : 'complete';
+    return { ...result, resultType, _meta: { ...meta, [META.serverInfo]: GATEWAY_INFO } };
   };
 
   const wireErrorOf = (error: unknown, request: ModernRequest): ModernError => {
@@ -204,6 +208,10 @@ export const modernEndpoint = (gateway: Gateway): ModernEndpoint => {
       signal: abort.signal,
       timeoutMs: gateway.proxy.settings().requestTimeoutMs,
       downstreamRequestId: request.id,
+      // What the client declared in this request: a 2026 upstream is told the same.
+      client: { capabilities: request.meta[META.clientCapabilities] as McpClientCapabilities, info: request.meta[META.clientInfo] as McpImplementation | undefined },
+      // A 2026 upstream's input_required goes back to the client, which retries with its answers.
+      allowInputRequired: true,
       onprogress: streams ? (progress) => send({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken, ...progress } }) : undefined,
     };
     let answer: Json;

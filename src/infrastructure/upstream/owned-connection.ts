@@ -1,10 +1,14 @@
 import { SlotUnavailableError, type ConnectionSlots, type ReleaseSlot } from './connection-slots';
 import { UpstreamError } from './errors';
+import { ModernUpstreamConnection } from './modern-connection';
 import { SdkUpstreamConnection, type SdkConnectionOptions } from './sdk-connection';
 import type { UpstreamHandlers, UpstreamSpec } from './types';
 
+/** A connection as the supervisor holds it: a 2025 session, or a stateless 2026-07-28 one. */
+export type LiveConnection = SdkUpstreamConnection | ModernUpstreamConnection;
+
 /** A live connection together with the capacity slot it occupies, if the server is capped. */
-export type OwnedConnection = Readonly<{ connection: SdkUpstreamConnection; releaseSlot?: ReleaseSlot }>;
+export type OwnedConnection = Readonly<{ connection: LiveConnection; releaseSlot?: ReleaseSlot }>;
 
 export type OwnedConnectionRequest = Readonly<{
   spec: UpstreamSpec;
@@ -14,7 +18,7 @@ export type OwnedConnectionRequest = Readonly<{
   slotWaitTimeoutMs: number;
   /** Aborts the wait for a slot (the supervisor is stopping). */
   stopSignal: AbortSignal;
-  onLost: (connection: SdkUpstreamConnection, error: UpstreamError) => void;
+  onLost: (connection: LiveConnection, error: UpstreamError) => void;
 }>;
 
 const acquireSlot = async (request: OwnedConnectionRequest): Promise<ReleaseSlot | undefined> => {
@@ -32,13 +36,17 @@ const acquireSlot = async (request: OwnedConnectionRequest): Promise<ReleaseSlot
 };
 
 /**
- * Takes a capacity slot (waiting in line if the server is at its cap), then connects. From
+ * Takes a capacity slot (waiting in line if the server is at its cap), then connects: statelessly
+ * when a Streamable HTTP upstream's `server/discover` offers 2026-07-28, else with the 2025
+ * initialize as always. From
  * then on the slot belongs to the connection: `closeOwned` frees it, and so does a failed
  * connect, at once.
  */
 export const openOwnedConnection = async (request: OwnedConnectionRequest): Promise<OwnedConnection> => {
   const releaseSlot = await acquireSlot(request);
   try {
+    const modern = await ModernUpstreamConnection.probe(request.spec, { ...request.settings }, request.handlers);
+    if (modern) return { connection: modern, releaseSlot };
     let opened: SdkUpstreamConnection | undefined;
     opened = await SdkUpstreamConnection.open(
       request.spec,

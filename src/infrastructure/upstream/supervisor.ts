@@ -2,9 +2,8 @@ import type { AnyObjectSchema, SchemaOutput } from '@modelcontextprotocol/sdk/se
 import { DEFAULT_BACKOFF, RetrySchedule } from './backoff';
 import { UpstreamConnectionBase, type RequestParams } from './connection-base';
 import { isUpstreamError, toUpstreamError, UpstreamError } from './errors';
-import { abortable, closeOwned, openOwnedConnection, type OwnedConnection } from './owned-connection';
+import { abortable, closeOwned, openOwnedConnection, type LiveConnection, type OwnedConnection } from './owned-connection';
 import { ChildProcessRegistry } from './process-group';
-import type { SdkUpstreamConnection } from './sdk-connection';
 import { needsReconnect } from './spec';
 import { StderrTail } from './stderr-tail';
 import { IdleTimer } from './idle-timer';
@@ -40,7 +39,7 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
   private readonly handlers: UpstreamHandlers = {};
   private readonly stopSignal = new AbortController();
   private owned?: OwnedConnection;
-  private connecting?: Promise<SdkUpstreamConnection>;
+  private connecting?: Promise<LiveConnection>;
   private readonly idleTimer: IdleTimer;
   private inFlight = 0;
   /** Bumped by reconfigure and close, so a connect attempt can tell it was superseded. */
@@ -169,7 +168,7 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
     return this.stopping;
   }
 
-  private async ensureConnection(signal?: AbortSignal): Promise<SdkUpstreamConnection> {
+  private async ensureConnection(signal?: AbortSignal): Promise<LiveConnection> {
     for (let attempt = 0; attempt < MAX_SUPERSEDED_ATTEMPTS; attempt++) {
       if (this.stopping) throw new UpstreamError('UPSTREAM_CLOSED', this.specInUse, 'supervisor stopped');
       if (this.owned) return this.owned.connection;
@@ -195,7 +194,7 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
     this.connecting = attempt;
   }
 
-  private async connectOnce(generation: number): Promise<SdkUpstreamConnection> {
+  private async connectOnce(generation: number): Promise<LiveConnection> {
     const spec = this.specInUse;
     let owned: OwnedConnection;
     try {
@@ -225,7 +224,7 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
     return owned.connection;
   }
 
-  private onRequestFailed(connection: SdkUpstreamConnection, error: unknown): void {
+  private onRequestFailed(connection: LiveConnection, error: unknown): void {
     // The legacy SSE transport never reports that its stream is gone for good; a failed
     // POST is the only sign, so the connection is replaced as if it had crashed.
     if (this.specInUse.transport === 'sse' && isUpstreamError(error, 'UPSTREAM_UNAVAILABLE')) {
@@ -246,7 +245,7 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
     this.scheduleRetry('unhealthy');
   }
 
-  private onConnectionLost(connection: SdkUpstreamConnection, error: UpstreamError): void {
+  private onConnectionLost(connection: LiveConnection, error: UpstreamError): void {
     if (this.owned?.connection !== connection || this.stopping) return;
     void closeOwned(this.dropConnection()!);
     this.retries.markLost();

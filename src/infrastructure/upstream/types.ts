@@ -96,6 +96,17 @@ export type UpstreamRequestOptions = {
   timeoutMs?: number;
   /** When given, a progress token is attached to the request and its updates land here. */
   onprogress?: (progress: UpstreamProgress) => void;
+  /**
+   * The downstream client the request is for, as it declared itself (at initialize, or in a
+   * 2026 request's `_meta`). A 2026-07-28 upstream is told these in the request's envelope, so
+   * capability-gated features behave as they would for that client directly.
+   */
+  client?: Readonly<{ capabilities?: McpClientCapabilities; info?: McpImplementation }>;
+  /**
+   * 2026-07-28 upstreams: hand an `input_required` result back as it is (the caller passes it on
+   * to a client that answers it itself) instead of fulfilling it through the handlers.
+   */
+  allowInputRequired?: boolean;
 };
 
 /** What a handler of a server→client request gets besides the params. */
@@ -179,7 +190,8 @@ export type UpstreamHealth = Readonly<{
   pid: number | null;
   /**
    * The MCP revision the gateway speaks with this upstream, as its initialize negotiated it
-   * (null while not connected). The gateway speaks 2025-11-25 and earlier to upstreams for now.
+   * (null while not connected): 2026-07-28 for a Streamable HTTP upstream whose `server/discover`
+   * offers it (spoken statelessly), else what initialize agreed on (2025-11-25 or earlier).
    */
   protocolVersion: string | null;
 }>;

@@ -1,0 +1,241 @@
+import {
+  Client as ModernClient, type ClientCapabilities as ModernCapabilities, type FetchLike, type McpSubscription, ProtocolError, SdkError, SdkErrorCode, type StandardSchemaV1,
+  StreamableHTTPClientTransport as ModernHttpTransport, withInputRequired,
+} from '@modelcontextprotocol/client';
+import type { AnyObjectSchema, SchemaOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { authorizedFetch } from './authorized-fetch';
+import { UpstreamConnectionBase, type RequestParams } from './connection-base';
+import { toUpstreamError, UpstreamError } from './errors';
+import { allowlistedFetch, isHostAllowed } from './host-allowlist';
+import { upstreamHeaders, upstreamUrl } from './http-transports';
+import type { SdkConnectionOptions } from './sdk-connection';
+import type {
+  McpElicitationParams, McpImplementation, McpSamplingParams, McpServerCapabilities, UpstreamHandlers, UpstreamRequestOptions, UpstreamSpec,
+} from './types';
+
+/** The stateless revision the gateway speaks to upstreams that offer it. */
+export const MODERN_UPSTREAM_VERSION = '2026-07-28';
+
+const META_PROTOCOL_VERSION = 'io.modelcontextprotocol/protocolVersion';
+const META_CLIENT_CAPABILITIES = 'io.modelcontextprotocol/clientCapabilities';
+const META_CLIENT_INFO = 'io.modelcontextprotocol/clientInfo';
+
+type Json = Record<string, unknown>;
+
+/**
+ * The v2 SDK's errors as the v1 ones `toUpstreamError` knows: an upstream's JSON-RPC error stays
+ * its wire error, a local timeout or a closed connection keeps its meaning.
+ */
+const asV1Error = (error: unknown): unknown => {
+  if (error instanceof ProtocolError) return new McpError(error.code, error.message, error.data);
+  if (error instanceof SdkError) {
+    if (error.code === SdkErrorCode.RequestTimeout) return new McpError(ErrorCode.RequestTimeout, error.message);
+    if (error.code === SdkErrorCode.ConnectionClosed) return new McpError(ErrorCode.ConnectionClosed, error.message);
+  }
+  return error;
+};
+
+const isTimeout = (error: unknown): boolean => error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout;
+
+/**
+ * An upstream that speaks MCP 2026-07-28, over Streamable HTTP with the SDK v2 client: no session,
+ * every request stands alone and carries the `_meta` envelope. The envelope names the capabilities
+ * and identity of the downstream client the request is for (`UpstreamRequestOptions.client`), so
+ * that what the upstream gates on a capability (elicitation, sampling…) behaves as it would for
+ * that client directly; requests of the gateway's own (tool discovery) carry the gateway's.
+ *
+ * An `input_required` answer is handed back as it is when the caller can pass it on (a 2026
+ * client: `allowInputRequired`); otherwise the SDK fulfils it through the handlers the proxy
+ * installed (a 2025 client is asked on its session) and re-issues the request with the answers.
+ */
+export class ModernUpstreamConnection extends UpstreamConnectionBase {
+  private handlers: UpstreamHandlers;
+  private subscription?: McpSubscription;
+  private closing?: Promise<void>;
+
+  private constructor(
+    readonly spec: UpstreamSpec,
+    private readonly client: ModernClient,
+    private readonly options: SdkConnectionOptions,
+    handlers: UpstreamHandlers,
+  ) {
+    super();
+    this.handlers = { ...handlers };
+  }
+
+  /**
+   * Asks the upstream with `server/discover` whether it speaks 2026-07-28 (HTTP only). Resolves to
+   * a connection when it does, to null when it does not or cannot be reached (the caller then
+   * connects as today, which reports the reason); rejects only when the upstream stayed silent
+   * past the connect timeout (an outage: initialize would wait as long again).
+   */
+  static async probe(spec: UpstreamSpec, options: SdkConnectionOptions, handlers: UpstreamHandlers = {}): Promise<ModernUpstreamConnection | null> {
+    if (spec.transport !== 'streamable_http') return null;
+    let url: URL;
+    try {
+      url = upstreamUrl(spec);
+    } catch {
+      return null;
+    }
+    if (!isHostAllowed(url, options.allowedHosts?.() ?? [])) return null;
+    const client = new ModernClient(options.clientInfo, {
+      // The same JSON under the v2 package's stricter type for `experimental`.
+      capabilities: options.capabilities as ModernCapabilities,
+      versionNegotiation: { mode: { pin: MODERN_UPSTREAM_VERSION } },
+      // The gateway relays every answer as it is: nothing is served from a cache of its own here.
+      defaultCacheTtlMs: 0,
+    });
+    const connection = new ModernUpstreamConnection(spec, client, options, handlers);
+    connection.registerHandlers();
+    try {
+      await client.connect(new ModernHttpTransport(url, { requestInit: { headers: upstreamHeaders(spec) }, fetch: connection.fetch() }), {
+        timeout: options.connectTimeoutMs,
+      });
+    } catch (error) {
+      await client.close().catch(() => undefined);
+      if (isTimeout(error)) throw toUpstreamError(new McpError(ErrorCode.RequestTimeout, 'connect deadline passed'), spec, { method: 'server/discover', timeoutMs: options.connectTimeoutMs });
+      return null;
+    }
+    connection.listenForChanges();
+    return connection;
+  }
+
+  get serverCapabilities(): McpServerCapabilities | undefined {
+    return this.client.getServerCapabilities() as McpServerCapabilities | undefined;
+  }
+
+  get serverInfo(): McpImplementation | undefined {
+    return this.client.getServerVersion();
+  }
+
+  get instructions(): string | undefined {
+    return this.client.getInstructions();
+  }
+
+  get protocolVersion(): string | null {
+    return this.client.getNegotiatedProtocolVersion() ?? null;
+  }
+
+  /** No process: the upstream is reached over HTTP. */
+  get pid(): null {
+    return null;
+  }
+
+  protected identity(): Pick<UpstreamSpec, 'id' | 'name'> {
+    return this.spec;
+  }
+
+  setHandlers(handlers: UpstreamHandlers): void {
+    Object.assign(this.handlers, handlers);
+  }
+
+  async send<S extends AnyObjectSchema>(method: string, params: RequestParams, resultSchema: S, options: UpstreamRequestOptions = {}): Promise<SchemaOutput<S>> {
+    if (this.closing) throw new UpstreamError('UPSTREAM_CLOSED', this.spec, `connection closed before ${method}`);
+    const timeoutMs = options.timeoutMs ?? this.spec.timeoutMs ?? this.options.defaultRequestTimeoutMs;
+    const schema = resultSchema as unknown as StandardSchemaV1;
+    try {
+      return (await this.client.request({ method, params: this.withEnvelope(params, options) }, options.allowInputRequired ? withInputRequired(schema) : schema, {
+        signal: options.signal,
+        timeout: timeoutMs,
+        maxTotalTimeout: timeoutMs,
+        allowInputRequired: options.allowInputRequired,
+        onprogress: options.onprogress
+          ? ({ progress, total, message }) => options.onprogress?.({ progress, ...(total !== undefined && { total }), ...(message !== undefined && { message }) })
+          : undefined,
+      })) as SchemaOutput<S>;
+    } catch (error) {
+      if (this.closing && !options.signal?.aborted) throw new UpstreamError('UPSTREAM_CLOSED', this.spec, `connection closed during ${method}`, { cause: error });
+      throw toUpstreamError(asV1Error(error), this.spec, { method, timeoutMs, signal: options.signal });
+    }
+  }
+
+  /** 2026-07-28 has no roots notifications: an upstream reads roots when it asks for input. */
+  async notifyRootsListChanged(): Promise<void> {}
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.subscription?.close().catch(() => undefined);
+      await this.client.close().catch(() => undefined);
+    })();
+    return this.closing;
+  }
+
+  /**
+   * The request's `_meta`: the downstream client's capabilities and identity when known (the
+   * envelope the SDK adds otherwise is the gateway's own); the revision is always the one this
+   * connection negotiated, whatever a client put in `_meta`.
+   */
+  private withEnvelope(params: RequestParams, options: UpstreamRequestOptions): Json {
+    const { [META_PROTOCOL_VERSION]: _claimed, ...meta } = (params?._meta ?? {}) as Json;
+    const client = options.client;
+    return {
+      ...params,
+      _meta: {
+        ...meta,
+        ...(client?.capabilities === undefined ? {} : { [META_CLIENT_CAPABILITIES]: client.capabilities }),
+        ...(client?.info === undefined ? {} : { [META_CLIENT_INFO]: client.info }),
+      },
+    };
+  }
+
+  /** The allowlist is checked and OAuth tokens are asked at every request, as for 2025 upstreams. */
+  private fetch(): FetchLike {
+    const checked = allowlistedFetch(this.options.allowedHosts ?? (() => []));
+    return (this.options.tokens === undefined ? checked : authorizedFetch(this.spec, this.options.tokens, checked)) as FetchLike;
+  }
+
+  /** What an `input_required` answer asks for, when the SDK fulfils it (a 2025 client behind). */
+  private registerHandlers(): void {
+    const client = this.client;
+    const caps = this.options.capabilities;
+    const unavailable = (what: string) => new ProtocolError(ErrorCode.MethodNotFound, `${what} is not available through this gateway right now`);
+    if (caps.elicitation) {
+      client.setRequestHandler('elicitation/create', async (request, ctx) => {
+        const handler = this.handlers.onElicitationRequest;
+        if (!handler) throw unavailable('elicitation');
+        return handler(request.params as McpElicitationParams, { signal: ctx.mcpReq.signal });
+      });
+    }
+    if (caps.sampling) {
+      client.setRequestHandler('sampling/createMessage', async (request, ctx) => {
+        const handler = this.handlers.onSamplingRequest;
+        if (!handler) throw unavailable('sampling');
+        return handler(request.params as McpSamplingParams, { signal: ctx.mcpReq.signal }) as never;
+      });
+    }
+    if (caps.roots) {
+      client.setRequestHandler('roots/list', async (_request, ctx) => {
+        const handler = this.handlers.onRootsListRequest;
+        if (!handler) throw unavailable('roots');
+        return handler({ signal: ctx.mcpReq.signal });
+      });
+    }
+    client.setNotificationHandler('notifications/tools/list_changed', () => this.handlers.onToolsListChanged?.());
+    client.setNotificationHandler('notifications/prompts/list_changed', () => this.handlers.onPromptsListChanged?.());
+    client.setNotificationHandler('notifications/resources/list_changed', () => this.handlers.onResourcesListChanged?.());
+    client.setNotificationHandler('notifications/message', (notification) => this.handlers.onLoggingMessage?.(notification.params));
+  }
+
+  /**
+   * Opens `subscriptions/listen` for the list changes the upstream announces, so the gateway's
+   * cached lists are refreshed as they are for 2025 upstreams; best effort (a refusal leaves the
+   * lists to be re-read when their cache says so).
+   */
+  private listenForChanges(): void {
+    const caps = this.serverCapabilities;
+    const filter = {
+      ...(caps?.tools?.listChanged ? { toolsListChanged: true } : {}),
+      ...(caps?.prompts?.listChanged ? { promptsListChanged: true } : {}),
+      ...(caps?.resources?.listChanged ? { resourcesListChanged: true } : {}),
+    };
+    if (Object.keys(filter).length === 0) return;
+    this.client
+      .listen(filter, { timeout: 0x7fffffff })
+      .then((subscription) => {
+        if (this.closing) void subscription.close();
+        else this.subscription = subscription;
+      })
+      .catch(() => undefined);
+  }
+}
