@@ -9,12 +9,19 @@ import { ServerDetail } from './pages/ServerDetail';
 import { ProfileDetail } from './pages/ProfileDetail';
 import { Profiles } from './pages/Profiles';
 import { History } from './pages/History';
+import { Keys } from './pages/Keys';
+import { Users } from './pages/Users';
+import { managesUsers, useMe } from './me';
+import type { Me } from './types';
 import { NOT_BUILT, NotBuilt } from './pages/NotBuilt';
 
-const NAV: ReadonlyArray<[string, string]> = [
+/** The screens that exist; Users only for those who manage users (the API refuses everybody else). */
+const navFor = (me: Me | undefined): ReadonlyArray<[string, string]> => [
   ['/servers', 'Servers'],
   ['/profiles', 'Profiles'],
   ['/history', 'History'],
+  ['/keys', 'Keys'],
+  ...(managesUsers(me) ? [['/users', 'Users'] as [string, string]] : []),
 ];
 
 /** Which screen a path shows; unknown paths say so instead of showing a blank page. */
@@ -28,6 +35,10 @@ const screenFor = (path: string): ReactNode => {
       return second ? <ProfileDetail slug={second} /> : <Profiles />;
     case 'history':
       return <History />;
+    case 'keys':
+      return <Keys />;
+    case 'users':
+      return <Users />;
     default:
       if (Object.hasOwn(NOT_BUILT, first)) return <NotBuilt screen={first} />;
       return <p>This console has no page at {path}.</p>;
@@ -40,6 +51,7 @@ export const App = () => {
   // With the admin token: signed in. Otherwise a session cookie may still be there: GET /api/me says.
   const [signedIn, setSignedIn] = useState<boolean | null>(token.get() !== null ? true : null);
   const [live, setLive] = useState(false);
+  const me = useMe(signedIn === true);
   useEffect(() => {
     if (signedIn !== null) return;
     get<{ kind: string; csrfToken?: string }>('/api/me').then(
@@ -103,7 +115,7 @@ export const App = () => {
       <header>
         <span className="brand">Gatehouse</span>
         <nav aria-label="Main">
-          {NAV.map(([href, label]) => (
+          {navFor(me.data).map(([href, label]) => (
             <Link key={href} href={href} aria-current={location.pathname.startsWith(href) ? 'page' : undefined}>
               {label}
             </Link>

@@ -32,3 +32,21 @@ export type StoredEvent = {
   data: Record<string, unknown>;
   metadata: { actor?: string; correlationId?: string; recordedAt?: string } & Record<string, unknown>;
 };
+
+/** GET /api/me: the admin token, or a signed-in person with their role. */
+export type Me = { kind: 'admin'; actor: string } | { kind: 'user'; id: string; name: string; role: 'owner' | 'admin' | 'member'; status: string };
+
+export type ApiKey = {
+  id: string;
+  name: string;
+  prefix: string;
+  profiles: string[];
+  status: 'active' | 'revoked' | 'expired';
+  expiresAt: string | null;
+  revokedAt: string | null;
+  ownerId: string | null;
+  createdAt: string;
+  version: number;
+};
+
+export type User = { id: string; name: string; role: 'owner' | 'admin' | 'member'; status: 'enabled' | 'disabled'; createdAt: string; updatedAt: string; version: number };

@@ -3,7 +3,7 @@ import { startTestGatehouse, TEST_ADMIN_TOKEN, type TestGatehouse } from '../sup
 import { describeInBrowser, launchChromium, screenshot, watchPage } from '../support/browser';
 import { join } from 'node:path';
 import { connectClient, EVERYTHING_SERVER, FIXTURES } from '../support/mcp-client';
-import { issueKey, registerStdioServer } from '../support/proxy';
+import { issueKey, registerStdioServer, waitFor } from '../support/proxy';
 import { expectProblem } from '../support/problem';
 
 const parsed = async (pending: Promise<Response>) => {
@@ -20,7 +20,7 @@ describe('the console is served without shadowing anything', () => {
   afterAll(async () => gh?.stop());
 
   it('serves index.html with a strict CSP for every deep link, and its hashed assets', async () => {
-    for (const path of ['/', '/signin', '/servers', '/servers/everything', '/profiles/dev', '/history', '/keys', '/traffic', '/import']) {
+    for (const path of ['/', '/signin', '/servers', '/servers/everything', '/profiles/dev', '/history', '/keys', '/users', '/traffic', '/import']) {
       const response = await fetch(`${gh.url}${path}`);
       expect({ path, status: response.status }).toEqual({ path, status: 200 });
       expect(response.headers.get('content-type')).toMatch(/^text\/html/);
@@ -168,13 +168,13 @@ describeInBrowser('the web console')('the web console in a real browser', () => 
 
   it('links only the screens that exist; a deep link to a missing one says so and names the CLI and REST alternative', async () => {
     const nav = page.getByRole('navigation', { name: 'Main' });
-    expect(await nav.getByRole('link').allTextContents()).toEqual(['Servers', 'Profiles', 'History']);
-    expect(await nav.getByRole('link', { name: 'Keys' }).count()).toBe(0);
-    await page.goto(`${gh.url}/keys`);
+    await nav.getByRole('link', { name: 'Users' }).waitFor();
+    expect(await nav.getByRole('link').allTextContents()).toEqual(['Servers', 'Profiles', 'History', 'Keys', 'Users']);
+    await page.goto(`${gh.url}/traffic`);
     await page.getByText('This screen is not built yet').waitFor();
-    await page.getByText('gatehouse keys create', { exact: false }).waitFor();
-    await page.getByText('POST /api/keys', { exact: true }).waitFor();
-    expect(await nav.getByRole('link', { name: 'Keys' }).count()).toBe(0);
+    await page.getByText('gatehouse logs tail', { exact: true }).waitFor();
+    await page.getByText('GET /api/logs/stream', { exact: true }).waitFor();
+    expect(await nav.getByRole('link', { name: 'Traffic' }).count()).toBe(0);
     await page.goto(`${gh.url}/servers`);
     await page.getByRole('heading', { name: 'Servers' }).waitFor();
   }, 30_000);
@@ -329,6 +329,100 @@ describeInBrowser('the web console')('the web console in a real browser', () => 
     expect(shape(copy)).toEqual(shape(original));
     await page.getByText('/mcp/dev-copy').first().waitFor();
   }, 30_000);
+
+  it('creates a key whose secret is shown once, which opens the profile, and revokes it after a confirmation; then it is refused', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Keys' }).click();
+    const form = page.getByRole('form', { name: 'New API key' });
+    await form.getByLabel('Key name').fill('from-the-browser');
+    await form.getByRole('checkbox', { name: 'dev', exact: true }).check();
+    await form.getByRole('button', { name: 'Create key' }).click();
+    const shown = page.getByRole('region', { name: 'New key' });
+    const key = (await shown.getByLabel('The new key').textContent()) ?? '';
+    expect(key.length).toBeGreaterThan(20);
+    await shown.getByText('it will not be shown again', { exact: false }).waitFor();
+    const row = page.getByRole('row', { name: /from-the-browser/ });
+    await row.getByText('active').waitFor();
+    expect(await row.textContent()).not.toContain(key);
+    await screenshot(page, 'console-key-created');
+
+    // A real call on the profile's endpoint with that key.
+    const client = await connectClient(gh.url, 'dev', { key });
+    try {
+      const echo = (await client.listTools()).tools.find((tool) => tool.name.endsWith('echo'));
+      expect(echo).toBeDefined();
+      const answer = await client.callTool({ name: echo!.name, arguments: { message: 'through a console key' } });
+      expect(JSON.stringify(answer.content)).toContain('through a console key');
+    } finally {
+      await client.close();
+    }
+
+    // Shown once: gone after "Done", and not there after a reload either.
+    await shown.getByRole('button', { name: 'Done' }).click();
+    await shown.waitFor({ state: 'detached' });
+    expect(await page.content()).not.toContain(key);
+    await page.reload();
+    await row.waitFor();
+    expect(await page.content()).not.toContain(key);
+
+    await row.getByRole('button', { name: 'Revoke from-the-browser' }).click();
+    const confirm = page.getByRole('dialog', { name: /Revoke key "from-the-browser"/ });
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    await confirm.waitFor({ state: 'detached' });
+    expect((await gh.api('GET', '/api/keys')).body.keys.find((k: { name: string }) => k.name === 'from-the-browser').status).toBe('active');
+    await row.getByRole('button', { name: 'Revoke from-the-browser' }).click();
+    await confirm.getByRole('button', { name: 'Revoke' }).click();
+    await confirm.waitFor({ state: 'detached' });
+    await row.getByText('revoked').waitFor({ timeout: 10_000 });
+    const refused = await fetch(`${gh.url}/mcp/dev`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
+    });
+    expect(refused.status).toBe(401);
+    await expect(connectClient(gh.url, 'dev', { key })).rejects.toThrow();
+  }, 60_000);
+
+  it('manages users (create, change role, disable and enable); a member signed in sees no Users screen', async () => {
+    await page.goto(`${gh.url}/users`);
+    const form = page.getByRole('form', { name: 'New user' });
+    await form.getByLabel('User name').fill('mia');
+    await form.getByLabel('Role').selectOption('member');
+    await form.getByLabel('Initial password').fill('mia password 1');
+    await form.getByRole('button', { name: 'Create user' }).click();
+    const row = page.locator('tr[data-user="mia"]');
+    await row.waitFor();
+    const mia = async () => (await gh.api('GET', '/api/users/mia')).body;
+    expect(await mia()).toMatchObject({ role: 'member', status: 'enabled' });
+
+    await page.getByLabel('Role of mia').selectOption('admin');
+    await waitFor(async () => (await mia()).role === 'admin', 10_000, 'mia to become an admin');
+    await page.getByLabel('Role of mia').selectOption('member');
+    await waitFor(async () => (await mia()).role === 'member', 10_000, 'mia to become a member again');
+    await row.getByRole('button', { name: 'Disable mia' }).click();
+    await row.getByText('disabled').waitFor({ timeout: 10_000 });
+    expect((await mia()).status).toBe('disabled');
+    await row.getByRole('button', { name: 'Enable mia' }).click();
+    await row.getByText('enabled').waitFor({ timeout: 10_000 });
+    await screenshot(page, 'console-users');
+
+    const member = await browser.newPage();
+    const memberWatch = watchPage(member, gh.url);
+    await member.goto(`${gh.url}/keys`);
+    await member.getByLabel('User name').fill('mia');
+    await member.getByLabel('Password').fill('mia password 1');
+    await member.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await member.getByRole('heading', { name: 'API keys' }).waitFor();
+    const nav = member.getByRole('navigation', { name: 'Main' });
+    await nav.getByRole('link', { name: 'Keys' }).waitFor();
+    expect(await nav.getByRole('link').allTextContents()).not.toContain('Users');
+    // A member issues keys only for named profiles: no "every profile" choice.
+    expect(await member.getByRole('checkbox', { name: /Every profile/ }).count()).toBe(0);
+    await member.goto(`${gh.url}/users`);
+    await member.getByText('Only an owner manages users.').waitFor();
+    expect(await member.getByRole('table', { name: 'Users' }).count()).toBe(0);
+    await member.close();
+    expect(memberWatch.errors).toEqual([]);
+  }, 60_000);
 
   it('renders upstream markup as text', async () => {
     await registerStdioServer(gh, 'hostile', join(FIXTURES, 'hostile-server.js'));

@@ -5,25 +5,6 @@ import type { ReactNode } from 'react';
  * deep link to one says so and names what does the job today, instead of pretending.
  */
 export const NOT_BUILT: Readonly<Record<string, { title: string; alternative: ReactNode }>> = {
-  keys: {
-    title: 'API keys',
-    alternative: (
-      <>
-        <code>gatehouse keys create --name &lt;name&gt; --profiles &lt;slug,…&gt;</code>, <code>gatehouse keys list</code>,{' '}
-        <code>gatehouse keys revoke &lt;id&gt;</code>; or REST: <code>POST /api/keys</code>, <code>GET /api/keys</code>,{' '}
-        <code>DELETE /api/keys/&lt;id&gt;</code>.
-      </>
-    ),
-  },
-  users: {
-    title: 'Users',
-    alternative: (
-      <>
-        <code>gatehouse users create|list|role|password|disable|enable</code>; or REST: <code>POST /api/users</code>,{' '}
-        <code>GET /api/users</code>, <code>PATCH /api/users/&lt;name&gt;</code>.
-      </>
-    ),
-  },
   traffic: {
     title: 'Live traffic',
     alternative: (

@@ -16,7 +16,7 @@ export const CONSOLE_DIR = join(ROOT, 'dist', 'console');
  * The console's pages. A deep link to one of them gets index.html and the page's router takes
  * over; anything else outside the assets stays a 404 problem.
  */
-export const CONSOLE_PAGES: readonly string[] = ['/', '/signin', '/servers', '/servers/:name', '/profiles', '/profiles/:slug', '/history', '/keys', '/traffic', '/import'];
+export const CONSOLE_PAGES: readonly string[] = ['/', '/signin', '/servers', '/servers/:name', '/profiles', '/profiles/:slug', '/history', '/keys', '/users', '/traffic', '/import'];
 
 /** Scripts and styles from this origin only; no inline script, nothing framed, no form posts elsewhere. */
 export const CONSOLE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";

@@ -1,0 +1,11 @@
+import { useQuery } from '@tanstack/react-query';
+import { get } from './api';
+import type { Me } from './types';
+
+export const useMe = (enabled = true) => useQuery({ queryKey: ['me'], queryFn: () => get<Me>('/api/me'), enabled });
+
+/** Users are the owner's business (the API's role table); the admin token passes every rule. */
+export const managesUsers = (me: Me | undefined): boolean => me !== undefined && (me.kind === 'admin' || me.role === 'owner');
+
+/** Whether a key may open every profile ("*"): not a member's. */
+export const mayUseEveryProfile = (me: Me | undefined): boolean => me !== undefined && (me.kind === 'admin' || me.role !== 'member');

@@ -1,0 +1,179 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { ApiError, enc, get, send } from '../api';
+import { managesUsers, mayUseEveryProfile, useMe } from '../me';
+import type { ApiKey, User } from '../types';
+import { CopyButton, ErrorNote, Field, Loading, Status } from '../ui';
+import { useProfiles } from './Profiles';
+
+const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '');
+
+/**
+ * API keys: the list (members see their own), issue one (its secret is shown once, here, and is
+ * kept nowhere but this component's state), revoke with a confirmation.
+ */
+export const Keys = () => {
+  const client = useQueryClient();
+  const me = useMe();
+  const keys = useQuery({ queryKey: ['keys'], queryFn: () => get<{ keys: ApiKey[] }>('/api/keys') });
+  const profiles = useProfiles();
+  const users = useQuery({ queryKey: ['users'], queryFn: () => get<{ users: User[] }>('/api/users'), enabled: managesUsers(me.data) });
+  const [created, setCreated] = useState<(ApiKey & { key: string }) | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [revoking, setRevoking] = useState<ApiKey | null>(null);
+
+  const create = useMutation({
+    mutationFn: (input: { name: string; profiles: string[]; expiresAt?: string }) => send<ApiKey & { key: string }>('POST', '/api/keys', input),
+    onSuccess: (answer) => {
+      setCreated(answer);
+      void client.invalidateQueries({ queryKey: ['keys'] });
+    },
+    onError: setError,
+  });
+  const revoke = useMutation({
+    mutationFn: (key: ApiKey) => send<void>('DELETE', `/api/keys/${enc(key.id)}`),
+    onSuccess: () => {
+      setRevoking(null);
+      void client.invalidateQueries({ queryKey: ['keys'] });
+    },
+  });
+
+  const submit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const formElement = event.currentTarget;
+    const form = new FormData(formElement);
+    const expires = String(form.get('expires') ?? '');
+    setError(null);
+    setCreated(null);
+    create.mutate({
+      name: String(form.get('name') ?? '').trim(),
+      profiles: form.getAll('profiles').map(String),
+      ...(expires ? { expiresAt: new Date(expires).toISOString() } : {}),
+    }, { onSuccess: () => formElement.reset() });
+  };
+  const fieldError = (field: string) => (error instanceof ApiError ? error.fieldMessage(field) : undefined);
+  const ownerName = (ownerId: string | null): string => {
+    if (ownerId === null) return 'admin token';
+    if (me.data?.kind === 'user' && me.data.id === ownerId) return `${me.data.name} (you)`;
+    return users.data?.users.find((user) => user.id === ownerId)?.name ?? ownerId;
+  };
+
+  return (
+    <section aria-labelledby="keys-title">
+      <h1 id="keys-title">API keys</h1>
+      <p className="muted">A key opens the MCP endpoints of the profiles it names. Only its hash is stored: the key is shown once, when it is created.</p>
+      <form className="panel" onSubmit={submit} aria-label="New API key">
+        <Field label="Key name" error={fieldError('name')}>
+          <input name="name" required maxLength={128} placeholder="laptop" />
+        </Field>
+        <fieldset>
+          <legend>Profiles it opens</legend>
+          {mayUseEveryProfile(me.data) ? (
+            <label className="check">
+              <input type="checkbox" name="profiles" value="*" /> Every profile (*), including ones created later
+            </label>
+          ) : null}
+          {(profiles.data?.profiles ?? []).map((profile) => (
+            <label className="check" key={profile.id}>
+              <input type="checkbox" name="profiles" value={profile.slug} /> {profile.slug}
+            </label>
+          ))}
+          {fieldError('profiles') ? <span className="field-error" role="alert">{fieldError('profiles')}</span> : null}
+        </fieldset>
+        <Field label="Expires (optional)" error={fieldError('expiresAt')}>
+          <input name="expires" type="datetime-local" />
+        </Field>
+        <button type="submit" disabled={create.isPending}>
+          Create key
+        </button>
+        <ErrorNote error={error} />
+      </form>
+
+      {created ? (
+        <div className="panel" role="region" aria-label="New key">
+          <h2>Key "{created.name}" created</h2>
+          <p>
+            <strong>Copy it now: it will not be shown again.</strong> Use it as <code>Authorization: Bearer …</code> on{' '}
+            {created.profiles.map((slug) => `/mcp/${slug}`).join(', ')}.
+          </p>
+          <div className="actions">
+            <code className="secret" aria-label="The new key">{created.key}</code>
+            <CopyButton text={created.key} label="Copy key" />
+            <button type="button" onClick={() => setCreated(null)}>
+              Done
+            </button>
+          </div>
+        </div>
+      ) : null}
+
+      {revoking ? (
+        <div className="panel" role="dialog" aria-labelledby="revoke-title">
+          <h2 id="revoke-title">Revoke key "{revoking.name}"?</h2>
+          <p>Clients using it are refused from now on. A revoked key cannot be brought back.</p>
+          <ErrorNote error={revoke.error} />
+          <div className="actions">
+            <button type="button" className="danger" disabled={revoke.isPending} onClick={() => revoke.mutate(revoking)}>
+              Revoke
+            </button>
+            <button type="button" onClick={() => setRevoking(null)}>
+              Cancel
+            </button>
+          </div>
+        </div>
+      ) : null}
+
+      {keys.isPending ? <Loading /> : null}
+      <ErrorNote error={keys.error} />
+      {keys.data ? (
+        <table aria-label="API keys">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Key</th>
+              <th scope="col">Owner</th>
+              <th scope="col">Profiles</th>
+              <th scope="col">Status</th>
+              <th scope="col">Created</th>
+              <th scope="col">Expires</th>
+              <th scope="col">
+                <span className="skip">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {keys.data.keys.length === 0 ? (
+              <tr>
+                <td colSpan={8} className="muted">
+                  No keys yet.
+                </td>
+              </tr>
+            ) : null}
+            {keys.data.keys.map((key) => (
+              <tr key={key.id} data-key={key.id}>
+                <td>{key.name}</td>
+                <td>
+                  <code>{key.prefix}…</code>
+                </td>
+                <td>{ownerName(key.ownerId)}</td>
+                <td>{key.profiles.join(', ')}</td>
+                <td>
+                  <Status value={key.status} /> {key.revokedAt ? <span className="muted">{when(key.revokedAt)}</span> : null}
+                </td>
+                <td>{when(key.createdAt)}</td>
+                <td>{key.expiresAt ? when(key.expiresAt) : <span className="muted">never</span>}</td>
+                <td>
+                  {key.status === 'active' ? (
+                    <button type="button" className="danger" onClick={() => setRevoking(key)} aria-label={`Revoke ${key.name}`}>
+                      Revoke
+                    </button>
+                  ) : null}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      <p className="muted">When a key was last used is not recorded by the gateway yet, so it is not shown.</p>
+    </section>
+  );
+};

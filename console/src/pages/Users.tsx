@@ -1,0 +1,139 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { ApiError, enc, get, send } from '../api';
+import { managesUsers, useMe } from '../me';
+import type { User } from '../types';
+import { ErrorNote, Field, Loading, Status } from '../ui';
+
+const ROLES = ['owner', 'admin', 'member'] as const;
+
+/** People who sign in: the owner's screen (the API refuses everybody else, and so does this page). */
+export const Users = () => {
+  const me = useMe();
+  if (me.isPending) return <Loading />;
+  if (!managesUsers(me.data)) {
+    return (
+      <section aria-labelledby="users-title">
+        <h1 id="users-title">Users</h1>
+        <p>Only an owner manages users.</p>
+      </section>
+    );
+  }
+  return <UserList />;
+};
+
+const UserList = () => {
+  const client = useQueryClient();
+  const users = useQuery({ queryKey: ['users'], queryFn: () => get<{ users: User[] }>('/api/users') });
+  const [error, setError] = useState<unknown>(null);
+  const [rowError, setRowError] = useState<{ id: string; error: unknown } | null>(null);
+  const refresh = () => void client.invalidateQueries({ queryKey: ['users'] });
+
+  const create = useMutation({
+    mutationFn: (input: { name: string; role: string; password: string }) => send<User>('POST', '/api/users', input),
+    onSuccess: refresh,
+    onError: setError,
+  });
+  /** If-Match with the version shown: a change made elsewhere meanwhile is refused, not overwritten. */
+  const update = useMutation({
+    mutationFn: ({ user, change }: { user: User; change: Partial<Pick<User, 'role' | 'status'>> }) => send<User>('PATCH', `/api/users/${enc(user.id)}`, change, `"${user.version}"`),
+    onMutate: () => setRowError(null),
+    onSuccess: refresh,
+    onError: (failure, { user }) => {
+      setRowError({ id: user.id, error: failure });
+      refresh();
+    },
+  });
+
+  const submit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const formElement = event.currentTarget;
+    const form = new FormData(formElement);
+    setError(null);
+    create.mutate(
+      { name: String(form.get('name') ?? '').trim(), role: String(form.get('role') ?? 'member'), password: String(form.get('password') ?? '') },
+      { onSuccess: () => formElement.reset() },
+    );
+  };
+  const fieldError = (field: string) => (error instanceof ApiError ? error.fieldMessage(field) : undefined);
+
+  return (
+    <section aria-labelledby="users-title">
+      <h1 id="users-title">Users</h1>
+      <p className="muted">Owners manage users; admins manage servers, profiles and keys; members use the profiles shared with them.</p>
+      <form className="panel" onSubmit={submit} aria-label="New user">
+        <div className="toolbar">
+          <Field label="User name" error={fieldError('name')}>
+            <input name="name" required maxLength={64} autoComplete="off" />
+          </Field>
+          <Field label="Role" error={fieldError('role')}>
+            <select name="role" defaultValue="member">
+              {ROLES.map((role) => (
+                <option key={role}>{role}</option>
+              ))}
+            </select>
+          </Field>
+          <Field label="Initial password" error={fieldError('password')}>
+            <input name="password" type="password" required autoComplete="new-password" />
+          </Field>
+          <button type="submit" disabled={create.isPending}>
+            Create user
+          </button>
+        </div>
+        <ErrorNote error={error} />
+      </form>
+      {users.isPending ? <Loading /> : null}
+      <ErrorNote error={users.error} />
+      {users.data ? (
+        <table aria-label="Users">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Role</th>
+              <th scope="col">Status</th>
+              <th scope="col">Created</th>
+              <th scope="col">
+                <span className="skip">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {users.data.users.map((user) => (
+              <tr key={user.id} data-user={user.name}>
+                <td>{user.name}</td>
+                <td>
+                  <select
+                    aria-label={`Role of ${user.name}`}
+                    value={user.role}
+                    disabled={update.isPending}
+                    onChange={(event) => update.mutate({ user, change: { role: event.target.value as User['role'] } })}
+                  >
+                    {ROLES.map((role) => (
+                      <option key={role}>{role}</option>
+                    ))}
+                  </select>
+                </td>
+                <td>
+                  <Status value={user.status} />
+                </td>
+                <td>{new Date(user.createdAt).toLocaleString()}</td>
+                <td>
+                  <button
+                    type="button"
+                    className={user.status === 'enabled' ? 'danger' : undefined}
+                    disabled={update.isPending}
+                    aria-label={`${user.status === 'enabled' ? 'Disable' : 'Enable'} ${user.name}`}
+                    onClick={() => update.mutate({ user, change: { status: user.status === 'enabled' ? 'disabled' : 'enabled' } })}
+                  >
+                    {user.status === 'enabled' ? 'Disable' : 'Enable'}
+                  </button>
+                  {rowError?.id === user.id ? <ErrorNote error={rowError.error} /> : null}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </section>
+  );
+};
