@@ -7,15 +7,32 @@ import { Database } from './persistence/database';
 import { DebugLogRecord } from './readmodels/debug-logs';
 
 /**
- * What is copied as it is stored: the data keys (secrets stay sealed under them), the streams,
- * the event log and the traffic journal, each in key order. Everything else is a read model,
- * built again on the target from these.
+ * What is copied as it is stored, each table in key order: the data keys (secrets stay sealed
+ * under them), the streams, the event log and the traffic journal; and the runtime state that
+ * is no configuration and so cannot be rebuilt from the log: browser sign-ins
+ * (`user_sessions`), what Gatehouse's authorization server issued (`oauth_server_records`:
+ * registered clients, grants, refresh and access tokens, all by hash) and the Streamable HTTP
+ * sessions that outlive a restart (`mcp_sessions`). Every other table is a read model, built
+ * again on the target from the log and the journal (NOT_COPIED says which ones and why).
  */
-const COPIED: ReadonlyArray<Readonly<{ table: string; key: string }>> = [
+export const COPIED: ReadonlyArray<Readonly<{ table: string; key: string }>> = [
   { table: 'data_keys', key: 'id' },
   { table: 'streams', key: 'stream_id' },
   { table: 'events', key: 'position' },
   { table: 'traffic_journal', key: 'seq' },
+  { table: 'user_sessions', key: 'token_hash' },
+  { table: 'oauth_server_records', key: 'key' },
+  { table: 'mcp_sessions', key: 'id' },
+];
+
+/**
+ * The tables migrate-store leaves to the target's rebuild: every configuration read model (from
+ * the event log), the debug logs and the projections' checkpoints (from the traffic journal).
+ * Together with COPIED this names every table a migrated store has (store-migration.int.test.ts).
+ */
+export const NOT_COPIED: readonly string[] = [
+  'servers', 'tools', 'profiles', 'profile_servers', 'profile_tools', 'profile_slugs', 'api_keys', 'settings',
+  'oauth_client_registrations', 'oauth_tokens', 'users', 'resource_access', 'debug_logs', 'projection_checkpoints',
 ];
 
 const BATCH = 500;
@@ -70,7 +87,29 @@ const digest = async (app: Application, table: EntityTarget<ObjectLiteral>): Pro
   return createHash('sha256').update(rows.join('\n')).digest('hex');
 };
 
-/** The stored rows, batch by batch in key order, into the target (migrated, and empty: else nothing is copied). */
+/** A table's rows in key order, one batch at a time (column names as the database gives them). */
+async function* rowsOf(database: Database, table: string, key: string): AsyncGenerator<Record<string, unknown>[]> {
+  for (let offset = 0; ; offset += BATCH) {
+    const rows = (await database.reads.query(`SELECT * FROM ${table} ORDER BY "${key}" LIMIT ${BATCH} OFFSET ${offset}`)) as Record<string, unknown>[];
+    if (rows.length === 0) return;
+    yield rows;
+  }
+}
+
+/** A table's rows as both engines give them (int8 and integers as numbers, text as strings), columns sorted. */
+const tableDigest = async (database: Database, table: string, key: string): Promise<string> => {
+  const hash = createHash('sha256');
+  for await (const rows of rowsOf(database, table, key)) {
+    for (const row of rows) hash.update(`${JSON.stringify(Object.keys(row).sort().map((column) => [column, row[column]]))}\n`);
+  }
+  return hash.digest('hex');
+};
+
+/**
+ * The stored rows, batch by batch in key order, into the target (migrated, and empty: else
+ * nothing is copied), all in one transaction there: a copy that fails leaves the target empty.
+ * Then each copied table is compared with its source, row by row.
+ */
 const copyStore = async (from: GatehouseConfig, to: GatehouseConfig): Promise<Record<string, number>> => {
   if (databaseLocation(from) === databaseLocation(to)) throw new StoreMigrationError('the source and the target are the same database');
   const source = await Database.open({ path: from.database, url: from.databaseUrl, entities: ENTITIES });
@@ -81,20 +120,24 @@ const copyStore = async (from: GatehouseConfig, to: GatehouseConfig): Promise<Re
         const [{ n }] = (await target.reads.query(`SELECT COUNT(*) AS n FROM ${table}`)) as { n: number }[];
         if (Number(n) > 0) throw new StoreMigrationError(`the target ${databaseLocation(to)} is not empty (${table} has ${n} rows): migrate-store only fills an empty store`);
       }
-      const counts: Record<string, number> = {};
-      for (const { table, key } of COPIED) {
-        counts[table] = 0;
-        for (let offset = 0; ; offset += BATCH) {
-          const rows = (await source.reads.query(`SELECT * FROM ${table} ORDER BY ${key} LIMIT ${BATCH} OFFSET ${offset}`)) as Record<string, unknown>[];
-          if (rows.length === 0) break;
-          const columns = Object.keys(rows[0]);
-          const parameters = rows.flatMap((row) => columns.map((column) => row[column]));
-          let n = 0;
-          const slot = (): string => (target.kind === 'postgres' ? `$${++n}` : '?');
-          const values = rows.map(() => `(${columns.map(slot).join(', ')})`).join(', ');
-          await target.write((manager) => manager.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${values}`, parameters));
-          counts[table] += rows.length;
+      const counts = await target.write(async (manager) => {
+        const copied: Record<string, number> = {};
+        for (const { table, key } of COPIED) {
+          copied[table] = 0;
+          for await (const rows of rowsOf(source, table, key)) {
+            const columns = Object.keys(rows[0]);
+            const parameters = rows.flatMap((row) => columns.map((column) => row[column]));
+            let n = 0;
+            const slot = (): string => (target.kind === 'postgres' ? `$${++n}` : '?');
+            const values = rows.map(() => `(${columns.map(slot).join(', ')})`).join(', ');
+            await manager.query(`INSERT INTO ${table} (${columns.map((column) => `"${column}"`).join(', ')}) VALUES ${values}`, parameters);
+            copied[table] += rows.length;
+          }
         }
+        return copied;
+      });
+      for (const { table, key } of COPIED) {
+        if ((await tableDigest(source, table, key)) !== (await tableDigest(target, table, key))) throw new StoreMigrationError(`the copy of ${table} differs from its source`);
       }
       return counts;
     } finally {

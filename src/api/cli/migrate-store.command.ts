@@ -6,13 +6,26 @@ import { HELP_OPTION, out, parseCommandLine, runCommand, UsageError } from './cl
 const USAGE = `Usage: gatehouse migrate-store --to postgres://…
        gatehouse migrate-store --from postgres://…
 
-Copies the configuration store between the SQLite file (GATEHOUSE_DATA_DIR /
-GATEHOUSE_DATABASE) and a PostgreSQL database: --to copies the SQLite file into the
-PostgreSQL database, --from copies the PostgreSQL database into the SQLite file. The target
-must be empty. The event log, the traffic journal and the data keys are copied as stored
-(same positions; secrets stay sealed under the same master key, so keep GATEHOUSE_SECRET_KEY
-or the data dir's key file); every read model is then rebuilt on the target and compared
-with the source's. Stop every \`gatehouse serve\` on either store first.
+Copies the store between the SQLite file (GATEHOUSE_DATA_DIR / GATEHOUSE_DATABASE) and a
+PostgreSQL database: --to copies the SQLite file into the PostgreSQL database, --from copies
+the PostgreSQL database into the SQLite file. The target must be empty. Stop every
+\`gatehouse serve\` on either store first.
+
+Copied as stored, in one transaction on the target, then compared row by row:
+  events, streams     the event log (same positions)
+  traffic_journal     the debug-log journal (same seqs)
+  data_keys           secrets stay sealed under the same master key: keep
+                      GATEHOUSE_SECRET_KEY or the data dir's key file
+  user_sessions       browser sign-ins: people stay signed in
+  oauth_server_records  what Gatehouse's authorization server issued: registered
+                      clients, grants, access and refresh tokens keep working
+  mcp_sessions        Streamable HTTP sessions: clients go on with their session id
+Not copied, rebuilt on the target from the log and the journal, then compared with the
+source's: every read model (servers, tools, profiles, profile_servers, profile_tools,
+profile_slugs, api_keys, settings, oauth_client_registrations, oauth_tokens, users,
+resource_access), debug_logs and projection_checkpoints.
+Not copied at all (in memory, per process): sign-ins and upstream OAuth authorizations in
+progress, failed-login counters, legacy SSE sessions.
 
 Options:
   --to <url>    the PostgreSQL database to fill from the SQLite file
