@@ -32,7 +32,8 @@ export const COPIED: ReadonlyArray<Readonly<{ table: string; key: string }>> = [
  */
 export const NOT_COPIED: readonly string[] = [
   'servers', 'tools', 'profiles', 'profile_servers', 'profile_tools', 'profile_slugs', 'api_keys', 'settings',
-  'oauth_client_registrations', 'oauth_tokens', 'users', 'resource_access', 'debug_logs', 'projection_checkpoints',
+  'oauth_client_registrations', 'oauth_tokens', 'users', 'personal_access_tokens', 'resource_access', 'debug_logs',
+  'projection_checkpoints',
 ];
 
 const BATCH = 500;
