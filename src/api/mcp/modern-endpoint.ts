@@ -13,11 +13,12 @@ import type { z } from 'zod';
 import type { Gateway } from '../../infrastructure/application';
 import type { ProxyProfile } from '../../infrastructure/proxy/profile-config';
 import { ProfileProxy, type RoutedRequestOptions } from '../../infrastructure/proxy/profile-proxy';
-import type { ClientPeer } from '../../infrastructure/proxy/upstream-hub';
-import type { McpClientCapabilities, McpImplementation } from '../../infrastructure/upstream';
+import type { ClientPeer, RelatedRequest } from '../../infrastructure/proxy/upstream-hub';
+import type { McpClientCapabilities, McpElicitationParams, McpImplementation, McpSamplingParams } from '../../infrastructure/upstream';
 import { GATEWAY_INFO } from './downstream-session';
 import { RESOURCE_NOT_FOUND, toWireError } from './errors';
 import { inNameOrder, mergeCacheHints, type CacheHint } from './modern-cache';
+import { type InputFlow, InputFlows, type InputRequest, RequestStateError, RequestStates, type StateOwner } from './modern-input';
 import { openListenStream } from './modern-listen';
 import { type Json, META, MISSING_CLIENT_CAPABILITY, type ModernRequest, type RequestId, SUPPORTED_VERSIONS, type Verdict } from './modern-request';
 
@@ -63,25 +64,34 @@ export const sendVerdictRefusal = (res: ServerResponse, verdict: Extract<Verdict
 
 /**
  * The client behind stateless requests, as the upstream hub sees it: one per profile and key,
- * so the pool and the hub keep one entry for all of them. It cannot be asked anything (no
- * session to ask on): an upstream's sampling, elicitation or roots request gets an error.
+ * so the pool and the hub keep one entry for all of them. There is no session to ask on: a 2025
+ * upstream's sampling, elicitation or roots request goes to the request it arrived during (its
+ * `InputFlow`, named by the related request id), which hands it to the client as an
+ * `InputRequiredResult`; with no such request, or a capability the client did not declare, the
+ * upstream gets an error.
  */
 class StatelessPeer implements ClientPeer {
-  constructor(readonly sessionId: string) {}
-  private refuse(what: string): Promise<never> {
-    return Promise.reject(new Error(`${what} cannot reach a client using MCP 2026-07-28 through the gateway (no session to ask on)`));
+  constructor(readonly sessionId: string, private readonly flows: InputFlows) {}
+  private ask(request: InputRequest, capability: 'sampling' | 'elicitation' | 'roots', signal: AbortSignal, related: RelatedRequest): Promise<never> {
+    const flow = typeof related === 'string' ? this.flows.get(related) : undefined;
+    if (!flow) return Promise.reject(new Error(`${request.method} cannot reach a client using MCP 2026-07-28 outside a tools/call, prompts/get or resources/read`));
+    if (flow.capabilities[capability] === undefined) return Promise.reject(new Error(`${request.method}: the client did not declare the ${capability} capability`));
+    return flow.ask(request, signal) as Promise<never>;
   }
-  createMessage() {
-    return this.refuse('sampling/createMessage');
+  createMessage(params: McpSamplingParams, signal: AbortSignal, related: RelatedRequest) {
+    return this.ask({ method: 'sampling/createMessage', params: params as Json }, 'sampling', signal, related);
   }
-  elicit() {
-    return this.refuse('elicitation/create');
+  elicit(params: McpElicitationParams, signal: AbortSignal, related: RelatedRequest) {
+    return this.ask({ method: 'elicitation/create', params: params as Json }, 'elicitation', signal, related);
   }
-  listRoots() {
-    return this.refuse('roots/list');
+  listRoots(signal: AbortSignal, related: RelatedRequest) {
+    return this.ask({ method: 'roots/list' }, 'roots', signal, related);
   }
   listsChanged(): void {}
 }
+
+/** The requests of 2026-07-28 that may answer input_required (spec: multi round-trip requests). */
+const MULTI_ROUND: ReadonlySet<string> = new Set(['tools/call', 'prompts/get', 'resources/read']);
 
 /**
  * The request as it goes on to an upstream: upstreams are spoken to as 2025-11-25 (over the
@@ -113,11 +123,13 @@ export type ModernEndpoint = Readonly<{
 export const modernEndpoint = (gateway: Gateway): ModernEndpoint => {
   /** One proxy per profile and key: its routes are rebuilt from each new profile snapshot. */
   const proxies = new Map<string, ProfileProxy>();
+  const flows = new InputFlows();
+  const states = new RequestStates(gateway.app.secrets);
   const proxyFor = (profile: ProxyProfile, keyId: string | null): ProfileProxy => {
     const id = `stateless:${profile.id}:${keyId ?? 'open'}`;
     let proxy = proxies.get(id);
     if (!proxy) {
-      proxy = new ProfileProxy(gateway.proxy, profile.id, new StatelessPeer(id));
+      proxy = new ProfileProxy(gateway.proxy, profile.id, new StatelessPeer(id, flows));
       proxies.set(id, proxy);
     }
     return proxy;
@@ -164,6 +176,65 @@ export const modernEndpoint = (gateway: Gateway): ModernEndpoint => {
     }
   };
 
+  /** A 2026 upstream's input_required goes to the client with its state sealed inside the gateway's own. */
+  const sealUpstreamState = (result: Json, owner: StateOwner, ttlMs: number): Json => {
+    if (result.resultType !== 'input_required') return result;
+    const state = typeof result.requestState === 'string' ? result.requestState : null;
+    return { ...result, requestState: states.seal({ kind: 'upstream', state }, owner, ttlMs) };
+  };
+
+  /**
+   * Waits for the flow's call to finish or ask something (the client closing the connection
+   * meanwhile cancels it), and says so: the call's result, or input_required with a sealed state.
+   */
+  const stepOf = async (flow: InputFlow, closed: AbortSignal, ttlMs: number): Promise<Json> => {
+    const onClose = (): void => flow.abort(new Error('the client closed the connection'));
+    closed.addEventListener('abort', onClose, { once: true });
+    try {
+      const step = await flow.next();
+      if (step.kind === 'done') {
+        flow.end();
+        return sealUpstreamState(step.result, flow.owner, ttlMs);
+      }
+      if (step.kind === 'failed') {
+        flow.end();
+        throw step.error;
+      }
+      flow.holdFor(ttlMs);
+      return { resultType: 'input_required', inputRequests: step.inputRequests, requestState: states.seal({ kind: 'flow', flowId: flow.id, round: step.round }, flow.owner, ttlMs) };
+    } finally {
+      closed.removeEventListener('abort', onClose);
+    }
+  };
+
+  /**
+   * tools/call, prompts/get and resources/read: a first request runs in a flow (a 2025 upstream
+   * may ask for input during it); a retry opens its requestState: the gateway's own flow is
+   * resumed with the answers, a 2026 upstream's state goes back to that upstream.
+   */
+  const multiRound = async (request: ModernRequest, profile: ProxyProfile, keyId: string | null, options: RoutedRequestOptions, closed: AbortSignal): Promise<Json> => {
+    const owner: StateOwner = { profileId: profile.id, keyId };
+    const proxy = proxyFor(profile, keyId);
+    const ttlMs = gateway.proxy.settings().requestTimeoutMs;
+    if (request.params.requestState !== undefined) {
+      const opened = states.open(request.params.requestState, owner);
+      if (opened.kind === 'upstream') {
+        const { requestState: _sealed, ...params } = request.params;
+        const retry = { ...request, params: opened.state === null ? params : { ...params, requestState: opened.state } };
+        return sealUpstreamState(await handle(retry, profile, proxy, options), owner, ttlMs);
+      }
+      const flow = flows.get(opened.flowId);
+      if (!flow || flow.owner.profileId !== owner.profileId || flow.owner.keyId !== owner.keyId) {
+        throw new RequestStateError('is no longer pending (answered, expired, or held by another Gatehouse instance)');
+      }
+      flow.resume(opened.round, request.params.inputResponses);
+      return stepOf(flow, closed, ttlMs);
+    }
+    const flow = flows.begin(owner, options.client?.capabilities ?? {});
+    flow.start(handle(request, profile, proxy, { ...options, signal: flow.signal, downstreamRequestId: flow.id }));
+    return stepOf(flow, closed, ttlMs);
+  };
+
   /** What every 2026 result carries besides its own fields. */
   const finished = (result: Json): Json => {
     const meta = result._meta !== null && typeof result._meta === 'object' ? (result._meta as Json) : {};
@@ -174,6 +245,7 @@ export const modernEndpoint = (gateway: Gateway): ModernEndpoint => {
 
   const wireErrorOf = (error: unknown, request: ModernRequest): ModernError => {
     if (error instanceof ModernError) return error;
+    if (error instanceof RequestStateError) return new ModernError(-32602, error.message, { requestState: error.reason });
     const wire = toWireError(error);
     // 2026-07-28 answers an unknown resource with invalid params (-32602), not -32002.
     if (wire.code === RESOURCE_NOT_FOUND && request.method === 'resources/read') return new ModernError(-32602, wire.message, { uri: request.params.uri });
@@ -217,7 +289,8 @@ export const modernEndpoint = (gateway: Gateway): ModernEndpoint => {
     let answer: Json;
     let status = 200;
     try {
-      answer = { jsonrpc: '2.0', id: request.id, result: finished(await handle(request, profile, proxyFor(profile, keyId), options)) };
+      const result = MULTI_ROUND.has(request.method) ? await multiRound(request, profile, keyId, options, abort.signal) : await handle(request, profile, proxyFor(profile, keyId), options);
+      answer = { jsonrpc: '2.0', id: request.id, result: finished(result) };
     } catch (error) {
       const wire = wireErrorOf(error, request);
       status = wire.status;
