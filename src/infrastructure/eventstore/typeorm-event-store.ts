@@ -200,8 +200,8 @@ class Transaction extends LogReads implements StoreTransaction {
   }
 
   private async saveStreamVersion(streamId: string, previous: number, version: number, at: string): Promise<void> {
-    if (previous === 0) await INSERT_STREAM.run(this.manager, { streamId, streamType: streamType(streamId), version, createdAt: at, updatedAt: at });
-    else await UPDATE_STREAM.run(this.manager, { streamId, version, updatedAt: at });
+    if (previous === 0) await INSERT_STREAM.write(this.manager, { streamId, streamType: streamType(streamId), version, createdAt: at, updatedAt: at });
+    else await UPDATE_STREAM.write(this.manager, { streamId, version, updatedAt: at });
   }
 }
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { InsertQueryBuilder, type DataSource, type EntityManager, type ObjectLiteral, type QueryBuilder, type QueryResult } from 'typeorm';
+import { DeferredWrites } from './deferred-writes';
 
 type Slot = Readonly<{ name: string } | { value: unknown }>;
 type Compiled = Readonly<{ sql: string; slots: readonly Slot[]; name: string | null }>;
@@ -46,9 +47,26 @@ export class CompiledQuery<P extends object> {
     return { affected: result.affected ?? 0, insertId };
   }
 
+  /**
+   * Runs an INSERT, UPDATE or DELETE whose outcome the caller does not look at: on PostgreSQL's
+   * writer it may go out with the next statement (see DeferredWrites), and fail that one.
+   */
+  async write(manager: EntityManager, values: P): Promise<void> {
+    const deferred = DeferredWrites.of(manager.queryRunner);
+    if (deferred !== undefined) {
+      const { slots, name } = this.compile(manager);
+      if (name !== null && (await deferred.defer(name, this.parameters(slots, values)))) return;
+    }
+    await this.execute(manager, values);
+  }
+
+  private parameters(slots: readonly Slot[], values: P): unknown[] {
+    return slots.map((slot) => ('name' in slot ? (values as Record<string, unknown>)[slot.name] : slot.value));
+  }
+
   private async execute(manager: EntityManager, values: P): Promise<QueryResult> {
     const { sql, slots, name } = this.compile(manager);
-    const parameters = slots.map((slot) => ('name' in slot ? (values as Record<string, unknown>)[slot.name] : slot.value));
+    const parameters = this.parameters(slots, values);
     const runner = manager.queryRunner ?? manager.connection.createQueryRunner();
     try {
       // PostgreSQL: a named statement, parsed and planned once per connection (`pg` remembers

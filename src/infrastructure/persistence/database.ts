@@ -263,7 +263,8 @@ export class Database {
    * One transaction for the batch: every job in a savepoint of its own when there are several.
    * The savepoint is taken with BEGIN, released and taken again between two jobs (one round
    * trip on PostgreSQL), and rolled back to after a job that failed (it stays open for the next
-   * one); COMMIT releases the last.
+   * one); COMMIT releases the last. What a job's statements end with (the writes PostgreSQL's
+   * writer held back, the release) is part of the job: if it fails, the job fails.
    */
   private async commit(batch: readonly Job[]): Promise<Settled[]> {
     const savepoints = batch.length > 1;
@@ -280,19 +281,16 @@ export class Database {
     try {
       if (!savepoints) {
         const [job] = batch;
-        try {
-          settled.push({ job, ok: true, value: await job.work(manager) });
-        } catch (error) {
-          await manager.query('ROLLBACK');
-          return [{ job, ok: false, error }];
-        }
-      } else {
-        for (const [index, job] of batch.entries()) {
-          const entry = await this.settle(manager, job);
-          settled.push(entry);
-          if (!entry.ok) await this.backend.statements(manager, ['ROLLBACK TO job']);
-          else if (index < batch.length - 1) await this.backend.statements(manager, ['RELEASE job', 'SAVEPOINT job']);
-        }
+        const entry = await this.settle(manager, job, ['COMMIT']);
+        if (entry.ok) return [entry];
+        if (isDatabaseUnavailable(entry.error)) throw entry.error; // the COMMIT may be what failed
+        await manager.query('ROLLBACK');
+        return [entry];
+      }
+      for (const [index, job] of batch.entries()) {
+        const entry = await this.settle(manager, job, index < batch.length - 1 ? ['RELEASE job', 'SAVEPOINT job'] : []);
+        settled.push(entry);
+        if (!entry.ok) await this.backend.statements(manager, ['ROLLBACK TO job']);
       }
       await manager.query('COMMIT');
       return settled;
@@ -305,10 +303,12 @@ export class Database {
     }
   }
 
-  /** Runs a job in the savepoint taken for it; the caller rolls back to it when the job failed. */
-  private async settle(manager: EntityManager, job: Job): Promise<Settled> {
+  /** Runs a job, then the statements it ends with; the caller rolls back when it failed. */
+  private async settle(manager: EntityManager, job: Job, then: readonly string[]): Promise<Settled> {
     try {
-      return { job, ok: true, value: await job.work(manager) };
+      const value = await job.work(manager);
+      await this.backend.statements(manager, then);
+      return { job, ok: true, value };
     } catch (error) {
       return { job, ok: false, error };
     }

@@ -3,6 +3,7 @@ import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { redactDatabaseUrl } from '../config/database-url';
 import { createPostgresDataSource, type EntityList } from './data-source';
 import { EVENT_LOG_LOCK } from './migrations/postgres/ddl';
+import { DeferredWrites } from './deferred-writes';
 import type { StorageBackend } from './storage-backend';
 
 /** NOTIFY'd by every write transaction of a gateway on the database (see begin). */
@@ -19,7 +20,7 @@ export class DatabaseUnreachableError extends Error {
 
 /**
  * PostgreSQL through `pg`: the writer queue keeps one connection of the writer pool for its
- * transactions, the reader pool refuses writes. A write transaction takes the event log's
+ * transactions (holding back writes nobody waits for: see DeferredWrites), the reader pool refuses writes. A write transaction takes the event log's
  * advisory lock first (pg_advisory_xact_lock, held until it ends): the transactions of every
  * instance on the database follow one another as SQLite's BEGIN IMMEDIATE makes them, so an
  * expected-version check cannot be raced from another instance and positions are handed out in
@@ -65,7 +66,7 @@ export class PostgresBackend implements StorageBackend {
   async writer(): Promise<EntityManager> {
     if (this.runner === null) {
       const runner = this.writerSource.createQueryRunner('master');
-      await runner.connect();
+      DeferredWrites.install(runner, (await runner.connect()) as Client);
       this.runner = runner;
     }
     return this.runner.manager;
@@ -83,6 +84,7 @@ export class PostgresBackend implements StorageBackend {
    */
   async statements(manager: EntityManager, sql: readonly string[]): Promise<void> {
     if (sql.length > 0) await manager.query(sql.join('; '));
+    else await DeferredWrites.of(manager.queryRunner)?.flush();
   }
 
   durable(): Promise<void> | null {

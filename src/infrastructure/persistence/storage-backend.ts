@@ -23,7 +23,10 @@ export interface StorageBackend {
    * then runs `then` (statements without parameters) in it.
    */
   begin(manager: EntityManager, then?: readonly string[]): Promise<void>;
-  /** Runs statements without parameters in turn (PostgreSQL: in one round trip). */
+  /**
+   * Runs statements without parameters in turn (PostgreSQL: in one round trip, after the writes
+   * held back; with none given, sends just those).
+   */
   statements(manager: EntityManager, sql: readonly string[]): Promise<void>;
   /** After a batch committed: settles once it is on disk; null when COMMIT already waited for the disk. */
   durable(needsDisk: boolean): Promise<void> | null;

@@ -27,11 +27,11 @@ const applyApiKeyEvent = async (event: StoredEvent, manager: EntityManager): Pro
   switch (domainEvent.type) {
     case 'ApiKeyIssued': {
       const { keyId, name, hash, prefix, profiles, expiresAt, ownerId } = domainEvent.data;
-      await ISSUE.run(manager, { id: keyId, name, keyHash: hash, prefix, profiles: JSON.stringify(profiles), expiresAt, ownerId: ownerId ?? null, version: event.version, createdAt: event.recordedAt });
+      await ISSUE.write(manager, { id: keyId, name, keyHash: hash, prefix, profiles: JSON.stringify(profiles), expiresAt, ownerId: ownerId ?? null, version: event.version, createdAt: event.recordedAt });
       return;
     }
     case 'ApiKeyRevoked':
-      await REVOKE.run(manager, { keyId: domainEvent.data.keyId, at: event.recordedAt, version: event.version });
+      await REVOKE.write(manager, { keyId: domainEvent.data.keyId, at: event.recordedAt, version: event.version });
       return;
     default:
       return assertNever(domainEvent);

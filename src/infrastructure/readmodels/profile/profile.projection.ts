@@ -124,18 +124,18 @@ const TOUCH = compiledQuery<{ profileId: string; version: number; at: string }>(
 
 /** Records that `profileId` took `slug` at this event's position (idempotent: replays add nothing). */
 const recordSlug = async (manager: EntityManager, profileId: string, slug: string, event: StoredEvent): Promise<void> => {
-  await RECORD_SLUG.run(manager, { slug, profileId, position: event.position });
+  await RECORD_SLUG.write(manager, { slug, profileId, position: event.position });
 };
 
 const upsertProfile = async (manager: EntityManager, profile: ProfileSettings & { profileId: string }, event: StoredEvent): Promise<void> => {
   const settings = settingColumns(profileSettingsOf(profile)) as Required<Pick<ProfileRow, 'slug' | 'name' | 'description' | 'toolPrefix' | 'toolExposure' | 'adaptiveToolLimit' | 'authApiKey' | 'authQueryParam' | 'authMode' | 'debugLogging'>>;
-  await UPSERT_PROFILE.run(manager, { id: profile.profileId, ...settings, version: event.version, createdAt: event.recordedAt, updatedAt: event.recordedAt });
+  await UPSERT_PROFILE.write(manager, { id: profile.profileId, ...settings, version: event.version, createdAt: event.recordedAt, updatedAt: event.recordedAt });
   await recordSlug(manager, profile.profileId, profile.slug, event);
 };
 
 const attach = async (manager: EntityManager, profileId: string, serverId: string, status: 'active' | 'inactive', at: string): Promise<void> => {
   const last = await LAST_LINK.one<{ position: number | null }>(manager, { profileId });
-  await UPSERT_LINK.run(manager, { profileId, serverId, status, position: (last?.position ?? 0) + 1, at });
+  await UPSERT_LINK.write(manager, { profileId, serverId, status, position: (last?.position ?? 0) + 1, at });
 };
 
 const overrideColumns = (override: ToolOverride): Overrides => ({
@@ -146,12 +146,12 @@ const overrideColumns = (override: ToolOverride): Overrides => ({
 });
 
 const dropIfDefault = async (manager: EntityManager, key: ToolKey): Promise<void> => {
-  await DROP_IF_DEFAULT.run(manager, key);
+  await DROP_IF_DEFAULT.write(manager, key);
 };
 
 const clearLinksAndTools = async (manager: EntityManager, profileId: string): Promise<void> => {
-  await DELETE_LINKS.run(manager, { profileId });
-  await DELETE_TOOLS.run(manager, { profileId });
+  await DELETE_LINKS.write(manager, { profileId });
+  await DELETE_TOOLS.write(manager, { profileId });
 };
 
 const restore = async (manager: EntityManager, snapshot: ProfileSnapshot, event: StoredEvent): Promise<void> => {
@@ -160,13 +160,13 @@ const restore = async (manager: EntityManager, snapshot: ProfileSnapshot, event:
   for (const server of snapshot.servers) await attach(manager, snapshot.profileId, server.serverId, server.status, event.recordedAt);
   for (const tool of snapshot.tools) {
     const key = { profileId: snapshot.profileId, serverId: tool.serverId, toolName: tool.toolName };
-    await UPSERT_TOOL_STATUS.run(manager, { ...key, status: tool.status, at: event.recordedAt });
-    await UPSERT_TOOL_OVERRIDES.run(manager, { ...key, ...overrideColumns(tool.override), at: event.recordedAt });
+    await UPSERT_TOOL_STATUS.write(manager, { ...key, status: tool.status, at: event.recordedAt });
+    await UPSERT_TOOL_OVERRIDES.write(manager, { ...key, ...overrideColumns(tool.override), at: event.recordedAt });
   }
 };
 
 const touch = async (manager: EntityManager, profileId: string, event: StoredEvent): Promise<void> => {
-  await TOUCH.run(manager, { profileId, version: event.version, at: event.recordedAt });
+  await TOUCH.write(manager, { profileId, version: event.version, at: event.recordedAt });
 };
 
 /** Every event but a creation or a restore (which write the whole row) changes part of a profile. */
@@ -180,27 +180,27 @@ const applyChange = async (domainEvent: Exclude<ProfileEvent, { type: 'ProfileCr
       return;
     }
     case 'ProfileDeleted':
-      await MARK_DELETED.run(manager, { profileId: domainEvent.data.profileId, at });
+      await MARK_DELETED.write(manager, { profileId: domainEvent.data.profileId, at });
       return clearLinksAndTools(manager, domainEvent.data.profileId);
     case 'ServerAttached':
       return attach(manager, domainEvent.data.profileId, domainEvent.data.serverId, domainEvent.data.status, at);
     case 'ServerDetached':
-      await DELETE_LINK.run(manager, { profileId: domainEvent.data.profileId, serverId: domainEvent.data.serverId });
+      await DELETE_LINK.write(manager, { profileId: domainEvent.data.profileId, serverId: domainEvent.data.serverId });
       return;
     case 'ServerStatusChanged':
-      await SET_LINK_STATUS.run(manager, { profileId: domainEvent.data.profileId, serverId: domainEvent.data.serverId, status: domainEvent.data.status, at });
+      await SET_LINK_STATUS.write(manager, { profileId: domainEvent.data.profileId, serverId: domainEvent.data.serverId, status: domainEvent.data.status, at });
       return;
     case 'ToolStatusChanged': {
       const { profileId, serverId, toolName, status } = domainEvent.data;
       const key = { profileId, serverId, toolName };
-      await UPSERT_TOOL_STATUS.run(manager, { ...key, status, at });
+      await UPSERT_TOOL_STATUS.write(manager, { ...key, status, at });
       return dropIfDefault(manager, key);
     }
     case 'ToolOverridden':
     case 'ToolOverrideCleared': {
       const { profileId, serverId, toolName } = domainEvent.data;
       const key = { profileId, serverId, toolName };
-      await UPSERT_TOOL_OVERRIDES.run(manager, { ...key, ...overrideColumns(domainEvent.type === 'ToolOverridden' ? domainEvent.data.override : {}), at });
+      await UPSERT_TOOL_OVERRIDES.write(manager, { ...key, ...overrideColumns(domainEvent.type === 'ToolOverridden' ? domainEvent.data.override : {}), at });
       return dropIfDefault(manager, key);
     }
     default:

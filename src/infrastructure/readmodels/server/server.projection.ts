@@ -78,7 +78,7 @@ const approve = async (manager: EntityManager, event: StoredEvent, tools: readon
   const { serverId } = event.data as { serverId: string };
   const row = replace ? null : await manager.getRepository(ServerRow).findOne({ where: { id: serverId }, select: { id: true, approvedTools: true } });
   const before = row === null ? [] : (JSON.parse(row.approvedTools) as ApprovedTool[]);
-  await APPROVALS.run(manager, { serverId, approvedTools: json(mergeApprovals(before, tools)), version: event.version, at: event.recordedAt });
+  await APPROVALS.write(manager, { serverId, approvedTools: json(mergeApprovals(before, tools)), version: event.version, at: event.recordedAt });
 };
 
 const upsertServer = async (
@@ -86,7 +86,7 @@ const upsertServer = async (
   snapshot: ServerSnapshot & { approveFirstDiscovery?: boolean },
   event: StoredEvent,
 ): Promise<void> => {
-  await UPSERT.run(manager, {
+  await UPSERT.write(manager, {
     id: snapshot.serverId, name: snapshot.name, description: snapshot.description, transport: snapshot.transport, command: snapshot.command,
     args: json(snapshot.args), env: json(snapshot.env), cwd: snapshot.cwd, url: snapshot.url, headers: json(snapshot.headers),
     bearerToken: snapshot.bearerToken === null ? null : json(snapshot.bearerToken), timeoutMs: snapshot.timeoutMs,
@@ -124,13 +124,13 @@ const applyServerEvent = async (event: StoredEvent, manager: EntityManager): Pro
     case 'ServerReconfigured':
       return reconfigure(manager, domainEvent.data.serverId, event, settingChanges(domainEvent.data.changes));
     case 'ServerRenamed':
-      await RENAME.run(manager, { serverId: domainEvent.data.serverId, name: domainEvent.data.name, version: event.version, at: event.recordedAt });
+      await RENAME.write(manager, { serverId: domainEvent.data.serverId, name: domainEvent.data.name, version: event.version, at: event.recordedAt });
       return;
     case 'ServerRemoved':
-      await REMOVE.run(manager, { serverId: domainEvent.data.serverId, version: event.version, at: event.recordedAt });
+      await REMOVE.write(manager, { serverId: domainEvent.data.serverId, version: event.version, at: event.recordedAt });
       return;
     case 'ServerToolsDiscovered':
-      await DISCOVERED.run(manager, { serverId: domainEvent.data.serverId, fingerprint: domainEvent.data.fingerprint, version: event.version, at: event.recordedAt });
+      await DISCOVERED.write(manager, { serverId: domainEvent.data.serverId, fingerprint: domainEvent.data.fingerprint, version: event.version, at: event.recordedAt });
       return;
     case 'ToolDefinitionApproved':
       return approve(manager, event, domainEvent.data.tools, false);

@@ -13,7 +13,7 @@ const json = (value: unknown): string => JSON.stringify(value);
 /** A server's tools are replaced as a whole by each discovery. */
 const applyDiscovery = async (event: StoredEvent, manager: EntityManager): Promise<void> => {
   const { serverId, tools } = (event.data as ServerToolsDiscovered['data']);
-  await DELETE_TOOLS.run(manager, { serverId });
+  await DELETE_TOOLS.write(manager, { serverId });
   if (tools.length === 0) return;
   await manager
     .createQueryBuilder()

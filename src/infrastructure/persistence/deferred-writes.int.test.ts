@@ -1,0 +1,73 @@
+import type { EntityManager } from 'typeorm';
+import { createTestPostgresDatabase, describePostgres } from '../../../test/support/postgres';
+import { ENTITIES } from '../application';
+import { SettingRow } from '../readmodels/settings';
+import { compiledQuery } from './compiled-query';
+import { Database } from './database';
+
+/** A setting row; `value` NULL breaks the column's NOT NULL, which only the database finds out. */
+const PUT = compiledQuery<{ key: string; value: string | null }>((manager, p) =>
+  manager.createQueryBuilder().insert().into(SettingRow).values({ key: p.key, value: p.value as string, updatedAt: '2026-01-01' }).updateEntity(false),
+);
+
+describePostgres('DeferredWrites: writes held back on the PostgreSQL writer', () => {
+  let db: Database;
+  let drop: () => Promise<void>;
+  const keys = async (): Promise<string[]> =>
+    ((await db.reads.query('SELECT key FROM settings ORDER BY key')) as { key: string }[]).map((row) => row.key);
+  /** The first execution prepares the statement on the writer's connection; later ones can be held back. */
+  const prepare = (): Promise<void> => db.write((manager) => PUT.write(manager, { key: 'prepared', value: '1' }));
+
+  beforeEach(async () => {
+    const database = await createTestPostgresDatabase();
+    drop = database.drop;
+    db = await Database.open({ path: '', url: database.url, entities: ENTITIES });
+    await prepare();
+  }, 60_000);
+  afterEach(async () => {
+    await db.close();
+    await drop();
+  }, 60_000);
+
+  it('sends a held-back write before the next statement, so the job reads what it wrote', async () => {
+    const seen = await db.write(async (manager: EntityManager) => {
+      await PUT.write(manager, { key: "it's", value: 'a \\ value with \u00e9' });
+      return manager.query('SELECT key, value FROM settings WHERE key = $1', ["it's"]);
+    });
+    expect(seen).toEqual([{ key: "it's", value: 'a \\ value with \u00e9' }]);
+  });
+
+  it('fails the job whose held-back write fails, at its end, and keeps the other jobs of the batch', async () => {
+    let returnedFromWrite = false;
+    const outcomes = await Promise.allSettled([
+      db.write((manager) => PUT.write(manager, { key: 'a', value: '1' })),
+      db.write(async (manager) => {
+        await PUT.write(manager, { key: 'b', value: null });
+        returnedFromWrite = true; // held back: the database has not seen it yet
+      }),
+      db.write((manager) => PUT.write(manager, { key: 'c', value: '1' })),
+      db.write(async (manager) => {
+        await PUT.write(manager, { key: 'd', value: null }); // the last job of the batch: fails alone too
+      }),
+    ]);
+    expect(returnedFromWrite).toBe(true);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected']);
+    expect(String((outcomes[1] as PromiseRejectedResult).reason)).toMatch(/null value/);
+    expect(await keys()).toEqual(['a', 'c', 'prepared']);
+    // A job alone in its transaction fails the same way (its held-back write goes out with COMMIT).
+    await expect(db.write((manager) => PUT.write(manager, { key: 'e', value: null }))).rejects.toThrow(/null value/);
+    await expect(db.write((manager) => PUT.write(manager, { key: 'f', value: '1' }))).resolves.toBeUndefined();
+    expect(await keys()).toEqual(['a', 'c', 'f', 'prepared']);
+  });
+
+  it('drops the held-back writes of a job that throws', async () => {
+    await expect(
+      db.write(async (manager) => {
+        await PUT.write(manager, { key: 'never', value: '1' });
+        throw new Error('decided otherwise');
+      }),
+    ).rejects.toThrow('decided otherwise');
+    await db.write((manager) => PUT.write(manager, { key: 'after', value: '1' }));
+    expect(await keys()).toEqual(['after', 'prepared']);
+  });
+});

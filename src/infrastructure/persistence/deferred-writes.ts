@@ -1,0 +1,94 @@
+import { escapeLiteral, type Client } from 'pg';
+import type { QueryRunner } from 'typeorm';
+
+type Send = (query: string, parameters?: unknown[], structured?: boolean) => Promise<unknown>;
+
+/** Most writes held back before they are sent on their own. */
+const MAX_PENDING = 500;
+
+const CONTROL = /^\s*(COMMIT|RELEASE|SAVEPOINT)\b/i;
+const ROLLBACK = /^\s*ROLLBACK\b/i;
+
+/** `pg` sends every parameter as text (utils.prepareValue); the same text as a literal, or null when it is not text. */
+// `pg`'s own conversion (not part of its typed surface).
+const prepareValue = (require('pg/lib/utils') as { prepareValue: (value: unknown) => unknown }).prepareValue;
+const literalOf = (value: unknown): string | null => {
+  const text = prepareValue(value);
+  if (text === null || text === undefined) return 'NULL';
+  return typeof text === 'string' ? escapeLiteral(text) : null;
+};
+
+const registry = new WeakMap<QueryRunner, DeferredWrites>();
+
+/**
+ * The writes on PostgreSQL's writer connection whose outcome their caller does not look at
+ * (a projection's upserts, a stream's new version), held back and sent with the next statement
+ * that goes out anyway: every round trip on a busy machine costs far more than the statement.
+ *
+ * A held-back write runs a statement already prepared on the connection (`EXECUTE name(…)`,
+ * its parameters as the literals of the text `pg` would have bound), so it is planned as the
+ * statement itself is. Order is kept: before any other statement, the held-back ones go first,
+ * in one simple query; a COMMIT, RELEASE or SAVEPOINT carries them in the same round trip; a
+ * ROLLBACK drops them. A held-back write that fails fails the statement it went out with, in
+ * the same transaction (the caller's job, which Database rolls back).
+ */
+export class DeferredWrites {
+  private pending: string[] = [];
+
+  private constructor(
+    private readonly client: Client,
+    private readonly send: Send,
+  ) {}
+
+  /** Makes `runner` (connected) hold back writes given to `defer`. */
+  static install(runner: QueryRunner, client: Client): void {
+    const deferred = new DeferredWrites(client, runner.query.bind(runner) as Send);
+    runner.query = ((query: string, parameters?: unknown[], structured?: boolean) => deferred.query(query, parameters, structured)) as QueryRunner['query'];
+    registry.set(runner, deferred);
+  }
+
+  static of(runner: QueryRunner | undefined): DeferredWrites | undefined {
+    return runner === undefined ? undefined : registry.get(runner);
+  }
+
+  /**
+   * Holds back the prepared statement `name` with these parameters; false when it cannot be
+   * (not prepared on this connection yet, or a parameter that is not text): run it now instead.
+   */
+  async defer(name: string, parameters: readonly unknown[]): Promise<boolean> {
+    const parsed = (this.client as unknown as { connection?: { parsedStatements?: Record<string, string> } }).connection?.parsedStatements;
+    if (parsed?.[name] === undefined) return false;
+    const literals: string[] = [];
+    for (const value of parameters) {
+      const literal = literalOf(value);
+      if (literal === null) return false;
+      literals.push(literal);
+    }
+    this.pending.push(`EXECUTE ${name}(${literals.join(', ')})`);
+    if (this.pending.length >= MAX_PENDING) await this.flush();
+    return true;
+  }
+
+  /** Sends what is held back (nothing when nothing is). */
+  async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const held = this.pending;
+    this.pending = [];
+    await this.send(held.join('; '));
+  }
+
+  private async query(query: string, parameters?: unknown[], structured?: boolean): Promise<unknown> {
+    if (this.pending.length > 0) {
+      if (typeof query === 'string' && ROLLBACK.test(query)) {
+        this.pending = [];
+      } else if (typeof query === 'string' && (parameters === undefined || parameters.length === 0) && CONTROL.test(query)) {
+        const held = this.pending;
+        this.pending = [];
+        return this.send(`${held.join('; ')}; ${query}`, undefined, structured);
+      } else {
+        await this.flush();
+      }
+    }
+    return this.send(query, parameters, structured);
+  }
+}
