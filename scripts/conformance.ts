@@ -13,6 +13,11 @@
  * - the mixed pair, a 2026 client through the gateway to the 2025 fixture, judged the same way
  *   against the direct 2026 run.
  *
+ * - 2026-07-28 through Gatehouse to the same SDK v2 fixture reached over Streamable HTTP, which the
+ *   gateway then speaks 2026-07-28 to (stateless upstream), judged the same way.
+ *
+ * `--only 2026` runs the 2026-07-28 requirement set only (no 2025-11-25 suite).
+ *
  * Anything else fails the run, unless the scenario is on the revision's EXPECTED_FAILURES list
  * with its reason (and a listed scenario that passes fails the run until it is taken off).
  *
@@ -47,6 +52,9 @@ const EXPECTED_FAILURES: Readonly<Record<string, string>> = {};
 
 /** The same for the 2026-07-28 run through Gatehouse to the SDK v2 fixture. */
 const EXPECTED_FAILURES_2026: Readonly<Record<string, string>> = {};
+
+/** The same for the 2026 run through Gatehouse to the v2 fixture as a stateless (2026-07-28) upstream. */
+const EXPECTED_FAILURES_STATELESS: Readonly<Record<string, string>> = {};
 
 /** The same for the mixed pair (2026 client, 2025 upstream), judged against the direct 2026 run. */
 const EXPECTED_FAILURES_MIXED: Readonly<Record<string, string>> = {
@@ -133,7 +141,16 @@ const api = async (base: string, method: string, path: string, body: unknown): P
 
 const REQUIREMENTS_2026 = ['--requirements', '2026-07-28'];
 
+/** `--only 2026`: the 2026-07-28 runs only. */
+const only2026 = (argv: readonly string[]): boolean => {
+  const index = argv.indexOf('--only');
+  if (index < 0) return false;
+  if (argv[index + 1] !== '2026') throw new Error(`--only takes 2026 (the 2026-07-28 runs), not ${argv[index + 1] ?? 'nothing'}`);
+  return true;
+};
+
 const main = async (): Promise<number> => {
+  const modernOnly = only2026(process.argv.slice(2));
   const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-conformance-'));
   const fixture = await startFixture(FIXTURE);
   const fixtureV2 = await startFixture(FIXTURE_V2);
@@ -149,16 +166,28 @@ const main = async (): Promise<number> => {
     };
     const through2025 = await profile('conformance', 'fixture', FIXTURE);
     const through2026 = await profile('conformance-v2', 'fixture-v2', FIXTURE_V2);
+    // The v2 fixture over Streamable HTTP: the gateway's server/discover finds 2026-07-28 and calls it statelessly.
+    await api(gatehouse.url, 'POST', '/api/servers', { name: 'fixture-v2-http', transport: 'streamable_http', url: fixtureV2.url });
+    await api(gatehouse.url, 'POST', '/api/profiles', { slug: 'conformance-v2-http', toolPrefix: 'never', auth: { apiKey: false } });
+    await api(gatehouse.url, 'PUT', '/api/profiles/conformance-v2-http/servers/fixture-v2-http', { status: 'active' });
+    const throughStateless = `${gatehouse.url}/mcp/conformance-v2-http`;
 
     const cli = installConformanceCli(ROOT);
-    const direct = await runConformanceSuite(cli.v2025, fixture.url);
-    const through = await runConformanceSuite(cli.v2025, through2025);
+    const direct = modernOnly ? undefined : await runConformanceSuite(cli.v2025, fixture.url);
+    const through = modernOnly ? undefined : await runConformanceSuite(cli.v2025, through2025);
     const direct26 = await runConformanceSuite(cli.v2026, fixtureV2.url, REQUIREMENTS_2026);
     const through26 = await runConformanceSuite(cli.v2026, through2026, REQUIREMENTS_2026);
+    const stateless26 = await runConformanceSuite(cli.v2026, throughStateless, REQUIREMENTS_2026);
     const mixed26 = await runConformanceSuite(cli.v2026, through2025, REQUIREMENTS_2026);
     const codes = [
-      report('2025-11-25 (suite 0.1.x, --suite all): SDK v1 fixture', judge(direct, through), direct, through),
+      ...(direct && through ? [report('2025-11-25 (suite 0.1.x, --suite all): SDK v1 fixture', judge(direct, through), direct, through)] : []),
       report('2026-07-28 (suite 0.2.x, --requirements 2026-07-28): SDK v2 fixture', judge(direct26, through26, parityFailure, EXPECTED_FAILURES_2026), direct26, through26),
+      report(
+        '2026-07-28 through Gatehouse to the SDK v2 fixture over Streamable HTTP, spoken to as 2026-07-28 (stateless upstream)',
+        judge(direct26, stateless26, parityFailure, EXPECTED_FAILURES_STATELESS),
+        direct26,
+        stateless26,
+      ),
       report(
         '2026-07-28 client through Gatehouse to the 2025 (SDK v1) fixture, against the SDK v2 fixture direct',
         judge(direct26, mixed26, parityFailure, EXPECTED_FAILURES_MIXED),

@@ -103,6 +103,15 @@ describe('a 2026 client and a 2025 upstream that asks for input', () => {
     expect(JSON.stringify(done.body.result.content)).toContain('hi there');
   });
 
+  it('translates roots/list', async () => {
+    const first = await call('conf__test_input_required_result_list_roots', {}, envelope({ roots: {} }));
+    const [askKey] = Object.keys(first.body.result.inputRequests);
+    expect(first.body.result.inputRequests[askKey].method).toBe('roots/list');
+    const roots = { roots: [{ uri: 'file:///work/a', name: 'a' }, { uri: 'file:///work/b' }] };
+    const done = await call('conf__test_input_required_result_list_roots', { inputResponses: { [askKey]: roots }, requestState: first.body.result.requestState }, envelope({ roots: {} }));
+    expect(done.body.result.content[0].text).toBe('Roots: file:///work/a, file:///work/b');
+  });
+
   it('does not ask a client for what it did not declare: the upstream hears a refusal, the client no input_required', async () => {
     const refused = await call('conf__test_elicitation', { arguments: { message: 'x' } }, envelope({}));
     expect(refused.status).toBeLessThan(500);

@@ -162,8 +162,11 @@ export const modernEndpoint = (gateway: Gateway): ModernEndpoint => {
         return { resources: await proxy.listResources(), ...cacheHint(profile) };
       case 'resources/templates/list':
         return { resourceTemplates: await proxy.listResourceTemplates(), ...cacheHint(profile) };
-      case 'resources/read':
-        return { ...((await proxy.readResource(parseParams(ReadResourceRequestSchema, request).uri, options)) as Json), ...cacheHint(profile) };
+      case 'resources/read': {
+        const params = parseParams(ReadResourceRequestSchema, request);
+        const read = (await proxy.readResource(params.uri, options, params)) as Json;
+        return read.resultType === 'input_required' ? read : { ...read, ...cacheHint(profile) };
+      }
       case 'completion/complete':
         return proxy.complete(parseParams(CompleteRequestSchema, request), options) as Promise<Json>;
       default:

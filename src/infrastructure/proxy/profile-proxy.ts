@@ -356,10 +356,11 @@ export class ProfileProxy {
     return listed.flatMap(({ items }) => items);
   }
 
-  async readResource(uri: string, options: UpstreamRequestOptions): Promise<McpReadResourceResult> {
+  /** `extra`: params besides the URI that go on as sent (a 2026 retry's inputResponses and requestState). */
+  async readResource(uri: string, options: UpstreamRequestOptions, extra: Record<string, unknown> = {}): Promise<McpReadResourceResult> {
     const profile = await this.currentProfile();
     const spec = await this.resourceServer(profile, uri);
-    return this.send(profile, spec, options, (connection, routed) => connection.readResource({ uri }, routed));
+    return this.send(profile, spec, options, (connection, routed) => connection.readResource({ ...extra, uri }, routed));
   }
 
   async subscribe(uri: string, subscribe: boolean, options: UpstreamRequestOptions): Promise<void> {

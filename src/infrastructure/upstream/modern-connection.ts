@@ -230,12 +230,28 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
       ...(caps?.resources?.listChanged ? { resourcesListChanged: true } : {}),
     };
     if (Object.keys(filter).length === 0) return;
-    this.client
-      .listen(filter, { timeout: 0x7fffffff })
-      .then((subscription) => {
-        if (this.closing) void subscription.close();
-        else this.subscription = subscription;
-      })
-      .catch(() => undefined);
+    const open = (attempt: number): void => {
+      if (this.closing) return;
+      this.client
+        .listen(filter, { timeout: 0x7fffffff })
+        .then((subscription) => {
+          if (this.closing) {
+            void subscription.close();
+            return;
+          }
+          this.subscription = subscription;
+          // A stream the upstream dropped (a restart) is opened again, after a pause that grows to a minute.
+          void subscription.closed.then((how) => {
+            if (how !== 'local' && !this.closing) this.relisten(() => open(0), 1_000);
+          });
+        })
+        .catch(() => this.relisten(() => open(attempt + 1), Math.min(60_000, 1_000 * 2 ** attempt)));
+    };
+    open(0);
+  }
+
+  private relisten(again: () => void, delayMs: number): void {
+    if (this.closing) return;
+    setTimeout(again, delayMs).unref();
   }
 }
