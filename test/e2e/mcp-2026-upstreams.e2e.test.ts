@@ -11,7 +11,7 @@ import { ElicitRequestSchema, LATEST_PROTOCOL_VERSION } from '@modelcontextproto
 import { fixtureServer, startHttpServer, type RunningHttpServer } from '../fixtures/upstream-fixtures';
 import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse';
 import { connectClient } from '../support/mcp-client';
-import { createProfile, issueKey, resultText } from '../support/proxy';
+import { createProfile, issueKey, resultText, waitFor } from '../support/proxy';
 
 const VERSION = '2026-07-28';
 
@@ -101,6 +101,27 @@ describe('upstreams of both revisions behind one profile', () => {
     // The gateway itself declares sampling, elicitation and roots upstream: none of it shows here.
     expect(fromPlainV1).toEqual({ era: 'modern', capabilities: {}, clientInfo: { name: 'gatehouse-test', version: '1.0.0' } });
     expect(fromRootsV1.capabilities).toEqual({ roots: { listChanged: true } });
+  });
+
+  it('a 2026 upstream that goes away and comes back as a 2025-only server on the same port is asked again and gets a 2025 session', async () => {
+    let upstream = await startHttpServer([fixtureServer('fast-server-v2.js'), '--http', '0', '--modern-only']);
+    upstreams.push(upstream);
+    await register('flip', upstream);
+    await createProfile(gh, 'flip', ['flip']);
+    const flipKey = await issueKey(gh, ['flip'], 'flip-key');
+    const client = await connectClient(gh.url, 'flip', { key: flipKey });
+    v1Clients.push(client);
+    const echo = async (message: string) => resultText(await client.callTool({ name: 'flip__echo', arguments: { message } }));
+    expect(await echo('before')).toBe('before');
+    expect((await gh.api('GET', '/api/servers/flip')).body.runtime.protocolVersion).toBe(VERSION);
+
+    await upstream.stop();
+    upstream = await startHttpServer([fixtureServer('fast-server.js'), '--http', String(upstream.port)]);
+    upstreams.push(upstream);
+    // The first call after the swap fails (the 2025 server refuses a sessionless request); the
+    // gateway then connects again and finds a 2025 server.
+    await waitFor(async () => (await echo('after').catch(() => '')) === 'after', 30_000, 'a call through the 2025 session');
+    expect((await gh.api('GET', '/api/servers/flip')).body.runtime.protocolVersion).toBe(LATEST_PROTOCOL_VERSION);
   });
 
   it('a 2026 upstream\'s input_required reaches a 2026 client, whose answer and requestState go back to the upstream', async () => {

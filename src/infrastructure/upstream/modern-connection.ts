@@ -53,6 +53,7 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
   private handlers: UpstreamHandlers;
   private subscription?: McpSubscription;
   private closing?: Promise<void>;
+  private lost = false;
 
   private constructor(
     readonly spec: UpstreamSpec,
@@ -146,8 +147,21 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
       })) as SchemaOutput<S>;
     } catch (error) {
       if (this.closing && !options.signal?.aborted) throw new UpstreamError('UPSTREAM_CLOSED', this.spec, `connection closed during ${method}`, { cause: error });
-      throw toUpstreamError(asV1Error(error), this.spec, { method, timeoutMs, signal: options.signal });
+      const failure = toUpstreamError(asV1Error(error), this.spec, { method, timeoutMs, signal: options.signal });
+      if (failure.code === 'UPSTREAM_UNAVAILABLE') this.lose(failure);
+      throw failure;
     }
+  }
+
+  /**
+   * The upstream could not be reached or refused the request at the HTTP level (gone, restarted
+   * as a 2025-only server, its authorization withdrawn): reported once as a lost connection, so
+   * the supervisor connects again after its backoff and asks `server/discover` anew.
+   */
+  private lose(failure: UpstreamError): void {
+    if (this.lost || this.closing) return;
+    this.lost = true;
+    this.options.onUnexpectedClose?.(failure);
   }
 
   /** 2026-07-28 has no roots notifications: an upstream reads roots when it asks for input. */

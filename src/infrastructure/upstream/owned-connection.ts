@@ -45,8 +45,13 @@ const acquireSlot = async (request: OwnedConnectionRequest): Promise<ReleaseSlot
 export const openOwnedConnection = async (request: OwnedConnectionRequest): Promise<OwnedConnection> => {
   const releaseSlot = await acquireSlot(request);
   try {
-    const modern = await ModernUpstreamConnection.probe(request.spec, { ...request.settings }, request.handlers);
-    if (modern) return { connection: modern, releaseSlot };
+    let probed: ModernUpstreamConnection | null = null;
+    probed = await ModernUpstreamConnection.probe(
+      request.spec,
+      { ...request.settings, onUnexpectedClose: (error) => probed && request.onLost(probed, error) },
+      request.handlers,
+    );
+    if (probed) return { connection: probed, releaseSlot };
     let opened: SdkUpstreamConnection | undefined;
     opened = await SdkUpstreamConnection.open(
       request.spec,
