@@ -10,6 +10,7 @@ import { ProfileDetail } from './pages/ProfileDetail';
 import { Profiles } from './pages/Profiles';
 import { History } from './pages/History';
 import { Keys } from './pages/Keys';
+import { Traffic } from './pages/Traffic';
 import { Users } from './pages/Users';
 import { managesUsers, useMe } from './me';
 import type { Me } from './types';
@@ -21,6 +22,7 @@ const navFor = (me: Me | undefined): ReadonlyArray<[string, string]> => [
   ['/profiles', 'Profiles'],
   ['/history', 'History'],
   ['/keys', 'Keys'],
+  ['/traffic', 'Traffic'],
   ...(managesUsers(me) ? [['/users', 'Users'] as [string, string]] : []),
 ];
 
@@ -35,6 +37,8 @@ const screenFor = (path: string): ReactNode => {
       return second ? <ProfileDetail slug={second} /> : <Profiles />;
     case 'history':
       return <History />;
+    case 'traffic':
+      return <Traffic />;
     case 'keys':
       return <Keys />;
     case 'users':

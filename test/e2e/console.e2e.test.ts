@@ -169,12 +169,12 @@ describeInBrowser('the web console')('the web console in a real browser', () => 
   it('links only the screens that exist; a deep link to a missing one says so and names the CLI and REST alternative', async () => {
     const nav = page.getByRole('navigation', { name: 'Main' });
     await nav.getByRole('link', { name: 'Users' }).waitFor();
-    expect(await nav.getByRole('link').allTextContents()).toEqual(['Servers', 'Profiles', 'History', 'Keys', 'Users']);
-    await page.goto(`${gh.url}/traffic`);
+    expect(await nav.getByRole('link').allTextContents()).toEqual(['Servers', 'Profiles', 'History', 'Keys', 'Traffic', 'Users']);
+    await page.goto(`${gh.url}/import`);
     await page.getByText('This screen is not built yet').waitFor();
-    await page.getByText('gatehouse logs tail', { exact: true }).waitFor();
-    await page.getByText('GET /api/logs/stream', { exact: true }).waitFor();
-    expect(await nav.getByRole('link', { name: 'Traffic' }).count()).toBe(0);
+    await page.getByText('gatehouse import <file> [--dry-run]', { exact: true }).waitFor();
+    await page.getByText('GET /api/export', { exact: true }).waitFor();
+    expect(await nav.getByRole('link', { name: /Import/ }).count()).toBe(0);
     await page.goto(`${gh.url}/servers`);
     await page.getByRole('heading', { name: 'Servers' }).waitFor();
   }, 30_000);
@@ -422,6 +422,55 @@ describeInBrowser('the web console')('the web console in a real browser', () => 
     expect(await member.getByRole('table', { name: 'Users' }).count()).toBe(0);
     await member.close();
     expect(memberWatch.errors).toEqual([]);
+  }, 60_000);
+
+  it('follows the live traffic of a debug-logged profile with filters, and marks what was redacted in a request and its response', async () => {
+    expect((await gh.api('PATCH', '/api/profiles/dev', { debugLogging: true })).status).toBe(200);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Traffic' }).click();
+    await page.getByRole('heading', { name: 'Live traffic' }).waitFor();
+    await page.locator('.health li[data-server="everything"]').getByText('ready').waitFor({ timeout: 20_000 });
+    await page.getByLabel('Profile').selectOption('dev');
+    await page.getByLabel('Method').fill('tools/call');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByRole('status').getByText('following').waitFor({ timeout: 10_000 });
+    expect(Object.fromEntries(new URL(page.url()).searchParams)).toEqual({ profile: 'dev', method: 'tools/call' });
+
+    // A real call through the profile, carrying the server's secret env value (EVERYTHING_TOKEN).
+    const key = await issueKey(gh, ['dev'], 'traffic');
+    const client = await connectClient(gh.url, 'dev', { key });
+    try {
+      const echo = (await client.listTools()).tools.find((tool) => tool.name.endsWith('echo'))!;
+      await client.callTool({ name: echo.name, arguments: { message: 'the token is sk-very-secret-value-1234' } });
+      await client.callTool({ name: 'no-such-tool', arguments: {} }).catch(() => undefined);
+    } finally {
+      await client.close();
+    }
+    // It arrives without a reload; initialize and tools/list are filtered out.
+    const rows = page.locator('table[aria-label="Traffic"] tr[data-log]');
+    await rows.first().waitFor({ timeout: 15_000 });
+    const shownMethods = await page.locator('table[aria-label="Traffic"] tr[data-log] td:nth-child(4)').allTextContents();
+    expect(new Set(shownMethods)).toEqual(new Set(['tools/call']));
+    const call = page.locator('table[aria-label="Traffic"] tr[data-log]', { hasText: 'echo' }).first();
+    await call.getByRole('button', { name: /^Show entry/ }).click();
+    const entry = page.getByRole('region', { name: /^Entry \d+/ });
+    const request = entry.getByRole('figure', { name: 'Request' });
+    await request.locator('mark.redacted').first().waitFor({ timeout: 10_000 });
+    await request.getByText('the token is', { exact: false }).waitFor();
+    await entry.getByRole('figure', { name: 'Response' }).locator('mark.redacted').first().waitFor();
+    expect(await page.content()).not.toContain('sk-very-secret-value');
+    await screenshot(page, 'console-traffic');
+
+    // Errors only: the call of a tool that does not exist, not the echo.
+    await page.getByLabel('Errors only').check();
+    expect(new URL(page.url()).searchParams.get('errors')).toBe('1');
+    const statuses = 'table[aria-label="Traffic"] tr[data-log] td:nth-child(6)';
+    // Wait for the refiltered list (the rows shown before the switch go first).
+    await page.waitForFunction((selector) => {
+      const cells = [...document.querySelectorAll(selector)];
+      return cells.length > 0 && cells.every((cell) => cell.textContent?.startsWith('error'));
+    }, statuses, { timeout: 15_000 });
+    expect(await page.locator(statuses).allTextContents()).toEqual([expect.stringMatching(/^error/)]);
+    await page.getByLabel('Errors only').uncheck();
   }, 60_000);
 
   it('renders upstream markup as text', async () => {

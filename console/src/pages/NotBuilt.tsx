@@ -5,16 +5,6 @@ import type { ReactNode } from 'react';
  * deep link to one says so and names what does the job today, instead of pretending.
  */
 export const NOT_BUILT: Readonly<Record<string, { title: string; alternative: ReactNode }>> = {
-  traffic: {
-    title: 'Live traffic',
-    alternative: (
-      <>
-        <code>gatehouse logs tail</code> and <code>gatehouse logs show [&lt;id&gt;]</code>; or REST: <code>GET /api/logs</code>,{' '}
-        <code>GET /api/logs/stream</code> (server-sent events), <code>GET /api/logs/&lt;id&gt;</code>. Debug logs are
-        written only for profiles with <code>debugLogging</code> on.
-      </>
-    ),
-  },
   import: {
     title: 'Import / export',
     alternative: (
