@@ -465,10 +465,11 @@ describeInBrowser('the web console')('the web console in a real browser', () => 
     expect(new URL(page.url()).searchParams.get('errors')).toBe('1');
     const statuses = 'table[aria-label="Traffic"] tr[data-log] td:nth-child(6)';
     // Wait for the refiltered list (the rows shown before the switch go first).
-    await page.waitForFunction((selector) => {
-      const cells = [...document.querySelectorAll(selector)];
-      return cells.length > 0 && cells.every((cell) => cell.textContent?.startsWith('error'));
-    }, statuses, { timeout: 15_000 });
+    await page.waitForFunction(
+      `(() => { const cells = [...document.querySelectorAll(${JSON.stringify(statuses)})]; return cells.length > 0 && cells.every((cell) => cell.textContent.startsWith('error')); })()`,
+      undefined,
+      { timeout: 15_000 },
+    );
     expect(await page.locator(statuses).allTextContents()).toEqual([expect.stringMatching(/^error/)]);
     await page.getByLabel('Errors only').uncheck();
   }, 60_000);
