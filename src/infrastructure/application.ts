@@ -33,14 +33,14 @@ import { ProfileReadModel } from './readmodels/profile';
 import { Queries } from './readmodels/queries';
 import { ServerReadModel } from './readmodels/server';
 import { DataKeyRow } from './crypto/data-key';
-import { UserSessionRow, UserSessions } from './sessions';
+import { SetupLinkRow, SetupLinks, UserSessionRow, UserSessions } from './sessions';
 import { Observability } from './telemetry/observability';
 import { UpstreamPool } from './upstream';
 import { Maintenance } from './maintenance';
 import { SESSION_ENTITIES, SessionIds, SessionStore } from './mcp-sessions';
 
 /** Every table this process maps, by the module that owns it. */
-export const ENTITIES = [...EVENT_STORE_ENTITIES, ...READ_MODEL_ENTITIES, ...DEBUG_LOG_ENTITIES, ...SESSION_ENTITIES, DataKeyRow, UserSessionRow, OAuthServerRecordRow];
+export const ENTITIES = [...EVENT_STORE_ENTITIES, ...READ_MODEL_ENTITIES, ...DEBUG_LOG_ENTITIES, ...SESSION_ENTITIES, DataKeyRow, UserSessionRow, SetupLinkRow, OAuthServerRecordRow];
 
 export type Commands = Readonly<{
   servers: ServerCommands;
@@ -69,6 +69,8 @@ export type Application = Readonly<{
   maintenance: Maintenance;
   /** Browser sign-in sessions (runtime state, not configuration). */
   sessions: UserSessions;
+  /** First-start links that create the owner while nobody has an account (runtime state). */
+  setupLinks: SetupLinks;
   close: () => Promise<void>;
 }>;
 
@@ -89,7 +91,7 @@ export const openApplication = async (config: GatehouseConfig): Promise<Applicat
       importDocument: (document, options, context) => importDocument({ store, secrets }, document, options, context),
     };
     const queries = new Queries(database.reads, store);
-    return { config, database, store, secrets, queries, commands, maintenance: new Maintenance(database, store), sessions: new UserSessions(database), close: () => database.close() };
+    return { config, database, store, secrets, queries, commands, maintenance: new Maintenance(database, store), sessions: new UserSessions(database), setupLinks: new SetupLinks(database), close: () => database.close() };
   } catch (error) {
     await database.close();
     throw error;

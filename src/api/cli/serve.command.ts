@@ -2,9 +2,24 @@ import { databaseLocation } from '../../infrastructure/config/database-url';
 import { loadConfig } from '../../infrastructure/config/config';
 import { markServing } from '../../infrastructure/persistence/serving-marker';
 import { stdoutDestination } from '../../infrastructure/telemetry';
-import { startGatehouse } from '../gatehouse';
+import { startGatehouse, type RunningGatehouse } from '../gatehouse';
 import { watchExposure } from '../security/exposure-warning';
 import type { CliCommand } from './cli-command';
+
+/**
+ * While nobody has an account, one log line for the operator with a one-time link that creates the
+ * owner (`gatehouse users create <name> --role owner` is the alternative). The token is in this
+ * line only: it is stored hashed, and requests are logged by path, without the query.
+ */
+const printSetupLink = async (gatehouse: RunningGatehouse, publicUrl: string, log: (message: string, fields?: Record<string, unknown>) => void): Promise<void> => {
+  if ((await gatehouse.app.queries.users.count()) > 0) return;
+  const { token, expiresAt } = await gatehouse.app.setupLinks.issue();
+  const base = new URL(publicUrl).port === '0' ? gatehouse.url : publicUrl;
+  log('nobody has an account yet: open the setup link to create the owner (it works once, until expiresAt), or run `gatehouse users create <name> --role owner`', {
+    setupUrl: `${base}/setup?token=${token}`,
+    expiresAt,
+  });
+};
 
 export const serveCommand: CliCommand = {
   summary: 'run the gateway: REST API and MCP endpoints (what `npm start` runs)',
@@ -12,12 +27,14 @@ export const serveCommand: CliCommand = {
     const config = loadConfig();
     const gatehouse = await startGatehouse({ config, logDestination: stdoutDestination() });
     const log = (message: string, fields: Record<string, unknown> = {}): void => gatehouse.observability.logger.info(fields, message);
-    log('gatehouse listening', { url: gatehouse.url, database: databaseLocation(config) });
     // So that `gatehouse rebuild` refuses to run under this server.
     const unmark = config.databaseUrl === null ? markServing(config.database) : () => undefined;
     if (gatehouse.adminToken.source === 'file') {
       log(gatehouse.adminToken.created ? 'admin token created' : 'admin token loaded', { path: gatehouse.adminToken.path });
     }
+    await printSetupLink(gatehouse, config.publicUrl, log).catch((error: unknown) => gatehouse.observability.logger.warn({ error: String(error) }, 'could not make a setup link; create the owner with `gatehouse users create <name> --role owner`'));
+    // Last of the startup lines: whoever waits for it (scripts, tests) has seen the others.
+    log('gatehouse listening', { url: gatehouse.url, database: databaseLocation(config) });
     const stopExposureWatch = watchExposure(
       { openSlugs: () => gatehouse.app.queries.profiles.openSlugs(), events$: gatehouse.gateway.follower.events$ },
       config.host,

@@ -14,6 +14,7 @@ import { healthRoutes, type ReadinessCheck } from './routes/health.routes';
 import { diffRoutes } from './routes/diff.routes';
 import { eventRoutes } from './routes/events.routes';
 import { loginRoutes } from '../web/login.routes';
+import { setupRoutes } from '../web/setup.routes';
 import { importExportRoutes } from './routes/importexport.routes';
 import { keyRoutes } from './routes/keys.routes';
 import { personalAccessTokenRoutes } from './routes/pat.routes';
@@ -78,6 +79,7 @@ export const createApp = (options: ApiOptions): Koa => {
 
   const loginLockout = options.loginLockout ?? new LoginLockout();
   app.use(loginRoutes(options.app, loginLockout).routes());
+  app.use(setupRoutes(options.app).routes());
 
   // One failed-auth budget for every route behind the admin token.
   const authFailures = options.authFailures ?? new AuthFailureLimiter();

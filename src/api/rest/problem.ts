@@ -37,6 +37,8 @@ const DOMAIN_STATUS: Record<DomainErrorCode, number> = {
   LAST_OWNER: 409,
   TOKEN_NOT_FOUND: 404,
   TOKEN_ALREADY_EXISTS: 409,
+  // The first-start setup link creates the owner only while nobody has an account.
+  SETUP_ALREADY_DONE: 409,
 };
 
 export type FieldError = Readonly<{ field: string; messages: readonly string[] }>;

@@ -1,8 +1,8 @@
 /** The sign-in page's HTML: no script, no external resource, every interpolated value escaped. */
-const escape = (value: string): string =>
+export const escape = (value: string): string =>
   value.replace(/[&<>"']/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char] ?? char);
 
-const page = (title: string, body: string): string => `<!doctype html>
+export const page = (title: string, body: string): string => `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escape(title)} · Gatehouse</title></head>
 <body>

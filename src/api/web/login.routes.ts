@@ -1,6 +1,5 @@
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
-import type { Context, Next } from 'koa';
 import type { Application } from '../../infrastructure/application';
 import { tokensMatch } from '../../infrastructure/config/admin-token';
 import { ProblemError } from '../rest/problem';
@@ -8,36 +7,10 @@ import { clientAddress } from '../security/auth-failures';
 import type { LoginLockout } from '../security/login-lockout';
 import { clearSessionCookie, safeReturnPath, setSessionCookie, signedInPerson } from '../security/session-auth';
 import { signIn } from '../security/sign-in';
+import { field, html, sameOrigin } from './forms';
 import { signedInPage, signInForm } from './login-page';
 
-/** The pages may post forms to this origin and nothing else; no script, no style from anywhere. */
-const PAGE_CSP = "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 const DEFAULT_RETURN = '/login';
-
-const html = (ctx: Context, status: number, body: string): void => {
-  ctx.status = status;
-  ctx.set('Content-Security-Policy', PAGE_CSP);
-  // Under `no-referrer` (every other response's policy) a browser posts these forms with `Origin: null`, which sameOrigin refuses.
-  ctx.set('Referrer-Policy', 'same-origin');
-  ctx.type = 'text/html; charset=utf-8';
-  ctx.body = body;
-};
-
-/**
- * A form post must come from this origin: browsers send `Origin` on every POST, and a page of
- * another site posting our sign-in form (login CSRF) carries its own origin.
- */
-const sameOrigin = (publicUrl: string) => async (ctx: Context, next: Next): Promise<void> => {
-  const origin = ctx.get('origin');
-  const allowed = new Set([new URL(publicUrl).origin, `${ctx.protocol}://${ctx.host}`]);
-  if (origin !== '' && !allowed.has(origin)) throw new ProblemError(403, 'CROSS_ORIGIN_FORM', 'This form can only be sent from Gatehouse\'s own pages');
-  await next();
-};
-
-const field = (ctx: Context, name: string): string => {
-  const value = (ctx.request.body as Record<string, unknown> | undefined)?.[name];
-  return typeof value === 'string' ? value : '';
-};
 
 /**
  * `GET /login` (the form, or who is signed in), `POST /login` (a form post: sign in, then 303 to

@@ -34,6 +34,7 @@ export const DOMAIN_ERROR_CODES = [
   'LAST_OWNER',
   'TOKEN_NOT_FOUND',
   'TOKEN_ALREADY_EXISTS',
+  'SETUP_ALREADY_DONE',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];

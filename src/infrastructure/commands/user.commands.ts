@@ -25,6 +25,27 @@ export class UserCommands {
     return { userId, result };
   }
 
+  /**
+   * The first-start setup link's registration: an owner, only while the store has no user at all
+   * (checked in the append's transaction, so two people racing for one link get one owner).
+   */
+  async registerFirstOwner(input: Readonly<{ name: string; password: string }>, context: CommandContext) {
+    assertPassword(input.password);
+    const userId = randomUUID();
+    const passwordHash = await hashPassword(input.password);
+    const result = await handleCommand(
+      this.store,
+      user.userDecider,
+      user.userStreamId(userId),
+      async (_state, tx): Promise<user.UserCommand> => {
+        if ((await new UserReadModel(tx.manager).count()) > 0) throw new DomainError('SETUP_ALREADY_DONE', 'Gatehouse already has users: sign in instead');
+        return { type: 'RegisterUser', data: { userId, name: input.name, role: 'owner', passwordHash } };
+      },
+      context,
+    );
+    return { userId, result };
+  }
+
   rename(userId: string, name: string, context: CommandContext) {
     return handleCommand(this.store, user.userDecider, user.userStreamId(userId), { type: 'RenameUser', data: { userId, name } }, context);
   }
