@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnGatehouse, type ChildGatehouse } from '../support/child-gatehouse';
+import type { ApiResponse } from '../support/gatehouse';
 import { expectProblem } from '../support/problem';
 import { SessionClient } from '../support/session-client';
 import { makeTempDir, TEST_SECRET_KEY } from '../support/temp-dir';
@@ -29,8 +30,8 @@ describe('the first-start setup link', () => {
   let child: ChildGatehouse;
   let link: { setupUrl: string; expiresAt: string };
   let token: string;
-  const adminApi = (path: string) =>
-    fetch(`${child.url}${path}`, { headers: { authorization: `Bearer ${readFileSync(join(dir.path, 'admin.token'), 'utf8').trim()}` } }).then(async (response) => ({ status: response.status, body: await response.json() }));
+  const adminApi = (path: string): Promise<ApiResponse> =>
+    fetch(`${child.url}${path}`, { headers: { authorization: `Bearer ${readFileSync(join(dir.path, 'admin.token'), 'utf8').trim()}` } }).then(async (response) => ({ status: response.status, headers: response.headers, body: await response.json() }));
   const userCount = async (): Promise<number> => (await adminApi('/api/users')).body.users.length;
 
   beforeAll(async () => {
