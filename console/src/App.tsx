@@ -11,10 +11,10 @@ import { Profiles } from './pages/Profiles';
 import { History } from './pages/History';
 import { Keys } from './pages/Keys';
 import { Traffic } from './pages/Traffic';
+import { ImportExport } from './pages/ImportExport';
 import { Users } from './pages/Users';
 import { managesUsers, useMe } from './me';
 import type { Me } from './types';
-import { NOT_BUILT, NotBuilt } from './pages/NotBuilt';
 
 /** The screens that exist; Users only for those who manage users (the API refuses everybody else). */
 const navFor = (me: Me | undefined): ReadonlyArray<[string, string]> => [
@@ -23,6 +23,7 @@ const navFor = (me: Me | undefined): ReadonlyArray<[string, string]> => [
   ['/history', 'History'],
   ['/keys', 'Keys'],
   ['/traffic', 'Traffic'],
+  ['/import', 'Import / export'],
   ...(managesUsers(me) ? [['/users', 'Users'] as [string, string]] : []),
 ];
 
@@ -37,6 +38,8 @@ const screenFor = (path: string): ReactNode => {
       return second ? <ProfileDetail slug={second} /> : <Profiles />;
     case 'history':
       return <History />;
+    case 'import':
+      return <ImportExport />;
     case 'traffic':
       return <Traffic />;
     case 'keys':
@@ -44,7 +47,6 @@ const screenFor = (path: string): ReactNode => {
     case 'users':
       return <Users />;
     default:
-      if (Object.hasOwn(NOT_BUILT, first)) return <NotBuilt screen={first} />;
       return <p>This console has no page at {path}.</p>;
   }
 };

@@ -166,17 +166,10 @@ describeInBrowser('the web console')('the web console in a real browser', () => 
     expect(await page.evaluate<string>('JSON.stringify({ ...localStorage }) + document.cookie')).not.toContain(TEST_ADMIN_TOKEN);
   }, 30_000);
 
-  it('links only the screens that exist; a deep link to a missing one says so and names the CLI and REST alternative', async () => {
+  it('links every screen; Users only for those who manage users', async () => {
     const nav = page.getByRole('navigation', { name: 'Main' });
     await nav.getByRole('link', { name: 'Users' }).waitFor();
-    expect(await nav.getByRole('link').allTextContents()).toEqual(['Servers', 'Profiles', 'History', 'Keys', 'Traffic', 'Users']);
-    await page.goto(`${gh.url}/import`);
-    await page.getByText('This screen is not built yet').waitFor();
-    await page.getByText('gatehouse import <file> [--dry-run]', { exact: true }).waitFor();
-    await page.getByText('GET /api/export', { exact: true }).waitFor();
-    expect(await nav.getByRole('link', { name: /Import/ }).count()).toBe(0);
-    await page.goto(`${gh.url}/servers`);
-    await page.getByRole('heading', { name: 'Servers' }).waitFor();
+    expect(await nav.getByRole('link').allTextContents()).toEqual(['Servers', 'Profiles', 'History', 'Keys', 'Traffic', 'Import / export', 'Users']);
   }, 30_000);
 
   it('shows the API field errors of an invalid server and creates nothing', async () => {
@@ -472,6 +465,45 @@ describeInBrowser('the web console')('the web console in a real browser', () => 
     );
     expect(await page.locator(statuses).allTextContents()).toEqual([expect.stringMatching(/^error/)]);
     await page.getByLabel('Errors only').uncheck();
+  }, 60_000);
+
+  it('previews a pasted Claude Desktop file, refuses a bad one with its field errors, imports all of it, and downloads the export', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Import / export' }).click();
+    const form = page.getByRole('form', { name: 'Import' });
+    const area = form.getByLabel('Configuration (JSON)');
+    const servers = async () => ((await gh.api('GET', '/api/servers')).body.servers as Array<{ name: string }>).map((server) => server.name).sort();
+    const before = await servers();
+
+    await area.fill('{"mcpServers": {');
+    await form.getByRole('button', { name: 'Preview' }).click();
+    await form.getByRole('alert').getByText('This is not JSON', { exact: false }).waitFor();
+    await area.fill(JSON.stringify({ mcpServers: { pasted: { command: 'node', args: [] }, 'bad__name': { command: 'node' } } }));
+    await form.getByRole('button', { name: 'Preview' }).click();
+    await form.getByRole('list', { name: 'Problems in the document' }).getByText('bad__name', { exact: false }).first().waitFor();
+    expect(await servers()).toEqual(before);
+
+    await area.fill(JSON.stringify({ mcpServers: { pasted: { command: 'node', args: ['server.js'], env: { PASTED_TOKEN: 'sk-pasted-secret-5678' } }, everything: { command: process.execPath, args: [EVERYTHING_SERVER] } }, theme: 'dark' }));
+    await form.getByRole('button', { name: 'Preview' }).click();
+    const preview = form.getByRole('region', { name: 'Preview' });
+    await preview.locator('tr[data-server="pasted"]').getByText('registered').waitFor();
+    // Reconfiguring the existing server drops its secret env value, and the preview says so (by name).
+    await preview.locator('tr[data-server="everything"]').getByText('env.EVERYTHING_TOKEN (dropped)').waitFor();
+    await preview.getByRole('list', { name: 'Warnings' }).getByText('theme', { exact: false }).waitFor();
+    expect(await servers()).toEqual(before);
+    await screenshot(page, 'console-import-preview');
+
+    await form.getByRole('button', { name: 'Import', exact: true }).click();
+    await form.getByRole('status').getByText('Imported:', { exact: false }).waitFor({ timeout: 10_000 });
+    expect(await servers()).toEqual([...before, 'pasted'].sort());
+    const pasted = (await gh.api('GET', '/api/servers/pasted')).body;
+    expect(pasted).toMatchObject({ command: 'node', args: ['server.js'], env: { PASTED_TOKEN: '••••5678' } });
+
+    const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download configuration' }).click()]);
+    expect(file.suggestedFilename()).toBe('gatehouse-config.json');
+    const { readFile } = await import('node:fs/promises');
+    const exported = JSON.parse(await readFile((await file.path()) as string, 'utf8'));
+    expect(exported.mcpServers.pasted).toMatchObject({ command: 'node', args: ['server.js'] });
+    expect(JSON.stringify(exported)).not.toContain('sk-pasted-secret');
   }, 60_000);
 
   it('renders upstream markup as text', async () => {
