@@ -7,7 +7,7 @@
  */
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { ElicitRequestSchema, LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import { ElicitRequestSchema, LATEST_PROTOCOL_VERSION, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { fixtureServer, startHttpServer, type RunningHttpServer } from '../fixtures/upstream-fixtures';
 import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse';
 import { connectClient } from '../support/mcp-client';
@@ -122,6 +122,20 @@ describe('upstreams of both revisions behind one profile', () => {
     // gateway then connects again and finds a 2025 server.
     await waitFor(async () => (await echo('after').catch(() => '')) === 'after', 30_000, 'a call through the 2025 session');
     expect((await gh.api('GET', '/api/servers/flip')).body.runtime.protocolVersion).toBe(LATEST_PROTOCOL_VERSION);
+  });
+
+  it('a 2025 client\'s resources/subscribe on a 2026 upstream becomes part of the gateway\'s listen stream: it hears resources/updated', async () => {
+    const client = await v1Client({});
+    const updated: string[] = [];
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) => {
+      updated.push(notification.params.uri);
+    });
+    await client.subscribeResource({ uri: 'fixture://counter' });
+    await client.callTool({ name: 'modern__bump', arguments: {} });
+    await waitFor(() => updated.includes('fixture://counter'), 15_000, 'resources/updated for fixture://counter');
+    const read = await client.readResource({ uri: 'fixture://counter' });
+    expect(Number((read.contents[0] as { text: string }).text)).toBeGreaterThan(0);
+    await client.unsubscribeResource({ uri: 'fixture://counter' });
   });
 
   it('a 2026 upstream\'s input_required reaches a 2026 client, whose answer and requestState go back to the upstream', async () => {

@@ -23,6 +23,9 @@ const META_CLIENT_INFO = 'io.modelcontextprotocol/clientInfo';
 
 type Json = Record<string, unknown>;
 
+/** A listen stream is meant to stay open: its request never times out (setTimeout's largest delay). */
+const LISTEN_TIMEOUT_MS = 0x7fffffff;
+
 /**
  * The v2 SDK's errors as the v1 ones `toUpstreamError` knows: an upstream's JSON-RPC error stays
  * its wire error, a local timeout or a closed connection keeps its meaning.
@@ -30,10 +33,24 @@ type Json = Record<string, unknown>;
 const asV1Error = (error: unknown): unknown => {
   if (error instanceof ProtocolError) return new McpError(error.code, error.message, error.data);
   if (error instanceof SdkError) {
+    // A JSON-RPC error the upstream sent with an HTTP error status (404 for an unknown method, as
+    // 2026-07-28 says) is its answer, not a transport failure; the SDK reads only a 400's body.
+    const answered = jsonRpcErrorIn(/^Error POSTing to endpoint: (\{[\s\S]*\})$/.exec(error.message)?.[1]);
+    if (answered) return answered;
     if (error.code === SdkErrorCode.RequestTimeout) return new McpError(ErrorCode.RequestTimeout, error.message);
     if (error.code === SdkErrorCode.ConnectionClosed) return new McpError(ErrorCode.ConnectionClosed, error.message);
   }
   return error;
+};
+
+const jsonRpcErrorIn = (body: string | undefined): McpError | undefined => {
+  if (body === undefined) return undefined;
+  try {
+    const { error } = JSON.parse(body) as { error?: { code?: unknown; message?: unknown; data?: unknown } };
+    return typeof error?.code === 'number' ? new McpError(error.code, String(error.message ?? ''), error.data) : undefined;
+  } catch {
+    return undefined;
+  }
 };
 
 const isTimeout = (error: unknown): boolean => error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout;
@@ -54,6 +71,9 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
   private subscription?: McpSubscription;
   private closing?: Promise<void>;
   private lost = false;
+  /** The resources the gateway's clients subscribed to, in the listen stream's filter. */
+  private readonly resourceUris = new Set<string>();
+  private listenGeneration = 0;
 
   private constructor(
     readonly spec: UpstreamSpec,
@@ -133,6 +153,11 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
 
   async send<S extends AnyObjectSchema>(method: string, params: RequestParams, resultSchema: S, options: UpstreamRequestOptions = {}): Promise<SchemaOutput<S>> {
     if (this.closing) throw new UpstreamError('UPSTREAM_CLOSED', this.spec, `connection closed before ${method}`);
+    // 2026-07-28 has no resources/subscribe: a 2025 client's subscription joins the listen stream.
+    if ((method === 'resources/subscribe' || method === 'resources/unsubscribe') && typeof params?.uri === 'string') {
+      await (method === 'resources/subscribe' ? this.subscribeUri(params.uri, options) : this.unsubscribeUri(params.uri));
+      return {} as SchemaOutput<S>;
+    }
     const timeoutMs = options.timeoutMs ?? this.spec.timeoutMs ?? this.options.defaultRequestTimeoutMs;
     const schema = resultSchema as unknown as StandardSchemaV1;
     try {
@@ -228,44 +253,65 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
     client.setNotificationHandler('notifications/tools/list_changed', () => this.handlers.onToolsListChanged?.());
     client.setNotificationHandler('notifications/prompts/list_changed', () => this.handlers.onPromptsListChanged?.());
     client.setNotificationHandler('notifications/resources/list_changed', () => this.handlers.onResourcesListChanged?.());
+    client.setNotificationHandler('notifications/resources/updated', (notification) => this.handlers.onResourceUpdated?.(notification.params));
     client.setNotificationHandler('notifications/message', (notification) => this.handlers.onLoggingMessage?.(notification.params));
   }
 
   /**
-   * Opens `subscriptions/listen` for the list changes the upstream announces, so the gateway's
-   * cached lists are refreshed as they are for 2025 upstreams; best effort (a refusal leaves the
-   * lists to be re-read when their cache says so).
+   * Keeps `subscriptions/listen` open for the list changes the upstream announces (so the
+   * gateway's cached lists are refreshed as they are for 2025 upstreams) and for the resources
+   * the gateway's clients subscribed to; best effort: a stream the upstream refuses or drops is
+   * opened again after a pause that grows to a minute.
    */
   private listenForChanges(): void {
+    this.relisten().catch(() => this.listenAgain(1_000, 1));
+  }
+
+  /** A 2025 client's resources/subscribe: the URI joins the listen stream's filter. */
+  private async subscribeUri(uri: string, options: UpstreamRequestOptions): Promise<void> {
+    if (this.resourceUris.has(uri)) return;
+    this.resourceUris.add(uri);
+    try {
+      await this.relisten();
+    } catch (error) {
+      this.resourceUris.delete(uri);
+      throw toUpstreamError(asV1Error(error), this.spec, { method: 'subscriptions/listen', timeoutMs: options.timeoutMs ?? this.options.defaultRequestTimeoutMs, signal: options.signal });
+    }
+  }
+
+  private async unsubscribeUri(uri: string): Promise<void> {
+    if (this.resourceUris.delete(uri)) await this.relisten().catch(() => this.listenAgain(1_000, 1));
+  }
+
+  /** Replaces the listen stream with one for the current filter; resolves once the upstream acknowledged it. */
+  private async relisten(): Promise<void> {
+    const generation = ++this.listenGeneration;
+    const previous = this.subscription;
+    this.subscription = undefined;
+    await previous?.close().catch(() => undefined);
     const caps = this.serverCapabilities;
     const filter = {
       ...(caps?.tools?.listChanged ? { toolsListChanged: true } : {}),
       ...(caps?.prompts?.listChanged ? { promptsListChanged: true } : {}),
       ...(caps?.resources?.listChanged ? { resourcesListChanged: true } : {}),
+      ...(this.resourceUris.size > 0 ? { resourceSubscriptions: [...this.resourceUris] } : {}),
     };
-    if (Object.keys(filter).length === 0) return;
-    const open = (attempt: number): void => {
-      if (this.closing) return;
-      this.client
-        .listen(filter, { timeout: 0x7fffffff })
-        .then((subscription) => {
-          if (this.closing) {
-            void subscription.close();
-            return;
-          }
-          this.subscription = subscription;
-          // A stream the upstream dropped (a restart) is opened again, after a pause that grows to a minute.
-          void subscription.closed.then((how) => {
-            if (how !== 'local' && !this.closing) this.relisten(() => open(0), 1_000);
-          });
-        })
-        .catch(() => this.relisten(() => open(attempt + 1), Math.min(60_000, 1_000 * 2 ** attempt)));
-    };
-    open(0);
+    if (Object.keys(filter).length === 0 || this.closing) return;
+    const subscription = await this.client.listen(filter, { timeout: LISTEN_TIMEOUT_MS });
+    if (this.closing || generation !== this.listenGeneration) {
+      void subscription.close();
+      return;
+    }
+    this.subscription = subscription;
+    void subscription.closed.then((how) => {
+      if (how !== 'local' && this.subscription === subscription) this.listenAgain(1_000, 1);
+    });
   }
 
-  private relisten(again: () => void, delayMs: number): void {
+  private listenAgain(delayMs: number, attempt: number): void {
     if (this.closing) return;
-    setTimeout(again, delayMs).unref();
+    setTimeout(() => {
+      this.relisten().catch(() => this.listenAgain(Math.min(60_000, 1_000 * 2 ** attempt), attempt + 1));
+    }, delayMs).unref();
   }
 }
