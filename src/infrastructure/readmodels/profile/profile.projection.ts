@@ -4,7 +4,7 @@ import { PROFILE_EVENT_TYPES } from '../../../domain/profile/events';
 import { authModeOf, profileSettingsOf } from '../../../domain/profile/settings';
 import { assertNever } from '../../../domain/shared';
 import type { InlineProjection, StoredEvent } from '../../eventstore';
-import { compiledQuery } from '../../persistence/compiled-query';
+import { compiledQuery, type CompiledQuery } from '../../persistence/compiled-query';
 import { ProfileRow, ProfileServerRow, ProfileSlugRow, ProfileToolRow } from './profile.entities';
 
 const bool = (value: boolean): number => (value ? 1 : 0);
@@ -55,15 +55,21 @@ const UPSERT_PROFILE = compiledQuery<ProfileValues>((manager, p) =>
     .orUpdate(['slug', 'name', 'description', 'tool_prefix', 'tool_exposure', 'adaptive_tool_limit', 'auth_api_key', 'auth_query_param', 'auth_mode', 'debug_logging', 'status', 'version', 'updated_at', 'deleted_at'], ['id'])
     .updateEntity(false),
 );
-const LAST_LINK = compiledQuery<{ profileId: string }>((manager, p) =>
-  manager.createQueryBuilder(ProfileServerRow, 'link').select('MAX(link.position)', 'position').where('link.profileId = :profileId', { profileId: p.profileId }),
-);
-const UPSERT_LINK = compiledQuery<LinkValues>((manager, p) =>
+/**
+ * A link, placed after the profile's last one when it is new (a link that exists keeps its
+ * place): one statement that reads nothing back, so PostgreSQL's writer can hold it back.
+ */
+const UPSERT_LINK = compiledQuery<Omit<LinkValues, 'position'>>((manager, p) =>
   manager
     .createQueryBuilder()
     .insert()
     .into(ProfileServerRow)
-    .values({ profileId: p.profileId, serverId: p.serverId, status: p.status, position: p.position, createdAt: p.at, updatedAt: p.at })
+    .values({
+      profileId: p.profileId, serverId: p.serverId, status: p.status,
+      position: () => `(SELECT COALESCE(MAX(earlier.position), 0) + 1 FROM ${manager.connection.driver.escape('profile_servers')} earlier WHERE earlier.profile_id = :profileId)`,
+      createdAt: p.at, updatedAt: p.at,
+    })
+    .setParameter('profileId', p.profileId)
     .orUpdate(['status', 'updated_at'], ['profile_id', 'server_id'])
     .updateEntity(false),
 );
@@ -122,6 +128,25 @@ const TOUCH = compiledQuery<{ profileId: string; version: number; at: string }>(
   manager.createQueryBuilder().update(ProfileRow).set({ version: p.version, updatedAt: p.at }).where('id = :profileId', { profileId: p.profileId }).updateEntity(false),
 );
 
+/** An update of these columns of a profile, compiled once per set of columns (ProfileUpdated changes some settings). */
+const UPDATES = new Map<string, CompiledQuery<Partial<ProfileRow> & { profileId: string }>>();
+const updateOf = (columns: readonly (keyof ProfileRow)[]): CompiledQuery<Partial<ProfileRow> & { profileId: string }> => {
+  const key = [...columns].sort().join(',');
+  let query = UPDATES.get(key);
+  if (query === undefined) {
+    query = compiledQuery<Partial<ProfileRow> & { profileId: string }>((manager, p) =>
+      manager
+        .createQueryBuilder()
+        .update(ProfileRow)
+        .set(Object.fromEntries(columns.map((column) => [column, p[column]])))
+        .where('id = :profileId', { profileId: p.profileId })
+        .updateEntity(false),
+    );
+    UPDATES.set(key, query);
+  }
+  return query;
+};
+
 /** Records that `profileId` took `slug` at this event's position (idempotent: replays add nothing). */
 const recordSlug = async (manager: EntityManager, profileId: string, slug: string, event: StoredEvent): Promise<void> => {
   await RECORD_SLUG.write(manager, { slug, profileId, position: event.position });
@@ -134,8 +159,7 @@ const upsertProfile = async (manager: EntityManager, profile: ProfileSettings & 
 };
 
 const attach = async (manager: EntityManager, profileId: string, serverId: string, status: 'active' | 'inactive', at: string): Promise<void> => {
-  const last = await LAST_LINK.one<{ position: number | null }>(manager, { profileId });
-  await UPSERT_LINK.write(manager, { profileId, serverId, status, position: (last?.position ?? 0) + 1, at });
+  await UPSERT_LINK.write(manager, { profileId, serverId, status, at });
 };
 
 const overrideColumns = (override: ToolOverride): Overrides => ({
@@ -175,7 +199,12 @@ const applyChange = async (domainEvent: Exclude<ProfileEvent, { type: 'ProfileCr
   switch (domainEvent.type) {
     case 'ProfileUpdated': {
       const { profileId, changes } = domainEvent.data;
-      await manager.createQueryBuilder().update(ProfileRow).set(settingColumns(changes)).where('id = :profileId', { profileId }).updateEntity(false).execute();
+      const columns = settingColumns(changes);
+      if (Object.keys(columns).length === 0) {
+        await manager.createQueryBuilder().update(ProfileRow).set(columns).where('id = :profileId', { profileId }).updateEntity(false).execute();
+      } else {
+        await updateOf(Object.keys(columns) as (keyof ProfileRow)[]).write(manager, { ...columns, profileId });
+      }
       if (changes.slug !== undefined) await recordSlug(manager, profileId, changes.slug, event);
       return;
     }
