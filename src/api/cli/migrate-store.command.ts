@@ -1,7 +1,8 @@
 import { loadConfig, type GatehouseConfig } from '../../infrastructure/config/config';
-import { migrateStore } from '../../infrastructure/store-migration';
+import { migrateStore, type StoreMigrationReport } from '../../infrastructure/store-migration';
 import type { CliCommand } from './cli-command';
 import { HELP_OPTION, out, parseCommandLine, runCommand, UsageError } from './cli-support';
+import { refuseWhileServed } from './serving-guard';
 
 const USAGE = `Usage: gatehouse migrate-store --to postgres://…
        gatehouse migrate-store --from postgres://…
@@ -9,7 +10,8 @@ const USAGE = `Usage: gatehouse migrate-store --to postgres://…
 Copies the store between the SQLite file (GATEHOUSE_DATA_DIR / GATEHOUSE_DATABASE) and a
 PostgreSQL database: --to copies the SQLite file into the PostgreSQL database, --from copies
 the PostgreSQL database into the SQLite file. The target must be empty. Stop every
-\`gatehouse serve\` on either store first.
+\`gatehouse serve\` on either store first: it refuses to run (exit 1) while one serves,
+and names it (as \`gatehouse rebuild\` does).
 
 Copied as stored, in one transaction on the target, then compared row by row:
   events, streams     the event log (same positions)
@@ -52,10 +54,23 @@ export const migrateStoreCommand: CliCommand = {
       const config = loadConfig();
       const sqlite: GatehouseConfig = { ...config, databaseUrl: null };
       const postgres: GatehouseConfig = { ...config, databaseUrl: url };
-      const report = values.to !== undefined ? await migrateStore(sqlite, postgres) : await migrateStore(postgres, sqlite);
-      out(`copied ${report.from} → ${report.to}`);
-      for (const [table, rows] of Object.entries(report.copied)) out(`  ${table}: ${rows} rows`);
-      out(`head position ${report.headPosition} on both; read models rebuilt and equal: ${report.readModels.join(', ')}`);
-      return 0;
+      const releases: Array<() => Promise<void>> = [];
+      try {
+        for (const store of [sqlite, postgres]) {
+          const release = await refuseWhileServed('migrate-store', store);
+          if (release === null) return 1;
+          releases.push(release);
+        }
+        return printReport(values.to !== undefined ? await migrateStore(sqlite, postgres) : await migrateStore(postgres, sqlite));
+      } finally {
+        for (const release of releases) await release();
+      }
     }),
+};
+
+const printReport = (report: StoreMigrationReport): number => {
+  out(`copied ${report.from} → ${report.to}`);
+  for (const [table, rows] of Object.entries(report.copied)) out(`  ${table}: ${rows} rows`);
+  out(`head position ${report.headPosition} on both; read models rebuilt and equal: ${report.readModels.join(', ')}`);
+  return 0;
 };

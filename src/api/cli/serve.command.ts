@@ -1,5 +1,6 @@
 import { databaseLocation } from '../../infrastructure/config/database-url';
 import { loadConfig } from '../../infrastructure/config/config';
+import { holdServingLock } from '../../infrastructure/persistence/postgres-serving';
 import { markServing } from '../../infrastructure/persistence/serving-marker';
 import { stdoutDestination } from '../../infrastructure/telemetry';
 import { startGatehouse, type RunningGatehouse } from '../gatehouse';
@@ -28,7 +29,10 @@ export const serveCommand: CliCommand = {
     const gatehouse = await startGatehouse({ config, logDestination: stdoutDestination() });
     const log = (message: string, fields: Record<string, unknown> = {}): void => gatehouse.observability.logger.info(fields, message);
     // So that `gatehouse rebuild` refuses to run under this server.
-    const unmark = config.databaseUrl === null ? markServing(config.database) : () => undefined;
+    const unmark =
+      config.databaseUrl === null
+        ? markServing(config.database)
+        : await holdServingLock(config.databaseUrl, (error) => gatehouse.observability.logger.warn({ err: error }, 'the serving mark on PostgreSQL was lost; taking it again'));
     if (gatehouse.adminToken.source === 'file') {
       log(gatehouse.adminToken.created ? 'admin token created' : 'admin token loaded', { path: gatehouse.adminToken.path });
     }

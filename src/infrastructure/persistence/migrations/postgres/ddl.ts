@@ -8,3 +8,5 @@ export const TEXT = 'TEXT COLLATE "C"';
 /** Advisory lock keys (pg_advisory_xact_lock): the writer of the event log, and of the traffic journal. */
 export const EVENT_LOG_LOCK = 7300_0001;
 export const TRAFFIC_JOURNAL_LOCK = 7300_0002;
+/** Held shared by every serving instance, exclusively by `rebuild` and `migrate-store` (see postgres-serving.ts). */
+export const SERVING_LOCK = 7300_0003;
