@@ -7,7 +7,7 @@
  */
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { ElicitRequestSchema, LATEST_PROTOCOL_VERSION, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { ElicitRequestSchema, LATEST_PROTOCOL_VERSION, LoggingMessageNotificationSchema, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { fixtureServer, startHttpServer, type RunningHttpServer } from '../fixtures/upstream-fixtures';
 import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse';
 import { connectClient } from '../support/mcp-client';
@@ -136,6 +136,27 @@ describe('upstreams of both revisions behind one profile', () => {
     const read = await client.readResource({ uri: 'fixture://counter' });
     expect(Number((read.contents[0] as { text: string }).text)).toBeGreaterThan(0);
     await client.unsubscribeResource({ uri: 'fixture://counter' });
+  });
+
+  it('a 2025 client\'s logging/setLevel reaches a 2026 upstream as the log level in the requests\' _meta, and its log lines come back', async () => {
+    const upstream = await startHttpServer([fixtureServer('conformance-server-v2.js'), '--http', '0']);
+    upstreams.push(upstream);
+    await register('logs', upstream);
+    await createProfile(gh, 'logs', ['logs']);
+    const logsKey = await issueKey(gh, ['logs'], 'logs-key');
+    const client = await connectClient(gh.url, 'logs', { key: logsKey });
+    v1Clients.push(client);
+    const lines: unknown[] = [];
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => {
+      lines.push(notification.params.data);
+    });
+    await client.callTool({ name: 'logs__test_tool_with_logging', arguments: {} });
+    expect(lines).toEqual([]);
+    await client.setLoggingLevel('info');
+    await client.callTool({ name: 'logs__test_tool_with_logging', arguments: {} });
+    await waitFor(() => lines.length >= 3, 10_000, 'three log lines');
+    expect(lines).toEqual(['Tool execution started', 'Tool processing data', 'Tool execution completed']);
+    expect((await gh.api('GET', '/api/servers/logs')).body.runtime.protocolVersion).toBe(VERSION);
   });
 
   it('a 2026 upstream\'s input_required reaches a 2026 client, whose answer and requestState go back to the upstream', async () => {

@@ -1,5 +1,5 @@
 import {
-  Client as ModernClient, type ClientCapabilities as ModernCapabilities, type FetchLike, type McpSubscription, ProtocolError, SdkError, SdkErrorCode, type StandardSchemaV1,
+  Client as ModernClient, type ClientCapabilities as ModernCapabilities, type FetchLike, type McpSubscription, ProtocolError, type StandardSchemaV1,
   StreamableHTTPClientTransport as ModernHttpTransport, withInputRequired,
 } from '@modelcontextprotocol/client';
 import type { AnyObjectSchema, SchemaOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
@@ -7,6 +7,7 @@ import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { authorizedFetch } from './authorized-fetch';
 import { UpstreamConnectionBase, type RequestParams } from './connection-base';
 import { toUpstreamError, UpstreamError } from './errors';
+import { asV1Error, isTimeout } from './modern-errors';
 import { allowlistedFetch, isHostAllowed } from './host-allowlist';
 import { upstreamHeaders, upstreamUrl } from './http-transports';
 import type { SdkConnectionOptions } from './sdk-connection';
@@ -20,40 +21,13 @@ export const MODERN_UPSTREAM_VERSION = '2026-07-28';
 const META_PROTOCOL_VERSION = 'io.modelcontextprotocol/protocolVersion';
 const META_CLIENT_CAPABILITIES = 'io.modelcontextprotocol/clientCapabilities';
 const META_CLIENT_INFO = 'io.modelcontextprotocol/clientInfo';
+const META_LOG_LEVEL = 'io.modelcontextprotocol/logLevel';
 
 type Json = Record<string, unknown>;
 
 /** A listen stream is meant to stay open: its request never times out (setTimeout's largest delay). */
 const LISTEN_TIMEOUT_MS = 0x7fffffff;
 
-/**
- * The v2 SDK's errors as the v1 ones `toUpstreamError` knows: an upstream's JSON-RPC error stays
- * its wire error, a local timeout or a closed connection keeps its meaning.
- */
-const asV1Error = (error: unknown): unknown => {
-  if (error instanceof ProtocolError) return new McpError(error.code, error.message, error.data);
-  if (error instanceof SdkError) {
-    // A JSON-RPC error the upstream sent with an HTTP error status (404 for an unknown method, as
-    // 2026-07-28 says) is its answer, not a transport failure; the SDK reads only a 400's body.
-    const answered = jsonRpcErrorIn(/^Error POSTing to endpoint: (\{[\s\S]*\})$/.exec(error.message)?.[1]);
-    if (answered) return answered;
-    if (error.code === SdkErrorCode.RequestTimeout) return new McpError(ErrorCode.RequestTimeout, error.message);
-    if (error.code === SdkErrorCode.ConnectionClosed) return new McpError(ErrorCode.ConnectionClosed, error.message);
-  }
-  return error;
-};
-
-const jsonRpcErrorIn = (body: string | undefined): McpError | undefined => {
-  if (body === undefined) return undefined;
-  try {
-    const { error } = JSON.parse(body) as { error?: { code?: unknown; message?: unknown; data?: unknown } };
-    return typeof error?.code === 'number' ? new McpError(error.code, String(error.message ?? ''), error.data) : undefined;
-  } catch {
-    return undefined;
-  }
-};
-
-const isTimeout = (error: unknown): boolean => error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout;
 
 /**
  * An upstream that speaks MCP 2026-07-28, over Streamable HTTP with the SDK v2 client: no session,
@@ -74,6 +48,8 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
   /** The resources the gateway's clients subscribed to, in the listen stream's filter. */
   private readonly resourceUris = new Set<string>();
   private listenGeneration = 0;
+  /** The level a 2025 client set with logging/setLevel (the connection's clients share it, as a 2025 session's do). */
+  private logLevel?: string;
 
   private constructor(
     readonly spec: UpstreamSpec,
@@ -153,6 +129,11 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
 
   async send<S extends AnyObjectSchema>(method: string, params: RequestParams, resultSchema: S, options: UpstreamRequestOptions = {}): Promise<SchemaOutput<S>> {
     if (this.closing) throw new UpstreamError('UPSTREAM_CLOSED', this.spec, `connection closed before ${method}`);
+    // 2026-07-28 has no logging/setLevel: the level goes in the _meta of the requests that follow.
+    if (method === 'logging/setLevel' && typeof params?.level === 'string') {
+      this.logLevel = params.level;
+      return {} as SchemaOutput<S>;
+    }
     // 2026-07-28 has no resources/subscribe: a 2025 client's subscription joins the listen stream.
     if ((method === 'resources/subscribe' || method === 'resources/unsubscribe') && typeof params?.uri === 'string') {
       await (method === 'resources/subscribe' ? this.subscribeUri(params.uri, options) : this.unsubscribeUri(params.uri));
@@ -202,8 +183,9 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
 
   /**
    * The request's `_meta`: the downstream client's capabilities and identity when known (the
-   * envelope the SDK adds otherwise is the gateway's own); the revision is always the one this
-   * connection negotiated, whatever a client put in `_meta`.
+   * envelope the SDK adds otherwise is the gateway's own), and the log level set last unless the
+   * request names one; the revision is always the one this connection negotiated, whatever a
+   * client put in `_meta`.
    */
   private withEnvelope(params: RequestParams, options: UpstreamRequestOptions): Json {
     const { [META_PROTOCOL_VERSION]: _claimed, ...meta } = (params?._meta ?? {}) as Json;
@@ -214,6 +196,7 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
         ...meta,
         ...(client?.capabilities === undefined ? {} : { [META_CLIENT_CAPABILITIES]: client.capabilities }),
         ...(client?.info === undefined ? {} : { [META_CLIENT_INFO]: client.info }),
+        ...(this.logLevel === undefined || META_LOG_LEVEL in meta ? {} : { [META_LOG_LEVEL]: this.logLevel }),
       },
     };
   }
