@@ -88,7 +88,7 @@ export const openApplication = async (config: GatehouseConfig): Promise<Applicat
       users: new UserCommands(store),
       access: new AccessCommands(store),
       personalAccessTokens: new PersonalAccessTokenCommands(store),
-      importDocument: (document, options, context) => importDocument({ store, secrets }, document, options, context),
+      importDocument: (document, options, context) => importDocument({ store, secrets, reads: database.reads }, document, options, context),
     };
     const queries = new Queries(database.reads, store);
     return { config, database, store, secrets, queries, commands, maintenance: new Maintenance(database, store), sessions: new UserSessions(database), setupLinks: new SetupLinks(database), close: () => database.close() };

@@ -68,7 +68,7 @@ const readDocument = async (file: string): Promise<string> => {
  */
 const parseFile = async (file: string, text: string): Promise<ImportDocument> => {
   const raw = readJsonText(text, MAX_BACKUP_BYTES);
-  if (isBackupDocument(raw)) return parseImportDocument(await openBackup(raw, await passphraseForImport(file)));
+  if (isBackupDocument(raw)) return parseImportDocument(await openBackup(raw, await passphraseForImport(file)), { fromBackup: true });
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_DOCUMENT_BYTES) throw new UsageError(`"${file}" has ${bytes} bytes; at most 1 MiB can be imported`);
   return parseImportText(text);
@@ -99,8 +99,11 @@ const summary = (result: ImportResult): string => {
     action === 'unchanged' ? [] : [`${PROFILE_VERBS[action][result.dryRun ? 1 : 0]} profile ${slug}\n`],
   );
   const attached = result.attachedTo === null ? '' : result.dryRun ? `would attach every imported server to profile ${result.attachedTo}\n` : `attached to profile ${result.attachedTo}\n`;
+  const created = result.people?.usersCreated ?? [];
+  const people = (created.length === 0 ? '' : `${result.dryRun ? 'would create' : 'created'} user${created.length === 1 ? '' : 's'} ${created.join(', ')}\n`) +
+    (result.people?.accessSet.map((what) => `${result.dryRun ? 'would set' : 'set'} access of ${what.replace(':', ' ')}\n`).join('') ?? '');
   const count = result.dryRun ? `dry run: ${events(result.wouldAppend)} would be appended; nothing was changed\n` : `${events(result.appended)} appended\n`;
-  return servers + profiles.join('') + attached + count;
+  return servers + profiles.join('') + attached + people + count;
 };
 
 export const importCommand: CliCommand = {
@@ -123,6 +126,7 @@ export const importCommand: CliCommand = {
       for (const warning of document.warnings) process.stderr.write(`gatehouse import: warning: ${warning}\n`);
       const options = { profile, dryRun: values['dry-run'] === true };
       const result = await withApplication((app) => app.commands.importDocument(document, options, cliCommandContext()));
+      for (const warning of result.people?.warnings ?? []) process.stderr.write(`gatehouse import: warning: ${warning}\n`);
       out(values.json ? JSON.stringify(result, null, 2) : summary(result));
       return 0;
     }),

@@ -1,4 +1,4 @@
 export * from './commands';
 export * from './decider';
 export * from './events';
-export { USER_NAME, assertRole } from './validate';
+export { USER_NAME, assertPasswordHash, assertRole } from './validate';

@@ -46,6 +46,13 @@ export class UserCommands {
     return { userId, result };
   }
 
+  /** A user of a restored backup: its password hash as it was (the domain checks it is a scrypt hash). */
+  async restore(input: Readonly<{ name: string; role: user.Role; passwordHash: string }>, context: CommandContext) {
+    const userId = randomUUID();
+    const result = await handleCommand(this.store, user.userDecider, user.userStreamId(userId), { type: 'RegisterUser', data: { userId, name: input.name, role: input.role, passwordHash: input.passwordHash } }, context);
+    return { userId, result };
+  }
+
   rename(userId: string, name: string, context: CommandContext) {
     return handleCommand(this.store, user.userDecider, user.userStreamId(userId), { type: 'RenameUser', data: { userId, name } }, context);
   }

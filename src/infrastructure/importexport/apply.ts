@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
 import * as server from '../../domain/server';
 import type { SealedMap, SealedSecret } from '../../domain/shared';
 import { type CommandContext, type DecidedAppend, decideOnStream, handleMultiStream } from '../commands/handle-command';
@@ -10,9 +11,10 @@ import { ServerReadModel, serverRowToSnapshot } from '../readmodels/server';
 import { type EnvEntryMap, type ImportDocument, ImportRefusedError, type SecretMap, type SecretValue, type ServerEntry } from './document';
 import { decidedEventCount, describeImport, type ImportDecisions, type ImportOutcome } from './outcome';
 import { type CurrentState, planImport, type ServerStep } from './plan';
+import { applyPeople, type PeopleOutcome } from './people';
 import { decideProfileStep } from './profile-steps';
 
-export type ImportResult = ImportOutcome &
+export type ImportResult = ImportOutcome & { people?: PeopleOutcome } &
   (
     | Readonly<{
         dryRun: false;
@@ -157,14 +159,20 @@ const decideImport = async (tx: StoreTransaction, secrets: SecretBox, document: 
  * the read models the plan matched them with, in the same transaction: nothing left to refuse.)
  */
 export const importDocument = async (
-  deps: Readonly<{ store: EventStore; secrets: SecretBox }>,
+  deps: Readonly<{ store: EventStore; secrets: SecretBox; reads: EntityManager }>,
   document: ImportDocument,
   options: ImportOptions,
   context: CommandContext,
 ): Promise<ImportResult> => {
+  const withPeople = async <Result extends ImportOutcome>(result: Result, dryRun: boolean): Promise<Result & { people?: PeopleOutcome }> => {
+    if (document.people === undefined || document.people === null) return result;
+    const imported = { profiles: new Set([...(document.profiles ?? []).map((entry) => entry.slug), ...(options.profile === undefined ? [] : [options.profile])]), servers: new Set(document.servers.map((entry) => entry.name)) };
+    const people = await applyPeople(deps.store, deps.reads, document.people, { dryRun, imported }, context);
+    return { ...result, people, warnings: [...result.warnings, ...people.warnings] };
+  };
   if (options.dryRun === true) {
     const decisions = await deps.store.transact((tx) => decideImport(tx, deps.secrets, document, options));
-    return { dryRun: true, ...describeImport(decisions, document.warnings, true), appended: 0, wouldAppend: decidedEventCount(decisions) };
+    return withPeople({ dryRun: true, ...describeImport(decisions, document.warnings, true), appended: 0, wouldAppend: decidedEventCount(decisions) }, true);
   }
   let decided: ImportDecisions | undefined;
   const stored = await handleMultiStream(
@@ -175,5 +183,7 @@ export const importDocument = async (
     },
     context,
   );
-  return { dryRun: false, ...describeImport(decided as ImportDecisions, document.warnings, false), appended: stored.length };
+  const result = await withPeople({ dryRun: false as const, ...describeImport(decided as ImportDecisions, document.warnings, false), appended: stored.length }, false);
+  // Users and access are appended after the rest (see applyPeople): they count as appended too.
+  return { ...result, appended: stored.length + (result.people?.appended ?? 0) };
 };

@@ -27,6 +27,9 @@ export type BackupDocument = ConfigDocument & { backup: BackupHeader };
 /** Where a secret sits, bound to its ciphertext so that a sealed value cannot be moved to another field. */
 const placeOf = (place: readonly string[]): string => JSON.stringify(place);
 
+/** Where a user's password hash sits in a backup (apart from every server's places). */
+const USER_HASH_PLACE = (userName: string): readonly string[] => ['gatehouse', 'users', userName, 'passwordHash'];
+
 /** A document is a backup when it has a `backup` block; it is then never imported as a plain one. */
 export const isBackupDocument = (input: unknown): input is Untrusted => isPlainObject(input) && input.backup !== undefined;
 
@@ -41,7 +44,12 @@ const withoutMac = (document: Untrusted, header: Untrusted): Untrusted => {
  */
 export const exportBackup = async (store: EventStore, secrets: SecretBox, passphrase: string, now: Date = new Date()): Promise<BackupDocument> => {
   const cipher = await BackupCipher.create(passphrase);
-  const document = await exportDocument(store, (secret, place) => ({ sealed: cipher.seal(secrets.open(secret), placeOf(place)) }), now);
+  const document = await exportDocument(
+    store,
+    (secret, place) => ({ sealed: cipher.seal(secrets.open(secret), placeOf(place)) }),
+    now,
+    (hash, userName) => ({ sealed: cipher.seal(hash, placeOf(USER_HASH_PLACE(userName))) }),
+  );
   const header = { format: BACKUP_FORMAT, version: BACKUP_VERSION, cipher: BACKUP_CIPHER, kdf: cipher.kdf, verifier: cipher.verifier };
   const mac = cipher.mac(canonicalJson({ backup: header, ...document }));
   return { backup: { ...header, mac }, ...document };
@@ -92,6 +100,16 @@ const openServer = (cipher: BackupCipher, name: string, entry: unknown): unknown
   return opened;
 };
 
+/** Each user's sealed password hash opened; whatever else is there is left to the parser. */
+const openUsers = (cipher: BackupCipher, document: Untrusted): Untrusted => {
+  const section = document.gatehouse;
+  if (!isPlainObject(section) || !Array.isArray(section.users)) return document;
+  const users = section.users.map((user: unknown) =>
+    isPlainObject(user) && typeof user.name === 'string' && isSealed(user.passwordHash) ? { ...user, passwordHash: cipher.open(user.passwordHash.sealed, placeOf(USER_HASH_PLACE(user.name))) } : user,
+  );
+  return { ...document, gatehouse: { ...section, users } };
+};
+
 /**
  * Checks a backup (the passphrase against its verifier, then its MAC) and returns the plain
  * document it holds, secrets in clear, for parseImportDocument. Throws BackupError: a wrong
@@ -102,7 +120,8 @@ export const openBackup = async (input: Untrusted, passphrase: string): Promise<
   const cipher = await BackupCipher.open(passphrase, header.kdf, header.verifier);
   cipher.verifyMac(canonicalJson(withoutMac(input, header)), header.mac);
   const { backup: _backup, ...document } = input;
-  const servers = document.mcpServers;
-  if (!isPlainObject(servers)) return document;
-  return { ...document, mcpServers: Object.fromEntries(Object.entries(servers).map(([name, entry]) => [name, openServer(cipher, name, entry)])) };
+  const opened = openUsers(cipher, document);
+  const servers = opened.mcpServers;
+  if (!isPlainObject(servers)) return opened;
+  return { ...opened, mcpServers: Object.fromEntries(Object.entries(servers).map(([name, entry]) => [name, openServer(cipher, name, entry)])) };
 };

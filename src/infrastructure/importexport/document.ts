@@ -1,3 +1,4 @@
+import type { PeopleSection } from './people';
 import { DEFAULT_ADAPTIVE_TOOL_LIMIT, type LinkStatus, type ProfileAuth, type ToolExposureMode, type ToolPrefixMode } from '../../domain/profile/events';
 import type { ApprovedTool, ToolPinning, Transport } from '../../domain/server/events';
 
@@ -110,6 +111,8 @@ export type ImportDocument = Readonly<{
   servers: readonly ServerEntry[];
   /** null when the document has no `gatehouse` section: profiles are left as they are. */
   profiles: readonly ProfileEntry[] | null;
+  /** The section's users and access settings (see people.ts); null when it has neither. */
+  people?: PeopleSection | null;
   /** What was skipped without refusing the document (another application's settings in the file). */
   warnings: readonly string[];
 }>;

@@ -5,6 +5,7 @@ import type { SealedSecret } from '../../domain/shared';
 import { mask } from '../crypto/secret-box';
 import { EXPORTED_TYPE } from './document';
 import { exportedEnv } from './export-env';
+import { exportPeople, type AccessEntry, type PasswordHashWriter, type UserEntry } from './people';
 
 export type ExportedServer = Record<string, unknown>;
 
@@ -23,7 +24,15 @@ export type ExportedProfile = {
 /** The configuration as one document: import it and you get this configuration back. */
 export type ConfigDocument = {
   mcpServers: Record<string, ExportedServer>;
-  gatehouse: { position: number; exportedAt: string; profiles: Record<string, ExportedProfile> };
+  gatehouse: {
+    position: number;
+    exportedAt: string;
+    profiles: Record<string, ExportedProfile>;
+    /** Present when there are users: names, roles and statuses (a backup adds sealed password hashes). */
+    users?: UserEntry[];
+    /** Present when some profile's or server's access was set: owner and visibility, users by name. */
+    access?: { profiles: Record<string, AccessEntry>; servers: Record<string, AccessEntry> };
+  };
 };
 
 
@@ -98,10 +107,10 @@ const exportProfile = async (profiles: ProfileReadModel, row: ProfileRow, active
  * another process appends) and writes them as a Claude-Desktop-style document. Secrets are
  * masked (`••••abcd`); importing the document back keeps them.
  */
-export const exportConfig = (store: EventStore, now: Date = new Date()): Promise<ConfigDocument> => exportDocument(store, maskSecret, now);
+export const exportConfig = (store: EventStore, now: Date = new Date()): Promise<ConfigDocument> => exportDocument(store, maskSecret, now, null);
 
-/** The export with each secret written by `writeSecret` (see backup.ts). */
-export const exportDocument = (store: EventStore, writeSecret: SecretWriter, now: Date = new Date()): Promise<ConfigDocument> =>
+/** The export with each secret written by `writeSecret`, and password hashes by `writeHash` (none: left out; see backup.ts). */
+export const exportDocument = (store: EventStore, writeSecret: SecretWriter, now: Date = new Date(), writeHash: PasswordHashWriter = null): Promise<ConfigDocument> =>
   store.transact(async (tx) => {
     const position = await tx.headPosition();
     const servers = await new ServerReadModel(tx.manager).list();
@@ -109,9 +118,16 @@ export const exportDocument = (store: EventStore, writeSecret: SecretWriter, now
     const activeServers = new Map(servers.map((row) => [row.id, row.name]));
     const exported: Record<string, ExportedProfile> = {};
     for (const row of await profiles.listActive()) exported[row.slug] = await exportProfile(profiles, row, activeServers);
+    const people = await exportPeople(tx.manager, writeHash);
+    const hasAccess = Object.keys(people.access.profiles).length + Object.keys(people.access.servers).length > 0;
     return {
       mcpServers: Object.fromEntries(servers.map((row) => [row.name, exportServer(row, writeSecret)])),
-      gatehouse: { position, exportedAt: now.toISOString(), profiles: exported },
+      gatehouse: {
+        position, exportedAt: now.toISOString(), profiles: exported,
+        // Only when there is something to say: documents of a store without users stay as they were.
+        ...(people.users.length > 0 ? { users: [...people.users] } : {}),
+        ...(hasAccess ? { access: { profiles: { ...people.access.profiles }, servers: { ...people.access.servers } } } : {}),
+      },
     };
   });
 

@@ -6,7 +6,7 @@ import { defaultProfileEntry, type ErrorCollector, MAX_PROFILES, MAX_SERVERS, ty
 import { FieldReader, isPlainObject } from './fields';
 import { isValidServerName } from './parse-servers';
 
-const SECTION_FIELDS = ['profiles', 'position', 'exportedAt'];
+const SECTION_FIELDS = ['profiles', 'position', 'exportedAt', 'users', 'access'];
 const PROFILE_FIELDS = ['name', 'description', 'toolPrefix', 'toolExposure', 'adaptiveToolLimit', 'auth', 'debugLogging', 'servers', 'tools'];
 const TOOL_FIELDS = ['server', 'tool', 'status', 'name', 'title', 'description', 'annotations'];
 const MAX_TOOLS = 10_000;

@@ -50,7 +50,7 @@ describe('parsing the gatehouse section', () => {
 
   it.each<[string, unknown, string]>([
     ['a section that is no object', [], 'gatehouse'],
-    ['an unknown section field', { profiles: {}, users: [] }, 'gatehouse.users'],
+    ['an unknown section field', { profiles: {}, teams: [] }, 'gatehouse.teams'],
     ['profiles that are no object', { profiles: [] }, 'gatehouse.profiles'],
     ['a bad slug', { profiles: { Dev: {} } }, 'gatehouse.profiles.Dev'],
     ['a profile that is no object', { profiles: { dev: 'x' } }, 'gatehouse.profiles.dev'],

@@ -1,5 +1,6 @@
 import { ErrorCollector, type ImportDocument, ImportRefusedError, MAX_DOCUMENT_BYTES } from './document';
 import { isPlainObject } from './fields';
+import { parsePeople } from './people';
 import { parseProfiles } from './parse-profiles';
 import { parseServers } from './parse-servers';
 
@@ -26,9 +27,10 @@ const ignoredKeysWarning = (keys: readonly string[]): string[] => {
  * every bad entry. Unknown top-level fields are ignored with a warning; unknown fields inside an
  * entry are still refused (a typo there would silently change a server). Pure: whether a masked
  * secret can be kept, or a profile's server exists, is decided later against the current state
- * (see plan.ts).
+ * (see plan.ts). `fromBackup`: the document was opened from a backup, whose users may carry
+ * their password hashes.
  */
-export const parseImportDocument = (input: unknown): ImportDocument => {
+export const parseImportDocument = (input: unknown, options: Readonly<{ fromBackup?: boolean }> = {}): ImportDocument => {
   const errors = new ErrorCollector();
   if (!isPlainObject(input)) {
     errors.add('$', 'the document must be a JSON object {"mcpServers": {…}}');
@@ -43,8 +45,9 @@ export const parseImportDocument = (input: unknown): ImportDocument => {
   if (input.mcpServers === undefined) errors.add('mcpServers', 'is required');
   const servers = input.mcpServers === undefined ? [] : parseServers(input.mcpServers, errors);
   const profiles = input.gatehouse === undefined ? null : parseProfiles(input.gatehouse, errors);
+  const people = isPlainObject(input.gatehouse) ? parsePeople(input.gatehouse, errors, options.fromBackup === true) : null;
   errors.throwIfAny();
-  return { servers, profiles, warnings };
+  return { servers, profiles, ...(people === null ? {} : { people }), warnings };
 };
 
 /** The CLI's entry: a file's text, bounded like the REST body, then parsed as above. */
