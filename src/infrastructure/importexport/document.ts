@@ -1,4 +1,4 @@
-import type { PeopleSection } from './people';
+import type { PeopleSection } from './people-section';
 import { DEFAULT_ADAPTIVE_TOOL_LIMIT, type LinkStatus, type ProfileAuth, type ToolExposureMode, type ToolPrefixMode } from '../../domain/profile/events';
 import type { ApprovedTool, ToolPinning, Transport } from '../../domain/server/events';
 

@@ -11,18 +11,12 @@ import { ProfileReadModel } from '../readmodels/profile';
 import { ServerReadModel } from '../readmodels/server';
 import { UserReadModel } from '../readmodels/user';
 import { isPlainObject } from './fields';
+import type { AccessEntry, PeopleSection, UserEntry } from './people-section';
 
 /** document.ts's ErrorCollector as this module uses it (document.ts imports this module's types). */
 type ErrorCollector = { add: (field: string, message: string) => void };
 
-/**
- * Users and who may use what, in the `gatehouse` section: `users` (name, role, status; a backup
- * adds each password's scrypt hash, sealed under the passphrase) and `access` (owner and
- * visibility of the profiles and servers whose access was ever set), users by name.
- */
-export type UserEntry = Readonly<{ name: string; role: Role; status: 'enabled' | 'disabled'; passwordHash?: string }>;
-export type AccessEntry = Readonly<{ owner: string | null; visibility: 'private' | 'shared'; sharedWithUsers: readonly string[]; sharedWithRoles: readonly Role[] }>;
-export type PeopleSection = Readonly<{ users: readonly UserEntry[]; access: Readonly<{ profiles: Readonly<Record<string, AccessEntry>>; servers: Readonly<Record<string, AccessEntry>> }> }>;
+export type { AccessEntry, PeopleSection, UserEntry } from './people-section';
 
 /** A password hash as it goes into the document: left out of a plain export, sealed in a backup. */
 export type PasswordHashWriter = ((hash: string, userName: string) => unknown) | null;
