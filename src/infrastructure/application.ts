@@ -223,7 +223,11 @@ export const startGateway = async (app: Application, options: GatewayOptions): P
   // PostgreSQL tells of other instances' commits at once; the follower's polling stays as the fallback.
   const stopWakeups = await database
     .onCommitsElsewhere(
-      () => follower.wake(),
+      () => {
+        follower.wake();
+        // The commit may be another instance's batch of the traffic journal: project it here too (the live tail).
+        observability.projection.schedule();
+      },
       (error) => log('warn', 'listening for other instances\' commits failed; following the log by polling until it is back', { error: String(error) }),
     )
     .catch((error: unknown) => {

@@ -13,6 +13,8 @@ import { TrafficRecorder } from './traffic-tap';
 
 /** Beyond this many unprojected journal records the gateway reports itself not ready. */
 const READY_LAG_LIMIT = 5_000;
+/** How often the debug-log projection looks for records other processes journaled. */
+const JOURNAL_POLL_MS = 1_000;
 
 export type Readiness = { ready: true } | { ready: false; reason: string };
 
@@ -55,6 +57,7 @@ export class Observability {
   readonly retention: RetentionJob;
   private settings: () => Settings = () => DEFAULT_SETTINGS;
   private lastWriteError = 0;
+  private followJournal: NodeJS.Timeout | null = null;
 
   private constructor(private readonly options: ObservabilityOptions, projection: DebugLogProjection, head: number) {
     const { database, secrets, adminToken } = options;
@@ -115,6 +118,11 @@ export class Observability {
       queueLength: () => this.journal.queueLength,
     });
     this.retention.start();
+    // Other processes journal too (another instance on PostgreSQL, `gatehouse stdio` beside
+    // `serve` on SQLite): their records reach this process's read model and live tail by this
+    // poll, or sooner when the database tells of their commit (PostgreSQL, see startGateway).
+    this.followJournal = setInterval(() => this.projection.schedule(), JOURNAL_POLL_MS);
+    this.followJournal.unref();
   }
 
   /** The base check (database writable, migrations applied) plus the debug-log projection's lag. */
@@ -138,6 +146,8 @@ export class Observability {
   }
 
   async close(): Promise<void> {
+    if (this.followJournal !== null) clearInterval(this.followJournal);
+    this.followJournal = null;
     try {
       await this.retention.stop();
       await this.journal.close();

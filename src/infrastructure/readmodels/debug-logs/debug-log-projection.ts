@@ -73,8 +73,11 @@ const saveCheckpoint = async (manager: EntityManager, position: number): Promise
  * Projects the traffic journal into the `debug_logs` read model. Each batch (rows and the
  * checkpoint) is one transaction, so after a crash the projection resumes exactly where it
  * stopped; rows are upserts keyed on the journal's seq, so replaying is harmless. Projected
- * rows are published after the commit, for the live tail. This process is the projection's only
- * writer, so its position is kept in memory once read.
+ * rows are published after the commit, for the live tail. Its position is kept in memory once
+ * read. Every process that journals (instances on one PostgreSQL database, `gatehouse stdio`
+ * beside `serve`) also projects, its own records from memory and the others' from the journal
+ * (the journal's seqs commit in order, see the TrafficLogs migration): the same rows upserted
+ * twice are harmless, and the shared checkpoint row is only where a restart resumes from.
  */
 export class DebugLogProjection {
   private readonly projected = new Subject<DebugLogRow>();
@@ -202,7 +205,7 @@ export class DebugLogProjection {
     const rows: DebugLogRow[] = [];
     for (const entry of journal) {
       const row = parseRow(entry);
-      // Only this process writes the journal; a record it cannot read is skipped, not retried forever.
+      // A record that cannot be read is skipped, not retried forever.
       if (row === null) this.options.onError?.(new Error(`traffic journal record ${entry.seq} is not readable; skipped`));
       else rows.push(row);
     }
