@@ -4,7 +4,8 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixtureServer } from '../fixtures/upstream-fixtures';
 import { GATEHOUSE_BIN } from '../support/child-gatehouse';
-import { runCli, type CliRun } from '../support/cli';
+import { runCli, runCliWithInput, type CliRun } from '../support/cli';
+import { StoredRows } from '../support/sqlite';
 import { waitFor } from '../support/proxy';
 import { makeTempDir } from '../support/temp-dir';
 
@@ -16,6 +17,7 @@ import { makeTempDir } from '../support/temp-dir';
 const SECRET = 'backup-env-secret-0001';
 const BEARER = 'backup-bearer-secret-0002';
 const PASSPHRASE = 'restore me with this passphrase';
+const OWNER_PASSWORD = 'the owner password 0003';
 const KEY_A = 'a'.repeat(64);
 const KEY_B = 'b'.repeat(64);
 
@@ -58,6 +60,8 @@ describe('gatehouse export --with-secrets, then gatehouse import into a fresh da
     backupFile = join(a.path, 'backup.json');
     writeFileSync(join(a.path, 'config.json'), JSON.stringify(CONFIG));
     expect((await inA({}, 'import', join(a.path, 'config.json'))).code).toBe(0);
+    const owner = await runCliWithInput({ GATEHOUSE_DATA_DIR: a.path, GATEHOUSE_SECRET_KEY: KEY_A }, `${OWNER_PASSWORD}\n`, 'users', 'create', 'olivia', '--role', 'owner', '--password-stdin');
+    expect(owner.code).toBe(0);
   });
   afterAll(async () => {
     await client?.close();
@@ -121,7 +125,20 @@ describe('gatehouse export --with-secrets, then gatehouse import into a fresh da
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/local\s+registered/);
     expect(run.stdout).toContain('created profile restored');
+    expect(run.stdout).toContain('created user olivia');
     expectNothingSecret(run);
+    // The owner comes back with the same scrypt hash (the backup carried it sealed, never in clear).
+    expect(readFileSync(backupFile, 'utf8')).not.toContain('scrypt$');
+    const hashOf = (dir: string) => {
+      const rows = new StoredRows(join(dir, 'gatehouse.db'));
+      try {
+        return rows.all<{ name: string; role: string; password_hash: string }>('SELECT name, role, password_hash FROM users');
+      } finally {
+        rows.close();
+      }
+    };
+    expect(hashOf(b.path)).toEqual(hashOf(a.path));
+    expect(hashOf(b.path)).toEqual([{ name: 'olivia', role: 'owner', password_hash: expect.stringMatching(/^scrypt\$/) }]);
     expect(await configOf(inB)).toEqual(await configOf(inA));
     const again = await inB({ GATEHOUSE_BACKUP_PASSPHRASE: PASSPHRASE }, 'import', backupFile);
     expect(again.stdout).toContain('0 events appended');
