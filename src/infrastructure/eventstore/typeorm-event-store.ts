@@ -128,8 +128,14 @@ class LogReads implements EventLog {
 
 type Rules = Readonly<{ projections: readonly InlineProjection[]; guards: readonly AppendGuard[] }>;
 
-/** One write transaction: appends go through the guards, into the log, and through the projections. */
+/**
+ * One write transaction: appends go through the guards, into the log, and through the projections.
+ * It holds the write lock, so a stream it read whole or appended to keeps that version until it
+ * ends: the version check of an append after `readStream` (every command) asks nothing more.
+ */
 class Transaction extends LogReads implements StoreTransaction {
+  private readonly versions = new Map<string, number>();
+
   constructor(
     override readonly manager: EntityManager,
     private readonly rules: Rules,
@@ -137,6 +143,16 @@ class Transaction extends LogReads implements StoreTransaction {
     readonly stored: StoredEvent[],
   ) {
     super(manager);
+  }
+
+  override async readStream(streamId: string, options: { upTo?: number } = {}): Promise<StoredEvent[]> {
+    const events = await super.readStream(streamId, options);
+    if (options.upTo === undefined) this.versions.set(streamId, events.length === 0 ? 0 : events[events.length - 1].version);
+    return events;
+  }
+
+  override async streamVersion(streamId: string): Promise<number> {
+    return this.versions.get(streamId) ?? super.streamVersion(streamId);
   }
 
   append(streamId: string, newEvents: readonly NewEvent[], expectedVersion: ExpectedVersion, metadata: EventMetadata): Promise<AppendResult> {
@@ -202,6 +218,7 @@ class Transaction extends LogReads implements StoreTransaction {
   private async saveStreamVersion(streamId: string, previous: number, version: number, at: string): Promise<void> {
     if (previous === 0) await INSERT_STREAM.write(this.manager, { streamId, streamType: streamType(streamId), version, createdAt: at, updatedAt: at });
     else await UPDATE_STREAM.write(this.manager, { streamId, version, updatedAt: at });
+    this.versions.set(streamId, version);
   }
 }
 
