@@ -1,21 +1,21 @@
 import { openTestApplication } from '../../test/support/application';
 import { makeTempDir } from '../../test/support/temp-dir';
 import { DebugLogRecord, ProjectionCheckpointRow } from './readmodels/debug-logs';
-import { COPIED, NOT_COPIED } from './store-migration';
+import { COPIED, DROPPED, NOT_COPIED } from './store-migration';
 
 describe('what migrate-store copies', () => {
   const dir = makeTempDir();
   afterAll(() => dir.cleanup());
 
-  it('names every table of a migrated store once: copied as stored, or rebuilt on the target', async () => {
+  it('names every table of a migrated store once: copied as stored, rebuilt on the target, or dropped', async () => {
     const app = await openTestApplication(dir.path);
     try {
       const tables = ((await app.database.reads.query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'migrations'`)) as { name: string }[])
         .map((row) => row.name)
         .sort();
       const copied = COPIED.map((entry) => entry.table);
-      expect([...copied, ...NOT_COPIED].sort()).toEqual(tables);
-      expect(new Set([...copied, ...NOT_COPIED]).size).toBe(tables.length);
+      expect([...copied, ...NOT_COPIED, ...DROPPED].sort()).toEqual(tables);
+      expect(new Set([...copied, ...NOT_COPIED, ...DROPPED]).size).toBe(tables.length);
       // What is not copied is what the target's rebuild writes: the projections' tables, the debug logs and their checkpoint.
       const tableName = (entity: Parameters<typeof app.database.reads.connection.getMetadata>[0]): string => app.database.reads.connection.getMetadata(entity).tableName;
       const rebuilt = [...app.store.projections.flatMap((projection) => projection.tables), DebugLogRecord, ProjectionCheckpointRow].map(tableName);

@@ -36,6 +36,12 @@ export const NOT_COPIED: readonly string[] = [
   'projection_checkpoints',
 ];
 
+/**
+ * The tables migrate-store neither copies nor rebuilds: one-time setup links (runtime state; a
+ * target with no users prints a new link when `gatehouse serve` starts).
+ */
+export const DROPPED: readonly string[] = ['setup_links'];
+
 const BATCH = 500;
 
 export type StoreMigrationReport = Readonly<{
