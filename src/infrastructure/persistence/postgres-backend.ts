@@ -4,6 +4,7 @@ import { redactDatabaseUrl } from '../config/database-url';
 import { createPostgresDataSource, type EntityList } from './data-source';
 import { EVENT_LOG_LOCK } from './migrations/postgres/ddl';
 import { DeferredWrites } from './deferred-writes';
+import { keepConnection } from './postgres-kept-connection';
 import type { StorageBackend } from './storage-backend';
 
 /** NOTIFY'd by every write transaction of a gateway on the database (see begin). */
@@ -120,43 +121,8 @@ export class PostgresBackend implements StorageBackend {
    * LISTEN on a connection of its own; a lost connection is taken again after a second (the
    * follower's polling covers the gap).
    */
-  async onCommitsElsewhere(wake: () => void, onError: (error: unknown) => void): Promise<() => Promise<void>> {
-    let client: Client | null = null;
-    let stopped = false;
-    let retry: NodeJS.Timeout | null = null;
-    const listen = async (): Promise<void> => {
-      const next = new Client({ connectionString: this.url });
-      next.on('notification', () => wake());
-      next.on('error', (error) => {
-        onError(error);
-        reconnect(next);
-      });
-      next.on('end', () => reconnect(next));
-      client = next;
-      await next.connect();
-      await next.query(`LISTEN ${COMMITS_CHANNEL}`);
-      if (stopped) await next.end();
-    };
-    const reconnect = (lost: Client): void => {
-      if (stopped || client !== lost || retry !== null) return;
-      client = null;
-      retry = setTimeout(() => {
-        retry = null;
-        listen().catch((error: unknown) => {
-          onError(error);
-          if (client !== null) reconnect(client);
-        });
-      }, 1_000);
-      retry.unref();
-    };
-    await listen();
-    return async () => {
-      stopped = true;
-      if (retry !== null) clearTimeout(retry);
-      const current = client as Client | null;
-      client = null;
-      await current?.end().catch(() => undefined);
-    };
+  onCommitsElsewhere(wake: () => void, onError: (error: unknown) => void): Promise<() => Promise<void>> {
+    return keepConnection(this.url, { setUp: (client) => client.query(`LISTEN ${COMMITS_CHANNEL}`), onNotification: () => wake() }, onError);
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { Client } from 'pg';
 import { SERVING_LOCK } from './migrations/postgres/ddl';
+import { keepConnection } from './postgres-kept-connection';
 
 /**
  * Which `gatehouse serve` instances use a PostgreSQL database: each holds a shared advisory
@@ -11,7 +12,6 @@ import { SERVING_LOCK } from './migrations/postgres/ddl';
  * only when no instance holds it, and an instance that starts meanwhile waits for it.
  */
 
-const RETRY_MS = 1_000;
 /** PostgreSQL keeps the first 63 bytes of an application_name. */
 const NAME_MAX = 63;
 
@@ -21,43 +21,8 @@ export const servingName = (): string => `gatehouse serve pid ${process.pid} on 
  * Holds this instance's share of the lock while it serves, taking it again after the connection
  * was lost (the database restarted); returns the function that lets it go.
  */
-export const holdServingLock = async (url: string, onError: (error: unknown) => void): Promise<() => Promise<void>> => {
-  let client: Client | null = null;
-  let stopped = false;
-  let retry: NodeJS.Timeout | null = null;
-  const take = async (): Promise<void> => {
-    const next = new Client({ connectionString: url, application_name: servingName() });
-    next.on('error', (error) => {
-      onError(error);
-      lost(next);
-    });
-    next.on('end', () => lost(next));
-    client = next;
-    await next.connect();
-    await next.query('SELECT pg_advisory_lock_shared($1)', [SERVING_LOCK]);
-    if (stopped) await next.end();
-  };
-  const lost = (gone: Client): void => {
-    if (stopped || client !== gone || retry !== null) return;
-    client = null;
-    retry = setTimeout(() => {
-      retry = null;
-      take().catch((error: unknown) => {
-        onError(error);
-        if (client !== null) lost(client);
-      });
-    }, RETRY_MS);
-    retry.unref();
-  };
-  await take();
-  return async () => {
-    stopped = true;
-    if (retry !== null) clearTimeout(retry);
-    const current = client as Client | null;
-    client = null;
-    await current?.end().catch(() => undefined);
-  };
-};
+export const holdServingLock = (url: string, onError: (error: unknown) => void): Promise<() => Promise<void>> =>
+  keepConnection(url, { applicationName: servingName(), setUp: (client) => client.query('SELECT pg_advisory_lock_shared($1)', [SERVING_LOCK]) }, onError);
 
 export type ExclusiveUse = Readonly<{
   /** The instances serving now, as "pid 123 on host (connected since …, from 10.0.0.5)"; empty when the lock is ours. */
