@@ -458,11 +458,11 @@ describeInBrowser('the web console')('the web console in a real browser', () => 
     expect(new URL(page.url()).searchParams.get('errors')).toBe('1');
     const statuses = 'table[aria-label="Traffic"] tr[data-log] td:nth-child(6)';
     // Wait for the refiltered list (the rows shown before the switch go first).
-    await page.waitForFunction(
-      `(() => { const cells = [...document.querySelectorAll(${JSON.stringify(statuses)})]; return cells.length > 0 && cells.every((cell) => cell.textContent.startsWith('error')); })()`,
-      undefined,
-      { timeout: 15_000 },
-    );
+    // Polled from here: a string predicate for page.waitForFunction needs eval in the page, which the console's CSP refuses.
+    await waitFor(async () => {
+      const shown = await page.locator(statuses).allTextContents();
+      return shown.length > 0 && shown.every((status) => status.startsWith('error'));
+    }, 15_000, 'only the errors listed');
     expect(await page.locator(statuses).allTextContents()).toEqual([expect.stringMatching(/^error/)]);
     await page.getByLabel('Errors only').uncheck();
   }, 60_000);
