@@ -23,6 +23,12 @@ export const csrf = {
   clear: (): void => sessionStorage.removeItem(CSRF_KEY),
 };
 
+/** The Authorization header of the admin token, when signed in with it (a person's session rides on its cookie instead). */
+export const bearer = (): Record<string, string> => {
+  const current = token.get();
+  return current ? { authorization: `Bearer ${current}` } : {};
+};
+
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export type FieldError = { field: string; messages: string[] };
@@ -53,14 +59,13 @@ export const onUnauthorized = (listener: () => void): (() => void) => {
 export type Response<T> = { body: T; etag: string | null };
 
 export const request = async <T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response<T>> => {
-  const current = token.get();
-  const csrfToken = current === null && WRITES.has(method) ? csrf.get() : null;
+  const csrfToken = token.get() === null && WRITES.has(method) ? csrf.get() : null;
   let response: globalThis.Response;
   try {
     response = await fetch(path, {
       method,
       headers: {
-        ...(current ? { authorization: `Bearer ${current}` } : {}),
+        ...bearer(),
         ...(csrfToken ? { 'x-csrf-token': csrfToken } : {}),
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         ...headers,

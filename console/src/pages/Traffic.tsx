@@ -1,7 +1,8 @@
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent } from 'react';
-import { enc, get, token } from '../api';
+import { bearer, enc, get } from '../api';
 import { setQueryParam, useLocation } from '../router';
+import { followStream } from '../stream';
 import { ErrorNote, Loading, Status } from '../ui';
 import { useProfiles } from './Profiles';
 import { useServers } from './Servers';
@@ -42,51 +43,18 @@ const logQuery = (url: URL): URLSearchParams => {
 };
 
 /**
- * Follows /api/logs/stream (read with fetch: EventSource cannot send the bearer token) from
- * `after`, reconnecting with Last-Event-ID so that no entry is lost or shown twice.
+ * Follows /api/logs/stream from `after`; the stream resumes with Last-Event-ID after a drop, so
+ * no entry is lost or shown twice.
  */
-const followLogs = (query: URLSearchParams, after: number, onEntry: (entry: LogSummary) => void, onState: (live: boolean) => void): (() => void) => {
-  const abort = new AbortController();
-  let lastId = String(after);
-  const run = async () => {
-    let delay = 500;
-    while (!abort.signal.aborted) {
-      try {
-        const current = token.get();
-        const response = await fetch(`/api/logs/stream?${query}`, {
-          headers: { ...(current ? { authorization: `Bearer ${current}` } : {}), 'last-event-id': lastId, accept: 'text/event-stream' },
-          signal: abort.signal,
-        });
-        if (!response.ok || !response.body) throw new Error(`logs stream: ${response.status}`);
-        onState(true);
-        delay = 500;
-        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-        let buffer = '';
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          buffer += value;
-          let end: number;
-          while ((end = buffer.indexOf('\n\n')) >= 0) {
-            const frame = buffer.slice(0, end).split('\n');
-            buffer = buffer.slice(end + 2);
-            const data = frame.filter((line) => line.startsWith('data:')).map((line) => line.slice(5).trimStart()).join('\n');
-            const id = frame.find((line) => line.startsWith('id:'));
-            if (id) lastId = id.slice(3).trim();
-            if (frame.some((line) => line.startsWith('event:') && line.slice(6).trim() === 'log') && data) onEntry(JSON.parse(data) as LogSummary);
-          }
-        }
-      } catch {
-        if (abort.signal.aborted) return;
-      }
-      onState(false);
-      await new Promise((resolve) => setTimeout(resolve, delay));
-      delay = Math.min(delay * 2, 10_000);
-    }
-  };
-  void run();
-  return () => abort.abort();
-};
+const followLogs = (query: URLSearchParams, after: number, onEntry: (entry: LogSummary) => void, onState: (live: boolean) => void): (() => void) =>
+  followStream(`/api/logs/stream?${query}`, {
+    headers: bearer,
+    lastEventId: String(after),
+    onEvent: ({ type, data }) => {
+      if (type === 'log' && data) onEntry(JSON.parse(data) as LogSummary);
+    },
+    onState,
+  });
 
 /** The debug-log tail: filters in the URL, new entries as they are written, one entry's redacted payloads. */
 export const Traffic = () => {
