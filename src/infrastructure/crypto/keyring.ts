@@ -17,7 +17,9 @@ export class Keyring {
     const rows = await this.database.reads.getRepository(DataKeyRow).find({ order: { createdAt: 'ASC' } });
     if (rows.length === 0) {
       const created = await this.createDataKey(masterKey);
-      return new SecretBox(created, new Map([[created.id, created]]));
+      if (created !== null) return new SecretBox(created, new Map([[created.id, created]]));
+      // Another instance starting at the same time made the first one: use it.
+      return this.open(masterKey);
     }
     const keys = rows.map((row) => ({ id: row.id, key: unwrap(masterKey, row) }));
     const activeId = rows.find((row) => row.active === 1)?.id ?? rows[rows.length - 1].id;
@@ -48,13 +50,15 @@ export class Keyring {
     });
   }
 
-  private async createDataKey(masterKey: Buffer): Promise<DataKey> {
+  /** The first data key; null when one exists by the time the write runs (writes are serialized, also across instances). */
+  private async createDataKey(masterKey: Buffer): Promise<DataKey | null> {
     const dataKey = { id: randomUUID().replace(/-/g, '').slice(0, 16), key: randomBytes(32) };
     const wrapped = gcmSeal(masterKey, dataKey.key, `${WRAP_CONTEXT} ${dataKey.id}`).toString('base64');
-    await this.database.write((manager) =>
-      manager.createQueryBuilder().insert().into(DataKeyRow).values({ id: dataKey.id, wrapped, active: 1, createdAt: new Date().toISOString() }).updateEntity(false).execute(),
-    );
-    return dataKey;
+    return this.database.write(async (manager) => {
+      if ((await manager.getRepository(DataKeyRow).count()) > 0) return null;
+      await manager.createQueryBuilder().insert().into(DataKeyRow).values({ id: dataKey.id, wrapped, active: 1, createdAt: new Date().toISOString() }).updateEntity(false).execute();
+      return dataKey;
+    });
   }
 }
 

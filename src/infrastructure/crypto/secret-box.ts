@@ -86,6 +86,15 @@ export class SecretBox {
     return derived;
   }
 
+  /**
+   * Key material for one named `purpose` (HKDF-SHA256 from the active data key): the same on
+   * every process that opens this database's data keys with its master key, so instances that
+   * share a store can share keys (cookie signing, a signing key) without storing them.
+   */
+  deriveKey(purpose: string, length = 32): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.activeKey.key, Buffer.alloc(0), `gatehouse key ${purpose}`, length));
+  }
+
   /** A keyed fingerprint: equal plaintexts give equal fingerprints, and nothing else is learned. */
   fingerprint(plaintext: string): string {
     return createHmac('sha256', this.fingerprintKey()).update(plaintext, 'utf8').digest('base64url').slice(0, 22);

@@ -1,9 +1,9 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { SecretBox } from '../crypto';
 import { CLIENT_METADATA_MAX_BYTES, CLIENT_METADATA_PURPOSE, clientMetadataDocumentsFeature, providerFetch, type ClientMetadataDocumentsMode } from './client-metadata-documents';
 import { oauthServerAdapter } from './oauth-server-adapter';
 import type { OAuthServerRecords } from './oauth-server-records';
 import type { OidcModule, OidcProvider } from './oidc-provider-types';
+import { providerKeys, SIGNING_ALG } from './provider-keys';
 
 /** The one scope of a profile's endpoint: a token for it may use every tool the profile exposes. */
 export const MCP_SCOPE = 'mcp';
@@ -52,20 +52,21 @@ const loadOidcProvider = (): OidcModule => require('oidc-provider') as OidcModul
  */
 export const createAuthorizationServer = (options: AuthorizationServerOptions): OidcProvider => {
   const { default: Provider, errors } = loadOidcProvider();
-  // Signs nothing a client relies on (tokens are opaque, no ID tokens without `openid`): a key per process.
-  const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+  // The same keys on every instance of one store: a sign-in may start on one and finish on another.
+  const keys = providerKeys(options.secrets);
   const provider = new Provider(options.issuer, {
     adapter: oauthServerAdapter(options.records, options.secrets),
     clients: [],
-    jwks: { keys: [{ ...signingKey, kid: `gatehouse-${randomBytes(6).toString('hex')}`, use: 'sig', alg: 'RS256' }] },
-    // Signs the interaction and session cookies; a restart only ends sign-ins in progress.
-    cookies: { keys: [randomBytes(32).toString('base64url')] },
+    // Signs nothing a client relies on (tokens are opaque, no ID tokens without `openid`).
+    jwks: keys.jwks,
+    // Sign the interaction and session cookies.
+    cookies: { keys: keys.cookieKeys },
     findAccount: async (_ctx: unknown, sub: string) => ({ accountId: sub, claims: async () => ({ sub }) }),
     scopes: [MCP_SCOPE, 'offline_access'],
     claims: { openid: ['sub'] },
     responseTypes: ['code'],
     pkce: { required: () => true },
-    clientDefaults: { grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' },
+    clientDefaults: { grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none', id_token_signed_response_alg: SIGNING_ALG },
     routes: AUTHORIZATION_SERVER_ROUTES,
     fetch: providerFetch(options.clientMetadataDocuments),
     fetchResponseBodyLimits: { [CLIENT_METADATA_PURPOSE]: CLIENT_METADATA_MAX_BYTES },
