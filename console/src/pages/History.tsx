@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { enc, get, send } from '../api';
 import { Link, setQueryParam, useLocation } from '../router';
 import type { StoredEvent } from '../types';
-import { ErrorNote, Loading } from '../ui';
+import { ConfirmDialog, ErrorNote, Loading } from '../ui';
 
 type Change = { path: string[]; op: 'added' | 'removed' | 'changed'; before?: unknown; after?: unknown };
 type Diff = { from: number; to: number; changes: Change[] };
@@ -115,20 +115,18 @@ export const History = () => {
         </div>
       ) : null}
       {restoreTo !== null ? (
-        <div className="panel wide" role="dialog" aria-labelledby="restore-title">
-          <h2 id="restore-title">Restore to position {restoreTo}?</h2>
+        <ConfirmDialog
+          title={`Restore to position ${restoreTo}?`}
+          action="Restore"
+          wide
+          disabled={!preview.data || restore.isPending}
+          error={preview.error ?? restore.error}
+          onConfirm={() => restore.mutate(restoreTo)}
+          onCancel={() => setRestoreTo(null)}
+        >
           <p>These changes will be appended as new events (the history keeps everything):</p>
-          <ErrorNote error={preview.error ?? restore.error} />
           {preview.data ? <DiffView diff={preview.data} /> : <Loading />}
-          <div className="actions">
-            <button type="button" className="primary" disabled={!preview.data || restore.isPending} onClick={() => restore.mutate(restoreTo)}>
-              Restore
-            </button>
-            <button type="button" onClick={() => setRestoreTo(null)}>
-              Cancel
-            </button>
-          </div>
-        </div>
+        </ConfirmDialog>
       ) : null}
       <ErrorNote error={events.error} />
       {events.isPending ? <Loading /> : null}

@@ -3,10 +3,8 @@ import { useState, type FormEvent } from 'react';
 import { ApiError, enc, get, send } from '../api';
 import { managesUsers, mayUseEveryProfile, useMe } from '../me';
 import type { ApiKey, User } from '../types';
-import { CopyButton, ErrorNote, Field, Loading, Status } from '../ui';
+import { ConfirmDialog, CopyButton, ErrorNote, Field, RecordTable, Status, when, type Column } from '../ui';
 import { useProfiles } from './Profiles';
-
-const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '');
 
 /**
  * API keys: the list (members see their own), issue one (its secret is shown once, here, and is
@@ -57,6 +55,32 @@ export const Keys = () => {
     if (me.data?.kind === 'user' && me.data.id === ownerId) return `${me.data.name} (you)`;
     return users.data?.users.find((user) => user.id === ownerId)?.name ?? ownerId;
   };
+  const columns: Column<ApiKey>[] = [
+    { header: 'Name', cell: (key) => key.name },
+    { header: 'Key', cell: (key) => <code>{key.prefix}…</code> },
+    { header: 'Owner', cell: (key) => ownerName(key.ownerId) },
+    { header: 'Profiles', cell: (key) => key.profiles.join(', ') },
+    {
+      header: 'Status',
+      cell: (key) => (
+        <>
+          <Status value={key.status} /> {key.revokedAt ? <span className="muted">{when(key.revokedAt)}</span> : null}
+        </>
+      ),
+    },
+    { header: 'Created', cell: (key) => when(key.createdAt) },
+    { header: 'Expires', cell: (key) => (key.expiresAt ? when(key.expiresAt) : <span className="muted">never</span>) },
+    {
+      header: 'Actions',
+      headerHidden: true,
+      cell: (key) =>
+        key.status === 'active' ? (
+          <button type="button" className="danger" onClick={() => setRevoking(key)} aria-label={`Revoke ${key.name}`}>
+            Revoke
+          </button>
+        ) : null,
+    },
+  ];
 
   return (
     <section aria-labelledby="keys-title">
@@ -107,72 +131,29 @@ export const Keys = () => {
       ) : null}
 
       {revoking ? (
-        <div className="panel" role="dialog" aria-labelledby="revoke-title">
-          <h2 id="revoke-title">Revoke key "{revoking.name}"?</h2>
+        <ConfirmDialog
+          title={`Revoke key "${revoking.name}"?`}
+          action="Revoke"
+          danger
+          disabled={revoke.isPending}
+          error={revoke.error}
+          onConfirm={() => revoke.mutate(revoking)}
+          onCancel={() => setRevoking(null)}
+        >
           <p>Clients using it are refused from now on. A revoked key cannot be brought back.</p>
-          <ErrorNote error={revoke.error} />
-          <div className="actions">
-            <button type="button" className="danger" disabled={revoke.isPending} onClick={() => revoke.mutate(revoking)}>
-              Revoke
-            </button>
-            <button type="button" onClick={() => setRevoking(null)}>
-              Cancel
-            </button>
-          </div>
-        </div>
+        </ConfirmDialog>
       ) : null}
 
-      {keys.isPending ? <Loading /> : null}
-      <ErrorNote error={keys.error} />
-      {keys.data ? (
-        <table aria-label="API keys">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Key</th>
-              <th scope="col">Owner</th>
-              <th scope="col">Profiles</th>
-              <th scope="col">Status</th>
-              <th scope="col">Created</th>
-              <th scope="col">Expires</th>
-              <th scope="col">
-                <span className="skip">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {keys.data.keys.length === 0 ? (
-              <tr>
-                <td colSpan={8} className="muted">
-                  No keys yet.
-                </td>
-              </tr>
-            ) : null}
-            {keys.data.keys.map((key) => (
-              <tr key={key.id} data-key={key.id}>
-                <td>{key.name}</td>
-                <td>
-                  <code>{key.prefix}…</code>
-                </td>
-                <td>{ownerName(key.ownerId)}</td>
-                <td>{key.profiles.join(', ')}</td>
-                <td>
-                  <Status value={key.status} /> {key.revokedAt ? <span className="muted">{when(key.revokedAt)}</span> : null}
-                </td>
-                <td>{when(key.createdAt)}</td>
-                <td>{key.expiresAt ? when(key.expiresAt) : <span className="muted">never</span>}</td>
-                <td>
-                  {key.status === 'active' ? (
-                    <button type="button" className="danger" onClick={() => setRevoking(key)} aria-label={`Revoke ${key.name}`}>
-                      Revoke
-                    </button>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      <RecordTable
+        label="API keys"
+        columns={columns}
+        rows={keys.data?.keys}
+        loading={keys.isPending}
+        error={keys.error}
+        rowKey={(key) => key.id}
+        rowAttributes={(key) => ({ 'data-key': key.id })}
+        empty="No keys yet."
+      />
       <p className="muted">When a key was last used is not recorded by the gateway yet, so it is not shown.</p>
     </section>
   );

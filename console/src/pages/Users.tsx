@@ -3,7 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { ApiError, enc, get, send } from '../api';
 import { managesUsers, useMe } from '../me';
 import type { User } from '../types';
-import { ErrorNote, Field, Loading, Status } from '../ui';
+import { ErrorNote, Field, Loading, RecordTable, Status, when, type Column } from '../ui';
 
 const ROLES = ['owner', 'admin', 'member'] as const;
 
@@ -56,6 +56,44 @@ const UserList = () => {
     );
   };
   const fieldError = (field: string) => (error instanceof ApiError ? error.fieldMessage(field) : undefined);
+  const columns: Column<User>[] = [
+    { header: 'Name', cell: (user) => user.name },
+    {
+      header: 'Role',
+      cell: (user) => (
+        <select
+          aria-label={`Role of ${user.name}`}
+          value={user.role}
+          disabled={update.isPending}
+          onChange={(event) => update.mutate({ user, change: { role: event.target.value as User['role'] } })}
+        >
+          {ROLES.map((role) => (
+            <option key={role}>{role}</option>
+          ))}
+        </select>
+      ),
+    },
+    { header: 'Status', cell: (user) => <Status value={user.status} /> },
+    { header: 'Created', cell: (user) => when(user.createdAt) },
+    {
+      header: 'Actions',
+      headerHidden: true,
+      cell: (user) => (
+        <>
+          <button
+            type="button"
+            className={user.status === 'enabled' ? 'danger' : undefined}
+            disabled={update.isPending}
+            aria-label={`${user.status === 'enabled' ? 'Disable' : 'Enable'} ${user.name}`}
+            onClick={() => update.mutate({ user, change: { status: user.status === 'enabled' ? 'disabled' : 'enabled' } })}
+          >
+            {user.status === 'enabled' ? 'Disable' : 'Enable'}
+          </button>
+          {rowError?.id === user.id ? <ErrorNote error={rowError.error} /> : null}
+        </>
+      ),
+    },
+  ];
 
   return (
     <section aria-labelledby="users-title">
@@ -82,58 +120,16 @@ const UserList = () => {
         </div>
         <ErrorNote error={error} />
       </form>
-      {users.isPending ? <Loading /> : null}
-      <ErrorNote error={users.error} />
-      {users.data ? (
-        <table aria-label="Users">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Role</th>
-              <th scope="col">Status</th>
-              <th scope="col">Created</th>
-              <th scope="col">
-                <span className="skip">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {users.data.users.map((user) => (
-              <tr key={user.id} data-user={user.name}>
-                <td>{user.name}</td>
-                <td>
-                  <select
-                    aria-label={`Role of ${user.name}`}
-                    value={user.role}
-                    disabled={update.isPending}
-                    onChange={(event) => update.mutate({ user, change: { role: event.target.value as User['role'] } })}
-                  >
-                    {ROLES.map((role) => (
-                      <option key={role}>{role}</option>
-                    ))}
-                  </select>
-                </td>
-                <td>
-                  <Status value={user.status} />
-                </td>
-                <td>{new Date(user.createdAt).toLocaleString()}</td>
-                <td>
-                  <button
-                    type="button"
-                    className={user.status === 'enabled' ? 'danger' : undefined}
-                    disabled={update.isPending}
-                    aria-label={`${user.status === 'enabled' ? 'Disable' : 'Enable'} ${user.name}`}
-                    onClick={() => update.mutate({ user, change: { status: user.status === 'enabled' ? 'disabled' : 'enabled' } })}
-                  >
-                    {user.status === 'enabled' ? 'Disable' : 'Enable'}
-                  </button>
-                  {rowError?.id === user.id ? <ErrorNote error={rowError.error} /> : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      <RecordTable
+        label="Users"
+        columns={columns}
+        rows={users.data?.users}
+        loading={users.isPending}
+        error={users.error}
+        rowKey={(user) => user.id}
+        rowAttributes={(user) => ({ 'data-user': user.name })}
+        empty="No users yet."
+      />
     </section>
   );
 };
