@@ -66,11 +66,14 @@ export const sendVerdictRefusal = (res: ServerResponse, verdict: Extract<Verdict
  * The client behind stateless requests, as the upstream hub sees it: one per profile and key,
  * so the pool and the hub keep one entry for all of them. There is no session to ask on: a 2025
  * upstream's sampling, elicitation or roots request goes to the request it arrived during (its
- * `InputFlow`, named by the related request id), which hands it to the client as an
+ * `InputFlow`, named by the related request id, which the hub knows for certain only when the
+ * upstream said which call it asks for; see UpstreamHub), which hands it to the client as an
  * `InputRequiredResult`; with no such request, or a capability the client did not declare, the
  * upstream gets an error.
  */
 class StatelessPeer implements ClientPeer {
+  /** Each request (flow) may come from a different client with the same key. */
+  readonly requestsStandAlone = true;
   constructor(readonly sessionId: string, private readonly flows: InputFlows) {}
   private ask(request: InputRequest, capability: 'sampling' | 'elicitation' | 'roots', signal: AbortSignal, related: RelatedRequest): Promise<never> {
     const flow = typeof related === 'string' ? this.flows.get(related) : undefined;

@@ -447,10 +447,10 @@ export class ProfileProxy {
   ): Promise<T> {
     const current = profile.servers.find((server) => server.id === spec.id);
     if (!current) throw new ProxyError('SERVER_GONE', `upstream "${spec.name}" is no longer part of this profile`);
-    const done = this.deps.hub.begin(current.id, this.peer, options.downstreamRequestId);
+    const { call, done } = this.deps.hub.begin(current.id, this.peer, options.downstreamRequestId);
     try {
       const connection = this.deps.hub.connection(current, this.peer);
-      return await request(connection, forServer(current, options));
+      return await request(connection, { ...forServer(current, options), call });
     } finally {
       done();
     }

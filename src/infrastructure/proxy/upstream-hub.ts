@@ -24,6 +24,13 @@ export interface ClientPeer {
   listRoots(signal: AbortSignal, related: RelatedRequest): Promise<McpRootsResult>;
   /** Tells the client that what its session lists may have changed. */
   listsChanged(kinds: ListKinds): void;
+  /**
+   * True when each request of this peer is a conversation of its own (the stateless 2026
+   * requests of one key, possibly from several clients): a question must then reach the one
+   * request it belongs to, not merely this peer. A 2025 session answers its questions itself,
+   * whichever of its requests one is related to.
+   */
+  readonly requestsStandAlone?: boolean;
 }
 
 /**
@@ -34,20 +41,35 @@ type PeerUse = { peer: ClientPeer; lastUsed: number; requests: RelatedRequest[] 
 
 type Picked = Readonly<{ peer: ClientPeer; related: RelatedRequest }>;
 
+/** A request in flight, under the name its upstream request carries (`UpstreamRequestOptions.call`). */
+type Call = Readonly<{ peer: ClientPeer; requestId: RelatedRequest }>;
+
+/** What `begin` gives the caller: the name to send the upstream request with, and the end of the mark. */
+export type CallMark = Readonly<{ call: string; done: () => void }>;
+
 export class NoClientError extends Error {
   override readonly name = 'NoClientError';
+}
+
+/** A question the upstream did not say the call of, while calls of several clients (or stateless requests) wait on it. */
+export class AmbiguousQuestionError extends Error {
+  override readonly name = 'AmbiguousQuestionError';
 }
 
 /**
  * Sits between the upstream pool and the downstream sessions. A shared upstream connection has
  * one set of handlers, so its notices are published once here and every session picks what
- * concerns its profile. A server→client request (sampling, elicitation, roots) goes to the
- * session that has a request in flight to that server (the most recent one), else to the
- * session that used the server last: the upstream protocol does not say which client a
- * callback is for, and this is the session that almost always caused it (a connection of one
- * session's own, with isolation per_session, asks only that session). Within that session
- * it is related to the newest of its requests still in flight to that server, so a Streamable
- * HTTP client hears it on that request's stream (it needs no GET stream for it).
+ * concerns its profile.
+ *
+ * A server→client request (sampling, elicitation, roots) goes to the request it was asked during
+ * when the upstream said so: a Streamable HTTP upstream sends it on the answer stream of that
+ * call, and every call goes upstream named by its mark (`begin`). Otherwise (stdio, legacy SSE,
+ * or the session's GET stream) the 2025 protocol does not say which call it is for: with calls
+ * of one client in flight to that server it goes to that client, related to its newest request
+ * (a 2025 session answers on whichever stream); with none in flight, to the session that used
+ * the server last; with calls of several clients in flight, or several stateless requests
+ * (each its own conversation), it is refused rather than handed to a call it may not belong
+ * to. A connection of one session's own (isolation per_session) asks only that session.
  */
 export class UpstreamHub {
   private readonly notices = new Subject<UpstreamNotice>();
@@ -56,6 +78,9 @@ export class UpstreamHub {
   private readonly wired = new WeakSet<UpstreamConnection>();
   /** Which downstream sessions hold each upstream resource subscription, per connection. */
   private readonly subscribers = new Map<UpstreamConnection, Map<string, Set<string>>>();
+  /** The requests in flight, by the name their upstream request carries. */
+  private readonly calls = new Map<string, Call>();
+  private issuedCalls = 0;
 
   constructor(readonly pool: UpstreamPool) {}
 
@@ -72,16 +97,23 @@ export class UpstreamHub {
   }
 
   /**
-   * Marks a request of `peer` to `serverId` in flight until the returned function is called;
-   * `requestId` is the downstream request it serves.
+   * Marks a request of `peer` to `serverId` in flight until `done` is called; `requestId` is the
+   * downstream request it serves. The upstream request goes with `call` as its name, so a
+   * question asked during it can be told apart from the questions of other calls.
    */
-  begin(serverId: string, peer: ClientPeer, requestId?: string | number): () => void {
+  begin(serverId: string, peer: ClientPeer, requestId?: string | number): CallMark {
     const use = this.use(serverId, peer);
     use.requests.push(requestId);
-    return () => {
-      use.lastUsed = Date.now();
-      const index = use.requests.indexOf(requestId);
-      if (index >= 0) use.requests.splice(index, 1);
+    const call = `call-${++this.issuedCalls}`;
+    this.calls.set(call, { peer, requestId });
+    return {
+      call,
+      done: () => {
+        this.calls.delete(call);
+        use.lastUsed = Date.now();
+        const index = use.requests.indexOf(requestId);
+        if (index >= 0) use.requests.splice(index, 1);
+      },
     };
   }
 
@@ -148,24 +180,36 @@ export class UpstreamHub {
     return use;
   }
 
+  /** A log line goes to the most likely session (the newest busy one): it answers nothing, so a guess is all it needs. */
   private pickForLog(serverId: string, owner: ClientPeer | undefined): { sessionId: string | null; related: RelatedRequest } {
-    try {
-      const { peer, related } = this.pick(serverId, owner);
-      return { sessionId: peer.sessionId, related };
-    } catch {
-      return { sessionId: null, related: undefined };
-    }
-  }
-
-  private pick(serverId: string, owner?: ClientPeer): Picked {
-    if (owner !== undefined) return { peer: owner, related: this.peers.get(serverId)?.get(owner.sessionId)?.requests.at(-1) };
+    if (owner !== undefined) return { sessionId: owner.sessionId, related: this.peers.get(serverId)?.get(owner.sessionId)?.requests.at(-1) };
     const uses = [...(this.peers.get(serverId)?.values() ?? [])];
     const busy = uses.filter((use) => use.requests.length > 0);
-    const candidates = busy.length > 0 ? busy : uses;
-    candidates.sort((a, b) => b.lastUsed - a.lastUsed);
-    if (candidates.length === 0) throw new NoClientError('no downstream client is connected to answer this request');
-    const [chosen] = candidates;
-    return { peer: chosen.peer, related: chosen.requests.at(-1) };
+    const [chosen] = (busy.length > 0 ? busy : uses).sort((a, b) => b.lastUsed - a.lastUsed);
+    return chosen === undefined ? { sessionId: null, related: undefined } : { sessionId: chosen.peer.sessionId, related: chosen.requests.at(-1) };
+  }
+
+  /** Who answers a question of the upstream of `serverId`, asked during the request named `call` when known (see the class comment). */
+  private pick(serverId: string, owner: ClientPeer | undefined, call: string | undefined, method: string): Picked {
+    const named = call === undefined ? undefined : this.calls.get(call);
+    if (named !== undefined && (owner === undefined || named.peer === owner)) return { peer: named.peer, related: named.requestId };
+    const mine = owner === undefined ? undefined : this.peers.get(serverId)?.get(owner.sessionId);
+    const uses = owner === undefined ? [...(this.peers.get(serverId)?.values() ?? [])] : mine === undefined ? [] : [mine];
+    const busy = uses.filter((use) => use.requests.length > 0);
+    if (busy.length === 0) {
+      if (owner !== undefined) return { peer: owner, related: undefined };
+      const [last] = uses.sort((a, b) => b.lastUsed - a.lastUsed);
+      if (last === undefined) throw new NoClientError('no downstream client is connected to answer this request');
+      return { peer: last.peer, related: undefined };
+    }
+    const askers = busy.reduce((count, use) => count + (use.peer.requestsStandAlone ? use.requests.length : 1), 0);
+    if (askers > 1) {
+      throw new AmbiguousQuestionError(
+        `${method}: the upstream did not say which call this is for (over stdio and SSE nothing does) and ${askers} calls of different clients are waiting on it; refused rather than asked of the wrong one`,
+      );
+    }
+    const [only] = busy;
+    return { peer: only.peer, related: only.requests.at(-1) };
   }
 
   private handlersFor(serverId: string, owner: ClientPeer | undefined) {
@@ -177,15 +221,15 @@ export class UpstreamHub {
       onResourceUpdated: (params: McpResourceUpdated) => publish({ serverId, kind: 'resource_updated', params }),
       onLoggingMessage: (params: McpLoggingMessage) => publish({ serverId, kind: 'log', params, ...this.pickForLog(serverId, owner) }),
       onSamplingRequest: (params: McpSamplingParams, context: UpstreamRequestContext) => {
-        const { peer, related } = this.pick(serverId, owner);
+        const { peer, related } = this.pick(serverId, owner, context.call, 'sampling/createMessage');
         return peer.createMessage(params, context.signal, related);
       },
       onElicitationRequest: (params: McpElicitationParams, context: UpstreamRequestContext) => {
-        const { peer, related } = this.pick(serverId, owner);
+        const { peer, related } = this.pick(serverId, owner, context.call, 'elicitation/create');
         return peer.elicit(params, context.signal, related);
       },
       onRootsListRequest: (context: UpstreamRequestContext) => {
-        const { peer, related } = this.pick(serverId, owner);
+        const { peer, related } = this.pick(serverId, owner, context.call, 'roots/list');
         return peer.listRoots(context.signal, related);
       },
     };

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   Client as ModernClient, type ClientCapabilities as ModernCapabilities, type FetchLike, type McpSubscription, ProtocolError, type StandardSchemaV1,
   StreamableHTTPClientTransport as ModernHttpTransport, withInputRequired,
@@ -27,6 +28,13 @@ type Json = Record<string, unknown>;
 
 /** A listen stream is meant to stay open: its request never times out (setTimeout's largest delay). */
 const LISTEN_TIMEOUT_MS = 0x7fffffff;
+
+/**
+ * The `call` of the request whose `input_required` the SDK is fulfilling: its handlers run in
+ * that request's async context (the answer of its own POST), so a question is known to belong to
+ * it for certain, as the answer stream of a 2025 upstream's POST says (see UpstreamHub).
+ */
+const currentCall = new AsyncLocalStorage<string | undefined>();
 
 
 /**
@@ -142,7 +150,7 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
     const timeoutMs = options.timeoutMs ?? this.spec.timeoutMs ?? this.options.defaultRequestTimeoutMs;
     const schema = resultSchema as unknown as StandardSchemaV1;
     try {
-      return (await this.client.request({ method, params: this.withEnvelope(params, options) }, options.allowInputRequired ? withInputRequired(schema) : schema, {
+      return (await currentCall.run(options.call, () => this.client.request({ method, params: this.withEnvelope(params, options) }, options.allowInputRequired ? withInputRequired(schema) : schema, {
         signal: options.signal,
         timeout: timeoutMs,
         maxTotalTimeout: timeoutMs,
@@ -150,7 +158,7 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
         onprogress: options.onprogress
           ? ({ progress, total, message }) => options.onprogress?.({ progress, ...(total !== undefined && { total }), ...(message !== undefined && { message }) })
           : undefined,
-      })) as SchemaOutput<S>;
+      }))) as SchemaOutput<S>;
     } catch (error) {
       if (this.closing && !options.signal?.aborted) throw new UpstreamError('UPSTREAM_CLOSED', this.spec, `connection closed during ${method}`, { cause: error });
       const failure = toUpstreamError(asV1Error(error), this.spec, { method, timeoutMs, signal: options.signal });
@@ -216,21 +224,21 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
       client.setRequestHandler('elicitation/create', async (request, ctx) => {
         const handler = this.handlers.onElicitationRequest;
         if (!handler) throw unavailable('elicitation');
-        return handler(request.params as McpElicitationParams, { signal: ctx.mcpReq.signal });
+        return handler(request.params as McpElicitationParams, { signal: ctx.mcpReq.signal, call: currentCall.getStore() });
       });
     }
     if (caps.sampling) {
       client.setRequestHandler('sampling/createMessage', async (request, ctx) => {
         const handler = this.handlers.onSamplingRequest;
         if (!handler) throw unavailable('sampling');
-        return handler(request.params as McpSamplingParams, { signal: ctx.mcpReq.signal }) as never;
+        return handler(request.params as McpSamplingParams, { signal: ctx.mcpReq.signal, call: currentCall.getStore() }) as never;
       });
     }
     if (caps.roots) {
       client.setRequestHandler('roots/list', async (_request, ctx) => {
         const handler = this.handlers.onRootsListRequest;
         if (!handler) throw unavailable('roots');
-        return handler({ signal: ctx.mcpReq.signal });
+        return handler({ signal: ctx.mcpReq.signal, call: currentCall.getStore() });
       });
     }
     client.setNotificationHandler('notifications/tools/list_changed', () => this.handlers.onToolsListChanged?.());

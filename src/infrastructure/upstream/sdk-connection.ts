@@ -146,6 +146,8 @@ export class SdkUpstreamConnection extends UpstreamConnectionBase {
       return await session.client.request({ method, params: requestParams }, resultSchema, {
         signal: options.signal,
         timeout: timeoutMs,
+        // Not sent: our Streamable HTTP transport keeps it to name the call of a question asked during this request.
+        ...(options.call === undefined ? {} : { relatedRequestId: options.call }),
       });
     } catch (error) {
       // Closed by us (not lost to a crash): say so, rather than blame the upstream.

@@ -8,6 +8,7 @@ import {
   LoggingMessageNotificationSchema,
   McpError,
   ProgressNotificationSchema,
+  type RequestId,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
   ResourceUpdatedNotificationSchema,
@@ -73,7 +74,13 @@ const createTransport = (spec: UpstreamSpec, options: SessionOptions): Transport
 const notAvailable = (what: string): McpError =>
   new McpError(ErrorCode.MethodNotFound, `${what} is not available through this gateway right now`);
 
-const registerHandlers = (client: Client, capabilities: McpClientCapabilities, hooks: SessionHooks): void => {
+/** The call an upstream's question was asked during, where the transport can tell (see StreamableHttpClientTransport.relatedRequestOf). */
+const callOf = (transport: Transport, questionId: RequestId): string | undefined => {
+  const related = transport instanceof StreamableHttpClientTransport ? transport.relatedRequestOf(questionId) : undefined;
+  return typeof related === 'string' ? related : undefined;
+};
+
+const registerHandlers = (client: Client, transport: Transport, capabilities: McpClientCapabilities, hooks: SessionHooks): void => {
   client.setNotificationHandler(ToolListChangedNotificationSchema, () => hooks.handlers().onToolsListChanged?.());
   client.setNotificationHandler(PromptListChangedNotificationSchema, () =>
     hooks.handlers().onPromptsListChanged?.(),
@@ -97,21 +104,21 @@ const registerHandlers = (client: Client, capabilities: McpClientCapabilities, h
     client.setRequestHandler(CreateMessageRequestSchema, (request, extra) => {
       const handler = hooks.handlers().onSamplingRequest;
       if (!handler) throw notAvailable('sampling');
-      return handler(request.params, { signal: extra.signal });
+      return handler(request.params, { signal: extra.signal, call: callOf(transport, extra.requestId) });
     });
   }
   if (capabilities.elicitation) {
     client.setRequestHandler(ElicitRequestSchema, (request, extra) => {
       const handler = hooks.handlers().onElicitationRequest;
       if (!handler) throw notAvailable('elicitation');
-      return handler(request.params, { signal: extra.signal });
+      return handler(request.params, { signal: extra.signal, call: callOf(transport, extra.requestId) });
     });
   }
   if (capabilities.roots) {
     client.setRequestHandler(ListRootsRequestSchema, (_request, extra) => {
       const handler = hooks.handlers().onRootsListRequest;
       if (!handler) throw notAvailable('roots');
-      return handler({ signal: extra.signal });
+      return handler({ signal: extra.signal, call: callOf(transport, extra.requestId) });
     });
   }
 };
@@ -148,7 +155,7 @@ export const openSession = async (
 ): Promise<UpstreamSession> => {
   const transport = createTransport(spec, options);
   const client = new Client(options.clientInfo, { capabilities: options.capabilities });
-  registerHandlers(client, options.capabilities, hooks);
+  registerHandlers(client, transport, options.capabilities, hooks);
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), options.connectTimeoutMs);
   try {

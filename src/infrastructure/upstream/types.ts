@@ -107,12 +107,21 @@ export type UpstreamRequestOptions = {
    * to a client that answers it itself) instead of fulfilling it through the handlers.
    */
   allowInputRequired?: boolean;
+  /**
+   * Names the call this request serves, for the caller's own use: a question (sampling,
+   * elicitation, roots) the upstream sends during it carries the same name in its
+   * `UpstreamRequestContext` when the transport can tell (Streamable HTTP: the question came on
+   * this request's answer stream). Never sent to the upstream.
+   */
+  call?: string;
 };
 
 /** What a handler of a server→client request gets besides the params. */
 export type UpstreamRequestContext = Readonly<{
   /** Aborted when the upstream cancels the request or the connection goes away. */
   signal: AbortSignal;
+  /** The `call` of the request this one was sent during, when the transport can tell (see UpstreamRequestOptions.call). */
+  call?: string;
 }>;
 
 /**

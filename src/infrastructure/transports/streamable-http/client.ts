@@ -1,7 +1,7 @@
 import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { sendWithToken, withBearer, type UpstreamIdentity, type UpstreamTokenSource } from '../../upstream/authorized-fetch';
 import { isHostAllowed } from '../../upstream/host-allowlist';
@@ -45,6 +45,9 @@ type Resume = { lastEventId: string; ids: Set<RequestId> | undefined; attempt: n
 
 const isRequest = (message: JSONRPCMessage): message is JSONRPCMessage & { id: RequestId; method: string } =>
   'method' in message && 'id' in message && message.id !== undefined;
+
+/** Far more than a session has outstanding; a bound, so an upstream that never answers cannot grow the maps. */
+const MAX_RELATED = 10_000;
 
 /** Headers that frame the HTTP exchange itself: the transport sets them, configured values are dropped. */
 const FRAMING_HEADERS: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'proxy-connection', 'expect']);
@@ -108,6 +111,13 @@ export class StreamableHttpClientTransport implements Transport {
   private readonly exchanges = new Map<RequestId, ClientRequest>();
   /** Exchanges ended because their request was cancelled. */
   private readonly abandoned = new WeakSet<ClientRequest>();
+  /** The `relatedRequestId` each outstanding request of ours was sent with, by its id. */
+  private readonly sentFor = new Map<RequestId, RequestId>();
+  /**
+   * The upstream's requests that arrived on the answer stream of one of ours, by their id: the
+   * `relatedRequestId` that one was sent with. Forgotten when we answer them.
+   */
+  private readonly askedFor = new Map<RequestId, RequestId>();
   private session: string | undefined;
   private protocol: string | undefined;
   private serverRetryMs: number | undefined;
@@ -151,9 +161,21 @@ export class StreamableHttpClientTransport implements Transport {
     this.started = true;
   }
 
-  async send(message: JSONRPCMessage | JSONRPCMessage[]): Promise<void> {
+  /**
+   * The `relatedRequestId` of the request of ours whose answer stream carried the upstream's
+   * request `id`, if one did: in Streamable HTTP an upstream sends what it asks during a call on
+   * that call's stream, and this is the only thing in the 2025 protocol that says which call a
+   * question (sampling, elicitation, roots) is for.
+   */
+  relatedRequestOf(id: RequestId): RequestId | undefined {
+    return this.askedFor.get(id);
+  }
+
+  async send(message: JSONRPCMessage | JSONRPCMessage[], options?: TransportSendOptions): Promise<void> {
     const messages = Array.isArray(message) ? message : [message];
     const ids = messages.filter(isRequest).map(({ id }) => id);
+    for (const sent of messages) if ('result' in sent || 'error' in sent) this.askedFor.delete(sent.id as RequestId);
+    if (options?.relatedRequestId !== undefined && this.sentFor.size < MAX_RELATED) for (const id of ids) this.sentFor.set(id, options.relatedRequestId);
     let exchange: ClientRequest | undefined;
     // An answer on an event stream outlives `send`: its exchange is forgotten when the stream ends.
     let streams = false;
@@ -168,7 +190,12 @@ export class StreamableHttpClientTransport implements Transport {
       this.onerror?.(error as Error);
       throw error;
     } finally {
-      if (!streams) for (const id of ids) if (this.exchanges.get(id) === exchange) this.exchanges.delete(id);
+      if (!streams) {
+        for (const id of ids) {
+          if (this.exchanges.get(id) === exchange) this.exchanges.delete(id);
+          this.sentFor.delete(id);
+        }
+      }
     }
   }
 
@@ -191,6 +218,8 @@ export class StreamableHttpClientTransport implements Transport {
     for (const request of this.live) request.destroy();
     this.live.clear();
     this.exchanges.clear();
+    this.sentFor.clear();
+    this.askedFor.clear();
     this.agent.destroy();
     this.onclose?.();
   }
@@ -237,12 +266,21 @@ export class StreamableHttpClientTransport implements Transport {
     throw new StreamableHTTPError(-1, `Unexpected content type: ${response.headers['content-type'] ?? '(none)'}`);
   }
 
+  /** An upstream request on the answer stream of ours: for the call that one was sent for (one request per POST, as the SDK sends). */
+  private noteAskedFor(id: RequestId, streamOf: ReadonlySet<RequestId>): void {
+    if (streamOf.size !== 1 || this.askedFor.size >= MAX_RELATED) return;
+    const [ours] = streamOf;
+    const related = this.sentFor.get(ours);
+    if (related !== undefined) this.askedFor.set(id, related);
+  }
+
   /** After a notifications/cancelled went out, the exchange still waiting for that request is ended. */
   private afterCancel(messages: readonly JSONRPCMessage[]): void {
     for (const message of messages) {
       if (!('method' in message) || message.method !== 'notifications/cancelled') continue;
       const requestId = (message.params as { requestId?: RequestId } | undefined)?.requestId;
       if (requestId === undefined) continue;
+      this.sentFor.delete(requestId);
       const exchange = this.exchanges.get(requestId);
       if (!exchange) continue;
       this.exchanges.delete(requestId);
@@ -322,7 +360,9 @@ export class StreamableHttpClientTransport implements Transport {
           const id = (message as { id: RequestId }).id;
           waiting.delete(id);
           this.exchanges.delete(id);
+          this.sentFor.delete(id);
         }
+        if (waiting && isRequest(message)) this.noteAskedFor(message.id, waiting);
         deliverInOrder(message, (delivered) => this.onmessage?.(delivered));
       },
     });
@@ -334,7 +374,10 @@ export class StreamableHttpClientTransport implements Transport {
       if (waiting) {
         for (const id of waiting) if (this.exchanges.get(id) === request) this.exchanges.delete(id);
       }
-      if (this.closed || abandoned) return;
+      if (this.closed || abandoned) {
+        if (waiting) for (const id of waiting) this.sentFor.delete(id);
+        return;
+      }
       const unanswered = waiting === undefined || waiting.size > 0;
       if (!unanswered) return;
       // A GET stream that ended is simply re-opened; a POST's answer is resumed a bounded number of times in all.
