@@ -15,7 +15,6 @@ import { ADMIN_ACCOUNT, authorizationServerRoutes } from './oauth-server/authori
 import { signedInPerson, signInUrl } from './security/session-auth';
 import { checkAccessToken } from '../infrastructure/oauth-server/access-tokens';
 import { createAuthorizationServer } from '../infrastructure/oauth-server/authorization-server';
-import { OAuthServerRecords } from '../infrastructure/oauth-server/oauth-server-records';
 import type { OidcProvider } from '../infrastructure/oauth-server/oidc-provider-types';
 import { protectedResourceRoutes } from './oauth-server/protected-resource.routes';
 import { openApiRoutes } from './openapi/openapi.routes';
@@ -77,7 +76,7 @@ export const startGatehouse = async ({ config, logDestination }: StartOptions): 
     const { logger } = observability;
     for (const file of app.database.looseFiles) logger.warn({ file }, 'the database file can be read by other users than its owner: chmod 600 it');
     // Gatehouse as the authorization server of its own endpoints; the provider is made when first asked for.
-    const records = new OAuthServerRecords(app.database);
+    const records = app.oauthServerRecords;
     // A person's token stops working once they are disabled (checked on every request, as their sessions are).
     const ownOAuth = mcpOAuth(() => publicUrl, async (token, resource) => {
       const check = await checkAccessToken(records, token, resource);

@@ -9,6 +9,9 @@ import { uniqueNames } from './commands/unique-names';
 import { UserCommands } from './commands/user.commands';
 import type { GatehouseConfig } from './config/config';
 import { Keyring, loadMasterKey, type SecretBox } from './crypto';
+import { expiredRecordsSweep } from './expired-records';
+import { OAuthServerRecords } from './oauth-server/oauth-server-records';
+import type { PeriodicJob } from './periodic-job';
 import { rotateMasterKey, type MasterKeyRotation } from './crypto/master-key-rotation';
 import { EVENT_STORE_ENTITIES, LogFollower, TypeOrmEventStore, type StoredEvent } from './eventstore';
 import { importDocument, type ImportDocument, type ImportOptions } from './importexport';
@@ -71,6 +74,8 @@ export type Application = Readonly<{
   sessions: UserSessions;
   /** First-start links that create the owner while nobody has an account (runtime state). */
   setupLinks: SetupLinks;
+  /** What Gatehouse's own authorization server keeps (runtime state). */
+  oauthServerRecords: OAuthServerRecords;
   close: () => Promise<void>;
 }>;
 
@@ -91,7 +96,7 @@ export const openApplication = async (config: GatehouseConfig): Promise<Applicat
       importDocument: (document, options, context) => importDocument({ store, secrets, reads: database.reads }, document, options, context),
     };
     const queries = new Queries(database.reads, store);
-    return { config, database, store, secrets, queries, commands, maintenance: new Maintenance(database, store), sessions: new UserSessions(database), setupLinks: new SetupLinks(database), close: () => database.close() };
+    return { config, database, store, secrets, queries, commands, maintenance: new Maintenance(database, store), sessions: new UserSessions(database), setupLinks: new SetupLinks(database), oauthServerRecords: new OAuthServerRecords(database), close: () => database.close() };
   } catch (error) {
     await database.close();
     throw error;
@@ -236,11 +241,14 @@ export const startGateway = async (app: Application, options: GatewayOptions): P
     });
   sessions.start();
   let stopRefresh: (() => void) | null = null;
+  /** The serving process's sweep of expired runtime records (startBackground). */
+  let sweep: PeriodicJob<unknown> | null = null;
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       stopRefresh?.();
       try {
+        await sweep?.stop();
         await sessions.closeAll();
         await configFollower.stop();
         await stopWakeups?.();
@@ -268,6 +276,19 @@ export const startGateway = async (app: Application, options: GatewayOptions): P
     },
     startBackground: async () => {
       stopRefresh ??= await oauth.tokens.startBackgroundRefresh();
+      if (sweep === null) {
+        sweep = expiredRecordsSweep({
+          tables: [
+            { table: 'oauth_server_records', removeExpired: () => app.oauthServerRecords.removeExpired() },
+            { table: 'user_sessions', removeExpired: () => app.sessions.removeExpired() },
+            { table: 'setup_links', removeExpired: () => app.setupLinks.removeExpired() },
+          ],
+          intervalMs: app.config.expiredSweepIntervalSeconds * 1000,
+          onRun: (removed) => log('info', 'expired records removed', { removed }),
+          onError: (table, error) => log('warn', 'removing expired records failed', { table, error: String(error) }),
+        });
+        sweep.start();
+      }
     },
   };
 };

@@ -28,6 +28,8 @@ export type GatehouseConfig = Readonly<{
   oauthAccessTokenTtlSeconds: number;
   /** GATEHOUSE_OAUTH_CLIENT_METADATA: `on` (default), `off`, or `loopback` (also https documents on this machine: tests). */
   oauthClientMetadata: ClientMetadataDocumentsMode;
+  /** GATEHOUSE_EXPIRED_SWEEP_SECONDS: how often `serve` deletes expired authorization-server records, browser sessions and setup links. */
+  expiredSweepIntervalSeconds: number;
 }>;
 
 export class ConfigError extends Error {
@@ -38,6 +40,7 @@ const DEFAULT_PORT = 7300;
 const DEFAULT_AUTH_FAILURES_PER_MINUTE = 20;
 const DEFAULT_HTTP_REQUEST_TIMEOUT_MS = 30_000;
 const DEFAULT_OAUTH_ACCESS_TOKEN_TTL = 300;
+const DEFAULT_EXPIRED_SWEEP_SECONDS = 600;
 
 const parseInteger = (name: string, text: string | undefined, fallback: number, min: number, max: number): number => {
   if (text === undefined || text === '') return fallback;
@@ -87,5 +90,6 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): GatehouseConfi
     httpRequestTimeoutMs: parseInteger('GATEHOUSE_HTTP_REQUEST_TIMEOUT_MS', env.GATEHOUSE_HTTP_REQUEST_TIMEOUT_MS, DEFAULT_HTTP_REQUEST_TIMEOUT_MS, 1_000, 3_600_000),
     oauthAccessTokenTtlSeconds: parseInteger('GATEHOUSE_OAUTH_ACCESS_TOKEN_TTL', env.GATEHOUSE_OAUTH_ACCESS_TOKEN_TTL, DEFAULT_OAUTH_ACCESS_TOKEN_TTL, 1, 86_400),
     oauthClientMetadata: parseClientMetadataMode(env.GATEHOUSE_OAUTH_CLIENT_METADATA),
+    expiredSweepIntervalSeconds: parseInteger('GATEHOUSE_EXPIRED_SWEEP_SECONDS', env.GATEHOUSE_EXPIRED_SWEEP_SECONDS, DEFAULT_EXPIRED_SWEEP_SECONDS, 1, 86_400),
   };
 };

@@ -40,6 +40,12 @@ export class SetupLinks {
     return row !== null && row.expiresAt > this.now().toISOString();
   }
 
+  /** Drops the links that have lapsed; returns how many. */
+  async removeExpired(): Promise<number> {
+    const now = this.now().toISOString();
+    return this.database.write(async (manager) => (await manager.getRepository(SetupLinkRow).delete({ expiresAt: LessThanOrEqual(now) })).affected ?? 0);
+  }
+
   /** Every link is spent once an owner exists. */
   async closeAll(): Promise<void> {
     await this.database.write((manager) => manager.getRepository(SetupLinkRow).clear());

@@ -61,6 +61,18 @@ export class UserSessions {
     return { user, csrfToken: csrfTokenFor(token) };
   }
 
+  /** Drops the sessions `resolve` no longer accepts (past their lifetime or idle too long); returns how many. */
+  async removeExpired(): Promise<number> {
+    const now = this.now();
+    const idleSince = new Date(now.getTime() - SESSION_IDLE_MS).toISOString();
+    return this.database.write(async (manager) => {
+      const result = await manager.createQueryBuilder().delete().from(UserSessionRow)
+        .where('expires_at <= :now OR last_seen_at <= :idleSince', { now: now.toISOString(), idleSince })
+        .execute();
+      return result.affected ?? 0;
+    });
+  }
+
   /** Ends one session (sign-out); unknown tokens are ignored. */
   async close(token: string): Promise<void> {
     await this.database.write((manager) => manager.getRepository(UserSessionRow).delete({ tokenHash: hashToken(token) }));

@@ -1,5 +1,6 @@
 import type { EntityTarget, ObjectLiteral } from 'typeorm';
 import type { Database } from '../../persistence/database';
+import { PeriodicJob } from '../../periodic-job';
 import { DebugLogRecord, TrafficJournalRow } from './debug-log.entities';
 
 const DAY_MS = 86_400_000;
@@ -72,42 +73,20 @@ export type RetentionJobOptions = Readonly<{
  * Enforces `logRetentionDays` (rows older than that many days are deleted; 0 keeps none) and
  * `logMaxRows` (only the newest that many are kept; 0 keeps none) every `intervalMs`.
  */
-export class RetentionJob {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<RetentionResult> | null = null;
-
-  constructor(private readonly options: RetentionJobOptions) {}
-
-  /** Runs a first pass now (a gateway that was down for a week starts clean), then periodically. */
-  start(): void {
-    if (this.timer !== null) return;
-    const pass = (): void => void this.runOnce().catch((error: unknown) => this.options.onError?.(error));
-    this.timer = setInterval(pass, this.options.intervalMs ?? 60_000);
-    this.timer.unref();
-    pass();
-  }
-
-  /** One pass; a pass already under way is joined rather than run twice at once. */
-  runOnce(): Promise<RetentionResult> {
-    this.running ??= this.pass().finally(() => {
-      this.running = null;
+export class RetentionJob extends PeriodicJob<RetentionResult> {
+  constructor(options: RetentionJobOptions) {
+    super({
+      intervalMs: options.intervalMs ?? 60_000,
+      onError: options.onError,
+      run: async () => {
+        const policy = options.policy();
+        const now = options.now?.() ?? Date.now();
+        const byAge = await deleteLogsBefore(options.database, new Date(now - policy.logRetentionDays * DAY_MS).toISOString());
+        const byCount = await keepNewestLogs(options.database, policy.logMaxRows);
+        const result = { byAge, byCount };
+        if (byAge + byCount > 0) options.onRun?.(result);
+        return result;
+      },
     });
-    return this.running;
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
-    await this.running?.catch(() => undefined);
-  }
-
-  private async pass(): Promise<RetentionResult> {
-    const policy = this.options.policy();
-    const now = this.options.now?.() ?? Date.now();
-    const byAge = await deleteLogsBefore(this.options.database, new Date(now - policy.logRetentionDays * DAY_MS).toISOString());
-    const byCount = await keepNewestLogs(this.options.database, policy.logMaxRows);
-    const result = { byAge, byCount };
-    if (byAge + byCount > 0) this.options.onRun?.(result);
-    return result;
   }
 }
