@@ -106,6 +106,23 @@ describe("Gatehouse's authorization server refuses bad input with a 4xx and keep
     expect(outcome.consentPage).toContain('not the admin token');
   });
 
+  it('binds a request that names no resource and no scope (as the conformance suite sends it) to the profile the person allows, and only once allowed', async () => {
+    const { verifier, challenge } = pkce();
+    const bare = authorizeUrl({ code_challenge: challenge, code_challenge_method: 'S256', resource: undefined, scope: undefined });
+    const refused = await signInAndConsent(bare, { adminToken: 'not-the-admin-token', profile: 'beta' });
+    expect(refused).toMatchObject({ code: null, consentStatus: 401 });
+    const denied = await signInAndConsent(bare, { action: 'deny', profile: 'beta' });
+    expect(denied).toMatchObject({ code: null, error: 'access_denied' });
+
+    const allowed = await signInAndConsent(bare, { adminToken: OAUTH_ADMIN_TOKEN, profile: 'beta' });
+    expect(allowed).toMatchObject({ error: null, code: expect.any(String) });
+    const tokens = await token({ grant_type: 'authorization_code', code: allowed.code as string, code_verifier: verifier, redirect_uri: CLIENT_REDIRECT });
+    expect(tokens.status).toBe(200);
+    expect(tokens.json).toMatchObject({ token_type: 'Bearer', scope: 'mcp', access_token: expect.any(String) });
+    expect(await mcpStatus(tokens.json.access_token, 'beta')).toBe(200);
+    expect(await mcpStatus(tokens.json.access_token, 'alpha')).toBe(401);
+  });
+
   it('refuses a wrong PKCE verifier, then a replayed code, and the replay revokes what the code gave', async () => {
     const issued = await codeForAlpha();
     const wrong = await exchange({ ...issued, verifier: pkce().verifier });

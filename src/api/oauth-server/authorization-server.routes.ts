@@ -36,6 +36,23 @@ const FORM_LIMIT = '16kb';
 /** What a client may ask for: the endpoint's scope and a refresh token (`openid` only names the account). */
 const GRANTABLE_SCOPES: ReadonlySet<string> = new Set([MCP_SCOPE, 'offline_access', 'openid']);
 
+/**
+ * What a request left out, filled in once the person has allowed it: a request naming no
+ * endpoint (no RFC 8707 `resource`) is for the profile the person picked, and one without `scope`
+ * asks for the endpoint's scope (OAuth 2.1 §3.2.2.1: a default scope). Stored in the interaction's
+ * params, which the authorization endpoint resumes with, so the code and its tokens are bound to
+ * that profile's endpoint like any other.
+ */
+const applyDefaults = async (interaction: OidcInteraction, resource: string): Promise<void> => {
+  const missing = {
+    ...(interaction.params.resource === undefined ? { resource } : {}),
+    ...(typeof interaction.params.scope !== 'string' || interaction.params.scope.trim() === '' ? { scope: MCP_SCOPE } : {}),
+  };
+  if (Object.keys(missing).length === 0) return;
+  Object.assign(interaction.params, missing);
+  await interaction.save(Math.max(1, interaction.exp - Math.floor(Date.now() / 1000)));
+};
+
 type ConsentForm = { profile?: unknown; adminToken?: unknown; action?: unknown; csrf_token?: unknown };
 
 /**
@@ -126,10 +143,11 @@ export const authorizationServerRoutes = (options: AuthorizationServerRoutesOpti
     const slug = typeof form.profile === 'string' ? form.profile : requested;
     if (slug === null || !slugs.includes(slug)) return page(ctx, interaction, 400, 'Pick one of the profiles listed.');
     if (requested !== null && slug !== requested) return page(ctx, interaction, 400, `The application asked for the profile ${requested}.`);
+    await applyDefaults(interaction, options.resourceUrl(slug));
     const grant = new oidc.Grant({ accountId, clientId: String(interaction.params.client_id) });
     grant.addResourceScope(options.resourceUrl(slug), MCP_SCOPE);
     // Sign-in and consent are one step: the scopes come from the request, not from a consent prompt's details.
-    const scopes = String(interaction.params.scope ?? '').split(' ').filter((scope) => GRANTABLE_SCOPES.has(scope));
+    const scopes = String(interaction.params.scope).split(' ').filter((scope) => GRANTABLE_SCOPES.has(scope));
     if (scopes.length > 0) grant.addOIDCScope(scopes.join(' '));
     const grantId = await grant.save();
     ctx.respond = false;

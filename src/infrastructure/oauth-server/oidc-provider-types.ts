@@ -17,6 +17,10 @@ export type OidcInteraction = {
   params: Record<string, unknown>;
   session?: { accountId?: string };
   grantId?: string;
+  /** Seconds since the epoch when the interaction lapses. */
+  exp: number;
+  /** Stores the interaction again (its params as changed), for `ttlSeconds`. */
+  save(ttlSeconds: number): Promise<unknown>;
 };
 
 export type OidcClient = { clientId: string; clientName?: string; redirectUris: string[]; grantTypeAllowed(type: string): boolean };
