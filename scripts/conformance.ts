@@ -16,7 +16,11 @@
  * - 2026-07-28 through Gatehouse to the same SDK v2 fixture reached over Streamable HTTP, which the
  *   gateway then speaks 2026-07-28 to (stateless upstream), judged the same way.
  *
- * `--only 2026` runs the 2026-07-28 requirement set only (no 2025-11-25 suite).
+ * - last, the `authorization` command (0.2.x) against Gatehouse's own authorization server, twice (the
+ *   suite naming an `oauth` profile as its resource, and naming none), a scripted browser allowing the
+ *   profile with the admin token; every check must pass.
+ *
+ * `--only 2026` runs the 2026-07-28 requirement set and the authorization server only (no 2025-11-25 suite).
  *
  * Anything else fails the run, unless the scenario is on the revision's EXPECTED_FAILURES list
  * with its reason (and a listed scenario that passes fails the run until it is taken off).
@@ -30,7 +34,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startGatehouse } from '../src/api/gatehouse';
 import { loadConfig } from '../src/infrastructure/config/config';
-import { type Checks, installConformanceCli, runConformanceSuite } from './conformance-cli/cli';
+import { freePort } from '../test/support/child-gatehouse';
+import { signInAndConsent } from '../test/support/oauth-server-client';
+import { type Checks, installConformanceCli, runAuthorizationSuite, runConformanceSuite } from './conformance-cli/cli';
 
 const ROOT = resolve(__dirname, '..', '..');
 const FIXTURE = join(ROOT, 'test/fixtures/servers/conformance-server.js');
@@ -97,9 +103,10 @@ const judge = (direct: Map<string, Checks>, through: Map<string, Checks>, why_: 
 const sum = (checks: Iterable<Checks>): Checks =>
   [...checks].reduce((total, c) => ({ passed: total.passed + c.passed, failed: total.failed + c.failed }), { passed: 0, failed: 0 });
 
+const show = (checks?: Checks): string => (checks ? `${checks.passed} passed, ${checks.failed} failed` : 'not run');
+const out = (line: string): boolean => process.stdout.write(`${line}\n`);
+
 const report = (title: string, rows: Row[], direct: Map<string, Checks>, through: Map<string, Checks>): number => {
-  const show = (checks?: Checks): string => (checks ? `${checks.passed} passed, ${checks.failed} failed` : 'not run');
-  const out = (line: string): boolean => process.stdout.write(`${line}\n`);
   out(`\n### ${title}\n`);
   out('| scenario | checks, fixture direct | checks, through Gatehouse | result |\n|---|---|---|---|');
   for (const row of rows) out(`| ${row.scenario} | ${show(row.direct)} | ${show(row.through)} | ${row.result}${row.note ? `: ${row.note}` : ''} |`);
@@ -111,6 +118,54 @@ const report = (title: string, rows: Row[], direct: Map<string, Checks>, through
   if (count('expected failure') > 0) out(`expected failures: ${count('expected failure')} (see the EXPECTED_FAILURES lists)`);
   out(`scenarios: ${count('passed')} passed, ${count('failed')} failed`);
   return count('failed') === 0 ? 0 : 1;
+};
+
+/**
+ * The authorization-server scenarios: each must pass every check it runs, both when the suite
+ * names the profile's endpoint as its resource and when it names none (its default), and the
+ * person picks the profile on the consent page.
+ */
+const reportAuthorization = (withResource: Map<string, Checks>, withoutResource: Map<string, Checks>): number => {
+  out('\n### Authorization server (suite 0.2.x, `authorization`): Gatehouse as the authorization server of its MCP endpoints\n');
+  out('| scenario | checks, the suite naming the profile as resource | checks, the suite naming no resource | result |\n|---|---|---|---|');
+  let failed = 0;
+  for (const scenario of new Set([...withResource.keys(), ...withoutResource.keys()])) {
+    const runs = [withResource.get(scenario), withoutResource.get(scenario)];
+    const passed = runs.every((checks) => checks !== undefined && checks.failed === 0 && checks.passed > 0);
+    if (!passed) failed += 1;
+    out(`| ${scenario} | ${show(runs[0])} | ${show(runs[1])} | ${passed ? 'passed' : 'failed'} |`);
+  }
+  out(`\nscenarios: ${withResource.size - failed} passed, ${failed} failed`);
+  return failed === 0 && withResource.size > 0 ? 0 : 1;
+};
+
+/**
+ * The suite's `authorization` command against Gatehouse: a client registered for the suite's
+ * callback, and a person's browser that signs in with the admin token, allows the profile and
+ * lands on the callback with the code.
+ */
+const runAuthorization = async (cli: string, issuer: string, slug: string, resource?: string): Promise<Map<string, Checks>> => {
+  const callbackPort = await freePort();
+  const callbackOrigin = `http://127.0.0.1:${callbackPort}`;
+  const registered = await fetch(`${issuer}/oauth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ client_name: 'MCP conformance suite', redirect_uris: [`${callbackOrigin}/callback`], token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'] }),
+  });
+  if (registered.status !== 201) throw new Error(`registering the suite's client: ${registered.status} ${await registered.text()}`);
+  const { client_id: clientId } = (await registered.json()) as { client_id: string };
+  return runAuthorizationSuite(cli, {
+    issuer,
+    clientId,
+    callbackPort,
+    resource,
+    authorize: async (authorizationUrl) => {
+      const outcome = await signInAndConsent(authorizationUrl, { adminToken: ADMIN, profile: slug });
+      if (outcome.redirect.origin !== callbackOrigin) throw new Error(`the consent page did not send the browser back (${outcome.consentStatus}): ${outcome.consentPage.slice(0, 500)}`);
+      // The browser opens the callback: the suite's server takes the code (or the error) from there.
+      await (await fetch(outcome.redirect)).text();
+    },
+  });
 };
 
 const startFixture = async (script: string): Promise<{ url: string; stop: () => void }> => {
@@ -172,7 +227,14 @@ const main = async (): Promise<number> => {
     await api(gatehouse.url, 'PUT', '/api/profiles/conformance-v2-http/servers/fixture-v2-http', { status: 'active' });
     const throughStateless = `${gatehouse.url}/mcp/conformance-v2-http`;
 
+    await api(gatehouse.url, 'POST', '/api/profiles', { slug: 'conformance-oauth', auth: { mode: 'oauth' } });
+    await api(gatehouse.url, 'PUT', '/api/profiles/conformance-oauth/servers/fixture', { status: 'active' });
+
     const cli = installConformanceCli(ROOT);
+    const authorization = [
+      await runAuthorization(cli.v2026, gatehouse.url, 'conformance-oauth', `${gatehouse.url}/mcp/conformance-oauth`),
+      await runAuthorization(cli.v2026, gatehouse.url, 'conformance-oauth'),
+    ] as const;
     const direct = modernOnly ? undefined : await runConformanceSuite(cli.v2025, fixture.url);
     const through = modernOnly ? undefined : await runConformanceSuite(cli.v2025, through2025);
     const direct26 = await runConformanceSuite(cli.v2026, fixtureV2.url, REQUIREMENTS_2026);
@@ -194,6 +256,7 @@ const main = async (): Promise<number> => {
         direct26,
         mixed26,
       ),
+      reportAuthorization(...authorization),
     ];
     return codes.every((code) => code === 0) ? 0 : 1;
   } finally {

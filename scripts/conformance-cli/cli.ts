@@ -52,20 +52,26 @@ export const installConformanceCli = (root: string): ConformanceClis => {
   return clis;
 };
 
+type CliRun = Readonly<{ output: string; code: number | null; signal: NodeJS.Signals | null }>;
+
 /**
- * Runs the server scenarios of the suite against `url` with Node 22 and returns the checks of
- * each: by default every one (`--suite all`, pending ones included); with `['--requirements',
- * '2026-07-28']` exactly what that revision requires (plus the unscored ones it runs for
- * visibility; the exit code then speaks for the scored ones only). Async on purpose: the gateway
- * under test may run in this process and must keep serving. Throws when the CLI's output and exit
- * do not add up (killed, crashed, fewer scenarios summarised than announced), so that is never a pass.
+ * The CLI on Node 22 with `args`; `onOutput` sees the output so far after every chunk, and may
+ * stop the run (the whole process group: npx and the Node it starts). Async: the gateway under
+ * test may run in this process.
  */
-export const runConformanceSuite = async (cli: string, url: string, selection: readonly string[] = ['--suite', 'all']): Promise<Map<string, Checks>> => {
-  const { output, code, signal } = await new Promise<{ output: string; code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    const child = spawn('npx', ['-y', 'node@22', cli, 'server', '--url', url, ...selection], { stdio: ['ignore', 'pipe', 'pipe'] });
+const runCli = (cli: string, args: readonly string[], onOutput?: (output: string, stop: () => void) => void): Promise<CliRun> =>
+  new Promise((resolve, reject) => {
+    const child = spawn('npx', ['-y', 'node@22', cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: onOutput !== undefined });
+    const stop = (): void => {
+      if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
+    };
     let text = '';
-    child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    const take = (chunk: Buffer): void => {
+      text += chunk.toString();
+      onOutput?.(text, stop);
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
     const timer = setTimeout(() => child.kill('SIGKILL'), SUITE_TIMEOUT_MS);
     child.on('error', reject);
     child.on('close', (exitCode, exitSignal) => {
@@ -73,22 +79,72 @@ export const runConformanceSuite = async (cli: string, url: string, selection: r
       resolve({ output: text, code: exitCode, signal: exitSignal });
     });
   });
+
+/**
+ * The checks of each scenario from the CLI's summary. Throws when the output and exit do not add
+ * up (killed, crashed, fewer scenarios summarised than `announced` says were run), so that is never a pass.
+ */
+const summarise = ({ output, code, signal }: CliRun, url: string, announced: RegExp): Map<string, Checks> => {
   const fail = (why: string): never => {
     throw new Error(`conformance CLI against ${url}: ${why}\n${output.slice(-4000)}`);
   };
   if (signal !== null) fail(`killed by ${signal}`);
-  const announced = /^Running (?:all suite|requirements \S+) \((\d+) scenarios\)/m.exec(output);
+  const scenarios = announced.exec(output);
   const summary = output.split('=== SUMMARY ===')[1];
-  if (!announced || summary === undefined) return fail('no suite summary printed');
+  if (!scenarios || summary === undefined) return fail('no suite summary printed');
 
   const results = new Map<string, Checks>();
   for (const match of summary.matchAll(/^[✓✗] (\S+): (\d+) passed, (\d+) failed$/gmu)) {
     results.set(match[1], { passed: Number(match[2]), failed: Number(match[3]) });
   }
-  if (results.size !== Number(announced[1])) fail(`${announced[1]} scenarios announced, ${results.size} summarised`);
+  if (results.size !== Number(scenarios[1])) fail(`${scenarios[1]} scenarios announced, ${results.size} summarised`);
   // A requirement set lists what it runs without scoring (extensions, pending): the exit code ignores those.
   const unscored = new Set([...(summary.split(/^Not scored/m)[1] ?? '').matchAll(/^\s+[✓✗] (\S+) \(/gmu)].map((match) => match[1]));
   const failedChecks = [...results].some(([scenario, checks]) => checks.failed > 0 && !unscored.has(scenario));
   if ((code === 0) === failedChecks) fail(`exit code ${code} does not match the summary`);
   return results;
+};
+
+/**
+ * Runs the server scenarios of the suite against `url` with Node 22 and returns the checks of
+ * each: by default every one (`--suite all`, pending ones included); with `['--requirements',
+ * '2026-07-28']` exactly what that revision requires (plus the unscored ones it runs for
+ * visibility; the exit code then speaks for the scored ones only).
+ */
+export const runConformanceSuite = async (cli: string, url: string, selection: readonly string[] = ['--suite', 'all']): Promise<Map<string, Checks>> =>
+  summarise(await runCli(cli, ['server', '--url', url, ...selection]), url, /^Running (?:all suite|requirements \S+) \((\d+) scenarios\)/m);
+
+export type AuthorizationSuiteOptions = Readonly<{
+  /** The authorization server's issuer. */
+  issuer: string;
+  /** A client registered with http://127.0.0.1:<callbackPort>/callback as its redirect URI. */
+  clientId: string;
+  callbackPort: number;
+  /** The RFC 8707 resource the suite names in its requests; without it, it names none. */
+  resource?: string;
+  /**
+   * The person at the browser: given the authorization URL the suite prints, signs in and allows,
+   * so that the browser lands on the suite's callback server. Called once.
+   */
+  authorize: (authorizationUrl: URL) => Promise<void>;
+}>;
+
+/**
+ * The suite's `authorization` command (0.2.x) against an authorization server: every scenario,
+ * `authorization-code-grant` included, which prints the URL a person opens and waits for the
+ * callback (`authorize` does the person's part).
+ */
+export const runAuthorizationSuite = async (cli: string, options: AuthorizationSuiteOptions): Promise<Map<string, Checks>> => {
+  const args = ['authorization', '--url', options.issuer, '--client-id', options.clientId, '--port', String(options.callbackPort), ...(options.resource ? ['--resource', options.resource] : [])];
+  let asked: Promise<void> | undefined;
+  const run = await runCli(cli, args, (output, stop) => {
+    // The URL is printed whole on a line of its own; the callback server is listening once it says so.
+    const url = /^(\S+\?response_type=code&\S+)$/m.exec(output)?.[1];
+    if (url === undefined || asked !== undefined || !output.includes('Callback server started')) return;
+    asked = options.authorize(new URL(url));
+    // Without its callback the suite would wait five minutes: stop it, and report why below.
+    asked.catch(stop);
+  });
+  await asked;
+  return summarise(run, options.issuer, /^Running test \((\d+) scenarios\)/m);
 };
