@@ -46,6 +46,7 @@ export type ApiKey = {
   revokedAt: string | null;
   ownerId: string | null;
   createdAt: string;
+  lastUsedAt: string | null;
   version: number;
 };
 

@@ -41,9 +41,10 @@ import { Observability } from './telemetry/observability';
 import { UpstreamPool } from './upstream';
 import { Maintenance } from './maintenance';
 import { SESSION_ENTITIES, SessionIds, SessionStore } from './mcp-sessions';
+import { KEY_USAGE_ENTITIES, KeyUseRecorder, recordKeyUse } from './key-usage';
 
 /** Every table this process maps, by the module that owns it. */
-export const ENTITIES = [...EVENT_STORE_ENTITIES, ...READ_MODEL_ENTITIES, ...DEBUG_LOG_ENTITIES, ...SESSION_ENTITIES, DataKeyRow, UserSessionRow, SetupLinkRow, OAuthServerRecordRow];
+export const ENTITIES = [...EVENT_STORE_ENTITIES, ...READ_MODEL_ENTITIES, ...DEBUG_LOG_ENTITIES, ...SESSION_ENTITIES, ...KEY_USAGE_ENTITIES, DataKeyRow, UserSessionRow, SetupLinkRow, OAuthServerRecordRow];
 
 export type Commands = Readonly<{
   servers: ServerCommands;
@@ -153,7 +154,11 @@ export const startGateway = async (app: Application, options: GatewayOptions): P
     const record = await new ProfileReadModel(database.reads).proxyRecord(key);
     return record === null ? null : toProxyProfile(secrets, record);
   });
-  const keys = new KeyDirectory((hash) => new ApiKeyReadModel(database.reads).byHash(hash));
+  const keyUses = new KeyUseRecorder({
+    write: (entries) => recordKeyUse(database, entries),
+    onError: (error) => observability.log('warn', 'API key use not recorded', { error: String(error) }),
+  });
+  const keys = new KeyDirectory((hash) => new ApiKeyReadModel(database.reads).byHash(hash), (keyId) => keyUses.used(keyId));
   // Caches first, so that whatever reacts to an event after them reads the new configuration.
   const applyToCaches = (event: StoredEvent): void => {
     settings.apply(event);
@@ -254,6 +259,7 @@ export const startGateway = async (app: Application, options: GatewayOptions): P
         await stopWakeups?.();
         await follower.stop();
         await pool.closeAll();
+        await keyUses.close();
       } finally {
         noticeSubscription.unsubscribe();
         cacheSubscription.unsubscribe();

@@ -12,7 +12,8 @@ import { DebugLogRecord } from './readmodels/debug-logs';
  * is no configuration and so cannot be rebuilt from the log: browser sign-ins
  * (`user_sessions`), what Gatehouse's authorization server issued (`oauth_server_records`:
  * registered clients, grants, refresh and access tokens, all by hash) and the Streamable HTTP
- * sessions that outlive a restart (`mcp_sessions`). Every other table is a read model, built
+ * sessions that outlive a restart (`mcp_sessions`), and when each API key was last used
+ * (`api_key_usage`). Every other table is a read model, built
  * again on the target from the log and the journal (NOT_COPIED says which ones and why).
  */
 export const COPIED: ReadonlyArray<Readonly<{ table: string; key: string }>> = [
@@ -23,6 +24,7 @@ export const COPIED: ReadonlyArray<Readonly<{ table: string; key: string }>> = [
   { table: 'user_sessions', key: 'token_hash' },
   { table: 'oauth_server_records', key: 'key' },
   { table: 'mcp_sessions', key: 'id' },
+  { table: 'api_key_usage', key: 'key_id' },
 ];
 
 /**

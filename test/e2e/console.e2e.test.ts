@@ -349,6 +349,15 @@ describeInBrowser('the web console')('the web console in a real browser', () => 
       await client.close();
     }
 
+    // When it was last used (no event: written off the request path): a time after that call, "never" for a key not used.
+    await issueKey(gh, ['dev'], 'never-used');
+    const listed = async (name: string) => (await gh.api('GET', '/api/keys')).body.keys.find((k: { name: string }) => k.name === name);
+    await waitFor(async () => (await listed('from-the-browser')).lastUsedAt !== null, 10_000, 'the key\'s use to be recorded');
+    const lastUsed = Date.parse((await listed('from-the-browser')).lastUsedAt);
+    expect(lastUsed).toBeGreaterThan(Date.now() - 60_000);
+    expect(lastUsed).toBeLessThanOrEqual(Date.now());
+    expect((await listed('never-used')).lastUsedAt).toBeNull();
+
     // Shown once: gone after "Done", and not there after a reload either.
     await shown.getByRole('button', { name: 'Done' }).click();
     await shown.waitFor({ state: 'detached' });
@@ -356,6 +365,12 @@ describeInBrowser('the web console')('the web console in a real browser', () => 
     await page.reload();
     await row.waitFor();
     expect(await page.content()).not.toContain(key);
+    const lastUsedColumn = (await page.getByRole('table', { name: 'API keys' }).locator('thead th').allTextContents()).indexOf('Last used');
+    expect(lastUsedColumn).toBeGreaterThan(0);
+    const lastUsedCell = async (name: string) => (await page.getByRole('row', { name: new RegExp(name) }).locator('td').nth(lastUsedColumn).textContent())?.trim();
+    expect(await lastUsedCell('from-the-browser')).toBe(await page.evaluate((at) => new Date(at).toLocaleString(), lastUsed));
+    expect(await lastUsedCell('never-used')).toBe('never');
+    await screenshot(page, 'console-keys-last-used');
 
     await row.getByRole('button', { name: 'Revoke from-the-browser' }).click();
     const confirm = page.getByRole('dialog', { name: /Revoke key "from-the-browser"/ });

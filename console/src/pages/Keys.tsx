@@ -13,7 +13,8 @@ import { useProfiles } from './Profiles';
 export const Keys = () => {
   const client = useQueryClient();
   const me = useMe();
-  const keys = useQuery({ queryKey: ['keys'], queryFn: () => get<{ keys: ApiKey[] }>('/api/keys') });
+  // A key's use is no event (nothing on the events stream tells of it): looked at again every minute.
+  const keys = useQuery({ queryKey: ['keys'], queryFn: () => get<{ keys: ApiKey[] }>('/api/keys'), refetchInterval: 60_000 });
   const profiles = useProfiles();
   const users = useQuery({ queryKey: ['users'], queryFn: () => get<{ users: User[] }>('/api/users'), enabled: managesUsers(me.data) });
   const [created, setCreated] = useState<(ApiKey & { key: string }) | null>(null);
@@ -69,6 +70,7 @@ export const Keys = () => {
       ),
     },
     { header: 'Created', cell: (key) => when(key.createdAt) },
+    { header: 'Last used', cell: (key) => (key.lastUsedAt ? when(key.lastUsedAt) : <span className="muted">never</span>) },
     { header: 'Expires', cell: (key) => (key.expiresAt ? when(key.expiresAt) : <span className="muted">never</span>) },
     {
       header: 'Actions',
@@ -154,7 +156,6 @@ export const Keys = () => {
         rowAttributes={(key) => ({ 'data-key': key.id })}
         empty="No keys yet."
       />
-      <p className="muted">When a key was last used is not recorded by the gateway yet, so it is not shown.</p>
     </section>
   );
 };

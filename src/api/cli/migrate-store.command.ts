@@ -22,6 +22,7 @@ Copied as stored, in one transaction on the target, then compared row by row:
   oauth_server_records  what Gatehouse's authorization server issued: registered
                       clients, grants, access and refresh tokens keep working
   mcp_sessions        Streamable HTTP sessions: clients go on with their session id
+  api_key_usage       when each API key was last used
 Not copied, rebuilt on the target from the log and the journal, then compared with the
 source's: every read model (servers, tools, profiles, profile_servers, profile_tools,
 profile_slugs, api_keys, settings, oauth_client_registrations, oauth_tokens, users,

@@ -75,6 +75,7 @@ export const authenticate = async (keys: KeyDirectory, req: IncomingMessage, url
   if (!grant || grant.status !== 'active') throw new HttpRefusal(401, -32001, 'Unauthorized: invalid API key', challenge);
   if (grant.expiresAt !== null && grant.expiresAt <= new Date().toISOString()) throw new HttpRefusal(401, -32001, 'Unauthorized: the API key has expired', challenge);
   if (!grant.profiles.includes('*') && !grant.profiles.includes(profile.id)) throw new HttpRefusal(403, -32001, 'Forbidden: this API key does not open this profile');
+  keys.used(grant.id);
   return grant.id;
 };
 

@@ -15,7 +15,16 @@ export class KeyDirectory {
   private readonly hashes = new Map<string, string>();
   private generation = 0;
 
-  constructor(private readonly load: KeyLoader) {}
+  constructor(
+    private readonly load: KeyLoader,
+    /** Told of every request a key was accepted for (must be cheap: it is on the request path). */
+    private readonly onUse: (keyId: string) => void = () => undefined,
+  ) {}
+
+  /** A request was accepted with this key. */
+  used(keyId: string): void {
+    this.onUse(keyId);
+  }
 
   async byHash(hash: string): Promise<ApiKeyGrant | null> {
     const cached = this.grants.get(hash);

@@ -1,4 +1,5 @@
 import { In, type EntityManager } from 'typeorm';
+import { lastUsedAt } from '../../key-usage';
 import { ProfileReadModel } from '../profile';
 import { UserRow } from '../user';
 import { ApiKeyRow } from './apikey.entity';
@@ -14,6 +15,8 @@ export type ApiKeyView = {
   /** The user the key belongs to; null: the admin token's. */
   ownerId: string | null;
   createdAt: string;
+  /** When an MCP endpoint last accepted it (to within a minute); null: never. */
+  lastUsedAt: string | null;
   version: number;
 };
 
@@ -91,6 +94,7 @@ export class ApiKeyReadModel {
       revokedAt: row.revokedAt,
       ownerId: row.ownerId,
       createdAt: row.createdAt,
+      lastUsedAt: (await lastUsedAt(this.manager, [row.id])).get(row.id) ?? null,
       version: row.version,
     };
   }

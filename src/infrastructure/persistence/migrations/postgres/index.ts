@@ -11,6 +11,7 @@ import { OAuthServerRecords1765800000000 } from './1765800000000-OAuthServerReco
 import { ResourceAccess1765900000000 } from './1765900000000-ResourceAccess';
 import { PersonalAccessTokens1766010000000 } from './1766010000000-PersonalAccessTokens';
 import { SetupLinks1766020000000 } from './1766020000000-SetupLinks';
+import { ApiKeyUsage1766030000000 } from './1766030000000-ApiKeyUsage';
 
 /**
  * Every PostgreSQL migration, oldest first: one per SQLite migration in ../, with the same file
@@ -19,4 +20,4 @@ import { SetupLinks1766020000000 } from './1766020000000-SetupLinks';
  * ./<timestamp>-<Name>.ts, and list each in its index. test/architecture.unit.test.ts fails
  * while the two lists differ.
  */
-export const POSTGRES_MIGRATIONS = [InitialSchema1763700000000, TrafficLogs1763800000000, OAuthReadModels1763900000000, ProfileSlugHistory1764800000000, ProfileToolExposure1765000000000, ServerToolPinning1765100000000, Users1765200000000, ProfileAuthMode1765300000000, McpSessions1765400000000, OAuthServerRecords1765800000000, ResourceAccess1765900000000, PersonalAccessTokens1766010000000, SetupLinks1766020000000];
+export const POSTGRES_MIGRATIONS = [InitialSchema1763700000000, TrafficLogs1763800000000, OAuthReadModels1763900000000, ProfileSlugHistory1764800000000, ProfileToolExposure1765000000000, ServerToolPinning1765100000000, Users1765200000000, ProfileAuthMode1765300000000, McpSessions1765400000000, OAuthServerRecords1765800000000, ResourceAccess1765900000000, PersonalAccessTokens1766010000000, SetupLinks1766020000000, ApiKeyUsage1766030000000];

@@ -1,0 +1,18 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { TEXT } from './ddl';
+
+/** PostgreSQL counterpart of ../1766030000000-ApiKeyUsage.ts. */
+export class ApiKeyUsage1766030000000 implements MigrationInterface {
+  name = 'ApiKeyUsage1766030000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`CREATE TABLE api_key_usage (
+      key_id ${TEXT} PRIMARY KEY,
+      last_used_at ${TEXT} NOT NULL
+    )`);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query('DROP TABLE IF EXISTS api_key_usage');
+  }
+}
