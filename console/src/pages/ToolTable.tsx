@@ -1,5 +1,5 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useMemo, useState } from 'react';
+import { memo, useCallback, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { enc, request, send } from '../api';
 import { setQueryParam, useLocation } from '../router';
 import { filterTools, toolKey, type EffectiveTool, type ToolFilter } from '../toolFilter';
@@ -50,13 +50,19 @@ export const ToolTable = ({ slug }: { slug: string }) => {
     }
   };
 
-  const toggle = (tool: EffectiveTool) => {
-    const next = new Set(selected);
-    const key = toolKey(tool);
-    if (next.has(key)) next.delete(key);
-    else next.add(key);
-    setSelected(next);
-  };
+  // Stable across renders, so that a keystroke re-renders only the rows it adds (ToolRow is memoised).
+  const toggle = useCallback((tool: EffectiveTool) => {
+    setSelected((current) => {
+      const next = new Set(current);
+      const key = toolKey(tool);
+      if (next.has(key)) next.delete(key);
+      else next.add(key);
+      return next;
+    });
+  }, []);
+  const latestPatchAll = useRef(patchAll);
+  latestPatchAll.current = patchAll;
+  const patchOne = useCallback((tool: EffectiveTool, patch: object) => void latestPatchAll.current([tool], () => patch), []);
   const allVisibleSelected = visible.length > 0 && selectedVisible.length === visible.length;
 
   return (
@@ -108,7 +114,7 @@ export const ToolTable = ({ slug }: { slug: string }) => {
         </thead>
         <tbody>
           {visible.slice(0, ROW_LIMIT).map((tool) => (
-            <ToolRow key={`${toolKey(tool)}:${tool.overrides.name}:${tool.overrides.description}`} tool={tool} selected={selected.has(toolKey(tool))} onToggle={() => toggle(tool)} onPatch={(patch) => void patchAll([tool], () => patch)} />
+            <ToolRow key={`${toolKey(tool)}:${tool.overrides.name}:${tool.overrides.description}`} tool={tool} selected={selected.has(toolKey(tool))} onToggle={toggle} onPatch={patchOne} />
           ))}
         </tbody>
       </table>
@@ -116,30 +122,34 @@ export const ToolTable = ({ slug }: { slug: string }) => {
   );
 };
 
-/** One row; upstream text (names, descriptions) is rendered as text by React, never as HTML. */
-const ToolRow = ({ tool, selected, onToggle, onPatch }: { tool: EffectiveTool; selected: boolean; onToggle: () => void; onPatch: (patch: object) => void }) => {
-  const [name, setName] = useState(tool.overrides.name ?? '');
-  const [description, setDescription] = useState(tool.overrides.description ?? '');
+type RowProps = { tool: EffectiveTool; selected: boolean; onToggle: (tool: EffectiveTool) => void; onPatch: (tool: EffectiveTool, patch: object) => void };
+
+/**
+ * One row; upstream text (names, descriptions) is rendered as text by React, never as HTML.
+ * Memoised, with uncontrolled edit boxes (read on Enter or blur; the row is keyed by its
+ * overrides, so a saved edit mounts it afresh): a row a keystroke keeps costs nothing.
+ */
+const ToolRow = memo(({ tool, selected, onToggle, onPatch }: RowProps) => {
   const commit = (field: 'name' | 'description', value: string, current: string | null) => {
     const next = value.trim() === '' ? null : value.trim();
-    if (next !== current) onPatch({ [field]: next });
+    if (next !== current) onPatch(tool, { [field]: next });
+  };
+  const onEnter = (field: 'name' | 'description', current: string | null) => (e: KeyboardEvent<HTMLInputElement>) => {
+    if (e.key === 'Enter') commit(field, e.currentTarget.value, current);
   };
   return (
     <tr data-tool={tool.exposedName}>
       <td>
-        <input type="checkbox" aria-label={`Select ${tool.exposedName}`} checked={selected} onChange={onToggle} />
+        <input type="checkbox" aria-label={`Select ${tool.exposedName}`} checked={selected} onChange={() => onToggle(tool)} />
       </td>
       <td>
         <input
           className="cell-edit"
           aria-label={`Name of ${tool.exposedName}`}
-          value={name}
+          defaultValue={tool.overrides.name ?? ''}
           placeholder={tool.exposedName}
-          onChange={(e) => setName(e.target.value)}
-          onBlur={() => commit('name', name, tool.overrides.name)}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter') commit('name', name, tool.overrides.name);
-          }}
+          onBlur={(e) => commit('name', e.currentTarget.value, tool.overrides.name)}
+          onKeyDown={onEnter('name', tool.overrides.name)}
         />
         <div className="muted">{tool.exposedName}</div>
       </td>
@@ -153,16 +163,13 @@ const ToolRow = ({ tool, selected, onToggle, onPatch }: { tool: EffectiveTool; s
         <input
           className="cell-edit"
           aria-label={`Description of ${tool.exposedName}`}
-          value={description}
+          defaultValue={tool.overrides.description ?? ''}
           placeholder={tool.description ?? ''}
-          onChange={(e) => setDescription(e.target.value)}
-          onBlur={() => commit('description', description, tool.overrides.description)}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter') commit('description', description, tool.overrides.description);
-          }}
+          onBlur={(e) => commit('description', e.currentTarget.value, tool.overrides.description)}
+          onKeyDown={onEnter('description', tool.overrides.description)}
         />
         <div className="muted tool-description">{tool.description}</div>
       </td>
     </tr>
   );
-};
+});
