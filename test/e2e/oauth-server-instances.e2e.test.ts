@@ -15,16 +15,9 @@ import { OAUTH_ADMIN_TOKEN } from '../support/oauth-server-gatehouse';
 import { createTestPostgresDatabase, describePostgres, type TestPostgresDatabase } from '../support/postgres';
 import { PROBE_SERVER } from '../support/proxy';
 import { makeTempDir, TEST_SECRET_KEY } from '../support/temp-dir';
+import { adminApi } from '../support/admin-api';
 
-const api = async (base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> => { // eslint-disable-line @typescript-eslint/no-explicit-any -- test convenience, as in test/support/gatehouse
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${OAUTH_ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text === '' ? null : JSON.parse(text) };
-};
+const api = adminApi(OAUTH_ADMIN_TOKEN);
 
 describePostgres('the authorization server on two instances of one PostgreSQL store', () => {
   let database: TestPostgresDatabase;

@@ -12,20 +12,13 @@ import { createTestPostgresDatabase, describePostgres, type TestPostgresDatabase
 import { PROBE_SERVER, waitFor } from '../support/proxy';
 import { openSse, type SseClient } from '../support/sse';
 import { makeTempDir, TEST_SECRET_KEY } from '../support/temp-dir';
+import { adminApi } from '../support/admin-api';
 
 type Entry = { id: number; sessionId: string; method: string; profile: string; status: string };
 
 const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
 
-const api = async (base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> => { // eslint-disable-line @typescript-eslint/no-explicit-any -- test convenience, as in test/support/gatehouse
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: { ...admin, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text === '' ? null : JSON.parse(text) };
-};
+const api = adminApi();
 
 describePostgres('debug logs with two instances on one PostgreSQL database', () => {
   let database: TestPostgresDatabase;

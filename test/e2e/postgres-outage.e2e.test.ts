@@ -7,19 +7,12 @@ import { TEST_ADMIN_TOKEN } from '../support/gatehouse';
 import { connectClient } from '../support/mcp-client';
 import { PROBE_SERVER, waitFor } from '../support/proxy';
 import { makeTempDir, TEST_SECRET_KEY } from '../support/temp-dir';
+import { adminApi } from '../support/admin-api';
 
 const SCRIPT = join(__dirname, '..', '..', 'scripts', 'postgres-local.sh');
 const hasPostgresBinaries = existsSync('/usr/lib/postgresql') && readdirSync('/usr/lib/postgresql').some((version) => existsSync(`/usr/lib/postgresql/${version}/bin/pg_ctl`));
 
-const api = async (base: string, method: string, path: string, body?: unknown) => {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, type: response.headers.get('content-type'), body: text === '' ? null : (JSON.parse(text) as Record<string, unknown>) };
-};
+const api = adminApi();
 
 /**
  * A PostgreSQL server of the test's own (scripts/postgres-local.sh: Debian's initdb and pg_ctl),

@@ -7,19 +7,12 @@ import { connectClient } from '../support/mcp-client';
 import { createTestPostgresDatabase, describePostgres, type TestPostgresDatabase } from '../support/postgres';
 import { NotificationLog, PROBE_SERVER, waitFor } from '../support/proxy';
 import { makeTempDir, TEST_SECRET_KEY } from '../support/temp-dir';
+import { adminApi } from '../support/admin-api';
 
 /** The issue's bound for a change on one instance to reach another's caches and sessions. */
 const ACROSS_INSTANCES_MS = 1_000;
 
-const api = async (base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> => { // eslint-disable-line @typescript-eslint/no-explicit-any -- test convenience, as in test/support/gatehouse
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text === '' ? null : JSON.parse(text) };
-};
+const api = adminApi();
 
 describePostgres('the real bin on PostgreSQL: two instances on one database', () => {
   let database: TestPostgresDatabase;
