@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnGatehouse, type ChildGatehouse } from '../support/child-gatehouse';
+import { setupLinkOf, spawnGatehouse, type ChildGatehouse } from '../support/child-gatehouse';
 import type { ApiResponse } from '../support/gatehouse';
 import { expectProblem } from '../support/problem';
 import { SessionClient } from '../support/session-client';
@@ -14,16 +14,6 @@ const PASSWORD = 'the owners passphrase';
 const post = (client: SessionClient, path: string, fields: Record<string, string>, origin = client.baseUrl) =>
   client.request('POST', path, new URLSearchParams(fields).toString(), { 'content-type': 'application/x-www-form-urlencoded', origin });
 
-/** Waits (bounded) for the JSON log line that carries the setup link. */
-const setupLine = async (child: ChildGatehouse): Promise<{ setupUrl: string; expiresAt: string; msg: string }> => {
-  for (let i = 0; i < 300; i += 1) {
-    const line = child.output().split('\n').find((text) => text.includes('"setupUrl"'));
-    if (line !== undefined) return JSON.parse(line);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`no setup link within 30 s:\n${child.output()}`);
-};
-
 describe('the first-start setup link', () => {
   const dir = makeTempDir();
   const env = { GATEHOUSE_DATA_DIR: dir.path, GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY };
@@ -36,7 +26,7 @@ describe('the first-start setup link', () => {
 
   beforeAll(async () => {
     child = await spawnGatehouse(env);
-    link = await setupLine(child);
+    link = await setupLinkOf(child);
     token = new URL(link.setupUrl).searchParams.get('token') as string;
   });
   afterAll(async () => {

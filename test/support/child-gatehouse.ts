@@ -78,3 +78,13 @@ export const spawnGatehouse = async (env: Record<string, string>, timeoutMs = 15
     },
   };
 };
+
+/** The first-start setup link that a gateway with no accounts prints on stdout, waited for (bounded, 30 s). */
+export const setupLinkOf = async (child: ChildGatehouse): Promise<{ setupUrl: string; expiresAt: string; msg: string }> => {
+  for (let i = 0; i < 300; i += 1) {
+    const line = child.output().split('\n').find((text) => text.includes('"setupUrl"'));
+    if (line !== undefined) return JSON.parse(line);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no setup link within 30 s:\n${child.output()}`);
+};
