@@ -249,7 +249,7 @@ const generateLog = async (db: Application, total: number): Promise<Generated> =
         serverId: id, name: `server-${i}`, description: `Upstream ${i}`, transport: http ? 'streamable_http' : 'stdio',
         command: http ? null : 'node', args: http ? [] : [`server-${i}.js`, '--verbose'], env: http ? {} : { API_TOKEN: db.secrets.seal(`env-secret-${i}-abcdefgh`) },
         cwd: null, url: http ? `https://mcp-${i}.example.com/mcp` : null, headers: http ? { Authorization: db.secrets.seal(`Bearer header-secret-${i}`) } : {},
-        bearerToken: null, timeoutMs: 30_000, isolation: 'shared', toolPinning: 'off',
+        bearerToken: null, timeoutMs: 30_000, isolation: 'shared', toolPinning: 'off', credentials: 'shared',
       },
     });
     const tools = discovered(5 + (i % 16), i);

@@ -23,6 +23,7 @@ const stdio: ServerSettings = {
   timeoutMs: null,
   isolation: 'shared',
   toolPinning: 'off',
+  credentials: 'shared',
 };
 const http: ServerSettings = {
   ...stdio,
@@ -88,6 +89,7 @@ describe('server decider', () => {
       ['a timeout above ten minutes', { timeoutMs: 600_001 }, 'timeoutMs'],
       ['an env name with "="', { env: { 'A=B': sealed('x') } }, 'env'],
       ['a header name with a space', { headers: { 'X Key': sealed('x') } }, 'headers'],
+      ['an unknown credential mode', { credentials: 'everyone' as ServerSettings['credentials'] }, 'credentials'],
     ])('refuses %s', (_, change, field) => {
       expect(spec.given().when(register('files', { ...stdio, ...change }))).toEqual({
         error: 'INVALID_SERVER_CONFIG',
@@ -114,6 +116,16 @@ describe('server decider', () => {
   });
 
   describe('given an active server', () => {
+    it('switches to per-user credentials, and reads an old event without the field as shared', () => {
+      const { credentials: _absent, ...old } = snapshot;
+      const given: ServerEvent = { type: 'ServerRegistered', data: old as ServerSnapshot };
+      expect(snapshotOf(fold(serverDecider, [given]))?.credentials).toBe('shared');
+      expect(spec.given(given).when(reconfigure({ credentials: 'per_user' }))).toEqual({
+        events: [{ type: 'ServerReconfigured', data: { serverId, changes: { credentials: 'per_user' } } }],
+      });
+      expect(spec.given(given).when(reconfigure({ credentials: 'shared' }))).toEqual({ events: [] });
+    });
+
     it('accepts the same registration again without appending', () => {
       expect(spec.given(registered).when(register())).toEqual({ events: [] });
     });

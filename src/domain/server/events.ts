@@ -16,6 +16,14 @@ export type Isolation = (typeof ISOLATIONS)[number];
 export const TOOL_PINNINGS = ['off', 'changes', 'all'] as const;
 export type ToolPinning = (typeof TOOL_PINNINGS)[number];
 
+/**
+ * Whose secrets reach the upstream: `shared` (default): the server's own bearer token, headers
+ * and env, for every client; `per_user`: the bearer token and env values of the user behind the
+ * downstream session (set by each user for themselves), one connection per user.
+ */
+export const CREDENTIAL_MODES = ['shared', 'per_user'] as const;
+export type CredentialMode = (typeof CREDENTIAL_MODES)[number];
+
 /** Everything about a server except its identity and name. Secrets are sealed; env values are sealed or plain. */
 export type ServerSettings = Readonly<{
   description: string | null;
@@ -30,6 +38,7 @@ export type ServerSettings = Readonly<{
   timeoutMs: number | null;
   isolation: Isolation;
   toolPinning: ToolPinning;
+  credentials: CredentialMode;
 }>;
 
 export type ServerSnapshot = Readonly<ServerSettings & { serverId: string; name: string }>;

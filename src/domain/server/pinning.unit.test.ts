@@ -10,7 +10,7 @@ const serverId = 'srv-1';
 
 const snapshot = (toolPinning: ToolPinning): ServerSnapshot => ({
   serverId, name: 'files', description: null, transport: 'stdio', command: 'node', args: ['server.js'], env: {}, cwd: null, url: null,
-  headers: {}, bearerToken: null, timeoutMs: null, isolation: 'shared', toolPinning,
+  headers: {}, bearerToken: null, timeoutMs: null, isolation: 'shared', toolPinning, credentials: 'shared',
 });
 const registered = (toolPinning: ToolPinning, approveFirstDiscovery = false): ServerEvent => ({
   type: 'ServerRegistered',

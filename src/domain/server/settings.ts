@@ -16,6 +16,7 @@ const SERVER_SETTINGS_EQUALITY: FieldEquality<ServerSettings> = {
   timeoutMs: strictEqual,
   isolation: strictEqual,
   toolPinning: strictEqual,
+  credentials: strictEqual,
 };
 
 /** Just the settings of anything that has them (a snapshot, a state, an untrusted command). */
@@ -33,6 +34,7 @@ export const settingsOf = (source: ServerSettings): ServerSettings => ({
   // Events recorded before the field existed mean the default.
   isolation: source.isolation ?? 'shared',
   toolPinning: source.toolPinning ?? 'off',
+  credentials: source.credentials ?? 'shared',
 });
 
 export const toSnapshot = (serverId: string, name: string, settings: ServerSettings): ServerSnapshot => ({

@@ -1,6 +1,6 @@
 import { DomainError, isWellFormed, lineProblem, NOT_WELL_FORMED, textProblem } from '../shared';
 import { isPlainEnvValue } from './env';
-import { TRANSPORTS, type ServerSettings } from './events';
+import { CREDENTIAL_MODES, TRANSPORTS, type ServerSettings } from './events';
 
 export const MAX_SERVER_TIMEOUT_MS = 600_000;
 
@@ -73,6 +73,9 @@ export const assertValidServerSettings = (settings: ServerSettings): void => {
       throw invalid('url', `a ${settings.transport} server needs an http: or https: url`);
     }
     if (settings.command !== null) throw invalid('command', `a ${settings.transport} server has no command`);
+  }
+  if (!CREDENTIAL_MODES.includes(settings.credentials)) {
+    throw invalid('credentials', `credentials must be one of ${CREDENTIAL_MODES.join(', ')}`);
   }
   if (settings.cwd !== null && settings.cwd.trim() === '') throw invalid('cwd', 'cwd must not be empty');
   const { timeoutMs } = settings;

@@ -24,6 +24,7 @@ export type ServerInput = Readonly<{
   timeoutMs?: number | null;
   isolation?: server.Isolation;
   toolPinning?: server.ToolPinning;
+  credentials?: server.CredentialMode;
 }>;
 
 export type ServerPatch = Partial<ServerInput>;
@@ -148,6 +149,7 @@ export class ServerCommands {
       timeoutMs: input.timeoutMs ?? null,
       isolation: input.isolation ?? 'shared',
       toolPinning: input.toolPinning ?? 'off',
+      credentials: input.credentials ?? 'shared',
     };
   }
 

@@ -110,6 +110,7 @@ const settingsFor = (secrets: SecretBox, entry: ServerEntry, state: server.Serve
     // Claude Desktop entries have no isolation: keep what the server has.
     isolation: current?.isolation ?? 'shared',
     toolPinning: entry.toolPinning ?? current?.toolPinning ?? 'off',
+    credentials: entry.credentials ?? current?.credentials ?? 'shared',
   };
 };
 

@@ -1,6 +1,6 @@
 import type { PeopleSection } from './people-section';
 import { DEFAULT_ADAPTIVE_TOOL_LIMIT, type LinkStatus, type ProfileAuth, type ToolExposureMode, type ToolPrefixMode } from '../../domain/profile/events';
-import type { ApprovedTool, ToolPinning, Transport } from '../../domain/server/events';
+import type { ApprovedTool, CredentialMode, ToolPinning, Transport } from '../../domain/server/events';
 
 /**
  * The import/export document: the `{"mcpServers": {…}}` file that Claude Desktop, Claude Code,
@@ -61,6 +61,8 @@ export type ServerEntry = Readonly<{
   timeoutMs: number | null;
   /** Absent: the server keeps its pinning and approvals (a Claude Desktop file has neither). */
   toolPinning?: ToolPinning;
+  /** Absent: the server keeps its credential mode (shared for a new one). */
+  credentials?: CredentialMode;
   approvedTools?: readonly ApprovedTool[];
 }>;
 

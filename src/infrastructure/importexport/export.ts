@@ -66,6 +66,7 @@ const exportServer = (row: ServerRow, writeSecret: SecretWriter): ExportedServer
     ['bearerToken', server.bearerToken === null ? null : writeSecret(server.bearerToken, [row.name, 'bearerToken'])],
     ['timeoutMs', server.timeoutMs],
     ['toolPinning', server.toolPinning === 'off' ? null : server.toolPinning],
+    ['credentials', server.credentials === 'shared' ? null : server.credentials],
     ['approvedTools', approvedToolsOf(row)],
   ]);
 };

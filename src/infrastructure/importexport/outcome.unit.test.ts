@@ -13,7 +13,7 @@ const entry = (name: string): ServerEntry => ({
 
 const before: server.ServerState = {
   status: 'active', serverId: 'srv-web', name: 'web', description: null, transport: 'streamable_http', command: null, args: [], cwd: null,
-  url: 'https://x.example/mcp', timeoutMs: null, isolation: 'shared', toolPinning: 'off', tools: [], toolsFingerprint: null, approvedTools: [], approveFirstDiscovery: false,
+  url: 'https://x.example/mcp', timeoutMs: null, isolation: 'shared', toolPinning: 'off', credentials: 'shared', tools: [], toolsFingerprint: null, approvedTools: [], approveFirstDiscovery: false,
   env: { KEEP: sealed('keep'), ROTATE: sealed('old'), GONE: sealed('gone') },
   headers: { 'X-Key': sealed('header') },
   bearerToken: sealed('token'),

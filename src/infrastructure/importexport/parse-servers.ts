@@ -1,12 +1,12 @@
 import { MAX_SERVER_TIMEOUT_MS } from '../../domain/server/validate';
-import { TOOL_PINNINGS, type ApprovedTool, type DiscoveredTool, type Transport } from '../../domain/server/events';
+import { CREDENTIAL_MODES, TOOL_PINNINGS, type ApprovedTool, type DiscoveredTool, type Transport } from '../../domain/server/events';
 import { approvalOf } from '../../domain/server/pinning';
 import { SERVER_NAME_PATTERN } from '../../domain/shared/names';
 import { type ErrorCollector, MAX_SERVERS, type ServerEntry, TYPE_ALIASES } from './document';
 import { FieldReader, isPlainObject } from './fields';
 
 const SERVER_FIELDS = [
-  'type', 'transport', 'command', 'args', 'env', 'cwd', 'url', 'headers', 'description', 'bearerToken', 'timeoutMs', 'toolPinning', 'approvedTools',
+  'type', 'transport', 'command', 'args', 'env', 'cwd', 'url', 'headers', 'description', 'bearerToken', 'timeoutMs', 'toolPinning', 'credentials', 'approvedTools',
 ];
 const MAX_APPROVED_TOOLS = 1000;
 /** The same limits as the REST DTOs, so that whatever the API accepts can be exported and imported. */
@@ -124,6 +124,7 @@ const parseServer = (name: string, raw: unknown, errors: ErrorCollector): Server
     bearerToken: fields.secret('bearerToken', 8192),
     timeoutMs: fields.integer('timeoutMs', 1, MAX_SERVER_TIMEOUT_MS),
     ...(fields.has('toolPinning') ? { toolPinning: fields.oneOf('toolPinning', TOOL_PINNINGS, 'off') } : {}),
+    ...(fields.has('credentials') ? { credentials: fields.oneOf('credentials', CREDENTIAL_MODES, 'shared') } : {}),
   };
   const approvedTools = parseApprovals(fields);
   if (errors.size !== before) return null;

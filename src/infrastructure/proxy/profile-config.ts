@@ -54,6 +54,7 @@ export const toUpstreamSpec = (secrets: SecretBox, row: ServerRow): UpstreamSpec
   bearerToken: row.bearerToken === null ? null : secrets.open(JSON.parse(row.bearerToken) as SealedSecret),
   timeoutMs: row.timeoutMs,
   isolation: row.isolation === 'per_session' ? 'per_session' : 'shared',
+  credentials: row.credentials === 'per_user' ? 'per_user' : 'shared',
   };
 };
 

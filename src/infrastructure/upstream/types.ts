@@ -84,6 +84,11 @@ export type UpstreamSpec = Readonly<{
   timeoutMs: number | null;
   /** Overrides the pool's isolation for this server (see UpstreamIsolation). */
   isolation?: 'shared' | 'per_session';
+  /**
+   * `per_user`: this spec carries one user's own credentials (see UpstreamPool.get): its
+   * connections are that user's and never serve another. Absent: `shared`.
+   */
+  credentials?: 'shared' | 'per_user';
 }>;
 
 /** A progress update for one request, as the upstream reported it. */

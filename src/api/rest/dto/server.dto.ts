@@ -2,7 +2,9 @@ import {
   ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min, ValidateIf,
 } from 'class-validator';
 import type { EnvInput } from '../../../domain/server/env';
-import { ISOLATIONS, TOOL_PINNINGS, TRANSPORTS, type Isolation, type ToolPinning, type Transport } from '../../../domain/server/events';
+import {
+  CREDENTIAL_MODES, ISOLATIONS, TOOL_PINNINGS, TRANSPORTS, type CredentialMode, type Isolation, type ToolPinning, type Transport,
+} from '../../../domain/server/events';
 import { IsEnvRecord, IsHttpUrl, IsOmittable, IsStringRecord } from './validators';
 
 const RECORD_LIMITS = { maxKeys: 128, maxKeyLength: 256, maxValueLength: 8192 };
@@ -22,6 +24,7 @@ export class CreateServerDto {
   @IsOptional() @ValidateIf(nullable) @IsInt() @Min(1) @Max(600_000) timeoutMs?: number | null;
   @IsOptional() @IsIn(ISOLATIONS) isolation?: Isolation;
   @IsOmittable() @IsIn(TOOL_PINNINGS) toolPinning?: ToolPinning;
+  @IsOmittable() @IsIn(CREDENTIAL_MODES) credentials?: CredentialMode;
   /** With tool pinning: approve what the first discovery finds (the user trusts the server as it is now). */
   @IsOmittable() @IsBoolean() approveFirstDiscovery?: boolean;
 }
@@ -41,6 +44,7 @@ export class UpdateServerDto {
   @IsOptional() @ValidateIf(nullable) @IsInt() @Min(1) @Max(600_000) timeoutMs?: number | null;
   @IsOptional() @IsIn(ISOLATIONS) isolation?: Isolation;
   @IsOmittable() @IsIn(TOOL_PINNINGS) toolPinning?: ToolPinning;
+  @IsOmittable() @IsIn(CREDENTIAL_MODES) credentials?: CredentialMode;
 }
 
 /** Approves the named tools' current definitions; every pending tool when `tools` is absent. */

@@ -21,6 +21,7 @@ export class ServerRow {
   @Column('integer', { name: 'timeout_ms', nullable: true }) timeoutMs: number | null;
   @Column('text') isolation: 'shared' | 'per_session';
   @Column('text', { name: 'tool_pinning' }) toolPinning: 'off' | 'changes' | 'all';
+  @Column('text') credentials: 'shared' | 'per_user';
   /** JSON: the approved tool definitions ({name, hash, definition}[]), by name. */
   @Column('text', { name: 'approved_tools' }) approvedTools: string;
   /** 1 while the first discovery is approved in advance and has not happened yet. */

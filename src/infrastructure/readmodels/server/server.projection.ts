@@ -23,11 +23,12 @@ const SETTING_COLUMNS: { [K in keyof ServerSettings]: (value: ServerSettings[K])
   timeoutMs: (timeoutMs) => ({ timeoutMs }),
   isolation: (isolation) => ({ isolation: isolation ?? 'shared' }),
   toolPinning: (toolPinning) => ({ toolPinning: toolPinning ?? 'off' }),
+  credentials: (credentials) => ({ credentials: credentials ?? 'shared' }),
 };
 
 const UPSERTED_COLUMNS = [
   'name', 'description', 'transport', 'command', 'args', 'env', 'cwd', 'url', 'headers', 'bearer_token', 'timeout_ms', 'isolation',
-  'tool_pinning', 'approved_tools', 'approve_first_discovery', 'status', 'version', 'updated_at', 'removed_at',
+  'tool_pinning', 'credentials', 'approved_tools', 'approve_first_discovery', 'status', 'version', 'updated_at', 'removed_at',
 ];
 
 type Upserted = Omit<ServerRow, 'status' | 'toolsFingerprint' | 'toolsDiscoveredAt' | 'removedAt'>;
@@ -42,7 +43,7 @@ const UPSERT = compiledQuery<Upserted>((manager, p) =>
     .values({
       id: p.id, name: p.name, description: p.description, transport: p.transport, command: p.command, args: p.args, env: p.env, cwd: p.cwd,
       url: p.url, headers: p.headers, bearerToken: p.bearerToken, timeoutMs: p.timeoutMs, isolation: p.isolation, toolPinning: p.toolPinning,
-      approvedTools: p.approvedTools, approveFirstDiscovery: p.approveFirstDiscovery, status: 'active',
+      credentials: p.credentials, approvedTools: p.approvedTools, approveFirstDiscovery: p.approveFirstDiscovery, status: 'active',
       toolsFingerprint: null, toolsDiscoveredAt: null, version: p.version, createdAt: p.createdAt, updatedAt: p.updatedAt, removedAt: null,
     })
     .orUpdate(UPSERTED_COLUMNS, ['id'])
@@ -90,7 +91,7 @@ const upsertServer = async (
     id: snapshot.serverId, name: snapshot.name, description: snapshot.description, transport: snapshot.transport, command: snapshot.command,
     args: json(snapshot.args), env: json(snapshot.env), cwd: snapshot.cwd, url: snapshot.url, headers: json(snapshot.headers),
     bearerToken: snapshot.bearerToken === null ? null : json(snapshot.bearerToken), timeoutMs: snapshot.timeoutMs,
-    isolation: snapshot.isolation ?? 'shared', toolPinning: snapshot.toolPinning ?? 'off', approvedTools: '[]',
+    isolation: snapshot.isolation ?? 'shared', toolPinning: snapshot.toolPinning ?? 'off', credentials: snapshot.credentials ?? 'shared', approvedTools: '[]',
     approveFirstDiscovery: snapshot.approveFirstDiscovery === true ? 1 : 0, version: event.version, createdAt: event.recordedAt, updatedAt: event.recordedAt,
   });
 };

@@ -22,6 +22,8 @@ export type ServerView = {
   timeoutMs: number | null;
   isolation: 'shared' | 'per_session';
   toolPinning: 'off' | 'changes' | 'all';
+  /** `per_user`: each user's own bearer token / env values reach the upstream (see /api/servers/:s/credentials). */
+  credentials: 'shared' | 'per_user';
   status: 'active' | 'removed';
   version: number;
   createdAt?: string;
@@ -44,6 +46,7 @@ export const serverRowToSnapshot = (row: ServerRow): ServerSnapshot => ({
   timeoutMs: row.timeoutMs,
   isolation: row.isolation,
   toolPinning: row.toolPinning,
+  credentials: row.credentials,
 });
 
 export const snapshotToView = (snapshot: ServerSnapshot, status: 'active' | 'removed', version: number): ServerView => ({
@@ -62,6 +65,7 @@ export const snapshotToView = (snapshot: ServerSnapshot, status: 'active' | 'rem
   timeoutMs: snapshot.timeoutMs,
   isolation: snapshot.isolation ?? 'shared',
   toolPinning: snapshot.toolPinning ?? 'off',
+  credentials: snapshot.credentials ?? 'shared',
   status,
   version,
 });
