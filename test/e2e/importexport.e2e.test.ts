@@ -171,7 +171,7 @@ describe('/api/import and /api/export', () => {
       for (const path of ['/api/import', '/api/import?dryRun=true']) {
         const body = expectProblem(await gh.api('POST', path, file), 400, 'IMPORT_INVALID');
         expect(body.errors).toEqual([
-          { field: 'mcpServers.github.disabled', messages: ['unknown field; expected one of type, transport, command, args, env, cwd, url, headers, description, bearerToken, timeoutMs, toolPinning, approvedTools'] },
+          { field: 'mcpServers.github.disabled', messages: ['unknown field; expected one of type, transport, command, args, env, cwd, url, headers, description, bearerToken, timeoutMs, toolPinning, credentials, approvedTools'] },
         ]);
       }
       expect(eventCount(gh)).toBe(before);

@@ -190,7 +190,7 @@ describe('the gatehouse CLI', () => {
       const path = changedFile((file) => {
         file.mcpServers.github.disabled = false;
       });
-      const expected = 'mcpServers.github.disabled: unknown field; expected one of type, transport, command, args, env, cwd, url, headers, description, bearerToken, timeoutMs, toolPinning, approvedTools';
+      const expected = 'mcpServers.github.disabled: unknown field; expected one of type, transport, command, args, env, cwd, url, headers, description, bearerToken, timeoutMs, toolPinning, credentials, approvedTools';
       for (const args of [[path], [path, '--dry-run']]) {
         const result = await inDesk('import', ...args);
         expect(result).toEqual({ code: 1, stdout: '', stderr: `gatehouse import: The import was refused (nothing was changed): ${expected}\n  ${expected}\n` });

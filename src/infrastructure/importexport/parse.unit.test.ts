@@ -90,7 +90,7 @@ describe('parsing an import document', () => {
       const file = JSON.parse(readFileSync(CLAUDE_DESKTOP_FILE, 'utf8')) as { mcpServers: Record<string, Record<string, unknown>> };
       file.mcpServers.github.autoApprove = ['search_repositories'];
       expect(refusal(file)).toEqual({
-        'mcpServers.github.autoApprove': ['unknown field; expected one of type, transport, command, args, env, cwd, url, headers, description, bearerToken, timeoutMs, toolPinning, approvedTools'],
+        'mcpServers.github.autoApprove': ['unknown field; expected one of type, transport, command, args, env, cwd, url, headers, description, bearerToken, timeoutMs, toolPinning, credentials, approvedTools'],
       });
     });
   });
