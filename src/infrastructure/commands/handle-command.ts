@@ -72,18 +72,20 @@ export const handleCommand = <State, Command, Event extends DomainEvent>(
     return { events: result.events, state: events.reduce(decider.evolve, state), version: result.versions[streamId] };
   });
 
+/** Appends, inside a transaction, what several deciders decided in it (streams with nothing to add are left out). */
+export const appendDecided = async (tx: StoreTransaction, decided: readonly DecidedAppend<unknown>[], context: CommandContext): Promise<readonly StoredEvent[]> => {
+  const appends = decided.filter((append) => append.events.length > 0);
+  if (appends.length === 0) return [];
+  const result = await tx.appendMany(
+    appends.map((append) => ({ streamId: append.streamId, events: toNewEvents(append.events), expectedVersion: append.version })),
+    metadataFor(context),
+  );
+  return result.events;
+};
+
 /** Appends what several deciders decided in one transaction (a server removed and detached everywhere, an import). */
 export const handleMultiStream = (
   store: EventStore,
   plan: (tx: StoreTransaction) => Promise<readonly DecidedAppend<unknown>[]>,
   context: CommandContext,
-): Promise<readonly StoredEvent[]> =>
-  store.transact(async (tx) => {
-    const decided = (await plan(tx)).filter((append) => append.events.length > 0);
-    if (decided.length === 0) return [];
-    const result = await tx.appendMany(
-      decided.map((append) => ({ streamId: append.streamId, events: toNewEvents(append.events), expectedVersion: append.version })),
-      metadataFor(context),
-    );
-    return result.events;
-  });
+): Promise<readonly StoredEvent[]> => store.transact(async (tx) => appendDecided(tx, await plan(tx), context));

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../domain/shared';
 import * as user from '../../domain/user';
 import { hashPassword, passwordProblem } from '../crypto/password';
-import type { EventStore } from '../eventstore';
+import type { EventStore, StoreTransaction } from '../eventstore';
 import { UserReadModel } from '../readmodels/user';
 import { handleCommand, type CommandContext } from './handle-command';
 
@@ -12,6 +12,16 @@ const assertPassword = (password: string): void => {
   const problem = passwordProblem(password);
   if (problem !== null) throw new DomainError('INVALID_ARGUMENT', problem, { field: 'password' });
 };
+
+export type RestoredUser = Readonly<{ name: string; role: user.Role; passwordHash: string }>;
+
+/** RegisterUser for a user of a restored backup: its password hash as it was (the domain checks it is a scrypt hash). */
+export const restoreUserCommand = (userId: string, input: RestoredUser): user.UserCommand => ({ type: 'RegisterUser', data: { userId, name: input.name, role: input.role, passwordHash: input.passwordHash } });
+
+/** DisableUser, with the other enabled owners counted in the command's transaction (the last owner stays). */
+export const disableUserCommand =
+  (userId: string) =>
+  async (_state: unknown, tx: StoreTransaction): Promise<user.UserCommand> => ({ type: 'DisableUser', data: { userId, otherActiveOwners: await new UserReadModel(tx.manager).otherEnabledOwners(userId) } });
 
 /** The command handlers of the user streams. Passwords are hashed here; the domain and the log see only hashes. */
 export class UserCommands {
@@ -47,9 +57,9 @@ export class UserCommands {
   }
 
   /** A user of a restored backup: its password hash as it was (the domain checks it is a scrypt hash). */
-  async restore(input: Readonly<{ name: string; role: user.Role; passwordHash: string }>, context: CommandContext) {
+  async restore(input: RestoredUser, context: CommandContext) {
     const userId = randomUUID();
-    const result = await handleCommand(this.store, user.userDecider, user.userStreamId(userId), { type: 'RegisterUser', data: { userId, name: input.name, role: input.role, passwordHash: input.passwordHash } }, context);
+    const result = await handleCommand(this.store, user.userDecider, user.userStreamId(userId), restoreUserCommand(userId, input), context);
     return { userId, result };
   }
 
@@ -74,13 +84,7 @@ export class UserCommands {
   }
 
   disable(userId: string, context: CommandContext) {
-    return handleCommand(
-      this.store,
-      user.userDecider,
-      user.userStreamId(userId),
-      async (_state, tx): Promise<user.UserCommand> => ({ type: 'DisableUser', data: { userId, otherActiveOwners: await new UserReadModel(tx.manager).otherEnabledOwners(userId) } }),
-      context,
-    );
+    return handleCommand(this.store, user.userDecider, user.userStreamId(userId), disableUserCommand(userId), context);
   }
 
   enable(userId: string, context: CommandContext) {

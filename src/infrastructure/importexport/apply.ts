@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import * as server from '../../domain/server';
 import type { SealedMap, SealedSecret } from '../../domain/shared';
-import { type CommandContext, type DecidedAppend, decideOnStream, handleMultiStream } from '../commands/handle-command';
+import { appendDecided, type CommandContext, type DecidedAppend, decideOnStream } from '../commands/handle-command';
 import { refusedUpstreamUrls } from '../commands/upstream-policy';
 import type { SecretBox } from '../crypto';
 import type { EventStore, StoreTransaction } from '../eventstore';
@@ -165,26 +165,21 @@ export const importDocument = async (
   options: ImportOptions,
   context: CommandContext,
 ): Promise<ImportResult> => {
-  const withPeople = async <Result extends ImportOutcome>(result: Result, dryRun: boolean): Promise<Result & { people?: PeopleOutcome }> => {
-    if (document.people === undefined || document.people === null) return result;
-    const imported = { profiles: new Set([...(document.profiles ?? []).map((entry) => entry.slug), ...(options.profile === undefined ? [] : [options.profile])]), servers: new Set(document.servers.map((entry) => entry.name)) };
-    const people = await applyPeople(deps.store, deps.reads, document.people, { dryRun, imported }, context);
-    return { ...result, people, warnings: [...result.warnings, ...people.warnings] };
-  };
+  const imported = { profiles: new Set([...(document.profiles ?? []).map((entry) => entry.slug), ...(options.profile === undefined ? [] : [options.profile])]), servers: new Set(document.servers.map((entry) => entry.name)) };
+  const withPeople = <Result extends ImportOutcome>(result: Result, people: PeopleOutcome | undefined): Result & { people?: PeopleOutcome } =>
+    people === undefined ? result : { ...result, people, warnings: [...result.warnings, ...people.warnings] };
   if (options.dryRun === true) {
     const decisions = await deps.store.transact((tx) => decideImport(tx, deps.secrets, document, options));
-    return withPeople({ dryRun: true, ...describeImport(decisions, document.warnings, true), appended: 0, wouldAppend: decidedEventCount(decisions) }, true);
+    const people = document.people ? await applyPeople(deps.reads, document.people, { tx: null, imported }, context) : undefined;
+    return withPeople({ dryRun: true as const, ...describeImport(decisions, document.warnings, true), appended: 0 as const, wouldAppend: decidedEventCount(decisions) }, people);
   }
-  let decided: ImportDecisions | undefined;
-  const stored = await handleMultiStream(
-    deps.store,
-    async (tx) => {
-      decided = await decideImport(tx, deps.secrets, document, options);
-      return [...decided.servers, ...decided.profiles];
-    },
-    context,
-  );
-  const result = await withPeople({ dryRun: false as const, ...describeImport(decided as ImportDecisions, document.warnings, false), appended: stored.length }, false);
-  // Users and access are appended after the rest (see applyPeople): they count as appended too.
-  return { ...result, appended: stored.length + (result.people?.appended ?? 0) };
+  // Servers and profiles, then users and access (which name them), in one transaction.
+  const { decided, stored, people } = await deps.store.transact(async (tx) => {
+    const decisions = await decideImport(tx, deps.secrets, document, options);
+    const events = await appendDecided(tx, [...decisions.servers, ...decisions.profiles], context);
+    const outcome = document.people ? await applyPeople(tx.manager, document.people, { tx, imported }, context) : undefined;
+    return { decided: decisions, stored: events, people: outcome };
+  });
+  const result = withPeople({ dryRun: false as const, ...describeImport(decided, document.warnings, false), appended: stored.length }, people);
+  return { ...result, appended: stored.length + (people?.appended ?? 0) };
 };

@@ -102,6 +102,33 @@ describe('users and access settings in exports and backups', () => {
     expect(again).toMatchObject({ appended: 0, people: { usersCreated: [], accessSet: [] } });
   });
 
+  it('restores users and access in the import\'s own transaction: writes made meanwhile land before or after it, never between', async () => {
+    const text = JSON.stringify(await exportBackup(a.ctx.store, a.ctx.secrets, PASSPHRASE));
+    const document = parseImportDocument(await openBackup(JSON.parse(text), PASSPHRASE), { fromBackup: true });
+    const importContext = context();
+    const importing = b.ctx.commands.importDocument(document, {}, importContext);
+    const meanwhile = Array.from({ length: 8 }, (_, index) => b.ctx.commands.profiles.create({ slug: `meanwhile-${index}`, name: `meanwhile ${index}` }, context()));
+    const [result] = await Promise.all([importing, ...meanwhile]);
+    const positions = (await b.ctx.store.readAll()).filter((event) => event.metadata.correlationId === importContext.correlationId).map((event) => event.position);
+    expect(positions).toHaveLength(result.appended);
+    expect(result.people).toMatchObject({ usersCreated: ['olivia', 'ada', 'mia'], accessSet: ['profile:dev', 'server:files'] });
+    // One transaction: the positions follow each other with no other write's event among them.
+    expect(positions[positions.length - 1] - positions[0]).toBe(positions.length - 1);
+  });
+
+  it('restores a disabled owner listed before the enabled one (all users are registered before any is disabled)', async () => {
+    const opened = (await openBackup(JSON.parse(JSON.stringify(await exportBackup(a.ctx.store, a.ctx.secrets, PASSPHRASE))), PASSPHRASE)) as { gatehouse: { users: Array<{ name: string; role: string; status: string }> } };
+    const [olivia, ada, mia] = opened.gatehouse.users;
+    opened.gatehouse.users = [{ ...olivia, status: 'disabled' }, { ...ada, role: 'owner' }, mia];
+    const result = await b.ctx.commands.importDocument(parseImportDocument(opened, { fromBackup: true }), {}, context());
+    expect(result.people).toMatchObject({ usersCreated: ['olivia', 'ada', 'mia'], warnings: [] });
+    expect(await Promise.all(['olivia', 'ada', 'mia'].map(async (name) => (({ role, status }) => [role, status])((await b.ctx.queries.users.byName(name))!)))).toEqual([
+      ['owner', 'disabled'],
+      ['owner', 'enabled'],
+      ['member', 'disabled'],
+    ]);
+  });
+
   it('refuses bad users and access entries, and password hashes outside a backup, changing nothing', async () => {
     const hash = (await a.ctx.queries.users.byName('ada'))!.passwordHash;
     const bad: Array<[unknown, string]> = [

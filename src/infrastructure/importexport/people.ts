@@ -1,11 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
+import * as access from '../../domain/access';
 import type { ResourceKind } from '../../domain/access';
 import { DomainError } from '../../domain/shared';
+import * as user from '../../domain/user';
 import { assertPasswordHash, ROLES, USER_NAME, type Role } from '../../domain/user';
-import { AccessCommands } from '../commands/access.commands';
-import type { CommandContext } from '../commands/handle-command';
-import { UserCommands } from '../commands/user.commands';
-import type { EventStore } from '../eventstore';
+import { setAccessCommand } from '../commands/access.commands';
+import { appendDecided, decideOnStream, type CommandContext, type DecidedAppend } from '../commands/handle-command';
+import { disableUserCommand, restoreUserCommand, type RestoredUser } from '../commands/user.commands';
+import type { StoreTransaction } from '../eventstore';
 import { AccessReadModel } from '../readmodels/access';
 import { ProfileReadModel } from '../readmodels/profile';
 import { ServerReadModel } from '../readmodels/server';
@@ -134,27 +137,32 @@ export type PeopleOutcome = Readonly<{
 }>;
 
 /**
- * Applies the section after the servers and profiles (access names them): users missing by name
- * are registered when the document carries their password hash (a backup), else named in a
- * warning (a plain export has no passwords); existing users are left as they are. Each access
- * entry of a profile or server present after the import is set, unless it names a user the
- * store lacks (a warning). Not one transaction with the rest of the import: each user and each
- * access setting is its own append.
+ * Applies the section after the servers and profiles (access names them), in the import's own
+ * transaction, so that the import is all or nothing and nobody sees its servers before their
+ * access: users missing by name are registered when the document carries their password hash (a
+ * backup), else named in a warning (a plain export has no passwords); existing users are left as
+ * they are; disabled ones are disabled once all are registered (the last-owner rule counts the
+ * restored owners). Each access entry of a profile or server present after the import is set,
+ * unless it names a user the store lacks or the domain refuses it (a warning, nothing appended).
+ * `tx` null is a dry run: it appends nothing, and `imported` names what the equally dry import
+ * would have made.
  */
 export const applyPeople = async (
-  store: EventStore,
   reads: EntityManager,
   people: PeopleSection,
-  /** A dry run appends nothing; `imported` names what the (equally dry) import would have made. */
-  run: Readonly<{ dryRun: boolean; imported: Readonly<{ profiles: ReadonlySet<string>; servers: ReadonlySet<string> }> }>,
+  run: Readonly<{ tx: StoreTransaction | null; imported: Readonly<{ profiles: ReadonlySet<string>; servers: ReadonlySet<string> }> }>,
   context: CommandContext,
 ): Promise<PeopleOutcome> => {
-  const { dryRun } = run;
+  const { tx } = run;
+  const dryRun = tx === null;
   const users = new UserReadModel(reads);
-  const userCommands = new UserCommands(store);
   const usersCreated: string[] = [];
+  const toDisable: string[] = [];
   const warnings: string[] = [];
   let appended = 0;
+  const append = async <State>(decided: DecidedAppend<State>): Promise<void> => {
+    appended += (await appendDecided(tx as StoreTransaction, [decided], context)).length;
+  };
   for (const entry of people.users) {
     if ((await users.byName(entry.name)) !== null) continue;
     if (entry.passwordHash === undefined) {
@@ -162,28 +170,29 @@ export const applyPeople = async (
       continue;
     }
     usersCreated.push(entry.name);
-    if (dryRun) continue;
-    const { userId, result } = await userCommands.restore(entry as UserEntry & { passwordHash: string }, context);
-    appended += result.events.length;
-    if (entry.status === 'disabled') appended += (await userCommands.disable(userId, context)).events.length;
+    if (tx === null) continue;
+    const userId = randomUUID();
+    await append(await decideOnStream(tx, user.userDecider, user.userStreamId(userId), restoreUserCommand(userId, entry as RestoredUser)));
+    if (entry.status === 'disabled') toDisable.push(userId);
   }
+  for (const userId of toDisable) await append(await decideOnStream(tx as StoreTransaction, user.userDecider, user.userStreamId(userId), disableUserCommand(userId)));
   const known = async (name: string): Promise<boolean> => (await users.byName(name)) !== null || (dryRun && usersCreated.includes(name));
-  const accessCommands = new AccessCommands(store);
   const accessSet: string[] = [];
   const apply = async (kind: ResourceKind, key: string, resourceId: string | null, entry: AccessEntry): Promise<void> => {
     const wouldExist = dryRun && (kind === 'profile' ? run.imported.profiles : run.imported.servers).has(key);
     if (resourceId === null && !wouldExist) return void warnings.push(`access of ${kind} "${key}" was not set: there is no such ${kind}`);
     const missing = [...(entry.owner === null ? [] : [entry.owner]), ...entry.sharedWithUsers];
     for (const name of missing) if (!(await known(name))) return void warnings.push(`access of ${kind} "${key}" was not set: it names user "${name}", who does not exist here`);
-    if (dryRun || resourceId === null) return void accessSet.push(`${kind}:${key}`);
+    if (tx === null || resourceId === null) return void accessSet.push(`${kind}:${key}`);
+    let decided: DecidedAppend<unknown>;
     try {
-      const result = await accessCommands.set(kind, resourceId, entry, context);
-      appended += result.events.length;
-      if (result.events.length > 0) accessSet.push(`${kind}:${key}`);
+      decided = await decideOnStream(tx, access.accessDecider, access.accessStreamId(kind, resourceId), setAccessCommand(kind, resourceId, entry));
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
-      warnings.push(`access of ${kind} "${key}" was not set: ${error.message}`);
+      return void warnings.push(`access of ${kind} "${key}" was not set: ${error.message}`);
     }
+    await append(decided);
+    if (decided.events.length > 0) accessSet.push(`${kind}:${key}`);
   };
   for (const [slug, entry] of Object.entries(people.access.profiles)) await apply('profile', slug, (await new ProfileReadModel(reads).findBySlug(slug))?.id ?? null, entry);
   for (const [name, entry] of Object.entries(people.access.servers)) await apply('server', name, (await new ServerReadModel(reads).find(name))?.id ?? null, entry);
