@@ -13,10 +13,10 @@ import { Keys } from './pages/Keys';
 import { Traffic } from './pages/Traffic';
 import { ImportExport } from './pages/ImportExport';
 import { Users } from './pages/Users';
-import { managesUsers, useMe } from './me';
+import { seesUsers, useMe } from './me';
 import type { Me } from './types';
 
-/** The screens that exist; Users only for those who manage users (the API refuses everybody else). */
+/** The screens that exist; Users for the owner and admins (the API refuses members). */
 const navFor = (me: Me | undefined): ReadonlyArray<[string, string]> => [
   ['/servers', 'Servers'],
   ['/profiles', 'Profiles'],
@@ -24,7 +24,7 @@ const navFor = (me: Me | undefined): ReadonlyArray<[string, string]> => [
   ['/keys', 'Keys'],
   ['/traffic', 'Traffic'],
   ['/import', 'Import / export'],
-  ...(managesUsers(me) ? [['/users', 'Users'] as [string, string]] : []),
+  ...(seesUsers(me) ? [['/users', 'Users'] as [string, string]] : []),
 ];
 
 /** Which screen a path shows; unknown paths say so instead of showing a blank page. */

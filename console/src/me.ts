@@ -7,5 +7,8 @@ export const useMe = (enabled = true) => useQuery({ queryKey: ['me'], queryFn: (
 /** Users are the owner's business (the API's role table); the admin token passes every rule. */
 export const managesUsers = (me: Me | undefined): boolean => me !== undefined && (me.kind === 'admin' || me.role === 'owner');
 
+/** Admins may read the list of users (who has which role), not change it. */
+export const seesUsers = (me: Me | undefined): boolean => me !== undefined && (me.kind === 'admin' || me.role !== 'member');
+
 /** Whether a key may open every profile ("*"): not a member's. */
 export const mayUseEveryProfile = (me: Me | undefined): boolean => me !== undefined && (me.kind === 'admin' || me.role !== 'member');

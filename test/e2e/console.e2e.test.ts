@@ -426,10 +426,39 @@ describeInBrowser('the web console')('the web console in a real browser', () => 
     // A member issues keys only for named profiles: no "every profile" choice.
     expect(await member.getByRole('checkbox', { name: /Every profile/ }).count()).toBe(0);
     await member.goto(`${gh.url}/users`);
-    await member.getByText('Only an owner manages users.').waitFor();
+    await member.getByText('Only owners and admins see users.').waitFor();
     expect(await member.getByRole('table', { name: 'Users' }).count()).toBe(0);
     await member.close();
     expect(memberWatch.errors).toEqual([]);
+  }, 60_000);
+
+  it('shows an admin the users read-only: names, roles, status, created; no form, no role or status controls', async () => {
+    expect((await gh.api('POST', '/api/users', { name: 'ada', role: 'admin', password: 'ada password 1234' })).status).toBe(201);
+    expect((await gh.api('PATCH', '/api/users/mia', { status: 'disabled' })).status).toBe(200);
+    const admin = await browser.newPage();
+    const adminWatch = watchPage(admin, gh.url);
+    await admin.goto(`${gh.url}/servers`);
+    await admin.getByLabel('User name').fill('ada');
+    await admin.getByLabel('Password').fill('ada password 1234');
+    await admin.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).click();
+    const table = admin.getByRole('table', { name: 'Users' });
+    await table.locator('tr[data-user="mia"]').waitFor();
+    const rows = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    expect(rows.map((cells) => cells.slice(0, 3))).toEqual([
+      ['mia', 'member', 'disabled'],
+      ['ada', 'admin', 'enabled'],
+    ]);
+    // Created, as the browser's locale writes it; no fifth column of actions.
+    expect(rows.map((cells) => [cells.length, /\d/.test(cells[3] ?? '')])).toEqual([[4, true], [4, true]]);
+    expect(await admin.getByRole('form', { name: 'New user' }).count()).toBe(0);
+    expect(await table.getByRole('combobox').count()).toBe(0);
+    expect(await table.getByRole('button').count()).toBe(0);
+    await admin.getByText('Only an owner creates users', { exact: false }).waitFor();
+    await screenshot(admin, 'console-users-admin');
+    await admin.close();
+    expect(adminWatch.errors).toEqual([]);
+    expect((await gh.api('PATCH', '/api/users/mia', { status: 'enabled' })).status).toBe(200);
   }, 60_000);
 
   it('follows the live traffic of a debug-logged profile with filters, and marks what was redacted in a request and its response', async () => {

@@ -95,15 +95,35 @@ describe('browser sign-in: sessions, CSRF, lockout, /api/me', () => {
     expect((await bob.signIn('bob', BOB_PASSWORD)).status).toBe(201);
   });
 
-  it('enforces roles: only the owner manages users, an admin manages profiles', async () => {
+  it('enforces roles: only the owner manages users, an admin reads them and manages profiles, a member sees no users', async () => {
     const bob = browser();
     await bob.signIn('bob', BOB_PASSWORD);
-    expectProblem(await bob.request('GET', '/api/users'), 403, 'FORBIDDEN');
+    const listed = await bob.request('GET', '/api/users');
+    expect(listed.status).toBe(200);
+    expect(listed.body.users.map((u: { name: string; role: string; status: string }) => [u.name, u.role, u.status])).toEqual([
+      ['olivia', 'owner', 'enabled'],
+      ['bob', 'admin', 'enabled'],
+      ['mia', 'member', 'enabled'],
+    ]);
+    expect(JSON.stringify(listed.body)).not.toMatch(/password|hash|salt/i);
+    expect((await bob.request('GET', '/api/users/mia')).body).toMatchObject({ name: 'mia', role: 'member', createdAt: expect.any(String) });
+    const before = eventCount(gh);
     expectProblem(await bob.write('POST', '/api/users', { name: 'eve', role: 'owner', password: 'eve password 123' }), 403, 'FORBIDDEN');
+    expectProblem(await bob.write('PATCH', '/api/users/mia', { role: 'admin' }), 403, 'FORBIDDEN');
+    expectProblem(await bob.write('PATCH', '/api/users/mia', { status: 'disabled' }), 403, 'FORBIDDEN');
+    expectProblem(await bob.write('PATCH', '/api/users/mia', { password: 'a new password 42' }), 403, 'FORBIDDEN');
+    expectProblem(await bob.write('PATCH', '/api/users/bob', { role: 'owner' }), 403, 'FORBIDDEN');
+    expect(eventCount(gh)).toBe(before);
+    // A member (mia is locked out by the test before: another one).
+    expect((await gh.api('POST', '/api/users', { name: 'kim', role: 'member', password: 'kim password 1234' })).status).toBe(201);
+    const kim = browser();
+    expect((await kim.signIn('kim', 'kim password 1234')).status).toBe(201);
+    expectProblem(await kim.request('GET', '/api/users'), 403, 'FORBIDDEN');
+    expectProblem(await kim.request('GET', '/api/users/kim'), 403, 'FORBIDDEN');
     expect((await bob.write('POST', '/api/profiles', { slug: 'bobs' })).status).toBe(201);
     const olivia = browser();
     await olivia.signIn('olivia', OWNER_PASSWORD);
-    expect((await olivia.request('GET', '/api/users')).body.users.map((u: { name: string }) => u.name)).toEqual(['olivia', 'bob', 'mia']);
+    expect((await olivia.request('GET', '/api/users')).body.users.map((u: { name: string }) => u.name)).toEqual(['olivia', 'bob', 'mia', 'kim']);
   });
 
   it('signs out: the cookie is cleared and the old token opens nothing', async () => {

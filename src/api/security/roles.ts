@@ -4,7 +4,8 @@ import { hasRole, type Principal } from './principal';
 
 /**
  * The one table of who may call what under /api: the least role a route needs, first match wins.
- * Owners manage users; admins manage servers, profiles, keys, settings, imports and logs; members
+ * Owners manage users, admins may read the list of them; admins manage servers, profiles, keys,
+ * settings, imports and logs; members
  * see and use what is shared with them (the routes open to them filter what they return by
  * ownership and visibility). The admin token passes every rule.
  */
@@ -12,6 +13,7 @@ const RULES: readonly (readonly [methods: RegExp, path: RegExp, role: Role])[] =
   [/.*/, /^\/api\/(me|session)(\/|$)/, 'member'],
   [/^(GET|HEAD)$/, /^\/api\/(profiles|servers)(\/[^/]+(\/tools)?)?\/?$/, 'member'],
   [/.*/, /^\/api\/keys(\/[^/]+)?\/?$/, 'member'],
+  [/^(GET|HEAD)$/, /^\/api\/users(\/[^/]+)?\/?$/, 'admin'],
   [/.*/, /^\/api\/users(\/|$)/, 'owner'],
   [/.*/, /^\/api\//, 'admin'],
 ];
