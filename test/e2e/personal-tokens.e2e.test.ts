@@ -149,6 +149,40 @@ describe('personal access tokens: a user\'s own bearer tokens for the REST API',
     expect(eventCount(gh)).toBe(before);
   });
 
+  it('lets the owner see and revoke another person\'s tokens (never the tokens), and nobody else', async () => {
+    const olivia = new SessionClient(gh.url);
+    ids.olivia = (await gh.api('POST', '/api/users', { name: 'olivia', role: 'owner', password: 'owner password 0123' })).body.id;
+    expect((await olivia.signIn('olivia', 'owner password 0123')).status).toBe(201);
+    const lost = await createToken('mia', { name: 'lost laptop' });
+    const lostToken = bearer(gh, lost.body.token);
+    expect((await lostToken('GET', '/api/me')).status).toBe(200);
+
+    const list = kept(await olivia.request('GET', '/api/users/mia/tokens'));
+    expect(list.status).toBe(200);
+    // The owner sees what mia sees of her own tokens.
+    expect(list.body).toEqual(kept(await people.mia.request('GET', '/api/me/tokens')).body);
+    expect(list.body.tokens.map((token: { name: string }) => token.name)).toContain('lost laptop');
+    expect(Object.keys(list.body.tokens[0]).sort()).toEqual(['createdAt', 'expiresAt', 'id', 'name', 'prefix', 'revokedAt', 'status', 'version']);
+    expect(kept(await olivia.request('GET', `/api/users/${ids.mia}/tokens`)).body).toEqual(list.body);
+
+    // Nobody but the owner: an admin and the token's own member are refused.
+    const ada = new SessionClient(gh.url);
+    expect((await ada.signIn('ada', PASSWORDS.ada)).status).toBe(201);
+    expectProblem(await ada.request('GET', '/api/users/mia/tokens'), 403, 'FORBIDDEN');
+    expectProblem(await people.mia.request('GET', '/api/users/mia/tokens'), 403, 'FORBIDDEN');
+    expectProblem(await people.mia.write('DELETE', `/api/users/mia/tokens/${lost.body.id}`), 403, 'FORBIDDEN');
+    // A token is found under its own person only, and unknown people are 404.
+    expectProblem(await olivia.write('DELETE', `/api/users/ada/tokens/${lost.body.id}`), 404, 'TOKEN_NOT_FOUND');
+    expectProblem(await olivia.request('GET', '/api/users/nobody/tokens'), 404, 'USER_NOT_FOUND');
+    expect((await lostToken('GET', '/api/me')).status).toBe(200);
+
+    expect((await olivia.write('DELETE', `/api/users/mia/tokens/${lost.body.id}`)).status).toBe(204);
+    expectProblem(await lostToken('GET', '/api/me'), 401, 'INVALID_TOKEN');
+    expect(kept(await people.mia.request('GET', `/api/me/tokens/${lost.body.id}`)).body.status).toBe('revoked');
+    const revocation = (await allEvents(gh, '&type=PersonalAccessTokenRevoked')).find((event) => event.data.tokenId === lost.body.id);
+    expect(revocation?.metadata.actor).toBe(`user:olivia/${ids.olivia}`);
+  });
+
   it('never shows or stores a token: not in the log, the read model, the logs or any answer', async () => {
     expect(issued.length).toBeGreaterThanOrEqual(5);
     const log = JSON.stringify(await allEvents(gh));

@@ -17,7 +17,7 @@ import { loginRoutes } from '../web/login.routes';
 import { setupRoutes } from '../web/setup.routes';
 import { importExportRoutes } from './routes/importexport.routes';
 import { keyRoutes } from './routes/keys.routes';
-import { personalAccessTokenRoutes } from './routes/pat.routes';
+import { personalAccessTokenRoutes, userTokenRoutes } from './routes/pat.routes';
 import { sessionRoutes } from './routes/session.routes';
 import { settingsRoutes } from './routes/settings.routes';
 import { userRoutes } from './routes/users.routes';
@@ -96,7 +96,7 @@ export const createApp = (options: ApiOptions): Koa => {
       throw new ProblemError(400, 'INVALID_JSON', 'The request body is not valid JSON');
     },
   }), rejectUnsafeJson);
-  for (const router of [sessionRoutes(options.app, loginLockout), personalAccessTokenRoutes(options.app), serverRoutes(options.app, options.runtime, options.oauthSummary, options.discoverTools), profileRoutes(options.app), keyRoutes(options.app), settingsRoutes(options.app), eventRoutes(options.app.store), diffRoutes(options.app), importExportRoutes(options.app), userRoutes(options.app)]) {
+  for (const router of [sessionRoutes(options.app, loginLockout), personalAccessTokenRoutes(options.app), userTokenRoutes(options.app), serverRoutes(options.app, options.runtime, options.oauthSummary, options.discoverTools), profileRoutes(options.app), keyRoutes(options.app), settingsRoutes(options.app), eventRoutes(options.app.store), diffRoutes(options.app), importExportRoutes(options.app), userRoutes(options.app)]) {
     api.use(router.routes(), router.allowedMethods({ throw: true }));
   }
   for (const router of options.extraApiRouters ?? []) api.use(router.routes(), router.allowedMethods({ throw: true }));

@@ -13,6 +13,7 @@ const RULES: readonly (readonly [methods: RegExp, path: RegExp, role: Role])[] =
   [/.*/, /^\/api\/(me|session)(\/|$)/, 'member'],
   [/^(GET|HEAD)$/, /^\/api\/(profiles|servers)(\/[^/]+(\/tools)?)?\/?$/, 'member'],
   [/.*/, /^\/api\/keys(\/[^/]+)?\/?$/, 'member'],
+  [/.*/, /^\/api\/users\/[^/]+\/tokens(\/|$)/, 'owner'],
   [/^(GET|HEAD)$/, /^\/api\/users(\/[^/]+)?\/?$/, 'admin'],
   [/.*/, /^\/api\/users(\/|$)/, 'owner'],
   [/.*/, /^\/api\//, 'admin'],

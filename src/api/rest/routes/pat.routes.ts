@@ -59,3 +59,33 @@ export const personalAccessTokenRoutes = ({ queries, commands }: Application): R
 
   return router;
 };
+
+/**
+ * /api/users/:idOrName/tokens: the owner's view of another person's personal access tokens
+ * (names, prefixes, expiry and last use, never the tokens) and their revocation, for a lost
+ * laptop or a person who left. Owner only, like the rest of /api/users (the role table).
+ */
+export const userTokenRoutes = ({ queries, commands }: Application): Router => {
+  const router = new Router({ prefix: '/api/users/:idOrName/tokens' });
+
+  const userOf = async (ctx: Context) => {
+    const row = await queries.users.byIdOrName(String(ctx.params.idOrName));
+    if (row === null) throw notFound(`User "${String(ctx.params.idOrName)}"`, 'USER_NOT_FOUND');
+    return row;
+  };
+
+  router.get('/', async (ctx) => {
+    const user = await userOf(ctx);
+    ctx.body = { tokens: (await queries.personalAccessTokens.ownedBy(user.id)).map((row) => patView(row)) };
+  });
+
+  router.delete('/:id', async (ctx) => {
+    const user = await userOf(ctx);
+    const row = await queries.personalAccessTokens.find(ctx.params.id);
+    if (row === null || row.userId !== user.id) throw notFound(`Personal access token "${ctx.params.id}" of user "${user.name}"`, 'TOKEN_NOT_FOUND');
+    await commands.personalAccessTokens.revoke(user.id, row.id, commandContext(ctx));
+    ctx.status = 204;
+  });
+
+  return router;
+};
