@@ -36,8 +36,14 @@ export const createSqliteDataSource = (database: string, entities: EntityList, r
       db.pragma('busy_timeout = 5000');
       // 16 MiB of page cache (default 2 MiB): time travel and rebuilds scan the log.
       db.pragma('cache_size = -16384');
-      if (role === 'writer') db.pragma('synchronous = FULL');
-      else db.pragma('query_only = ON');
+      if (role === 'writer') {
+        db.pragma('synchronous = FULL');
+        // A group commit runs each job in a savepoint, whose journal (the pages as they were
+        // before the job) SQLite keeps in memory only up to 64 KiB and then writes to a temp
+        // file, which is never truncated until the transaction ends: a write syscall for most
+        // pages each job touches. In memory it holds one job's pages at a time.
+        db.pragma('temp_store = MEMORY');
+      } else db.pragma('query_only = ON');
     },
   });
 

@@ -57,6 +57,20 @@ describe('Database: the writer queue (group commit, admission control)', () => {
     expect((await db.commitMode()).synchronous).toBe('NORMAL + fdatasync of the WAL per batch');
   });
 
+  it('keeps the journal of each job\'s savepoint in memory, and still rolls a failed job back alone', async () => {
+    // 2 = MEMORY: past 64 KiB SQLite would otherwise write the savepoint journal to a temp file, page by page.
+    expect(await db.write((manager) => manager.query('PRAGMA temp_store'))).toEqual([{ temp_store: 2 }]);
+    const big = 'x'.repeat(20_000); // several pages per job: well past the 64 KiB in a batch
+    const outcomes = await Promise.allSettled(
+      ['p1', 'p2', 'p1', 'p3'].map((key) => db.write(async (manager) => {
+        await manager.query(`INSERT INTO settings (key, value, updated_at) VALUES (?, ?, '2026-01-01')`, [`${key}-big`, big]);
+        return insert(key)(manager);
+      })),
+    );
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(keys()).toEqual(['p1-big', 'p1', 'p2-big', 'p2', 'p3-big', 'p3']);
+  });
+
   it('checkpoints on a thread of its own, so that a steady stream of commits does not grow the log without bound', async () => {
     const path = join(dir.path, 'steady.db');
     const steady = await Database.open({ path, entities: ENTITIES });
