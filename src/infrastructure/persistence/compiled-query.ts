@@ -1,6 +1,8 @@
+import type { Database as SqliteHandle, Statement } from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { InsertQueryBuilder, type DataSource, type EntityManager, type ObjectLiteral, type QueryBuilder, type QueryResult } from 'typeorm';
+import { InsertQueryBuilder, QueryFailedError, type DataSource, type EntityManager, type ObjectLiteral, type QueryBuilder, type QueryResult } from 'typeorm';
 import { DeferredWrites } from './deferred-writes';
+import { runPrepared, sqliteHandleOf } from './sqlite-statements';
 
 type Slot = Readonly<{ name: string } | { value: unknown }>;
 type Compiled = Readonly<{ sql: string; slots: readonly Slot[]; name: string | null }>;
@@ -23,9 +25,13 @@ const PLACEHOLDERS = new Proxy({}, { get: (_, name) => placeholderOf(String(name
  * read one by one (`{ id: p.id }`: the placeholders object has no keys of its own to spread);
  * what it writes as literals stays in the query. Only for shapes that do not depend on the
  * values: a list of variable length (`IN (:...ids)`) needs the query builder as usual.
+ *
+ * On SQLite the statement is prepared once per connection and run on better-sqlite3 directly
+ * (see sqlite-statements.ts); on PostgreSQL it goes through TypeORM's runner as a named statement.
  */
 export class CompiledQuery<P extends object> {
   private readonly compiled = new WeakMap<DataSource, Compiled>();
+  private readonly prepared = new WeakMap<SqliteHandle, Statement>();
 
   constructor(private readonly build: (manager: EntityManager, parameters: Placeholders<P>) => QueryBuilder<ObjectLiteral>) {}
 
@@ -67,6 +73,8 @@ export class CompiledQuery<P extends object> {
   private async execute(manager: EntityManager, values: P): Promise<QueryResult> {
     const { sql, slots, name } = this.compile(manager);
     const parameters = this.parameters(slots, values);
+    const sqlite = sqliteHandleOf(manager);
+    if (sqlite !== null) return runPrepared(this.statementOn(sqlite, sql, parameters), parameters);
     const runner = manager.queryRunner ?? manager.connection.createQueryRunner();
     try {
       // PostgreSQL: a named statement, parsed and planned once per connection (`pg` remembers
@@ -76,6 +84,19 @@ export class CompiledQuery<P extends object> {
     } finally {
       if (runner !== manager.queryRunner) await runner.release();
     }
+  }
+
+  private statementOn(handle: SqliteHandle, sql: string, parameters: readonly unknown[]): Statement {
+    let statement = this.prepared.get(handle);
+    if (statement === undefined) {
+      try {
+        statement = handle.prepare(sql);
+      } catch (error) {
+        throw new QueryFailedError(sql, [...parameters], error as Error);
+      }
+      this.prepared.set(handle, statement);
+    }
+    return statement;
   }
 
   private compile(manager: EntityManager): Compiled {

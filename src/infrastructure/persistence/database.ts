@@ -284,7 +284,7 @@ export class Database {
         const entry = await this.settle(manager, job, ['COMMIT']);
         if (entry.ok) return [entry];
         if (isDatabaseUnavailable(entry.error)) throw entry.error; // the COMMIT may be what failed
-        await manager.query('ROLLBACK');
+        await this.backend.statements(manager, ['ROLLBACK']);
         return [entry];
       }
       for (const [index, job] of batch.entries()) {
@@ -292,11 +292,11 @@ export class Database {
         settled.push(entry);
         if (!entry.ok) await this.backend.statements(manager, ['ROLLBACK TO job']);
       }
-      await manager.query('COMMIT');
+      await this.backend.statements(manager, ['COMMIT']);
       return settled;
     } catch (error) {
       // The commit itself failed (disk full, I/O error, connection lost): nothing of the batch is stored.
-      await manager.query('ROLLBACK').catch(() => undefined);
+      await this.backend.statements(manager, ['ROLLBACK']).catch(() => undefined);
       await this.backend.writerFailed(error);
       const failure = isDatabaseUnavailable(error) ? new DatabaseUnavailableError(error) : error;
       return batch.map((job) => ({ job, ok: false, error: failure }));

@@ -4,6 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { Checkpointer } from './checkpointer';
 import { createSqliteDataSource, type EntityList } from './data-source';
 import { prepareDatabaseFile } from './file-modes';
+import { SqliteControlStatements, sqliteHandleOf } from './sqlite-statements';
 import type { StorageBackend } from './storage-backend';
 import { WalSync } from './wal-sync';
 
@@ -18,6 +19,7 @@ export class SqliteBackend implements StorageBackend {
   readonly kind = 'sqlite';
   /** Null where the log is not ours to checkpoint (no WalSync). */
   private readonly checkpointer: Checkpointer | null;
+  private readonly control: SqliteControlStatements;
 
   private constructor(
     readonly location: string,
@@ -31,6 +33,9 @@ export class SqliteBackend implements StorageBackend {
   ) {
     // Should the thread fail, SQLite checkpoints in the commits again (its default, 1,000 pages).
     this.checkpointer = wal && new Checkpointer(location, () => bare('PRAGMA wal_autocheckpoint = 1000'));
+    const handle = sqliteHandleOf(writerSource.manager);
+    if (handle === null) throw new Error('the SQLite writer connection is not open');
+    this.control = new SqliteControlStatements(handle);
   }
 
   static async open(path: string, entities: EntityList, migrate: boolean, bare: (sql: string) => void): Promise<SqliteBackend> {
@@ -73,9 +78,9 @@ export class SqliteBackend implements StorageBackend {
     await this.statements(manager, ['BEGIN IMMEDIATE', ...then]);
   }
 
-  /** One by one: a statement costs no round trip here (and better-sqlite3 prepares one at a time). */
-  async statements(manager: EntityManager, sql: readonly string[]): Promise<void> {
-    for (const statement of sql) await manager.query(statement);
+  /** One by one on the writer's connection: a statement costs no round trip here. */
+  async statements(_manager: EntityManager, sql: readonly string[]): Promise<void> {
+    this.control.run(sql);
   }
 
   durable(needsDisk: boolean): Promise<void> | null {
