@@ -11,9 +11,11 @@ export type EffectiveTool = {
   title: string | null;
   description: string | null;
   overrides: { name: string | null; title: string | null; description: string | null; annotations: unknown };
+  /** The upstream's definition differs from the one approved or, never approved, first seen. */
+  changedUpstream: boolean;
 };
 
-export type ToolFilter = 'all' | 'active' | 'hidden' | 'overridden' | 'undiscovered';
+export type ToolFilter = 'all' | 'active' | 'hidden' | 'overridden' | 'changed' | 'undiscovered';
 
 export type ToolQuery = { text: string; regex: boolean; filter: ToolFilter };
 
@@ -25,6 +27,7 @@ const FILTERS: Record<ToolFilter, (tool: EffectiveTool) => boolean> = {
   active: (tool) => tool.status === 'active',
   hidden: (tool) => tool.toolStatus === 'inactive',
   overridden: isOverridden,
+  changed: (tool) => tool.changedUpstream,
   undiscovered: (tool) => !tool.discovered,
 };
 

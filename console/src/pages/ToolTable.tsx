@@ -81,6 +81,7 @@ export const ToolTable = ({ slug }: { slug: string }) => {
             <option value="active">active</option>
             <option value="hidden">hidden</option>
             <option value="overridden">overridden</option>
+            <option value="changed">changed upstream</option>
             <option value="undiscovered">not discovered (settings only)</option>
           </select>
         </Field>
@@ -158,6 +159,12 @@ const ToolRow = memo(({ tool, selected, onToggle, onPatch }: RowProps) => {
       </td>
       <td>
         <Status value={tool.toolStatus === 'inactive' ? 'hidden' : tool.status} />
+        {tool.changedUpstream ? (
+          <>
+            {' '}
+            <Status value="changed upstream" />
+          </>
+        ) : null}
       </td>
       <td>
         <input

@@ -12,7 +12,7 @@ import { OAuthReadModel } from './oauth';
 import { PersonalAccessTokenReadModel } from './pat';
 import { effectiveTools, profileAt, ProfileReadModel, type EffectiveTool, type ProfileView } from './profile';
 import { ServerReadModel } from './server';
-import { ToolReadModel } from './tools';
+import { toolHistories, ToolReadModel, type ToolDefinitionHistory } from './tools';
 import { UserReadModel } from './user';
 
 /**
@@ -51,7 +51,15 @@ export class Queries {
   }
 
   effectiveTools(profileId: string, toolPrefix: ToolPrefixMode): Promise<EffectiveTool[]> {
-    return effectiveTools(this.manager, profileId, toolPrefix);
+    return effectiveTools(this.manager, profileId, toolPrefix, async (serverId) => {
+      const histories = await this.toolHistories(serverId);
+      return new Set([...histories.values()].filter((history) => history.changedUpstream).map((history) => history.name));
+    });
+  }
+
+  /** Each tool's definition history on one server, from the server's stream (discoveries and approvals). */
+  async toolHistories(serverId: string): Promise<Map<string, ToolDefinitionHistory>> {
+    return toolHistories(await this.log.readStream(server.serverStreamId(serverId)));
   }
 
   /** The profile that carried `slug` at `position`, as it was then. */

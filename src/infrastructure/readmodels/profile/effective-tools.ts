@@ -20,6 +20,8 @@ export type EffectiveTool = {
   annotations: unknown;
   inputSchema: unknown;
   overrides: { name: string | null; title: string | null; description: string | null; annotations: unknown };
+  /** The upstream's definition differs from the one approved or, never approved, first seen (tool-history.ts). */
+  changedUpstream: boolean;
 };
 
 const parse = (text: string | null | undefined): unknown => (text ? JSON.parse(text) : null);
@@ -27,8 +29,14 @@ const parse = (text: string | null | undefined): unknown => (text ? JSON.parse(t
 /**
  * What a profile exposes: every discovered tool of its attached servers, with the profile's
  * status and overrides applied, plus the settings made for tools not discovered yet.
+ * `changedUpstream` names a server's tools whose definition changed (read from its stream).
  */
-export const effectiveTools = async (manager: EntityManager, profileId: string, toolPrefix: ToolPrefixMode): Promise<EffectiveTool[]> => {
+export const effectiveTools = async (
+  manager: EntityManager,
+  profileId: string,
+  toolPrefix: ToolPrefixMode,
+  changedUpstream: (serverId: string) => Promise<ReadonlySet<string>>,
+): Promise<EffectiveTool[]> => {
   const profiles = new ProfileReadModel(manager);
   const servers = await profiles.servers(profileId);
   const settings = new Map((await profiles.toolSettings(profileId)).map((row) => [`${row.serverId}/${row.toolName}`, row]));
@@ -43,6 +51,7 @@ export const effectiveTools = async (manager: EntityManager, profileId: string, 
     const discovered = discoveredByServer.get(server.id) ?? [];
     const names = new Set(discovered.map((tool) => tool.name));
     const undiscovered = [...settings.values()].filter((row) => row.serverId === server.id && !names.has(row.toolName));
+    const changed = discovered.length === 0 ? new Set<string>() : await changedUpstream(server.id);
     const entries = [...discovered.map(({ name, row }) => ({ name, tool: row })), ...undiscovered.map((row) => ({ name: row.toolName, tool: undefined }))];
     for (const { name, tool } of entries) {
       const setting = settings.get(`${server.id}/${name}`);
@@ -66,6 +75,7 @@ export const effectiveTools = async (manager: EntityManager, profileId: string, 
           description: setting?.overrideDescription ?? null,
           annotations: overrideAnnotations,
         },
+        changedUpstream: changed.has(name),
       });
     }
   }

@@ -1,0 +1,68 @@
+import { join } from 'node:path';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse';
+import { clientPool, FIXTURES } from '../support/mcp-client';
+import { createProfile, registerStdioServer, resultText, waitFor } from '../support/proxy';
+
+const DRIFTING = join(FIXTURES, 'drifting-server.js');
+
+type Tool = { exposedName: string; originalName: string; changedUpstream: boolean };
+
+/** What changed upstream, read from the server's stream: the drifting fixture changes a description while connected. */
+describe('tool definitions that change upstream (real stdio server, SDK client)', () => {
+  let gh: TestGatehouse;
+  let client: Client;
+  const { open, closeAll } = clientPool(() => gh.url);
+  const tools = async (slug: string): Promise<Tool[]> => (await gh.api('GET', `/api/profiles/${slug}/tools`)).body.tools as Tool[];
+  const changed = async (slug: string): Promise<string[]> => (await tools(slug)).filter((tool) => tool.changedUpstream).map((tool) => tool.originalName);
+  const discoveries = async (): Promise<number> => (await gh.api('GET', '/api/events?type=ServerToolsDiscovered&limit=1000')).body.events.length;
+  /** Calls one of the fixture's tools that change its tool list, and lists until the gateway records the change (tools are recorded as a client lists them). */
+  const change = async (tool: 'drift' | 'sprout', args: Record<string, unknown> = {}): Promise<void> => {
+    const before = await discoveries();
+    expect(resultText(await client.callTool({ name: `drifting__${tool}`, arguments: args }))).toBe(tool === 'drift' ? 'drifted' : 'sprouted');
+    await waitFor(async () => (await client.listTools()) && (await discoveries()) > before, 10_000, 'the changed tools to be recorded', 100);
+  };
+  const drift = (to: string) => change('drift', { to });
+
+  beforeAll(async () => {
+    gh = await startTestGatehouse();
+    await registerStdioServer(gh, 'drifting', DRIFTING);
+    await createProfile(gh, 'watch', ['drifting'], { auth: { apiKey: false } });
+    client = await open('watch');
+    await client.listTools();
+    await waitFor(async () => (await discoveries()) > 0, 10_000, 'the first discovery');
+  }, 30_000);
+  afterAll(async () => {
+    await closeAll();
+    await gh?.stop();
+  });
+
+  it('marks no tool as changed when each is as first seen', async () => {
+    expect((await tools('watch')).map((tool) => [tool.originalName, tool.changedUpstream])).toEqual([
+      ['drift', false],
+      ['notes', false],
+      ['sprout', false],
+    ]);
+  });
+
+  it('marks a tool whose definition changed since first seen, and unmarks it when it is back as it was', async () => {
+    await drift('Reads the notes, then something else');
+    expect(await changed('watch')).toEqual(['notes']);
+    await drift('Reads the notes');
+    expect(await changed('watch')).toEqual([]);
+  }, 30_000);
+
+  it('does not mark a tool that appeared later, and compares with the approved definition once there is one', async () => {
+    await change('sprout');
+    expect((await tools('watch')).map((tool) => tool.originalName)).toContain('sprouted');
+    expect(await changed('watch')).toEqual([]);
+
+    await drift('Reads the notes, approved this time');
+    expect(await changed('watch')).toEqual(['notes']);
+    expect((await gh.api('POST', '/api/servers/drifting/tools/approve', { tools: ['notes'] })).status).toBe(200);
+    expect(await changed('watch')).toEqual([]);
+    // Back to the first description: now that differs from what was approved.
+    await drift('Reads the notes');
+    expect(await changed('watch')).toEqual(['notes']);
+  }, 30_000);
+});
