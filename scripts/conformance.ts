@@ -7,7 +7,8 @@
  *   (SDK v1). A scenario passes when it fails no check either way and the gateway passes as many
  *   checks as the fixture does.
  * - 2026-07-28: suite 0.2.x, `--requirements 2026-07-28`, against conformance-server-v2.js (SDK
- *   v2, both eras; over Streamable HTTP directly, over stdio as the gateway's upstream). A
+ *   v2, both eras; over Streamable HTTP directly, over stdio as the gateway's upstream, which the
+ *   gateway asks server/discover on its process and then speaks 2026-07-28 to). A
  *   scenario passes when the gateway does at least as well as the fixture: no more failed checks,
  *   no fewer passed ones (the fixture's own failures are shown, not hidden).
  * - the mixed pair, a 2026 client through the gateway to the 2025 fixture, judged the same way
@@ -243,7 +244,7 @@ const main = async (): Promise<number> => {
     const mixed26 = await runConformanceSuite(cli.v2026, through2025, REQUIREMENTS_2026);
     const codes = [
       ...(direct && through ? [report('2025-11-25 (suite 0.1.x, --suite all): SDK v1 fixture', judge(direct, through), direct, through)] : []),
-      report('2026-07-28 (suite 0.2.x, --requirements 2026-07-28): SDK v2 fixture', judge(direct26, through26, parityFailure, EXPECTED_FAILURES_2026), direct26, through26),
+      report('2026-07-28 (suite 0.2.x, --requirements 2026-07-28): SDK v2 fixture, through Gatehouse over stdio (spoken to as 2026-07-28)', judge(direct26, through26, parityFailure, EXPECTED_FAILURES_2026), direct26, through26),
       report(
         '2026-07-28 through Gatehouse to the SDK v2 fixture over Streamable HTTP, spoken to as 2026-07-28 (stateless upstream)',
         judge(direct26, stateless26, parityFailure, EXPECTED_FAILURES_STATELESS),

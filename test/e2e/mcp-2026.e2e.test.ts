@@ -213,11 +213,10 @@ describe('MCP 2026-07-28 beside 2025-11-25 on one profile endpoint', () => {
     const allowed = await post('tools/call', { name: 'v2__test_missing_capability', arguments: {}, _meta: declared }, {}, 6, 'modern');
     expect(allowed.status).toBe(200);
     expect(allowed.body.result.content[0].text).toContain('declared sampling');
-    // What the gateway speaks with each upstream is in its runtime status.
-    for (const server of ['v2', 'conf']) {
-      const { body } = await gh.api('GET', `/api/servers/${server}`);
-      expect([server, body.runtime.protocolVersion]).toEqual([server, '2025-11-25']);
-    }
+    // What the gateway speaks with each upstream is in its runtime status: the v2 fixture offers
+    // 2026-07-28 when asked server/discover on its stdio process, the v1 fixture does not.
+    const revisions = await Promise.all(['v2', 'conf'].map(async (server) => [server, (await gh.api('GET', `/api/servers/${server}`)).body.runtime.protocolVersion]));
+    expect(revisions).toEqual([['v2', VERSION], ['conf', '2025-11-25']]);
   });
 
   it('answers malformed 2026 traffic with a JSON-RPC error or 202, never a 5xx, and keeps serving', async () => {

@@ -46,7 +46,7 @@ export const patchSettings = async (gh: TestGatehouse, changes: object): Promise
   expectStatus('patch settings', await gh.api('PATCH', '/api/settings', changes), 200);
 };
 
-export type Runtime = { status: string; lastError: { code: string; message: string } | null; stderrTail: string; restarts: number; connections: number; pids: number[] };
+export type Runtime = { status: string; lastError: { code: string; message: string } | null; stderrTail: string; restarts: number; connections: number; pids: number[]; protocolVersion: string | null };
 
 export const runtimeOf = async (gh: TestGatehouse, server: string): Promise<Runtime> => {
   const response = await gh.api('GET', `/api/servers/${server}`);

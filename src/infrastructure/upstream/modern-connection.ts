@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import {
-  Client as ModernClient, type ClientCapabilities as ModernCapabilities, type FetchLike, type McpSubscription, ProtocolError, type StandardSchemaV1,
-  StreamableHTTPClientTransport as ModernHttpTransport, withInputRequired,
+  Client as ModernClient, type ClientCapabilities as ModernCapabilities, type DiscoverResult, type FetchLike, type McpSubscription, ProtocolError,
+  type StandardSchemaV1, StreamableHTTPClientTransport as ModernHttpTransport, type Transport as ModernTransport, withInputRequired,
 } from '@modelcontextprotocol/client';
 import type { AnyObjectSchema, SchemaOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
@@ -12,6 +12,7 @@ import { asV1Error, isTimeout } from './modern-errors';
 import { allowlistedFetch, isHostAllowed } from './host-allowlist';
 import { upstreamHeaders, upstreamUrl } from './http-transports';
 import type { SdkConnectionOptions } from './sdk-connection';
+import type { ProcessGroupStdioTransport } from './stdio-transport';
 import type {
   McpElicitationParams, McpImplementation, McpSamplingParams, McpServerCapabilities, UpstreamHandlers, UpstreamRequestOptions, UpstreamSpec,
 } from './types';
@@ -38,7 +39,7 @@ const currentCall = new AsyncLocalStorage<string | undefined>();
 
 
 /**
- * An upstream that speaks MCP 2026-07-28, over Streamable HTTP with the SDK v2 client: no session,
+ * An upstream that speaks MCP 2026-07-28, over Streamable HTTP or stdio with the SDK v2 client: no session,
  * every request stands alone and carries the `_meta` envelope. The envelope names the capabilities
  * and identity of the downstream client the request is for (`UpstreamRequestOptions.client`), so
  * that what the upstream gates on a capability (elicitation, sampling…) behaves as it would for
@@ -64,13 +65,29 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
     private readonly client: ModernClient,
     private readonly options: SdkConnectionOptions,
     handlers: UpstreamHandlers,
+    /** The server's process, for a stdio upstream. */
+    private readonly process?: ProcessGroupStdioTransport,
   ) {
     super();
     this.handlers = { ...handlers };
   }
 
+  private static create(spec: UpstreamSpec, options: SdkConnectionOptions, handlers: UpstreamHandlers, process?: ProcessGroupStdioTransport): ModernUpstreamConnection {
+    const client = new ModernClient(options.clientInfo, {
+      // The same JSON under the v2 package's stricter type for `experimental`.
+      capabilities: options.capabilities as ModernCapabilities,
+      versionNegotiation: { mode: { pin: MODERN_UPSTREAM_VERSION } },
+      // The gateway relays every answer as it is: nothing is served from a cache of its own here.
+      defaultCacheTtlMs: 0,
+    });
+    const connection = new ModernUpstreamConnection(spec, client, options, handlers, process);
+    connection.registerHandlers();
+    return connection;
+  }
+
   /**
-   * Asks the upstream with `server/discover` whether it speaks 2026-07-28 (HTTP only). Resolves to
+   * Asks a Streamable HTTP upstream with `server/discover` whether it speaks 2026-07-28 (a stdio
+   * upstream is asked on its own process, see stdio-discovery.ts). Resolves to
    * a connection when it does, to null when it does not or cannot be reached (the caller then
    * connects as today, which reports the reason); rejects only when the upstream stayed silent
    * past the connect timeout (an outage: initialize would wait as long again).
@@ -84,15 +101,8 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
       return null;
     }
     if (!isHostAllowed(url, options.allowedHosts?.() ?? [])) return null;
-    const client = new ModernClient(options.clientInfo, {
-      // The same JSON under the v2 package's stricter type for `experimental`.
-      capabilities: options.capabilities as ModernCapabilities,
-      versionNegotiation: { mode: { pin: MODERN_UPSTREAM_VERSION } },
-      // The gateway relays every answer as it is: nothing is served from a cache of its own here.
-      defaultCacheTtlMs: 0,
-    });
-    const connection = new ModernUpstreamConnection(spec, client, options, handlers);
-    connection.registerHandlers();
+    const connection = ModernUpstreamConnection.create(spec, options, handlers);
+    const client = connection.client;
     try {
       await client.connect(new ModernHttpTransport(url, { requestInit: { headers: upstreamHeaders(spec) }, fetch: connection.fetch() }), {
         timeout: options.connectTimeoutMs,
@@ -102,6 +112,28 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
       if (isTimeout(error)) throw toUpstreamError(new McpError(ErrorCode.RequestTimeout, 'connect deadline passed'), spec, { method: 'server/discover', timeoutMs: options.connectTimeoutMs });
       return null;
     }
+    connection.listenForChanges();
+    return connection;
+  }
+
+  /**
+   * Speaks 2026-07-28 over a stdio server's process that has just answered `server/discover`
+   * offering it (see stdio-discovery.ts): the SDK v2 client adopts that answer and the running
+   * process, so nothing is asked twice and nothing is spawned again. Rejects with the SDK's
+   * EraNegotiationFailed, before touching the process, when the answer is not a valid
+   * DiscoverResult; on any other failure the process is stopped.
+   */
+  static async overStdio(
+    spec: UpstreamSpec,
+    options: SdkConnectionOptions,
+    handlers: UpstreamHandlers,
+    process: ProcessGroupStdioTransport,
+    discover: DiscoverResult,
+  ): Promise<ModernUpstreamConnection> {
+    const connection = ModernUpstreamConnection.create(spec, options, handlers, process);
+    // The transport is the SDK v1 interface, which the v2 client's is a superset of in name only.
+    await connection.client.connect(process as unknown as ModernTransport, { prior: { kind: 'modern', discover } });
+    connection.client.onclose = () => connection.processEnded();
     connection.listenForChanges();
     return connection;
   }
@@ -122,9 +154,9 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
     return this.client.getNegotiatedProtocolVersion() ?? null;
   }
 
-  /** No process: the upstream is reached over HTTP. */
-  get pid(): null {
-    return null;
+  /** The stdio process id, or null for HTTP upstreams. */
+  get pid(): number | null {
+    return this.process?.pid ?? null;
   }
 
   protected identity(): Pick<UpstreamSpec, 'id' | 'name'> {
@@ -178,6 +210,12 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
     this.options.onUnexpectedClose?.(failure);
   }
 
+  /** A stdio server's process ended without close(): reported once, as a 2025 session's end is. */
+  private processEnded(): void {
+    const ended = this.process?.exitDescription;
+    this.lose(new UpstreamError('UPSTREAM_UNAVAILABLE', this.spec, `${ended ? `process ${ended}` : 'connection closed'} unexpectedly`));
+  }
+
   /** 2026-07-28 has no roots notifications: an upstream reads roots when it asks for input. */
   async notifyRootsListChanged(): Promise<void> {}
 
@@ -185,6 +223,8 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
     this.closing ??= (async () => {
       await this.subscription?.close().catch(() => undefined);
       await this.client.close().catch(() => undefined);
+      // The client may have dropped the transport already (the process ended): the group's teardown is awaited here.
+      await this.process?.close();
     })();
     return this.closing;
   }

@@ -2,6 +2,7 @@ import { SlotUnavailableError, type ConnectionSlots, type ReleaseSlot } from './
 import { UpstreamError } from './errors';
 import { ModernUpstreamConnection } from './modern-connection';
 import { SdkUpstreamConnection, type SdkConnectionOptions } from './sdk-connection';
+import { openStdioConnection, type StdioDiscoveryMemory } from './stdio-discovery';
 import type { UpstreamHandlers, UpstreamSpec } from './types';
 
 /** A connection as the supervisor holds it: a 2025 session, or a stateless 2026-07-28 one. */
@@ -19,6 +20,8 @@ export type OwnedConnectionRequest = Readonly<{
   /** Aborts the wait for a slot (the supervisor is stopping). */
   stopSignal: AbortSignal;
   onLost: (connection: LiveConnection, error: UpstreamError) => void;
+  /** Whether a stdio server is asked `server/discover` (see stdio-discovery.ts). */
+  stdioDiscovery: StdioDiscoveryMemory;
 }>;
 
 const acquireSlot = async (request: OwnedConnectionRequest): Promise<ReleaseSlot | undefined> => {
@@ -37,27 +40,20 @@ const acquireSlot = async (request: OwnedConnectionRequest): Promise<ReleaseSlot
 
 /**
  * Takes a capacity slot (waiting in line if the server is at its cap), then connects: statelessly
- * when a Streamable HTTP upstream's `server/discover` offers 2026-07-28, else with the 2025
- * initialize as always. From
+ * when the upstream's `server/discover` offers 2026-07-28 (Streamable HTTP, and stdio on the one
+ * process it spawns), else with the 2025 initialize as always; legacy SSE is never asked (the
+ * transport does not exist in 2026-07-28). From
  * then on the slot belongs to the connection: `closeOwned` frees it, and so does a failed
  * connect, at once.
  */
 export const openOwnedConnection = async (request: OwnedConnectionRequest): Promise<OwnedConnection> => {
   const releaseSlot = await acquireSlot(request);
   try {
-    let probed: ModernUpstreamConnection | null = null;
-    probed = await ModernUpstreamConnection.probe(
-      request.spec,
-      { ...request.settings, onUnexpectedClose: (error) => probed && request.onLost(probed, error) },
-      request.handlers,
-    );
-    if (probed) return { connection: probed, releaseSlot };
-    let opened: SdkUpstreamConnection | undefined;
-    opened = await SdkUpstreamConnection.open(
-      request.spec,
-      { ...request.settings, onUnexpectedClose: (error) => opened && request.onLost(opened, error) },
-      request.handlers,
-    );
+    const { spec, handlers } = request;
+    let opened: LiveConnection | null = null;
+    const settings = { ...request.settings, onUnexpectedClose: (error: UpstreamError) => opened && request.onLost(opened, error) };
+    if (spec.transport === 'stdio') opened = await openStdioConnection(spec, settings, handlers, request.stdioDiscovery);
+    else opened = (await ModernUpstreamConnection.probe(spec, settings, handlers)) ?? (await SdkUpstreamConnection.open(spec, settings, handlers));
     return { connection: opened, releaseSlot };
   } catch (error) {
     releaseSlot?.();

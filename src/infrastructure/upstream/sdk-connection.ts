@@ -9,6 +9,7 @@ import {
   type SessionOptions,
   type UpstreamSession,
 } from './session';
+import type { ProcessGroupStdioTransport } from './stdio-transport';
 import type {
   McpImplementation,
   McpProgressNotification,
@@ -50,14 +51,18 @@ export class SdkUpstreamConnection extends UpstreamConnectionBase {
     this.handlers = { ...handlers };
   }
 
-  /** Connects and initialises; rejects with an UpstreamError, leaving no process behind. */
+  /**
+   * Connects and initialises; rejects with an UpstreamError, leaving no process behind. `adopted`
+   * is a stdio process already running (it did not speak 2026-07-28), initialised instead of a new one.
+   */
   static async open(
     spec: UpstreamSpec,
     options: SdkConnectionOptions,
     handlers: UpstreamHandlers = {},
+    adopted?: ProcessGroupStdioTransport,
   ): Promise<SdkUpstreamConnection> {
     const connection = new SdkUpstreamConnection(spec, options, handlers);
-    connection.session = await connection.openWatchedSession();
+    connection.session = await connection.openWatchedSession(adopted);
     return connection;
   }
 
@@ -171,11 +176,11 @@ export class SdkUpstreamConnection extends UpstreamConnectionBase {
     listener({ progress, ...(total !== undefined && { total }), ...(message !== undefined && { message }) });
   }
 
-  private async openWatchedSession(): Promise<UpstreamSession> {
+  private async openWatchedSession(adopted?: ProcessGroupStdioTransport): Promise<UpstreamSession> {
     const session = await openSession(this.spec, this.options, {
       handlers: () => this.handlers,
       onProgress: (params) => this.routeProgress(params),
-    });
+    }, adopted);
     session.client.onclose = () => this.onSessionClosed(session);
     return session;
   }

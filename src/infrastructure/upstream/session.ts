@@ -55,8 +55,8 @@ export type SessionHooks = Readonly<{
   onProgress: (params: McpProgressNotification) => void;
 }>;
 
-const createTransport = (spec: UpstreamSpec, options: SessionOptions): Transport => {
-  if (spec.transport !== 'stdio') return createHttpTransport(spec, options.allowedHosts, options.tokens);
+/** The process group transport of a stdio upstream (not yet started). */
+export const createStdioTransport = (spec: UpstreamSpec, options: SessionOptions): ProcessGroupStdioTransport => {
   if (!spec.command) throw new UpstreamError('UPSTREAM_MISCONFIGURED', spec, 'transport stdio needs a command');
   return new ProcessGroupStdioTransport({
     serverId: spec.id,
@@ -70,6 +70,9 @@ const createTransport = (spec: UpstreamSpec, options: SessionOptions): Transport
     terminateGraceMs: options.terminateGraceMs,
   });
 };
+
+const createTransport = (spec: UpstreamSpec, options: SessionOptions): Transport =>
+  spec.transport === 'stdio' ? createStdioTransport(spec, options) : createHttpTransport(spec, options.allowedHosts, options.tokens);
 
 const notAvailable = (what: string): McpError =>
   new McpError(ErrorCode.MethodNotFound, `${what} is not available through this gateway right now`);
@@ -129,11 +132,18 @@ export const describeProcessEnd = (session: UpstreamSession): string | null => {
   return ended && `process ${ended}`;
 };
 
-const connectError = (error: unknown, session: UpstreamSession, spec: UpstreamSpec, timeoutMs: number): UpstreamError => {
+/** A failed connect as an UpstreamError; `method` names the step that was under way. */
+export const connectError = (
+  error: unknown,
+  transport: Transport,
+  spec: UpstreamSpec,
+  timeoutMs: number,
+  method = 'initialize',
+): UpstreamError => {
   if (error instanceof UpstreamError) return error;
-  const ended = describeProcessEnd(session);
+  const ended = transport instanceof ProcessGroupStdioTransport && transport.exitDescription;
   if (ended && error instanceof McpError && error.code === ErrorCode.ConnectionClosed) {
-    return new UpstreamError('UPSTREAM_UNAVAILABLE', spec, `${ended} during initialize`, { cause: error });
+    return new UpstreamError('UPSTREAM_UNAVAILABLE', spec, `process ${ended} during ${method}`, { cause: error });
   }
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code === 'string' && (error as NodeJS.ErrnoException).syscall?.startsWith('spawn')) {
@@ -141,19 +151,22 @@ const connectError = (error: unknown, session: UpstreamSession, spec: UpstreamSp
       cause: error,
     });
   }
-  return toUpstreamError(error, spec, { method: 'initialize', timeoutMs });
+  return toUpstreamError(error, spec, { method, timeoutMs });
 };
 
 /**
  * Starts the transport and runs the initialize handshake within `connectTimeoutMs`. On any
  * failure the transport is torn down (a spawned process is killed) before this rejects.
+ * `adopted` is a stdio process already running (asked `server/discover` first): the session
+ * takes it over instead of spawning one.
  */
 export const openSession = async (
   spec: UpstreamSpec,
   options: SessionOptions,
   hooks: SessionHooks,
+  adopted?: ProcessGroupStdioTransport,
 ): Promise<UpstreamSession> => {
-  const transport = createTransport(spec, options);
+  const transport = adopted ?? createTransport(spec, options);
   const client = new Client(options.clientInfo, { capabilities: options.capabilities });
   registerHandlers(client, transport, options.capabilities, hooks);
   const deadline = new AbortController();
@@ -177,7 +190,7 @@ export const openSession = async (
     const failure = deadline.signal.aborted
       ? new McpError(ErrorCode.RequestTimeout, 'connect deadline passed')
       : error;
-    throw connectError(failure, { client, transport }, spec, options.connectTimeoutMs);
+    throw connectError(failure, transport, spec, options.connectTimeoutMs);
   } finally {
     clearTimeout(timer);
   }

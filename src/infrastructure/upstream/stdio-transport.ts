@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import {
   forgetGroupOnExit,
   isProcessGroupAlive,
@@ -51,6 +51,8 @@ export class ProcessGroupStdioTransport implements Transport {
   private readonly readBuffer = new ReadBuffer();
   private teardown?: Promise<void>;
   private closeReported = false;
+  /** Set by `open()`: the next `start()` (a client connecting) takes over the running process. */
+  private adoptable = false;
   /** The revision initialize negotiated (the SDK client tells its transport). */
   protocolVersion?: string;
 
@@ -71,8 +73,28 @@ export class ProcessGroupStdioTransport implements Transport {
     return this.exit.signal ? `was killed by ${this.exit.signal}` : `exited with code ${this.exit.code}`;
   }
 
+  /**
+   * Spawns the server before any client is connected, so that the gateway can ask it which
+   * revision it speaks on the very process that will serve it (see stdio-discovery.ts). The
+   * client that connects next takes this process over instead of spawning another.
+   */
+  async open(): Promise<void> {
+    await this.start();
+    this.adoptable = true;
+  }
+
   start(): Promise<void> {
+    if (this.adoptable) {
+      this.adoptable = false;
+      // Ended between open() and the client's connect: its close was reported to nobody, so say it here.
+      if (this.teardown) return Promise.reject(new McpError(ErrorCode.ConnectionClosed, `process ${this.exitDescription ?? 'was stopped'} before the client connected`));
+      return Promise.resolve();
+    }
     if (this.child) throw new Error('ProcessGroupStdioTransport already started');
+    return this.spawn();
+  }
+
+  private spawn(): Promise<void> {
     const { command, args, env, cwd } = this.options;
     return new Promise((resolve, reject) => {
       const child = spawn(command, [...args], {

@@ -45,6 +45,8 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
   /** Bumped by reconfigure and close, so a connect attempt can tell it was superseded. */
   private generation = 0;
   private stopping?: Promise<void>;
+  /** A process of this (stdio) server exited on being asked `server/discover`: ask no more until reconfigured. */
+  private exitsOnDiscover = false;
 
   constructor(spec: UpstreamSpec, options: UpstreamSupervisorOptions = {}) {
     super();
@@ -136,6 +138,7 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
     this.state.setSpec(spec);
     if (!reconnect || this.stopping) return;
     const wasInUse = this.owned !== undefined || this.connecting !== undefined || this.retries.pending;
+    this.exitsOnDiscover = false;
     this.generation++;
     this.retries.reset();
     this.state.setNextAttempt(null);
@@ -206,6 +209,7 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
         slotWaitTimeoutMs: this.options.slotWaitTimeoutMs ?? connectTimeoutMs(this.options),
         stopSignal: this.stopSignal.signal,
         onLost: (connection, error) => this.onConnectionLost(connection, error),
+        stdioDiscovery: { ask: !this.exitsOnDiscover, exitedOnAsk: () => (this.exitsOnDiscover = true) },
       });
     } catch (error) {
       const failure = toUpstreamError(error, spec, { method: 'initialize', timeoutMs: connectTimeoutMs(this.options) });

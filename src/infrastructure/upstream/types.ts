@@ -204,8 +204,9 @@ export type UpstreamHealth = Readonly<{
   pid: number | null;
   /**
    * The MCP revision the gateway speaks with this upstream, as its initialize negotiated it
-   * (null while not connected): 2026-07-28 for a Streamable HTTP upstream whose `server/discover`
-   * offers it (spoken statelessly), else what initialize agreed on (2025-11-25 or earlier).
+   * (null while not connected): 2026-07-28 for a Streamable HTTP or stdio upstream whose
+   * `server/discover` offers it (spoken statelessly), else what initialize agreed on (2025-11-25
+   * or earlier; always so for legacy SSE, a transport 2026-07-28 does not have).
    */
   protocolVersion: string | null;
 }>;

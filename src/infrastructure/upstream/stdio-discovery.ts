@@ -1,0 +1,123 @@
+import {
+  CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, type DiscoverResult, PROTOCOL_VERSION_META_KEY, SdkError, SdkErrorCode,
+} from '@modelcontextprotocol/client';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { connectError, createStdioTransport } from './session';
+import { MODERN_UPSTREAM_VERSION, ModernUpstreamConnection } from './modern-connection';
+import { SdkUpstreamConnection, type SdkConnectionOptions } from './sdk-connection';
+import type { ProcessGroupStdioTransport } from './stdio-transport';
+import type { UpstreamHandlers, UpstreamSpec } from './types';
+
+/**
+ * The longest a stdio server's answer to `server/discover` is waited for, counted from the spawn
+ * (so it includes the server's start-up): a server that ignores requests it does not know is then
+ * initialised as a 2025 server, this much later than before. A 2025 server that answers with an
+ * error (the SDKs answer -32601) costs only that answer.
+ */
+export const STDIO_DISCOVER_TIMEOUT_MS = 5_000;
+
+/** At most a quarter of the connect timeout, so initialize keeps the rest of it. */
+export const stdioDiscoverTimeoutMs = (connectTimeoutMs: number): number =>
+  Math.max(1, Math.min(STDIO_DISCOVER_TIMEOUT_MS, Math.floor(connectTimeoutMs / 4)));
+
+/** Our id for the question: a string, so it never meets the SDK clients' numeric request ids on the pipe. */
+const DISCOVER_ID = 'gatehouse-server-discover';
+
+export type StdioDiscovery =
+  | Readonly<{ kind: 'modern'; discover: DiscoverResult }>
+  /** An error answer, a result without 2026-07-28, or no answer in time: initialised as today. */
+  | Readonly<{ kind: 'legacy' }>
+  /** The process ended before it answered (some servers exit on any request before initialize). */
+  | Readonly<{ kind: 'exited' }>;
+
+const offersModern = (result: unknown): result is DiscoverResult => {
+  const versions = (result as { supportedVersions?: unknown } | null)?.supportedVersions;
+  return Array.isArray(versions) && versions.includes(MODERN_UPSTREAM_VERSION);
+};
+
+/**
+ * Sends one raw `server/discover` (with the 2026 `_meta` envelope naming the gateway) on a
+ * started stdio process no client is attached to yet, and waits `timeoutMs` at most for its
+ * answer; whatever else the server writes meanwhile is dropped. The process's handlers are
+ * cleared before this resolves, so a client can take it over. A late answer reaches that client
+ * as a response to a request it never sent, which the SDK clients ignore.
+ */
+export const discoverOverStdio = (
+  child: ProcessGroupStdioTransport,
+  options: Pick<SdkConnectionOptions, 'clientInfo' | 'capabilities'>,
+  timeoutMs: number,
+): Promise<StdioDiscovery> =>
+  new Promise((resolve) => {
+    const settle = (outcome: StdioDiscovery): void => {
+      clearTimeout(timer);
+      child.onmessage = undefined;
+      child.onclose = undefined;
+      resolve(outcome);
+    };
+    const timer = setTimeout(() => settle({ kind: 'legacy' }), timeoutMs);
+    child.onmessage = (message: JSONRPCMessage) => {
+      if (!('id' in message) || message.id !== DISCOVER_ID || 'method' in message) return;
+      settle('result' in message && offersModern(message.result) ? { kind: 'modern', discover: message.result } : { kind: 'legacy' });
+    };
+    child.onclose = () => settle({ kind: 'exited' });
+    const meta = {
+      [PROTOCOL_VERSION_META_KEY]: MODERN_UPSTREAM_VERSION,
+      [CLIENT_CAPABILITIES_META_KEY]: options.capabilities,
+      [CLIENT_INFO_META_KEY]: options.clientInfo,
+    };
+    // A write that fails (the server already exited) is followed by its close.
+    child.send({ jsonrpc: '2.0', id: DISCOVER_ID, method: 'server/discover', params: { _meta: meta } }).catch(() => undefined);
+  });
+
+/** What the supervisor remembers between connects to one stdio server. */
+export type StdioDiscoveryMemory = Readonly<{
+  /** False once a process of this server exited on being asked: it is initialised without asking. */
+  ask: boolean;
+  /** Called when a process exited before it answered `server/discover`. */
+  exitedOnAsk: () => void;
+}>;
+
+/**
+ * Connects to a stdio upstream with one process: spawns it, asks it `server/discover` (bounded by
+ * `stdioDiscoverTimeoutMs`), then hands that same process to the SDK v2 client (stateless
+ * 2026-07-28, when it offered it) or to the v1 client's initialize (everything else, as before).
+ * The whole connect stays within `connectTimeoutMs`. The one exception to one process: a server
+ * that exits on being asked is started again and initialised, and `memory` is told, so its later
+ * connects do not ask. Rejects with an UpstreamError, leaving no process behind.
+ */
+export const openStdioConnection = async (
+  spec: UpstreamSpec,
+  options: SdkConnectionOptions,
+  handlers: UpstreamHandlers,
+  memory: StdioDiscoveryMemory,
+): Promise<SdkUpstreamConnection | ModernUpstreamConnection> => {
+  if (!memory.ask) return SdkUpstreamConnection.open(spec, options, handlers);
+  const startedAt = Date.now();
+  const child = createStdioTransport(spec, options);
+  let discovery: StdioDiscovery;
+  try {
+    await child.open();
+    discovery = await discoverOverStdio(child, options, stdioDiscoverTimeoutMs(options.connectTimeoutMs));
+  } catch (error) {
+    await child.close();
+    throw connectError(error, child, spec, options.connectTimeoutMs, 'server/discover');
+  }
+  if (discovery.kind === 'exited') {
+    await child.close();
+    memory.exitedOnAsk();
+    return SdkUpstreamConnection.open(spec, options, handlers);
+  }
+  const rest = { ...options, connectTimeoutMs: Math.max(1, options.connectTimeoutMs - (Date.now() - startedAt)) };
+  if (discovery.kind === 'modern') {
+    try {
+      return await ModernUpstreamConnection.overStdio(spec, rest, handlers, child, discovery.discover);
+    } catch (error) {
+      // An answer the SDK would not accept as a DiscoverResult: the process is untouched, initialise it.
+      if (!(error instanceof SdkError && error.code === SdkErrorCode.EraNegotiationFailed)) {
+        await child.close();
+        throw connectError(error, child, spec, rest.connectTimeoutMs);
+      }
+    }
+  }
+  return SdkUpstreamConnection.open(spec, rest, handlers, child);
+};
