@@ -51,10 +51,13 @@ describe('a stdio upstream that dies on every start', () => {
   const attempts: number[] = [];
   const failures: number[] = [];
   let previousStatus = supervisor.health().status;
+  let previousError = supervisor.health().lastError;
   const stopRecording = supervisor.onHealthChange((health: UpstreamHealth) => {
     if (health.status === 'connecting' && previousStatus !== 'connecting') attempts.push(Date.now());
-    if (health.status === 'unhealthy' && previousStatus !== 'unhealthy') failures.push(Date.now());
+    // A failed attempt's error is recorded just before its retry is scheduled.
+    if (health.lastError !== previousError) failures.push(Date.now());
     previousStatus = health.status;
+    previousError = health.lastError;
   });
 
   afterAll(async () => {
