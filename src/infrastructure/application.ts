@@ -1,5 +1,6 @@
 import type { DestinationStream } from 'pino';
 import { AccessCommands } from './commands/access.commands';
+import { UserCredentialsCommands } from './commands/credentials.commands';
 import { ApiKeyCommands } from './commands/apikey.commands';
 import { PersonalAccessTokenCommands } from './commands/pat.commands';
 import { ProfileCommands } from './commands/profile.commands';
@@ -20,6 +21,7 @@ import type { CommandContext } from './commands/handle-command';
 import { Database } from './persistence/database';
 import { UpstreamCatalog } from './proxy/catalog';
 import { ConfigFollower } from './proxy/config-follower';
+import { CredentialDirectory } from './proxy/credential-directory';
 import { KeyDirectory } from './proxy/key-directory';
 import { toProxyProfile, toUpstreamSpec } from './proxy/profile-config';
 import { ProfileDirectory } from './proxy/profile-directory';
@@ -30,6 +32,7 @@ import { ToolDiscovery } from './proxy/tool-discovery';
 import { UpstreamHub } from './proxy/upstream-hub';
 import { CONFIGURATION_PROJECTIONS, READ_MODEL_ENTITIES } from './readmodels';
 import { ApiKeyReadModel } from './readmodels/apikey';
+import { UserCredentialsReadModel } from './readmodels/credentials';
 import { DEBUG_LOG_ENTITIES } from './readmodels/debug-logs';
 import { OAuthServerRecordRow } from './oauth-server/oauth-server.entities';
 import { ProfileReadModel } from './readmodels/profile';
@@ -54,6 +57,7 @@ export type Commands = Readonly<{
   users: UserCommands;
   access: AccessCommands;
   personalAccessTokens: PersonalAccessTokenCommands;
+  userCredentials: UserCredentialsCommands;
   /** Applies a configuration document (`POST /api/import`, `gatehouse import`). */
   importDocument: (document: ImportDocument, options: ImportOptions, context: CommandContext) => ReturnType<typeof importDocument>;
 }>;
@@ -94,6 +98,7 @@ export const openApplication = async (config: GatehouseConfig): Promise<Applicat
       users: new UserCommands(store),
       access: new AccessCommands(store),
       personalAccessTokens: new PersonalAccessTokenCommands(store),
+      userCredentials: new UserCredentialsCommands(store, secrets),
       importDocument: (document, options, context) => importDocument({ store, secrets, reads: database.reads }, document, options, context),
     };
     const queries = new Queries(database.reads, store);
@@ -159,11 +164,14 @@ export const startGateway = async (app: Application, options: GatewayOptions): P
     onError: (error) => observability.log('warn', 'API key use not recorded', { error: String(error) }),
   });
   const keys = new KeyDirectory((hash) => new ApiKeyReadModel(database.reads).byHash(hash), (keyId) => keyUses.used(keyId));
+  const credentials = new CredentialDirectory(secrets);
+  credentials.load(await new UserCredentialsReadModel(database.reads).all());
   // Caches first, so that whatever reacts to an event after them reads the new configuration.
   const applyToCaches = (event: StoredEvent): void => {
     settings.apply(event);
     profiles.apply(event);
     keys.apply(event);
+    credentials.apply(event);
   };
   const cacheSubscription = follower.events$.subscribe(applyToCaches);
   const observability = await Observability.open({
@@ -187,7 +195,7 @@ export const startGateway = async (app: Application, options: GatewayOptions): P
     maxConnectionsPerServer: initial.maxProcessesPerServer,
     sessionIdleTimeoutMs: initial.sessionIdleTimeoutMs,
   });
-  const hub = new UpstreamHub(pool);
+  const hub = new UpstreamHub(pool, credentials);
   const discovery = new ToolDiscovery((serverId, tools, fingerprint, context) => app.commands.servers.recordDiscoveredTools(serverId, tools, fingerprint, context), log);
   const catalog = new UpstreamCatalog((spec, kind, items) => {
     if (kind === 'tools') discovery.listed(spec, items as Parameters<ToolDiscovery['listed']>[1]);

@@ -34,7 +34,7 @@ export const COPIED: ReadonlyArray<Readonly<{ table: string; key: string }>> = [
  */
 export const NOT_COPIED: readonly string[] = [
   'servers', 'tools', 'profiles', 'profile_servers', 'profile_tools', 'profile_slugs', 'api_keys', 'settings',
-  'oauth_client_registrations', 'oauth_tokens', 'users', 'personal_access_tokens', 'resource_access', 'debug_logs',
+  'oauth_client_registrations', 'oauth_tokens', 'users', 'personal_access_tokens', 'user_credentials', 'resource_access', 'debug_logs',
   'projection_checkpoints',
 ];
 

@@ -26,7 +26,7 @@ Copied as stored, in one transaction on the target, then compared row by row:
 Not copied, rebuilt on the target from the log and the journal, then compared with the
 source's: every read model (servers, tools, profiles, profile_servers, profile_tools,
 profile_slugs, api_keys, settings, oauth_client_registrations, oauth_tokens, users,
-personal_access_tokens, resource_access), debug_logs and projection_checkpoints.
+personal_access_tokens, user_credentials, resource_access), debug_logs and projection_checkpoints.
 Not copied: setup_links (a store with no users prints a new setup link when served).
 Not copied at all (in memory, per process): sign-ins and upstream OAuth authorizations in
 progress, failed-login counters, legacy SSE sessions.

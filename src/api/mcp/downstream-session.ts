@@ -38,6 +38,8 @@ export type SessionStart = Readonly<{
   profile: ProxyProfile;
   /** The API key that opened it (null: an open profile, or stdio). */
   keyId: string | null;
+  /** The user behind it (see ClientPeer.userId); absent: none. */
+  userId?: string | null;
   transport: Transport;
   /**
    * A session that outlives the process (Streamable HTTP): its stored record, written before
@@ -91,6 +93,7 @@ export class DownstreamSession implements ClientPeer, ProxySession {
     const { sessionId, profile, transport } = start;
     this.sessionId = sessionId;
     this.keyId = start.keyId;
+    this.userId = start.userId ?? null;
     this.transport = transport;
     this.profileId = profile.id;
     this.slug = profile.slug;
@@ -126,6 +129,7 @@ export class DownstreamSession implements ClientPeer, ProxySession {
   readonly recordId: string | null;
   readonly sessionId: string;
   readonly keyId: string | null;
+  readonly userId: string | null;
   readonly transport: Transport;
   private readonly log: Gateway['observability']['log'];
 

@@ -9,7 +9,7 @@ import type { ProxyProfile } from '../../infrastructure/proxy/profile-config';
 import { DownstreamSession, type SessionStart } from './downstream-session';
 import { initializeParamsOf, SessionResumer } from './session-resumption';
 import { HttpRefusal, isInitialize, readPostMessages, sendRefusal, StreamableHttpServerTransport } from '../../infrastructure/transports/streamable-http';
-import { allowedHostnames, authenticate, checkOrigin, readJsonBody } from './http-guards';
+import { allowedHostnames, authenticate, type Caller, checkOrigin, readJsonBody } from './http-guards';
 import { correlationIdOf, setCommonHeaders } from '../rest/middleware';
 import { AuthFailureLimiter } from '../security/auth-failures';
 import { assertSseMessage } from '../security/jsonrpc-message';
@@ -92,10 +92,10 @@ export type McpEndpoints = Readonly<{
 export const mcpEndpoints = (options: McpEndpointOptions): McpEndpoints => {
   const { gateway, bindHost, publicUrl, authFailures = new AuthFailureLimiter(), corsOrigins = [] } = options;
   const router = new Router();
-  const openSession = (profile: ProxyProfile, keyId: string | null, sessionId: string, transport: Transport, persisted?: SessionStart['persisted']): DownstreamSession =>
-    DownstreamSession.open(gateway, { sessionId, profile, keyId, transport, persisted });
-  const resumer = new SessionResumer(gateway, (profile, keyId, sessionId, persisted) =>
-    openSession(profile, keyId, sessionId, new StreamableHttpServerTransport(sessionId), persisted),
+  const openSession = (profile: ProxyProfile, caller: Caller, sessionId: string, transport: Transport, persisted?: SessionStart['persisted']): DownstreamSession =>
+    DownstreamSession.open(gateway, { sessionId, profile, keyId: caller.keyId, userId: caller.userId, transport, persisted });
+  const resumer = new SessionResumer(gateway, (profile, caller, sessionId, persisted) =>
+    openSession(profile, caller, sessionId, new StreamableHttpServerTransport(sessionId), persisted),
   );
   const allowed = allowedHostnames(bindHost, publicUrl);
   const trustedOrigins: ReadonlySet<string> = new Set(corsOrigins);
@@ -118,7 +118,7 @@ export const mcpEndpoints = (options: McpEndpointOptions): McpEndpoints => {
   const profileFor = async ({ req, slug, url }: Exchange) => {
     const profile = await gateway.profiles.bySlug(slug);
     if (!profile) throw new HttpRefusal(404, -32001, `No profile "${slug}"`);
-    return { profile, keyId: await authenticate(gateway.keys, req, url, profile, options.oauth) };
+    return { profile, caller: await authenticate(gateway.keys, req, url, profile, options.oauth) };
   };
 
   /**
@@ -126,10 +126,10 @@ export const mcpEndpoints = (options: McpEndpointOptions): McpEndpoints => {
    * `resumable`: a Streamable HTTP request, whose session, if this process does not hold it,
    * may be one it can resume (opened before a restart, or by another instance).
    */
-  const existingSession = async (profile: ProxyProfile, keyId: string | null, sessionId: string | undefined, resumable: boolean) => {
+  const existingSession = async (profile: ProxyProfile, caller: Caller, sessionId: string | undefined, resumable: boolean) => {
     if (sessionId === undefined || sessionId === '') throw new HttpRefusal(400, -32000, 'Bad Request: Mcp-Session-Id header is required');
-    const session = resumable ? await resumer.session(profile, keyId, sessionId) : gateway.sessions.get(sessionId);
-    if (!(session instanceof DownstreamSession) || session.profileId !== profile.id || session.keyId !== keyId) throw new HttpRefusal(404, -32001, 'Session not found');
+    const session = resumable ? await resumer.session(profile, caller, sessionId) : gateway.sessions.get(sessionId);
+    if (!(session instanceof DownstreamSession) || session.profileId !== profile.id || session.keyId !== caller.keyId) throw new HttpRefusal(404, -32001, 'Session not found');
     // Any request is activity, pings and notifications included: idle expiry is for silent clients.
     session.touch();
     return session;
@@ -143,7 +143,7 @@ export const mcpEndpoints = (options: McpEndpointOptions): McpEndpoints => {
 
   const post = guarded(async (exchange) => {
     const { req, res } = exchange;
-    const { profile, keyId } = await profileFor(exchange);
+    const { profile, caller } = await profileFor(exchange);
     const body = await readJsonBody(req);
     const sessionId = header(req, 'mcp-session-id');
     // MCP 2026-07-28: no session, the version in every request's _meta (see modern-request.ts).
@@ -152,12 +152,12 @@ export const mcpEndpoints = (options: McpEndpointOptions): McpEndpoints => {
       body,
     );
     if (verdict.kind === 'refused') return sendVerdictRefusal(res, verdict);
-    if (verdict.kind !== 'legacy') return modern.serve(req, res, profile, keyId, verdict);
+    if (verdict.kind !== 'legacy') return modern.serve(req, res, profile, caller, verdict);
     if (sessionId === '' && opensSession(body)) {
       // Checked before the session exists: a refused initialize leaves nothing behind.
       const messages = readPostMessages(req, body, false);
-      const { id, identity } = gateway.persistedSessions.ids.issue(profile.id, keyId);
-      const record = { id: identity.nonce, profileId: profile.id, keyId, initialize: initializeParamsOf(messages.messages), logLevel: null, subscriptions: [], lastActivity: Date.now() };
+      const { id, identity } = gateway.persistedSessions.ids.issue(profile.id, caller.keyId);
+      const record = { id: identity.nonce, profileId: profile.id, keyId: caller.keyId, initialize: initializeParamsOf(messages.messages), logLevel: null, subscriptions: [], lastActivity: Date.now() };
       // Stored before the client hears of the session: an id it holds always names a record.
       // When the store cannot take it (database busy or lost), the session still opens here and
       // only loses the ability to survive a restart: a client is never refused for that.
@@ -169,18 +169,18 @@ export const mcpEndpoints = (options: McpEndpointOptions): McpEndpoints => {
         },
       );
       const transport = new StreamableHttpServerTransport(id);
-      await openSession(profile, keyId, id, transport, persisted).opened;
+      await openSession(profile, caller, id, transport, persisted).opened;
       transport.handlePost(req, res, messages);
       return;
     }
-    const transport = sessionOn(StreamableHttpServerTransport, await existingSession(profile, keyId, sessionId, true));
+    const transport = sessionOn(StreamableHttpServerTransport, await existingSession(profile, caller, sessionId, true));
     transport.handlePost(req, res, readPostMessages(req, body, true));
   });
 
   const get = guarded(async (exchange) => {
     const { req, res } = exchange;
-    const { profile, keyId } = await profileFor(exchange);
-    const transport = sessionOn(StreamableHttpServerTransport, await existingSession(profile, keyId, header(req, 'mcp-session-id'), true));
+    const { profile, caller } = await profileFor(exchange);
+    const transport = sessionOn(StreamableHttpServerTransport, await existingSession(profile, caller, header(req, 'mcp-session-id'), true));
     // HEAD reaches the GET route; the SDK's transport answered it 405.
     if (req.method !== 'GET') throw methodNotAllowed();
     req.socket.setTimeout(0);
@@ -189,8 +189,8 @@ export const mcpEndpoints = (options: McpEndpointOptions): McpEndpoints => {
 
   const remove = guarded(async (exchange) => {
     const { req, res } = exchange;
-    const { profile, keyId } = await profileFor(exchange);
-    const transport = sessionOn(StreamableHttpServerTransport, await existingSession(profile, keyId, header(req, 'mcp-session-id'), true));
+    const { profile, caller } = await profileFor(exchange);
+    const transport = sessionOn(StreamableHttpServerTransport, await existingSession(profile, caller, header(req, 'mcp-session-id'), true));
     await transport.handleDelete(req, res);
   });
 
@@ -212,16 +212,16 @@ export const mcpEndpoints = (options: McpEndpointOptions): McpEndpoints => {
 
   router.get('/mcp/:slug/sse', viaKoa(guarded(async (exchange) => {
     const { req, res, url } = exchange;
-    const { profile, keyId } = await profileFor(exchange);
+    const { profile, caller } = await profileFor(exchange);
     req.socket.setTimeout(0);
     const transport = new SSEServerTransport(sseMessagesEndpoint(profile.slug, req, url, profile), res);
-    await openSession(profile, keyId, transport.sessionId, transport).opened;
+    await openSession(profile, caller, transport.sessionId, transport).opened;
   })));
 
   router.post('/mcp/:slug/messages', viaKoa(guarded(async (exchange) => {
     const { req, res, url } = exchange;
-    const { profile, keyId } = await profileFor(exchange);
-    const transport = sessionOn(SSEServerTransport, await existingSession(profile, keyId, url.searchParams.get('sessionId') ?? undefined, false));
+    const { profile, caller } = await profileFor(exchange);
+    const transport = sessionOn(SSEServerTransport, await existingSession(profile, caller, url.searchParams.get('sessionId') ?? undefined, false));
     const body = await readJsonBody(req);
     assertSseMessage(req, body);
     await transport.handlePostMessage(req, res, body);

@@ -7,6 +7,7 @@ import { presentedCredential } from '../security/auth-failures';
 import { HttpRefusal } from '../../infrastructure/transports/streamable-http';
 import { oauthSessionOwner } from '../../infrastructure/oauth-server/session-owner';
 import { bearerToken, type McpOAuth } from '../oauth-server/mcp-bearer';
+import { ADMIN_ACCOUNT } from '../oauth-server/authorization-server.routes';
 
 export const MCP_BODY_LIMIT = 1024 * 1024;
 
@@ -50,17 +51,25 @@ export const presentedKey = (req: IncomingMessage, url: URL, profile: ProxyProfi
   presentedCredential(req, profile.auth.queryParam ? url : undefined);
 
 /**
+ * Who is calling an MCP endpoint: the key that opened it (or the OAuth grant's session owner, see
+ * oauthSessionOwner; null for an open profile), and the user behind it (the key's owner, the
+ * grant's account; null for the admin's keys and open profiles). Per-user servers use the user.
+ */
+export type Caller = Readonly<{ keyId: string | null; userId: string | null }>;
+
+const NOBODY: Caller = { keyId: null, userId: null };
+
+/**
  * Auth of an MCP endpoint by API key, by an OAuth access token Gatehouse issued for this
- * profile's endpoint, or either (the profile's `auth.mode`). Returns the key id, the OAuth
- * grant's session owner (see oauthSessionOwner), or null for an open profile. 401 with
+ * profile's endpoint, or either (the profile's `auth.mode`). Returns the Caller. 401 with
  * `WWW-Authenticate` (naming the protected resource metadata when OAuth is taken) for a
  * missing, unknown, revoked or expired credential and for a token of another profile; 403 for
  * a valid key that does not open this profile.
  */
-export const authenticate = async (keys: KeyDirectory, req: IncomingMessage, url: URL, profile: ProxyProfile, oauth?: McpOAuth): Promise<string | null> => {
+export const authenticate = async (keys: KeyDirectory, req: IncomingMessage, url: URL, profile: ProxyProfile, oauth?: McpOAuth): Promise<Caller> => {
   const takesKeys = profile.auth.mode !== 'oauth' && profile.auth.apiKey;
   const takesTokens = profile.auth.mode !== 'api_keys' && oauth !== undefined;
-  if (!takesKeys && profile.auth.mode === 'api_keys') return null;
+  if (!takesKeys && profile.auth.mode === 'api_keys') return NOBODY;
   const scheme = takesTokens ? `Bearer resource_metadata="${oauth.resourceMetadataUrl(profile.slug)}"` : 'Bearer realm="gatehouse"';
   const challenge = { 'WWW-Authenticate': `${scheme}, error="invalid_token"` };
   const key = takesKeys ? presentedKey(req, url, profile) : bearerToken(req.headers.authorization);
@@ -68,7 +77,7 @@ export const authenticate = async (keys: KeyDirectory, req: IncomingMessage, url
   const grant = takesKeys ? await keys.byHash(hashApiKey(key)) : undefined;
   if (!grant && takesTokens) {
     const check = await oauth.verify(key, oauth.resourceUrl(profile.slug));
-    if (check.status === 'valid') return oauthSessionOwner(check.grantId);
+    if (check.status === 'valid') return { keyId: oauthSessionOwner(check.grantId), userId: check.accountId === ADMIN_ACCOUNT ? null : check.accountId };
     const why = check.status === 'other_resource' ? 'the access token was issued for another endpoint' : 'invalid access token';
     throw new HttpRefusal(401, -32001, `Unauthorized: ${why}`, challenge);
   }
@@ -76,7 +85,7 @@ export const authenticate = async (keys: KeyDirectory, req: IncomingMessage, url
   if (grant.expiresAt !== null && grant.expiresAt <= new Date().toISOString()) throw new HttpRefusal(401, -32001, 'Unauthorized: the API key has expired', challenge);
   if (!grant.profiles.includes('*') && !grant.profiles.includes(profile.id)) throw new HttpRefusal(403, -32001, 'Forbidden: this API key does not open this profile');
   keys.used(grant.id);
-  return grant.id;
+  return { keyId: grant.id, userId: grant.ownerId };
 };
 
 const tooLarge = (limit: number): HttpRefusal => new HttpRefusal(413, -32600, `Request body larger than ${limit} bytes`);

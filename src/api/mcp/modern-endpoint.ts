@@ -16,6 +16,7 @@ import { ProfileProxy, type RoutedRequestOptions } from '../../infrastructure/pr
 import type { ClientPeer, RelatedRequest } from '../../infrastructure/proxy/upstream-hub';
 import type { McpClientCapabilities, McpElicitationParams, McpImplementation, McpSamplingParams } from '../../infrastructure/upstream';
 import { GATEWAY_INFO } from './downstream-session';
+import type { Caller } from './http-guards';
 import { RESOURCE_NOT_FOUND, toWireError } from './errors';
 import { inNameOrder, mergeCacheHints, type CacheHint } from './modern-cache';
 import { type InputFlow, InputFlows, type InputRequest, RequestStateError, RequestStates, type StateOwner } from './modern-input';
@@ -74,7 +75,11 @@ export const sendVerdictRefusal = (res: ServerResponse, verdict: Extract<Verdict
 class StatelessPeer implements ClientPeer {
   /** Each request (flow) may come from a different client with the same key. */
   readonly requestsStandAlone = true;
-  constructor(readonly sessionId: string, private readonly flows: InputFlows) {}
+  constructor(
+    readonly sessionId: string,
+    readonly userId: string | null,
+    private readonly flows: InputFlows,
+  ) {}
   private ask(request: InputRequest, capability: 'sampling' | 'elicitation' | 'roots', signal: AbortSignal, related: RelatedRequest): Promise<never> {
     const flow = typeof related === 'string' ? this.flows.get(related) : undefined;
     if (!flow) return Promise.reject(new Error(`${request.method} cannot reach a client using MCP 2026-07-28 outside a tools/call, prompts/get or resources/read`));
@@ -120,7 +125,7 @@ const parseParams = <S extends z.ZodType>(schema: S, request: ModernRequest): Pa
 };
 
 export type ModernEndpoint = Readonly<{
-  serve: (req: IncomingMessage, res: ServerResponse, profile: ProxyProfile, keyId: string | null, verdict: Extract<Verdict, { kind: 'request' | 'notification' }>) => Promise<void>;
+  serve: (req: IncomingMessage, res: ServerResponse, profile: ProxyProfile, caller: Caller, verdict: Extract<Verdict, { kind: 'request' | 'notification' }>) => Promise<void>;
 }>;
 
 export const modernEndpoint = (gateway: Gateway): ModernEndpoint => {
@@ -128,18 +133,19 @@ export const modernEndpoint = (gateway: Gateway): ModernEndpoint => {
   const proxies = new Map<string, ProfileProxy>();
   const flows = new InputFlows();
   const states = new RequestStates(gateway.app.secrets);
-  const proxyFor = (profile: ProxyProfile, keyId: string | null): ProfileProxy => {
+  const proxyFor = (profile: ProxyProfile, { keyId, userId }: Caller): ProfileProxy => {
+    // A key (or an OAuth grant) belongs to one user: the peer's user never changes.
     const id = `stateless:${profile.id}:${keyId ?? 'open'}`;
     let proxy = proxies.get(id);
     if (!proxy) {
-      proxy = new ProfileProxy(gateway.proxy, profile.id, new StatelessPeer(id, flows));
+      proxy = new ProfileProxy(gateway.proxy, profile.id, new StatelessPeer(id, userId, flows));
       proxies.set(id, proxy);
     }
     return proxy;
   };
 
   const cacheHint = (profile: ProxyProfile): CacheHint =>
-    mergeCacheHints(profile.servers.map((spec) => ({ perClient: gateway.pool.isPerSession(spec) })));
+    mergeCacheHints(profile.servers.map((spec) => ({ perClient: gateway.pool.isPerSession(spec) || spec.credentials === 'per_user' })));
 
   const discover = (profile: ProxyProfile): Json => ({
     supportedVersions: [...SUPPORTED_VERSIONS],
@@ -218,9 +224,9 @@ export const modernEndpoint = (gateway: Gateway): ModernEndpoint => {
    * may ask for input during it); a retry opens its requestState: the gateway's own flow is
    * resumed with the answers, a 2026 upstream's state goes back to that upstream.
    */
-  const multiRound = async (request: ModernRequest, profile: ProxyProfile, keyId: string | null, options: RoutedRequestOptions, closed: AbortSignal): Promise<Json> => {
-    const owner: StateOwner = { profileId: profile.id, keyId };
-    const proxy = proxyFor(profile, keyId);
+  const multiRound = async (request: ModernRequest, profile: ProxyProfile, caller: Caller, options: RoutedRequestOptions, closed: AbortSignal): Promise<Json> => {
+    const owner: StateOwner = { profileId: profile.id, keyId: caller.keyId };
+    const proxy = proxyFor(profile, caller);
     const ttlMs = gateway.proxy.settings().requestTimeoutMs;
     if (request.params.requestState !== undefined) {
       const opened = states.open(request.params.requestState, owner);
@@ -259,7 +265,7 @@ export const modernEndpoint = (gateway: Gateway): ModernEndpoint => {
     return new ModernError(wire.code, wire.message, wire.data, wire.code === MISSING_CLIENT_CAPABILITY ? 400 : 200);
   };
 
-  const serve: ModernEndpoint['serve'] = async (req, res, profile, keyId, verdict) => {
+  const serve: ModernEndpoint['serve'] = async (req, res, profile, caller, verdict) => {
     if (verdict.kind === 'notification') {
       // notifications/cancelled of a request on another connection has nothing to cancel here:
       // a stateless request is cancelled by closing its connection.
@@ -268,7 +274,7 @@ export const modernEndpoint = (gateway: Gateway): ModernEndpoint => {
     }
     const { request } = verdict;
     if (request.method === 'subscriptions/listen') {
-      await openListenStream(gateway, req, res, profile, keyId, request);
+      await openListenStream(gateway, req, res, profile, caller, request);
       return;
     }
     const abort = new AbortController();
@@ -295,7 +301,7 @@ export const modernEndpoint = (gateway: Gateway): ModernEndpoint => {
     let answer: Json;
     let status = 200;
     try {
-      const result = MULTI_ROUND.has(request.method) ? await multiRound(request, profile, keyId, options, abort.signal) : await handle(request, profile, proxyFor(profile, keyId), options);
+      const result = MULTI_ROUND.has(request.method) ? await multiRound(request, profile, caller, options, abort.signal) : await handle(request, profile, proxyFor(profile, caller), options);
       answer = { jsonrpc: '2.0', id: request.id, result: finished(result) };
     } catch (error) {
       const wire = wireErrorOf(error, request);

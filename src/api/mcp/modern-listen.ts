@@ -8,6 +8,7 @@
  * registry so that a revoked key or a shutdown ends it like any session.
  */
 import { randomUUID } from 'node:crypto';
+import type { Caller } from './http-guards';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Subscription } from 'rxjs';
 import type { Gateway } from '../../infrastructure/application';
@@ -79,6 +80,7 @@ class ListenStream implements ClientPeer, ProxySession {
     private readonly res: ServerResponse,
     profile: ProxyProfile,
     readonly keyId: string | null,
+    readonly userId: string | null,
     private readonly listenId: RequestId,
     private readonly filter: ListenFilter,
   ) {
@@ -161,7 +163,7 @@ class ListenStream implements ClientPeer, ProxySession {
 }
 
 /** Opens a listen stream for a validated 2026 request, or answers -32602 for a bad filter. */
-export const openListenStream = async (gateway: Gateway, req: IncomingMessage, res: ServerResponse, profile: ProxyProfile, keyId: string | null, request: ModernRequest): Promise<void> => {
+export const openListenStream = async (gateway: Gateway, req: IncomingMessage, res: ServerResponse, profile: ProxyProfile, caller: Caller, request: ModernRequest): Promise<void> => {
   const filter = parseFilter(request.params);
   if (typeof filter === 'string') {
     const body = JSON.stringify({ jsonrpc: '2.0', id: request.id, error: { code: -32602, message: `Invalid params for subscriptions/listen: ${filter}` } });
@@ -169,5 +171,5 @@ export const openListenStream = async (gateway: Gateway, req: IncomingMessage, r
     return;
   }
   req.socket.setTimeout(0);
-  await new ListenStream(gateway, res, profile, keyId, request.id, filter).open();
+  await new ListenStream(gateway, res, profile, caller.keyId, caller.userId, request.id, filter).open();
 };

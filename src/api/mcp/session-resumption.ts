@@ -5,6 +5,7 @@ import { ACTIVITY_INTERVAL_MS, type ProxySession } from '../../infrastructure/pr
 import type { InitializeParams } from '../../infrastructure/mcp-sessions';
 import { isInitialize } from '../../infrastructure/transports/streamable-http';
 import type { DownstreamSession, SessionStart } from './downstream-session';
+import type { Caller } from './http-guards';
 
 type Params = { protocolVersion?: unknown; capabilities?: unknown; clientInfo?: unknown };
 
@@ -18,7 +19,7 @@ export const initializeParamsOf = (messages: readonly JSONRPCMessage[]): Initial
   };
 };
 
-export type OpenResumed = (profile: ProxyProfile, keyId: string | null, sessionId: string, persisted: NonNullable<SessionStart['persisted']>) => DownstreamSession;
+export type OpenResumed = (profile: ProxyProfile, caller: Caller, sessionId: string, persisted: NonNullable<SessionStart['persisted']>) => DownstreamSession;
 
 /**
  * Takes over a Streamable HTTP session this process does not hold: one opened before a restart,
@@ -39,17 +40,18 @@ export class SessionResumer {
    * The session this process holds under the id (once resumed, if it is being resumed: the
    * registry holds it before it is ready), else the one it can resume.
    */
-  session(profile: ProxyProfile, keyId: string | null, sessionId: string): Promise<DownstreamSession | undefined> | ProxySession | undefined {
+  session(profile: ProxyProfile, caller: Caller, sessionId: string): Promise<DownstreamSession | undefined> | ProxySession | undefined {
     const pending = this.resuming.get(sessionId);
     if (pending) return pending;
     const held = this.gateway.sessions.get(sessionId);
     if (held) return held;
-    const resuming = this.load(profile, keyId, sessionId).finally(() => this.resuming.delete(sessionId));
+    const resuming = this.load(profile, caller, sessionId).finally(() => this.resuming.delete(sessionId));
     this.resuming.set(sessionId, resuming);
     return resuming;
   }
 
-  private async load(profile: ProxyProfile, keyId: string | null, sessionId: string): Promise<DownstreamSession | undefined> {
+  private async load(profile: ProxyProfile, caller: Caller, sessionId: string): Promise<DownstreamSession | undefined> {
+    const { keyId } = caller;
     const { ids, store } = this.gateway.persistedSessions;
     const identity = ids.read(sessionId);
     if (identity === null || identity.profileId !== profile.id || identity.keyId !== keyId) return undefined;
@@ -61,7 +63,7 @@ export class SessionResumer {
       await store.end(record.id, record.lastActivity);
       return undefined;
     }
-    const session = this.open(profile, keyId, sessionId, { store, record, resumed: true });
+    const session = this.open(profile, caller, sessionId, { store, record, resumed: true });
     await session.opened;
     this.gateway.observability.log('info', 'session resumed', { sessionId, profile: profile.slug });
     return session;

@@ -10,7 +10,7 @@ import type { ProxyProfile } from '../../infrastructure/proxy/profile-config';
 import { wireMessage, type McpCallToolResult, type McpTool } from '../../infrastructure/upstream';
 import { HttpRefusal } from '../../infrastructure/transports/streamable-http';
 import { DownstreamSession } from '../mcp/downstream-session';
-import { authenticate, readJsonBody } from '../mcp/http-guards';
+import { authenticate, type Caller, readJsonBody } from '../mcp/http-guards';
 import { ProblemError } from '../rest/problem';
 import type { AuthFailureLimiter } from '../security/auth-failures';
 import { limitedRefusal } from '../security/mcp-auth';
@@ -55,9 +55,9 @@ const refusalToProblem = (refusal: HttpRefusal): ProblemError => {
  * the MCP endpoint (names, overrides, inactive tools, timeouts, debug logs, metrics), closed
  * when the request is answered.
  */
-const withSession = async <T>(gateway: Gateway, profile: ProxyProfile, keyId: string | null, use: (client: Client) => Promise<T>): Promise<T> => {
+const withSession = async <T>(gateway: Gateway, profile: ProxyProfile, caller: Caller, use: (client: Client) => Promise<T>): Promise<T> => {
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  const session = DownstreamSession.open(gateway, { sessionId: randomUUID(), profile, keyId, transport: serverSide });
+  const session = DownstreamSession.open(gateway, { sessionId: randomUUID(), profile, keyId: caller.keyId, userId: caller.userId, transport: serverSide });
   const client = new Client({ name: 'gatehouse-openapi', version: '1.0.0' }, { capabilities: {} });
   try {
     await session.opened;
@@ -103,12 +103,12 @@ export const openApiRoutes = ({ gateway, authFailures }: OpenApiOptions): Router
   const router = new Router({ prefix: '/openapi' });
   const schemas = new SchemaCache();
 
-  const open = async (ctx: Context): Promise<{ profile: ProxyProfile; keyId: string | null }> => {
+  const open = async (ctx: Context): Promise<{ profile: ProxyProfile; caller: Caller }> => {
     const profile = await gateway.profiles.bySlug(String(ctx.params.slug));
     if (!profile) throw new ProblemError(404, 'PROFILE_NOT_FOUND', `Profile "${String(ctx.params.slug)}" not found`);
     const url = new URL(ctx.url, 'http://gateway.invalid');
     try {
-      return { profile, keyId: await authenticate(gateway.keys, ctx.req, url, profile) };
+      return { profile, caller: await authenticate(gateway.keys, ctx.req, url, profile) };
     } catch (error) {
       if (error instanceof HttpRefusal) throw refusalToProblem(limitedRefusal(authFailures, ctx.req, url, error));
       throw error;
@@ -133,8 +133,8 @@ export const openApiRoutes = ({ gateway, authFailures }: OpenApiOptions): Router
   });
 
   router.get('/:slug/openapi.json', async (ctx) => {
-    const { profile, keyId } = await open(ctx);
-    const tools = await withSession(gateway, profile, keyId, listTools);
+    const { profile, caller } = await open(ctx);
+    const tools = await withSession(gateway, profile, caller, listTools);
     const { document, etag } = openApiDocument({ slug: profile.slug, apiKey: profile.auth.apiKey }, tools);
     ctx.set('ETag', etag);
     ctx.set('Cache-Control', 'no-cache');
@@ -146,7 +146,7 @@ export const openApiRoutes = ({ gateway, authFailures }: OpenApiOptions): Router
   });
 
   router.post('/:slug/tools/:name', async (ctx) => {
-    const { profile, keyId } = await open(ctx);
+    const { profile, caller } = await open(ctx);
     let body: unknown;
     try {
       body = await readJsonBody(ctx.req);
@@ -156,7 +156,7 @@ export const openApiRoutes = ({ gateway, authFailures }: OpenApiOptions): Router
     }
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ProblemError(400, 'VALIDATION_FAILED', 'The body must be a JSON object: the tool\'s arguments');
     const name = String(ctx.params.name);
-    const outcome = await withSession(gateway, profile, keyId, async (client) => {
+    const outcome = await withSession(gateway, profile, caller, async (client) => {
       const tool = (await listTools(client)).find((candidate) => candidate.name === name);
       if (!tool) throw new ProblemError(404, 'TOOL_NOT_FOUND', `No tool "${name}" in this profile (unknown or inactive)`);
       const validate = schemas.validator(tool.inputSchema);

@@ -39,6 +39,9 @@ const DOMAIN_STATUS: Record<DomainErrorCode, number> = {
   TOKEN_ALREADY_EXISTS: 409,
   // The first-start setup link creates the owner only while nobody has an account.
   SETUP_ALREADY_DONE: 409,
+  INVALID_CREDENTIALS: 400,
+  // Per-user credentials apply only to a server whose `credentials` setting is `per_user`.
+  CREDENTIALS_NOT_PER_USER: 409,
 };
 
 export type FieldError = Readonly<{ field: string; messages: readonly string[] }>;

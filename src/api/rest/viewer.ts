@@ -16,6 +16,15 @@ export const userIdOf = (ctx: Context): string | null => {
   return principal?.kind === 'user' ? principal.userId : null;
 };
 
+export type UserPrincipal = Extract<Principal, { kind: 'user' }>;
+
+/** The signed-in user behind the request; the admin token is nobody, and `what` says what needs a person. */
+export const requireUser = (ctx: Context, what: string): UserPrincipal => {
+  const principal = ctx.state.principal as Principal;
+  if (principal.kind !== 'user') throw new ProblemError(409, 'NOT_A_USER', `The admin token is no user: ${what}`);
+  return principal;
+};
+
 /**
  * Refuses a resource the viewer may not use with the same 404 as a missing one: a member learns
  * nothing about what is not shared with it.

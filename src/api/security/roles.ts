@@ -15,6 +15,8 @@ const RULES: readonly (readonly [methods: RegExp, path: RegExp, role: Role])[] =
   [/.*/, /^\/api\/keys(\/[^/]+)?\/?$/, 'member'],
   [/.*/, /^\/api\/users\/[^/]+\/tokens(\/|$)/, 'owner'],
   [/^(GET|HEAD)$/, /^\/api\/users(\/[^/]+)?\/?$/, 'admin'],
+  // A user's own credentials for a per-user server they can use (the route checks visibility).
+  [/.*/, /^\/api\/servers\/[^/]+\/credentials\/?$/, 'member'],
   [/.*/, /^\/api\/users(\/|$)/, 'owner'],
   [/.*/, /^\/api\//, 'admin'],
 ];

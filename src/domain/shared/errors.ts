@@ -35,6 +35,8 @@ export const DOMAIN_ERROR_CODES = [
   'TOKEN_NOT_FOUND',
   'TOKEN_ALREADY_EXISTS',
   'SETUP_ALREADY_DONE',
+  'INVALID_CREDENTIALS',
+  'CREDENTIALS_NOT_PER_USER',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];

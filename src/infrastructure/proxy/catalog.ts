@@ -46,11 +46,14 @@ export class UpstreamCatalog {
   private readonly entries = new Map<string, Entry<ListKind>>();
   /** Each server's last list of tools, kept across invalidations: what it offered when it was last reachable. */
   private readonly lastTools = new Map<string, readonly McpTool[]>();
+  /** The per-audience entry keys of each `<serverId>/<kind>`, so that an invalidation reaches them all. */
+  private readonly audiences = new Map<string, Set<string>>();
 
   constructor(private readonly onFetched?: <K extends ListKind>(spec: UpstreamSpec, kind: K, items: ListItem[K][]) => void) {}
 
-  async list<K extends ListKind>(kind: K, spec: UpstreamSpec, connection: UpstreamConnection, deadlineMs: number): Promise<ListOutcome<K>> {
-    const entry = this.entry<K>(spec.id, kind);
+  /** `audience`: the lists are one user's own (a per-user server), cached apart from everyone else's. */
+  async list<K extends ListKind>(kind: K, spec: UpstreamSpec, connection: UpstreamConnection, deadlineMs: number, audience?: string): Promise<ListOutcome<K>> {
+    const entry = this.entry<K>(spec.id, kind, audience);
     if (entry.items) return { spec, items: entry.items };
     if (!entry.pending) {
       const generation = entry.generation;
@@ -97,20 +100,25 @@ export class UpstreamCatalog {
     return this.entries.get(`${serverId}/${kind}`)?.pending !== undefined;
   }
 
+  /** Forgets the server's lists of those kinds, every audience's. */
   invalidate(serverId: string, kinds: readonly ListKind[] = ['tools', 'prompts', 'resources', 'templates']): void {
     for (const kind of kinds) {
-      const entry = this.entries.get(`${serverId}/${kind}`);
-      if (entry) {
+      const key = `${serverId}/${kind}`;
+      for (const entryKey of [key, ...(this.audiences.get(key) ?? [])]) {
+        const entry = this.entries.get(entryKey);
+        if (!entry) continue;
         entry.items = undefined;
         entry.generation += 1;
       }
     }
   }
 
-  private entry<K extends ListKind>(serverId: string, kind: K): Entry<K> {
-    const key = `${serverId}/${kind}`;
+  private entry<K extends ListKind>(serverId: string, kind: K, audience?: string): Entry<K> {
+    const base = `${serverId}/${kind}`;
+    const key = audience === undefined ? base : `${base}/${audience}`;
     let entry = this.entries.get(key) as Entry<K> | undefined;
     if (!entry) {
+      if (audience !== undefined) this.audiences.set(base, (this.audiences.get(base) ?? new Set()).add(key));
       entry = { generation: 0, pendingSince: 0 };
       this.entries.set(key, entry as Entry<ListKind>);
     }

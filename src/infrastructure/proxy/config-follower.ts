@@ -83,6 +83,10 @@ export class ConfigFollower {
       const spec = await reads.serverSpec(serverId);
       if (spec) await pool.reconfigure(spec).catch((error: unknown) => this.warn('upstream not reconfigured', { serverId }, error));
     }
+    for (const { userId, serverId } of impact.releasedUsers) {
+      if (serverId !== undefined) catalog.invalidate(serverId);
+      await pool.releaseUser(userId, serverId).catch((error: unknown) => this.warn('upstream connections of a user not released', { userId, serverId }, error));
+    }
     for (const serverId of impact.maybeUnused) {
       if (!(await reads.serverInUse(serverId))) await this.release(serverId);
     }

@@ -17,6 +17,12 @@ export type ConfigImpact = Readonly<{
    * request; one waiting out a backoff after a 401 is replaced, so the next call connects.
    */
   authorized: readonly string[];
+  /**
+   * Users whose own upstream connections close: of one per-user server when they set or removed
+   * their credentials for it (the next call connects with the new ones, or is told it has none),
+   * of every server when they were disabled.
+   */
+  releasedUsers: readonly Readonly<{ userId: string; serverId?: string }>[];
 }>;
 
 const ALL: ListKinds = { tools: true, prompts: true, resources: true };
@@ -53,8 +59,9 @@ export const impactOf = (events: readonly StoredEvent[]): ConfigImpact => {
   const maybeUnused: string[] = [];
   const revokedKeys: string[] = [];
   const authorized: string[] = [];
+  const releasedUsers: { userId: string; serverId?: string }[] = [];
   for (const event of events) {
-    const data = event.data as { profileId?: string; serverId?: string; keyId?: string; status?: string };
+    const data = event.data as { profileId?: string; serverId?: string; keyId?: string; status?: string; userId?: string };
     const kinds = profileKinds[event.type];
     if (kinds && data.profileId) {
       merge(profiles, data.profileId, kinds);
@@ -92,9 +99,17 @@ export const impactOf = (events: readonly StoredEvent[]): ConfigImpact => {
       case 'ApiKeyRevoked':
         revokedKeys.push(data.keyId as string);
         break;
+      case 'UserCredentialsSet':
+      case 'UserCredentialsRemoved':
+        releasedUsers.push({ userId: data.userId as string, serverId: data.serverId as string });
+        merge(servers, data.serverId as string, ALL);
+        break;
+      case 'UserDisabled':
+        releasedUsers.push({ userId: data.userId as string });
+        break;
       default:
         break;
     }
   }
-  return { profiles, servers, reconnect, removed, maybeUnused, revokedKeys, authorized };
+  return { profiles, servers, reconnect, removed, maybeUnused, revokedKeys, authorized, releasedUsers };
 };

@@ -38,7 +38,7 @@ type Route = Readonly<{ spec: UpstreamSpec; name: string }>;
 
 /** Failures that mean "the server cannot be reached now", as opposed to its own answer or a slow tool. */
 const UNREACHABLE: ReadonlySet<UpstreamErrorCode> = new Set<UpstreamErrorCode>([
-  'UPSTREAM_UNAVAILABLE', 'UPSTREAM_CLOSED', 'UPSTREAM_AT_CAPACITY', 'UPSTREAM_SESSION_EXPIRED', 'UPSTREAM_MISCONFIGURED',
+  'UPSTREAM_UNAVAILABLE', 'UPSTREAM_CLOSED', 'UPSTREAM_AT_CAPACITY', 'UPSTREAM_SESSION_EXPIRED', 'UPSTREAM_MISCONFIGURED', 'UPSTREAM_NO_CREDENTIALS',
 ]);
 
 /**
@@ -276,8 +276,7 @@ export class ProfileProxy {
   private async pinNow(profile: ProxyProfile, route: Route): Promise<PinStatus> {
     const pins = profile.pins.get(route.spec.id);
     if (pins === undefined || pins.mode === 'off') return 'approved';
-    const deadline = this.deps.settings().connectTimeoutMs;
-    const outcome = await this.deps.catalog.list('tools', route.spec, this.deps.hub.connection(route.spec, this.peer), deadline);
+    const outcome = await this.listOf('tools', route.spec, this.deps.settings().connectTimeoutMs);
     const tool = (outcome.items ?? this.deps.catalog.lastKnownTools(route.spec.id)).find((item) => item.name === route.name);
     return tool === undefined ? 'approved' : pinOf(pins, tool);
   }
@@ -391,7 +390,8 @@ export class ProfileProxy {
     const deadlineMs = this.deps.settings().connectTimeoutMs;
     const profile = await this.currentProfile();
     await Promise.allSettled(
-      profile.servers.map((spec) => {
+      // async: a server this session cannot reach (no credentials of its user) fails alone.
+      profile.servers.map(async (spec) => {
         const connection = this.deps.hub.connection(spec, this.peer);
         const capabilities = connection.serverCapabilities;
         if (capabilities !== undefined && capabilities.logging === undefined) return Promise.resolve();
@@ -403,7 +403,7 @@ export class ProfileProxy {
   /** Tells every server of the profile that the client's roots changed. */
   async rootsChanged(): Promise<void> {
     const profile = await this.currentProfile();
-    await Promise.allSettled(profile.servers.map((spec) => this.deps.hub.connection(spec, this.peer).notifyRootsListChanged()));
+    await Promise.allSettled(profile.servers.map(async (spec) => this.deps.hub.connection(spec, this.peer).notifyRootsListChanged()));
   }
 
   /** Whether the profile (as configured now) uses the server: its notices concern this session. */
@@ -463,7 +463,22 @@ export class ProfileProxy {
   /** Every attached server's list, each waited for at most until the connect deadline. */
   private fanOut<K extends ListKind>(kind: K, profile: ProxyProfile): Promise<ListOutcome<K>[]> {
     const deadline = this.deps.settings().connectTimeoutMs;
-    return Promise.all(profile.servers.map((spec) => this.deps.catalog.list(kind, spec, this.deps.hub.connection(spec, this.peer), deadline)));
+    return Promise.all(profile.servers.map((spec) => this.listOf(kind, spec, deadline)));
+  }
+
+  /**
+   * One server's list as this session gets it. A per-user server's lists are its user's own
+   * (cached per user: another user's credentials may show other things); a server the session
+   * cannot reach at all (no credentials of its user) is an outcome with its error, not a throw.
+   */
+  private listOf<K extends ListKind>(kind: K, spec: UpstreamSpec, deadline: number): Promise<ListOutcome<K>> {
+    let connection: UpstreamConnection;
+    try {
+      connection = this.deps.hub.connection(spec, this.peer);
+    } catch (error) {
+      return Promise.resolve({ spec, items: null, error });
+    }
+    return this.deps.catalog.list(kind, spec, connection, deadline, spec.credentials === 'per_user' ? (this.peer.userId ?? undefined) : undefined);
   }
 }
 

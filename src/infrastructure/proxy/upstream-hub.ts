@@ -1,5 +1,7 @@
 import { Subject, type Observable } from 'rxjs';
 import type { ListKinds } from './session-registry';
+import type { CredentialDirectory } from './credential-directory';
+import { UpstreamError } from '../upstream';
 import type {
   McpElicitationParams, McpElicitationResult, McpLoggingMessage, McpResourceUpdated, McpRootsResult, McpSamplingParams,
   McpSamplingResult, UpstreamConnection, UpstreamPool, UpstreamRequestContext, UpstreamRequestOptions, UpstreamSpec,
@@ -19,6 +21,12 @@ export type RelatedRequest = string | number | undefined;
 /** A downstream session, as far as server→client requests are concerned. */
 export interface ClientPeer {
   readonly sessionId: string;
+  /**
+   * The user behind the session (an API key's owner, an OAuth grant's account); null for the
+   * admin's keys, open profiles and stdio. Per-user servers are reached with this user's
+   * credentials, on connections no other user's session shares.
+   */
+  readonly userId: string | null;
   createMessage(params: McpSamplingParams, signal: AbortSignal, related: RelatedRequest): Promise<McpSamplingResult>;
   elicit(params: McpElicitationParams, signal: AbortSignal, related: RelatedRequest): Promise<McpElicitationResult>;
   listRoots(signal: AbortSignal, related: RelatedRequest): Promise<McpRootsResult>;
@@ -82,18 +90,33 @@ export class UpstreamHub {
   private readonly calls = new Map<string, Call>();
   private issuedCalls = 0;
 
-  constructor(readonly pool: UpstreamPool) {}
+  constructor(
+    readonly pool: UpstreamPool,
+    private readonly credentials?: CredentialDirectory,
+  ) {}
 
-  /** The connection for `spec` on behalf of `peer`, with the hub's handlers installed. */
+  /**
+   * The connection for `spec` on behalf of `peer`, with the hub's handlers installed. A
+   * per-user server is reached with the peer's user's own credentials, on that user's own
+   * connection; a peer with no user, or whose user has none for it, gets UPSTREAM_NO_CREDENTIALS.
+   */
   connection(spec: UpstreamSpec, peer: ClientPeer): UpstreamConnection {
-    const connection = this.pool.get(spec, peer.sessionId);
+    const perUser = spec.credentials === 'per_user';
+    const target = perUser ? this.userSpec(spec, peer.userId) : spec;
+    const connection = this.pool.get(target, peer.sessionId, peer.userId);
     this.use(spec.id, peer);
     if (!this.wired.has(connection)) {
       this.wired.add(connection);
-      // A connection of one session's own (isolation per_session) asks only that session.
-      connection.setHandlers(this.handlersFor(spec.id, this.pool.isPerSession(spec) ? peer : undefined));
+      // A connection of one session's own (isolation per_session) asks only that session; one of
+      // a user's own asks only that user's sessions.
+      connection.setHandlers(this.handlersFor(spec.id, this.pool.isPerSession(spec) ? peer : undefined, perUser ? peer.userId : undefined));
     }
     return connection;
+  }
+
+  private userSpec(spec: UpstreamSpec, userId: string | null): UpstreamSpec {
+    if (this.credentials === undefined) throw new UpstreamError('UPSTREAM_NO_CREDENTIALS', spec, 'it takes each user\'s own credentials, and this process keeps none');
+    return this.credentials.specFor(spec, userId);
   }
 
   /**
@@ -181,20 +204,26 @@ export class UpstreamHub {
   }
 
   /** A log line goes to the most likely session (the newest busy one): it answers nothing, so a guess is all it needs. */
-  private pickForLog(serverId: string, owner: ClientPeer | undefined): { sessionId: string | null; related: RelatedRequest } {
-    if (owner !== undefined) return { sessionId: owner.sessionId, related: this.peers.get(serverId)?.get(owner.sessionId)?.requests.at(-1) };
+  /** The sessions that used the server, only `user`'s when the connection is that user's own. */
+  private usesOf(serverId: string, user: string | null | undefined): PeerUse[] {
     const uses = [...(this.peers.get(serverId)?.values() ?? [])];
+    return user === undefined ? uses : uses.filter((use) => use.peer.userId === user);
+  }
+
+  private pickForLog(serverId: string, owner: ClientPeer | undefined, user: string | null | undefined): { sessionId: string | null; related: RelatedRequest } {
+    if (owner !== undefined) return { sessionId: owner.sessionId, related: this.peers.get(serverId)?.get(owner.sessionId)?.requests.at(-1) };
+    const uses = this.usesOf(serverId, user);
     const busy = uses.filter((use) => use.requests.length > 0);
     const [chosen] = (busy.length > 0 ? busy : uses).sort((a, b) => b.lastUsed - a.lastUsed);
     return chosen === undefined ? { sessionId: null, related: undefined } : { sessionId: chosen.peer.sessionId, related: chosen.requests.at(-1) };
   }
 
   /** Who answers a question of the upstream of `serverId`, asked during the request named `call` when known (see the class comment). */
-  private pick(serverId: string, owner: ClientPeer | undefined, call: string | undefined, method: string): Picked {
+  private pick(serverId: string, owner: ClientPeer | undefined, user: string | null | undefined, call: string | undefined, method: string): Picked {
     const named = call === undefined ? undefined : this.calls.get(call);
-    if (named !== undefined && (owner === undefined || named.peer === owner)) return { peer: named.peer, related: named.requestId };
+    if (named !== undefined && (owner === undefined || named.peer === owner) && (user === undefined || named.peer.userId === user)) return { peer: named.peer, related: named.requestId };
     const mine = owner === undefined ? undefined : this.peers.get(serverId)?.get(owner.sessionId);
-    const uses = owner === undefined ? [...(this.peers.get(serverId)?.values() ?? [])] : mine === undefined ? [] : [mine];
+    const uses = owner === undefined ? this.usesOf(serverId, user) : mine === undefined ? [] : [mine];
     const busy = uses.filter((use) => use.requests.length > 0);
     if (busy.length === 0) {
       if (owner !== undefined) return { peer: owner, related: undefined };
@@ -212,24 +241,25 @@ export class UpstreamHub {
     return { peer: only.peer, related: only.requests.at(-1) };
   }
 
-  private handlersFor(serverId: string, owner: ClientPeer | undefined) {
+  /** `user`: the connection is that user's own (a per-user server), and only that user's sessions hear from it. */
+  private handlersFor(serverId: string, owner: ClientPeer | undefined, user: string | null | undefined) {
     const publish = (notice: UpstreamNotice): void => this.notices.next(notice);
     return {
       onToolsListChanged: () => publish({ serverId, kind: 'tools_changed' }),
       onPromptsListChanged: () => publish({ serverId, kind: 'prompts_changed' }),
       onResourcesListChanged: () => publish({ serverId, kind: 'resources_changed' }),
       onResourceUpdated: (params: McpResourceUpdated) => publish({ serverId, kind: 'resource_updated', params }),
-      onLoggingMessage: (params: McpLoggingMessage) => publish({ serverId, kind: 'log', params, ...this.pickForLog(serverId, owner) }),
+      onLoggingMessage: (params: McpLoggingMessage) => publish({ serverId, kind: 'log', params, ...this.pickForLog(serverId, owner, user) }),
       onSamplingRequest: (params: McpSamplingParams, context: UpstreamRequestContext) => {
-        const { peer, related } = this.pick(serverId, owner, context.call, 'sampling/createMessage');
+        const { peer, related } = this.pick(serverId, owner, user, context.call, 'sampling/createMessage');
         return peer.createMessage(params, context.signal, related);
       },
       onElicitationRequest: (params: McpElicitationParams, context: UpstreamRequestContext) => {
-        const { peer, related } = this.pick(serverId, owner, context.call, 'elicitation/create');
+        const { peer, related } = this.pick(serverId, owner, user, context.call, 'elicitation/create');
         return peer.elicit(params, context.signal, related);
       },
       onRootsListRequest: (context: UpstreamRequestContext) => {
-        const { peer, related } = this.pick(serverId, owner, context.call, 'roots/list');
+        const { peer, related } = this.pick(serverId, owner, user, context.call, 'roots/list');
         return peer.listRoots(context.signal, related);
       },
     };

@@ -1,6 +1,7 @@
 import type { InlineProjection } from '../eventstore';
 import { AccessRow, accessProjection } from './access';
 import { ApiKeyRow, apiKeyProjection } from './apikey';
+import { UserCredentialsRow, userCredentialsProjection } from './credentials';
 import { OAuthRegistrationRow, OAuthTokenRow, oauthProjection } from './oauth';
 import { PersonalAccessTokenRow, patProjection } from './pat';
 import { PROFILE_ENTITIES, profileProjection } from './profile';
@@ -20,6 +21,7 @@ export const CONFIGURATION_PROJECTIONS: readonly InlineProjection[] = [
   userProjection,
   accessProjection,
   patProjection,
+  userCredentialsProjection,
 ];
 
-export const READ_MODEL_ENTITIES = [ServerRow, ToolRow, ...PROFILE_ENTITIES, ApiKeyRow, SettingRow, OAuthRegistrationRow, OAuthTokenRow, UserRow, AccessRow, PersonalAccessTokenRow];
+export const READ_MODEL_ENTITIES = [ServerRow, ToolRow, ...PROFILE_ENTITIES, ApiKeyRow, SettingRow, OAuthRegistrationRow, OAuthTokenRow, UserRow, AccessRow, PersonalAccessTokenRow, UserCredentialsRow];

@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { UserCredentialsReadModel } from './credentials';
 import * as server from '../../domain/server';
 import type { ToolPrefixMode } from '../../domain/profile/events';
 import type { ServerSnapshot } from '../../domain/server/events';
@@ -29,6 +30,7 @@ export class Queries {
   readonly users: UserReadModel;
   readonly access: AccessReadModel;
   readonly personalAccessTokens: PersonalAccessTokenReadModel;
+  readonly userCredentials: UserCredentialsReadModel;
 
   constructor(
     private readonly manager: EntityManager,
@@ -43,6 +45,7 @@ export class Queries {
     this.users = new UserReadModel(manager);
     this.access = new AccessReadModel(manager);
     this.personalAccessTokens = new PersonalAccessTokenReadModel(manager);
+    this.userCredentials = new UserCredentialsReadModel(manager);
   }
 
   /** `?at=`: a position, or the last one recorded at or before a time. */

@@ -5,6 +5,7 @@ import type { SealedMap, SealedSecret } from '../../domain/shared';
 import { openMap, type SecretBox } from '../crypto';
 import type { StoredEvent } from '../eventstore';
 import { toUpstreamSpec } from '../proxy/profile-config';
+import { UserCredentialsReadModel } from '../readmodels/credentials';
 import { ServerReadModel } from '../readmodels/server';
 import type { UpstreamSpec } from '../upstream';
 import { Redactor } from './redaction';
@@ -56,6 +57,16 @@ const withSealedSettings = (secrets: SecretBox, fields: SealedFields, base: Serv
 
 /** The server events that change which secrets a server has. */
 const SECRET_BEARING = new Set(['ServerRegistered', 'ServerRestored', 'ServerReconfigured', 'ServerRemoved']);
+/** The events that change which secrets one user has for one (per-user) server. */
+const USER_SECRET_BEARING = new Set(['UserCredentialsSet', 'UserCredentialsRemoved']);
+
+type SealedUserSecrets = Readonly<{ serverId: string; userId: string; bearerToken?: SealedSecret | null; env?: SealedMap }>;
+
+/** A user's credentials opened: the bearer token and every env value (all secret). */
+const openUserSecrets = (secrets: SecretBox, data: SealedUserSecrets): readonly string[] => [
+  ...(data.bearerToken ? [secrets.open(data.bearerToken)] : []),
+  ...Object.values(openMap(secrets, data.env ?? {})),
+];
 
 /**
  * A redactor that knows every configured secret value (the env, header and bearer values of
@@ -68,6 +79,8 @@ const SECRET_BEARING = new Set(['ServerRegistered', 'ServerRestored', 'ServerRec
  */
 export class SecretValues {
   private byServer = new Map<string, ServerSecrets>();
+  /** Each user's own credentials for per-user servers, by `<serverId>/<userId>`. */
+  private byUser = new Map<string, readonly string[]>();
   private cached: Redactor | null = null;
   private readonly subscription: Subscription | null;
 
@@ -91,9 +104,19 @@ export class SecretValues {
         // A secret that cannot be opened (lost data key) cannot leak either: skip that server.
       }
     }
+    const byUser = new Map<string, readonly string[]>();
+    for (const credentials of await new UserCredentialsReadModel(this.reads).all()) {
+      try {
+        byUser.set(`${credentials.serverId}/${credentials.userId}`, openUserSecrets(this.secrets, credentials));
+      } catch {
+        // Same as a server's: what cannot be opened cannot leak.
+      }
+    }
     // Events that arrived while reading are newer than what was read: theirs win.
     for (const [serverId, values] of this.byServer) byServer.set(serverId, values);
+    for (const [key, values] of this.byUser) byUser.set(key, values);
     this.byServer = byServer;
+    this.byUser = byUser;
     this.cached = null;
   }
 
@@ -101,6 +124,7 @@ export class SecretValues {
     if (this.cached === null) {
       const values = new Set(this.extra());
       for (const server of this.byServer.values()) for (const value of [...server.env, ...server.headers, ...server.bearerToken]) values.add(value);
+      for (const user of this.byUser.values()) for (const value of user) values.add(value);
       this.cached = new Redactor([...values]);
     }
     return this.cached;
@@ -111,6 +135,10 @@ export class SecretValues {
   }
 
   private onEvent(event: StoredEvent): void {
+    if (USER_SECRET_BEARING.has(event.type)) {
+      this.onUserEvent(event);
+      return;
+    }
     if (!SECRET_BEARING.has(event.type)) return;
     const data = event.data as SealedFields & { serverId: string; changes?: SealedFields };
     try {
@@ -119,6 +147,20 @@ export class SecretValues {
       else this.byServer.set(data.serverId, withSealedSettings(this.secrets, { env: data.env ?? {}, headers: data.headers ?? {}, bearerToken: data.bearerToken ?? null }, NO_SECRETS));
     } catch {
       // A secret that cannot be opened (lost data key) cannot leak either.
+    }
+    this.cached = null;
+  }
+
+  private onUserEvent(event: StoredEvent): void {
+    const data = event.data as SealedUserSecrets;
+    const key = `${data.serverId}/${data.userId}`;
+    // A removed credential stays covered: records already queued may still hold it.
+    if (event.type === 'UserCredentialsSet') {
+      try {
+        this.byUser.set(key, [...new Set([...(this.byUser.get(key) ?? []), ...openUserSecrets(this.secrets, data)])]);
+      } catch {
+        // A secret that cannot be opened (lost data key) cannot leak either.
+      }
     }
     this.cached = null;
   }

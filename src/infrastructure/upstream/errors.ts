@@ -16,6 +16,8 @@ export const UPSTREAM_ERROR_CODES = [
   'UPSTREAM_SESSION_EXPIRED',
   'UPSTREAM_PROTOCOL_ERROR',
   'UPSTREAM_MISCONFIGURED',
+  /** A per-user server, for a caller with no user or with no credentials of their own for it. */
+  'UPSTREAM_NO_CREDENTIALS',
   'UPSTREAM_RPC_ERROR',
 ] as const;
 

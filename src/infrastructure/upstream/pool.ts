@@ -25,10 +25,19 @@ export type UpstreamPoolOptions = Readonly<{
   sharedIdleTimeoutMs?: number | null;
 }>;
 
+/** A connection of one user's own (a per-user server), with that user's spec. */
+type UserConnection = Readonly<{ userId: string; sessionId: string | null; supervisor: UpstreamSupervisor }>;
+
 type ServerEntry = {
   spec: UpstreamSpec;
   shared?: UpstreamSupervisor;
   sessions: Map<string, UpstreamSupervisor>;
+  /**
+   * Per-user servers: by user id (or user id and session id under per-session isolation). Each
+   * was made with its user's own spec and is reconfigured only with that user's: a server's
+   * spec never reaches them, so one user's credentials never reach another's connection.
+   */
+  users: Map<string, UserConnection>;
   slots?: ConnectionSlots;
 };
 
@@ -57,8 +66,13 @@ export class UpstreamPool {
     return (spec.isolation ?? this.isolation) === 'per_session';
   }
 
-  get(spec: UpstreamSpec, sessionId?: string): UpstreamSupervisor {
+  /**
+   * A per-user spec (`credentials: per_user`, carrying `userId`'s own credentials) gets a
+   * connection of that user's, never shared with another user; without a user id it is refused.
+   */
+  get(spec: UpstreamSpec, sessionId?: string, userId?: string | null): UpstreamSupervisor {
     if (this.closing) throw new UpstreamError('UPSTREAM_CLOSED', spec, 'the upstream pool is closed');
+    if (spec.credentials === 'per_user') return this.userConnection(spec, sessionId, userId);
     const entry = this.entryFor(spec);
     if (this.isPerSession(spec) && sessionId !== undefined) {
       let supervisor = entry.sessions.get(sessionId);
@@ -72,12 +86,40 @@ export class UpstreamPool {
     return entry.shared;
   }
 
-  /** Applies a changed configuration to every connection of that server. */
+  /**
+   * Applies a changed configuration to every shared or per-session connection of that server.
+   * Per-user connections are reconfigured by their user's next request (which brings that
+   * user's spec); a switch between shared and per-user credentials closes the connections of
+   * the other kind, which hold the credentials no longer meant to be used.
+   */
   async reconfigure(spec: UpstreamSpec): Promise<void> {
     const entry = this.servers.get(spec.id);
     if (!entry) return; // Nothing connected yet: the next get() uses the new spec.
     entry.spec = spec;
-    await Promise.all(supervisorsOf(entry).map((supervisor) => supervisor.reconfigure(spec)));
+    if (spec.credentials === 'per_user') {
+      const stale = sharedOf(entry);
+      entry.shared = undefined;
+      entry.sessions.clear();
+      await closeEach(stale);
+      return;
+    }
+    const stale = [...entry.users.values()].map((connection) => connection.supervisor);
+    entry.users.clear();
+    await Promise.all([closeEach(stale), ...sharedOf(entry).map((supervisor) => supervisor.reconfigure(spec))]);
+  }
+
+  /** Closes a user's own connections (of one server, or of all): their credentials changed or went, or the user was disabled. */
+  async releaseUser(userId: string, serverId?: string): Promise<void> {
+    const supervisors: UpstreamSupervisor[] = [];
+    for (const [id, entry] of this.servers) {
+      if (serverId !== undefined && id !== serverId) continue;
+      for (const [key, connection] of entry.users) {
+        if (connection.userId !== userId) continue;
+        entry.users.delete(key);
+        supervisors.push(connection.supervisor);
+      }
+    }
+    await closeEach(supervisors);
   }
 
   /** Closes every connection to that server (e.g. it was removed or detached everywhere). */
@@ -92,6 +134,11 @@ export class UpstreamPool {
   async releaseSession(sessionId: string): Promise<void> {
     const supervisors: UpstreamSupervisor[] = [];
     for (const entry of this.servers.values()) {
+      for (const [key, connection] of entry.users) {
+        if (connection.sessionId !== sessionId) continue;
+        entry.users.delete(key);
+        supervisors.push(connection.supervisor);
+      }
       const supervisor = entry.sessions.get(sessionId);
       if (!supervisor) continue;
       entry.sessions.delete(sessionId);
@@ -134,7 +181,7 @@ export class UpstreamPool {
     if (existing) {
       if (existing.spec !== spec) {
         existing.spec = spec;
-        for (const supervisor of supervisorsOf(existing)) {
+        for (const supervisor of sharedOf(existing)) {
           // reconfigure only rejects on an id mismatch, which entryFor rules out.
           void supervisor.reconfigure(spec).catch(() => undefined);
         }
@@ -144,6 +191,7 @@ export class UpstreamPool {
     const entry: ServerEntry = {
       spec,
       sessions: new Map(),
+      users: new Map(),
       // The cap matters for per-session isolation (a server may switch to it on reconfigure);
       // a shared connection takes one slot.
       slots: new ConnectionSlots(this.options.maxConnectionsPerServer ?? 8),
@@ -152,8 +200,25 @@ export class UpstreamPool {
     return entry;
   }
 
-  private createSupervisor(entry: ServerEntry, idleTimeoutMs: number | null): UpstreamSupervisor {
-    return new UpstreamSupervisor(entry.spec, {
+  /** The connection of `userId` (and, under per-session isolation, of that session) made with their own spec. */
+  private userConnection(spec: UpstreamSpec, sessionId: string | undefined, userId: string | null | undefined): UpstreamSupervisor {
+    if (userId === undefined || userId === null) throw new UpstreamError('UPSTREAM_NO_CREDENTIALS', spec, 'it takes each user\'s own credentials, and this session has no user');
+    // A per-user spec carries its user's secrets: the entry keeps whatever spec it has (only its id and url are read).
+    const entry = this.servers.get(spec.id) ?? this.entryFor(spec);
+    const perSession = this.isPerSession(spec) && sessionId !== undefined;
+    const key = perSession ? `${userId}\n${sessionId}` : userId;
+    const existing = entry.users.get(key);
+    if (existing) {
+      if (existing.supervisor.spec !== spec) void existing.supervisor.reconfigure(spec).catch(() => undefined);
+      return existing.supervisor;
+    }
+    const supervisor = this.createSupervisor(entry, this.options.sessionIdleTimeoutMs ?? 5 * 60_000, spec);
+    entry.users.set(key, { userId, sessionId: perSession ? sessionId : null, supervisor });
+    return supervisor;
+  }
+
+  private createSupervisor(entry: ServerEntry, idleTimeoutMs: number | null, spec: UpstreamSpec = entry.spec): UpstreamSupervisor {
+    return new UpstreamSupervisor(spec, {
       ...this.options.connection,
       slots: entry.slots,
       processes: this.processes,
@@ -162,10 +227,13 @@ export class UpstreamPool {
   }
 }
 
-const supervisorsOf = (entry: ServerEntry): UpstreamSupervisor[] => [
+/** The connections made with the server's own spec (shared and per-session). */
+const sharedOf = (entry: ServerEntry): UpstreamSupervisor[] => [
   ...(entry.shared ? [entry.shared] : []),
   ...entry.sessions.values(),
 ];
+
+const supervisorsOf = (entry: ServerEntry): UpstreamSupervisor[] => [...sharedOf(entry), ...[...entry.users.values()].map((connection) => connection.supervisor)];
 
 /** Closes all, even if some fail; the first failure is rethrown once all are done. */
 const closeEach = async (supervisors: UpstreamSupervisor[]): Promise<void> => {

@@ -51,3 +51,9 @@ export class UpdateServerDto {
 export class ApproveToolsDto {
   @IsOmittable() @IsArray() @ArrayMaxSize(1000) @IsString({ each: true }) @Length(1, 256, { each: true }) tools?: string[];
 }
+
+/** PUT /api/servers/:s/credentials: the caller's own credentials, replacing those set before. */
+export class SetUserCredentialsDto {
+  @IsOptional() @ValidateIf(nullable) @IsString() @Length(1, 8192) bearerToken?: string | null;
+  @IsOmittable() @IsStringRecord(RECORD_LIMITS) env?: Record<string, string>;
+}

@@ -3,19 +3,13 @@ import '@koa/bodyparser';
 import type { Context } from 'koa';
 import type { Application } from '../../../infrastructure/application';
 import { patView } from '../../../infrastructure/readmodels/pat';
-import type { Principal } from '../../security/principal';
 import { CreatePersonalAccessTokenDto } from '../dto/pat.dto';
 import { commandContext, sendResource } from '../http';
 import { notFound, ProblemError } from '../problem';
 import { validateBody } from '../validation';
+import { requireUser, type UserPrincipal } from '../viewer';
 
-type UserPrincipal = Extract<Principal, { kind: 'user' }>;
-
-const requireUser = (ctx: Context): UserPrincipal => {
-  const principal = ctx.state.principal as Principal;
-  if (principal.kind !== 'user') throw new ProblemError(409, 'NOT_A_USER', 'The admin token is no user: personal access tokens belong to people (sign in, or use `gatehouse users token create`)');
-  return principal;
-};
+const NOT_A_USER = 'personal access tokens belong to people (sign in, or use `gatehouse users token create`)';
 
 /**
  * /api/me/tokens: a person's own personal access tokens, each acting as that person with their
@@ -33,7 +27,7 @@ export const personalAccessTokenRoutes = ({ queries, commands }: Application): R
 
   /** The only response that ever contains the token itself. */
   router.post('/', async (ctx) => {
-    const user = requireUser(ctx);
+    const user = requireUser(ctx, NOT_A_USER);
     if (user.via === 'token') throw new ProblemError(403, 'SIGN_IN_REQUIRED', 'Personal access tokens are issued to a signed-in person (POST /api/session), not to another token');
     const dto = validateBody(CreatePersonalAccessTokenDto, ctx.request.body);
     const { tokenId, token } = await commands.personalAccessTokens.issue({ userId: user.userId, name: dto.name, expiresAt: dto.expiresAt }, commandContext(ctx));
@@ -42,16 +36,16 @@ export const personalAccessTokenRoutes = ({ queries, commands }: Application): R
   });
 
   router.get('/', async (ctx) => {
-    const user = requireUser(ctx);
+    const user = requireUser(ctx, NOT_A_USER);
     ctx.body = { tokens: (await queries.personalAccessTokens.ownedBy(user.userId)).map((row) => patView(row)) };
   });
 
   router.get('/:id', async (ctx) => {
-    sendResource(ctx, patView(await requireToken(ctx, requireUser(ctx), ctx.params.id)));
+    sendResource(ctx, patView(await requireToken(ctx, requireUser(ctx, NOT_A_USER), ctx.params.id)));
   });
 
   router.delete('/:id', async (ctx) => {
-    const user = requireUser(ctx);
+    const user = requireUser(ctx, NOT_A_USER);
     await requireToken(ctx, user, ctx.params.id);
     await commands.personalAccessTokens.revoke(user.userId, ctx.params.id, commandContext(ctx));
     ctx.status = 204;

@@ -13,6 +13,7 @@ import { notFound, ProblemError } from '../problem';
 import { validateBody } from '../validation';
 import { assertCanUse, assertNotMember, userIdOf, viewerOf } from '../viewer';
 import { accessRoutes } from './access.routes';
+import { credentialRoutes } from './credentials.routes';
 
 /** Upstream health as the proxy sees it; an empty list when nothing is connected. */
 export type ServerRuntime = (serverId: string) => readonly UpstreamHealth[];
@@ -157,6 +158,7 @@ export const serverRoutes = (app: Application, runtime?: ServerRuntime, oauthSum
   });
 
   accessRoutes(router, app, 'server', async (key) => (await requireServer(key)).id);
+  credentialRoutes(router, app, async (ctx, key) => (await requireVisibleServer(ctx, key)).id);
 
   return router;
 };

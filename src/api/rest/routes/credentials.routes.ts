@@ -1,0 +1,40 @@
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import type { Application } from '../../../infrastructure/application';
+import { credentialsView } from '../../../infrastructure/readmodels/credentials';
+import { SetUserCredentialsDto } from '../dto/server.dto';
+import { commandContext, sendResource } from '../http';
+import { validateBody } from '../validation';
+import { requireUser } from '../viewer';
+
+const NOT_A_USER = 'per-user credentials belong to a person (sign in, or use a personal access token)';
+
+/**
+ * /api/servers/:idOrName/credentials: the caller's own credentials for a per-user server (a
+ * bearer token, env values), acting as the signed-in user or their personal access token.
+ * Nobody sees a value again, not even masked: GET says which are set.
+ */
+export const credentialRoutes = (router: Router, { queries, commands }: Application, visibleServerId: (ctx: Context, key: string) => Promise<string>): void => {
+  const view = async (serverId: string, userId: string) => credentialsView(serverId, await queries.userCredentials.find(serverId, userId));
+
+  router.get('/:idOrName/credentials', async (ctx) => {
+    const user = requireUser(ctx, NOT_A_USER);
+    const serverId = await visibleServerId(ctx, ctx.params.idOrName);
+    sendResource(ctx, await view(serverId, user.userId));
+  });
+
+  router.put('/:idOrName/credentials', async (ctx) => {
+    const user = requireUser(ctx, NOT_A_USER);
+    const serverId = await visibleServerId(ctx, ctx.params.idOrName);
+    const dto = validateBody(SetUserCredentialsDto, ctx.request.body);
+    await commands.userCredentials.set(serverId, user.userId, dto, commandContext(ctx));
+    sendResource(ctx, await view(serverId, user.userId));
+  });
+
+  router.delete('/:idOrName/credentials', async (ctx) => {
+    const user = requireUser(ctx, NOT_A_USER);
+    const serverId = await visibleServerId(ctx, ctx.params.idOrName);
+    await commands.userCredentials.remove(serverId, user.userId, commandContext(ctx));
+    ctx.status = 204;
+  });
+};

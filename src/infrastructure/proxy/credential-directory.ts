@@ -1,0 +1,69 @@
+import type { SealedMap, SealedSecret } from '../../domain/shared';
+import { openMap, type SecretBox } from '../crypto';
+import type { StoredEvent } from '../eventstore';
+import type { SealedUserCredentials } from '../readmodels/credentials';
+import { UpstreamError, type UpstreamSpec } from '../upstream';
+
+type Sealed = Pick<SealedUserCredentials, 'bearerToken' | 'env'>;
+type Opened = Readonly<{ base: UpstreamSpec; sealed: Sealed; spec: UpstreamSpec }>;
+
+const keyOf = (serverId: string, userId: string): string => `${serverId}/${userId}`;
+
+/**
+ * Each user's own credentials for the per-user servers, kept sealed in memory (read once at
+ * start, then kept by the committed events, which carry the sealed values) so that the proxy
+ * can build a user's spec without reading the database on its hot path. A user's spec is the
+ * server's, with that user's bearer token instead of the server's and that user's env values
+ * over the server's; it is opened when first needed and kept while neither side changes.
+ */
+export class CredentialDirectory {
+  private readonly sealed = new Map<string, Sealed>();
+  private readonly opened = new Map<string, Opened>();
+
+  constructor(private readonly secrets: SecretBox) {}
+
+  load(all: readonly SealedUserCredentials[]): void {
+    for (const credentials of all) this.sealed.set(keyOf(credentials.serverId, credentials.userId), credentials);
+  }
+
+  apply(event: StoredEvent): void {
+    if (event.type !== 'UserCredentialsSet' && event.type !== 'UserCredentialsRemoved') return;
+    const data = event.data as { serverId: string; userId: string; bearerToken?: SealedSecret | null; env?: SealedMap };
+    const key = keyOf(data.serverId, data.userId);
+    this.opened.delete(key);
+    if (event.type === 'UserCredentialsRemoved') this.sealed.delete(key);
+    else this.sealed.set(key, { bearerToken: data.bearerToken ?? null, env: data.env ?? {} });
+  }
+
+  /**
+   * The spec `userId` reaches a per-user server with. Throws UPSTREAM_NO_CREDENTIALS (its
+   * message says what to do) for a caller with no user, or a user with no credentials for it.
+   */
+  specFor(spec: UpstreamSpec, userId: string | null): UpstreamSpec {
+    const settings = `PUT /api/servers/${encodeURIComponent(spec.name)}/credentials`;
+    if (userId === null) {
+      throw new UpstreamError(
+        'UPSTREAM_NO_CREDENTIALS',
+        spec,
+        `it takes each user's own credentials, and this session has no user (the admin's key, an open profile or gatehouse stdio): connect with an API key of your own or sign in with OAuth, and set your credentials with ${settings}`,
+      );
+    }
+    const key = keyOf(spec.id, userId);
+    const sealed = this.sealed.get(key);
+    if (sealed === undefined) {
+      throw new UpstreamError('UPSTREAM_NO_CREDENTIALS', spec, `it takes each user's own credentials, and you have none set for it: set yours with ${settings} (a bearerToken, env values or both), then call again`);
+    }
+    const cached = this.opened.get(key);
+    if (cached !== undefined && cached.base === spec && cached.sealed === sealed) return cached.spec;
+    const env = openMap(this.secrets, sealed.env);
+    const userSpec: UpstreamSpec = {
+      ...spec,
+      bearerToken: sealed.bearerToken === null ? null : this.secrets.open(sealed.bearerToken),
+      env: { ...spec.env, ...env },
+      plainEnvNames: (spec.plainEnvNames ?? []).filter((name) => !(name in env)),
+      credentials: 'per_user',
+    };
+    this.opened.set(key, { base: spec, sealed, spec: userSpec });
+    return userSpec;
+  }
+}

@@ -1,0 +1,3 @@
+export * from './user-credentials.entity';
+export * from './user-credentials.projection';
+export * from './user-credentials.queries';
