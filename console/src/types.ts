@@ -51,3 +51,15 @@ export type ApiKey = {
 };
 
 export type User = { id: string; name: string; role: 'owner' | 'admin' | 'member'; status: 'enabled' | 'disabled'; createdAt: string; updatedAt: string; version: number };
+
+/** GET /api/servers/:s/tools/:tool/history: one tool's definition over time, oldest first. */
+export type ToolDefinitionChange = {
+  position: number;
+  recordedAt: string;
+  actor: string;
+  change: 'added' | 'changed' | 'removed' | 'approved';
+  hash: string | null;
+  diff: { field: string; from: unknown; to: unknown }[];
+  approvedBy?: string;
+};
+export type ToolDefinitionHistory = { serverId: string; name: string; changedUpstream: boolean; changes: ToolDefinitionChange[] };

@@ -66,4 +66,32 @@ describeInBrowser('the console: tools that changed upstream')('the console: tool
     await page.getByText('1 of 3 tools').waitFor({ timeout: 15_000 });
     expect(await shownTools()).toEqual(['drifting__notes']);
   }, 30_000);
+
+  it('shows a tool\'s definition history on the server page: when it changed and what changed, side by side', async () => {
+    // From the badge in the profile's table to the tool's history (a deep link).
+    await page.locator('tr[data-tool="drifting__notes"]').getByRole('link', { name: 'changed upstream' }).click();
+    await page.getByRole('heading', { name: 'drifting' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/servers/drifting');
+    expect(new URL(page.url()).searchParams.get('tool')).toBe('notes');
+    const history = page.getByRole('region', { name: 'Definition history of notes' });
+    const entries = history.locator('li[data-change]');
+    await entries.first().waitFor({ timeout: 10_000 });
+    expect(await entries.evaluateAll((items) => items.map((item) => item.getAttribute('data-change')))).toEqual(['changed', 'added']);
+    const newest = entries.first();
+    await newest.getByText('definition changed upstream').waitFor();
+    const diff = newest.getByRole('table', { name: /^Differences from \d+ to \d+$/ });
+    expect(await diff.locator('tbody tr').evaluateAll((rows) => rows.map((row) => [...row.querySelectorAll('td')].map((cell) => cell.textContent)))).toEqual([
+      ['description', 'Reads the notes', RUG_PULL],
+    ]);
+    await screenshot(page, 'console-tool-history');
+
+    // Another tool's history: listed once, never changed; the first one closes.
+    await page.getByRole('button', { name: 'Show definition history of drift' }).click();
+    const drift = page.getByRole('region', { name: 'Definition history of drift' });
+    await drift.locator('li[data-change="added"]').waitFor({ timeout: 10_000 });
+    expect(await drift.locator('li[data-change]').count()).toBe(1);
+    expect(await drift.getByRole('table').count()).toBe(0);
+    expect(await page.getByRole('region', { name: 'Definition history of notes' }).count()).toBe(0);
+    expect(new URL(page.url()).searchParams.get('tool')).toBe('drift');
+  }, 30_000);
 });

@@ -2,11 +2,13 @@ import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse';
 import { clientPool, FIXTURES } from '../support/mcp-client';
+import { expectProblem } from '../support/problem';
 import { createProfile, registerStdioServer, resultText, waitFor } from '../support/proxy';
 
 const DRIFTING = join(FIXTURES, 'drifting-server.js');
 
 type Tool = { exposedName: string; originalName: string; changedUpstream: boolean };
+type Change = { position: number; recordedAt: string; actor: string; change: string; hash: string | null; diff: { field: string; from: unknown; to: unknown }[]; approvedBy?: string };
 
 /** What changed upstream, read from the server's stream: the drifting fixture changes a description while connected. */
 describe('tool definitions that change upstream (real stdio server, SDK client)', () => {
@@ -65,4 +67,38 @@ describe('tool definitions that change upstream (real stdio server, SDK client)'
     await drift('Reads the notes');
     expect(await changed('watch')).toEqual(['notes']);
   }, 30_000);
+
+  it('answers each tool\'s definition history from the log: added, changed (with the fields), approved', async () => {
+    const notes = await gh.api('GET', '/api/servers/drifting/tools/notes/history');
+    expect(notes.status).toBe(200);
+    expect(notes.body).toMatchObject({ name: 'notes', changedUpstream: true, serverId: expect.any(String) });
+    const changes = notes.body.changes as Change[];
+    expect(changes.map((entry) => entry.change)).toEqual(['added', 'changed', 'changed', 'changed', 'approved', 'changed']);
+    expect(changes.map((entry) => entry.diff.map((field) => [field.field, field.from, field.to])).slice(1)).toEqual([
+      [['description', 'Reads the notes', 'Reads the notes, then something else']],
+      [['description', 'Reads the notes, then something else', 'Reads the notes']],
+      [['description', 'Reads the notes', 'Reads the notes, approved this time']],
+      [],
+      [['description', 'Reads the notes, approved this time', 'Reads the notes']],
+    ]);
+    // Positions grow; the approval names who approved the definition the change before it listed.
+    expect(changes.map((entry) => entry.position)).toEqual([...changes.map((entry) => entry.position)].sort((a, b) => a - b));
+    expect(changes[4]).toMatchObject({ approvedBy: 'admin', hash: changes[3].hash, actor: 'admin' });
+    expect(changes[5].hash).toBe(changes[0].hash);
+    // The same positions as the server's own history.
+    const events = (await gh.api('GET', '/api/servers/drifting/history')).body.events as { position: number; type: string }[];
+    const recorded = new Set(events.filter((event) => event.type === 'ServerToolsDiscovered' || event.type === 'ToolDefinitionApproved').map((event) => event.position));
+    expect(changes.every((entry) => recorded.has(entry.position))).toBe(true);
+
+    const sprouted = (await gh.api('GET', '/api/servers/drifting/tools/sprouted/history')).body;
+    expect(sprouted).toMatchObject({ name: 'sprouted', changedUpstream: false });
+    expect(sprouted.changes.map((entry: Change) => entry.change)).toEqual(['added']);
+  });
+
+  it('refuses an unknown server or tool with problem+json', async () => {
+    expectProblem(await gh.api('GET', '/api/servers/nope/tools/notes/history'), 404, 'SERVER_NOT_FOUND');
+    expectProblem(await gh.api('GET', '/api/servers/drifting/tools/never-listed/history'), 404, 'TOOL_NOT_FOUND');
+    expectProblem(await gh.api('GET', `/api/servers/drifting/tools/${'x'.repeat(300)}/history`), 400, 'INVALID_TOOL_NAME');
+    expectProblem(await gh.api('GET', `/api/servers/drifting/tools/${encodeURIComponent('<script>')}/history`), 404, 'TOOL_NOT_FOUND');
+  });
 });

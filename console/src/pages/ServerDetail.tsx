@@ -1,14 +1,19 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { enc, request, send } from '../api';
-import { Link, navigate } from '../router';
+import { Link, navigate, setQueryParam, useLocation } from '../router';
 import type { Server, UpstreamTool } from '../types';
 import { ErrorNote, Loading, Status } from '../ui';
 import { ServerForm, type ServerInput } from './ServerForm';
+import { ToolHistory } from './ToolHistory';
 
-/** One server: configuration (secrets masked), live status and stderr tail, its tools with their schemas; edit and remove. */
+/**
+ * One server: configuration (secrets masked), live status and stderr tail, its tools with their
+ * schemas and (`?tool=<name>`) one tool's definition history; edit and remove.
+ */
 export const ServerDetail = ({ name }: { name: string }) => {
   const client = useQueryClient();
+  const openTool = useLocation().searchParams.get('tool');
   const server = useQuery({ queryKey: ['server', name], queryFn: () => request<Server>('GET', `/api/servers/${enc(name)}`), refetchInterval: 5_000 });
   const tools = useQuery({ queryKey: ['server', name, 'tools'], queryFn: () => request<{ tools: UpstreamTool[] }>('GET', `/api/servers/${enc(name)}/tools`) });
   const [editing, setEditing] = useState(false);
@@ -125,13 +130,23 @@ export const ServerDetail = ({ name }: { name: string }) => {
       {tools.data ? (
         <ul className="tools">
           {tools.data.body.tools.map((tool) => (
-            <li key={tool.name}>
+            <li key={tool.name} data-tool={tool.name}>
               <details>
                 <summary>
                   <code>{tool.name}</code> <span className="muted">{tool.description}</span>
                 </summary>
                 <pre>{JSON.stringify(tool.inputSchema ?? {}, null, 2)}</pre>
               </details>
+              <button
+                type="button"
+                className="link"
+                aria-expanded={tool.name === openTool}
+                aria-label={`${tool.name === openTool ? 'Hide' : 'Show'} definition history of ${tool.name}`}
+                onClick={() => setQueryParam('tool', tool.name === openTool ? null : tool.name)}
+              >
+                {tool.name === openTool ? 'Hide' : 'Show'} definition history
+              </button>
+              {tool.name === openTool ? <ToolHistory server={s.name} tool={tool.name} /> : null}
             </li>
           ))}
         </ul>

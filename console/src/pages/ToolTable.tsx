@@ -1,7 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { memo, useCallback, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { enc, request, send } from '../api';
-import { setQueryParam, useLocation } from '../router';
+import { Link, setQueryParam, useLocation } from '../router';
 import { filterTools, toolKey, type EffectiveTool, type ToolFilter } from '../toolFilter';
 import { ErrorNote, Field, Status } from '../ui';
 
@@ -162,7 +162,9 @@ const ToolRow = memo(({ tool, selected, onToggle, onPatch }: RowProps) => {
         {tool.changedUpstream ? (
           <>
             {' '}
-            <Status value="changed upstream" />
+            <Link href={`/servers/${enc(tool.serverName)}?tool=${enc(tool.originalName)}`} className="status status-changedupstream" title={`The definition history of ${tool.originalName}`}>
+              changed upstream
+            </Link>
           </>
         ) : null}
       </td>

@@ -115,7 +115,6 @@ export const serverRoutes = (app: Application, runtime?: ServerRuntime, oauthSum
     ctx.body = { serverId: row.id, tools: await queries.tools.listForServer(row.id) };
   });
 
-  /** The tools pinning holds back, each with its approved and current definition and what changed. */
   /** Discovery on demand (the console's "Discover tools"); the tools are recorded as when a client lists them. */
   router.post('/:idOrName/discover', async (ctx) => {
     const row = await requireServer(ctx.params.idOrName);
@@ -130,6 +129,7 @@ export const serverRoutes = (app: Application, runtime?: ServerRuntime, oauthSum
     ctx.body = { serverId: row.id, listed, ...runtimeView(runtime, row.id) };
   });
 
+  /** The tools pinning holds back, each with its approved and current definition and what changed. */
   router.get('/:idOrName/tools/pending', async (ctx) => {
     const row = await requireServer(ctx.params.idOrName);
     const current = await queries.tools.definitionsForServer(row.id);
@@ -142,6 +142,16 @@ export const serverRoutes = (app: Application, runtime?: ServerRuntime, oauthSum
     const result = await commands.servers.approveTools(row.id, tools, commandContext(ctx));
     const approved = result.events.flatMap((event) => (event.type === 'ToolDefinitionApproved' ? (event.data as server.ToolDefinitionApproved['data']).tools.map((tool) => tool.name) : []));
     ctx.body = { serverId: row.id, approved, appended: result.events.map(eventView) };
+  });
+
+  /** One tool's definition over time, from the server's stream: when the upstream added, changed or dropped it, and approvals. */
+  router.get('/:idOrName/tools/:tool/history', async (ctx) => {
+    const row = await requireServer(ctx.params.idOrName, true);
+    const name = ctx.params.tool;
+    if (name.length > 256) throw new ProblemError(400, 'INVALID_TOOL_NAME', 'Tool names are at most 256 characters');
+    const history = (await queries.toolHistories(row.id)).get(name);
+    if (history === undefined) throw notFound(`Tool "${name}" of server "${row.name}"`, 'TOOL_NOT_FOUND');
+    ctx.body = { serverId: row.id, ...history };
   });
 
   router.get('/:idOrName/history', async (ctx) => {
