@@ -102,10 +102,11 @@ class StatelessPeer implements ClientPeer {
 const MULTI_ROUND: ReadonlySet<string> = new Set(['tools/call', 'prompts/get', 'resources/read']);
 
 /**
- * The request as it goes on to an upstream: upstreams are spoken to as 2025-11-25 (over the
- * gateway's session with them), so the `_meta` key that claims the 2026 revision is dropped (an
- * SDK v2 upstream over HTTP would answer -32020, its MCP-Protocol-Version header naming the
- * session's revision). The client's own capabilities and identity stay: they are what it declared.
+ * The request as it goes on to an upstream: the `_meta` key that claims the 2026 revision is
+ * dropped, since each upstream is spoken to in the revision its connection negotiated (over a
+ * 2025-11-25 session an SDK v2 upstream over HTTP would answer -32020, its MCP-Protocol-Version
+ * header naming the session's revision; a 2026-07-28 connection puts in its own). The client's
+ * own capabilities and identity stay: they are what it declared.
  */
 const forUpstream = (request: ModernRequest): ModernRequest => {
   const { [META.protocolVersion]: _claim, ...meta } = request.meta;
