@@ -123,6 +123,9 @@ describe('per-user upstream credentials: each user reaches a per_user server as 
     expectProblem(kept(await people.ann.write('PUT', '/api/servers/remote/credentials', { env: { A: 1 } })), 400, 'VALIDATION_FAILED');
     expectProblem(kept(await people.ann.write('PUT', '/api/servers/remote/credentials', { bearerToken: 'x', extra: true })), 400, 'VALIDATION_FAILED');
     expectProblem(kept(await people.ann.write('PUT', '/api/servers/nope/credentials', { bearerToken: 'x' })), 404, 'SERVER_NOT_FOUND');
+    // The server's own OAuth grant would be the admin's: per-user OAuth is not there yet, so none is started.
+    const oauth = expectProblem(kept(await gh.api('POST', '/api/servers/remote/oauth/authorize', {})), 409, 'OAUTH_UNSUPPORTED');
+    expect(oauth.detail).toContain('PUT /api/servers/remote/credentials');
   });
 
   it('keeps the credentials setting in the server\'s history and export', async () => {

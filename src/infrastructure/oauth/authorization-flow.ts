@@ -31,6 +31,11 @@ const httpUrlOf = async (ctx: OAuthContext, serverId: string): Promise<string> =
   const row = await new ServerReadModel(ctx.reads).byId(serverId);
   if (row === null || row.status !== 'active') throw new DomainError('SERVER_NOT_FOUND', `Server ${serverId} does not exist`, { serverId });
   if (row.transport === 'stdio' || row.url === null) throw unsupported('OAuth applies to HTTP upstreams only; this server is a stdio process');
+  if (row.credentials === 'per_user') {
+    throw unsupported(
+      `server "${row.name}" takes each user's own credentials, and an OAuth grant of one's own is not supported yet: each user sets a bearer token with PUT /api/servers/${encodeURIComponent(row.name)}/credentials`,
+    );
+  }
   return row.url;
 };
 

@@ -19,6 +19,14 @@ export interface UpstreamTokenSource {
   unauthorized(server: UpstreamIdentity, sent: string | null, challenge: string | null): Promise<string | null>;
 }
 
+/**
+ * The token source a connection of `spec` may use: none for a per-user connection. The tokens
+ * Gatehouse holds for a server come from an admin's authorization of it; a connection that acts
+ * as one user must never reach the upstream with them.
+ */
+export const tokenSourceFor = (spec: Pick<UpstreamSpec, 'credentials'>, tokens: UpstreamTokenSource | undefined): UpstreamTokenSource | undefined =>
+  spec.credentials === 'per_user' ? undefined : tokens;
+
 /** `headers` with any Authorization header, whatever its case, replaced by the bearer token. */
 export const withBearer = <H extends Record<string, unknown>>(headers: H, token: string): H & { Authorization: string } => {
   const result: Record<string, unknown> = {};

@@ -5,7 +5,7 @@ import {
 } from '@modelcontextprotocol/client';
 import type { AnyObjectSchema, SchemaOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import { authorizedFetch } from './authorized-fetch';
+import { authorizedFetch, tokenSourceFor } from './authorized-fetch';
 import { UpstreamConnectionBase, type RequestParams } from './connection-base';
 import { toUpstreamError, UpstreamError } from './errors';
 import { asV1Error, isTimeout } from './modern-errors';
@@ -252,7 +252,8 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
   /** The allowlist is checked and OAuth tokens are asked at every request, as for 2025 upstreams. */
   private fetch(): FetchLike {
     const checked = allowlistedFetch(this.options.allowedHosts ?? (() => []));
-    return (this.options.tokens === undefined ? checked : authorizedFetch(this.spec, this.options.tokens, checked)) as FetchLike;
+    const tokens = tokenSourceFor(this.spec, this.options.tokens);
+    return (tokens === undefined ? checked : authorizedFetch(this.spec, tokens, checked)) as FetchLike;
   }
 
   /** What an `input_required` answer asks for, when the SDK fulfils it (a 2025 client behind). */
