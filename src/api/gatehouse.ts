@@ -11,7 +11,8 @@ import type { Observability } from '../infrastructure/telemetry/observability';
 import { consoleRoutes } from './console/console.routes';
 import { mcpEndpoints } from './mcp/http-endpoints';
 import { mcpOAuth } from './oauth-server/mcp-bearer';
-import { ADMIN_ACCOUNT, authorizationServerRoutes } from './oauth-server/authorization-server.routes';
+import { authorizationServerRoutes } from './oauth-server/authorization-server.routes';
+import { ADMIN_ACCOUNT, oauthSlugsFor } from './oauth-server/oauth-profiles';
 import { signedInPerson, signInUrl } from './security/session-auth';
 import { checkAccessToken } from '../infrastructure/oauth-server/access-tokens';
 import { createAuthorizationServer } from '../infrastructure/oauth-server/authorization-server';
@@ -77,12 +78,12 @@ export const startGatehouse = async ({ config, logDestination }: StartOptions): 
     for (const file of app.database.looseFiles) logger.warn({ file }, 'the database file can be read by other users than its owner: chmod 600 it');
     // Gatehouse as the authorization server of its own endpoints; the provider is made when first asked for.
     const records = app.oauthServerRecords;
-    // A person's token stops working once they are disabled (checked on every request, as their sessions are).
+    // A person's token stops working once they are disabled or the profile is no longer theirs to
+    // use (checked on every request, as their sessions are).
     const ownOAuth = mcpOAuth(() => publicUrl, async (token, resource) => {
       const check = await checkAccessToken(records, token, resource);
       if (check.status !== 'valid' || check.accountId === ADMIN_ACCOUNT) return check;
-      const user = await app.queries.users.byIdOrName(check.accountId);
-      return user !== null && user.status === 'enabled' && user.id === check.accountId ? check : { status: 'invalid' };
+      return (await oauthSlugsFor(app.queries, check.accountId)).some((slug) => ownOAuth.resourceUrl(slug) === resource) ? check : { status: 'invalid' };
     });
     let authorizationServer: OidcProvider | undefined;
     const oauthServer = authorizationServerRoutes({
@@ -91,13 +92,13 @@ export const startGatehouse = async ({ config, logDestination }: StartOptions): 
           issuer: publicUrl,
           records,
           secrets: app.secrets,
-          isProfileResource: async (resource) => (await app.queries.profiles.oauthSlugs()).some((slug) => ownOAuth.resourceUrl(slug) === resource),
+          isProfileResource: async (resource) => (await app.queries.profiles.oauthProfiles()).some(({ slug }) => ownOAuth.resourceUrl(slug) === resource),
           accessTokenTtlSeconds: config.oauthAccessTokenTtlSeconds,
           refreshTokenTtlSeconds: REFRESH_TOKEN_TTL_SECONDS,
           clientMetadataDocuments: config.oauthClientMetadata,
         })),
       adminToken: adminTokenSource(adminToken),
-      oauthSlugs: () => app.queries.profiles.oauthSlugs(),
+      oauthSlugs: (accountId) => oauthSlugsFor(app.queries, accountId),
       resourceUrl: ownOAuth.resourceUrl,
       signedIn: async (ctx) => {
         const person = await signedInPerson(app, ctx);

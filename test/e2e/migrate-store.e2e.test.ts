@@ -197,6 +197,7 @@ describePostgres('gatehouse migrate-store with a store that was served: people s
     const issued = await api('POST', '/api/keys', { name: 'team-key', profiles: ['team'] });
     expect(issued.status).toBe(201);
     expect((await api('POST', '/api/users', { name: 'ada', role: 'member', password: 'correct horse battery staple' })).status).toBe(201);
+    expect((await api('PUT', '/api/profiles/team/access', { owner: null, visibility: 'shared', sharedWithUsers: ['ada'], sharedWithRoles: [] })).status).toBe(200);
 
     // A person signs in; an MCP client gets a grant from them (code flow) and holds a refresh token; a key opens a session.
     const cookies = await signInAsPerson(base(), 'ada', 'correct horse battery staple');

@@ -100,6 +100,11 @@ describeInBrowser('the OAuth sign-in in a browser')('an MCP client signs in thro
     gh = await startOAuthGatehouse({ alpha: 'oauth', beta: 'oauth' });
     const user = await gh.api('POST', '/api/users', { name: 'grace', role: 'member', password: PASSWORD });
     if (user.status !== 201) throw new Error(`create user: ${user.status} ${JSON.stringify(user.body)}`);
+    // A member allows only the profiles they may use: both are shared with members.
+    for (const slug of ['alpha', 'beta']) {
+      const shared = await gh.api('PUT', `/api/profiles/${slug}/access`, { owner: null, visibility: 'shared', sharedWithUsers: [], sharedWithRoles: ['member'] });
+      if (shared.status !== 200) throw new Error(`share ${slug}: ${shared.status} ${JSON.stringify(shared.body)}`);
+    }
     callback = new LoopbackCallback();
     await callback.start();
     browser = await launchChromium();

@@ -51,6 +51,7 @@ describePostgres('the authorization server on two instances of one PostgreSQL st
     expect((await api(a.url, 'POST', '/api/profiles', { slug: 'team', auth: { mode: 'oauth' } })).status).toBe(201);
     expect((await api(a.url, 'PUT', '/api/profiles/team/servers/probe', { status: 'active' })).status).toBe(201);
     expect((await api(a.url, 'POST', '/api/users', { name: 'ada', role: 'member', password: 'correct horse battery staple' })).status).toBe(201);
+    expect((await api(a.url, 'PUT', '/api/profiles/team/access', { owner: null, visibility: 'shared', sharedWithUsers: ['ada'], sharedWithRoles: [] })).status).toBe(200);
 
     // Registration and the authorization request go to A; everything else (the person's login, the consent page, the token) to B.
     balancer.route((_method, path) => (path === '/oauth/authorize' || path === '/oauth/register' ? a.url : b.url));

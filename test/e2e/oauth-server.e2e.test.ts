@@ -105,10 +105,38 @@ describe('Gatehouse as the OAuth 2.1 authorization server of its MCP endpoints (
     await client.close();
   }, 60_000);
 
+  it('lets a member allow only the profiles they may use, and ends their tokens when a profile is unshared', async () => {
+    expect((await gh.api('POST', '/api/users', { name: 'mo', role: 'member', password: 'members password 0042' })).status).toBe(201);
+    const person = await signInAsPerson(gh.url, 'mo', 'members password 0042');
+    const grantsBefore = gh.sql.all("SELECT 1 FROM oauth_server_records WHERE model = 'Grant'").length;
+
+    // alpha is private to admins: its consent page says so, offers nothing, and allowing is refused.
+    const refused = new MemoryOAuthClient('member-client');
+    const first = new StreamableHTTPClientTransport(new URL(`${gh.url}/mcp/alpha`), { authProvider: refused });
+    await expect(new Client({ name: 'oauth-test', version: '1.0.0' }).connect(first)).rejects.toBeInstanceOf(UnauthorizedError);
+    const outcome = await signInAndConsent(refused.authorizationUrl as URL, { profile: 'alpha' }, person);
+    expect(outcome).toMatchObject({ code: null, consentStatus: 403 });
+    expect(outcome.consentPage).toContain('The application asked for the profile alpha, which you may not use');
+    expect(outcome.consentPage).not.toContain('<option');
+    expect(gh.sql.all("SELECT 1 FROM oauth_server_records WHERE model = 'Grant'").length).toBe(grantsBefore);
+
+    // Shared with the member role, alpha can be allowed, and the token works...
+    expect((await gh.api('PUT', '/api/profiles/alpha/access', { owner: null, visibility: 'shared', sharedWithUsers: [], sharedWithRoles: ['member'] })).status).toBe(200);
+    const oauth = new MemoryOAuthClient('member-client-2');
+    const client = await connectWithOAuth(gh, 'alpha', oauth, person);
+    expect((await client.listTools()).tools.length).toBeGreaterThan(0);
+    // ...until it is private again: the next request with the same token is refused.
+    expect((await gh.api('PUT', '/api/profiles/alpha/access', { owner: null, visibility: 'private', sharedWithUsers: [], sharedWithRoles: [] })).status).toBe(200);
+    const after = await rawMcp(`${gh.url}/mcp/alpha`, { body: initializeRequest(), headers: { authorization: `Bearer ${oauth.saved?.access_token}` } });
+    expect(after.status).toBe(401);
+    await client.close();
+  }, 60_000);
+
   it("lets a signed-in person allow a client, and refuses the person's token once they are disabled", async () => {
     const created = await gh.api('POST', '/api/users', { name: 'ada', role: 'member', password: 'correct horse battery staple' });
     expect(created.status).toBe(201);
     const person = await signInAsPerson(gh.url, 'ada', 'correct horse battery staple');
+    expect((await gh.api('PUT', '/api/profiles/beta/access', { owner: null, visibility: 'shared', sharedWithUsers: ['ada'], sharedWithRoles: [] })).status).toBe(200);
     const oauth = new MemoryOAuthClient('person-client');
     const client = await connectWithOAuth(gh, 'beta', oauth, person);
     expect((await client.listTools()).tools.length).toBeGreaterThan(0);

@@ -7,7 +7,7 @@ import { presentedCredential } from '../security/auth-failures';
 import { HttpRefusal } from '../../infrastructure/transports/streamable-http';
 import { oauthSessionOwner } from '../../infrastructure/oauth-server/session-owner';
 import { bearerToken, type McpOAuth } from '../oauth-server/mcp-bearer';
-import { ADMIN_ACCOUNT } from '../oauth-server/authorization-server.routes';
+import { ADMIN_ACCOUNT } from '../oauth-server/oauth-profiles';
 
 export const MCP_BODY_LIMIT = 1024 * 1024;
 

@@ -6,13 +6,14 @@ import { AUTHORIZATION_SERVER_ROUTES, MCP_SCOPE } from '../../infrastructure/oau
 import type { OidcInteraction, OidcProvider } from '../../infrastructure/oauth-server/oidc-provider-types';
 import { ProblemError } from '../rest/problem';
 import { CONSENT_PAGE_CSP, renderConsentPage } from './consent-page';
+import { ADMIN_ACCOUNT } from './oauth-profiles';
 
 export type AuthorizationServerRoutesOptions = Readonly<{
   /** The provider, made on first use (see createAuthorizationServer). */
   provider: () => OidcProvider;
   adminToken: () => string;
-  /** Slugs of the profiles that take OAuth tokens now. */
-  oauthSlugs: () => Promise<string[]>;
+  /** Slugs of the profiles that take OAuth tokens now and that the account may use (ADMIN_ACCOUNT: all of them). */
+  oauthSlugs: (accountId: string) => Promise<string[]>;
   resourceUrl: (slug: string) => string;
   /** The person the request's session cookie signs in (an enabled user), or null. */
   signedIn: (ctx: Context) => Promise<SignedInAccount | null>;
@@ -22,8 +23,6 @@ export type AuthorizationServerRoutesOptions = Readonly<{
 
 export type SignedInAccount = Readonly<{ accountId: string; name: string; csrfToken: string }>;
 
-/** The account of a grant allowed with the admin token (a person's grant has their user id). */
-export const ADMIN_ACCOUNT = 'admin';
 
 const RESUMABLE = [AUTHORIZATION_SERVER_ROUTES.authorization, AUTHORIZATION_SERVER_ROUTES.registration];
 const OIDC_DISCOVERY = '/.well-known/openid-configuration';
@@ -92,15 +91,26 @@ export const authorizationServerRoutes = (options: AuthorizationServerRoutesOpti
     return slugs.find((slug) => options.resourceUrl(slug) === resource) ?? null;
   };
 
+  /** What `accountId` may not be given: the profile asked for, or any profile at all (null: nothing in the way). */
+  const refusalFor = (person: SignedInAccount | null, requested: string | null, usable: readonly string[]): string | null => {
+    if (person === null) return null;
+    if (requested !== null && !usable.includes(requested)) return `The application asked for the profile ${requested}, which you may not use: ask an admin to share it with you.`;
+    if (usable.length === 0) return 'No profile that takes OAuth is yours to use: ask an admin to share one with you.';
+    return null;
+  };
+
   const page = async (ctx: Context, interaction: OidcInteraction, status: number, error?: string): Promise<void> => {
-    const slugs = await options.oauthSlugs();
-    const requested = requestedSlug(interaction, slugs);
+    const requested = requestedSlug(interaction, await options.oauthSlugs(ADMIN_ACCOUNT));
     const clientId = String(interaction.params.client_id);
     const client = await options.provider().Client.find(clientId);
+    const person = await options.signedIn(ctx);
+    // Before anybody signs in, the admin token may allow any of them.
+    const usable = await options.oauthSlugs(person === null ? ADMIN_ACCOUNT : person.accountId);
+    const refusal = refusalFor(person, requested, usable);
+    const offered = requested === null ? usable : usable.filter((slug) => slug === requested);
     ctx.status = status;
     ctx.set('Content-Security-Policy', CONSENT_PAGE_CSP);
     ctx.type = 'html';
-    const person = await options.signedIn(ctx);
     ctx.body = renderConsentPage({
       person: person === null ? undefined : { name: person.name, csrfToken: person.csrfToken },
       signInUrl: options.signInUrl(`/oauth/interaction/${encodeURIComponent(interaction.uid)}`),
@@ -108,9 +118,9 @@ export const authorizationServerRoutes = (options: AuthorizationServerRoutesOpti
       clientName: client?.clientName ?? clientId,
       clientDocument: clientId.startsWith('https://') ? clientId : undefined,
       redirectUri: String(interaction.params.redirect_uri),
-      profiles: requested === null ? slugs : [requested],
+      profiles: offered,
       requested,
-      error,
+      error: error ?? refusal ?? undefined,
     });
   };
 
@@ -137,11 +147,13 @@ export const authorizationServerRoutes = (options: AuthorizationServerRoutesOpti
       if (typeof form.adminToken !== 'string' || !tokensMatch(form.adminToken, options.adminToken())) return page(ctx, interaction, 401, 'That is not the admin token.');
       accountId = ADMIN_ACCOUNT;
     }
-    const slugs = await options.oauthSlugs();
-    const requested = typeof interaction.params.resource === 'string' ? requestedSlug(interaction, slugs) : null;
+    const requested = typeof interaction.params.resource === 'string' ? requestedSlug(interaction, await options.oauthSlugs(ADMIN_ACCOUNT)) : null;
     if (typeof interaction.params.resource === 'string' && requested === null) return page(ctx, interaction, 400, 'The application asked for an endpoint that is not a profile taking OAuth tokens.');
+    const usable = await options.oauthSlugs(accountId);
+    const refusal = refusalFor(person, requested, usable);
+    if (refusal !== null) return page(ctx, interaction, 403, refusal);
     const slug = typeof form.profile === 'string' ? form.profile : requested;
-    if (slug === null || !slugs.includes(slug)) return page(ctx, interaction, 400, 'Pick one of the profiles listed.');
+    if (slug === null || !usable.includes(slug)) return page(ctx, interaction, 400, 'Pick one of the profiles listed.');
     if (requested !== null && slug !== requested) return page(ctx, interaction, 400, `The application asked for the profile ${requested}.`);
     await applyDefaults(interaction, options.resourceUrl(slug));
     const grant = new oidc.Grant({ accountId, clientId: String(interaction.params.client_id) });

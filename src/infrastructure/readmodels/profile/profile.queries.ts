@@ -158,10 +158,10 @@ export class ProfileReadModel {
     return (await this.manager.getRepository(ProfileServerRow).countBy({ serverId, status: 'active' })) > 0;
   }
 
-  /** Slugs of active profiles that take OAuth access tokens (auth.mode oauth or both). */
-  async oauthSlugs(): Promise<string[]> {
-    const rows = await this.manager.getRepository(ProfileRow).find({ where: [{ status: 'active', authMode: 'oauth' }, { status: 'active', authMode: 'both' }], order: { slug: 'ASC' } });
-    return rows.map((row) => row.slug);
+  /** Active profiles that take OAuth access tokens (auth.mode oauth or both), by slug. */
+  async oauthProfiles(): Promise<{ id: string; slug: string }[]> {
+    const rows = await this.manager.getRepository(ProfileRow).find({ select: { id: true, slug: true }, where: [{ status: 'active', authMode: 'oauth' }, { status: 'active', authMode: 'both' }], order: { slug: 'ASC' } });
+    return rows.map(({ id, slug }) => ({ id, slug }));
   }
 
   /** Slugs of active profiles that need no credential (no API key, and OAuth not asked for). */
