@@ -550,6 +550,40 @@ describeInBrowser('the web console')('the web console in a real browser', () => 
     expect(JSON.stringify(exported)).not.toContain('sk-pasted-secret');
   }, 60_000);
 
+  it('previews a Cursor file dropped on the import screen like a pasted one (a real drop event with a DataTransfer)', async () => {
+    await page.goto(`${gh.url}/import`);
+    const form = page.getByRole('form', { name: 'Import' });
+    await form.waitFor();
+    const servers = async () => ((await gh.api('GET', '/api/servers')).body.servers as Array<{ name: string }>).map((server) => server.name).sort();
+    const before = await servers();
+    const file = JSON.stringify({ mcpServers: { dropped: { command: 'node', args: ['dropped.js'] }, pasted: { command: 'node', args: ['server.js', '--verbose'] } } }, null, 2);
+    // Dispatched from the page: dragenter, dragover, then drop, as a browser sends them for a file dragged in from the desktop.
+    await form.evaluate((target, text) => {
+      // The page's own constructors (the tests are compiled without the DOM library).
+      const dom = globalThis as unknown as {
+        DataTransfer: new () => { items: { add: (file: File) => void } };
+        DragEvent: new (type: string, init: object) => Event;
+      };
+      const data = new dom.DataTransfer();
+      data.items.add(new File([text], 'mcp.json', { type: 'application/json' }));
+      for (const type of ['dragenter', 'dragover', 'drop']) target.dispatchEvent(new dom.DragEvent(type, { dataTransfer: data, bubbles: true, cancelable: true }));
+    }, file);
+    const preview = form.getByRole('region', { name: 'Preview' });
+    await preview.locator('tr[data-server="dropped"]').getByText('registered').waitFor({ timeout: 10_000 });
+    await preview.locator('tr[data-server="pasted"]').getByText('reconfigured').waitFor();
+    expect(await form.getByLabel('Configuration (JSON)').inputValue()).toBe(file);
+    expect(await form.getByRole('button', { name: 'Import', exact: true }).isEnabled()).toBe(true);
+    expect(await servers()).toEqual(before);
+    await screenshot(page, 'console-import-drop');
+    // The same preview a paste of the same text gives, then Preview.
+    const dropped = await preview.locator('tbody tr').evaluateAll((rows) => rows.map((row) => row.textContent));
+    await form.getByLabel('Configuration (JSON)').fill('');
+    await form.getByLabel('Configuration (JSON)').fill(file);
+    await form.getByRole('button', { name: 'Preview' }).click();
+    await preview.locator('tr[data-server="dropped"]').waitFor();
+    expect(await preview.locator('tbody tr').evaluateAll((rows) => rows.map((row) => row.textContent))).toEqual(dropped);
+  }, 30_000);
+
   it('renders upstream markup as text', async () => {
     await registerStdioServer(gh, 'hostile', join(FIXTURES, 'hostile-server.js'));
     expect((await gh.api('PUT', '/api/profiles/dev/servers/hostile', { status: 'active' })).status).toBe(201);

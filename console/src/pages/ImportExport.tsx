@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useState, type ChangeEvent } from 'react';
+import { useState, type ChangeEvent, type DragEvent } from 'react';
 import { ApiError, request } from '../api';
 import { ErrorNote, Field } from '../ui';
 
@@ -42,7 +42,7 @@ const download = (name: string, text: string, type: string) => {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 };
 
-/** Paste or pick a Claude Desktop / Cursor `mcpServers` file, preview the import (a dry run), apply it; export. */
+/** Paste, pick or drop a Claude Desktop / Cursor `mcpServers` file, preview the import (a dry run), apply it; export. */
 export const ImportExport = () => {
   const client = useQueryClient();
   const [draft, setDraft] = useState<Draft>({ text: '', profile: '' });
@@ -69,9 +69,24 @@ export const ImportExport = () => {
     preview.reset();
     apply.reset();
   };
+  /** A picked or dropped file (or dropped text) fills the box and is previewed at once, as if pasted and previewed. */
+  const load = (text: Promise<string>) =>
+    void text.then((content) => {
+      edit({ text: content });
+      preview.mutate({ ...draft, text: content });
+    });
   const pick = (event: ChangeEvent<HTMLInputElement>) => {
     const file = event.target.files?.[0];
-    if (file) void file.text().then((text) => edit({ text }));
+    if (file) load(file.text());
+  };
+  const [dropping, setDropping] = useState(false);
+  const drop = (event: DragEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    setDropping(false);
+    const file = event.dataTransfer.files[0];
+    const text = event.dataTransfer.getData('text/plain');
+    if (file) load(file.text());
+    else if (text) load(Promise.resolve(text));
   };
   const upToDate = previewed !== null && previewed.draft.text === draft.text && previewed.draft.profile === draft.profile;
   const failure = preview.error ?? apply.error;
@@ -80,8 +95,16 @@ export const ImportExport = () => {
     <section aria-labelledby="import-title">
       <h1 id="import-title">Import / export</h1>
       <form
-        className="panel wide"
+        className={dropping ? 'panel wide dropping' : 'panel wide'}
         aria-label="Import"
+        onDragOver={(event) => {
+          event.preventDefault();
+          setDropping(true);
+        }}
+        onDragLeave={(event) => {
+          if (!event.currentTarget.contains(event.relatedTarget as Node | null)) setDropping(false);
+        }}
+        onDrop={drop}
         onSubmit={(event) => {
           event.preventDefault();
           preview.mutate(draft);
@@ -89,7 +112,7 @@ export const ImportExport = () => {
       >
         <h2>Import</h2>
         <p className="muted">
-          A Claude Desktop or Cursor file (<code>{'{"mcpServers": {…}}'}</code>), or what Export writes. Servers are matched by name: new ones
+          Paste, pick or drop here a Claude Desktop or Cursor file (<code>{'{"mcpServers": {…}}'}</code>), or what Export writes. Servers are matched by name: new ones
           are registered, existing ones reconfigured. All or nothing. Encrypted backups are restored with <code>gatehouse import</code> only.
         </p>
         <Field label="Configuration (JSON)">
