@@ -1,6 +1,8 @@
 import type { Database as SqliteHandle, Statement } from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { InsertQueryBuilder, QueryFailedError, type DataSource, type EntityManager, type ObjectLiteral, type QueryBuilder, type QueryResult } from 'typeorm';
+import {
+  InsertQueryBuilder, QueryFailedError, type DataSource, type EntityManager, type EntityTarget, type ObjectLiteral, type QueryBuilder, type QueryResult, type SelectQueryBuilder,
+} from 'typeorm';
 import { DeferredWrites } from './deferred-writes';
 import { runPrepared, sqliteHandleOf } from './sqlite-statements';
 
@@ -123,3 +125,14 @@ export class CompiledQuery<P extends object> {
 /** A query compiled once per database; see CompiledQuery. */
 export const compiledQuery = <P extends object>(build: (manager: EntityManager, parameters: Placeholders<P>) => QueryBuilder<ObjectLiteral>): CompiledQuery<P> =>
   new CompiledQuery<P>(build);
+
+/**
+ * A SELECT of every column of `entity`, each under its property name: for a compiled query that
+ * reads whole rows, which come back in the entity's shape without TypeORM hydrating entities.
+ */
+export const selectRows = <Entity extends ObjectLiteral>(manager: EntityManager, entity: EntityTarget<Entity>, alias: string): SelectQueryBuilder<Entity> => {
+  const [first, ...rest] = manager.connection.getMetadata(entity).columns;
+  const builder = manager.createQueryBuilder(entity, alias).select(`${alias}.${first.propertyName}`, first.propertyName);
+  for (const column of rest) builder.addSelect(`${alias}.${column.propertyName}`, column.propertyName);
+  return builder;
+};

@@ -1,7 +1,7 @@
 import { In, type EntityManager } from 'typeorm';
 import type { AuthMode, ProfileSnapshot } from '../../../domain/profile/events';
 import { authModeOf } from '../../../domain/profile/settings';
-import { compiledQuery } from '../../persistence/compiled-query';
+import { compiledQuery, selectRows } from '../../persistence/compiled-query';
 import { ServerReadModel, type ServerRow } from '../server';
 import { ProfileRow, ProfileServerRow, ProfileSlugRow, ProfileToolRow } from './profile.entities';
 
@@ -25,6 +25,16 @@ const PAST_HOLDERS = compiledQuery<{ slug: string; position: number }>((manager,
     .where('history.slug = :slug AND history.position <= :position', { slug: p.slug, position: p.position })
     .groupBy('history.profileId')
     .orderBy('last', 'DESC'),
+);
+
+// Read for every REST write on a profile (to find it, and to answer with it) and by the proxy.
+// The active status is written into the SQL, not bound: only then can SQLite use the partial
+// index on active slugs (a bound status scans the table).
+const ACTIVE_BY_SLUG = compiledQuery<{ slug: string }>((manager, p) => selectRows(manager, ProfileRow, 'p').where(`p.slug = :slug AND p.status = 'active'`, { slug: p.slug }));
+const ACTIVE_BY_ID = compiledQuery<{ id: string }>((manager, p) => selectRows(manager, ProfileRow, 'p').where(`p.id = :id AND p.status = 'active'`, { id: p.id }));
+const BY_ID = compiledQuery<{ id: string }>((manager, p) => selectRows(manager, ProfileRow, 'p').where('p.id = :id', { id: p.id }));
+const LINKS = compiledQuery<{ profileId: string }>((manager, p) =>
+  selectRows(manager, ProfileServerRow, 'l').where('l.profileId = :profileId', { profileId: p.profileId }).orderBy('l.position'),
 );
 
 export type ProfileServerView = { id: string; name: string; status: 'active' | 'inactive' };
@@ -77,13 +87,13 @@ export class ProfileReadModel {
   /** The active profile with this slug, or, when asked, the most recently deleted one. */
   async findBySlug(slug: string, options: { includeDeleted?: boolean } = {}): Promise<ProfileRow | null> {
     const profiles = this.manager.getRepository(ProfileRow);
-    const active = await this.activeWhere('p.slug = :slug', { slug });
+    const active = (await ACTIVE_BY_SLUG.one<ProfileRow>(this.manager, { slug })) ?? null;
     if (active || !options.includeDeleted) return active;
     return profiles.findOne({ where: { slug, status: 'deleted' }, order: { deletedAt: 'DESC' } });
   }
 
-  byId(profileId: string): Promise<ProfileRow | null> {
-    return this.manager.getRepository(ProfileRow).findOneBy({ id: profileId });
+  async byId(profileId: string): Promise<ProfileRow | null> {
+    return (await BY_ID.one<ProfileRow>(this.manager, { id: profileId })) ?? null;
   }
 
   listActive(): Promise<ProfileRow[]> {
@@ -92,7 +102,7 @@ export class ProfileReadModel {
 
   /** The links of a profile in attach order. */
   links(profileId: string): Promise<ProfileServerRow[]> {
-    return this.manager.getRepository(ProfileServerRow).find({ where: { profileId }, order: { position: 'ASC' } });
+    return LINKS.all<ProfileServerRow>(this.manager, { profileId });
   }
 
   /** The attached servers as the API lists them: id, current name, link status. */
@@ -172,7 +182,7 @@ export class ProfileReadModel {
 
   /** The proxy's view of one active profile, by slug or id; null when there is none. */
   async proxyRecord(key: { slug: string } | { id: string }): Promise<ProxyProfileRecord | null> {
-    const profile = 'slug' in key ? await this.activeWhere('p.slug = :slug', { slug: key.slug }) : await this.activeWhere('p.id = :id', { id: key.id });
+    const profile = 'slug' in key ? await ACTIVE_BY_SLUG.one<ProfileRow>(this.manager, { slug: key.slug }) : await ACTIVE_BY_ID.one<ProfileRow>(this.manager, { id: key.id });
     if (!profile) return null;
     const links = (await this.links(profile.id)).filter((link) => link.status === 'active');
     const servers = new Map((await new ServerReadModel(this.manager).activeByIds(links.map((link) => link.serverId))).map((row) => [row.id, row]));
@@ -181,13 +191,5 @@ export class ProfileReadModel {
       servers: links.flatMap((link) => servers.get(link.serverId) ?? []),
       tools: await this.manager.getRepository(ProfileToolRow).findBy({ profileId: profile.id }),
     };
-  }
-
-  /**
-   * The active profile matching `condition`. The status is written into the SQL, not bound:
-   * only then can SQLite use the partial index on active slugs (a bound status scans the table).
-   */
-  private activeWhere(condition: string, parameters: Record<string, string>): Promise<ProfileRow | null> {
-    return this.manager.getRepository(ProfileRow).createQueryBuilder('p').where(condition, parameters).andWhere("p.status = 'active'").getOne();
   }
 }

@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import { openApplication, type Application } from '../../application';
+import { loadConfig } from '../../config/config';
+import { createTestPostgresDatabase, describePostgres } from '../../../../test/support/postgres';
+import { makeTempDir, TEST_SECRET_KEY } from '../../../../test/support/temp-dir';
+
+const context = () => ({ actor: 'test', correlationId: randomUUID() });
+
+/** The whole-row reads of profiles (compiled queries, rows in the entity's shape), on each backend. */
+const profileReadsContract = (open: () => Promise<{ app: Application; cleanup: () => Promise<void> }>) => {
+  let app: Application;
+  let cleanup: () => Promise<void>;
+
+  beforeEach(async () => {
+    ({ app, cleanup } = await open());
+  });
+  afterEach(async () => {
+    await app.close();
+    await cleanup();
+  });
+
+  it('finds a profile by slug and id with every column typed, its links in attach order, its view, and its proxy record', async () => {
+    const register = async (name: string) => (await app.commands.servers.register({ name, transport: 'stdio', command: 'node', args: [`${name}.js`], env: {} }, context())).serverId;
+    const zulu = await register('zulu');
+    const alpha = await register('alpha');
+    const { profileId } = await app.commands.profiles.create({ slug: 'team', description: 'The team' }, context());
+    await app.commands.profiles.attach(profileId, zulu, 'active', context());
+    await app.commands.profiles.attach(profileId, alpha, 'inactive', context());
+
+    const profiles = app.queries.profiles;
+    const row = await profiles.findBySlug('team');
+    expect(row).toEqual({
+      id: profileId, slug: 'team', name: expect.any(String), description: 'The team', toolPrefix: 'always', toolExposure: expect.any(String),
+      adaptiveToolLimit: expect.any(Number), authApiKey: expect.any(Number), authQueryParam: expect.any(Number), authMode: expect.any(String),
+      debugLogging: 0, status: 'active', version: 3, createdAt: expect.any(String), updatedAt: expect.any(String), deletedAt: null,
+    });
+    expect(await profiles.byId(profileId)).toEqual(row);
+    expect(await profiles.byId(randomUUID())).toBeNull();
+    expect(await profiles.findBySlug('nobody')).toBeNull();
+
+    expect((await profiles.links(profileId)).map((link) => [link.serverId, link.status, typeof link.position])).toEqual([
+      [zulu, 'active', 'number'],
+      [alpha, 'inactive', 'number'],
+    ]);
+    const view = await profiles.view(row as NonNullable<typeof row>);
+    expect(view).toMatchObject({ id: profileId, slug: 'team', version: 3, debugLogging: false, servers: [{ id: zulu, name: 'zulu', status: 'active' }, { id: alpha, name: 'alpha', status: 'inactive' }] });
+
+    for (const key of [{ slug: 'team' }, { id: profileId }]) {
+      const record = await profiles.proxyRecord(key);
+      expect(record?.profile).toEqual(row);
+      expect(record?.servers.map((server) => server.id)).toEqual([zulu]);
+    }
+  });
+
+  it('tells a deleted profile from an active one', async () => {
+    const { profileId } = await app.commands.profiles.create({ slug: 'gone' }, context());
+    await app.commands.profiles.delete(profileId, context());
+    const profiles = app.queries.profiles;
+    expect(await profiles.findBySlug('gone')).toBeNull();
+    expect(await profiles.findBySlug('gone', { includeDeleted: true })).toMatchObject({ id: profileId, status: 'deleted' });
+    expect(await profiles.byId(profileId)).toMatchObject({ id: profileId, status: 'deleted', deletedAt: expect.any(String) });
+    expect(await profiles.proxyRecord({ id: profileId })).toBeNull();
+    expect(await profiles.proxyRecord({ slug: 'gone' })).toBeNull();
+  });
+};
+
+describe('ProfileReadModel on SQLite', () => {
+  profileReadsContract(async () => {
+    const dir = makeTempDir();
+    const app = await openApplication(loadConfig({ GATEHOUSE_DATA_DIR: dir.path, GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY }));
+    return { app, cleanup: async () => dir.cleanup() };
+  });
+});
+
+describePostgres('ProfileReadModel on PostgreSQL', () => {
+  profileReadsContract(async () => {
+    const dir = makeTempDir();
+    const database = await createTestPostgresDatabase();
+    const app = await openApplication(loadConfig({ GATEHOUSE_DATA_DIR: dir.path, GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY, GATEHOUSE_DATABASE_URL: database.url }));
+    return { app, cleanup: async () => { await database.drop(); dir.cleanup(); } };
+  });
+});
