@@ -1,11 +1,16 @@
 import { In, Not, type EntityManager } from 'typeorm';
-import { compiledQuery } from '../../persistence/compiled-query';
+import { compiledQuery, selectRows } from '../../persistence/compiled-query';
 import { ServerRow } from './server.entity';
 
 // Asked inside every append that names a server.
 const NAME_HOLDER = compiledQuery<{ name: string }>((manager, p) =>
   manager.createQueryBuilder(ServerRow, 's').select('s.id', 'id').where(`s.name = :name AND s.status = 'active'`, { name: p.name }),
 );
+
+// Read for every REST write on a server (to find it, and to answer with it). The status in the
+// SQL, not bound: only then can SQLite use the partial index on active names.
+const BY_ID = compiledQuery<{ id: string }>((manager, p) => selectRows(manager, ServerRow, 's').where('s.id = :id', { id: p.id }));
+const ACTIVE_BY_NAME = compiledQuery<{ name: string }>((manager, p) => selectRows(manager, ServerRow, 's').where(`s.name = :name AND s.status = 'active'`, { name: p.name }));
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -15,18 +20,16 @@ export class ServerReadModel {
 
   /** Servers are addressed by id or by (active) name; removed ones only by id, and only when asked. */
   async find(idOrName: string, options: { includeRemoved?: boolean } = {}): Promise<ServerRow | null> {
-    const servers = this.manager.getRepository(ServerRow);
     if (UUID.test(idOrName)) {
-      const byId = await servers.findOneBy({ id: idOrName.toLowerCase() });
+      const byId = await this.byId(idOrName.toLowerCase());
       if (byId && (byId.status === 'active' || options.includeRemoved)) return byId;
     }
-    // The status in the SQL, not bound: only then can SQLite use the partial index on active names.
-    return servers.createQueryBuilder('s').where('s.name = :name', { name: idOrName }).andWhere("s.status = 'active'").getOne();
+    return (await ACTIVE_BY_NAME.one<ServerRow>(this.manager, { name: idOrName })) ?? null;
   }
 
   /** By id, whatever its status. */
-  byId(serverId: string): Promise<ServerRow | null> {
-    return this.manager.getRepository(ServerRow).findOneBy({ id: serverId });
+  async byId(serverId: string): Promise<ServerRow | null> {
+    return (await BY_ID.one<ServerRow>(this.manager, { id: serverId })) ?? null;
   }
 
   list(options: { includeRemoved?: boolean } = {}): Promise<ServerRow[]> {

@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto';
+import { openApplication, type Application } from '../../application';
+import { loadConfig } from '../../config/config';
+import { createTestPostgresDatabase, describePostgres } from '../../../../test/support/postgres';
+import { makeTempDir, TEST_SECRET_KEY } from '../../../../test/support/temp-dir';
+
+const context = () => ({ actor: 'test', correlationId: randomUUID() });
+
+/** The whole-row reads of servers (compiled queries, rows in the entity's shape), on each backend. */
+const serverReadsContract = (open: () => Promise<{ app: Application; cleanup: () => Promise<void> }>) => {
+  let app: Application;
+  let cleanup: () => Promise<void>;
+
+  beforeEach(async () => {
+    ({ app, cleanup } = await open());
+  });
+  afterEach(async () => {
+    await app.close();
+    await cleanup();
+  });
+
+  it('finds a server by id (any case) and by active name with every column typed; a removed one only by id, when asked', async () => {
+    const { serverId } = await app.commands.servers.register({ name: 'files', transport: 'stdio', command: 'node', args: ['files.js'], env: {}, timeoutMs: 5_000 }, context());
+    const servers = app.queries.servers;
+    const row = await servers.find('files');
+    expect(row).toMatchObject({
+      id: serverId, name: 'files', description: null, transport: 'stdio', command: 'node', args: JSON.stringify(['files.js']), cwd: null, url: null,
+      bearerToken: null, timeoutMs: 5_000, status: 'active', version: 1, approveFirstDiscovery: expect.any(Number), removedAt: null,
+    });
+    expect(typeof row?.env).toBe('string');
+    expect(await servers.find(serverId.toUpperCase())).toEqual(row);
+    expect(await servers.byId(serverId)).toEqual(row);
+    expect(await servers.find('nothing')).toBeNull();
+    expect(await servers.byId(randomUUID())).toBeNull();
+
+    await app.commands.servers.remove(serverId, context());
+    expect(await servers.find('files')).toBeNull();
+    expect(await servers.find(serverId)).toBeNull();
+    expect(await servers.find(serverId, { includeRemoved: true })).toMatchObject({ id: serverId, status: 'removed', removedAt: expect.any(String) });
+  });
+};
+
+describe('ServerReadModel on SQLite', () => {
+  serverReadsContract(async () => {
+    const dir = makeTempDir();
+    const app = await openApplication(loadConfig({ GATEHOUSE_DATA_DIR: dir.path, GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY }));
+    return { app, cleanup: async () => dir.cleanup() };
+  });
+});
+
+describePostgres('ServerReadModel on PostgreSQL', () => {
+  serverReadsContract(async () => {
+    const dir = makeTempDir();
+    const database = await createTestPostgresDatabase();
+    const app = await openApplication(loadConfig({ GATEHOUSE_DATA_DIR: dir.path, GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY, GATEHOUSE_DATABASE_URL: database.url }));
+    return { app, cleanup: async () => { await database.drop(); dir.cleanup(); } };
+  });
+});
