@@ -1,4 +1,5 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { ResourceUpdatedNotificationSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +18,8 @@ const SECRETS = {
   bobToken: 'bob-upstream-token-4d8e6a0f5c',
   annEnv: 'ann-env-secret-91b2c3d4e5',
   bobEnv: 'bob-env-secret-0a1b2c3d4e',
+  annNote: 'ann-session-note-3c4d5e6f70',
+  bobNote: 'bob-session-note-8a9b0c1d2e',
   /** The `shared` server's own token, which every client of it uses. */
   sharedToken: 'shared-upstream-token-5e6f7a8b9c',
 } as const;
@@ -66,11 +69,13 @@ describe('per-user upstream credentials: each user reaches a per_user server as 
     expect((await gh.api('PATCH', '/api/servers/remote', { credentials: 'per_user' })).body.credentials).toBe('per_user');
     const envy = { name: 'envy', transport: 'stdio', command: process.execPath, args: [fixtureServer('env-server.js')], env: { MODE: 'plain-mode' }, credentials: 'per_user' };
     expect((await gh.api('POST', '/api/servers', envy)).status).toBe(201);
+    const sess = { name: 'sess', transport: 'stdio', command: process.execPath, args: [fixtureServer('session-server.js')], credentials: 'per_user' };
+    expect((await gh.api('POST', '/api/servers', sess)).status).toBe(201);
     const shared = { name: 'shared', transport: 'streamable_http', url: `${upstream.baseUrl}/mcp`, bearerToken: SECRETS.sharedToken };
     expect((await gh.api('POST', '/api/servers', shared)).status).toBe(201);
     // Debug logs on: the calls' answers are recorded, so the search for plaintext below covers them.
     expect((await gh.api('POST', '/api/profiles', { slug: 'team', debugLogging: true })).status).toBe(201);
-    for (const server of ['remote', 'envy', 'shared']) {
+    for (const server of ['remote', 'envy', 'shared', 'sess']) {
       expect((await gh.api('PUT', `/api/profiles/team/servers/${server}`, { status: 'active' })).status).toBeLessThan(300);
       expect((await gh.api('PUT', `/api/servers/${server}/access`, { owner: null, visibility: 'shared', sharedWithUsers: [], sharedWithRoles: ['member'] })).status).toBe(200);
     }
@@ -100,6 +105,8 @@ describe('per-user upstream credentials: each user reaches a per_user server as 
     expect(ann.body).toMatchObject({ configured: true, bearerToken: true, env: [], version: 1 });
     expect(kept(await people.ann.write('PUT', '/api/servers/envy/credentials', { env: { API_TOKEN: SECRETS.annEnv } })).body).toMatchObject({ configured: true, bearerToken: false, env: ['API_TOKEN'] });
     expect(kept(await asBob('PUT', '/api/servers/remote/credentials', { bearerToken: SECRETS.bobToken })).status).toBe(200);
+    expect(kept(await people.ann.write('PUT', '/api/servers/sess/credentials', { env: { NOTE: SECRETS.annNote } })).status).toBe(200);
+    expect(kept(await asBob('PUT', '/api/servers/sess/credentials', { env: { NOTE: SECRETS.bobNote } })).status).toBe(200);
     expect(kept(await asBob('PUT', '/api/servers/envy/credentials', { env: { API_TOKEN: SECRETS.bobEnv } })).status).toBe(200);
     // Setting the same values again appends nothing.
     expect(kept(await asBob('PUT', '/api/servers/envy/credentials', { env: { API_TOKEN: SECRETS.bobEnv } })).body.version).toBe(1);
@@ -109,7 +116,7 @@ describe('per-user upstream credentials: each user reaches a per_user server as 
       serverId: expect.any(String), configured: false, bearerToken: false, env: [], updatedAt: null, version: 0,
     });
     const events = await allEvents(gh, '&type=UserCredentialsSet');
-    expect(events).toHaveLength(4);
+    expect(events).toHaveLength(6);
     expect(events.map((event) => event.metadata.actor)).toEqual(expect.arrayContaining([expect.stringMatching(/^user:ann\//), expect.stringMatching(/^user:bob\//)]));
     answers.push(JSON.stringify(events));
   });
@@ -126,6 +133,8 @@ describe('per-user upstream credentials: each user reaches a per_user server as 
     // The server's own OAuth grant would be the admin's: per-user OAuth is not there yet, so none is started.
     const oauth = expectProblem(kept(await gh.api('POST', '/api/servers/remote/oauth/authorize', {})), 409, 'OAUTH_UNSUPPORTED');
     expect(oauth.detail).toContain('PUT /api/servers/remote/credentials');
+    // Discovery on demand has no user to connect as.
+    expectProblem(kept(await gh.api('POST', '/api/servers/remote/discover')), 409, 'PER_USER_SERVER');
   });
 
   it('keeps the credentials setting in the server\'s history and export', async () => {
@@ -179,6 +188,24 @@ describe('per-user upstream credentials: each user reaches a per_user server as 
     expect(await connections('remote')).toBe(2);
   });
 
+  it('tells a resource update on a user\'s own connection to that user\'s sessions only', async () => {
+    const heard: Record<string, string[]> = { ann: [], bob: [] };
+    for (const name of ['ann', 'bob'] as const) {
+      clients[name].setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) => void heard[name].push(notification.params.uri));
+      clients[name].setNotificationHandler(ToolListChangedNotificationSchema, () => void heard[name].push('tools/list_changed'));
+      await clients[name].subscribeResource({ uri: 'session://counter' });
+    }
+    await call(clients.ann, 'sess__touch');
+    await until(async () => heard.ann.includes('session://counter'), 'ann to hear of her update');
+    // A list_changed sent to every session after ann's update: on bob's stream it comes after
+    // anything sent to him before, so once he has it, a leaked update would be there too.
+    expect((await gh.api('PATCH', '/api/profiles/team', { description: 'marker' })).status).toBe(200);
+    await until(async () => heard.bob.includes('tools/list_changed'), 'bob to hear the marker');
+    expect(heard.bob).toEqual(['tools/list_changed']);
+    await call(clients.bob, 'sess__touch');
+    await until(async () => heard.bob.includes('session://counter'), 'bob to hear of his own update');
+  });
+
   it('closes a user\'s connections when they remove their credentials, and all of them when the user is disabled', async () => {
     expect((await people.ann.write('DELETE', '/api/servers/remote/credentials')).status).toBe(204);
     expect(kept(await people.ann.request('GET', '/api/servers/remote/credentials')).body.configured).toBe(false);
@@ -207,6 +234,6 @@ describe('per-user upstream credentials: each user reaches a per_user server as 
       expect(logs).not.toContain(secret);
       expect(api).not.toContain(secret);
     }
-    expect(gh.sql.all('SELECT user_id FROM user_credentials')).toHaveLength(3);
+    expect(gh.sql.all('SELECT user_id FROM user_credentials')).toHaveLength(5);
   });
 });

@@ -16,7 +16,7 @@ import type { ProxyProfile } from '../../infrastructure/proxy/profile-config';
 import { ProfileProxy, type ProxyDependencies, type RoutedRequestOptions } from '../../infrastructure/proxy/profile-proxy';
 import type { ListKinds, ProxySession, SessionClose } from '../../infrastructure/proxy/session-registry';
 import type { SessionStore, StoredSession } from '../../infrastructure/mcp-sessions';
-import type { ClientPeer, RelatedRequest, UpstreamNotice } from '../../infrastructure/proxy/upstream-hub';
+import { noticeConcerns, type ClientPeer, type RelatedRequest, type UpstreamNotice } from '../../infrastructure/proxy/upstream-hub';
 import type { TrafficTap } from '../../infrastructure/telemetry';
 import type { McpElicitationParams, McpLoggingLevel, McpSamplingParams, UpstreamProgress } from '../../infrastructure/upstream';
 import { toWireError } from './errors';
@@ -310,7 +310,7 @@ export class DownstreamSession implements ClientPeer, ProxySession {
 
   private async onNotice(notice: UpstreamNotice): Promise<void> {
     if (this.closed) return;
-    if (notice.kind === 'log' && notice.sessionId !== this.sessionId) return;
+    if ((notice.kind === 'log' && notice.sessionId !== this.sessionId) || !noticeConcerns(notice, this)) return;
     if (!(await this.proxy.usesServer(notice.serverId)) || this.closed) return;
     switch (notice.kind) {
       case 'tools_changed':

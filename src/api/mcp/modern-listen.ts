@@ -15,7 +15,7 @@ import type { Gateway } from '../../infrastructure/application';
 import type { ProxyProfile } from '../../infrastructure/proxy/profile-config';
 import { ProfileProxy } from '../../infrastructure/proxy/profile-proxy';
 import type { ListKinds, ProxySession } from '../../infrastructure/proxy/session-registry';
-import type { ClientPeer, UpstreamNotice } from '../../infrastructure/proxy/upstream-hub';
+import { noticeConcerns, type ClientPeer, type UpstreamNotice } from '../../infrastructure/proxy/upstream-hub';
 import { type Json, META, type ModernRequest, type RequestId } from './modern-request';
 
 export type ListenFilter = Readonly<{ toolsListChanged?: boolean; promptsListChanged?: boolean; resourcesListChanged?: boolean; resourceSubscriptions?: readonly string[] }>;
@@ -119,7 +119,7 @@ class ListenStream implements ClientPeer, ProxySession {
 
   private async onNotice(notice: UpstreamNotice): Promise<void> {
     const notification = notificationFor(notice, { ...this.filter, resourceSubscriptions: this.subscribed });
-    if (notification === undefined || this.closed) return;
+    if (notification === undefined || this.closed || !noticeConcerns(notice, this)) return;
     if (await this.proxy.usesServer(notice.serverId).catch(() => false)) this.send(notification);
   }
 

@@ -10,10 +10,15 @@ import type {
 /** Something an upstream told the gateway on its own initiative. */
 export type UpstreamNotice = Readonly<
   | { serverId: string; kind: 'tools_changed' | 'prompts_changed' | 'resources_changed' }
-  | { serverId: string; kind: 'resource_updated'; params: McpResourceUpdated }
+  /** `userId`: it came on that user's own connection (a per-user server) and concerns only that user's sessions. */
+  | { serverId: string; kind: 'resource_updated'; params: McpResourceUpdated; userId?: string | null }
   /** Logging goes to one session only (see `pick`): log lines can carry another client's data. */
   | { serverId: string; kind: 'log'; params: McpLoggingMessage; sessionId: string | null; related: RelatedRequest }
 >;
+
+/** Whether a notice may reach `peer`: one of a user's own connection reaches only that user's sessions. */
+export const noticeConcerns = (notice: UpstreamNotice, peer: Pick<ClientPeer, 'userId'>): boolean =>
+  notice.kind !== 'resource_updated' || notice.userId === undefined || notice.userId === peer.userId;
 
 /** The downstream request an upstream's message most likely belongs to (see UpstreamHub). */
 export type RelatedRequest = string | number | undefined;
@@ -248,7 +253,7 @@ export class UpstreamHub {
       onToolsListChanged: () => publish({ serverId, kind: 'tools_changed' }),
       onPromptsListChanged: () => publish({ serverId, kind: 'prompts_changed' }),
       onResourcesListChanged: () => publish({ serverId, kind: 'resources_changed' }),
-      onResourceUpdated: (params: McpResourceUpdated) => publish({ serverId, kind: 'resource_updated', params }),
+      onResourceUpdated: (params: McpResourceUpdated) => publish({ serverId, kind: 'resource_updated', params, ...(user === undefined ? {} : { userId: user }) }),
       onLoggingMessage: (params: McpLoggingMessage) => publish({ serverId, kind: 'log', params, ...this.pickForLog(serverId, owner, user) }),
       onSamplingRequest: (params: McpSamplingParams, context: UpstreamRequestContext) => {
         const { peer, related } = this.pick(serverId, owner, user, context.call, 'sampling/createMessage');

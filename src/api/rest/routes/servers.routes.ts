@@ -5,7 +5,7 @@ import * as server from '../../../domain/server';
 import type { Application } from '../../../infrastructure/application';
 import { eventView } from '../../../infrastructure/eventstore';
 import { approvedToolsOf, serverRowToView, snapshotToView } from '../../../infrastructure/readmodels/server';
-import type { UpstreamHealth } from '../../../infrastructure/upstream';
+import { isUpstreamError, type UpstreamHealth } from '../../../infrastructure/upstream';
 import { ApproveToolsDto, CreateServerDto, UpdateServerDto } from '../dto/server.dto';
 import { RevertDto } from '../dto/profile.dto';
 import { commandContext, parseAt, sendResource } from '../http';
@@ -123,6 +123,9 @@ export const serverRoutes = (app: Application, runtime?: ServerRuntime, oauthSum
     try {
       listed = await discover(row.id, DISCOVERY_DEADLINE_MS);
     } catch (error) {
+      if (isUpstreamError(error, 'UPSTREAM_NO_CREDENTIALS')) {
+        throw new ProblemError(409, 'PER_USER_SERVER', `Server "${row.name}" is reached with each user's own credentials: its tools are discovered when a user who has set theirs lists them`);
+      }
       throw new ProblemError(502, 'UPSTREAM_UNAVAILABLE', `Server "${row.name}" did not list its tools: ${error instanceof Error ? error.message : String(error)}`);
     }
     if (listed === null) throw notFound(`Server "${ctx.params.idOrName}"`, 'SERVER_NOT_FOUND');
