@@ -31,6 +31,7 @@ export class Queries {
   readonly access: AccessReadModel;
   readonly personalAccessTokens: PersonalAccessTokenReadModel;
   readonly userCredentials: UserCredentialsReadModel;
+  private readonly histories = new Map<string, { version: number; histories: ReadonlyMap<string, ToolDefinitionHistory> }>();
 
   constructor(
     private readonly manager: EntityManager,
@@ -60,9 +61,19 @@ export class Queries {
     });
   }
 
-  /** Each tool's definition history on one server, from the server's stream (discoveries and approvals). */
-  async toolHistories(serverId: string): Promise<Map<string, ToolDefinitionHistory>> {
-    return toolHistories(await this.log.readStream(server.serverStreamId(serverId)));
+  /**
+   * Each tool's definition history on one server, from the server's stream (discoveries and
+   * approvals). Kept per server until the stream moves on: folding a discovery of thousands of
+   * tools (hashing each definition) on every read of a profile's tools would cost more than the read.
+   */
+  async toolHistories(serverId: string): Promise<ReadonlyMap<string, ToolDefinitionHistory>> {
+    const streamId = server.serverStreamId(serverId);
+    const cached = this.histories.get(serverId);
+    if (cached !== undefined && cached.version === (await this.log.streamVersion(streamId))) return cached.histories;
+    const events = await this.log.readStream(streamId);
+    const histories = toolHistories(events);
+    this.histories.set(serverId, { version: events.at(-1)?.version ?? 0, histories });
+    return histories;
   }
 
   /** The profile that carried `slug` at `position`, as it was then. */
