@@ -4,7 +4,9 @@
  * upstream (session-server.js, SDK v1) holds each `ask_together` call until all of them are in
  * flight, then each asks about its own label. Over Streamable HTTP the upstream sends a question
  * on the stream of the POST that carried its call, which says which call it is for; over stdio
- * nothing does, so there the gateway refuses a question it cannot place instead of guessing.
+ * nothing does, so there the gateway refuses a question it cannot place instead of guessing;
+ * a call whose question its client never answered is no candidate there (its handler waits for
+ * that answer) until its hold expires and the upstream call is cancelled.
  * Real parts: the SDK v2 client pinned to 2026-07-28, raw 2026 POSTs, an SDK v1 upstream both
  * over Streamable HTTP and over stdio.
  */
@@ -14,7 +16,7 @@ import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { fixtureServer, startHttpServer, type RunningHttpServer } from '../fixtures/upstream-fixtures';
 import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse';
 import { connectClient } from '../support/mcp-client';
-import { createProfile, issueKey, rawMcp, registerStdioServer, resultText, type RawResponse } from '../support/proxy';
+import { createProfile, issueKey, patchSettings, rawMcp, registerStdioServer, resultText, waitFor, type RawResponse } from '../support/proxy';
 
 const VERSION = '2026-07-28';
 const SESSION_SERVER = fixtureServer('session-server.js');
@@ -41,13 +43,14 @@ describe('a 2025 upstream asks questions while several 2026 calls wait on one co
     return client;
   };
 
-  /** A first 2026 round of `tools/call`, raw: what comes back is the gateway's answer to that one request. */
-  const firstRound = (tool: string, label: string, together: number, key = keyA): Promise<RawResponse> =>
+  /** A first 2026 round of `tools/call`, raw (`retry`: a later round's fields): what comes back is the gateway's answer to that one request. */
+  const firstRound = (tool: string, label: string, together: number, key = keyA, retry: Record<string, unknown> = {}): Promise<RawResponse> =>
     rawMcp(`${gh.url}/mcp/together`, {
       headers: { authorization: `Bearer ${key}`, 'mcp-protocol-version': VERSION, 'mcp-method': 'tools/call', 'mcp-name': tool },
       body: {
         jsonrpc: '2.0', id: 1, method: 'tools/call',
         params: {
+          ...retry,
           name: tool, arguments: { label, together },
           _meta: {
             'io.modelcontextprotocol/protocolVersion': VERSION,
@@ -67,7 +70,8 @@ describe('a 2025 upstream asks questions while several 2026 calls wait on one co
     expect((await gh.api('POST', '/api/servers', { name: 'http', transport: 'streamable_http', url: `${upstream.baseUrl}/mcp` })).status).toBe(201);
     expect((await gh.api('POST', '/api/servers', { name: 'modern', transport: 'streamable_http', url: `${modern.baseUrl}/mcp` })).status).toBe(201);
     await registerStdioServer(gh, 'pipe', SESSION_SERVER);
-    await createProfile(gh, 'together', ['http', 'pipe', 'modern']);
+    await registerStdioServer(gh, 'parked', SESSION_SERVER);
+    await createProfile(gh, 'together', ['http', 'pipe', 'modern', 'parked']);
     keyA = await issueKey(gh, ['together'], 'client-a');
     keyB = await issueKey(gh, ['together'], 'client-b');
   });
@@ -147,5 +151,76 @@ describe('a 2025 upstream asks questions while several 2026 calls wait on one co
     // One call alone on the connection is unambiguous and still asks.
     const alone = await firstRound('pipe__ask_together', 'H', 1);
     expect(questionsIn(alone)).toEqual(['A word for H?']);
+  });
+
+  it('over stdio, a 2025 session still thinking about its question does not make another session\'s question ambiguous', async () => {
+    const session = async (answer: (message: string) => Promise<string>, asked: string[]): Promise<Client> => {
+      const client = await connectClient(gh.url, 'together', { key: keyA, capabilities: { capabilities: { elicitation: { form: {} } } } });
+      client.setRequestHandler(ElicitRequestSchema, async (request) => {
+        asked.push(request.params.message);
+        return { action: 'accept', content: { word: await answer(request.params.message) } };
+      });
+      clients.push(client);
+      return client;
+    };
+    let release = (): void => undefined;
+    const thought = new Promise<void>((resolve) => (release = resolve));
+    const [askedSlow, askedQuick]: string[][] = [[], []];
+    const slow = await session(async (message) => {
+      await thought;
+      return `slow on ${message}`;
+    }, askedSlow);
+    const quick = await session(async (message) => `quick on ${message}`, askedQuick);
+    const fromSlow = slow.callTool({ name: 'pipe__ask_together', arguments: { label: 'T', together: 1 } });
+    await waitFor(() => askedSlow.length > 0, 10_000, 'the slow session asked');
+    const fromQuick = await quick.callTool({ name: 'pipe__ask_together', arguments: { label: 'U', together: 1 } });
+    expect(resultText(fromQuick)).toBe('answer for U: accept {"word":"quick on A word for U?"}');
+    release();
+    expect(resultText(await fromSlow)).toBe('answer for T: accept {"word":"slow on A word for T?"}');
+    expect([askedSlow, askedQuick]).toEqual([['A word for T?'], ['A word for U?']]);
+  });
+
+  it('over stdio, a call whose client never answered its question does not make the next call\'s question ambiguous, and is cancelled upstream when its hold expires', async () => {
+    const HOLD_MS = 15_000;
+    await patchSettings(gh, { requestTimeoutMs: HOLD_MS });
+    try {
+      // A 2026 client is asked for input and never comes back: its upstream call stays on the stdio connection.
+      const abandoned = await firstRound('parked__ask_together', 'P', 1);
+      expect(questionsIn(abandoned)).toEqual(['A word for P?']);
+      const parkedAt = Date.now();
+      // The next call of the same key asks too: the question is its own, not refused as ambiguous.
+      const asked: string[] = [];
+      const client = await answeringClient('client-a', keyA, asked);
+      const next = await client.callTool({ name: 'parked__ask_together', arguments: { label: 'Q', together: 1 } });
+      expect(asked).toEqual(['A word for Q?']);
+      expect(resultText(next)).toBe('answer for Q: accept {"word":"client-a on A word for Q?"}');
+      // Two calls asking at once beside the abandoned one are still ambiguous: refused, no question handed out.
+      const together = await Promise.all([firstRound('parked__ask_together', 'R', 2), firstRound('parked__ask_together', 'S', 2)]);
+      for (const round of together) {
+        expect(questionsIn(round)).toEqual([]);
+        expect(round.json?.error?.message ?? resultText(round.json?.result)).toMatch(/which call/);
+      }
+      const cancelled = async (): Promise<string[]> =>
+        JSON.parse(resultText(await client.callTool({ name: 'parked__cancelled_calls', arguments: {} }))) as string[];
+      // All of that well inside the hold: the abandoned call was still waiting upstream meanwhile.
+      expect(Date.now() - parkedAt).toBeLessThan(HOLD_MS);
+      expect(await cancelled()).toEqual([]);
+      // Its hold expires: the upstream hears notifications/cancelled for it, and for nothing else.
+      const seen = await waitFor(async () => {
+        const labels = await cancelled();
+        return labels.length > 0 ? labels : undefined;
+      }, HOLD_MS + 10_000, 'the abandoned call cancelled upstream', 250);
+      expect(seen).toEqual(['P']);
+      expect(Date.now() - parkedAt).toBeGreaterThanOrEqual(HOLD_MS - 1_000);
+      // Its state is no longer good for a retry.
+      const key = Object.keys(abandoned.json?.result?.inputRequests ?? {})[0];
+      const late = await firstRound('parked__ask_together', 'P', 1, keyA, {
+        requestState: abandoned.json?.result?.requestState,
+        inputResponses: { [key]: { action: 'accept', content: { word: 'too late' } } },
+      });
+      expect(late.json?.error?.code).toBe(-32602);
+    } finally {
+      await patchSettings(gh, { requestTimeoutMs: 60_000 });
+    }
   });
 });

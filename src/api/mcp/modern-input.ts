@@ -201,6 +201,10 @@ export class InputFlow {
     if (this.settled) return;
     // Kept until its client collects the outcome (end) or the hold expires: a retry may come after.
     this.settled = step;
+    // A question still out when the call has ended (it timed out upstream while its client kept
+    // the question) is answered with an error: nothing would answer it any more.
+    const ended = new Error('the request this input was for has ended');
+    for (const ask of [...this.asks.values()]) ask.fail(ended);
     this.wake?.();
   }
 }

@@ -67,4 +67,15 @@ describe('InputFlow', () => {
     await expect(asked).rejects.toThrow('gone');
     expect(await flow.next()).toMatchObject({ kind: 'failed' });
   });
+
+  it('a call that ends while its question is out (timed out upstream) fails the question, which nothing would answer any more', async () => {
+    const flow = new InputFlows().begin(OWNER, { sampling: {} });
+    const asked = flow.ask({ method: 'sampling/createMessage', params: {} }, new AbortController().signal);
+    let fail: (error: Error) => void = () => undefined;
+    flow.start(new Promise((_resolve, reject) => (fail = reject)));
+    expect((await flow.next()).kind).toBe('input');
+    fail(new Error('timed out'));
+    await expect(asked).rejects.toThrow('has ended');
+    expect(await flow.next()).toMatchObject({ kind: 'failed', error: new Error('timed out') });
+  });
 });

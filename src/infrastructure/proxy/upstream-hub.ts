@@ -48,9 +48,14 @@ export interface ClientPeer {
 
 /**
  * `requests`: one entry per request of the peer in flight to the server, oldest first: the
- * downstream request id, or undefined when it is not known.
+ * downstream request id, or undefined when it is not known. `asking`: one entry per question of
+ * the server this hub handed to the peer and the peer has not answered yet, by the request it was
+ * placed with.
  */
-type PeerUse = { peer: ClientPeer; lastUsed: number; requests: RelatedRequest[] };
+type PeerUse = { peer: ClientPeer; lastUsed: number; requests: RelatedRequest[]; asking: RelatedRequest[] };
+
+/** A call that may have asked a question: `held` when a question of its is with its client, unanswered. */
+type Asker = Readonly<{ peer: ClientPeer; related: RelatedRequest; held: boolean }>;
 
 type Picked = Readonly<{ peer: ClientPeer; related: RelatedRequest }>;
 
@@ -59,6 +64,18 @@ type Call = Readonly<{ peer: ClientPeer; requestId: RelatedRequest }>;
 
 /** What `begin` gives the caller: the name to send the upstream request with, and the end of the mark. */
 export type CallMark = Readonly<{ call: string; done: () => void }>;
+
+/**
+ * The calls of one peer a question may be from: each stateless request on its own, held when a
+ * question placed with it is unanswered; a 2025 session as one (it answers on whichever stream),
+ * held when every call of it has a question unanswered, related to its newest call that has none.
+ */
+const askersOf = (use: PeerUse): Asker[] => {
+  const held = (request: RelatedRequest): boolean => use.asking.includes(request);
+  if (use.peer.requestsStandAlone) return use.requests.map((request) => ({ peer: use.peer, related: request, held: held(request) }));
+  const newestFree = [...use.requests].reverse().find((request) => !held(request));
+  return [{ peer: use.peer, related: newestFree ?? use.requests.at(-1), held: use.asking.length >= use.requests.length }];
+};
 
 export class NoClientError extends Error {
   override readonly name = 'NoClientError';
@@ -83,6 +100,13 @@ export class AmbiguousQuestionError extends Error {
  * the server last; with calls of several clients in flight, or several stateless requests
  * (each its own conversation), it is refused rather than handed to a call it may not belong
  * to. A connection of one session's own (isolation per_session) asks only that session.
+ *
+ * A call whose question is with its client, unanswered, is held: its upstream handler is waiting
+ * for that answer, so it is not counted among the calls a new question may be from when any
+ * other call could be (a 2026 client that got an InputRequiredResult and never came back leaves
+ * such a call until its hold expires; the next client's question is still its own). Only when
+ * every waiting call is held does a held one count, so a call that asks two things at once still
+ * gets both.
  */
 export class UpstreamHub {
   private readonly notices = new Subject<UpstreamNotice>();
@@ -201,7 +225,7 @@ export class UpstreamHub {
     }
     let use = uses.get(peer.sessionId);
     if (!use) {
-      use = { peer, lastUsed: Date.now(), requests: [] };
+      use = { peer, lastUsed: Date.now(), requests: [], asking: [] };
       uses.set(peer.sessionId, use);
     }
     use.lastUsed = Date.now();
@@ -236,14 +260,35 @@ export class UpstreamHub {
       if (last === undefined) throw new NoClientError('no downstream client is connected to answer this request');
       return { peer: last.peer, related: undefined };
     }
-    const askers = busy.reduce((count, use) => count + (use.peer.requestsStandAlone ? use.requests.length : 1), 0);
-    if (askers > 1) {
+    const askers = busy.flatMap(askersOf);
+    const free = askers.filter((asker) => !asker.held);
+    const candidates = free.length > 0 ? free : askers;
+    if (candidates.length > 1) {
       throw new AmbiguousQuestionError(
-        `${method}: the upstream did not say which call this is for (over stdio and SSE nothing does) and ${askers} calls of different clients are waiting on it; refused rather than asked of the wrong one`,
+        `${method}: the upstream did not say which call this is for (over stdio and SSE nothing does) and ${candidates.length} calls of different clients are waiting on it; refused rather than asked of the wrong one`,
       );
     }
-    const [only] = busy;
-    return { peer: only.peer, related: only.requests.at(-1) };
+    const [only] = candidates;
+    return { peer: only.peer, related: only.related };
+  }
+
+  /** Marks the question `answer` waits for as with `picked`'s client until it is answered (or fails). */
+  private handedTo<T>(serverId: string, picked: Picked, answer: Promise<T>): Promise<T> {
+    const use = this.peers.get(serverId)?.get(picked.peer.sessionId);
+    if (use === undefined) return answer;
+    use.asking.push(picked.related);
+    const answered = (): void => {
+      const index = use.asking.indexOf(picked.related);
+      if (index >= 0) use.asking.splice(index, 1);
+    };
+    answer.then(answered, answered);
+    return answer;
+  }
+
+  /** Routes a question of the upstream of `serverId` (see `pick`) and keeps it counted until answered. */
+  private ask<T>(serverId: string, owner: ClientPeer | undefined, user: string | null | undefined, call: string | undefined, method: string, put: (picked: Picked) => Promise<T>): Promise<T> {
+    const picked = this.pick(serverId, owner, user, call, method);
+    return this.handedTo(serverId, picked, put(picked));
   }
 
   /** `user`: the connection is that user's own (a per-user server), and only that user's sessions hear from it. */
@@ -255,18 +300,12 @@ export class UpstreamHub {
       onResourcesListChanged: () => publish({ serverId, kind: 'resources_changed' }),
       onResourceUpdated: (params: McpResourceUpdated) => publish({ serverId, kind: 'resource_updated', params, ...(user === undefined ? {} : { userId: user }) }),
       onLoggingMessage: (params: McpLoggingMessage) => publish({ serverId, kind: 'log', params, ...this.pickForLog(serverId, owner, user) }),
-      onSamplingRequest: (params: McpSamplingParams, context: UpstreamRequestContext) => {
-        const { peer, related } = this.pick(serverId, owner, user, context.call, 'sampling/createMessage');
-        return peer.createMessage(params, context.signal, related);
-      },
-      onElicitationRequest: (params: McpElicitationParams, context: UpstreamRequestContext) => {
-        const { peer, related } = this.pick(serverId, owner, user, context.call, 'elicitation/create');
-        return peer.elicit(params, context.signal, related);
-      },
-      onRootsListRequest: (context: UpstreamRequestContext) => {
-        const { peer, related } = this.pick(serverId, owner, user, context.call, 'roots/list');
-        return peer.listRoots(context.signal, related);
-      },
+      onSamplingRequest: (params: McpSamplingParams, context: UpstreamRequestContext) =>
+        this.ask(serverId, owner, user, context.call, 'sampling/createMessage', ({ peer, related }) => peer.createMessage(params, context.signal, related)),
+      onElicitationRequest: (params: McpElicitationParams, context: UpstreamRequestContext) =>
+        this.ask(serverId, owner, user, context.call, 'elicitation/create', ({ peer, related }) => peer.elicit(params, context.signal, related)),
+      onRootsListRequest: (context: UpstreamRequestContext) =>
+        this.ask(serverId, owner, user, context.call, 'roots/list', ({ peer, related }) => peer.listRoots(context.signal, related)),
     };
   }
 }
