@@ -59,8 +59,8 @@ const readModelContract = (open: () => Promise<Opened>) => {
 
   it('keeps secrets sealed in the log and the read models', async () => {
     const events = (await opened.app.database.reads.query('SELECT data FROM events')) as { data: string }[];
-    const servers = JSON.stringify(await opened.app.database.reads.query('SELECT * FROM servers'));
-    for (const secret of ['files-token-0001', 'web-key-00000002', 'web-bearer-rotated-4']) {
+    const servers = JSON.stringify(await opened.app.database.reads.query('SELECT * FROM servers')) + JSON.stringify(await opened.app.database.reads.query('SELECT * FROM user_credentials'));
+    for (const secret of ['files-token-0001', 'web-key-00000002', 'web-bearer-rotated-4', 'ann-credential-0005', 'bob-credential-0006', 'bob-credential-0007']) {
       expect(events.some((row) => row.data.includes(secret))).toBe(false);
       expect(servers).not.toContain(secret);
     }

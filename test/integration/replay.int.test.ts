@@ -35,7 +35,7 @@ describe('replaying the log', () => {
     expect([...types].sort()).toEqual([
       'ApiKeyIssued', 'ApiKeyRevoked', 'ProfileCreated', 'ProfileDeleted', 'ProfileRestored', 'ProfileUpdated', 'ServerAttached',
       'ServerDetached', 'ServerReconfigured', 'ServerRegistered', 'ServerRemoved', 'ServerRenamed', 'ServerRestored', 'ServerStatusChanged',
-      'ServerToolsDiscovered', 'SettingsChanged', 'ToolOverridden', 'ToolOverrideCleared', 'ToolStatusChanged',
+      'ServerToolsDiscovered', 'SettingsChanged', 'ToolOverridden', 'ToolOverrideCleared', 'ToolStatusChanged', 'UserCredentialsRemoved', 'UserCredentialsSet',
     ]);
   });
 

@@ -66,4 +66,12 @@ export const runHistory = async (app: Application, now: () => Date): Promise<voi
   await settings.change({ requestTimeoutMs: 5_000, upstreamAllowedHosts: ['example.com'] }, as('c32'));
   await settings.change({ requestTimeoutMs: 6_000, logRetentionDays: 2 }, as('c33'));
   await profiles.revert(opsId, 0, as('c34'));
+
+  // `web2` becomes per-user: two users set their own credentials, one of them changes and then removes theirs.
+  await servers.reconfigure(webId, { credentials: 'per_user' }, as('c35'));
+  const { userCredentials } = app.commands;
+  await userCredentials.set(webId, 'user-ann', { bearerToken: 'ann-credential-0005' }, as('c36'));
+  await userCredentials.set(webId, 'user-bob', { env: { TOKEN: 'bob-credential-0006' } }, as('c37'));
+  await userCredentials.set(webId, 'user-bob', { bearerToken: 'bob-credential-0007' }, as('c38'));
+  await userCredentials.remove(webId, 'user-bob', as('c39'));
 };

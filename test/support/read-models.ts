@@ -10,6 +10,7 @@ export const READ_MODEL_TABLES: Readonly<Record<string, string>> = {
   api_keys: 'id',
   settings: 'key',
   profile_slugs: 'slug, position, profile_id',
+  user_credentials: 'server_id, user_id',
 };
 
 export type ReadModelDump = Record<string, unknown[]>;
