@@ -12,3 +12,6 @@ export const seesUsers = (me: Me | undefined): boolean => me !== undefined && (m
 
 /** Whether a key may open every profile ("*"): not a member's. */
 export const mayUseEveryProfile = (me: Me | undefined): boolean => me !== undefined && (me.kind === 'admin' || me.role !== 'member');
+
+/** Histories (a tool's definition over time, the events) are the admins' to read: not a member's. */
+export const readsHistory = (me: Me | undefined): boolean => me !== undefined && (me.kind === 'admin' || me.role !== 'member');

@@ -14,6 +14,7 @@ export type Server = {
   headers: Record<string, string>;
   bearerToken: string | null;
   timeoutMs: number | null;
+  credentials?: 'shared' | 'per_user';
   version: number;
   runtime?: Runtime;
   oauth?: { status: string; reason: string | null };
@@ -63,3 +64,6 @@ export type ToolDefinitionChange = {
   approvedBy?: string;
 };
 export type ToolDefinitionHistory = { serverId: string; name: string; changedUpstream: boolean; changes: ToolDefinitionChange[] };
+
+/** GET /api/servers/:s/credentials: which of the signed-in user's own values are set, never a value. */
+export type UserCredentials = { serverId: string; configured: boolean; bearerToken: boolean; env: string[]; updatedAt: string | null; version: number };

@@ -1,9 +1,11 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { enc, request, send } from '../api';
+import { readsHistory, useMe } from '../me';
 import { Link, navigate, setQueryParam, useLocation } from '../router';
 import type { Server, UpstreamTool } from '../types';
 import { ErrorNote, Loading, Status } from '../ui';
+import { Credentials } from './Credentials';
 import { ServerForm, type ServerInput } from './ServerForm';
 import { ToolHistory } from './ToolHistory';
 
@@ -14,6 +16,7 @@ import { ToolHistory } from './ToolHistory';
 export const ServerDetail = ({ name }: { name: string }) => {
   const client = useQueryClient();
   const openTool = useLocation().searchParams.get('tool');
+  const seesToolHistory = readsHistory(useMe().data);
   const server = useQuery({ queryKey: ['server', name], queryFn: () => request<Server>('GET', `/api/servers/${enc(name)}`), refetchInterval: 5_000 });
   const tools = useQuery({ queryKey: ['server', name, 'tools'], queryFn: () => request<{ tools: UpstreamTool[] }>('GET', `/api/servers/${enc(name)}/tools`) });
   const [editing, setEditing] = useState(false);
@@ -108,11 +111,14 @@ export const ServerDetail = ({ name }: { name: string }) => {
             <dd>{s.bearerToken ?? 'none'}</dd>
           </>
         )}
+        <dt>Credentials</dt>
+        <dd>{s.credentials === 'per_user' ? "each user's own (per_user)" : 'shared'}</dd>
         <dt>Restarts</dt>
         <dd>{runtime?.restarts ?? 0}</dd>
         <dt>Last error</dt>
         <dd>{runtime?.lastError ?? 'none'}</dd>
       </dl>
+      {s.credentials === 'per_user' ? <Credentials server={s.name} /> : null}
       {runtime?.stderrTail ? (
         <>
           <h2>stderr (tail)</h2>
@@ -137,16 +143,18 @@ export const ServerDetail = ({ name }: { name: string }) => {
                 </summary>
                 <pre>{JSON.stringify(tool.inputSchema ?? {}, null, 2)}</pre>
               </details>
-              <button
-                type="button"
-                className="link"
-                aria-expanded={tool.name === openTool}
-                aria-label={`${tool.name === openTool ? 'Hide' : 'Show'} definition history of ${tool.name}`}
-                onClick={() => setQueryParam('tool', tool.name === openTool ? null : tool.name)}
-              >
-                {tool.name === openTool ? 'Hide' : 'Show'} definition history
-              </button>
-              {tool.name === openTool ? <ToolHistory server={s.name} tool={tool.name} /> : null}
+              {seesToolHistory ? (
+                <button
+                  type="button"
+                  className="link"
+                  aria-expanded={tool.name === openTool}
+                  aria-label={`${tool.name === openTool ? 'Hide' : 'Show'} definition history of ${tool.name}`}
+                  onClick={() => setQueryParam('tool', tool.name === openTool ? null : tool.name)}
+                >
+                  {tool.name === openTool ? 'Hide' : 'Show'} definition history
+                </button>
+              ) : null}
+              {seesToolHistory && tool.name === openTool ? <ToolHistory server={s.name} tool={tool.name} /> : null}
             </li>
           ))}
         </ul>

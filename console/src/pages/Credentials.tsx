@@ -1,0 +1,142 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { enc, get, send } from '../api';
+import { useMe } from '../me';
+import type { UserCredentials } from '../types';
+import { ConfirmDialog, ErrorNote, Field, RecordTable, when, type Column } from '../ui';
+
+type Setting = { name: string; kind: string };
+type EnvRow = { id: number; name: string; value: string };
+
+const columns: Column<Setting>[] = [
+  { header: 'Credential', cell: (row) => <code>{row.name}</code> },
+  { header: 'Kind', cell: (row) => row.kind },
+  { header: 'Value', cell: () => 'set' },
+];
+
+/**
+ * A per_user server reached with the signed-in person's own bearer token and env values: which of
+ * them are set (the API never answers a value, and this form never shows one back), set them
+ * anew (PUT replaces what was set) or remove them. The admin token is nobody: a note instead.
+ */
+export const Credentials = ({ server }: { server: string }) => {
+  const client = useQueryClient();
+  const me = useMe();
+  const isUser = me.data?.kind === 'user';
+  const key = ['server', server, 'credentials'];
+  const current = useQuery({ queryKey: key, queryFn: () => get<UserCredentials>(`/api/servers/${enc(server)}/credentials`), enabled: isUser });
+  const [rows, setRows] = useState<EnvRow[]>([]);
+  const [confirming, setConfirming] = useState(false);
+  const done = () => void client.invalidateQueries({ queryKey: key });
+  const save = useMutation({
+    mutationFn: (input: { bearerToken?: string; env?: Record<string, string> }) => send<UserCredentials>('PUT', `/api/servers/${enc(server)}/credentials`, input),
+    onSuccess: done,
+  });
+  const remove = useMutation({
+    mutationFn: () => send<void>('DELETE', `/api/servers/${enc(server)}/credentials`),
+    onSuccess: () => {
+      setConfirming(false);
+      done();
+    },
+  });
+
+  const submit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const formElement = event.currentTarget;
+    const bearerToken = String(new FormData(formElement).get('bearerToken') ?? '');
+    const named = rows.filter((row) => row.name.trim() !== '');
+    save.mutate(
+      {
+        ...(bearerToken ? { bearerToken } : {}),
+        ...(named.length > 0 ? { env: Object.fromEntries(named.map((row) => [row.name.trim(), row.value])) } : {}),
+      },
+      {
+        onSuccess: () => {
+          formElement.reset();
+          setRows([]);
+        },
+      },
+    );
+  };
+  const change = (id: number, field: 'name' | 'value', value: string) => setRows(rows.map((row) => (row.id === id ? { ...row, [field]: value } : row)));
+
+  if (!me.data) return null;
+  if (!isUser) {
+    return (
+      <section aria-labelledby="credentials-title">
+        <h2 id="credentials-title">Your credentials</h2>
+        <p className="muted">This server is reached with each user's own credentials. The admin token is no user: sign in as a person to set yours.</p>
+      </section>
+    );
+  }
+  const set = current.data;
+  const settings: Setting[] | undefined = set && [
+    ...(set.bearerToken ? [{ name: 'bearer token', kind: 'Authorization header' }] : []),
+    ...set.env.map((name) => ({ name, kind: 'environment variable' })),
+  ];
+  return (
+    <section aria-labelledby="credentials-title">
+      <h2 id="credentials-title">Your credentials</h2>
+      <p className="muted">
+        This server is reached with your own credentials. They are sealed and never shown again.
+        {set?.updatedAt ? ` Last set ${when(set.updatedAt)}.` : ''}
+      </p>
+      <p data-bearer={set?.bearerToken ? 'set' : 'unset'}>bearer token: {set ? (set.bearerToken ? 'set' : 'not set') : '…'}</p>
+      <RecordTable
+        label="Your credentials"
+        columns={columns}
+        rows={settings}
+        loading={current.isPending}
+        error={current.error}
+        rowKey={(row) => `${row.kind}:${row.name}`}
+        rowAttributes={(row) => ({ 'data-credential': row.name })}
+        empty="None set: your calls to this server's tools are refused until you set them."
+      />
+      {set?.configured ? (
+        <div className="actions">
+          <button type="button" className="danger" onClick={() => setConfirming(true)}>
+            Remove my credentials
+          </button>
+        </div>
+      ) : null}
+      {confirming ? (
+        <ConfirmDialog
+          title={`Remove your credentials for ${server}?`}
+          action="Remove"
+          danger
+          disabled={remove.isPending}
+          error={remove.error}
+          onConfirm={() => remove.mutate()}
+          onCancel={() => setConfirming(false)}
+        >
+          <p>Your calls to this server's tools are refused until you set them again.</p>
+        </ConfirmDialog>
+      ) : null}
+      <form className="panel" onSubmit={submit} aria-label="Set your credentials">
+        <p className="hint">Saving replaces everything set before.</p>
+        <Field label="Bearer token">
+          <input name="bearerToken" type="password" autoComplete="off" />
+        </Field>
+        <fieldset>
+          <legend>Environment variables</legend>
+          {rows.map((row, index) => (
+            <div className="actions" key={row.id}>
+              <input aria-label={`Name of variable ${index + 1}`} value={row.name} onChange={(e) => change(row.id, 'name', e.target.value)} placeholder="API_TOKEN" />
+              <input aria-label={`Value of variable ${index + 1}`} type="password" autoComplete="off" value={row.value} onChange={(e) => change(row.id, 'value', e.target.value)} />
+              <button type="button" onClick={() => setRows(rows.filter((other) => other.id !== row.id))} aria-label={`Drop variable ${index + 1}`}>
+                Drop
+              </button>
+            </div>
+          ))}
+          <button type="button" onClick={() => setRows([...rows, { id: Date.now() + rows.length, name: '', value: '' }])}>
+            Add variable
+          </button>
+        </fieldset>
+        <button type="submit" className="primary" disabled={save.isPending}>
+          Save credentials
+        </button>
+        <ErrorNote error={save.error} />
+      </form>
+    </section>
+  );
+};

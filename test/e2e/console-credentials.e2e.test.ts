@@ -1,0 +1,146 @@
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { createHash } from 'node:crypto';
+import type { Browser, Page } from 'playwright-core';
+import { fixtureServer, startHttpServer, type RunningHttpServer } from '../fixtures/upstream-fixtures';
+import { describeInBrowser, launchChromium, screenshot, watchPage } from '../support/browser';
+import { startTestGatehouse, TEST_ADMIN_TOKEN, type TestGatehouse } from '../support/gatehouse';
+import { connectClient } from '../support/mcp-client';
+import { SessionClient } from '../support/session-client';
+
+const PASSWORD = 'ann password for the console';
+const TOKEN = 'ann-console-upstream-token-6b1e9d2c';
+const ENV_VALUE = 'ann-console-env-value-3f8a1c7e';
+const sha256 = (value: string): string => createHash('sha256').update(value, 'utf8').digest('hex');
+type ToolResult = { isError?: boolean; content: { type: string; text: string }[] };
+
+/** A member sets their own credentials for a per_user server in the console, and their MCP calls then carry them. */
+describeInBrowser('the console: per-user credentials')('the console: a member\'s own credentials for a per_user server, in a real browser', () => {
+  let gh: TestGatehouse;
+  let upstream: RunningHttpServer;
+  let browser: Browser;
+  let page: Page;
+  let watched: ReturnType<typeof watchPage>;
+  let client: Client;
+  const call = async (): Promise<ToolResult> => (await client.callTool({ name: 'remote__whoami', arguments: {} })) as ToolResult;
+
+  beforeAll(async () => {
+    upstream = await startHttpServer([fixtureServer('whoami-server.js')]);
+    gh = await startTestGatehouse();
+    const remote = { name: 'remote', transport: 'streamable_http', url: `${upstream.baseUrl}/mcp`, credentials: 'per_user' };
+    expect((await gh.api('POST', '/api/servers', remote)).status).toBe(201);
+    expect((await gh.api('POST', '/api/profiles', { slug: 'team' })).status).toBe(201);
+    expect((await gh.api('PUT', '/api/profiles/team/servers/remote', { status: 'active' })).status).toBeLessThan(300);
+    const shared = { owner: null, visibility: 'shared', sharedWithUsers: [], sharedWithRoles: ['member'] };
+    expect((await gh.api('PUT', '/api/servers/remote/access', shared)).status).toBe(200);
+    expect((await gh.api('PUT', '/api/profiles/team/access', shared)).status).toBe(200);
+    expect((await gh.api('POST', '/api/users', { name: 'ann', role: 'member', password: PASSWORD })).status).toBe(201);
+    const ann = new SessionClient(gh.url);
+    expect((await ann.signIn('ann', PASSWORD)).status).toBe(201);
+    const key = await ann.write('POST', '/api/keys', { name: 'ann laptop', profiles: ['team'] });
+    expect(key.status).toBe(201);
+    client = await connectClient(gh.url, 'team', { key: key.body.key });
+
+    browser = await launchChromium();
+    page = await browser.newPage();
+    watched = watchPage(page, gh.url);
+    await page.goto(`${gh.url}/signin`);
+    await page.getByLabel('User name').fill('ann');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('heading', { name: 'Servers' }).waitFor();
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await client?.close();
+    await gh?.stop();
+    await upstream?.stop();
+  });
+  afterEach(() => {
+    expect(watched.errors.splice(0)).toEqual([]);
+    expect(watched.outside.splice(0)).toEqual([]);
+  });
+
+  const credentials = () => page.getByRole('region', { name: 'Your credentials' });
+  const setNames = (): Promise<string[]> =>
+    credentials().locator('tr[data-credential]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-credential') ?? ''));
+
+  it('saves the member\'s bearer token and env values through the form; the MCP call then reaches the upstream with that token', async () => {
+    // Before: no credentials, so the tool answers with an error that says how to set them.
+    const before = await call();
+    expect(before.isError).toBe(true);
+    expect(before.content[0].text).toContain('PUT /api/servers/remote/credentials');
+
+    await page.goto(`${gh.url}/servers/remote`);
+    await credentials().getByText('bearer token: not set').waitFor({ timeout: 15_000 });
+    await credentials().getByText('None set').waitFor();
+    const form = page.getByRole('form', { name: 'Set your credentials' });
+    // The API's refusal is shown as it is: an empty set is 400.
+    await form.getByRole('button', { name: 'Save credentials' }).click();
+    await form.getByRole('alert').waitFor();
+    expect(await form.getByRole('alert').textContent()).toMatch(/\S/);
+
+    const tokenInput = form.getByLabel('Bearer token');
+    expect(await tokenInput.getAttribute('type')).toBe('password');
+    await tokenInput.fill(TOKEN);
+    await form.getByRole('button', { name: 'Add variable' }).click();
+    await form.getByLabel('Name of variable 1').fill('EXTRA_SETTING');
+    const valueInput = form.getByLabel('Value of variable 1');
+    expect(await valueInput.getAttribute('type')).toBe('password');
+    await valueInput.fill(ENV_VALUE);
+    await form.getByRole('button', { name: 'Save credentials' }).click();
+    await credentials().getByText('bearer token: set', { exact: true }).waitFor({ timeout: 10_000 });
+    expect(await setNames()).toEqual(['bearer token', 'EXTRA_SETTING']);
+    // The values are never shown back: not in the page, not in the (emptied) inputs.
+    expect(await tokenInput.inputValue()).toBe('');
+    expect(await form.getByLabel('Value of variable 1').count()).toBe(0);
+    const html = await page.content();
+    expect(html).not.toContain(TOKEN);
+    expect(html).not.toContain(ENV_VALUE);
+
+    // A real MCP call with ann's own key reaches the fixture with the token saved in the form.
+    const after = await call();
+    expect(after.isError).toBeFalsy();
+    expect(JSON.parse(after.content[0].text)).toEqual({ tokenSha256: sha256(TOKEN) });
+    await screenshot(page, 'console-credentials-set');
+  }, 60_000);
+
+  it('shows a member no tool definition history (that route is the admins\')', async () => {
+    // The call above recorded the server's tools; a member sees them, without the history button.
+    await page.reload();
+    await page.locator('li[data-tool="whoami"]').waitFor({ timeout: 15_000 });
+    expect(await page.getByRole('button', { name: /definition history/ }).count()).toBe(0);
+    await page.goto(`${gh.url}/servers/remote?tool=whoami`);
+    await page.locator('li[data-tool="whoami"]').waitFor({ timeout: 15_000 });
+    expect(await page.getByRole('region', { name: /^Definition history/ }).count()).toBe(0);
+
+    // The admin token sees the history button, and a note instead of a credentials form.
+    const admin = await browser.newPage();
+    const adminWatch = watchPage(admin, gh.url);
+    await admin.goto(`${gh.url}/signin`);
+    await admin.getByText('Use the admin token instead').click();
+    await admin.getByRole('textbox', { name: /^Admin token/ }).fill(TEST_ADMIN_TOKEN);
+    await admin.getByRole('button', { name: 'Sign in with the token' }).click();
+    await admin.getByRole('heading', { name: 'Servers' }).waitFor();
+    await admin.goto(`${gh.url}/servers/remote`);
+    await admin.getByRole('button', { name: 'Show definition history of whoami' }).waitFor({ timeout: 15_000 });
+    await admin.getByRole('region', { name: 'Your credentials' }).getByText('The admin token is no user').waitFor();
+    expect(await admin.getByRole('form', { name: 'Set your credentials' }).count()).toBe(0);
+    await admin.close();
+    expect(adminWatch.errors).toEqual([]);
+    expect(adminWatch.outside).toEqual([]);
+  }, 60_000);
+
+  it('removes the member\'s credentials after a confirmation; the next call is refused again', async () => {
+    await page.goto(`${gh.url}/servers/remote`);
+    await credentials().getByText('bearer token: set', { exact: true }).waitFor({ timeout: 15_000 });
+    await credentials().getByRole('button', { name: 'Remove my credentials' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Remove your credentials for remote?' });
+    await dialog.getByRole('button', { name: 'Remove' }).click();
+    await credentials().getByText('bearer token: not set').waitFor({ timeout: 10_000 });
+    expect(await setNames()).toEqual([]);
+    expect(await page.getByRole('dialog').count()).toBe(0);
+    const refused = await call();
+    expect(refused.isError).toBe(true);
+    expect(refused.content[0].text).toContain('PUT /api/servers/remote/credentials');
+  }, 60_000);
+});
