@@ -6,7 +6,8 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
  * proxied call. It accepts exactly what the schema accepts and returns what the schema's parse
  * returns: the same message, except that the two non-loose objects inside it (an error's
  * `error`, a `_meta`'s related-task reference) lose keys the schema does not know, as zod strips
- * them. `jsonrpc-shape.unit.test.ts` checks both against the schema itself.
+ * them, and the loose objects lose an own `__proto__` key, as zod's copy does.
+ * `jsonrpc.unit.test.ts` checks both against the schema itself.
  */
 
 type Json = Record<string, unknown>;
@@ -47,11 +48,28 @@ const strippedMeta = (meta: Json): Json => {
 /** Request or notification params, or a result: a loose object whose `_meta` is checked. */
 const isMetaCarrier = (value: unknown): value is Json => isObject(value) && (value._meta === undefined || isMeta(value._meta));
 
+/**
+ * A loose zod object copies each key onto a fresh object by assignment, so an own `__proto__`
+ * key (which `JSON.parse` makes) sets the copy's prototype instead of a key, and is gone from the
+ * parse. Dropped here too, and never turned into a prototype.
+ */
+const withoutProtoKey = (value: Json): Json => {
+  if (!Object.hasOwn(value, '__proto__')) return value;
+  const copy: Json = { ...value };
+  delete copy['__proto__'];
+  return copy;
+};
+
+/** Params or a result, with `_meta`, as the loose zod objects holding them return them. */
 const withStrippedMeta = <K extends 'params' | 'result'>(message: Json, key: K): Json => {
   const carrier = message[key] as Json | undefined;
-  if (carrier?._meta === undefined) return message;
-  const meta = strippedMeta(carrier._meta as Json);
-  return meta === carrier._meta ? message : { ...message, [key]: { ...carrier, _meta: meta } };
+  if (carrier === undefined) return message;
+  let stripped = withoutProtoKey(carrier);
+  if (stripped._meta !== undefined) {
+    const meta = withoutProtoKey(strippedMeta(stripped._meta as Json));
+    if (meta !== stripped._meta) stripped = { ...stripped, _meta: meta };
+  }
+  return stripped === carrier ? message : { ...message, [key]: stripped };
 };
 
 const isErrorObject = (error: unknown): error is Json => isObject(error) && Number.isSafeInteger(error.code) && typeof error.message === 'string';

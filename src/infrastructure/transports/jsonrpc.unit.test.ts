@@ -112,3 +112,29 @@ describe('asJsonRpcMessage', () => {
     expect(asJsonRpcMessage(request)).toBe(request);
   });
 });
+
+describe('asJsonRpcMessage and an own __proto__ key', () => {
+  // JSON.parse makes `__proto__` an ordinary own key; the schema's loose objects lose it.
+  it.each([
+    ['in a result\'s _meta', '{"jsonrpc":"2.0","id":"","result":{"_meta":{"__proto__":""}}}'],
+    ['in a result', '{"jsonrpc":"2.0","id":1,"result":{"__proto__":{"polluted":true},"content":[]}}'],
+    ['in params', '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"__proto__":{"polluted":true},"name":"x"}}'],
+    ['in a notification\'s _meta', '{"jsonrpc":"2.0","method":"notifications/progress","params":{"_meta":{"__proto__":{"a":1},"progressToken":1}}}'],
+  ])('%s: dropped as the schema drops it, and never made a prototype', (_where, text) => {
+    const value: unknown = JSON.parse(text);
+    const expected = JSONRPCMessageSchema.parse(value);
+    const actual = asJsonRpcMessage(value) as Record<string, Record<string, unknown>>;
+    expect(actual).toEqual(expected);
+    expect(JSON.stringify(actual)).not.toContain('__proto__');
+    const carrier = actual.params ?? actual.result;
+    expect(Object.getPrototypeOf(carrier)).toBe(Object.prototype);
+    expect((carrier as { polluted?: unknown }).polluted).toBeUndefined();
+    expect(JSON.stringify(value)).toContain('__proto__'); // the input is left as it was
+  });
+
+  it('keeps a __proto__ key deeper down, where the schema takes any value as it is', () => {
+    const value: unknown = JSON.parse('{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"t","x":{"__proto__":1}}]}}');
+    expect(asJsonRpcMessage(value)).toBe(value);
+    expect(JSONRPCMessageSchema.parse(value)).toEqual(value);
+  });
+});
