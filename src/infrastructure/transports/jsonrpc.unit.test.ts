@@ -123,10 +123,10 @@ describe('asJsonRpcMessage and an own __proto__ key', () => {
   ])('%s: dropped as the schema drops it, and never made a prototype', (_where, text) => {
     const value: unknown = JSON.parse(text);
     const expected = JSONRPCMessageSchema.parse(value);
-    const actual = asJsonRpcMessage(value) as Record<string, Record<string, unknown>>;
+    const actual = asJsonRpcMessage(value) as { params?: object; result?: object } | undefined;
     expect(actual).toEqual(expected);
     expect(JSON.stringify(actual)).not.toContain('__proto__');
-    const carrier = actual.params ?? actual.result;
+    const carrier = actual?.params ?? actual?.result;
     expect(Object.getPrototypeOf(carrier)).toBe(Object.prototype);
     expect((carrier as { polluted?: unknown }).polluted).toBeUndefined();
     expect(JSON.stringify(value)).toContain('__proto__'); // the input is left as it was
