@@ -1,10 +1,8 @@
 import type { Application } from '../../src/infrastructure/application';
-import { openApplication } from '../../src/infrastructure/application';
-import { loadConfig } from '../../src/infrastructure/config/config';
+import { openPostgresApplication as openPostgres, openSqliteApplication as openSqlite, type OpenedApplication as Opened } from '../support/application';
 import { clock, runHistory } from '../support/history';
-import { createTestPostgresDatabase, describePostgres, type TestPostgresDatabase } from '../support/postgres';
+import { describePostgres } from '../support/postgres';
 import { READ_MODEL_TABLES, type ReadModelDump } from '../support/read-models';
-import { makeTempDir, TEST_SECRET_KEY } from '../support/temp-dir';
 
 /** Every row of every read model, read through the application's own connection (either backend). */
 const dump = async (app: Application): Promise<ReadModelDump> => {
@@ -12,21 +10,6 @@ const dump = async (app: Application): Promise<ReadModelDump> => {
     Object.entries(READ_MODEL_TABLES).map(async ([table, key]) => [table, await app.database.reads.query(`SELECT * FROM ${table} ORDER BY ${key}`)] as const),
   );
   return Object.fromEntries(entries);
-};
-
-type Opened = Readonly<{ app: Application; cleanup: () => Promise<void> }>;
-
-const openSqlite = async (): Promise<Opened> => {
-  const dir = makeTempDir();
-  const app = await openApplication(loadConfig({ GATEHOUSE_DATA_DIR: dir.path, GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY }));
-  return { app, cleanup: async () => dir.cleanup() };
-};
-
-const openPostgres = async (): Promise<Opened> => {
-  const dir = makeTempDir();
-  const database: TestPostgresDatabase = await createTestPostgresDatabase();
-  const app = await openApplication(loadConfig({ GATEHOUSE_DATA_DIR: dir.path, GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY, GATEHOUSE_DATABASE_URL: database.url }));
-  return { app, cleanup: async () => { await database.drop(); dir.cleanup(); } };
 };
 
 /** The read models' contract, on each backend: inline projections, replay, secrets at rest. */

@@ -1,7 +1,8 @@
 import { ENTITIES, openApplication, type Application } from '../../src/infrastructure/application';
 import { loadConfig } from '../../src/infrastructure/config/config';
 import { Database } from '../../src/infrastructure/persistence/database';
-import { TEST_SECRET_KEY } from './temp-dir';
+import { createTestPostgresDatabase, describePostgres } from './postgres';
+import { makeTempDir, TEST_SECRET_KEY } from './temp-dir';
 
 /** The application (store, read models, handlers) on a fresh database in `dir`, as the CLI opens it. */
 export const openTestApplication = (dir: string): Promise<Application> =>
@@ -9,3 +10,33 @@ export const openTestApplication = (dir: string): Promise<Application> =>
 
 /** Just the database of a data directory, migrated. */
 export const openTestDatabase = (dir: string, file = 'gatehouse.db'): Promise<Database> => Database.open({ path: `${dir}/${file}`, entities: ENTITIES });
+
+/** An application on a database of its own; `cleanup` (after `app.close()`) throws the database away. */
+export type OpenedApplication = Readonly<{ app: Application; cleanup: () => Promise<void> }>;
+
+/** On a fresh SQLite file in a temporary data directory. */
+export const openSqliteApplication = async (): Promise<OpenedApplication> => {
+  const dir = makeTempDir();
+  const app = await openTestApplication(dir.path);
+  return { app, cleanup: async () => dir.cleanup() };
+};
+
+/** On a fresh database of the PostgreSQL test server, with a temporary data directory beside it. */
+export const openPostgresApplication = async (): Promise<OpenedApplication> => {
+  const dir = makeTempDir();
+  const database = await createTestPostgresDatabase();
+  const app = await openApplication(loadConfig({ GATEHOUSE_DATA_DIR: dir.path, GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY, GATEHOUSE_DATABASE_URL: database.url }));
+  return {
+    app,
+    cleanup: async () => {
+      await database.drop();
+      dir.cleanup();
+    },
+  };
+};
+
+/** A contract written once, run on SQLite and on PostgreSQL (that leg as `describePostgres` runs it). */
+export const describeOnBothBackends = (subject: string, contract: (open: () => Promise<OpenedApplication>) => void): void => {
+  describe(`${subject} on SQLite`, () => contract(openSqliteApplication));
+  describePostgres(`${subject} on PostgreSQL`, () => contract(openPostgresApplication));
+};

@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { openApplication, type Application } from '../../application';
-import { loadConfig } from '../../config/config';
-import { createTestPostgresDatabase, describePostgres } from '../../../../test/support/postgres';
-import { makeTempDir, TEST_SECRET_KEY } from '../../../../test/support/temp-dir';
+import type { Application } from '../../application';
+import { describeOnBothBackends, type OpenedApplication } from '../../../../test/support/application';
 
 const context = () => ({ actor: 'test', correlationId: randomUUID() });
 
 /** The whole-row reads of servers (compiled queries, rows in the entity's shape), on each backend. */
-const serverReadsContract = (open: () => Promise<{ app: Application; cleanup: () => Promise<void> }>) => {
+const serverReadsContract = (open: () => Promise<OpenedApplication>) => {
   let app: Application;
   let cleanup: () => Promise<void>;
 
@@ -40,19 +38,4 @@ const serverReadsContract = (open: () => Promise<{ app: Application; cleanup: ()
   });
 };
 
-describe('ServerReadModel on SQLite', () => {
-  serverReadsContract(async () => {
-    const dir = makeTempDir();
-    const app = await openApplication(loadConfig({ GATEHOUSE_DATA_DIR: dir.path, GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY }));
-    return { app, cleanup: async () => dir.cleanup() };
-  });
-});
-
-describePostgres('ServerReadModel on PostgreSQL', () => {
-  serverReadsContract(async () => {
-    const dir = makeTempDir();
-    const database = await createTestPostgresDatabase();
-    const app = await openApplication(loadConfig({ GATEHOUSE_DATA_DIR: dir.path, GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY, GATEHOUSE_DATABASE_URL: database.url }));
-    return { app, cleanup: async () => { await database.drop(); dir.cleanup(); } };
-  });
-});
+describeOnBothBackends('ServerReadModel', serverReadsContract);
