@@ -13,19 +13,21 @@ import { Keys } from './pages/Keys';
 import { Traffic } from './pages/Traffic';
 import { ImportExport } from './pages/ImportExport';
 import { Users } from './pages/Users';
-import { seesUsers, useMe } from './me';
+import { managesConfiguration, seesUsers, useMe } from './me';
 import type { Me } from './types';
 
-/** The screens that exist; Users for the owner and admins (the API refuses members). */
-const navFor = (me: Me | undefined): ReadonlyArray<[string, string]> => [
-  ['/servers', 'Servers'],
-  ['/profiles', 'Profiles'],
-  ['/history', 'History'],
-  ['/keys', 'Keys'],
-  ['/traffic', 'Traffic'],
-  ['/import', 'Import / export'],
-  ...(seesUsers(me) ? [['/users', 'Users'] as [string, string]] : []),
-];
+/** The screens the signed-in person may use; history, traffic, import and users are for owners and admins (the API refuses members). */
+const navFor = (me: Me | undefined): ReadonlyArray<[string, string]> => {
+  const manages = managesConfiguration(me);
+  return [
+    ['/servers', 'Servers'],
+    ['/profiles', 'Profiles'],
+    ...(manages ? [['/history', 'History'] as [string, string]] : []),
+    ['/keys', 'Keys'],
+    ...(manages ? ([['/traffic', 'Traffic'], ['/import', 'Import / export']] as [string, string][]) : []),
+    ...(seesUsers(me) ? [['/users', 'Users'] as [string, string]] : []),
+  ];
+};
 
 /** Which screen a path shows; unknown paths say so instead of showing a blank page. */
 const screenFor = (path: string): ReactNode => {

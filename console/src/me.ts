@@ -13,5 +13,12 @@ export const seesUsers = (me: Me | undefined): boolean => me !== undefined && (m
 /** Whether a key may open every profile ("*"): not a member's. */
 export const mayUseEveryProfile = (me: Me | undefined): boolean => me !== undefined && (me.kind === 'admin' || me.role !== 'member');
 
+/**
+ * Servers, profiles (their servers and tools), imports, traffic and histories are the admins' to
+ * change and read; a member only reads and uses what is shared with it (the API's role table).
+ * Unknown until GET /api/me answers: nothing is offered that may be refused.
+ */
+export const managesConfiguration = (me: Me | undefined): boolean => me !== undefined && (me.kind === 'admin' || me.role !== 'member');
+
 /** Histories (a tool's definition over time, the events) are the admins' to read: not a member's. */
-export const readsHistory = (me: Me | undefined): boolean => me !== undefined && (me.kind === 'admin' || me.role !== 'member');
+export const readsHistory = managesConfiguration;

@@ -70,9 +70,19 @@ describeInBrowser('the console: per-user credentials')('the console: a member\'s
     expect(before.isError).toBe(true);
     expect(before.content[0].text).toContain('PUT /api/servers/remote/credentials');
 
+    // The list says the server takes each user's own credentials and that ann has set none: no
+    // shared connection status, and not the server's own OAuth status (its grant is never sent).
+    await page.goto(`${gh.url}/servers`);
+    const listed = page.locator('tr', { has: page.getByRole('link', { name: 'remote', exact: true }) });
+    await listed.locator('[data-credentials="unset"]').waitFor({ timeout: 15_000 });
+    expect(await listed.locator('td').nth(2).textContent()).toBe('per-user credentials yours not set');
+
     await page.goto(`${gh.url}/servers/remote`);
     await credentials().getByText('bearer token: not set').waitFor({ timeout: 15_000 });
     await credentials().getByText('None set').waitFor();
+    const titleRow = page.locator('.title-row', { has: page.getByRole('heading', { name: 'remote' }) });
+    await titleRow.locator('[data-credentials="unset"]').waitFor();
+    expect(await titleRow.textContent()).not.toContain('not_authorized');
     const form = page.getByRole('form', { name: 'Set your credentials' });
     // The API's refusal is shown as it is: an empty set is 400.
     await form.getByRole('button', { name: 'Save credentials' }).click();
@@ -101,12 +111,16 @@ describeInBrowser('the console: per-user credentials')('the console: a member\'s
     const after = await call();
     expect(after.isError).toBeFalsy();
     expect(JSON.parse(after.content[0].text)).toEqual({ tokenSha256: sha256(TOKEN) });
+    await titleRow.locator('[data-credentials="set"]').getByText('yours set').waitFor({ timeout: 10_000 });
     await screenshot(page, 'console-credentials-set');
+    await page.goto(`${gh.url}/servers`);
+    await listed.locator('[data-credentials="set"]').waitFor({ timeout: 15_000 });
+    expect(await listed.locator('td').nth(2).textContent()).toBe('per-user credentials yours set');
   }, 60_000);
 
   it('shows a member no tool definition history (that route is the admins\')', async () => {
     // The call above recorded the server's tools; a member sees them, without the history button.
-    await page.reload();
+    await page.goto(`${gh.url}/servers/remote`);
     await page.locator('li[data-tool="whoami"]').waitFor({ timeout: 15_000 });
     expect(await page.getByRole('button', { name: /definition history/ }).count()).toBe(0);
     await page.goto(`${gh.url}/servers/remote?tool=whoami`);
@@ -123,11 +137,46 @@ describeInBrowser('the console: per-user credentials')('the console: a member\'s
     await admin.getByRole('heading', { name: 'Servers' }).waitFor();
     await admin.goto(`${gh.url}/servers/remote`);
     await admin.getByRole('button', { name: 'Show definition history of whoami' }).waitFor({ timeout: 15_000 });
+    // What a member is not offered, the admin token is (the member's test below checks their absence).
+    for (const name of ['Edit', 'Remove', 'Connect and list tools']) expect(await admin.getByRole('button', { name, exact: true }).count()).toBe(1);
+    expect(await admin.locator('.title-row').first().textContent()).toBe('remoteper-user credentials');
     await admin.getByRole('region', { name: 'Your credentials' }).getByText('The admin token is no user').waitFor();
     expect(await admin.getByRole('form', { name: 'Set your credentials' }).count()).toBe(0);
     await admin.close();
     expect(adminWatch.errors).toEqual([]);
     expect(adminWatch.outside).toEqual([]);
+  }, 60_000);
+
+  it('offers a member only what its role allows: no edits of servers or profiles, its own keys to revoke', async () => {
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await page.goto(`${gh.url}/servers`);
+    await page.getByRole('link', { name: 'remote', exact: true }).waitFor({ timeout: 15_000 });
+    expect(await nav.getByRole('link').allTextContents()).toEqual(['Servers', 'Profiles', 'Keys']);
+    expect(await page.getByRole('button', { name: 'Add server' }).count()).toBe(0);
+
+    await page.goto(`${gh.url}/servers/remote`);
+    await page.locator('li[data-tool="whoami"]').waitFor({ timeout: 15_000 });
+    for (const name of ['Edit', 'Remove', 'Connect (OAuth)', 'Connect and list tools']) expect(await page.getByRole('button', { name, exact: true }).count()).toBe(0);
+    expect(await page.getByRole('main').getByRole('link', { name: 'History' }).count()).toBe(0);
+
+    await page.goto(`${gh.url}/profiles`);
+    await page.getByRole('link', { name: 'team' }).waitFor({ timeout: 15_000 });
+    expect(await page.getByRole('form', { name: 'New profile' }).count()).toBe(0);
+
+    // The profile reads as it is: its servers, prefix and tools, with nothing to change.
+    await page.goto(`${gh.url}/profiles/team`);
+    const tool = page.locator('tr[data-tool="remote__whoami"]');
+    await tool.waitFor({ timeout: 15_000 });
+    await page.getByText('Tool name prefix: always').waitFor();
+    for (const name of ['Pause', 'Detach', 'Attach', 'Clone', /^Hide selected/, /^Show selected/]) expect(await page.getByRole('button', { name }).count()).toBe(0);
+    expect(await page.getByRole('main').getByRole('link', { name: 'History' }).count()).toBe(0);
+    expect(await page.locator('table.tool-table input').count()).toBe(0);
+    expect(await tool.locator('td').first().textContent()).toBe('remote__whoami');
+
+    // Keys: ann's own, which she may revoke.
+    await page.goto(`${gh.url}/keys`);
+    await page.getByRole('button', { name: 'Revoke ann laptop' }).waitFor({ timeout: 15_000 });
+    await screenshot(page, 'console-member-keys');
   }, 60_000);
 
   it('removes the member\'s credentials after a confirmation; the next call is refused again', async () => {

@@ -3,7 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { enc, get, send } from '../api';
 import { useMe } from '../me';
 import type { UserCredentials } from '../types';
-import { ConfirmDialog, ErrorNote, Field, RecordTable, when, type Column } from '../ui';
+import { ConfirmDialog, ErrorNote, Field, RecordTable, Status, when, type Column } from '../ui';
 
 type Setting = { name: string; kind: string };
 type EnvRow = { id: number; name: string; value: string };
@@ -14,6 +14,33 @@ const columns: Column<Setting>[] = [
   { header: 'Value', cell: () => 'set' },
 ];
 
+const credentialsKey = (server: string) => ['server', server, 'credentials'];
+
+const useOwnCredentials = (server: string, isUser: boolean) =>
+  useQuery({ queryKey: credentialsKey(server), queryFn: () => get<UserCredentials>(`/api/servers/${enc(server)}/credentials`), enabled: isUser });
+
+/**
+ * A per_user server's status for the signed-in person, in place of a shared connection's (there
+ * is none; the server's own OAuth status does not apply): that each user brings their own
+ * credentials, and whether this person has set theirs. The admin token is nobody: no such half.
+ */
+export const PerUserStatus = ({ server }: { server: string }) => {
+  const me = useMe();
+  const isUser = me.data?.kind === 'user';
+  const own = useOwnCredentials(server, isUser);
+  return (
+    <span className="per-user-status" data-credentials={own.data ? (own.data.configured ? 'set' : 'unset') : undefined}>
+      <Status value="per-user credentials" />
+      {isUser && own.data ? (
+        <>
+          {' '}
+          <Status value={own.data.configured ? 'yours set' : 'yours not set'} />
+        </>
+      ) : null}
+    </span>
+  );
+};
+
 /**
  * A per_user server reached with the signed-in person's own bearer token and env values: which of
  * them are set (the API never answers a value, and this form never shows one back), set them
@@ -23,8 +50,8 @@ export const Credentials = ({ server }: { server: string }) => {
   const client = useQueryClient();
   const me = useMe();
   const isUser = me.data?.kind === 'user';
-  const key = ['server', server, 'credentials'];
-  const current = useQuery({ queryKey: key, queryFn: () => get<UserCredentials>(`/api/servers/${enc(server)}/credentials`), enabled: isUser });
+  const key = credentialsKey(server);
+  const current = useOwnCredentials(server, isUser);
   const [rows, setRows] = useState<EnvRow[]>([]);
   const [confirming, setConfirming] = useState(false);
   const done = () => void client.invalidateQueries({ queryKey: key });

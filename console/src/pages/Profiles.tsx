@@ -1,15 +1,17 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { ApiError, enc, get, send } from '../api';
+import { managesConfiguration, useMe } from '../me';
 import { Link, navigate } from '../router';
 import type { ProfileSummary } from '../types';
 import { ErrorNote, Field, Loading } from '../ui';
 
 export const useProfiles = () => useQuery({ queryKey: ['profiles'], queryFn: () => get<{ profiles: ProfileSummary[] }>('/api/profiles') });
 
-/** Every profile with its servers; create one. */
+/** Every profile the signed-in person may see, with its servers; owners and admins create one. */
 export const Profiles = () => {
   const profiles = useProfiles();
+  const manages = managesConfiguration(useMe().data);
   const client = useQueryClient();
   const [error, setError] = useState<unknown>(null);
   const create = useMutation({
@@ -32,20 +34,22 @@ export const Profiles = () => {
   return (
     <section aria-labelledby="profiles-title">
       <h1 id="profiles-title">Profiles</h1>
-      <form className="panel" onSubmit={submit} aria-label="New profile">
-        <div className="toolbar">
-          <Field label="Slug" error={fieldError('slug')}>
-            <input name="slug" required placeholder="dev" />
-          </Field>
-          <Field label="Display name" error={fieldError('name')}>
-            <input name="name" placeholder="Development" />
-          </Field>
-          <button type="submit" disabled={create.isPending}>
-            Create profile
-          </button>
-        </div>
-        <ErrorNote error={error} />
-      </form>
+      {manages ? (
+        <form className="panel" onSubmit={submit} aria-label="New profile">
+          <div className="toolbar">
+            <Field label="Slug" error={fieldError('slug')}>
+              <input name="slug" required placeholder="dev" />
+            </Field>
+            <Field label="Display name" error={fieldError('name')}>
+              <input name="name" placeholder="Development" />
+            </Field>
+            <button type="submit" disabled={create.isPending}>
+              Create profile
+            </button>
+          </div>
+          <ErrorNote error={error} />
+        </form>
+      ) : null}
       {profiles.isPending ? <Loading /> : null}
       <ErrorNote error={profiles.error} />
       {profiles.data ? (

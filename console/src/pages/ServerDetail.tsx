@@ -1,22 +1,23 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { enc, request, send } from '../api';
-import { readsHistory, useMe } from '../me';
+import { managesConfiguration, useMe } from '../me';
 import { Link, navigate, setQueryParam, useLocation } from '../router';
 import type { Server, UpstreamTool } from '../types';
 import { ErrorNote, Loading, Status } from '../ui';
-import { Credentials } from './Credentials';
+import { Credentials, PerUserStatus } from './Credentials';
 import { ServerForm, type ServerInput } from './ServerForm';
 import { ToolHistory } from './ToolHistory';
 
 /**
  * One server: configuration (secrets masked), live status and stderr tail, its tools with their
- * schemas and (`?tool=<name>`) one tool's definition history; edit and remove.
+ * schemas and (`?tool=<name>`) one tool's definition history; edit and remove (owners and admins).
  */
 export const ServerDetail = ({ name }: { name: string }) => {
   const client = useQueryClient();
   const openTool = useLocation().searchParams.get('tool');
-  const seesToolHistory = readsHistory(useMe().data);
+  // A member reads the server and sets its own credentials; the API refuses it everything else here.
+  const manages = managesConfiguration(useMe().data);
   const server = useQuery({ queryKey: ['server', name], queryFn: () => request<Server>('GET', `/api/servers/${enc(name)}`), refetchInterval: 5_000 });
   const tools = useQuery({ queryKey: ['server', name, 'tools'], queryFn: () => request<{ tools: UpstreamTool[] }>('GET', `/api/servers/${enc(name)}/tools`) });
   const [editing, setEditing] = useState(false);
@@ -48,6 +49,7 @@ export const ServerDetail = ({ name }: { name: string }) => {
   if (server.error) return <ErrorNote error={server.error} />;
   const s = server.data.body;
   const runtime = s.runtime;
+  const perUser = s.credentials === 'per_user';
   return (
     <section aria-labelledby="server-title">
       <p>
@@ -55,32 +57,35 @@ export const ServerDetail = ({ name }: { name: string }) => {
       </p>
       <div className="title-row">
         <h1 id="server-title">{s.name}</h1>
-        <Status value={runtime?.status ?? 'idle'} />
-        {s.oauth ? <Status value={s.oauth.status} /> : null}
+        {/* Each user's own connection: no shared status, and the server's own OAuth grant is never sent. */}
+        {perUser ? <PerUserStatus server={s.name} /> : <Status value={runtime?.status ?? 'idle'} />}
+        {s.oauth && !perUser ? <Status value={s.oauth.status} /> : null}
       </div>
       {s.description ? <p>{s.description}</p> : null}
-      <div className="actions">
-        <button type="button" onClick={() => setEditing(!editing)} aria-expanded={editing}>
-          {editing ? 'Cancel' : 'Edit'}
-        </button>
-        {s.oauth?.status === 'auth_required' ? (
-          <button type="button" onClick={() => connect.mutate()}>
-            Connect (OAuth)
+      {manages ? (
+        <div className="actions">
+          <button type="button" onClick={() => setEditing(!editing)} aria-expanded={editing}>
+            {editing ? 'Cancel' : 'Edit'}
           </button>
-        ) : null}
-        <button
-          type="button"
-          className="danger"
-          onClick={() => {
-            if (window.confirm(`Remove the server ${s.name}? Profiles lose its tools; the history keeps it and can restore it.`)) remove.mutate();
-          }}
-        >
-          Remove
-        </button>
-        <Link href={`/history?server=${enc(s.name)}`}>History</Link>
-      </div>
+          {s.oauth?.status === 'auth_required' && !perUser ? (
+            <button type="button" onClick={() => connect.mutate()}>
+              Connect (OAuth)
+            </button>
+          ) : null}
+          <button
+            type="button"
+            className="danger"
+            onClick={() => {
+              if (window.confirm(`Remove the server ${s.name}? Profiles lose its tools; the history keeps it and can restore it.`)) remove.mutate();
+            }}
+          >
+            Remove
+          </button>
+          <Link href={`/history?server=${enc(s.name)}`}>History</Link>
+        </div>
+      ) : null}
       <ErrorNote error={remove.error ?? connect.error} />
-      {editing ? <ServerForm initial={s} submitLabel="Save server" onSubmit={(input) => update.mutateAsync(input)} /> : null}
+      {manages && editing ? <ServerForm initial={s} submitLabel="Save server" onSubmit={(input) => update.mutateAsync(input)} /> : null}
       <dl className="facts">
         <dt>Transport</dt>
         <dd>{s.transport}</dd>
@@ -118,7 +123,7 @@ export const ServerDetail = ({ name }: { name: string }) => {
         <dt>Last error</dt>
         <dd>{runtime?.lastError ?? 'none'}</dd>
       </dl>
-      {s.credentials === 'per_user' ? <Credentials server={s.name} /> : null}
+      {perUser ? <Credentials server={s.name} /> : null}
       {runtime?.stderrTail ? (
         <>
           <h2>stderr (tail)</h2>
@@ -127,9 +132,11 @@ export const ServerDetail = ({ name }: { name: string }) => {
       ) : null}
       <div className="title-row">
         <h2>Tools</h2>
-        <button type="button" onClick={() => discover.mutate()} disabled={discover.isPending}>
-          {discover.isPending ? 'Connecting…' : 'Connect and list tools'}
-        </button>
+        {manages ? (
+          <button type="button" onClick={() => discover.mutate()} disabled={discover.isPending}>
+            {discover.isPending ? 'Connecting…' : 'Connect and list tools'}
+          </button>
+        ) : null}
       </div>
       <ErrorNote error={tools.error ?? discover.error} />
       {tools.data?.body.tools.length === 0 ? <p className="muted">No tools known yet: they are recorded when a client (or the button above) lists them.</p> : null}
@@ -143,7 +150,7 @@ export const ServerDetail = ({ name }: { name: string }) => {
                 </summary>
                 <pre>{JSON.stringify(tool.inputSchema ?? {}, null, 2)}</pre>
               </details>
-              {seesToolHistory ? (
+              {manages ? (
                 <button
                   type="button"
                   className="link"
@@ -154,7 +161,7 @@ export const ServerDetail = ({ name }: { name: string }) => {
                   {tool.name === openTool ? 'Hide' : 'Show'} definition history
                 </button>
               ) : null}
-              {seesToolHistory && tool.name === openTool ? <ToolHistory server={s.name} tool={tool.name} /> : null}
+              {manages && tool.name === openTool ? <ToolHistory server={s.name} tool={tool.name} /> : null}
             </li>
           ))}
         </ul>

@@ -2,16 +2,19 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { enc, get, send } from '../api';
 import { Link, navigate } from '../router';
+import { managesConfiguration, useMe } from '../me';
 import type { Server } from '../types';
 import { ErrorNote, Loading, Status } from '../ui';
+import { PerUserStatus } from './Credentials';
 import { ServerForm, type ServerInput } from './ServerForm';
 
 export const useServers = () => useQuery({ queryKey: ['servers'], queryFn: () => get<{ servers: Server[] }>('/api/servers'), refetchInterval: 10_000 });
 
-/** Every server with its live status; add one with the form of its transport. */
+/** Every server the signed-in person may see, with its live status; owners and admins add one with the form of its transport. */
 export const Servers = () => {
   const servers = useServers();
   const client = useQueryClient();
+  const manages = managesConfiguration(useMe().data);
   const [adding, setAdding] = useState(false);
   const create = useMutation({
     mutationFn: (input: ServerInput) => send<Server>('POST', '/api/servers', input),
@@ -26,11 +29,13 @@ export const Servers = () => {
     <section aria-labelledby="servers-title">
       <div className="title-row">
         <h1 id="servers-title">Servers</h1>
-        <button type="button" onClick={() => setAdding(!adding)} aria-expanded={adding}>
-          {adding ? 'Cancel' : 'Add server'}
-        </button>
+        {manages ? (
+          <button type="button" onClick={() => setAdding(!adding)} aria-expanded={adding}>
+            {adding ? 'Cancel' : 'Add server'}
+          </button>
+        ) : null}
       </div>
-      {adding ? <ServerForm submitLabel="Add server" onSubmit={(input) => create.mutateAsync(input)} /> : null}
+      {manages && adding ? <ServerForm submitLabel="Add server" onSubmit={(input) => create.mutateAsync(input)} /> : null}
       {servers.isPending ? <Loading /> : null}
       <ErrorNote error={servers.error} />
       {servers.data ? (
@@ -54,9 +59,7 @@ export const Servers = () => {
                     {server.description ? <div className="muted">{server.description}</div> : null}
                   </td>
                   <td>{server.transport}</td>
-                  <td>
-                    <Status value={server.runtime?.status ?? 'idle'} />
-                  </td>
+                  <td>{server.credentials === 'per_user' ? <PerUserStatus server={server.name} /> : <Status value={server.runtime?.status ?? 'idle'} />}</td>
                   <td className="muted">{server.runtime?.lastError ?? ''}</td>
                 </tr>
               ))}

@@ -13,9 +13,9 @@ type ToolsBody = { version: number; tools: EffectiveTool[] };
  * The tool table over every attached server: search (text or regex, kept in the URL), filters,
  * a selection with bulk show/hide, inline rename and description. Writes carry If-Match with the
  * profile version this table shows, so an edit made meanwhile elsewhere is a clear conflict
- * (the API's 412 detail), not an overwrite.
+ * (the API's 412 detail), not an overwrite. Not `editable` (a member): the same table, read only.
  */
-export const ToolTable = ({ slug }: { slug: string }) => {
+export const ToolTable = ({ slug, editable }: { slug: string; editable: boolean }) => {
   const client = useQueryClient();
   const location = useLocation();
   const text = location.searchParams.get('q') ?? '';
@@ -85,12 +85,16 @@ export const ToolTable = ({ slug }: { slug: string }) => {
             <option value="undiscovered">not discovered (settings only)</option>
           </select>
         </Field>
-        <button type="button" disabled={selectedVisible.length === 0 || progress !== null} onClick={() => void patchAll(selectedVisible, () => ({ status: 'inactive' }))}>
-          Hide selected ({selectedVisible.length})
-        </button>
-        <button type="button" disabled={selectedVisible.length === 0 || progress !== null} onClick={() => void patchAll(selectedVisible, () => ({ status: 'active' }))}>
-          Show selected ({selectedVisible.length})
-        </button>
+        {editable ? (
+          <>
+            <button type="button" disabled={selectedVisible.length === 0 || progress !== null} onClick={() => void patchAll(selectedVisible, () => ({ status: 'inactive' }))}>
+              Hide selected ({selectedVisible.length})
+            </button>
+            <button type="button" disabled={selectedVisible.length === 0 || progress !== null} onClick={() => void patchAll(selectedVisible, () => ({ status: 'active' }))}>
+              Show selected ({selectedVisible.length})
+            </button>
+          </>
+        ) : null}
       </div>
       <p role="status" className="muted">
         {progress ?? `${visible.length} of ${all.length} tools${visible.length > ROW_LIMIT ? ` (the first ${ROW_LIMIT} shown: refine the search)` : ''}`}
@@ -99,23 +103,31 @@ export const ToolTable = ({ slug }: { slug: string }) => {
       <table className="tool-table">
         <thead>
           <tr>
-            <th scope="col">
-              <input
-                type="checkbox"
-                aria-label="Select all shown tools"
-                checked={allVisibleSelected}
-                onChange={() => setSelected(allVisibleSelected ? new Set() : new Set(visible.map(toolKey)))}
-              />
+            {editable ? (
+              <th scope="col" className="col-select">
+                <input
+                  type="checkbox"
+                  aria-label="Select all shown tools"
+                  checked={allVisibleSelected}
+                  onChange={() => setSelected(allVisibleSelected ? new Set() : new Set(visible.map(toolKey)))}
+                />
+              </th>
+            ) : null}
+            <th scope="col" className="col-name">
+              Exposed name
             </th>
-            <th scope="col">Exposed name</th>
-            <th scope="col">Server / original</th>
-            <th scope="col">Status</th>
+            <th scope="col" className="col-server">
+              Server / original
+            </th>
+            <th scope="col" className="col-status">
+              Status
+            </th>
             <th scope="col">Description</th>
           </tr>
         </thead>
         <tbody>
           {visible.slice(0, ROW_LIMIT).map((tool) => (
-            <ToolRow key={`${toolKey(tool)}:${tool.overrides.name}:${tool.overrides.description}`} tool={tool} selected={selected.has(toolKey(tool))} onToggle={toggle} onPatch={patchOne} />
+            <ToolRow key={`${toolKey(tool)}:${tool.overrides.name}:${tool.overrides.description}`} tool={tool} selected={selected.has(toolKey(tool))} editable={editable} onToggle={toggle} onPatch={patchOne} />
           ))}
         </tbody>
       </table>
@@ -123,14 +135,14 @@ export const ToolTable = ({ slug }: { slug: string }) => {
   );
 };
 
-type RowProps = { tool: EffectiveTool; selected: boolean; onToggle: (tool: EffectiveTool) => void; onPatch: (tool: EffectiveTool, patch: object) => void };
+type RowProps = { tool: EffectiveTool; selected: boolean; editable: boolean; onToggle: (tool: EffectiveTool) => void; onPatch: (tool: EffectiveTool, patch: object) => void };
 
 /**
  * One row; upstream text (names, descriptions) is rendered as text by React, never as HTML.
  * Memoised, with uncontrolled edit boxes (read on Enter or blur; the row is keyed by its
  * overrides, so a saved edit mounts it afresh): a row a keystroke keeps costs nothing.
  */
-const ToolRow = memo(({ tool, selected, onToggle, onPatch }: RowProps) => {
+const ToolRow = memo(({ tool, selected, editable, onToggle, onPatch }: RowProps) => {
   const commit = (field: 'name' | 'description', value: string, current: string | null) => {
     const next = value.trim() === '' ? null : value.trim();
     if (next !== current) onPatch(tool, { [field]: next });
@@ -140,19 +152,23 @@ const ToolRow = memo(({ tool, selected, onToggle, onPatch }: RowProps) => {
   };
   return (
     <tr data-tool={tool.exposedName}>
+      {editable ? (
+        <td>
+          <input type="checkbox" aria-label={`Select ${tool.exposedName}`} checked={selected} onChange={() => onToggle(tool)} />
+        </td>
+      ) : null}
       <td>
-        <input type="checkbox" aria-label={`Select ${tool.exposedName}`} checked={selected} onChange={() => onToggle(tool)} />
-      </td>
-      <td>
-        <input
-          className="cell-edit"
-          aria-label={`Name of ${tool.exposedName}`}
-          defaultValue={tool.overrides.name ?? ''}
-          placeholder={tool.exposedName}
-          onBlur={(e) => commit('name', e.currentTarget.value, tool.overrides.name)}
-          onKeyDown={onEnter('name', tool.overrides.name)}
-        />
-        <div className="muted">{tool.exposedName}</div>
+        {editable ? (
+          <input
+            className="cell-edit"
+            aria-label={`Name of ${tool.exposedName}`}
+            defaultValue={tool.overrides.name ?? ''}
+            placeholder={tool.exposedName}
+            onBlur={(e) => commit('name', e.currentTarget.value, tool.overrides.name)}
+            onKeyDown={onEnter('name', tool.overrides.name)}
+          />
+        ) : null}
+        <div className={editable ? 'muted' : undefined}>{tool.exposedName}</div>
       </td>
       <td>
         {tool.serverName} / <code>{tool.originalName}</code>
@@ -169,14 +185,16 @@ const ToolRow = memo(({ tool, selected, onToggle, onPatch }: RowProps) => {
         ) : null}
       </td>
       <td>
-        <input
-          className="cell-edit"
-          aria-label={`Description of ${tool.exposedName}`}
-          defaultValue={tool.overrides.description ?? ''}
-          placeholder={tool.description ?? ''}
-          onBlur={(e) => commit('description', e.currentTarget.value, tool.overrides.description)}
-          onKeyDown={onEnter('description', tool.overrides.description)}
-        />
+        {editable ? (
+          <input
+            className="cell-edit"
+            aria-label={`Description of ${tool.exposedName}`}
+            defaultValue={tool.overrides.description ?? ''}
+            placeholder={tool.description ?? ''}
+            onBlur={(e) => commit('description', e.currentTarget.value, tool.overrides.description)}
+            onKeyDown={onEnter('description', tool.overrides.description)}
+          />
+        ) : null}
         <div className="muted tool-description">{tool.description}</div>
       </td>
     </tr>
