@@ -62,6 +62,7 @@ export type ToolDefinitionChange = {
   hash: string | null;
   diff: { field: string; from: unknown; to: unknown }[];
   approvedBy?: string;
+  reason?: 'not_listed' | 'server_removed';
 };
 export type ToolDefinitionHistory = { serverId: string; name: string; changedUpstream: boolean; changes: ToolDefinitionChange[] };
 

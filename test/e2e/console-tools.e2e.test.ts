@@ -94,4 +94,18 @@ describeInBrowser('the console: tools that changed upstream')('the console: tool
     expect(await page.getByRole('region', { name: 'Definition history of notes' }).count()).toBe(0);
     expect(new URL(page.url()).searchParams.get('tool')).toBe('drift');
   }, 30_000);
+
+  it('shows in a tool\'s definition history that the server was removed (seen once it is restored)', async () => {
+    const removedAt = (await gh.api('GET', '/api/events?limit=1000')).body.events.at(-1).position as number;
+    expect((await gh.api('DELETE', '/api/servers/drifting')).status).toBe(204);
+    // A removed server is found by its id (its name may be taken again).
+    const id = (await gh.api('GET', '/api/servers?include=removed')).body.servers.find((server: { name: string }) => server.name === 'drifting').id as string;
+    expect((await gh.api('POST', `/api/servers/${id}/revert`, { to: removedAt })).status).toBe(200);
+
+    await page.goto(`${gh.url}/servers/drifting?tool=notes`);
+    const newest = page.getByRole('region', { name: 'Definition history of notes' }).locator('li[data-change]').first();
+    await newest.waitFor({ timeout: 15_000 });
+    expect(await newest.getAttribute('data-change')).toBe('removed');
+    await newest.getByText('removed with the server').waitFor();
+  }, 30_000);
 });

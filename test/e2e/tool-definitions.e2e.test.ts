@@ -8,7 +8,7 @@ import { createProfile, registerStdioServer, resultText, waitFor } from '../supp
 const DRIFTING = join(FIXTURES, 'drifting-server.js');
 
 type Tool = { exposedName: string; originalName: string; changedUpstream: boolean };
-type Change = { position: number; recordedAt: string; actor: string; change: string; hash: string | null; diff: { field: string; from: unknown; to: unknown }[]; approvedBy?: string };
+type Change = { position: number; recordedAt: string; actor: string; change: string; hash: string | null; diff: { field: string; from: unknown; to: unknown }[]; approvedBy?: string; reason?: string };
 
 /** What changed upstream, read from the server's stream: the drifting fixture changes a description while connected. */
 describe('tool definitions that change upstream (real stdio server, SDK client)', () => {
@@ -100,5 +100,21 @@ describe('tool definitions that change upstream (real stdio server, SDK client)'
     expectProblem(await gh.api('GET', '/api/servers/drifting/tools/never-listed/history'), 404, 'TOOL_NOT_FOUND');
     expectProblem(await gh.api('GET', `/api/servers/drifting/tools/${'x'.repeat(300)}/history`), 400, 'INVALID_TOOL_NAME');
     expectProblem(await gh.api('GET', `/api/servers/drifting/tools/${encodeURIComponent('<script>')}/history`), 404, 'TOOL_NOT_FOUND');
+  });
+
+  it('ends each listed tool\'s history with the server\'s removal, at the ServerRemoved event', async () => {
+    const before = (await gh.api('GET', '/api/servers/drifting/tools/notes/history')).body.changes as Change[];
+    // A removed server is found by its id (its name may be taken again).
+    const id = (await gh.api('GET', '/api/servers/drifting')).body.id as string;
+    expect((await gh.api('DELETE', '/api/servers/drifting')).status).toBe(204);
+    const removal = ((await gh.api('GET', '/api/events?type=ServerRemoved')).body.events as { position: number }[]).at(-1);
+    for (const tool of ['notes', 'drift', 'sprouted']) {
+      const history = await gh.api('GET', `/api/servers/${id}/tools/${tool}/history`);
+      expect(history.status).toBe(200);
+      expect(history.body.changedUpstream).toBe(false);
+      expect((history.body.changes as Change[]).at(-1)).toMatchObject({ change: 'removed', reason: 'server_removed', position: removal?.position, actor: 'admin', hash: null, diff: [] });
+    }
+    const notes = (await gh.api('GET', `/api/servers/${id}/tools/notes/history`)).body.changes as Change[];
+    expect(notes.slice(0, -1)).toEqual(before);
   });
 });

@@ -11,6 +11,8 @@ const WHAT: Record<ToolDefinitionChange['change'], string> = {
   approved: 'definition approved',
 };
 
+const what = (entry: ToolDefinitionChange): string => (entry.reason === 'server_removed' ? 'removed with the server' : WHAT[entry.change]);
+
 /**
  * One tool's definition over time, newest first: each change upstream with the fields that
  * changed since the definition before it (side by side, as text), and each approval.
@@ -39,7 +41,7 @@ export const ToolHistory = ({ server, tool }: { server: string; tool: string }) 
       <ol className="timeline">
         {entries.reverse().map(({ entry, from }) => (
           <li key={`${entry.position}:${entry.change}`} data-change={entry.change}>
-            <strong>{WHAT[entry.change]}</strong> <span className="muted">{when(entry.recordedAt)} · position {entry.position} · {entry.approvedBy ?? entry.actor}</span>
+            <strong>{what(entry)}</strong> <span className="muted">{when(entry.recordedAt)} · position {entry.position} · {entry.approvedBy ?? entry.actor}</span>
             {entry.change === 'changed' || (entry.change === 'added' && from !== null) ? (
               <DiffView diff={{ from: from ?? 0, to: entry.position, changes: entry.diff.map((field) => ({ path: [field.field], op: 'changed', before: field.from, after: field.to })) }} />
             ) : null}

@@ -5,7 +5,8 @@ import type { StoredEvent } from '../../eventstore';
 /**
  * One moment in a tool's definition as the server's stream recorded it: the upstream listed it
  * for the first time (`added`), listed it differently (`changed`, with the fields that changed),
- * stopped listing it (`removed`), or someone approved its definition for pinning (`approved`).
+ * stopped listing it or the server was removed (`removed`, with the `reason`), or someone approved
+ * its definition for pinning (`approved`).
  */
 export type ToolDefinitionChange = Readonly<{
   position: number;
@@ -16,6 +17,8 @@ export type ToolDefinitionChange = Readonly<{
   hash: string | null;
   diff: readonly FieldChange[];
   approvedBy?: string;
+  /** Why a tool is `removed`: the upstream no longer listed it, or the server itself was removed. */
+  reason?: 'not_listed' | 'server_removed';
 }>;
 
 export type ToolDefinitionHistory = Readonly<{
@@ -48,7 +51,7 @@ export const toolHistories = (events: readonly StoredEvent[]): Map<string, ToolD
     if (event.type === 'ServerToolsDiscovered') {
       const { tools } = event.data as server.ServerToolsDiscovered['data'];
       const now = new Set(tools.map((tool) => tool.name));
-      for (const name of [...listed].filter((name) => !now.has(name))) record(name, { ...at, change: 'removed', hash: null, diff: [] });
+      for (const name of [...listed].filter((name) => !now.has(name))) record(name, { ...at, change: 'removed', hash: null, diff: [], reason: 'not_listed' });
       for (const tool of tools) {
         const before = latest.get(tool.name);
         const hash = server.toolDefinitionHash(tool);
@@ -65,6 +68,8 @@ export const toolHistories = (events: readonly StoredEvent[]): Map<string, ToolD
       const { tools, approvedBy } = event.data as server.ToolDefinitionApproved['data'];
       for (const tool of tools) record(tool.name, { ...at, change: 'approved', hash: tool.hash, diff: [], approvedBy });
     } else if (event.type === 'ServerRemoved') {
+      // Its tools are gone with it: each one listed then ends here (a restore lists them again as `added`).
+      for (const name of listed) record(name, { ...at, change: 'removed', hash: null, diff: [], reason: 'server_removed' });
       listed.clear();
     }
   }

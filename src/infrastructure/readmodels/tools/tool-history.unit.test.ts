@@ -36,6 +36,7 @@ describe('tool definition histories from a server stream', () => {
   it('records a tool no longer listed, and listed again as it was: no change upstream', () => {
     const events = stream(registered, discovered(read, write), discovered(write), discovered(read, write));
     expect(changesOf(events, 'read')).toEqual([[2, 'added', ['description', 'inputSchema']], [3, 'removed', []], [4, 'added', []]]);
+    expect(toolHistories(events).get('read')?.changes[1].reason).toBe('not_listed');
     expect(toolHistories(events).get('read')?.changedUpstream).toBe(false);
   });
 
@@ -52,7 +53,16 @@ describe('tool definition histories from a server stream', () => {
     const removed: ServerEvent = { type: 'ServerRemoved', data: { serverId, name: 'files' } };
     const restored: ServerEvent = { type: 'ServerRestored', data: snapshot };
     const events = stream(registered, discovered(read), removed, restored, discovered(readChanged));
-    expect(changesOf(events, 'read')).toEqual([[2, 'added', ['description', 'inputSchema']], [5, 'added', ['description']]]);
+    expect(changesOf(events, 'read')).toEqual([[2, 'added', ['description', 'inputSchema']], [3, 'removed', []], [5, 'added', ['description']]]);
     expect(toolHistories(events).get('read')?.changedUpstream).toBe(true);
+  });
+
+  it('records each tool listed when the server is removed as removed with the server, once; not one no longer listed by then', () => {
+    const removed: ServerEvent = { type: 'ServerRemoved', data: { serverId, name: 'files' } };
+    const events = stream(registered, discovered(read, write), discovered(readChanged), removed);
+    const history = toolHistories(events);
+    expect(history.get('read')?.changes.at(-1)).toEqual({ position: 4, recordedAt: '2026-01-01T00:00:03.000Z', actor: 'admin', change: 'removed', hash: null, diff: [], reason: 'server_removed' });
+    expect(history.get('read')?.changedUpstream).toBe(false);
+    expect(history.get('write')?.changes.map((change) => [change.position, change.change, change.reason])).toEqual([[2, 'added', undefined], [3, 'removed', 'not_listed']]);
   });
 });
