@@ -14,7 +14,7 @@
  * belongs to another client or was already answered is refused with -32602; nothing reaches an
  * upstream.
  */
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { SecretBox } from '../../infrastructure/crypto';
 
 type Json = Record<string, unknown>;
@@ -84,7 +84,8 @@ export type FlowStep =
  * call to finish or to ask.
  */
 export class InputFlow {
-  readonly id = `flow:${randomBytes(16).toString('base64url')}`;
+  /** Unguessable: a client's own request id must never name another client's flow (see StatelessPeer). */
+  readonly id = `flow:${randomUUID()}`;
   private readonly controller = new AbortController();
   private readonly asks = new Map<string, Ask>();
   private asked = 0;
@@ -203,8 +204,10 @@ export class InputFlow {
     this.settled = step;
     // A question still out when the call has ended (it timed out upstream while its client kept
     // the question) is answered with an error: nothing would answer it any more.
-    const ended = new Error('the request this input was for has ended');
-    for (const ask of [...this.asks.values()]) ask.fail(ended);
+    if (this.asks.size > 0) {
+      const ended = new Error('the request this input was for has ended');
+      for (const ask of [...this.asks.values()]) ask.fail(ended);
+    }
     this.wake?.();
   }
 }

@@ -10,6 +10,7 @@ import { UpstreamConnectionBase, type RequestParams } from './connection-base';
 import { toUpstreamError, UpstreamError } from './errors';
 import { asV1Error, isTimeout } from './modern-errors';
 import { allowlistedFetch, isHostAllowed } from './host-allowlist';
+import { nodeFetch, type NodeFetch } from './node-fetch';
 import { upstreamHeaders, upstreamUrl } from './http-transports';
 import type { SdkConnectionOptions } from './sdk-connection';
 import type { ProcessGroupStdioTransport } from './stdio-transport';
@@ -59,6 +60,8 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
   private listenGeneration = 0;
   /** The level a 2025 client set with logging/setLevel (the connection's clients share it, as a 2025 session's do). */
   private logLevel?: string;
+  /** The HTTP client of a Streamable HTTP upstream (its keep-alive sockets end with the connection). */
+  private http?: NodeFetch;
 
   private constructor(
     readonly spec: UpstreamSpec,
@@ -109,6 +112,7 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
       });
     } catch (error) {
       await client.close().catch(() => undefined);
+      connection.http?.close();
       if (isTimeout(error)) throw toUpstreamError(new McpError(ErrorCode.RequestTimeout, 'connect deadline passed'), spec, { method: 'server/discover', timeoutMs: options.connectTimeoutMs });
       return null;
     }
@@ -223,6 +227,7 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
     this.closing ??= (async () => {
       await this.subscription?.close().catch(() => undefined);
       await this.client.close().catch(() => undefined);
+      this.http?.close();
       // The client may have dropped the transport already (the process ended): the group's teardown is awaited here.
       await this.process?.close();
     })();
@@ -251,7 +256,8 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
 
   /** The allowlist is checked and OAuth tokens are asked at every request, as for 2025 upstreams. */
   private fetch(): FetchLike {
-    const checked = allowlistedFetch(this.options.allowedHosts ?? (() => []));
+    this.http ??= nodeFetch();
+    const checked = allowlistedFetch(this.options.allowedHosts ?? (() => []), this.http as typeof fetch);
     const tokens = tokenSourceFor(this.spec, this.options.tokens);
     return (tokens === undefined ? checked : authorizedFetch(this.spec, tokens, checked)) as FetchLike;
   }

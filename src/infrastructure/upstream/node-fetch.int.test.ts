@@ -1,0 +1,130 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { nodeFetch, type NodeFetch } from './node-fetch';
+
+/**
+ * The fetch the SDK v2 transport uses for 2026 upstreams, against a real server on loopback:
+ * what the server receives, and how answers, redirects and aborts come back compared with the
+ * global fetch's on the same requests.
+ */
+describe('nodeFetch', () => {
+  type Seen = { method: string; url: string; headers: IncomingMessage['headers']; body: string; socket: number };
+  const seen: Seen[] = [];
+  let handler: (req: IncomingMessage, res: ServerResponse) => void;
+  let server: http.Server;
+  let base: string;
+  let client: NodeFetch;
+  const sockets = new WeakMap<object, number>();
+  let nextSocket = 0;
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        if (!sockets.has(req.socket)) sockets.set(req.socket, ++nextSocket);
+        seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), socket: sockets.get(req.socket) as number });
+        handler(req, res);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  beforeEach(() => {
+    seen.length = 0;
+    client = nodeFetch();
+  });
+
+  afterEach(() => client.close());
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
+    res.end(text);
+  };
+
+  it('POSTs the body with the headers given and reads a JSON answer, reusing one kept-alive socket', async () => {
+    handler = (_req, res) => json(res, 200, { jsonrpc: '2.0', id: 1, result: { ok: true } }, { 'Mcp-Session-Id': 's-1' });
+    const headers = new Headers({ 'content-type': 'application/json', 'mcp-method': 'tools/call', 'X-Api-Key': 'k' });
+    const first = await client(new URL(`${base}/mcp?x=1`), { method: 'POST', headers, body: '{"a":1}', redirect: 'manual' });
+    expect(first).toBeInstanceOf(Response);
+    expect([first.status, first.ok, first.headers.get('mcp-session-id'), first.headers.get('content-type'), first.url]).toEqual([200, true, 's-1', 'application/json', `${base}/mcp?x=1`]);
+    expect(first.bodyUsed).toBe(false);
+    expect(await first.json()).toEqual({ jsonrpc: '2.0', id: 1, result: { ok: true } });
+    expect(first.bodyUsed).toBe(true);
+    await expect(first.text()).rejects.toThrow(TypeError);
+    const second = await client(`${base}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', redirect: 'manual' });
+    expect(await second.text()).toBe('{"jsonrpc":"2.0","id":1,"result":{"ok":true}}');
+    expect(seen.map(({ method, url, body, socket }) => ({ method, url, body, socket }))).toEqual([
+      { method: 'POST', url: '/mcp?x=1', body: '{"a":1}', socket: 1 },
+      { method: 'POST', url: '/mcp', body: '{}', socket: 1 },
+    ]);
+    expect(seen[0].headers).toMatchObject({ 'content-type': 'application/json', 'mcp-method': 'tools/call', 'x-api-key': 'k', 'content-length': '7' });
+  });
+
+  it('hands back an error status with its body, and an empty 202', async () => {
+    handler = (req, res) => (req.url === '/accepted' ? res.writeHead(202).end() : json(res, 404, { jsonrpc: '2.0', id: 1, error: { code: -32601, message: 'nope' } }));
+    const refused = await client(`${base}/mcp`, { method: 'POST', body: '{}', redirect: 'manual' });
+    expect([refused.status, refused.ok]).toEqual([404, false]);
+    expect(JSON.parse(await refused.text())).toEqual({ jsonrpc: '2.0', id: 1, error: { code: -32601, message: 'nope' } });
+    const accepted = await client(`${base}/accepted`, { method: 'POST', body: '{}', redirect: 'manual' });
+    expect([accepted.status, await accepted.text()]).toEqual([202, '']);
+  });
+
+  it("returns a redirect as it is under 'manual' and fails as fetch does under 'error'", async () => {
+    handler = (_req, res) => res.writeHead(307, { Location: '/elsewhere' }).end();
+    const manual = await client(`${base}/mcp`, { method: 'POST', body: '{}', redirect: 'manual' });
+    expect([manual.status, manual.headers.get('location')]).toEqual([307, '/elsewhere']);
+    await expect(client(`${base}/mcp`, { method: 'POST', body: '{}', redirect: 'error' })).rejects.toMatchObject({ name: 'TypeError', message: 'fetch failed' });
+    await expect(fetch(`${base}/mcp`, { method: 'POST', body: '{}', redirect: 'error' })).rejects.toMatchObject({ name: 'TypeError', message: 'fetch failed' });
+    // Following is left to fetch itself, which follows until it gives up (every answer here is a 307).
+    await expect(client(`${base}/mcp`, { method: 'GET' })).rejects.toMatchObject({ name: 'TypeError', message: 'fetch failed' });
+    expect(seen.filter(({ url }) => url === '/elsewhere').length).toBeGreaterThan(1);
+  });
+
+  it('streams an event-stream answer as it comes, and ends it when the signal aborts', async () => {
+    let stream: ServerResponse | undefined;
+    handler = (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      res.write('event: message\ndata: {"n":1}\n\n');
+      stream = res;
+    };
+    const abort = new AbortController();
+    const response = await client(`${base}/mcp`, { method: 'POST', body: '{}', redirect: 'manual', signal: abort.signal });
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const first = await reader.read();
+    expect(new TextDecoder().decode(first.value)).toBe('event: message\ndata: {"n":1}\n\n');
+    const closed = new Promise((resolve) => stream?.once('close', resolve));
+    abort.abort();
+    await expect(reader.read()).rejects.toThrow(/abort/i);
+    await closed;
+  });
+
+  it('rejects with the abort reason when the signal aborts before the answer, and ends the request', async () => {
+    const arrived = new Promise<ServerResponse>((resolve) => (handler = (_req, res) => resolve(res)));
+    const abort = new AbortController();
+    const pending = client(`${base}/mcp`, { method: 'POST', body: '{}', redirect: 'manual', signal: abort.signal });
+    const res = await arrived;
+    const closed = new Promise((resolve) => res.once('close', resolve));
+    abort.abort();
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+    await closed;
+    const already = new AbortController();
+    already.abort(new Error('gone'));
+    await expect(client(`${base}/mcp`, { method: 'POST', body: '{}', redirect: 'manual', signal: already.signal })).rejects.toThrow('gone');
+  });
+
+  it('fails as fetch does when nothing listens', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    await expect(client(`http://127.0.0.1:${port}/mcp`, { method: 'POST', body: '{}', redirect: 'manual' })).rejects.toMatchObject({ name: 'TypeError', message: 'fetch failed', cause: { code: 'ECONNREFUSED' } });
+  });
+});
