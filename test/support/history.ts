@@ -12,7 +12,7 @@ export const clock = (start = Date.parse('2026-01-01T00:00:00Z')) => {
  * A realistic history through the command services: servers registered, renamed, reconfigured
  * (secrets too), their tools discovered, profiles with links and tool settings, a deleted
  * profile brought back, a removed server detached from every profile and restored, keys issued
- * and revoked, settings changed.
+ * and revoked, settings changed, tool settings back at their defaults, a server attached again.
  */
 export const runHistory = async (app: Application, now: () => Date): Promise<void> => {
   const as = (correlationId: string, extra: Partial<CommandContext> = {}): CommandContext => ({ actor: 'admin', correlationId, now, ...extra });
@@ -74,4 +74,11 @@ export const runHistory = async (app: Application, now: () => Date): Promise<voi
   await userCredentials.set(webId, 'user-bob', { env: { TOKEN: 'bob-credential-0006' } }, as('c37'));
   await userCredentials.set(webId, 'user-bob', { bearerToken: 'bob-credential-0007' }, as('c38'));
   await userCredentials.remove(webId, 'user-bob', as('c39'));
+
+  // Tools back at their defaults, which leaves them no row (one active again, one whose only override is cleared), and a
+  // server detached and attached again, which puts its link after the others.
+  await profiles.setTool(devId, filesId, 'write', { status: 'active' }, as('c40'));
+  await profiles.setTool(devId, webId, 'fetch', { description: null }, as('c41'));
+  await profiles.detach(devId, filesId, as('c42'));
+  await profiles.attach(devId, filesId, 'active', as('c43'));
 };

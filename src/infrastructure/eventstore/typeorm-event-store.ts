@@ -286,16 +286,26 @@ export class TypeOrmEventStore extends LogReads implements EventStore {
       for (const projection of projections) {
         for (const table of projection.tables) await manager.createQueryBuilder().delete().from(table).execute();
       }
+      // A projection that can replay in memory does (see InlineProjection.replay); the rest run their statements.
+      const replays = projections.map((projection) => projection.replay?.());
       const reads = new LogReads(manager);
       let after = 0;
       let count = 0;
       for (;;) {
         const batch = await reads.readAll({ after, limit: batchSize });
-        if (batch.length === 0) return count;
-        for (const event of batch) await project(event, projections, manager);
+        if (batch.length === 0) break;
+        for (const event of batch) {
+          for (let index = 0; index < projections.length; index += 1) {
+            if (!projections[index].eventTypes.has(event.type)) continue;
+            const replay = replays[index];
+            await (replay === undefined ? projections[index].apply(event, manager) : replay.apply(event));
+          }
+        }
         after = batch[batch.length - 1].position;
         count += batch.length;
       }
+      for (const replay of replays) await replay?.write(manager);
+      return count;
     });
   }
 }

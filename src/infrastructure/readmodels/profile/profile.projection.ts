@@ -1,45 +1,18 @@
 import type { EntityManager } from 'typeorm';
-import type { ProfileEvent, ProfileSettings, ProfileSnapshot, ToolOverride } from '../../../domain/profile/events';
 import { PROFILE_EVENT_TYPES } from '../../../domain/profile/events';
-import { authModeOf, profileSettingsOf } from '../../../domain/profile/settings';
-import { assertNever } from '../../../domain/shared';
 import type { InlineProjection, StoredEvent } from '../../eventstore';
 import { compiledQuery, type CompiledQuery } from '../../persistence/compiled-query';
 import { ProfileRow, ProfileServerRow, ProfileSlugRow, ProfileToolRow } from './profile.entities';
-
-const bool = (value: boolean): number => (value ? 1 : 0);
-
-/** How each setting is stored (auth takes three columns). */
-const SETTING_COLUMNS: { [K in keyof ProfileSettings]: (value: ProfileSettings[K]) => Partial<ProfileRow> } = {
-  slug: (slug) => ({ slug }),
-  name: (name) => ({ name }),
-  description: (description) => ({ description }),
-  toolPrefix: (toolPrefix) => ({ toolPrefix }),
-  toolExposure: (toolExposure) => ({ toolExposure }),
-  adaptiveToolLimit: (adaptiveToolLimit) => ({ adaptiveToolLimit }),
-  auth: (auth) => ({ authApiKey: bool(auth.apiKey), authQueryParam: bool(auth.queryParam), authMode: authModeOf(auth) }),
-  debugLogging: (debugLogging) => ({ debugLogging: bool(debugLogging) }),
-};
-
-const settingColumns = (settings: Partial<ProfileSettings>): Partial<ProfileRow> => {
-  let columns: Partial<ProfileRow> = {};
-  for (const field of Object.keys(settings) as (keyof ProfileSettings)[]) {
-    const toColumns = SETTING_COLUMNS[field] as (value: unknown) => Partial<ProfileRow>;
-    columns = { ...columns, ...toColumns(settings[field]) };
-  }
-  return columns;
-};
+import { ProfileReplay } from './profile.replay';
+import { applyProfileEvent, type Overrides, type ProfileValues, type ProfileWrites, type ToolKey } from './profile.writes';
 
 const TOOL_KEY = 'profile_id = :profileId AND server_id = :serverId AND tool_name = :toolName';
 
-type ToolKey = Readonly<{ profileId: string; serverId: string; toolName: string }>;
 const toolKey = (p: ToolKey): ToolKey => ({ profileId: p.profileId, serverId: p.serverId, toolName: p.toolName });
 
-type ProfileValues = Omit<ProfileRow, 'status' | 'deletedAt'>;
 type LinkValues = Omit<ProfileServerRow, 'createdAt' | 'updatedAt'> & { at: string };
-type Overrides = Pick<ProfileToolRow, 'overrideName' | 'overrideTitle' | 'overrideDescription' | 'overrideAnnotations'>;
 
-// The statements of the profile projection, compiled once (see CompiledQuery): a replay runs them for every event.
+// The statements of the profile projection, compiled once (see CompiledQuery): appends run them for every event.
 const RECORD_SLUG = compiledQuery<ProfileSlugRow>((manager, p) =>
   manager.createQueryBuilder().insert().into(ProfileSlugRow).values({ slug: p.slug, profileId: p.profileId, position: p.position }).orIgnore().updateEntity(false),
 );
@@ -147,113 +120,36 @@ const updateOf = (columns: readonly (keyof ProfileRow)[]): CompiledQuery<Partial
   return query;
 };
 
-/** Records that `profileId` took `slug` at this event's position (idempotent: replays add nothing). */
-const recordSlug = async (manager: EntityManager, profileId: string, slug: string, event: StoredEvent): Promise<void> => {
-  await RECORD_SLUG.write(manager, { slug, profileId, position: event.position });
-};
-
-const upsertProfile = async (manager: EntityManager, profile: ProfileSettings & { profileId: string }, event: StoredEvent): Promise<void> => {
-  const settings = settingColumns(profileSettingsOf(profile)) as Required<Pick<ProfileRow, 'slug' | 'name' | 'description' | 'toolPrefix' | 'toolExposure' | 'adaptiveToolLimit' | 'authApiKey' | 'authQueryParam' | 'authMode' | 'debugLogging'>>;
-  await UPSERT_PROFILE.write(manager, { id: profile.profileId, ...settings, version: event.version, createdAt: event.recordedAt, updatedAt: event.recordedAt });
-  await recordSlug(manager, profile.profileId, profile.slug, event);
-};
-
-const attach = async (manager: EntityManager, profileId: string, serverId: string, status: 'active' | 'inactive', at: string): Promise<void> => {
-  await UPSERT_LINK.write(manager, { profileId, serverId, status, at });
-};
-
-const overrideColumns = (override: ToolOverride): Overrides => ({
-  overrideName: override.name ?? null,
-  overrideTitle: override.title ?? null,
-  overrideDescription: override.description ?? null,
-  overrideAnnotations: override.annotations === undefined ? null : JSON.stringify(override.annotations),
+/** The projection's changes as SQL statements in the append transaction (or the rebuild's). */
+const sqlWrites = (manager: EntityManager): ProfileWrites => ({
+  recordSlug: (slug, profileId, position) => RECORD_SLUG.write(manager, { slug, profileId, position }),
+  upsertProfile: (values) => UPSERT_PROFILE.write(manager, values),
+  updateProfile: async (profileId, columns) => {
+    if (Object.keys(columns).length === 0) {
+      await manager.createQueryBuilder().update(ProfileRow).set(columns).where('id = :profileId', { profileId }).updateEntity(false).execute();
+    } else {
+      await updateOf(Object.keys(columns) as (keyof ProfileRow)[]).write(manager, { ...columns, profileId });
+    }
+  },
+  markDeleted: (profileId, at) => MARK_DELETED.write(manager, { profileId, at }),
+  touch: (profileId, version, at) => TOUCH.write(manager, { profileId, version, at }),
+  upsertLink: (profileId, serverId, status, at) => UPSERT_LINK.write(manager, { profileId, serverId, status, at }),
+  deleteLink: (profileId, serverId) => DELETE_LINK.write(manager, { profileId, serverId }),
+  setLinkStatus: (profileId, serverId, status, at) => SET_LINK_STATUS.write(manager, { profileId, serverId, status, at }),
+  clearLinksAndTools: async (profileId) => {
+    await DELETE_LINKS.write(manager, { profileId });
+    await DELETE_TOOLS.write(manager, { profileId });
+  },
+  upsertToolStatus: (key, status, at) => UPSERT_TOOL_STATUS.write(manager, { ...toolKey(key), status, at }),
+  upsertToolOverrides: (key, overrides, at) => UPSERT_TOOL_OVERRIDES.write(manager, { ...toolKey(key), ...overrides, at }),
+  dropIfDefault: (key) => DROP_IF_DEFAULT.write(manager, toolKey(key)),
 });
-
-const dropIfDefault = async (manager: EntityManager, key: ToolKey): Promise<void> => {
-  await DROP_IF_DEFAULT.write(manager, key);
-};
-
-const clearLinksAndTools = async (manager: EntityManager, profileId: string): Promise<void> => {
-  await DELETE_LINKS.write(manager, { profileId });
-  await DELETE_TOOLS.write(manager, { profileId });
-};
-
-const restore = async (manager: EntityManager, snapshot: ProfileSnapshot, event: StoredEvent): Promise<void> => {
-  await upsertProfile(manager, snapshot, event);
-  await clearLinksAndTools(manager, snapshot.profileId);
-  for (const server of snapshot.servers) await attach(manager, snapshot.profileId, server.serverId, server.status, event.recordedAt);
-  for (const tool of snapshot.tools) {
-    const key = { profileId: snapshot.profileId, serverId: tool.serverId, toolName: tool.toolName };
-    await UPSERT_TOOL_STATUS.write(manager, { ...key, status: tool.status, at: event.recordedAt });
-    await UPSERT_TOOL_OVERRIDES.write(manager, { ...key, ...overrideColumns(tool.override), at: event.recordedAt });
-  }
-};
-
-const touch = async (manager: EntityManager, profileId: string, event: StoredEvent): Promise<void> => {
-  await TOUCH.write(manager, { profileId, version: event.version, at: event.recordedAt });
-};
-
-/** Every event but a creation or a restore (which write the whole row) changes part of a profile. */
-const applyChange = async (domainEvent: Exclude<ProfileEvent, { type: 'ProfileCreated' | 'ProfileRestored' }>, event: StoredEvent, manager: EntityManager): Promise<void> => {
-  const at = event.recordedAt;
-  switch (domainEvent.type) {
-    case 'ProfileUpdated': {
-      const { profileId, changes } = domainEvent.data;
-      const columns = settingColumns(changes);
-      if (Object.keys(columns).length === 0) {
-        await manager.createQueryBuilder().update(ProfileRow).set(columns).where('id = :profileId', { profileId }).updateEntity(false).execute();
-      } else {
-        await updateOf(Object.keys(columns) as (keyof ProfileRow)[]).write(manager, { ...columns, profileId });
-      }
-      if (changes.slug !== undefined) await recordSlug(manager, profileId, changes.slug, event);
-      return;
-    }
-    case 'ProfileDeleted':
-      await MARK_DELETED.write(manager, { profileId: domainEvent.data.profileId, at });
-      return clearLinksAndTools(manager, domainEvent.data.profileId);
-    case 'ServerAttached':
-      return attach(manager, domainEvent.data.profileId, domainEvent.data.serverId, domainEvent.data.status, at);
-    case 'ServerDetached':
-      await DELETE_LINK.write(manager, { profileId: domainEvent.data.profileId, serverId: domainEvent.data.serverId });
-      return;
-    case 'ServerStatusChanged':
-      await SET_LINK_STATUS.write(manager, { profileId: domainEvent.data.profileId, serverId: domainEvent.data.serverId, status: domainEvent.data.status, at });
-      return;
-    case 'ToolStatusChanged': {
-      const { profileId, serverId, toolName, status } = domainEvent.data;
-      const key = { profileId, serverId, toolName };
-      await UPSERT_TOOL_STATUS.write(manager, { ...key, status, at });
-      return dropIfDefault(manager, key);
-    }
-    case 'ToolOverridden':
-    case 'ToolOverrideCleared': {
-      const { profileId, serverId, toolName } = domainEvent.data;
-      const key = { profileId, serverId, toolName };
-      await UPSERT_TOOL_OVERRIDES.write(manager, { ...key, ...overrideColumns(domainEvent.type === 'ToolOverridden' ? domainEvent.data.override : {}), at });
-      return dropIfDefault(manager, key);
-    }
-    default:
-      return assertNever(domainEvent);
-  }
-};
-
-const applyProfileEvent = async (event: StoredEvent, manager: EntityManager): Promise<void> => {
-  const domainEvent = { type: event.type, data: event.data } as ProfileEvent;
-  switch (domainEvent.type) {
-    case 'ProfileCreated':
-      return upsertProfile(manager, domainEvent.data, event);
-    case 'ProfileRestored':
-      return restore(manager, domainEvent.data, event);
-    default:
-      await applyChange(domainEvent, event, manager);
-      return touch(manager, domainEvent.data.profileId, event);
-  }
-};
 
 /** `profiles`, `profile_servers`, `profile_tools` and `profile_slugs`, from the profile streams. */
 export const profileProjection: InlineProjection = {
   name: 'profiles',
   eventTypes: new Set<string>(PROFILE_EVENT_TYPES),
   tables: [ProfileToolRow, ProfileServerRow, ProfileRow, ProfileSlugRow],
-  apply: applyProfileEvent,
+  apply: (event: StoredEvent, manager: EntityManager) => applyProfileEvent(sqlWrites(manager), event),
+  replay: () => new ProfileReplay(),
 };

@@ -1,0 +1,41 @@
+import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { runPrepared, sqliteHandleOf } from './sqlite-statements';
+
+/** Rows a statement on PostgreSQL; parameters a statement elsewhere (well under SQLite's 32,766). */
+const ROWS_PER_ARRAY_INSERT = 10_000;
+const MAX_PARAMETERS = 10_000;
+
+/**
+ * Inserts rows, given with every column, for a rebuild that writes whole tables at once.
+ * PostgreSQL: one `INSERT … SELECT * FROM unnest($1::text[], $2::integer[], …)` per 10,000
+ * rows, an array parameter per column (a VALUES list of that size costs the server far more to
+ * parse and plan than the insert itself). SQLite: one prepared single-row INSERT run per row on
+ * the connection (in-process, no round trips). Otherwise multi-row INSERTs of the query builder.
+ */
+export const insertRows = async <Entity extends ObjectLiteral>(manager: EntityManager, entity: EntityTarget<Entity>, rows: readonly Entity[]): Promise<void> => {
+  if (rows.length === 0) return;
+  const metadata = manager.connection.getMetadata(entity);
+  const { columns } = metadata;
+  const escape = (name: string): string => manager.connection.driver.escape(name);
+  const into = `INSERT INTO ${escape(metadata.tableName)} (${columns.map((column) => escape(column.databaseName)).join(', ')})`;
+  const sqlite = sqliteHandleOf(manager);
+  if (sqlite !== null) {
+    const statement = sqlite.prepare(`${into} VALUES (${columns.map(() => '?').join(', ')})`);
+    for (const row of rows) runPrepared(statement, columns.map((column) => row[column.propertyName] as unknown));
+    return;
+  }
+  if (manager.connection.options.type === 'postgres' && columns.every((column) => typeof column.type === 'string')) {
+    const sql = `${into} SELECT * FROM unnest(${columns.map((column, index) => `$${index + 1}::${String(column.type)}[]`).join(', ')})`;
+    for (let start = 0; start < rows.length; start += ROWS_PER_ARRAY_INSERT) {
+      const chunk = rows.slice(start, start + ROWS_PER_ARRAY_INSERT);
+      await manager.query(sql, columns.map((column) => chunk.map((row) => row[column.propertyName] as unknown)));
+    }
+    return;
+  }
+  const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / columns.length));
+  for (let start = 0; start < rows.length; start += perStatement) {
+    const chunk = rows.slice(start, start + perStatement) as QueryDeepPartialEntity<Entity>[];
+    await manager.createQueryBuilder().insert().into(entity).values(chunk).updateEntity(false).execute();
+  }
+};
