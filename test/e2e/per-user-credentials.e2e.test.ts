@@ -22,18 +22,25 @@ const SECRETS = {
   bobNote: 'bob-session-note-8a9b0c1d2e',
   /** The `shared` server's own token, which every client of it uses. */
   sharedToken: 'shared-upstream-token-5e6f7a8b9c',
+  /** A secret header and a secret env value of the servers' own: sent for `shared`, never on a user's connection. */
+  sharedHeader: 'shared-header-key-6a7b8c9d0e',
+  sharedEnv: 'shared-env-secret-1f2e3d4c5b',
 } as const;
+/** Headers every server here is configured with: a credential and a plain setting. */
+const SERVER_HEADERS = { 'X-Api-Key': SECRETS.sharedHeader, 'X-Tenant': 'acme' };
 const PASSWORD = 'a long enough password 42';
 const sha256 = (value: string): string => createHash('sha256').update(value, 'utf8').digest('hex');
 
 type ToolResult = { isError?: boolean; content: { type: string; text: string }[] };
 const call = async (client: Client, name: string, args: Record<string, unknown> = {}): Promise<ToolResult> =>
   (await client.callTool({ name, arguments: args })) as ToolResult;
-const whoami = async (client: Client, delayMs = 0, server = 'remote'): Promise<string> => {
+type Seen = { tokenSha256: string; headers?: Record<string, string> };
+const seenBy = async (client: Client, delayMs = 0, server = 'remote'): Promise<Seen> => {
   const result = await call(client, `${server}__whoami`, { delayMs });
   expect(result.isError).toBeFalsy();
-  return (JSON.parse(result.content[0].text) as { tokenSha256: string }).tokenSha256;
+  return JSON.parse(result.content[0].text) as Seen;
 };
+const whoami = async (client: Client, delayMs = 0, server = 'remote'): Promise<string> => (await seenBy(client, delayMs, server)).tokenSha256;
 const envOf = async (client: Client): Promise<{ env: Record<string, string>; pid: number }> =>
   JSON.parse((await call(client, 'envy__get_env')).content[0].text) as { env: Record<string, string>; pid: number };
 
@@ -65,13 +72,13 @@ describe('per-user upstream credentials: each user reaches a per_user server as 
     upstream = await startHttpServer([fixtureServer('whoami-server.js')]);
     gh = await startTestGatehouse({ GATEHOUSE_LOG_LEVEL: 'debug' }, { write: (line) => void logLines.push(line) });
     // `remote` starts shared and is switched to per_user, so that its history shows both.
-    expect((await gh.api('POST', '/api/servers', { name: 'remote', transport: 'streamable_http', url: `${upstream.baseUrl}/mcp` })).status).toBe(201);
+    expect((await gh.api('POST', '/api/servers', { name: 'remote', transport: 'streamable_http', url: `${upstream.baseUrl}/mcp`, headers: SERVER_HEADERS })).status).toBe(201);
     expect((await gh.api('PATCH', '/api/servers/remote', { credentials: 'per_user' })).body.credentials).toBe('per_user');
-    const envy = { name: 'envy', transport: 'stdio', command: process.execPath, args: [fixtureServer('env-server.js')], env: { MODE: 'plain-mode' }, credentials: 'per_user' };
+    const envy = { name: 'envy', transport: 'stdio', command: process.execPath, args: [fixtureServer('env-server.js')], env: { MODE: 'plain-mode', SHARED_KEY: { value: SECRETS.sharedEnv, secret: true } }, credentials: 'per_user' };
     expect((await gh.api('POST', '/api/servers', envy)).status).toBe(201);
     const sess = { name: 'sess', transport: 'stdio', command: process.execPath, args: [fixtureServer('session-server.js')], credentials: 'per_user' };
     expect((await gh.api('POST', '/api/servers', sess)).status).toBe(201);
-    const shared = { name: 'shared', transport: 'streamable_http', url: `${upstream.baseUrl}/mcp`, bearerToken: SECRETS.sharedToken };
+    const shared = { name: 'shared', transport: 'streamable_http', url: `${upstream.baseUrl}/mcp`, bearerToken: SECRETS.sharedToken, headers: SERVER_HEADERS };
     expect((await gh.api('POST', '/api/servers', shared)).status).toBe(201);
     // Debug logs on: the calls' answers are recorded, so the search for plaintext below covers them.
     expect((await gh.api('POST', '/api/profiles', { slug: 'team', debugLogging: true })).status).toBe(201);
@@ -159,6 +166,18 @@ describe('per-user upstream credentials: each user reaches a per_user server as 
     expect(annEnv.pid).not.toBe(bobEnv.pid);
     expect(await connections('remote')).toBe(2);
     expect(await whoami(clients.ann, 0, 'shared')).toBe(sha256(SECRETS.sharedToken));
+  });
+
+  it('keeps the server\'s own secret headers and env values off a user\'s connection, and its plain ones on', async () => {
+    const plainTenant = sha256('acme');
+    // The shared server sends both of its headers: the fixture would show a leaked key.
+    expect((await seenBy(clients.ann, 0, 'shared')).headers).toEqual({ 'x-api-key': sha256(SECRETS.sharedHeader), 'x-tenant': plainTenant });
+    for (const name of ['ann', 'bob'] as const) {
+      expect((await seenBy(clients[name])).headers).toEqual({ 'x-tenant': plainTenant });
+      const { env } = await envOf(clients[name]);
+      expect(env.MODE).toBe('plain-mode');
+      expect(env).not.toHaveProperty('SHARED_KEY');
+    }
   });
 
   it('gives a user without credentials, and a session without a user, a tool error naming the server and what to do', async () => {

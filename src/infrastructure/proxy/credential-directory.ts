@@ -1,3 +1,4 @@
+import { isSecretByDefault } from '../../domain/server';
 import type { SealedMap, SealedSecret } from '../../domain/shared';
 import { openMap, type SecretBox } from '../crypto';
 import type { StoredEvent } from '../eventstore';
@@ -10,11 +11,27 @@ type Opened = Readonly<{ base: UpstreamSpec; sealed: Sealed; spec: UpstreamSpec 
 const keyOf = (serverId: string, userId: string): string => `${serverId}/${userId}`;
 
 /**
+ * What of the server's own configuration a per-user connection keeps: the plain env values (the
+ * secret ones are the server's credentials, which a per-user server must not hand to every user)
+ * and the headers that are not credentials by their name or value (`X-Tenant: acme` stays,
+ * `X-Api-Key`, `Authorization` or a token-like value go). Header values are all sealed at rest,
+ * so the name and value are what tells a credential from configuration here; the rule errs
+ * towards dropping.
+ */
+const sharedConfigOf = (spec: UpstreamSpec): Pick<UpstreamSpec, 'env' | 'headers'> => {
+  const plain = new Set(spec.plainEnvNames ?? []);
+  return {
+    env: Object.fromEntries(Object.entries(spec.env).filter(([name]) => plain.has(name))),
+    headers: Object.fromEntries(Object.entries(spec.headers).filter(([name, value]) => !isSecretByDefault(name, value))),
+  };
+};
+
+/**
  * Each user's own credentials for the per-user servers, kept sealed in memory (read once at
  * start, then kept by the committed events, which carry the sealed values) so that the proxy
  * can build a user's spec without reading the database on its hot path. A user's spec is the
- * server's, with that user's bearer token instead of the server's and that user's env values
- * over the server's; it is opened when first needed and kept while neither side changes.
+ * server's without its secrets (see sharedConfigOf), with that user's bearer token and env
+ * values; it is opened when first needed and kept while neither side changes.
  */
 export class CredentialDirectory {
   private readonly sealed = new Map<string, Sealed>();
@@ -56,11 +73,13 @@ export class CredentialDirectory {
     const cached = this.opened.get(key);
     if (cached !== undefined && cached.base === spec && cached.sealed === sealed) return cached.spec;
     const env = openMap(this.secrets, sealed.env);
+    const shared = sharedConfigOf(spec);
     const userSpec: UpstreamSpec = {
       ...spec,
+      headers: shared.headers,
       bearerToken: sealed.bearerToken === null ? null : this.secrets.open(sealed.bearerToken),
-      env: { ...spec.env, ...env },
-      plainEnvNames: (spec.plainEnvNames ?? []).filter((name) => !(name in env)),
+      env: { ...shared.env, ...env },
+      plainEnvNames: Object.keys(shared.env).filter((name) => !(name in env)),
       credentials: 'per_user',
     };
     this.opened.set(key, { base: spec, sealed, spec: userSpec });
