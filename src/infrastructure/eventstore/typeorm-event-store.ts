@@ -289,11 +289,13 @@ export class TypeOrmEventStore extends LogReads implements EventStore {
       // A projection that can replay in memory does (see InlineProjection.replay); the rest run their statements.
       const replays = projections.map((projection) => projection.replay?.());
       const reads = new LogReads(manager);
-      let after = 0;
       let count = 0;
-      for (;;) {
-        const batch = await reads.readAll({ after, limit: batchSize });
-        if (batch.length === 0) break;
+      let batch = await reads.readAll({ after: 0, limit: batchSize });
+      while (batch.length > 0) {
+        // The next batch is asked for before this one is applied, so the database reads it meanwhile (the replay
+        // writes no table the read reads). The catch only keeps a failure from counting as unhandled until it is awaited.
+        const next = reads.readAll({ after: batch[batch.length - 1].position, limit: batchSize });
+        next.catch(() => undefined);
         for (const event of batch) {
           for (let index = 0; index < projections.length; index += 1) {
             if (!projections[index].eventTypes.has(event.type)) continue;
@@ -301,8 +303,8 @@ export class TypeOrmEventStore extends LogReads implements EventStore {
             await (replay === undefined ? projections[index].apply(event, manager) : replay.apply(event));
           }
         }
-        after = batch[batch.length - 1].position;
         count += batch.length;
+        batch = await next;
       }
       for (const replay of replays) await replay?.write(manager);
       return count;

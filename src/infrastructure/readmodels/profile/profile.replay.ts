@@ -98,21 +98,18 @@ export class ProfileReplay implements ProfileWrites, ProjectionReplay {
   }
 
   async upsertToolStatus(key: ToolKey, status: 'active' | 'inactive', at: string): Promise<void> {
-    const tools = rowsOf(this.tools, key.profileId);
-    const existing = tools.get(toolId(key));
-    if (existing === undefined) {
-      tools.set(toolId(key), { ...key, status, overrideName: null, overrideTitle: null, overrideDescription: null, overrideAnnotations: null, updatedAt: at });
-      return;
-    }
-    existing.status = status;
-    existing.updatedAt = at;
+    const row = this.toolRow(key);
+    row.status = status;
+    row.updatedAt = at;
   }
 
   async upsertToolOverrides(key: ToolKey, overrides: Overrides, at: string): Promise<void> {
-    const tools = rowsOf(this.tools, key.profileId);
-    const existing = tools.get(toolId(key));
-    if (existing === undefined) tools.set(toolId(key), { ...key, status: 'active', ...overrides, updatedAt: at });
-    else Object.assign(existing, overrides, { updatedAt: at });
+    const row = this.toolRow(key);
+    row.overrideName = overrides.overrideName;
+    row.overrideTitle = overrides.overrideTitle;
+    row.overrideDescription = overrides.overrideDescription;
+    row.overrideAnnotations = overrides.overrideAnnotations;
+    row.updatedAt = at;
   }
 
   async dropIfDefault(key: ToolKey): Promise<void> {
@@ -120,5 +117,20 @@ export class ProfileReplay implements ProfileWrites, ProjectionReplay {
     const row = tools?.get(toolId(key));
     if (row === undefined || row.status !== 'active') return;
     if (row.overrideName === null && row.overrideTitle === null && row.overrideDescription === null && row.overrideAnnotations === null) tools?.delete(toolId(key));
+  }
+
+  /** The tool's row, created at the defaults (active, nothing overridden) when it has none; its caller sets the rest. */
+  private toolRow(key: ToolKey): ProfileToolRow {
+    const tools = rowsOf(this.tools, key.profileId);
+    const id = toolId(key);
+    let row = tools.get(id);
+    if (row === undefined) {
+      row = {
+        profileId: key.profileId, serverId: key.serverId, toolName: key.toolName, status: 'active', overrideName: null, overrideTitle: null, overrideDescription: null,
+        overrideAnnotations: null, updatedAt: '',
+      };
+      tools.set(id, row);
+    }
+    return row;
   }
 }
