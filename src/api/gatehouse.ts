@@ -124,6 +124,7 @@ export const startGatehouse = async ({ config, logDestination }: StartOptions): 
       readiness: async () => observability.readiness(await app.maintenance.readiness()),
       runtime: (serverId) => gateway?.pool.health(serverId) ?? [],
       oauthSummary: (serverId) => oauth.summary(serverId),
+      revokeOwnGrant: (serverId, userId, context) => oauth.revokeOwn(serverId, userId, context),
       discoverTools: (serverId, deadlineMs) => live.discoverTools(serverId, deadlineMs),
       extraRouters: [oauthServer, protectedResourceRoutes({ profiles: gateway.profiles, issuer: () => publicUrl, resourceUrl: ownOAuth.resourceUrl }), mcp.router, openApiRoutes({ gateway, authFailures }), oauthCallbackRoutes(oauth)],
       extraApiRouters: [logs, oauthRoutes(app, oauth)],

@@ -1,6 +1,6 @@
 import type { Application } from '../../src/infrastructure/application';
 import { openPostgresApplication as openPostgres, openSqliteApplication as openSqlite, type OpenedApplication as Opened } from '../support/application';
-import { clock, runHistory } from '../support/history';
+import { clock, HISTORY_SECRETS, runHistory } from '../support/history';
 import { describePostgres } from '../support/postgres';
 import { READ_MODEL_TABLES, type ReadModelDump } from '../support/read-models';
 
@@ -43,7 +43,7 @@ const readModelContract = (open: () => Promise<Opened>) => {
   it('keeps secrets sealed in the log and the read models', async () => {
     const events = (await opened.app.database.reads.query('SELECT data FROM events')) as { data: string }[];
     const servers = JSON.stringify(await opened.app.database.reads.query('SELECT * FROM servers')) + JSON.stringify(await opened.app.database.reads.query('SELECT * FROM user_credentials'));
-    for (const secret of ['files-token-0001', 'web-key-00000002', 'web-bearer-rotated-4', 'ann-credential-0005', 'bob-credential-0006', 'bob-credential-0007']) {
+    for (const secret of HISTORY_SECRETS) {
       expect(events.some((row) => row.data.includes(secret))).toBe(false);
       expect(servers).not.toContain(secret);
     }

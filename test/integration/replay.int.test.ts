@@ -36,6 +36,7 @@ describe('replaying the log', () => {
       'ApiKeyIssued', 'ApiKeyRevoked', 'ProfileCreated', 'ProfileDeleted', 'ProfileRestored', 'ProfileUpdated', 'ServerAttached',
       'ServerDetached', 'ServerReconfigured', 'ServerRegistered', 'ServerRemoved', 'ServerRenamed', 'ServerRestored', 'ServerStatusChanged',
       'ServerToolsDiscovered', 'SettingsChanged', 'ToolOverridden', 'ToolOverrideCleared', 'ToolStatusChanged', 'UserCredentialsRemoved', 'UserCredentialsSet',
+      'UserOAuthTokensGranted', 'UserOAuthTokensRefreshed', 'UserOAuthTokensRevoked',
     ]);
   });
 

@@ -1,5 +1,7 @@
 import type { Application } from '../../src/infrastructure/application';
 import type { CommandContext } from '../../src/infrastructure/commands/handle-command';
+import { grantUserTokens, recordRefresh, recordRevocation } from '../../src/infrastructure/oauth/grants';
+import { sealToken } from '../../src/infrastructure/oauth/oauth.commands';
 import { recordDiscoveredTools, tool } from './discovery';
 
 /** A fixed clock, so that timestamps differ from event to event and do not depend on the machine. */
@@ -13,6 +15,8 @@ export const clock = (start = Date.parse('2026-01-01T00:00:00Z')) => {
  * (secrets too), their tools discovered, profiles with links and tool settings, a deleted
  * profile brought back, a removed server detached from every profile and restored, keys issued
  * and revoked, settings changed, tool settings back at their defaults, a server attached again.
+
+ * and revoked, settings changed, users' own credentials and OAuth grants of a per-user server.
  */
 export const runHistory = async (app: Application, now: () => Date): Promise<void> => {
   const as = (correlationId: string, extra: Partial<CommandContext> = {}): CommandContext => ({ actor: 'admin', correlationId, now, ...extra });
@@ -81,4 +85,31 @@ export const runHistory = async (app: Application, now: () => Date): Promise<voi
   await profiles.setTool(devId, webId, 'fetch', { description: null }, as('c41'));
   await profiles.detach(devId, filesId, as('c42'));
   await profiles.attach(devId, filesId, 'active', as('c43'));
+
+  // ann also authorizes the upstream as herself (an OAuth grant of her own, then refreshed); cat's
+  // grant, her only credential, is refused on refresh and goes.
+  const ctx = { store: app.store, secrets: app.secrets, reads: app.database.reads };
+  const client = {
+    issuer: 'http://127.0.0.1:9', clientId: 'gatehouse', clientSecret: null, clientSecretExpiresAt: null,
+    method: 'dynamic' as const, redirectUri: 'http://127.0.0.1:7300/oauth/callback', tokenEndpointAuthMethod: 'none' as const,
+  };
+  const endpoints = { issuer: 'http://127.0.0.1:9', tokenEndpoint: 'http://127.0.0.1:9/token', revocationEndpoint: null };
+  const tokens = (access: string, refresh: string) => ({
+    accessToken: sealToken(ctx, access), refreshToken: sealToken(ctx, refresh), expiresAt: now().toISOString(), scopes: ['mcp:tools'],
+  });
+  const grant = (userId: string, set: ReturnType<typeof tokens>, correlationId: string) =>
+    grantUserTokens(ctx, { serverId: webId, userId, client, server: endpoints, resource: 'http://127.0.0.1:9/mcp', ...set }, as(correlationId));
+  const annTokens = tokens('ann-access-0008', 'ann-refresh-0009');
+  await grant('user-ann', annTokens, 'c44');
+  await recordRefresh(ctx, { serverId: webId, userId: 'user-ann' }, annTokens.accessToken.fp, tokens('ann-access-0010', 'ann-refresh-0011'), as('c45'));
+  const catTokens = tokens('cat-access-0012', 'cat-refresh-0013');
+  await grant('user-cat', catTokens, 'c46');
+  const refused = { reason: 'refresh_failed' as const, detail: 'invalid_grant', clientRejected: false, ofAccessToken: catTokens.accessToken.fp };
+  await recordRevocation(ctx, { serverId: webId, userId: 'user-cat' }, refused, as('c47'));
 };
+
+/** The plaintext of every secret runHistory seals: none may be found in the log or a read model. */
+export const HISTORY_SECRETS = [
+  'files-token-0001', 'web-key-00000002', 'web-bearer-rotated-4', 'ann-credential-0005', 'bob-credential-0006', 'bob-credential-0007',
+  'ann-access-0008', 'ann-refresh-0009', 'ann-access-0010', 'ann-refresh-0011', 'cat-access-0012', 'cat-refresh-0013',
+];

@@ -15,8 +15,8 @@ const RULES: readonly (readonly [methods: RegExp, path: RegExp, role: Role])[] =
   [/.*/, /^\/api\/keys(\/[^/]+)?\/?$/, 'member'],
   [/.*/, /^\/api\/users\/[^/]+\/tokens(\/|$)/, 'owner'],
   [/^(GET|HEAD)$/, /^\/api\/users(\/[^/]+)?\/?$/, 'admin'],
-  // A user's own credentials for a per-user server they can use (the route checks visibility).
-  [/.*/, /^\/api\/servers\/[^/]+\/credentials\/?$/, 'member'],
+  // A user's own credentials for a per-user server they can use, their OAuth grant included (the route checks visibility).
+  [/.*/, /^\/api\/servers\/[^/]+\/credentials(\/oauth\/authorize)?\/?$/, 'member'],
   [/.*/, /^\/api\/users(\/|$)/, 'owner'],
   [/.*/, /^\/api\//, 'admin'],
 ];

@@ -12,6 +12,26 @@ const remove: UserCredentialsCommand = { type: 'RemoveUserCredentials', data: id
 const wasSet: UserCredentialsEvent = { type: 'UserCredentialsSet', data: { ...ids, bearerToken: sealed('t1'), env: { API_KEY: sealed('k1') } } };
 const removed: UserCredentialsEvent = { type: 'UserCredentialsRemoved', data: ids };
 
+const issuer = 'http://127.0.0.1:4000';
+const client = {
+  issuer, clientId: 'client-1', clientSecret: null, clientSecretExpiresAt: null, method: 'dynamic' as const,
+  redirectUri: 'http://127.0.0.1:7300/oauth/callback', tokenEndpointAuthMethod: 'none' as const,
+};
+const server = { issuer, tokenEndpoint: `${issuer}/token`, revocationEndpoint: null };
+const tokens = (fp: string) => ({ accessToken: sealed(fp), refreshToken: sealed(`r-${fp}`), expiresAt: '2026-01-01T01:00:00.000Z', scopes: ['mcp:tools'] });
+const grant = (fp = 'a1', changes: object = {}): UserCredentialsCommand => ({
+  type: 'GrantUserOAuthTokens',
+  data: { ...ids, client: { ...client, ...changes }, server, resource: 'http://127.0.0.1:5000/mcp', ...tokens(fp) },
+});
+const granted: UserCredentialsEvent = { type: 'UserOAuthTokensGranted', data: { ...ids, client, server, resource: 'http://127.0.0.1:5000/mcp', ...tokens('a1') } };
+const refresh = (refreshedFrom: string): UserCredentialsCommand => ({ type: 'RefreshUserOAuthTokens', data: { ...ids, refreshedFrom, ...tokens('a2') } });
+const refreshed: UserCredentialsEvent = { type: 'UserOAuthTokensRefreshed', data: { ...ids, ...tokens('a2') } };
+const revoke = (ofAccessToken: string | null = null): UserCredentialsCommand => ({
+  type: 'RevokeUserOAuthTokens',
+  data: { ...ids, reason: 'refresh_failed', detail: 'invalid_grant', ofAccessToken },
+});
+const revoked: UserCredentialsEvent = { type: 'UserOAuthTokensRevoked', data: { ...ids, reason: 'refresh_failed', detail: 'invalid_grant' } };
+
 describe('user credentials decider', () => {
   describe('given none', () => {
     it('sets a bearer token, env values or both', () => {
@@ -38,6 +58,39 @@ describe('user credentials decider', () => {
     it('removes them, once', () => {
       expect(spec.given(wasSet).when(remove)).toEqual({ events: [removed] });
       expect(spec.given(wasSet, removed).when(remove)).toEqual({ events: [] });
+    });
+  });
+
+  describe('an OAuth grant of the user\'s own', () => {
+    it('records it, with only the client\'s own fields', () => {
+      expect(spec.given().when(grant('a1', { stale: true }))).toEqual({ events: [granted] });
+    });
+    it('refuses tokens with a scope that is no scope token, or a client without a redirect URI', () => {
+      const badScope: UserCredentialsCommand = {
+        type: 'GrantUserOAuthTokens',
+        data: { ...ids, client, server, resource: null, ...tokens('a1'), scopes: ['a b'] },
+      };
+      expect(spec.given().when(badScope)).toMatchObject({ error: 'INVALID_ARGUMENT', details: { field: 'scopes' } });
+      expect(spec.given().when(grant('a1', { redirectUri: null }))).toMatchObject({ error: 'INVALID_ARGUMENT', details: { field: 'redirectUri' } });
+    });
+    it('records a refresh of the current tokens only', () => {
+      expect(spec.given(granted).when(refresh('a1'))).toEqual({ events: [refreshed] });
+      expect(spec.given(granted, refreshed).when(refresh('a1'))).toEqual({ events: [] });
+      expect(spec.given().when(refresh('a1'))).toEqual({ events: [] });
+    });
+    it('keeps the grant when the bearer token or env values are set, and the secrets when the grant goes', () => {
+      expect(spec.given(granted, wasSet).state()).toMatchObject({ status: 'set', bearerToken: { fp: 't1' }, grant: { accessToken: { fp: 'a1' } } });
+      expect(spec.given(wasSet, granted, revoked).state()).toMatchObject({ status: 'set', bearerToken: { fp: 't1' }, grant: null });
+    });
+    it('holds nothing once the only grant is revoked, and a failure of old tokens revokes no newer ones', () => {
+      expect(spec.given(granted).when(revoke('a1'))).toEqual({ events: [revoked] });
+      expect(spec.given(granted, revoked).state()).toEqual({ status: 'none' });
+      expect(spec.given(granted, refreshed).when(revoke('a1'))).toEqual({ events: [] });
+      expect(spec.given(granted, revoked).when(revoke())).toEqual({ events: [] });
+    });
+    it('is removed with the other credentials', () => {
+      expect(spec.given(granted).when(remove)).toEqual({ events: [removed] });
+      expect(spec.given(granted, removed).state()).toEqual({ status: 'none' });
     });
   });
 });

@@ -51,7 +51,8 @@ export class UserCredentialsCommands {
   }
 }
 
-const assertPerUserServer = async (servers: ServerReadModel, serverId: string): Promise<void> => {
+/** Refuses a server that is gone or does not take each user's own credentials. */
+export const assertPerUserServer = async (servers: ServerReadModel, serverId: string): Promise<void> => {
   const row = await servers.byId(serverId);
   if (row === null || row.status !== 'active') throw new DomainError('SERVER_NOT_FOUND', `Server ${serverId} does not exist`, { serverId });
   if (row.credentials !== 'per_user') {

@@ -5,6 +5,7 @@ import type { CommandContext } from '../commands/handle-command';
 import { discover, type Discovery } from './discovery';
 import { sameIssuer, unsupported } from './http';
 import { ServerReadModel } from '../readmodels/server';
+import { grantUserTokens } from './grants';
 import { credentialsOf, loadOAuthState, runOAuthCommand, sealTokens, type OAuthContext } from './oauth.commands';
 import type { PendingAuthorizations } from './pending-authorizations';
 import { preferredAuthMethod, registerClient } from './registration';
@@ -27,13 +28,25 @@ const pkcePair = (): { verifier: string; challenge: string } => {
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 };
 
-const httpUrlOf = async (ctx: OAuthContext, serverId: string): Promise<string> => {
+/**
+ * The URL of the HTTP server to authorize. A per-user server's grants are each user's own
+ * (`forUser`), a shared server's is the server's: each is refused on the other's route.
+ */
+const httpUrlOf = async (ctx: OAuthContext, serverId: string, forUser: boolean): Promise<string> => {
   const row = await new ServerReadModel(ctx.reads).byId(serverId);
   if (row === null || row.status !== 'active') throw new DomainError('SERVER_NOT_FOUND', `Server ${serverId} does not exist`, { serverId });
   if (row.transport === 'stdio' || row.url === null) throw unsupported('OAuth applies to HTTP upstreams only; this server is a stdio process');
-  if (row.credentials === 'per_user') {
+  const name = encodeURIComponent(row.name);
+  if (row.credentials === 'per_user' && !forUser) {
     throw unsupported(
-      `server "${row.name}" takes each user's own credentials, and an OAuth grant of one's own is not supported yet: each user sets a bearer token with PUT /api/servers/${encodeURIComponent(row.name)}/credentials`,
+      `server "${row.name}" takes each user's own credentials, so it has no grant of its own: each user authorizes their own access with POST /api/servers/${name}/credentials/oauth/authorize, or sets a bearer token with PUT /api/servers/${name}/credentials`,
+    );
+  }
+  if (row.credentials !== 'per_user' && forUser) {
+    throw new DomainError(
+      'CREDENTIALS_NOT_PER_USER',
+      `Server "${row.name}" uses its own shared credentials; an admin authorizes it with POST /api/servers/${name}/oauth/authorize`,
+      { serverId },
     );
   }
   return row.url;
@@ -90,15 +103,19 @@ const scopesFor = (input: AuthorizeInput, challengeScope: string | null, discove
 /**
  * Starts the authorization code flow with PKCE for one upstream: discovery, the client
  * (pre-registered, reused or dynamically registered), and the URL for the admin to open.
- * The RFC 8707 `resource` is the protected resource's identifier from its metadata.
+ * The RFC 8707 `resource` is the protected resource's identifier from its metadata. With
+ * `userId`, the grant will be that user's own, for a per-user server; the client is still the
+ * server's registration (Gatehouse is one client of the authorization server, which each user
+ * authorizes as themselves), so a user cannot give one of their own (`clientId` is ignored).
  */
-export const startAuthorization = async (deps: FlowDeps, serverId: string, input: AuthorizeInput, context: CommandContext) => {
-  const serverUrl = await httpUrlOf(deps.ctx, serverId);
-  const challenge = deps.tokens.challengeOf(serverId);
+export const startAuthorization = async (deps: FlowDeps, serverId: string, input: AuthorizeInput, context: CommandContext, userId: string | null = null) => {
+  const serverUrl = await httpUrlOf(deps.ctx, serverId, userId !== null);
+  const asked: AuthorizeInput = userId === null ? input : { scopes: input.scopes };
+  const challenge = deps.tokens.challengeOf(serverId, userId);
   const discovery = await discover(serverUrl, challenge?.resourceMetadataUrl ?? null);
-  const scopes = scopesFor(input, challenge?.scope ?? null, discovery);
+  const scopes = scopesFor(asked, challenge?.scope ?? null, discovery);
   const scope = scopes.length === 0 ? null : scopes.join(' ');
-  const client = await clientFor(deps, serverId, discovery, input, context);
+  const client = await clientFor(deps, serverId, discovery, asked, context);
   const pkce = pkcePair();
   const { state, expiresAt } = deps.pending.add({
     serverId,
@@ -110,6 +127,7 @@ export const startAuthorization = async (deps: FlowDeps, serverId: string, input
     revocationEndpoint: discovery.revocationEndpoint,
     resource: discovery.resource,
     scopes,
+    userId,
     actor: context.actor,
     correlationId: context.correlationId,
   });
@@ -167,8 +185,12 @@ export const completeAuthorization = async (deps: FlowDeps, input: CallbackInput
   }
   const tokens = sealTokens(deps.ctx, response, now, { refreshToken: null, scopes: pending.scopes });
   const server = { issuer: pending.issuer, tokenEndpoint: pending.tokenEndpoint, revocationEndpoint: pending.revocationEndpoint };
-  const { serverId } = pending;
-  await runOAuthCommand(deps.ctx, serverId, { type: 'GrantOAuthTokens', data: { serverId, clientId: pending.clientId, server, resource: pending.resource, tokens } }, context);
-  deps.tokens.reset(serverId);
-  return { serverId, expiresAt: tokens.expiresAt, scopes: tokens.scopes };
+  const { serverId, userId } = pending;
+  if (userId !== null) {
+    await grantUserTokens(deps.ctx, { serverId, userId, client: state.client, server, resource: pending.resource, ...tokens }, context);
+  } else {
+    await runOAuthCommand(deps.ctx, serverId, { type: 'GrantOAuthTokens', data: { serverId, clientId: pending.clientId, server, resource: pending.resource, tokens } }, context);
+  }
+  deps.tokens.reset(serverId, userId);
+  return { serverId, ...(userId === null ? {} : { userId }), expiresAt: tokens.expiresAt, scopes: tokens.scopes };
 };

@@ -50,7 +50,17 @@ export class OAuthService {
   }
 
   revoke(serverId: string, context: CommandContext) {
-    return revokeAuthorization(this.options.context, this.tokens, serverId, context, this.options.log);
+    return revokeAuthorization(this.options.context, this.tokens, { serverId, userId: null }, context, this.options.log);
+  }
+
+  /** Starts `userId`'s authorization of their own access to a per-user server. */
+  authorizeOwn(serverId: string, userId: string, input: Pick<AuthorizeInput, 'scopes'>, context: CommandContext) {
+    return startAuthorization(this.deps, serverId, input, context, userId);
+  }
+
+  /** Revokes `userId`'s own grant for a per-user server at the authorization server, and forgets it. */
+  revokeOwn(serverId: string, userId: string, context: CommandContext) {
+    return revokeAuthorization(this.options.context, this.tokens, { serverId, userId }, context, this.options.log);
   }
 
   status(serverId: string): Promise<OAuthStatusView> {

@@ -27,7 +27,7 @@ describe('parseChallenge', () => {
 describe('PendingAuthorizations', () => {
   const pending = (serverId = 's1'): PendingAuthorization => ({
     serverId, codeVerifier: 'v', redirectUri: 'http://127.0.0.1/cb', clientId: 'c', issuer: 'http://as', tokenEndpoint: 'http://as/token',
-    revocationEndpoint: null, resource: 'http://rs/mcp', scopes: [], actor: 'admin', correlationId: 'x',
+    revocationEndpoint: null, resource: 'http://rs/mcp', scopes: [], userId: null, actor: 'admin', correlationId: 'x',
   });
 
   it('hands out a state once', () => {

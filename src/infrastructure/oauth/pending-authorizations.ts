@@ -11,6 +11,8 @@ export type PendingAuthorization = Readonly<{
   revocationEndpoint: string | null;
   resource: string;
   scopes: readonly string[];
+  /** A per-user server's: the user whose own grant this is (who started it); null: the server's grant. */
+  userId: string | null;
   /** Who started it: the callback has no admin token, so its events are recorded as theirs. */
   actor: string;
   correlationId: string;
@@ -51,10 +53,10 @@ export class PendingAuthorizations {
     return entry !== undefined && entry.expiresAt > this.now() ? entry.value : null;
   }
 
-  /** Whether an authorization of this server is waiting for its callback. */
-  isPending(serverId: string): boolean {
+  /** Whether an authorization of this server (by `userId` for their own grant; null: the server's) is waiting for its callback. */
+  isPending(serverId: string, userId: string | null = null): boolean {
     this.sweep();
-    return [...this.pending.values()].some((entry) => entry.value.serverId === serverId);
+    return [...this.pending.values()].some((entry) => entry.value.serverId === serverId && entry.value.userId === userId);
   }
 
   private sweep(): void {

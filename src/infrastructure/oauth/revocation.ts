@@ -1,29 +1,33 @@
 import { oauthStreamId } from '../../domain/oauth';
 import type { CommandContext } from '../commands/handle-command';
 import { ConcurrencyError } from '../eventstore';
-import { credentialsOf, loadOAuthState, runOAuthCommand, type OAuthContext } from './oauth.commands';
+import { loadGrant, recordRevocation, type GrantRef } from './grants';
+import { credentialsOf, loadOAuthState, type OAuthContext } from './oauth.commands';
 import { revokeToken } from './token-endpoint';
 import type { OAuthLog, OAuthTokenManager } from './token-manager';
 
 /**
- * Revokes the server's tokens at the authorization server (RFC 7009) when it offers that, then
- * forgets them either way: an admin who disconnects a server must not be kept connected by an
- * authorization server that is down. The client registration is kept for the next authorization.
+ * Revokes a grant's tokens at the authorization server (RFC 7009) when it offers that, then
+ * forgets them either way: an admin who disconnects a server (or a user who removes their own
+ * grant) must not be kept connected by an authorization server that is down. The client
+ * registration is kept for the next authorization. `ref` is the server's grant or one user's.
  */
 export const revokeAuthorization = async (
   ctx: OAuthContext,
   tokens: OAuthTokenManager,
-  serverId: string,
+  ref: GrantRef,
   context: CommandContext,
   log?: OAuthLog,
 ): Promise<{ revoked: boolean; revokedAtServer: boolean }> => {
-  const { state, version } = await loadOAuthState(ctx, serverId);
-  // An If-Match that no longer holds is answered before anything is revoked at the server.
-  if (context.expectedVersion !== undefined && context.expectedVersion !== version) {
-    throw new ConcurrencyError(oauthStreamId(serverId), context.expectedVersion, version);
+  if (ref.userId === null) {
+    const { version } = await loadOAuthState(ctx, ref.serverId);
+    // An If-Match that no longer holds is answered before anything is revoked at the server.
+    if (context.expectedVersion !== undefined && context.expectedVersion !== version) {
+      throw new ConcurrencyError(oauthStreamId(ref.serverId), context.expectedVersion, version);
+    }
   }
-  if (state.status !== 'authorized') return { revoked: false, revokedAtServer: false };
-  const { grant } = state;
+  const grant = await loadGrant(ctx, ref);
+  if (grant === null) return { revoked: false, revokedAtServer: false };
   const endpoint = grant.server.revocationEndpoint;
   let revokedAtServer = false;
   if (endpoint !== null) {
@@ -37,7 +41,7 @@ export const revokeAuthorization = async (
       revokedAtServer = refreshRevoked ?? accessRevoked;
     } catch (error) {
       log?.('warn', 'oauth revocation at the authorization server failed; forgetting the tokens anyway', {
-        serverId,
+        ...ref,
         error: error instanceof Error ? error.message : String(error),
         correlationId: context.correlationId,
       });
@@ -49,12 +53,7 @@ export const revokeAuthorization = async (
       : revokedAtServer
         ? 'revoked at the authorization server'
         : 'forgotten; the authorization server did not confirm the revocation';
-  await runOAuthCommand(
-    ctx,
-    serverId,
-    { type: 'RevokeOAuthTokens', data: { serverId, reason: 'revoked', detail, clientRejected: false, ofAccessToken: null } },
-    context,
-  );
-  tokens.reset(serverId);
+  await recordRevocation(ctx, ref, { reason: 'revoked', detail, clientRejected: false, ofAccessToken: null }, context);
+  tokens.reset(ref.serverId, ref.userId);
   return { revoked: true, revokedAtServer };
 };

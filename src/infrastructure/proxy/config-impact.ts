@@ -99,8 +99,12 @@ export const impactOf = (events: readonly StoredEvent[]): ConfigImpact => {
       case 'ApiKeyRevoked':
         revokedKeys.push(data.keyId as string);
         break;
+      // A user's own grant made or gone: their connections (made with the old tokens, or waiting
+      // out a backoff after a 401) are replaced. A refresh is not here: the token source reads it.
       case 'UserCredentialsSet':
       case 'UserCredentialsRemoved':
+      case 'UserOAuthTokensGranted':
+      case 'UserOAuthTokensRevoked':
         releasedUsers.push({ userId: data.userId as string, serverId: data.serverId as string });
         merge(servers, data.serverId as string, ALL);
         break;

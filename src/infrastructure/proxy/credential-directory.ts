@@ -1,3 +1,4 @@
+import { USER_CREDENTIALS_EVENT_TYPES } from '../../domain/credentials';
 import { isSecretByDefault } from '../../domain/server';
 import type { SealedMap, SealedSecret } from '../../domain/shared';
 import { openMap, type SecretBox } from '../crypto';
@@ -5,10 +6,12 @@ import type { StoredEvent } from '../eventstore';
 import type { SealedUserCredentials } from '../readmodels/credentials';
 import { UpstreamError, type UpstreamSpec } from '../upstream';
 
-type Sealed = Pick<SealedUserCredentials, 'bearerToken' | 'env'>;
+type Sealed = Pick<SealedUserCredentials, 'bearerToken' | 'env' | 'oauthGrant'>;
 type Opened = Readonly<{ base: UpstreamSpec; sealed: Sealed; spec: UpstreamSpec }>;
 
 const keyOf = (serverId: string, userId: string): string => `${serverId}/${userId}`;
+
+const CREDENTIAL_EVENTS: ReadonlySet<string> = new Set(USER_CREDENTIALS_EVENT_TYPES);
 
 /**
  * What of the server's own configuration a per-user connection keeps: the plain env values (the
@@ -44,12 +47,19 @@ export class CredentialDirectory {
   }
 
   apply(event: StoredEvent): void {
-    if (event.type !== 'UserCredentialsSet' && event.type !== 'UserCredentialsRemoved') return;
+    if (!CREDENTIAL_EVENTS.has(event.type)) return;
     const data = event.data as { serverId: string; userId: string; bearerToken?: SealedSecret | null; env?: SealedMap };
     const key = keyOf(data.serverId, data.userId);
+    const current = this.sealed.get(key) ?? { bearerToken: null, env: {}, oauthGrant: false };
+    // A refresh changes nothing a spec is made of: the token source reads the new token.
+    if (event.type === 'UserOAuthTokensRefreshed') return;
     this.opened.delete(key);
-    if (event.type === 'UserCredentialsRemoved') this.sealed.delete(key);
-    else this.sealed.set(key, { bearerToken: data.bearerToken ?? null, env: data.env ?? {} });
+    let next: Sealed | null;
+    if (event.type === 'UserCredentialsRemoved') next = null;
+    else if (event.type === 'UserCredentialsSet') next = { bearerToken: data.bearerToken ?? null, env: data.env ?? {}, oauthGrant: current.oauthGrant };
+    else next = { ...current, oauthGrant: event.type === 'UserOAuthTokensGranted' };
+    if (next === null || (next.bearerToken === null && Object.keys(next.env).length === 0 && !next.oauthGrant)) this.sealed.delete(key);
+    else this.sealed.set(key, next);
   }
 
   /**
@@ -68,7 +78,8 @@ export class CredentialDirectory {
     const key = keyOf(spec.id, userId);
     const sealed = this.sealed.get(key);
     if (sealed === undefined) {
-      throw new UpstreamError('UPSTREAM_NO_CREDENTIALS', spec, `it takes each user's own credentials, and you have none set for it: set yours with ${settings} (a bearerToken, env values or both), then call again`);
+      const oauth = spec.transport === 'stdio' ? '' : `, or authorize your own access with POST /api/servers/${encodeURIComponent(spec.name)}/credentials/oauth/authorize`;
+      throw new UpstreamError('UPSTREAM_NO_CREDENTIALS', spec, `it takes each user's own credentials, and you have none set for it: set yours with ${settings} (a bearerToken, env values or both)${oauth}, then call again`);
     }
     const cached = this.opened.get(key);
     if (cached !== undefined && cached.base === spec && cached.sealed === sealed) return cached.spec;
@@ -81,6 +92,7 @@ export class CredentialDirectory {
       env: { ...shared.env, ...env },
       plainEnvNames: Object.keys(shared.env).filter((name) => !(name in env)),
       credentials: 'per_user',
+      userId,
     };
     this.opened.set(key, { base: spec, sealed, spec: userSpec });
     return userSpec;

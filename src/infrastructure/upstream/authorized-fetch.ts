@@ -1,12 +1,17 @@
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { UpstreamSpec } from './types';
 
-export type UpstreamIdentity = Pick<UpstreamSpec, 'id' | 'name' | 'url'>;
+export type UpstreamIdentity = Pick<UpstreamSpec, 'id' | 'name' | 'url' | 'credentials' | 'userId'>;
 
 /**
  * Where an HTTP upstream's bearer token comes from when Gatehouse holds OAuth tokens for it
  * (see infrastructure/oauth). Asked on every request, so a refreshed token is used at once
  * without reconnecting; tokens are plaintext only in memory and never logged.
+ */
+/**
+ * A spec that carries a user (a per-user server's, see UpstreamSpec.userId) is answered with
+ * that user's own grant, and a per-user spec without one with none: the tokens of an admin's
+ * authorization of a server never reach a connection that acts as one user.
  */
 export interface UpstreamTokenSource {
   /** The token to send now (refreshed first when it is about to expire), or null: send only the configured headers. */
@@ -18,14 +23,6 @@ export interface UpstreamTokenSource {
    */
   unauthorized(server: UpstreamIdentity, sent: string | null, challenge: string | null): Promise<string | null>;
 }
-
-/**
- * The token source a connection of `spec` may use: none for a per-user connection. The tokens
- * Gatehouse holds for a server come from an admin's authorization of it; a connection that acts
- * as one user must never reach the upstream with them.
- */
-export const tokenSourceFor = (spec: Pick<UpstreamSpec, 'credentials'>, tokens: UpstreamTokenSource | undefined): UpstreamTokenSource | undefined =>
-  spec.credentials === 'per_user' ? undefined : tokens;
 
 /** `headers` with any Authorization header, whatever its case, replaced by the bearer token. */
 export const withBearer = <H extends Record<string, unknown>>(headers: H, token: string): H & { Authorization: string } => {

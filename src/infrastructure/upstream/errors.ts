@@ -25,7 +25,7 @@ export type UpstreamErrorCode = (typeof UPSTREAM_ERROR_CODES)[number];
 
 export type UpstreamRpcError = Readonly<{ code: number; message: string; data?: unknown }>;
 
-type ServerIdentity = Pick<UpstreamSpec, 'id' | 'name'>;
+type ServerIdentity = Pick<UpstreamSpec, 'id' | 'name'> & Partial<Pick<UpstreamSpec, 'credentials'>>;
 
 export class UpstreamError extends Error {
   override readonly name = 'UpstreamError';
@@ -57,9 +57,14 @@ const describe = (error: unknown): string => (error instanceof Error ? error.mes
 /** McpError prefixes its message with "MCP error <code>: "; the wire message is the rest. */
 export const wireMessage = (error: McpError): string => error.message.replace(/^MCP error -?\d+: /, '');
 
-/** What a 401 tells whoever reads it (a model, a log): the server needs authorizing, and where. */
+/**
+ * What a 401 tells whoever reads it (a model, a log): the server needs authorizing, and where. A
+ * per-user server is authorized by each user for themselves, a shared one by an admin.
+ */
 const authorizationRequired = (server: ServerIdentity): string =>
-  `authorization required (it answered 401): an admin authorizes it with POST /api/servers/${encodeURIComponent(server.name)}/oauth/authorize and opens the authorizationUrl it returns`;
+  server.credentials === 'per_user'
+    ? `authorization required (it answered 401): authorize your own access with POST /api/servers/${encodeURIComponent(server.name)}/credentials/oauth/authorize and open the authorizationUrl it returns`
+    : `authorization required (it answered 401): an admin authorizes it with POST /api/servers/${encodeURIComponent(server.name)}/oauth/authorize and opens the authorizationUrl it returns`;
 
 export type FailedRequest = Readonly<{ method: string; timeoutMs: number; signal?: AbortSignal }>;
 

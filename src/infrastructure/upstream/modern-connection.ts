@@ -5,7 +5,7 @@ import {
 } from '@modelcontextprotocol/client';
 import type { AnyObjectSchema, SchemaOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import { authorizedFetch, tokenSourceFor } from './authorized-fetch';
+import { authorizedFetch } from './authorized-fetch';
 import { UpstreamConnectionBase, type RequestParams } from './connection-base';
 import { toUpstreamError, UpstreamError } from './errors';
 import { asV1Error, isTimeout } from './modern-errors';
@@ -258,7 +258,7 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
   private fetch(): FetchLike {
     this.http ??= nodeFetch();
     const checked = allowlistedFetch(this.options.allowedHosts ?? (() => []), this.http as typeof fetch);
-    const tokens = tokenSourceFor(this.spec, this.options.tokens);
+    const { tokens } = this.options;
     return (tokens === undefined ? checked : authorizedFetch(this.spec, tokens, checked)) as FetchLike;
   }
 

@@ -5,12 +5,19 @@ import type { UpstreamTokenSource } from './authorized-fetch';
 
 const sha256 = (value: string): string => createHash('sha256').update(value, 'utf8').digest('hex');
 
-/** What an admin's OAuth authorization of the server gives every shared connection. */
-const adminGrant: UpstreamTokenSource = { accessToken: async () => 'admin-oauth-access-token', unauthorized: async () => null };
+/**
+ * A token source as the contract has it: the admin's OAuth grant of the server for its shared
+ * connections, a user's own grant (carol holds one) for a per-user spec that carries that user,
+ * and nothing for other per-user specs.
+ */
+const grants: UpstreamTokenSource = {
+  accessToken: async (server) => (server.credentials !== 'per_user' ? 'admin-oauth-access-token' : server.userId === 'carol' ? 'carol-oauth-access-token' : null),
+  unauthorized: async () => null,
+};
 
 describe('a pool with per-user connections (credentials: per_user)', () => {
   let upstream: RunningHttpServer;
-  const pool = new UpstreamPool({ connection: { tokens: adminGrant } });
+  const pool = new UpstreamPool({ connection: { tokens: grants } });
   let base: UpstreamSpec;
   const forUser = (token: string): UpstreamSpec => ({ ...base, bearerToken: token, credentials: 'per_user' });
   const whoami = async (spec: UpstreamSpec, userId?: string | null, sessionId = 'session-1'): Promise<string> =>
@@ -31,6 +38,9 @@ describe('a pool with per-user connections (credentials: per_user)', () => {
     expect(await whoami(forUser('bob-token'), 'bob', 'session-2')).toBe(sha256('bob-token'));
     expect(pool.get(forUser('ann-token'), 'another-session', 'ann')).toBe(pool.get(forUser('ann-token'), 'session-1', 'ann'));
     expect(pool.get(forUser('ann-token'), 'session-1', 'ann')).not.toBe(pool.get(forUser('bob-token'), 'session-1', 'bob'));
+    // A user's own OAuth grant is asked for with the user the spec carries.
+    expect(await whoami({ ...base, bearerToken: null, credentials: 'per_user', userId: 'carol' }, 'carol')).toBe(sha256('carol-oauth-access-token'));
+    await pool.releaseUser('carol');
   });
 
   it('refuses a per-user spec without a user', () => {

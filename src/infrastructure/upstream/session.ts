@@ -14,7 +14,7 @@ import {
   ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { tokenSourceFor, type UpstreamTokenSource } from './authorized-fetch';
+import type { UpstreamTokenSource } from './authorized-fetch';
 import { buildChildEnvironment } from './child-env';
 import { toUpstreamError, UpstreamError } from './errors';
 import { createHttpTransport } from './http-transports';
@@ -72,7 +72,7 @@ export const createStdioTransport = (spec: UpstreamSpec, options: SessionOptions
 };
 
 const createTransport = (spec: UpstreamSpec, options: SessionOptions): Transport =>
-  spec.transport === 'stdio' ? createStdioTransport(spec, options) : createHttpTransport(spec, options.allowedHosts, tokenSourceFor(spec, options.tokens));
+  spec.transport === 'stdio' ? createStdioTransport(spec, options) : createHttpTransport(spec, options.allowedHosts, options.tokens);
 
 const notAvailable = (what: string): McpError =>
   new McpError(ErrorCode.MethodNotFound, `${what} is not available through this gateway right now`);

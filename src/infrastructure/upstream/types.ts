@@ -89,6 +89,11 @@ export type UpstreamSpec = Readonly<{
    * connections are that user's and never serve another. Absent: `shared`.
    */
   credentials?: 'shared' | 'per_user';
+  /**
+   * `per_user`: the user whose credentials this spec carries. The OAuth token source answers a
+   * connection with it with that user's own grant, never the server's.
+   */
+  userId?: string;
 }>;
 
 /** A progress update for one request, as the upstream reported it. */

@@ -31,3 +31,10 @@ export class AuthorizeOAuthDto {
   @Matches(SCOPE_TOKEN, { each: true, message: 'each scope must be a scope token (no spaces or quotes)' })
   scopes?: string[];
 }
+
+/** A user's own authorization of a per-user server: the server's client is used (an admin's concern), only the scopes may be asked. */
+export class AuthorizeOwnOAuthDto {
+  @IsOptional() @IsArray() @ArrayMaxSize(64) @IsString({ each: true }) @Length(1, 256, { each: true })
+  @Matches(SCOPE_TOKEN, { each: true, message: 'each scope must be a scope token (no spaces or quotes)' })
+  scopes?: string[];
+}

@@ -2,12 +2,13 @@ import Router from '@koa/router';
 import '@koa/bodyparser';
 import type { Application } from '../../../infrastructure/application';
 import { OAUTH_CALLBACK_PATH, type OAuthService } from '../../../infrastructure/oauth';
-import { AuthorizeOAuthDto } from '../dto/oauth.dto';
+import { AuthorizeOAuthDto, AuthorizeOwnOAuthDto } from '../dto/oauth.dto';
 import { commandContext, queryString, sendResource } from '../http';
 import { notFound } from '../problem';
 import { validateBody } from '../validation';
+import { assertCanUse, requireUser } from '../viewer';
 
-/** The admin side of OAuth to upstreams, under /api (admin token). Tokens are never in a response. */
+/** OAuth to upstreams under /api: the admin's side, and each user's own grant of a per-user server. Tokens are never in a response. */
 export const oauthRoutes = ({ queries }: Application, oauth: OAuthService): Router => {
   const router = new Router({ prefix: '/api/servers' });
 
@@ -22,6 +23,19 @@ export const oauthRoutes = ({ queries }: Application, oauth: OAuthService): Rout
     const row = await requireServer(ctx.params.idOrName);
     const dto = validateBody(AuthorizeOAuthDto, ctx.request.body ?? {});
     const started = await oauth.authorize(row.id, dto, commandContext(ctx));
+    ctx.body = { serverId: row.id, ...started };
+  });
+
+  /**
+   * A user's own authorization of a per-user server (member role): the grant the callback
+   * stores is theirs, and only their connections use it. A server they may not use is "not found".
+   */
+  router.post('/:idOrName/credentials/oauth/authorize', async (ctx) => {
+    const user = requireUser(ctx, 'an OAuth grant of one\'s own belongs to a person (sign in, or use a personal access token)');
+    const row = await requireServer(ctx.params.idOrName);
+    await assertCanUse(queries, ctx, 'server', row.id, notFound(`Server "${ctx.params.idOrName}"`, 'SERVER_NOT_FOUND'));
+    const dto = validateBody(AuthorizeOwnOAuthDto, ctx.request.body ?? {});
+    const started = await oauth.authorizeOwn(row.id, user.userId, dto, commandContext(ctx));
     ctx.body = { serverId: row.id, ...started };
   });
 
@@ -61,7 +75,8 @@ export const oauthCallbackRoutes = (oauth: OAuthService): Router => {
     const body = { ...result, status: 'authorized' as const };
     if (ctx.accepts('json', 'html') === 'html') {
       ctx.type = 'text/html';
-      ctx.body = `<!doctype html><meta charset="utf-8"><title>Gatehouse</title><p>Gatehouse is now authorized for server ${escapeHtml(result.serverId)}. You can close this window.</p>`;
+      const whose = result.userId === undefined ? '' : ' with your own access';
+      ctx.body = `<!doctype html><meta charset="utf-8"><title>Gatehouse</title><p>Gatehouse is now authorized${whose} for server ${escapeHtml(result.serverId)}. You can close this window.</p>`;
       return;
     }
     ctx.body = body;

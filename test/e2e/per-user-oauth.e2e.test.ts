@@ -1,0 +1,234 @@
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunningHttpServer } from '../fixtures/upstream-fixtures';
+import { OAuthTokenManager } from '../../src/infrastructure/oauth';
+import { allEvents } from '../support/events';
+import { startTestGatehouse, type ApiResponse, type TestGatehouse } from '../support/gatehouse';
+import { connectClient } from '../support/mcp-client';
+import { authorizeInBrowser } from '../support/oauth-browser';
+import { eventually, getJson, startAuthorizationServer, startProtectedMcpServer, type AuthServerStats, type UpstreamSeen } from '../support/oauth-fixtures';
+import { expectProblem } from '../support/problem';
+import { SessionClient } from '../support/session-client';
+
+jest.setTimeout(120_000);
+
+/** Short enough to see the grants expire and be refreshed within the test. */
+const ACCESS_TOKEN_TTL_SECONDS = 6;
+const PASSWORD = 'a long enough password 42';
+/** Who each Gatehouse user signs in as at the upstream's authorization server. */
+const UPSTREAM_ACCOUNT = { ann: 'ann-at-upstream', bob: 'bob-at-upstream' } as const;
+
+type ToolResult = { isError?: boolean; content: { type: string; text: string }[] };
+type Who = { sub: string; clientId: string; scopes: string[] };
+
+describe('per-user OAuth grants: each user authorizes a per_user server as themselves', () => {
+  let as: RunningHttpServer;
+  let upstream: RunningHttpServer;
+  let gh: TestGatehouse;
+  const logLines: string[] = [];
+  const people: Record<'ann' | 'bob' | 'cat', SessionClient> = {} as never;
+  const clients: Record<string, Client> = {};
+  let bobPat: string;
+  let serverId: string;
+
+  const stats = () => getJson<AuthServerStats>(`${as.baseUrl}/__test/stats`);
+  const seen = () => getJson<UpstreamSeen>(`${upstream.baseUrl}/__test/seen`);
+  const asBob = (method: string, path: string, body?: unknown) => gh.api(method, path, body, { authorization: `Bearer ${bobPat}` });
+  const call = async (client: Client, name = 'protected__whoami'): Promise<ToolResult> => (await client.callTool({ name, arguments: {} })) as ToolResult;
+  const whoami = async (client: Client): Promise<Who> => {
+    const result = await call(client);
+    expect(result.isError ? result.content[0].text : 'ok').toBe('ok');
+    return JSON.parse(result.content[0].text) as Who;
+  };
+  const grantEvents = async () => (await allEvents(gh, '&type=UserOAuthTokensGranted')).length;
+  /** A person starts their own authorization and completes it at the authorization server as `account`. */
+  const authorizeAs = async (start: () => Promise<ApiResponse>, account: string) => {
+    const started = await start();
+    expect(started.status === 200 ? 200 : started.body).toBe(200);
+    const outcome = await authorizeInBrowser(started.body.authorizationUrl, { account });
+    expect(outcome).toMatchObject({ status: 200, body: { status: 'authorized', serverId } });
+    return { started: started.body, outcome };
+  };
+
+  beforeAll(async () => {
+    as = await startAuthorizationServer(ACCESS_TOKEN_TTL_SECONDS);
+    upstream = await startProtectedMcpServer(as.baseUrl);
+    gh = await startTestGatehouse({ GATEHOUSE_LOG_LEVEL: 'debug' }, { write: (line) => void logLines.push(line) });
+    const created = await gh.api('POST', '/api/servers', { name: 'protected', transport: 'streamable_http', url: `${upstream.baseUrl}/mcp`, credentials: 'per_user' });
+    expect(created.status).toBe(201);
+    serverId = created.body.id;
+    // The same upstream again, shared with nobody: members may not authorize it.
+    const hidden = { name: 'hidden', transport: 'streamable_http', url: `${upstream.baseUrl}/mcp`, credentials: 'per_user' };
+    expect((await gh.api('POST', '/api/servers', hidden)).status).toBe(201);
+    expect((await gh.api('POST', '/api/servers', { name: 'plain', transport: 'streamable_http', url: `${upstream.baseUrl}/mcp` })).status).toBe(201);
+    expect((await gh.api('POST', '/api/profiles', { slug: 'team' })).status).toBe(201);
+    const shared = { owner: null, visibility: 'shared', sharedWithUsers: [], sharedWithRoles: ['member'] };
+    expect((await gh.api('PUT', '/api/profiles/team/servers/protected', { status: 'active' })).status).toBeLessThan(300);
+    for (const server of ['protected', 'plain']) expect((await gh.api('PUT', `/api/servers/${server}/access`, shared)).status).toBe(200);
+    expect((await gh.api('PUT', '/api/profiles/team/access', shared)).status).toBe(200);
+    for (const name of ['ann', 'bob', 'cat'] as const) {
+      expect((await gh.api('POST', '/api/users', { name, role: 'member', password: PASSWORD })).status).toBe(201);
+      people[name] = new SessionClient(gh.url);
+      expect((await people[name].signIn(name, PASSWORD)).status).toBe(201);
+      const key = await people[name].write('POST', '/api/keys', { name: `${name}'s client`, profiles: ['team'] });
+      expect(key.status).toBe(201);
+      clients[name] = await connectClient(gh.url, 'team', { key: key.body.key });
+    }
+    bobPat = (await people.bob.write('POST', '/api/me/tokens', { name: 'bob script' })).body.token;
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled(Object.values(clients).map((client) => client.close()));
+    await gh?.stop();
+    await upstream?.stop();
+    await as?.stop();
+  });
+
+  it('tells a user without a grant to authorize their own access; the server has no grant of its own to start', async () => {
+    const refused = await call(clients.ann);
+    expect(refused.isError).toBe(true);
+    expect(refused.content[0].text).toContain('"protected"');
+    expect(refused.content[0].text).toContain('POST /api/servers/protected/credentials/oauth/authorize');
+    const admins = expectProblem(await gh.api('POST', '/api/servers/protected/oauth/authorize', {}), 409, 'OAUTH_UNSUPPORTED');
+    expect(admins.detail).toContain('POST /api/servers/protected/credentials/oauth/authorize');
+  });
+
+  it('lets each user authorize as themselves (signed in, or with a personal access token), with one client registration', async () => {
+    const ann = await authorizeAs(() => people.ann.write('POST', '/api/servers/protected/credentials/oauth/authorize', {}), UPSTREAM_ACCOUNT.ann);
+    const url = new URL(ann.started.authorizationUrl);
+    expect(Object.fromEntries(url.searchParams)).toMatchObject({ code_challenge_method: 'S256', resource: `${upstream.baseUrl}/mcp`, redirect_uri: `${gh.url}/oauth/callback` });
+    const bob = await authorizeAs(() => asBob('POST', '/api/servers/protected/credentials/oauth/authorize', {}), UPSTREAM_ACCOUNT.bob);
+    expect(bob.started.clientId).toBe(ann.started.clientId);
+    expect(await stats()).toMatchObject({ registrations: 1, codeGrants: 2 });
+
+    const annView = (await people.ann.request('GET', '/api/servers/protected/credentials')).body;
+    expect(annView).toMatchObject({ configured: true, bearerToken: false, env: [], oauth: { scopes: ['mcp:tools'], refreshable: true, refreshedAt: null } });
+    expect(Date.parse(annView.oauth.expiresAt)).toBeGreaterThan(Date.now());
+    expect((await people.cat.request('GET', '/api/servers/protected/credentials')).body).toMatchObject({ configured: false, oauth: null });
+    // The server itself holds no grant: its admin status says nothing is authorized.
+    expect((await gh.api('GET', '/api/servers/protected/oauth')).body).toMatchObject({ status: 'not_authorized', grantedAt: null });
+    const events = await allEvents(gh, '&type=UserOAuthTokensGranted');
+    expect(events.map((event) => event.metadata.actor)).toEqual([expect.stringMatching(/^user:ann\//), expect.stringMatching(/^user:bob\//)]);
+  });
+
+  it('reaches the upstream as each user\'s own identity, and a user without a grant still gets none', async () => {
+    await eventually(async () => (await clients.ann.listTools()).tools.map((tool) => tool.name), (names) => names.includes('protected__whoami'));
+    const [ann, bob] = await Promise.all([whoami(clients.ann), whoami(clients.bob)]);
+    expect(ann).toMatchObject({ sub: UPSTREAM_ACCOUNT.ann, scopes: ['mcp:tools'] });
+    expect(bob).toMatchObject({ sub: UPSTREAM_ACCOUNT.bob, clientId: ann.clientId });
+    const cats = await call(clients.cat);
+    expect(cats.isError).toBe(true);
+    expect(cats.content[0].text).toContain('you have none set');
+    // Calls of both at once each go as their own.
+    const mixed = await Promise.all([1, 2, 3, 4, 5, 6].map(async (n) => [n % 2, (await whoami(n % 2 === 0 ? clients.ann : clients.bob)).sub]));
+    for (const [parity, sub] of mixed) expect(sub).toBe(parity === 0 ? UPSTREAM_ACCOUNT.ann : UPSTREAM_ACCOUNT.bob);
+  });
+
+  it('never hands a user\'s grant to another user, to a per-user connection without a user, or to the server\'s shared connections', async () => {
+    const server = { id: serverId, name: 'protected', url: `${upstream.baseUrl}/mcp` };
+    const tokens = new OAuthTokenManager({ store: gh.app.store, secrets: gh.app.secrets, reads: gh.app.database.reads });
+    const userIds = Object.fromEntries(((await gh.api('GET', '/api/users')).body.users as { id: string; name: string }[]).map((user) => [user.name, user.id]));
+    const annToken = await tokens.accessToken({ ...server, credentials: 'per_user', userId: userIds.ann });
+    const bobToken = await tokens.accessToken({ ...server, credentials: 'per_user', userId: userIds.bob });
+    expect(annToken).toEqual(expect.any(String));
+    expect(bobToken).toEqual(expect.any(String));
+    expect(annToken).not.toBe(bobToken);
+    expect(await tokens.accessToken({ ...server, credentials: 'per_user', userId: userIds.cat })).toBeNull();
+    expect(await tokens.accessToken({ ...server, credentials: 'per_user' })).toBeNull();
+    expect(await tokens.accessToken({ ...server, credentials: 'shared' })).toBeNull();
+    // A 401 on one user's connection refreshes that user's grant only.
+    expect(await tokens.unauthorized({ ...server, credentials: 'per_user', userId: userIds.cat }, annToken, null)).toBeNull();
+  });
+
+  it('refreshes each user\'s grant before it expires, and calls go on as the same users after the first tokens expired', async () => {
+    const before = (await people.ann.request('GET', '/api/servers/protected/credentials')).body.oauth;
+    const { refreshGrants } = await stats();
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(before.expiresAt) + 500 - Date.now())));
+    const after = (await people.ann.request('GET', '/api/servers/protected/credentials')).body.oauth;
+    expect(Date.parse(after.expiresAt)).toBeGreaterThan(Date.parse(before.expiresAt));
+    expect(after.refreshedAt).not.toBeNull();
+    expect((await stats()).refreshGrants).toBeGreaterThanOrEqual(refreshGrants + 2);
+    expect((await whoami(clients.ann)).sub).toBe(UPSTREAM_ACCOUNT.ann);
+    expect((await whoami(clients.bob)).sub).toBe(UPSTREAM_ACCOUNT.bob);
+    const refreshed = await allEvents(gh, '&type=UserOAuthTokensRefreshed');
+    expect(new Set(refreshed.map((event) => event.data.userId)).size).toBe(2);
+    expect(refreshed.every((event) => event.metadata.actor === 'system:oauth')).toBe(true);
+  });
+
+  it('refreshes on a 401 the user\'s own grant, and only once for calls refused together', async () => {
+    await getJson(`${upstream.baseUrl}/__test/reject-current`, 'POST');
+    const { refreshGrants } = await stats();
+    const results = await Promise.all([1, 2, 3].map(() => whoami(clients.ann)));
+    expect(results.map((who) => who.sub)).toEqual([UPSTREAM_ACCOUNT.ann, UPSTREAM_ACCOUNT.ann, UPSTREAM_ACCOUNT.ann]);
+    expect((await whoami(clients.bob)).sub).toBe(UPSTREAM_ACCOUNT.bob);
+    // Each user's refused token was refreshed once (the background may have refreshed one more since).
+    const refreshes = (await stats()).refreshGrants - refreshGrants;
+    expect(refreshes).toBeGreaterThanOrEqual(2);
+    expect(refreshes).toBeLessThanOrEqual(4);
+  });
+
+  it('refuses what cannot start or finish a grant of one\'s own with a clear 4xx, and stores nothing', async () => {
+    const granted = await grantEvents();
+    const { codeGrants } = await stats();
+    // A server the member may not see is "not found", whatever it is.
+    expectProblem(await people.cat.write('POST', '/api/servers/hidden/credentials/oauth/authorize', {}), 404, 'SERVER_NOT_FOUND');
+    expectProblem(await people.cat.write('POST', '/api/servers/nope/credentials/oauth/authorize', {}), 404, 'SERVER_NOT_FOUND');
+    expectProblem(await people.cat.write('POST', '/api/servers/plain/credentials/oauth/authorize', {}), 409, 'CREDENTIALS_NOT_PER_USER');
+    expectProblem(await gh.api('POST', '/api/servers/protected/credentials/oauth/authorize', {}), 409, 'NOT_A_USER');
+    // The client is the server's, an admin's concern: a user cannot bring one.
+    expectProblem(await people.cat.write('POST', '/api/servers/protected/credentials/oauth/authorize', { clientId: 'mine' }), 400, 'VALIDATION_FAILED');
+    expectProblem(await people.cat.write('POST', '/api/servers/protected/credentials/oauth/authorize', { scopes: ['a b'] }), 400, 'VALIDATION_FAILED');
+    // Without the CSRF token a cookie write is refused.
+    expectProblem(await people.cat.request('POST', '/api/servers/protected/credentials/oauth/authorize', {}), 403, 'CSRF_TOKEN_INVALID');
+
+    const wrong = await fetch(`${gh.url}/oauth/callback?state=not-a-state&code=x`, { headers: { accept: 'application/json' } });
+    expect(wrong.status).toBe(400);
+    expect(await wrong.json()).toMatchObject({ code: 'OAUTH_STATE_INVALID' });
+    // A state of cat's flow, answered with a code that is no code, is spent: a replay is refused too.
+    const started = await people.cat.write('POST', '/api/servers/protected/credentials/oauth/authorize', {});
+    expect(started.status).toBe(200);
+    const state = new URL(started.body.authorizationUrl).searchParams.get('state');
+    const forged = await fetch(`${gh.url}/oauth/callback?state=${state}&code=forged`, { headers: { accept: 'application/json' } });
+    expect(forged.status).toBe(400);
+    expect(await forged.json()).toMatchObject({ code: 'OAUTH_AUTHORIZATION_DENIED' });
+    const replayed = await fetch(`${gh.url}/oauth/callback?state=${state}&code=forged`, { headers: { accept: 'application/json' } });
+    expect(await replayed.json()).toMatchObject({ status: 400, code: 'OAUTH_STATE_INVALID' });
+    // A completed callback replayed stores nothing more.
+    const again = await authorizeAs(() => people.ann.write('POST', '/api/servers/protected/credentials/oauth/authorize', {}), UPSTREAM_ACCOUNT.ann);
+    const replayedGrant = await fetch(again.outcome.callbackUrl, { headers: { accept: 'application/json' } });
+    expect(await replayedGrant.json()).toMatchObject({ status: 400, code: 'OAUTH_STATE_INVALID' });
+
+    expect(await grantEvents()).toBe(granted + 1);
+    expect((await stats()).codeGrants).toBe(codeGrants + 1);
+    expect((await people.cat.request('GET', '/api/servers/protected/credentials')).body).toMatchObject({ configured: false, oauth: null });
+  });
+
+  it('revokes a user\'s grant at the authorization server when they remove their credentials; the other user keeps theirs', async () => {
+    const { revocations } = await stats();
+    expect((await people.ann.write('DELETE', '/api/servers/protected/credentials')).status).toBe(204);
+    expect((await stats()).revocations).toBe(revocations + 2);
+    expect((await people.ann.request('GET', '/api/servers/protected/credentials')).body).toMatchObject({ configured: false, oauth: null });
+    const after = await eventually(() => call(clients.ann), (result) => result.isError === true);
+    expect(after.content[0].text).toContain('you have none set');
+    expect((await whoami(clients.bob)).sub).toBe(UPSTREAM_ACCOUNT.bob);
+    expect(gh.sql.all('SELECT user_id FROM user_credentials')).toHaveLength(1);
+  });
+
+  it('stores, logs and answers no token in plaintext', async () => {
+    const { refreshTokens, clientSecrets } = await getJson<{ refreshTokens: string[]; clientSecrets: string[] }>(`${as.baseUrl}/__test/secrets`);
+    const accessTokens = (await seen()).authorizations.map((value) => value.replace(/^Bearer /i, ''));
+    const secrets = [...refreshTokens, ...clientSecrets, ...accessTokens];
+    expect(refreshTokens.length).toBeGreaterThanOrEqual(4);
+    expect(accessTokens.length).toBeGreaterThanOrEqual(4);
+    const database = join(gh.dataDir, 'gatehouse.db');
+    const stored = [database, `${database}-wal`].filter(existsSync).map((file) => readFileSync(file).toString('latin1')).join('\n');
+    const api = JSON.stringify((await gh.api('GET', '/api/events?limit=1000')).body) + JSON.stringify((await people.bob.request('GET', '/api/servers/protected/credentials')).body);
+    const logs = logLines.join('\n');
+    for (const secret of secrets) {
+      expect(stored).not.toContain(secret);
+      expect(api).not.toContain(secret);
+      expect(logs).not.toContain(secret);
+    }
+  });
+});
