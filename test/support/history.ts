@@ -79,8 +79,8 @@ export const runHistory = async (app: Application, now: () => Date): Promise<voi
   await userCredentials.set(webId, 'user-bob', { bearerToken: 'bob-credential-0007' }, as('c38'));
   await userCredentials.remove(webId, 'user-bob', as('c39'));
 
-  // Tools back at their defaults, which leaves them no row (one active again, one whose only override is cleared), and a
-  // server detached and attached again, which puts its link after the others.
+  // Tools back at their defaults, which leaves them no row (one active again, one whose only override is cleared), a
+  // server detached and attached again, which puts its link after the others, and a tool given only an override (so active).
   await profiles.setTool(devId, filesId, 'write', { status: 'active' }, as('c40'));
   await profiles.setTool(devId, webId, 'fetch', { description: null }, as('c41'));
   await profiles.detach(devId, filesId, as('c42'));
@@ -106,6 +106,8 @@ export const runHistory = async (app: Application, now: () => Date): Promise<voi
   await grant('user-cat', catTokens, 'c46');
   const refused = { reason: 'refresh_failed' as const, detail: 'invalid_grant', clientRejected: false, ofAccessToken: catTokens.accessToken.fp };
   await recordRevocation(ctx, { serverId: webId, userId: 'user-cat' }, refused, as('c47'));
+
+  await profiles.setTool(devId, webId, 'search', { title: 'Search the web' }, as('c48'));
 };
 
 /** The plaintext of every secret runHistory seals: none may be found in the log or a read model. */
