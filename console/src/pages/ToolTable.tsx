@@ -2,10 +2,9 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { memo, useCallback, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { enc, request, send } from '../api';
 import { Link, setQueryParam, useLocation } from '../router';
+import { useRowWindow } from '../rowWindow';
 import { filterTools, toolKey, type EffectiveTool, type ToolFilter } from '../toolFilter';
 import { ErrorNote, Field, Status } from '../ui';
-
-const ROW_LIMIT = 300;
 
 type ToolsBody = { version: number; tools: EffectiveTool[] };
 
@@ -29,6 +28,8 @@ export const ToolTable = ({ slug, editable }: { slug: string; editable: boolean 
   const all = tools.data?.body.tools ?? [];
   const result = useMemo(() => filterTools(all, { text, regex, filter }), [all, text, regex, filter]);
   const visible = result.tools;
+  const body = useRef<HTMLTableSectionElement>(null);
+  const rows = useRowWindow(visible.length, body);
   const selectedVisible = visible.filter((tool) => selected.has(toolKey(tool)));
 
   /** PATCHes one after another, each with the version the previous answer gave (If-Match). */
@@ -97,12 +98,13 @@ export const ToolTable = ({ slug, editable }: { slug: string; editable: boolean 
         ) : null}
       </div>
       <p role="status" className="muted">
-        {progress ?? `${visible.length} of ${all.length} tools${visible.length > ROW_LIMIT ? ` (the first ${ROW_LIMIT} shown: refine the search)` : ''}`}
+        {progress ?? `${visible.length} of ${all.length} tools`}
       </p>
       <ErrorNote error={error ?? tools.error} />
-      <table className="tool-table">
+      {/* Only the rows near the viewport are in the document (useRowWindow): the row count and each row's index say where they are. */}
+      <table className="tool-table" aria-rowcount={visible.length + 1}>
         <thead>
-          <tr>
+          <tr aria-rowindex={1}>
             {editable ? (
               <th scope="col" className="col-select">
                 <input
@@ -125,24 +127,41 @@ export const ToolTable = ({ slug, editable }: { slug: string; editable: boolean 
             <th scope="col">Description</th>
           </tr>
         </thead>
-        <tbody>
-          {visible.slice(0, ROW_LIMIT).map((tool) => (
-            <ToolRow key={`${toolKey(tool)}:${tool.overrides.name}:${tool.overrides.description}`} tool={tool} selected={selected.has(toolKey(tool))} editable={editable} onToggle={toggle} onPatch={patchOne} />
+        <tbody ref={body}>
+          {rows.before > 0 ? <Spacer height={rows.before} columns={editable ? 5 : 4} /> : null}
+          {visible.slice(rows.start, rows.end).map((tool, offset) => (
+            <ToolRow
+              key={`${toolKey(tool)}:${tool.overrides.name}:${tool.overrides.description}`}
+              index={rows.start + offset + 2}
+              tool={tool}
+              selected={selected.has(toolKey(tool))}
+              editable={editable}
+              onToggle={toggle}
+              onPatch={patchOne}
+            />
           ))}
+          {rows.after > 0 ? <Spacer height={rows.after} columns={editable ? 5 : 4} /> : null}
         </tbody>
       </table>
     </section>
   );
 };
 
-type RowProps = { tool: EffectiveTool; selected: boolean; editable: boolean; onToggle: (tool: EffectiveTool) => void; onPatch: (tool: EffectiveTool, patch: object) => void };
+/** Stands in for the rows out of the window, at their height; nothing for a screen reader. */
+const Spacer = ({ height, columns }: { height: number; columns: number }) => (
+  <tr className="spacer" aria-hidden="true">
+    <td colSpan={columns} style={{ height }} />
+  </tr>
+);
+
+type RowProps = { tool: EffectiveTool; index: number; selected: boolean; editable: boolean; onToggle: (tool: EffectiveTool) => void; onPatch: (tool: EffectiveTool, patch: object) => void };
 
 /**
  * One row; upstream text (names, descriptions) is rendered as text by React, never as HTML.
  * Memoised, with uncontrolled edit boxes (read on Enter or blur; the row is keyed by its
  * overrides, so a saved edit mounts it afresh): a row a keystroke keeps costs nothing.
  */
-const ToolRow = memo(({ tool, selected, editable, onToggle, onPatch }: RowProps) => {
+const ToolRow = memo(({ tool, index, selected, editable, onToggle, onPatch }: RowProps) => {
   const commit = (field: 'name' | 'description', value: string, current: string | null) => {
     const next = value.trim() === '' ? null : value.trim();
     if (next !== current) onPatch(tool, { [field]: next });
@@ -151,7 +170,7 @@ const ToolRow = memo(({ tool, selected, editable, onToggle, onPatch }: RowProps)
     if (e.key === 'Enter') commit(field, e.currentTarget.value, current);
   };
   return (
-    <tr data-tool={tool.exposedName}>
+    <tr data-tool={tool.exposedName} aria-rowindex={index}>
       {editable ? (
         <td>
           <input type="checkbox" aria-label={`Select ${tool.exposedName}`} checked={selected} onChange={() => onToggle(tool)} />
