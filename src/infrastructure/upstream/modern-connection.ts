@@ -4,7 +4,7 @@ import {
   type StandardSchemaV1, StreamableHTTPClientTransport as ModernHttpTransport, type Transport as ModernTransport, withInputRequired,
 } from '@modelcontextprotocol/client';
 import type { AnyObjectSchema, SchemaOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { authorizedFetch } from './authorized-fetch';
 import { UpstreamConnectionBase, type RequestParams } from './connection-base';
 import { toUpstreamError, UpstreamError } from './errors';
@@ -90,31 +90,29 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
 
   /**
    * Asks a Streamable HTTP upstream with `server/discover` whether it speaks 2026-07-28 (a stdio
-   * upstream is asked on its own process, see stdio-discovery.ts). Resolves to
-   * a connection when it does, to null when it does not or cannot be reached (the caller then
-   * connects as today, which reports the reason); rejects only when the upstream stayed silent
-   * past the connect timeout (an outage: initialize would wait as long again).
+   * upstream is asked on its own process, see stdio-discovery.ts), waiting `windowMs` at most.
+   * Resolves to a connection when it does; to 'legacy' when it does not or cannot be reached (the
+   * caller connects as today, which reports the reason); to 'silent' when no answer came in the
+   * window (a 2025 server that ignores requests it does not know, or one that is down: the
+   * caller initialises it with the rest of the connect timeout, which tells the two apart).
    */
-  static async probe(spec: UpstreamSpec, options: SdkConnectionOptions, handlers: UpstreamHandlers = {}): Promise<ModernUpstreamConnection | null> {
-    if (spec.transport !== 'streamable_http') return null;
+  static async probe(spec: UpstreamSpec, options: SdkConnectionOptions, handlers: UpstreamHandlers, windowMs: number): Promise<ModernUpstreamConnection | 'legacy' | 'silent'> {
+    if (spec.transport !== 'streamable_http') return 'legacy';
     let url: URL;
     try {
       url = upstreamUrl(spec);
     } catch {
-      return null;
+      return 'legacy';
     }
-    if (!isHostAllowed(url, options.allowedHosts?.() ?? [])) return null;
+    if (!isHostAllowed(url, options.allowedHosts?.() ?? [])) return 'legacy';
     const connection = ModernUpstreamConnection.create(spec, options, handlers);
     const client = connection.client;
     try {
-      await client.connect(new ModernHttpTransport(url, { requestInit: { headers: upstreamHeaders(spec) }, fetch: connection.fetch() }), {
-        timeout: options.connectTimeoutMs,
-      });
+      await client.connect(new ModernHttpTransport(url, { requestInit: { headers: upstreamHeaders(spec) }, fetch: connection.fetch() }), { timeout: windowMs });
     } catch (error) {
       await client.close().catch(() => undefined);
       connection.http?.close();
-      if (isTimeout(error)) throw toUpstreamError(new McpError(ErrorCode.RequestTimeout, 'connect deadline passed'), spec, { method: 'server/discover', timeoutMs: options.connectTimeoutMs });
-      return null;
+      return isTimeout(error) ? 'silent' : 'legacy';
     }
     connection.listenForChanges();
     return connection;

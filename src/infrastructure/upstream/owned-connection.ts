@@ -2,7 +2,8 @@ import { SlotUnavailableError, type ConnectionSlots, type ReleaseSlot } from './
 import { UpstreamError } from './errors';
 import { ModernUpstreamConnection } from './modern-connection';
 import { SdkUpstreamConnection, type SdkConnectionOptions } from './sdk-connection';
-import { openStdioConnection, type StdioDiscoveryMemory } from './stdio-discovery';
+import { type DiscoveryMemory, discoverTimeoutMs } from './discovery-memory';
+import { openStdioConnection } from './stdio-discovery';
 import type { UpstreamHandlers, UpstreamSpec } from './types';
 
 /** A connection as the supervisor holds it: a 2025 session, or a stateless 2026-07-28 one. */
@@ -20,8 +21,8 @@ export type OwnedConnectionRequest = Readonly<{
   /** Aborts the wait for a slot (the supervisor is stopping). */
   stopSignal: AbortSignal;
   onLost: (connection: LiveConnection, error: UpstreamError) => void;
-  /** Whether a stdio server is asked `server/discover` (see stdio-discovery.ts). */
-  stdioDiscovery: StdioDiscoveryMemory;
+  /** Whether the server is asked `server/discover` (see discovery-memory.ts). */
+  discovery: DiscoveryMemory;
 }>;
 
 const acquireSlot = async (request: OwnedConnectionRequest): Promise<ReleaseSlot | undefined> => {
@@ -39,6 +40,23 @@ const acquireSlot = async (request: OwnedConnectionRequest): Promise<ReleaseSlot
 };
 
 /**
+ * An HTTP upstream: asked `server/discover` for at most `discoverTimeoutMs` (a 2025 server refuses
+ * the sessionless request at once), spoken to statelessly when it offers 2026-07-28, else
+ * initialised with what is left of the connect timeout. One that let the question go unanswered
+ * and was then initialised is remembered, and not asked on its later connects (legacy SSE never is).
+ */
+const openHttpConnection = async (spec: UpstreamSpec, settings: SdkConnectionOptions, handlers: UpstreamHandlers, memory: DiscoveryMemory): Promise<LiveConnection> => {
+  if (spec.transport !== 'streamable_http' || memory.recall(spec) !== undefined) return SdkUpstreamConnection.open(spec, settings, handlers);
+  const startedAt = Date.now();
+  const probed = await ModernUpstreamConnection.probe(spec, settings, handlers, discoverTimeoutMs(settings.connectTimeoutMs));
+  if (probed instanceof ModernUpstreamConnection) return probed;
+  if (probed === 'legacy') return SdkUpstreamConnection.open(spec, settings, handlers);
+  const connection = await SdkUpstreamConnection.open(spec, { ...settings, connectTimeoutMs: Math.max(1, settings.connectTimeoutMs - (Date.now() - startedAt)) }, handlers);
+  memory.note(spec, 'ignores');
+  return connection;
+};
+
+/**
  * Takes a capacity slot (waiting in line if the server is at its cap), then connects: statelessly
  * when the upstream's `server/discover` offers 2026-07-28 (Streamable HTTP, and stdio on the one
  * process it spawns), else with the 2025 initialize as always; legacy SSE is never asked (the
@@ -52,8 +70,8 @@ export const openOwnedConnection = async (request: OwnedConnectionRequest): Prom
     const { spec, handlers } = request;
     let opened: LiveConnection | null = null;
     const settings = { ...request.settings, onUnexpectedClose: (error: UpstreamError) => opened && request.onLost(opened, error) };
-    if (spec.transport === 'stdio') opened = await openStdioConnection(spec, settings, handlers, request.stdioDiscovery);
-    else opened = (await ModernUpstreamConnection.probe(spec, settings, handlers)) ?? (await SdkUpstreamConnection.open(spec, settings, handlers));
+    if (spec.transport === 'stdio') opened = await openStdioConnection(spec, settings, handlers, request.discovery);
+    else opened = await openHttpConnection(spec, settings, handlers, request.discovery);
     return { connection: opened, releaseSlot };
   } catch (error) {
     releaseSlot?.();

@@ -1,6 +1,7 @@
 import { ConnectionSlots } from './connection-slots';
 import { UpstreamError } from './errors';
 import { ChildProcessRegistry } from './process-group';
+import { DiscoveryMemory } from './discovery-memory';
 import { UpstreamSupervisor } from './supervisor';
 import type { UpstreamSupervisorOptions } from './supervisor-options';
 import type { UpstreamHealth, UpstreamSpec } from './types';
@@ -39,6 +40,8 @@ type ServerEntry = {
    */
   users: Map<string, UserConnection>;
   slots?: ConnectionSlots;
+  /** What the server's stdio processes did when asked `server/discover`, for all its connections. */
+  discovery: DiscoveryMemory;
 };
 
 /**
@@ -195,6 +198,7 @@ export class UpstreamPool {
       // The cap matters for per-session isolation (a server may switch to it on reconfigure);
       // a shared connection takes one slot.
       slots: new ConnectionSlots(this.options.maxConnectionsPerServer ?? 8),
+      discovery: new DiscoveryMemory(),
     };
     this.servers.set(spec.id, entry);
     return entry;
@@ -222,6 +226,7 @@ export class UpstreamPool {
       ...this.options.connection,
       slots: entry.slots,
       processes: this.processes,
+      discoveryMemory: entry.discovery,
       idleTimeoutMs,
     });
   }

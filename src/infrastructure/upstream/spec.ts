@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { UpstreamSpec } from './types';
 
 const sameList = (a: readonly string[], b: readonly string[]): boolean =>
@@ -21,3 +22,15 @@ export const needsReconnect = (a: UpstreamSpec, b: UpstreamSpec): boolean =>
   a.url !== b.url ||
   !sameRecord(a.headers, b.headers) ||
   a.bearerToken !== b.bearerToken;
+
+const sortedEntries = (record: Readonly<Record<string, string>>): [string, string][] => Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+
+/**
+ * A digest of what `needsReconnect` compares: two specs have the same key exactly when going
+ * from one to the other keeps the connection. A digest, so that what is kept under it holds no
+ * copy of an env or header value.
+ */
+export const connectionKey = (spec: UpstreamSpec): string =>
+  createHash('sha256')
+    .update(JSON.stringify([spec.transport, spec.command, spec.args, sortedEntries(spec.env), spec.cwd, spec.url, sortedEntries(spec.headers), spec.bearerToken]))
+    .digest('base64url');

@@ -5,12 +5,13 @@
  */
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { fixtureServer, isPidRunning, stdioSpec, textOf, waitForHealth } from '../../../test/fixtures/upstream-fixtures';
-import { ChildProcessRegistry, UpstreamSupervisor } from '.';
+import { ChildProcessRegistry, UpstreamPool, UpstreamSupervisor } from '.';
 import { MODERN_UPSTREAM_VERSION } from './modern-connection';
 import { SdkUpstreamConnection } from './sdk-connection';
 import { createStdioTransport } from './session';
 import { StderrTail } from './stderr-tail';
-import { discoverOverStdio, STDIO_DISCOVER_TIMEOUT_MS, stdioDiscoverTimeoutMs } from './stdio-discovery';
+import { DISCOVER_TIMEOUT_MS, DiscoveryMemory, discoverTimeoutMs } from './discovery-memory';
+import { discoverOverStdio, openStdioConnection } from './stdio-discovery';
 import { DEFAULT_CLIENT_CAPABILITIES, DEFAULT_CLIENT_INFO } from './supervisor-options';
 
 const FAST_V2 = fixtureServer('fast-server-v2.js');
@@ -84,7 +85,7 @@ describe('2025-11-25 stdio servers', () => {
     const started = Date.now();
     await supervisor.connect();
     // The probe's error answer comes as fast as initialize's would: nowhere near the window.
-    expect(Date.now() - started).toBeLessThan(STDIO_DISCOVER_TIMEOUT_MS);
+    expect(Date.now() - started).toBeLessThan(DISCOVER_TIMEOUT_MS);
     expect(supervisor.health()).toMatchObject({ status: 'ready', protocolVersion: LATEST_PROTOCOL_VERSION });
     expect(textOf(await supervisor.callTool({ name: 'echo', arguments: { message: 'hi' } }))).toBe(`echo: hi (pid ${supervisor.health().pid})`);
     expect(processes.seen).toEqual([supervisor.health().pid]);
@@ -99,13 +100,68 @@ describe('2025-11-25 stdio servers', () => {
     const started = Date.now();
     await supervisor.connect();
     const took = Date.now() - started;
-    expect(took).toBeGreaterThanOrEqual(stdioDiscoverTimeoutMs(connectTimeoutMs));
+    expect(took).toBeGreaterThanOrEqual(discoverTimeoutMs(connectTimeoutMs));
     expect(took).toBeLessThan(connectTimeoutMs);
     expect(supervisor.health()).toMatchObject({ status: 'ready', protocolVersion: LATEST_PROTOCOL_VERSION });
     expect(textOf(await supervisor.callTool({ name: 'noop', arguments: {} }))).toBe('ok');
     expect(processes.seen).toEqual([supervisor.health().pid]);
     await supervisor.close();
     expectAllGone(processes);
+  });
+
+  describe('one that ignores server/discover, once found to', () => {
+    /** The lines the fixture writes to stderr for each server/discover it leaves unanswered. */
+    const questions = (supervisor: UpstreamSupervisor): number => (supervisor.health().stderrTail.match(/not answering server\/discover/g) ?? []).length;
+    const connectTimeoutMs = 12_000;
+    const window = discoverTimeoutMs(connectTimeoutMs);
+
+    it('is not asked again when its process is restarted, nor by another connection of the server (a per-session one), until its configuration changes', async () => {
+      const pool = new UpstreamPool({ connection: { connectTimeoutMs, backoff: { initialDelayMs: 50 } } });
+      const pids: number[] = [];
+      const spec = { ...stdioSpec(HUNG, ['--hang-on', 'server/discover']), isolation: 'per_session' as const };
+      try {
+        const first = pool.get(spec, 'session-1');
+        let started = Date.now();
+        await first.connect();
+        expect(Date.now() - started).toBeGreaterThanOrEqual(window);
+        expect(questions(first)).toBe(1);
+        pids.push(first.health().pid!);
+
+        // Its process dies: the restart initialises at once, without the question.
+        const before = first.health();
+        started = Date.now();
+        process.kill(before.pid!, 'SIGKILL');
+        await waitForHealth(first, (health) => health.restarts === before.restarts + 1 && health.status === 'ready', 20_000);
+        expect(Date.now() - started).toBeLessThan(window);
+        expect(questions(first)).toBe(1);
+        expect(textOf(await first.callTool({ name: 'noop', arguments: {} }))).toBe('ok');
+        pids.push(first.health().pid!);
+
+        // Another session's own process (per-session isolation) is not asked either.
+        const second = pool.get(spec, 'session-2');
+        started = Date.now();
+        await second.connect();
+        expect(Date.now() - started).toBeLessThan(window);
+        expect([questions(second), second.health().protocolVersion]).toEqual([0, LATEST_PROTOCOL_VERSION]);
+        pids.push(second.health().pid!);
+        expect(new Set(pids).size).toBe(3);
+
+        // A changed configuration is asked again.
+        await Promise.all([pool.releaseSession('session-1'), pool.releaseSession('session-2')]);
+        const changed = { ...spec, env: { ...spec.env, GATEHOUSE_TEST_CHANGED: '1' } };
+        await pool.reconfigure(changed);
+        const third = pool.get(changed, 'session-3');
+        started = Date.now();
+        await third.connect();
+        expect(Date.now() - started).toBeGreaterThanOrEqual(window);
+        expect(questions(third)).toBe(1);
+        pids.push(third.health().pid!);
+      } finally {
+        await pool.closeAll();
+      }
+      expect(pool.processes.total()).toBe(0);
+      for (const pid of pids) expect(isPidRunning(pid)).toBe(false);
+    });
   });
 
   it('one that exits on the unknown request is started again and initialised, and not asked again on its next start', async () => {
@@ -140,7 +196,7 @@ describe('an answer that comes too late', () => {
     };
     const child = createStdioTransport(spec, options);
     await child.open();
-    expect(await discoverOverStdio(child, options, 1)).toEqual({ kind: 'legacy' });
+    expect(await discoverOverStdio(child, options, 1)).toEqual({ kind: 'silent' });
     const connection = await SdkUpstreamConnection.open(spec, options, {}, child);
     try {
       expect(connection.protocolVersion).toBe(LATEST_PROTOCOL_VERSION);
@@ -149,6 +205,30 @@ describe('an answer that comes too late', () => {
     } finally {
       await connection.close();
     }
+    expectAllGone(processes);
+  });
+
+  it('a 2026 server that starts after the window is initialised as 2025, its late answer kept from the client, and its configuration not remembered as one that ignores the question', async () => {
+    const processes = new RecordingRegistry();
+    const options = {
+      clientInfo: DEFAULT_CLIENT_INFO, capabilities: DEFAULT_CLIENT_CAPABILITIES, connectTimeoutMs: 8_000, defaultRequestTimeoutMs: 30_000,
+      stderrTail: new StderrTail(), processes,
+    };
+    const memory = new DiscoveryMemory();
+    const slow = stdioSpec(FAST_V2, ['--stdio', '--start-after', String(discoverTimeoutMs(options.connectTimeoutMs) + 1_000)]);
+    const connection = await openStdioConnection(slow, options, {}, memory);
+    try {
+      expect(connection.protocolVersion).toBe(LATEST_PROTOCOL_VERSION);
+      expect(textOf(await connection.callTool({ name: 'client_envelope', arguments: {} }))).toContain('"era":"legacy"');
+      expect(memory.recall(slow)).toBeUndefined();
+    } finally {
+      await connection.close();
+    }
+    // The same wait for a server that never answers is remembered.
+    const hung = stdioSpec(HUNG, ['--hang-on', 'server/discover']);
+    const ignoring = await openStdioConnection(hung, options, {}, memory);
+    await ignoring.close();
+    expect([memory.recall(hung), memory.recall(slow)]).toEqual(['ignores', undefined]);
     expectAllGone(processes);
   });
 });

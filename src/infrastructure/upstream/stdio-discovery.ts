@@ -3,30 +3,23 @@ import {
 } from '@modelcontextprotocol/client';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { connectError, createStdioTransport } from './session';
+import { discoverTimeoutMs } from './discovery-memory';
 import { MODERN_UPSTREAM_VERSION, ModernUpstreamConnection } from './modern-connection';
 import { SdkUpstreamConnection, type SdkConnectionOptions } from './sdk-connection';
+import type { DiscoveryMemory } from './discovery-memory';
 import type { ProcessGroupStdioTransport } from './stdio-transport';
 import type { UpstreamHandlers, UpstreamSpec } from './types';
 
-/**
- * The longest a stdio server's answer to `server/discover` is waited for, counted from the spawn
- * (so it includes the server's start-up): a server that ignores requests it does not know is then
- * initialised as a 2025 server, this much later than before. A 2025 server that answers with an
- * error (the SDKs answer -32601) costs only that answer.
- */
-export const STDIO_DISCOVER_TIMEOUT_MS = 5_000;
-
-/** At most a quarter of the connect timeout, so initialize keeps the rest of it. */
-export const stdioDiscoverTimeoutMs = (connectTimeoutMs: number): number =>
-  Math.max(1, Math.min(STDIO_DISCOVER_TIMEOUT_MS, Math.floor(connectTimeoutMs / 4)));
 
 /** Our id for the question: a string, so it never meets the SDK clients' numeric request ids on the pipe. */
 const DISCOVER_ID = 'gatehouse-server-discover';
 
 export type StdioDiscovery =
   | Readonly<{ kind: 'modern'; discover: DiscoverResult }>
-  /** An error answer, a result without 2026-07-28, or no answer in time: initialised as today. */
+  /** An error answer or a result without 2026-07-28: initialised as today. */
   | Readonly<{ kind: 'legacy' }>
+  /** No answer in time: initialised as today, and remembered (see DiscoveryMemory). */
+  | Readonly<{ kind: 'silent' }>
   /** The process ended before it answered (some servers exit on any request before initialize). */
   | Readonly<{ kind: 'exited' }>;
 
@@ -54,9 +47,9 @@ export const discoverOverStdio = (
       child.onclose = undefined;
       resolve(outcome);
     };
-    const timer = setTimeout(() => settle({ kind: 'legacy' }), timeoutMs);
+    const timer = setTimeout(() => settle({ kind: 'silent' }), timeoutMs);
     child.onmessage = (message: JSONRPCMessage) => {
-      if (!('id' in message) || message.id !== DISCOVER_ID || 'method' in message) return;
+      if (!isDiscoverAnswer(message)) return;
       settle('result' in message && offersModern(message.result) ? { kind: 'modern', discover: message.result } : { kind: 'legacy' });
     };
     child.onclose = () => settle({ kind: 'exited' });
@@ -69,42 +62,37 @@ export const discoverOverStdio = (
     child.send({ jsonrpc: '2.0', id: DISCOVER_ID, method: 'server/discover', params: { _meta: meta } }).catch(() => undefined);
   });
 
-/** What the supervisor remembers between connects to one stdio server. */
-export type StdioDiscoveryMemory = Readonly<{
-  /** False once a process of this server exited on being asked: it is initialised without asking. */
-  ask: boolean;
-  /** Called when a process exited before it answered `server/discover`. */
-  exitedOnAsk: () => void;
-}>;
+const isDiscoverAnswer = (message: JSONRPCMessage): boolean => 'id' in message && message.id === DISCOVER_ID && !('method' in message);
 
 /**
  * Connects to a stdio upstream with one process: spawns it, asks it `server/discover` (bounded by
- * `stdioDiscoverTimeoutMs`), then hands that same process to the SDK v2 client (stateless
+ * `discoverTimeoutMs`), then hands that same process to the SDK v2 client (stateless
  * 2026-07-28, when it offered it) or to the v1 client's initialize (everything else, as before).
  * The whole connect stays within `connectTimeoutMs`. The one exception to one process: a server
- * that exits on being asked is started again and initialised, and `memory` is told, so its later
- * connects do not ask. Rejects with an UpstreamError, leaving no process behind.
+ * that exits on being asked is started again and initialised. A server `memory` knows to exit on
+ * the question or to ignore it is not asked; one that does either now is remembered (an ignored
+ * question only once initialize has worked). Rejects with an UpstreamError, leaving no process behind.
  */
 export const openStdioConnection = async (
   spec: UpstreamSpec,
   options: SdkConnectionOptions,
   handlers: UpstreamHandlers,
-  memory: StdioDiscoveryMemory,
+  memory: DiscoveryMemory,
 ): Promise<SdkUpstreamConnection | ModernUpstreamConnection> => {
-  if (!memory.ask) return SdkUpstreamConnection.open(spec, options, handlers);
+  if (memory.recall(spec) !== undefined) return SdkUpstreamConnection.open(spec, options, handlers);
   const startedAt = Date.now();
   const child = createStdioTransport(spec, options);
   let discovery: StdioDiscovery;
   try {
     await child.open();
-    discovery = await discoverOverStdio(child, options, stdioDiscoverTimeoutMs(options.connectTimeoutMs));
+    discovery = await discoverOverStdio(child, options, discoverTimeoutMs(options.connectTimeoutMs));
   } catch (error) {
     await child.close();
     throw connectError(error, child, spec, options.connectTimeoutMs, 'server/discover');
   }
   if (discovery.kind === 'exited') {
     await child.close();
-    memory.exitedOnAsk();
+    memory.note(spec, 'exits');
     return SdkUpstreamConnection.open(spec, options, handlers);
   }
   const rest = { ...options, connectTimeoutMs: Math.max(1, options.connectTimeoutMs - (Date.now() - startedAt)) };
@@ -119,5 +107,20 @@ export const openStdioConnection = async (
       }
     }
   }
-  return SdkUpstreamConnection.open(spec, rest, handlers, child);
+  if (discovery.kind !== 'silent') return SdkUpstreamConnection.open(spec, rest, handlers, child);
+  // The answer may still come, during initialize or later: it is kept from the client (which
+  // never asked), and one that offers 2026-07-28 means the server only started slowly, so its
+  // configuration is not remembered as one that ignores the question.
+  let offeredLate = false;
+  child.intercept = (message) => {
+    if (!isDiscoverAnswer(message)) return false;
+    if ('result' in message && offersModern(message.result)) {
+      offeredLate = true;
+      memory.forget(spec);
+    }
+    return true;
+  };
+  const connection = await SdkUpstreamConnection.open(spec, rest, handlers, child);
+  if (!offeredLate) memory.note(spec, 'ignores');
+  return connection;
 };

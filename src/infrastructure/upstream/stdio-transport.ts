@@ -43,6 +43,11 @@ export class ProcessGroupStdioTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
+  /**
+   * Sees each message before `onmessage` and keeps it from the client when it returns true: the
+   * late answer to the gateway's own `server/discover`, which no client asked (see stdio-discovery.ts).
+   */
+  intercept?: (message: JSONRPCMessage) => boolean;
 
   private child?: ChildProcessWithoutNullStreams;
   private leaderExited?: Promise<void>;
@@ -165,7 +170,9 @@ export class ProcessGroupStdioTransport implements Transport {
       try {
         const message = this.readBuffer.readMessage();
         if (message === null) break;
-        deliverInOrder(message, (delivered) => this.onmessage?.(delivered));
+        deliverInOrder(message, (delivered) => {
+          if (this.intercept?.(delivered) !== true) this.onmessage?.(delivered);
+        });
       } catch (error) {
         // A line that is not JSON-RPC (stray logging on stdout) is skipped, not fatal.
         this.onerror?.(error as Error);

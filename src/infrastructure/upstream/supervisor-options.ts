@@ -4,6 +4,7 @@ import type { ConnectionSlots } from './connection-slots';
 import type { ChildProcessRegistry } from './process-group';
 import type { SdkConnectionOptions } from './sdk-connection';
 import type { StderrTail } from './stderr-tail';
+import type { DiscoveryMemory } from './discovery-memory';
 import type { McpClientCapabilities, McpImplementation } from './types';
 
 export type UpstreamSupervisorOptions = Readonly<{
@@ -25,6 +26,8 @@ export type UpstreamSupervisorOptions = Readonly<{
   /** How long a connect waits for a free slot. Default: connectTimeoutMs. */
   slotWaitTimeoutMs?: number;
   processes?: ChildProcessRegistry;
+  /** Shared by the supervisors of one server: what its stdio processes did when asked `server/discover`. */
+  discoveryMemory?: DiscoveryMemory;
   /** settings.upstreamAllowedHosts (empty: any host), read when connecting and per HTTP request. */
   allowedHosts?: () => readonly string[];
   /** Bearer tokens Gatehouse holds for HTTP upstreams (OAuth), asked at every request. */

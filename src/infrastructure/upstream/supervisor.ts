@@ -6,6 +6,7 @@ import { abortable, closeOwned, openOwnedConnection, type LiveConnection, type O
 import { ChildProcessRegistry } from './process-group';
 import { needsReconnect } from './spec';
 import { StderrTail } from './stderr-tail';
+import { DiscoveryMemory } from './discovery-memory';
 import { IdleTimer } from './idle-timer';
 import { SupervisorHealth } from './supervisor-health';
 import { connectionSettings, connectTimeoutMs, type UpstreamSupervisorOptions } from './supervisor-options';
@@ -45,8 +46,8 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
   /** Bumped by reconfigure and close, so a connect attempt can tell it was superseded. */
   private generation = 0;
   private stopping?: Promise<void>;
-  /** A process of this (stdio) server exited on being asked `server/discover`: ask no more until reconfigured. */
-  private exitsOnDiscover = false;
+  /** What this (stdio) server's processes did when asked `server/discover`, by configuration. */
+  private readonly discovery: DiscoveryMemory;
 
   constructor(spec: UpstreamSpec, options: UpstreamSupervisorOptions = {}) {
     super();
@@ -55,6 +56,7 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
     this.retries = new RetrySchedule({ ...DEFAULT_BACKOFF, ...options.backoff });
     this.stderrTail = new StderrTail(options.stderrTailBytes);
     this.processes = options.processes ?? new ChildProcessRegistry();
+    this.discovery = options.discoveryMemory ?? new DiscoveryMemory();
     this.state = new SupervisorHealth(spec, this.stderrTail, () => this.owned?.connection.pid ?? null, () => this.owned?.connection.protocolVersion ?? null);
     this.idleTimer = new IdleTimer(options.idleTimeoutMs, () => this.closeIdleConnection());
   }
@@ -138,7 +140,6 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
     this.state.setSpec(spec);
     if (!reconnect || this.stopping) return;
     const wasInUse = this.owned !== undefined || this.connecting !== undefined || this.retries.pending;
-    this.exitsOnDiscover = false;
     this.generation++;
     this.retries.reset();
     this.state.setNextAttempt(null);
@@ -209,7 +210,7 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
         slotWaitTimeoutMs: this.options.slotWaitTimeoutMs ?? connectTimeoutMs(this.options),
         stopSignal: this.stopSignal.signal,
         onLost: (connection, error) => this.onConnectionLost(connection, error),
-        stdioDiscovery: { ask: !this.exitsOnDiscover, exitedOnAsk: () => (this.exitsOnDiscover = true) },
+        discovery: this.discovery,
       });
     } catch (error) {
       const failure = toUpstreamError(error, spec, { method: 'initialize', timeoutMs: connectTimeoutMs(this.options) });

@@ -1,0 +1,50 @@
+import { connectionKey } from './spec';
+import type { UpstreamSpec } from './types';
+
+/**
+ * The longest a server's answer to `server/discover` is waited for (for a stdio server counted
+ * from the spawn, so it includes its start-up): a server that ignores requests it does not know
+ * is then initialised as a 2025 server, this much later than before, once (see DiscoveryMemory).
+ * A 2025 server that answers with an error (the SDKs answer -32601, or HTTP 400 without a
+ * session) costs only that answer.
+ */
+export const DISCOVER_TIMEOUT_MS = 5_000;
+
+/** At most a quarter of the connect timeout, so initialize keeps the rest of it. */
+export const discoverTimeoutMs = (connectTimeoutMs: number): number =>
+  Math.max(1, Math.min(DISCOVER_TIMEOUT_MS, Math.floor(connectTimeoutMs / 4)));
+
+/** What a server did when asked `server/discover`, when that was not an answer. */
+export type DiscoveryOutcome = 'exits' | 'ignores';
+
+/** Configurations remembered per server: per-user servers run with each user's own env. */
+const MAX_REMEMBERED = 64;
+
+/**
+ * What one server did when asked `server/discover` without answering, by the configuration it was
+ * reached with (connectionKey): a stdio process that exited on it, or a server (stdio or
+ * Streamable HTTP) that let the window pass (a 2025 server that ignores requests it does not
+ * know: up to 5 s on each start) and was then initialised. Such a server is initialised at once
+ * on its later connects, so neither a restart nor another session's connection pays for the
+ * question again. A changed configuration is asked anew, and so is a stdio server whose process
+ * answered after the window offering 2026-07-28 (it only started slowly). Shared by the
+ * supervisors of one server; in memory only, so a gateway restart asks again.
+ */
+export class DiscoveryMemory {
+  private readonly outcomes = new Map<string, DiscoveryOutcome>();
+
+  recall(spec: UpstreamSpec): DiscoveryOutcome | undefined {
+    return this.outcomes.get(connectionKey(spec));
+  }
+
+  note(spec: UpstreamSpec, outcome: DiscoveryOutcome): void {
+    const key = connectionKey(spec);
+    this.outcomes.delete(key);
+    this.outcomes.set(key, outcome);
+    if (this.outcomes.size > MAX_REMEMBERED) this.outcomes.delete(this.outcomes.keys().next().value as string);
+  }
+
+  forget(spec: UpstreamSpec): void {
+    this.outcomes.delete(connectionKey(spec));
+  }
+}

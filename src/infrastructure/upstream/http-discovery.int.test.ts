@@ -1,0 +1,58 @@
+/**
+ * A Streamable HTTP upstream is asked `server/discover` before anything else. A 2025 server that
+ * never answers the question (it leaves the POST open) is initialised once the window has passed,
+ * and is not asked again by its later connections until its configuration changes. Real fixture
+ * process on loopback; the fixture counts the questions it left unanswered.
+ */
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import { fixtureServer, httpSpec, startHttpServer, textOf, type RunningHttpServer } from '../../../test/fixtures/upstream-fixtures';
+import { UpstreamPool } from '.';
+import { discoverTimeoutMs } from './discovery-memory';
+
+const FAST = fixtureServer('fast-server.js');
+
+describe('a Streamable HTTP upstream that ignores server/discover', () => {
+  let server: RunningHttpServer;
+  const connectTimeoutMs = 8_000;
+  const window = discoverTimeoutMs(connectTimeoutMs);
+
+  beforeAll(async () => {
+    server = await startHttpServer([FAST, '--http', '0', '--ignore', 'server/discover']);
+  });
+
+  afterAll(() => server.stop());
+
+  const ignored = async (): Promise<number> => ((await (await fetch(`${server.baseUrl}/__fixture/stats`)).json()) as { ignored: number }).ignored;
+
+  it('is initialised once the window has passed, and its other connections are not asked until its configuration changes', async () => {
+    const pool = new UpstreamPool({ connection: { connectTimeoutMs } });
+    const spec = { ...httpSpec(`${server.baseUrl}/mcp`, 'streamable_http', { name: 'ignores-discover' }), isolation: 'per_session' as const };
+    try {
+      const first = pool.get(spec, 'session-1');
+      let started = Date.now();
+      await first.connect();
+      expect(Date.now() - started).toBeGreaterThanOrEqual(window);
+      expect(first.health()).toMatchObject({ status: 'ready', protocolVersion: LATEST_PROTOCOL_VERSION });
+      expect(textOf(await first.callTool({ name: 'echo', arguments: { message: 'hi' } }))).toBe('hi');
+      expect(await ignored()).toBe(1);
+
+      const second = pool.get(spec, 'session-2');
+      started = Date.now();
+      await second.connect();
+      expect(Date.now() - started).toBeLessThan(window);
+      expect(second.health().protocolVersion).toBe(LATEST_PROTOCOL_VERSION);
+      expect(await ignored()).toBe(1);
+
+      await Promise.all([pool.releaseSession('session-1'), pool.releaseSession('session-2')]);
+      const changed = { ...spec, headers: { 'X-Changed': 'yes' } };
+      await pool.reconfigure(changed);
+      const third = pool.get(changed, 'session-3');
+      started = Date.now();
+      await third.connect();
+      expect(Date.now() - started).toBeGreaterThanOrEqual(window);
+      expect(await ignored()).toBe(2);
+    } finally {
+      await pool.closeAll();
+    }
+  });
+});
