@@ -126,7 +126,7 @@ export const startGatehouse = async ({ config, logDestination }: StartOptions): 
       oauthSummary: (serverId) => oauth.summary(serverId),
       revokeOwnGrant: (serverId, userId, context) => oauth.revokeOwn(serverId, userId, context),
       discoverTools: (serverId, deadlineMs) => live.discoverTools(serverId, deadlineMs),
-      extraRouters: [oauthServer, protectedResourceRoutes({ profiles: gateway.profiles, issuer: () => publicUrl, resourceUrl: ownOAuth.resourceUrl }), mcp.router, openApiRoutes({ gateway, authFailures }), oauthCallbackRoutes(oauth)],
+      extraRouters: [oauthServer, protectedResourceRoutes({ profiles: gateway.profiles, issuer: () => publicUrl, resourceUrl: ownOAuth.resourceUrl }), mcp.router, openApiRoutes({ gateway, authFailures }), oauthCallbackRoutes(oauth, async (ctx) => (await signedInPerson(app, ctx))?.principal.userId ?? null)],
       extraApiRouters: [logs, oauthRoutes(app, oauth)],
       adminRouters: (guards) => [metricsRoutes(observability.metrics, guards)],
       lastRouters: [consoleRoutes()],

@@ -42,13 +42,22 @@ describe('per-user OAuth grants: each user authorizes a per_user server as thems
     return JSON.parse(result.content[0].text) as Who;
   };
   const grantEvents = async () => (await allEvents(gh, '&type=UserOAuthTokensGranted')).length;
-  /** A person starts their own authorization and completes it at the authorization server as `account`. */
-  const authorizeAs = async (start: () => Promise<ApiResponse>, account: string) => {
+  /** Starts an authorization and completes it at the authorization server as `account`: it then awaits confirmation. */
+  const consentAs = async (start: () => Promise<ApiResponse>, account: string) => {
     const started = await start();
     expect(started.status === 200 ? 200 : started.body).toBe(200);
     const outcome = await authorizeInBrowser(started.body.authorizationUrl, { account });
-    expect(outcome).toMatchObject({ status: 200, body: { status: 'authorized', serverId } });
-    return { started: started.body, outcome };
+    expect(outcome).toMatchObject({ status: 200, body: { status: 'confirmation_required', serverId, confirm: expect.any(String) } });
+    return { started: started.body, outcome, confirm: (outcome.body as { confirm: string }).confirm };
+  };
+  /** Confirms in `browser` (signed in as someone, or as nobody) what came back to the callback. */
+  const confirmIn = (browser: SessionClient, confirm: string) => browser.request('POST', '/oauth/callback/confirm', { confirm });
+  /** A person starts their own authorization, consents as `account`, and confirms it signed in. */
+  const authorizeAs = async (start: () => Promise<ApiResponse>, account: string, person: SessionClient) => {
+    const consented = await consentAs(start, account);
+    const confirmed = await confirmIn(person, consented.confirm);
+    expect(confirmed).toMatchObject({ status: 200, body: { status: 'authorized', serverId, userId: expect.any(String) } });
+    return consented;
   };
 
   beforeAll(async () => {
@@ -95,10 +104,11 @@ describe('per-user OAuth grants: each user authorizes a per_user server as thems
   });
 
   it('lets each user authorize as themselves (signed in, or with a personal access token), with one client registration', async () => {
-    const ann = await authorizeAs(() => people.ann.write('POST', '/api/servers/protected/credentials/oauth/authorize', {}), UPSTREAM_ACCOUNT.ann);
+    const ann = await authorizeAs(() => people.ann.write('POST', '/api/servers/protected/credentials/oauth/authorize', {}), UPSTREAM_ACCOUNT.ann, people.ann);
     const url = new URL(ann.started.authorizationUrl);
     expect(Object.fromEntries(url.searchParams)).toMatchObject({ code_challenge_method: 'S256', resource: `${upstream.baseUrl}/mcp`, redirect_uri: `${gh.url}/oauth/callback` });
-    const bob = await authorizeAs(() => asBob('POST', '/api/servers/protected/credentials/oauth/authorize', {}), UPSTREAM_ACCOUNT.bob);
+    // Started with a personal access token; confirmed in a browser where bob is signed in.
+    const bob = await authorizeAs(() => asBob('POST', '/api/servers/protected/credentials/oauth/authorize', {}), UPSTREAM_ACCOUNT.bob, people.bob);
     expect(bob.started.clientId).toBe(ann.started.clientId);
     expect(await stats()).toMatchObject({ registrations: 1, codeGrants: 2 });
 
@@ -185,19 +195,37 @@ describe('per-user OAuth grants: each user authorizes a per_user server as thems
     const wrong = await fetch(`${gh.url}/oauth/callback?state=not-a-state&code=x`, { headers: { accept: 'application/json' } });
     expect(wrong.status).toBe(400);
     expect(await wrong.json()).toMatchObject({ code: 'OAUTH_STATE_INVALID' });
-    // A state of cat's flow, answered with a code that is no code, is spent: a replay is refused too.
+    // A state of cat's flow, answered with a code that is no code: the exchange on confirmation is
+    // refused, and the state and the confirmation are spent, so replays are refused too.
     const started = await people.cat.write('POST', '/api/servers/protected/credentials/oauth/authorize', {});
     expect(started.status).toBe(200);
     const state = new URL(started.body.authorizationUrl).searchParams.get('state');
-    const forged = await fetch(`${gh.url}/oauth/callback?state=${state}&code=forged`, { headers: { accept: 'application/json' } });
-    expect(forged.status).toBe(400);
-    expect(await forged.json()).toMatchObject({ code: 'OAUTH_AUTHORIZATION_DENIED' });
+    // As a browser gets it: a page whose form posts the confirmation from Gatehouse's own origin.
+    const forged = await fetch(`${gh.url}/oauth/callback?state=${state}&code=forged`, { headers: { accept: 'text/html' } });
+    const form = await forged.text();
+    expect(form).toContain('<form method="post" action="/oauth/callback/confirm">');
+    const confirm = /name="confirm" value="([A-Za-z0-9_-]{43})"/.exec(form)?.[1] ?? '';
+    const submitted = await people.cat.request('POST', '/oauth/callback/confirm', `confirm=${confirm}`, { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' });
+    expectProblem(submitted, 400, 'OAUTH_AUTHORIZATION_DENIED');
+    expectProblem(await confirmIn(people.cat, confirm), 400, 'OAUTH_STATE_INVALID');
     const replayed = await fetch(`${gh.url}/oauth/callback?state=${state}&code=forged`, { headers: { accept: 'application/json' } });
     expect(await replayed.json()).toMatchObject({ status: 400, code: 'OAUTH_STATE_INVALID' });
-    // A completed callback replayed stores nothing more.
-    const again = await authorizeAs(() => people.ann.write('POST', '/api/servers/protected/credentials/oauth/authorize', {}), UPSTREAM_ACCOUNT.ann);
+    // A completed callback, and a confirmed confirmation, replayed store nothing more.
+    const again = await authorizeAs(() => people.ann.write('POST', '/api/servers/protected/credentials/oauth/authorize', {}), UPSTREAM_ACCOUNT.ann, people.ann);
     const replayedGrant = await fetch(again.outcome.callbackUrl, { headers: { accept: 'application/json' } });
     expect(await replayedGrant.json()).toMatchObject({ status: 400, code: 'OAUTH_STATE_INVALID' });
+    expectProblem(await confirmIn(people.ann, again.confirm), 400, 'OAUTH_STATE_INVALID');
+
+    // cat gets someone to open her authorization URL and consent as ann at the upstream: kept
+    // only if cat confirms it in a browser signed in as cat. Not signed in: 401 (still pending);
+    // signed in as ann: 403, and it is dropped, so cat cannot confirm it afterwards either.
+    const lured = await consentAs(() => people.cat.write('POST', '/api/servers/protected/credentials/oauth/authorize', {}), UPSTREAM_ACCOUNT.ann);
+    expectProblem(await confirmIn(new SessionClient(gh.url), lured.confirm), 401, 'OAUTH_SIGN_IN_REQUIRED');
+    expectProblem(await confirmIn(people.ann, lured.confirm), 403, 'OAUTH_WRONG_USER');
+    expectProblem(await confirmIn(people.cat, lured.confirm), 400, 'OAUTH_STATE_INVALID');
+    expectProblem(await confirmIn(people.cat, 'not-a-confirmation'), 400, 'OAUTH_STATE_INVALID');
+    const malformed = await fetch(`${gh.url}/oauth/callback/confirm`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"confirm":' });
+    expect(malformed.status).toBe(400);
 
     expect(await grantEvents()).toBe(granted + 1);
     expect((await stats()).codeGrants).toBe(codeGrants + 1);

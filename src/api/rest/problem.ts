@@ -30,6 +30,9 @@ const DOMAIN_STATUS: Record<DomainErrorCode, number> = {
   OAUTH_UPSTREAM_ERROR: 502,
   OAUTH_STATE_INVALID: 400,
   OAUTH_AUTHORIZATION_DENIED: 400,
+  // A user's own grant is confirmed in a browser signed in to Gatehouse as that user.
+  OAUTH_SIGN_IN_REQUIRED: 401,
+  OAUTH_WRONG_USER: 403,
   USER_NOT_FOUND: 404,
   USER_ALREADY_EXISTS: 409,
   USER_NAME_TAKEN: 409,

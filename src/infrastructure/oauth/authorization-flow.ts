@@ -7,7 +7,7 @@ import { sameIssuer, unsupported } from './http';
 import { ServerReadModel } from '../readmodels/server';
 import { grantUserTokens } from './grants';
 import { credentialsOf, loadOAuthState, runOAuthCommand, sealTokens, type OAuthContext } from './oauth.commands';
-import type { PendingAuthorizations } from './pending-authorizations';
+import type { PendingAuthorization, PendingAuthorizations } from './pending-authorizations';
 import { preferredAuthMethod, registerClient } from './registration';
 import { exchangeCode, OAuthErrorResponse } from './token-endpoint';
 import type { OAuthTokenManager } from './token-manager';
@@ -153,20 +153,9 @@ export const startAuthorization = async (deps: FlowDeps, serverId: string, input
 
 const denied = (message: string): DomainError => new DomainError('OAUTH_AUTHORIZATION_DENIED', message);
 
-/** Finishes a flow at the callback: checks state (and `iss`, RFC 9207), exchanges the code. */
-export const completeAuthorization = async (deps: FlowDeps, input: CallbackInput, now: Date = new Date()) => {
-  const pending = input.state === undefined ? null : deps.pending.take(input.state);
-  if (pending === null) {
-    throw new DomainError('OAUTH_STATE_INVALID', 'Unknown or expired authorization state; start the authorization again');
-  }
+/** Exchanges the code of a checked callback and records the grant: the server's, or the user's own. */
+const finishAuthorization = async (deps: FlowDeps, pending: PendingAuthorization, code: string, now: Date) => {
   const context: CommandContext = { actor: pending.actor, correlationId: pending.correlationId, now: () => now };
-  if (input.error !== undefined) {
-    throw denied(`The authorization server answered ${input.error}${input.errorDescription ? `: ${input.errorDescription}` : ''}`);
-  }
-  if (input.iss !== undefined && !sameIssuer(input.iss, pending.issuer)) {
-    throw denied(`The response names issuer ${input.iss}, not ${pending.issuer}`);
-  }
-  if (input.code === undefined || input.code === '') throw denied('The callback carries no authorization code');
   const { state } = await loadOAuthState(deps.ctx, pending.serverId);
   if (state.status === 'unregistered' || state.client.clientId !== pending.clientId) {
     throw new DomainError('OAUTH_CLIENT_MISMATCH', 'The client registration changed during the authorization; start it again');
@@ -174,7 +163,7 @@ export const completeAuthorization = async (deps: FlowDeps, input: CallbackInput
   let response;
   try {
     response = await exchangeCode(pending.tokenEndpoint, credentialsOf(deps.ctx, state.client), {
-      code: input.code,
+      code,
       codeVerifier: pending.codeVerifier,
       redirectUri: pending.redirectUri,
       resource: pending.resource,
@@ -192,5 +181,49 @@ export const completeAuthorization = async (deps: FlowDeps, input: CallbackInput
     await runOAuthCommand(deps.ctx, serverId, { type: 'GrantOAuthTokens', data: { serverId, clientId: pending.clientId, server, resource: pending.resource, tokens } }, context);
   }
   deps.tokens.reset(serverId, userId);
-  return { serverId, ...(userId === null ? {} : { userId }), expiresAt: tokens.expiresAt, scopes: tokens.scopes };
+  return { status: 'authorized' as const, serverId, ...(userId === null ? {} : { userId }), expiresAt: tokens.expiresAt, scopes: tokens.scopes };
+};
+
+/**
+ * Finishes a flow at the callback: checks state (and `iss`, RFC 9207), exchanges the code. A
+ * user's own flow stops short of the exchange and waits for that user to confirm it (see
+ * confirmOwnAuthorization): the state says who started the flow, not who consented at the
+ * authorization server, and whoever opens someone's authorization URL must not hand them their
+ * own upstream access.
+ */
+export const completeAuthorization = async (deps: FlowDeps, input: CallbackInput, now: Date = new Date()) => {
+  const pending = input.state === undefined ? null : deps.pending.take(input.state);
+  if (pending === null) {
+    throw new DomainError('OAUTH_STATE_INVALID', 'Unknown or expired authorization state; start the authorization again');
+  }
+  if (input.error !== undefined) {
+    throw denied(`The authorization server answered ${input.error}${input.errorDescription ? `: ${input.errorDescription}` : ''}`);
+  }
+  if (input.iss !== undefined && !sameIssuer(input.iss, pending.issuer)) {
+    throw denied(`The response names issuer ${input.iss}, not ${pending.issuer}`);
+  }
+  if (input.code === undefined || input.code === '') throw denied('The callback carries no authorization code');
+  if (pending.userId === null) return finishAuthorization(deps, pending, input.code, now);
+  const { confirm, expiresAt } = deps.pending.awaitConfirmation(pending, input.code);
+  return { status: 'confirmation_required' as const, serverId: pending.serverId, confirm, expiresAt: new Date(expiresAt).toISOString() };
+};
+
+/**
+ * Finishes a user's own flow once the browser that came back to the callback confirms it,
+ * signed in to Gatehouse as the user who started it (`signedInUserId`). Not signed in: 401,
+ * and it may still be confirmed after signing in; another user: 403, and it is dropped.
+ */
+export const confirmOwnAuthorization = async (deps: FlowDeps, confirm: string | undefined, signedInUserId: string | null, now: Date = new Date()) => {
+  const awaiting = confirm === undefined ? null : deps.pending.awaiting(confirm);
+  if (confirm === undefined || awaiting === null) {
+    throw new DomainError('OAUTH_STATE_INVALID', 'Unknown or expired authorization; start the authorization again');
+  }
+  if (signedInUserId === null) {
+    throw new DomainError('OAUTH_SIGN_IN_REQUIRED', 'Sign in to Gatehouse as the user who started this authorization, then confirm it again');
+  }
+  deps.pending.forget(confirm);
+  if (awaiting.value.userId !== signedInUserId) {
+    throw new DomainError('OAUTH_WRONG_USER', 'This authorization was started by another user; it is dropped. Start your own authorization');
+  }
+  return finishAuthorization(deps, awaiting.value, awaiting.code, now);
 };

@@ -1,6 +1,6 @@
 import type { CommandContext } from '../commands/handle-command';
 import { ServerReadModel } from '../readmodels/server';
-import { completeAuthorization, startAuthorization, type AuthorizeInput, type CallbackInput, type FlowDeps } from './authorization-flow';
+import { completeAuthorization, confirmOwnAuthorization, startAuthorization, type AuthorizeInput, type CallbackInput, type FlowDeps } from './authorization-flow';
 import type { OAuthContext } from './oauth.commands';
 import { oauthStatus, type OAuthStatusView } from './oauth-status';
 import { PendingAuthorizations } from './pending-authorizations';
@@ -14,6 +14,8 @@ export type { OAuthLog } from './token-manager';
 export type { OAuthContext } from './oauth.commands';
 
 export const OAUTH_CALLBACK_PATH = '/oauth/callback';
+/** Where a user confirms their own authorization of a per-user server (a form on the callback's page posts here). */
+export const OAUTH_CONFIRM_PATH = '/oauth/callback/confirm';
 
 export type OAuthServiceOptions = Readonly<{
   context: OAuthContext;
@@ -47,6 +49,11 @@ export class OAuthService {
 
   complete(input: CallbackInput) {
     return completeAuthorization(this.deps, input);
+  }
+
+  /** Finishes a user's own authorization in the browser of the user signed in (see confirmOwnAuthorization). */
+  confirmOwn(confirm: string | undefined, signedInUserId: string | null) {
+    return confirmOwnAuthorization(this.deps, confirm, signedInUserId);
   }
 
   revoke(serverId: string, context: CommandContext) {

@@ -30,6 +30,7 @@ const MAX_PENDING = 256;
  */
 export class PendingAuthorizations {
   private readonly pending = new Map<string, { value: PendingAuthorization; expiresAt: number }>();
+  private readonly confirmations = new Map<string, { value: PendingAuthorization; code: string; expiresAt: number }>();
 
   constructor(
     private readonly ttlMs = PENDING_AUTHORIZATION_TTL_MS,
@@ -53,14 +54,39 @@ export class PendingAuthorizations {
     return entry !== undefined && entry.expiresAt > this.now() ? entry.value : null;
   }
 
+  /**
+   * Holds a user's own authorization that came back with its code until that user confirms it
+   * (see confirmOwnAuthorization), under a fresh unguessable token; the same TTL and bound.
+   */
+  awaitConfirmation(value: PendingAuthorization, code: string): { confirm: string; expiresAt: number } {
+    this.sweep();
+    while (this.confirmations.size >= MAX_PENDING) this.confirmations.delete(this.confirmations.keys().next().value as string);
+    const confirm = randomBytes(32).toString('base64url');
+    const expiresAt = this.now() + this.ttlMs;
+    this.confirmations.set(confirm, { value, code, expiresAt });
+    return { confirm, expiresAt };
+  }
+
+  /** The authorization awaiting confirmation under `confirm`, left in place; null if unknown or expired. */
+  awaiting(confirm: string): Readonly<{ value: PendingAuthorization; code: string }> | null {
+    const entry = this.confirmations.get(confirm);
+    return entry !== undefined && entry.expiresAt > this.now() ? entry : null;
+  }
+
+  /** Removes it, so that it is confirmed (or refused) once. */
+  forget(confirm: string): void {
+    this.confirmations.delete(confirm);
+  }
+
   /** Whether an authorization of this server (by `userId` for their own grant; null: the server's) is waiting for its callback. */
   isPending(serverId: string, userId: string | null = null): boolean {
     this.sweep();
-    return [...this.pending.values()].some((entry) => entry.value.serverId === serverId && entry.value.userId === userId);
+    return [...this.pending.values(), ...this.confirmations.values()].some((entry) => entry.value.serverId === serverId && entry.value.userId === userId);
   }
 
   private sweep(): void {
     const now = this.now();
     for (const [state, entry] of this.pending) if (entry.expiresAt <= now) this.pending.delete(state);
+    for (const [confirm, entry] of this.confirmations) if (entry.expiresAt <= now) this.confirmations.delete(confirm);
   }
 }

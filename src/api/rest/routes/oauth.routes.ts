@@ -1,10 +1,11 @@
 import Router from '@koa/router';
-import '@koa/bodyparser';
+import { bodyParser } from '@koa/bodyparser';
+import type { Context } from 'koa';
 import type { Application } from '../../../infrastructure/application';
-import { OAUTH_CALLBACK_PATH, type OAuthService } from '../../../infrastructure/oauth';
+import { OAUTH_CALLBACK_PATH, OAUTH_CONFIRM_PATH, type OAuthService } from '../../../infrastructure/oauth';
 import { AuthorizeOAuthDto, AuthorizeOwnOAuthDto } from '../dto/oauth.dto';
 import { commandContext, queryString, sendResource } from '../http';
-import { notFound } from '../problem';
+import { notFound, ProblemError } from '../problem';
 import { validateBody } from '../validation';
 import { assertCanUse, requireUser } from '../viewer';
 
@@ -57,12 +58,28 @@ export const oauthRoutes = ({ queries }: Application, oauth: OAuthService): Rout
 const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
+const page = (body: string): string => `<!doctype html><meta charset="utf-8"><title>Gatehouse</title>${body}`;
+
+const authorizedPage = (result: Readonly<{ serverId: string; userId?: string }>): string =>
+  page(`<p>Gatehouse is now authorized${result.userId === undefined ? '' : ' with your own access'} for server ${escapeHtml(result.serverId)}. You can close this window.</p>`);
+
+/** Confirms a user's own grant: the form posts from this origin, so the session cookie (SameSite=Strict) goes with it. */
+const confirmPage = (confirm: string): string =>
+  page(`<p>Sign in to Gatehouse as the user who started this authorization (in this browser), then confirm to keep it as yours.</p>
+<form method="post" action="${OAUTH_CONFIRM_PATH}"><input type="hidden" name="confirm" value="${escapeHtml(confirm)}"><button type="submit">Confirm</button></form>`);
+
+type ConfirmForm = { confirm?: unknown };
+
 /**
- * GET /oauth/callback, outside /api: the admin's browser lands here from the authorization
- * server, without the admin token. The one-time `state` is what authorizes the request.
+ * GET /oauth/callback, outside /api: the browser lands here from the authorization server,
+ * without the admin token. The one-time `state` is what authorizes the request. A user's own
+ * grant of a per-user server is kept only once that user confirms it, signed in to Gatehouse in
+ * the same browser (POST /oauth/callback/confirm): the confirmation token is known only to the
+ * browser that came back, and the session says who it is.
  */
-export const oauthCallbackRoutes = (oauth: OAuthService): Router => {
+export const oauthCallbackRoutes = (oauth: OAuthService, signedInUserId: (ctx: Context) => Promise<string | null>): Router => {
   const router = new Router();
+  const html = (ctx: Context): boolean => ctx.accepts('json', 'html') === 'html';
   router.get(OAUTH_CALLBACK_PATH, async (ctx) => {
     const param = (name: string): string | undefined => queryString(ctx, name, 4096);
     const result = await oauth.complete({
@@ -72,14 +89,28 @@ export const oauthCallbackRoutes = (oauth: OAuthService): Router => {
       errorDescription: param('error_description'),
       iss: param('iss'),
     });
-    const body = { ...result, status: 'authorized' as const };
-    if (ctx.accepts('json', 'html') === 'html') {
+    if (html(ctx)) {
       ctx.type = 'text/html';
-      const whose = result.userId === undefined ? '' : ' with your own access';
-      ctx.body = `<!doctype html><meta charset="utf-8"><title>Gatehouse</title><p>Gatehouse is now authorized${whose} for server ${escapeHtml(result.serverId)}. You can close this window.</p>`;
+      ctx.body = result.status === 'authorized' ? authorizedPage(result) : confirmPage(result.confirm);
       return;
     }
-    ctx.body = body;
+    ctx.body = result;
   });
+  router.post(
+    OAUTH_CONFIRM_PATH,
+    bodyParser({ enableTypes: ['form', 'json'], formLimit: '8kb', jsonLimit: '8kb', onError: () => {
+      throw new ProblemError(400, 'INVALID_FORM', 'The form could not be read');
+    } }),
+    async (ctx) => {
+      const { confirm } = (ctx.request.body ?? {}) as ConfirmForm;
+      const result = await oauth.confirmOwn(typeof confirm === 'string' ? confirm : undefined, await signedInUserId(ctx));
+      if (html(ctx)) {
+        ctx.type = 'text/html';
+        ctx.body = authorizedPage(result);
+        return;
+      }
+      ctx.body = result;
+    },
+  );
   return router;
 };
