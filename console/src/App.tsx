@@ -29,9 +29,20 @@ const navFor = (me: Me | undefined): ReadonlyArray<[string, string]> => {
   ];
 };
 
+/** The screens a member is not offered (the API refuses it what they show), reached by a link anyway. */
+const ADMIN_SCREENS: Readonly<Record<string, string>> = { history: 'History', traffic: 'Live traffic', import: 'Import and export' };
+
 /** Which screen a path shows; unknown paths say so instead of showing a blank page. */
-const screenFor = (path: string): ReactNode => {
+const screenFor = (path: string, me: Me | undefined): ReactNode => {
   const [, first, second] = path.split('/').map(decodeURIComponent);
+  if (me !== undefined && !managesConfiguration(me) && ADMIN_SCREENS[first] !== undefined) {
+    return (
+      <section aria-labelledby="screen-title">
+        <h1 id="screen-title">{ADMIN_SCREENS[first]}</h1>
+        <p>Only owners and admins see this screen.</p>
+      </section>
+    );
+  }
   switch (first) {
     case '':
     case 'servers':
@@ -140,7 +151,7 @@ export const App = () => {
         </button>
       </header>
       <main id="main" tabIndex={-1}>
-        {screenFor(location.pathname)}
+        {screenFor(location.pathname, me.data)}
       </main>
     </div>
   );

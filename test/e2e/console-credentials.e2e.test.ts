@@ -173,6 +173,11 @@ describeInBrowser('the console: per-user credentials')('the console: a member\'s
     expect(await page.locator('table.tool-table input').count()).toBe(0);
     expect(await tool.locator('td').first().textContent()).toBe('remote__whoami');
 
+    // A link to a screen that is not hers says so instead of showing the API's refusals.
+    await page.goto(`${gh.url}/history`);
+    await page.getByText('Only owners and admins see this screen.').waitFor({ timeout: 15_000 });
+    expect(await page.getByRole('alert').count()).toBe(0);
+
     // Keys: ann's own, which she may revoke.
     await page.goto(`${gh.url}/keys`);
     await page.getByRole('button', { name: 'Revoke ann laptop' }).waitFor({ timeout: 15_000 });

@@ -127,7 +127,7 @@ export const ToolTable = ({ slug, editable }: { slug: string; editable: boolean 
             <th scope="col">Description</th>
           </tr>
         </thead>
-        <tbody ref={body}>
+        <tbody ref={body} onFocus={rows.onFocus} onBlur={rows.onBlur}>
           {rows.before > 0 ? <Spacer height={rows.before} columns={editable ? 5 : 4} /> : null}
           {visible.slice(rows.start, rows.end).map((tool, offset) => (
             <ToolRow
