@@ -243,6 +243,23 @@ describe('per-user OAuth grants: each user authorizes a per_user server as thems
     expect(gh.sql.all('SELECT user_id FROM user_credentials')).toHaveLength(1);
   });
 
+  it('drops a user\'s grant whose refresh the authorization server refuses, and registers anew when the client is refused', async () => {
+    const { registrations } = await stats();
+    // The authorization server forgets every client and grant: bob's next refresh is invalid_client.
+    await getJson(`${as.baseUrl}/__test/forget`, 'POST');
+    await getJson(`${upstream.baseUrl}/__test/reject-current`, 'POST');
+    const refused = await call(clients.bob);
+    expect(refused.isError).toBe(true);
+    await eventually(async () => (await people.bob.request('GET', '/api/servers/protected/credentials')).body, (view) => view.configured === false);
+    const revoked = await allEvents(gh, '&type=UserOAuthTokensRevoked');
+    expect(revoked.at(-1)?.data).toMatchObject({ reason: 'refresh_failed', detail: expect.stringContaining('invalid_client') });
+    expect((await gh.api('GET', '/api/servers/protected/oauth')).body.client).toMatchObject({ stale: true });
+    const again = await authorizeAs(() => people.bob.write('POST', '/api/servers/protected/credentials/oauth/authorize', {}), UPSTREAM_ACCOUNT.bob, people.bob);
+    expect(again.started).toMatchObject({ registration: 'dynamic' });
+    expect((await stats()).registrations).toBe(registrations + 1);
+    expect((await whoami(clients.bob)).sub).toBe(UPSTREAM_ACCOUNT.bob);
+  });
+
   it('stores, logs and answers no token in plaintext', async () => {
     const { refreshTokens, clientSecrets } = await getJson<{ refreshTokens: string[]; clientSecrets: string[] }>(`${as.baseUrl}/__test/secrets`);
     const accessTokens = (await seen()).authorizations.map((value) => value.replace(/^Bearer /i, ''));

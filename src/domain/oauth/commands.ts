@@ -28,4 +28,7 @@ export type RevokeOAuthTokens = DomainCommand<
   { serverId: string; reason: RevocationReason; detail: string | null; clientRejected: boolean; ofAccessToken: string | null }
 >;
 
-export type OAuthCommand = RegisterOAuthClient | GrantOAuthTokens | RefreshOAuthTokens | RevokeOAuthTokens;
+/** Marks the registration stale when it is still the client refused; a newer one is left alone. */
+export type RejectOAuthClient = DomainCommand<'RejectOAuthClient', { serverId: string; clientId: string }>;
+
+export type OAuthCommand = RegisterOAuthClient | GrantOAuthTokens | RefreshOAuthTokens | RevokeOAuthTokens | RejectOAuthClient;

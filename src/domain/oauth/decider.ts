@@ -1,5 +1,5 @@
 import { type Decider, DomainError, assertNever, sameSecret } from '../shared';
-import type { GrantOAuthTokens, OAuthCommand, RefreshOAuthTokens, RegisterOAuthClient, RevokeOAuthTokens } from './commands';
+import type { GrantOAuthTokens, OAuthCommand, RefreshOAuthTokens, RegisterOAuthClient, RejectOAuthClient, RevokeOAuthTokens } from './commands';
 import type { AuthorizationServerEndpoints, OAuthClient, OAuthEvent, OAuthTokenSet, RevocationReason } from './events';
 import { assertValidClient, assertValidEndpoints, assertValidTokens } from './validate';
 
@@ -98,6 +98,11 @@ const revokeTokens = ({ data }: RevokeOAuthTokens, state: OAuthState): OAuthEven
   return [{ type: 'OAuthTokensRevoked', data: { serverId, reason, detail, clientRejected } }];
 };
 
+const rejectClient = ({ data }: RejectOAuthClient, state: OAuthState): OAuthEvent[] => {
+  if (state.status === 'unregistered' || state.client.stale || state.client.clientId !== data.clientId) return [];
+  return [{ type: 'OAuthClientRejected', data: { serverId: data.serverId, clientId: data.clientId } }];
+};
+
 export const decide = (command: OAuthCommand, state: OAuthState): OAuthEvent[] => {
   switch (command.type) {
     case 'RegisterOAuthClient':
@@ -108,6 +113,8 @@ export const decide = (command: OAuthCommand, state: OAuthState): OAuthEvent[] =
       return refreshTokens(command, state);
     case 'RevokeOAuthTokens':
       return revokeTokens(command, state);
+    case 'RejectOAuthClient':
+      return rejectClient(command, state);
     default:
       return assertNever(command);
   }
@@ -137,6 +144,9 @@ export const evolve = (state: OAuthState, event: OAuthEvent): OAuthState => {
         client: { ...state.client, stale: state.client.stale || (event.data.clientRejected && state.grant.client.clientId === state.client.clientId) },
         lastRevocation: { reason: event.data.reason, detail: event.data.detail },
       };
+    case 'OAuthClientRejected':
+      if (state.status === 'unregistered' || state.client.clientId !== event.data.clientId) return state;
+      return { ...state, client: { ...state.client, stale: true } };
     default:
       return state;
   }

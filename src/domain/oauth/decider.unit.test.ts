@@ -159,6 +159,23 @@ describe('oauth decider', () => {
     });
   });
 
+  describe('given a client refused on a refresh of a user\'s own grant', () => {
+    const reject = (clientId = 'client-1'): OAuthCommand => ({ type: 'RejectOAuthClient', data: { serverId, clientId } });
+    const rejected: OAuthEvent = { type: 'OAuthClientRejected', data: { serverId, clientId: 'client-1' } };
+
+    it('marks the registration stale, once, so that it is not reused', () => {
+      expect(spec.given(registered).when(reject())).toEqual({ events: [rejected] });
+      expect(spec.given(registered, rejected).when(reject())).toEqual({ events: [] });
+      expect(reusableClient(spec.given(registered, rejected).state(), { issuer, redirectUri, now: '2026-01-01T00:00:00.000Z' })).toBeNull();
+    });
+
+    it('leaves a newer registration, and no registration, alone', () => {
+      const reRegistered: OAuthEvent = { type: 'OAuthClientRegistered', data: { serverId, ...client, clientId: 'client-2' } };
+      expect(spec.given(registered, reRegistered).when(reject())).toEqual({ events: [] });
+      expect(spec.given().when(reject())).toEqual({ events: [] });
+    });
+  });
+
   describe('reusableClient', () => {
     const now = '2026-01-01T00:00:00.000Z';
     const wanted = { issuer, redirectUri, now };

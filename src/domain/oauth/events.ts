@@ -67,13 +67,20 @@ export type OAuthTokensRevoked = DomainEvent<
 >;
 export type RevocationReason = 'revoked' | 'refresh_failed';
 
-export type OAuthEvent = OAuthClientRegistered | OAuthTokensGranted | OAuthTokensRefreshed | OAuthTokensRevoked;
+/**
+ * The authorization server refused the client (`invalid_client`) on a refresh of a user's own
+ * grant of a per-user server: the registration is stale, so the next authorization registers anew.
+ */
+export type OAuthClientRejected = DomainEvent<'OAuthClientRejected', { serverId: string; clientId: string }>;
+
+export type OAuthEvent = OAuthClientRegistered | OAuthTokensGranted | OAuthTokensRefreshed | OAuthTokensRevoked | OAuthClientRejected;
 
 export const OAUTH_EVENT_TYPES: readonly OAuthEvent['type'][] = [
   'OAuthClientRegistered',
   'OAuthTokensGranted',
   'OAuthTokensRefreshed',
   'OAuthTokensRevoked',
+  'OAuthClientRejected',
 ];
 
 export const oauthStreamId = (serverId: string): string => `oauth-${serverId}`;

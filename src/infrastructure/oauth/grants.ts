@@ -52,8 +52,9 @@ export const recordRefresh = async (ctx: OAuthContext, ref: GrantRef, refreshedF
 };
 
 /**
- * Forgets the grant (those tokens only, when `ofAccessToken` is given). `clientRejected` marks a
- * server's registration stale; a user's grant does not touch the server's registration.
+ * Forgets the grant (those tokens only, when `ofAccessToken` is given). `clientRejected` marks the
+ * server's registration stale (the client the grant was made with, if still the registered one),
+ * for a user's grant too: all of the server's users share that client.
  */
 export const recordRevocation = async (
   ctx: OAuthContext,
@@ -65,7 +66,9 @@ export const recordRevocation = async (
   if (userId === null) {
     await runOAuthCommand(ctx, serverId, { type: 'RevokeOAuthTokens', data: { serverId, reason, detail, clientRejected, ofAccessToken } }, context);
   } else {
+    const grant = clientRejected ? await loadGrant(ctx, { serverId, userId }) : null;
     await runUserCommand(ctx, serverId, userId, { type: 'RevokeUserOAuthTokens', data: { serverId, userId, reason, detail, ofAccessToken } }, context);
+    if (grant !== null) await runOAuthCommand(ctx, serverId, { type: 'RejectOAuthClient', data: { serverId, clientId: grant.client.clientId } }, context);
   }
 };
 

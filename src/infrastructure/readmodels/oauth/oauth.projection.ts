@@ -93,6 +93,17 @@ const applyOAuthEvent = async (event: StoredEvent, manager: EntityManager): Prom
         .execute();
       return;
     }
+    case 'OAuthClientRejected': {
+      const d = domainEvent.data;
+      await manager
+        .createQueryBuilder()
+        .update(OAuthRegistrationRow)
+        .set({ stale: 1, version: event.version })
+        .where('server_id = :serverId AND client_id = :clientId', { serverId: d.serverId, clientId: d.clientId })
+        .updateEntity(false)
+        .execute();
+      return;
+    }
     default:
       return assertNever(domainEvent);
   }
