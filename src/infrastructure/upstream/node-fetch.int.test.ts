@@ -68,6 +68,22 @@ describe('nodeFetch', () => {
     expect(seen[0].headers).toMatchObject({ 'content-type': 'application/json', 'mcp-method': 'tools/call', 'x-api-key': 'k', 'content-length': '7' });
   });
 
+  it('sends a request once more on a fresh socket when the kept-alive one it was written on was closed by the server, and only once', async () => {
+    let drop = (_req: IncomingMessage): boolean => false;
+    handler = (req, res) => (drop(req) ? req.socket.destroy() : json(res, 200, { ok: true }));
+    expect(await (await client(`${base}/mcp`, { method: 'POST', body: '1', redirect: 'manual' })).json()).toEqual({ ok: true });
+    // The server drops whatever comes on the first socket from now on, as one whose keep-alive timeout ran out would.
+    const first = seen[0].socket;
+    drop = (req) => sockets.get(req.socket) === first;
+    expect(await (await client(`${base}/mcp`, { method: 'POST', body: '2', redirect: 'manual' })).json()).toEqual({ ok: true });
+    expect(seen.map(({ body, socket }) => [body, socket === first])).toEqual([['1', true], ['2', true], ['2', false]]);
+    // A socket that fails again after the retry fails the request.
+    drop = () => true;
+    seen.length = 0;
+    await expect(client(`${base}/mcp`, { method: 'POST', body: '3', redirect: 'manual' })).rejects.toMatchObject({ name: 'TypeError', message: 'fetch failed', cause: { code: 'ECONNRESET' } });
+    expect(seen.map(({ body }) => body)).toEqual(['3', '3']);
+  });
+
   it('hands back an error status with its body, and an empty 202', async () => {
     handler = (req, res) => (req.url === '/accepted' ? res.writeHead(202).end() : json(res, 404, { jsonrpc: '2.0', id: 1, error: { code: -32601, message: 'nope' } }));
     const refused = await client(`${base}/mcp`, { method: 'POST', body: '{}', redirect: 'manual' });

@@ -1,4 +1,4 @@
-import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
@@ -150,47 +150,25 @@ export const nodeFetch = (): NodeFetch => {
     const signal = init.signal ?? undefined;
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     const secure = target.protocol === 'https:';
+    let body: string | Uint8Array | undefined;
+    try {
+      body = bodyOf(init.body);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const options: http.RequestOptions = {
+      protocol: target.protocol,
+      // An IPv6 literal is bracketed in a URL but not in request options.
+      hostname: target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname,
+      port: target.port === '' ? undefined : Number(target.port),
+      path: `${target.pathname}${target.search}`,
+      method: init.method ?? 'GET',
+      headers: headersOf(init.headers),
+      agent: secure ? agents['https:'] : agents['http:'],
+    };
     return new Promise<Response>((resolve, reject) => {
-      const request = (secure ? https : http).request(
-        {
-          protocol: target.protocol,
-          // An IPv6 literal is bracketed in a URL but not in request options.
-          hostname: target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname,
-          port: target.port === '' ? undefined : Number(target.port),
-          path: `${target.pathname}${target.search}`,
-          method: init.method ?? 'GET',
-          headers: headersOf(init.headers),
-          agent: secure ? agents['https:'] : agents['http:'],
-        },
-        (response) => {
-          const status = response.statusCode ?? 0;
-          if (redirect === 'error' && REDIRECT_STATUSES.has(status)) {
-            response.destroy();
-            fail(new TypeError('fetch failed', { cause: new Error('unexpected redirect') }));
-            return;
-          }
-          const responseInit: ResponseInit = { status, statusText: response.statusMessage ?? '', headers: responseHeaders(response) };
-          if (mediaType(response.headers['content-type']) === 'text/event-stream') {
-            settled = true;
-            // The stream ends with the signal, as a fetch body does; from here the reader owns it.
-            signal?.removeEventListener('abort', onAbort);
-            const onStreamAbort = (): void => {
-              response.destroy(abortReason(signal as AbortSignal) as Error);
-            };
-            signal?.addEventListener('abort', onStreamAbort, { once: true });
-            response.once('close', () => signal?.removeEventListener('abort', onStreamAbort));
-            resolve(new StreamedResponse(Readable.toWeb(response) as WebReadableStream<Uint8Array> as unknown as ReadableStream<Uint8Array>, responseInit, target.href) as unknown as Response);
-            return;
-          }
-          readAll(response).then((bytes) => {
-            if (settled) return;
-            settled = true;
-            signal?.removeEventListener('abort', onAbort);
-            resolve(new BufferedResponse(bytes, responseInit, target.href) as unknown as Response);
-          }, (error: unknown) => fail(new TypeError('fetch failed', { cause: error })));
-        },
-      );
       let settled = false;
+      let request: ClientRequest;
       const fail = (error: unknown): void => {
         if (settled) return;
         settled = true;
@@ -202,14 +180,59 @@ export const nodeFetch = (): NodeFetch => {
         fail(reason);
         request.destroy();
       };
+      const answer = (response: IncomingMessage): void => {
+        const status = response.statusCode ?? 0;
+        if (redirect === 'error' && REDIRECT_STATUSES.has(status)) {
+          response.destroy();
+          fail(new TypeError('fetch failed', { cause: new Error('unexpected redirect') }));
+          return;
+        }
+        const responseInit: ResponseInit = { status, statusText: response.statusMessage ?? '', headers: responseHeaders(response) };
+        if (mediaType(response.headers['content-type']) === 'text/event-stream') {
+          settled = true;
+          // The stream ends with the signal, as a fetch body does; from here the reader owns it.
+          signal?.removeEventListener('abort', onAbort);
+          const onStreamAbort = (): void => {
+            response.destroy(abortReason(signal as AbortSignal) as Error);
+          };
+          signal?.addEventListener('abort', onStreamAbort, { once: true });
+          response.once('close', () => signal?.removeEventListener('abort', onStreamAbort));
+          resolve(new StreamedResponse(Readable.toWeb(response) as WebReadableStream<Uint8Array> as unknown as ReadableStream<Uint8Array>, responseInit, target.href) as unknown as Response);
+          return;
+        }
+        readAll(response).then((bytes) => {
+          if (settled) return;
+          settled = true;
+          signal?.removeEventListener('abort', onAbort);
+          resolve(new BufferedResponse(bytes, responseInit, target.href) as unknown as Response);
+        }, (error: unknown) => fail(new TypeError('fetch failed', { cause: error })));
+      };
+      /**
+       * A kept-alive socket the upstream closed while it was idle (its keep-alive timeout) fails
+       * the request written on it before any answer: the upstream never read it, so it is sent
+       * once more on a fresh socket, as the 2025 transport does.
+       */
+      const start = (retried: boolean): void => {
+        let answered = false;
+        try {
+          request = (secure ? https : http).request(options, (response) => {
+            answered = true;
+            answer(response);
+          });
+        } catch (error) {
+          // Options Node refuses (a header value it cannot send): fetch's TypeError.
+          fail(new TypeError('fetch failed', { cause: error }));
+          return;
+        }
+        request.once('error', (error: NodeJS.ErrnoException) => {
+          const stale = !answered && !retried && !settled && request.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+          if (stale) start(true);
+          else fail(new TypeError('fetch failed', { cause: error }));
+        });
+        request.end(body);
+      };
       signal?.addEventListener('abort', onAbort, { once: true });
-      request.once('error', (error) => fail(new TypeError('fetch failed', { cause: error })));
-      try {
-        request.end(bodyOf(init.body));
-      } catch (error) {
-        request.destroy();
-        fail(error);
-      }
+      start(false);
     });
   };
   return Object.assign(send, {
