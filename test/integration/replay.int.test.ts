@@ -35,7 +35,8 @@ describe('replaying the log', () => {
     expect([...types].sort()).toEqual([
       'ApiKeyIssued', 'ApiKeyRevoked', 'ProfileCreated', 'ProfileDeleted', 'ProfileRestored', 'ProfileUpdated', 'ServerAttached',
       'ServerDetached', 'ServerReconfigured', 'ServerRegistered', 'ServerRemoved', 'ServerRenamed', 'ServerRestored', 'ServerStatusChanged',
-      'ServerToolsDiscovered', 'SettingsChanged', 'ToolOverridden', 'ToolOverrideCleared', 'ToolStatusChanged', 'UserCredentialsRemoved', 'UserCredentialsSet',
+      'ServerToolsDiscovered', 'SettingsChanged', 'ToolApprovalsRestored', 'ToolDefinitionApproved', 'ToolOverridden', 'ToolOverrideCleared', 'ToolStatusChanged',
+      'UserCredentialsRemoved', 'UserCredentialsSet',
       'UserOAuthTokensGranted', 'UserOAuthTokensRefreshed', 'UserOAuthTokensRevoked',
     ]);
   });

@@ -1,3 +1,4 @@
+import type { ApprovedTool } from '../../src/domain/server/events';
 import type { Application } from '../../src/infrastructure/application';
 import type { CommandContext } from '../../src/infrastructure/commands/handle-command';
 import { grantUserTokens, recordRefresh, recordRevocation } from '../../src/infrastructure/oauth/grants';
@@ -30,6 +31,7 @@ export const runHistory = async (app: Application, now: () => Date): Promise<voi
   const [filesId, webId, scratchId] = ids;
   await recordDiscoveredTools(app, filesId, [tool('read'), tool('write'), tool('list')]);
   await recordDiscoveredTools(app, webId, [tool('fetch'), tool('search')]);
+  await recordDiscoveredTools(app, scratchId, [tool('x')]);
   await recordDiscoveredTools(app, filesId, [tool('read'), tool('write'), tool('list'), tool('stat')]);
   await servers.reconfigure(webId, { name: 'web2', description: 'The web', bearerToken: 'web-bearer-rotated-4' }, as('c4'));
   const serversBefore = await head();
@@ -80,7 +82,7 @@ export const runHistory = async (app: Application, now: () => Date): Promise<voi
   await userCredentials.remove(webId, 'user-bob', as('c39'));
 
   // Tools back at their defaults, which leaves them no row (one active again, one whose only override is cleared), a
-  // server detached and attached again, which puts its link after the others, and a tool given only an override (so active).
+  // server detached and attached again, which puts its link after the others.
   await profiles.setTool(devId, filesId, 'write', { status: 'active' }, as('c40'));
   await profiles.setTool(devId, webId, 'fetch', { description: null }, as('c41'));
   await profiles.detach(devId, filesId, as('c42'));
@@ -107,7 +109,14 @@ export const runHistory = async (app: Application, now: () => Date): Promise<voi
   const refused = { reason: 'refresh_failed' as const, detail: 'invalid_grant', clientRejected: false, ofAccessToken: catTokens.accessToken.fp };
   await recordRevocation(ctx, { serverId: webId, userId: 'user-cat' }, refused, as('c47'));
 
+  // A tool given only an override: its row is active.
   await profiles.setTool(devId, webId, 'search', { title: 'Search the web' }, as('c48'));
+
+  // Tool definitions approved one at a time (each merged into the approvals before it), then the approvals replaced as a whole.
+  await servers.approveTools(filesId, ['read'], as('c49'));
+  await servers.approveTools(filesId, ['write'], as('c50'));
+  const [readApproval] = (await app.store.readAll({ types: ['ToolDefinitionApproved'] })).map((event) => (event.data as { tools: ApprovedTool[] }).tools[0]);
+  await servers.restoreToolApprovals(webId, [readApproval], as('c51'));
 };
 
 /** The plaintext of every secret runHistory seals: none may be found in the log or a read model. */
