@@ -1,8 +1,4 @@
-import { openTestApplication } from '../../../test/support/application';
-import { createTestPostgresDatabase, describePostgres } from '../../../test/support/postgres';
-import { makeTempDir, TEST_SECRET_KEY } from '../../../test/support/temp-dir';
-import { openApplication, type Application } from '../application';
-import { loadConfig } from '../config/config';
+import { describeOnBothBackends, type OpenedApplication } from '../../../test/support/application';
 import { SessionStore, type StoredSession } from './session-store';
 
 const T0 = Date.parse('2026-01-01T10:00:00.000Z');
@@ -18,8 +14,8 @@ const session = (id: string, lastActivity = T0): StoredSession => ({
 });
 
 /** The stored sessions of Streamable HTTP clients, on a real migrated database of each backend. */
-const contract = (open: () => Promise<{ app: Application; cleanup: () => Promise<void> }>) => () => {
-  let opened: Awaited<ReturnType<typeof open>>;
+const contract = (open: () => Promise<OpenedApplication>): void => {
+  let opened: OpenedApplication | undefined;
   let store: SessionStore;
 
   beforeAll(async () => {
@@ -27,6 +23,7 @@ const contract = (open: () => Promise<{ app: Application; cleanup: () => Promise
     store = new SessionStore(opened.app.database);
   });
   afterAll(async () => {
+    await opened?.app.close();
     await opened?.cleanup();
   });
 
@@ -67,34 +64,4 @@ const contract = (open: () => Promise<{ app: Application; cleanup: () => Promise
   });
 };
 
-describe(
-  'SessionStore on SQLite',
-  contract(async () => {
-    const dir = makeTempDir();
-    const app = await openTestApplication(dir.path);
-    return {
-      app,
-      cleanup: async () => {
-        await app.close();
-        dir.cleanup();
-      },
-    };
-  }),
-);
-
-describePostgres(
-  'SessionStore on PostgreSQL',
-  contract(async () => {
-    const dir = makeTempDir();
-    const database = await createTestPostgresDatabase();
-    const app = await openApplication(loadConfig({ GATEHOUSE_DATA_DIR: dir.path, GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY, GATEHOUSE_DATABASE_URL: database.url }));
-    return {
-      app,
-      cleanup: async () => {
-        await app.close();
-        await database.drop();
-        dir.cleanup();
-      },
-    };
-  }),
-);
+describeOnBothBackends('SessionStore', contract);
