@@ -260,6 +260,29 @@ describe('per-user OAuth grants: each user authorizes a per_user server as thems
     expect((await whoami(clients.bob)).sub).toBe(UPSTREAM_ACCOUNT.bob);
   });
 
+  it('lets an admin give a per-user server a client registered by hand, which its users then authorize with', async () => {
+    // As an admin would at an authorization server without dynamic registration: by hand, out of band.
+    const metadata = await getJson<{ registration_endpoint: string }>(`${as.baseUrl}/.well-known/oauth-authorization-server`);
+    const byHand = await fetch(metadata.registration_endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ client_name: 'by hand', redirect_uris: [`${gh.url}/oauth/callback`], grant_types: ['authorization_code', 'refresh_token'], token_endpoint_auth_method: 'client_secret_basic' }),
+    });
+    const { client_id: clientId, client_secret: clientSecret } = (await byHand.json()) as { client_id: string; client_secret: string };
+    const { registrations } = await stats();
+    expectProblem(await people.ann.write('PUT', '/api/servers/protected/oauth/client', { clientId }), 403, 'FORBIDDEN');
+    expectProblem(await gh.api('PUT', '/api/servers/protected/oauth/client', { clientSecret }), 400, 'VALIDATION_FAILED');
+    const put = await gh.api('PUT', '/api/servers/protected/oauth/client', { clientId, clientSecret });
+    expect(put.body).toEqual({ serverId, issuer: as.baseUrl, clientId, registration: 'preregistered', tokenEndpointAuthMethod: 'client_secret_basic' });
+    expect(JSON.stringify(put.body) + JSON.stringify((await gh.api('GET', '/api/servers/protected/oauth')).body)).not.toContain(clientSecret);
+
+    const ann = await authorizeAs(() => people.ann.write('POST', '/api/servers/protected/credentials/oauth/authorize', {}), UPSTREAM_ACCOUNT.ann, people.ann);
+    expect(ann.started).toMatchObject({ clientId, registration: 'preregistered' });
+    expect((await stats()).registrations).toBe(registrations);
+    const who = await eventually(async () => (await call(clients.ann)).content[0].text, (text) => text.includes(UPSTREAM_ACCOUNT.ann));
+    expect(JSON.parse(who)).toMatchObject({ sub: UPSTREAM_ACCOUNT.ann, clientId });
+  });
+
   it('stores, logs and answers no token in plaintext', async () => {
     const { refreshTokens, clientSecrets } = await getJson<{ refreshTokens: string[]; clientSecrets: string[] }>(`${as.baseUrl}/__test/secrets`);
     const accessTokens = (await seen()).authorizations.map((value) => value.replace(/^Bearer /i, ''));

@@ -32,17 +32,17 @@ const pkcePair = (): { verifier: string; challenge: string } => {
  * The URL of the HTTP server to authorize. A per-user server's grants are each user's own
  * (`forUser`), a shared server's is the server's: each is refused on the other's route.
  */
-const httpUrlOf = async (ctx: OAuthContext, serverId: string, forUser: boolean): Promise<string> => {
+const httpUrlOf = async (ctx: OAuthContext, serverId: string, forUser: boolean | 'either'): Promise<string> => {
   const row = await new ServerReadModel(ctx.reads).byId(serverId);
   if (row === null || row.status !== 'active') throw new DomainError('SERVER_NOT_FOUND', `Server ${serverId} does not exist`, { serverId });
   if (row.transport === 'stdio' || row.url === null) throw unsupported('OAuth applies to HTTP upstreams only; this server is a stdio process');
   const name = encodeURIComponent(row.name);
-  if (row.credentials === 'per_user' && !forUser) {
+  if (row.credentials === 'per_user' && forUser === false) {
     throw unsupported(
       `server "${row.name}" takes each user's own credentials, so it has no grant of its own: each user authorizes their own access with POST /api/servers/${name}/credentials/oauth/authorize, or sets a bearer token with PUT /api/servers/${name}/credentials`,
     );
   }
-  if (row.credentials !== 'per_user' && forUser) {
+  if (row.credentials !== 'per_user' && forUser === true) {
     throw new DomainError(
       'CREDENTIALS_NOT_PER_USER',
       `Server "${row.name}" uses its own shared credentials; an admin authorizes it with POST /api/servers/${name}/oauth/authorize`,
@@ -91,6 +91,23 @@ const clientFor = async (
   }
   await runOAuthCommand(ctx, serverId, { type: 'RegisterOAuthClient', data: { serverId, client } }, context);
   return client;
+};
+
+/**
+ * Records a client an admin registered by hand at the server's authorization server (found by
+ * discovery), for the authorizations to come: a per-user server's users all authorize with it,
+ * which is how a per-user server reaches an authorization server without dynamic registration.
+ */
+export const registerPreregisteredClient = async (
+  deps: FlowDeps,
+  serverId: string,
+  input: Readonly<{ clientId: string; clientSecret?: string | null }>,
+  context: CommandContext,
+) => {
+  const serverUrl = await httpUrlOf(deps.ctx, serverId, 'either');
+  const discovery = await discover(serverUrl, deps.tokens.challengeOf(serverId)?.resourceMetadataUrl ?? null);
+  const client = await clientFor(deps, serverId, discovery, input, context);
+  return { issuer: discovery.issuer, clientId: client.clientId, registration: client.method, tokenEndpointAuthMethod: client.tokenEndpointAuthMethod };
 };
 
 /** Scopes as the spec picks them: asked for, else the 401's `scope`, else the resource's list. */

@@ -1,6 +1,6 @@
 import type { CommandContext } from '../commands/handle-command';
 import { ServerReadModel } from '../readmodels/server';
-import { completeAuthorization, confirmOwnAuthorization, startAuthorization, type AuthorizeInput, type CallbackInput, type FlowDeps } from './authorization-flow';
+import { completeAuthorization, confirmOwnAuthorization, registerPreregisteredClient, startAuthorization, type AuthorizeInput, type CallbackInput, type FlowDeps } from './authorization-flow';
 import type { OAuthContext } from './oauth.commands';
 import { oauthStatus, type OAuthStatusView } from './oauth-status';
 import { PendingAuthorizations } from './pending-authorizations';
@@ -58,6 +58,11 @@ export class OAuthService {
 
   revoke(serverId: string, context: CommandContext) {
     return revokeAuthorization(this.options.context, this.tokens, { serverId, userId: null }, context, this.options.log);
+  }
+
+  /** Records a client registered by hand at the server's authorization server (any HTTP server, per-user ones included). */
+  registerClient(serverId: string, input: Readonly<{ clientId: string; clientSecret?: string | null }>, context: CommandContext) {
+    return registerPreregisteredClient(this.deps, serverId, input, context);
   }
 
   /** Starts `userId`'s authorization of their own access to a per-user server. */

@@ -38,3 +38,9 @@ export class AuthorizeOwnOAuthDto {
   @Matches(SCOPE_TOKEN, { each: true, message: 'each scope must be a scope token (no spaces or quotes)' })
   scopes?: string[];
 }
+
+/** A client registered by hand at the server's authorization server (PUT /api/servers/:s/oauth/client). */
+export class RegisterOAuthClientDto {
+  @IsString() @Length(1, 1024) clientId: string;
+  @IsOptional() @ValidateIf(nullable) @IsString() @Length(1, 4096) clientSecret?: string | null;
+}

@@ -3,7 +3,7 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import type { Application } from '../../../infrastructure/application';
 import { OAUTH_CALLBACK_PATH, OAUTH_CONFIRM_PATH, type OAuthService } from '../../../infrastructure/oauth';
-import { AuthorizeOAuthDto, AuthorizeOwnOAuthDto } from '../dto/oauth.dto';
+import { AuthorizeOAuthDto, AuthorizeOwnOAuthDto, RegisterOAuthClientDto } from '../dto/oauth.dto';
 import { commandContext, queryString, sendResource } from '../http';
 import { notFound, ProblemError } from '../problem';
 import { validateBody } from '../validation';
@@ -38,6 +38,17 @@ export const oauthRoutes = ({ queries }: Application, oauth: OAuthService): Rout
     const dto = validateBody(AuthorizeOwnOAuthDto, ctx.request.body ?? {});
     const started = await oauth.authorizeOwn(row.id, user.userId, dto, commandContext(ctx));
     ctx.body = { serverId: row.id, ...started };
+  });
+
+  /**
+   * Records a client registered by hand at the server's authorization server, for the
+   * authorizations to come: an admin's, or a per-user server's users' own (whose route takes no client).
+   */
+  router.put('/:idOrName/oauth/client', async (ctx) => {
+    const row = await requireServer(ctx.params.idOrName);
+    const dto = validateBody(RegisterOAuthClientDto, ctx.request.body);
+    const registered = await oauth.registerClient(row.id, dto, commandContext(ctx));
+    ctx.body = { serverId: row.id, ...registered };
   });
 
   router.get('/:idOrName/oauth', async (ctx) => {
