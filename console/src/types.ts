@@ -67,4 +67,13 @@ export type ToolDefinitionChange = {
 export type ToolDefinitionHistory = { serverId: string; name: string; changedUpstream: boolean; changes: ToolDefinitionChange[] };
 
 /** GET /api/servers/:s/credentials: which of the signed-in user's own values are set, never a value. */
-export type UserCredentials = { serverId: string; configured: boolean; bearerToken: boolean; env: string[]; updatedAt: string | null; version: number };
+/** `oauth`: the person's own OAuth grant of the server (never a token), or null. */
+export type UserCredentials = {
+  serverId: string;
+  configured: boolean;
+  bearerToken: boolean;
+  env: string[];
+  oauth: { expiresAt: string | null; refreshable: boolean; scopes: string[]; grantedAt: string; refreshedAt: string | null } | null;
+  updatedAt: string | null;
+  version: number;
+};

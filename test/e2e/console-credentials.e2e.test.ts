@@ -80,6 +80,13 @@ describeInBrowser('the console: per-user credentials')('the console: a member\'s
     await page.goto(`${gh.url}/servers/remote`);
     await credentials().getByText('bearer token: not set').waitFor({ timeout: 15_000 });
     await credentials().getByText('None set').waitFor();
+    // No OAuth grant either; this upstream does not do OAuth, and the API's refusal is shown as it is.
+    const oauth = credentials().getByRole('group', { name: 'Your OAuth grant' });
+    await oauth.getByText('OAuth grant: none').waitFor();
+    await oauth.getByRole('button', { name: 'Authorize with OAuth' }).click();
+    await oauth.getByRole('alert').waitFor();
+    expect(await oauth.getByRole('alert').textContent()).toContain('protected resource metadata');
+    expect(page.url()).toBe(`${gh.url}/servers/remote`);
     const titleRow = page.locator('.title-row', { has: page.getByRole('heading', { name: 'remote' }) });
     await titleRow.locator('[data-credentials="unset"]').waitFor();
     expect(await titleRow.textContent()).not.toContain('not_authorized');

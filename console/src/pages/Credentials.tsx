@@ -42,9 +42,10 @@ export const PerUserStatus = ({ server }: { server: string }) => {
 };
 
 /**
- * A per_user server reached with the signed-in person's own bearer token and env values: which of
- * them are set (the API never answers a value, and this form never shows one back), set them
- * anew (PUT replaces what was set) or remove them. The admin token is nobody: a note instead.
+ * A per_user server reached with the signed-in person's own bearer token and env values, or their
+ * own OAuth grant: which of them are set (the API never answers a value, and this form never shows
+ * one back), set them anew (PUT replaces what was set), authorize with OAuth (off to the
+ * authorization server), or remove them all. The admin token is nobody: a note instead.
  */
 export const Credentials = ({ server }: { server: string }) => {
   const client = useQueryClient();
@@ -65,6 +66,12 @@ export const Credentials = ({ server }: { server: string }) => {
       setConfirming(false);
       done();
     },
+  });
+
+  // The authorization server's page comes next; Gatehouse's callback asks to confirm, then the grant is this person's.
+  const authorize = useMutation({
+    mutationFn: () => send<{ authorizationUrl: string }>('POST', `/api/servers/${enc(server)}/credentials/oauth/authorize`, {}),
+    onSuccess: (started) => window.location.assign(started.authorizationUrl),
   });
 
   const submit = (event: FormEvent<HTMLFormElement>) => {
@@ -109,6 +116,17 @@ export const Credentials = ({ server }: { server: string }) => {
         {set?.updatedAt ? ` Last set ${when(set.updatedAt)}.` : ''}
       </p>
       <p data-bearer={set?.bearerToken ? 'set' : 'unset'}>bearer token: {set ? (set.bearerToken ? 'set' : 'not set') : '…'}</p>
+      <div role="group" aria-label="Your OAuth grant" data-oauth={set ? (set.oauth ? 'granted' : 'none') : undefined}>
+        <p>
+          OAuth grant: {set ? (set.oauth ? `yours, granted ${when(set.oauth.grantedAt)}${set.oauth.refreshable ? ', renewed as it expires' : ''}` : 'none') : '…'}
+        </p>
+        <div className="actions">
+          <button type="button" onClick={() => authorize.mutate()} disabled={authorize.isPending}>
+            {set?.oauth ? 'Authorize again with OAuth' : 'Authorize with OAuth'}
+          </button>
+        </div>
+        <ErrorNote error={authorize.error} />
+      </div>
       <RecordTable
         label="Your credentials"
         columns={columns}
