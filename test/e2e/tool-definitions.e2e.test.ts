@@ -1,11 +1,8 @@
-import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse';
-import { clientPool, FIXTURES } from '../support/mcp-client';
+import { watchDriftingServer, type DriftingWatch } from '../support/drifting';
+import { clientPool } from '../support/mcp-client';
 import { expectProblem } from '../support/problem';
-import { createProfile, registerStdioServer, resultText, waitFor } from '../support/proxy';
-
-const DRIFTING = join(FIXTURES, 'drifting-server.js');
 
 type Tool = { exposedName: string; originalName: string; changedUpstream: boolean };
 type Change = { position: number; recordedAt: string; actor: string; change: string; hash: string | null; diff: { field: string; from: unknown; to: unknown }[]; approvedBy?: string; reason?: string };
@@ -17,22 +14,12 @@ describe('tool definitions that change upstream (real stdio server, SDK client)'
   const { open, closeAll } = clientPool(() => gh.url);
   const tools = async (slug: string): Promise<Tool[]> => (await gh.api('GET', `/api/profiles/${slug}/tools`)).body.tools as Tool[];
   const changed = async (slug: string): Promise<string[]> => (await tools(slug)).filter((tool) => tool.changedUpstream).map((tool) => tool.originalName);
-  const discoveries = async (): Promise<number> => (await gh.api('GET', '/api/events?type=ServerToolsDiscovered&limit=1000')).body.events.length;
-  /** Calls one of the fixture's tools that change its tool list, and lists until the gateway records the change (tools are recorded as a client lists them). */
-  const change = async (tool: 'drift' | 'sprout', args: Record<string, unknown> = {}): Promise<void> => {
-    const before = await discoveries();
-    expect(resultText(await client.callTool({ name: `drifting__${tool}`, arguments: args }))).toBe(tool === 'drift' ? 'drifted' : 'sprouted');
-    await waitFor(async () => (await client.listTools()) && (await discoveries()) > before, 10_000, 'the changed tools to be recorded', 100);
-  };
-  const drift = (to: string) => change('drift', { to });
+  let change: DriftingWatch['change'];
+  let drift: DriftingWatch['drift'];
 
   beforeAll(async () => {
     gh = await startTestGatehouse();
-    await registerStdioServer(gh, 'drifting', DRIFTING);
-    await createProfile(gh, 'watch', ['drifting'], { auth: { apiKey: false } });
-    client = await open('watch');
-    await client.listTools();
-    await waitFor(async () => (await discoveries()) > 0, 10_000, 'the first discovery');
+    ({ client, change, drift } = await watchDriftingServer(gh, open));
   }, 30_000);
   afterAll(async () => {
     await closeAll();
