@@ -137,7 +137,7 @@ const UPSTREAMS: Record<UpstreamKind, UpstreamSetup> = {
     server: 'modern',
     profile: 'bench-2026',
     about:
-      'fast-server-v2.js: the SDK v2 server (both eras); the clients are SDK v2 clients pinned to MCP 2026-07-28, stateless both directly and on the gateway (which keeps its own 2025-11-25 connection to the upstream)',
+      'fast-server-v2.js: the SDK v2 server (both eras); the clients are SDK v2 clients pinned to MCP 2026-07-28, stateless both directly and on the gateway (which speaks 2026-07-28 to the upstream too, having asked it server/discover)',
     targets: { ratioHigh: 0.85, ratioOne: 0.5, addedP50Ms: 1 },
     logged: false,
     modern: true,
