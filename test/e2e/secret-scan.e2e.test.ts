@@ -146,7 +146,8 @@ describe('after a full end-to-end run, no secret or key is anywhere in plaintext
     await useProfile(cliKey.key);
     await stop();
     completed = true;
-  });
+    // Eight CLI runs and two gateway starts: about 11 s alone, and it passed 30 s once under load.
+  }, 120_000);
 
   it('leaves no plaintext secret, API key, old admin token or old master key in any file of the data directory', () => {
     expect(completed).toBe(true);
