@@ -189,7 +189,7 @@ export class ProfileReadModel {
     return {
       profile,
       servers: links.flatMap((link) => servers.get(link.serverId) ?? []),
-      tools: await this.manager.getRepository(ProfileToolRow).findBy({ profileId: profile.id }),
+      tools: await this.toolSettings(profile.id),
     };
   }
 }
