@@ -28,6 +28,11 @@ const SECRETS = {
 } as const;
 /** Headers every server here is configured with: a credential and a plain setting. */
 const SERVER_HEADERS = { 'X-Api-Key': SECRETS.sharedHeader, 'X-Tenant': 'acme' };
+/** Credentials under names or in values the env rule alone would take for configuration: none may reach a user's connection. */
+const DISGUISED_HEADERS = {
+  'X-Forward': 'Bearer sometoken', 'X-Custom': 'Basic dXNlcjpwYXNzd29yZA==', 'X-Authentication': 'a', 'X-JWT': 'b', 'X-Bearer': 'c',
+  'X-Passcode': 'd', 'X-Otp': '123456', 'X-Pin': '0000', 'X-Sig': 'e',
+};
 const PASSWORD = 'a long enough password 42';
 const sha256 = (value: string): string => createHash('sha256').update(value, 'utf8').digest('hex');
 
@@ -72,7 +77,7 @@ describe('per-user upstream credentials: each user reaches a per_user server as 
     upstream = await startHttpServer([fixtureServer('whoami-server.js')]);
     gh = await startTestGatehouse({ GATEHOUSE_LOG_LEVEL: 'debug' }, { write: (line) => void logLines.push(line) });
     // `remote` starts shared and is switched to per_user, so that its history shows both.
-    expect((await gh.api('POST', '/api/servers', { name: 'remote', transport: 'streamable_http', url: `${upstream.baseUrl}/mcp`, headers: SERVER_HEADERS })).status).toBe(201);
+    expect((await gh.api('POST', '/api/servers', { name: 'remote', transport: 'streamable_http', url: `${upstream.baseUrl}/mcp`, headers: { ...SERVER_HEADERS, ...DISGUISED_HEADERS } })).status).toBe(201);
     expect((await gh.api('PATCH', '/api/servers/remote', { credentials: 'per_user' })).body.credentials).toBe('per_user');
     const envy = { name: 'envy', transport: 'stdio', command: process.execPath, args: [fixtureServer('env-server.js')], env: { MODE: 'plain-mode', SHARED_KEY: { value: SECRETS.sharedEnv, secret: true } }, credentials: 'per_user' };
     expect((await gh.api('POST', '/api/servers', envy)).status).toBe(201);

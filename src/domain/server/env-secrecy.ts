@@ -71,6 +71,28 @@ export const looksLikeCredential = (value: string): boolean => {
 /** The automatic decision, for a variable given as a bare string. */
 export const isSecretByDefault = (name: string, value: string): boolean => isSecretEnvName(name) || looksLikeCredential(value);
 
+/**
+ * Name parts that mark a header as a credential on top of the env ones: a header has no `secret`
+ * flag to fix a wrong guess, and on a per-user server a wrong guess hands the server's credential
+ * to every user, so the header rule casts wider.
+ */
+const SECRET_HEADER_NAME_PARTS = new Set(['AUTHENTICATION', 'BEARER', 'JWT', 'PASSCODE', 'OTP', 'PIN', 'SIG', 'SIGNATURE', 'HMAC']);
+/** A value that starts with an HTTP authentication scheme (`Bearer …`, `Basic …`) is a credential whatever the header is called. */
+const AUTH_SCHEME_VALUE = /^\s*(Bearer|Basic|Token|Digest|ApiKey|Api-Key|Negotiate|NTLM|AWS4-HMAC-SHA256|HOBA|Mutual|SCRAM-SHA-\d+|vapid|DPoP|MAC)\s/i;
+
+/**
+ * Whether a server's header is a credential, which a per-user connection must not carry: by its
+ * name (the env rule plus SECRET_HEADER_NAME_PARTS), by an authentication scheme at the start of
+ * its value, or by any of its space-separated words looking like a credential (`Bearer abc…`,
+ * `key=sk-…`). Headers have no explicit flag, so this errs towards secret.
+ */
+export const isSecretHeader = (name: string, value: string): boolean =>
+  isSecretEnvName(name) ||
+  nameParts(name).some((part) => SECRET_HEADER_NAME_PARTS.has(part)) ||
+  AUTH_SCHEME_VALUE.test(value) ||
+  value.split(/[\s,;=]+/).some((word) => word !== '' && looksLikeCredential(word)) ||
+  looksLikeCredential(value);
+
 /** An explicit flag wins; without one, the automatic decision. */
 export const isSecretEnv = (name: string, value: string, secret?: boolean | null): boolean =>
   secret ?? isSecretByDefault(name, value);

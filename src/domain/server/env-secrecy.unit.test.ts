@@ -1,4 +1,4 @@
-import { isSecretByDefault, isSecretEnv, isSecretEnvName, looksLikeCredential } from './env-secrecy';
+import { isSecretByDefault, isSecretEnv, isSecretEnvName, isSecretHeader, looksLikeCredential } from './env-secrecy';
 
 describe('env secrecy', () => {
   describe('by name', () => {
@@ -61,5 +61,35 @@ describe('env secrecy', () => {
     expect(isSecretEnv('API_KEY', 'not-really', false)).toBe(false);
     expect(isSecretEnv('API_KEY', 'x', null)).toBe(true);
     expect(isSecretEnv('LOG_LEVEL', 'debug', undefined)).toBe(false);
+  });
+
+  describe('headers', () => {
+    it.each([
+      ['X-Forward', 'Bearer sometoken'],
+      ['X-Custom', 'Basic dXNlcjpwYXNzd29yZA=='],
+      ['X-Custom', 'token abc'],
+      ['X-Authentication', 'x'],
+      ['X-JWT', 'x'],
+      ['X-Bearer', 'x'],
+      ['X-Passcode', '1234'],
+      ['X-Otp', '123456'],
+      ['X-Pin', '0000'],
+      ['X-Sig', 'abc'],
+      ['X-Request-Signature', 'abc'],
+      ['X-Api-Key', 'x'],
+      ['Authorization', 'x'],
+      ['X-Extra', 'key=ghp_16C7e42F292c6912E7710c838347Ae178B4a'],
+    ])('treats %s: %s as a credential', (name, value) => {
+      expect(isSecretHeader(name, value)).toBe(true);
+    });
+
+    it.each([
+      ['X-Tenant', 'acme'],
+      ['X-Region', 'eu-west-1'],
+      ['Accept-Language', 'en-GB, en'],
+      ['X-Pinned-Version', '2024-06-01'],
+    ])('keeps %s: %s as configuration', (name, value) => {
+      expect(isSecretHeader(name, value)).toBe(false);
+    });
   });
 });
