@@ -2,9 +2,28 @@ import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { runPrepared, sqliteHandleOf } from './sqlite-statements';
 
-/** Rows a statement on PostgreSQL; parameters a statement elsewhere (well under SQLite's 32,766). */
+/** Rows a statement on PostgreSQL, and the text they may carry (a parameter must stay far below 1 GB). */
 const ROWS_PER_ARRAY_INSERT = 10_000;
+const CHARACTERS_PER_ARRAY_INSERT = 32 * 1024 * 1024;
+/** Parameters a statement elsewhere (well under SQLite's 32,766). */
 const MAX_PARAMETERS = 10_000;
+
+/** Consecutive runs of rows of at most ROWS_PER_ARRAY_INSERT rows and, past one row, CHARACTERS_PER_ARRAY_INSERT characters of text. */
+export const arrayInsertChunks = function* <Row extends ObjectLiteral>(rows: readonly Row[], properties: readonly string[]): Generator<Row[]> {
+  let chunk: Row[] = [];
+  let characters = 0;
+  for (const row of rows) {
+    const size = properties.reduce((sum, property) => sum + (typeof row[property] === 'string' ? (row[property] as string).length : 8), 0);
+    if (chunk.length > 0 && (chunk.length === ROWS_PER_ARRAY_INSERT || characters + size > CHARACTERS_PER_ARRAY_INSERT)) {
+      yield chunk;
+      chunk = [];
+      characters = 0;
+    }
+    chunk.push(row);
+    characters += size;
+  }
+  if (chunk.length > 0) yield chunk;
+};
 
 /**
  * Inserts rows, given with every column, for a rebuild that writes whole tables at once.
@@ -27,8 +46,7 @@ export const insertRows = async <Entity extends ObjectLiteral>(manager: EntityMa
   }
   if (manager.connection.options.type === 'postgres' && columns.every((column) => typeof column.type === 'string')) {
     const sql = `${into} SELECT * FROM unnest(${columns.map((column, index) => `$${index + 1}::${String(column.type)}[]`).join(', ')})`;
-    for (let start = 0; start < rows.length; start += ROWS_PER_ARRAY_INSERT) {
-      const chunk = rows.slice(start, start + ROWS_PER_ARRAY_INSERT);
+    for (const chunk of arrayInsertChunks(rows, columns.map((column) => column.propertyName))) {
       await manager.query(sql, columns.map((column) => chunk.map((row) => row[column.propertyName] as unknown)));
     }
     return;
