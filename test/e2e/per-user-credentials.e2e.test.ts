@@ -149,6 +149,19 @@ describe('per-user upstream credentials: each user reaches a per_user server as 
     expectProblem(kept(await gh.api('POST', '/api/servers/remote/discover')), 409, 'PER_USER_SERVER');
   });
 
+  it('refuses a per_user server whose url or args carry a credential, which would reach every user', async () => {
+    const leaky = { name: 'leaky', transport: 'streamable_http', url: `${upstream.baseUrl}/mcp?api_key=leaky-url-key` };
+    expect((await gh.api('POST', '/api/servers', leaky)).status).toBe(201);
+    expect(expectProblem(await gh.api('PATCH', '/api/servers/leaky', { credentials: 'per_user' }), 400, 'INVALID_SERVER_CONFIG').errors[0].field).toBe('url');
+    expect((await gh.api('GET', '/api/servers/leaky')).body.credentials).toBe('shared');
+    const userinfo = { ...leaky, name: 'userinfo', url: upstream.baseUrl.replace('http://', 'http://u:p@') + '/mcp', credentials: 'per_user' };
+    expect(expectProblem(await gh.api('POST', '/api/servers', userinfo), 400, 'INVALID_SERVER_CONFIG').errors[0].field).toBe('url');
+    const flagged = { name: 'flagged', transport: 'stdio', command: process.execPath, args: [fixtureServer('env-server.js'), '--token', 'leaky-arg'], credentials: 'per_user' };
+    expect(expectProblem(await gh.api('POST', '/api/servers', flagged), 400, 'INVALID_SERVER_CONFIG').errors[0].field).toBe('args[1]');
+    for (const name of ['userinfo', 'flagged']) expect((await gh.api('GET', `/api/servers/${name}`)).status).toBe(404);
+    expect((await gh.api('DELETE', '/api/servers/leaky')).status).toBeLessThan(300);
+  });
+
   it('keeps the credentials setting in the server\'s history and export', async () => {
     const history = (await gh.api('GET', '/api/servers/remote/history')).body.events;
     const registered = history.find((event: { type: string }) => event.type === 'ServerRegistered');

@@ -90,11 +90,29 @@ describe('server decider', () => {
       ['an env name with "="', { env: { 'A=B': sealed('x') } }, 'env'],
       ['a header name with a space', { headers: { 'X Key': sealed('x') } }, 'headers'],
       ['an unknown credential mode', { credentials: 'everyone' as ServerSettings['credentials'] }, 'credentials'],
+      ['a per_user server with a password in its url', { transport: 'sse', command: null, url: 'https://u:p@x.example/sse', credentials: 'per_user' }, 'url'],
+      ['a per_user server with a user in its url', { transport: 'sse', command: null, url: 'https://u@x.example/sse', credentials: 'per_user' }, 'url'],
+      ['a per_user server with a token in its query', { transport: 'sse', command: null, url: 'https://x.example/sse?access_token=abc', credentials: 'per_user' }, 'url'],
+      ['a per_user server with a signature in its query', { transport: 'sse', command: null, url: 'https://x.example/sse?sig=abc', credentials: 'per_user' }, 'url'],
+      ['a per_user server with a key-like query value', { transport: 'sse', command: null, url: 'https://x.example/sse?q=sk-abcdefghijklmnop', credentials: 'per_user' }, 'url'],
+      ['a per_user server with --token in its args', { args: ['server.js', '--token', 'abc'], credentials: 'per_user' }, 'args[1]'],
+      ['a per_user server with --api-key= in its args', { args: ['--api-key=abc'], credentials: 'per_user' }, 'args[0]'],
+      ['a per_user server with a key in its args', { args: ['run', 'sk-abcdefghijklmnop'], credentials: 'per_user' }, 'args[1]'],
+      ['a per_user server with a password URL in its args', { args: ['postgres://u:secret@db/x'], credentials: 'per_user' }, 'args[0]'],
     ])('refuses %s', (_, change, field) => {
       expect(spec.given().when(register('files', { ...stdio, ...change }))).toEqual({
         error: 'INVALID_SERVER_CONFIG',
         details: { field },
       });
+    });
+
+    it.each<[string, Partial<ServerSettings>]>([
+      ['a shared server with a password in its url', { transport: 'sse', command: null, url: 'https://u:p@x.example/sse' }],
+      ['a shared server with --token in its args', { args: ['--token', 'abc'] }],
+      ['a per_user server with plain args', { args: ['server.js', '--verbose', '--no-auth', '--port', '8080'], credentials: 'per_user' }],
+      ['a per_user server with a plain query', { transport: 'sse', command: null, url: 'https://x.example/sse?tenant=acme&api-version=2', credentials: 'per_user' }],
+    ])('accepts %s', (_, change) => {
+      expect(spec.given().when(register('files', { ...stdio, ...change }))).toMatchObject({ events: [{ type: 'ServerRegistered' }] });
     });
 
     it('accepts the largest timeout', () => {

@@ -77,6 +77,10 @@ export const isSecretByDefault = (name: string, value: string): boolean => isSec
  * to every user, so the header rule casts wider.
  */
 const SECRET_HEADER_NAME_PARTS = new Set(['AUTHENTICATION', 'BEARER', 'JWT', 'PASSCODE', 'OTP', 'PIN', 'SIG', 'SIGNATURE', 'HMAC']);
+/** Whether a header, query parameter or command-line flag name says it carries a credential (`X-JWT`, `access_token`, `--api-key`). */
+export const isCredentialName = (name: string): boolean =>
+  isSecretEnvName(name) || nameParts(name).some((part) => SECRET_HEADER_NAME_PARTS.has(part));
+
 /** A value that starts with an HTTP authentication scheme (`Bearer …`, `Basic …`) is a credential whatever the header is called. */
 const AUTH_SCHEME_VALUE = /^\s*(Bearer|Basic|Token|Digest|ApiKey|Api-Key|Negotiate|NTLM|AWS4-HMAC-SHA256|HOBA|Mutual|SCRAM-SHA-\d+|vapid|DPoP|MAC)\s/i;
 
@@ -87,8 +91,7 @@ const AUTH_SCHEME_VALUE = /^\s*(Bearer|Basic|Token|Digest|ApiKey|Api-Key|Negotia
  * `key=sk-…`). Headers have no explicit flag, so this errs towards secret.
  */
 export const isSecretHeader = (name: string, value: string): boolean =>
-  isSecretEnvName(name) ||
-  nameParts(name).some((part) => SECRET_HEADER_NAME_PARTS.has(part)) ||
+  isCredentialName(name) ||
   AUTH_SCHEME_VALUE.test(value) ||
   value.split(/[\s,;=]+/).some((word) => word !== '' && looksLikeCredential(word)) ||
   looksLikeCredential(value);

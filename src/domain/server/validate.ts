@@ -1,5 +1,6 @@
 import { DomainError, isWellFormed, lineProblem, NOT_WELL_FORMED, textProblem } from '../shared';
 import { isPlainEnvValue } from './env';
+import { assertNoSharedCredentials } from './per-user-settings';
 import { CREDENTIAL_MODES, TRANSPORTS, type ServerSettings } from './events';
 
 export const MAX_SERVER_TIMEOUT_MS = 600_000;
@@ -86,4 +87,5 @@ export const assertValidServerSettings = (settings: ServerSettings): void => {
   if (badEnv !== undefined) throw invalid('env', `"${badEnv}" is not a valid environment variable name`);
   const badHeader = Object.keys(settings.headers).find((name) => !HEADER_NAME_PATTERN.test(name));
   if (badHeader !== undefined) throw invalid('headers', `"${badHeader}" is not a valid header name`);
+  assertNoSharedCredentials(settings);
 };
