@@ -283,6 +283,36 @@ describe('per-user OAuth grants: each user authorizes a per_user server as thems
     expect(JSON.parse(who)).toMatchObject({ sub: UPSTREAM_ACCOUNT.ann, clientId });
   });
 
+  it('keeps refreshing only the grants in use: not a disabled user\'s, nor any once the server is shared again', async () => {
+    const users = (await gh.api('GET', '/api/users')).body.users as { id: string; name: string }[];
+    const idOf = (name: string): string => users.find((user) => user.name === name)!.id;
+    const refreshesOf = async (name: string): Promise<number> =>
+      (await allEvents(gh, '&type=UserOAuthTokensRefreshed')).filter((event) => event.data.userId === idOf(name)).length;
+    const grantOf = async (person: SessionClient) => (await person.request('GET', '/api/servers/protected/credentials')).body.oauth;
+    const waitPast = async (expiresAt: string): Promise<void> => {
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(expiresAt) + 1_000 - Date.now())));
+    };
+    const bobs = await grantOf(people.bob);
+    expect(bobs).not.toBeNull();
+    const [annBefore, bobBefore] = [await refreshesOf('ann'), await refreshesOf('bob')];
+    expect((await gh.api('PATCH', '/api/users/bob', { status: 'disabled' })).status).toBe(200);
+    await waitPast(bobs.expiresAt);
+    // The background kept going (ann's grant was refreshed meanwhile), bob's was left alone.
+    expect(await refreshesOf('ann')).toBeGreaterThan(annBefore);
+    expect(await refreshesOf('bob')).toBe(bobBefore);
+
+    expect((await gh.api('PATCH', '/api/servers/protected', { credentials: 'shared' })).status).toBe(200);
+    const annShared = await refreshesOf('ann');
+    await waitPast((await grantOf(people.ann)).expiresAt);
+    expect(await refreshesOf('ann')).toBe(annShared);
+
+    // Back in use: per_user again and bob enabled, both grants are refreshed again.
+    expect((await gh.api('PATCH', '/api/servers/protected', { credentials: 'per_user' })).status).toBe(200);
+    expect((await gh.api('PATCH', '/api/users/bob', { status: 'enabled' })).status).toBe(200);
+    expect((await people.bob.signIn('bob', PASSWORD)).status).toBe(201);
+    await eventually(async () => [await refreshesOf('ann'), await refreshesOf('bob')], ([ann, bob]) => ann > annShared && bob > bobBefore);
+  });
+
   it('stores, logs and answers no token in plaintext', async () => {
     const { refreshTokens, clientSecrets } = await getJson<{ refreshTokens: string[]; clientSecrets: string[] }>(`${as.baseUrl}/__test/secrets`);
     const accessTokens = (await seen()).authorizations.map((value) => value.replace(/^Bearer /i, ''));

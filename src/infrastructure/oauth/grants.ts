@@ -7,6 +7,7 @@ import { loadState, type StoredEvent } from '../eventstore';
 import { UserCredentialsReadModel } from '../readmodels/credentials';
 import { OAuthReadModel } from '../readmodels/oauth';
 import { ServerReadModel } from '../readmodels/server';
+import { UserReadModel } from '../readmodels/user';
 import { loadOAuthState, runOAuthCommand, type OAuthContext } from './oauth.commands';
 
 /**
@@ -85,7 +86,21 @@ export const grantUserTokens = (ctx: OAuthContext, data: credentials.GrantUserOA
     context,
   );
 
-/** Every grant whose access token expires (the background refresh sets a timer for each). */
+/**
+ * Whether a grant is still of use, so worth keeping fresh: its server active, and for a user's
+ * grant the server still per_user and the user enabled. A grant of a removed server, of a server
+ * switched back to shared, or of a disabled user is left as it is (not refreshed, not revoked):
+ * restoring the server, switching it back or enabling the user makes it of use again.
+ */
+export const isGrantInUse = async (ctx: OAuthContext, { serverId, userId }: GrantRef): Promise<boolean> => {
+  const server = await new ServerReadModel(ctx.reads).byId(serverId);
+  if (server === null || server.status !== 'active') return false;
+  if (userId === null) return true;
+  if (server.credentials !== 'per_user') return false;
+  return (await new UserReadModel(ctx.reads).byId(userId))?.status === 'enabled';
+};
+
+/** Every grant whose access token expires (the background refresh sets a timer for each that is in use). */
 export const expiringGrants = async (ctx: OAuthContext): Promise<GrantRef[]> => [
   ...(await new OAuthReadModel(ctx.reads).serversWithExpiringTokens()).map((serverId) => ({ serverId, userId: null })),
   ...(await new UserCredentialsReadModel(ctx.reads).expiringGrants()),
@@ -93,6 +108,16 @@ export const expiringGrants = async (ctx: OAuthContext): Promise<GrantRef[]> => 
 
 const SERVER_TOKEN_EVENTS: ReadonlySet<string> = new Set(['OAuthTokensGranted', 'OAuthTokensRefreshed', 'OAuthTokensRevoked']);
 const USER_TOKEN_EVENTS: ReadonlySet<string> = new Set(['UserOAuthTokensGranted', 'UserOAuthTokensRefreshed', 'UserOAuthTokensRevoked', 'UserCredentialsRemoved']);
+
+/** Events that may make grants of a server or a user of use again (see isGrantInUse). */
+const REVIVING_EVENTS: ReadonlySet<string> = new Set(['ServerReconfigured', 'ServerRestored', 'UserEnabled']);
+
+/** Which grants a committed event may have brought back into use (a server's, a user's), or null. */
+export const grantsRevivedBy = (event: StoredEvent): Readonly<{ serverId?: string; userId?: string }> | null => {
+  if (!REVIVING_EVENTS.has(event.type)) return null;
+  const data = event.data as { serverId?: string; userId?: string };
+  return event.type === 'UserEnabled' ? { userId: data.userId } : { serverId: data.serverId };
+};
 
 /** The grant a committed event changed the tokens of, or null. */
 export const grantChangedBy = (event: StoredEvent): GrantRef | null => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { CommandContext } from '../commands/handle-command';
 import type { UpstreamIdentity, UpstreamTokenSource } from '../upstream';
 import { parseChallenge, type Challenge } from './challenge';
-import { expiringGrants, grantChangedBy, grantKey, grantRow, loadGrant, recordRefresh, recordRevocation, type GrantRef, type GrantRow } from './grants';
+import { expiringGrants, grantChangedBy, grantKey, grantsRevivedBy, isGrantInUse, grantRow, loadGrant, recordRefresh, recordRevocation, type GrantRef, type GrantRow } from './grants';
 import { credentialsOf, sealTokens, type OAuthContext } from './oauth.commands';
 import { OAuthErrorResponse, refreshTokens } from './token-endpoint';
 
@@ -113,6 +113,8 @@ export class OAuthTokenManager implements UpstreamTokenSource {
     const subscription = this.ctx.store.committed$.subscribe((event) => {
       const ref = grantChangedBy(event);
       if (ref !== null) void this.scheduleRefresh(ref);
+      const revived = grantsRevivedBy(event);
+      if (revived !== null) void this.scheduleRevived(revived);
     });
     return () => {
       this.background = false;
@@ -145,23 +147,38 @@ export class OAuthTokenManager implements UpstreamTokenSource {
     return this.options.now?.() ?? new Date();
   }
 
+  /** Sets timers again for the grants of a server or user that may be of use again (see isGrantInUse). */
+  private async scheduleRevived(which: Readonly<{ serverId?: string; userId?: string }>): Promise<void> {
+    for (const ref of await expiringGrants(this.ctx)) {
+      const matches = which.serverId !== undefined ? ref.serverId === which.serverId : ref.userId === which.userId;
+      if (matches && !this.timers.has(grantKey(ref))) await this.scheduleRefresh(ref);
+    }
+  }
+
+  /**
+   * Sets the timer of a grant in use (isGrantInUse). One not in use gets none, and is looked at
+   * again when it fires: a grant whose server is removed or switched to shared, or whose user is
+   * disabled, is not refreshed in the background.
+   */
   private async scheduleRefresh(ref: GrantRef, retryInMs?: number): Promise<void> {
     const key = grantKey(ref);
     clearTimeout(this.timers.get(key));
     this.timers.delete(key);
     if (!this.background) return;
     this.rows.delete(key);
+    if (!(await isGrantInUse(this.ctx, ref))) return;
     const current = await this.current(ref);
     // Stopped, or scheduled again (by a newer event) while the row was read.
     if (!this.background || this.timers.has(key)) return;
     if (current === null || current.refreshAt === null) return;
     const delay = retryInMs ?? Math.max(0, current.refreshAt - this.now().getTime());
-    const timer = setTimeout(() => {
+    const timer = setTimeout(async () => {
       this.timers.delete(key);
       if (this.now().getTime() < current.refreshAt!) {
         void this.scheduleRefresh(ref);
         return;
       }
+      if (!(await isGrantInUse(this.ctx, ref).catch(() => false)) || !this.background || this.timers.has(key)) return;
       void this.refresh(ref, current.fp, false).catch((error: unknown) => {
         this.options.log?.('warn', 'oauth background refresh failed', { ...ref, error: error instanceof Error ? error.message : String(error) });
       }).then(async () => {
