@@ -227,6 +227,16 @@ describe('per-user OAuth grants: each user authorizes a per_user server as thems
     const malformed = await fetch(`${gh.url}/oauth/callback/confirm`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"confirm":' });
     expect(malformed.status).toBe(400);
 
+    // Access is checked again on confirmation: cat may no longer use the server, so nothing is exchanged.
+    const unshared = await consentAs(() => people.cat.write('POST', '/api/servers/protected/credentials/oauth/authorize', {}), 'cat-at-upstream');
+    const users = (await gh.api('GET', '/api/users')).body.users as { id: string; name: string }[];
+    const onlyAnnAndBob = { owner: null, visibility: 'shared', sharedWithUsers: users.filter((u) => u.name !== 'cat').map((u) => u.id), sharedWithRoles: [] };
+    expect((await gh.api('PUT', '/api/servers/protected/access', onlyAnnAndBob)).status).toBe(200);
+    expectProblem(await confirmIn(people.cat, unshared.confirm), 404, 'SERVER_NOT_FOUND');
+    const shared = { owner: null, visibility: 'shared', sharedWithUsers: [], sharedWithRoles: ['member'] };
+    expect((await gh.api('PUT', '/api/servers/protected/access', shared)).status).toBe(200);
+    expectProblem(await confirmIn(people.cat, unshared.confirm), 400, 'OAUTH_STATE_INVALID');
+
     expect(await grantEvents()).toBe(granted + 1);
     expect((await stats()).codeGrants).toBe(codeGrants + 1);
     expect((await people.cat.request('GET', '/api/servers/protected/credentials')).body).toMatchObject({ configured: false, oauth: null });

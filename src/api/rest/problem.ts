@@ -33,6 +33,7 @@ const DOMAIN_STATUS: Record<DomainErrorCode, number> = {
   // A user's own grant is confirmed in a browser signed in to Gatehouse as that user.
   OAUTH_SIGN_IN_REQUIRED: 401,
   OAUTH_WRONG_USER: 403,
+  USER_DISABLED: 403,
   USER_NOT_FOUND: 404,
   USER_ALREADY_EXISTS: 409,
   USER_NAME_TAKEN: 409,

@@ -4,7 +4,9 @@ import { DomainError } from '../../domain/shared';
 import type { CommandContext } from '../commands/handle-command';
 import { discover, type Discovery } from './discovery';
 import { sameIssuer, unsupported } from './http';
+import { AccessReadModel } from '../readmodels/access';
 import { ServerReadModel } from '../readmodels/server';
+import { UserReadModel } from '../readmodels/user';
 import { grantUserTokens } from './grants';
 import { credentialsOf, loadOAuthState, runOAuthCommand, sealTokens, type OAuthContext } from './oauth.commands';
 import type { PendingAuthorization, PendingAuthorizations } from './pending-authorizations';
@@ -226,6 +228,20 @@ export const completeAuthorization = async (deps: FlowDeps, input: CallbackInput
 };
 
 /**
+ * What the authorize route checked when the flow started, checked again before the code is
+ * exchanged (the flow may have waited minutes for its confirmation): the user is still enabled,
+ * the server still an active per-user HTTP server, and still one the user may use.
+ */
+const assertStillMayAuthorize = async (ctx: OAuthContext, serverId: string, userId: string): Promise<void> => {
+  const user = await new UserReadModel(ctx.reads).byId(userId);
+  if (user === null || user.status !== 'enabled') throw new DomainError('USER_DISABLED', 'Your account is disabled; the authorization is dropped');
+  await httpUrlOf(ctx, serverId, true);
+  if (!(await new AccessReadModel(ctx.reads).canUse({ kind: 'user', userId, role: user.role }, 'server', serverId))) {
+    throw new DomainError('SERVER_NOT_FOUND', `Server ${serverId} does not exist`, { serverId });
+  }
+};
+
+/**
  * Finishes a user's own flow once the browser that came back to the callback confirms it,
  * signed in to Gatehouse as the user who started it (`signedInUserId`). Not signed in: 401,
  * and it may still be confirmed after signing in; another user: 403, and it is dropped.
@@ -242,5 +258,6 @@ export const confirmOwnAuthorization = async (deps: FlowDeps, confirm: string | 
   if (awaiting.value.userId !== signedInUserId) {
     throw new DomainError('OAUTH_WRONG_USER', 'This authorization was started by another user; it is dropped. Start your own authorization');
   }
+  await assertStillMayAuthorize(deps.ctx, awaiting.value.serverId, signedInUserId);
   return finishAuthorization(deps, awaiting.value, awaiting.code, now);
 };
