@@ -1,5 +1,5 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { nodeFetch, type NodeFetch } from './node-fetch';
 
 /**
@@ -142,5 +142,62 @@ describe('nodeFetch', () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
     await expect(client(`http://127.0.0.1:${port}/mcp`, { method: 'POST', body: '{}', redirect: 'manual' })).rejects.toMatchObject({ name: 'TypeError', message: 'fetch failed', cause: { code: 'ECONNREFUSED' } });
+  });
+
+  /** A server that answers every request on a connection with `raw`, as it is, and closes. */
+  const rawServer = async (raw: string): Promise<{ url: string; close: () => Promise<void> }> => {
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.once('data', () => socket.end(raw));
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const close = async (): Promise<void> => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    };
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`, close };
+  };
+
+  it.each([
+    ['a status above 599', 'HTTP/1.1 600 Odd\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}'],
+    ['a status above 599 on an event stream', 'HTTP/1.1 600 Odd\r\nContent-Type: text/event-stream\r\n\r\ndata: 1\n\n'],
+  ])('fails as fetch does on %s, and the process lives on', async (_what, raw) => {
+    const upstream = await rawServer(raw);
+    try {
+      await expect(client(upstream.url, { method: 'POST', body: '{}', redirect: 'manual' })).rejects.toMatchObject({ name: 'TypeError', message: 'fetch failed', cause: { name: 'RangeError' } });
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  it.each([
+    ['204 with an event-stream type', 'HTTP/1.1 204 No Content\r\nContent-Type: text/event-stream\r\n\r\n', 204],
+    ['205 with a JSON type and a body', 'HTTP/1.1 205 Reset Content\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}', 205],
+    ['304 with an event-stream type', 'HTTP/1.1 304 Not Modified\r\nContent-Type: text/event-stream\r\n\r\n', 304],
+  ])('answers %s as a Response without a body', async (_what, raw, status) => {
+    const upstream = await rawServer(raw);
+    try {
+      const response = await client(upstream.url, { method: 'POST', body: '{}', redirect: 'manual' });
+      expect([response.status, response.body, response.bodyUsed, await response.text()]).toEqual([status, null, false, '']);
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  it('sends a header value that is not a string as its text, and a name given twice with both values', async () => {
+    handler = (_req, res) => json(res, 200, {});
+    const headers = [
+      ['X-Count', 3],
+      ['X-Twice', 'a'],
+      ['x-twice', 'b'],
+    ] as unknown as [string, string][];
+    await (await client(`${base}/mcp`, { method: 'POST', body: '{}', redirect: 'manual', headers })).text();
+    await (await client(`${base}/mcp`, { method: 'POST', body: '{}', redirect: 'manual', headers: { 'X-Count': 4 } as unknown as Record<string, string> })).text();
+    expect(seen.map(({ headers: seenHeaders }) => [seenHeaders['x-count'], seenHeaders['x-twice']])).toEqual([
+      ['3', 'a, b'],
+      ['4', undefined],
+    ]);
   });
 });

@@ -29,10 +29,13 @@ class BufferedResponse extends ResponseBase {
   #bytes: Buffer | undefined;
   #stream: ReadableStream<Uint8Array> | null | undefined;
   readonly #url: string;
+  /** An answer without a body (a null body status): `body` is null and text() is ''. */
+  readonly #none: boolean;
 
-  constructor(bytes: Buffer, init: ResponseInit, url: string) {
+  constructor(bytes: Buffer | null, init: ResponseInit, url: string) {
     super(null, init);
-    this.#bytes = bytes;
+    this.#none = bytes === null;
+    this.#bytes = bytes ?? undefined;
     this.#url = url;
   }
 
@@ -41,6 +44,7 @@ class BufferedResponse extends ResponseBase {
   }
 
   get body(): ReadableStream<Uint8Array> | null {
+    if (this.#none) return null;
     if (this.#stream === undefined) {
       const bytes = this.#take();
       this.#stream = Readable.toWeb(Readable.from([bytes])) as unknown as ReadableStream<Uint8Array>;
@@ -49,10 +53,11 @@ class BufferedResponse extends ResponseBase {
   }
 
   get bodyUsed(): boolean {
-    return this.#bytes === undefined;
+    return !this.#none && this.#bytes === undefined;
   }
 
   #take(): Buffer {
+    if (this.#none) return Buffer.alloc(0);
     const bytes = this.#bytes;
     if (bytes === undefined) throw new TypeError('Body is unusable: Body has already been read');
     this.#bytes = undefined;
@@ -85,13 +90,29 @@ class StreamedResponse extends ResponseBase {
   }
 }
 
+/**
+ * The request's headers for http.request, named in lower case. A value that is not a string is
+ * sent as its text (as Headers does), and a name given twice (as pairs) sends both values joined
+ * with ', ', as Headers joins them.
+ */
 const headersOf = (init: RequestInit['headers']): OutgoingHttpHeaders => {
-  const headers: OutgoingHttpHeaders = {};
+  const headers: Record<string, string> = {};
   if (init === undefined) return headers;
-  const entries = init instanceof Headers ? init.entries() : Array.isArray(init) ? init : Object.entries(init);
-  for (const [name, value] of entries) headers[name.toLowerCase()] = typeof value === 'string' ? value : [...value];
+  const entries: Iterable<readonly [string, unknown]> = init instanceof Headers ? init.entries() : Array.isArray(init) ? (init as [string, unknown][]) : Object.entries(init);
+  for (const [name, value] of entries) {
+    const key = String(name).toLowerCase();
+    const text = String(value);
+    const prior = headers[key];
+    headers[key] = prior === undefined ? text : `${prior}, ${text}`;
+  }
   return headers;
 };
+
+/** The statuses whose answer has no body (fetch's null body statuses; 101 never reaches here). */
+const NULL_BODY_STATUSES: ReadonlySet<number> = new Set([101, 103, 204, 205, 304]);
+
+/** What fetch rejects with when the request fails or its answer cannot be made a Response. */
+const fetchFailed = (cause: unknown): TypeError => new TypeError('fetch failed', { cause });
 
 const responseHeaders = (response: IncomingMessage): [string, string][] => {
   const raw = response.rawHeaders;
@@ -156,6 +177,12 @@ export const nodeFetch = (): NodeFetch => {
     } catch (error) {
       return Promise.reject(error);
     }
+    let headers: OutgoingHttpHeaders;
+    try {
+      headers = headersOf(init.headers);
+    } catch (error) {
+      return Promise.reject(fetchFailed(error));
+    }
     const options: http.RequestOptions = {
       protocol: target.protocol,
       // An IPv6 literal is bracketed in a URL but not in request options.
@@ -163,7 +190,7 @@ export const nodeFetch = (): NodeFetch => {
       port: target.port === '' ? undefined : Number(target.port),
       path: `${target.pathname}${target.search}`,
       method: init.method ?? 'GET',
-      headers: headersOf(init.headers),
+      headers,
       agent: secure ? agents['https:'] : agents['http:'],
     };
     return new Promise<Response>((resolve, reject) => {
@@ -184,28 +211,51 @@ export const nodeFetch = (): NodeFetch => {
         const status = response.statusCode ?? 0;
         if (redirect === 'error' && REDIRECT_STATUSES.has(status)) {
           response.destroy();
-          fail(new TypeError('fetch failed', { cause: new Error('unexpected redirect') }));
+          fail(fetchFailed(new Error('unexpected redirect')));
           return;
         }
         const responseInit: ResponseInit = { status, statusText: response.statusMessage ?? '', headers: responseHeaders(response) };
-        if (mediaType(response.headers['content-type']) === 'text/event-stream') {
+        /**
+         * An answer a Response cannot be made of (a status outside 200-599, a reason phrase or
+         * header it refuses) fails the request, as fetch fails it: thrown here it would escape
+         * Node's 'response' callback (or the body's promise) and end the gateway.
+         */
+        const settle = (make: () => Response): boolean => {
+          if (settled) return false;
+          let made: Response;
+          try {
+            made = make();
+          } catch (error) {
+            response.destroy();
+            fail(fetchFailed(error));
+            return false;
+          }
           settled = true;
-          // The stream ends with the signal, as a fetch body does; from here the reader owns it.
           signal?.removeEventListener('abort', onAbort);
+          resolve(made);
+          return true;
+        };
+        if (NULL_BODY_STATUSES.has(status)) {
+          // Whatever the upstream sent after the head is not a body: read and dropped.
+          response.resume();
+          settle(() => new BufferedResponse(null, responseInit, target.href) as unknown as Response);
+          return;
+        }
+        if (mediaType(response.headers['content-type']) === 'text/event-stream') {
+          const streamed = settle(() => new StreamedResponse(Readable.toWeb(response) as WebReadableStream<Uint8Array> as unknown as ReadableStream<Uint8Array>, responseInit, target.href) as unknown as Response);
+          if (!streamed) return;
+          // The stream ends with the signal, as a fetch body does; from here the reader owns it.
           const onStreamAbort = (): void => {
             response.destroy(abortReason(signal as AbortSignal) as Error);
           };
           signal?.addEventListener('abort', onStreamAbort, { once: true });
           response.once('close', () => signal?.removeEventListener('abort', onStreamAbort));
-          resolve(new StreamedResponse(Readable.toWeb(response) as WebReadableStream<Uint8Array> as unknown as ReadableStream<Uint8Array>, responseInit, target.href) as unknown as Response);
           return;
         }
-        readAll(response).then((bytes) => {
-          if (settled) return;
-          settled = true;
-          signal?.removeEventListener('abort', onAbort);
-          resolve(new BufferedResponse(bytes, responseInit, target.href) as unknown as Response);
-        }, (error: unknown) => fail(new TypeError('fetch failed', { cause: error })));
+        readAll(response).then(
+          (bytes) => settle(() => new BufferedResponse(bytes, responseInit, target.href) as unknown as Response),
+          (error: unknown) => fail(fetchFailed(error)),
+        );
       };
       /**
        * A kept-alive socket the upstream closed while it was idle (its keep-alive timeout) fails
@@ -221,13 +271,13 @@ export const nodeFetch = (): NodeFetch => {
           });
         } catch (error) {
           // Options Node refuses (a header value it cannot send): fetch's TypeError.
-          fail(new TypeError('fetch failed', { cause: error }));
+          fail(fetchFailed(error));
           return;
         }
         request.once('error', (error: NodeJS.ErrnoException) => {
           const stale = !answered && !retried && !settled && request.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
           if (stale) start(true);
-          else fail(new TypeError('fetch failed', { cause: error }));
+          else fail(fetchFailed(error));
         });
         request.end(body);
       };
