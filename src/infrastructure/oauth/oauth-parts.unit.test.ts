@@ -54,6 +54,39 @@ describe('PendingAuthorizations', () => {
     for (let i = 0; i < 300; i += 1) store.add(pending(`s${i}`));
     expect(store.take(first)).toBeNull();
   });
+
+  const own = (serverId: string, userId: string): PendingAuthorization => ({ ...pending(serverId), userId, actor: `user:${userId}` });
+
+  it('keeps one flow of a user\'s own per server: a new one replaces the older, others\' stay', () => {
+    const store = new PendingAuthorizations();
+    const older = store.add(own('s1', 'mallory')).state;
+    const anns = store.add(own('s1', 'ann')).state;
+    const newer = store.add(own('s1', 'mallory')).state;
+    expect(store.take(older)).toBeNull();
+    expect(store.take(newer)).toMatchObject({ userId: 'mallory' });
+    expect(store.take(anns)).toMatchObject({ userId: 'ann' });
+  });
+
+  it('replaces a user\'s flow awaiting confirmation when they start another for the same server', () => {
+    const store = new PendingAuthorizations();
+    const first = store.take(store.add(own('s1', 'ann')).state)!;
+    const { confirm } = store.awaitConfirmation(first, 'code');
+    store.add(own('s1', 'ann'));
+    expect(store.awaiting(confirm)).toBeNull();
+  });
+
+  it('lets no member push everyone else\'s flows out, however many servers they start flows for', () => {
+    const store = new PendingAuthorizations();
+    const anns = store.add(own('s1', 'ann')).state;
+    const admins = store.add(pending('s1')).state;
+    for (let i = 0; i < 1_000; i += 1) store.add(own(`s${i}`, 'mallory'));
+    const anns2 = store.take(store.add(own('s2', 'ann')).state)!;
+    const { confirm } = store.awaitConfirmation(anns2, 'code');
+    for (let i = 0; i < 1_000; i += 1) store.awaitConfirmation(own(`s${i}`, 'mallory'), 'code');
+    expect(store.take(anns)).toMatchObject({ userId: 'ann' });
+    expect(store.take(admins)).toMatchObject({ userId: null });
+    expect(store.awaiting(confirm)).not.toBeNull();
+  });
 });
 
 describe('preferredAuthMethod', () => {

@@ -20,16 +20,37 @@ export type PendingAuthorization = Readonly<{
 
 export const PENDING_AUTHORIZATION_TTL_MS = 10 * 60_000;
 const MAX_PENDING = 256;
+/** A user's own flows at once, across servers (one per server): one member alone cannot fill the whole bound. */
+const MAX_PENDING_PER_USER = 8;
+
+type Entry = Readonly<{ value: PendingAuthorization; expiresAt: number }>;
+
+/**
+ * Makes room for a flow of `value`'s user in `map`, that user's own flows first: their older flow
+ * of the same server goes (a new one replaces it), then their oldest beyond MAX_PENDING_PER_USER,
+ * and only then, at the global bound, the oldest of anyone's.
+ */
+const makeRoom = (map: Map<string, Entry>, value: PendingAuthorization): void => {
+  if (value.userId !== null) {
+    const mine = [...map].filter(([, entry]) => entry.value.userId === value.userId);
+    for (const [key, entry] of mine) if (entry.value.serverId === value.serverId) map.delete(key);
+    const others = mine.filter(([key]) => map.has(key));
+    for (const [key] of others.slice(0, Math.max(0, others.length - (MAX_PENDING_PER_USER - 1)))) map.delete(key);
+  }
+  while (map.size >= MAX_PENDING) map.delete(map.keys().next().value as string);
+};
 
 /**
  * In-flight authorizations by `state`, kept in this process's memory only: the PKCE verifier
  * never touches the disk or the log, and it lives no longer than the TTL (10 minutes, longer
  * than anyone takes to log in). The cost: the browser must come back to the instance that
  * started the flow, and a restart forgets pending flows (start again). A state is single-use.
- * The map is bounded so that repeated authorize calls cannot grow it without limit.
+ * The map is bounded so that repeated authorize calls cannot grow it without limit, and a
+ * user's own flows are bounded apart (one per server, a few in all; see makeRoom) so that one
+ * member's authorize calls cannot push everyone else's flows out.
  */
 export class PendingAuthorizations {
-  private readonly pending = new Map<string, { value: PendingAuthorization; expiresAt: number }>();
+  private readonly pending = new Map<string, Entry>();
   private readonly confirmations = new Map<string, { value: PendingAuthorization; code: string; expiresAt: number }>();
 
   constructor(
@@ -40,7 +61,9 @@ export class PendingAuthorizations {
   /** Stores it under a fresh unguessable state (256 bits) and returns the state and its expiry. */
   add(value: PendingAuthorization): { state: string; expiresAt: number } {
     this.sweep();
-    while (this.pending.size >= MAX_PENDING) this.pending.delete(this.pending.keys().next().value as string);
+    makeRoom(this.pending, value);
+    // A new flow of a user's own replaces the one of theirs awaiting confirmation for that server too.
+    if (value.userId !== null) makeRoom(this.confirmations, value);
     const state = randomBytes(32).toString('base64url');
     const expiresAt = this.now() + this.ttlMs;
     this.pending.set(state, { value, expiresAt });
@@ -60,7 +83,7 @@ export class PendingAuthorizations {
    */
   awaitConfirmation(value: PendingAuthorization, code: string): { confirm: string; expiresAt: number } {
     this.sweep();
-    while (this.confirmations.size >= MAX_PENDING) this.confirmations.delete(this.confirmations.keys().next().value as string);
+    makeRoom(this.confirmations, value);
     const confirm = randomBytes(32).toString('base64url');
     const expiresAt = this.now() + this.ttlMs;
     this.confirmations.set(confirm, { value, code, expiresAt });
