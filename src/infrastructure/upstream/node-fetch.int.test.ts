@@ -68,20 +68,56 @@ describe('nodeFetch', () => {
     expect(seen[0].headers).toMatchObject({ 'content-type': 'application/json', 'mcp-method': 'tools/call', 'x-api-key': 'k', 'content-length': '7' });
   });
 
-  it('sends a request once more on a fresh socket when the kept-alive one it was written on was closed by the server, and only once', async () => {
+  it('never sends a POST twice when the kept-alive socket it went on was closed after the server read it, and sends a GET once more', async () => {
     let drop = (_req: IncomingMessage): boolean => false;
     handler = (req, res) => (drop(req) ? req.socket.destroy() : json(res, 200, { ok: true }));
     expect(await (await client(`${base}/mcp`, { method: 'POST', body: '1', redirect: 'manual' })).json()).toEqual({ ok: true });
-    // The server drops whatever comes on the first socket from now on, as one whose keep-alive timeout ran out would.
+    // The server drops whatever comes on the first socket from now on, after reading it: it may have run it.
     const first = seen[0].socket;
     drop = (req) => sockets.get(req.socket) === first;
-    expect(await (await client(`${base}/mcp`, { method: 'POST', body: '2', redirect: 'manual' })).json()).toEqual({ ok: true });
-    expect(seen.map(({ body, socket }) => [body, socket === first])).toEqual([['1', true], ['2', true], ['2', false]]);
-    // A socket that fails again after the retry fails the request.
+    await expect(client(`${base}/mcp`, { method: 'POST', body: '2', redirect: 'manual' })).rejects.toMatchObject({ name: 'TypeError', message: 'fetch failed', cause: { code: 'ECONNRESET' } });
+    expect(seen.map(({ body, socket }) => [body, socket === first])).toEqual([['1', true], ['2', true]]);
+    // A GET is safe to send again: once, on a fresh socket.
+    seen.length = 0;
+    expect(await (await client(`${base}/mcp`, { method: 'POST', body: '3', redirect: 'manual' })).json()).toEqual({ ok: true });
+    const second = seen[0].socket;
+    drop = (req) => sockets.get(req.socket) === second;
+    expect(await (await client(`${base}/mcp`, { method: 'GET', redirect: 'manual' })).json()).toEqual({ ok: true });
+    expect(seen.map(({ method, socket }) => [method, socket === second])).toEqual([['POST', true], ['GET', true], ['GET', false]]);
+    // A GET that fails again after the retry fails the request.
     drop = () => true;
     seen.length = 0;
-    await expect(client(`${base}/mcp`, { method: 'POST', body: '3', redirect: 'manual' })).rejects.toMatchObject({ name: 'TypeError', message: 'fetch failed', cause: { code: 'ECONNRESET' } });
-    expect(seen.map(({ body }) => body)).toEqual(['3', '3']);
+    await expect(client(`${base}/mcp`, { method: 'GET', redirect: 'manual' })).rejects.toMatchObject({ name: 'TypeError', message: 'fetch failed', cause: { code: 'ECONNRESET' } });
+    expect(seen.map(({ method }) => method)).toEqual(['GET', 'GET']);
+  });
+
+  it('sends a POST once more on a fresh socket when the kept-alive one was reset before the request was written to it', async () => {
+    let last: IncomingMessage['socket'] | undefined;
+    handler = (req, res) => {
+      last = req.socket;
+      json(res, 200, { ok: true });
+    };
+    expect(await (await client(`${base}/mcp`, { method: 'POST', body: '1', redirect: 'manual' })).json()).toEqual({ ok: true });
+    // The server resets the idle socket just as the next request is made: it finds the socket in the pool, and fails writing to it.
+    (last as unknown as { resetAndDestroy: () => void }).resetAndDestroy();
+    const again = client(`${base}/mcp`, { method: 'POST', body: '2', redirect: 'manual' });
+    expect(await (await again).json()).toEqual({ ok: true });
+    expect(seen.map(({ body, socket }) => [body, socket])).toEqual([['1', seen[0].socket], ['2', seen[0].socket + 1]]);
+  });
+
+  it('closes a kept-alive socket left idle past the free socket timeout, so the next request goes on a fresh one', async () => {
+    const brief = nodeFetch({ freeSocketTimeoutMs: 100 });
+    try {
+      handler = (_req, res) => json(res, 200, { ok: true });
+      await (await brief(`${base}/mcp`, { method: 'POST', body: '1', redirect: 'manual' })).json();
+      await (await brief(`${base}/mcp`, { method: 'POST', body: '2', redirect: 'manual' })).json();
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await (await brief(`${base}/mcp`, { method: 'POST', body: '3', redirect: 'manual' })).json();
+      const [one, two, three] = seen.map(({ socket }) => socket);
+      expect([two === one, three === one]).toEqual([true, false]);
+    } finally {
+      brief.close();
+    }
   });
 
   it('hands back an error status with its body, and an empty 202', async () => {

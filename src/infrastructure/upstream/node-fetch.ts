@@ -149,6 +149,40 @@ const bodyOf = (body: RequestInit['body']): string | Uint8Array | undefined => {
   throw new TypeError('this fetch sends only string and byte bodies');
 };
 
+/** The methods a request may be sent twice with (RFC 9110 safe methods). */
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD']);
+
+/**
+ * The longest a kept-alive socket waits idle for its next request: below the keep-alive timeout
+ * servers commonly have (Node's 5 s), so the upstream seldom closes a socket this side would reuse.
+ */
+const FREE_SOCKET_TIMEOUT_MS = 4_000;
+
+export type NodeFetchSettings = Readonly<{ freeSocketTimeoutMs?: number }>;
+
+type IdleSocket = Readonly<{ timeout?: number; setTimeout: (ms: number) => unknown }>;
+
+/**
+ * An agent whose idle sockets are closed after `freeMs` (or sooner, by the server's Keep-Alive
+ * hint, as Node does) and whose sockets in use have no idle timeout: the agent closes an idle
+ * socket on its 'timeout'; a socket in use only reports it, and is given none.
+ */
+const idleBounded = <A extends http.Agent>(agent: A, freeMs: number): A => {
+  const keep = agent.keepSocketAlive.bind(agent);
+  const reuse = agent.reuseSocket.bind(agent);
+  agent.keepSocketAlive = (socket) => {
+    const kept = keep(socket);
+    const idle = socket as unknown as IdleSocket;
+    if (!idle.timeout || idle.timeout > freeMs) idle.setTimeout(freeMs);
+    return kept;
+  };
+  agent.reuseSocket = (socket, request) => {
+    (socket as unknown as IdleSocket).setTimeout(0);
+    reuse(socket, request);
+  };
+  return agent;
+};
+
 /**
  * fetch on Node's own `http.request` with a keep-alive agent, for the SDK v2 client's transport
  * to a Streamable HTTP upstream: undici's fetch costs the gateway several hundred microseconds of
@@ -162,8 +196,12 @@ const bodyOf = (body: RequestInit['body']): string | Uint8Array | undefined => {
  * fails as fetch fails. A request that would have fetch follow redirects goes to fetch itself.
  * An event stream answer is streamed; any other answer is read whole (at most 64 MiB) first.
  */
-export const nodeFetch = (): NodeFetch => {
-  const agents = { 'http:': new http.Agent({ keepAlive: true, scheduling: 'lifo' }), 'https:': new https.Agent({ keepAlive: true, scheduling: 'lifo' }) };
+export const nodeFetch = (settings: NodeFetchSettings = {}): NodeFetch => {
+  const freeSocketTimeoutMs = settings.freeSocketTimeoutMs ?? FREE_SOCKET_TIMEOUT_MS;
+  const agents = {
+    'http:': idleBounded(new http.Agent({ keepAlive: true, scheduling: 'lifo' }), freeSocketTimeoutMs),
+    'https:': idleBounded(new https.Agent({ keepAlive: true, scheduling: 'lifo' }), freeSocketTimeoutMs),
+  };
   const send = (url: string | URL, init: RequestInit = {}): Promise<Response> => {
     const target = typeof url === 'string' ? new URL(url) : url;
     const redirect = init.redirect ?? 'follow';
@@ -183,13 +221,14 @@ export const nodeFetch = (): NodeFetch => {
     } catch (error) {
       return Promise.reject(fetchFailed(error));
     }
+    const method = (init.method ?? 'GET').toUpperCase();
     const options: http.RequestOptions = {
       protocol: target.protocol,
       // An IPv6 literal is bracketed in a URL but not in request options.
       hostname: target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname,
       port: target.port === '' ? undefined : Number(target.port),
       path: `${target.pathname}${target.search}`,
-      method: init.method ?? 'GET',
+      method,
       headers,
       agent: secure ? agents['https:'] : agents['http:'],
     };
@@ -259,8 +298,14 @@ export const nodeFetch = (): NodeFetch => {
       };
       /**
        * A kept-alive socket the upstream closed while it was idle (its keep-alive timeout) fails
-       * the request written on it before any answer: the upstream never read it, so it is sent
-       * once more on a fresh socket, as the 2025 transport does.
+       * the request written on it. The request is sent once more on a fresh socket only when the
+       * upstream cannot have acted on it: no answer had begun, and either writing the request
+       * failed (the socket was already reset: the upstream did not receive it whole), or its
+       * method is safe (GET, HEAD). A POST that was written and then met a closed socket may have
+       * been read whole and run (a tool call): it fails, never sent twice. ('finish' is no proof
+       * of delivery: Node emits it even when the write then fails.) A socket
+       * is kept idle for FREE_SOCKET_TIMEOUT_MS at most, below the usual upstream keep-alive
+       * timeout, so a POST seldom meets a socket the upstream already closed.
        */
       const start = (retried: boolean): void => {
         let answered = false;
@@ -276,7 +321,8 @@ export const nodeFetch = (): NodeFetch => {
         }
         request.once('error', (error: NodeJS.ErrnoException) => {
           const stale = !answered && !retried && !settled && request.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
-          if (stale) start(true);
+          // A failed write: the upstream did not receive the request whole, so it cannot have run it.
+          if (stale && (error.syscall === 'write' || SAFE_METHODS.has(method))) start(true);
           else fail(fetchFailed(error));
         });
         request.end(body);
