@@ -324,6 +324,22 @@ describe('per-user OAuth grants: each user authorizes a per_user server as thems
     await eventually(async () => [await refreshesOf('ann'), await refreshesOf('bob')], ([ann, bob]) => ann > annShared && bob > bobBefore);
   });
 
+  it('never lets one user\'s refused refresh mark, nor a user\'s authorization replace, a client an admin registered by hand', async () => {
+    const { registrations } = await stats();
+    const before = (await gh.api('GET', '/api/servers/protected/oauth')).body.client;
+    expect(before).toMatchObject({ method: 'preregistered', stale: false });
+    // The authorization server forgets every client and grant: ann's next refresh is invalid_client.
+    await getJson(`${as.baseUrl}/__test/forget`, 'POST');
+    // Its background refresh (at most two thirds of a token's life away) is refused.
+    await eventually(async () => (await people.ann.request('GET', '/api/servers/protected/credentials')).body, (view) => view.oauth === null, 15_000);
+    expect((await allEvents(gh, '&type=UserOAuthTokensRevoked')).at(-1)?.data).toMatchObject({ reason: 'refresh_failed', detail: expect.stringContaining('invalid_client') });
+    expect((await gh.api('GET', '/api/servers/protected/oauth')).body.client).toMatchObject({ clientId: before.clientId, method: 'preregistered', stale: false });
+    expect(logLines.join('\n')).toContain('hand-registered OAuth client is kept');
+    const restarted = await people.ann.write('POST', '/api/servers/protected/credentials/oauth/authorize', {});
+    expect(restarted.body).toMatchObject({ clientId: before.clientId, registration: 'preregistered' });
+    expect((await stats()).registrations).toBe(registrations);
+  });
+
   it('stores, logs and answers no token in plaintext', async () => {
     const { refreshTokens, clientSecrets } = await getJson<{ refreshTokens: string[]; clientSecrets: string[] }>(`${as.baseUrl}/__test/secrets`);
     const accessTokens = (await seen()).authorizations.map((value) => value.replace(/^Bearer /i, ''));

@@ -54,13 +54,20 @@ const httpUrlOf = async (ctx: OAuthContext, serverId: string, forUser: boolean |
   return row.url;
 };
 
-/** The client to authorize with: the one given, a reusable registration, or a new dynamic one. */
+/**
+ * The client to authorize with: the one given, a reusable registration, or a new dynamic one.
+ * On a user's own flow (`forUser`) the server's registration is shared by all its users and is
+ * an admin's to give: a user's flow may register dynamically only where there is no client yet
+ * or the one there was itself registered dynamically and can no longer be used; it never
+ * replaces a client an admin registered by hand (PUT /api/servers/:s/oauth/client).
+ */
 const clientFor = async (
   deps: FlowDeps,
   serverId: string,
   discovery: Discovery,
   input: AuthorizeInput,
   context: CommandContext,
+  forUser = false,
 ): Promise<oauth.OAuthClient> => {
   const { ctx } = deps;
   const now = (context.now?.() ?? new Date()).toISOString();
@@ -80,6 +87,11 @@ const clientFor = async (
     const { state } = await loadOAuthState(ctx, serverId);
     const reusable = oauth.reusableClient(state, { issuer: discovery.issuer, redirectUri: deps.redirectUri(), now });
     if (reusable !== null) return reusable;
+    if (forUser && state.status !== 'unregistered' && state.client.method === 'preregistered') {
+      throw unsupported(
+        `the server's OAuth client was registered by hand by an admin and cannot be used now (${state.client.stale ? 'the authorization server refused it' : 'it is for another authorization server'}); ask an admin to give a new one with PUT /api/servers/:s/oauth/client`,
+      );
+    }
     const registered = await registerClient(discovery, deps.redirectUri());
     client = {
       issuer: discovery.issuer,
@@ -134,7 +146,7 @@ export const startAuthorization = async (deps: FlowDeps, serverId: string, input
   const discovery = await discover(serverUrl, challenge?.resourceMetadataUrl ?? null);
   const scopes = scopesFor(asked, challenge?.scope ?? null, discovery);
   const scope = scopes.length === 0 ? null : scopes.join(' ');
-  const client = await clientFor(deps, serverId, discovery, asked, context);
+  const client = await clientFor(deps, serverId, discovery, asked, context, userId !== null);
   const pkce = pkcePair();
   const { state, expiresAt } = deps.pending.add({
     serverId,

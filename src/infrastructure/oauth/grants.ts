@@ -55,22 +55,30 @@ export const recordRefresh = async (ctx: OAuthContext, ref: GrantRef, refreshedF
 /**
  * Forgets the grant (those tokens only, when `ofAccessToken` is given). `clientRejected` marks the
  * server's registration stale (the client the grant was made with, if still the registered one),
- * for a user's grant too: all of the server's users share that client.
+ * for a user's grant too: all of the server's users share that client; but one user's refresh
+ * never marks a client an admin registered by hand (an admin's to replace): that is only
+ * reported, by the answer `'hand_registered_client_kept'`, for the caller to log.
  */
 export const recordRevocation = async (
   ctx: OAuthContext,
   { serverId, userId }: GrantRef,
   revocation: Readonly<{ reason: 'revoked' | 'refresh_failed'; detail: string; clientRejected: boolean; ofAccessToken: string | null }>,
   context: CommandContext,
-): Promise<void> => {
+): Promise<'hand_registered_client_kept' | null> => {
   const { reason, detail, clientRejected, ofAccessToken } = revocation;
   if (userId === null) {
     await runOAuthCommand(ctx, serverId, { type: 'RevokeOAuthTokens', data: { serverId, reason, detail, clientRejected, ofAccessToken } }, context);
-  } else {
-    const grant = clientRejected ? await loadGrant(ctx, { serverId, userId }) : null;
-    await runUserCommand(ctx, serverId, userId, { type: 'RevokeUserOAuthTokens', data: { serverId, userId, reason, detail, ofAccessToken } }, context);
-    if (grant !== null) await runOAuthCommand(ctx, serverId, { type: 'RejectOAuthClient', data: { serverId, clientId: grant.client.clientId } }, context);
+    return null;
   }
+  const grant = clientRejected ? await loadGrant(ctx, { serverId, userId }) : null;
+  await runUserCommand(ctx, serverId, userId, { type: 'RevokeUserOAuthTokens', data: { serverId, userId, reason, detail, ofAccessToken } }, context);
+  if (grant === null) return null;
+  const { state } = await loadOAuthState(ctx, serverId);
+  if (state.status !== 'unregistered' && state.client.clientId === grant.client.clientId && state.client.method === 'preregistered') {
+    return 'hand_registered_client_kept';
+  }
+  await runOAuthCommand(ctx, serverId, { type: 'RejectOAuthClient', data: { serverId, clientId: grant.client.clientId } }, context);
+  return null;
 };
 
 /** Records a user's own grant for a per-user server, if it still is one (checked in the append's transaction). */

@@ -269,8 +269,11 @@ export class OAuthTokenManager implements UpstreamTokenSource {
   }
 
   private async revoke(ref: GrantRef, fromFp: string, detail: string, clientRejected: boolean, context: CommandContext): Promise<void> {
-    await recordRevocation(this.ctx, ref, { reason: 'refresh_failed', detail, clientRejected, ofAccessToken: fromFp }, context);
+    const outcome = await recordRevocation(this.ctx, ref, { reason: 'refresh_failed', detail, clientRejected, ofAccessToken: fromFp }, context);
     this.cache.delete(grantKey(ref));
+    if (outcome === 'hand_registered_client_kept') {
+      this.options.log?.('warn', "a user's refresh was refused with invalid_client; the server's hand-registered OAuth client is kept (an admin replaces it if it is really refused)", { ...ref, correlationId: context.correlationId });
+    }
     this.options.log?.('warn', 'oauth tokens dropped; a new authorization is needed', { ...ref, detail, correlationId: context.correlationId });
   }
 }
