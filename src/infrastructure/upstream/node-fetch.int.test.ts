@@ -236,4 +236,47 @@ describe('nodeFetch', () => {
       ['4', undefined],
     ]);
   });
+
+  it('fails as fetch does when no answer head comes within the headers timeout, and ends the request', async () => {
+    const arrived = new Promise<ServerResponse>((resolve) => (handler = (_req, res) => resolve(res)));
+    const brief = nodeFetch({ headersTimeoutMs: 300 });
+    try {
+      const pending = brief(`${base}/mcp`, { method: 'POST', body: '{}', redirect: 'manual' });
+      const res = await arrived;
+      const closed = new Promise((resolve) => res.once('close', resolve));
+      await expect(pending).rejects.toMatchObject({ name: 'TypeError', message: 'fetch failed', cause: { code: 'UND_ERR_HEADERS_TIMEOUT' } });
+      await closed;
+    } finally {
+      brief.close();
+    }
+  });
+
+  it('fails a body that stops coming for the body timeout, and lets an event stream live on while its bytes come', async () => {
+    const brief = nodeFetch({ bodyTimeoutMs: 300 });
+    try {
+      handler = (_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': 100 });
+        res.write('{"jsonrpc":');
+      };
+      await expect(brief(`${base}/mcp`, { method: 'POST', body: '{}', redirect: 'manual' })).rejects.toMatchObject({ name: 'TypeError', message: 'fetch failed', cause: { code: 'UND_ERR_BODY_TIMEOUT' } });
+      handler = (_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+        let sent = 0;
+        const tick = setInterval(() => {
+          res.write(`data: ${++sent}\n\n`);
+          if (sent === 6) clearInterval(tick);
+        }, 100);
+        res.once('close', () => clearInterval(tick));
+      };
+      const response = await brief(`${base}/mcp`, { method: 'POST', body: '{}', redirect: 'manual' });
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+      let text = '';
+      while (!text.includes('data: 6')) text += new TextDecoder().decode((await reader.read()).value);
+      // Six events over 600 ms, twice the body timeout: all read. Then silence ends it.
+      expect(text).toContain('data: 1\n\ndata: 2');
+      await expect(reader.read()).rejects.toMatchObject({ code: 'UND_ERR_BODY_TIMEOUT' });
+    } finally {
+      brief.close();
+    }
+  });
 });

@@ -158,7 +158,28 @@ const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD']);
  */
 const FREE_SOCKET_TIMEOUT_MS = 4_000;
 
-export type NodeFetchSettings = Readonly<{ freeSocketTimeoutMs?: number }>;
+/**
+ * As undici's fetch: an answer whose head has not come this long after the request fails, and so
+ * does one whose body goes this long without a byte (an event stream may last any time while
+ * bytes come, and is not timed while its reader is not reading).
+ */
+const HEADERS_TIMEOUT_MS = 300_000;
+const BODY_TIMEOUT_MS = 300_000;
+
+export type NodeFetchSettings = Readonly<{ freeSocketTimeoutMs?: number; headersTimeoutMs?: number; bodyTimeoutMs?: number }>;
+
+const timeoutError = (what: string, ms: number, code: string): Error => Object.assign(new Error(`${what} within ${ms} ms`), { code });
+
+/** Ends `response` once it goes `ms` without a byte while it is read. */
+const boundIdleBody = (response: IncomingMessage, ms: number): void => {
+  const timer = setTimeout(() => {
+    if (response.isPaused()) timer.refresh();
+    else response.destroy(timeoutError('no bytes of the upstream answer', ms, 'UND_ERR_BODY_TIMEOUT'));
+  }, ms);
+  timer.unref();
+  response.on('data', () => timer.refresh());
+  response.once('close', () => clearTimeout(timer));
+};
 
 type IdleSocket = Readonly<{ timeout?: number; setTimeout: (ms: number) => unknown }>;
 
@@ -198,6 +219,8 @@ const idleBounded = <A extends http.Agent>(agent: A, freeMs: number): A => {
  */
 export const nodeFetch = (settings: NodeFetchSettings = {}): NodeFetch => {
   const freeSocketTimeoutMs = settings.freeSocketTimeoutMs ?? FREE_SOCKET_TIMEOUT_MS;
+  const headersTimeoutMs = settings.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
+  const bodyTimeoutMs = settings.bodyTimeoutMs ?? BODY_TIMEOUT_MS;
   const agents = {
     'http:': idleBounded(new http.Agent({ keepAlive: true, scheduling: 'lifo' }), freeSocketTimeoutMs),
     'https:': idleBounded(new https.Agent({ keepAlive: true, scheduling: 'lifo' }), freeSocketTimeoutMs),
@@ -235,9 +258,11 @@ export const nodeFetch = (settings: NodeFetchSettings = {}): NodeFetch => {
     return new Promise<Response>((resolve, reject) => {
       let settled = false;
       let request: ClientRequest;
+      let headersTimer: NodeJS.Timeout | undefined;
       const fail = (error: unknown): void => {
         if (settled) return;
         settled = true;
+        clearTimeout(headersTimer);
         signal?.removeEventListener('abort', onAbort);
         reject(error);
       };
@@ -247,6 +272,8 @@ export const nodeFetch = (settings: NodeFetchSettings = {}): NodeFetch => {
         request.destroy();
       };
       const answer = (response: IncomingMessage): void => {
+        clearTimeout(headersTimer);
+        boundIdleBody(response, bodyTimeoutMs);
         const status = response.statusCode ?? 0;
         if (redirect === 'error' && REDIRECT_STATUSES.has(status)) {
           response.destroy();
@@ -328,6 +355,11 @@ export const nodeFetch = (settings: NodeFetchSettings = {}): NodeFetch => {
         request.end(body);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
+      headersTimer = setTimeout(() => {
+        fail(fetchFailed(timeoutError('no answer head', headersTimeoutMs, 'UND_ERR_HEADERS_TIMEOUT')));
+        request.destroy();
+      }, headersTimeoutMs);
+      headersTimer.unref();
       start(false);
     });
   };
