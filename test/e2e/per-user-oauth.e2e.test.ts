@@ -147,8 +147,15 @@ describe('per-user OAuth grants: each user authorizes a per_user server as thems
     expect(await tokens.accessToken({ ...server, credentials: 'per_user', userId: userIds.cat })).toBeNull();
     expect(await tokens.accessToken({ ...server, credentials: 'per_user' })).toBeNull();
     expect(await tokens.accessToken({ ...server, credentials: 'shared' })).toBeNull();
-    // A 401 on one user's connection refreshes that user's grant only.
-    expect(await tokens.unauthorized({ ...server, credentials: 'per_user', userId: userIds.cat }, annToken, null)).toBeNull();
+    // A 401 on one user's connection refreshes that user's grant only: bob's tokens stay as they were.
+    const bobsGrant = (await asBob('GET', '/api/servers/protected/credentials')).body.oauth;
+    const { refreshGrants } = await stats();
+    const annRefreshed = await tokens.unauthorized({ ...server, credentials: 'per_user', userId: userIds.ann }, annToken, null);
+    expect(annRefreshed).toEqual(expect.any(String));
+    expect(annRefreshed).not.toBe(annToken);
+    expect((await stats()).refreshGrants).toBe(refreshGrants + 1);
+    expect(await tokens.accessToken({ ...server, credentials: 'per_user', userId: userIds.bob })).toBe(bobToken);
+    expect((await asBob('GET', '/api/servers/protected/credentials')).body.oauth).toEqual(bobsGrant);
   });
 
   it('refreshes each user\'s grant before it expires, and calls go on as the same users after the first tokens expired', async () => {
