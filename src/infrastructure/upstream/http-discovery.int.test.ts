@@ -6,8 +6,11 @@
  */
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { fixtureServer, httpSpec, startHttpServer, textOf, type RunningHttpServer } from '../../../test/fixtures/upstream-fixtures';
-import { UpstreamPool } from '.';
-import { discoverTimeoutMs } from './discovery-memory';
+import { ChildProcessRegistry, UpstreamPool } from '.';
+import { DiscoveryMemory, SILENCE_REMEMBERED_MS, discoverTimeoutMs } from './discovery-memory';
+import { closeOwned, openOwnedConnection } from './owned-connection';
+import { StderrTail } from './stderr-tail';
+import { DEFAULT_CLIENT_CAPABILITIES, DEFAULT_CLIENT_INFO } from './supervisor-options';
 
 const FAST = fixtureServer('fast-server.js');
 
@@ -54,5 +57,34 @@ describe('a Streamable HTTP upstream that ignores server/discover', () => {
     } finally {
       await pool.closeAll();
     }
+  });
+
+  it('is asked again once its silence is ten minutes old, as it may only have been slow', async () => {
+    let clock = 1_000_000;
+    const memory = new DiscoveryMemory({ now: () => clock });
+    const settings = {
+      clientInfo: DEFAULT_CLIENT_INFO, capabilities: DEFAULT_CLIENT_CAPABILITIES, connectTimeoutMs: 4_000, defaultRequestTimeoutMs: 30_000,
+      stderrTail: new StderrTail(), processes: new ChildProcessRegistry(),
+    };
+    const spec = httpSpec(`${server.baseUrl}/mcp`, 'streamable_http', { name: 'slow-discover' });
+    const connect = async (): Promise<void> => {
+      const owned = await openOwnedConnection({ spec, settings, handlers: {}, slotWaitTimeoutMs: 1_000, stopSignal: new AbortController().signal, onLost: () => undefined, discovery: memory });
+      await closeOwned(owned);
+    };
+    const before = await ignored();
+    await connect();
+    expect([await ignored(), memory.recall(spec)]).toEqual([before + 1, 'ignores']);
+    clock += SILENCE_REMEMBERED_MS - 1;
+    await connect();
+    expect(await ignored()).toBe(before + 1);
+    clock += 1;
+    expect(memory.recall(spec)).toBeUndefined();
+    await connect();
+    expect([await ignored(), memory.recall(spec)]).toEqual([before + 2, 'ignores']);
+    // A process that exited on the question is remembered until its configuration changes.
+    const exits = { ...spec, name: 'exits' };
+    memory.note(exits, 'exits');
+    clock += 100 * SILENCE_REMEMBERED_MS;
+    expect(memory.recall(exits)).toBe('exits');
   });
 });

@@ -43,7 +43,8 @@ const acquireSlot = async (request: OwnedConnectionRequest): Promise<ReleaseSlot
  * An HTTP upstream: asked `server/discover` for at most `discoverTimeoutMs` (a 2025 server refuses
  * the sessionless request at once), spoken to statelessly when it offers 2026-07-28, else
  * initialised with what is left of the connect timeout. One that let the question go unanswered
- * and was then initialised is remembered, and not asked on its later connects (legacy SSE never is).
+ * and was then initialised is remembered, and not asked on its later connects for a while (ten
+ * minutes: it may only have been slow; see DiscoveryMemory). Legacy SSE is never asked.
  */
 const openHttpConnection = async (spec: UpstreamSpec, settings: SdkConnectionOptions, handlers: UpstreamHandlers, memory: DiscoveryMemory): Promise<LiveConnection> => {
   if (spec.transport !== 'streamable_http' || memory.recall(spec) !== undefined) return SdkUpstreamConnection.open(spec, settings, handlers);
