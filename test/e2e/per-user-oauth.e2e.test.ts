@@ -227,8 +227,16 @@ describe('per-user OAuth grants: each user authorizes a per_user server as thems
     // only if cat confirms it in a browser signed in as cat. Not signed in: 401 (still pending);
     // signed in as ann: 403, and it is dropped, so cat cannot confirm it afterwards either.
     const lured = await consentAs(() => people.cat.write('POST', '/api/servers/protected/credentials/oauth/authorize', {}), UPSTREAM_ACCOUNT.ann);
+    const asBrowser = (browser: SessionClient, confirm: string) =>
+      browser.request('POST', '/oauth/callback/confirm', `confirm=${confirm}`, { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' });
+    const signInPage = await asBrowser(new SessionClient(gh.url), lured.confirm);
+    expect({ status: signInPage.status, type: signInPage.headers.get('content-type') }).toEqual({ status: 401, type: expect.stringContaining('text/html') });
+    expect(signInPage.body).toContain('href="/login"');
+    expect(signInPage.body).toContain(`name="confirm" value="${lured.confirm}"`);
     expectProblem(await confirmIn(new SessionClient(gh.url), lured.confirm), 401, 'OAUTH_SIGN_IN_REQUIRED');
-    expectProblem(await confirmIn(people.ann, lured.confirm), 403, 'OAUTH_WRONG_USER');
+    const wrongUserPage = await asBrowser(people.ann, lured.confirm);
+    expect({ status: wrongUserPage.status, type: wrongUserPage.headers.get('content-type') }).toEqual({ status: 403, type: expect.stringContaining('text/html') });
+    expect(wrongUserPage.body).toContain('dropped');
     expectProblem(await confirmIn(people.cat, lured.confirm), 400, 'OAUTH_STATE_INVALID');
     expectProblem(await confirmIn(people.cat, 'not-a-confirmation'), 400, 'OAUTH_STATE_INVALID');
     const malformed = await fetch(`${gh.url}/oauth/callback/confirm`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"confirm":' });

@@ -264,7 +264,7 @@ export const confirmOwnAuthorization = async (deps: FlowDeps, confirm: string | 
     throw new DomainError('OAUTH_STATE_INVALID', 'Unknown or expired authorization; start the authorization again');
   }
   if (signedInUserId === null) {
-    throw new DomainError('OAUTH_SIGN_IN_REQUIRED', 'Sign in to Gatehouse as the user who started this authorization, then confirm it again');
+    throw new DomainError('OAUTH_SIGN_IN_REQUIRED', 'Sign in to Gatehouse as the user who started this authorization, in this browser, then confirm it again: only a browser session confirms an authorization (not a personal access token or an API key), also for one started with a personal access token');
   }
   deps.pending.forget(confirm);
   if (awaiting.value.userId !== signedInUserId) {

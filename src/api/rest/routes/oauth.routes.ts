@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
+import { DomainError } from '../../../domain/shared';
 import type { Application } from '../../../infrastructure/application';
 import { OAUTH_CALLBACK_PATH, OAUTH_CONFIRM_PATH, type OAuthService } from '../../../infrastructure/oauth';
 import { AuthorizeOAuthDto, AuthorizeOwnOAuthDto, RegisterOAuthClientDto } from '../dto/oauth.dto';
@@ -79,6 +80,17 @@ const confirmPage = (confirm: string): string =>
   page(`<p>Sign in to Gatehouse as the user who started this authorization (in this browser), then confirm to keep it as yours.</p>
 <form method="post" action="${OAUTH_CONFIRM_PATH}"><input type="hidden" name="confirm" value="${escapeHtml(confirm)}"><button type="submit">Confirm</button></form>`);
 
+/**
+ * A refused confirmation, for a browser: not signed in (401), the form again with a link to sign
+ * in (in a new tab, as a POST cannot be replayed by the sign-in's return) and confirm again;
+ * another user signed in (403), the flow is dropped.
+ */
+const refusedConfirmPage = (code: 'OAUTH_SIGN_IN_REQUIRED' | 'OAUTH_WRONG_USER', confirm: string): string =>
+  code === 'OAUTH_SIGN_IN_REQUIRED'
+    ? page(`<p>You are not signed in to Gatehouse in this browser. <a href="/login" target="_blank" rel="noopener">Sign in</a> as the user who started this authorization (a personal access token cannot confirm it), then confirm it here.</p>
+<form method="post" action="${OAUTH_CONFIRM_PATH}"><input type="hidden" name="confirm" value="${escapeHtml(confirm)}"><button type="submit">Confirm</button></form>`)
+    : page(`<p>This authorization was started by another user than the one signed in to Gatehouse in this browser, so it is dropped. <a href="/login">Sign in</a> as yourself and start your own authorization.</p>`);
+
 type ConfirmForm = { confirm?: unknown };
 
 /**
@@ -114,7 +126,18 @@ export const oauthCallbackRoutes = (oauth: OAuthService, signedInUserId: (ctx: C
     } }),
     async (ctx) => {
       const { confirm } = (ctx.request.body ?? {}) as ConfirmForm;
-      const result = await oauth.confirmOwn(typeof confirm === 'string' ? confirm : undefined, await signedInUserId(ctx));
+      const token = typeof confirm === 'string' ? confirm : undefined;
+      let result;
+      try {
+        result = await oauth.confirmOwn(token, await signedInUserId(ctx));
+      } catch (error) {
+        const code = error instanceof DomainError ? error.code : null;
+        if (!html(ctx) || token === undefined || (code !== 'OAUTH_SIGN_IN_REQUIRED' && code !== 'OAUTH_WRONG_USER')) throw error;
+        ctx.status = code === 'OAUTH_SIGN_IN_REQUIRED' ? 401 : 403;
+        ctx.type = 'text/html';
+        ctx.body = refusedConfirmPage(code, token);
+        return;
+      }
       if (html(ctx)) {
         ctx.type = 'text/html';
         ctx.body = authorizedPage(result);
