@@ -19,6 +19,7 @@ import type {
 import type { ApprovedTool, DiscoveredTool, ServerEvent, ServerSettings, ServerSnapshot } from './events';
 import { approvalOf, mergeApprovals, pendingTools, sameApprovals } from './pinning';
 import { diffServerSettings, settingsOf, toSnapshot } from './settings';
+import { assertNoSharedCredentials } from './per-user-settings';
 import { assertValidServerSettings } from './validate';
 
 export type EmptyServer = Readonly<{ status: 'empty' }>;
@@ -167,9 +168,13 @@ const restoreToolApprovals = ({ data }: RestoreToolApprovals, state: ServerState
 const restoredApprovals = (serverId: string, from: readonly ApprovedTool[], tools: readonly ApprovedTool[] | undefined): ServerEvent[] =>
   tools === undefined || sameApprovals(from, tools) ? [] : [{ type: 'ToolApprovalsRestored', data: { serverId, tools } }];
 
-/** A past state is brought back as it was; it was valid when it was recorded. */
+/**
+ * A past state is brought back as it was; it was valid when it was recorded, but may be a
+ * per_user server whose url or args carry a credential from before that was refused.
+ */
 const revertServer = ({ data }: RevertServer, state: ServerState): ServerEvent[] => {
   const { serverId, target } = data;
+  if (target !== null) assertNoSharedCredentials(settingsOf(target));
   switch (state.status) {
     case 'empty':
       throw notFound(serverId);

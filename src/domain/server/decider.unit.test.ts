@@ -286,6 +286,11 @@ describe('server decider', () => {
       it('appends nothing when it already is the target', () => {
         expect(spec.given(registered).when(revert(snapshot))).toEqual({ events: [] });
       });
+
+      it('refuses to bring back a per_user state whose args carry a credential (recorded before that was refused)', () => {
+        const leaky: ServerSnapshot = { ...snapshot, args: ['--token', 'abc'], credentials: 'per_user' };
+        expect(spec.given(registered).when(revert(leaky))).toEqual({ error: 'INVALID_SERVER_CONFIG', details: { field: 'args[0]' } });
+      });
     });
   });
 

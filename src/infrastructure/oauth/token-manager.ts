@@ -114,7 +114,11 @@ export class OAuthTokenManager implements UpstreamTokenSource {
       const ref = grantChangedBy(event);
       if (ref !== null) void this.scheduleRefresh(ref);
       const revived = grantsRevivedBy(event);
-      if (revived !== null) void this.scheduleRevived(revived);
+      if (revived !== null) {
+        void this.scheduleRevived(revived).catch((error: unknown) => {
+          this.options.log?.('warn', 'oauth background refresh could not be set again', { ...revived, error: error instanceof Error ? error.message : String(error) });
+        });
+      }
     });
     return () => {
       this.background = false;
