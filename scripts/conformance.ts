@@ -225,6 +225,11 @@ const only2026 = (argv: readonly string[]): boolean => {
 
 const main = async (): Promise<number> => {
   const modernOnly = only2026(process.argv.slice(2));
+  // First, before anything listens: on a fresh clone this is an `npm ci` that blocks the event
+  // loop for a minute, and afterwards the gateway (in this process) and this script's fetch both
+  // acted on the keep-alive timers that ran out meanwhile, at once: the next request went out on
+  // a socket the server was closing (ECONNRESET, "fetch failed", in CI).
+  const cli = installConformanceCli(ROOT);
   const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-conformance-'));
   const fixture = await startFixture(FIXTURE);
   const fixtureV2 = await startFixture(FIXTURE_V2);
@@ -249,7 +254,6 @@ const main = async (): Promise<number> => {
     await api(gatehouse.url, 'POST', '/api/profiles', { slug: 'conformance-oauth', auth: { mode: 'oauth' } });
     await api(gatehouse.url, 'PUT', '/api/profiles/conformance-oauth/servers/fixture', { status: 'active' });
 
-    const cli = installConformanceCli(ROOT);
     const authorization = [
       await runAuthorization(cli.v2026, gatehouse.url, 'conformance-oauth', `${gatehouse.url}/mcp/conformance-oauth`),
       await runAuthorization(cli.v2026, gatehouse.url, 'conformance-oauth'),
