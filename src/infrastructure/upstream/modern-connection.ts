@@ -10,7 +10,7 @@ import { UpstreamConnectionBase, type RequestParams } from './connection-base';
 import { toUpstreamError, UpstreamError } from './errors';
 import { asV1Error, isTimeout } from './modern-errors';
 import { allowlistedFetch, isHostAllowed } from './host-allowlist';
-import { nodeFetch, type NodeFetch } from './node-fetch';
+import { HEADERS_TIMEOUT_MS, nodeFetch, type NodeFetch } from './node-fetch';
 import { upstreamHeaders, upstreamUrl } from './http-transports';
 import type { SdkConnectionOptions } from './sdk-connection';
 import type { ProcessGroupStdioTransport } from './stdio-transport';
@@ -252,9 +252,15 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
     };
   }
 
-  /** The allowlist is checked and OAuth tokens are asked at every request, as for 2025 upstreams. */
+  /**
+   * The allowlist is checked and OAuth tokens are asked at every request, as for 2025 upstreams.
+   * An answer (its head, or a silence in its body) is waited for as long as undici's fetch waited,
+   * or the server's request timeout when that is longer: a slow tool is the SDK's timeout to end.
+   */
   private fetch(): FetchLike {
-    this.http ??= nodeFetch();
+    // (At most the longest a Node timer can wait.)
+    const waitMs = Math.min(2 ** 31 - 1, Math.max(HEADERS_TIMEOUT_MS, this.spec.timeoutMs ?? this.options.defaultRequestTimeoutMs));
+    this.http ??= nodeFetch({ headersTimeoutMs: waitMs, bodyTimeoutMs: waitMs });
     const checked = allowlistedFetch(this.options.allowedHosts ?? (() => []), this.http as typeof fetch);
     const { tokens } = this.options;
     return (tokens === undefined ? checked : authorizedFetch(this.spec, tokens, checked)) as FetchLike;

@@ -163,7 +163,7 @@ const FREE_SOCKET_TIMEOUT_MS = 4_000;
  * does one whose body goes this long without a byte (an event stream may last any time while
  * bytes come, and is not timed while its reader is not reading).
  */
-const HEADERS_TIMEOUT_MS = 300_000;
+export const HEADERS_TIMEOUT_MS = 300_000;
 const BODY_TIMEOUT_MS = 300_000;
 
 export type NodeFetchSettings = Readonly<{ freeSocketTimeoutMs?: number; headersTimeoutMs?: number; bodyTimeoutMs?: number }>;
