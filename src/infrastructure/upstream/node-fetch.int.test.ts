@@ -197,12 +197,14 @@ describe('nodeFetch', () => {
   };
 
   it.each([
-    ['a status above 599', 'HTTP/1.1 600 Odd\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}'],
-    ['a status above 599 on an event stream', 'HTTP/1.1 600 Odd\r\nContent-Type: text/event-stream\r\n\r\ndata: 1\n\n'],
-  ])('fails as fetch does on %s, and the process lives on', async (_what, raw) => {
+    ['a status above 599', 'HTTP/1.1 600 Odd\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}', 'RangeError'],
+    ['a status above 599 on an event stream', 'HTTP/1.1 600 Odd\r\nContent-Type: text/event-stream\r\n\r\ndata: 1\n\n', 'RangeError'],
+    ['a reason phrase with a control character', 'HTTP/1.1 200 O\x01K\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}', 'TypeError'],
+    ['a reason phrase with a control character on an event stream', 'HTTP/1.1 200 O\x7fK\r\nContent-Type: text/event-stream\r\n\r\ndata: 1\n\n', 'TypeError'],
+  ])('fails as fetch does on %s, and the process lives on', async (_what, raw, cause) => {
     const upstream = await rawServer(raw);
     try {
-      await expect(client(upstream.url, { method: 'POST', body: '{}', redirect: 'manual' })).rejects.toMatchObject({ name: 'TypeError', message: 'fetch failed', cause: { name: 'RangeError' } });
+      await expect(client(upstream.url, { method: 'POST', body: '{}', redirect: 'manual' })).rejects.toMatchObject({ name: 'TypeError', message: 'fetch failed', cause: { name: cause } });
     } finally {
       await upstream.close();
     }
