@@ -1,4 +1,5 @@
 import type { AuthorizationServerEndpoints, OAuthClient, OAuthTokenSet } from '../oauth/events';
+import { clientOf, tokensOf } from '../oauth/fields';
 import { assertValidClient, assertValidEndpoints, assertValidTokens } from '../oauth/validate';
 import { type Decider, DomainError, type SealedMap, type SealedSecret, assertNever, sameSealedMap, sameSecret } from '../shared';
 import type { GrantUserOAuthTokens, RefreshUserOAuthTokens, RemoveUserCredentials, RevokeUserOAuthTokens, SetUserCredentials, UserCredentialsCommand } from './commands';
@@ -25,24 +26,6 @@ export const initialState = (): UserCredentialsState => ({ status: 'none' });
 const ENV_NAME_PATTERN = /^[^=\0]+$/;
 
 const invalid = (field: string, message: string): DomainError => new DomainError('INVALID_CREDENTIALS', message, { field });
-
-const tokensOf = (source: OAuthTokenSet): OAuthTokenSet => ({
-  accessToken: source.accessToken,
-  refreshToken: source.refreshToken,
-  expiresAt: source.expiresAt,
-  scopes: source.scopes,
-});
-
-/** Only the client's own fields (a registration read back from a state carries more). */
-const clientOf = (source: OAuthClient): OAuthClient => ({
-  issuer: source.issuer,
-  clientId: source.clientId,
-  clientSecret: source.clientSecret,
-  clientSecretExpiresAt: source.clientSecretExpiresAt,
-  method: source.method,
-  redirectUri: source.redirectUri,
-  tokenEndpointAuthMethod: source.tokenEndpointAuthMethod,
-});
 
 const grantOf = (state: UserCredentialsState): UserGrant | null => (state.status === 'set' ? state.grant : null);
 

@@ -1,6 +1,7 @@
 import { type Decider, DomainError, assertNever, sameSecret } from '../shared';
 import type { GrantOAuthTokens, OAuthCommand, RefreshOAuthTokens, RegisterOAuthClient, RejectOAuthClient, RevokeOAuthTokens } from './commands';
 import type { AuthorizationServerEndpoints, OAuthClient, OAuthEvent, OAuthTokenSet, RevocationReason } from './events';
+import { clientOf, tokensOf } from './fields';
 import { assertValidClient, assertValidEndpoints, assertValidTokens } from './validate';
 
 /** The registration in use; `stale` once the authorization server refused the client. */
@@ -22,23 +23,6 @@ export type AuthorizedOAuth = Readonly<{ status: 'authorized'; client: Registrat
 export type OAuthState = UnregisteredOAuth | RegisteredOAuth | AuthorizedOAuth;
 
 export const initialState = (): OAuthState => ({ status: 'unregistered' });
-
-const clientOf = (source: OAuthClient): OAuthClient => ({
-  issuer: source.issuer,
-  clientId: source.clientId,
-  clientSecret: source.clientSecret,
-  clientSecretExpiresAt: source.clientSecretExpiresAt,
-  method: source.method,
-  redirectUri: source.redirectUri,
-  tokenEndpointAuthMethod: source.tokenEndpointAuthMethod,
-});
-
-const tokensOf = (source: OAuthTokenSet): OAuthTokenSet => ({
-  accessToken: source.accessToken,
-  refreshToken: source.refreshToken,
-  expiresAt: source.expiresAt,
-  scopes: source.scopes,
-});
 
 const sameClient = (a: OAuthClient, b: OAuthClient): boolean =>
   a.issuer === b.issuer &&

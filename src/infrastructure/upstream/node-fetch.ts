@@ -2,6 +2,7 @@ import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeader
 import https from 'node:https';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { readBody } from '../transports/http-body';
 
 /** A fetch as the SDK v2 transport takes it. */
 export type NodeFetch = ((url: string | URL, init?: RequestInit) => Promise<Response>) & Readonly<{ close: () => void }>;
@@ -120,25 +121,6 @@ const responseHeaders = (response: IncomingMessage): [string, string][] => {
   for (let i = 0; i < raw.length; i += 2) pairs.push([raw[i], raw[i + 1]]);
   return pairs;
 };
-
-const readAll = (response: IncomingMessage): Promise<Buffer> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    response.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BUFFERED_BODY) {
-        response.destroy(new Error(`upstream answer larger than ${MAX_BUFFERED_BODY} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    response.once('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
-    response.once('error', reject);
-    response.once('close', () => {
-      if (!response.complete) reject(new Error('upstream closed the answer before its end'));
-    });
-  });
 
 /** What fetch rejects with when its signal aborts: the signal's reason. */
 const abortReason = (signal: AbortSignal): unknown => signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
@@ -318,7 +300,7 @@ export const nodeFetch = (settings: NodeFetchSettings = {}): NodeFetch => {
           response.once('close', () => signal?.removeEventListener('abort', onStreamAbort));
           return;
         }
-        readAll(response).then(
+        readBody(response, MAX_BUFFERED_BODY).then(
           (bytes) => settle(() => new BufferedResponse(bytes, responseInit, target.href) as unknown as Response),
           (error: unknown) => fail(fetchFailed(error)),
         );

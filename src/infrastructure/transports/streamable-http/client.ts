@@ -5,6 +5,7 @@ import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { sendWithToken, withBearer, type UpstreamIdentity, type UpstreamTokenSource } from '../../upstream/authorized-fetch';
 import { isHostAllowed } from '../../upstream/host-allowlist';
+import { readBody } from '../http-body';
 import { asJsonRpcMessage, isJsonRpcResponse } from '../jsonrpc';
 import { deliverInOrder } from '../message-order';
 import { SseParser, type SseEvent } from './sse-parser';
@@ -56,25 +57,6 @@ const withoutFraming = (headers: Readonly<Record<string, string>>): Record<strin
   Object.fromEntries(Object.entries(headers).filter(([name]) => !FRAMING_HEADERS.has(name.toLowerCase())));
 
 const mediaType = (header: string | undefined): string => (header ?? '').split(';')[0].trim().toLowerCase();
-
-const readBody = (response: IncomingMessage, limit: number): Promise<Buffer> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    response.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        response.destroy(new Error(`upstream answer larger than ${limit} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    response.once('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
-    response.once('error', reject);
-    response.once('close', () => {
-      if (!response.complete) reject(new Error('upstream closed the answer before its end'));
-    });
-  });
 
 const errorText = async (response: IncomingMessage): Promise<string> => {
   try {
