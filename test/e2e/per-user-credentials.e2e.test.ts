@@ -8,7 +8,7 @@ import { allEvents } from '../support/events';
 import { startTestGatehouse, type ApiResponse, type TestGatehouse } from '../support/gatehouse';
 import { connectClient } from '../support/mcp-client';
 import { expectProblem } from '../support/problem';
-import { SessionClient } from '../support/session-client';
+import { SessionClient, signedInMemberWithKey } from '../support/session-client';
 
 jest.setTimeout(120_000);
 
@@ -93,12 +93,7 @@ describe('per-user upstream credentials: each user reaches a per_user server as 
     }
     expect((await gh.api('PUT', '/api/profiles/team/access', { owner: null, visibility: 'shared', sharedWithUsers: [], sharedWithRoles: ['member'] })).status).toBe(200);
     for (const name of ['ann', 'bob', 'cat'] as const) {
-      expect((await gh.api('POST', '/api/users', { name, role: 'member', password: PASSWORD })).status).toBe(201);
-      people[name] = new SessionClient(gh.url);
-      expect((await people[name].signIn(name, PASSWORD)).status).toBe(201);
-      const key = await people[name].write('POST', '/api/keys', { name: `${name}'s client`, profiles: ['team'] });
-      expect(key.status).toBe(201);
-      keys[name] = key.body.key;
+      ({ person: people[name], key: keys[name] } = await signedInMemberWithKey(gh, name, PASSWORD, ['team']));
     }
     bobPat = (await people.bob.write('POST', '/api/me/tokens', { name: 'bob script' })).body.token;
     const adminKey = await gh.api('POST', '/api/keys', { name: 'automation', profiles: ['team'] });

@@ -9,7 +9,7 @@ import { connectClient } from '../support/mcp-client';
 import { authorizeInBrowser } from '../support/oauth-browser';
 import { eventually, getJson, startAuthorizationServer, startProtectedMcpServer, type AuthServerStats, type UpstreamSeen } from '../support/oauth-fixtures';
 import { expectProblem } from '../support/problem';
-import { SessionClient } from '../support/session-client';
+import { SessionClient, signedInMemberWithKey } from '../support/session-client';
 
 jest.setTimeout(120_000);
 
@@ -77,12 +77,9 @@ describe('per-user OAuth grants: each user authorizes a per_user server as thems
     for (const server of ['protected', 'plain']) expect((await gh.api('PUT', `/api/servers/${server}/access`, shared)).status).toBe(200);
     expect((await gh.api('PUT', '/api/profiles/team/access', shared)).status).toBe(200);
     for (const name of ['ann', 'bob', 'cat'] as const) {
-      expect((await gh.api('POST', '/api/users', { name, role: 'member', password: PASSWORD })).status).toBe(201);
-      people[name] = new SessionClient(gh.url);
-      expect((await people[name].signIn(name, PASSWORD)).status).toBe(201);
-      const key = await people[name].write('POST', '/api/keys', { name: `${name}'s client`, profiles: ['team'] });
-      expect(key.status).toBe(201);
-      clients[name] = await connectClient(gh.url, 'team', { key: key.body.key });
+      const member = await signedInMemberWithKey(gh, name, PASSWORD, ['team']);
+      people[name] = member.person;
+      clients[name] = await connectClient(gh.url, 'team', { key: member.key });
     }
     bobPat = (await people.bob.write('POST', '/api/me/tokens', { name: 'bob script' })).body.token;
   });

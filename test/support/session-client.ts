@@ -56,3 +56,16 @@ export class SessionClient {
     return response;
   }
 }
+
+/** Whatever can make users as the admin: a test gateway's `api`. */
+type AdminApi = Readonly<{ url: string; api: (method: string, path: string, body?: unknown) => Promise<ApiResponse> }>;
+
+/** A member registered by the admin, signed in in a browser of their own, with an API key of their own for `profiles`. */
+export const signedInMemberWithKey = async (gh: AdminApi, name: string, password: string, profiles: readonly string[]): Promise<{ person: SessionClient; key: string }> => {
+  expect((await gh.api('POST', '/api/users', { name, role: 'member', password })).status).toBe(201);
+  const person = new SessionClient(gh.url);
+  expect((await person.signIn(name, password)).status).toBe(201);
+  const key = await person.write('POST', '/api/keys', { name: `${name}'s client`, profiles });
+  expect(key.status).toBe(201);
+  return { person, key: key.body.key as string };
+};
