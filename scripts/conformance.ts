@@ -141,24 +141,6 @@ const reportAuthorization = (withResource: Map<string, Checks>, withoutResource:
 };
 
 /**
- * Loads the suite's callback page as the browser would. The suite's server stops listening once
- * it has the request, so a second try that finds nobody listening means the first arrived; a
- * page that does not load is only reported: the suite judges the code it received, or says it
- * received none.
- */
-const openCallback = async (url: URL): Promise<void> => {
-  for (let attempt = 1; attempt <= 2; attempt += 1) {
-    try {
-      await (await fetch(url)).text();
-      return;
-    } catch (error) {
-      process.stderr.write(`conformance: opening the suite's callback (attempt ${attempt}) failed: ${describeError(error)}\n`);
-      await new Promise((resolveLater) => setTimeout(resolveLater, 200));
-    }
-  }
-};
-
-/**
  * The suite's `authorization` command against Gatehouse: a client registered for the suite's
  * callback, and a person's browser that signs in with the admin token, allows the profile and
  * lands on the callback with the code.
@@ -182,7 +164,7 @@ const runAuthorization = async (cli: string, issuer: string, slug: string, resou
       const outcome = await signInAndConsent(authorizationUrl, { adminToken: ADMIN, profile: slug });
       if (outcome.redirect.origin !== callbackOrigin) throw new Error(`the consent page did not send the browser back (${outcome.consentStatus}): ${outcome.consentPage.slice(0, 500)}`);
       // The browser opens the callback: the suite's server takes the code (or the error) from there.
-      await openCallback(outcome.redirect);
+      await (await fetch(outcome.redirect)).text();
     },
   });
 };
