@@ -44,12 +44,17 @@ describe('the sweep of expired records', () => {
     expect(gh.sql.all<{ user_id: string }>('SELECT user_id FROM user_sessions')).toEqual([{ user_id: 'user-live' }]);
     expect(gh.sql.all<{ expires_at: string }>('SELECT expires_at FROM setup_links')[0].expires_at > new Date().toISOString()).toBe(true);
 
-    const logged = lines.map((line) => JSON.parse(line) as { msg: string; removed?: Record<string, number> }).filter((line) => line.msg === 'expired records removed');
-    const removed = logged.reduce<Record<string, number>>((sum, line) => {
-      for (const [table, count] of Object.entries(line.removed ?? {})) sum[table] = (sum[table] ?? 0) + count;
-      return sum;
-    }, {});
-    expect(removed).toEqual({ oauth_server_records: 2, user_sessions: 2, setup_links: 1 });
+    const removed = (): Record<string, number> =>
+      lines
+        .map((line) => JSON.parse(line) as { msg: string; removed?: Record<string, number> })
+        .filter((line) => line.msg === 'expired records removed')
+        .reduce<Record<string, number>>((sum, line) => {
+          for (const [table, count] of Object.entries(line.removed ?? {})) sum[table] = (sum[table] ?? 0) + count;
+          return sum;
+        }, {});
+    // The pass logs once its deletes have committed, which may be just after the rows are seen gone.
+    await waitFor(() => Object.keys(removed()).length === 3, 5_000, 'the sweep logged');
+    expect(removed()).toEqual({ oauth_server_records: 2, user_sessions: 2, setup_links: 1 });
     expect(lines.some((line) => line.includes('removing expired records failed'))).toBe(false);
   });
 });
