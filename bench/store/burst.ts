@@ -18,7 +18,7 @@ import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { quantile } from '../proxy/load';
-import { closeGateway, startGateway, startHttpFixture, stopChild } from '../proxy/processes';
+import { closeGateway, cpuMillis, cpuSplitMillis, startGateway, startHttpFixture, stopChild } from '../proxy/processes';
 import { startProbes } from './burst-probes';
 
 const WRITERS = Number(process.env.BENCH_BURST_WRITERS ?? 64);
@@ -39,6 +39,9 @@ export type BurstResult = {
   healthFailures: number;
   calls: number[];
   callFailures: number;
+  /** CPU time the gateway's process used over the burst (all threads), and its main thread's, in ms. */
+  gatewayCpuMs: number;
+  gatewayMainThreadCpuMs: number;
 };
 
 type Answer = { status: number; body: string };
@@ -93,11 +96,13 @@ export const benchBurst = async (dataDir: string, secretKey: string, adminToken:
     await must('PUT', '/api/profiles/burst/servers/burst-upstream', { status: 'active' });
     const result: BurstResult = {
       writers: WRITERS, millis: 0, acknowledged: 0, conflicts: 0, refused: 0, failed: 0, writeLatencies: [],
-      health: [], healthFailures: 0, calls: [], callFailures: 0,
+      health: [], healthFailures: 0, calls: [], callFailures: 0, gatewayCpuMs: 0, gatewayMainThreadCpuMs: 0,
     };
     const probes = await startProbes({ url: gateway.url, mcpUrl: `${gateway.url}/mcp/burst`, durationMs: DURATION_MS, probeEveryMs: PROBE_EVERY_MS });
     {
       if (PROFILE_DIR) await gateway.ask({ type: 'profile-start', intervalUs: 200 });
+      const cpuBefore = cpuMillis(gateway.pid);
+      const mainThreadBefore = cpuSplitMillis(gateway.pid, gateway.pid);
       const started = performance.now();
       const until = started + DURATION_MS;
       const running = (): boolean => performance.now() < until;
@@ -138,6 +143,9 @@ export const benchBurst = async (dataDir: string, secretKey: string, adminToken:
       await Promise.all(Array.from({ length: WRITERS }, (_, w) => writer(w)));
       Object.assign(result, await probes.results);
       result.millis = performance.now() - started;
+      const mainThreadAfter = cpuSplitMillis(gateway.pid, gateway.pid);
+      result.gatewayCpuMs = cpuMillis(gateway.pid) - cpuBefore;
+      result.gatewayMainThreadCpuMs = mainThreadAfter.user + mainThreadAfter.system - (mainThreadBefore.user + mainThreadBefore.system);
       if (PROFILE_DIR) process.stdout.write(`Gateway CPU profile: ${(await gateway.ask<{ path: string }>({ type: 'profile-stop', path: join(PROFILE_DIR, 'burst.cpuprofile') })).path}\n`);
     }
     sorted(result.writeLatencies);
@@ -156,10 +164,12 @@ export const burstRows = (burst: BurstResult, ok: (pass: boolean) => string): st
   const healthP99 = p99(burst.health);
   const callP99 = p99(burst.calls);
   const seconds = (burst.millis / 1000).toFixed(1);
+  // The probes' requests are in it too (a few hundred beside thousands of writes); /proc counts in 10 ms ticks.
+  const cpuPerWrite = (cpuMs: number): string => (burst.acknowledged === 0 ? 'n/a' : (cpuMs / burst.acknowledged).toFixed(2));
   return [
     [
       `(d) burst: ${burst.writers} keep-alive REST writers for ${seconds} s (register server, create profile, attach, set tool, update profile), gateway in its own process`,
-      `${commands.toLocaleString('en')} durable commands/s (${burst.acknowledged} acknowledged; write p50 ${fmt(quantile(burst.writeLatencies, 0.5))}, p99 ${fmt(p99(burst.writeLatencies))}; ${burst.conflicts} conflicts, ${burst.refused} refused with 503, ${burst.failed} failed)`,
+      `${commands.toLocaleString('en')} durable commands/s (${burst.acknowledged} acknowledged; write p50 ${fmt(quantile(burst.writeLatencies, 0.5))}, p99 ${fmt(p99(burst.writeLatencies))}; ${burst.conflicts} conflicts, ${burst.refused} refused with 503, ${burst.failed} failed; gateway CPU ${cpuPerWrite(burst.gatewayCpuMs)} ms per write, main thread ${cpuPerWrite(burst.gatewayMainThreadCpuMs)} ms)`,
       '≥ 5,000/s', ok(commands >= 5_000 && burst.failed === 0),
     ],
     [
