@@ -37,11 +37,13 @@ export const profileRoutes = (app: Application): Router => {
     return row.id;
   };
 
-  const viewOf = async (profileId: string) => {
+  const rowOf = async (profileId: string) => {
     const row = await profiles.byId(profileId);
     if (!row) throw notFound(`Profile ${profileId}`, 'PROFILE_NOT_FOUND');
-    return profiles.view(row);
+    return row;
   };
+
+  const viewOf = async (profileId: string) => profiles.view(await rowOf(profileId));
 
   router.post('/', async (ctx) => {
     const dto = validateBody(CreateProfileDto, ctx.request.body);
@@ -133,7 +135,8 @@ export const profileRoutes = (app: Application): Router => {
     if (ctx.params.tool.length > 256) throw new ProblemError(400, 'INVALID_TOOL_NAME', 'Tool names are at most 256 characters');
     await commands.profiles.setTool(row.id, serverId, ctx.params.tool, dto, commandContext(ctx));
     const tools = await queries.effectiveTools(row.id, row.toolPrefix as profile.ToolPrefixMode);
-    const version = (await viewOf(row.id)).version;
+    // Only the version is answered: the row has it, the view's servers are not needed.
+    const { version } = await rowOf(row.id);
     ctx.set('ETag', `"${version}"`);
     const tool = tools.find((entry) => entry.serverId === serverId && entry.originalName === ctx.params.tool) ?? null;
     const known = tools.filter((entry) => entry.serverId === serverId && entry.discovered).map((entry) => entry.originalName);

@@ -36,6 +36,10 @@ const BY_ID = compiledQuery<{ id: string }>((manager, p) => selectRows(manager, 
 const LINKS = compiledQuery<{ profileId: string }>((manager, p) =>
   selectRows(manager, ProfileServerRow, 'l').where('l.profileId = :profileId', { profileId: p.profileId }).orderBy('l.position'),
 );
+// Read by every tool patch's answer (effective tools), every proxy record and every export.
+const TOOL_SETTINGS = compiledQuery<{ profileId: string }>((manager, p) =>
+  selectRows(manager, ProfileToolRow, 't').where('t.profileId = :profileId', { profileId: p.profileId }).orderBy('t.serverId', 'ASC').addOrderBy('t.toolName', 'ASC'),
+);
 
 export type ProfileServerView = { id: string; name: string; status: 'active' | 'inactive' };
 
@@ -132,7 +136,7 @@ export class ProfileReadModel {
   }
 
   toolSettings(profileId: string): Promise<ProfileToolRow[]> {
-    return this.manager.getRepository(ProfileToolRow).find({ where: { profileId }, order: { serverId: 'ASC', toolName: 'ASC' } });
+    return TOOL_SETTINGS.all<ProfileToolRow>(this.manager, { profileId });
   }
 
   /** The active profile that carries `slug`, if any. */

@@ -11,6 +11,9 @@ const NAME_HOLDER = compiledQuery<{ name: string }>((manager, p) =>
 // SQL, not bound: only then can SQLite use the partial index on active names.
 const BY_ID = compiledQuery<{ id: string }>((manager, p) => selectRows(manager, ServerRow, 's').where('s.id = :id', { id: p.id }));
 const ACTIVE_BY_NAME = compiledQuery<{ name: string }>((manager, p) => selectRows(manager, ServerRow, 's').where(`s.name = :name AND s.status = 'active'`, { name: p.name }));
+// Read for every view of a profile (each REST write on one answers with it): one prepared
+// statement per attached server costs less than building an `IN` list of variable length.
+const NAME_BY_ID = compiledQuery<{ id: string }>((manager, p) => manager.createQueryBuilder(ServerRow, 's').select('s.name', 'name').where('s.id = :id', { id: p.id }));
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -47,14 +50,12 @@ export class ServerReadModel {
 
   /** Names by id, removed servers included (a profile's history names them as they were). */
   async namesByIds(ids: readonly string[]): Promise<Map<string, string>> {
-    if (ids.length === 0) return new Map();
-    const rows = await this.manager
-      .createQueryBuilder(ServerRow, 's')
-      .select('s.id', 'id')
-      .addSelect('s.name', 'name')
-      .where('s.id IN (:...ids)', { ids })
-      .getRawMany<{ id: string; name: string }>();
-    return new Map(rows.map((row) => [row.id, row.name]));
+    const names = new Map<string, string>();
+    for (const id of new Set(ids)) {
+      const row = await NAME_BY_ID.one<{ name: string }>(this.manager, { id });
+      if (row !== undefined) names.set(id, row.name);
+    }
+    return names;
   }
 
   /** The active server that carries `name`, if any. */

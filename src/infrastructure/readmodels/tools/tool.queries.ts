@@ -1,6 +1,13 @@
-import { In, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { DiscoveredTool } from '../../../domain/server/events';
+import { compiledQuery, selectRows } from '../../persistence/compiled-query';
 import { ToolRow } from './tool.entity';
+
+// Read for every profile's effective tools (each tool patch answers with them): a prepared
+// statement per server costs less than building an `IN` list of variable length.
+const OF_SERVER = compiledQuery<{ serverId: string }>((manager, p) =>
+  selectRows(manager, ToolRow, 't').where('t.serverId = :serverId', { serverId: p.serverId }).orderBy('t.name', 'ASC'),
+);
 
 /** A discovered tool as the API shows it. */
 export type ToolView = {
@@ -47,7 +54,8 @@ export class ToolReadModel {
 
   /** The tools of these servers, by server then name. */
   async forServers(serverIds: readonly string[]): Promise<ToolRow[]> {
-    if (serverIds.length === 0) return [];
-    return this.manager.getRepository(ToolRow).find({ where: { serverId: In([...serverIds]) }, order: { serverId: 'ASC', name: 'ASC' } });
+    const rows: ToolRow[] = [];
+    for (const serverId of [...new Set(serverIds)].sort()) rows.push(...(await OF_SERVER.all<ToolRow>(this.manager, { serverId })));
+    return rows;
   }
 }
