@@ -1,4 +1,4 @@
-import { useEffect, useState, type AnchorHTMLAttributes, type MouseEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type AnchorHTMLAttributes, type MouseEvent } from 'react';
 
 /** A small history-API router: every screen has a URL, and the gateway serves index.html for each. */
 const listeners = new Set<() => void>();
@@ -27,6 +27,39 @@ export const setQueryParam = (name: string, value: string | null): void => {
   if (value === null || value === '') url.searchParams.delete(name);
   else url.searchParams.set(name, value);
   navigate(url.pathname + url.search, true);
+};
+
+/**
+ * A query parameter that a text box types into, as state: the box shows each keystroke at once and
+ * the URL follows after a pause in typing (`delayMs`) instead of on every keystroke, because a
+ * history.replaceState costs several milliseconds in Chromium and a URL change re-renders every
+ * screen that reads the location (the whole console). A deep link, back and forward set it.
+ */
+export const useTypedQueryParam = (name: string, delayMs = 250): [string, (value: string) => void] => {
+  const fromUrl = useLocation().searchParams.get(name) ?? '';
+  const [value, setValue] = useState(fromUrl);
+  /** What the URL was last seen or set to: a URL change that is not ours (back, a link) replaces what is typed. */
+  const written = useRef(fromUrl);
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => {
+    if (fromUrl === written.current) return;
+    written.current = fromUrl;
+    clearTimeout(timer.current);
+    setValue(fromUrl);
+  }, [fromUrl]);
+  useEffect(() => () => clearTimeout(timer.current), []);
+  const set = useCallback(
+    (next: string) => {
+      setValue(next);
+      clearTimeout(timer.current);
+      timer.current = setTimeout(() => {
+        written.current = next;
+        setQueryParam(name, next);
+      }, delayMs);
+    },
+    [name, delayMs],
+  );
+  return [value, set];
 };
 
 export const Link = ({ href, onClick, ...rest }: AnchorHTMLAttributes<HTMLAnchorElement> & { href: string }) => (

@@ -3,7 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { describeInBrowser, launchChromium, screenshot, SCREENSHOTS, watchPage } from '../support/browser';
 import { startTestGatehouse, TEST_ADMIN_TOKEN, type TestGatehouse } from '../support/gatehouse';
 import { watchDriftingServer } from '../support/drifting';
-import { createProfile, registerStdioServer } from '../support/proxy';
+import { createProfile, registerStdioServer, waitFor } from '../support/proxy';
 import { clientPool, FIXTURES } from '../support/mcp-client';
 
 const MANY = join(FIXTURES, 'many-tools-server.js');
@@ -134,4 +134,30 @@ describeInBrowser('the console: tools that changed upstream')('the console: tool
     // The viewport only: the whole page is the whole table's height.
     await page.screenshot({ path: join(SCREENSHOTS, 'console-tools-window.png') });
   }, 60_000);
+
+  it('writes the search into the URL once typing pauses, not on every keystroke', async () => {
+    await page.goto(`${gh.url}/profiles/big`);
+    await page.getByText('400 of 400 tools').waitFor({ timeout: 15_000 });
+    // Five keystrokes in one task, as the bench types them; history.replaceState counted.
+    const during = await page.evaluate(`(() => {
+      let calls = 0;
+      const replace = history.replaceState.bind(history);
+      history.replaceState = (...args) => { calls += 1; return replace(...args); };
+      window.replaceCalls = () => calls;
+      const input = document.querySelector('input[type="search"]');
+      const setValue = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
+      for (const text of ['m', 'ma', 'man', 'many', 'many_']) {
+        setValue.call(input, text);
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+      }
+      return calls;
+    })()`);
+    expect(during).toBe(0);
+    expect(await page.getByLabel('Search tools').inputValue()).toBe('many_');
+    await waitFor(async () => new URL(page.url()).searchParams.get('q') === 'many_', 10_000, 'the search in the URL');
+    expect(await page.evaluate('window.replaceCalls()')).toBe(1);
+    // The deep link shows the same search.
+    await page.reload();
+    expect(await page.getByLabel('Search tools').inputValue()).toBe('many_');
+  }, 30_000);
 });

@@ -1,12 +1,13 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { memo, useCallback, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { enc, request, send } from '../api';
-import { Link, setQueryParam, useLocation } from '../router';
+import { Link, setQueryParam, useLocation, useTypedQueryParam } from '../router';
 import { useRowWindow } from '../rowWindow';
-import { filterTools, toolKey, type EffectiveTool, type ToolFilter } from '../toolFilter';
+import { filterTools, indexTools, toolKey, type EffectiveTool, type ToolFilter } from '../toolFilter';
 import { ErrorNote, Field, Status } from '../ui';
 
 type ToolsBody = { version: number; tools: EffectiveTool[] };
+const NO_TOOLS: readonly EffectiveTool[] = [];
 
 /**
  * The tool table over every attached server: search (text or regex, kept in the URL), filters,
@@ -17,7 +18,8 @@ type ToolsBody = { version: number; tools: EffectiveTool[] };
 export const ToolTable = ({ slug, editable }: { slug: string; editable: boolean }) => {
   const client = useQueryClient();
   const location = useLocation();
-  const text = location.searchParams.get('q') ?? '';
+  // Typed into local state (a keystroke renders this table only); the URL's `q` follows after a pause.
+  const [text, setText] = useTypedQueryParam('q');
   const regex = location.searchParams.get('regex') === '1';
   const filter = (location.searchParams.get('filter') ?? 'all') as ToolFilter;
   const tools = useQuery({ queryKey: ['profile', slug, 'tools'], queryFn: () => request<ToolsBody>('GET', `/api/profiles/${enc(slug)}/tools`) });
@@ -25,12 +27,15 @@ export const ToolTable = ({ slug, editable }: { slug: string; editable: boolean 
   const [progress, setProgress] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
 
-  const all = tools.data?.body.tools ?? [];
-  const result = useMemo(() => filterTools(all, { text, regex, filter }), [all, text, regex, filter]);
+  const all = tools.data?.body.tools ?? NO_TOOLS;
+  // The search keys are made when an answer arrives, not in a keystroke.
+  const index = useMemo(() => indexTools(all), [all]);
+  const result = useMemo(() => filterTools(index, { text, regex, filter }), [index, text, regex, filter]);
   const visible = result.tools;
   const body = useRef<HTMLTableSectionElement>(null);
   const rows = useRowWindow(visible.length, body);
-  const selectedVisible = visible.filter((tool) => selected.has(toolKey(tool)));
+  // Nothing selected (as while searching): no key made for each of the matching tools on every keystroke.
+  const selectedVisible = useMemo(() => (selected.size === 0 ? NO_TOOLS : visible.filter((tool) => selected.has(toolKey(tool)))), [visible, selected]);
 
   /** PATCHes one after another, each with the version the previous answer gave (If-Match). */
   const patchAll = async (targets: readonly EffectiveTool[], patch: (tool: EffectiveTool) => object) => {
@@ -71,7 +76,7 @@ export const ToolTable = ({ slug, editable }: { slug: string; editable: boolean 
       <h2 id="tools-title">Tools</h2>
       <div className="toolbar">
         <Field label="Search tools" error={result.error ?? undefined}>
-          <input type="search" value={text} onChange={(e) => setQueryParam('q', e.target.value)} placeholder={regex ? '^server__(get|list)' : 'name, server or description'} />
+          <input type="search" value={text} onChange={(e) => setText(e.target.value)} placeholder={regex ? '^server__(get|list)' : 'name, server or description'} />
         </Field>
         <label className="check">
           <input type="checkbox" checked={regex} onChange={(e) => setQueryParam('regex', e.target.checked ? '1' : null)} /> Regular expression
