@@ -135,6 +135,29 @@ describeInBrowser('the console: tools that changed upstream')('the console: tool
     await page.screenshot({ path: join(SCREENSHOTS, 'console-tools-window.png') });
   }, 60_000);
 
+  it('moves Tab into rows not yet drawn even when no scroll event reaches the console in between (the window follows the focus)', async () => {
+    // The 400-tool profile of the test before.
+    await page.goto(`${gh.url}/profiles/big`);
+    await page.getByText('400 of 400 tools').waitFor({ timeout: 15_000 });
+    const table = page.locator('table.tool-table');
+    const indexes = (): Promise<number[]> => table.locator('tbody tr[data-tool]').evaluateAll((rows) => rows.map((row) => Number(row.getAttribute('aria-rowindex'))));
+    const drawn = await indexes();
+    // A held-down Tab can outrun the browser's scroll events: here none arrives at all. Every scroll
+    // event is stopped on its way down (capture on window), before the console's listener on window,
+    // so the window can only follow the focus. Without that, Tab leaves the table after its last
+    // drawn row, whatever the timing.
+    await page.evaluate('window.addEventListener("scroll", (event) => event.stopImmediatePropagation(), true)');
+    await page.getByLabel(`Description of ${await table.locator('tbody tr[data-tool]').last().getAttribute('data-tool')}`).focus();
+    for (let step = 0; step < 3 * 20; step++) await page.keyboard.press('Tab');
+    // Three fields a row: 20 rows past the last one drawn at first, the same field.
+    const focused = (await page.evaluate('[document.activeElement?.closest("tr")?.getAttribute("aria-rowindex"), document.activeElement?.getAttribute("aria-label")]')) as [string, string];
+    expect(Number(focused[0])).toBe(drawn.at(-1)! + 20);
+    expect(focused[1]).toMatch(/^Description of many__/);
+    // The browser did scroll the focused field into view; the console saw none of it (its window still starts at the first row).
+    expect(await page.evaluate('window.scrollY')).toBeGreaterThan(0);
+    expect((await indexes())[0]).toBe(2);
+  }, 60_000);
+
   it('writes the search into the URL once typing pauses, not on every keystroke', async () => {
     await page.goto(`${gh.url}/profiles/big`);
     await page.getByText('400 of 400 tools').waitFor({ timeout: 15_000 });
