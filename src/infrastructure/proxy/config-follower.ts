@@ -4,7 +4,7 @@ import type { StoredEvent } from '../eventstore';
 import { isHostAllowed } from '../upstream/host-allowlist';
 import type { UpstreamPool, UpstreamSpec } from '../upstream';
 import type { UpstreamCatalog } from './catalog';
-import { impactOf, type ConfigImpact } from './config-impact';
+import { impactOf, userReleaseOf, type ConfigImpact } from './config-impact';
 import type { ProfileDirectory } from './profile-directory';
 import type { SessionRegistry } from './session-registry';
 
@@ -50,6 +50,8 @@ export class ConfigFollower {
   private readonly subscription: Subscription;
   private applying: Promise<void> = Promise.resolve();
   private allowedHosts: readonly string[];
+  /** Users' connections being closed (see releaseUser), awaited by `stop`. */
+  private readonly closing = new Set<Promise<void>>();
 
   constructor(private readonly options: ConfigFollowerOptions) {
     this.allowedHosts = options.settings().upstreamAllowedHosts;
@@ -61,12 +63,21 @@ export class ConfigFollower {
     // An allowlist applies the moment it is committed (connections read it at every request), so
     // the lists it shuts out are forgotten at that moment too, not a batch later.
     this.subscription.add(options.events$.pipe(filter((event) => event.type === 'SettingsChanged')).subscribe(() => this.readmit()));
+    // A user's connections made with their old credentials close the moment the new ones are
+    // committed, on the emission that gives them to the credential directory: a batch later, it
+    // would also close the connections made meanwhile with the new ones, and fail the calls they
+    // had already sent. The calls still waiting for a closed one to connect go on the new one.
+    this.subscription.add(options.events$.subscribe((event) => {
+      const release = userReleaseOf(event);
+      if (release !== null) this.releaseUser(release.userId, release.serverId);
+    }));
   }
 
   /** Stops following; resolves once the batch under way is applied. */
   async stop(): Promise<void> {
     this.subscription.unsubscribe();
     await this.applying;
+    await Promise.all([...this.closing]);
   }
 
   private async apply(impact: ConfigImpact): Promise<void> {
@@ -82,10 +93,6 @@ export class ConfigFollower {
     for (const serverId of impact.reconnect) {
       const spec = await reads.serverSpec(serverId);
       if (spec) await pool.reconfigure(spec).catch((error: unknown) => this.warn('upstream not reconfigured', { serverId }, error));
-    }
-    for (const { userId, serverId } of impact.releasedUsers) {
-      if (serverId !== undefined) catalog.invalidate(serverId);
-      await pool.releaseUser(userId, serverId).catch((error: unknown) => this.warn('upstream connections of a user not released', { userId, serverId }, error));
     }
     for (const serverId of impact.maybeUnused) {
       if (!(await reads.serverInUse(serverId))) await this.release(serverId);
@@ -124,6 +131,16 @@ export class ConfigFollower {
         if (profile?.servers.some((spec) => spec.id === serverId)) session.listsChanged(kinds);
       }
     }
+  }
+
+  /** Drops the user's connections from the pool now (synchronously); their closing goes on in the background. */
+  private releaseUser(userId: string, serverId: string | undefined): void {
+    if (serverId !== undefined) this.options.catalog.invalidate(serverId);
+    const closing = this.options.pool
+      .releaseUser(userId, serverId)
+      .catch((error: unknown) => this.warn('upstream connections of a user not released', { userId, serverId }, error))
+      .finally(() => this.closing.delete(closing));
+    this.closing.add(closing);
   }
 
   private release(serverId: string): Promise<void> {

@@ -17,13 +17,28 @@ export type ConfigImpact = Readonly<{
    * request; one waiting out a backoff after a 401 is replaced, so the next call connects.
    */
   authorized: readonly string[];
-  /**
-   * Users whose own upstream connections close: of one per-user server when they set or removed
-   * their credentials for it (the next call connects with the new ones, or is told it has none),
-   * of every server when they were disabled.
-   */
-  releasedUsers: readonly Readonly<{ userId: string; serverId?: string }>[];
 }>;
+
+/**
+ * Whose own upstream connections an event closes: of one per-user server when the user set or
+ * removed their credentials for it, or got or lost their grant (the next call connects with the
+ * new ones, or is told it has none); of every server when they were disabled. A refresh is not
+ * here: the token source reads the new token.
+ */
+export const userReleaseOf = (event: StoredEvent): Readonly<{ userId: string; serverId?: string }> | null => {
+  const data = event.data as { serverId?: string; userId?: string };
+  switch (event.type) {
+    case 'UserCredentialsSet':
+    case 'UserCredentialsRemoved':
+    case 'UserOAuthTokensGranted':
+    case 'UserOAuthTokensRevoked':
+      return { userId: data.userId as string, serverId: data.serverId as string };
+    case 'UserDisabled':
+      return { userId: data.userId as string };
+    default:
+      return null;
+  }
+};
 
 const ALL: ListKinds = { tools: true, prompts: true, resources: true };
 const TOOLS: ListKinds = { tools: true };
@@ -59,7 +74,6 @@ export const impactOf = (events: readonly StoredEvent[]): ConfigImpact => {
   const maybeUnused: string[] = [];
   const revokedKeys: string[] = [];
   const authorized: string[] = [];
-  const releasedUsers: { userId: string; serverId?: string }[] = [];
   for (const event of events) {
     const data = event.data as { profileId?: string; serverId?: string; keyId?: string; status?: string; userId?: string };
     const kinds = profileKinds[event.type];
@@ -99,21 +113,17 @@ export const impactOf = (events: readonly StoredEvent[]): ConfigImpact => {
       case 'ApiKeyRevoked':
         revokedKeys.push(data.keyId as string);
         break;
-      // A user's own grant made or gone: their connections (made with the old tokens, or waiting
-      // out a backoff after a 401) are replaced. A refresh is not here: the token source reads it.
+      // A user's own credentials changed: what that server lists to them may have (their
+      // connections are replaced the moment it commits: userReleaseOf).
       case 'UserCredentialsSet':
       case 'UserCredentialsRemoved':
       case 'UserOAuthTokensGranted':
       case 'UserOAuthTokensRevoked':
-        releasedUsers.push({ userId: data.userId as string, serverId: data.serverId as string });
         merge(servers, data.serverId as string, ALL);
-        break;
-      case 'UserDisabled':
-        releasedUsers.push({ userId: data.userId as string });
         break;
       default:
         break;
     }
   }
-  return { profiles, servers, reconnect, removed, maybeUnused, revokedKeys, authorized, releasedUsers };
+  return { profiles, servers, reconnect, removed, maybeUnused, revokedKeys, authorized };
 };

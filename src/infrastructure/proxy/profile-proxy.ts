@@ -449,8 +449,8 @@ export class ProfileProxy {
     if (!current) throw new ProxyError('SERVER_GONE', `upstream "${spec.name}" is no longer part of this profile`);
     const { call, done } = this.deps.hub.begin(current.id, this.peer, options.downstreamRequestId);
     try {
-      const connection = this.deps.hub.connection(current, this.peer);
-      return await request(connection, { ...forServer(current, options), call });
+      const routed = { ...forServer(current, options), call };
+      return await this.deps.hub.request(current, this.peer, (connection) => request(connection, routed));
     } finally {
       done();
     }

@@ -1,7 +1,7 @@
 import { Subject, type Observable } from 'rxjs';
 import type { ListKinds } from './session-registry';
 import type { CredentialDirectory } from './credential-directory';
-import { UpstreamError } from '../upstream';
+import { isResendable, UpstreamError } from '../upstream';
 import type {
   McpElicitationParams, McpElicitationResult, McpLoggingMessage, McpResourceUpdated, McpRootsResult, McpSamplingParams,
   McpSamplingResult, UpstreamConnection, UpstreamPool, UpstreamRequestContext, UpstreamRequestOptions, UpstreamSpec,
@@ -19,6 +19,9 @@ export type UpstreamNotice = Readonly<
 /** Whether a notice may reach `peer`: one of a user's own connection reaches only that user's sessions. */
 export const noticeConcerns = (notice: UpstreamNotice, peer: Pick<ClientPeer, 'userId'>): boolean =>
   notice.kind !== 'resource_updated' || notice.userId === undefined || notice.userId === peer.userId;
+
+/** How many times one request is sent again after its connection was replaced before it was sent. */
+const MAX_RESENDS = 2;
 
 /** The downstream request an upstream's message most likely belongs to (see UpstreamHub). */
 export type RelatedRequest = string | number | undefined;
@@ -141,6 +144,24 @@ export class UpstreamHub {
       connection.setHandlers(this.handlersFor(spec.id, this.pool.isPerSession(spec) ? peer : undefined, perUser ? peer.userId : undefined));
     }
     return connection;
+  }
+
+  /**
+   * Runs `request` on the connection for `spec` on behalf of `peer` (see `connection`). A user's
+   * connection closed to be replaced (their credentials changed) while the request waited for it
+   * to connect fails it unsent and resendable: it is then run on the new connection, with the
+   * user's credentials as they are now, at most MAX_RESENDS times (credentials that keep
+   * changing fail it rather than loop). A request that was sent is never sent again: a tools/call
+   * need not be idempotent. Nor is one failed by the gateway's shutdown.
+   */
+  async request<T>(spec: UpstreamSpec, peer: ClientPeer, request: (connection: UpstreamConnection) => Promise<T>): Promise<T> {
+    for (let resends = 0; ; resends++) {
+      try {
+        return await request(this.connection(spec, peer));
+      } catch (error) {
+        if (resends >= MAX_RESENDS || !isResendable(error)) throw error;
+      }
+    }
   }
 
   private userSpec(spec: UpstreamSpec, userId: string | null): UpstreamSpec {

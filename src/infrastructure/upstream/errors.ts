@@ -33,12 +33,19 @@ export class UpstreamError extends Error {
   readonly serverName: string;
   /** Set only for `UPSTREAM_RPC_ERROR`: the JSON-RPC error exactly as the upstream sent it. */
   readonly rpcError?: UpstreamRpcError;
+  /**
+   * The request never left the gateway, and its connection was closed to be replaced (its user's
+   * credentials changed): it may be sent again on the connection that replaces it. A request
+   * that was sent is never marked (an upstream may have acted on it), nor is one the gateway's
+   * shutdown failed.
+   */
+  readonly resendable: boolean;
 
   constructor(
     readonly code: UpstreamErrorCode,
     server: ServerIdentity,
     detail: string,
-    options: { cause?: unknown; rpcError?: UpstreamRpcError } = {},
+    options: { cause?: unknown; rpcError?: UpstreamRpcError; resendable?: boolean } = {},
   ) {
     // The server's name is in every message so a log line or an error shown to a user says
     // which of the many upstreams behind a profile failed.
@@ -46,11 +53,15 @@ export class UpstreamError extends Error {
     this.serverId = server.id;
     this.serverName = server.name;
     this.rpcError = options.rpcError;
+    this.resendable = options.resendable ?? false;
   }
 }
 
 export const isUpstreamError = (error: unknown, code?: UpstreamErrorCode): error is UpstreamError =>
   error instanceof UpstreamError && (code === undefined || error.code === code);
+
+/** A request that may go again on a new connection (see `UpstreamError.resendable`). */
+export const isResendable = (error: unknown): boolean => error instanceof UpstreamError && error.resendable;
 
 const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 

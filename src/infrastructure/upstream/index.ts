@@ -3,7 +3,7 @@
  * configuration subscribers use only what is exported here.
  */
 export * from './types';
-export { UPSTREAM_ERROR_CODES, UpstreamError, isUpstreamError, wireMessage } from './errors';
+export { UPSTREAM_ERROR_CODES, UpstreamError, isResendable, isUpstreamError, wireMessage } from './errors';
 export type { UpstreamErrorCode, UpstreamRpcError } from './errors';
 export { UpstreamPool } from './pool';
 export type { UpstreamIsolation, UpstreamPoolOptions } from './pool';

@@ -111,7 +111,12 @@ export class UpstreamPool {
     await Promise.all([closeEach(stale), ...sharedOf(entry).map((supervisor) => supervisor.reconfigure(spec))]);
   }
 
-  /** Closes a user's own connections (of one server, or of all): their credentials changed or went, or the user was disabled. */
+  /**
+   * Closes a user's own connections, at once (the next get() makes new ones). Of one server: their
+   * credentials for it changed or went, and a request still waiting for a closed one to connect,
+   * never sent, fails as resendable, to be sent on the new connection (with the new credentials,
+   * or told there are none). Of all: the user was disabled, and such requests simply fail.
+   */
   async releaseUser(userId: string, serverId?: string): Promise<void> {
     const supervisors: UpstreamSupervisor[] = [];
     for (const [id, entry] of this.servers) {
@@ -122,7 +127,7 @@ export class UpstreamPool {
         supervisors.push(connection.supervisor);
       }
     }
-    await closeEach(supervisors);
+    await closeEach(supervisors, { replaced: serverId !== undefined });
   }
 
   /** Closes every connection to that server (e.g. it was removed or detached everywhere). */
@@ -241,8 +246,8 @@ const sharedOf = (entry: ServerEntry): UpstreamSupervisor[] => [
 const supervisorsOf = (entry: ServerEntry): UpstreamSupervisor[] => [...sharedOf(entry), ...[...entry.users.values()].map((connection) => connection.supervisor)];
 
 /** Closes all, even if some fail; the first failure is rethrown once all are done. */
-const closeEach = async (supervisors: UpstreamSupervisor[]): Promise<void> => {
-  const results = await Promise.allSettled(supervisors.map((supervisor) => supervisor.close()));
+const closeEach = async (supervisors: UpstreamSupervisor[], options: Parameters<UpstreamSupervisor['close']>[0] = {}): Promise<void> => {
+  const results = await Promise.allSettled(supervisors.map((supervisor) => supervisor.close(options)));
   const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failure) throw failure.reason;
 };

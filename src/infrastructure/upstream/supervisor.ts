@@ -46,6 +46,8 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
   /** Bumped by reconfigure and close, so a connect attempt can tell it was superseded. */
   private generation = 0;
   private stopping?: Promise<void>;
+  /** Why `close` was called: to stop for good, or to be replaced by a new connection (see close). */
+  private closedFor: 'stopped' | 'replaced' = 'stopped';
   /** What this (stdio) server's processes did when asked `server/discover`, by configuration. */
   private readonly discovery: DiscoveryMemory;
 
@@ -110,6 +112,8 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
     this.idleTimer.clear();
     try {
       const connection = await this.ensureConnection(options.signal);
+      // Closed while the caller resumed: still not sent.
+      if (this.stopping) throw this.closedError();
       try {
         const result = await connection.send(method, params, resultSchema, options);
         if (this.owned?.connection === connection) this.state.markServing();
@@ -151,8 +155,15 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
     if (previous) await closeOwned(previous);
   }
 
-  close(): Promise<void> {
+  /**
+   * Stops for good. `replaced`: the owner makes a new connection in its place (its user's
+   * credentials changed), so the requests still waiting for this one to connect, never sent,
+   * fail as resendable (UpstreamError.resendable) and their caller sends them on the new one.
+   * Either way they fail at once, not when the connect attempt they waited on ends.
+   */
+  close(options: Readonly<{ replaced?: boolean }> = {}): Promise<void> {
     this.stopping ??= (async () => {
+      this.closedFor = options.replaced === true ? 'replaced' : 'stopped';
       this.generation++;
       this.stopSignal.abort();
       this.retries.cancel();
@@ -174,20 +185,41 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
 
   private async ensureConnection(signal?: AbortSignal): Promise<LiveConnection> {
     for (let attempt = 0; attempt < MAX_SUPERSEDED_ATTEMPTS; attempt++) {
-      if (this.stopping) throw new UpstreamError('UPSTREAM_CLOSED', this.specInUse, 'supervisor stopped');
+      if (this.stopping) throw this.closedError();
       if (this.owned) return this.owned.connection;
       if (!this.connecting) {
         if (this.retries.pending) throw this.state.unavailableUntilRetry();
         this.startConnecting();
       }
       try {
-        return await abortable(this.connecting!, signal, this.specInUse);
+        return await abortable(this.untilClosed(this.connecting!), signal, this.specInUse);
       } catch (error) {
+        // Its caller gave up: that is the answer, whatever else happened meanwhile.
+        if (signal?.aborted) throw error;
+        if (this.stopping) throw this.closedError();
         // Superseded by a reconfigure: wait on the attempt that replaced it.
-        if (!isUpstreamError(error, 'UPSTREAM_CLOSED') || this.stopping) throw error;
+        if (!isUpstreamError(error, 'UPSTREAM_CLOSED')) throw error;
       }
     }
     throw new UpstreamError('UPSTREAM_UNAVAILABLE', this.specInUse, 'configuration kept changing while connecting');
+  }
+
+  /** What a request that was never sent gets once the supervisor is closed. */
+  private closedError(): UpstreamError {
+    return this.closedFor === 'replaced'
+      ? new UpstreamError('UPSTREAM_CLOSED', this.specInUse, 'its connection was replaced before the request was sent', { resendable: true })
+      : new UpstreamError('UPSTREAM_CLOSED', this.specInUse, 'supervisor stopped');
+  }
+
+  /** `attempt`, or its rejection the moment the supervisor is closed (a slow connect is not waited out). */
+  private untilClosed<T>(attempt: Promise<T>): Promise<T> {
+    const stop = this.stopSignal.signal;
+    if (stop.aborted) return Promise.reject(this.closedError());
+    return new Promise<T>((resolve, reject) => {
+      const onStop = (): void => reject(this.closedError());
+      stop.addEventListener('abort', onStop, { once: true });
+      attempt.then(resolve, reject).finally(() => stop.removeEventListener('abort', onStop));
+    });
   }
 
   private startConnecting(): void {
