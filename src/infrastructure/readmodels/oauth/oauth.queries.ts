@@ -1,5 +1,11 @@
 import { Not, IsNull, type EntityManager } from 'typeorm';
+import { compiledQuery, selectRows } from '../../persistence/compiled-query';
 import { OAuthRegistrationRow, OAuthTokenRow } from './oauth.entities';
+
+// Asked for every call the proxy sends to an HTTP upstream (the grant's current access token).
+const ACTIVE_TOKENS = compiledQuery<{ serverId: string }>((manager, p) =>
+  selectRows(manager, OAuthTokenRow, 't').where(`t.serverId = :serverId AND t.status = 'active'`, { serverId: p.serverId }),
+);
 
 /** The typed reads of the OAuth read models. */
 export class OAuthReadModel {
@@ -11,8 +17,8 @@ export class OAuthReadModel {
   }
 
   /** The server's token row while its tokens are usable (status active). */
-  activeTokens(serverId: string): Promise<OAuthTokenRow | null> {
-    return this.manager.getRepository(OAuthTokenRow).findOneBy({ serverId, status: 'active' });
+  async activeTokens(serverId: string): Promise<OAuthTokenRow | null> {
+    return (await ACTIVE_TOKENS.one<OAuthTokenRow>(this.manager, { serverId })) ?? null;
   }
 
   registration(serverId: string): Promise<OAuthRegistrationRow | null> {
