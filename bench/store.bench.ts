@@ -14,7 +14,7 @@
  *
  * BENCH_SCENARIOS picks some (e.g. `d` or `a,b`; all by default). Sizes can be changed with
  * BENCH_COMMANDS, BENCH_CALLERS, BENCH_EVENTS, BENCH_REQUESTS, BENCH_BURST_WRITERS and BENCH_BURST_MS; BENCH_KEEP=1 keeps
- * the data directory (for profiling queries on the generated log).
+ * the data directory and, on PostgreSQL, the bench's databases (for profiling queries on the generated log; drop them after).
  */
 import 'reflect-metadata';
 import { createHash, randomUUID } from 'node:crypto';
@@ -361,6 +361,30 @@ const commandRows = async (root: string): Promise<string[][]> => {
   return rows;
 };
 
+type RebuildMemory = { rssBefore: number; heapUsedBefore: number; peakRss: number; peakHeapUsed: number };
+
+/**
+ * The process's memory, sampled every 10 ms from now until `stop` (a rebuild yields to the loop at
+ * every statement, so the timer runs through it), and once more at the end.
+ */
+const sampleMemory = (): { stop: () => RebuildMemory } => {
+  const before = process.memoryUsage();
+  const memory: RebuildMemory = { rssBefore: before.rss, heapUsedBefore: before.heapUsed, peakRss: before.rss, peakHeapUsed: before.heapUsed };
+  const sample = (): void => {
+    const now = process.memoryUsage();
+    memory.peakRss = Math.max(memory.peakRss, now.rss);
+    memory.peakHeapUsed = Math.max(memory.peakHeapUsed, now.heapUsed);
+  };
+  const timer = setInterval(sample, 10);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      sample();
+      return memory;
+    },
+  };
+};
+
 /** (b) and (c): both on the generated log. */
 const logRows = async (root: string): Promise<string[][]> => {
   const logDir = join(root, 'log');
@@ -368,15 +392,18 @@ const logRows = async (root: string): Promise<string[][]> => {
   let generated: Generated;
   let rebuildMillis = 0;
   let rebuilt = 0;
+  let memory: RebuildMemory | undefined;
   let head: number;
   try {
     generated = await generateLog(db, EVENTS);
     head = await db.store.headPosition();
     if (SCENARIOS.has('b')) {
       const before = await tableCounts(db);
+      const sampling = sampleMemory();
       const t0 = performance.now();
       rebuilt = await db.store.rebuild();
       rebuildMillis = performance.now() - t0;
+      memory = sampling.stop();
       const after = await tableCounts(db);
       if (JSON.stringify(before) !== JSON.stringify(after)) throw new Error(`rebuild changed the read models: ${JSON.stringify({ before, after })}`);
     }
@@ -390,6 +417,13 @@ const logRows = async (root: string): Promise<string[][]> => {
   if (SCENARIOS.has('b')) {
     const eventsRate = rate(rebuilt, rebuildMillis);
     rows.push([`(b) rebuild of every read model over ${rebuilt.toLocaleString('en')} events`, `${eventsRate.toLocaleString('en')} events/s (${ms(rebuildMillis)})`, '≥ 20,000/s', ok(eventsRate >= 20_000)]);
+    if (memory !== undefined) {
+      const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+      rows.push([
+        '(b) memory of the bench process during that rebuild (peak, sampled every 10 ms; before it)',
+        `RSS ${mib(memory.peakRss)} (${mib(memory.rssBefore)}), heap used ${mib(memory.peakHeapUsed)} (${mib(memory.heapUsedBefore)})`, '—', '—',
+      ]);
+    }
   }
   if (SCENARIOS.has('c')) {
     const latency = await benchProfileAt(logDir, generated, head);
@@ -413,9 +447,12 @@ const main = async (): Promise<void> => {
     if (SCENARIOS.has('d') && BACKEND === 'sqlite') rows.push(...burstRows(await benchBurst(join(root, 'burst'), SECRET_KEY, ADMIN_TOKEN), ok));
     process.stdout.write(`${rows.map((row) => `| ${row.join(' | ')} |`).join('\n')}\n`);
   } finally {
-    if (process.env.BENCH_KEEP === '1') process.stdout.write(`\nKept ${root}\n`);
-    else rmSync(root, { recursive: true, force: true });
-    for (const url of databases.values()) await onServer(`DROP DATABASE IF EXISTS ${new URL(url).pathname.slice(1)} WITH (FORCE)`);
+    if (process.env.BENCH_KEEP === '1') {
+      process.stdout.write(`\nKept ${root}${[...databases.values()].map((url) => ` and ${url}`).join('')}\n`);
+    } else {
+      rmSync(root, { recursive: true, force: true });
+      for (const url of databases.values()) await onServer(`DROP DATABASE IF EXISTS ${new URL(url).pathname.slice(1)} WITH (FORCE)`);
+    }
   }
 };
 
