@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { Decider, DomainEvent } from '../../domain/shared';
-import { ConcurrencyError, loadState, type EventMetadata, type EventStore, type StoredEvent, type StoreTransaction } from '../eventstore';
+import { ConcurrencyError, loadState, newEventId, type EventMetadata, type EventStore, type StoredEvent, type StoreTransaction } from '../eventstore';
 
 /** Who is asking and under which correlation id; time and ids are supplied here, not in the domain. */
 export type CommandContext = Readonly<{
@@ -31,7 +30,7 @@ export const metadataFor = (context: CommandContext): EventMetadata => ({
 });
 
 export const toNewEvents = (events: readonly DomainEvent[]) =>
-  events.map((event) => ({ id: randomUUID(), type: event.type, data: event.data }));
+  events.map((event) => ({ id: newEventId(), type: event.type, data: event.data }));
 
 const resolve = <State, Command>(command: CommandOf<State, Command>, state: State, tx: StoreTransaction): Command | Promise<Command> =>
   typeof command === 'function' ? (command as (state: State, tx: StoreTransaction) => Command | Promise<Command>)(state, tx) : command;

@@ -6,8 +6,9 @@ import { createTestPostgresDatabase, describePostgres } from '../../../test/supp
 import { makeTempDir } from '../../../test/support/temp-dir';
 import { Database } from '../persistence/database';
 import type { InlineProjection } from './projection';
+import { newEventId } from './event-ids';
 import { TypeOrmEventStore } from './typeorm-event-store';
-import { ConcurrencyError, DuplicateEventError, type EventMetadata, type NewEvent } from './types';
+import { ConcurrencyError, DuplicateEventError, type EventMetadata, type NewEvent, type StoreTransaction } from './types';
 import { registerUpcaster } from './upcasting';
 
 const metadata = (recordedAt = new Date().toISOString()): EventMetadata => ({
@@ -166,6 +167,57 @@ const eventStoreContract = (open: () => Promise<OpenedDatabase>) => {
     ]);
     expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
     expect((await store.readAll()).map((e) => [e.position, e.streamId])).toEqual([[1, 'thing-1'], [2, 'thing-2'], [3, 'thing-2'], [4, 'thing-3']]);
+  });
+
+  it('looks an id from newEventId up from its second append on', async () => {
+    const events: NewEvent[] = [{ id: newEventId(), type: 'A', data: {} }];
+    await store.append('thing-1', events, 'no_stream', metadata());
+    expect(await store.append('thing-1', events, 'no_stream', metadata())).toMatchObject({ duplicate: true, events: [] });
+    // A first append that was refused stored nothing: the one after it stores the event.
+    const refused: NewEvent[] = [{ id: newEventId(), type: 'B', data: {} }];
+    await expect(store.append('thing-1', refused, 0, metadata())).rejects.toBeInstanceOf(ConcurrencyError);
+    expect((await store.append('thing-1', refused, 1, metadata())).duplicate).toBe(false);
+    expect(await store.append('thing-1', refused, 1, metadata())).toMatchObject({ duplicate: true, events: [] });
+    expect((await store.readStream('thing-1')).map((e) => e.type)).toEqual(['A', 'B']);
+  });
+
+  it('reads a stream again once another writer appended to it', async () => {
+    await store.transact(async (tx) => {
+      await tx.readStream('thing-1');
+      await tx.append('thing-1', [event('A')], 'no_stream', metadata());
+    });
+    // Another instance on the database: a store of its own.
+    await new TypeOrmEventStore(db).append('thing-1', [event('B')], 1, metadata());
+    expect(await store.transact(async (tx) => (await tx.readStream('thing-1')).map((e) => e.type))).toEqual(['A', 'B']);
+    await expect(store.transact((tx) => tx.append('thing-1', [event()], 1, metadata()))).rejects.toBeInstanceOf(ConcurrencyError);
+  });
+
+  it('shows a job the appends of the earlier jobs of its batch, and none that were rolled back', async () => {
+    await store.transact(async (tx) => {
+      await tx.readStream('thing-1');
+      await tx.append('thing-1', [event('A')], 'no_stream', metadata());
+    });
+    const typesIn = async (tx: StoreTransaction): Promise<string[]> => (await tx.readStream('thing-1')).map((e) => e.type);
+    const results = await Promise.allSettled([
+      store.transact((tx) => tx.readStream('other-1')), // committed alone; the next ones queue behind it
+      store.transact(async (tx) => {
+        await tx.append('thing-1', [event('Lost')], (await typesIn(tx)).length, metadata());
+        throw new Error('the job failed after its append');
+      }),
+      store.transact(async (tx) => {
+        const types = await typesIn(tx);
+        await tx.append('thing-1', [event('B')], types.length, metadata());
+        return types;
+      }),
+      store.transact(typesIn),
+      store.transact(async (tx) => (await tx.append('thing-1', [event('C')], 'any', metadata())).events.map((e) => e.position)),
+      store.transact(typesIn),
+    ]);
+    expect(results.map((result) => (result.status === 'fulfilled' ? result.value : 'rejected'))).toEqual([
+      [], 'rejected', ['A'], ['A', 'B'], [3], ['A', 'B', 'C'],
+    ]);
+    expect((await store.readAll()).map((e) => [e.position, e.type])).toEqual([[1, 'A'], [2, 'B'], [3, 'C']]);
+    expect(await store.transact(typesIn)).toEqual(['A', 'B', 'C']);
   });
 
   it('upcasts an event stored in an older shape when it is read', async () => {

@@ -1,4 +1,5 @@
 export * from './event.entities';
+export { newEventId } from './event-ids';
 export * from './projection';
 export * from './typeorm-event-store';
 export * from './types';

@@ -3,8 +3,11 @@ import type { EntityManager, SelectQueryBuilder } from 'typeorm';
 import { emptyTables } from '../persistence/bulk-insert';
 import { compiledQuery } from '../persistence/compiled-query';
 import type { Database } from '../persistence/database';
+import { transactionScope } from '../persistence/transaction-scope';
+import { firstAppendOfMinted } from './event-ids';
 import { EventRecord, StreamRecord } from './event.entities';
 import type { AppendGuard, InlineProjection } from './projection';
+import { StreamCache } from './stream-cache';
 import {
   ConcurrencyError, DuplicateEventError, type AppendResult, type EventLog, type EventMetadata, type EventStore, type ExpectedVersion,
   type NewEvent, type ReadAllOptions, type StoredEvent, type StoreTransaction, type StreamAppend,
@@ -102,13 +105,18 @@ const POSITION_AT = compiledQuery<{ time: string }>((manager, p) =>
 const EVENT_BY_ID = compiledQuery<{ eventId: string }>((manager, p) =>
   manager.createQueryBuilder(EventRecord, 'e').select('e.streamId', 'streamId').addSelect('e.type', 'type').where('e.eventId = :eventId', { eventId: p.eventId }),
 );
-const INSERT_EVENT = compiledQuery<Omit<EventRecord, 'position'>>((manager, p) =>
+/**
+ * With the position the store assigned (see Transaction.batch): the columns are listed, as
+ * TypeORM leaves a generated key out of an INSERT on PostgreSQL otherwise. Nobody reads its
+ * outcome, so on PostgreSQL's writer it goes out with the next statement (CompiledQuery.write).
+ */
+const INSERT_EVENT = compiledQuery<EventRecord>((manager, p) =>
   manager
     .createQueryBuilder()
     .insert()
-    .into(EventRecord)
+    .into(EventRecord, ['position', 'eventId', 'streamId', 'streamVersion', 'type', 'schemaVersion', 'data', 'metadata', 'recordedAt'])
     .values({
-      eventId: p.eventId, streamId: p.streamId, streamVersion: p.streamVersion, type: p.type, schemaVersion: p.schemaVersion,
+      position: p.position, eventId: p.eventId, streamId: p.streamId, streamVersion: p.streamVersion, type: p.type, schemaVersion: p.schemaVersion,
       data: p.data, metadata: p.metadata, recordedAt: p.recordedAt,
     })
     .updateEntity(false),
@@ -165,17 +173,40 @@ class LogReads implements EventLog {
 
 type Rules = Readonly<{ projections: readonly InlineProjection[]; guards: readonly AppendGuard[] }>;
 
+/** What the write transaction in progress has done to the log, shared by its jobs (see TransactionScope). */
+type BatchState = Readonly<{
+  /** The log's head when the transaction started. */
+  start: number;
+  /** Its head now: the last position handed out in the transaction. */
+  head: number;
+  /** The streams the transaction's jobs appended to. */
+  appended: ReadonlySet<string>;
+}>;
+
+const BATCH = Symbol('event log batch');
+
 /**
- * One write transaction: appends go through the guards, into the log, and through the projections.
- * It holds the write lock, so a stream it read whole or appended to keeps that version until it
- * ends: the version check of an append after `readStream` (every command) asks nothing more.
+ * One job's part of a write transaction: appends go through the guards, into the log, and
+ * through the projections. The transaction holds the write lock, so a stream it read whole or
+ * appended to keeps that version until it ends: the version check of an append after
+ * `readStream` (every command) asks nothing more.
+ *
+ * Global positions are handed out here, from the log's head read once per transaction (the
+ * transaction holds the write lock, so nobody else appends meanwhile) and kept in its
+ * TransactionScope, which forgets what a rolled-back job took: positions stay gap-free and in
+ * commit order without a round trip per event to learn them. Every insert into the log must
+ * therefore go through the store: one that does not, in the same transaction, makes the store's
+ * next append in it fail on the duplicate position (never a gap or a reordering).
  */
 class Transaction extends LogReads implements StoreTransaction {
   private readonly versions = new Map<string, number>();
+  /** The streams this job read whole, as they are now (its own appends included): for the cache once it commits. */
+  readonly readWhole = new Map<string, StoredEvent[]>();
 
   constructor(
     override readonly manager: EntityManager,
     private readonly rules: Rules,
+    private readonly cache: StreamCache,
     /** What this transaction stored, to be published once it commits. */
     readonly stored: StoredEvent[],
   ) {
@@ -183,8 +214,12 @@ class Transaction extends LogReads implements StoreTransaction {
   }
 
   override async readStream(streamId: string, options: { upTo?: number } = {}): Promise<StoredEvent[]> {
-    const events = await super.readStream(streamId, options);
-    if (options.upTo === undefined) this.versions.set(streamId, events.length === 0 ? 0 : events[events.length - 1].version);
+    if (options.upTo !== undefined) return super.readStream(streamId, options);
+    const batch = await this.batch();
+    const known = this.readWhole.get(streamId) ?? (batch.appended.has(streamId) ? undefined : this.cache.get(streamId));
+    const events = known === undefined ? await super.readStream(streamId) : [...known];
+    this.readWhole.set(streamId, [...events]);
+    this.versions.set(streamId, events.length === 0 ? 0 : events[events.length - 1].version);
     return events;
   }
 
@@ -222,27 +257,50 @@ class Transaction extends LogReads implements StoreTransaction {
     return { events: stored, versions, duplicate: total > 0 && duplicates === total };
   }
 
+  /**
+   * The transaction's state of the log, read on its first need: the head, once per transaction
+   * (it also tells the cache whether someone else wrote since it last knew).
+   */
+  private async batch(): Promise<BatchState> {
+    const scope = transactionScope(this.manager);
+    let batch = scope?.get<BatchState>(BATCH);
+    if (batch === undefined) {
+      const head = Number((await HEAD.one<{ head: number | string | null }>(this.manager, {}))?.head ?? 0);
+      batch = { start: head, head, appended: new Set() };
+      scope?.set(BATCH, batch);
+    }
+    this.cache.begin(batch.start);
+    return batch;
+  }
+
   private async store(streamId: string, version: number, event: NewEvent, metadata: EventMetadata): Promise<StoredEvent> {
-    const pending: StoredEvent = {
-      position: 0, id: event.id, streamId, version, type: event.type, schemaVersion: CURRENT_SCHEMA_VERSION,
+    const batch = await this.batch();
+    const storedEvent: StoredEvent = {
+      position: batch.head + 1, id: event.id, streamId, version, type: event.type, schemaVersion: CURRENT_SCHEMA_VERSION,
       data: event.data, metadata, recordedAt: metadata.recordedAt,
     };
     for (const guard of this.rules.guards) {
-      if (guard.eventTypes.has(event.type)) await guard.check(pending, this.manager);
+      if (guard.eventTypes.has(event.type)) await guard.check(storedEvent, this.manager);
     }
-    const { insertId } = await INSERT_EVENT.run(this.manager, {
-      eventId: event.id, streamId, streamVersion: version, type: event.type, schemaVersion: CURRENT_SCHEMA_VERSION,
+    await INSERT_EVENT.write(this.manager, {
+      position: storedEvent.position, eventId: event.id, streamId, streamVersion: version, type: event.type, schemaVersion: CURRENT_SCHEMA_VERSION,
       data: JSON.stringify(event.data), metadata: JSON.stringify(metadata), recordedAt: metadata.recordedAt,
     });
-    const storedEvent: StoredEvent = { ...pending, position: insertId };
+    const appended = batch.appended.has(streamId) ? batch.appended : new Set([...batch.appended, streamId]);
+    transactionScope(this.manager)?.set<BatchState>(BATCH, { start: batch.start, head: storedEvent.position, appended });
+    this.readWhole.get(streamId)?.push(storedEvent);
     await project(storedEvent, this.rules.projections, this.manager);
     return storedEvent;
   }
 
-  /** True when every id is stored in this stream with the same type; throws on a partial or foreign match. */
+  /**
+   * True when every id is stored in this stream with the same type; throws on a partial or
+   * foreign match. An id from newEventId appended for the first time is in no log: not looked up.
+   */
   private async alreadyStored(streamId: string, newEvents: readonly NewEvent[]): Promise<boolean> {
     let found = 0;
     for (const event of newEvents) {
+      if (firstAppendOfMinted(event.id)) continue;
       const row = await EVENT_BY_ID.one<{ streamId: string; type: string }>(this.manager, { eventId: event.id });
       if (row === undefined) continue;
       if (row.streamId !== streamId || row.type !== event.type) throw new DuplicateEventError(event.id);
@@ -289,6 +347,7 @@ export class TypeOrmEventStore extends LogReads implements EventStore {
   private readonly committed = new Subject<StoredEvent>();
   readonly committed$ = this.committed.asObservable();
   private readonly rules: Rules;
+  private readonly cache = new StreamCache();
 
   constructor(
     private readonly database: Database,
@@ -304,7 +363,13 @@ export class TypeOrmEventStore extends LogReads implements EventStore {
 
   async transact<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
     const stored: StoredEvent[] = [];
-    const result = await this.database.write((manager) => work(new Transaction(manager, this.rules, stored)));
+    const jobs: Transaction[] = [];
+    const result = await this.database.write((manager) => {
+      const tx = new Transaction(manager, this.rules, this.cache, stored);
+      jobs.push(tx);
+      return work(tx);
+    });
+    for (const tx of jobs) this.cache.committed(stored, tx.readWhole);
     for (const event of stored) this.committed.next(event);
     return result;
   }

@@ -3,6 +3,7 @@ import type { EntityList } from './data-source';
 import { PostgresBackend } from './postgres-backend';
 import { SqliteBackend } from './sqlite-backend';
 import type { StorageBackend } from './storage-backend';
+import { closeScope, openScope } from './transaction-scope';
 
 /**
  * `full`: the commit is on disk before the work's promise settles (configuration). `relaxed`:
@@ -264,7 +265,8 @@ export class Database {
    * The savepoint is taken with BEGIN, released and taken again between two jobs (one round
    * trip on PostgreSQL), and rolled back to after a job that failed (it stays open for the next
    * one); COMMIT releases the last. What a job's statements end with (the writes PostgreSQL's
-   * writer held back, the release) is part of the job: if it fails, the job fails.
+   * writer held back, the release) is part of the job: if it fails, the job fails. The
+   * transaction's TransactionScope follows the savepoints.
    */
   private async commit(batch: readonly Job[]): Promise<Settled[]> {
     const savepoints = batch.length > 1;
@@ -278,6 +280,7 @@ export class Database {
       return batch.map((job) => ({ job, ok: false, error }));
     }
     const settled: Settled[] = [];
+    const scope = openScope(manager);
     try {
       if (!savepoints) {
         const [job] = batch;
@@ -288,9 +291,13 @@ export class Database {
         return [entry];
       }
       for (const [index, job] of batch.entries()) {
+        scope.savepoint();
         const entry = await this.settle(manager, job, index < batch.length - 1 ? ['RELEASE job', 'SAVEPOINT job'] : []);
         settled.push(entry);
-        if (!entry.ok) await this.backend.statements(manager, ['ROLLBACK TO job']);
+        if (!entry.ok) {
+          await this.backend.statements(manager, ['ROLLBACK TO job']);
+          scope.rollBack();
+        }
       }
       await this.backend.statements(manager, ['COMMIT']);
       return settled;
@@ -300,6 +307,8 @@ export class Database {
       await this.backend.writerFailed(error);
       const failure = isDatabaseUnavailable(error) ? new DatabaseUnavailableError(error) : error;
       return batch.map((job) => ({ job, ok: false, error: failure }));
+    } finally {
+      closeScope(manager);
     }
   }
 
