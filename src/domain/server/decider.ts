@@ -20,7 +20,7 @@ import type { ApprovedTool, DiscoveredTool, ServerEvent, ServerSettings, ServerS
 import { approvalOf, mergeApprovals, pendingTools, sameApprovals } from './pinning';
 import { diffServerSettings, settingsOf, toSnapshot } from './settings';
 import { assertNoSharedCredentials } from './per-user-settings';
-import { assertValidServerSettings } from './validate';
+import { assertSecretHeadersAreHeaders, assertValidServerSettings } from './validate';
 
 export type EmptyServer = Readonly<{ status: 'empty' }>;
 export type ActiveServer = Readonly<
@@ -87,6 +87,7 @@ const changeEvents = (current: ActiveServer, name: string, settings: ServerSetti
 
 const registerServer = ({ data }: RegisterServer, state: ServerState): ServerEvent[] => {
   assertServerName(data.name);
+  assertSecretHeadersAreHeaders(data.settings.headers, data.settings.secretHeaders);
   const settings = settingsOf(data.settings);
   assertValidServerSettings(settings);
   switch (state.status) {
@@ -111,6 +112,7 @@ const reconfigureServer = ({ data }: ReconfigureServer, state: ServerState): Ser
   const current = requireActive(state, data.serverId);
   const { name = current.name, ...changes } = withoutUndefined(data.changes);
   assertServerName(name);
+  assertSecretHeadersAreHeaders(changes.headers ?? current.headers, changes.secretHeaders);
   const settings = settingsOf({ ...settingsOf(current), ...changes });
   assertValidServerSettings(settings);
   const events = changeEvents(current, name, settings);

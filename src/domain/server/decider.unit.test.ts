@@ -328,6 +328,79 @@ describe('server decider', () => {
     });
   });
 
+  describe('secret headers', () => {
+    const withHeaders: ServerSettings = { ...http, headers: { 'X-Tenant': sealed('t1'), 'X-Customer': sealed('c1') } };
+    const flagged: ServerSettings = { ...withHeaders, secretHeaders: ['X-Customer'] };
+    const registeredWith = (settings: ServerSettings): ServerEvent => ({ type: 'ServerRegistered', data: { serverId, name: 'remote', ...settings } });
+
+    describe('given no server', () => {
+      it('registers a server with the headers it declares secret', () => {
+        expect(spec.given().when(register('remote', flagged))).toEqual({ events: [registeredWith(flagged)] });
+      });
+
+      it('records no flag when no header is declared secret, as before the flag existed', () => {
+        const outcome = spec.given().when(register('remote', { ...withHeaders, secretHeaders: [] }));
+        expect(outcome).toEqual({ events: [registeredWith(withHeaders)] });
+      });
+
+      it('refuses a secret flag on a header the server does not have', () => {
+        expect(spec.given().when(register('remote', { ...withHeaders, secretHeaders: ['X-Missing'] }))).toMatchObject({ error: 'INVALID_SERVER_CONFIG' });
+      });
+    });
+
+    describe('given a server registered before headers had a secret flag', () => {
+      const old = registeredWith(withHeaders);
+
+      it('has no secret headers', () => {
+        expect(snapshotOf(fold(serverDecider, [old]))?.secretHeaders).toBeUndefined();
+      });
+
+      it('declares a header secret with a change of the flag alone', () => {
+        expect(spec.given(old).when(reconfigure({ secretHeaders: ['X-Customer'] }))).toEqual({
+          events: [{ type: 'ServerReconfigured', data: { serverId, changes: { secretHeaders: ['X-Customer'] } } }],
+        });
+      });
+    });
+
+    describe('given a server with a secret header', () => {
+      const given = registeredWith(flagged);
+
+      it('appends nothing when the same header is declared secret again', () => {
+        expect(spec.given(given).when(reconfigure({ headers: flagged.headers, secretHeaders: ['X-Customer'] }))).toEqual({ events: [] });
+      });
+
+      it('keeps the flag when a patch does not touch the headers', () => {
+        const outcome = spec.given(given).when(reconfigure({ timeoutMs: 5000 }));
+        expect(outcome).toEqual({ events: [{ type: 'ServerReconfigured', data: { serverId, changes: { timeoutMs: 5000 } } }] });
+      });
+
+      it('drops the flag with the header it belongs to', () => {
+        const outcome = spec.given(given).when(reconfigure({ headers: { 'X-Tenant': sealed('t1') } }));
+        expect(outcome).toEqual({
+          events: [{ type: 'ServerReconfigured', data: { serverId, changes: { headers: { 'X-Tenant': sealed('t1') }, secretHeaders: [] } } }],
+        });
+        if (!('events' in outcome)) throw new Error('no events');
+        expect(snapshotOf(fold(serverDecider, [given, ...outcome.events]))?.secretHeaders).toBeUndefined();
+      });
+
+      it('makes the header plain again with an empty list', () => {
+        const outcome = spec.given(given).when(reconfigure({ secretHeaders: [] }));
+        expect(outcome).toEqual({ events: [{ type: 'ServerReconfigured', data: { serverId, changes: { secretHeaders: [] } } }] });
+      });
+
+      it('refuses a flag on a header the patch removes', () => {
+        expect(spec.given(given).when(reconfigure({ headers: { 'X-Tenant': sealed('t1') }, secretHeaders: ['X-Customer'] }))).toMatchObject({
+          error: 'INVALID_SERVER_CONFIG',
+        });
+      });
+
+      it('brings the flag back with a revert to before it was dropped', () => {
+        const dropped: ServerEvent = { type: 'ServerReconfigured', data: { serverId, changes: { secretHeaders: [] } } };
+        expect(snapshotAfterRevert([given, dropped], { serverId, name: 'remote', ...flagged })).toEqual({ serverId, name: 'remote', ...flagged });
+      });
+    });
+  });
+
   describe('evolve', () => {
     it('ignores events that do not apply to the state', () => {
       const state = serverDecider.initialState();

@@ -72,9 +72,9 @@ export const looksLikeCredential = (value: string): boolean => {
 export const isSecretByDefault = (name: string, value: string): boolean => isSecretEnvName(name) || looksLikeCredential(value);
 
 /**
- * Name parts that mark a header as a credential on top of the env ones: a header has no `secret`
- * flag to fix a wrong guess, and on a per-user server a wrong guess hands the server's credential
- * to every user, so the header rule casts wider.
+ * Name parts that mark a header as a credential on top of the env ones: on a per-user server a
+ * wrong guess hands the server's credential to every user, and headers recorded before the
+ * `secret` flag existed have only this guess, so the header rule casts wider.
  */
 const SECRET_HEADER_NAME_PARTS = new Set(['AUTHENTICATION', 'BEARER', 'JWT', 'PASSCODE', 'OTP', 'PIN', 'SIG', 'SIGNATURE', 'HMAC']);
 /** Whether a header, query parameter or command-line flag name says it carries a credential (`X-JWT`, `access_token`, `--api-key`). */
@@ -85,16 +85,25 @@ export const isCredentialName = (name: string): boolean =>
 const AUTH_SCHEME_VALUE = /^\s*(Bearer|Basic|Token|Digest|ApiKey|Api-Key|Negotiate|NTLM|AWS4-HMAC-SHA256|HOBA|Mutual|SCRAM-SHA-\d+|vapid|DPoP|MAC)\s/i;
 
 /**
- * Whether a server's header is a credential, which a per-user connection must not carry: by its
- * name (the env rule plus SECRET_HEADER_NAME_PARTS), by an authentication scheme at the start of
- * its value, or by any of its space-separated words looking like a credential (`Bearer abc…`,
- * `key=sk-…`). Headers have no explicit flag, so this errs towards secret.
+ * Whether a server's header looks like a credential, which a per-user connection must not carry:
+ * by its name (the env rule plus SECRET_HEADER_NAME_PARTS), by an authentication scheme at the
+ * start of its value, or by any of its space-separated words looking like a credential
+ * (`Bearer abc…`, `key=sk-…`). It errs towards secret.
  */
 export const isSecretHeader = (name: string, value: string): boolean =>
   isCredentialName(name) ||
   AUTH_SCHEME_VALUE.test(value) ||
   value.split(/[\s,;=]+/).some((word) => word !== '' && looksLikeCredential(word)) ||
   looksLikeCredential(value);
+
+/**
+ * Whether a header is secret (kept off per-user connections): declared so (`{"value": …,
+ * "secret": true}`), or looking like a credential. The guess is a floor, not a default an
+ * explicit `false` overrides: a header that looks like a credential is never handed to every
+ * user of a per-user server, and headers recorded before the flag existed have only the guess.
+ */
+export const isSecretHeaderValue = (name: string, value: string, declared?: boolean | null): boolean =>
+  declared === true || isSecretHeader(name, value);
 
 /** An explicit flag wins; without one, the automatic decision. */
 export const isSecretEnv = (name: string, value: string, secret?: boolean | null): boolean =>

@@ -1,4 +1,4 @@
-import { isSecretByDefault, isSecretEnv, isSecretEnvName, isSecretHeader, looksLikeCredential } from './env-secrecy';
+import { isSecretByDefault, isSecretEnv, isSecretEnvName, isSecretHeader, isSecretHeaderValue, looksLikeCredential } from './env-secrecy';
 
 describe('env secrecy', () => {
   describe('by name', () => {
@@ -90,6 +90,22 @@ describe('env secrecy', () => {
       ['X-Pinned-Version', '2024-06-01'],
     ])('keeps %s: %s as configuration', (name, value) => {
       expect(isSecretHeader(name, value)).toBe(false);
+    });
+  });
+
+  describe('isSecretHeaderValue', () => {
+    it('keeps a header declared secret secret, however plain it looks', () => {
+      expect(isSecretHeaderValue('X-Customer', 'acme-42', true)).toBe(true);
+    });
+
+    it('leaves a plain-looking header without a flag plain', () => {
+      expect(isSecretHeaderValue('X-Customer', 'acme-42', null)).toBe(false);
+      expect(isSecretHeaderValue('X-Customer', 'acme-42', false)).toBe(false);
+    });
+
+    it('keeps the guess as a floor: a credential-looking header stays secret even declared plain', () => {
+      expect(isSecretHeaderValue('X-Api-Key', 'x', false)).toBe(true);
+      expect(isSecretHeaderValue('X-Extra', 'Bearer abc', false)).toBe(true);
     });
   });
 });

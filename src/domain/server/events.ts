@@ -34,6 +34,14 @@ export type ServerSettings = Readonly<{
   cwd: string | null;
   url: string | null;
   headers: SealedMap;
+  /**
+   * The headers declared secret (a subset of `headers`' names, in their order): never sent on a
+   * per_user connection. Every header value is sealed; this flag says which are the server's
+   * credentials rather than configuration. Absent (events recorded before it existed): none. A
+   * header that looks like a credential (isSecretHeader) is kept off per-user connections
+   * whether flagged or not.
+   */
+  secretHeaders?: readonly string[];
   bearerToken: SealedSecret | null;
   timeoutMs: number | null;
   isolation: Isolation;

@@ -1,4 +1,4 @@
-import { type FieldEquality, changedFields, jsonEqual, sameSealedMap, sameSecret, strictEqual } from '../shared';
+import { type FieldEquality, type SealedMap, changedFields, jsonEqual, sameSealedMap, sameSecret, strictEqual } from '../shared';
 import { sameEnvMap } from './env';
 import type { ServerSettings, ServerSnapshot } from './events';
 
@@ -12,12 +12,21 @@ const SERVER_SETTINGS_EQUALITY: FieldEquality<ServerSettings> = {
   cwd: strictEqual,
   url: strictEqual,
   headers: sameSealedMap,
+  secretHeaders: jsonEqual,
   bearerToken: sameSecret,
   timeoutMs: strictEqual,
   isolation: strictEqual,
   toolPinning: strictEqual,
   credentials: strictEqual,
 };
+
+/** The flagged names that are headers, in the headers' order: a removed header takes its flag with it. */
+const declaredSecretHeaders = (headers: SealedMap, flagged: readonly string[]): string[] => {
+  const names = new Set(flagged);
+  return Object.keys(headers).filter((name) => names.has(name));
+};
+
+const withSecretHeaders = (names: readonly string[]): Pick<ServerSettings, 'secretHeaders'> => (names.length === 0 ? {} : { secretHeaders: names });
 
 /** Just the settings of anything that has them (a snapshot, a state, an untrusted command). */
 export const settingsOf = (source: ServerSettings): ServerSettings => ({
@@ -35,6 +44,8 @@ export const settingsOf = (source: ServerSettings): ServerSettings => ({
   isolation: source.isolation ?? 'shared',
   toolPinning: source.toolPinning ?? 'off',
   credentials: source.credentials ?? 'shared',
+  // Present only when some header is declared secret, so that servers without any record what they always did.
+  ...withSecretHeaders(declaredSecretHeaders(source.headers, source.secretHeaders ?? [])),
 });
 
 export const toSnapshot = (serverId: string, name: string, settings: ServerSettings): ServerSnapshot => ({
@@ -45,4 +56,10 @@ export const toSnapshot = (serverId: string, name: string, settings: ServerSetti
 
 /** The settings in `to` that differ from `from` (`{}` when they are the same). */
 export const diffServerSettings = (from: ServerSettings, to: ServerSettings): Partial<ServerSettings> =>
-  changedFields(settingsOf(from), settingsOf(to), SERVER_SETTINGS_EQUALITY);
+  changedFields(comparable(from), comparable(to), SERVER_SETTINGS_EQUALITY);
+
+/** Absent secret headers mean none: a change to none is carried as `[]`. */
+const comparable = (source: ServerSettings): ServerSettings => {
+  const settings = settingsOf(source);
+  return { ...settings, secretHeaders: settings.secretHeaders ?? [] };
+};

@@ -89,3 +89,17 @@ export const assertValidServerSettings = (settings: ServerSettings): void => {
   if (badHeader !== undefined) throw invalid('headers', `"${badHeader}" is not a valid header name`);
   assertNoSharedCredentials(settings);
 };
+
+/**
+ * A list of secret headers given in a command names headers the server has (after the command):
+ * a flag on no header would be dropped silently. A header removed by a patch that does not
+ * repeat the list loses its flag without this check (settingsOf drops it).
+ */
+export const assertSecretHeadersAreHeaders = (headers: Readonly<Record<string, unknown>>, secretHeaders: readonly string[] | undefined): void => {
+  if (secretHeaders === undefined) return;
+  if (!Array.isArray(secretHeaders) || secretHeaders.some((name) => typeof name !== 'string')) {
+    throw invalid('secretHeaders', 'secretHeaders must be a list of header names');
+  }
+  const unknown = secretHeaders.find((name) => !Object.hasOwn(headers, name));
+  if (unknown !== undefined) throw invalid(`secretHeaders`, `secretHeaders names "${unknown}", which is not one of the server's headers`);
+};

@@ -19,7 +19,8 @@ export type ServerInput = Readonly<{
   env?: Readonly<Record<string, server.EnvInput>>;
   cwd?: string | null;
   url?: string | null;
-  headers?: Readonly<Record<string, string>>;
+  /** A value is a string (secret when it looks like a credential, or stays as it was) or `{value, secret}`. */
+  headers?: Readonly<Record<string, server.EnvInput>>;
   bearerToken?: string | null;
   timeoutMs?: number | null;
   isolation?: server.Isolation;
@@ -144,7 +145,7 @@ export class ServerCommands {
       env: this.keepMasked('env', input.env ?? {}, {}, (values) => this.sealEnv(values)),
       cwd: input.cwd ?? null,
       url: input.url ?? null,
-      headers: this.keepMasked('headers', input.headers ?? {}, {}, (values) => this.sealValues('headers', values)),
+      ...this.sealHeaders(input.headers ?? {}, null),
       bearerToken: input.bearerToken === undefined || input.bearerToken === null ? null : this.sealBearer(refuseMask('bearerToken', input.bearerToken)),
       timeoutMs: input.timeoutMs ?? null,
       isolation: input.isolation ?? 'shared',
@@ -163,7 +164,7 @@ export class ServerCommands {
     for (const [field, value] of Object.entries(patch)) {
       if (value === undefined) continue;
       if (field === 'env') changes[field] = this.keepMasked('env', value as Record<string, server.EnvInput>, current?.env ?? {}, (kept) => this.sealEnv(kept));
-      else if (field === 'headers') changes[field] = this.keepMasked('headers', value as Record<string, string>, current?.headers ?? {}, (kept) => this.sealValues('headers', kept));
+      else if (field === 'headers') Object.assign(changes, this.sealHeaders(value as Record<string, server.EnvInput>, current));
       else if (field === 'bearerToken') changes[field] = value === null ? null : value === mask(current?.bearerToken ?? null) ? current?.bearerToken : this.sealBearer(refuseMask('bearerToken', value as string));
       else if (field === 'args') changes[field] = [...(value as string[])];
       else changes[field] = value;
@@ -197,6 +198,30 @@ export class ServerCommands {
     }
     const sealed = seal(fresh) as Readonly<Record<string, unknown>>;
     return Object.fromEntries(Object.keys(values).map((name) => [name, kept[name] ?? sealed[name]])) as unknown as M;
+  }
+
+  /**
+   * Headers sealed (a mask keeps the value stored under its name), with the names of those that
+   * are secret: declared so, looking like a credential (the floor: `"secret": false` does not
+   * hand a credential-looking header to every user of a per-user server), or, given as a bare
+   * string, secret before. The plaintext is looked at here, before sealing, and never again.
+   */
+  private sealHeaders(
+    values: Readonly<Record<string, server.EnvInput>>,
+    current: server.ServerSnapshot | null,
+  ): Pick<server.ServerSettings, 'headers' | 'secretHeaders'> {
+    const given = (input: server.EnvInput): string => (typeof input === 'string' ? input : input.value);
+    const strings = Object.fromEntries(Object.entries(values).map(([name, input]) => [name, given(input)]));
+    const headers = this.keepMasked('headers', strings, current?.headers ?? {}, (kept) => this.sealValues('headers', kept));
+    const before = new Set(current?.secretHeaders ?? []);
+    const secretHeaders = Object.entries(values)
+      .filter(([name, input]) => {
+        const value = given(input);
+        const declared = typeof input === 'string' ? (before.has(name) ? true : null) : input.secret;
+        return server.isSecretHeaderValue(name, value.startsWith(MASK) ? '' : value, declared);
+      })
+      .map(([name]) => name);
+    return { headers, secretHeaders };
   }
 
   /** Secrets are checked before they are sealed: once sealed, nothing can look at them. */

@@ -93,6 +93,27 @@ const resolveEnv = (secrets: SecretBox, values: EnvEntryMap, current: server.Env
     }),
   );
 
+/**
+ * Headers sealed (a mask keeps the one the server has), and the names of the secret ones: those
+ * the entry declares secret, those that look like a credential (the floor), and, given masked
+ * without a flag, those secret before. As with env, a bare string is decided by the rule.
+ */
+const resolveHeaders = (
+  secrets: SecretBox,
+  values: EnvEntryMap,
+  current: Pick<server.ServerSettings, 'headers' | 'secretHeaders'> | undefined,
+  path: string,
+): Pick<server.ServerSettings, 'headers' | 'secretHeaders'> => {
+  const before = new Set(current?.secretHeaders ?? []);
+  const plainValues = Object.fromEntries(Object.entries(values).map(([name, { value }]) => [name, value]));
+  const secretHeaders = Object.entries(values)
+    .filter(([name, { value, secret }]) =>
+      value.kind === 'plain' ? server.isSecretHeaderValue(name, value.value, secret) : server.isSecretHeaderValue(name, '', secret ?? (before.has(name) || null)),
+    )
+    .map(([name]) => name);
+  return { headers: resolveMap(secrets, 'headers', plainValues, current?.headers ?? {}, path), secretHeaders };
+};
+
 const settingsFor = (secrets: SecretBox, entry: ServerEntry, state: server.ServerState): server.ServerSettings => {
   const current = state.status === 'active' ? state : undefined;
   const path = `mcpServers.${entry.name}`;
@@ -104,7 +125,7 @@ const settingsFor = (secrets: SecretBox, entry: ServerEntry, state: server.Serve
     env: resolveEnv(secrets, entry.env, current?.env ?? {}, path),
     cwd: entry.cwd,
     url: entry.url,
-    headers: resolveMap(secrets, 'headers', entry.headers, current?.headers ?? {}, path),
+    ...resolveHeaders(secrets, entry.headers, current, path),
     bearerToken: entry.bearerToken === null ? null : resolveSecret(secrets, 'headers', entry.bearerToken, current?.bearerToken ?? undefined, `${path}.bearerToken`),
     timeoutMs: entry.timeoutMs,
     // Claude Desktop entries have no isolation: keep what the server has.

@@ -56,7 +56,8 @@ export type ServerEntry = Readonly<{
   env: EnvEntryMap;
   cwd: string | null;
   url: string | null;
-  headers: SecretMap;
+  /** Like env values: a string, or `{"value": "…", "secret": true|false}` (secret: never sent on a per-user connection). */
+  headers: EnvEntryMap;
   bearerToken: SecretValue | null;
   timeoutMs: number | null;
   /** Absent: the server keeps its pinning and approvals (a Claude Desktop file has neither). */

@@ -1,5 +1,5 @@
-import { type EnvMap, isPlainEnvValue, isSecretByDefault, isSecretEnvName } from '../../domain/server';
-import type { SealedSecret } from '../../domain/shared';
+import { type EnvMap, isCredentialName, isPlainEnvValue, isSecretByDefault, isSecretEnvName } from '../../domain/server';
+import type { SealedMap, SealedSecret } from '../../domain/shared';
 
 /** A secret is written as the export's writer makes it: a mask, or a sealed value in a backup. */
 export type ExportedEnvValue = unknown;
@@ -19,3 +19,22 @@ export const exportedEnv = (env: EnvMap, writeSecret: (secret: SealedSecret, nam
       return [name, isSecretEnvName(name) ? written : { value: written, secret: true }];
     }),
   );
+
+/**
+ * A server's headers as the export writes them: a secret header whose name does not say so is
+ * written `{value, secret: true}`, so that importing the document keeps it off per-user
+ * connections (the rule cannot look at a masked value); the others as bare values.
+ */
+export const exportedHeaders = (
+  headers: SealedMap,
+  secretHeaders: readonly string[],
+  writeSecret: (secret: SealedSecret, name: string) => unknown,
+): Record<string, ExportedEnvValue> => {
+  const declared = new Set(secretHeaders);
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]): [string, ExportedEnvValue] => {
+      const written = writeSecret(value, name);
+      return [name, declared.has(name) && !isCredentialName(name) ? { value: written, secret: true } : written];
+    }),
+  );
+};

@@ -4,7 +4,7 @@ import { approvedToolsOf, ServerReadModel, serverRowToSnapshot, type ServerRow }
 import type { SealedSecret } from '../../domain/shared';
 import { mask } from '../crypto/secret-box';
 import { EXPORTED_TYPE } from './document';
-import { exportedEnv } from './export-env';
+import { exportedEnv, exportedHeaders } from './export-env';
 import { exportPeople, type AccessEntry, type PasswordHashWriter, type UserEntry } from './people';
 
 export type ExportedServer = Record<string, unknown>;
@@ -62,7 +62,7 @@ const exportServer = (row: ServerRow, writeSecret: SecretWriter): ExportedServer
     ['env', exportedEnv(server.env, (secret, key) => writeSecret(secret, [row.name, 'env', key]))],
     ['cwd', server.cwd],
     ['url', server.url],
-    ['headers', secretMap('headers', server.headers)],
+    ['headers', exportedHeaders(server.headers, server.secretHeaders ?? [], (secret, key) => writeSecret(secret, [row.name, 'headers', key]))],
     ['bearerToken', server.bearerToken === null ? null : writeSecret(server.bearerToken, [row.name, 'bearerToken'])],
     ['timeoutMs', server.timeoutMs],
     ['toolPinning', server.toolPinning === 'off' ? null : server.toolPinning],

@@ -133,10 +133,10 @@ export class FieldReader {
     );
   }
 
-  /** Env: like a secret map, but a value may also be `{"value": "…", "secret": true|false}`. */
-  envMap(key: string, limits: MapLimits, keyPattern: RegExp): EnvEntryMap {
+  /** Env and headers: like a secret map, but a value may also be `{"value": "…", "secret": true|false}`. */
+  envMap(key: string, limits: MapLimits, keyPattern: RegExp, keyKind = 'environment variable name'): EnvEntryMap {
     const expected = { values: 'values', value: `a string of at most ${limits.maxValueLength} characters or {"value": string, "secret": boolean}` };
-    return this.mapOf(key, limits, keyPattern, 'environment variable name', expected, (item): EnvEntryValue | null => {
+    return this.mapOf(key, limits, keyPattern, keyKind, expected, (item): EnvEntryValue | null => {
       if (typeof item === 'string') return item.length > limits.maxValueLength ? null : { value: secretValue(item), secret: null };
       if (!isPlainObject(item)) return null;
       const keys = Object.keys(item).sort();

@@ -120,7 +120,7 @@ const parseServer = (name: string, raw: unknown, errors: ErrorCollector): Server
     env: fields.envMap('env', MAP_LIMITS, ENV_NAME),
     cwd: fields.string('cwd', { min: 1, max: 4096 }),
     url: fields.httpUrl('url'),
-    headers: fields.secretMap('headers', MAP_LIMITS, HEADER_NAME, 'header name'),
+    headers: fields.envMap('headers', MAP_LIMITS, HEADER_NAME, 'header name'),
     bearerToken: fields.secret('bearerToken', 8192),
     timeoutMs: fields.integer('timeoutMs', 1, MAX_SERVER_TIMEOUT_MS),
     ...(fields.has('toolPinning') ? { toolPinning: fields.oneOf('toolPinning', TOOL_PINNINGS, 'off') } : {}),

@@ -67,7 +67,7 @@ describe('parsing an import document', () => {
       },
       cwd: '/srv', url: null, headers: {}, bearerToken: null, timeoutMs: 5000,
     });
-    expect(bare).toMatchObject({ args: [], env: {}, headers: { 'X-Key': { kind: 'plain', value: 'v' } }, bearerToken: { kind: 'masked' }, description: null, cwd: null, timeoutMs: null });
+    expect(bare).toMatchObject({ args: [], env: {}, headers: { 'X-Key': { value: { kind: 'plain', value: 'v' }, secret: null } }, bearerToken: { kind: 'masked' }, description: null, cwd: null, timeoutMs: null });
   });
 
   it('accepts an empty document', () => {

@@ -41,7 +41,8 @@ const checkMasks = (errors: ErrorCollector, entry: ServerEntry, current: Current
   const path = `mcpServers.${entry.name}`;
   const envValues = Object.fromEntries(Object.entries(entry.env).map(([key, { value }]) => [key, value]));
   checkMaskedMap(errors, `${path}.env`, envValues, current?.envKeys, entry.name);
-  checkMaskedMap(errors, `${path}.headers`, entry.headers, current?.headerKeys, entry.name);
+  const headerValues = Object.fromEntries(Object.entries(entry.headers).map(([key, { value }]) => [key, value]));
+  checkMaskedMap(errors, `${path}.headers`, headerValues, current?.headerKeys, entry.name);
   if (entry.bearerToken?.kind === 'masked' && !current?.hasBearerToken) {
     errors.add(`${path}.bearerToken`, `is masked ("••••"), which keeps the current value, but server "${entry.name}" has no bearer token; give the value`);
   }

@@ -1,5 +1,5 @@
 import { USER_CREDENTIALS_EVENT_TYPES } from '../../domain/credentials';
-import { isSecretHeader } from '../../domain/server';
+import { isSecretHeaderValue } from '../../domain/server';
 import type { SealedMap, SealedSecret } from '../../domain/shared';
 import { openMap, type SecretBox } from '../crypto';
 import type { StoredEvent } from '../eventstore';
@@ -16,17 +16,17 @@ const CREDENTIAL_EVENTS: ReadonlySet<string> = new Set(USER_CREDENTIALS_EVENT_TY
 /**
  * What of the server's own configuration a per-user connection keeps: the plain env values (the
  * secret ones are the server's credentials, which a per-user server must not hand to every user)
- * and the headers that are not credentials by their name or value (`X-Tenant: acme` stays;
- * `X-Api-Key`, `Authorization`, `X-JWT`, a value such as `Bearer …`/`Basic …` or a token-like
- * word go: isSecretHeader). Header values are all sealed at rest and have no secret flag, so
- * the name and value are what tells a credential from configuration here; the rule errs
- * towards dropping.
+ * and the headers that are not secret (`X-Tenant: acme` stays). A header goes when it is declared
+ * secret, or, declared or not, when its name or value looks like a credential (`X-Api-Key`,
+ * `Authorization`, `X-JWT`, a value such as `Bearer …`/`Basic …` or a token-like word): the
+ * guess is a floor for headers configured before the flag existed and for forgotten flags.
  */
 const sharedConfigOf = (spec: UpstreamSpec): Pick<UpstreamSpec, 'env' | 'headers'> => {
   const plain = new Set(spec.plainEnvNames ?? []);
+  const declared = new Set(spec.secretHeaderNames ?? []);
   return {
     env: Object.fromEntries(Object.entries(spec.env).filter(([name]) => plain.has(name))),
-    headers: Object.fromEntries(Object.entries(spec.headers).filter(([name, value]) => !isSecretHeader(name, value))),
+    headers: Object.fromEntries(Object.entries(spec.headers).filter(([name, value]) => !isSecretHeaderValue(name, value, declared.has(name)))),
   };
 };
 
@@ -89,6 +89,7 @@ export class CredentialDirectory {
     const userSpec: UpstreamSpec = {
       ...spec,
       headers: shared.headers,
+      secretHeaderNames: [],
       bearerToken: sealed.bearerToken === null ? null : this.secrets.open(sealed.bearerToken),
       env: { ...shared.env, ...env },
       plainEnvNames: Object.keys(shared.env).filter((name) => !(name in env)),

@@ -51,6 +51,7 @@ export const toUpstreamSpec = (secrets: SecretBox, row: ServerRow): UpstreamSpec
   cwd: row.cwd,
   url: row.url,
   headers: openMap(secrets, JSON.parse(row.headers) as SealedMap),
+  secretHeaderNames: JSON.parse(row.secretHeaders) as string[],
   bearerToken: row.bearerToken === null ? null : secrets.open(JSON.parse(row.bearerToken) as SealedSecret),
   timeoutMs: row.timeoutMs,
   isolation: row.isolation === 'per_session' ? 'per_session' : 'shared',

@@ -79,6 +79,8 @@ export type UpstreamSpec = Readonly<{
   /** sse / streamable_http: the endpoint. */
   url: string | null;
   headers: Readonly<Record<string, string>>;
+  /** The `headers` declared secret: never sent on a per-user connection (absent: none declared). */
+  secretHeaderNames?: readonly string[];
   bearerToken: string | null;
   /** Per-request timeout; null means the supervisor's default. */
   timeoutMs: number | null;

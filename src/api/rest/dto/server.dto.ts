@@ -19,7 +19,7 @@ export class CreateServerDto {
   @IsOmittable() @IsEnvRecord(RECORD_LIMITS) env?: Record<string, EnvInput>;
   @IsOptional() @ValidateIf(nullable) @IsString() @Length(1, 4096) cwd?: string | null;
   @IsOptional() @ValidateIf(nullable) @IsHttpUrl() url?: string | null;
-  @IsOmittable() @IsStringRecord(RECORD_LIMITS) headers?: Record<string, string>;
+  @IsOmittable() @IsEnvRecord(RECORD_LIMITS) headers?: Record<string, EnvInput>;
   @IsOptional() @ValidateIf(nullable) @IsString() @Length(1, 8192) bearerToken?: string | null;
   @IsOptional() @ValidateIf(nullable) @IsInt() @Min(1) @Max(600_000) timeoutMs?: number | null;
   @IsOptional() @IsIn(ISOLATIONS) isolation?: Isolation;
@@ -39,7 +39,7 @@ export class UpdateServerDto {
   @IsOmittable() @IsEnvRecord(RECORD_LIMITS) env?: Record<string, EnvInput>;
   @IsOptional() @ValidateIf(nullable) @IsString() @Length(1, 4096) cwd?: string | null;
   @IsOptional() @ValidateIf(nullable) @IsHttpUrl() url?: string | null;
-  @IsOmittable() @IsStringRecord(RECORD_LIMITS) headers?: Record<string, string>;
+  @IsOmittable() @IsEnvRecord(RECORD_LIMITS) headers?: Record<string, EnvInput>;
   @IsOptional() @ValidateIf(nullable) @IsString() @Length(1, 8192) bearerToken?: string | null;
   @IsOptional() @ValidateIf(nullable) @IsInt() @Min(1) @Max(600_000) timeoutMs?: number | null;
   @IsOptional() @IsIn(ISOLATIONS) isolation?: Isolation;

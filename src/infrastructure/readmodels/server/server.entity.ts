@@ -17,6 +17,8 @@ export class ServerRow {
   @Column('text', { nullable: true }) cwd: string | null;
   @Column('text', { nullable: true }) url: string | null;
   @Column('text') headers: string;
+  /** JSON: the names of the headers declared secret (never sent on a per-user connection). */
+  @Column('text', { name: 'secret_headers' }) secretHeaders: string;
   @Column('text', { name: 'bearer_token', nullable: true }) bearerToken: string | null;
   @Column('integer', { name: 'timeout_ms', nullable: true }) timeoutMs: number | null;
   @Column('text') isolation: 'shared' | 'per_session';

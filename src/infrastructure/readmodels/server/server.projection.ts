@@ -7,7 +7,7 @@ import { ServerReplay } from './server.replay';
 import { applyServerEvent, type ServerWrites, type Upserted } from './server.writes';
 
 const UPSERTED_COLUMNS = [
-  'name', 'description', 'transport', 'command', 'args', 'env', 'cwd', 'url', 'headers', 'bearer_token', 'timeout_ms', 'isolation',
+  'name', 'description', 'transport', 'command', 'args', 'env', 'cwd', 'url', 'headers', 'secret_headers', 'bearer_token', 'timeout_ms', 'isolation',
   'tool_pinning', 'credentials', 'approved_tools', 'approve_first_discovery', 'status', 'version', 'updated_at', 'removed_at',
 ];
 
@@ -19,7 +19,7 @@ const UPSERT = compiledQuery<Upserted>((manager, p) =>
     .into(ServerRow)
     .values({
       id: p.id, name: p.name, description: p.description, transport: p.transport, command: p.command, args: p.args, env: p.env, cwd: p.cwd,
-      url: p.url, headers: p.headers, bearerToken: p.bearerToken, timeoutMs: p.timeoutMs, isolation: p.isolation, toolPinning: p.toolPinning,
+      url: p.url, headers: p.headers, secretHeaders: p.secretHeaders, bearerToken: p.bearerToken, timeoutMs: p.timeoutMs, isolation: p.isolation, toolPinning: p.toolPinning,
       credentials: p.credentials, approvedTools: p.approvedTools, approveFirstDiscovery: p.approveFirstDiscovery, status: 'active',
       toolsFingerprint: null, toolsDiscoveredAt: null, version: p.version, createdAt: p.createdAt, updatedAt: p.updatedAt, removedAt: null,
     })

@@ -18,6 +18,8 @@ export type ServerView = {
   cwd: string | null;
   url: string | null;
   headers: Record<string, string>;
+  /** The names of the headers declared secret (never sent on a per-user connection); all header values are masked. */
+  headersSecret: string[];
   bearerToken: string | null;
   timeoutMs: number | null;
   isolation: 'shared' | 'per_session';
@@ -42,6 +44,7 @@ export const serverRowToSnapshot = (row: ServerRow): ServerSnapshot => ({
   cwd: row.cwd,
   url: row.url,
   headers: JSON.parse(row.headers) as SealedMap,
+  secretHeaders: JSON.parse(row.secretHeaders) as string[],
   bearerToken: row.bearerToken === null ? null : (JSON.parse(row.bearerToken) as SealedSecret),
   timeoutMs: row.timeoutMs,
   isolation: row.isolation,
@@ -61,6 +64,7 @@ export const snapshotToView = (snapshot: ServerSnapshot, status: 'active' | 'rem
   cwd: snapshot.cwd,
   url: snapshot.url,
   headers: maskMap(snapshot.headers),
+  headersSecret: [...(snapshot.secretHeaders ?? [])],
   bearerToken: mask(snapshot.bearerToken),
   timeoutMs: snapshot.timeoutMs,
   isolation: snapshot.isolation ?? 'shared',

@@ -16,6 +16,7 @@ const SETTING_COLUMNS: { [K in keyof ServerSettings]: (value: ServerSettings[K])
   cwd: (cwd) => ({ cwd }),
   url: (url) => ({ url }),
   headers: (headers) => ({ headers: json(headers) }),
+  secretHeaders: (names) => ({ secretHeaders: json(names ?? []) }),
   bearerToken: (token) => ({ bearerToken: token === null ? null : json(token) }),
   timeoutMs: (timeoutMs) => ({ timeoutMs }),
   isolation: (isolation) => ({ isolation: isolation ?? 'shared' }),
@@ -53,7 +54,7 @@ const approve = async (writes: ServerWrites, event: StoredEvent, tools: readonly
 const upsertServer = async (writes: ServerWrites, snapshot: ServerSnapshot & { approveFirstDiscovery?: boolean }, event: StoredEvent): Promise<void> => {
   await writes.upsert({
     id: snapshot.serverId, name: snapshot.name, description: snapshot.description, transport: snapshot.transport, command: snapshot.command,
-    args: json(snapshot.args), env: json(snapshot.env), cwd: snapshot.cwd, url: snapshot.url, headers: json(snapshot.headers),
+    args: json(snapshot.args), env: json(snapshot.env), cwd: snapshot.cwd, url: snapshot.url, headers: json(snapshot.headers), secretHeaders: json(snapshot.secretHeaders ?? []),
     bearerToken: snapshot.bearerToken === null ? null : json(snapshot.bearerToken), timeoutMs: snapshot.timeoutMs,
     isolation: snapshot.isolation ?? 'shared', toolPinning: snapshot.toolPinning ?? 'off', credentials: snapshot.credentials ?? 'shared', approvedTools: '[]',
     approveFirstDiscovery: snapshot.approveFirstDiscovery === true ? 1 : 0, version: event.version, createdAt: event.recordedAt, updatedAt: event.recordedAt,
