@@ -1,5 +1,7 @@
 /** What the admin API returns, as far as the console reads it. */
-export type Runtime = { status: string; lastError: string | null; stderrTail: string; restarts: number; connections: number };
+/** An upstream's last failure as GET /api/servers reports it (an object, not a string: React cannot render it as it is). */
+export type UpstreamFailure = { code: string; message: string; at: string };
+export type Runtime = { status: string; lastError: UpstreamFailure | null; stderrTail: string; restarts: number; connections: number };
 
 export type Server = {
   id: string;

@@ -4,7 +4,7 @@ import { enc, request, send } from '../api';
 import { managesConfiguration, useMe } from '../me';
 import { Link, navigate, setQueryParam, useLocation } from '../router';
 import type { Server, UpstreamTool } from '../types';
-import { ErrorNote, Loading, Status } from '../ui';
+import { ErrorNote, Loading, Status, when } from '../ui';
 import { Credentials, PerUserStatus } from './Credentials';
 import { ServerForm, type ServerInput } from './ServerForm';
 import { ToolHistory } from './ToolHistory';
@@ -121,7 +121,7 @@ export const ServerDetail = ({ name }: { name: string }) => {
         <dt>Restarts</dt>
         <dd>{runtime?.restarts ?? 0}</dd>
         <dt>Last error</dt>
-        <dd>{runtime?.lastError ?? 'none'}</dd>
+        <dd>{runtime?.lastError ? `${runtime.lastError.message} (${when(runtime.lastError.at)})` : 'none'}</dd>
       </dl>
       {perUser ? <Credentials server={s.name} /> : null}
       {runtime?.stderrTail ? (

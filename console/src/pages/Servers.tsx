@@ -60,7 +60,7 @@ export const Servers = () => {
                   </td>
                   <td>{server.transport}</td>
                   <td>{server.credentials === 'per_user' ? <PerUserStatus server={server.name} /> : <Status value={server.runtime?.status ?? 'idle'} />}</td>
-                  <td className="muted">{server.runtime?.lastError ?? ''}</td>
+                  <td className="muted">{server.runtime?.lastError?.message ?? ''}</td>
                 </tr>
               ))}
             </tbody>

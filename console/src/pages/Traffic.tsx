@@ -192,10 +192,8 @@ const Health = () => {
   return (
     <ul className="health" aria-label="Server health">
       {servers.data.servers.map((server) => {
-        const lastError = server.runtime?.lastError as unknown;
-        const message = typeof lastError === 'string' ? lastError : (lastError as { message?: string } | null)?.message;
         return (
-          <li key={server.id} data-server={server.name} title={message ?? undefined}>
+          <li key={server.id} data-server={server.name} title={server.runtime?.lastError?.message}>
             <strong>{server.name}</strong> <Status value={server.runtime?.status ?? 'idle'} />
           </li>
         );
