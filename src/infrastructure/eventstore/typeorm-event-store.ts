@@ -3,7 +3,7 @@ import type { EntityManager, SelectQueryBuilder } from 'typeorm';
 import { emptyTables } from '../persistence/bulk-insert';
 import { compiledQuery } from '../persistence/compiled-query';
 import type { Database } from '../persistence/database';
-import { transactionScope } from '../persistence/transaction-scope';
+import { LOG_HEAD_AT_BEGIN, transactionScope } from '../persistence/transaction-scope';
 import { firstAppendOfMinted } from './event-ids';
 import { EventRecord, StreamRecord } from './event.entities';
 import type { AppendGuard, InlineProjection } from './projection';
@@ -258,14 +258,15 @@ class Transaction extends LogReads implements StoreTransaction {
   }
 
   /**
-   * The transaction's state of the log, read on its first need: the head, once per transaction
-   * (it also tells the cache whether someone else wrote since it last knew).
+   * The transaction's state of the log, on its first need: the head when it started (read with
+   * its BEGIN on PostgreSQL, else now: no job of the transaction has appended before this), which
+   * also tells the cache whether someone else wrote since it last knew.
    */
   private async batch(): Promise<BatchState> {
     const scope = transactionScope(this.manager);
     let batch = scope?.get<BatchState>(BATCH);
     if (batch === undefined) {
-      const head = Number((await HEAD.one<{ head: number | string | null }>(this.manager, {}))?.head ?? 0);
+      const head = scope?.get<number>(LOG_HEAD_AT_BEGIN) ?? Number((await HEAD.one<{ head: number | string | null }>(this.manager, {}))?.head ?? 0);
       batch = { start: head, head, appended: new Set() };
       scope?.set(BATCH, batch);
     }

@@ -3,7 +3,7 @@ import type { EntityList } from './data-source';
 import { PostgresBackend } from './postgres-backend';
 import { SqliteBackend } from './sqlite-backend';
 import type { StorageBackend } from './storage-backend';
-import { closeScope, openScope } from './transaction-scope';
+import { closeScope, LOG_HEAD_AT_BEGIN, openScope } from './transaction-scope';
 
 /**
  * `full`: the commit is on disk before the work's promise settles (configuration). `relaxed`:
@@ -271,9 +271,10 @@ export class Database {
   private async commit(batch: readonly Job[]): Promise<Settled[]> {
     const savepoints = batch.length > 1;
     let manager: EntityManager;
+    let head: number | null;
     try {
       manager = await this.backend.writer();
-      await this.backend.begin(manager, savepoints ? ['SAVEPOINT job'] : []);
+      head = await this.backend.begin(manager, savepoints ? ['SAVEPOINT job'] : []);
     } catch (cause) {
       await this.backend.writerFailed(cause);
       const error = new DatabaseUnavailableError(cause);
@@ -281,6 +282,7 @@ export class Database {
     }
     const settled: Settled[] = [];
     const scope = openScope(manager);
+    if (head !== null) scope.set(LOG_HEAD_AT_BEGIN, head);
     try {
       if (!savepoints) {
         const [job] = batch;

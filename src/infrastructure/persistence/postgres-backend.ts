@@ -32,6 +32,8 @@ export class PostgresBackend implements StorageBackend {
   readonly kind = 'postgres';
   readonly looseFiles: readonly string[] = [];
   private runner: QueryRunner | null = null;
+  /** The writer runner's connection. */
+  private client: Client | null = null;
 
   private constructor(
     private readonly url: string,
@@ -67,16 +69,29 @@ export class PostgresBackend implements StorageBackend {
   async writer(): Promise<EntityManager> {
     if (this.runner === null) {
       const runner = this.writerSource.createQueryRunner('master');
-      DeferredWrites.install(runner, (await runner.connect()) as Client);
+      const client = (await runner.connect()) as Client;
+      DeferredWrites.install(runner, client);
       this.runner = runner;
+      this.client = client;
     }
     return this.runner.manager;
   }
 
-  async begin(manager: EntityManager, then: readonly string[] = []): Promise<void> {
+  /**
+   * BEGIN, the event log's lock, NOTIFY and the log's head in one round trip, on the connection
+   * itself: TypeORM's runner answers a query of several statements with nothing. The head is
+   * read by a statement of its own after the lock's, so its snapshot has every transaction that
+   * committed while this one waited. Nothing is held back between transactions (a COMMIT or
+   * ROLLBACK takes or drops it), so nothing has to go out first.
+   */
+  async begin(manager: EntityManager, then: readonly string[] = []): Promise<number> {
+    const client = this.client;
+    if (client === null || manager !== this.runner?.manager) throw new Error('begin runs on the writer connection');
     // The notification goes out when (and only if) the transaction commits: other instances'
     // followers read the log then instead of at their next poll.
-    await this.statements(manager, ['BEGIN', `SELECT pg_advisory_xact_lock(${EVENT_LOG_LOCK}), pg_notify('${COMMITS_CHANNEL}', '')`, ...then]);
+    const sql = ['BEGIN', `SELECT pg_advisory_xact_lock(${EVENT_LOG_LOCK}), pg_notify('${COMMITS_CHANNEL}', '')`, 'SELECT MAX(position) AS head FROM events', ...then];
+    const results = (await client.query(sql.join('; '))) as unknown as { rows: { head?: number | string | null }[] }[];
+    return Number(results[2].rows[0].head ?? 0);
   }
 
   /**
@@ -102,6 +117,7 @@ export class PostgresBackend implements StorageBackend {
   async writerFailed(): Promise<void> {
     const runner = this.runner;
     this.runner = null;
+    this.client = null;
     // A connection that broke was already released with its error (the pool discards it);
     // one that is fine leaves no transaction open behind it.
     await runner?.query('ROLLBACK').catch(() => undefined);
@@ -128,6 +144,7 @@ export class PostgresBackend implements StorageBackend {
   async close(): Promise<void> {
     await this.runner?.release().catch(() => undefined);
     this.runner = null;
+    this.client = null;
     try {
       await this.readerSource.destroy();
     } finally {

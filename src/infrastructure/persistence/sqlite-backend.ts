@@ -74,8 +74,10 @@ export class SqliteBackend implements StorageBackend {
     return Promise.resolve(this.writerSource.manager);
   }
 
-  async begin(manager: EntityManager, then: readonly string[] = []): Promise<void> {
+  /** The log's head is not read here: a statement costs no round trip on SQLite. */
+  async begin(manager: EntityManager, then: readonly string[] = []): Promise<null> {
     await this.statements(manager, ['BEGIN IMMEDIATE', ...then]);
+    return null;
   }
 
   /** One by one on the writer's connection: a statement costs no round trip here. */

@@ -20,9 +20,10 @@ export interface StorageBackend {
   writer(): Promise<EntityManager>;
   /**
    * Starts a write transaction that holds the database's write lock from its first statement,
-   * then runs `then` (statements without parameters) in it.
+   * then runs `then` (statements without parameters) in it. Answers the event log's head as
+   * the transaction sees it when the backend reads it in the same round trip (PostgreSQL), else null.
    */
-  begin(manager: EntityManager, then?: readonly string[]): Promise<void>;
+  begin(manager: EntityManager, then?: readonly string[]): Promise<number | null>;
   /**
    * Runs statements without parameters in turn (PostgreSQL: in one round trip, after the writes
    * held back; with none given, sends just those).

@@ -30,6 +30,9 @@ export class TransactionScope {
   }
 }
 
+/** The event log's head when the transaction started, when its BEGIN read it (see StorageBackend.begin). */
+export const LOG_HEAD_AT_BEGIN = Symbol('the event log head at BEGIN');
+
 const scopes = new WeakMap<EntityManager, TransactionScope>();
 
 /** The scope of the write transaction `manager` is in; undefined outside one of Database's write transactions. */
