@@ -76,6 +76,8 @@ export type UserCredentials = {
   bearerToken: boolean;
   env: string[];
   oauth: { expiresAt: string | null; refreshable: boolean; scopes: string[]; grantedAt: string; refreshedAt: string | null } | null;
+  /** The last refresh of the grant that failed (kept after a refusal dropped it), until one works or it is granted again. */
+  lastRefreshError: { at: string; message: string } | null;
   updatedAt: string | null;
   version: number;
 };

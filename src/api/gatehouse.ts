@@ -125,6 +125,7 @@ export const startGatehouse = async ({ config, logDestination }: StartOptions): 
       runtime: (serverId) => gateway?.pool.health(serverId) ?? [],
       oauthSummary: (serverId) => oauth.summary(serverId),
       revokeOwnGrant: (serverId, userId, context) => oauth.revokeOwn(serverId, userId, context),
+      ownRefreshFailure: (serverId, userId) => oauth.tokens.refreshFailureOf(serverId, userId),
       discoverTools: (serverId, deadlineMs) => live.discoverTools(serverId, deadlineMs),
       extraRouters: [oauthServer, protectedResourceRoutes({ profiles: gateway.profiles, issuer: () => publicUrl, resourceUrl: ownOAuth.resourceUrl }), mcp.router, openApiRoutes({ gateway, authFailures }), oauthCallbackRoutes(oauth, async (ctx) => (await signedInPerson(app, ctx))?.principal.userId ?? null)],
       extraApiRouters: [logs, oauthRoutes(app, oauth)],

@@ -120,7 +120,7 @@ describe('per-user upstream credentials: each user reaches a per_user server as 
 
     expect(kept(await people.bob.request('GET', '/api/servers/remote/credentials')).body).toMatchObject({ configured: true, bearerToken: true });
     expect(kept(await people.cat.request('GET', '/api/servers/remote/credentials')).body).toEqual({
-      serverId: expect.any(String), configured: false, bearerToken: false, env: [], oauth: null, updatedAt: null, version: 0,
+      serverId: expect.any(String), configured: false, bearerToken: false, env: [], oauth: null, lastRefreshError: null, updatedAt: null, version: 0,
     });
     const events = await allEvents(gh, '&type=UserCredentialsSet');
     expect(events).toHaveLength(6);

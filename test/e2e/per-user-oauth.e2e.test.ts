@@ -182,6 +182,29 @@ describe('per-user OAuth grants: each user authorizes a per_user server as thems
     expect(refreshes).toBeLessThanOrEqual(4);
   });
 
+  it('shows a user their failed background refresh (when, and a safe reason) until a refresh works again', async () => {
+    const view = async () => (await people.ann.request('GET', '/api/servers/protected/credentials')).body;
+    expect((await view()).lastRefreshError).toBeNull();
+    const outageFrom = Date.now();
+    // The token endpoint answers 503, its body echoing the refresh token it was sent.
+    await getJson(`${as.baseUrl}/__test/token-outage?on=1`, 'POST');
+    try {
+      // The background refresh (a third of the token's life before expiry) fails and keeps the tokens.
+      const failed = await eventually(view, (body) => body.lastRefreshError !== null, 15_000);
+      expect(failed.lastRefreshError).toEqual({ at: expect.any(String), message: expect.stringContaining('answered HTTP 503') });
+      expect(Date.parse(failed.lastRefreshError.at)).toBeGreaterThanOrEqual(outageFrom - 1_000);
+      expect(failed.oauth).toMatchObject({ grantedAt: expect.any(String) });
+      expect(JSON.stringify(failed)).not.toMatch(/echoed|refresh_token=/);
+    } finally {
+      await getJson(`${as.baseUrl}/__test/token-outage?on=0`, 'POST');
+    }
+    // The next refresh (on use: the token is due) works and clears it.
+    expect((await whoami(clients.ann)).sub).toBe(UPSTREAM_ACCOUNT.ann);
+    const healed = await view();
+    expect(healed.lastRefreshError).toBeNull();
+    expect(Date.parse(healed.oauth.refreshedAt)).toBeGreaterThan(outageFrom);
+  });
+
   it('refuses what cannot start or finish a grant of one\'s own with a clear 4xx, and stores nothing', async () => {
     const granted = await grantEvents();
     const { codeGrants } = await stats();
@@ -272,13 +295,16 @@ describe('per-user OAuth grants: each user authorizes a per_user server as thems
     await getJson(`${upstream.baseUrl}/__test/reject-current`, 'POST');
     const refused = await call(clients.bob);
     expect(refused.isError).toBe(true);
-    await eventually(async () => (await people.bob.request('GET', '/api/servers/protected/credentials')).body, (view) => view.configured === false);
+    const dropped = await eventually(async () => (await people.bob.request('GET', '/api/servers/protected/credentials')).body, (view) => view.configured === false);
+    // Bob sees why his grant went, until he authorizes again.
+    expect(dropped.lastRefreshError).toEqual({ at: expect.any(String), message: expect.stringContaining('refused the refresh (invalid_client') });
     const revoked = await allEvents(gh, '&type=UserOAuthTokensRevoked');
     expect(revoked.at(-1)?.data).toMatchObject({ reason: 'refresh_failed', detail: expect.stringContaining('invalid_client') });
     expect((await gh.api('GET', '/api/servers/protected/oauth')).body.client).toMatchObject({ stale: true });
     const again = await authorizeAs(() => people.bob.write('POST', '/api/servers/protected/credentials/oauth/authorize', {}), UPSTREAM_ACCOUNT.bob, people.bob);
     expect(again.started).toMatchObject({ registration: 'dynamic' });
     expect((await stats()).registrations).toBe(registrations + 1);
+    expect((await people.bob.request('GET', '/api/servers/protected/credentials')).body.lastRefreshError).toBeNull();
     // The new grant replaced bob's connection the moment it was committed: the next call goes as bob.
     expect((await whoami(clients.bob)).sub).toBe(UPSTREAM_ACCOUNT.bob);
   });

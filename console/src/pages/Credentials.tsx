@@ -120,6 +120,11 @@ export const Credentials = ({ server }: { server: string }) => {
         <p>
           OAuth grant: {set ? (set.oauth ? `yours, granted ${when(set.oauth.grantedAt)}${set.oauth.refreshable ? ', renewed as it expires' : ''}` : 'none') : '…'}
         </p>
+        {set?.lastRefreshError ? (
+          <p role="status" data-refresh="failed">
+            Last refresh failed {when(set.lastRefreshError.at)}: {set.lastRefreshError.message}
+          </p>
+        ) : null}
         <div className="actions">
           <button type="button" onClick={() => authorize.mutate()} disabled={authorize.isPending}>
             {set?.oauth ? 'Authorize again with OAuth' : 'Authorize with OAuth'}

@@ -23,7 +23,7 @@ import { settingsRoutes } from './routes/settings.routes';
 import { userRoutes } from './routes/users.routes';
 import { profileRoutes } from './routes/profiles.routes';
 import { serverRoutes, type DiscoverTools, type ServerOAuthSummary, type ServerRuntime } from './routes/servers.routes';
-import type { RevokeOwnGrant } from './routes/credentials.routes';
+import type { OwnRefreshFailure, RevokeOwnGrant } from './routes/credentials.routes';
 
 export type ApiOptions = Readonly<{
   app: Application;
@@ -42,6 +42,8 @@ export type ApiOptions = Readonly<{
   oauthSummary?: ServerOAuthSummary;
   /** Revokes a user's own OAuth grant of a per-user server at its authorization server (DELETE /api/servers/:s/credentials). */
   revokeOwnGrant?: RevokeOwnGrant;
+  /** A user's last failed refresh of their own grant (GET /api/servers/:s/credentials). */
+  ownRefreshFailure?: OwnRefreshFailure;
   /** Routers outside /api (the MCP endpoints, the OAuth callback), mounted before the API's. */
   extraRouters?: readonly Router[];
   /** Extra routers under /api, behind the admin token (debug logs). */
@@ -99,7 +101,7 @@ export const createApp = (options: ApiOptions): Koa => {
       throw new ProblemError(400, 'INVALID_JSON', 'The request body is not valid JSON');
     },
   }), rejectUnsafeJson);
-  for (const router of [sessionRoutes(options.app, loginLockout), personalAccessTokenRoutes(options.app), userTokenRoutes(options.app), serverRoutes(options.app, options.runtime, options.oauthSummary, options.discoverTools, options.revokeOwnGrant), profileRoutes(options.app), keyRoutes(options.app), settingsRoutes(options.app), eventRoutes(options.app.store), diffRoutes(options.app), importExportRoutes(options.app), userRoutes(options.app)]) {
+  for (const router of [sessionRoutes(options.app, loginLockout), personalAccessTokenRoutes(options.app), userTokenRoutes(options.app), serverRoutes(options.app, options.runtime, options.oauthSummary, options.discoverTools, options.revokeOwnGrant, options.ownRefreshFailure), profileRoutes(options.app), keyRoutes(options.app), settingsRoutes(options.app), eventRoutes(options.app.store), diffRoutes(options.app), importExportRoutes(options.app), userRoutes(options.app)]) {
     api.use(router.routes(), router.allowedMethods({ throw: true }));
   }
   for (const router of options.extraApiRouters ?? []) api.use(router.routes(), router.allowedMethods({ throw: true }));

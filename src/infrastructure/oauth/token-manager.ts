@@ -133,7 +133,13 @@ export class OAuthTokenManager implements UpstreamTokenSource {
     return this.challenges.get(grantKey({ serverId, userId })) ?? null;
   }
 
-  /** The last refresh that failed for a passing reason (network, 5xx), until one succeeds. */
+  /**
+   * The last refresh of a grant that failed: for a passing reason (network, 5xx: the tokens are
+   * kept), or refused (the grant was dropped). Runtime status of this process, like a server's
+   * connection status: kept until a refresh succeeds or the grant is made anew or revoked. Its
+   * message is ours (an endpoint and a status, or the server's OAuth error code and
+   * description), never a token or the response body.
+   */
   refreshFailureOf(serverId: string, userId: string | null = null): RefreshFailure | null {
     return this.failures.get(grantKey({ serverId, userId })) ?? null;
   }
@@ -273,6 +279,8 @@ export class OAuthTokenManager implements UpstreamTokenSource {
   }
 
   private async revoke(ref: GrantRef, fromFp: string, detail: string, clientRejected: boolean, context: CommandContext): Promise<void> {
+    // Before the grant goes: whoever sees it gone sees why.
+    this.failures.set(grantKey(ref), { at: (context.now?.() ?? this.now()).toISOString(), message: detail });
     const outcome = await recordRevocation(this.ctx, ref, { reason: 'refresh_failed', detail, clientRejected, ofAccessToken: fromFp }, context);
     this.cache.delete(grantKey(ref));
     if (outcome === 'hand_registered_client_kept') {

@@ -13,6 +13,9 @@ const NOT_A_USER = 'per-user credentials belong to a person (sign in, or use a p
 /** Revokes a user's own OAuth grant at its authorization server and forgets it (see infrastructure/oauth). */
 export type RevokeOwnGrant = (serverId: string, userId: string, context: CommandContext) => Promise<unknown>;
 
+/** When a refresh of a user's own grant last failed and why (runtime status, see OAuthTokenManager.refreshFailureOf); null: none since it last worked. */
+export type OwnRefreshFailure = (serverId: string, userId: string) => Readonly<{ at: string; message: string }> | null;
+
 /**
  * /api/servers/:idOrName/credentials: the caller's own credentials for a per-user server (a
  * bearer token, env values, their OAuth grant), acting as the signed-in user or their personal
@@ -24,8 +27,14 @@ export const credentialRoutes = (
   { queries, commands }: Application,
   visibleServerId: (ctx: Context, key: string) => Promise<string>,
   revokeOwnGrant?: RevokeOwnGrant,
+  ownRefreshFailure?: OwnRefreshFailure,
 ): void => {
-  const view = async (serverId: string, userId: string) => credentialsView(serverId, await queries.userCredentials.find(serverId, userId));
+  // The stored credentials, and how the last refresh of the grant went in this process (kept
+  // after a refused refresh dropped the grant, so that the user sees why it went).
+  const view = async (serverId: string, userId: string) => ({
+    ...credentialsView(serverId, await queries.userCredentials.find(serverId, userId)),
+    lastRefreshError: ownRefreshFailure?.(serverId, userId) ?? null,
+  });
 
   router.get('/:idOrName/credentials', async (ctx) => {
     const user = requireUser(ctx, NOT_A_USER);

@@ -13,7 +13,7 @@ import { notFound, ProblemError } from '../problem';
 import { validateBody } from '../validation';
 import { assertCanUse, assertNotMember, userIdOf, viewerOf } from '../viewer';
 import { accessRoutes } from './access.routes';
-import { credentialRoutes, type RevokeOwnGrant } from './credentials.routes';
+import { credentialRoutes, type OwnRefreshFailure, type RevokeOwnGrant } from './credentials.routes';
 
 /** Upstream health as the proxy sees it; an empty list when nothing is connected. */
 export type ServerRuntime = (serverId: string) => readonly UpstreamHealth[];
@@ -43,7 +43,7 @@ export type DiscoverTools = (serverId: string, deadlineMs: number) => Promise<nu
 
 const DISCOVERY_DEADLINE_MS = 30_000;
 
-export const serverRoutes = (app: Application, runtime?: ServerRuntime, oauthSummary?: ServerOAuthSummary, discover?: DiscoverTools, revokeOwnGrant?: RevokeOwnGrant): Router => {
+export const serverRoutes = (app: Application, runtime?: ServerRuntime, oauthSummary?: ServerOAuthSummary, discover?: DiscoverTools, revokeOwnGrant?: RevokeOwnGrant, ownRefreshFailure?: OwnRefreshFailure): Router => {
   const { queries, commands, store } = app;
   const router = new Router({ prefix: '/api/servers' });
 
@@ -171,7 +171,7 @@ export const serverRoutes = (app: Application, runtime?: ServerRuntime, oauthSum
   });
 
   accessRoutes(router, app, 'server', async (key) => (await requireServer(key)).id);
-  credentialRoutes(router, app, async (ctx, key) => (await requireVisibleServer(ctx, key)).id, revokeOwnGrant);
+  credentialRoutes(router, app, async (ctx, key) => (await requireVisibleServer(ctx, key)).id, revokeOwnGrant, ownRefreshFailure);
 
   return router;
 };
