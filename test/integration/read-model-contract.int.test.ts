@@ -78,6 +78,19 @@ const readModelContract = (open: () => Promise<Opened>) => {
     }
   });
 
+  it('rebuilds a key issued twice (a log the commands do not write, but the projection takes) as the appends left it', async () => {
+    const keyId = 'reissued-key';
+    const issued = (name: string) => ({ id: `${name}-${keyId}`, type: 'ApiKeyIssued', data: { keyId, name, hash: `hash-of-${name}`, prefix: 'gh_re', profiles: ['*'], expiresAt: null } });
+    const metadata = (recordedAt: string) => ({ actor: 'test', correlationId: recordedAt, causationId: null, recordedAt });
+    await opened.app.store.append(`apikey-${keyId}`, [issued('first')], 'no_stream', metadata('2026-02-01T00:00:00.000Z'));
+    await opened.app.store.append(`apikey-${keyId}`, [{ id: `revoked-${keyId}`, type: 'ApiKeyRevoked', data: { keyId } }], 1, metadata('2026-02-02T00:00:00.000Z'));
+    await opened.app.store.append(`apikey-${keyId}`, [issued('second')], 2, metadata('2026-02-03T00:00:00.000Z'));
+    const incremental = await dump(opened.app);
+    expect(incremental.api_keys).toContainEqual(expect.objectContaining({ id: keyId, name: 'second', status: 'active', created_at: '2026-02-01T00:00:00.000Z', version: 3 }));
+    await opened.app.store.rebuild();
+    expect(await dump(opened.app)).toEqual(incremental);
+  });
+
   it('keeps secrets sealed in the log and the read models', async () => {
     const events = (await opened.app.database.reads.query('SELECT data FROM events')) as { data: string }[];
     const servers = JSON.stringify(await opened.app.database.reads.query('SELECT * FROM servers')) + JSON.stringify(await opened.app.database.reads.query('SELECT * FROM user_credentials'));

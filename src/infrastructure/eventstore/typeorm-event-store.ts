@@ -389,6 +389,13 @@ export class TypeOrmEventStore extends LogReads implements EventStore {
       await emptyTables(manager, projections.flatMap((projection) => projection.tables));
       // A projection that can replay in memory does (see InlineProjection.replay); the rest run their statements.
       const replays = projections.map((projection) => projection.replay?.());
+      // What each event type goes to, in the projections' order (looked up once per event, not per projection).
+      const handlers = new Map<string, ((event: StoredEvent) => Promise<void>)[]>();
+      projections.forEach((projection, index) => {
+        const replay = replays[index];
+        const apply = replay === undefined ? (event: StoredEvent) => projection.apply(event, manager) : (event: StoredEvent) => replay.apply(event);
+        for (const type of projection.eventTypes) handlers.set(type, [...(handlers.get(type) ?? []), apply]);
+      });
       const head = Number((await HEAD.one<{ head: number | null }>(manager, {}))?.head ?? 0);
       const read = async (after: number): Promise<ReplayedEvent[]> =>
         (await POSITIONS.all<EventRow>(manager, { after, upTo: Math.min(after + batchSize, head) })).map((row) => new ReplayedEvent(row));
@@ -402,11 +409,7 @@ export class TypeOrmEventStore extends LogReads implements EventStore {
         const next = after < head ? read(after) : Promise.resolve([]);
         next.catch(() => undefined);
         for (const event of batch) {
-          for (let index = 0; index < projections.length; index += 1) {
-            if (!projections[index].eventTypes.has(event.type)) continue;
-            const replay = replays[index];
-            await (replay === undefined ? projections[index].apply(event, manager) : replay.apply(event));
-          }
+          for (const apply of handlers.get(event.type) ?? []) await apply(event);
         }
         count += batch.length;
         batch = await next;

@@ -1,8 +1,9 @@
 import type { EntityManager } from 'typeorm';
-import type { ApiKeyEvent } from '../../../domain/apikey/events';
+import type { ApiKeyEvent, ApiKeyIssued } from '../../../domain/apikey/events';
 import { APIKEY_EVENT_TYPES } from '../../../domain/apikey/events';
 import { assertNever } from '../../../domain/shared';
-import type { InlineProjection, StoredEvent } from '../../eventstore';
+import type { InlineProjection, ProjectionReplay, StoredEvent } from '../../eventstore';
+import { insertRows } from '../../persistence/bulk-insert';
 import { compiledQuery } from '../../persistence/compiled-query';
 import { ApiKeyRow } from './apikey.entity';
 
@@ -22,14 +23,18 @@ const REVOKE = compiledQuery<{ keyId: string; at: string; version: number }>((ma
   manager.createQueryBuilder().update(ApiKeyRow).set({ status: 'revoked', revokedAt: p.at, version: p.version }).where('id = :keyId', { keyId: p.keyId }).updateEntity(false),
 );
 
+/** The row an issue writes (re-issuing the same key keeps its `created_at`). */
+const issuedRow = (event: StoredEvent, data: ApiKeyIssued['data']): ApiKeyRow => ({
+  id: data.keyId, name: data.name, keyHash: data.hash, prefix: data.prefix, profiles: JSON.stringify(data.profiles), status: 'active', expiresAt: data.expiresAt ?? null,
+  revokedAt: null, ownerId: data.ownerId ?? null, version: event.version, createdAt: event.recordedAt,
+});
+
 const applyApiKeyEvent = async (event: StoredEvent, manager: EntityManager): Promise<void> => {
   const domainEvent = { type: event.type, data: event.data } as ApiKeyEvent;
   switch (domainEvent.type) {
-    case 'ApiKeyIssued': {
-      const { keyId, name, hash, prefix, profiles, expiresAt, ownerId } = domainEvent.data;
-      await ISSUE.write(manager, { id: keyId, name, keyHash: hash, prefix, profiles: JSON.stringify(profiles), expiresAt, ownerId: ownerId ?? null, version: event.version, createdAt: event.recordedAt });
+    case 'ApiKeyIssued':
+      await ISSUE.write(manager, issuedRow(event, domainEvent.data));
       return;
-    }
     case 'ApiKeyRevoked':
       await REVOKE.write(manager, { keyId: domainEvent.data.keyId, at: event.recordedAt, version: event.version });
       return;
@@ -38,9 +43,39 @@ const applyApiKeyEvent = async (event: StoredEvent, manager: EntityManager): Pro
   }
 };
 
+/** A rebuild keeps the keys' rows in memory, changed as the statements above change the table's, and inserts them at the end. */
+const replayApiKeys = (): ProjectionReplay => {
+  const rows = new Map<string, ApiKeyRow>();
+  return {
+    apply: async (event) => {
+      const domainEvent = { type: event.type, data: event.data } as ApiKeyEvent;
+      switch (domainEvent.type) {
+        case 'ApiKeyIssued': {
+          const row = issuedRow(event, domainEvent.data);
+          const existing = rows.get(row.id);
+          rows.set(row.id, existing === undefined ? row : { ...row, createdAt: existing.createdAt });
+          return;
+        }
+        case 'ApiKeyRevoked': {
+          const existing = rows.get(domainEvent.data.keyId);
+          if (existing === undefined) return;
+          existing.status = 'revoked';
+          existing.revokedAt = event.recordedAt;
+          existing.version = event.version;
+          return;
+        }
+        default:
+          return assertNever(domainEvent);
+      }
+    },
+    write: (manager) => insertRows(manager, ApiKeyRow, [...rows.values()]),
+  };
+};
+
 export const apiKeyProjection: InlineProjection = {
   name: 'api_keys',
   eventTypes: new Set<string>(APIKEY_EVENT_TYPES),
   tables: [ApiKeyRow],
   apply: applyApiKeyEvent,
+  replay: replayApiKeys,
 };
