@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Application } from '../../application';
 import { describeOnBothBackends, type OpenedApplication } from '../../../../test/support/application';
+import { OAuthReadModel } from '../oauth';
 
 const context = () => ({ actor: 'test', correlationId: randomUUID() });
 
@@ -47,6 +48,39 @@ const profileReadsContract = (open: () => Promise<OpenedApplication>) => {
       const record = await profiles.proxyRecord(key);
       expect(record?.profile).toEqual(row);
       expect(record?.servers.map((server) => server.id)).toEqual([zulu]);
+    }
+  });
+
+  // Every REST write on a profile answers with these reads, and every proxied call to an HTTP
+  // upstream reads its token: built by the query builder on every call, they cost 2-3 times as much CPU.
+  it('answers a view, the effective tools and a token read with compiled queries: no query is built again per call', async () => {
+    const register = async (name: string) => (await app.commands.servers.register({ name, transport: 'stdio', command: 'node', args: [`${name}.js`], env: {} }, context())).serverId;
+    const alpha = await register('alpha');
+    const beta = await register('beta');
+    const { profileId } = await app.commands.profiles.create({ slug: 'answered' }, context());
+    await app.commands.profiles.attach(profileId, alpha, 'active', context());
+    await app.commands.profiles.attach(profileId, beta, 'inactive', context());
+    await app.commands.profiles.setTool(profileId, alpha, 'search', { description: 'Tuned' }, context());
+    const reads = app.database.reads;
+    const answer = async () => {
+      const row = await app.queries.profiles.byId(profileId);
+      return {
+        view: await app.queries.profiles.view(row as NonNullable<typeof row>),
+        tools: await app.queries.effectiveTools(profileId, 'always'),
+        token: await new OAuthReadModel(reads).activeTokens(alpha),
+      };
+    };
+    const first = await answer(); // compiles each query, once per database
+    expect(first.view.servers).toEqual([{ id: alpha, name: 'alpha', status: 'active' }, { id: beta, name: 'beta', status: 'inactive' }]);
+    expect(first.tools).toMatchObject([{ serverId: alpha, serverName: 'alpha', originalName: 'search', description: 'Tuned', discovered: false, status: 'active' }]);
+    expect(first.token).toBeNull();
+
+    const built = jest.spyOn(reads, 'createQueryBuilder');
+    try {
+      expect(await answer()).toEqual(first);
+      expect(built).not.toHaveBeenCalled();
+    } finally {
+      built.mockRestore();
     }
   });
 
