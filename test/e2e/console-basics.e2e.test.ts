@@ -3,6 +3,7 @@ import type { Browser, Page, Route } from 'playwright-core';
 import { describeInBrowser, launchChromium, screenshot, watchPage } from '../support/browser';
 import { startTestGatehouse, TEST_ADMIN_TOKEN, type TestGatehouse } from '../support/gatehouse';
 import { FIXTURES } from '../support/mcp-client';
+import { headPosition } from '../support/events';
 import { createProfile, registerStdioServer, waitFor } from '../support/proxy';
 
 /** A stdio server that writes to stderr and exits before it speaks MCP. */
@@ -239,4 +240,23 @@ describeInBrowser('the console basics')('the console basics, in a real browser',
     await diff.waitFor();
     await screenshot(page, 'console-history-server');
   }, 30_000);
+
+  it('shows the newest changes in the whole configuration\'s timeline of a log longer than one page (1,000 events)', async () => {
+    const head = headPosition(gh);
+    // Ten profiles edited a hundred times each, ten at a time: more than 1,000 events after the ones above.
+    const slugs = Array.from({ length: 10 }, (_, n) => `long-${n}`);
+    for (const slug of slugs) expect((await gh.api('POST', '/api/profiles', { slug })).status).toBe(201);
+    for (let round = 0; round < 100; round++) {
+      const answers = await Promise.all(slugs.map((slug) => gh.api('PATCH', `/api/profiles/${slug}`, { description: `round ${round}` })));
+      expect(answers.map((answer) => answer.status)).toEqual(slugs.map(() => 200));
+    }
+    expect((await gh.api('POST', '/api/profiles', { slug: 'the-newest' })).status).toBe(201);
+    expect(headPosition(gh)).toBeGreaterThan(head + 1_000);
+
+    await page.goto(`${gh.url}/history`);
+    await page.getByRole('heading', { name: 'History of the configuration' }).waitFor();
+    await page.locator('ol.timeline > li', { hasText: 'slug: the-newest' }).waitFor({ timeout: 15_000 });
+    // Newest first: the profile just created heads the timeline.
+    expect(await page.locator('ol.timeline > li').first().textContent()).toContain('slug: the-newest');
+  }, 120_000);
 });

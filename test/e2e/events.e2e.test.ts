@@ -68,7 +68,16 @@ describe('/api/events', () => {
     expect((await gh.api('GET', '/api/events?stream=nothing-here')).body).toEqual({ events: [], next: null });
   });
 
-  it.each(['limit=0', 'limit=1001', 'limit=abc', 'after=-1', 'after=1.5', 'limit=1&limit=2', `stream=${'s'.repeat(201)}`])(
+  it('reads the newest events with ?last=, in position order, filters and after applied', async () => {
+    expect((await gh.api('GET', '/api/events?last=3')).body).toEqual({ events: [5, 6, 7].map((position) => expect.objectContaining({ position })), next: null });
+    expect((await gh.api('GET', '/api/events?last=1000')).body.events.map((e: EventJson) => e.position)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    const profiles = await gh.api('GET', '/api/events?stream=profile-*&last=2');
+    expect(profiles.body.events.map((e: EventJson) => [e.position, e.type])).toEqual([[4, 'ServerAttached'], [5, 'ProfileUpdated']]);
+    expect((await gh.api('GET', '/api/events?type=ProfileCreated&last=1')).body.events.map((e: EventJson) => e.position)).toEqual([3]);
+    expect((await gh.api('GET', '/api/events?after=6&last=5')).body.events.map((e: EventJson) => e.position)).toEqual([7]);
+  });
+
+  it.each(['last=0', 'last=1001', 'last=abc', 'last=1&limit=1', 'limit=0', 'limit=1001', 'limit=abc', 'after=-1', 'after=1.5', 'limit=1&limit=2', `stream=${'s'.repeat(201)}`])(
     'refuses ?%s with 400',
     async (query) => {
       expectProblem(await gh.api('GET', `/api/events?${query}`), 400, 'INVALID_QUERY');

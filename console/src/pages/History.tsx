@@ -53,7 +53,8 @@ const groupByCorrelation = (events: StoredEvent[]): StoredEvent[][] => {
 };
 
 /**
- * The timeline of a profile, a server or the whole configuration (`?profile=`, `?server=`),
+ * The timeline of a profile, a server or the whole configuration (`?profile=`, `?server=`; the
+ * whole configuration's is its newest 1,000 events),
  * a diff between any two positions, and "restore to here" with a confirmation showing the diff.
  */
 export const History = () => {
@@ -64,7 +65,7 @@ export const History = () => {
   const from = location.searchParams.get('from');
   const to = location.searchParams.get('to');
   const scope = profile ? `profile=${enc(profile)}` : server ? `server=${enc(server)}` : '';
-  const path = profile ? `/api/profiles/${enc(profile)}/history` : server ? `/api/servers/${enc(server)}/history` : '/api/events?limit=1000';
+  const path = profile ? `/api/profiles/${enc(profile)}/history` : server ? `/api/servers/${enc(server)}/history` : '/api/events?last=1000';
   const events = useQuery({ queryKey: ['history', path], queryFn: () => get<{ events: StoredEvent[] }>(path) });
   const diff = useQuery({
     queryKey: ['diff', scope, from, to],

@@ -153,7 +153,7 @@ class LogReads implements EventLog {
       query.andWhere('e.streamId >= :from AND e.streamId < :to', { from: options.streamPrefix, to: `${options.streamPrefix}\uffff` });
     }
     if (options.types !== undefined && options.types.length > 0) query.andWhere('e.type IN (:...types)', { types: options.types });
-    query.orderBy('e.position');
+    query.orderBy('e.position', options.newestFirst === true ? 'DESC' : 'ASC');
     if (options.limit !== undefined) query.limit(options.limit);
     return (await query.getRawMany<EventRow>()).map(toStoredEvent);
   }

@@ -49,6 +49,8 @@ export type ReadAllOptions = Readonly<{
   streamId?: string;
   streamPrefix?: string;
   types?: readonly string[];
+  /** By position descending, so that `limit` takes the newest events (GET /api/events?last=). */
+  newestFirst?: boolean;
 }>;
 
 /** Reads of the log, always ordered by stream version or global position. */

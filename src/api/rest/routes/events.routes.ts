@@ -30,9 +30,20 @@ const matches = (event: StoredEvent, filters: ReturnType<typeof filtersOf>): boo
 export const eventRoutes = (store: EventStore): Router => {
   const router = new Router({ prefix: '/api/events' });
 
-  /** Pages of the log by global position: `next` is the `after` of the next page, null at the end. */
+  /**
+   * Pages of the log by global position: `next` is the `after` of the next page, null at the end.
+   * `?last=N` instead: the newest N events that match, still in position order, and `next` null
+   * (nothing newer); a timeline of the whole configuration shows those, not the oldest ones.
+   */
   router.get('/', async (ctx) => {
     const after = queryInt(ctx, 'after', 0, Number.MAX_SAFE_INTEGER) ?? 0;
+    const last = queryInt(ctx, 'last', 1, MAX_LIMIT);
+    if (last !== undefined) {
+      if (ctx.query.limit !== undefined) throw new ProblemError(400, 'INVALID_QUERY', 'Query parameters last and limit cannot be combined');
+      const newest = await store.readAll({ ...filtersOf(ctx), after, limit: last, newestFirst: true });
+      ctx.body = { events: newest.reverse().map(eventView), next: null };
+      return;
+    }
     const limit = queryInt(ctx, 'limit', 1, MAX_LIMIT) ?? DEFAULT_LIMIT;
     const events = await store.readAll({ ...filtersOf(ctx), after, limit: limit + 1 });
     const page = events.slice(0, limit);
