@@ -41,6 +41,12 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
   private readonly stopSignal = new AbortController();
   private owned?: OwnedConnection;
   private connecting?: Promise<LiveConnection>;
+  /**
+   * What requests wait on while `connecting` is set: the same attempt, or its rejection the
+   * moment the supervisor is closed. Made once per attempt, so that any number of waiting
+   * requests put one listener on the stop signal.
+   */
+  private waitable?: Promise<LiveConnection>;
   private readonly idleTimer: IdleTimer;
   private inFlight = 0;
   /** Bumped by reconfigure and close, so a connect attempt can tell it was superseded. */
@@ -192,7 +198,7 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
         this.startConnecting();
       }
       try {
-        return await abortable(this.untilClosed(this.connecting!), signal, this.specInUse);
+        return await abortable(this.waitable!, signal, this.specInUse);
       } catch (error) {
         // Its caller gave up: that is the answer, whatever else happened meanwhile.
         if (signal?.aborted) throw error;
@@ -228,6 +234,8 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
     // Automatic restarts have nobody awaiting them; their failure is recorded in health.
     attempt.catch(() => undefined);
     this.connecting = attempt;
+    this.waitable = this.untilClosed(attempt);
+    this.waitable.catch(() => undefined);
   }
 
   private async connectOnce(generation: number): Promise<LiveConnection> {
