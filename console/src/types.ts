@@ -19,7 +19,8 @@ export type Server = {
   credentials?: 'shared' | 'per_user';
   version: number;
   runtime?: Runtime;
-  oauth?: { status: string; reason: string | null };
+  /** `available`: the upstream is known to do OAuth (an authorization can be started). */
+  oauth?: { status: string; reason: string | null; available?: boolean };
 };
 
 export type UpstreamTool = { name: string; title?: string; description?: string; inputSchema?: unknown };

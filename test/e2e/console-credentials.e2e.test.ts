@@ -5,6 +5,7 @@ import { fixtureServer, startHttpServer, type RunningHttpServer } from '../fixtu
 import { describeInBrowser, launchChromium, screenshot, watchPage } from '../support/browser';
 import { startTestGatehouse, TEST_ADMIN_TOKEN, type TestGatehouse } from '../support/gatehouse';
 import { connectClient } from '../support/mcp-client';
+import { startAuthorizationServer, startProtectedMcpServer } from '../support/oauth-fixtures';
 import { SessionClient } from '../support/session-client';
 
 const PASSWORD = 'ann password for the console';
@@ -17,6 +18,8 @@ type ToolResult = { isError?: boolean; content: { type: string; text: string }[]
 describeInBrowser('the console: per-user credentials')('the console: a member\'s own credentials for a per_user server, in a real browser', () => {
   let gh: TestGatehouse;
   let upstream: RunningHttpServer;
+  let as: RunningHttpServer;
+  let guardedUpstream: RunningHttpServer;
   let browser: Browser;
   let page: Page;
   let watched: ReturnType<typeof watchPage>;
@@ -32,6 +35,12 @@ describeInBrowser('the console: per-user credentials')('the console: a member\'s
     expect((await gh.api('PUT', '/api/profiles/team/servers/remote', { status: 'active' })).status).toBeLessThan(300);
     const shared = { owner: null, visibility: 'shared', sharedWithUsers: [], sharedWithRoles: ['member'] };
     expect((await gh.api('PUT', '/api/servers/remote/access', shared)).status).toBe(200);
+    // An upstream that does OAuth (protected resource metadata naming an authorization server).
+    as = await startAuthorizationServer(3600);
+    guardedUpstream = await startProtectedMcpServer(as.baseUrl);
+    const guarded = { name: 'guarded', transport: 'streamable_http', url: `${guardedUpstream.baseUrl}/mcp`, credentials: 'per_user' };
+    expect((await gh.api('POST', '/api/servers', guarded)).status).toBe(201);
+    expect((await gh.api('PUT', '/api/servers/guarded/access', shared)).status).toBe(200);
     expect((await gh.api('PUT', '/api/profiles/team/access', shared)).status).toBe(200);
     expect((await gh.api('POST', '/api/users', { name: 'ann', role: 'member', password: PASSWORD })).status).toBe(201);
     const ann = new SessionClient(gh.url);
@@ -54,6 +63,8 @@ describeInBrowser('the console: per-user credentials')('the console: a member\'s
     await client?.close();
     await gh?.stop();
     await upstream?.stop();
+    await guardedUpstream?.stop();
+    await as?.stop();
   });
   afterEach(() => {
     expect(watched.errors.splice(0)).toEqual([]);
@@ -80,12 +91,13 @@ describeInBrowser('the console: per-user credentials')('the console: a member\'s
     await page.goto(`${gh.url}/servers/remote`);
     await credentials().getByText('bearer token: not set').waitFor({ timeout: 15_000 });
     await credentials().getByText('None set').waitFor();
-    // No OAuth grant either; this upstream does not do OAuth, and the API's refusal is shown as it is.
+    // No OAuth grant either, and none is offered: this upstream publishes no OAuth metadata, so
+    // the page points to what applies (the form below) instead of a button the API would refuse.
     const oauth = credentials().getByRole('group', { name: 'Your OAuth grant' });
     await oauth.getByText('OAuth grant: none').waitFor();
-    await oauth.getByRole('button', { name: 'Authorize with OAuth' }).click();
-    await oauth.getByRole('alert').waitFor();
-    expect(await oauth.getByRole('alert').textContent()).toContain('protected resource metadata');
+    await oauth.locator('[data-oauth-unavailable]').waitFor();
+    expect(await oauth.textContent()).toContain('set your bearer token or environment variables below');
+    expect(await oauth.getByRole('button').count()).toBe(0);
     expect(page.url()).toBe(`${gh.url}/servers/remote`);
     const titleRow = page.locator('.title-row', { has: page.getByRole('heading', { name: 'remote' }) });
     await titleRow.locator('[data-credentials="unset"]').waitFor();
@@ -123,6 +135,23 @@ describeInBrowser('the console: per-user credentials')('the console: a member\'s
     await page.goto(`${gh.url}/servers`);
     await listed.locator('[data-credentials="set"]').waitFor({ timeout: 15_000 });
     expect(await listed.locator('td').nth(2).textContent()).toBe('per-user credentials yours set');
+  }, 60_000);
+
+  it('offers OAuth on a per_user server whose upstream does OAuth, and the button leads to its authorization server', async () => {
+    await page.goto(`${gh.url}/servers/guarded`);
+    const oauth = credentials().getByRole('group', { name: 'Your OAuth grant' });
+    await oauth.getByText('OAuth grant: none').waitFor({ timeout: 15_000 });
+    const button = oauth.getByRole('button', { name: 'Authorize with OAuth' });
+    await button.waitFor();
+    expect(await oauth.locator('[data-oauth-unavailable]').count()).toBe(0);
+    await button.click();
+    await page.waitForURL((url) => url.href.startsWith(`${as.baseUrl}/`), { timeout: 15_000 });
+    // Leaving for the authorization server (its authorization endpoint, then its login page) is
+    // all that went outside Gatehouse, and the first request is the authorization request.
+    await page.waitForLoadState();
+    const left = watched.outside.splice(0);
+    expect(left.every((url) => url.startsWith(`${as.baseUrl}/`))).toBe(true);
+    expect(new URL(left[0]).searchParams.get('code_challenge_method')).toBe('S256');
   }, 60_000);
 
   it('shows a member no tool definition history (that route is the admins\')', async () => {

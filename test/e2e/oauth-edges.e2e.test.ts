@@ -115,6 +115,6 @@ describe('OAuth edges: bad input, unsupported upstreams, static auth', () => {
     const headers = JSON.parse((result.content as { text: string }[])[0].text) as Record<string, string>;
     expect(headers).toMatchObject({ authorization: 'Bearer static-bearer-0123456789', 'x-api-key': 'custom-header-value-42' });
     expect(JSON.stringify(headers)).not.toContain(key);
-    expect((await gh.api('GET', '/api/servers/static')).body.oauth).toEqual({ status: 'not_authorized', reason: null, expiresAt: null });
+    expect((await gh.api('GET', '/api/servers/static')).body.oauth).toEqual({ status: 'not_authorized', reason: null, expiresAt: null, available: false });
   });
 });

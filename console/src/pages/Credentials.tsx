@@ -46,8 +46,11 @@ export const PerUserStatus = ({ server }: { server: string }) => {
  * own OAuth grant: which of them are set (the API never answers a value, and this form never shows
  * one back), set them anew (PUT replaces what was set), authorize with OAuth (off to the
  * authorization server), or remove them all. The admin token is nobody: a note instead.
+ * OAuth is offered only where it can work (`oauthAvailable`: the upstream is known to do OAuth,
+ * see the server's `oauth.available`) or where the person already has a grant to renew; elsewhere
+ * the form's bearer token and env values are what applies, and the group says so.
  */
-export const Credentials = ({ server }: { server: string }) => {
+export const Credentials = ({ server, oauthAvailable }: { server: string; oauthAvailable: boolean }) => {
   const client = useQueryClient();
   const me = useMe();
   const isUser = me.data?.kind === 'user';
@@ -125,11 +128,17 @@ export const Credentials = ({ server }: { server: string }) => {
             Last refresh failed {when(set.lastRefreshError.at)}: {set.lastRefreshError.message}
           </p>
         ) : null}
-        <div className="actions">
-          <button type="button" onClick={() => authorize.mutate()} disabled={authorize.isPending}>
-            {set?.oauth ? 'Authorize again with OAuth' : 'Authorize with OAuth'}
-          </button>
-        </div>
+        {oauthAvailable || set?.oauth ? (
+          <div className="actions">
+            <button type="button" onClick={() => authorize.mutate()} disabled={authorize.isPending}>
+              {set?.oauth ? 'Authorize again with OAuth' : 'Authorize with OAuth'}
+            </button>
+          </div>
+        ) : (
+          <p className="hint" data-oauth-unavailable="">
+            This server's upstream does not offer OAuth: set your bearer token or environment variables below.
+          </p>
+        )}
         <ErrorNote error={authorize.error} />
       </div>
       <RecordTable

@@ -123,7 +123,7 @@ export const ServerDetail = ({ name }: { name: string }) => {
         <dt>Last error</dt>
         <dd>{runtime?.lastError ? `${runtime.lastError.message} (${when(runtime.lastError.at)})` : 'none'}</dd>
       </dl>
-      {perUser ? <Credentials server={s.name} /> : null}
+      {perUser ? <Credentials server={s.name} oauthAvailable={s.oauth?.available === true} /> : null}
       {runtime?.stderrTail ? (
         <>
           <h2>stderr (tail)</h2>

@@ -62,6 +62,20 @@ const fetchResourceMetadata = async (urls: readonly URL[], fetchFn: FetchLike): 
   throw unsupported(`the upstream publishes no OAuth protected resource metadata (tried ${urls.map((u) => u.href).join(', ')})`);
 };
 
+/**
+ * Whether the upstream publishes protected resource metadata that names an authorization server,
+ * the first thing an authorization needs: asked so that a console offers "Authorize with OAuth"
+ * only where it can work. Any failure (none published, unreachable, malformed) is a no.
+ */
+export const publishesOAuthMetadata = async (serverUrl: string, fetchFn: FetchLike = timedFetch()): Promise<boolean> => {
+  try {
+    const metadata = await fetchResourceMetadata(protectedResourceMetadataUrls(serverUrl, null), fetchFn);
+    return (metadata.authorization_servers ?? []).length > 0;
+  } catch {
+    return false;
+  }
+};
+
 /** OpenID configuration documents carry RFC 7009's field too, but the SDK's type for them omits it. */
 const revocationEndpointOf = (metadata: AuthorizationServerMetadata): string | null => {
   const value = (metadata as { revocation_endpoint?: unknown }).revocation_endpoint;

@@ -2,6 +2,7 @@ import type { CommandContext } from '../commands/handle-command';
 import { ServerReadModel } from '../readmodels/server';
 import { completeAuthorization, confirmOwnAuthorization, registerPreregisteredClient, startAuthorization, type AuthorizeInput, type CallbackInput, type FlowDeps } from './authorization-flow';
 import type { OAuthContext } from './oauth.commands';
+import { OAuthAvailability } from './oauth-availability';
 import { oauthStatus, type OAuthStatusView } from './oauth-status';
 import { PendingAuthorizations } from './pending-authorizations';
 import { revokeAuthorization } from './revocation';
@@ -31,6 +32,7 @@ export type OAuthServiceOptions = Readonly<{
 export class OAuthService {
   readonly tokens: OAuthTokenManager;
   readonly pending = new PendingAuthorizations();
+  private readonly availability = new OAuthAvailability();
   private readonly deps: FlowDeps;
 
   constructor(private readonly options: OAuthServiceOptions) {
@@ -79,11 +81,18 @@ export class OAuthService {
     return oauthStatus({ reads: this.options.context.reads, log: this.options.context.store }, this, serverId);
   }
 
-  /** The brief for GET /api/servers/:id; null for a stdio server, which OAuth does not concern. */
-  async summary(serverId: string): Promise<Pick<OAuthStatusView, 'status' | 'reason' | 'expiresAt'> | null> {
+  /**
+   * The brief for GET /api/servers/:id; null for a stdio server, which OAuth does not concern.
+   * `available`: whether an authorization can be started, that is, the upstream is known to do
+   * OAuth: a client is registered for it, it has (or had) a grant, it answered a 401 that asks
+   * for one, or it publishes protected resource metadata naming an authorization server.
+   */
+  async summary(serverId: string): Promise<(Pick<OAuthStatusView, 'status' | 'reason' | 'expiresAt'> & { available: boolean }) | null> {
     const row = await new ServerReadModel(this.options.context.reads).byId(serverId);
-    if (row === null || row.transport === 'stdio') return null;
-    const { status, reason, expiresAt } = await this.status(serverId);
-    return { status, reason, expiresAt };
+    if (row === null || row.transport === 'stdio' || row.url === null) return null;
+    const view = await this.status(serverId);
+    const known = view.client !== null || view.grantedAt !== null || view.status !== 'not_authorized';
+    const available = known || (await this.availability.of(row.url));
+    return { status: view.status, reason: view.reason, expiresAt: view.expiresAt, available };
   }
 }

@@ -35,8 +35,11 @@ const runtimeView = (runtime: ServerRuntime | undefined, serverId: string) => {
   };
 };
 
-/** A server's OAuth state in brief (status such as `auth_required`, reason, expiry); null: not shown. */
-export type ServerOAuthSummary = (serverId: string) => Promise<Readonly<{ status: string; reason: string | null; expiresAt: string | null }> | null>;
+/**
+ * A server's OAuth state in brief (status such as `auth_required`, reason, expiry, and whether
+ * the upstream is known to do OAuth, so that an authorization can be offered); null: not shown.
+ */
+export type ServerOAuthSummary = (serverId: string) => Promise<Readonly<{ status: string; reason: string | null; expiresAt: string | null; available: boolean }> | null>;
 
 /** Connects to a server and lists its tools now; the number listed, null when the server is not active. */
 export type DiscoverTools = (serverId: string, deadlineMs: number) => Promise<number | null>;
