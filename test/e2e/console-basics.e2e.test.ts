@@ -146,6 +146,40 @@ describeInBrowser('the console basics')('the console basics, in a real browser',
     await screenshot(page, 'console-server-failing');
   }, 60_000);
 
+  it('adds a Streamable HTTP server through its own form (header and bearer token shown masked), edits it, and removes it after a confirmation', async () => {
+    await page.goto(`${gh.url}/servers`);
+    await page.getByRole('button', { name: 'Add server' }).click();
+    const form = page.getByRole('form', { name: 'Add server' });
+    await form.getByLabel('Name', { exact: true }).fill('remote-http');
+    await form.getByLabel('Transport').selectOption('streamable_http');
+    // The stdio fields give way to the HTTP ones.
+    expect(await form.getByLabel('Command').count()).toBe(0);
+    await form.getByLabel('URL').fill('http://127.0.0.1:9/mcp');
+    await form.getByLabel(/^Headers/).fill('X-Api-Key: header-secret-value-5678');
+    await form.getByLabel('Bearer token').fill('bearer-secret-value-4321');
+    await form.getByRole('button', { name: 'Add server' }).click();
+    await page.getByRole('heading', { name: 'remote-http' }).waitFor();
+    expect((await gh.api('GET', '/api/servers/remote-http')).body).toMatchObject({ transport: 'streamable_http', url: 'http://127.0.0.1:9/mcp', headers: { 'X-Api-Key': '••••5678' }, bearerToken: '••••4321' });
+    await page.getByText('••••5678', { exact: false }).first().waitFor();
+    await page.getByText('••••4321', { exact: false }).first().waitFor();
+    expect(await page.content()).not.toMatch(/header-secret-value|bearer-secret-value/);
+
+    await page.getByRole('button', { name: 'Edit' }).click();
+    const edit = page.getByRole('form', { name: 'Save server' });
+    await edit.getByLabel('Description').fill('Edited in the console');
+    await edit.getByRole('button', { name: 'Save server' }).click();
+    await page.locator('#main').getByText('Edited in the console').first().waitFor({ timeout: 10_000 });
+    // An empty bearer token field keeps the stored one.
+    expect((await gh.api('GET', '/api/servers/remote-http')).body).toMatchObject({ description: 'Edited in the console', bearerToken: '••••4321', headers: { 'X-Api-Key': '••••5678' } });
+
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Remove', exact: true }).click();
+    await page.getByRole('heading', { name: 'Servers', exact: true }).waitFor();
+    await waitFor(async () => (await gh.api('GET', '/api/servers/remote-http')).status === 404, 10_000, 'the server removed');
+    await page.getByRole('row', { name: /four/ }).waitFor();
+    expect(await page.getByRole('row', { name: /remote-http/ }).count()).toBe(0);
+  }, 60_000);
+
   it('shows the API\'s problem detail as the message of a refused form', async () => {
     const refused = await gh.api('POST', '/api/servers', { name: 'four', transport: 'stdio', command: process.execPath });
     expect(refused.status).toBe(409);

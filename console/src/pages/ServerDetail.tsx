@@ -112,6 +112,18 @@ export const ServerDetail = ({ name }: { name: string }) => {
             <dd>
               <code>{s.url}</code>
             </dd>
+            <dt>Headers</dt>
+            <dd>
+              {Object.keys(s.headers).length === 0
+                ? 'none'
+                : Object.entries(s.headers).map(([key, value]) => (
+                    <div key={key}>
+                      <code>
+                        {key}: {value}
+                      </code>
+                    </div>
+                  ))}
+            </dd>
             <dt>Bearer token</dt>
             <dd>{s.bearerToken ?? 'none'}</dd>
           </>
