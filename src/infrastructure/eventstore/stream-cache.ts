@@ -1,7 +1,7 @@
 import type { StoredEvent } from './types';
 
-/** Most events held; the streams least recently used go first. */
-const DEFAULT_MAX_EVENTS = 50_000;
+/** Most events held (a few MB: the streams of the hundreds of profiles and servers a gateway is busy with); the streams least recently used go first. */
+const DEFAULT_MAX_EVENTS = 10_000;
 
 /**
  * Streams as this process's committed transactions left them, so that a command on a stream
