@@ -2,8 +2,13 @@ import { createHash } from 'node:crypto';
 import { fixtureServer, httpSpec, startHttpServer, textOf, type RunningHttpServer } from '../../../test/fixtures/upstream-fixtures';
 import { SecretBox, type DataKey } from '../crypto';
 import type { StoredEvent } from '../eventstore';
+import { DEFAULT_SETTINGS } from '../../domain/settings/events';
 import { UpstreamPool, type McpCallToolResult, type UpstreamSpec } from '../upstream';
+import { UpstreamCatalog } from './catalog';
 import { CredentialDirectory } from './credential-directory';
+import type { ProxyProfile } from './profile-config';
+import { ProfileDirectory } from './profile-directory';
+import { ProfileProxy } from './profile-proxy';
 import { UpstreamHub, type ClientPeer } from './upstream-hub';
 
 const sha256 = (value: string): string => createHash('sha256').update(value, 'utf8').digest('hex');
@@ -93,6 +98,28 @@ describe('a user\'s connection replaced while a call waits for it', () => {
     const results = await within(Promise.all(calls), 10_000, 'the calls waiting for the replaced connection');
     expect(new Set(results.map(tokenOf))).toEqual(new Set([sha256('ann-new-token')]));
     expect(await hook('stats')).toMatchObject({ held: 1, calls: 12 });
+    await hook('release');
+    await released;
+  });
+
+  it('lists the server\'s tools to a session whose list waited for the replaced connection', async () => {
+    const profile: ProxyProfile = {
+      id: 'profile-1', slug: 'team', toolPrefix: 'always', toolExposure: 'all', adaptiveToolLimit: 10,
+      auth: { apiKey: true, queryParam: false, mode: 'api_keys' }, debugLogging: false, servers: [spec], tools: new Map(), pins: new Map(),
+    };
+    const proxy = new ProfileProxy(
+      { hub, catalog: new UpstreamCatalog(), profiles: new ProfileDirectory(async () => profile), settings: () => DEFAULT_SETTINGS },
+      profile.id,
+      peerOf('dan'),
+    );
+    setToken('dan', 'dan-old-token');
+    await hook('hold');
+    const listed = proxy.listTools();
+    await untilHeld(1);
+    setToken('dan', 'dan-new-token');
+    const released = pool.releaseUser('dan', spec.id);
+    const tools = await within(listed, 10_000, 'the list waiting for the replaced connection');
+    expect(tools.map((tool) => tool.name)).toEqual([`${spec.name}__whoami`]);
     await hook('release');
     await released;
   });

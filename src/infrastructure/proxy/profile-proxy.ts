@@ -5,7 +5,7 @@ import type {
   McpLoggingLevel, McpPrompt, McpReadResourceResult, McpResource, McpResourceTemplate, McpTool, UpstreamConnection,
   UpstreamErrorCode, UpstreamRequestOptions, UpstreamSpec,
 } from '../upstream';
-import { isUpstreamError } from '../upstream';
+import { isResendable, isUpstreamError } from '../upstream';
 import type { ListItem, ListKind, ListOutcome, UpstreamCatalog } from './catalog';
 import type { ProxyProfile } from './profile-config';
 import type { ProfileDirectory } from './profile-directory';
@@ -471,14 +471,18 @@ export class ProfileProxy {
    * (cached per user: another user's credentials may show other things); a server the session
    * cannot reach at all (no credentials of its user) is an outcome with its error, not a throw.
    */
-  private listOf<K extends ListKind>(kind: K, spec: UpstreamSpec, deadline: number): Promise<ListOutcome<K>> {
-    let connection: UpstreamConnection;
+  private async listOf<K extends ListKind>(kind: K, spec: UpstreamSpec, deadline: number): Promise<ListOutcome<K>> {
+    const audience = spec.credentials === 'per_user' ? (this.peer.userId ?? undefined) : undefined;
     try {
-      connection = this.deps.hub.connection(spec, this.peer);
+      // A list that waited for a user's connection replaced meanwhile is asked again on the new one.
+      return await this.deps.hub.request(spec, this.peer, async (connection) => {
+        const outcome = await this.deps.catalog.list(kind, spec, connection, deadline, audience);
+        if (outcome.items === null && isResendable(outcome.error)) throw outcome.error;
+        return outcome;
+      });
     } catch (error) {
-      return Promise.resolve({ spec, items: null, error });
+      return { spec, items: null, error };
     }
-    return this.deps.catalog.list(kind, spec, connection, deadline, spec.credentials === 'per_user' ? (this.peer.userId ?? undefined) : undefined);
   }
 }
 
