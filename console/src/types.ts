@@ -14,6 +14,8 @@ export type Server = {
   cwd: string | null;
   url: string | null;
   headers: Record<string, string>;
+  /** The headers declared secret: never sent on a per-user connection (absent from older answers). */
+  headersSecret?: string[];
   bearerToken: string | null;
   timeoutMs: number | null;
   credentials?: 'shared' | 'per_user';

@@ -154,6 +154,39 @@ describeInBrowser('the console: per-user credentials')('the console: a member\'s
     expect(new URL(left[0]).searchParams.get('code_challenge_method')).toBe('S256');
   }, 60_000);
 
+  it('lets an admin declare a server\'s headers secret in its form; a declared plain-looking header then stays off the user\'s connection', async () => {
+    const admin = await browser.newPage();
+    const adminWatch = watchPage(admin, gh.url);
+    await admin.goto(`${gh.url}/signin`);
+    await admin.getByText('Use the admin token instead').click();
+    await admin.getByRole('textbox', { name: /^Admin token/ }).fill(TEST_ADMIN_TOKEN);
+    await admin.getByRole('button', { name: 'Sign in with the token' }).click();
+    await admin.getByRole('heading', { name: 'Servers' }).waitFor();
+    await admin.goto(`${gh.url}/servers/remote`);
+    await admin.getByRole('button', { name: 'Edit', exact: true }).click();
+    const headerValue = 'northwind-042-orchard';
+    await admin.getByLabel(/^Headers/).fill(`X-Customer: ${headerValue}`);
+    const box = admin.getByLabel('Headers are credentials: never sent on a per-user connection');
+    expect(await box.isChecked()).toBe(false);
+    await box.check();
+    await admin.getByRole('button', { name: 'Save server' }).click();
+    await admin.getByRole('button', { name: 'Edit', exact: true }).waitFor({ timeout: 15_000 });
+    const read = await gh.api('GET', '/api/servers/remote');
+    expect(read.body.headersSecret).toEqual(['X-Customer']);
+    expect(await admin.content()).not.toContain(headerValue);
+    // The form opens again with the box checked: every header is declared secret.
+    await admin.getByRole('button', { name: 'Edit', exact: true }).click();
+    expect(await admin.getByLabel('Headers are credentials: never sent on a per-user connection').isChecked()).toBe(true);
+    await admin.close();
+    expect(adminWatch.errors).toEqual([]);
+    expect(adminWatch.outside).toEqual([]);
+    // ann's call carries her token and no X- header: the fixture would list x-customer.
+    const after = await call();
+    expect(after.isError).toBeFalsy();
+    expect(JSON.parse(after.content[0].text)).toEqual({ tokenSha256: sha256(TOKEN) });
+    expect((await gh.api('PATCH', '/api/servers/remote', { headers: {} })).status).toBe(200);
+  }, 60_000);
+
   it('shows a member no tool definition history (that route is the admins\')', async () => {
     // The call above recorded the server's tools; a member sees them, without the history button.
     await page.goto(`${gh.url}/servers/remote`);

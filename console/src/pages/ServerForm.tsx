@@ -21,6 +21,13 @@ const recordToLines = (record: Record<string, unknown> | undefined, separator: s
 
 export type ServerInput = Record<string, unknown>;
 
+/** The box starts checked when the server has headers and every one of them is declared secret. */
+const allHeadersSecret = (server: Server | undefined): boolean => {
+  const names = Object.keys(server?.headers ?? {});
+  const secret = new Set(server?.headersSecret ?? []);
+  return names.length > 0 && names.every((name) => secret.has(name));
+};
+
 /**
  * Add or edit a server: the fields of its transport only. Secrets (env values marked secret,
  * header values, the bearer token) go to the API once and come back masked.
@@ -50,7 +57,12 @@ export const ServerForm = ({ initial, onSubmit, submitLabel }: { initial?: Serve
         input.cwd = text('cwd') || null;
       } else {
         input.url = text('url') || null;
-        input.headers = linesToRecord(String(form.get('headers') ?? ''), ':');
+        const headers = linesToRecord(String(form.get('headers') ?? ''), ':');
+        // Checked: every header is declared secret (a mask too: the API keeps the value and sets the
+        // flag). Unchecked: bare values, which keep what each header was (new ones are judged by
+        // name and value); a header is made plain again with the API's {"value", "secret": false}.
+        const secret = form.get('headersSecret') === 'on';
+        input.headers = Object.fromEntries(Object.entries(headers).map(([key, value]) => [key, secret ? { value, secret: true } : value]));
         const bearer = text('bearerToken');
         if (bearer !== '' || !initial) input.bearerToken = bearer || null;
       }
@@ -109,6 +121,9 @@ export const ServerForm = ({ initial, onSubmit, submitLabel }: { initial?: Serve
           <Field label="Headers (Name: value per line; values are secrets)" error={fieldError('headers')}>
             <textarea name="headers" rows={3} defaultValue={recordToLines(initial?.headers, ': ')} />
           </Field>
+          <label className="check">
+            <input type="checkbox" name="headersSecret" defaultChecked={allHeadersSecret(initial)} /> Headers are credentials: never sent on a per-user connection
+          </label>
           <Field label="Bearer token" error={fieldError('bearerToken')} hint={initial?.bearerToken ? `Stored: ${initial.bearerToken}. Leave empty to keep it.` : undefined}>
             <input name="bearerToken" type="password" autoComplete="off" />
           </Field>
