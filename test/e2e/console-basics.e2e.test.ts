@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Browser, Page, Route } from 'playwright-core';
 import { describeInBrowser, launchChromium, screenshot, watchPage } from '../support/browser';
 import { startTestGatehouse, TEST_ADMIN_TOKEN, type TestGatehouse } from '../support/gatehouse';
-import { FIXTURES } from '../support/mcp-client';
+import { connectClient, FIXTURES } from '../support/mcp-client';
 import { headPosition } from '../support/events';
 import { createProfile, registerStdioServer, waitFor } from '../support/proxy';
 
@@ -178,6 +178,27 @@ describeInBrowser('the console basics')('the console basics, in a real browser',
     await waitFor(async () => (await gh.api('GET', '/api/servers/remote-http')).status === 404, 10_000, 'the server removed');
     await page.getByRole('row', { name: /four/ }).waitFor();
     expect(await page.getByRole('row', { name: /remote-http/ }).count()).toBe(0);
+  }, 60_000);
+
+  it('renders a logged response that carries markup as text in the live traffic view', async () => {
+    await registerStdioServer(gh, 'hostile', join(FIXTURES, 'hostile-server.js'));
+    await createProfile(gh, 'logged', ['hostile'], { auth: { apiKey: false } });
+    expect((await gh.api('PATCH', '/api/profiles/logged', { debugLogging: true })).status).toBe(200);
+    await page.goto(`${gh.url}/traffic?profile=logged`);
+    await page.getByRole('status').getByText('following').waitFor({ timeout: 10_000 });
+    const client = await connectClient(gh.url, 'logged');
+    try {
+      await client.callTool({ name: 'hostile__markup', arguments: {} });
+    } finally {
+      await client.close();
+    }
+    const call = page.locator('table[aria-label="Traffic"] tr[data-log]', { hasText: 'tools/call' }).first();
+    await call.waitFor({ timeout: 15_000 });
+    await call.getByRole('button', { name: /^Show entry/ }).click();
+    const response = page.getByRole('region', { name: /^Entry \d+/ }).getByRole('figure', { name: 'Response' });
+    await response.getByText('<script>window.__pwned', { exact: false }).first().waitFor({ timeout: 10_000 });
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
+    expect(await response.locator('script, img, b').count()).toBe(0);
   }, 60_000);
 
   it('shows the API\'s problem detail as the message of a refused form', async () => {
