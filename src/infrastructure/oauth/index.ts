@@ -92,7 +92,7 @@ export class OAuthService {
     if (row === null || row.transport === 'stdio' || row.url === null) return null;
     const view = await this.status(serverId);
     const known = view.client !== null || view.grantedAt !== null || view.status !== 'not_authorized';
-    const available = known || (await this.availability.of(row.url));
+    const available = known || (await this.availability.soon(row.url));
     return { status: view.status, reason: view.reason, expiresAt: view.expiresAt, available };
   }
 }

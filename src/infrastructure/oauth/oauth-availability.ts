@@ -2,6 +2,12 @@ import { publishesOAuthMetadata } from './discovery';
 
 /** How long an answer is kept: the console reads a server's page often, and an upstream seldom starts or stops doing OAuth. */
 const ANSWER_TTL_MS = 60_000;
+/**
+ * How long a server's page waits for an upstream that is slow to answer (the probe itself may take
+ * the OAuth timeout): past it the page says "not known to do OAuth" now, and the answer, kept
+ * when it comes, is there for the next read.
+ */
+const READ_WAIT_MS = 1500;
 /** Answers kept at most (one per upstream URL); the oldest goes first. */
 const MAX_ANSWERS = 1000;
 
@@ -17,6 +23,19 @@ export class OAuthAvailability {
     private readonly probe: (url: string) => Promise<boolean> = publishesOAuthMetadata,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** The answer for `url`, or false when it is not there within READ_WAIT_MS. */
+  async soon(url: string): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), READ_WAIT_MS);
+    });
+    try {
+      return await Promise.race([this.of(url), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 
   of(url: string): Promise<boolean> {
     const cached = this.answers.get(url);
