@@ -58,11 +58,19 @@ export class DatabaseUnavailableError extends Error {
 const UNAVAILABLE_SQLSTATE = /^(08|57P0[123])/;
 const UNAVAILABLE_SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'SQLITE_BUSY']);
 
+/**
+ * TypeORM's answer to every statement on a connection it has given up (the server ended it, or
+ * its socket failed): the first failure of a lost connection may reach a job as this instead of
+ * as the driver's error.
+ */
+const RUNNER_RELEASED = 'QueryRunnerProviderAlreadyReleasedError';
+
 /** Whether an error means "the database could not be reached" rather than "this statement failed". */
 export const isDatabaseUnavailable = (error: unknown): boolean => {
   for (let current = error, depth = 0; current !== null && typeof current === 'object' && depth < 5; current = (current as { cause?: unknown }).cause, depth += 1) {
     if (current instanceof DatabaseUnavailableError) return true;
-    const { code, driverError, message } = current as { code?: unknown; driverError?: unknown; message?: unknown };
+    const { code, driverError, message, name } = current as { code?: unknown; driverError?: unknown; message?: unknown; name?: unknown };
+    if (name === RUNNER_RELEASED) return true;
     if (typeof code === 'string' && (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_SOCKET.has(code))) return true;
     if (typeof message === 'string' && /Connection terminated|connection is closed|Client has encountered a connection error/i.test(message)) return true;
     if (driverError !== undefined && isDatabaseUnavailable(driverError)) return true;
@@ -296,6 +304,7 @@ export class Database {
         scope.savepoint();
         const entry = await this.settle(manager, job, index < batch.length - 1 ? ['RELEASE job', 'SAVEPOINT job'] : []);
         settled.push(entry);
+        if (!entry.ok && isDatabaseUnavailable(entry.error)) throw entry.error; // the connection is gone: nothing of the batch is stored
         if (!entry.ok) {
           await this.backend.statements(manager, ['ROLLBACK TO job']);
           scope.rollBack();
