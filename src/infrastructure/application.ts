@@ -183,7 +183,7 @@ export const startGateway = async (app: Application, options: GatewayOptions): P
     logDestination: options.logDestination,
   });
   const log = observability.log;
-  const oauth = new OAuthService({ context: { store, secrets, reads: database.reads }, publicUrl: options.publicUrl, log });
+  const oauth = new OAuthService({ context: { store, secrets, reads: database.reads }, publicUrl: options.publicUrl, log, allowedHosts: () => settings.current().upstreamAllowedHosts });
   const initial = settings.current();
   const pool = new UpstreamPool({
     connection: {

@@ -2,6 +2,8 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { Client as SdkClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { existsSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtureServer, startHttpServer, type RunningHttpServer } from '../fixtures/upstream-fixtures';
@@ -115,6 +117,36 @@ describe('upstream URLs: http(s) only, no credentials, and the host allowlist', 
           return false;
         }
       }, 10_000, 'the call allowed again');
+    });
+
+    it("asks no host outside the list whether it does OAuth when a server's page is read", async () => {
+      const asked: string[] = [];
+      const metadataHost = createServer((request, response) => {
+        if (request.url?.startsWith('/.well-known/oauth-protected-resource')) {
+          asked.push(request.url);
+          response.writeHead(200, { 'content-type': 'application/json' });
+          response.end(JSON.stringify({ resource: `http://127.0.0.1:${(metadataHost.address() as AddressInfo).port}/mcp`, authorization_servers: ['http://127.0.0.1:9'] }));
+          return;
+        }
+        response.writeHead(404).end();
+      });
+      await new Promise<void>((resolve) => metadataHost.listen(0, '127.0.0.1', resolve));
+      try {
+        await patchSettings(gh, { upstreamAllowedHosts: [] });
+        const url = `http://127.0.0.1:${(metadataHost.address() as AddressInfo).port}/mcp`;
+        expect((await gh.api('POST', '/api/servers', { name: 'metadata', transport: 'streamable_http', url })).status).toBe(201);
+
+        await patchSettings(gh, { upstreamAllowedHosts: ['allowed.example'] });
+        expect((await gh.api('GET', '/api/servers/metadata')).body.oauth).toMatchObject({ available: false });
+        expect(asked).toEqual([]);
+
+        // The same read asks it once it is listed (so the question above was really not asked).
+        await patchSettings(gh, { upstreamAllowedHosts: ['127.0.0.1'] });
+        expect((await gh.api('GET', '/api/servers/metadata')).body.oauth).toMatchObject({ available: true });
+        expect(asked.length).toBeGreaterThan(0);
+      } finally {
+        await new Promise((resolve) => metadataHost.close(resolve));
+      }
     });
   });
 });

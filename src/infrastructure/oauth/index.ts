@@ -1,5 +1,6 @@
 import type { CommandContext } from '../commands/handle-command';
 import { ServerReadModel } from '../readmodels/server';
+import { isHostAllowed } from '../upstream/host-allowlist';
 import { completeAuthorization, confirmOwnAuthorization, registerPreregisteredClient, startAuthorization, type AuthorizeInput, type CallbackInput, type FlowDeps } from './authorization-flow';
 import type { OAuthContext } from './oauth.commands';
 import { OAuthAvailability } from './oauth-availability';
@@ -23,6 +24,8 @@ export type OAuthServiceOptions = Readonly<{
   /** GATEHOUSE_PUBLIC_URL (or the bound address), read when a flow starts. */
   publicUrl: () => string;
   log?: OAuthLog;
+  /** settings.upstreamAllowedHosts (empty: any host): a server's page asks no other host whether it does OAuth. */
+  allowedHosts?: () => readonly string[];
 }>;
 
 /**
@@ -92,7 +95,16 @@ export class OAuthService {
     if (row === null || row.transport === 'stdio' || row.url === null) return null;
     const view = await this.status(serverId);
     const known = view.client !== null || view.grantedAt !== null || view.status !== 'not_authorized';
-    const available = known || (await this.availability.soon(row.url));
+    const available = known || (this.mayAsk(row.url) && (await this.availability.soon(row.url)));
     return { status: view.status, reason: view.reason, expiresAt: view.expiresAt, available };
+  }
+
+  /** Whether the upstream's host may be asked at all: the allowlist the connections keep holds for this question too. */
+  private mayAsk(serverUrl: string): boolean {
+    try {
+      return isHostAllowed(new URL(serverUrl), this.options.allowedHosts?.() ?? []);
+    } catch {
+      return false;
+    }
   }
 }
