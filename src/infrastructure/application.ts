@@ -284,7 +284,9 @@ export const startGateway = async (app: Application, options: GatewayOptions): P
       const spec = await serverSpec(serverId);
       if (spec === null) return null;
       // The shared connection (no session): what a profile's clients would share.
-      const outcome = await catalog.list('tools', spec, pool.get(spec), deadlineMs);
+      const supervisor = pool.get(spec);
+      supervisor.retryNow();
+      const outcome = await catalog.list('tools', spec, supervisor, deadlineMs);
       if (outcome.items === null) throw outcome.error;
       return outcome.items.length;
     },

@@ -103,6 +103,18 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
     await this.ensureConnection(signal);
   }
 
+  /**
+   * Someone asked for this server now (an admin's "connect and list tools", say just after
+   * authorizing it): a reconnect waiting out its backoff starts at once instead of refusing.
+   * The failure count is kept, so a server that still fails backs off as before.
+   */
+  retryNow(): void {
+    if (this.stopping || this.owned || this.connecting || !this.retries.pending) return;
+    this.retries.cancel();
+    this.state.setNextAttempt(null);
+    this.startConnecting();
+  }
+
   setHandlers(handlers: UpstreamHandlers): void {
     Object.assign(this.handlers, handlers);
     this.owned?.connection.setHandlers(handlers);

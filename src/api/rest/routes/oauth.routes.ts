@@ -72,8 +72,10 @@ const escapeHtml = (text: string): string =>
 
 const page = (body: string): string => `<!doctype html><meta charset="utf-8"><title>Gatehouse</title>${body}`;
 
+/** Says it worked and leads back to the server's page in the console, where the person started. */
 const authorizedPage = (result: Readonly<{ serverId: string; userId?: string }>): string =>
-  page(`<p>Gatehouse is now authorized${result.userId === undefined ? '' : ' with your own access'} for server ${escapeHtml(result.serverId)}. You can close this window.</p>`);
+  page(`<p>Gatehouse is now authorized${result.userId === undefined ? '' : ' with your own access'} for server ${escapeHtml(result.serverId)}.</p>
+<p><a href="/servers/${escapeHtml(encodeURIComponent(result.serverId))}">Back to the server in the console</a></p>`);
 
 /** Confirms a user's own grant: the form posts from this origin, so the session cookie (SameSite=Strict) goes with it. */
 const confirmPage = (confirm: string): string =>
