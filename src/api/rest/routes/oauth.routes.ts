@@ -72,10 +72,19 @@ const escapeHtml = (text: string): string =>
 
 const page = (body: string): string => `<!doctype html><meta charset="utf-8"><title>Gatehouse</title>${body}`;
 
-/** Says it worked and leads back to the server's page in the console, where the person started. */
-const authorizedPage = (result: Readonly<{ serverId: string; userId?: string }>): string =>
-  page(`<p>Gatehouse is now authorized${result.userId === undefined ? '' : ' with your own access'} for server ${escapeHtml(result.serverId)}.</p>
-<p><a href="/servers/${escapeHtml(encodeURIComponent(result.serverId))}">Back to the server in the console</a></p>`);
+/** How long the page that says it worked stays before the browser goes back to the console by itself. */
+const BACK_TO_CONSOLE_SECONDS = 2;
+
+/**
+ * Says it worked and takes the person back to the server's page in the console, where they
+ * started (by itself after a moment, or at once with the link).
+ */
+const authorizedPage = (result: Readonly<{ serverId: string; userId?: string }>): string => {
+  const back = `/servers/${escapeHtml(encodeURIComponent(result.serverId))}`;
+  return page(`<meta http-equiv="refresh" content="${BACK_TO_CONSOLE_SECONDS};url=${back}">
+<p>Gatehouse is now authorized${result.userId === undefined ? '' : ' with your own access'} for server ${escapeHtml(result.serverId)}.</p>
+<p><a href="${back}">Back to the server in the console</a> (in ${BACK_TO_CONSOLE_SECONDS} seconds by itself)</p>`);
+};
 
 /** Confirms a user's own grant: the form posts from this origin, so the session cookie (SameSite=Strict) goes with it. */
 const confirmPage = (confirm: string): string =>
