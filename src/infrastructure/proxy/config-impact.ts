@@ -113,16 +113,13 @@ export const impactOf = (events: readonly StoredEvent[]): ConfigImpact => {
       case 'ApiKeyRevoked':
         revokedKeys.push(data.keyId as string);
         break;
-      // A user's own credentials changed: what that server lists to them may have (their
-      // connections are replaced the moment it commits: userReleaseOf).
-      case 'UserCredentialsSet':
-      case 'UserCredentialsRemoved':
-      case 'UserOAuthTokensGranted':
-      case 'UserOAuthTokensRevoked':
-        merge(servers, data.serverId as string, ALL);
+      default: {
+        // A user's own credentials for a server changed: what that server lists to them may have
+        // (their connections are replaced the moment it commits: userReleaseOf).
+        const serverId = userReleaseOf(event)?.serverId;
+        if (serverId !== undefined) merge(servers, serverId, ALL);
         break;
-      default:
-        break;
+      }
     }
   }
   return { profiles, servers, reconnect, removed, maybeUnused, revokedKeys, authorized };
