@@ -1,6 +1,6 @@
 import type { CommandContext } from '../commands/handle-command';
 import { ServerReadModel } from '../readmodels/server';
-import { isHostAllowed } from '../upstream/host-allowlist';
+import { upstreamUrlRefusal } from '../upstream/host-allowlist';
 import { completeAuthorization, confirmOwnAuthorization, registerPreregisteredClient, startAuthorization, type AuthorizeInput, type CallbackInput, type FlowDeps } from './authorization-flow';
 import type { OAuthContext } from './oauth.commands';
 import { OAuthAvailability } from './oauth-availability';
@@ -101,10 +101,6 @@ export class OAuthService {
 
   /** Whether the upstream's host may be asked at all: the allowlist the connections keep holds for this question too. */
   private mayAsk(serverUrl: string): boolean {
-    try {
-      return isHostAllowed(new URL(serverUrl), this.options.allowedHosts?.() ?? []);
-    } catch {
-      return false;
-    }
+    return upstreamUrlRefusal(serverUrl, this.options.allowedHosts?.() ?? []) === null;
   }
 }
