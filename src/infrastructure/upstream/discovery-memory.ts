@@ -36,8 +36,9 @@ export type DiscoveryMemoryOptions = Readonly<{ silenceRememberedMs?: number; no
  * on its later connects, so neither a restart nor another session's connection pays for the
  * question again. A definite outcome (the process exited) holds until the configuration changes;
  * silence, which may only have been a slow server, holds for `silenceRememberedMs` (10 minutes),
- * after which the server is asked again. A changed configuration is asked anew, and so is a stdio
- * server whose process answered after the window offering 2026-07-28 (it only started slowly).
+ * after which the server is asked again. A changed configuration is asked anew, and so is a server
+ * that answered after the window offering 2026-07-28 (it was only slow: a stdio process that
+ * started slowly, a Streamable HTTP server under load).
  * Shared by the supervisors of one server; in memory only, so a gateway restart asks again.
  */
 export class DiscoveryMemory {

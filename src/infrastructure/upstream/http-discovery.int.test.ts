@@ -1,15 +1,17 @@
 /**
  * A Streamable HTTP upstream is asked `server/discover` before anything else. A 2025 server that
  * never answers the question (it leaves the POST open) is initialised once the window has passed,
- * and is not asked again by its later connections until its configuration changes. Real fixture
- * process on loopback; the fixture counts the questions it left unanswered.
+ * and is not asked again by its later connections until its configuration changes. A 2026 server
+ * that answers after the window is spoken to as 2026-07-28 from then on. Real fixture processes on
+ * loopback; the fixture counts the questions it left unanswered.
  */
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
-import { fixtureServer, httpSpec, startHttpServer, textOf, type RunningHttpServer } from '../../../test/fixtures/upstream-fixtures';
+import { fixtureServer, httpSpec, startHttpServer, textOf, waitForHealth, type RunningHttpServer } from '../../../test/fixtures/upstream-fixtures';
 import { ChildProcessRegistry, UpstreamPool } from '.';
 import { DiscoveryMemory, SILENCE_REMEMBERED_MS, discoverTimeoutMs } from './discovery-memory';
 import { closeOwned, openOwnedConnection } from './owned-connection';
 import { StderrTail } from './stderr-tail';
+import { MODERN_UPSTREAM_VERSION } from './modern-connection';
 import { DEFAULT_CLIENT_CAPABILITIES, DEFAULT_CLIENT_INFO } from './supervisor-options';
 
 const FAST = fixtureServer('fast-server.js');
@@ -87,5 +89,36 @@ describe('a Streamable HTTP upstream that ignores server/discover', () => {
     memory.note(exits, 'exits');
     clock += 100 * SILENCE_REMEMBERED_MS;
     expect(memory.recall(exits)).toBe('exits');
+  });
+});
+
+describe('a Streamable HTTP upstream that answers server/discover after the window', () => {
+  const connectTimeoutMs = 4_000;
+  const window = discoverTimeoutMs(connectTimeoutMs);
+  let server: RunningHttpServer;
+
+  beforeAll(async () => {
+    server = await startHttpServer([fixtureServer('fast-server-v2.js'), '--http', '0', '--discover-after', String(window + 700)]);
+  });
+
+  afterAll(() => server.stop());
+
+  it('is initialised as 2025 at the window, then spoken to as 2026-07-28 once its answer comes, the call in flight on the 2025 session answered', async () => {
+    const pool = new UpstreamPool({ connection: { connectTimeoutMs } });
+    const supervisor = pool.get(httpSpec(`${server.baseUrl}/mcp`, 'streamable_http', { name: 'slow-discover-v2' }));
+    try {
+      const started = Date.now();
+      await supervisor.connect();
+      expect(Date.now() - started).toBeGreaterThanOrEqual(window - TIMER_SLACK_MS);
+      expect(supervisor.health().protocolVersion).toBe(LATEST_PROTOCOL_VERSION);
+      const inFlight = supervisor.callTool({ name: 'echo', arguments: { message: 'slow', delayMs: 1_500 } });
+
+      await waitForHealth(supervisor, (health) => health.protocolVersion === MODERN_UPSTREAM_VERSION, connectTimeoutMs);
+      expect(textOf(await inFlight)).toBe('slow');
+      expect(JSON.parse(textOf(await supervisor.callTool({ name: 'client_envelope', arguments: {} })))).toMatchObject({ era: 'modern' });
+      expect(supervisor.health()).toMatchObject({ status: 'ready', restarts: 0 });
+    } finally {
+      await pool.closeAll();
+    }
   });
 });

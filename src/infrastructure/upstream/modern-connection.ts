@@ -8,7 +8,7 @@ import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { authorizedFetch } from './authorized-fetch';
 import { UpstreamConnectionBase, type RequestParams } from './connection-base';
 import { toUpstreamError, UpstreamError } from './errors';
-import { asV1Error, isTimeout } from './modern-errors';
+import { asV1Error } from './modern-errors';
 import { allowlistedFetch, isHostAllowed } from './host-allowlist';
 import { HEADERS_TIMEOUT_MS, nodeFetch, type NodeFetch } from './node-fetch';
 import { upstreamHeaders, upstreamUrl } from './http-transports';
@@ -17,6 +17,12 @@ import type { ProcessGroupStdioTransport } from './stdio-transport';
 import type {
   McpElicitationParams, McpImplementation, McpSamplingParams, McpServerCapabilities, UpstreamHandlers, UpstreamRequestOptions, UpstreamSpec,
 } from './types';
+
+/**
+ * A `server/discover` not answered within its window: still open, so that a slow 2026 server's
+ * answer counts when it comes (see owned-connection.ts).
+ */
+export type LateDiscovery = Readonly<{ answer: Promise<ModernUpstreamConnection | undefined>; cancel: () => void }>;
 
 /** The stateless revision the gateway speaks to upstreams that offer it. */
 export const MODERN_UPSTREAM_VERSION = '2026-07-28';
@@ -90,13 +96,16 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
 
   /**
    * Asks a Streamable HTTP upstream with `server/discover` whether it speaks 2026-07-28 (a stdio
-   * upstream is asked on its own process, see stdio-discovery.ts), waiting `windowMs` at most.
-   * Resolves to a connection when it does; to 'legacy' when it does not or cannot be reached (the
-   * caller connects as today, which reports the reason); to 'silent' when no answer came in the
-   * window (a 2025 server that ignores requests it does not know, or one that is down: the
-   * caller initialises it with the rest of the connect timeout, which tells the two apart).
+   * upstream is asked on its own process, see stdio-discovery.ts). Resolves, at the latest when
+   * `windowMs` has passed, to a connection when it answered offering it; to 'legacy' when it does
+   * not or cannot be reached (the caller connects as today, which reports the reason); to `late`
+   * when no answer came in the window (a 2025 server that ignores requests it does not know, one
+   * that is down, or a 2026 one that is slow: the caller initialises it with the rest of the
+   * connect timeout, which tells the first two apart). The question stays open until the connect
+   * timeout: `late.answer` is the 2026 connection if the answer comes and offers 2026-07-28, else
+   * undefined; `late.cancel` stops waiting for it.
    */
-  static async probe(spec: UpstreamSpec, options: SdkConnectionOptions, handlers: UpstreamHandlers, windowMs: number): Promise<ModernUpstreamConnection | 'legacy' | 'silent'> {
+  static async probe(spec: UpstreamSpec, options: SdkConnectionOptions, handlers: UpstreamHandlers, windowMs: number): Promise<ModernUpstreamConnection | 'legacy' | LateDiscovery> {
     if (spec.transport !== 'streamable_http') return 'legacy';
     let url: URL;
     try {
@@ -107,15 +116,30 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
     if (!isHostAllowed(url, options.allowedHosts?.() ?? [])) return 'legacy';
     const connection = ModernUpstreamConnection.create(spec, options, handlers);
     const client = connection.client;
-    try {
-      await client.connect(new ModernHttpTransport(url, { requestInit: { headers: upstreamHeaders(spec) }, fetch: connection.fetch() }), { timeout: windowMs });
-    } catch (error) {
-      await client.close().catch(() => undefined);
-      connection.http?.close();
-      return isTimeout(error) ? 'silent' : 'legacy';
-    }
-    connection.listenForChanges();
-    return connection;
+    let settled = false;
+    const answered = client
+      .connect(new ModernHttpTransport(url, { requestInit: { headers: upstreamHeaders(spec) }, fetch: connection.fetch() }), { timeout: options.connectTimeoutMs })
+      .then(
+        () => {
+          connection.listenForChanges();
+          return connection;
+        },
+        async () => {
+          await connection.close();
+          return 'legacy' as const;
+        },
+      )
+      .finally(() => (settled = true));
+    let timer: NodeJS.Timeout | undefined;
+    const window = new Promise<'window'>((resolve) => (timer = setTimeout(() => resolve('window'), windowMs)));
+    const first = await Promise.race([answered, window]).finally(() => clearTimeout(timer));
+    if (first !== 'window') return first;
+    return {
+      answer: answered.then((late) => (late === 'legacy' ? undefined : late)),
+      cancel: () => {
+        if (!settled) void connection.close();
+      },
+    };
   }
 
   /**
@@ -209,7 +233,7 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
   private lose(failure: UpstreamError): void {
     if (this.lost || this.closing) return;
     this.lost = true;
-    this.options.onUnexpectedClose?.(failure);
+    this.options.onUnexpectedClose?.(failure, this);
   }
 
   /** A stdio server's process ended without close(): reported once, as a 2025 session's end is. */

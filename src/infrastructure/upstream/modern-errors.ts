@@ -28,5 +28,3 @@ const jsonRpcErrorIn = (body: string | undefined): McpError | undefined => {
     return undefined;
   }
 };
-
-export const isTimeout = (error: unknown): boolean => error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout;

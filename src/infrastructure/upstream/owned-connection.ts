@@ -1,6 +1,7 @@
 import { SlotUnavailableError, type ConnectionSlots, type ReleaseSlot } from './connection-slots';
 import { UpstreamError } from './errors';
-import { ModernUpstreamConnection } from './modern-connection';
+import type { UpstreamConnectionBase } from './connection-base';
+import { type LateDiscovery, ModernUpstreamConnection } from './modern-connection';
 import { SdkUpstreamConnection, type SdkConnectionOptions } from './sdk-connection';
 import { type DiscoveryMemory, discoverTimeoutMs } from './discovery-memory';
 import { openStdioConnection } from './stdio-discovery';
@@ -9,8 +10,12 @@ import type { UpstreamHandlers, UpstreamSpec } from './types';
 /** A connection as the supervisor holds it: a 2025 session, or a stateless 2026-07-28 one. */
 export type LiveConnection = SdkUpstreamConnection | ModernUpstreamConnection;
 
-/** A live connection together with the capacity slot it occupies, if the server is capped. */
-export type OwnedConnection = Readonly<{ connection: LiveConnection; releaseSlot?: ReleaseSlot }>;
+/**
+ * A live connection together with the capacity slot it occupies, if the server is capped, and,
+ * for a 2025 session opened because `server/discover` went unanswered in its window, the
+ * question still waiting for its answer (see openHttpConnection).
+ */
+export type OwnedConnection = Readonly<{ connection: LiveConnection; releaseSlot?: ReleaseSlot; late?: LateDiscovery }>;
 
 export type OwnedConnectionRequest = Readonly<{
   spec: UpstreamSpec;
@@ -20,7 +25,7 @@ export type OwnedConnectionRequest = Readonly<{
   slotWaitTimeoutMs: number;
   /** Aborts the wait for a slot (the supervisor is stopping). */
   stopSignal: AbortSignal;
-  onLost: (connection: LiveConnection, error: UpstreamError) => void;
+  onLost: (connection: UpstreamConnectionBase, error: UpstreamError) => void;
   /** Whether the server is asked `server/discover` (see discovery-memory.ts). */
   discovery: DiscoveryMemory;
 }>;
@@ -44,17 +49,27 @@ const acquireSlot = async (request: OwnedConnectionRequest): Promise<ReleaseSlot
  * the sessionless request at once), spoken to statelessly when it offers 2026-07-28, else
  * initialised with what is left of the connect timeout. One that let the question go unanswered
  * and was then initialised is remembered, and not asked on its later connects for a while (ten
- * minutes: it may only have been slow; see DiscoveryMemory). Legacy SSE is never asked.
+ * minutes: it may only have been slow; see DiscoveryMemory). The question stays open meanwhile
+ * (`late`): a slow 2026 server's answer is then forgotten as silence, and the supervisor speaks
+ * 2026-07-28 over it from its next request on. Legacy SSE is never asked.
  */
-const openHttpConnection = async (spec: UpstreamSpec, settings: SdkConnectionOptions, handlers: UpstreamHandlers, memory: DiscoveryMemory): Promise<LiveConnection> => {
-  if (spec.transport !== 'streamable_http' || memory.recall(spec) !== undefined) return SdkUpstreamConnection.open(spec, settings, handlers);
+const openHttpConnection = async (spec: UpstreamSpec, settings: SdkConnectionOptions, handlers: UpstreamHandlers, memory: DiscoveryMemory): Promise<Omit<OwnedConnection, 'releaseSlot'>> => {
+  if (spec.transport !== 'streamable_http' || memory.recall(spec) !== undefined) return { connection: await SdkUpstreamConnection.open(spec, settings, handlers) };
   const startedAt = Date.now();
   const probed = await ModernUpstreamConnection.probe(spec, settings, handlers, discoverTimeoutMs(settings.connectTimeoutMs));
-  if (probed instanceof ModernUpstreamConnection) return probed;
-  if (probed === 'legacy') return SdkUpstreamConnection.open(spec, settings, handlers);
-  const connection = await SdkUpstreamConnection.open(spec, { ...settings, connectTimeoutMs: Math.max(1, settings.connectTimeoutMs - (Date.now() - startedAt)) }, handlers);
+  if (probed instanceof ModernUpstreamConnection) return { connection: probed };
+  if (probed === 'legacy') return { connection: await SdkUpstreamConnection.open(spec, settings, handlers) };
+  let connection: SdkUpstreamConnection;
+  try {
+    connection = await SdkUpstreamConnection.open(spec, { ...settings, connectTimeoutMs: Math.max(1, settings.connectTimeoutMs - (Date.now() - startedAt)) }, handlers);
+  } catch (error) {
+    probed.cancel();
+    void probed.answer.then((modern) => modern?.close());
+    throw error;
+  }
   memory.note(spec, 'ignores');
-  return connection;
+  void probed.answer.then((modern) => modern && memory.forget(spec));
+  return { connection, late: probed };
 };
 
 /**
@@ -69,11 +84,9 @@ export const openOwnedConnection = async (request: OwnedConnectionRequest): Prom
   const releaseSlot = await acquireSlot(request);
   try {
     const { spec, handlers } = request;
-    let opened: LiveConnection | null = null;
-    const settings = { ...request.settings, onUnexpectedClose: (error: UpstreamError) => opened && request.onLost(opened, error) };
-    if (spec.transport === 'stdio') opened = await openStdioConnection(spec, settings, handlers, request.discovery);
-    else opened = await openHttpConnection(spec, settings, handlers, request.discovery);
-    return { connection: opened, releaseSlot };
+    const settings = { ...request.settings, onUnexpectedClose: (error: UpstreamError, connection: UpstreamConnectionBase) => request.onLost(connection, error) };
+    if (spec.transport === 'stdio') return { connection: await openStdioConnection(spec, settings, handlers, request.discovery), releaseSlot };
+    return { ...(await openHttpConnection(spec, settings, handlers, request.discovery)), releaseSlot };
   } catch (error) {
     releaseSlot?.();
     throw error;
@@ -82,6 +95,7 @@ export const openOwnedConnection = async (request: OwnedConnectionRequest): Prom
 
 /** The slot is freed only once the process group is gone, so the cap bounds real processes. */
 export const closeOwned = async (owned: OwnedConnection): Promise<void> => {
+  owned.late?.cancel();
   try {
     await owned.connection.close();
   } finally {

@@ -24,8 +24,8 @@ export type SdkConnectionOptions = SessionOptions &
   Readonly<{
     /** Used when neither the request nor the spec sets a timeout. */
     defaultRequestTimeoutMs: number;
-    /** Called once if the connection ends without `close()` (a stdio server exited). */
-    onUnexpectedClose?: (error: UpstreamError) => void;
+    /** Called once if the connection ends without `close()` (a stdio server exited), with the connection that ended. */
+    onUnexpectedClose?: (error: UpstreamError, connection: UpstreamConnectionBase) => void;
   }>;
 
 /**
@@ -190,7 +190,7 @@ export class SdkUpstreamConnection extends UpstreamConnectionBase {
     if (session !== this.session || this.closing || this.lost) return;
     this.lost = true;
     const reason = describeProcessEnd(session) ?? 'connection closed';
-    this.options.onUnexpectedClose?.(new UpstreamError('UPSTREAM_UNAVAILABLE', this.spec, `${reason} unexpectedly`));
+    this.options.onUnexpectedClose?.(new UpstreamError('UPSTREAM_UNAVAILABLE', this.spec, `${reason} unexpectedly`), this);
   }
 
   private renewSession(expired: UpstreamSession): Promise<UpstreamSession> {

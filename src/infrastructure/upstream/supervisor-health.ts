@@ -34,6 +34,11 @@ export class SupervisorHealth {
     this.emit();
   }
 
+  /** The connection was replaced under the same status (a late 2026 answer adopted), so its protocolVersion changed. */
+  connectionChanged(): void {
+    this.emit();
+  }
+
   recordError(error: UpstreamError): void {
     this.lastError = { code: error.code, message: error.message, at: new Date().toISOString() };
     this.emit();

@@ -7,6 +7,8 @@ import { ChildProcessRegistry } from './process-group';
 import { needsReconnect } from './spec';
 import { StderrTail } from './stderr-tail';
 import { DiscoveryMemory } from './discovery-memory';
+import { ConnectionDrain } from './connection-drain';
+import type { ModernUpstreamConnection } from './modern-connection';
 import { IdleTimer } from './idle-timer';
 import { SupervisorHealth } from './supervisor-health';
 import { connectionSettings, connectTimeoutMs, type UpstreamSupervisorOptions } from './supervisor-options';
@@ -56,6 +58,8 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
   private closedFor: 'stopped' | 'replaced' = 'stopped';
   /** What this (stdio) server's processes did when asked `server/discover`, by configuration. */
   private readonly discovery: DiscoveryMemory;
+  /** Connections replaced while serving, closed once their requests are answered. */
+  private readonly drain = new ConnectionDrain();
 
   constructor(spec: UpstreamSpec, options: UpstreamSupervisorOptions = {}) {
     super();
@@ -133,7 +137,7 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
       // Closed while the caller resumed: still not sent.
       if (this.stopping) throw this.closedError();
       try {
-        const result = await connection.send(method, params, resultSchema, options);
+        const result = await this.drain.around(connection, () => connection.send(method, params, resultSchema, options));
         if (this.owned?.connection === connection) this.state.markServing();
         return result;
       } catch (error) {
@@ -195,7 +199,7 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
         // A connect in flight notices the new generation and closes what it opened.
         await attempt?.catch(() => undefined);
       } finally {
-        if (previous) await closeOwned(previous);
+        await Promise.all([previous && closeOwned(previous), this.drain.closeRetiring()]);
       }
     })();
     return this.stopping;
@@ -278,7 +282,24 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
     this.retries.markReady();
     this.state.setStatus('ready');
     this.armIdleTimer();
+    void owned.late?.answer.then((modern) => modern && this.adoptLateAnswer(owned, modern));
     return owned.connection;
+  }
+
+  /**
+   * A slow 2026 server answered `server/discover` after its window, while it was initialised as
+   * 2025: the requests that follow go to the 2026 connection, and the 2025 session is closed once
+   * the requests in flight on it are answered. Unless that session was dropped meanwhile.
+   */
+  private adoptLateAnswer(previous: OwnedConnection, modern: ModernUpstreamConnection): void {
+    if (this.owned !== previous || this.stopping) {
+      void modern.close();
+      return;
+    }
+    modern.setHandlers(this.handlers);
+    this.owned = { connection: modern, releaseSlot: previous.releaseSlot };
+    this.drain.retire(previous.connection);
+    this.state.connectionChanged();
   }
 
   private onRequestFailed(connection: LiveConnection, error: unknown): void {
@@ -302,7 +323,7 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
     this.scheduleRetry('unhealthy');
   }
 
-  private onConnectionLost(connection: LiveConnection, error: UpstreamError): void {
+  private onConnectionLost(connection: UpstreamConnectionBase, error: UpstreamError): void {
     if (this.owned?.connection !== connection || this.stopping) return;
     void closeOwned(this.dropConnection()!);
     this.retries.markLost();
