@@ -18,6 +18,10 @@
  *    bench-log, with debugLogging on, the upstream registered with a secret header so
  *    redaction takes its real path; the logged/gateway ratio (target ≥ 0.95, issue 5) and the
  *    gateway CPU per call of both, then the debug-log row counters scraped from GET /metrics.
+ *    Each round also runs a "floor" phase per upstream: the same clients and upstream through
+ *    bench/proxy/floor.ts, a bare node:http forwarder with no MCP logic (in its own process,
+ *    placed as the gateway is), so the tables show direct / floor / gateway side by side: what
+ *    any Node hop costs, and what the gateway costs on top of it.
  * 2. What an idle downstream session costs the gateway: 1,000 sessions opened (initialize +
  *    notifications/initialized, after which the SDK client holds its GET stream open), the
  *    gateway's heap (after a forced GC) and RSS before and after, divided by 1,000.
@@ -34,7 +38,8 @@
  * gateway's per-call CPU keeps falling for seconds while V8 optimises the hot paths),
  * BENCH_SESSIONS (1000), BENCH_LIST_CALLS (20), BENCH_PARTS (1,2,3), BENCH_UPSTREAMS (sse,json,modern:
  * the upstreams of part 1), BENCH_CONCURRENCIES (32,1: those of part 1), BENCH_LOGGED (1; 0 skips
- * the logged phases, e.g. to profile the SSE path alone), BENCH_GATEWAY_NODE_ARGS
+ * the logged phases, e.g. to profile the SSE path alone), BENCH_FLOOR (1; 0 skips the floor
+ * phases: see below), BENCH_GATEWAY_NODE_ARGS
  * (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": the whole life of the gateway, start-up
  * included), BENCH_GATEWAY_PROFILE_DIR (a CPU profile of the gateway over the measured rounds
  * of each upstream only, warm-up excluded, written there as gateway-<upstream>.cpuprofile;
@@ -56,7 +61,7 @@ import {
   type BenchClient, type Phase,
 } from './proxy/load';
 import {
-  closeGateway, cpuMillis, cpuSplitMillis, FIXTURES, rememberProcessGroups, residentBytes, startGateway, startHttpFixture, stopAll, stopChild,
+  closeGateway, cpuMillis, cpuSplitMillis, FIXTURES, rememberProcessGroups, residentBytes, startFloor, startGateway, startHttpFixture, stopAll, stopChild,
   type Fixture, type GatewayProcess,
 } from './proxy/processes';
 import { api, BENCH_ADMIN_TOKEN, mark, ms, table } from './report';
@@ -77,6 +82,7 @@ const PIN = process.env.BENCH_PIN === '1';
 const PARTS = new Set((process.env.BENCH_PARTS ?? '1,2,3').split(',').map((part) => Number(part.trim())));
 const GATEWAY_NODE_ARGS = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(/\s+/).filter((arg) => arg !== '');
 const LOGGED = process.env.BENCH_LOGGED !== '0';
+const FLOOR = process.env.BENCH_FLOOR !== '0';
 const PROFILE_DIR = process.env.BENCH_GATEWAY_PROFILE_DIR || undefined;
 const PROFILE_INTERVAL_US = Math.max(10, int('BENCH_GATEWAY_PROFILE_INTERVAL_US', 100));
 const list = (name: string, fallback: string): string[] => (process.env[name] ?? fallback).split(',').map((item) => item.trim()).filter((item) => item !== '');
@@ -171,10 +177,17 @@ const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`
  */
 type Cpu = { loadgen: number; upstream: number; gateway: number; gatewaySystem: number };
 type Measured = Phase & { cpu: Cpu };
-/** The phases of one concurrency; `logged` is the gateway path through the debugLogging profile (empty when not run). */
-type Pair = { direct: Measured[]; gateway: Measured[]; logged: Measured[] };
-/** The paths through the gateway: its profile for the upstream, and bench-log (debug logging on). */
-type CallPath = 'gateway' | 'logged';
+/**
+ * The phases of one concurrency; `logged` is the gateway path through the debugLogging profile,
+ * `floor` the bare forwarder's path (each empty when not run).
+ */
+type Pair = { direct: Measured[]; gateway: Measured[]; logged: Measured[]; floor: Measured[] };
+/**
+ * The paths through a hop: the gateway's profile for the upstream, bench-log (debug logging
+ * on), and the floor (bench/proxy/floor.ts, a bare Node forwarder; its CPU is counted in the
+ * `gateway` field of its phases).
+ */
+type CallPath = 'gateway' | 'logged' | 'floor';
 /**
  * A CPU profile of the gateway over the measured rounds, the calls it served in them (both
  * paths) and the CPU its main thread used meanwhile: the profile's sample durations are wall
@@ -233,16 +246,18 @@ const profiled = async <T>(gateway: GatewayProcess, kind: UpstreamKind, run: () 
   return { result, profile: { path: String(path), millis, mainThreadCpu: { user: after.user - before.user, system: after.system - before.system } } };
 };
 
-const benchCalls = async (kind: UpstreamKind, upstream: Fixture, gateway: GatewayProcess): Promise<CallResults> => {
+const benchCalls = async (kind: UpstreamKind, upstream: Fixture, gateway: GatewayProcess, floor: Fixture | undefined): Promise<CallResults> => {
   const setup = UPSTREAMS[kind];
   const pids: Pids = { upstream: upstream.pid, gateway: gateway.pid };
-  const paths: CallPath[] = setup.logged ? ['gateway', 'logged'] : ['gateway'];
+  const pidsOf = (path: CallPath): Pids => (path === 'floor' && floor ? { upstream: upstream.pid, gateway: floor.pid } : pids);
+  const paths: CallPath[] = [...(['gateway', 'logged'] as const).filter((path) => path === 'gateway' || setup.logged), ...(floor ? (['floor'] as const) : [])];
   const direct = await connectAll(upstream.url, setup.modern);
   const clients: Record<CallPath, BenchClient[]> = {
     gateway: await connectAll(`${gateway.url}/mcp/${setup.profile}`, setup.modern),
     logged: setup.logged ? await connectAll(`${gateway.url}/mcp/bench-log`) : [],
+    floor: floor ? await connectAll(floor.url, setup.modern) : [],
   };
-  const pairs = new Map<number, Pair>(CONCURRENCIES.map((concurrency) => [concurrency, { direct: [], gateway: [], logged: [] }]));
+  const pairs = new Map<number, Pair>(CONCURRENCIES.map((concurrency) => [concurrency, { direct: [], gateway: [], logged: [], floor: [] }]));
   let loggedCalls = 0;
   let profile: GatewayProfile | undefined;
   try {
@@ -258,17 +273,20 @@ const benchCalls = async (kind: UpstreamKind, upstream: Fixture, gateway: Gatewa
         for (const concurrency of CONCURRENCIES) {
           const pair = pairs.get(concurrency) as Pair;
           pair.direct.push(await measured(pids, () => runPhase(direct, concurrency, PHASE_MS)));
-          // gateway then logged in odd rounds, logged then gateway in even ones
+          // the paths in their order in odd rounds, reversed in even ones
           const order = round % 2 === 1 ? paths : [...paths].reverse();
-          for (const path of order) pair[path].push(await measured(pids, () => runPhase(clients[path], concurrency, PHASE_MS)));
+          for (const path of order) pair[path].push(await measured(pidsOf(path), () => runPhase(clients[path], concurrency, PHASE_MS)));
           const last = (phases: Measured[]): Measured => phases[phases.length - 1];
           const d = last(pair.direct);
           const g = last(pair.gateway);
           const l = setup.logged ? last(pair.logged) : undefined;
+          const f = floor ? last(pair.floor) : undefined;
           loggedCalls += l?.requests ?? 0;
           process.stderr.write(
             `  ${kind} round ${round}/${ROUNDS} c=${concurrency}: direct ${rps(perSecond(d))}/s, gateway ${rps(perSecond(g))}/s` +
-              (l ? `, logged ${rps(perSecond(l))}/s (${order.join(' then ')})` : '') +
+              (l ? `, logged ${rps(perSecond(l))}/s` : '') +
+              (f ? `, floor ${rps(perSecond(f))}/s` : '') +
+              (order.length > 1 ? ` (${order.join(' then ')})` : '') +
               '\n',
           );
         }
@@ -280,7 +298,7 @@ const benchCalls = async (kind: UpstreamKind, upstream: Fixture, gateway: Gatewa
       profile = { ...run.profile, calls };
     }
   } finally {
-    await mapLimit([...direct, ...clients.gateway, ...clients.logged], 16, disconnectClient);
+    await mapLimit([...direct, ...clients.gateway, ...clients.logged, ...clients.floor], 16, disconnectClient);
   }
   const metrics = setup.logged ? await settledDebugLogMetrics(gateway.url, loggedCalls) : null;
   return { kind, pairs, loggedCalls, metrics, profile };
@@ -350,6 +368,26 @@ const cpuBudget = (concurrency: number, pair: Pair, directRps: number, target: n
 
 type CallReport = { text: string; pass: boolean; summary: string[][] };
 
+/** Direct, floor and gateway side by side at one concurrency (the floor is a reference, not judged). */
+const floorRow = (concurrency: number, pair: Pair): string[] => {
+  const [direct, floor, gateway] = [pair.direct, pair.floor, pair.gateway].map(mergePhases);
+  const added = (path: Phase): string => signedMs(quantile(path.latencies, 0.5) - quantile(direct.latencies, 0.5));
+  const [floorCpu, gatewayCpu] = [perCallUs(pair.floor, 'gateway'), perCallUs(pair.gateway, 'gateway')];
+  return [
+    String(concurrency),
+    rps(perSecond(direct)),
+    rps(perSecond(floor)),
+    rps(perSecond(gateway)),
+    (perSecond(floor) / perSecond(direct)).toFixed(2),
+    (perSecond(gateway) / perSecond(direct)).toFixed(2),
+    added(floor),
+    added(gateway),
+    `${Math.round(floorCpu)} µs`,
+    `${Math.round(gatewayCpu)} µs`,
+    `${Math.round(gatewayCpu - floorCpu)} µs`,
+  ];
+};
+
 /** µs per call, rounded, with its share of one core during the phases in brackets. */
 const perCall = (phases: readonly Measured[], key: keyof Cpu): string => {
   const calls = phases.reduce((sum, phase) => sum + phase.requests, 0);
@@ -411,6 +449,7 @@ const reportCalls = ({ kind, pairs: results, loggedCalls, metrics, profile }: Ca
   const throughputRows: string[][] = [];
   const latencyRows: string[][] = [];
   const cpuRows: string[][] = [];
+  const floorRows: string[][] = [];
   const summary: string[][] = [];
   const ceilings: string[] = [];
   // The logged columns only exist for the upstream that runs the logged path.
@@ -468,6 +507,10 @@ const reportCalls = ({ kind, pairs: results, loggedCalls, metrics, profile }: Ca
     cpuRows.push([String(concurrency), 'direct', perCall(pair.direct, 'loadgen'), perCall(pair.direct, 'upstream'), '—', '—']);
     cpuRows.push([String(concurrency), 'gateway', perCall(pair.gateway, 'loadgen'), perCall(pair.gateway, 'upstream'), perCall(pair.gateway, 'gateway'), `${Math.round(perCallUs(pair.gateway, 'gatewaySystem'))} µs`]);
     if (withLog) cpuRows.push([String(concurrency), 'logged', perCall(pair.logged, 'loadgen'), perCall(pair.logged, 'upstream'), perCall(pair.logged, 'gateway'), `${Math.round(perCallUs(pair.logged, 'gatewaySystem'))} µs`]);
+    if (pair.floor.length > 0) {
+      cpuRows.push([String(concurrency), 'floor', perCall(pair.floor, 'loadgen'), perCall(pair.floor, 'upstream'), perCall(pair.floor, 'gateway'), `${Math.round(perCallUs(pair.floor, 'gatewaySystem'))} µs`]);
+      floorRows.push(floorRow(concurrency, pair));
+    }
     if (direct.errors + gateway.errors + logged.errors > 0) {
       allPass = false;
       latencyRows.push([String(concurrency), 'errors', String(direct.errors), String(gateway.errors), '', ...ifLogged([String(logged.errors), '']), '0', mark(false)]);
@@ -476,14 +519,14 @@ const reportCalls = ({ kind, pairs: results, loggedCalls, metrics, profile }: Ca
   const counts = CONCURRENCIES.map((concurrency) => {
     const pair = results.get(concurrency) as Pair;
     const calls = (phases: Measured[]): string => mergePhases(phases).requests.toLocaleString('en-US');
-    return `c=${concurrency}: ${calls(pair.direct)} direct / ${calls(pair.gateway)} gateway${withLog ? ` / ${calls(pair.logged)} logged` : ''} calls`;
+    return `c=${concurrency}: ${calls(pair.direct)} direct / ${calls(pair.gateway)} gateway${withLog ? ` / ${calls(pair.logged)} logged` : ''}${pair.floor.length > 0 ? ` / ${calls(pair.floor)} floor` : ''} calls`;
   }).join('; ');
   const logging = withLog && metrics ? reportLogging(results, loggedCalls, metrics) : undefined;
   allPass &&= logging?.pass ?? true;
   const text = [
     `#### Upstream "${kind}": ${about}; gateway profile ${slug}`,
     '',
-    `${ROUNDS} rounds × ${PHASE_MS} ms per phase, alternating direct/gateway${withLog ? '/logged' : ''}; ${counts}.`,
+    `${ROUNDS} rounds × ${PHASE_MS} ms per phase, alternating direct/gateway${withLog ? '/logged' : ''}${FLOOR ? '/floor' : ''}; ${counts}.`,
     '',
     table(['concurrency', 'direct req/s', 'gateway req/s', 'ratio', 'ratio per round', 'target', 'result'], throughputRows),
     '',
@@ -492,17 +535,25 @@ const reportCalls = ({ kind, pairs: results, loggedCalls, metrics, profile }: Ca
     '',
     table(['concurrency', 'quantile', 'direct', 'gateway', 'added', ...ifLogged(['logged', 'added by logging']), 'target', 'result'], latencyRows),
     '',
-    "CPU time per call of each process (user + system of all its threads, from /proc/<pid>/stat; in brackets, its share of one core during the phases; then the gateway's system time alone):",
+    "CPU time per call of each process (user + system of all its threads, from /proc/<pid>/stat; in brackets, its share of one core during the phases; then the gateway's system time alone; on the floor path the gateway columns are the forwarder's):",
     '',
     table(['concurrency', 'path', 'load generator', 'upstream', 'gateway', 'of which gateway system'], cpuRows),
     '',
+    ...(floorRows.length > 0
+      ? [
+          'Floor: the same clients and upstream through bench/proxy/floor.ts (a bare node:http forwarder with a keep-alive agent and no MCP logic, which parses and re-serialises every JSON body), in the same rounds; what any Node hop costs, beside what the gateway costs:',
+          '',
+          table(['concurrency', 'direct req/s', 'floor req/s', 'gateway req/s', 'floor ratio', 'gateway ratio', 'floor added p50', 'gateway added p50', 'floor CPU/call', 'gateway CPU/call', 'gateway − floor'], floorRows),
+          '',
+        ]
+      : []),
     `CPU budget on this machine (${cpus().length} cores):`,
     '',
     ...ceilings,
     ...(profile
       ? [
           '',
-          `Gateway CPU profile over the measured rounds (${(profile.millis / 1000).toFixed(1)} s, direct phases included, sampled every ${PROFILE_INTERVAL_US} µs): ${profile.path}; the gateway served ${profile.calls.toLocaleString('en-US')} tools/call in it${withLog ? ' (gateway and logged paths)' : ''}, and its main thread used ${profile.mainThreadCpu.user + profile.mainThreadCpu.system} ms of CPU (${profile.mainThreadCpu.system} ms system), ${Math.round(((profile.mainThreadCpu.user + profile.mainThreadCpu.system) / profile.calls) * 1000)} µs per call (profiler included).`,
+          `Gateway CPU profile over the measured rounds (${(profile.millis / 1000).toFixed(1)} s, direct${FLOOR ? ' and floor' : ''} phases included, sampled every ${PROFILE_INTERVAL_US} µs): ${profile.path}; the gateway served ${profile.calls.toLocaleString('en-US')} tools/call in it${withLog ? ' (gateway and logged paths)' : ''}, and its main thread used ${profile.mainThreadCpu.user + profile.mainThreadCpu.system} ms of CPU (${profile.mainThreadCpu.system} ms system), ${Math.round(((profile.mainThreadCpu.user + profile.mainThreadCpu.system) / profile.calls) * 1000)} µs per call (profiler included).`,
         ]
       : []),
   ].join('\n');
@@ -631,6 +682,9 @@ const main = async (): Promise<number> => {
     const kinds: UpstreamKind[] = ['sse', ...(PARTS.has(1) ? UPSTREAM_KINDS.filter((kind) => kind !== 'sse') : [])];
     const upstreams = new Map<UpstreamKind, Fixture>();
     for (const kind of kinds) upstreams.set(kind, await startHttpFixture(UPSTREAMS[kind].fixture, [], { cpus: PIN ? '0' : undefined }));
+    // A floor per upstream of part 1, placed as the gateway is (it idles while the gateway is measured, and the other way round).
+    const floors = new Map<UpstreamKind, Fixture>();
+    if (PARTS.has(1) && FLOOR) for (const kind of UPSTREAM_KINDS) floors.set(kind, await startFloor((upstreams.get(kind) as Fixture).url, { cpus: PIN ? '1' : undefined }));
     const upstream = upstreams.get('sse') as Fixture;
     const gateway = await startGateway(
       {
@@ -645,9 +699,11 @@ const main = async (): Promise<number> => {
     );
     if (PIN) execFileSync('/usr/bin/taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
     const placement = PIN
-      ? 'load generator (this process) and upstreams pinned to CPU 0, gateway pinned to CPU 1 (BENCH_PIN=1)'
-      : 'load generator (this process), upstream fixtures and gateway, each its own process, not pinned: the OS schedules them over the cores';
-    const upstreamPids = [...upstreams].map(([kind, fixture]) => `${kind} upstream pid ${fixture.pid} (${fixture.url})`).join(', ');
+      ? 'load generator (this process) and upstreams pinned to CPU 0, gateway (and floors) pinned to CPU 1 (BENCH_PIN=1)'
+      : 'load generator (this process), upstream fixtures, floors and gateway, each its own process, not pinned: the OS schedules them over the cores';
+    const upstreamPids = [...upstreams, ...[...floors].map(([kind, floor]) => [`${kind} floor`, floor] as const)]
+      .map(([kind, fixture]) => `${kind}${kind.endsWith('floor') ? '' : ' upstream'} pid ${fixture.pid} (${fixture.url})`)
+      .join(', ');
 
     console.log(`## Proxy benchmark (\`npm run bench:proxy\`)`);
     console.log('');
@@ -681,7 +737,7 @@ const main = async (): Promise<number> => {
       const calls: CallResults[] = [];
       for (const kind of UPSTREAM_KINDS) {
         process.stderr.write(`part 1, upstream ${kind}: tools/call direct vs gateway${UPSTREAMS[kind].logged ? ' vs gateway with debug logging' : ''}…\n`);
-        calls.push(await benchCalls(kind, upstreams.get(kind) as Fixture, gateway));
+        calls.push(await benchCalls(kind, upstreams.get(kind) as Fixture, gateway, floors.get(kind)));
       }
       results.push({ part: 1, ...reportAllCalls(calls) });
     }

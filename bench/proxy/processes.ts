@@ -5,7 +5,7 @@
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 /** The repository root (this file runs from dist/bench/proxy/). */
 export const ROOT = join(__dirname, '..', '..', '..');
@@ -95,9 +95,19 @@ const pinned = (cpus: string | undefined, command: string, args: string[]): [str
 
 export type Fixture = { child: ChildProcess; url: string; pid: number };
 
+type ListenerOptions = { cpus?: string; timeoutMs?: number };
+
 /** A fixture server over Streamable HTTP (`--http 0`); resolves with its URL once it listens. */
-export const startHttpFixture = async (script: string, args: string[] = [], options: { cpus?: string; timeoutMs?: number } = {}): Promise<Fixture> => {
-  const [command, argv] = pinned(options.cpus, process.execPath, [join(FIXTURES, script), '--http', '0', ...args]);
+export const startHttpFixture = (script: string, args: string[] = [], options: ListenerOptions = {}): Promise<Fixture> =>
+  startListener(join(FIXTURES, script), ['--http', '0', ...args], options);
+
+/** The bare forwarder (floor.ts) in front of an upstream; resolves with its URL once it listens. */
+export const startFloor = (upstreamUrl: string, options: ListenerOptions = {}): Promise<Fixture> => startListener(join(__dirname, 'floor.js'), [upstreamUrl], options);
+
+/** A Node script that says `MCP_FIXTURE_LISTENING port=… url=…` on stderr once it listens. */
+const startListener = async (path: string, args: string[], options: ListenerOptions): Promise<Fixture> => {
+  const script = basename(path);
+  const [command, argv] = pinned(options.cpus, process.execPath, [path, ...args]);
   const child = spawn(command, argv, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   children.add(child);
   let stderr = '';
