@@ -13,7 +13,8 @@
  * dropped at the end; (d) runs on SQLite only.
  *
  * BENCH_SCENARIOS picks some (e.g. `d` or `a,b`; all by default). Sizes can be changed with
- * BENCH_COMMANDS, BENCH_CALLERS, BENCH_EVENTS, BENCH_REQUESTS, BENCH_BURST_WRITERS and BENCH_BURST_MS; BENCH_KEEP=1 keeps
+ * BENCH_COMMANDS, BENCH_CALLERS, BENCH_EVENTS, BENCH_REQUESTS, BENCH_BURST_WRITERS and BENCH_BURST_MS
+ * (BENCH_ONLY_CONCURRENT=1 skips (a)'s one-caller run); BENCH_KEEP=1 keeps
  * the data directory and, on PostgreSQL, the bench's databases (for profiling queries on the generated log; drop them after).
  */
 import 'reflect-metadata';
@@ -39,6 +40,8 @@ const COMMANDS = Number(process.env.BENCH_COMMANDS ?? 3_000);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200);
 const CONCURRENT_CALLERS = Number(process.env.BENCH_CALLERS ?? 64);
+/** BENCH_ONLY_CONCURRENT=1: scenario (a) without its one-caller run (for profiling group commit). */
+const ONLY_CONCURRENT = process.env.BENCH_ONLY_CONCURRENT === '1';
 const SECRET_KEY = 'b'.repeat(64);
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
 
@@ -347,7 +350,8 @@ const ok = (pass: boolean): string => (pass ? 'yes' : '**no**');
 
 const commandRows = async (root: string): Promise<string[][]> => {
   const rows: string[][] = [];
-  for (const [concurrency, target] of [[1, 2_000], [CONCURRENT_CALLERS, 5_000]] as const) {
+  const runs = [[1, 2_000], [CONCURRENT_CALLERS, 5_000]] as const;
+  for (const [concurrency, target] of runs.filter(([concurrency]) => concurrency !== 1 || !ONLY_CONCURRENT)) {
     const commands = await benchCommands(join(root, `commands-${concurrency}`), concurrency);
     const commandRate = rate(commands.commands, commands.millis);
     const how = concurrency === 1 ? 'sequential' : `from ${concurrency} concurrent callers (group commit)`;

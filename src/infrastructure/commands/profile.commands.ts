@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import * as profile from '../../domain/profile';
 import * as server from '../../domain/server';
-import { loadState, type EventLog, type EventStore } from '../eventstore';
+import { loadState, newStreamId, type EventLog, type EventStore } from '../eventstore';
 import { handleCommand, type CommandContext, type CommandOf } from './handle-command';
 
 export type ProfileInput = Readonly<{
@@ -27,7 +26,7 @@ export class ProfileCommands {
   constructor(private readonly store: EventStore) {}
 
   /** Creates a profile under a new id (or the given one); the id is in the result. */
-  async create(input: ProfileInput, context: CommandContext, profileId: string = randomUUID()) {
+  async create(input: ProfileInput, context: CommandContext, profileId: string = newStreamId(profile.profileStreamId)) {
     const settings: profile.ProfileSettings = {
       slug: input.slug,
       name: input.name ?? input.slug,
@@ -103,7 +102,7 @@ export class ProfileCommands {
   }
 
   /** A new profile copied from `sourceId` as it is now (links to removed servers left out); the new id is in the result. */
-  async clone(sourceId: string, input: Readonly<{ slug: string; name?: string; description?: string | null }>, context: CommandContext, profileId: string = randomUUID()) {
+  async clone(sourceId: string, input: Readonly<{ slug: string; name?: string; description?: string | null }>, context: CommandContext, profileId: string = newStreamId(profile.profileStreamId)) {
     const result = await this.run(
       profileId,
       async (_state: profile.ProfileState, tx: EventLog): Promise<profile.ProfileCommand> => {

@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import * as profile from '../../domain/profile';
 import * as server from '../../domain/server';
 import type { DiscoveredTool } from '../../domain/server/events';
 import { DomainError, type SealedMap, type SealedSecret } from '../../domain/shared';
 import { MASK, mask, sealMap, type SecretBox } from '../crypto';
-import { ConcurrencyError, loadState, type EventStore } from '../eventstore';
+import { ConcurrencyError, loadState, newStreamId, type EventStore } from '../eventstore';
 import { ProfileReadModel } from '../readmodels/profile';
 import { decideOnStream, handleCommand, handleMultiStream, type CommandContext, type DecidedAppend } from './handle-command';
 import { assertUpstreamUrlAllowed } from './upstream-policy';
@@ -41,7 +40,7 @@ export class ServerCommands {
   async register(
     input: ServerInput,
     context: CommandContext,
-    serverId: string = randomUUID(),
+    serverId: string = newStreamId(server.serverStreamId),
     options: Readonly<{ approveFirstDiscovery?: boolean }> = {},
   ) {
     const settings = this.seal(input);

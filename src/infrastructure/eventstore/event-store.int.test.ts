@@ -6,9 +6,9 @@ import { createTestPostgresDatabase, describePostgres } from '../../../test/supp
 import { makeTempDir } from '../../../test/support/temp-dir';
 import { Database } from '../persistence/database';
 import type { InlineProjection } from './projection';
-import { newEventId } from './event-ids';
+import { newEventId, newStreamId } from './event-ids';
 import { TypeOrmEventStore } from './typeorm-event-store';
-import { ConcurrencyError, DuplicateEventError, type EventMetadata, type NewEvent, type StoreTransaction } from './types';
+import { ConcurrencyError, DuplicateEventError, type EventMetadata, type NewEvent, type StoredEvent, type StoreTransaction } from './types';
 import { registerUpcaster } from './upcasting';
 
 const metadata = (recordedAt = new Date().toISOString()): EventMetadata => ({
@@ -179,6 +179,33 @@ const eventStoreContract = (open: () => Promise<OpenedDatabase>) => {
     expect((await store.append('thing-1', refused, 1, metadata())).duplicate).toBe(false);
     expect(await store.append('thing-1', refused, 1, metadata())).toMatchObject({ duplicate: true, events: [] });
     expect((await store.readStream('thing-1')).map((e) => e.type)).toEqual(['A', 'B']);
+  });
+
+  it('takes a stream named by newStreamId for empty on its first use only; the streams key stays the last word', async () => {
+    const streamOf = (id: string): string => `thing-${id}`;
+    const taken = streamOf(newStreamId(streamOf));
+    // Someone else wrote to it (an id this process minted cannot be another's: here it is).
+    await db.write(async (manager) => {
+      await manager.query(`INSERT INTO events (event_id, stream_id, stream_version, type, schema_version, data, metadata, recorded_at)
+        VALUES ('foreign-1', '${taken}', 1, 'A', 1, '{}', '{"actor":"test"}', '2026-01-01T00:00:00.000Z')`);
+      await manager.query(`INSERT INTO streams (stream_id, stream_type, version, created_at, updated_at)
+        VALUES ('${taken}', 'thing', 1, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')`);
+    });
+    let first: StoredEvent[] | undefined;
+    const append = store.transact(async (tx) => {
+      first = await tx.readStream(taken);
+      await tx.append(taken, [event('B')], 'no_stream', metadata());
+    });
+    // Not asked for: the append is refused by the database's keys, not by the version check.
+    await expect(append).rejects.toThrow();
+    await expect(append).rejects.not.toBeInstanceOf(ConcurrencyError);
+    expect(first).toEqual([]);
+    expect(await store.transact(async (tx) => (await tx.readStream(taken)).map((e) => e.type))).toEqual(['A']);
+    // Appended to without a read first: read as any other stream after that.
+    const appended = streamOf(newStreamId(streamOf));
+    await store.append(appended, [event('C')], 'no_stream', metadata());
+    expect(await store.transact(async (tx) => (await tx.readStream(appended)).map((e) => e.type))).toEqual(['C']);
+    expect((await store.readAll()).map((e) => e.type)).toEqual(['A', 'C']);
   });
 
   it('reads a stream again once another writer appended to it', async () => {

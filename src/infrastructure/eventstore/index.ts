@@ -1,5 +1,5 @@
 export * from './event.entities';
-export { newEventId } from './event-ids';
+export { newEventId, newStreamId } from './event-ids';
 export * from './projection';
 export * from './typeorm-event-store';
 export * from './types';

@@ -4,7 +4,7 @@ import { emptyTables } from '../persistence/bulk-insert';
 import { compiledQuery } from '../persistence/compiled-query';
 import type { Database } from '../persistence/database';
 import { LOG_HEAD_AT_BEGIN, transactionScope } from '../persistence/transaction-scope';
-import { firstAppendOfMinted } from './event-ids';
+import { firstAppendOfMinted, firstUseOfMinted } from './event-ids';
 import { EventRecord, StreamRecord } from './event.entities';
 import type { AppendGuard, InlineProjection } from './projection';
 import { StreamCache } from './stream-cache';
@@ -217,7 +217,8 @@ class Transaction extends LogReads implements StoreTransaction {
     if (options.upTo !== undefined) return super.readStream(streamId, options);
     const batch = await this.batch();
     const known = this.readWhole.get(streamId) ?? (batch.appended.has(streamId) ? undefined : this.cache.get(streamId));
-    const events = known === undefined ? await super.readStream(streamId) : [...known];
+    // A stream named by newStreamId is empty when first read (see there).
+    const events = known !== undefined ? [...known] : firstUseOfMinted(streamId) ? [] : await super.readStream(streamId);
     this.readWhole.set(streamId, [...events]);
     this.versions.set(streamId, events.length === 0 ? 0 : events[events.length - 1].version);
     return events;
@@ -238,6 +239,7 @@ class Transaction extends LogReads implements StoreTransaction {
     let total = 0;
     for (const { streamId, events: newEvents, expectedVersion } of appends) {
       total += newEvents.length;
+      firstUseOfMinted(streamId); // appended without a read: no longer taken for new after this
       const current = await this.streamVersion(streamId);
       if (newEvents.length > 0 && (await this.alreadyStored(streamId, newEvents))) {
         duplicates += newEvents.length;
