@@ -5,6 +5,7 @@
  * with the others. The SDK v1 client and the SDK v2 client (pinned to 2026-07-28) use the same
  * profile at the same time; the upstreams are real servers on the SDK v1 and v2 packages.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ElicitRequestSchema, LATEST_PROTOCOL_VERSION, LoggingMessageNotificationSchema, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -101,6 +102,21 @@ describe('upstreams of both revisions behind one profile', () => {
     // The gateway itself declares sampling, elicitation and roots upstream: none of it shows here.
     expect(fromPlainV1).toEqual({ era: 'modern', capabilities: {}, clientInfo: { name: 'gatehouse-test', version: '1.0.0' } });
     expect(fromRootsV1.capabilities).toEqual({ roots: { listChanged: true } });
+  });
+
+  it('a 2026 client\'s call to a 2026 upstream enters no AsyncLocalStorage (Node\'s promise hooks stay off); a 2025 client\'s call, whose questions the SDK asks through the handlers, does', async () => {
+    const [v2, v1] = await Promise.all([v2Client({ elicitation: { form: {} } }, 'v2-no-context'), v1Client({ elicitation: { form: {} } })]);
+    const run = jest.spyOn(AsyncLocalStorage.prototype, 'run');
+    // run() with no store where there is none (the gateway's own requests) returns at once and enables nothing.
+    const entered = (): unknown[] => run.mock.calls.map(([store]) => store).filter((store) => store !== undefined);
+    try {
+      expect(resultText(await v2.callTool({ name: 'modern__echo', arguments: { message: 'stateless' } }))).toBe('stateless');
+      expect(entered()).toEqual([]);
+      expect(resultText(await v1.callTool({ name: 'modern__echo', arguments: { message: 'session' } }))).toBe('session');
+      expect(entered()).toHaveLength(1);
+    } finally {
+      run.mockRestore();
+    }
   });
 
   it('a 2026 upstream that goes away and comes back as a 2025-only server on the same port is asked again and gets a 2025 session', async () => {

@@ -44,6 +44,14 @@ const LISTEN_TIMEOUT_MS = 0x7fffffff;
  */
 const currentCall = new AsyncLocalStorage<string | undefined>();
 
+/**
+ * Whether the SDK may run the handlers for this request: only when it fulfils an `input_required`
+ * itself. A caller that takes input_required back (a 2026 client) never gets there, and a client
+ * in the 2026 era drops every request the upstream sends on its own, so such a request needs no
+ * `currentCall`. Entering an AsyncLocalStorage turns on Node's promise hooks for the whole
+ * process, a cost on every promise of every call; the 2026-to-2026 path never pays it.
+ */
+const asksThroughHandlers = (options: Pick<UpstreamRequestOptions, 'allowInputRequired'>): boolean => options.allowInputRequired !== true;
 
 /**
  * An upstream that speaks MCP 2026-07-28, over Streamable HTTP or stdio with the SDK v2 client: no session,
@@ -207,8 +215,8 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
     }
     const timeoutMs = options.timeoutMs ?? this.spec.timeoutMs ?? this.options.defaultRequestTimeoutMs;
     const schema = resultSchema as unknown as StandardSchemaV1;
-    try {
-      return (await currentCall.run(options.call, () => this.client.request({ method, params: this.withEnvelope(params, options) }, options.allowInputRequired ? withInputRequired(schema) : schema, {
+    const request = () =>
+      this.client.request({ method, params: this.withEnvelope(params, options) }, options.allowInputRequired ? withInputRequired(schema) : schema, {
         signal: options.signal,
         timeout: timeoutMs,
         maxTotalTimeout: timeoutMs,
@@ -216,7 +224,9 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
         onprogress: options.onprogress
           ? ({ progress, total, message }) => options.onprogress?.({ progress, ...(total !== undefined && { total }), ...(message !== undefined && { message }) })
           : undefined,
-      }))) as SchemaOutput<S>;
+      });
+    try {
+      return (await (asksThroughHandlers(options) ? currentCall.run(options.call, request) : request())) as SchemaOutput<S>;
     } catch (error) {
       if (this.closing && !options.signal?.aborted) throw new UpstreamError('UPSTREAM_CLOSED', this.spec, `connection closed during ${method}`, { cause: error });
       const failure = toUpstreamError(asV1Error(error), this.spec, { method, timeoutMs, signal: options.signal });
