@@ -43,11 +43,11 @@ import { SetupLinkRow, SetupLinks, UserSessionRow, UserSessions } from './sessio
 import { Observability } from './telemetry/observability';
 import { UpstreamPool } from './upstream';
 import { Maintenance } from './maintenance';
-import { SESSION_ENTITIES, SessionIds, SessionStore } from './mcp-sessions';
+import { InstanceMailbox, MAILBOX_ENTITIES, SESSION_ENTITIES, SessionIds, SessionStore } from './mcp-sessions';
 import { KEY_USAGE_ENTITIES, KeyUseRecorder, recordKeyUse } from './key-usage';
 
 /** Every table this process maps, by the module that owns it. */
-export const ENTITIES = [...EVENT_STORE_ENTITIES, ...READ_MODEL_ENTITIES, ...DEBUG_LOG_ENTITIES, ...SESSION_ENTITIES, ...KEY_USAGE_ENTITIES, DataKeyRow, UserSessionRow, SetupLinkRow, OAuthServerRecordRow];
+export const ENTITIES = [...EVENT_STORE_ENTITIES, ...READ_MODEL_ENTITIES, ...DEBUG_LOG_ENTITIES, ...SESSION_ENTITIES, ...MAILBOX_ENTITIES, ...KEY_USAGE_ENTITIES, DataKeyRow, UserSessionRow, SetupLinkRow, OAuthServerRecordRow];
 
 export type Commands = Readonly<{
   servers: ServerCommands;
@@ -137,6 +137,8 @@ export type Gateway = Readonly<{
   sessions: SessionRegistry;
   /** Streamable HTTP sessions that outlive the process: their sealed ids and stored records. */
   persistedSessions: Readonly<{ ids: SessionIds; store: SessionStore }>;
+  /** Messages to the other instances on the same PostgreSQL database; null on SQLite (one instance). */
+  mailbox: InstanceMailbox | null;
   proxy: ProxyDependencies;
   observability: Observability;
   oauth: OAuthService;
@@ -252,6 +254,10 @@ export const startGateway = async (app: Application, options: GatewayOptions): P
       log('warn', 'cannot listen for other instances\' commits; following the log by polling', { error: String(error) });
       return null;
     });
+  const mailbox = await InstanceMailbox.open(database, secrets, (error) => log('warn', 'a message between instances was lost', { error: String(error) })).catch((error: unknown) => {
+    log('warn', 'cannot listen for messages from other instances; translated requests are answered only by the instance that began them', { error: String(error) });
+    return null;
+  });
   sessions.start();
   let stopRefresh: (() => void) | null = null;
   /** The serving process's sweep of expired runtime records (startBackground). */
@@ -265,6 +271,7 @@ export const startGateway = async (app: Application, options: GatewayOptions): P
         await sessions.closeAll();
         await configFollower.stop();
         await stopWakeups?.();
+        await mailbox?.close();
         await follower.stop();
         await pool.closeAll();
         await keyUses.close();
@@ -277,7 +284,7 @@ export const startGateway = async (app: Application, options: GatewayOptions): P
     return closing;
   };
   return {
-    app, follower, profiles, keys, settings, pool, hub, catalog, sessions, observability, oauth, close,
+    app, follower, profiles, keys, settings, pool, hub, catalog, sessions, observability, oauth, close, mailbox,
     persistedSessions: { ids: new SessionIds(secrets), store: sessionStore },
     proxy: { hub, catalog, profiles, settings: settings.current },
     discoverTools: async (serverId, deadlineMs) => {
@@ -298,6 +305,7 @@ export const startGateway = async (app: Application, options: GatewayOptions): P
             { table: 'oauth_server_records', removeExpired: () => app.oauthServerRecords.removeExpired() },
             { table: 'user_sessions', removeExpired: () => app.sessions.removeExpired() },
             { table: 'setup_links', removeExpired: () => app.setupLinks.removeExpired() },
+            ...(mailbox === null ? [] : [{ table: 'mcp_instance_messages', removeExpired: () => mailbox.removeExpired() }]),
           ],
           intervalMs: app.config.expiredSweepIntervalSeconds * 1000,
           onRun: (removed) => log('info', 'expired records removed', { removed }),

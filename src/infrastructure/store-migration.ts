@@ -40,9 +40,10 @@ export const NOT_COPIED: readonly string[] = [
 
 /**
  * The tables migrate-store neither copies nor rebuilds: one-time setup links (runtime state; a
- * target with no users prints a new link when `gatehouse serve` starts).
+ * target with no users prints a new link when `gatehouse serve` starts) and messages between
+ * running instances (none runs while the store is copied).
  */
-export const DROPPED: readonly string[] = ['setup_links'];
+export const DROPPED: readonly string[] = ['setup_links', 'mcp_instance_messages'];
 
 const BATCH = 500;
 

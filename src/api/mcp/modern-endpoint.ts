@@ -19,6 +19,7 @@ import { GATEWAY_INFO } from './downstream-session';
 import type { Caller } from './http-guards';
 import { RESOURCE_NOT_FOUND, toWireError } from './errors';
 import { inNameOrder, mergeCacheHints, type CacheHint } from './modern-cache';
+import { type FlowRetry, InputRelay, RelayedError } from './input-relay';
 import { type InputFlow, InputFlows, type InputRequest, RequestStateError, RequestStates, type StateOwner } from './modern-input';
 import { openListenStream } from './modern-listen';
 import { type Json, META, MISSING_CLIENT_CAPABILITY, type ModernRequest, type RequestId, SUPPORTED_VERSIONS, type Verdict } from './modern-request';
@@ -214,16 +215,39 @@ export const modernEndpoint = (gateway: Gateway): ModernEndpoint => {
         throw step.error;
       }
       flow.holdFor(ttlMs);
-      return { resultType: 'input_required', inputRequests: step.inputRequests, requestState: states.seal({ kind: 'flow', flowId: flow.id, round: step.round }, flow.owner, ttlMs) };
+      const state = states.seal({ kind: 'flow', flowId: flow.id, round: step.round, holder: relay?.instanceId }, flow.owner, ttlMs);
+      return { resultType: 'input_required', inputRequests: step.inputRequests, requestState: state };
     } finally {
       closed.removeEventListener('abort', onClose);
     }
   };
 
+  /** A retry of a flow held here, from this instance's client or relayed from another instance's. */
+  const resumeHere = (retry: FlowRetry, closed: AbortSignal, ttlMs: number): Promise<Json> => {
+    const flow = flows.get(retry.flowId);
+    if (!flow || flow.owner.profileId !== retry.owner.profileId || flow.owner.keyId !== retry.owner.keyId) {
+      throw new RequestStateError('is no longer pending (answered or expired)');
+    }
+    flow.resume(retry.round, retry.request.params.inputResponses);
+    return stepOf(flow, closed, ttlMs);
+  };
+
+  /** With several instances on one database, a retry of a flow held by another is handed to it (see InputRelay). */
+  const relay = gateway.mailbox === null
+    ? undefined
+    : new InputRelay({
+      mailbox: gateway.mailbox,
+      resumeHere: async (retry, closed) => resumeHere(retry, closed, gateway.proxy.settings().requestTimeoutMs),
+      wireError: (error, request) => wireErrorOf(error, request),
+      stepTimeoutMs: () => gateway.proxy.settings().requestTimeoutMs,
+      onError: (error) => gateway.observability.log('warn', 'relaying a translated request between instances failed', { error: String(error) }),
+    });
+
   /**
    * tools/call, prompts/get and resources/read: a first request runs in a flow (a 2025 upstream
    * may ask for input during it); a retry opens its requestState: the gateway's own flow is
-   * resumed with the answers, a 2026 upstream's state goes back to that upstream.
+   * resumed with the answers (handed to the instance that holds it, if another), a 2026
+   * upstream's state goes back to that upstream.
    */
   const multiRound = async (request: ModernRequest, profile: ProxyProfile, caller: Caller, options: RoutedRequestOptions, closed: AbortSignal): Promise<Json> => {
     const owner: StateOwner = { profileId: profile.id, keyId: caller.keyId };
@@ -236,12 +260,9 @@ export const modernEndpoint = (gateway: Gateway): ModernEndpoint => {
         const retry = { ...request, params: opened.state === null ? params : { ...params, requestState: opened.state } };
         return sealUpstreamState(await handle(retry, profile, proxy, options), owner, ttlMs);
       }
-      const flow = flows.get(opened.flowId);
-      if (!flow || flow.owner.profileId !== owner.profileId || flow.owner.keyId !== owner.keyId) {
-        throw new RequestStateError('is no longer pending (answered, expired, or held by another Gatehouse instance)');
-      }
-      flow.resume(opened.round, request.params.inputResponses);
-      return stepOf(flow, closed, ttlMs);
+      const retry: FlowRetry = { flowId: opened.flowId, round: opened.round, owner, request: { method: request.method, params: request.params } };
+      if (relay && opened.holder !== undefined && opened.holder !== relay.instanceId) return relay.forward(opened.holder, retry, closed);
+      return resumeHere(retry, closed, ttlMs);
     }
     const flow = flows.begin(owner, options.client?.capabilities ?? {});
     flow.start(handle(request, profile, proxy, { ...options, signal: flow.signal, downstreamRequestId: flow.id }));
@@ -256,8 +277,10 @@ export const modernEndpoint = (gateway: Gateway): ModernEndpoint => {
     return { ...result, resultType, _meta: { ...meta, [META.serverInfo]: GATEWAY_INFO } };
   };
 
-  const wireErrorOf = (error: unknown, request: ModernRequest): ModernError => {
+  const wireErrorOf = (error: unknown, request: Pick<ModernRequest, 'method' | 'params'>): ModernError => {
     if (error instanceof ModernError) return error;
+    // The instance that holds the flow answered it, as it would its own client.
+    if (error instanceof RelayedError) return new ModernError(error.wire.code, error.wire.message, error.wire.data, error.wire.status);
     if (error instanceof RequestStateError) return new ModernError(-32602, error.message, { requestState: error.reason });
     const wire = toWireError(error);
     // 2026-07-28 answers an unknown resource with invalid params (-32602), not -32002.

@@ -28,7 +28,8 @@ export type InputRequest = Readonly<{ method: string; params?: Json }>;
 
 /** What a sealed `requestState` carries. */
 export type OpenedState =
-  | Readonly<{ kind: 'flow'; flowId: string; round: number }>
+  /** `holder`: the instance whose flow it is (InstanceMailbox.instanceId), when there are several. */
+  | Readonly<{ kind: 'flow'; flowId: string; round: number; holder?: string }>
   /** A 2026 upstream's own state (null: it sent none), passed back to it on the retry. */
   | Readonly<{ kind: 'upstream'; state: string | null }>;
 
@@ -47,7 +48,7 @@ export class RequestStates {
   constructor(private readonly secrets: SecretBox, private readonly now: () => number = Date.now) {}
 
   seal(opened: OpenedState, owner: StateOwner, ttlMs: number): string {
-    const body = opened.kind === 'flow' ? { f: opened.flowId, r: opened.round } : { u: opened.state };
+    const body = opened.kind === 'flow' ? { f: opened.flowId, r: opened.round, i: opened.holder } : { u: opened.state };
     return this.secrets.sealToken(JSON.stringify({ ...body, p: owner.profileId, k: owner.keyId, e: this.now() + ttlMs }), PURPOSE);
   }
 
@@ -64,7 +65,7 @@ export class RequestStates {
     }
     if (parsed.p !== owner.profileId || parsed.k !== owner.keyId) throw new RequestStateError('was issued to another client');
     if (typeof parsed.e !== 'number' || parsed.e < this.now()) throw new RequestStateError('has expired');
-    if (typeof parsed.f === 'string' && typeof parsed.r === 'number') return { kind: 'flow', flowId: parsed.f, round: parsed.r };
+    if (typeof parsed.f === 'string' && typeof parsed.r === 'number') return { kind: 'flow', flowId: parsed.f, round: parsed.r, ...(typeof parsed.i === 'string' ? { holder: parsed.i } : {}) };
     if (typeof parsed.u === 'string' || parsed.u === null) return { kind: 'upstream', state: parsed.u };
     throw new RequestStateError('does not verify');
   }

@@ -1,2 +1,3 @@
+export * from './instance-mailbox';
 export * from './session-ids';
 export * from './session-store';

@@ -192,6 +192,16 @@ export class Database {
     await this.enqueue((manager) => this.backend.refuseWrites(manager, refuse), 'full', true);
   }
 
+  /** See StorageBackend.onMessages. */
+  onMessages(channel: string, receive: (payload: string) => void, onError: (error: unknown) => void): Promise<(() => Promise<void>) | null> {
+    return this.backend.onMessages(channel, receive, onError);
+  }
+
+  /** See StorageBackend.notify. */
+  notify(channel: string, payload: string): Promise<void> {
+    return this.backend.notify(channel, payload);
+  }
+
   /** See StorageBackend.onCommitsElsewhere. */
   onCommitsElsewhere(wake: () => void, onError: (error: unknown) => void): Promise<(() => Promise<void>) | null> {
     return this.backend.onCommitsElsewhere(wake, onError);

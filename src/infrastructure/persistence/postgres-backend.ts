@@ -141,6 +141,14 @@ export class PostgresBackend implements StorageBackend {
     return keepConnection(this.url, { setUp: (client) => client.query(`LISTEN ${COMMITS_CHANNEL}`), onNotification: () => wake() }, onError);
   }
 
+  onMessages(channel: string, receive: (payload: string) => void, onError: (error: unknown) => void): Promise<() => Promise<void>> {
+    return keepConnection(this.url, { setUp: (client) => client.query(`LISTEN ${channel}`), onNotification: receive }, onError);
+  }
+
+  async notify(channel: string, payload: string): Promise<void> {
+    await this.reads.query('SELECT pg_notify($1, $2)', [channel, payload]);
+  }
+
   async close(): Promise<void> {
     await this.runner?.release().catch(() => undefined);
     this.runner = null;

@@ -7,8 +7,8 @@ export type KeptConnection = Readonly<{
   applicationName?: string;
   /** Runs on every new connection once it is open (LISTEN, a lock taken for the connection's life). */
   setUp: (client: Client) => Promise<unknown>;
-  /** Called for every NOTIFY this connection receives. */
-  onNotification?: () => void;
+  /** Called for every NOTIFY this connection receives, with its payload. */
+  onNotification?: (payload: string) => void;
 }>;
 
 /**
@@ -22,7 +22,8 @@ export const keepConnection = async (url: string, kept: KeptConnection, onError:
   let retry: NodeJS.Timeout | null = null;
   const open = async (): Promise<void> => {
     const next = new Client({ connectionString: url, application_name: kept.applicationName });
-    if (kept.onNotification !== undefined) next.on('notification', kept.onNotification);
+    const { onNotification } = kept;
+    if (onNotification !== undefined) next.on('notification', (message) => onNotification(message.payload ?? ''));
     next.on('error', (error) => {
       onError(error);
       lost(next);

@@ -121,6 +121,13 @@ export class SqliteBackend implements StorageBackend {
     return null;
   }
 
+  /** One process serves a SQLite file: there is no other instance to hear from. */
+  async onMessages(): Promise<null> {
+    return null;
+  }
+
+  async notify(): Promise<void> {}
+
   async close(): Promise<void> {
     await this.checkpointer?.close();
     try {

@@ -44,5 +44,13 @@ export interface StorageBackend {
    * when the engine cannot tell (SQLite: followers poll). The result stops listening.
    */
   onCommitsElsewhere(wake: () => void, onError: (error: unknown) => void): Promise<(() => Promise<void>) | null>;
+  /**
+   * Calls `receive` with the payload of every notification on `channel`, from any process on the
+   * database (PostgreSQL: LISTEN on a connection of its own); null when the engine has none
+   * (SQLite: one instance). The result stops listening.
+   */
+  onMessages(channel: string, receive: (payload: string) => void, onError: (error: unknown) => void): Promise<(() => Promise<void>) | null>;
+  /** Sends a notification on `channel` at once, outside any write (PostgreSQL: pg_notify); nothing on SQLite. */
+  notify(channel: string, payload: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -17,9 +17,10 @@ import { ServerCredentialMode1766061000000 } from './1766061000000-ServerCredent
 import { UserCredentials1766062000000 } from './1766062000000-UserCredentials';
 import { UserOAuthGrants1766068000000 } from './1766068000000-UserOAuthGrants';
 import { ServerSecretHeaders1766070000000 } from './1766070000000-ServerSecretHeaders';
+import { McpInstanceMessages1766080000000 } from './1766080000000-McpInstanceMessages';
 
 /**
  * Every SQLite migration, oldest first. Each has a PostgreSQL counterpart of the same name in
  * ./postgres/ (listed in ./postgres/index.ts): add both, see there.
  */
-export const MIGRATIONS = [InitialSchema1763700000000, TrafficLogs1763800000000, OAuthReadModels1763900000000, ProfileSlugHistory1764800000000, ProfileToolExposure1765000000000, ServerToolPinning1765100000000, Users1765200000000, ProfileAuthMode1765300000000, McpSessions1765400000000, OAuthServerRecords1765800000000, ResourceAccess1765900000000, PersonalAccessTokens1766010000000, SetupLinks1766020000000, ApiKeyUsage1766030000000, ExpiryIndexes1766040000000, ServerCredentialMode1766061000000, UserCredentials1766062000000, UserOAuthGrants1766068000000, ServerSecretHeaders1766070000000];
+export const MIGRATIONS = [InitialSchema1763700000000, TrafficLogs1763800000000, OAuthReadModels1763900000000, ProfileSlugHistory1764800000000, ProfileToolExposure1765000000000, ServerToolPinning1765100000000, Users1765200000000, ProfileAuthMode1765300000000, McpSessions1765400000000, OAuthServerRecords1765800000000, ResourceAccess1765900000000, PersonalAccessTokens1766010000000, SetupLinks1766020000000, ApiKeyUsage1766030000000, ExpiryIndexes1766040000000, ServerCredentialMode1766061000000, UserCredentials1766062000000, UserOAuthGrants1766068000000, ServerSecretHeaders1766070000000, McpInstanceMessages1766080000000];
