@@ -1,4 +1,4 @@
-import { bufferTime, filter, type Observable, type Subscription } from 'rxjs';
+import { asyncScheduler, buffer, connect, filter, throttleTime, type Observable, type OperatorFunction, type Subscription } from 'rxjs';
 import type { Settings } from '../../domain/settings/events';
 import type { StoredEvent } from '../eventstore';
 import { isHostAllowed } from '../upstream/host-allowlist';
@@ -10,6 +10,14 @@ import type { SessionRegistry } from './session-registry';
 
 /** Config events are applied in small batches: one burst of REST writes, one list_changed. */
 const CONFIG_BATCH_MS = 50;
+
+/**
+ * The events of `ms` from the first one of each batch. Unlike `bufferTime`, which runs its timer
+ * (20 wakeups a second here) for as long as it is subscribed, a timer runs only after an event:
+ * an idle gateway, or one busy with calls, is not woken to find no configuration change.
+ */
+export const batchesOf = <T>(ms: number): OperatorFunction<T, T[]> =>
+  connect((events) => events.pipe(buffer(events.pipe(throttleTime(ms, asyncScheduler, { leading: false, trailing: true }))), filter((batch) => batch.length > 0)));
 
 /** What the follower reads of the configuration when it applies a change. */
 export type ConfigReads = Readonly<{
@@ -56,7 +64,7 @@ export class ConfigFollower {
   constructor(private readonly options: ConfigFollowerOptions) {
     this.allowedHosts = options.settings().upstreamAllowedHosts;
     this.subscription = options.events$
-      .pipe(bufferTime(CONFIG_BATCH_MS), filter((events) => events.length > 0))
+      .pipe(batchesOf(CONFIG_BATCH_MS))
       .subscribe((events) => {
         this.applying = this.applying.then(() => this.apply(impactOf(events))).catch((error: unknown) => this.warn('configuration change not applied', {}, error));
       });
