@@ -69,7 +69,7 @@ export const handleCommand = <State, Command, Event extends DomainEvent>(
     if (events.length === 0) return { events: [], state, version };
     const result = await tx.append(streamId, toNewEvents(events), version, metadataFor(context));
     return { events: result.events, state: events.reduce(decider.evolve, state), version: result.versions[streamId] };
-  });
+  }, { rerunnable: true });
 
 /** Appends, inside a transaction, what several deciders decided in it (streams with nothing to add are left out). */
 export const appendDecided = async (tx: StoreTransaction, decided: readonly DecidedAppend<unknown>[], context: CommandContext): Promise<readonly StoredEvent[]> => {
@@ -87,4 +87,4 @@ export const handleMultiStream = (
   store: EventStore,
   plan: (tx: StoreTransaction) => Promise<readonly DecidedAppend<unknown>[]>,
   context: CommandContext,
-): Promise<readonly StoredEvent[]> => store.transact(async (tx) => appendDecided(tx, await plan(tx), context));
+): Promise<readonly StoredEvent[]> => store.transact(async (tx) => appendDecided(tx, await plan(tx), context), { rerunnable: true });

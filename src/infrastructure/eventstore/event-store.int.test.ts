@@ -181,6 +181,24 @@ const eventStoreContract = (open: () => Promise<OpenedDatabase>) => {
     expect((await store.readStream('thing-1')).map((e) => e.type)).toEqual(['A', 'B']);
   });
 
+  it('publishes each event of a batch once when a job of it failed and the others ran again', async () => {
+    await store.append('thing-1', [event()], 'no_stream', metadata());
+    const published: string[] = [];
+    const subscription = store.committed$.subscribe((e) => published.push(`${e.streamId}@${e.version}`));
+    // The first write goes alone; the three appends wait for it and make the next batch, run together first.
+    const results = await Promise.allSettled([
+      db.write(async () => undefined),
+      store.append('thing-2', [event()], 'no_stream', metadata()),
+      store.append('thing-1', [event()], 'no_stream', metadata()),
+      store.append('thing-3', [event()], 'no_stream', metadata()),
+    ]);
+    subscription.unsubscribe();
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect((results[2] as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError);
+    expect(published).toEqual(['thing-2@1', 'thing-3@1']);
+    expect((await store.readAll()).map((e) => [e.position, e.streamId])).toEqual([[1, 'thing-1'], [2, 'thing-2'], [3, 'thing-3']]);
+  });
+
   it('takes a stream named by newStreamId for empty on its first use only; the streams key stays the last word', async () => {
     const streamOf = (id: string): string => `thing-${id}`;
     const taken = streamOf(newStreamId(streamOf));

@@ -10,7 +10,7 @@ import type { AppendGuard, InlineProjection } from './projection';
 import { StreamCache } from './stream-cache';
 import {
   ConcurrencyError, DuplicateEventError, type AppendResult, type EventLog, type EventMetadata, type EventStore, type ExpectedVersion,
-  type NewEvent, type ReadAllOptions, type StoredEvent, type StoreTransaction, type StreamAppend,
+  type NewEvent, type ReadAllOptions, type StoredEvent, type StoreTransaction, type StreamAppend, type TransactOptions,
 } from './types';
 import { CURRENT_SCHEMA_VERSION, upcast } from './upcasting';
 
@@ -364,25 +364,31 @@ export class TypeOrmEventStore extends LogReads implements EventStore {
     return this.rules.projections;
   }
 
-  async transact<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+  async transact<T>(work: (tx: StoreTransaction) => Promise<T>, options: TransactOptions = {}): Promise<T> {
     const stored: StoredEvent[] = [];
     const jobs: Transaction[] = [];
-    const result = await this.database.write((manager) => {
-      const tx = new Transaction(manager, this.rules, this.cache, stored);
-      jobs.push(tx);
-      return work(tx);
-    });
+    const result = await this.database.write(
+      (manager) => {
+        // Run again (see TransactOptions): what the rolled-back run stored is not to be published.
+        stored.length = 0;
+        jobs.length = 0;
+        const tx = new Transaction(manager, this.rules, this.cache, stored);
+        jobs.push(tx);
+        return work(tx);
+      },
+      { rerunnable: options.rerunnable === true },
+    );
     for (const tx of jobs) this.cache.committed(stored, tx.readWhole);
     for (const event of stored) this.committed.next(event);
     return result;
   }
 
   append(streamId: string, newEvents: readonly NewEvent[], expectedVersion: ExpectedVersion, metadata: EventMetadata): Promise<AppendResult> {
-    return this.transact((tx) => tx.append(streamId, newEvents, expectedVersion, metadata));
+    return this.transact((tx) => tx.append(streamId, newEvents, expectedVersion, metadata), { rerunnable: true });
   }
 
   appendMany(appends: readonly StreamAppend[], metadata: EventMetadata): Promise<AppendResult> {
-    return this.transact((tx) => tx.appendMany(appends, metadata));
+    return this.transact((tx) => tx.appendMany(appends, metadata), { rerunnable: true });
   }
 
   /** Empties the projections' tables and replays every event through them, in batches, in one transaction. */

@@ -75,6 +75,8 @@ export interface StoreTransaction extends EventLog {
   appendMany(appends: readonly StreamAppend[], metadata: EventMetadata): Promise<AppendResult>;
 }
 
+export type TransactOptions = Readonly<{ rerunnable?: boolean }>;
+
 /**
  * The one write path of the configuration. Every write runs in `transact` (or its shorthands
  * `append` and `appendMany`): one writer, transactions one after the other, so a command that
@@ -83,7 +85,12 @@ export interface StoreTransaction extends EventLog {
  * in position order, before the transaction's promise settles.
  */
 export interface EventStore extends EventLog {
-  transact<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
+  /**
+   * `rerunnable`: the work decides from what the transaction reads alone and changes nothing
+   * outside it but what it returns, so it may run again after it was rolled back (see
+   * Database's WriteOptions.rerunnable: a group commit then confirms such work in bulk).
+   */
+  transact<T>(work: (tx: StoreTransaction) => Promise<T>, options?: TransactOptions): Promise<T>;
   append(streamId: string, events: readonly NewEvent[], expectedVersion: ExpectedVersion, metadata: EventMetadata): Promise<AppendResult>;
   appendMany(appends: readonly StreamAppend[], metadata: EventMetadata): Promise<AppendResult>;
   readonly committed$: Observable<StoredEvent>;

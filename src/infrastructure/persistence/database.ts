@@ -12,7 +12,16 @@ import { closeScope, LOG_HEAD_AT_BEGIN, openScope } from './transaction-scope';
  */
 export type Durability = 'full' | 'relaxed';
 
-export type WriteOptions = Readonly<{ durability?: Durability }>;
+export type WriteOptions = Readonly<{
+  durability?: Durability;
+  /**
+   * The work may run again after what it did was rolled back (it decides from the database alone
+   * and changes nothing else): in a group commit, consecutive such jobs share one savepoint and
+   * one round trip at their end; if one of them fails, they are rolled back together and run
+   * again one by one, each in a savepoint of its own, so that each is judged on its own as always.
+   */
+  rerunnable?: boolean;
+}>;
 
 /** Work run in a write transaction. It must not wait for anything but the database. */
 export type WriteWork<T> = (manager: EntityManager) => Promise<T>;
@@ -22,6 +31,8 @@ type Job = {
   durability: Durability;
   /** Runs alone and outside a transaction of ours (migrations bring their own, pragmas need none). */
   bare: boolean;
+  /** See WriteOptions.rerunnable. */
+  rerunnable: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 };
@@ -163,7 +174,7 @@ export class Database {
    * with its error, once its changes are rolled back).
    */
   write<T>(work: WriteWork<T>, options: WriteOptions = {}): Promise<T> {
-    return this.enqueue(work, options.durability ?? 'full', false);
+    return this.enqueue(work, options.durability ?? 'full', false, options.rerunnable === true);
   }
 
   /** Whether migrations are waiting to be applied. */
@@ -216,11 +227,11 @@ export class Database {
     await this.backend.close();
   }
 
-  private enqueue<T>(work: WriteWork<T>, durability: Durability, bare: boolean): Promise<T> {
+  private enqueue<T>(work: WriteWork<T>, durability: Durability, bare: boolean, rerunnable = false): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the database is closed'));
     if (!bare && this.queue.length >= this.limits.maxPending) return Promise.reject(new DatabaseBusyError(this.queue.length));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work: work as WriteWork<unknown>, durability, bare, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ work: work as WriteWork<unknown>, durability, bare, rerunnable, resolve: resolve as (value: unknown) => void, reject });
       if (!this.draining) void this.drain();
     });
   }
@@ -283,8 +294,9 @@ export class Database {
    * The savepoint is taken with BEGIN, released and taken again between two jobs (one round
    * trip on PostgreSQL), and rolled back to after a job that failed (it stays open for the next
    * one); COMMIT releases the last. What a job's statements end with (the writes PostgreSQL's
-   * writer held back, the release) is part of the job: if it fails, the job fails. The
-   * transaction's TransactionScope follows the savepoints.
+   * writer held back, the release) is part of the job: if it fails, the job fails. Consecutive
+   * rerunnable jobs share a savepoint and its release (see `together`). The transaction's
+   * TransactionScope follows the savepoints.
    */
   private async commit(batch: readonly Job[]): Promise<Settled[]> {
     const savepoints = batch.length > 1;
@@ -310,15 +322,28 @@ export class Database {
         await this.backend.statements(manager, ['ROLLBACK']);
         return [entry];
       }
-      for (const [index, job] of batch.entries()) {
+      let next = 0;
+      while (next < batch.length) {
+        let end = next + 1;
+        while (end < batch.length && batch[next].rerunnable && batch[end].rerunnable) end += 1;
+        const jobs = batch.slice(next, end);
+        const release = end < batch.length ? ['RELEASE job', 'SAVEPOINT job'] : [];
         scope.savepoint();
-        const entry = await this.settle(manager, job, index < batch.length - 1 ? ['RELEASE job', 'SAVEPOINT job'] : []);
-        settled.push(entry);
-        if (!entry.ok && isDatabaseUnavailable(entry.error)) throw entry.error; // the connection is gone: nothing of the batch is stored
-        if (!entry.ok) {
-          await this.backend.statements(manager, ['ROLLBACK TO job']);
-          scope.rollBack();
-        }
+        const done = jobs.length > 1 ? await this.together(manager, jobs, release) : null;
+        if (done === null) {
+          if (jobs.length > 1) scope.rollBack();
+          for (const [index, job] of jobs.entries()) {
+            scope.savepoint();
+            const entry = await this.settle(manager, job, index < jobs.length - 1 ? ['RELEASE job', 'SAVEPOINT job'] : release);
+            settled.push(entry);
+            if (!entry.ok && isDatabaseUnavailable(entry.error)) throw entry.error; // the connection is gone: nothing of the batch is stored
+            if (!entry.ok) {
+              await this.backend.statements(manager, ['ROLLBACK TO job']);
+              scope.rollBack();
+            }
+          }
+        } else settled.push(...done);
+        next = end;
       }
       await this.backend.statements(manager, ['COMMIT']);
       return settled;
@@ -331,6 +356,25 @@ export class Database {
     } finally {
       closeScope(manager);
     }
+  }
+
+  /**
+   * Rerunnable jobs one after another in the savepoint taken before them, then `release`: on
+   * PostgreSQL their held-back writes go out together, with it. Null when one of them failed,
+   * or what they end with did: everything they did is rolled back, for the caller to run them
+   * again one by one (which tells whose failure it was).
+   */
+  private async together(manager: EntityManager, jobs: readonly Job[], release: readonly string[]): Promise<Settled[] | null> {
+    const values: unknown[] = [];
+    try {
+      for (const job of jobs) values.push(await job.work(manager));
+      await this.backend.statements(manager, release);
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) throw error;
+      await this.backend.statements(manager, ['ROLLBACK TO job']);
+      return null;
+    }
+    return jobs.map((job, index) => ({ job, ok: true, value: values[index] }));
   }
 
   /** Runs a job, then the statements it ends with; the caller rolls back when it failed. */

@@ -60,6 +60,37 @@ describePostgres('DeferredWrites: writes held back on the PostgreSQL writer', ()
     expect(await keys()).toEqual(['a', 'c', 'f', 'prepared']);
   });
 
+  it('confirms rerunnable jobs together, and runs them again one by one when one of them fails, each judged on its own', async () => {
+    const runs = { a: 0, b: 0, c: 0, d: 0 };
+    const put = (key: keyof typeof runs, value: string | null) => (manager: EntityManager): Promise<void> => {
+      runs[key] += 1;
+      return PUT.write(manager, { key, value });
+    };
+    const together = { rerunnable: true };
+    // The first write goes alone; the four wait for it and make the next batch.
+    const outcomes = await Promise.allSettled([
+      db.write((manager) => PUT.write(manager, { key: 'first', value: '1' })),
+      db.write(put('a', '1'), together),
+      db.write(put('b', null), together),
+      db.write(put('c', '1'), together),
+      db.write(put('d', null), together),
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'rejected']);
+    expect(String((outcomes[2] as PromiseRejectedResult).reason)).toMatch(/null value/);
+    expect(await keys()).toEqual(['a', 'c', 'first', 'prepared']);
+    // Run together first: b's write failed when they were confirmed, so all four ran again, each in a savepoint of its own.
+    expect(runs).toEqual({ a: 2, b: 2, c: 2, d: 2 });
+    // Jobs that all succeed run once.
+    const again = { a: 0, b: 0, c: 0, d: 0 };
+    const count = (key: keyof typeof again) => (manager: EntityManager): Promise<void> => {
+      again[key] += 1;
+      return PUT.write(manager, { key: `${key}2`, value: '1' });
+    };
+    await Promise.all([db.write((manager) => PUT.write(manager, { key: 'first2', value: '1' })), db.write(count('a'), together), db.write(count('b'), together), db.write(count('c'), together)]);
+    expect(again).toEqual({ a: 1, b: 1, c: 1, d: 0 });
+    expect(await keys()).toEqual(['a', 'a2', 'b2', 'c', 'c2', 'first', 'first2', 'prepared']);
+  });
+
   it('drops the held-back writes of a job that throws', async () => {
     await expect(
       db.write(async (manager) => {
