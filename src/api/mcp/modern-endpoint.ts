@@ -22,6 +22,7 @@ import { inNameOrder, mergeCacheHints, type CacheHint } from './modern-cache';
 import { type FlowRetry, InputRelay, RelayedError } from './input-relay';
 import { type InputFlow, InputFlows, type InputRequest, RequestStateError, RequestStates, type StateOwner } from './modern-input';
 import { openListenStream } from './modern-listen';
+import { isPlainToolCall } from './modern-params';
 import { type Json, META, MISSING_CLIENT_CAPABILITY, type ModernRequest, type RequestId, SUPPORTED_VERSIONS, type Verdict } from './modern-request';
 
 /** What a 2026 profile endpoint offers (server/discover). */
@@ -164,7 +165,7 @@ export const modernEndpoint = (gateway: Gateway): ModernEndpoint => {
       case 'tools/list':
         return { tools: inNameOrder(await proxy.listTools()), ...cacheHint(profile) };
       case 'tools/call':
-        return proxy.callTool(parseParams(CallToolRequestSchema, request), options) as Promise<Json>;
+        return proxy.callTool(isPlainToolCall(request.params) ? (request.params as Parsed<typeof CallToolRequestSchema>) : parseParams(CallToolRequestSchema, request), options) as Promise<Json>;
       case 'prompts/list':
         return { prompts: await proxy.listPrompts(), ...cacheHint(profile) };
       case 'prompts/get':
