@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { describeInBrowser, launchChromium, screenshot, SCREENSHOTS, watchPage } from '../support/browser';
-import { startTestGatehouse, TEST_ADMIN_TOKEN, type TestGatehouse } from '../support/gatehouse';
+import { describeInBrowser, launchChromium, screenshot, signInWithAdminToken, SCREENSHOTS, watchPage } from '../support/browser';
+import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse';
 import { watchDriftingServer } from '../support/drifting';
 import { createProfile, registerStdioServer, waitFor } from '../support/proxy';
 import { clientPool, FIXTURES } from '../support/mcp-client';
@@ -24,11 +24,7 @@ describeInBrowser('the console: tools that changed upstream')('the console: tool
     browser = await launchChromium();
     page = await browser.newPage();
     watched = watchPage(page, gh.url);
-    await page.goto(`${gh.url}/signin`);
-    await page.getByText('Use the admin token instead').click();
-    await page.getByRole('textbox', { name: /^Admin token/ }).fill(TEST_ADMIN_TOKEN);
-    await page.getByRole('button', { name: 'Sign in with the token' }).click();
-    await page.getByRole('heading', { name: 'Servers' }).waitFor();
+    await signInWithAdminToken(page, gh.url);
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { TEST_ADMIN_TOKEN } from './gatehouse';
 
 /** Debian's Chromium (installed by .ci/run); playwright-core's own browser downloads are not reachable here. */
 export const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) => existsSync(path));
@@ -44,4 +45,21 @@ export const watchPage = (page: Page, origin: string): { errors: string[]; outsi
     if (!request.url().startsWith(origin) && !request.url().startsWith('data:')) outside.push(request.url());
   });
   return { errors, outside };
+};
+
+/** Signs `page` in to the console with the admin token ("Use the admin token instead") and waits for the servers screen. */
+export const signInWithAdminToken = async (page: Page, origin: string, token = TEST_ADMIN_TOKEN): Promise<void> => {
+  await page.goto(`${origin}/signin`);
+  await page.getByText('Use the admin token instead').click();
+  await page.getByRole('textbox', { name: /^Admin token/ }).fill(token);
+  await page.getByRole('button', { name: 'Sign in with the token' }).click();
+  await page.getByRole('heading', { name: 'Servers' }).waitFor();
+};
+
+/** A new page of `browser`, watched (see watchPage) and signed in with the admin token. */
+export const openAdminPage = async (browser: Browser, origin: string): Promise<{ page: Page; watched: ReturnType<typeof watchPage> }> => {
+  const page = await browser.newPage();
+  const watched = watchPage(page, origin);
+  await signInWithAdminToken(page, origin);
+  return { page, watched };
 };
