@@ -1,7 +1,8 @@
 /** What the admin API returns, as far as the console reads it. */
 /** An upstream's last failure as GET /api/servers reports it (an object, not a string: React cannot render it as it is). */
-export type UpstreamFailure = { code: string; message: string; at: string };
-export type Runtime = { status: string; lastError: UpstreamFailure | null; stderrTail: string; restarts: number; connections: number };
+/** `recoveredAt`: when the upstream served again after it (null while it is the current state). */
+export type UpstreamFailure = { code: string; message: string; at: string; recoveredAt: string | null };
+export type Runtime = { status: string; lastError: UpstreamFailure | null; stderrTail: string; restarts: number; failedAttempts: number; connections: number };
 
 export type Server = {
   id: string;

@@ -1,5 +1,6 @@
 import { useId, useState, type ReactNode } from 'react';
 import { ApiError } from './api';
+import type { Runtime, UpstreamFailure } from './types';
 
 /** An API failure as the user should read it: the problem's `detail`, never HTML. */
 export const ErrorNote = ({ error }: { error: unknown }) => {
@@ -45,6 +46,10 @@ export const Loading = () => <p role="status">Loading…</p>;
 
 /** A moment as the reader's locale writes it; `null` as nothing. */
 export const when = (iso: string | null): string => (iso ? new Date(iso).toLocaleString() : '');
+
+/** The upstream's failure if it is the present state; one it has recovered from is history. */
+export const currentFailure = (runtime: Runtime | undefined): UpstreamFailure | null =>
+  runtime?.lastError && runtime.lastError.recoveredAt === null ? runtime.lastError : null;
 
 export type Column<T> = Readonly<{
   header: string;

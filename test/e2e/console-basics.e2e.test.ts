@@ -143,6 +143,16 @@ describeInBrowser('the console basics')('the console basics, in a real browser',
     await page.getByText('process exited with code 3', { exact: false }).first().waitFor();
     await page.getByRole('heading', { name: 'stderr (tail)' }).waitFor();
     await page.locator('pre.log').getByText('crashing: cannot read /etc/crashing.conf').first().waitFor();
+    // Its failed attempts agree with the stderr tail, one line per process start (the first was asked
+    // server/discover, exited and was started again), read from one rendering while it waits out a backoff.
+    const seen = await page.waitForFunction(`(() => {
+      if (document.querySelector('.title-row .status')?.textContent !== 'unhealthy') return null;
+      const lines = (document.querySelector('pre.log')?.textContent ?? '').split('\\n').filter((line) => line.includes('crashing: cannot read')).length;
+      return { shown: document.querySelector('[data-failed-attempts]')?.textContent ?? null, lines };
+    })()`, undefined, { timeout: 20_000 });
+    const { shown, lines } = (await seen.jsonValue()) as { shown: string | null; lines: number };
+    expect(lines).toBeGreaterThanOrEqual(2);
+    expect(shown).toBe(`${lines} since it last served`);
     await screenshot(page, 'console-server-failing');
   }, 60_000);
 

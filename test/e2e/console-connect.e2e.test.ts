@@ -1,8 +1,8 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningHttpServer } from '../fixtures/upstream-fixtures';
-import { describeInBrowser, launchChromium, screenshot, watchPage } from '../support/browser';
-import { startTestGatehouse, TEST_ADMIN_TOKEN, type TestGatehouse } from '../support/gatehouse';
+import { describeInBrowser, launchChromium, screenshot, signInWithAdminToken, watchPage } from '../support/browser';
+import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse';
 import { connectClient } from '../support/mcp-client';
 import { eventually, getJson, startAuthorizationServer, startProtectedMcpServer, type AuthServerStats } from '../support/oauth-fixtures';
 
@@ -33,11 +33,7 @@ describeInBrowser('the console: connect a server with upstream OAuth')('the cons
     browser = await launchChromium();
     page = await browser.newPage();
     watched = watchPage(page, gh.url);
-    await page.goto(`${gh.url}/signin`);
-    await page.getByText('Use the admin token instead').click();
-    await page.getByRole('textbox', { name: /^Admin token/ }).fill(TEST_ADMIN_TOKEN);
-    await page.getByRole('button', { name: 'Sign in with the token' }).click();
-    await page.getByRole('heading', { name: 'Servers' }).waitFor();
+    await signInWithAdminToken(page, gh.url);
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -46,6 +42,8 @@ describeInBrowser('the console: connect a server with upstream OAuth')('the cons
     await upstream?.stop();
     await as?.stop();
   });
+
+  const lastError = () => page.locator('dl.facts dt:text-is("Last error") + dd');
 
   it('shows "auth required", and Connect (OAuth) goes through the provider\'s sign-in and consent and back to a connected server with its tools', async () => {
     // A client's tools/list reaches the upstream, which answers 401: the server needs authorization.
@@ -56,6 +54,9 @@ describeInBrowser('the console: connect a server with upstream OAuth')('the cons
     const titleRow = page.locator('.title-row', { has: page.getByRole('heading', { name: 'protected' }) });
     await titleRow.locator('.status-auth_required').waitFor({ timeout: 15_000 });
     expect(await page.locator('li[data-tool]').count()).toBe(0);
+    // The 401 is the present state: shown as the last error, not as one it recovered from.
+    await lastError().getByText('authorization required', { exact: false }).waitFor({ timeout: 15_000 });
+    expect(await lastError().locator('[data-recovered]').count()).toBe(0);
     await screenshot(page, 'console-connect-auth-required');
 
     await page.getByRole('button', { name: 'Connect (OAuth)', exact: true }).click();
@@ -86,6 +87,13 @@ describeInBrowser('the console: connect a server with upstream OAuth')('the cons
     await page.getByRole('button', { name: 'Connect and list tools' }).click();
     await page.locator('li[data-tool="whoami"]').waitFor({ timeout: 15_000 });
     await titleRow.locator('.status-ready').waitFor({ timeout: 15_000 });
+    // The 401 from before the authorization reads as history beside the healthy status, and no attempt has failed since.
+    await lastError().locator('[data-recovered]').waitFor({ timeout: 15_000 });
+    expect(await lastError().textContent()).toMatch(/^none since it recovered at .+ \(before that: upstream "protected": authorization required \(it answered 401\)/);
+    expect(await page.locator('[data-failed-attempts]').textContent()).toBe('0 since it last served');
+    const { lastError: failure } = (await gh.api('GET', '/api/servers/protected')).body.runtime as { lastError: { message: string; at: string; recoveredAt: string | null } };
+    expect(failure.message).toContain('authorization required');
+    expect(Date.parse(failure.recoveredAt ?? '')).toBeGreaterThanOrEqual(Date.parse(failure.at));
     await screenshot(page, 'console-connect-authorized');
     // What the console shows is what a client gets.
     await eventually(async () => (await client.listTools()).tools.map((tool) => tool.name), (names) => names.includes('protected__whoami'));

@@ -2,8 +2,8 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { createHash } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { fixtureServer, startHttpServer, type RunningHttpServer } from '../fixtures/upstream-fixtures';
-import { describeInBrowser, launchChromium, screenshot, watchPage } from '../support/browser';
-import { startTestGatehouse, TEST_ADMIN_TOKEN, type TestGatehouse } from '../support/gatehouse';
+import { describeInBrowser, launchChromium, openAdminPage, screenshot, watchPage } from '../support/browser';
+import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse';
 import { connectClient } from '../support/mcp-client';
 import { startAuthorizationServer, startProtectedMcpServer } from '../support/oauth-fixtures';
 import { SessionClient } from '../support/session-client';
@@ -71,6 +71,12 @@ describeInBrowser('the console: per-user credentials')('the console: a member\'s
     expect(watched.outside.splice(0)).toEqual([]);
   });
 
+  /** The note a server's page shows while no tools are known. */
+  const noToolsYet = async (on: Page): Promise<string | null> => {
+    const note = on.locator('p', { hasText: 'No tools known yet' });
+    await note.waitFor({ timeout: 15_000 });
+    return note.textContent();
+  };
   const credentials = () => page.getByRole('region', { name: 'Your credentials' });
   const setNames = (): Promise<string[]> =>
     credentials().locator('tr[data-credential]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-credential') ?? ''));
@@ -141,6 +147,8 @@ describeInBrowser('the console: per-user credentials')('the console: a member\'s
     await page.goto(`${gh.url}/servers/guarded`);
     const oauth = credentials().getByRole('group', { name: 'Your OAuth grant' });
     await oauth.getByText('OAuth grant: none').waitFor({ timeout: 15_000 });
+    // No tools known yet, and no "button above" for a member, who has none.
+    expect(await noToolsYet(page)).toBe('No tools known yet: they are recorded when a client of a profile with this server lists them.');
     const button = oauth.getByRole('button', { name: 'Authorize with OAuth' });
     await button.waitFor();
     expect(await oauth.locator('[data-oauth-unavailable]').count()).toBe(0);
@@ -155,13 +163,7 @@ describeInBrowser('the console: per-user credentials')('the console: a member\'s
   }, 60_000);
 
   it('lets an admin declare a server\'s headers secret in its form; a declared plain-looking header then stays off the user\'s connection', async () => {
-    const admin = await browser.newPage();
-    const adminWatch = watchPage(admin, gh.url);
-    await admin.goto(`${gh.url}/signin`);
-    await admin.getByText('Use the admin token instead').click();
-    await admin.getByRole('textbox', { name: /^Admin token/ }).fill(TEST_ADMIN_TOKEN);
-    await admin.getByRole('button', { name: 'Sign in with the token' }).click();
-    await admin.getByRole('heading', { name: 'Servers' }).waitFor();
+    const { page: admin, watched: adminWatch } = await openAdminPage(browser, gh.url);
     await admin.goto(`${gh.url}/servers/remote`);
     await admin.getByRole('button', { name: 'Edit', exact: true }).click();
     const headerValue = 'northwind-042-orchard';
@@ -197,13 +199,7 @@ describeInBrowser('the console: per-user credentials')('the console: a member\'s
     expect(await page.getByRole('region', { name: /^Definition history/ }).count()).toBe(0);
 
     // The admin token sees the history button, and a note instead of a credentials form.
-    const admin = await browser.newPage();
-    const adminWatch = watchPage(admin, gh.url);
-    await admin.goto(`${gh.url}/signin`);
-    await admin.getByText('Use the admin token instead').click();
-    await admin.getByRole('textbox', { name: /^Admin token/ }).fill(TEST_ADMIN_TOKEN);
-    await admin.getByRole('button', { name: 'Sign in with the token' }).click();
-    await admin.getByRole('heading', { name: 'Servers' }).waitFor();
+    const { page: admin, watched: adminWatch } = await openAdminPage(browser, gh.url);
     await admin.goto(`${gh.url}/servers/remote`);
     await admin.getByRole('button', { name: 'Show definition history of whoami' }).waitFor({ timeout: 15_000 });
     // What a member is not offered, the admin token is (the member's test below checks their absence).
@@ -211,6 +207,10 @@ describeInBrowser('the console: per-user credentials')('the console: a member\'s
     expect(await admin.locator('.title-row').first().textContent()).toBe('remoteper-user credentials');
     await admin.getByRole('region', { name: 'Your credentials' }).getByText('The admin token is no user').waitFor();
     expect(await admin.getByRole('form', { name: 'Set your credentials' }).count()).toBe(0);
+    // A server with no tools known yet: the admin is pointed at the button it has.
+    await admin.goto(`${gh.url}/servers/guarded`);
+    expect(await noToolsYet(admin)).toBe('No tools known yet: they are recorded when a client (or the Connect and list tools button above) lists them.');
+    await admin.getByRole('button', { name: 'Connect and list tools', exact: true }).waitFor();
     await admin.close();
     expect(adminWatch.errors).toEqual([]);
     expect(adminWatch.outside).toEqual([]);

@@ -3,11 +3,22 @@ import { useState } from 'react';
 import { enc, request, send } from '../api';
 import { managesConfiguration, useMe } from '../me';
 import { Link, navigate, setQueryParam, useLocation } from '../router';
-import type { Server, UpstreamTool } from '../types';
+import type { Server, UpstreamFailure, UpstreamTool } from '../types';
 import { ErrorNote, Loading, Status, when } from '../ui';
 import { Credentials, PerUserStatus } from './Credentials';
 import { ServerForm, type ServerInput } from './ServerForm';
 import { ToolHistory } from './ToolHistory';
+
+/** A failure the upstream has recovered from reads as history, not as its present state. */
+const LastError = ({ failure }: { failure: UpstreamFailure | null }) => {
+  if (!failure) return <>none</>;
+  if (!failure.recoveredAt) return <>{`${failure.message} (${when(failure.at)})`}</>;
+  return (
+    <span data-recovered>
+      none since it recovered at {when(failure.recoveredAt)} <span className="muted">(before that: {failure.message}, {when(failure.at)})</span>
+    </span>
+  );
+};
 
 /**
  * One server: configuration (secrets masked), live status and stderr tail, its tools with their
@@ -130,10 +141,15 @@ export const ServerDetail = ({ name }: { name: string }) => {
         )}
         <dt>Credentials</dt>
         <dd>{s.credentials === 'per_user' ? "each user's own (per_user)" : 'shared'}</dd>
-        <dt>Restarts</dt>
-        <dd>{runtime?.restarts ?? 0}</dd>
+        {/* Not the lifetime restart count (REST `restarts`): what a reader compares with the stderr tail below. */}
+        <dt>Failed attempts</dt>
+        <dd data-failed-attempts={runtime?.failedAttempts ?? 0}>
+          {runtime?.failedAttempts ?? 0} <span className="muted">since it last served</span>
+        </dd>
         <dt>Last error</dt>
-        <dd>{runtime?.lastError ? `${runtime.lastError.message} (${when(runtime.lastError.at)})` : 'none'}</dd>
+        <dd>
+          <LastError failure={runtime?.lastError ?? null} />
+        </dd>
       </dl>
       {perUser ? <Credentials server={s.name} oauthAvailable={s.oauth?.available === true} /> : null}
       {runtime?.stderrTail ? (
@@ -151,7 +167,9 @@ export const ServerDetail = ({ name }: { name: string }) => {
         ) : null}
       </div>
       <ErrorNote error={tools.error ?? discover.error} />
-      {tools.data?.body.tools.length === 0 ? <p className="muted">No tools known yet: they are recorded when a client (or the button above) lists them.</p> : null}
+      {tools.data?.body.tools.length === 0 ? (
+        <p className="muted">No tools known yet: they are recorded when a client {manages ? '(or the Connect and list tools button above) lists them' : 'of a profile with this server lists them'}.</p>
+      ) : null}
       {tools.data ? (
         <ul className="tools">
           {tools.data.body.tools.map((tool) => (

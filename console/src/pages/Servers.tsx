@@ -4,7 +4,7 @@ import { enc, get, send } from '../api';
 import { Link, navigate } from '../router';
 import { managesConfiguration, useMe } from '../me';
 import type { Server } from '../types';
-import { ErrorNote, Loading, Status } from '../ui';
+import { currentFailure, ErrorNote, Loading, Status } from '../ui';
 import { PerUserStatus } from './Credentials';
 import { ServerForm, type ServerInput } from './ServerForm';
 
@@ -60,7 +60,7 @@ export const Servers = () => {
                   </td>
                   <td>{server.transport}</td>
                   <td>{server.credentials === 'per_user' ? <PerUserStatus server={server.name} /> : <Status value={server.runtime?.status ?? 'idle'} />}</td>
-                  <td className="muted">{server.runtime?.lastError?.message ?? ''}</td>
+                  <td className="muted">{currentFailure(server.runtime)?.message ?? ''}</td>
                 </tr>
               ))}
             </tbody>

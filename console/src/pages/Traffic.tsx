@@ -3,7 +3,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { bearer, enc, get } from '../api';
 import { setQueryParam, useLocation } from '../router';
 import { followStream } from '../stream';
-import { ErrorNote, Loading, Status } from '../ui';
+import { currentFailure, ErrorNote, Loading, Status } from '../ui';
 import { useProfiles } from './Profiles';
 import { useServers } from './Servers';
 import { Payload } from './Payload';
@@ -193,7 +193,7 @@ const Health = () => {
     <ul className="health" aria-label="Server health">
       {servers.data.servers.map((server) => {
         return (
-          <li key={server.id} data-server={server.name} title={server.runtime?.lastError?.message}>
+          <li key={server.id} data-server={server.name} title={currentFailure(server.runtime)?.message}>
             <strong>{server.name}</strong> <Status value={server.runtime?.status ?? 'idle'} />
           </li>
         );

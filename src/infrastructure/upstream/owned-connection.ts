@@ -28,6 +28,8 @@ export type OwnedConnectionRequest = Readonly<{
   onLost: (connection: UpstreamConnectionBase, error: UpstreamError) => void;
   /** Whether the server is asked `server/discover` (see discovery-memory.ts). */
   discovery: DiscoveryMemory;
+  /** A stdio process exited on `server/discover` and another is started (see openStdioConnection). */
+  onExitedOnDiscover?: () => void;
 }>;
 
 const acquireSlot = async (request: OwnedConnectionRequest): Promise<ReleaseSlot | undefined> => {
@@ -85,7 +87,7 @@ export const openOwnedConnection = async (request: OwnedConnectionRequest): Prom
   try {
     const { spec, handlers } = request;
     const settings = { ...request.settings, onUnexpectedClose: (error: UpstreamError, connection: UpstreamConnectionBase) => request.onLost(connection, error) };
-    if (spec.transport === 'stdio') return { connection: await openStdioConnection(spec, settings, handlers, request.discovery), releaseSlot };
+    if (spec.transport === 'stdio') return { connection: await openStdioConnection(spec, settings, handlers, request.discovery, request.onExitedOnDiscover), releaseSlot };
     return { ...(await openHttpConnection(spec, settings, handlers, request.discovery)), releaseSlot };
   } catch (error) {
     releaseSlot?.();

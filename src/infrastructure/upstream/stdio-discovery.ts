@@ -72,12 +72,15 @@ const isDiscoverAnswer = (message: JSONRPCMessage): boolean => 'id' in message &
  * that exits on being asked is started again and initialised. A server `memory` knows to exit on
  * the question or to ignore it is not asked; one that does either now is remembered (an ignored
  * question only once initialize has worked). Rejects with an UpstreamError, leaving no process behind.
+ * `onExitedOnDiscover` hears of the first process when it exited on the question: a start that
+ * failed, for the supervisor's count of failed attempts (its stderr is in the tail like any other).
  */
 export const openStdioConnection = async (
   spec: UpstreamSpec,
   options: SdkConnectionOptions,
   handlers: UpstreamHandlers,
   memory: DiscoveryMemory,
+  onExitedOnDiscover: () => void = () => undefined,
 ): Promise<SdkUpstreamConnection | ModernUpstreamConnection> => {
   if (memory.recall(spec) !== undefined) return SdkUpstreamConnection.open(spec, options, handlers);
   const startedAt = Date.now();
@@ -93,6 +96,7 @@ export const openStdioConnection = async (
   if (discovery.kind === 'exited') {
     await child.close();
     memory.note(spec, 'exits');
+    onExitedOnDiscover();
     return SdkUpstreamConnection.open(spec, options, handlers);
   }
   const rest = { ...options, connectTimeoutMs: Math.max(1, options.connectTimeoutMs - (Date.now() - startedAt)) };

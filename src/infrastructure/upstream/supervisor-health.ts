@@ -4,15 +4,19 @@ import type { UpstreamHealth, UpstreamSpec, UpstreamStatus } from './types';
 
 type HealthListener = (health: UpstreamHealth) => void;
 
+type LastError = { code: string; message: string; at: string; recoveredAt: string | null };
+
 /**
- * The observable half of a supervisor: status, last error, restart count. Kept apart from
- * the connection logic so that what operators see is assembled in one place.
+ * The observable half of a supervisor: status, last error, restart count, failed attempts.
+ * Kept apart from the connection logic so that what operators see is assembled in one place.
  */
 export class SupervisorHealth {
   private status: UpstreamStatus = 'idle';
   private since = new Date();
-  private lastError: { code: string; message: string; at: string } | null = null;
+  private lastError: LastError | null = null;
   private restarts = 0;
+  /** Connect attempts (process starts, for stdio) that failed since the upstream last served. */
+  private failedAttempts = 0;
   private nextAttemptAt: Date | null = null;
   private readonly listeners = new Set<HealthListener>();
 
@@ -31,6 +35,7 @@ export class SupervisorHealth {
     if (this.status === status) return;
     this.status = status;
     this.since = new Date();
+    if (status === 'ready') this.recovered(this.since);
     this.emit();
   }
 
@@ -40,8 +45,13 @@ export class SupervisorHealth {
   }
 
   recordError(error: UpstreamError): void {
-    this.lastError = { code: error.code, message: error.message, at: new Date().toISOString() };
+    this.lastError = { code: error.code, message: error.message, at: new Date().toISOString(), recoveredAt: null };
     this.emit();
+  }
+
+  /** A connect attempt failed; for stdio also a process that exited on `server/discover` (it was started, and it died). */
+  countFailedAttempt(): void {
+    this.failedAttempts++;
   }
 
   lastErrorCode(): string | null {
@@ -59,6 +69,19 @@ export class SupervisorHealth {
   /** A request succeeded: an upstream marked unhealthy by failed requests has recovered. */
   markServing(): void {
     if (this.status === 'unhealthy') this.setStatus('ready');
+    else if (this.lastError !== null && this.lastError.recoveredAt === null) {
+      this.recovered(new Date());
+      this.emit();
+    }
+  }
+
+  /**
+   * The upstream serves again: the last error is kept (an operator wants to know what happened)
+   * but marked as past, so nobody reads it as the present state, and the failures start over.
+   */
+  private recovered(at: Date): void {
+    this.failedAttempts = 0;
+    if (this.lastError !== null && this.lastError.recoveredAt === null) this.lastError = { ...this.lastError, recoveredAt: at.toISOString() };
   }
 
   /**
@@ -93,6 +116,7 @@ export class SupervisorHealth {
       lastError: this.lastError,
       stderrTail: this.stderrTail.text(),
       restarts: this.restarts,
+      failedAttempts: this.failedAttempts,
       nextAttemptAt: this.nextAttemptAt?.toISOString() ?? null,
       pid: this.pid(),
       protocolVersion: this.protocolVersion(),

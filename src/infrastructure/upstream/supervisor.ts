@@ -267,6 +267,7 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
         stopSignal: this.stopSignal.signal,
         onLost: (connection, error) => this.onConnectionLost(connection, error),
         discovery: this.discovery,
+        onExitedOnDiscover: () => this.state.countFailedAttempt(),
       });
     } catch (error) {
       const failure = toUpstreamError(error, spec, { method: 'initialize', timeoutMs: connectTimeoutMs(this.options) });
@@ -319,6 +320,7 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
       this.state.setStatus('idle');
       return;
     }
+    this.state.countFailedAttempt();
     this.state.recordError(failure);
     this.scheduleRetry('unhealthy');
   }

@@ -200,11 +200,20 @@ export type UpstreamHealth = Readonly<{
   status: UpstreamStatus;
   /** ISO-8601 time the status last changed. */
   since: string;
-  lastError: Readonly<{ code: string; message: string; at: string }> | null;
+  /**
+   * The latest failure, kept after the upstream recovers: `recoveredAt` is then the time it next
+   * connected or answered a request (null while the failure is the current state).
+   */
+  lastError: Readonly<{ code: string; message: string; at: string; recoveredAt: string | null }> | null;
   /** The last few KiB the stdio process wrote to stderr (kept across restarts). */
   stderrTail: string;
   /** Reconnect attempts made after a crash or a failed connect. */
   restarts: number;
+  /**
+   * Connect attempts that failed since the upstream last connected or answered (0 once it
+   * does); for stdio every process start counts, the one asked `server/discover` included.
+   */
+  failedAttempts: number;
   /** ISO-8601 time of the next scheduled reconnect attempt, if one is scheduled. */
   nextAttemptAt: string | null;
   /** The stdio process id while one is running. */

@@ -27,6 +27,8 @@ const runtimeView = (runtime: ServerRuntime | undefined, serverId: string) => {
       lastError: first?.lastError ?? null,
       stderrTail: first?.stderrTail ?? '',
       restarts: connections.reduce((sum, c) => sum + c.restarts, 0),
+      /** Of the connection whose status is shown: attempts failed since it last served (see UpstreamHealth). */
+      failedAttempts: first?.failedAttempts ?? 0,
       connections: connections.length,
       pids: connections.map((c) => c.pid).filter((pid) => pid !== null),
       /** The MCP revision negotiated with the upstream (null until connected). */
