@@ -5,8 +5,10 @@ import { openTestDatabase } from '../../../test/support/application';
 import { createTestPostgresDatabase, describePostgres } from '../../../test/support/postgres';
 import { makeTempDir } from '../../../test/support/temp-dir';
 import { Database } from '../persistence/database';
+import { transactionScope, type TransactionScope } from '../persistence/transaction-scope';
 import type { InlineProjection } from './projection';
 import { newEventId, newStreamId } from './event-ids';
+import { LogFollower } from './log-follower';
 import { TypeOrmEventStore } from './typeorm-event-store';
 import { ConcurrencyError, DuplicateEventError, type EventMetadata, type NewEvent, type StoredEvent, type StoreTransaction } from './types';
 import { registerUpcaster } from './upcasting';
@@ -20,13 +22,14 @@ const metadata = (recordedAt = new Date().toISOString()): EventMetadata => ({
 
 const event = (type = 'ThingHappened', data: unknown = { n: 1 }): NewEvent => ({ id: randomUUID(), type, data });
 
-type OpenedDatabase = Readonly<{ db: Database; cleanup: () => Promise<void> }>;
+/** A database of its own; `openAgain` opens another `Database` on the same storage (another instance of the gateway), where one can. */
+type OpenedDatabase = Readonly<{ db: Database; openAgain?: () => Promise<Database>; cleanup: () => Promise<void> }>;
 
 /**
  * The event store's contract, run against each backend: the same tests on a SQLite file and on
  * a PostgreSQL database of their own.
  */
-const eventStoreContract = (open: () => Promise<OpenedDatabase>) => {
+const eventStoreContract = (open: () => Promise<OpenedDatabase>, noSecondDatabase?: string) => {
   let opened: OpenedDatabase;
   let db: Database;
   let store: TypeOrmEventStore;
@@ -265,6 +268,72 @@ const eventStoreContract = (open: () => Promise<OpenedDatabase>) => {
     expect(await store.transact(typesIn)).toEqual(['A', 'B', 'C']);
   });
 
+  const twoDatabases = 'keeps positions gap-free and in commit order for a follower while two databases append at once, each in group commits';
+  if (noSecondDatabase !== undefined) console.warn(`SKIPPED "${twoDatabases}" on this backend: ${noSecondDatabase}`);
+  (noSecondDatabase === undefined ? it : it.skip)(twoDatabases, async () => {
+    const openAgain = opened.openAgain as () => Promise<Database>;
+    const other = await openAgain();
+    const watcher = await openAgain();
+    // A read model both sides keep: each stream's event count and last position.
+    await db.write((manager) => manager.query('CREATE TABLE tallies (stream_id TEXT PRIMARY KEY, events INTEGER NOT NULL, last_position INTEGER NOT NULL)'));
+    const tallies: InlineProjection = {
+      name: 'tallies',
+      eventTypes: new Set(['Counted']),
+      tables: [],
+      apply: async (e, manager) => {
+        await manager.query(`INSERT INTO tallies (stream_id, events, last_position) VALUES ('${e.streamId}', 1, ${Number(e.position)})
+          ON CONFLICT (stream_id) DO UPDATE SET events = tallies.events + 1, last_position = excluded.last_position`);
+      },
+    };
+    const sides = [new TypeOrmEventStore(db, { projections: [tallies] }), new TypeOrmEventStore(other, { projections: [tallies] })];
+    const follower = new LogFollower(new TypeOrmEventStore(watcher), { intervalMs: 2, batchSize: 7 });
+    const followed: { position: number; id: string }[] = [];
+    follower.events$.subscribe((e) => followed.push({ position: e.position, id: e.id }));
+    await follower.start();
+    try {
+      // Each side: rounds of jobs at once (so its queue commits them in batches), every job reading a stream shared by
+      // both sides and appending after what it read, and appending to a stream of its own. No job may be refused:
+      // each reads inside its transaction, after the other side's commits.
+      const scopes = sides.map(() => new Set<TransactionScope | undefined>());
+      const job = (side: number, n: number) =>
+        sides[side].transact(async (tx) => {
+          scopes[side].add(transactionScope(tx.manager));
+          const shared = `shared-${n % 3}`;
+          await tx.append(shared, [event('Counted')], await tx.streamVersion(shared), metadata());
+          await tx.append(`side${side}-${n % 5}`, [event('Counted'), event('Counted')], 'any', metadata());
+        });
+      const ROUNDS = 8;
+      const JOBS = 24;
+      const results = await Promise.allSettled(
+        sides.map(async (_, side) => {
+          for (let round = 0; round < ROUNDS; round += 1) await Promise.all(Array.from({ length: JOBS }, (__, n) => job(side, round * JOBS + n)));
+        }),
+      );
+      expect(results.filter((result) => result.status === 'rejected')).toEqual([]);
+      // Group commits on both sides: fewer transactions than jobs.
+      for (const seen of scopes) {
+        expect(seen.has(undefined)).toBe(false);
+        expect(seen.size).toBeLessThan(ROUNDS * JOBS);
+      }
+      const logged = await store.readAll();
+      expect(logged.map((e) => e.position)).toEqual(Array.from({ length: 2 * ROUNDS * JOBS * 3 }, (_, i) => i + 1));
+      for (let deadline = Date.now() + 10_000; followed.length < logged.length && Date.now() < deadline; ) await follower.poll();
+      // The follower read the log while it grew and saw every event once, in the log's order: none committed behind it.
+      expect(followed).toEqual(logged.map((e) => ({ position: e.position, id: e.id })));
+      // The shared streams' versions count every append of both sides, and the read model agrees on both.
+      const counts = new Map<string, { events: number; last: number }>();
+      for (const e of logged) counts.set(e.streamId, { events: (counts.get(e.streamId)?.events ?? 0) + 1, last: e.position });
+      const expected = [...counts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([streamId, { events, last }]) => ({ stream_id: streamId, events, last_position: last }));
+      for (const side of [db, other]) {
+        expect((await side.reads.query('SELECT stream_id, events, last_position FROM tallies ORDER BY stream_id')).map((row: Record<string, unknown>) => ({ ...row, events: Number(row.events), last_position: Number(row.last_position) }))).toEqual(expected);
+      }
+      for (const n of [0, 1, 2]) expect((await store.readStream(`shared-${n}`)).map((e) => e.version)).toEqual(Array.from({ length: counts.get(`shared-${n}`)?.events ?? 0 }, (_, i) => i + 1));
+    } finally {
+      await follower.stop();
+      await Promise.all([other.close(), watcher.close()]);
+    }
+  }, 60_000);
+
   it('upcasts an event stored in an older shape when it is read', async () => {
     registerUpcaster('ContractRenamed', 0, (data) => ({ ...(data as object), label: (data as { name: string }).name }));
     await db.write((manager) =>
@@ -275,16 +344,27 @@ const eventStoreContract = (open: () => Promise<OpenedDatabase>) => {
   });
 };
 
+/**
+ * Tried and refused: a second Database on the same file in this process waits for SQLite's write
+ * lock inside better-sqlite3, synchronously (busy_timeout), so it blocks the event loop on which
+ * the first one's open transaction would go on and commit: both wait until the timeout (5 s) and
+ * the append fails with 'database is locked'. A second process (the CLI beside `serve`) waits on
+ * a thread of its own, so this is a limit of the test, not of the store.
+ */
+const SQLITE_NO_SECOND_DATABASE =
+  'two Database objects on one SQLite file in one process deadlock until the busy timeout (better-sqlite3 waits for the write lock synchronously, blocking the event loop the other one commits on); this case runs on PostgreSQL only';
+
 describe('TypeOrmEventStore on SQLite', () => {
   eventStoreContract(async () => {
     const dir = makeTempDir();
     return { db: await openTestDatabase(dir.path), cleanup: async () => dir.cleanup() };
-  });
+  }, SQLITE_NO_SECOND_DATABASE);
 });
 
 describePostgres('TypeOrmEventStore on PostgreSQL', () => {
   eventStoreContract(async () => {
     const database = await createTestPostgresDatabase();
-    return { db: await Database.open({ path: '', url: database.url, entities: ENTITIES }), cleanup: database.drop };
+    const openAgain = () => Database.open({ path: '', url: database.url, entities: ENTITIES });
+    return { db: await openAgain(), openAgain, cleanup: database.drop };
   });
 });
