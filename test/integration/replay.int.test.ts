@@ -33,11 +33,12 @@ describe('replaying the log', () => {
     for (const table of Object.keys(READ_MODEL_TABLES)) expect(incremental[table].length).toBeGreaterThan(0);
     const types = new Set((await db.store.readAll()).map((event) => event.type));
     expect([...types].sort()).toEqual([
-      'ApiKeyIssued', 'ApiKeyRevoked', 'ProfileCreated', 'ProfileDeleted', 'ProfileRestored', 'ProfileUpdated', 'ServerAttached',
+      'AccessChanged', 'ApiKeyIssued', 'ApiKeyRevoked', 'OAuthClientRegistered', 'OAuthClientRejected', 'OAuthTokensGranted', 'OAuthTokensRefreshed',
+      'OAuthTokensRevoked', 'PersonalAccessTokenIssued', 'PersonalAccessTokenRevoked', 'ProfileCreated', 'ProfileDeleted', 'ProfileRestored', 'ProfileUpdated', 'ServerAttached',
       'ServerDetached', 'ServerReconfigured', 'ServerRegistered', 'ServerRemoved', 'ServerRenamed', 'ServerRestored', 'ServerStatusChanged',
       'ServerToolsDiscovered', 'SettingsChanged', 'ToolApprovalsRestored', 'ToolDefinitionApproved', 'ToolOverridden', 'ToolOverrideCleared', 'ToolStatusChanged',
-      'UserCredentialsRemoved', 'UserCredentialsSet',
-      'UserOAuthTokensGranted', 'UserOAuthTokensRefreshed', 'UserOAuthTokensRevoked',
+      'UserCredentialsRemoved', 'UserCredentialsSet', 'UserDisabled', 'UserEnabled',
+      'UserOAuthTokensGranted', 'UserOAuthTokensRefreshed', 'UserOAuthTokensRevoked', 'UserPasswordChanged', 'UserRegistered', 'UserRenamed', 'UserRoleChanged',
     ]);
   });
 

@@ -4,6 +4,7 @@ import type { CommandContext } from '../../src/infrastructure/commands/handle-co
 import { grantUserTokens, recordRefresh, recordRevocation } from '../../src/infrastructure/oauth/grants';
 import { sealToken } from '../../src/infrastructure/oauth/oauth.commands';
 import { recordDiscoveredTools, tool } from './discovery';
+import { appendGenerated, identityLog } from './identity-log';
 
 /** A fixed clock, so that timestamps differ from event to event and do not depend on the machine. */
 export const clock = (start = Date.parse('2026-01-01T00:00:00Z')) => {
@@ -15,9 +16,9 @@ export const clock = (start = Date.parse('2026-01-01T00:00:00Z')) => {
  * A realistic history through the command services: servers registered, renamed, reconfigured
  * (secrets too), their tools discovered, profiles with links and tool settings, a deleted
  * profile brought back, a removed server detached from every profile and restored, keys issued
- * and revoked, settings changed, tool settings back at their defaults, a server attached again.
-
- * and revoked, settings changed, users' own credentials and OAuth grants of a per-user server.
+ * and revoked, settings changed, tool settings back at their defaults, a server attached again,
+ * users' own credentials and OAuth grants of a per-user server; then a generated log of every
+ * event type of users, access, personal tokens, credentials and OAuth, appended as it is.
  */
 export const runHistory = async (app: Application, now: () => Date): Promise<void> => {
   const as = (correlationId: string, extra: Partial<CommandContext> = {}): CommandContext => ({ actor: 'admin', correlationId, now, ...extra });
@@ -117,7 +118,12 @@ export const runHistory = async (app: Application, now: () => Date): Promise<voi
   await servers.approveTools(filesId, ['write'], as('c50'));
   const [readApproval] = (await app.store.readAll({ types: ['ToolDefinitionApproved'] })).map((event) => (event.data as { tools: ApprovedTool[] }).tools[0]);
   await servers.restoreToolApprovals(webId, [readApproval], as('c51'));
+
+  await appendGenerated(app.store, identityLog(GENERATED_EVENTS, (plaintext) => app.secrets.seal(plaintext)), now);
 };
+
+/** How many events of the generated log runHistory appends. */
+export const GENERATED_EVENTS = 400;
 
 /** The plaintext of every secret runHistory seals: none may be found in the log or a read model. */
 export const HISTORY_SECRETS = [

@@ -11,6 +11,11 @@ export const READ_MODEL_TABLES: Readonly<Record<string, string>> = {
   settings: 'key',
   profile_slugs: 'slug, position, profile_id',
   user_credentials: 'server_id, user_id',
+  oauth_client_registrations: 'server_id',
+  oauth_tokens: 'server_id',
+  users: 'id',
+  resource_access: 'kind, resource_id',
+  personal_access_tokens: 'id',
 };
 
 export type ReadModelDump = Record<string, unknown[]>;

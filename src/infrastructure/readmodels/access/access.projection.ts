@@ -1,12 +1,15 @@
-import type { EntityManager } from 'typeorm';
 import { ACCESS_EVENT_TYPES, type AccessEvent } from '../../../domain/access/events';
-import type { InlineProjection, StoredEvent } from '../../eventstore';
+import { keyedRowsProjection } from '../keyed-rows';
 import { AccessRow } from './access.entity';
 
-const applyAccessEvent = async (event: StoredEvent, manager: EntityManager): Promise<void> => {
-  const { data } = { type: event.type, data: event.data } as AccessEvent;
-  await manager.getRepository(AccessRow).upsert(
-    {
+/** `resource_access`: one row per profile or server whose access was ever set, replaced by each change. */
+export const accessProjection = keyedRowsProjection({
+  name: 'resource_access',
+  eventTypes: ACCESS_EVENT_TYPES,
+  tables: { access: { entity: AccessRow, key: ['kind', 'resourceId'] } },
+  apply: async ({ access }, event) => {
+    const { data } = { type: event.type, data: event.data } as AccessEvent;
+    await access.upsert({
       kind: data.kind,
       resourceId: data.resourceId,
       ownerId: data.ownerId,
@@ -14,14 +17,6 @@ const applyAccessEvent = async (event: StoredEvent, manager: EntityManager): Pro
       sharedWithUsers: JSON.stringify(data.sharedWithUsers),
       sharedWithRoles: JSON.stringify(data.sharedWithRoles),
       version: event.version,
-    },
-    ['kind', 'resourceId'],
-  );
-};
-
-export const accessProjection: InlineProjection = {
-  name: 'resource_access',
-  eventTypes: new Set<string>(ACCESS_EVENT_TYPES),
-  tables: [AccessRow],
-  apply: applyAccessEvent,
-};
+    });
+  },
+});
