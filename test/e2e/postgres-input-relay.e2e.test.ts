@@ -7,6 +7,7 @@
  */
 import { join } from 'node:path';
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
+import { Client as PgClient } from 'pg';
 import { spawnGatehouse, type ChildGatehouse } from '../support/child-gatehouse';
 import { TEST_ADMIN_TOKEN } from '../support/gatehouse';
 import { FIXTURES } from '../support/mcp-client';
@@ -123,6 +124,21 @@ describePostgres('a translated request across two instances on one PostgreSQL da
     const replayedOnB = await call(b, { ...answer, requestState: round1.requestState });
     const replayedOnA = await call(a, { ...answer, requestState: round1.requestState });
     expect([replayedOnB.status, replayedOnB.body.error?.code, replayedOnA.body.error?.code]).toEqual([200, -32602, -32602]);
+  });
+
+  it('relays an answer and a result too long for a notification through mcp_instance_messages, which the recipients empty', async () => {
+    const first = await call(a, {});
+    const long = 'x'.repeat(12_000);
+    const done = await call(b, { ...answerTo(first.body.result.inputRequests, long), requestState: first.body.result.requestState });
+    expect([done.status, done.body.result?.resultType]).toEqual([200, 'complete']);
+    expect(done.body.result.content[0].text).toContain(`"username":"${long}"`);
+    const sql = new PgClient({ connectionString: database.url });
+    await sql.connect();
+    try {
+      expect((await sql.query('SELECT count(*)::int AS n FROM mcp_instance_messages')).rows[0].n).toBe(0);
+    } finally {
+      await sql.end();
+    }
   });
 
   it('answers a clear -32602 within a few seconds when the instance holding the call is gone', async () => {
