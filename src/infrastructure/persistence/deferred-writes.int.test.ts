@@ -5,6 +5,8 @@ import { SettingRow } from '../readmodels/settings';
 import { compiledQuery } from './compiled-query';
 import { Database } from './database';
 
+const GET = compiledQuery<{ key: string }>((manager, p) => manager.createQueryBuilder(SettingRow, 's').select('s.value', 'value').where('s.key = :key', { key: p.key }));
+
 /** A setting row; `value` NULL breaks the column's NOT NULL, which only the database finds out. */
 const PUT = compiledQuery<{ key: string; value: string | null }>((manager, p) =>
   manager.createQueryBuilder().insert().into(SettingRow).values({ key: p.key, value: p.value as string, updatedAt: '2026-01-01' }).updateEntity(false),
@@ -35,6 +37,21 @@ describePostgres('DeferredWrites: writes held back on the PostgreSQL writer', ()
       return manager.query('SELECT key, value FROM settings WHERE key = $1', ["it's"]);
     });
     expect(seen).toEqual([{ key: "it's", value: 'a \\ value with \u00e9' }]);
+  });
+
+  it('sends what is held back and a prepared statement that has to go out now in one round trip', async () => {
+    await db.write((manager) => GET.all(manager, { key: 'prepared' })); // prepared on the writer's connection
+    const { rows, sent } = await db.write(async (manager) => {
+      await PUT.write(manager, { key: 'held', value: 'x' });
+      const read = await GET.all<{ value: string }>(manager, { key: 'held' });
+      // What the writer's connection sent last, as PostgreSQL saw it.
+      const [activity] = (await db.reads.query(
+        `SELECT query FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%gatehouse_%'`,
+      )) as { query: string }[];
+      return { rows: read, sent: activity?.query };
+    });
+    expect(rows).toEqual([{ value: 'x' }]);
+    expect(sent).toMatch(/^EXECUTE gatehouse_\w+\([^)]*'held'[^)]*\); EXECUTE gatehouse_\w+\('held'\)$/);
   });
 
   it('fails the job whose held-back write fails, at its end, and keeps the other jobs of the batch', async () => {

@@ -1,5 +1,5 @@
-import { escapeLiteral, type Client } from 'pg';
-import type { QueryRunner } from 'typeorm';
+import { escapeLiteral, type Client, type QueryResult as PgResult } from 'pg';
+import { QueryFailedError, QueryResult, type QueryRunner } from 'typeorm';
 
 type Send = (query: string, parameters?: unknown[], structured?: boolean) => Promise<unknown>;
 
@@ -28,7 +28,8 @@ const registry = new WeakMap<QueryRunner, DeferredWrites>();
  * A held-back write runs a statement already prepared on the connection (`EXECUTE name(…)`,
  * its parameters as the literals of the text `pg` would have bound), so it is planned as the
  * statement itself is. Order is kept: before any other statement, the held-back ones go first,
- * in one simple query; a COMMIT, RELEASE or SAVEPOINT carries them in the same round trip; a
+ * in one simple query; a COMMIT, RELEASE or SAVEPOINT carries them in the same round trip, and
+ * so does a prepared statement that has to go out now (a read, as `EXECUTE` after them); a
  * ROLLBACK drops them. A held-back write that fails fails the statement it went out with, in
  * the same transaction (the caller's job, which Database rolls back).
  */
@@ -36,13 +37,14 @@ export class DeferredWrites {
   private pending: string[] = [];
 
   private constructor(
+    private readonly runner: QueryRunner,
     private readonly client: Client,
     private readonly send: Send,
   ) {}
 
   /** Makes `runner` (connected) hold back writes given to `defer`. */
   static install(runner: QueryRunner, client: Client): void {
-    const deferred = new DeferredWrites(client, runner.query.bind(runner) as Send);
+    const deferred = new DeferredWrites(runner, client, runner.query.bind(runner) as Send);
     runner.query = ((query: string, parameters?: unknown[], structured?: boolean) => deferred.query(query, parameters, structured)) as QueryRunner['query'];
     registry.set(runner, deferred);
   }
@@ -56,17 +58,49 @@ export class DeferredWrites {
    * (not prepared on this connection yet, or a parameter that is not text): run it now instead.
    */
   async defer(name: string, parameters: readonly unknown[]): Promise<boolean> {
+    const execute = this.executeOf(name, parameters);
+    if (execute === null) return false;
+    this.pending.push(execute);
+    if (this.pending.length >= MAX_PENDING) await this.flush();
+    return true;
+  }
+
+  /** `EXECUTE name(…)` with these parameters as literals; null when it cannot be (see defer). */
+  private executeOf(name: string, parameters: readonly unknown[]): string | null {
     const parsed = (this.client as unknown as { connection?: { parsedStatements?: Record<string, string> } }).connection?.parsedStatements;
-    if (parsed?.[name] === undefined) return false;
+    if (parsed?.[name] === undefined) return null;
     const literals: string[] = [];
     for (const value of parameters) {
       const literal = literalOf(value);
-      if (literal === null) return false;
+      if (literal === null) return null;
       literals.push(literal);
     }
-    this.pending.push(`EXECUTE ${name}(${literals.join(', ')})`);
-    if (this.pending.length >= MAX_PENDING) await this.flush();
-    return true;
+    return `EXECUTE ${name}(${literals.join(', ')})`;
+  }
+
+  /**
+   * A prepared statement that has to go out now, with what is held back before it in the same
+   * round trip (null when it cannot be: see defer): answered as TypeORM's runner answers it.
+   */
+  private async withHeld(query: unknown, parameters: unknown[] | undefined, structured?: boolean): Promise<unknown> {
+    if (this.runner.isReleased || typeof query !== 'object' || query === null) return null;
+    const { name } = query as { name?: unknown };
+    const execute = typeof name === 'string' ? this.executeOf(name, parameters ?? []) : null;
+    if (execute === null) return null;
+    const text = `${this.pending.join('; ')}; ${execute}`;
+    this.pending = [];
+    let results: PgResult[];
+    try {
+      results = (await this.client.query(text)) as unknown as PgResult[];
+    } catch (error) {
+      throw new QueryFailedError(text, [], error as Error);
+    }
+    const last = results[results.length - 1];
+    const result = new QueryResult();
+    result.records = last.rows;
+    result.affected = last.rowCount ?? undefined;
+    result.raw = last.command === 'UPDATE' || last.command === 'DELETE' ? [last.rows, last.rowCount] : last.rows;
+    return structured === true ? result : result.raw;
   }
 
   /** Sends what is held back (nothing when nothing is). */
@@ -86,6 +120,8 @@ export class DeferredWrites {
         this.pending = [];
         return this.send(`${held.join('; ')}; ${query}`, undefined, structured);
       } else {
+        const answer = await this.withHeld(query, parameters, structured);
+        if (answer !== null) return answer;
         await this.flush();
       }
     }
