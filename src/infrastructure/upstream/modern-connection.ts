@@ -111,7 +111,8 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
    * that is down, or a 2026 one that is slow: the caller initialises it with the rest of the
    * connect timeout, which tells the first two apart). The question stays open until the connect
    * timeout: `late.answer` is the 2026 connection if the answer comes and offers 2026-07-28, else
-   * undefined; `late.cancel` stops waiting for it.
+   * undefined; `late.cancel` stops waiting for it and closes that connection, answered or not
+   * (one the supervisor adopted is no longer cancelled by anyone).
    */
   static async probe(spec: UpstreamSpec, options: SdkConnectionOptions, handlers: UpstreamHandlers, windowMs: number): Promise<ModernUpstreamConnection | 'legacy' | LateDiscovery> {
     if (spec.transport !== 'streamable_http') return 'legacy';
@@ -124,7 +125,6 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
     if (!isHostAllowed(url, options.allowedHosts?.() ?? [])) return 'legacy';
     const connection = ModernUpstreamConnection.create(spec, options, handlers);
     const client = connection.client;
-    let settled = false;
     const answered = client
       .connect(new ModernHttpTransport(url, { requestInit: { headers: upstreamHeaders(spec) }, fetch: connection.fetch() }), { timeout: options.connectTimeoutMs })
       .then(
@@ -136,17 +136,16 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
           await connection.close();
           return 'legacy' as const;
         },
-      )
-      .finally(() => (settled = true));
+      );
     let timer: NodeJS.Timeout | undefined;
     const window = new Promise<'window'>((resolve) => (timer = setTimeout(() => resolve('window'), windowMs)));
     const first = await Promise.race([answered, window]).finally(() => clearTimeout(timer));
     if (first !== 'window') return first;
     return {
       answer: answered.then((late) => (late === 'legacy' ? undefined : late)),
-      cancel: () => {
-        if (!settled) void connection.close();
-      },
+      // Whether or not the answer came: one nobody adopted (the 2025 session it came too late for
+      // was closed first, or its connect was superseded) is not to stay open with its listen stream.
+      cancel: () => void connection.close(),
     };
   }
 

@@ -66,7 +66,6 @@ const openHttpConnection = async (spec: UpstreamSpec, settings: SdkConnectionOpt
     connection = await SdkUpstreamConnection.open(spec, { ...settings, connectTimeoutMs: Math.max(1, settings.connectTimeoutMs - (Date.now() - startedAt)) }, handlers);
   } catch (error) {
     probed.cancel();
-    void probed.answer.then((modern) => modern?.close());
     throw error;
   }
   memory.note(spec, 'ignores');
