@@ -306,6 +306,36 @@ describeInBrowser('the console basics')('the console basics, in a real browser',
     await screenshot(page, 'console-history-server');
   }, 30_000);
 
+  it('pauses, resumes and detaches a profile\'s server with buttons named for it, and the active filter follows the pause', async () => {
+    await createProfile(gh, 'pausing', ['four']);
+    const servers = async () => ((await gh.api('GET', '/api/profiles/pausing')).body.servers as Array<{ name: string; status: string }>).map(({ name, status }) => ({ name, status }));
+    await page.goto(`${gh.url}/profiles/pausing`);
+    const rows = page.locator('tr[data-tool^="four__"]');
+    await rows.first().waitFor({ timeout: 15_000 });
+    const show = page.getByRole('combobox', { name: 'Show', exact: true });
+    await show.selectOption('active');
+    await page.waitForFunction(`document.querySelectorAll('tr[data-tool^="four__"]').length === 4`, undefined, { timeout: 10_000 });
+
+    // Each row's buttons say which server they act on (a screen reader reads "Pause four", not "Pause").
+    await page.getByRole('button', { name: 'Pause four', exact: true }).click();
+    await page.getByRole('button', { name: 'Resume four', exact: true }).waitFor({ timeout: 10_000 });
+    expect(await servers()).toEqual([{ name: 'four', status: 'inactive' }]);
+    // A paused server's tools are not exposed: the active filter leaves them out, "all" still lists them.
+    await page.waitForFunction(`document.querySelectorAll('tr[data-tool^="four__"]').length === 0`, undefined, { timeout: 10_000 });
+    await show.selectOption('all');
+    await page.waitForFunction(`document.querySelectorAll('tr[data-tool^="four__"]').length === 4`, undefined, { timeout: 10_000 });
+    await screenshot(page, 'console-profile-paused');
+
+    await page.getByRole('button', { name: 'Resume four', exact: true }).click();
+    await page.getByRole('button', { name: 'Pause four', exact: true }).waitFor({ timeout: 10_000 });
+    expect(await servers()).toEqual([{ name: 'four', status: 'active' }]);
+
+    await page.getByRole('button', { name: 'Detach four', exact: true }).click();
+    await page.getByRole('combobox', { name: 'Attach server' }).locator('option', { hasText: 'four' }).waitFor({ state: 'attached', timeout: 10_000 });
+    expect(await servers()).toEqual([]);
+    await page.waitForFunction(`document.querySelectorAll('tr[data-tool^="four__"]').length === 0`, undefined, { timeout: 10_000 });
+  }, 60_000);
+
   it('shows the newest changes in the whole configuration\'s timeline of a log longer than one page (1,000 events)', async () => {
     const head = headPosition(gh);
     // Ten profiles edited a hundred times each, ten at a time: more than 1,000 events after the ones above.

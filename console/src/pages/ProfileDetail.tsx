@@ -63,10 +63,15 @@ export const ProfileDetail = ({ slug }: { slug: string }) => {
             <Status value={server.status} />
             {manages ? (
               <>
-                <button type="button" onClick={() => link.mutate({ server: server.name, status: server.status === 'active' ? 'inactive' : 'active' })}>
+                {/* Named for their server: a screen reader's list of buttons otherwise reads "Pause, Detach, Pause, Detach". */}
+                <button
+                  type="button"
+                  aria-label={`${server.status === 'active' ? 'Pause' : 'Resume'} ${server.name}`}
+                  onClick={() => link.mutate({ server: server.name, status: server.status === 'active' ? 'inactive' : 'active' })}
+                >
                   {server.status === 'active' ? 'Pause' : 'Resume'}
                 </button>
-                <button type="button" className="danger" onClick={() => detach.mutate(server.name)}>
+                <button type="button" className="danger" aria-label={`Detach ${server.name}`} onClick={() => detach.mutate(server.name)}>
                   Detach
                 </button>
               </>
