@@ -4,7 +4,8 @@
  * (a) commands per second through the command services (createProfile / attachServer / setTool)
  *     on a SQLite file in WAL mode, every command durable before it is answered: one caller at a
  *     time, then BENCH_CALLERS (64) at once (group commit);
- * (b) rebuild speed of every read model over a generated log of realistic events;
+ * (b) rebuild speed of every read model over a generated log of realistic events, and over a log of
+ *     their own of users, access, personal tokens, users' credentials and OAuth (BENCH_IDENTITY_EVENTS);
  * (c) latency of `GET /api/profiles/:slug?at=<position>` over the real HTTP server on that log;
  * (d) a burst of REST writes from 64 clients beside a health probe and an MCP client (store/burst.ts).
  *
@@ -13,7 +14,7 @@
  * dropped at the end; (d) runs on SQLite only.
  *
  * BENCH_SCENARIOS picks some (e.g. `d` or `a,b`; all by default). Sizes can be changed with
- * BENCH_COMMANDS, BENCH_CALLERS, BENCH_EVENTS, BENCH_REQUESTS, BENCH_BURST_WRITERS and BENCH_BURST_MS
+ * BENCH_COMMANDS, BENCH_CALLERS, BENCH_EVENTS, BENCH_IDENTITY_EVENTS, BENCH_REQUESTS, BENCH_BURST_WRITERS and BENCH_BURST_MS
  * (BENCH_ONLY_CONCURRENT=1 skips (a)'s one-caller run); BENCH_KEEP=1 keeps
  * the data directory and, on PostgreSQL, the bench's databases (for profiling queries on the generated log; drop them after).
  */
@@ -34,10 +35,12 @@ import { loadConfig } from '../src/infrastructure/config/config';
 import type { EventMetadata, StreamAppend } from '../src/infrastructure/eventstore';
 import { READ_MODEL_ENTITIES } from '../src/infrastructure/readmodels';
 import { Client } from 'pg';
+import { appendGenerated, identityLog } from '../test/support/identity-log';
 import { benchBurst, burstRows } from './store/burst';
 
 const COMMANDS = Number(process.env.BENCH_COMMANDS ?? 3_000);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
+const IDENTITY_EVENTS = Number(process.env.BENCH_IDENTITY_EVENTS ?? 20_000);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200);
 const CONCURRENT_CALLERS = Number(process.env.BENCH_CALLERS ?? 64);
 /** BENCH_ONLY_CONCURRENT=1: scenario (a) without its one-caller run (for profiling group commit). */
@@ -389,6 +392,35 @@ const sampleMemory = (): { stop: () => RebuildMemory } => {
   };
 };
 
+/**
+ * (b), second log: events of the read models the profile-and-server log has none of (users, access,
+ * personal tokens, users' credentials, OAuth), every type, on a database of its own so that the
+ * first log's numbers stay as they were. The rebuild's CPU time too (the process's, every thread).
+ */
+const identityRows = async (root: string): Promise<string[][]> => {
+  const db = await openBenchApplication(join(root, 'identity'));
+  try {
+    const events = identityLog(IDENTITY_EVENTS, (plaintext) => db.secrets.seal(plaintext));
+    let clock = Date.parse('2025-06-01T00:00:00Z');
+    await appendGenerated(db.store, events, () => new Date((clock += 1_000)), 5_000);
+    const before = await tableCounts(db);
+    const cpuBefore = process.cpuUsage();
+    const t0 = performance.now();
+    const rebuilt = await db.store.rebuild();
+    const millis = performance.now() - t0;
+    const cpu = process.cpuUsage(cpuBefore);
+    const after = await tableCounts(db);
+    if (JSON.stringify(before) !== JSON.stringify(after)) throw new Error(`rebuild changed the read models: ${JSON.stringify({ before, after })}`);
+    process.stdout.write(`Generated ${rebuilt} events of users, access, personal tokens, credentials and OAuth; read models ${JSON.stringify(after)}\n\n`);
+    return [[
+      `(b) rebuild of every read model over ${rebuilt.toLocaleString('en')} events of users, access, personal tokens, users' credentials and OAuth`,
+      `${rate(rebuilt, millis).toLocaleString('en')} events/s (${ms(millis)}; ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms of the bench process's CPU)`, '—', '—',
+    ]];
+  } finally {
+    await db.close();
+  }
+};
+
 /** (b) and (c): both on the generated log. */
 const logRows = async (root: string): Promise<string[][]> => {
   const logDir = join(root, 'log');
@@ -448,6 +480,7 @@ const main = async (): Promise<void> => {
     ];
     if (SCENARIOS.has('a')) rows.push(...(await commandRows(root)));
     if (SCENARIOS.has('b') || SCENARIOS.has('c')) rows.push(...(await logRows(root)));
+    if (SCENARIOS.has('b') && IDENTITY_EVENTS > 0) rows.push(...(await identityRows(root)));
     if (SCENARIOS.has('d') && BACKEND === 'sqlite') rows.push(...burstRows(await benchBurst(join(root, 'burst'), SECRET_KEY, ADMIN_TOKEN), ok));
     process.stdout.write(`${rows.map((row) => `| ${row.join(' | ')} |`).join('\n')}\n`);
   } finally {
