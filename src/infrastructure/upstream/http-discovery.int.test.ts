@@ -122,15 +122,19 @@ describe('a Streamable HTTP upstream that answers server/discover after the wind
     }
   });
 
-  it('closes the late 2026 connection with the 2025 one it came too late for, also when its answer came first (a superseded connect)', async () => {
+  it('forgets the silence once the late answer comes, and closes that 2026 connection with the 2025 one it came too late for, also when its answer came first (a superseded connect)', async () => {
     const settings = {
       clientInfo: DEFAULT_CLIENT_INFO, capabilities: DEFAULT_CLIENT_CAPABILITIES, connectTimeoutMs, defaultRequestTimeoutMs: 30_000,
       stderrTail: new StderrTail(), processes: new ChildProcessRegistry(),
     };
     const spec = httpSpec(`${server.baseUrl}/mcp`, 'streamable_http', { name: 'slow-discover-superseded' });
-    const owned = await openOwnedConnection({ spec, settings, handlers: {}, slotWaitTimeoutMs: 1_000, stopSignal: new AbortController().signal, onLost: () => undefined, discovery: new DiscoveryMemory() });
+    const memory = new DiscoveryMemory();
+    const owned = await openOwnedConnection({ spec, settings, handlers: {}, slotWaitTimeoutMs: 1_000, stopSignal: new AbortController().signal, onLost: () => undefined, discovery: memory });
+    expect(memory.recall(spec)).toBe('ignores');
     const modern = await owned.late?.answer;
     expect(modern).toBeDefined();
+    // Its answer clears the memory of its silence: the server's other connections ask again.
+    expect(memory.recall(spec)).toBeUndefined();
     // Nobody adopted it (the supervisor's connect was superseded): closing what was opened closes it too.
     await closeOwned(owned);
     await expect(modern!.callTool({ name: 'echo', arguments: { message: 'after' } })).rejects.toMatchObject({ code: 'UPSTREAM_CLOSED' });
