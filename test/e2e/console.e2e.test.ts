@@ -510,6 +510,16 @@ describeInBrowser('the web console')('the web console in a real browser', () => 
     }, 15_000, 'only the errors listed');
     expect(await page.locator(statuses).allTextContents()).toEqual([expect.stringMatching(/^error/)]);
     await page.getByLabel('Errors only').uncheck();
+
+    // The server filter: the echo's calls (server everything) stay, the unknown tool's (the gateway's answer) goes.
+    const servers = 'table[aria-label="Traffic"] tr[data-log] td:nth-child(3)';
+    await waitFor(async () => (await page.locator(servers).allTextContents()).includes('gateway'), 15_000, 'the gateway\'s entry listed again');
+    await page.getByRole('form', { name: 'Traffic filters' }).getByLabel('Server').selectOption('everything');
+    expect(new URL(page.url()).searchParams.get('server')).toBe('everything');
+    await waitFor(async () => {
+      const shown = await page.locator(servers).allTextContents();
+      return shown.length > 0 && shown.every((server) => server === 'everything');
+    }, 15_000, 'only the server everything listed');
   }, 60_000);
 
   it('previews a pasted Claude Desktop file, refuses a bad one with its field errors, imports all of it, and downloads the export', async () => {
