@@ -9,13 +9,33 @@ const MAX_PENDING = 500;
 const CONTROL = /^\s*(COMMIT|RELEASE|SAVEPOINT)\b/i;
 const ROLLBACK = /^\s*ROLLBACK\b/i;
 
-/** `pg` sends every parameter as text (utils.prepareValue); the same text as a literal, or null when it is not text. */
-// `pg`'s own conversion (not part of its typed surface).
-const prepareValue = (require('pg/lib/utils') as { prepareValue: (value: unknown) => unknown }).prepareValue;
+/**
+ * A parameter as the SQL literal of the text `pg` binds for it, or null when this does not
+ * know that text for sure (a Buffer, a Date, an array, an object with `toPostgres`): such a
+ * write is not held back but runs now, bound by `pg` itself.
+ */
 const literalOf = (value: unknown): string | null => {
-  const text = prepareValue(value);
-  if (text === null || text === undefined) return 'NULL';
-  return typeof text === 'string' ? escapeLiteral(text) : null;
+  if (value === null || value === undefined) return 'NULL';
+  switch (typeof value) {
+    case 'string':
+      return escapeLiteral(value);
+    case 'number':
+    case 'bigint':
+    case 'boolean':
+      return escapeLiteral(String(value));
+    case 'object':
+      return Buffer.isBuffer(value) || ArrayBuffer.isView(value) || value instanceof Date || Array.isArray(value) || 'toPostgres' in value
+        ? null
+        : escapeLiteral(JSON.stringify(value));
+    default:
+      return null;
+  }
+};
+
+/** The name of a named statement (what compiled queries send on PostgreSQL), else undefined. */
+const nameOf = (query: unknown): string | undefined => {
+  const name = typeof query === 'object' && query !== null ? (query as { name?: unknown }).name : undefined;
+  return typeof name === 'string' ? name : undefined;
 };
 
 const registry = new WeakMap<QueryRunner, DeferredWrites>();
@@ -35,6 +55,8 @@ const registry = new WeakMap<QueryRunner, DeferredWrites>();
  */
 export class DeferredWrites {
   private pending: string[] = [];
+  /** The named statements this connection has run: prepared on it, so `EXECUTE` can name them. */
+  private readonly prepared = new Set<string>();
 
   private constructor(
     private readonly runner: QueryRunner,
@@ -67,8 +89,7 @@ export class DeferredWrites {
 
   /** `EXECUTE name(…)` with these parameters as literals; null when it cannot be (see defer). */
   private executeOf(name: string, parameters: readonly unknown[]): string | null {
-    const parsed = (this.client as unknown as { connection?: { parsedStatements?: Record<string, string> } }).connection?.parsedStatements;
-    if (parsed?.[name] === undefined) return null;
+    if (!this.prepared.has(name)) return null;
     const literals: string[] = [];
     for (const value of parameters) {
       const literal = literalOf(value);
@@ -83,9 +104,9 @@ export class DeferredWrites {
    * round trip (null when it cannot be: see defer): answered as TypeORM's runner answers it.
    */
   private async withHeld(query: unknown, parameters: unknown[] | undefined, structured?: boolean): Promise<unknown> {
-    if (this.runner.isReleased || typeof query !== 'object' || query === null) return null;
-    const { name } = query as { name?: unknown };
-    const execute = typeof name === 'string' ? this.executeOf(name, parameters ?? []) : null;
+    const name = nameOf(query);
+    if (this.runner.isReleased || name === undefined) return null;
+    const execute = this.executeOf(name, parameters ?? []);
     if (execute === null) return null;
     const text = `${this.pending.join('; ')}; ${execute}`;
     this.pending = [];
@@ -125,6 +146,9 @@ export class DeferredWrites {
         await this.flush();
       }
     }
-    return this.send(query, parameters, structured);
+    const answer = await this.send(query, parameters, structured);
+    const name = nameOf(query);
+    if (name !== undefined) this.prepared.add(name);
+    return answer;
   }
 }
