@@ -51,10 +51,26 @@ export type InputRelayOptions = Readonly<{
 
 const isJson = (value: unknown): value is Json => value !== null && typeof value === 'object' && !Array.isArray(value);
 
+/** A relayed retry with every field the holder reads: anything else (another version's message, say) is dropped. */
+const isFlowRetry = (value: unknown): value is FlowRetry =>
+  isJson(value)
+  && typeof value.flowId === 'string'
+  && typeof value.round === 'number'
+  && isJson(value.owner)
+  && typeof value.owner.profileId === 'string'
+  && isJson(value.request)
+  && typeof value.request.method === 'string'
+  && isJson(value.request.params);
+
+/** Cancels that came before their retry (the mailbox does not keep order), remembered this long. */
+const EARLY_CANCEL_MS = 60_000;
+
 export class InputRelay {
   private readonly waiting = new Map<string, Waiter>();
   /** Retries served here for other instances, by relay id: a cancel from their client aborts the step. */
   private readonly serving = new Map<string, AbortController>();
+  /** Relays cancelled before their retry arrived here, with when: such a retry is not resumed. */
+  private readonly cancelledEarly = new Map<string, number>();
 
   constructor(private readonly options: InputRelayOptions) {
     options.mailbox.onMessage((message) => this.receive(message));
@@ -88,14 +104,16 @@ export class InputRelay {
         fail(closed.reason instanceof Error ? closed.reason : new Error('the client closed the connection'));
         mailbox.send(holder, { kind: 'cancel', relay }, stepTimeoutMs).catch(this.options.onError);
       };
-      timer = setTimeout(
-        () => fail(new RequestStateError('is no longer pending (the Gatehouse instance that holds it does not answer: it stopped, and the request went with it)')),
-        this.options.acceptTimeoutMs ?? ACCEPT_TIMEOUT_MS,
-      );
+      // Past the accept window the holder may still take the retry late (a slow instance): it is
+      // told to drop it, so the flow is not resumed for a client that has already been answered.
+      timer = setTimeout(() => {
+        fail(new RequestStateError('is no longer pending (the Gatehouse instance that holds it does not answer: it stopped, and the request went with it)'));
+        mailbox.send(holder, { kind: 'cancel', relay }, stepTimeoutMs).catch(this.options.onError);
+      }, this.options.acceptTimeoutMs ?? ACCEPT_TIMEOUT_MS).unref();
       this.waiting.set(relay, {
         accepted: () => {
           clearTimeout(timer);
-          timer = setTimeout(() => fail(new RequestStateError('got no answer from the Gatehouse instance that holds it in time')), stepTimeoutMs + (this.options.acceptTimeoutMs ?? ACCEPT_TIMEOUT_MS));
+          timer = setTimeout(() => fail(new RequestStateError('got no answer from the Gatehouse instance that holds it in time')), stepTimeoutMs + (this.options.acceptTimeoutMs ?? ACCEPT_TIMEOUT_MS)).unref();
         },
         settle: (outcome) => {
           finish();
@@ -103,6 +121,10 @@ export class InputRelay {
           else reject(new RelayedError(outcome.error));
         },
       });
+      if (closed.aborted) {
+        onClose();
+        return;
+      }
       closed.addEventListener('abort', onClose, { once: true });
       mailbox.send(holder, { kind: 'retry', relay, from: this.instanceId, retry }, stepTimeoutMs).catch((error: unknown) => fail(error instanceof Error ? error : new Error(String(error))));
     });
@@ -113,11 +135,16 @@ export class InputRelay {
     if (typeof relay !== 'string') return;
     switch (message.kind) {
       case 'retry':
-        if (typeof message.from === 'string' && isJson(message.retry)) void this.serve(relay, message.from, message.retry as FlowRetry);
+        if (typeof message.from !== 'string' || !isFlowRetry(message.retry)) return;
+        if (this.cancelledEarly.delete(relay)) return;
+        this.serve(relay, message.from, message.retry).catch(this.options.onError);
         return;
-      case 'cancel':
-        this.serving.get(relay)?.abort(new Error('the client closed the connection'));
+      case 'cancel': {
+        const serving = this.serving.get(relay);
+        if (serving !== undefined) serving.abort(new Error('the client closed the connection'));
+        else this.rememberCancel(relay);
         return;
+      }
       case 'accepted':
         this.waiting.get(relay)?.accepted();
         return;
@@ -126,6 +153,15 @@ export class InputRelay {
         return;
       default:
     }
+  }
+
+  private rememberCancel(relay: string): void {
+    const now = Date.now();
+    for (const [id, at] of this.cancelledEarly) {
+      if (now - at < EARLY_CANCEL_MS) break;
+      this.cancelledEarly.delete(id);
+    }
+    this.cancelledEarly.set(relay, now);
   }
 
   /** A retry another instance received for a flow held here: taken, resumed, and its step sent back. */
