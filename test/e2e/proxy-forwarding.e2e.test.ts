@@ -107,6 +107,22 @@ describe('MCP proxy forwarding: progress, cancellation, notifications and server
     expect((await stats(second)).subscriptions).not.toContain('probe://fw/b');
   });
 
+  it('subscribes the upstream again when its process is replaced, so updates keep coming', async () => {
+    const client = await open();
+    const updates = new NotificationLog(client, ResourceUpdatedNotificationSchema);
+    const pidOf = async (): Promise<number> => (JSON.parse(resultText(await client.callTool({ name: 'probe__whoami', arguments: {} }))) as { pid: number }).pid;
+    await client.subscribeResource({ uri: 'probe://fw/a' });
+    const before = await pidOf();
+    process.kill(before, 'SIGKILL');
+    await waitFor(async () => (await pidOf().catch(() => before)) !== before, 10_000, 'a new probe process');
+    await waitFor(async () => (await stats(client)).subscriptions.includes('probe://fw/a'), 3_000, 'the new process holds the subscription');
+    const mark = updates.mark();
+    await client.callTool({ name: 'probe__touch', arguments: { uri: 'probe://fw/a' } });
+    await updates.next(2_000, (n) => n.params.uri === 'probe://fw/a', mark);
+    await client.unsubscribeResource({ uri: 'probe://fw/a' });
+    expect((await stats(client)).subscriptions).not.toContain('probe://fw/a');
+  });
+
   it('forwards an upstream tools/list_changed, and the next list has the new tool', async () => {
     const client = await open();
     const changes = new NotificationLog(client, ToolListChangedNotificationSchema);

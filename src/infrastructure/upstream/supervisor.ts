@@ -33,6 +33,8 @@ const MAX_SUPERSEDED_ATTEMPTS = 3;
  * instead of queueing: the proxy fans out to many servers and must not be held up by one.
  */
 export class UpstreamSupervisor extends UpstreamConnectionBase {
+  /** The resources subscribed through this server's connection, asked again on each new one. */
+  private readonly subscriptions = new Set<string>();
   private specInUse: UpstreamSpec;
   private readonly options: UpstreamSupervisorOptions;
   private readonly retries: RetrySchedule;
@@ -148,6 +150,25 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
       this.inFlight--;
       this.armIdleTimer();
     }
+  }
+
+  override async subscribe(uri: string, options?: UpstreamRequestOptions): Promise<void> {
+    await super.subscribe(uri, options);
+    this.subscriptions.add(uri);
+  }
+
+  override async unsubscribe(uri: string, options?: UpstreamRequestOptions): Promise<void> {
+    this.subscriptions.delete(uri);
+    await super.unsubscribe(uri, options);
+  }
+
+  /**
+   * A new connection (a restart, a reconnect, a late 2026 answer) is a new upstream session that
+   * knows nothing of the resources the one before it was subscribed to: it is asked again for
+   * each (a refusal is kept as the server's last request failure).
+   */
+  private resubscribe(connection: LiveConnection): void {
+    for (const uri of this.subscriptions) void connection.subscribe(uri).catch((error: unknown) => this.state.noteRequestFailure(error));
   }
 
   async notifyRootsListChanged(): Promise<void> {
@@ -283,6 +304,7 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
     this.retries.markReady();
     this.state.setStatus('ready');
     this.armIdleTimer();
+    this.resubscribe(owned.connection);
     void owned.late?.answer.then((modern) => modern && this.adoptLateAnswer(owned, modern));
     return owned.connection;
   }
@@ -301,6 +323,7 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
     this.owned = { connection: modern, releaseSlot: previous.releaseSlot };
     this.drain.retire(previous.connection);
     this.state.connectionChanged();
+    this.resubscribe(modern);
   }
 
   private onRequestFailed(connection: LiveConnection, error: unknown): void {
