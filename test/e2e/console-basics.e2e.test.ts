@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Browser, Page, Route } from 'playwright-core';
-import { describeInBrowser, launchChromium, screenshot, watchPage } from '../support/browser';
+import { describeInBrowser, launchChromium, screenshot, untilInPage, watchPage } from '../support/browser';
 import { startTestGatehouse, TEST_ADMIN_TOKEN, type TestGatehouse } from '../support/gatehouse';
 import { connectClient, FIXTURES } from '../support/mcp-client';
 import { headPosition } from '../support/events';
@@ -145,12 +145,11 @@ describeInBrowser('the console basics')('the console basics, in a real browser',
     await page.locator('pre.log').getByText('crashing: cannot read /etc/crashing.conf').first().waitFor();
     // Its failed attempts agree with the stderr tail, one line per process start (the first was asked
     // server/discover, exited and was started again), read from one rendering while it waits out a backoff.
-    const seen = await page.waitForFunction(`(() => {
+    const { shown, lines } = await untilInPage<{ shown: string | null; lines: number }>(page, `(() => {
       if (document.querySelector('.title-row .status')?.textContent !== 'unhealthy') return null;
       const lines = (document.querySelector('pre.log')?.textContent ?? '').split('\\n').filter((line) => line.includes('crashing: cannot read')).length;
       return { shown: document.querySelector('[data-failed-attempts]')?.textContent ?? null, lines };
-    })()`, undefined, { timeout: 20_000 });
-    const { shown, lines } = (await seen.jsonValue()) as { shown: string | null; lines: number };
+    })()`, 20_000);
     expect(lines).toBeGreaterThanOrEqual(2);
     expect(shown).toBe(`${lines} since it last served`);
     await screenshot(page, 'console-server-failing');
@@ -314,16 +313,16 @@ describeInBrowser('the console basics')('the console basics, in a real browser',
     await rows.first().waitFor({ timeout: 15_000 });
     const show = page.getByRole('combobox', { name: 'Show', exact: true });
     await show.selectOption('active');
-    await page.waitForFunction(`document.querySelectorAll('tr[data-tool^="four__"]').length === 4`, undefined, { timeout: 10_000 });
+    await untilInPage(page, `document.querySelectorAll('tr[data-tool^="four__"]').length === 4`, 10_000);
 
     // Each row's buttons say which server they act on (a screen reader reads "Pause four", not "Pause").
     await page.getByRole('button', { name: 'Pause four', exact: true }).click();
     await page.getByRole('button', { name: 'Resume four', exact: true }).waitFor({ timeout: 10_000 });
     expect(await servers()).toEqual([{ name: 'four', status: 'inactive' }]);
     // A paused server's tools are not exposed: the active filter leaves them out, "all" still lists them.
-    await page.waitForFunction(`document.querySelectorAll('tr[data-tool^="four__"]').length === 0`, undefined, { timeout: 10_000 });
+    await untilInPage(page, `document.querySelectorAll('tr[data-tool^="four__"]').length === 0`, 10_000);
     await show.selectOption('all');
-    await page.waitForFunction(`document.querySelectorAll('tr[data-tool^="four__"]').length === 4`, undefined, { timeout: 10_000 });
+    await untilInPage(page, `document.querySelectorAll('tr[data-tool^="four__"]').length === 4`, 10_000);
     await screenshot(page, 'console-profile-paused');
 
     await page.getByRole('button', { name: 'Resume four', exact: true }).click();
@@ -333,7 +332,7 @@ describeInBrowser('the console basics')('the console basics, in a real browser',
     await page.getByRole('button', { name: 'Detach four', exact: true }).click();
     await page.getByRole('combobox', { name: 'Attach server' }).locator('option', { hasText: 'four' }).waitFor({ state: 'attached', timeout: 10_000 });
     expect(await servers()).toEqual([]);
-    await page.waitForFunction(`document.querySelectorAll('tr[data-tool^="four__"]').length === 0`, undefined, { timeout: 10_000 });
+    await untilInPage(page, `document.querySelectorAll('tr[data-tool^="four__"]').length === 0`, 10_000);
   }, 60_000);
 
   it('shows the newest changes in the whole configuration\'s timeline of a log longer than one page (1,000 events)', async () => {

@@ -63,3 +63,19 @@ export const openAdminPage = async (browser: Browser, origin: string): Promise<{
   await signInWithAdminToken(page, origin);
   return { page, watched };
 };
+
+/**
+ * Polls `expression` in the page until it is truthy and returns it. `page.evaluate` goes through
+ * the DevTools protocol, which the console's CSP (no 'unsafe-eval') does not apply to, while
+ * Playwright's `waitForFunction` with a string evaluates it again with `eval` in the page after
+ * its first try, which that CSP refuses (a test passed only when the first try was already true).
+ */
+export const untilInPage = async <T>(page: Page, expression: string, timeoutMs: number): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = (await page.evaluate(expression)) as T;
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`not true in the page within ${timeoutMs} ms: ${expression.slice(0, 160)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+};
