@@ -262,6 +262,23 @@ describeInBrowser('the console basics')('the console basics, in a real browser',
     await page.getByText('1 of 4 tools').waitFor({ timeout: 10_000 });
     expect(await page.locator('tr[data-tool]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-tool')))).toEqual(['four__crm_list_invoice_1']);
     await page.getByText('Lists invoices, for the CRM team').first().waitFor();
+
+    // Two edits before the list is read again (its reads held): the second sends the version the first's answer gave.
+    await page.getByRole('combobox', { name: 'Show', exact: true }).selectOption('all');
+    await page.getByText('4 of 4 tools').waitFor();
+    const reads: Route[] = [];
+    await page.route('**/api/profiles/basics/tools', (route) => void (route.request().method() === 'GET' ? reads.push(route) : route.continue()));
+    const described = async (name: string) => (await gh.api('GET', '/api/profiles/basics/tools')).body.tools.find((tool: { originalName: string }) => tool.originalName === name).overrides.description;
+    await page.getByLabel('Description of four__billing_list_invoice_0').fill('Billing invoices');
+    await page.getByLabel('Description of four__billing_list_invoice_0').press('Enter');
+    await waitFor(async () => (await described('billing_list_invoice_0')) === 'Billing invoices', 10_000, 'the first edit');
+    await page.getByRole('status').getByText('4 of 4 tools').waitFor();
+    await page.getByLabel('Description of four__crm_list_invoice_1').fill('CRM invoices');
+    await page.getByLabel('Description of four__crm_list_invoice_1').press('Enter');
+    await waitFor(async () => (await described('crm_list_invoice_1')) === 'CRM invoices', 10_000, 'the second edit, sent before the list was read again');
+    expect(reads.length).toBeGreaterThan(0);
+    expect(await page.getByRole('alert').count()).toBe(0);
+    await page.unroute('**/api/profiles/basics/tools'); // the held reads go on
   }, 60_000);
 
   it('changes the prefix mode, and copies the endpoint and a client snippet', async () => {

@@ -51,6 +51,12 @@ export const ToolTable = ({ slug, editable }: { slug: string; editable: boolean 
     } catch (failure) {
       setError(failure);
     } finally {
+      // The last version answered goes into the cached list at once: a change made before the list is read again
+      // sends it, not the one this batch started from (which the server would refuse as stale).
+      const settled = version;
+      if (settled !== undefined) {
+        client.setQueryData<typeof tools.data>(['profile', slug, 'tools'], (cached) => cached && { ...cached, body: { ...cached.body, version: settled } });
+      }
       setProgress(null);
       void client.invalidateQueries({ queryKey: ['profile', slug] });
     }

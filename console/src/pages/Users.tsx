@@ -38,7 +38,12 @@ const UserList = ({ manage }: { manage: boolean }) => {
   const update = useMutation({
     mutationFn: ({ user, change }: { user: User; change: Partial<Pick<User, 'role' | 'status'>> }) => send<User>('PATCH', `/api/users/${enc(user.id)}`, change, `"${user.version}"`),
     onMutate: () => setRowError(null),
-    onSuccess: refresh,
+    // The answer carries the new version: written into the list at once, so a change made right after this one
+    // (before the list is read again) sends the version the server now has and is not refused as stale.
+    onSuccess: (changed) => {
+      client.setQueryData<{ users: User[] }>(['users'], (list) => list && { users: list.users.map((user) => (user.id === changed.id ? changed : user)) });
+      refresh();
+    },
     onError: (failure, { user }) => {
       setRowError({ id: user.id, error: failure });
       refresh();
