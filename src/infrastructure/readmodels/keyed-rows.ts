@@ -61,9 +61,13 @@ class MemoryRows<Row extends ObjectLiteral> implements RowWrites<Row> {
     );
   }
 
+  /** An undefined column in a match is refused, as TypeORM refuses it in SQL (its `invalidWhereValuesBehavior` is "throw"). */
   private matching(match: Partial<Row>): Row | undefined {
     const row = this.rows.get(this.keyOf(match));
-    return row !== undefined && Object.entries(match).every(([column, value]) => row[column] === value) ? row : undefined;
+    const entries = Object.entries(match);
+    const undefinedColumn = entries.find(([, value]) => value === undefined);
+    if (undefinedColumn !== undefined) throw new Error(`a row of ${this.table.entity.name} is not matched on an undefined ${undefinedColumn[0]}`);
+    return row !== undefined && entries.every(([column, value]) => row[column] === value) ? row : undefined;
   }
 
   async upsert(row: Row, overwrite?: readonly (keyof Row & string)[]): Promise<void> {
