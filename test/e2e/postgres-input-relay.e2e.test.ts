@@ -8,12 +8,10 @@
 import { join } from 'node:path';
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
 import { Client as PgClient } from 'pg';
-import { spawnGatehouse, type ChildGatehouse } from '../support/child-gatehouse';
-import { TEST_ADMIN_TOKEN } from '../support/gatehouse';
+import { sharedDatabaseInstances, type ChildGatehouse } from '../support/child-gatehouse';
 import { FIXTURES } from '../support/mcp-client';
 import { createTestPostgresDatabase, describePostgres, type TestPostgresDatabase } from '../support/postgres';
 import { resultText, waitFor } from '../support/proxy';
-import { makeTempDir, TEST_SECRET_KEY } from '../support/temp-dir';
 import { adminApi } from '../support/admin-api';
 
 const VERSION = '2026-07-28';
@@ -28,23 +26,14 @@ jest.setTimeout(120_000);
 
 describePostgres('a translated request across two instances on one PostgreSQL database', () => {
   let database: TestPostgresDatabase;
-  const dirs: ReturnType<typeof makeTempDir>[] = [];
-  const instances: ChildGatehouse[] = [];
+  const gateways = sharedDatabaseInstances(() => database.url);
+  const { start, started: instances } = gateways;
   const clients: ClientV2[] = [];
   let a: ChildGatehouse;
   let b: ChildGatehouse;
   let key: string;
   let otherKey: string;
 
-  const start = async (): Promise<ChildGatehouse> => {
-    const dir = makeTempDir();
-    dirs.push(dir);
-    const instance = await spawnGatehouse({
-      GATEHOUSE_DATA_DIR: dir.path, GATEHOUSE_DATABASE_URL: database.url, GATEHOUSE_ADMIN_TOKEN: TEST_ADMIN_TOKEN, GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY,
-    }, 30_000);
-    instances.push(instance);
-    return instance;
-  };
 
   const post = async (on: ChildGatehouse, method: string, params: Record<string, unknown>, as = key) => {
     const response = await fetch(`${on.url}/mcp/asks`, {
@@ -77,8 +66,7 @@ describePostgres('a translated request across two instances on one PostgreSQL da
   });
   afterAll(async () => {
     await Promise.allSettled(clients.map((client) => client.close()));
-    await Promise.allSettled(instances.map((instance) => instance.kill('SIGTERM')));
-    for (const dir of dirs) dir.cleanup();
+    await gateways.stop();
     await database?.drop();
   });
 

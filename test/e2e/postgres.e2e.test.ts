@@ -1,12 +1,11 @@
 import { spawn } from 'node:child_process';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { GATEHOUSE_BIN, spawnGatehouse, type ChildGatehouse } from '../support/child-gatehouse';
-import { TEST_ADMIN_TOKEN } from '../support/gatehouse';
+import { GATEHOUSE_BIN, sharedDatabaseInstances } from '../support/child-gatehouse';
 import { connectClient } from '../support/mcp-client';
 import { createTestPostgresDatabase, describePostgres, type TestPostgresDatabase } from '../support/postgres';
 import { NotificationLog, PROBE_SERVER, waitFor } from '../support/proxy';
-import { makeTempDir, TEST_SECRET_KEY } from '../support/temp-dir';
+import { makeTempDir } from '../support/temp-dir';
 import { adminApi } from '../support/admin-api';
 
 /** The bound for a change on one instance to reach another's caches and sessions. */
@@ -16,19 +15,10 @@ const api = adminApi();
 
 describePostgres('the real bin on PostgreSQL: two instances on one database', () => {
   let database: TestPostgresDatabase;
-  const dirs: ReturnType<typeof makeTempDir>[] = [];
-  const instances: ChildGatehouse[] = [];
+  const gateways = sharedDatabaseInstances(() => database.url);
+  const { start, started: instances } = gateways;
   const clients: Client[] = [];
 
-  const start = async (): Promise<ChildGatehouse> => {
-    const dir = makeTempDir();
-    dirs.push(dir);
-    const instance = await spawnGatehouse({
-      GATEHOUSE_DATA_DIR: dir.path, GATEHOUSE_DATABASE_URL: database.url, GATEHOUSE_ADMIN_TOKEN: TEST_ADMIN_TOKEN, GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY,
-    }, 30_000);
-    instances.push(instance);
-    return instance;
-  };
   const client = async (base: string, slug: string, key: string): Promise<Client> => {
     const opened = await connectClient(base, slug, { key });
     clients.push(opened);
@@ -40,8 +30,7 @@ describePostgres('the real bin on PostgreSQL: two instances on one database', ()
   });
   afterAll(async () => {
     await Promise.allSettled(clients.map((opened) => opened.close()));
-    await Promise.allSettled(instances.map((instance) => instance.kill('SIGTERM')));
-    for (const dir of dirs) dir.cleanup();
+    await gateways.stop();
     await database.drop();
   });
 

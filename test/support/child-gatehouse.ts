@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { TEST_ADMIN_TOKEN } from './gatehouse';
+import { makeTempDir, TEST_SECRET_KEY } from './temp-dir';
 
 const ROOT = join(__dirname, '..', '..');
 export const GATEHOUSE_BIN = join(ROOT, 'bin', 'gatehouse.js');
@@ -87,4 +89,30 @@ export const setupLinkOf = async (child: ChildGatehouse): Promise<{ setupUrl: st
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`no setup link within 30 s:\n${child.output()}`);
+};
+
+/**
+ * Gateway processes on one shared database (`GATEHOUSE_DATABASE_URL`), each with a data directory of
+ * its own and the test admin token; `stop` ends them all (SIGTERM) and removes their directories.
+ */
+export const sharedDatabaseInstances = (databaseUrl: () => string) => {
+  const dirs: ReturnType<typeof makeTempDir>[] = [];
+  const started: ChildGatehouse[] = [];
+  return {
+    started,
+    start: async (): Promise<ChildGatehouse> => {
+      const dir = makeTempDir();
+      dirs.push(dir);
+      const instance = await spawnGatehouse(
+        { GATEHOUSE_DATA_DIR: dir.path, GATEHOUSE_DATABASE_URL: databaseUrl(), GATEHOUSE_ADMIN_TOKEN: TEST_ADMIN_TOKEN, GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY },
+        30_000,
+      );
+      started.push(instance);
+      return instance;
+    },
+    stop: async (): Promise<void> => {
+      await Promise.allSettled(started.map((instance) => instance.kill('SIGTERM')));
+      for (const dir of dirs) dir.cleanup();
+    },
+  };
 };
