@@ -170,7 +170,9 @@ export class InputRelay {
     const stepTimeoutMs = this.options.stepTimeoutMs();
     const closed = new AbortController();
     this.serving.set(relay, closed);
-    mailbox.send(from, { kind: 'accepted', relay }, stepTimeoutMs).catch(onError);
+    // Not awaited before resuming (the resume need not wait for it), but before the outcome is sent: two sends in
+    // flight at once may commit in either order, and the sender should hear "accepted" first.
+    const acceptedSent = mailbox.send(from, { kind: 'accepted', relay }, stepTimeoutMs).catch(onError);
     let outcome: Outcome;
     try {
       outcome = { result: await this.options.resumeHere(retry, closed.signal) };
@@ -180,6 +182,7 @@ export class InputRelay {
     } finally {
       this.serving.delete(relay);
     }
+    await acceptedSent;
     await mailbox.send(from, { kind: 'outcome', relay, outcome }, stepTimeoutMs).catch(onError);
   }
 }
