@@ -110,6 +110,28 @@ const readModelContract = (open: () => Promise<Opened>) => {
     expect(await dump(opened.app)).toEqual(incremental);
   });
 
+  it('rebuilds many profiles whose events are spread over the log to the rows the appends left, whatever the batch size', async () => {
+    const { servers, profiles } = opened.app.commands;
+    const as = (correlationId: string) => ({ actor: 'admin', correlationId, now: () => new Date('2026-03-01T00:00:00.000Z') });
+    const server = (await servers.register({ name: 'takes', transport: 'stdio', command: 'node', args: ['takes.js'] }, as('t0'))).result.state;
+    const serverId = server.status === 'active' ? server.serverId : '';
+    const created: string[] = [];
+    for (let n = 0; n < 14; n++) {
+      const state = (await profiles.create({ slug: `takes-${n}` }, as(`t${n}`))).result.state;
+      created.push(state.status === 'active' ? state.profileId : '');
+    }
+    // Each profile's events spread over the log, between the others': the log's order is not the streams'.
+    for (const [n, profileId] of created.entries()) await profiles.attach(profileId, serverId, n % 2 === 0 ? 'active' : 'inactive', as(`a${n}`));
+    for (const [n, profileId] of created.entries()) await profiles.setTool(profileId, serverId, `tool-${n}`, { description: `Tool ${n}` }, as(`s${n}`));
+    await profiles.update(created[3], { slug: 'takes-renamed' }, as('u3'));
+    await profiles.delete(created[5], as('d5'));
+    const incremental = await dump(opened.app);
+    for (const batchSize of [1, 3, 5_000]) {
+      expect(await opened.app.store.rebuild(undefined, batchSize)).toBe(await opened.app.store.headPosition());
+      expect(await dump(opened.app)).toEqual(incremental);
+    }
+  });
+
   it('keeps secrets sealed in the log and the read models', async () => {
     const events = (await opened.app.database.reads.query('SELECT data FROM events')) as { data: string }[];
     const servers = JSON.stringify(await opened.app.database.reads.query('SELECT * FROM servers')) + JSON.stringify(await opened.app.database.reads.query('SELECT * FROM user_credentials'));
