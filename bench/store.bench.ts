@@ -7,9 +7,12 @@
  * (b) rebuild speed of every read model over a generated log of realistic events, and over a log of
  *     their own of users, access, personal tokens, users' credentials and OAuth (BENCH_IDENTITY_EVENTS);
  * (c) latency of `GET /api/profiles/:slug?at=<position>` over the real HTTP server on that log;
- * (d) a burst of REST writes from 64 clients beside a health probe and an MCP client (store/burst.ts).
+ * (d) a burst of REST writes from 64 clients beside a health probe and an MCP client (store/burst.ts);
+ * (e) PostgreSQL only: a change on instance A seen on instance B, two applications on one database,
+ *     BENCH_ACROSS changes (200) one after another, each timed from the start of A's command to B's log
+ *     follower emitting its event (what refreshes B's caches and tells its sessions), woken by LISTEN/NOTIFY.
  *
- * `-- --backend postgres` runs (a), (b) and (c) on PostgreSQL instead: a database of their own
+ * `-- --backend postgres` runs (a), (b), (c) and (e) on PostgreSQL instead: a database of their own
  * on the server at BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres),
  * dropped at the end; (d) runs on SQLite only.
  *
@@ -32,9 +35,10 @@ import type { SettingsEvent } from '../src/domain/settings/events';
 import { openApplication, type Application } from '../src/infrastructure/application';
 import type { CommandContext } from '../src/infrastructure/commands/handle-command';
 import { loadConfig } from '../src/infrastructure/config/config';
-import type { EventMetadata, StreamAppend } from '../src/infrastructure/eventstore';
+import { LogFollower, type EventMetadata, type StreamAppend } from '../src/infrastructure/eventstore';
 import { READ_MODEL_ENTITIES } from '../src/infrastructure/readmodels';
 import { Client } from 'pg';
+import { filter, firstValueFrom, timeout } from 'rxjs';
 import { appendGenerated, identityLog } from '../test/support/identity-log';
 import { benchBurst, burstRows } from './store/burst';
 
@@ -43,6 +47,7 @@ const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const IDENTITY_EVENTS = Number(process.env.BENCH_IDENTITY_EVENTS ?? 20_000);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200);
 const CONCURRENT_CALLERS = Number(process.env.BENCH_CALLERS ?? 64);
+const ACROSS = Number(process.env.BENCH_ACROSS ?? 200);
 /** BENCH_ONLY_CONCURRENT=1: scenario (a) without its one-caller run (for profiling group commit). */
 const ONLY_CONCURRENT = process.env.BENCH_ONLY_CONCURRENT === '1';
 const SECRET_KEY = 'b'.repeat(64);
@@ -348,7 +353,7 @@ const benchProfileAt = async (dir: string, generated: Generated, head: number): 
 
 // -------------------------------------------------------------------------------------------
 
-const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'a,b,c,d').split(',').map((part) => part.trim()));
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'a,b,c,d,e').split(',').map((part) => part.trim()));
 const ok = (pass: boolean): string => (pass ? 'yes' : '**no**');
 
 const commandRows = async (root: string): Promise<string[][]> => {
@@ -468,6 +473,59 @@ const logRows = async (root: string): Promise<string[][]> => {
   return rows;
 };
 
+// (e) ---------------------------------------------------------------------------------------
+
+/**
+ * Two applications on one PostgreSQL database, as two instances have: each change is a command on
+ * A (a profile's description), timed until B's log follower emits it. B's follower polls only once a
+ * minute, so what it sees sooner it was woken for (LISTEN/NOTIFY), as a serving instance's is.
+ */
+const acrossRows = async (root: string): Promise<string[][]> => {
+  const dirA = join(root, 'across-a');
+  const dirB = join(root, 'across-b');
+  const a = await openBenchApplication(dirA);
+  databases.set(dirB, databases.get(dirA) as string);
+  const b = await openApplication(configOf(dirB));
+  const follower = new LogFollower(b.store, { intervalMs: 60_000 });
+  let stopListening: (() => Promise<void>) | null = null;
+  try {
+    await follower.start();
+    stopListening = await b.database.onCommitsElsewhere(
+      () => follower.wake(),
+      (error) => process.stderr.write(`B's listener: ${String(error)}\n`),
+    );
+    const command = (): CommandContext => ({ actor: 'bench', correlationId: randomUUID() });
+    const { profileId } = await a.commands.profiles.create({ slug: 'across', description: 'before' }, command());
+    const latencies: number[] = [];
+    for (let i = 0; i < ACROSS; i += 1) {
+      const description = `change ${i}`;
+      const seen = firstValueFrom(
+        follower.events$.pipe(
+          filter((event) => event.type === 'ProfileUpdated' && (event.data as { changes?: { description?: string } }).changes?.description === description),
+          timeout(5_000),
+        ),
+      );
+      const t0 = performance.now();
+      await a.commands.profiles.update(profileId, { description }, command());
+      await seen;
+      latencies.push(performance.now() - t0);
+    }
+    latencies.sort((x, y) => x - y);
+    const p95 = quantile(latencies, 0.95);
+    return [[
+      `(e) a change on A seen on B (B's log follower), ${ACROSS} changes one after another, from the start of A's command`,
+      `p50 ${ms(quantile(latencies, 0.5))}, p95 ${ms(p95)}, max ${ms(latencies[latencies.length - 1])}`,
+      'p95 ≤ 200 ms (issue 17)',
+      ok(p95 <= 200),
+    ]];
+  } finally {
+    await stopListening?.();
+    await follower.stop();
+    await b.close();
+    await a.close();
+  }
+};
+
 const main = async (): Promise<void> => {
   const root = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
   try {
@@ -482,6 +540,7 @@ const main = async (): Promise<void> => {
     if (SCENARIOS.has('b') || SCENARIOS.has('c')) rows.push(...(await logRows(root)));
     if (SCENARIOS.has('b') && IDENTITY_EVENTS > 0) rows.push(...(await identityRows(root)));
     if (SCENARIOS.has('d') && BACKEND === 'sqlite') rows.push(...burstRows(await benchBurst(join(root, 'burst'), SECRET_KEY, ADMIN_TOKEN), ok));
+    if (SCENARIOS.has('e') && BACKEND === 'postgres') rows.push(...(await acrossRows(root)));
     process.stdout.write(`${rows.map((row) => `| ${row.join(' | ')} |`).join('\n')}\n`);
   } finally {
     if (process.env.BENCH_KEEP === '1') {
