@@ -27,13 +27,12 @@ jest.setTimeout(120_000);
 describePostgres('a translated request across two instances on one PostgreSQL database', () => {
   let database: TestPostgresDatabase;
   const gateways = sharedDatabaseInstances(() => database.url);
-  const { start, started: instances } = gateways;
+  const { start } = gateways;
   const clients: ClientV2[] = [];
   let a: ChildGatehouse;
   let b: ChildGatehouse;
   let key: string;
   let otherKey: string;
-
 
   const post = async (on: ChildGatehouse, method: string, params: Record<string, unknown>, as = key) => {
     const response = await fetch(`${on.url}/mcp/asks`, {
