@@ -21,7 +21,7 @@ describe('MCP proxy upstream lifecycle', () => {
 
   beforeAll(async () => {
     gh = await startTestGatehouse();
-    await patchSettings(gh, { connectTimeoutMs: 1_000, requestTimeoutMs: 1_000 });
+    await patchSettings(gh, { requestTimeoutMs: 1_000 });
     await registerStdioServer(gh, 'good', PROBE_SERVER, ['--label', 'good']);
     await registerStdioServer(gh, 'hanglist', HUNG, ['--hang-on', 'tools/list']);
     await registerStdioServer(gh, 'hanginit', HUNG);
@@ -33,6 +33,11 @@ describe('MCP proxy upstream lifecycle', () => {
     await createProfile(gh, 'slowcall', ['hangcall', 'good'], OPEN);
     await createProfile(gh, 'crash', ['crashy'], OPEN);
     await createProfile(gh, 'family', ['family'], OPEN);
+    // The working server is up before the fail-open cases shorten the connect timeout to 1 s,
+    // which only the hung servers are meant to miss.
+    await createProfile(gh, 'warm', ['good'], OPEN);
+    expect(await toolNames(await open('warm'))).toContain('good__whoami');
+    await patchSettings(gh, { connectTimeoutMs: 1_000 });
   });
   afterAll(async () => {
     await closeAll();
@@ -73,52 +78,59 @@ describe('MCP proxy upstream lifecycle', () => {
     });
   });
 
-  it('a request that exceeds requestTimeoutMs is a JSON-RPC error naming the server', async () => {
-    const client = await open('slowcall');
-    expect(await toolNames(client)).toContain('hangcall__noop');
-    const started = Date.now();
-    const error = await client.callTool({ name: 'hangcall__noop', arguments: {} }).then(
-      () => null,
-      (caught: unknown) => caught,
-    );
-    expect(error).toBeInstanceOf(McpError);
-    expect((error as McpError).code).toBe(ErrorCode.RequestTimeout);
-    expect((error as McpError).message).toMatch(/hangcall/);
-    expect(Date.now() - started).toBeLessThan(3_000);
-    // The other server of the profile is unaffected.
-    expect(JSON.parse(resultText(await client.callTool({ name: 'good__whoami', arguments: {} })))).toEqual(expect.objectContaining({ label: 'good' }));
-  });
+  // The tests below start servers that are meant to come up: the 1 s connect timeout the
+  // fail-open cases need is too short for a node process to spawn and initialise on a loaded
+  // CI machine (seen: hangcall, crashy and family each missing from their first list).
+  describe('with a connect timeout servers can meet under load', () => {
+    beforeAll(() => patchSettings(gh, { connectTimeoutMs: 15_000 }));
 
-  it('restarts a crashed stdio server and shows it in the runtime (restarts, lastError, stderrTail)', async () => {
-    const client = await open('crash');
-    const first = resultText(await client.callTool({ name: 'crashy__echo', arguments: { message: 'before' } }));
-    const firstPid = Number(/pid (\d+)/.exec(first)?.[1]);
-    expect(isPidRunning(firstPid)).toBe(true);
+    it('a request that exceeds requestTimeoutMs is a JSON-RPC error naming the server', async () => {
+      const client = await open('slowcall');
+      expect(await toolNames(client)).toContain('hangcall__noop');
+      const started = Date.now();
+      const error = await client.callTool({ name: 'hangcall__noop', arguments: {} }).then(
+        () => null,
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(McpError);
+      expect((error as McpError).code).toBe(ErrorCode.RequestTimeout);
+      expect((error as McpError).message).toMatch(/hangcall/);
+      expect(Date.now() - started).toBeLessThan(3_000);
+      // The other server of the profile is unaffected.
+      expect(JSON.parse(resultText(await client.callTool({ name: 'good__whoami', arguments: {} })))).toEqual(expect.objectContaining({ label: 'good' }));
+    });
 
-    // The server dies under the call: the model gets a tool error naming the server, not a protocol error.
-    const crash = await client.callTool({ name: 'crashy__crash', arguments: {} });
-    expect(crash.isError).toBe(true);
-    expect(resultText(crash)).toMatch(/cannot run now: its server "crashy" is unavailable/);
+    it('restarts a crashed stdio server and shows it in the runtime (restarts, lastError, stderrTail)', async () => {
+      const client = await open('crash');
+      const first = resultText(await client.callTool({ name: 'crashy__echo', arguments: { message: 'before' } }));
+      const firstPid = Number(/pid (\d+)/.exec(first)?.[1]);
+      expect(isPidRunning(firstPid)).toBe(true);
 
-    const runtime = await waitFor(async () => {
-      const current = await runtimeOf(gh, 'crashy');
-      return current.restarts >= 1 && current.status === 'ready' && current;
-    }, 5_000, 'crashed server restarted');
-    expect(runtime.lastError).toEqual(expect.objectContaining({ code: expect.any(String), message: expect.stringMatching(/crashy/) }));
-    expect(runtime.stderrTail).toContain('crash tool called');
-    expect(runtime.pids).toHaveLength(1);
-    expect(runtime.pids[0]).not.toBe(firstPid);
+      // The server dies under the call: the model gets a tool error naming the server, not a protocol error.
+      const crash = await client.callTool({ name: 'crashy__crash', arguments: {} });
+      expect(crash.isError).toBe(true);
+      expect(resultText(crash)).toMatch(/cannot run now: its server "crashy" is unavailable/);
 
-    const after = resultText(await client.callTool({ name: 'crashy__echo', arguments: { message: 'after' } }));
-    expect(after).toContain('echo: after');
-    expect(after).toContain(`pid ${runtime.pids[0]}`);
-  });
+      const runtime = await waitFor(async () => {
+        const current = await runtimeOf(gh, 'crashy');
+        return current.restarts >= 1 && current.status === 'ready' && current;
+      }, 10_000, 'crashed server restarted');
+      expect(runtime.lastError).toEqual(expect.objectContaining({ code: expect.any(String), message: expect.stringMatching(/crashy/) }));
+      expect(runtime.stderrTail).toContain('crash tool called');
+      expect(runtime.pids).toHaveLength(1);
+      expect(runtime.pids[0]).not.toBe(firstPid);
 
-  it('ends the whole process group of a removed server, even children that ignore SIGTERM', async () => {
-    const client = await open('family');
-    const family = JSON.parse(resultText(await client.callTool({ name: 'family__family', arguments: {} }))) as { pid: number; grandchildPid: number };
-    expect(isPidRunning(family.pid) && isPidRunning(family.grandchildPid)).toBe(true);
-    expect((await gh.api('DELETE', '/api/servers/family')).status).toBe(204);
-    await waitFor(() => !isPidRunning(family.pid) && !isPidRunning(family.grandchildPid), 6_000, 'server and grandchild gone');
+      const after = resultText(await client.callTool({ name: 'crashy__echo', arguments: { message: 'after' } }));
+      expect(after).toContain('echo: after');
+      expect(after).toContain(`pid ${runtime.pids[0]}`);
+    });
+
+    it('ends the whole process group of a removed server, even children that ignore SIGTERM', async () => {
+      const client = await open('family');
+      const family = JSON.parse(resultText(await client.callTool({ name: 'family__family', arguments: {} }))) as { pid: number; grandchildPid: number };
+      expect(isPidRunning(family.pid) && isPidRunning(family.grandchildPid)).toBe(true);
+      expect((await gh.api('DELETE', '/api/servers/family')).status).toBe(204);
+      await waitFor(() => !isPidRunning(family.pid) && !isPidRunning(family.grandchildPid), 6_000, 'server and grandchild gone');
+    });
   });
 });
