@@ -47,6 +47,11 @@ export type SessionOptions = Readonly<{
   allowedHosts?: () => readonly string[];
   /** OAuth tokens for HTTP upstreams, asked at every request. */
   tokens?: UpstreamTokenSource;
+  /**
+   * The owner stopped (its supervisor closed, the server was removed, the gateway is shutting
+   * down): a connect in flight gives up at once instead of running out its timeout.
+   */
+  stopSignal?: AbortSignal;
 }>;
 
 export type SessionHooks = Readonly<{
@@ -171,6 +176,9 @@ export const openSession = async (
   registerHandlers(client, transport, options.capabilities, hooks);
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), options.connectTimeoutMs);
+  const stopped = (): void => deadline.abort();
+  if (options.stopSignal?.aborted) deadline.abort();
+  else options.stopSignal?.addEventListener('abort', stopped, { once: true });
   try {
     // The SDK's timeout covers the initialize request only; the deadline also covers spawning
     // and the `initialized` notification, which can hang on a stalled HTTP server.
@@ -187,12 +195,14 @@ export const openSession = async (
     return { client, transport };
   } catch (error) {
     await closeSession({ client, transport }, { terminateHttpSession: false });
+    if (options.stopSignal?.aborted) throw new UpstreamError('UPSTREAM_CLOSED', spec, 'stopped while connecting');
     const failure = deadline.signal.aborted
       ? new McpError(ErrorCode.RequestTimeout, 'connect deadline passed')
       : error;
     throw connectError(failure, transport, spec, options.connectTimeoutMs);
   } finally {
     clearTimeout(timer);
+    options.stopSignal?.removeEventListener('abort', stopped);
   }
 };
 

@@ -2,6 +2,7 @@ import {
   CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, type DiscoverResult, PROTOCOL_VERSION_META_KEY, SdkError, SdkErrorCode,
 } from '@modelcontextprotocol/client';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { UpstreamError } from './errors';
 import { connectError, createStdioTransport } from './session';
 import { discoverTimeoutMs } from './discovery-memory';
 import { MODERN_UPSTREAM_VERSION, ModernUpstreamConnection } from './modern-connection';
@@ -37,17 +38,21 @@ const offersModern = (result: unknown): result is DiscoverResult => {
  */
 export const discoverOverStdio = (
   child: ProcessGroupStdioTransport,
-  options: Pick<SdkConnectionOptions, 'clientInfo' | 'capabilities'>,
+  options: Pick<SdkConnectionOptions, 'clientInfo' | 'capabilities' | 'stopSignal'>,
   timeoutMs: number,
 ): Promise<StdioDiscovery> =>
   new Promise((resolve) => {
     const settle = (outcome: StdioDiscovery): void => {
       clearTimeout(timer);
+      options.stopSignal?.removeEventListener('abort', stopped);
       child.onmessage = undefined;
       child.onclose = undefined;
       resolve(outcome);
     };
     const timer = setTimeout(() => settle({ kind: 'silent' }), timeoutMs);
+    // The caller sees its stop signal aborted and closes the process: no need to wait the window out.
+    const stopped = (): void => settle({ kind: 'silent' });
+    options.stopSignal?.addEventListener('abort', stopped, { once: true });
     child.onmessage = (message: JSONRPCMessage) => {
       if (!isDiscoverAnswer(message)) return;
       settle('result' in message && offersModern(message.result) ? { kind: 'modern', discover: message.result } : { kind: 'legacy' });
@@ -92,6 +97,10 @@ export const openStdioConnection = async (
   } catch (error) {
     await child.close();
     throw connectError(error, child, spec, options.connectTimeoutMs, 'server/discover');
+  }
+  if (options.stopSignal?.aborted) {
+    await child.close();
+    throw new UpstreamError('UPSTREAM_CLOSED', spec, 'stopped while connecting');
   }
   if (discovery.kind === 'exited') {
     await child.close();

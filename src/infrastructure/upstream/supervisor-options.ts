@@ -57,6 +57,7 @@ export const connectionSettings = (
   options: UpstreamSupervisorOptions,
   stderrTail: StderrTail,
   processes: ChildProcessRegistry,
+  stopSignal: AbortSignal,
 ): Omit<SdkConnectionOptions, 'onUnexpectedClose'> => ({
   clientInfo: options.clientInfo ?? DEFAULT_CLIENT_INFO,
   capabilities: options.clientCapabilities ?? DEFAULT_CLIENT_CAPABILITIES,
@@ -68,4 +69,5 @@ export const connectionSettings = (
   terminateGraceMs: options.terminateGraceMs,
   allowedHosts: options.allowedHosts,
   tokens: options.tokens,
+  stopSignal,
 });

@@ -281,7 +281,7 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
     try {
       owned = await openOwnedConnection({
         spec,
-        settings: connectionSettings(this.options, this.stderrTail, this.processes),
+        settings: connectionSettings(this.options, this.stderrTail, this.processes, this.stopSignal.signal),
         handlers: this.handlers,
         slots: this.options.slots,
         slotWaitTimeoutMs: this.options.slotWaitTimeoutMs ?? connectTimeoutMs(this.options),

@@ -95,3 +95,24 @@ describe('an upstream that hangs only on tools/list', () => {
     await expect(pending).rejects.toMatchObject({ code: 'UPSTREAM_CANCELLED' });
   });
 });
+
+describe('closing a supervisor while its upstream is still connecting', () => {
+  it('gives up the connect at once instead of running out the connect timeout, and leaves no process', async () => {
+    const processes = new RecordingRegistry();
+    const spec = stdioSpec(HUNG, [], { name: 'stuck-two' });
+    const supervisor = new UpstreamSupervisor(spec, { connectTimeoutMs: 20_000, processes, terminateGraceMs: 500 });
+    const pending = supervisor.listTools();
+    pending.catch(() => undefined);
+    for (let i = 0; i < 100 && processes.seen.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(processes.seen).toHaveLength(1);
+
+    const started = Date.now();
+    await supervisor.close();
+
+    // stdin grace + SIGTERM (the fixture ignores stdin EOF) + margin, far below the 20 s connect timeout
+    expect(Date.now() - started).toBeLessThan(250 + 500 + 1_500);
+    await expect(pending).rejects.toMatchObject({ code: 'UPSTREAM_CLOSED' });
+    expect(processes.count(spec.id)).toBe(0);
+    expect(isPidRunning(processes.seen[0])).toBe(false);
+  });
+});
