@@ -109,4 +109,44 @@ describePostgres('InputRelay on PostgreSQL', () => {
     expect(atHolder.map((message) => message.kind)).toEqual(['retry', 'cancel']);
     expect(atHolder[1].relay).toBe(atHolder[0].relay);
   });
+
+  it('logs a serve that fails on the holder instead of leaving an unhandled rejection', async () => {
+    const broken = new Error('wireError broke');
+    new InputRelay({
+      mailbox: holderMailbox,
+      resumeHere: () => Promise.reject(new Error('the flow failed')),
+      wireError: () => {
+        throw broken;
+      },
+      stepTimeoutMs: () => 5_000,
+      onError: (error) => errors.push(error),
+    });
+    await sender.send(holderMailbox.instanceId, { kind: 'retry', relay: 'r-broken', from: sender.instanceId, retry }, 5_000);
+    for (let i = 0; i < 100 && !errors.includes(broken); i++) await sleep(20);
+    expect(errors).toContain(broken);
+    expect(unhandled).toEqual([]);
+  });
+
+  it('cancels at once, without sending the retry, when the client had already closed', async () => {
+    const atHolder: InstanceMessage[] = [];
+    holderMailbox.onMessage((message) => atHolder.push(message));
+    const forwarding = new InputRelay({
+      mailbox: sender,
+      resumeHere: () => Promise.reject(new Error('not held here')),
+      wireError: () => ({ code: -32603, message: 'x', status: 200 }),
+      stepTimeoutMs: () => 5_000,
+      acceptTimeoutMs: 3_000,
+      onError: (error) => errors.push(error),
+    });
+    const closed = new AbortController();
+    const reason = new Error('the client went away');
+    closed.abort(reason);
+    const started = Date.now();
+    await expect(forwarding.forward(holderMailbox.instanceId, retry, closed.signal)).rejects.toBe(reason);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    for (let i = 0; i < 100 && atHolder.length < 1; i++) await sleep(20);
+    await sleep(300);
+    expect(atHolder.map((message) => message.kind)).toEqual(['cancel']);
+    expect(resumed).toEqual([]);
+  });
 });
