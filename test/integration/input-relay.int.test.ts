@@ -55,6 +55,21 @@ describePostgres('InputRelay on PostgreSQL', () => {
       onError: (error) => errors.push(error),
     });
 
+  /** A relay on the sender's side, which holds no flows, and what the holder's mailbox then receives. */
+  const forwardingTo = (acceptTimeoutMs: number): { forwarding: InputRelay; atHolder: InstanceMessage[] } => {
+    const atHolder: InstanceMessage[] = [];
+    holderMailbox.onMessage((message) => atHolder.push(message));
+    const forwarding = new InputRelay({
+      mailbox: sender,
+      resumeHere: () => Promise.reject(new Error('not held here')),
+      wireError: () => ({ code: -32603, message: 'x', status: 200 }),
+      stepTimeoutMs: () => 5_000,
+      acceptTimeoutMs,
+      onError: (error) => errors.push(error),
+    });
+    return { forwarding, atHolder };
+  };
+
   /** The sender's mailbox, recording what comes back to it. */
   const replies = (): InstanceMessage[] => {
     const received: InstanceMessage[] = [];
@@ -94,16 +109,7 @@ describePostgres('InputRelay on PostgreSQL', () => {
   });
 
   it('tells a holder that did not take the retry in time to drop it, when it answers its client', async () => {
-    const atHolder: InstanceMessage[] = [];
-    holderMailbox.onMessage((message) => atHolder.push(message));
-    const forwarding = new InputRelay({
-      mailbox: sender,
-      resumeHere: () => Promise.reject(new Error('not held here')),
-      wireError: () => ({ code: -32603, message: 'x', status: 200 }),
-      stepTimeoutMs: () => 5_000,
-      acceptTimeoutMs: 300,
-      onError: (error) => errors.push(error),
-    });
+    const { forwarding, atHolder } = forwardingTo(300);
     await expect(forwarding.forward(holderMailbox.instanceId, retry, new AbortController().signal)).rejects.toBeInstanceOf(RequestStateError);
     for (let i = 0; i < 100 && atHolder.length < 2; i++) await sleep(20);
     expect(atHolder.map((message) => message.kind)).toEqual(['retry', 'cancel']);
@@ -128,16 +134,7 @@ describePostgres('InputRelay on PostgreSQL', () => {
   });
 
   it('cancels at once, without sending the retry, when the client had already closed', async () => {
-    const atHolder: InstanceMessage[] = [];
-    holderMailbox.onMessage((message) => atHolder.push(message));
-    const forwarding = new InputRelay({
-      mailbox: sender,
-      resumeHere: () => Promise.reject(new Error('not held here')),
-      wireError: () => ({ code: -32603, message: 'x', status: 200 }),
-      stepTimeoutMs: () => 5_000,
-      acceptTimeoutMs: 3_000,
-      onError: (error) => errors.push(error),
-    });
+    const { forwarding, atHolder } = forwardingTo(3_000);
     const closed = new AbortController();
     const reason = new Error('the client went away');
     closed.abort(reason);
