@@ -11,6 +11,32 @@ export const openTestApplication = (dir: string): Promise<Application> =>
 /** Just the database of a data directory, migrated. */
 export const openTestDatabase = (dir: string, file = 'gatehouse.db'): Promise<Database> => Database.open({ path: `${dir}/${file}`, entities: ENTITIES });
 
+/** A migrated SQLite database in a temporary directory; `cleanup` (after `db.close()`) removes the directory. */
+export const openSqliteTestDatabase = async (): Promise<{ db: Database; cleanup: () => Promise<void> }> => {
+  const dir = makeTempDir();
+  return { db: await openTestDatabase(dir.path), cleanup: async () => dir.cleanup() };
+};
+
+/**
+ * One migrated SQLite database for a whole describe block, opened before its tests and closed
+ * (its directory removed) after them: the tests read it through the returned function.
+ */
+export const useTestDatabase = (): (() => Database) => {
+  const dir = makeTempDir();
+  let database: Database | undefined;
+  beforeAll(async () => {
+    database = await openTestDatabase(dir.path);
+  });
+  afterAll(async () => {
+    try {
+      await database?.close();
+    } finally {
+      dir.cleanup();
+    }
+  });
+  return () => database!;
+};
+
 /** An application on a database of its own; `cleanup` (after `app.close()`) throws the database away. */
 export type OpenedApplication = Readonly<{ app: Application; cleanup: () => Promise<void> }>;
 
@@ -33,6 +59,22 @@ export const openPostgresApplication = async (): Promise<OpenedApplication> => {
       dir.cleanup();
     },
   };
+};
+
+/** A fresh application from `open` for each test of the block, closed and thrown away after it. */
+export const useApplicationPerTest = (open: () => Promise<OpenedApplication>): (() => Application) => {
+  let opened: OpenedApplication | undefined;
+  beforeEach(async () => {
+    opened = await open();
+  });
+  afterEach(async () => {
+    try {
+      await opened?.app.close();
+    } finally {
+      await opened?.cleanup();
+    }
+  });
+  return () => opened!.app;
 };
 
 /** A contract written once, run on SQLite and on PostgreSQL (that leg as `describePostgres` runs it). */

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { ENTITIES } from '../application';
-import { openTestDatabase } from '../../../test/support/application';
+import { openSqliteTestDatabase } from '../../../test/support/application';
 import { createTestPostgresDatabase, describePostgres } from '../../../test/support/postgres';
-import { makeTempDir } from '../../../test/support/temp-dir';
 import { Database } from '../persistence/database';
 import { transactionScope, type TransactionScope } from '../persistence/transaction-scope';
 import type { InlineProjection } from './projection';
@@ -355,10 +354,7 @@ const SQLITE_NO_SECOND_DATABASE =
   'two Database objects on one SQLite file in one process deadlock until the busy timeout (better-sqlite3 waits for the write lock synchronously, blocking the event loop the other one commits on); this case runs on PostgreSQL only';
 
 describe('TypeOrmEventStore on SQLite', () => {
-  eventStoreContract(async () => {
-    const dir = makeTempDir();
-    return { db: await openTestDatabase(dir.path), cleanup: async () => dir.cleanup() };
-  }, SQLITE_NO_SECOND_DATABASE);
+  eventStoreContract(openSqliteTestDatabase, SQLITE_NO_SECOND_DATABASE);
 });
 
 describePostgres('TypeOrmEventStore on PostgreSQL', () => {

@@ -1,21 +1,11 @@
-import { openTestDatabase } from '../../../test/support/application';
-import { makeTempDir } from '../../../test/support/temp-dir';
-import type { Database } from '../persistence/database';
+import { useTestDatabase } from '../../../test/support/application';
 import { KeyUseRecorder, lastUsedAt, recordKeyUse } from './key-usage';
 
 const BASE = Date.parse('2026-01-01T00:00:00.000Z');
 const at = (seconds: number): string => new Date(BASE + seconds * 1000).toISOString();
 
 describe('API key use (api_key_usage on a real SQLite file)', () => {
-  const dir = makeTempDir();
-  let database: Database;
-  beforeAll(async () => {
-    database = await openTestDatabase(dir.path);
-  });
-  afterAll(async () => {
-    await database.close();
-    dir.cleanup();
-  });
+  const database = useTestDatabase();
 
   it('writes a key at most once a minute (its latest use), the first use at once, what is left on close; never moves back', async () => {
     let now = BASE;
@@ -26,10 +16,10 @@ describe('API key use (api_key_usage on a real SQLite file)', () => {
       delayMs: 3_600_000,
       write: async (entries) => {
         writes.push(entries.map((entry) => entry.keyId));
-        await recordKeyUse(database, entries);
+        await recordKeyUse(database(), entries);
       },
     });
-    const stored = async () => Object.fromEntries(await lastUsedAt(database.reads, ['k1', 'k2', 'k3']));
+    const stored = async () => Object.fromEntries(await lastUsedAt(database().reads, ['k1', 'k2', 'k3']));
 
     recorder.used('k1');
     await recorder.flush();
@@ -48,7 +38,7 @@ describe('API key use (api_key_usage on a real SQLite file)', () => {
     expect(await stored()).toEqual({ k1: at(30), k2: at(30) });
     expect(writes).toEqual([['k1'], ['k2'], ['k1']]);
 
-    await recordKeyUse(database, [{ keyId: 'k1', at: BASE }]);
+    await recordKeyUse(database(), [{ keyId: 'k1', at: BASE }]);
     expect((await stored()).k1).toBe(at(30));
 
     now = BASE + 70_000;
@@ -66,14 +56,14 @@ describe('API key use (api_key_usage on a real SQLite file)', () => {
     const recorder = new KeyUseRecorder({
       delayMs: 10,
       write: async (entries) => {
-        await recordKeyUse(database, entries);
+        await recordKeyUse(database(), entries);
         written();
       },
     });
     recorder.used('k3');
-    expect((await lastUsedAt(database.reads, ['k3'])).has('k3')).toBe(false);
+    expect((await lastUsedAt(database().reads, ['k3'])).has('k3')).toBe(false);
     await done;
-    expect((await lastUsedAt(database.reads, ['k3'])).get('k3')).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    expect((await lastUsedAt(database().reads, ['k3'])).get('k3')).toMatch(/^\d{4}-\d{2}-\d{2}T/);
     await recorder.close();
   });
 });

@@ -1,7 +1,7 @@
 import { QueryFailedError } from 'typeorm';
 import { ENTITIES } from '../application';
 import { EventRecord, StreamRecord } from '../eventstore/event.entities';
-import { openTestDatabase } from '../../../test/support/application';
+import { openSqliteTestDatabase, openTestDatabase } from '../../../test/support/application';
 import { createTestPostgresDatabase, describePostgres } from '../../../test/support/postgres';
 import { makeTempDir } from '../../../test/support/temp-dir';
 import { compiledQuery } from './compiled-query';
@@ -83,10 +83,7 @@ const compiledQueryContract = (open: () => Promise<{ db: Database; cleanup: () =
 };
 
 describe('CompiledQuery on SQLite', () => {
-  compiledQueryContract(async () => {
-    const dir = makeTempDir();
-    return { db: await openTestDatabase(dir.path), cleanup: async () => dir.cleanup() };
-  });
+  compiledQueryContract(openSqliteTestDatabase);
 
   it('prepares each statement once per connection', async () => {
     const dir = makeTempDir();

@@ -1,7 +1,5 @@
-import { openTestDatabase } from '../../../test/support/application';
-import { makeTempDir } from '../../../test/support/temp-dir';
+import { useTestDatabase } from '../../../test/support/application';
 import type { StoredEvent } from '../eventstore';
-import type { Database } from '../persistence/database';
 import { keyedRowsProjection } from './keyed-rows';
 import { UserRow } from './user/user.entity';
 
@@ -21,29 +19,21 @@ const event = (data: object): StoredEvent =>
   ({ position: 1, id: 'e', streamId: 'user-u1', version: 1, type: 'Probe', schemaVersion: 1, data, recordedAt: 't', metadata: {} }) as StoredEvent;
 
 describe('keyed rows: the same match in SQL and in memory', () => {
-  const dir = makeTempDir();
-  let db: Database;
-  beforeAll(async () => {
-    db = await openTestDatabase(dir.path);
-  });
-  afterAll(async () => {
-    await db.close();
-    dir.cleanup();
-  });
+  const db = useTestDatabase();
 
   it('refuses a match with an undefined column in both, and matches a defined one in both', async () => {
-    await db.write((manager) => probe.apply(event({ create: true }), manager));
-    await expect(db.write((manager) => probe.apply(event({}), manager))).rejects.toThrow();
+    await db().write((manager) => probe.apply(event({ create: true }), manager));
+    await expect(db().write((manager) => probe.apply(event({}), manager))).rejects.toThrow();
     const replay = probe.replay!();
     await replay.apply(event({ create: true }));
     await expect(replay.apply(event({}))).rejects.toThrow(/undefined status/);
 
-    await db.write((manager) => probe.apply(event({ status: 'enabled' }), manager));
+    await db().write((manager) => probe.apply(event({ status: 'enabled' }), manager));
     await replay.apply(event({ status: 'enabled' }));
-    const sql = await db.reads.getRepository(UserRow).findOneByOrFail({ id: 'u1' });
+    const sql = await db().reads.getRepository(UserRow).findOneByOrFail({ id: 'u1' });
     expect(sql.name).toBe('renamed');
-    await db.write((manager) => manager.getRepository(UserRow).clear());
-    await db.write((manager) => replay.write(manager));
-    expect(await db.reads.getRepository(UserRow).find()).toEqual([sql]);
+    await db().write((manager) => manager.getRepository(UserRow).clear());
+    await db().write((manager) => replay.write(manager));
+    expect(await db().reads.getRepository(UserRow).find()).toEqual([sql]);
   });
 });

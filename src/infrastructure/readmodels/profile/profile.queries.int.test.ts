@@ -1,32 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import type { Application } from '../../application';
-import { describeOnBothBackends, type OpenedApplication } from '../../../../test/support/application';
+import { describeOnBothBackends, type OpenedApplication, useApplicationPerTest } from '../../../../test/support/application';
 import { OAuthReadModel } from '../oauth';
 
 const context = () => ({ actor: 'test', correlationId: randomUUID() });
 
 /** The whole-row reads of profiles (compiled queries, rows in the entity's shape), on each backend. */
 const profileReadsContract = (open: () => Promise<OpenedApplication>) => {
-  let app: Application;
-  let cleanup: () => Promise<void>;
-
-  beforeEach(async () => {
-    ({ app, cleanup } = await open());
-  });
-  afterEach(async () => {
-    await app.close();
-    await cleanup();
-  });
+  const app = useApplicationPerTest(open);
 
   it('finds a profile by slug and id with every column typed, its links in attach order, its view, and its proxy record', async () => {
-    const register = async (name: string) => (await app.commands.servers.register({ name, transport: 'stdio', command: 'node', args: [`${name}.js`], env: {} }, context())).serverId;
+    const register = async (name: string) => (await app().commands.servers.register({ name, transport: 'stdio', command: 'node', args: [`${name}.js`], env: {} }, context())).serverId;
     const zulu = await register('zulu');
     const alpha = await register('alpha');
-    const { profileId } = await app.commands.profiles.create({ slug: 'team', description: 'The team' }, context());
-    await app.commands.profiles.attach(profileId, zulu, 'active', context());
-    await app.commands.profiles.attach(profileId, alpha, 'inactive', context());
+    const { profileId } = await app().commands.profiles.create({ slug: 'team', description: 'The team' }, context());
+    await app().commands.profiles.attach(profileId, zulu, 'active', context());
+    await app().commands.profiles.attach(profileId, alpha, 'inactive', context());
 
-    const profiles = app.queries.profiles;
+    const profiles = app().queries.profiles;
     const row = await profiles.findBySlug('team');
     expect(row).toEqual({
       id: profileId, slug: 'team', name: expect.any(String), description: 'The team', toolPrefix: 'always', toolExposure: expect.any(String),
@@ -54,19 +44,19 @@ const profileReadsContract = (open: () => Promise<OpenedApplication>) => {
   // Every REST write on a profile answers with these reads, and every proxied call to an HTTP
   // upstream reads its token: built by the query builder on every call, they cost 2-3 times as much CPU.
   it('answers a view, the effective tools and a token read with compiled queries: no query is built again per call', async () => {
-    const register = async (name: string) => (await app.commands.servers.register({ name, transport: 'stdio', command: 'node', args: [`${name}.js`], env: {} }, context())).serverId;
+    const register = async (name: string) => (await app().commands.servers.register({ name, transport: 'stdio', command: 'node', args: [`${name}.js`], env: {} }, context())).serverId;
     const alpha = await register('alpha');
     const beta = await register('beta');
-    const { profileId } = await app.commands.profiles.create({ slug: 'answered' }, context());
-    await app.commands.profiles.attach(profileId, alpha, 'active', context());
-    await app.commands.profiles.attach(profileId, beta, 'inactive', context());
-    await app.commands.profiles.setTool(profileId, alpha, 'search', { description: 'Tuned' }, context());
-    const reads = app.database.reads;
+    const { profileId } = await app().commands.profiles.create({ slug: 'answered' }, context());
+    await app().commands.profiles.attach(profileId, alpha, 'active', context());
+    await app().commands.profiles.attach(profileId, beta, 'inactive', context());
+    await app().commands.profiles.setTool(profileId, alpha, 'search', { description: 'Tuned' }, context());
+    const reads = app().database.reads;
     const answer = async () => {
-      const row = await app.queries.profiles.byId(profileId);
+      const row = await app().queries.profiles.byId(profileId);
       return {
-        view: await app.queries.profiles.view(row as NonNullable<typeof row>),
-        tools: await app.queries.effectiveTools(profileId, 'always'),
+        view: await app().queries.profiles.view(row as NonNullable<typeof row>),
+        tools: await app().queries.effectiveTools(profileId, 'always'),
         token: await new OAuthReadModel(reads).activeTokens(alpha),
       };
     };
@@ -85,9 +75,9 @@ const profileReadsContract = (open: () => Promise<OpenedApplication>) => {
   });
 
   it('tells a deleted profile from an active one', async () => {
-    const { profileId } = await app.commands.profiles.create({ slug: 'gone' }, context());
-    await app.commands.profiles.delete(profileId, context());
-    const profiles = app.queries.profiles;
+    const { profileId } = await app().commands.profiles.create({ slug: 'gone' }, context());
+    await app().commands.profiles.delete(profileId, context());
+    const profiles = app().queries.profiles;
     expect(await profiles.findBySlug('gone')).toBeNull();
     expect(await profiles.findBySlug('gone', { includeDeleted: true })).toMatchObject({ id: profileId, status: 'deleted' });
     expect(await profiles.byId(profileId)).toMatchObject({ id: profileId, status: 'deleted', deletedAt: expect.any(String) });

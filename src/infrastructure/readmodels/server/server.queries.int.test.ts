@@ -1,25 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { Application } from '../../application';
-import { describeOnBothBackends, type OpenedApplication } from '../../../../test/support/application';
+import { describeOnBothBackends, type OpenedApplication, useApplicationPerTest } from '../../../../test/support/application';
 
 const context = () => ({ actor: 'test', correlationId: randomUUID() });
 
 /** The whole-row reads of servers (compiled queries, rows in the entity's shape), on each backend. */
 const serverReadsContract = (open: () => Promise<OpenedApplication>) => {
-  let app: Application;
-  let cleanup: () => Promise<void>;
-
-  beforeEach(async () => {
-    ({ app, cleanup } = await open());
-  });
-  afterEach(async () => {
-    await app.close();
-    await cleanup();
-  });
+  const app = useApplicationPerTest(open);
 
   it('finds a server by id (any case) and by active name with every column typed; a removed one only by id, when asked', async () => {
-    const { serverId } = await app.commands.servers.register({ name: 'files', transport: 'stdio', command: 'node', args: ['files.js'], env: {}, timeoutMs: 5_000 }, context());
-    const servers = app.queries.servers;
+    const { serverId } = await app().commands.servers.register({ name: 'files', transport: 'stdio', command: 'node', args: ['files.js'], env: {}, timeoutMs: 5_000 }, context());
+    const servers = app().queries.servers;
     const row = await servers.find('files');
     expect(row).toMatchObject({
       id: serverId, name: 'files', description: null, transport: 'stdio', command: 'node', args: JSON.stringify(['files.js']), cwd: null, url: null,
@@ -31,7 +21,7 @@ const serverReadsContract = (open: () => Promise<OpenedApplication>) => {
     expect(await servers.find('nothing')).toBeNull();
     expect(await servers.byId(randomUUID())).toBeNull();
 
-    await app.commands.servers.remove(serverId, context());
+    await app().commands.servers.remove(serverId, context());
     expect(await servers.find('files')).toBeNull();
     expect(await servers.find(serverId)).toBeNull();
     expect(await servers.find(serverId, { includeRemoved: true })).toMatchObject({ id: serverId, status: 'removed', removedAt: expect.any(String) });
