@@ -7,7 +7,7 @@
  */
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { fixtureServer, httpSpec, startHttpServer, textOf, waitForHealth, type RunningHttpServer } from '../../../test/fixtures/upstream-fixtures';
-import { ChildProcessRegistry, UpstreamPool } from '.';
+import { ChildProcessRegistry, UpstreamPool, UpstreamSupervisor } from '.';
 import { DiscoveryMemory, SILENCE_REMEMBERED_MS, discoverTimeoutMs } from './discovery-memory';
 import { closeOwned, openOwnedConnection } from './owned-connection';
 import { StderrTail } from './stderr-tail';
@@ -89,6 +89,22 @@ describe('a Streamable HTTP upstream that ignores server/discover', () => {
     memory.note(exits, 'exits');
     clock += 100 * SILENCE_REMEMBERED_MS;
     expect(memory.recall(exits)).toBe('exits');
+  });
+
+  it('is given up at once, in its discover window, when its supervisor closes', async () => {
+    const supervisor = new UpstreamSupervisor(httpSpec(`${server.baseUrl}/mcp`, 'streamable_http', { name: 'closed-while-asked' }), { connectTimeoutMs: 20_000 });
+    const before = await ignored();
+    const pending = supervisor.listTools();
+    pending.catch(() => undefined);
+    for (let i = 0; i < 100 && (await ignored()) === before; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await ignored()).toBe(before + 1);
+
+    const started = Date.now();
+    await supervisor.close();
+
+    // The window is 5 s of the 20 s connect timeout; nothing is initialised after it.
+    expect(Date.now() - started).toBeLessThan(1_500);
+    await expect(pending).rejects.toMatchObject({ code: 'UPSTREAM_CLOSED' });
   });
 });
 

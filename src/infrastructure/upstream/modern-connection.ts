@@ -138,8 +138,19 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
         },
       );
     let timer: NodeJS.Timeout | undefined;
-    const window = new Promise<'window'>((resolve) => (timer = setTimeout(() => resolve('window'), windowMs)));
-    const first = await Promise.race([answered, window]).finally(() => clearTimeout(timer));
+    // A stop ends the window early: the caller's initialize then gives up at once and cancels the question.
+    const stop = options.stopSignal;
+    let stopped = (): void => undefined;
+    const window = new Promise<'window'>((resolve) => {
+      timer = setTimeout(() => resolve('window'), windowMs);
+      stopped = () => resolve('window');
+      if (stop?.aborted) stopped();
+      else stop?.addEventListener('abort', stopped, { once: true });
+    });
+    const first = await Promise.race([answered, window]).finally(() => {
+      clearTimeout(timer);
+      stop?.removeEventListener('abort', stopped);
+    });
     if (first !== 'window') return first;
     return {
       answer: answered.then((late) => (late === 'legacy' ? undefined : late)),

@@ -171,14 +171,17 @@ export const openSession = async (
   hooks: SessionHooks,
   adopted?: ProcessGroupStdioTransport,
 ): Promise<UpstreamSession> => {
+  if (options.stopSignal?.aborted) {
+    await adopted?.close();
+    throw new UpstreamError('UPSTREAM_CLOSED', spec, 'stopped while connecting');
+  }
   const transport = adopted ?? createTransport(spec, options);
   const client = new Client(options.clientInfo, { capabilities: options.capabilities });
   registerHandlers(client, transport, options.capabilities, hooks);
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), options.connectTimeoutMs);
   const stopped = (): void => deadline.abort();
-  if (options.stopSignal?.aborted) deadline.abort();
-  else options.stopSignal?.addEventListener('abort', stopped, { once: true });
+  options.stopSignal?.addEventListener('abort', stopped, { once: true });
   try {
     // The SDK's timeout covers the initialize request only; the deadline also covers spawning
     // and the `initialized` notification, which can hang on a stalled HTTP server.
