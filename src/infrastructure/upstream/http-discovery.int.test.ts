@@ -30,7 +30,8 @@ describe('a Streamable HTTP upstream that ignores server/discover', () => {
 
   afterAll(() => server.stop());
 
-  const ignored = async (): Promise<number> => ((await (await fetch(`${server.baseUrl}/__fixture/stats`)).json()) as { ignored: number }).ignored;
+  const fixtureStats = async (): Promise<{ ignored: number; initializeCount: number }> => (await (await fetch(`${server.baseUrl}/__fixture/stats`)).json()) as { ignored: number; initializeCount: number };
+  const ignored = async (): Promise<number> => (await fixtureStats()).ignored;
 
   it('is initialised once the window has passed, and its other connections are not asked until its configuration changes', async () => {
     const pool = new UpstreamPool({ connection: { connectTimeoutMs } });
@@ -93,18 +94,25 @@ describe('a Streamable HTTP upstream that ignores server/discover', () => {
 
   it('is given up at once, in its discover window, when its supervisor closes', async () => {
     const supervisor = new UpstreamSupervisor(httpSpec(`${server.baseUrl}/mcp`, 'streamable_http', { name: 'closed-while-asked' }), { connectTimeoutMs: 20_000 });
-    const before = await ignored();
-    const pending = supervisor.listTools();
-    pending.catch(() => undefined);
-    for (let i = 0; i < 100 && (await ignored()) === before; i++) await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(await ignored()).toBe(before + 1);
+    try {
+      const { initializeCount } = await fixtureStats();
+      const before = await ignored();
+      const pending = supervisor.listTools();
+      pending.catch(() => undefined);
+      for (let i = 0; i < 100 && (await ignored()) === before; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await ignored()).toBe(before + 1);
 
-    const started = Date.now();
-    await supervisor.close();
+      const started = Date.now();
+      await supervisor.close();
 
-    // The window is 5 s of the 20 s connect timeout; nothing is initialised after it.
-    expect(Date.now() - started).toBeLessThan(1_500);
-    await expect(pending).rejects.toMatchObject({ code: 'UPSTREAM_CLOSED' });
+      // The window is 5 s of the 20 s connect timeout, and no initialize follows it.
+      expect(Date.now() - started).toBeLessThan(1_500);
+      await expect(pending).rejects.toMatchObject({ code: 'UPSTREAM_CLOSED' });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect((await fixtureStats()).initializeCount).toBe(initializeCount);
+    } finally {
+      await supervisor.close();
+    }
   });
 });
 

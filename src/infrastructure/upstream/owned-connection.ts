@@ -85,6 +85,8 @@ export const openOwnedConnection = async (request: OwnedConnectionRequest): Prom
   const releaseSlot = await acquireSlot(request);
   try {
     const { spec, handlers } = request;
+    // Stopped before anything was started (or while waiting for the slot): nothing to spawn or ask.
+    if (request.stopSignal.aborted) throw new UpstreamError('UPSTREAM_CLOSED', spec, 'stopped while connecting');
     const settings = { ...request.settings, onUnexpectedClose: (error: UpstreamError, connection: UpstreamConnectionBase) => request.onLost(connection, error) };
     if (spec.transport === 'stdio') return { connection: await openStdioConnection(spec, settings, handlers, request.discovery, request.onExitedOnDiscover), releaseSlot };
     return { ...(await openHttpConnection(spec, settings, handlers, request.discovery)), releaseSlot };

@@ -52,6 +52,10 @@ export const discoverOverStdio = (
     const timer = setTimeout(() => settle({ kind: 'silent' }), timeoutMs);
     // The caller sees its stop signal aborted and closes the process: no need to wait the window out.
     const stopped = (): void => settle({ kind: 'silent' });
+    if (options.stopSignal?.aborted) {
+      stopped();
+      return;
+    }
     options.stopSignal?.addEventListener('abort', stopped, { once: true });
     child.onmessage = (message: JSONRPCMessage) => {
       if (!isDiscoverAnswer(message)) return;

@@ -1,5 +1,6 @@
 import { fixtureServer, isPidRunning, stdioSpec } from '../../../test/fixtures/upstream-fixtures';
-import { ChildProcessRegistry, UpstreamSupervisor } from '.';
+import { ChildProcessRegistry, UpstreamSupervisor, type UpstreamSpec } from '.';
+import { DiscoveryMemory } from './discovery-memory';
 
 /** Remembers every pid ever registered, so a test can check each one is gone afterwards. */
 class RecordingRegistry extends ChildProcessRegistry {
@@ -97,22 +98,47 @@ describe('an upstream that hangs only on tools/list', () => {
 });
 
 describe('closing a supervisor while its upstream is still connecting', () => {
-  it('gives up the connect at once instead of running out the connect timeout, and leaves no process', async () => {
-    const processes = new RecordingRegistry();
-    const spec = stdioSpec(HUNG, [], { name: 'stuck-two' });
-    const supervisor = new UpstreamSupervisor(spec, { connectTimeoutMs: 20_000, processes, terminateGraceMs: 500 });
-    const pending = supervisor.listTools();
-    pending.catch(() => undefined);
+  const waitForSpawn = async (processes: RecordingRegistry): Promise<void> => {
     for (let i = 0; i < 100 && processes.seen.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(processes.seen).toHaveLength(1);
+  };
 
+  it.each([
+    ['asked server/discover (its window is 5 s of the 20 s)', () => undefined],
+    ['initialising, as one known to ignore server/discover', (memory: DiscoveryMemory, spec: UpstreamSpec) => memory.note(spec, 'ignores')],
+  ])('gives up the connect at once when %s, and leaves no process', async (_what, remember) => {
+    const processes = new RecordingRegistry();
+    const spec = stdioSpec(HUNG, [], { name: 'stuck-two' });
+    const discoveryMemory = new DiscoveryMemory();
+    remember(discoveryMemory, spec);
+    const supervisor = new UpstreamSupervisor(spec, { connectTimeoutMs: 20_000, processes, terminateGraceMs: 500, discoveryMemory });
+    try {
+      const pending = supervisor.listTools();
+      pending.catch(() => undefined);
+      await waitForSpawn(processes);
+
+      const started = Date.now();
+      await supervisor.close();
+
+      // stdin grace + SIGTERM (the fixture ignores stdin EOF) + margin, far below the 20 s connect timeout
+      expect(Date.now() - started).toBeLessThan(250 + 500 + 1_500);
+      await expect(pending).rejects.toMatchObject({ code: 'UPSTREAM_CLOSED' });
+      expect(processes.count(spec.id)).toBe(0);
+      expect(isPidRunning(processes.seen[0])).toBe(false);
+    } finally {
+      await supervisor.close();
+    }
+  });
+
+  it('starts no process when closed in the same tick as the request that would connect', async () => {
+    const processes = new RecordingRegistry();
+    const supervisor = new UpstreamSupervisor(stdioSpec(HUNG, [], { name: 'stuck-three' }), { connectTimeoutMs: 20_000, processes });
+    const pending = supervisor.listTools();
+    pending.catch(() => undefined);
     const started = Date.now();
     await supervisor.close();
-
-    // stdin grace + SIGTERM (the fixture ignores stdin EOF) + margin, far below the 20 s connect timeout
-    expect(Date.now() - started).toBeLessThan(250 + 500 + 1_500);
+    expect(Date.now() - started).toBeLessThan(1_000);
     await expect(pending).rejects.toMatchObject({ code: 'UPSTREAM_CLOSED' });
-    expect(processes.count(spec.id)).toBe(0);
-    expect(isPidRunning(processes.seen[0])).toBe(false);
+    expect(processes.seen).toEqual([]);
   });
 });
