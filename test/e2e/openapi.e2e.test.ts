@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse';
@@ -10,17 +10,25 @@ import { join } from 'node:path';
 type Operation = { operationId: string; requestBody: { content: { 'application/json': { schema: Record<string, unknown> } } }; responses: Record<string, unknown> };
 type Document = { openapi: string; servers: { url: string }[]; paths: Record<string, { post: Operation }>; components: Record<string, unknown> };
 
-/** The document checked by a well-kept validator (an ES module, so in a process of its own). */
-const validateWithPackage = (document: unknown): { valid: boolean; errors?: unknown } => {
-  const script = `
-    import { Validator } from '@seriousme/openapi-schema-validator';
-    let text = ''; for await (const chunk of process.stdin) text += chunk;
-    const result = await new Validator().validate(JSON.parse(text));
-    process.stdout.write(JSON.stringify(result));`;
-  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { input: JSON.stringify(document), encoding: 'utf8', timeout: 20_000, cwd: join(__dirname, '..', '..') });
-  if (run.status !== 0) throw new Error(`validator failed: ${run.stderr}`);
-  return JSON.parse(run.stdout) as { valid: boolean; errors?: unknown };
-};
+const VALIDATOR_SCRIPT = `
+  import { Validator } from '@seriousme/openapi-schema-validator';
+  let text = ''; for await (const chunk of process.stdin) text += chunk;
+  const result = await new Validator().validate(JSON.parse(text));
+  process.stdout.write(JSON.stringify(result));`;
+
+/**
+ * The document checked by a well-kept validator (an ES module, so in a process of its own). Not
+ * spawnSync: the gateway runs in this process, and blocking it for seconds lets its keep-alive
+ * timeout and the client's reuse of that socket race (CI: ECONNRESET on the next fetch).
+ */
+const validateWithPackage = (document: unknown): Promise<{ valid: boolean; errors?: unknown }> =>
+  new Promise((resolve, reject) => {
+    const child = execFile(process.execPath, ['--input-type=module', '-e', VALIDATOR_SCRIPT], { encoding: 'utf8', timeout: 20_000, cwd: join(__dirname, '..', '..') }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`validator failed: ${stderr || error.message}`));
+      else resolve(JSON.parse(stdout) as { valid: boolean; errors?: unknown });
+    });
+    child.stdin?.end(JSON.stringify(document));
+  });
 
 /** A fetch answer checked as a problem (the REST helper takes a parsed answer). */
 const expectHttpProblem = async (pending: Promise<Response>, status: number, code?: string) => {
@@ -64,7 +72,7 @@ describe('every profile as an OpenAPI service', () => {
     expect(response.status).toBe(200);
     const document = (await response.json()) as Document;
     expect(document.openapi).toBe('3.1.0');
-    expect(validateWithPackage(document)).toEqual({ valid: true });
+    expect(await validateWithPackage(document)).toEqual({ valid: true });
     const echo = document.paths['/tools/everything__echo'].post;
     expect(echo.operationId).toBe('everything__echo');
     expect(echo.requestBody.content['application/json'].schema).toMatchObject({ type: 'object', required: ['message'] });

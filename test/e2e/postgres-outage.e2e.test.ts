@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -27,12 +28,14 @@ suite('PostgreSQL lost while the gateway runs', () => {
   const dir = makeTempDir();
   let gateway: ChildGatehouse;
   let client: Client;
-  const pg = (action: 'start' | 'stop') => execFileSync('bash', [SCRIPT, action], { env: { ...process.env, ...env }, stdio: 'pipe', timeout: 60_000 });
+  // Not execFileSync: a test process blocked for seconds finds its pooled keep-alive sockets closed
+  // by the gateway meanwhile, unnoticed, and its next request on one fails with ECONNRESET.
+  const pg = (action: 'start' | 'stop') => promisify(execFile)('bash', [SCRIPT, action], { env: { ...process.env, ...env }, timeout: 60_000 });
 
   beforeAll(async () => {
     const port = await freePort();
     env = { GATEHOUSE_PG_DIR: pgDir, GATEHOUSE_PG_PORT: String(port) };
-    pg('start');
+    await pg('start');
     gateway = await spawnGatehouse({
       GATEHOUSE_DATA_DIR: dir.path, GATEHOUSE_DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/postgres`,
       GATEHOUSE_ADMIN_TOKEN: TEST_ADMIN_TOKEN, GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY,
@@ -46,7 +49,7 @@ suite('PostgreSQL lost while the gateway runs', () => {
     await client?.close().catch(() => undefined);
     await gateway?.kill('SIGTERM');
     try {
-      pg('stop');
+      await pg('stop');
     } catch {
       // already stopped
     }
@@ -56,7 +59,7 @@ suite('PostgreSQL lost while the gateway runs', () => {
 
   it('answers writes 503 problem+json while the database is down, serves MCP calls from its caches, and writes again once it is back', async () => {
     expect((await client.listTools()).tools.map((tool) => tool.name)).toContain('probe__whoami');
-    pg('stop');
+    await pg('stop');
     const refused = await api(gateway.url, 'POST', '/api/profiles', { slug: 'during-outage' });
     expect(refused.status).toBe(503);
     expect(refused.type).toContain('application/problem+json');
@@ -66,7 +69,7 @@ suite('PostgreSQL lost while the gateway runs', () => {
     expect((await client.listTools()).tools.map((tool) => tool.name)).toContain('probe__whoami');
     expect((await client.callTool({ name: 'probe__whoami', arguments: {} })).isError).toBeFalsy();
 
-    pg('start');
+    await pg('start');
     const created = await waitFor(async () => {
       const response = await api(gateway.url, 'POST', '/api/profiles', { slug: 'after-outage' });
       return response.status === 201 ? response : undefined;
