@@ -144,6 +144,5 @@ describePostgres('InputRelay on PostgreSQL', () => {
     for (let i = 0; i < 100 && atHolder.length < 1; i++) await sleep(20);
     await sleep(300);
     expect(atHolder.map((message) => message.kind)).toEqual(['cancel']);
-    expect(resumed).toEqual([]);
   });
 });

@@ -65,6 +65,7 @@ export const openPostgresApplication = async (): Promise<OpenedApplication> => {
 export const useApplicationPerTest = (open: () => Promise<OpenedApplication>): (() => Application) => {
   let opened: OpenedApplication | undefined;
   beforeEach(async () => {
+    opened = undefined;
     opened = await open();
   });
   afterEach(async () => {
