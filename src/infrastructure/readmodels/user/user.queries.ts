@@ -41,7 +41,8 @@ export class UserReadModel {
   }
 
   list(): Promise<UserRow[]> {
-    return this.manager.getRepository(UserRow).find({ order: { createdAt: 'ASC', id: 'ASC' } });
+    // Users created in the same millisecond (an import, a restore) in name order, not by their random ids.
+    return this.manager.getRepository(UserRow).find({ order: { createdAt: 'ASC', name: 'ASC' } });
   }
 
   count(): Promise<number> {
