@@ -64,10 +64,27 @@ describe('MCP proxy upstream lifecycle', () => {
       expect(JSON.parse(resultText(await client.callTool({ name: 'good__whoami', arguments: {} })))).toEqual(expect.objectContaining({ label: 'good' }));
     });
 
-    // Known bug: the upstream pool takes connectTimeoutMs once, when the gateway starts
-    // (McpGateway constructor), so a PATCHed connectTimeoutMs never bounds an upstream's
-    // connect; the hung connect only fails after the startup value (10 s by default).
-    // Remove `.failing` once settings changes reach the pool.
+    it('does not wait again for a hung server while it reconnects after its failed connect', async () => {
+      await registerStdioServer(gh, 'hangagain', HUNG);
+      await createProfile(gh, 'again', ['hangagain', 'good'], OPEN);
+      await patchSettings(gh, { connectTimeoutMs: 2_000 });
+      try {
+        const client = await open('again');
+        expect(await toolNames(client)).toContain('good__whoami');
+        // Its connect fails after 2 s; the supervisor tries again after its backoff, for 2 s more.
+        await waitFor(async () => {
+          const runtime = await runtimeOf(gh, 'hangagain');
+          return runtime.restarts >= 1 && runtime.status === 'connecting';
+        }, 15_000, 'the hung server connecting again');
+        const during = await timed(() => toolNames(client));
+        expect(during.value).toContain('good__whoami');
+        expect(during.value.some((name) => name.startsWith('hangagain'))).toBe(false);
+        expect(during.ms).toBeLessThan(1_000);
+      } finally {
+        await patchSettings(gh, { connectTimeoutMs: 1_000 });
+      }
+    });
+
     it('applies a changed connectTimeoutMs to upstream connects (runtime shows the timeout)', async () => {
       await toolNames(await open('slowinit'));
       const runtime = await waitFor(async () => {

@@ -9,6 +9,11 @@ type Entry<K extends ListKind> = {
   /** A fetch under way; callers past their deadline leave it running in the background. */
   pending?: Promise<ListItem[K][]>;
   pendingSince: number;
+  /**
+   * A list request gave up waiting for this server, and no fetch has answered since: its next
+   * fetches (a reconnect of a hung server, say) run in the background without being waited for.
+   */
+  missedDeadline: boolean;
   /** Bumped on invalidation, so a fetch that started before a list_changed is not cached. */
   generation: number;
 };
@@ -39,8 +44,9 @@ export type ListOutcome<K extends ListKind> = Readonly<
 /**
  * The upstreams' lists, cached per server until the upstream says they changed (or the
  * connection is replaced). A list request waits for each server at most until its deadline:
- * a hung server is left behind with its fetch running in the background, and the next list
- * answers at once with what the others have. Fail-open: one server never empties a list.
+ * a hung server is left behind with its fetch running in the background, and the next lists
+ * answer at once with what the others have, also while it reconnects, until it answers again.
+ * Fail-open: one server never empties a list.
  */
 export class UpstreamCatalog {
   private readonly entries = new Map<string, Entry<ListKind>>();
@@ -63,6 +69,7 @@ export class UpstreamCatalog {
       fetch.then(
         (items) => {
           if (entry.pending === fetch) entry.pending = undefined;
+          entry.missedDeadline = false;
           if (entry.generation === generation) entry.items = items;
           if (kind === 'tools') this.lastTools.set(spec.id, items as McpTool[]);
           this.onFetched?.(spec, kind, items);
@@ -73,15 +80,19 @@ export class UpstreamCatalog {
       );
     }
     const pending = entry.pending;
-    // A server that already missed a deadline with this very fetch is not waited for again.
-    const waitMs = Math.max(0, Math.min(deadlineMs, entry.pendingSince + deadlineMs - Date.now()));
+    // A server that already missed a deadline, with this fetch or one before it that never
+    // answered, is not waited for again until it answers.
+    const waitMs = entry.missedDeadline ? 0 : Math.max(0, Math.min(deadlineMs, entry.pendingSince + deadlineMs - Date.now()));
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'deadline'>((resolve) => {
       timer = setTimeout(() => resolve('deadline'), waitMs);
     });
     try {
       const result = await Promise.race([pending, deadline]);
-      if (result === 'deadline') return { spec, items: null, error: new Error(`upstream "${spec.name}" did not list its ${kind} within ${deadlineMs} ms`) };
+      if (result === 'deadline') {
+        entry.missedDeadline = true;
+        return { spec, items: null, error: new Error(`upstream "${spec.name}" did not list its ${kind} within ${deadlineMs} ms`) };
+      }
       return { spec, items: result };
     } catch (error) {
       return { spec, items: null, error };
@@ -119,7 +130,7 @@ export class UpstreamCatalog {
     let entry = this.entries.get(key) as Entry<K> | undefined;
     if (!entry) {
       if (audience !== undefined) this.audiences.set(base, (this.audiences.get(base) ?? new Set()).add(key));
-      entry = { generation: 0, pendingSince: 0 };
+      entry = { generation: 0, pendingSince: 0, missedDeadline: false };
       this.entries.set(key, entry as Entry<ListKind>);
     }
     return entry;
