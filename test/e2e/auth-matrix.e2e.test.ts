@@ -197,7 +197,8 @@ describe('authorization matrix of the MCP endpoints (every transport)', () => {
     const closedWithin = async (listeners: Listeners, since: number): Promise<number> => {
       let streamsEnded = false;
       void Promise.all(listeners.streams.map((stream) => stream.ended)).then(() => (streamsEnded = true));
-      await timeUntil(() => streamsEnded && listeners.sessionIds.every((id) => !gh.gateway.sessions.has(id)), 5_000, 'sessions closed');
+      // Bounded from `since` (a revocation, or an expiry still ahead), not from this call.
+      await timeUntil(() => streamsEnded && listeners.sessionIds.every((id) => !gh.gateway.sessions.has(id)), Math.max(0, since - Date.now()) + 5_000, 'sessions closed');
       return Date.now() - since;
     };
 
@@ -227,7 +228,9 @@ describe('authorization matrix of the MCP endpoints (every transport)', () => {
     });
 
     it('expired while the sessions were open (header and query-param clients alike)', async () => {
-      const expiresAt = new Date(Date.now() + 1_500).toISOString();
+      // Time enough to open the six listeners and a client before it expires, also under load;
+      // the propagation bound is counted from the expiry, not from here.
+      const expiresAt = new Date(Date.now() + 5_000).toISOString();
       await issue('expiring', ['alpha', 'beta'], expiresAt);
       const viaHeader = await openListeners('alpha', { bearer: key('expiring') });
       const viaQuery = await openListeners('beta', { query: key('expiring') });

@@ -52,6 +52,22 @@ describe('per-user OAuth grants: each user authorizes a per_user server as thems
   };
   /** Confirms in `browser` (signed in as someone, or as nobody) what came back to the callback. */
   const confirmIn = (browser: SessionClient, confirm: string) => browser.request('POST', '/oauth/callback/confirm', { confirm });
+  /**
+   * Waits (a bounded number of times) until none of these people's grants is due for its
+   * background refresh (a third of the token's 6 s life left) within `marginMs`, letting the ones
+   * due sooner pass, so what a test does meanwhile is not mixed with a background refresh.
+   */
+  const clearOfBackgroundRefresh = async (persons: readonly SessionClient[], marginMs: number): Promise<void> => {
+    for (let attempt = 0; attempt < 6; attempt++) {
+      const dueIn = await Promise.all(persons.map(async (person) => {
+        const { expiresAt } = (await person.request('GET', '/api/servers/protected/credentials')).body.oauth as { expiresAt: string };
+        return Date.parse(expiresAt) - (ACCESS_TOKEN_TTL_SECONDS * 1000) / 3 - Date.now();
+      }));
+      const soon = dueIn.filter((ms) => ms < marginMs);
+      if (soon.length === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, ...soon) + 400));
+    }
+  };
   /** A person starts their own authorization, consents as `account`, and confirms it signed in. */
   const authorizeAs = async (start: () => Promise<ApiResponse>, account: string, person: SessionClient) => {
     const consented = await consentAs(start, account);
@@ -136,6 +152,9 @@ describe('per-user OAuth grants: each user authorizes a per_user server as thems
     const server = { id: serverId, name: 'protected', url: `${upstream.baseUrl}/mcp` };
     const tokens = new OAuthTokenManager({ store: gh.app.store, secrets: gh.app.secrets, reads: gh.app.database.reads });
     const userIds = Object.fromEntries(((await gh.api('GET', '/api/users')).body.users as { id: string; name: string }[]).map((user) => [user.name, user.id]));
+    // The refresh counts and bob's unchanged grant below hold only if the gateway's background
+    // refresher does not renew either grant meanwhile.
+    await clearOfBackgroundRefresh([people.ann, people.bob], 2_500);
     const annToken = await tokens.accessToken({ ...server, credentials: 'per_user', userId: userIds.ann });
     const bobToken = await tokens.accessToken({ ...server, credentials: 'per_user', userId: userIds.bob });
     expect(annToken).toEqual(expect.any(String));
@@ -173,14 +192,8 @@ describe('per-user OAuth grants: each user authorizes a per_user server as thems
   it('refreshes on a 401 the user\'s own grant, and only once for calls refused together', async () => {
     const userIds = Object.fromEntries(((await gh.api('GET', '/api/users')).body.users as { id: string; name: string }[]).map((user) => [user.name, user.id]));
     const refreshed = () => allEvents(gh, '&type=UserOAuthTokensRefreshed');
-    // Ann's count is exact: the steps below start at least 3 s before her next background refresh
-    // (due with a third of the token's 6 s left), waiting for the one due sooner to pass.
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const { expiresAt } = (await people.ann.request('GET', '/api/servers/protected/credentials')).body.oauth as { expiresAt: string };
-      const dueInMs = Date.parse(expiresAt) - (ACCESS_TOKEN_TTL_SECONDS * 1000) / 3 - Date.now();
-      if (dueInMs >= 3_000) break;
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, dueInMs) + 400));
-    }
+    // Ann's count is exact: the steps below start at least 3 s before her next background refresh.
+    await clearOfBackgroundRefresh([people.ann], 3_000);
     const before = (await refreshed()).length;
     // Both users' current tokens are used once, so the upstream refuses them from now on. Bob's
     // may still be refreshed in the background meanwhile (a token it has not seen: no 401 then).
@@ -348,31 +361,34 @@ describe('per-user OAuth grants: each user authorizes a per_user server as thems
   it('keeps refreshing only the grants in use: not a disabled user\'s, nor any once the server is shared again', async () => {
     const users = (await gh.api('GET', '/api/users')).body.users as { id: string; name: string }[];
     const idOf = (name: string): string => users.find((user) => user.name === name)!.id;
-    const refreshesOf = async (name: string): Promise<number> =>
-      (await allEvents(gh, '&type=UserOAuthTokensRefreshed')).filter((event) => event.data.userId === idOf(name)).length;
+    // Counted by when each refresh began (its events' recordedAt is read before it asks the
+    // authorization server): one already under way when a change is made may still be recorded.
+    const refreshesSince = async (name: string, since: string): Promise<number> =>
+      (await allEvents(gh, '&type=UserOAuthTokensRefreshed')).filter((event) => event.data.userId === idOf(name) && event.metadata.recordedAt > since).length;
     const grantOf = async (person: SessionClient) => (await person.request('GET', '/api/servers/protected/credentials')).body.oauth;
     const waitPast = async (expiresAt: string): Promise<void> => {
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(expiresAt) + 1_000 - Date.now())));
     };
     const bobs = await grantOf(people.bob);
     expect(bobs).not.toBeNull();
-    const [annBefore, bobBefore] = [await refreshesOf('ann'), await refreshesOf('bob')];
     expect((await gh.api('PATCH', '/api/users/bob', { status: 'disabled' })).status).toBe(200);
+    const bobDisabledAt = new Date().toISOString();
     await waitPast(bobs.expiresAt);
-    // The background kept going (ann's grant was refreshed meanwhile), bob's was left alone.
-    expect(await refreshesOf('ann')).toBeGreaterThan(annBefore);
-    expect(await refreshesOf('bob')).toBe(bobBefore);
+    // The background kept going (ann's grant is refreshed every 4 s), bob's was left alone.
+    await eventually(() => refreshesSince('ann', bobDisabledAt), (count) => count > 0);
+    expect(await refreshesSince('bob', bobDisabledAt)).toBe(0);
 
     expect((await gh.api('PATCH', '/api/servers/protected', { credentials: 'shared' })).status).toBe(200);
-    const annShared = await refreshesOf('ann');
+    const sharedAt = new Date().toISOString();
     await waitPast((await grantOf(people.ann)).expiresAt);
-    expect(await refreshesOf('ann')).toBe(annShared);
+    expect(await refreshesSince('ann', sharedAt)).toBe(0);
 
     // Back in use: per_user again and bob enabled, both grants are refreshed again.
+    const backAt = new Date().toISOString();
     expect((await gh.api('PATCH', '/api/servers/protected', { credentials: 'per_user' })).status).toBe(200);
     expect((await gh.api('PATCH', '/api/users/bob', { status: 'enabled' })).status).toBe(200);
     expect((await people.bob.signIn('bob', PASSWORD)).status).toBe(201);
-    await eventually(async () => [await refreshesOf('ann'), await refreshesOf('bob')], ([ann, bob]) => ann > annShared && bob > bobBefore);
+    await eventually(async () => [await refreshesSince('ann', backAt), await refreshesSince('bob', backAt)], ([ann, bob]) => ann > 0 && bob > 0);
   });
 
   it('never lets one user\'s refused refresh mark, nor a user\'s authorization replace, a client an admin registered by hand', async () => {
