@@ -98,7 +98,8 @@ describe('2025-11-25 stdio servers', () => {
 
   it('one that never answers server/discover is initialised on the same process once the window (a quarter of the connect timeout here) has passed', async () => {
     const processes = new RecordingRegistry();
-    const connectTimeoutMs = 4_000;
+    // A 2 s window: a node process that takes over a second to start under load still answers initialize in time.
+    const connectTimeoutMs = 8_000;
     const supervisor = supervise([HUNG, '--hang-on', 'server/discover'], processes, connectTimeoutMs);
     const started = Date.now();
     await supervisor.connect();
