@@ -41,6 +41,8 @@ describe('per-user OAuth grants: each user authorizes a per_user server as thems
     expect(result.isError ? result.content[0].text : 'ok').toBe('ok');
     return JSON.parse(result.content[0].text) as Who;
   };
+  const userIdsByName = async (): Promise<Record<string, string>> =>
+    Object.fromEntries(((await gh.api('GET', '/api/users')).body.users as { id: string; name: string }[]).map((user) => [user.name, user.id]));
   const grantEvents = async () => (await allEvents(gh, '&type=UserOAuthTokensGranted')).length;
   /** Starts an authorization and completes it at the authorization server as `account`: it then awaits confirmation. */
   const consentAs = async (start: () => Promise<ApiResponse>, account: string) => {
@@ -151,7 +153,7 @@ describe('per-user OAuth grants: each user authorizes a per_user server as thems
   it('never hands a user\'s grant to another user, to a per-user connection without a user, or to the server\'s shared connections', async () => {
     const server = { id: serverId, name: 'protected', url: `${upstream.baseUrl}/mcp` };
     const tokens = new OAuthTokenManager({ store: gh.app.store, secrets: gh.app.secrets, reads: gh.app.database.reads });
-    const userIds = Object.fromEntries(((await gh.api('GET', '/api/users')).body.users as { id: string; name: string }[]).map((user) => [user.name, user.id]));
+    const userIds = await userIdsByName();
     // The refresh counts and bob's unchanged grant below hold only if the gateway's background
     // refresher does not renew either grant meanwhile.
     await clearOfBackgroundRefresh([people.ann, people.bob], 2_500);
@@ -190,7 +192,7 @@ describe('per-user OAuth grants: each user authorizes a per_user server as thems
   });
 
   it('refreshes on a 401 the user\'s own grant, and only once for calls refused together', async () => {
-    const userIds = Object.fromEntries(((await gh.api('GET', '/api/users')).body.users as { id: string; name: string }[]).map((user) => [user.name, user.id]));
+    const userIds = await userIdsByName();
     const refreshed = () => allEvents(gh, '&type=UserOAuthTokensRefreshed');
     // Ann's count is exact: the steps below start at least 3 s before her next background refresh.
     await clearOfBackgroundRefresh([people.ann], 3_000);
@@ -359,12 +361,11 @@ describe('per-user OAuth grants: each user authorizes a per_user server as thems
   });
 
   it('keeps refreshing only the grants in use: not a disabled user\'s, nor any once the server is shared again', async () => {
-    const users = (await gh.api('GET', '/api/users')).body.users as { id: string; name: string }[];
-    const idOf = (name: string): string => users.find((user) => user.name === name)!.id;
+    const userIds = await userIdsByName();
     // Counted by when each refresh began (its events' recordedAt is read before it asks the
     // authorization server): one already under way when a change is made may still be recorded.
     const refreshesSince = async (name: string, since: string): Promise<number> =>
-      (await allEvents(gh, '&type=UserOAuthTokensRefreshed')).filter((event) => event.data.userId === idOf(name) && event.metadata.recordedAt > since).length;
+      (await allEvents(gh, '&type=UserOAuthTokensRefreshed')).filter((event) => event.data.userId === userIds[name] && event.metadata.recordedAt > since).length;
     const grantOf = async (person: SessionClient) => (await person.request('GET', '/api/servers/protected/credentials')).body.oauth;
     const waitPast = async (expiresAt: string): Promise<void> => {
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(expiresAt) + 1_000 - Date.now())));

@@ -57,6 +57,9 @@ export class UpstreamError extends Error {
   }
 }
 
+/** What a connect attempt ends with when its owner stopped (see SessionOptions.stopSignal). */
+export const stoppedWhileConnecting = (server: ServerIdentity): UpstreamError => new UpstreamError('UPSTREAM_CLOSED', server, 'stopped while connecting');
+
 export const isUpstreamError = (error: unknown, code?: UpstreamErrorCode): error is UpstreamError =>
   error instanceof UpstreamError && (code === undefined || error.code === code);
 

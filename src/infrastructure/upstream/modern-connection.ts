@@ -12,6 +12,7 @@ import { asV1Error } from './modern-errors';
 import { allowlistedFetch, isHostAllowed } from './host-allowlist';
 import { HEADERS_TIMEOUT_MS, nodeFetch, type NodeFetch } from './node-fetch';
 import { upstreamHeaders, upstreamUrl } from './http-transports';
+import { onAbort } from './request-signals';
 import type { SdkConnectionOptions } from './sdk-connection';
 import type { ProcessGroupStdioTransport } from './stdio-transport';
 import type {
@@ -139,17 +140,14 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
       );
     let timer: NodeJS.Timeout | undefined;
     // A stop ends the window early: the caller's initialize then gives up at once and cancels the question.
-    const stop = options.stopSignal;
-    let stopped = (): void => undefined;
+    let stopListening = (): void => undefined;
     const window = new Promise<'window'>((resolve) => {
       timer = setTimeout(() => resolve('window'), windowMs);
-      stopped = () => resolve('window');
-      if (stop?.aborted) stopped();
-      else stop?.addEventListener('abort', stopped, { once: true });
+      stopListening = onAbort(options.stopSignal, () => resolve('window'));
     });
     const first = await Promise.race([answered, window]).finally(() => {
       clearTimeout(timer);
-      stop?.removeEventListener('abort', stopped);
+      stopListening();
     });
     if (first !== 'window') return first;
     return {

@@ -1,5 +1,5 @@
 import { SlotUnavailableError, type ConnectionSlots, type ReleaseSlot } from './connection-slots';
-import { UpstreamError } from './errors';
+import { stoppedWhileConnecting, UpstreamError } from './errors';
 import type { UpstreamConnectionBase } from './connection-base';
 import { type LateDiscovery, ModernUpstreamConnection } from './modern-connection';
 import { SdkUpstreamConnection, type SdkConnectionOptions } from './sdk-connection';
@@ -86,7 +86,7 @@ export const openOwnedConnection = async (request: OwnedConnectionRequest): Prom
   try {
     const { spec, handlers } = request;
     // Stopped before anything was started (or while waiting for the slot): nothing to spawn or ask.
-    if (request.stopSignal.aborted) throw new UpstreamError('UPSTREAM_CLOSED', spec, 'stopped while connecting');
+    if (request.stopSignal.aborted) throw stoppedWhileConnecting(spec);
     const settings = { ...request.settings, onUnexpectedClose: (error: UpstreamError, connection: UpstreamConnectionBase) => request.onLost(connection, error) };
     if (spec.transport === 'stdio') return { connection: await openStdioConnection(spec, settings, handlers, request.discovery, request.onExitedOnDiscover), releaseSlot };
     return { ...(await openHttpConnection(spec, settings, handlers, request.discovery)), releaseSlot };

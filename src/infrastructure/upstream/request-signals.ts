@@ -1,4 +1,18 @@
 type Fetch = typeof fetch;
+
+/**
+ * Calls `listener` once `signal` aborts, at once if it already has; returns what removes the
+ * listener (call it when the wait is over, so a long-lived signal does not collect listeners).
+ */
+export const onAbort = (signal: AbortSignal | undefined, listener: () => void): (() => void) => {
+  if (signal === undefined) return () => undefined;
+  if (signal.aborted) {
+    listener();
+    return () => undefined;
+  }
+  signal.addEventListener('abort', listener, { once: true });
+  return () => signal.removeEventListener('abort', listener);
+};
 type Live = Set<AbortController>;
 
 /**

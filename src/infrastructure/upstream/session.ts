@@ -16,8 +16,9 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { UpstreamTokenSource } from './authorized-fetch';
 import { buildChildEnvironment } from './child-env';
-import { toUpstreamError, UpstreamError } from './errors';
+import { stoppedWhileConnecting, toUpstreamError, UpstreamError } from './errors';
 import { createHttpTransport } from './http-transports';
+import { onAbort } from './request-signals';
 import type { ChildProcessRegistry } from './process-group';
 import type { StderrTail } from './stderr-tail';
 import { ProcessGroupStdioTransport } from './stdio-transport';
@@ -173,15 +174,14 @@ export const openSession = async (
 ): Promise<UpstreamSession> => {
   if (options.stopSignal?.aborted) {
     await adopted?.close();
-    throw new UpstreamError('UPSTREAM_CLOSED', spec, 'stopped while connecting');
+    throw stoppedWhileConnecting(spec);
   }
   const transport = adopted ?? createTransport(spec, options);
   const client = new Client(options.clientInfo, { capabilities: options.capabilities });
   registerHandlers(client, transport, options.capabilities, hooks);
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), options.connectTimeoutMs);
-  const stopped = (): void => deadline.abort();
-  options.stopSignal?.addEventListener('abort', stopped, { once: true });
+  const stopListening = onAbort(options.stopSignal, () => deadline.abort());
   try {
     // The SDK's timeout covers the initialize request only; the deadline also covers spawning
     // and the `initialized` notification, which can hang on a stalled HTTP server.
@@ -198,14 +198,14 @@ export const openSession = async (
     return { client, transport };
   } catch (error) {
     await closeSession({ client, transport }, { terminateHttpSession: false });
-    if (options.stopSignal?.aborted) throw new UpstreamError('UPSTREAM_CLOSED', spec, 'stopped while connecting');
+    if (options.stopSignal?.aborted) throw stoppedWhileConnecting(spec);
     const failure = deadline.signal.aborted
       ? new McpError(ErrorCode.RequestTimeout, 'connect deadline passed')
       : error;
     throw connectError(failure, transport, spec, options.connectTimeoutMs);
   } finally {
     clearTimeout(timer);
-    options.stopSignal?.removeEventListener('abort', stopped);
+    stopListening();
   }
 };
 

@@ -2,7 +2,8 @@ import {
   CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, type DiscoverResult, PROTOCOL_VERSION_META_KEY, SdkError, SdkErrorCode,
 } from '@modelcontextprotocol/client';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { UpstreamError } from './errors';
+import { stoppedWhileConnecting } from './errors';
+import { onAbort } from './request-signals';
 import { connectError, createStdioTransport } from './session';
 import { discoverTimeoutMs } from './discovery-memory';
 import { MODERN_UPSTREAM_VERSION, ModernUpstreamConnection } from './modern-connection';
@@ -44,19 +45,17 @@ export const discoverOverStdio = (
   new Promise((resolve) => {
     const settle = (outcome: StdioDiscovery): void => {
       clearTimeout(timer);
-      options.stopSignal?.removeEventListener('abort', stopped);
+      stopListening();
       child.onmessage = undefined;
       child.onclose = undefined;
       resolve(outcome);
     };
     const timer = setTimeout(() => settle({ kind: 'silent' }), timeoutMs);
     // The caller sees its stop signal aborted and closes the process: no need to wait the window out.
-    const stopped = (): void => settle({ kind: 'silent' });
-    if (options.stopSignal?.aborted) {
-      stopped();
-      return;
-    }
-    options.stopSignal?.addEventListener('abort', stopped, { once: true });
+    // (Assigned after a first value, since a signal already aborted settles inside onAbort.)
+    let stopListening = (): void => undefined;
+    stopListening = onAbort(options.stopSignal, () => settle({ kind: 'silent' }));
+    if (options.stopSignal?.aborted) return;
     child.onmessage = (message: JSONRPCMessage) => {
       if (!isDiscoverAnswer(message)) return;
       settle('result' in message && offersModern(message.result) ? { kind: 'modern', discover: message.result } : { kind: 'legacy' });
@@ -104,7 +103,7 @@ export const openStdioConnection = async (
   }
   if (options.stopSignal?.aborted) {
     await child.close();
-    throw new UpstreamError('UPSTREAM_CLOSED', spec, 'stopped while connecting');
+    throw stoppedWhileConnecting(spec);
   }
   if (discovery.kind === 'exited') {
     await child.close();
