@@ -132,6 +132,8 @@ export class Checkpointer {
     worker.on('message', (answer: CheckpointAnswer) => this.answers.shift()?.(answer));
     worker.on('error', (error: Error) => this.fail(error));
     worker.on('exit', (code) => {
+      // Gone: a close must not wait for this exit again, and a later checkpoint (none after a failure) would start a new one.
+      if (this.worker === worker) this.worker = null;
       if (!this.closed) this.fail(new Error(`the checkpoint thread exited (${code})`));
     });
     // Idle, it never keeps the process alive: SQLite checkpoints when the last connection closes.

@@ -90,12 +90,22 @@ describe('Database: the writer queue (group commit, admission control)', () => {
     }
   });
 
-  it('gives checkpointing back to SQLite when its thread fails', async () => {
+  it('gives checkpointing back to SQLite when its thread fails, and still closes', async () => {
+    let checkpointer: Checkpointer | undefined;
     const failure = await new Promise<Error>((resolve) => {
-      const checkpointer = new Checkpointer(join(dir.path, 'missing', 'nothing.db'), resolve, 1);
+      checkpointer = new Checkpointer(join(dir.path, 'missing', 'nothing.db'), resolve, 1);
       checkpointer.committed();
     });
     expect(failure.message).toMatch(/unable to open|directory does not exist|no such file/i);
+    // The thread is gone by now (its 'exit' fired before, or fires after, the failure): close must
+    // not wait for an exit that already happened.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    let timer: NodeJS.Timeout | undefined;
+    const closed = await Promise.race([
+      (checkpointer as Checkpointer).close().then(() => 'closed'),
+      new Promise((resolve) => (timer = setTimeout(() => resolve('still waiting'), 5_000))),
+    ]).finally(() => clearTimeout(timer));
+    expect(closed).toBe('closed');
   });
 });
 
