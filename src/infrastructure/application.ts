@@ -45,6 +45,7 @@ import { UpstreamPool } from './upstream';
 import { Maintenance } from './maintenance';
 import { InstanceMailbox, MAILBOX_ENTITIES, SESSION_ENTITIES, SessionIds, SessionStore } from './mcp-sessions';
 import { KEY_USAGE_ENTITIES, KeyUseRecorder, recordKeyUse } from './key-usage';
+import { closeInOrder } from './teardown';
 
 /** Every table this process maps, by the module that owns it. */
 export const ENTITIES = [...EVENT_STORE_ENTITIES, ...READ_MODEL_ENTITIES, ...DEBUG_LOG_ENTITIES, ...SESSION_ENTITIES, ...MAILBOX_ENTITIES, ...KEY_USAGE_ENTITIES, DataKeyRow, UserSessionRow, SetupLinkRow, OAuthServerRecordRow];
@@ -239,7 +240,32 @@ export const startGateway = async (app: Application, options: GatewayOptions): P
     eventLogHead: () => store.headPosition(),
     settings: settings.current,
   });
-  await follower.start();
+  let stopRefresh: (() => void) | null = null;
+  /** The serving process's sweep of expired runtime records (startBackground). */
+  let sweep: PeriodicJob<unknown> | null = null;
+  /** Stops all of it, each step whether or not the ones before failed; what did not start yet is null. */
+  const teardown = (stopWakeups: (() => Promise<void>) | null, mailbox: InstanceMailbox | null): Promise<void> =>
+    closeInOrder([
+      () => stopRefresh?.(),
+      () => sweep?.stop(),
+      () => sessions.closeAll(),
+      () => configFollower.stop(),
+      () => stopWakeups?.(),
+      () => mailbox?.close(),
+      () => follower.stop(),
+      () => pool.closeAll(),
+      () => keyUses.close(),
+      () => noticeSubscription.unsubscribe(),
+      () => cacheSubscription.unsubscribe(),
+      () => observability.close(),
+    ]);
+  try {
+    await follower.start();
+  } catch (error) {
+    // Not started after all: what was opened for it is closed before the error goes up.
+    await teardown(null, null).catch((closeError: unknown) => log('warn', 'a gateway that did not start was not closed cleanly', { error: String(closeError) }));
+    throw error;
+  }
   // PostgreSQL tells of other instances' commits at once; the follower's polling stays as the fallback.
   const stopWakeups = await database
     .onCommitsElsewhere(
@@ -259,30 +285,8 @@ export const startGateway = async (app: Application, options: GatewayOptions): P
     return null;
   });
   sessions.start();
-  let stopRefresh: (() => void) | null = null;
-  /** The serving process's sweep of expired runtime records (startBackground). */
-  let sweep: PeriodicJob<unknown> | null = null;
   let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => {
-    closing ??= (async () => {
-      stopRefresh?.();
-      try {
-        await sweep?.stop();
-        await sessions.closeAll();
-        await configFollower.stop();
-        await stopWakeups?.();
-        await mailbox?.close();
-        await follower.stop();
-        await pool.closeAll();
-        await keyUses.close();
-      } finally {
-        noticeSubscription.unsubscribe();
-        cacheSubscription.unsubscribe();
-        await observability.close();
-      }
-    })();
-    return closing;
-  };
+  const close = (): Promise<void> => (closing ??= teardown(stopWakeups, mailbox));
   return {
     app, follower, profiles, keys, settings, pool, hub, catalog, sessions, observability, oauth, close, mailbox,
     persistedSessions: { ids: new SessionIds(secrets), store: sessionStore },

@@ -29,10 +29,17 @@ export const serveCommand: CliCommand = {
     const gatehouse = await startGatehouse({ config, logDestination: stdoutDestination() });
     const log = (message: string, fields: Record<string, unknown> = {}): void => gatehouse.observability.logger.info(fields, message);
     // So that `gatehouse rebuild` refuses to run under this server.
-    const unmark =
-      config.databaseUrl === null
-        ? markServing(config.database)
-        : await holdServingLock(config.databaseUrl, (error) => gatehouse.observability.logger.warn({ err: error }, 'the serving mark on PostgreSQL was lost; taking it again'));
+    let unmark: () => unknown;
+    try {
+      unmark =
+        config.databaseUrl === null
+          ? markServing(config.database)
+          : await holdServingLock(config.databaseUrl, (error) => gatehouse.observability.logger.warn({ err: error }, 'the serving mark on PostgreSQL was lost; taking it again'));
+    } catch (error) {
+      // Not serving after all: what started is stopped before the error is reported.
+      await gatehouse.close().catch((closeError: unknown) => gatehouse.observability.logger.error({ err: closeError }, 'shutdown did not complete cleanly'));
+      throw error;
+    }
     if (gatehouse.adminToken.source === 'file') {
       log(gatehouse.adminToken.created ? 'admin token created' : 'admin token loaded', { path: gatehouse.adminToken.path });
     }
@@ -44,15 +51,28 @@ export const serveCommand: CliCommand = {
       config.host,
       (message, fields) => gatehouse.observability.logger.warn(fields, message),
     );
-    await new Promise<void>((resolve) => {
+    return await new Promise<number>((resolve) => {
       const stop = (signal: string): void => {
         log('shutting down', { signal });
         stopExposureWatch();
-        void gatehouse.close().finally(unmark).then(resolve);
+        void gatehouse
+          .close()
+          .then(
+            () => 0,
+            (error: unknown) => {
+              gatehouse.observability.logger.error({ err: error }, 'shutdown did not complete cleanly');
+              return 1;
+            },
+          )
+          .then(async (code) => {
+            await Promise.resolve()
+              .then(unmark)
+              .catch((error: unknown) => gatehouse.observability.logger.warn({ err: error }, 'the serving mark was not removed'));
+            resolve(code);
+          });
       };
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));
     });
-    return 0;
   },
 };

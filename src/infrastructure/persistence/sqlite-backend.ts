@@ -7,6 +7,7 @@ import { prepareDatabaseFile } from './file-modes';
 import { SqliteControlStatements, sqliteHandleOf } from './sqlite-statements';
 import type { StorageBackend } from './storage-backend';
 import { WalSync } from './wal-sync';
+import { closeInOrder } from '../teardown';
 
 /**
  * SQLite through better-sqlite3: a writer connection and a reader connection on one file.
@@ -129,12 +130,11 @@ export class SqliteBackend implements StorageBackend {
   async notify(): Promise<void> {}
 
   async close(): Promise<void> {
-    await this.checkpointer?.close();
-    try {
-      if (this.readerSource !== this.writerSource) await this.readerSource.destroy();
-    } finally {
-      await this.writerSource.destroy();
-      await this.wal?.close();
-    }
+    await closeInOrder([
+      () => this.checkpointer?.close(),
+      () => (this.readerSource !== this.writerSource ? this.readerSource.destroy() : undefined),
+      () => this.writerSource.destroy(),
+      () => this.wal?.close(),
+    ]);
   }
 }
