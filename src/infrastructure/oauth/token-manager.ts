@@ -109,10 +109,10 @@ export class OAuthTokenManager implements UpstreamTokenSource {
    */
   async startBackgroundRefresh(): Promise<() => void> {
     this.background = true;
-    for (const ref of await expiringGrants(this.ctx)) void this.scheduleRefresh(ref);
+    for (const ref of await expiringGrants(this.ctx)) this.reschedule(ref);
     const subscription = this.ctx.store.committed$.subscribe((event) => {
       const ref = grantChangedBy(event);
-      if (ref !== null) void this.scheduleRefresh(ref);
+      if (ref !== null) this.reschedule(ref);
       const revived = grantsRevivedBy(event);
       if (revived !== null) {
         void this.scheduleRevived(revived).catch((error: unknown) => {
@@ -170,6 +170,13 @@ export class OAuthTokenManager implements UpstreamTokenSource {
    * again when it fires: a grant whose server is removed or switched to shared, or whose user is
    * disabled, is not refreshed in the background.
    */
+  /** scheduleRefresh from a timer or an event, where nobody awaits it: a failure (the store unreadable) is logged. */
+  private reschedule(ref: GrantRef, retryInMs?: number): void {
+    this.scheduleRefresh(ref, retryInMs).catch((error: unknown) => {
+      this.options.log?.('warn', 'oauth background refresh could not be set again', { ...ref, error: error instanceof Error ? error.message : String(error) });
+    });
+  }
+
   private async scheduleRefresh(ref: GrantRef, retryInMs?: number): Promise<void> {
     const key = grantKey(ref);
     clearTimeout(this.timers.get(key));
@@ -185,17 +192,30 @@ export class OAuthTokenManager implements UpstreamTokenSource {
     const timer = setTimeout(async () => {
       this.timers.delete(key);
       if (this.now().getTime() < current.refreshAt!) {
-        void this.scheduleRefresh(ref);
+        this.reschedule(ref);
         return;
       }
-      if (!(await isGrantInUse(this.ctx, ref).catch(() => false)) || !this.background || this.timers.has(key)) return;
-      void this.refresh(ref, current.fp, false).catch((error: unknown) => {
-        this.options.log?.('warn', 'oauth background refresh failed', { ...ref, error: error instanceof Error ? error.message : String(error) });
-      }).then(async () => {
-        // Refreshed (or revoked): the commit has set the next timer. Still the same token: a
-        // passing failure, tried again a little later rather than at once.
-        if ((await this.current(ref))?.fp === current.fp) await this.scheduleRefresh(ref, BACKGROUND_RETRY_MS);
+      const warn = (what: string) => (error: unknown) =>
+        this.options.log?.('warn', what, { ...ref, error: error instanceof Error ? error.message : String(error) });
+      const inUse = await isGrantInUse(this.ctx, ref).catch((error: unknown) => {
+        // The store could not say (database busy or lost): asked again a little later, not dropped.
+        warn('oauth background refresh postponed: could not tell whether the grant is in use')(error);
+        return 'unknown' as const;
       });
+      if (!this.background || this.timers.has(key)) return;
+      if (inUse === 'unknown') {
+        this.reschedule(ref, BACKGROUND_RETRY_MS);
+        return;
+      }
+      if (!inUse) return;
+      void this.refresh(ref, current.fp, false)
+        .catch(warn('oauth background refresh failed'))
+        .then(async () => {
+          // Refreshed (or revoked): the commit has set the next timer. Still the same token: a
+          // passing failure, tried again a little later rather than at once.
+          if ((await this.current(ref))?.fp === current.fp) await this.scheduleRefresh(ref, BACKGROUND_RETRY_MS);
+        })
+        .catch(warn('oauth background refresh could not be set again'));
     }, Math.min(delay, MAX_TIMER_MS));
     timer.unref();
     this.timers.set(key, timer);
