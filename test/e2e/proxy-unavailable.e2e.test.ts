@@ -56,6 +56,26 @@ describe('a tool whose server is unavailable says which server and why', () => {
     expect(answer.text).toContain('/nonexistent/node');
   });
 
+  it('answers a prompt or resource it cannot find while a server could not list with -32603 naming that server, not -32602', async () => {
+    const rpcError = async (request: () => Promise<unknown>): Promise<{ code: number; message: string }> => {
+      try {
+        await request();
+      } catch (error) {
+        if (error instanceof McpError) return { code: error.code, message: error.message };
+        throw error;
+      }
+      throw new Error('answered without an error');
+    };
+    const ofDown = await rpcError(() => client.getPrompt({ name: 'down__greet' }));
+    expect(ofDown.code).toBe(-32603);
+    expect(ofDown.message).toMatch(/Prompt "down__greet" was not found, and it may belong to a server that cannot be reached now: "down" \(/);
+    // A name with a reachable server's prefix is that server's to know: the client's error.
+    expect(await rpcError(() => client.getPrompt({ name: 'up__no_such_prompt' }))).toEqual({ code: -32602, message: 'MCP error -32602: Unknown prompt: up__no_such_prompt' });
+    const resource = await rpcError(() => client.readResource({ uri: 'probe://nothing' }));
+    expect(resource.code).toBe(-32603);
+    expect(resource.message).toMatch(/Resource probe:\/\/nothing was not found, and it may belong to a server that cannot be reached now: .*"down" \(/);
+  });
+
   it('calls a name no server of the profile ever had unknown, with the error code said once', async () => {
     expect(await outcome(client, 'nowhere__tool')).toEqual({ rpcError: 'MCP error -32602: Unknown tool: nowhere__tool' });
     expect(await outcome(client, 'up__no_such_tool')).toEqual({ rpcError: 'MCP error -32602: Unknown tool: up__no_such_tool' });

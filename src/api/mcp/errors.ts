@@ -56,6 +56,7 @@ const proxyError = (error: ProxyError): McpError => {
     case 'PROFILE_GONE':
       return new McpError(ErrorCode.InvalidRequest, error.message);
     case 'SERVER_GONE':
+    case 'LIST_UNAVAILABLE':
       return new McpError(ErrorCode.InternalError, error.message, { reason: error.code });
     default:
       return assertNever(error.code);

@@ -12,6 +12,7 @@ describe('toMcpError: the one place local errors become wire errors', () => {
     ['an unknown resource', new ProxyError('UNKNOWN_RESOURCE', 'Resource not found: x'), RESOURCE_NOT_FOUND],
     ['a session whose profile was deleted', new ProxyError('PROFILE_GONE', 'gone'), ErrorCode.InvalidRequest],
     ['a server that left the profile (a condition on the gateway side, never -32602)', new ProxyError('SERVER_GONE', 'left'), ErrorCode.InternalError],
+    ['a name not found while a server that may hold it could not list (the gateway side, never -32602)', new ProxyError('LIST_UNAVAILABLE', 'not found'), ErrorCode.InternalError],
     ['an upstream that timed out', new UpstreamError('UPSTREAM_TIMEOUT', server, 'no answer'), ErrorCode.RequestTimeout],
     ['an upstream gone', new UpstreamError('UPSTREAM_CLOSED', server, 'closed'), ErrorCode.InternalError],
     ['a fault of ours', new TypeError('boom'), ErrorCode.InternalError],

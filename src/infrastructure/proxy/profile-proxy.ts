@@ -19,12 +19,24 @@ import type { ClientPeer, UpstreamHub } from './upstream-hub';
 export class ProxyError extends Error {
   override readonly name = 'ProxyError';
   constructor(
-    readonly code: 'UNKNOWN_TOOL' | 'UNKNOWN_PROMPT' | 'UNKNOWN_RESOURCE' | 'PROFILE_GONE' | 'SERVER_GONE',
+    /** LIST_UNAVAILABLE: a name not found while a server that may hold it could not list (the gateway's side, not the client's). */
+    readonly code: 'UNKNOWN_TOOL' | 'UNKNOWN_PROMPT' | 'UNKNOWN_RESOURCE' | 'PROFILE_GONE' | 'SERVER_GONE' | 'LIST_UNAVAILABLE',
     message: string,
   ) {
     super(message);
   }
 }
+
+/** A server whose list failed, and why. */
+type Unlisted = Readonly<{ spec: UpstreamSpec; error: unknown }>;
+
+const unlistedError = (what: string, unreachable: readonly Unlisted[]): ProxyError =>
+  new ProxyError(
+    'LIST_UNAVAILABLE',
+    `${what} was not found, and it may belong to a server that cannot be reached now: ${unreachable
+      .map(({ spec, error }) => `"${spec.name}" (${error instanceof Error ? error.message : String(error)})`)
+      .join(', ')}`,
+  );
 
 export type ProxyDependencies = Readonly<{
   hub: UpstreamHub;
@@ -105,6 +117,8 @@ export class ProfileProxy {
   private promptRoutesOf?: ProxyProfile;
   private resourceRoutes = new Map<string, UpstreamSpec>();
   private templateRoutes: { prefix: string; spec: UpstreamSpec }[] = [];
+  /** The servers whose last prompts (resources, templates) list failed: a name not found may be theirs. */
+  private unlisted: Readonly<Record<'prompts' | 'resources' | 'templates', readonly Unlisted[]>> = { prompts: [], resources: [], templates: [] };
   /** Exposed names an adaptive session's searches found, least recent first. */
   private readonly found = new Set<string>();
   /** The servers the last list of tools had to leave out, and why. */
@@ -415,8 +429,13 @@ export class ProfileProxy {
   private async promptRoute(profile: ProxyProfile, name: string): Promise<Route> {
     if (!this.promptRoutes.has(name) || this.promptRoutesOf !== profile) await this.listPromptsOf(profile);
     const route = this.promptRoutes.get(name);
-    if (!route) throw new ProxyError('UNKNOWN_PROMPT', `Unknown prompt: ${name}`);
-    return route;
+    if (route) return route;
+    // A name with a listed server's prefix is that server's to know; otherwise a server that could not list may hold it.
+    const owners = this.unlisted.prompts.filter(({ spec }) => name.startsWith(`${spec.name}${PREFIX_SEPARATOR}`));
+    const reachablePrefix = profile.servers.some((spec) => name.startsWith(`${spec.name}${PREFIX_SEPARATOR}`)) && owners.length === 0;
+    const unreachable = owners.length > 0 ? owners : reachablePrefix ? [] : this.unlisted.prompts;
+    if (unreachable.length > 0) throw unlistedError(`Prompt "${name}"`, unreachable);
+    throw new ProxyError('UNKNOWN_PROMPT', `Unknown prompt: ${name}`);
   }
 
   private async resourceServer(profile: ProxyProfile, uri: string): Promise<UpstreamSpec> {
@@ -430,6 +449,10 @@ export class ProfileProxy {
     }
     const servers = profile.servers;
     if (!spec && servers.length === 1) spec = servers[0];
+    if (!spec) {
+      const unreachable = [...this.unlisted.resources, ...this.unlisted.templates.filter(({ spec: failed }) => !this.unlisted.resources.some(({ spec: seen }) => seen.id === failed.id))];
+      if (unreachable.length > 0) throw unlistedError(`Resource ${uri}`, unreachable);
+    }
     if (!spec || !servers.some((server) => server.id === spec?.id)) throw new ProxyError('UNKNOWN_RESOURCE', `Resource not found: ${uri}`);
     return spec;
   }
@@ -456,8 +479,10 @@ export class ProfileProxy {
     }
   }
 
-  private async fanOutList<K extends ListKind>(kind: K, profile: ProxyProfile): Promise<{ spec: UpstreamSpec; items: ListItem[K][] }[]> {
-    return listedOf(await this.fanOut(kind, profile));
+  private async fanOutList<K extends Exclude<ListKind, 'tools'>>(kind: K, profile: ProxyProfile): Promise<{ spec: UpstreamSpec; items: ListItem[K][] }[]> {
+    const outcomes = await this.fanOut(kind, profile);
+    this.unlisted = { ...this.unlisted, [kind]: outcomes.flatMap((outcome) => (outcome.items === null ? [{ spec: outcome.spec, error: outcome.error }] : [])) };
+    return listedOf(outcomes);
   }
 
   /** Every attached server's list, each waited for at most until the connect deadline. */
