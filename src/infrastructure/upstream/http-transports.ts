@@ -26,7 +26,7 @@ export const upstreamUrl = (spec: UpstreamSpec): URL => {
 
 /**
  * A fresh transport for one HTTP session (a new one is made for every re-initialise): our
- * own for Streamable HTTP (see streamable-http-client.ts), the SDK's for legacy SSE.
+ * own for Streamable HTTP (see ../transports/streamable-http/client.ts), the SDK's for legacy SSE.
  * `allowedHosts` is read at every request, so a tightened allowlist applies to live sessions.
  * `tokens` supplies OAuth tokens at every request (see authorized-fetch.ts).
  */
