@@ -481,7 +481,9 @@ export class ProfileProxy {
 
   private async fanOutList<K extends Exclude<ListKind, 'tools'>>(kind: K, profile: ProxyProfile): Promise<{ spec: UpstreamSpec; items: ListItem[K][] }[]> {
     const outcomes = await this.fanOut(kind, profile);
-    this.unlisted = { ...this.unlisted, [kind]: outcomes.flatMap((outcome) => (outcome.items === null ? [{ spec: outcome.spec, error: outcome.error }] : [])) };
+    // An upstream that answered the list with an error (say, no templates: Method not found) was reached: only the others may hold a name.
+    const unreachable = outcomes.flatMap((outcome) => (outcome.items === null && !isUpstreamError(outcome.error, 'UPSTREAM_RPC_ERROR') ? [{ spec: outcome.spec, error: outcome.error }] : []));
+    this.unlisted = { ...this.unlisted, [kind]: unreachable };
     return listedOf(outcomes);
   }
 
