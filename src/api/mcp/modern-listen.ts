@@ -7,6 +7,7 @@
  * id. Only the kinds the client asked for are sent. The stream is registered with the session
  * registry so that a revoked key or a shutdown ends it like any session.
  */
+import { assertNever } from '../../domain/shared';
 import { randomUUID } from 'node:crypto';
 import type { Caller } from './http-guards';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -55,9 +56,11 @@ export const notificationFor = (notice: UpstreamNotice, filter: ListenFilter): J
       return filter.resourcesListChanged ? { method: 'notifications/resources/list_changed', params: {} } : undefined;
     case 'resource_updated':
       return filter.resourceSubscriptions?.includes(notice.params.uri) ? { method: 'notifications/resources/updated', params: { uri: notice.params.uri } } : undefined;
-    default:
+    case 'log':
       // Logging is per request in 2026-07-28 (the logLevel _meta key), never on the listen stream.
       return undefined;
+    default:
+      return assertNever(notice);
   }
 };
 
@@ -120,7 +123,11 @@ class ListenStream implements ClientPeer, ProxySession {
   private async onNotice(notice: UpstreamNotice): Promise<void> {
     const notification = notificationFor(notice, { ...this.filter, resourceSubscriptions: this.subscribed });
     if (notification === undefined || this.closed || !noticeConcerns(notice, this)) return;
-    if (await this.proxy.usesServer(notice.serverId).catch(() => false)) this.send(notification);
+    const uses = await this.proxy.usesServer(notice.serverId).catch((error: unknown) => {
+      this.gateway.observability.log('debug', 'notification not forwarded: the profile could not be read', { sessionId: this.sessionId, error: String(error) });
+      return false;
+    });
+    if (uses) this.send(notification);
   }
 
   /** The profile's configuration changed what it exposes (the config follower calls this). */
@@ -145,7 +152,9 @@ class ListenStream implements ClientPeer, ProxySession {
     this.subscription?.unsubscribe();
     this.gateway.sessions.remove(this.sessionId);
     this.gateway.proxy.hub.forget(this);
-    await this.gateway.pool.releaseSession(this.sessionId).catch(() => undefined);
+    await this.gateway.pool.releaseSession(this.sessionId).catch((error: unknown) =>
+      this.gateway.observability.log('warn', 'upstream connections of a closed listen stream not released', { sessionId: this.sessionId, error: String(error) }),
+    );
   }
 
   private refuse(what: string): Promise<never> {

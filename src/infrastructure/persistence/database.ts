@@ -144,6 +144,8 @@ export class Database {
     const migrate = options.migrate !== false;
     if (options.url) return new Database(await PostgresBackend.open(options.url, options.entities, migrate), limits);
     let database: Database | null = null;
+    // The checkpointer's fallback (SQLite checkpoints on its own again): it fails only when the
+    // database is closing or lost, and then there is nothing left to checkpoint for.
     const bare = (sql: string): void => void database?.enqueue((manager) => manager.query(sql), 'relaxed', true).catch(() => undefined);
     database = new Database(await SqliteBackend.open(options.path, options.entities, migrate, bare), limits);
     return database;

@@ -223,6 +223,7 @@ export class UpstreamHub {
     for (const uses of this.peers.values()) uses.delete(peer.sessionId);
     for (const [connection, byUri] of this.subscribers) {
       for (const uri of [...byUri.keys()]) {
+        // Best effort: an upstream that cannot be told (gone, or closing) keeps at most a subscription nobody reads.
         if (this.release(connection, uri, peer.sessionId)) void connection.unsubscribe(uri).catch(() => undefined);
       }
     }

@@ -218,6 +218,7 @@ export class UpstreamPool {
     const key = perSession ? `${userId}\n${sessionId}` : userId;
     const existing = entry.users.get(key);
     if (existing) {
+      // reconfigure only rejects on an id mismatch, which the entry (keyed by the spec's id) rules out.
       if (existing.supervisor.spec !== spec) void existing.supervisor.reconfigure(spec).catch(() => undefined);
       return existing.supervisor;
     }
