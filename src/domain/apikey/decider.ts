@@ -1,4 +1,4 @@
-import { type Decider, DomainError, assertNever } from '../shared';
+import { type Decider, DomainError, assertNever, unknownEvent } from '../shared';
 import type { ApiKeyCommand, IssueApiKey, RevokeApiKey } from './commands';
 import type { ApiKeyEvent, ApiKeyIssued } from './events';
 import { assertValidIssue } from './validate';
@@ -61,7 +61,7 @@ export const evolve = (state: ApiKeyState, event: ApiKeyEvent): ApiKeyState => {
     case 'ApiKeyRevoked':
       return state.status === 'active' ? { ...state, status: 'revoked' } : state;
     default:
-      return state;
+      return unknownEvent(event, state);
   }
 };
 

@@ -1,7 +1,7 @@
 import type { AuthorizationServerEndpoints, OAuthClient, OAuthTokenSet } from '../oauth/events';
 import { clientOf, tokensOf } from '../oauth/fields';
 import { assertValidClient, assertValidEndpoints, assertValidTokens } from '../oauth/validate';
-import { type Decider, DomainError, type SealedMap, type SealedSecret, assertNever, sameSealedMap, sameSecret } from '../shared';
+import { type Decider, DomainError, type SealedMap, type SealedSecret, assertNever, unknownEvent, sameSealedMap, sameSecret } from '../shared';
 import type { GrantUserOAuthTokens, RefreshUserOAuthTokens, RemoveUserCredentials, RevokeUserOAuthTokens, SetUserCredentials, UserCredentialsCommand } from './commands';
 import type { UserCredentialsEvent } from './events';
 
@@ -104,7 +104,7 @@ export const evolve = (state: UserCredentialsState, event: UserCredentialsEvent)
     case 'UserOAuthTokensRevoked':
       return withGrant(state, event.data, null);
     default:
-      return state;
+      return unknownEvent(event, state);
   }
 };
 

@@ -1,4 +1,4 @@
-import { type Decider, DomainError, assertNever, sameSecret } from '../shared';
+import { type Decider, DomainError, assertNever, unknownEvent, sameSecret } from '../shared';
 import type { GrantOAuthTokens, OAuthCommand, RefreshOAuthTokens, RegisterOAuthClient, RejectOAuthClient, RevokeOAuthTokens } from './commands';
 import type { AuthorizationServerEndpoints, OAuthClient, OAuthEvent, OAuthTokenSet, RevocationReason } from './events';
 import { clientOf, tokensOf } from './fields';
@@ -132,7 +132,7 @@ export const evolve = (state: OAuthState, event: OAuthEvent): OAuthState => {
       if (state.status === 'unregistered' || state.client.clientId !== event.data.clientId) return state;
       return { ...state, client: { ...state.client, stale: true } };
     default:
-      return state;
+      return unknownEvent(event, state);
   }
 };
 

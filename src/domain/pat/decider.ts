@@ -1,4 +1,4 @@
-import { type Decider, DomainError, assertNever } from '../shared';
+import { type Decider, DomainError, assertNever, unknownEvent } from '../shared';
 import type { IssuePersonalAccessToken, PersonalAccessTokenCommand, RevokePersonalAccessToken } from './commands';
 import type { PersonalAccessTokenEvent, PersonalAccessTokenIssued } from './events';
 import { assertValidIssue } from './validate';
@@ -62,7 +62,7 @@ export const evolve = (state: PersonalAccessTokenState, event: PersonalAccessTok
     case 'PersonalAccessTokenRevoked':
       return state.status === 'active' ? { ...state, status: 'revoked' } : state;
     default:
-      return state;
+      return unknownEvent(event, state);
   }
 };
 

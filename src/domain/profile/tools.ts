@@ -91,9 +91,10 @@ const assertValidToolPatch = (patch: ToolPatch & ToolKey): void => {
 };
 
 /**
- * Two tools of one profile cannot be exposed under the same override name. TOOL_NAME_TAKEN
- * (400) for now; a TOOL_NAME_TAKEN code (409, like SERVER_NAME_TAKEN) would fit better once the
- * REST status table maps it.
+ * Two tools of one profile cannot be exposed under the same override name: TOOL_NAME_TAKEN (409,
+ * like SERVER_NAME_TAKEN). This is the rule's home; an import document is also checked for it
+ * before any command runs (importexport/parse-profiles.ts), only to name the document's field in
+ * its refusal.
  */
 const assertOverrideNameFree = (tools: readonly ToolSetting[], key: ToolKey, name: string): void => {
   const holder = tools.find((tool) => tool.override.name === name && !sameKey(tool, key));

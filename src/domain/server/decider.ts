@@ -1,7 +1,7 @@
 import {
   type Decider,
   DomainError,
-  assertNever,
+  assertNever, unknownEvent,
   assertServerName,
   isEmptyObject,
   withoutUndefined,
@@ -246,7 +246,7 @@ export const evolve = (state: ServerState, event: ServerEvent): ServerState => {
     case 'ToolApprovalsRestored':
       return state.status === 'active' ? { ...state, approvedTools: event.data.tools, approveFirstDiscovery: false } : state;
     default:
-      return state;
+      return unknownEvent(event, state);
   }
 };
 

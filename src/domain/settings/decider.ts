@@ -1,7 +1,7 @@
 import {
   type Decider,
   type FieldEquality,
-  assertNever,
+  assertNever, unknownEvent,
   changedFields,
   isEmptyObject,
   jsonEqual,
@@ -56,7 +56,7 @@ export const evolve = (state: SettingsState, event: SettingsEvent): SettingsStat
     case 'SettingsChanged':
       return merged(state, event.data.changes);
     default:
-      return state;
+      return unknownEvent(event.type, state);
   }
 };
 

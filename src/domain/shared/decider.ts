@@ -28,6 +28,13 @@ export const fold = <State, Event extends DomainEvent>(
   events: readonly Event[],
 ): State => events.reduce(decider.evolve, decider.initialState());
 
+/**
+ * The end of an `evolve` switch: every event of the union has its case (the `never` says so when
+ * it compiles), and an event of a type this build does not know (written by a newer version)
+ * leaves the state as it is rather than failing the fold.
+ */
+export const unknownEvent = <State>(_event: never, state: State): State => state;
+
 export const assertNever = (value: never): never => {
   throw new Error(`Unexpected value: ${JSON.stringify(value)}`);
 };

@@ -1,4 +1,4 @@
-import { type Decider, DomainError, assertNever } from '../shared';
+import { type Decider, DomainError, assertNever, unknownEvent } from '../shared';
 import type { ChangeUserRole, DisableUser, RegisterUser, UserCommand } from './commands';
 import type { Role, UserEvent } from './events';
 import { assertPasswordHash, assertRole, assertUserName } from './validate';
@@ -74,7 +74,7 @@ export const evolve = (state: UserState, event: UserEvent): UserState => {
     case 'UserEnabled':
       return { ...state, status: 'enabled' };
     default:
-      return state;
+      return unknownEvent(event, state);
   }
 };
 
