@@ -16,7 +16,7 @@ export type SignedIn = Readonly<{ user: UserRow; token: string; csrfToken: strin
  */
 export const signIn = async (app: Application, lockout: LoginLockout, name: string, password: string, address: string): Promise<SignedIn> => {
   lockout.assertOpen(name, address);
-  const user = await checkPassword(app.database.reads, name, password);
+  const user = await checkPassword(app.queries.users, name, password);
   if (user === null) {
     lockout.failed(name, address);
     throw new ProblemError(401, 'INVALID_CREDENTIALS', WRONG_CREDENTIALS);

@@ -87,7 +87,7 @@ describe('users and access settings in exports and backups', () => {
     expect(result.people).toMatchObject({ usersCreated: ['olivia', 'ada', 'mia'], accessSet: ['profile:dev', 'server:files'], warnings: [] });
     expect(result.appended).toBe(await eventCount(b.ctx));
     for (const [name, password] of Object.entries(PASSWORDS)) {
-      const row = await checkPassword(b.ctx.database.reads, name, password);
+      const row = await checkPassword(b.ctx.queries.users, name, password);
       // A disabled user keeps its password but cannot sign in.
       if (name === 'mia') expect(row).toBeNull();
       else expect(row).toMatchObject({ name });

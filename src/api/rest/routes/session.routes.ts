@@ -64,7 +64,7 @@ export const sessionRoutes = (app: Application, lockout: LoginLockout): Router =
     const dto = validateBody(ChangeOwnPasswordDto, ctx.request.body);
     const address = clientAddress(ctx.req.socket);
     lockout.assertOpen(principal.name, address);
-    if ((await checkPassword(app.database.reads, principal.name, dto.currentPassword)) === null) {
+    if ((await checkPassword(app.queries.users, principal.name, dto.currentPassword)) === null) {
       lockout.failed(principal.name, address);
       throw new ProblemError(400, 'WRONG_PASSWORD', 'currentPassword is not the current password', [{ field: 'currentPassword', messages: ['is not the current password'] }]);
     }
