@@ -4,11 +4,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
-import { spawnGatehouse } from '../../../test/support/child-gatehouse';
-import { runCli } from '../../../test/support/cli';
-import { makeTempDir, TEST_SECRET_KEY } from '../../../test/support/temp-dir';
+import { spawnGatehouse } from '../support/child-gatehouse';
+import { runCli } from '../support/cli';
+import { makeTempDir, TEST_SECRET_KEY } from '../support/temp-dir';
 
-const ROOT = resolve(__dirname, '../../..');
+const ROOT = resolve(__dirname, '../..');
 const BIN = join(ROOT, 'bin/gatehouse.js');
 
 type Run = { code: number; stdout: string; stderr: string };
