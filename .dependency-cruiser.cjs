@@ -35,6 +35,13 @@ module.exports = {
       to: { path: '^src/api/' },
     },
     {
+      name: 'readmodels-not-to-commands',
+      comment: 'The read side does not lean on the write side: read models and their queries never import the command handlers (commands read through the read models and the log, not the other way round).',
+      severity: 'error',
+      from: under('infrastructure/readmodels'),
+      to: { path: '^src/infrastructure/commands/' },
+    },
+    {
       name: 'infrastructure-not-outside-src',
       comment: 'src/infrastructure imports nothing outside src/ (./ormconfig, ./migrations, test/ ...); npm packages and builtins are fine.',
       severity: 'error',

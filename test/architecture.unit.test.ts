@@ -194,6 +194,10 @@ describe('architecture of src/', () => {
     expectRuleHolds('infrastructure-not-to-api', 'src/infrastructure importing src/api');
   });
 
+  it('read models do not import the command handlers', () => {
+    expectRuleHolds('readmodels-not-to-commands', 'a read model importing src/infrastructure/commands');
+  });
+
   it('src/infrastructure imports nothing outside src/ but npm packages and builtins', () => {
     expectRuleHolds('infrastructure-not-outside-src', 'src/infrastructure importing from outside src/');
   });

@@ -1,12 +1,6 @@
 import * as settings from '../../domain/settings';
-import { loadState, type EventLog, type EventStore } from '../eventstore';
+import type { EventStore } from '../eventstore';
 import { handleCommand, type CommandContext } from './handle-command';
-
-/** The effective settings (defaults with every change applied) and the stream version for the ETag. */
-export const currentSettings = async (log: EventLog): Promise<{ settings: settings.Settings; version: number }> => {
-  const { state, version } = await loadState(log, settings.settingsDecider, settings.SETTINGS_STREAM_ID);
-  return { settings: state, version };
-};
 
 export class SettingsCommands {
   constructor(private readonly store: EventStore) {}

@@ -1,7 +1,7 @@
 import { DomainError } from '../../domain/shared';
 import { upstreamUrlRefusal } from '../upstream/host-allowlist';
 import type { EventLog } from '../eventstore';
-import { currentSettings } from './settings.commands';
+import { currentSettings } from '../readmodels/settings';
 
 /**
  * Refuses a command that would point a server at a URL the gateway must not connect to:

@@ -4,7 +4,7 @@ import * as server from '../../domain/server';
 import type { ToolPrefixMode } from '../../domain/profile/events';
 import type { ServerSnapshot } from '../../domain/server/events';
 import type { Settings } from '../../domain/settings/events';
-import { currentSettings } from '../commands/settings.commands';
+import { currentSettings } from './settings';
 import { loadState, resolvePosition, type EventLog } from '../eventstore';
 import { AccessReadModel } from './access';
 import { ApiKeyReadModel } from './apikey';

@@ -1,2 +1,3 @@
 export * from './setting.entity';
 export * from './settings.projection';
+export * from './settings.queries';
