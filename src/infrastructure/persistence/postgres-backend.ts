@@ -150,6 +150,7 @@ export class PostgresBackend implements StorageBackend {
   }
 
   async close(): Promise<void> {
+    // Closing: a connection that cannot be released is ended with the pool below.
     await this.runner?.release().catch(() => undefined);
     this.runner = null;
     this.client = null;

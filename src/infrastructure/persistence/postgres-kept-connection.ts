@@ -52,6 +52,7 @@ export const keepConnection = async (url: string, kept: KeptConnection, onError:
     if (retry !== null) clearTimeout(retry);
     const current = client as Client | null;
     client = null;
+    // Dropped on purpose (closing, or replaced after an error): its own end may fail too.
     await current?.end().catch(() => undefined);
   };
 };

@@ -54,6 +54,7 @@ export const takeExclusiveUse = async (url: string): Promise<ExclusiveUse> => {
     // The lock was held a moment ago by one that has let it go since: still not ours, say so.
     return { serving: serving.length > 0 ? serving : ['an instance that was stopping'], release: async () => undefined };
   } catch (error) {
+    // The error that matters is thrown below; the connection is dropped either way.
     await client.end().catch(() => undefined);
     throw error;
   }

@@ -265,6 +265,7 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      // Closing: a stream or client that fails to close is gone either way, and the rest must still close.
       await this.subscription?.close().catch(() => undefined);
       await this.client.close().catch(() => undefined);
       this.http?.close();
@@ -372,6 +373,7 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
     const generation = ++this.listenGeneration;
     const previous = this.subscription;
     this.subscription = undefined;
+    // Replaced: the old stream is dropped whether or not it closes cleanly.
     await previous?.close().catch(() => undefined);
     const caps = this.serverCapabilities;
     const filter = {

@@ -123,6 +123,7 @@ export class SdkUpstreamConnection extends UpstreamConnectionBase {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      // Waited for, not reported: a renewal that failed has its error with the requests that waited for it.
       await this.renewal?.catch(() => undefined);
       await closeSession(this.session, { terminateHttpSession: true });
     })();

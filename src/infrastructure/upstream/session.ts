@@ -224,11 +224,13 @@ export const closeSession = async (
     if (options.terminateHttpSession && transport instanceof StreamableHttpClientTransport && transport.sessionId) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
+        // Courtesy to the upstream (it expires the session anyway): its failure changes nothing here.
         transport.terminateSession().catch(() => undefined),
         new Promise<void>((resolve) => (timer = setTimeout(resolve, TERMINATE_SESSION_TIMEOUT_MS))),
       ]).finally(() => clearTimeout(timer));
     }
   } finally {
+    // The last step of a close: a client that fails to close has nothing left to release.
     await client.close().catch(() => undefined);
     // The client may already have dropped the transport (a failed connect closes it without
     // waiting); a process group's teardown is awaited here so nothing outlives the session.
