@@ -170,11 +170,28 @@ export class OAuthTokenManager implements UpstreamTokenSource {
    * again when it fires: a grant whose server is removed or switched to shared, or whose user is
    * disabled, is not refreshed in the background.
    */
-  /** scheduleRefresh from a timer or an event, where nobody awaits it: a failure (the store unreadable) is logged. */
+  /**
+   * scheduleRefresh from a timer or an event, where nobody awaits it. When it fails (the store
+   * could not be read) the failure is logged and the grant is tried again later: its background
+   * refresh does not end on a passing database error.
+   */
   private reschedule(ref: GrantRef, retryInMs?: number): void {
     this.scheduleRefresh(ref, retryInMs).catch((error: unknown) => {
-      this.options.log?.('warn', 'oauth background refresh could not be set again', { ...ref, error: error instanceof Error ? error.message : String(error) });
+      this.options.log?.('warn', 'oauth background refresh could not be set; trying again later', { ...ref, error: error instanceof Error ? error.message : String(error) });
+      this.retryLater(ref);
     });
+  }
+
+  /** Schedules the grant again in BACKGROUND_RETRY_MS, unless stopped or already scheduled. */
+  private retryLater(ref: GrantRef): void {
+    const key = grantKey(ref);
+    if (!this.background || this.timers.has(key)) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
+      this.reschedule(ref);
+    }, BACKGROUND_RETRY_MS);
+    timer.unref();
+    this.timers.set(key, timer);
   }
 
   private async scheduleRefresh(ref: GrantRef, retryInMs?: number): Promise<void> {
@@ -204,18 +221,24 @@ export class OAuthTokenManager implements UpstreamTokenSource {
       });
       if (!this.background || this.timers.has(key)) return;
       if (inUse === 'unknown') {
-        this.reschedule(ref, BACKGROUND_RETRY_MS);
+        this.retryLater(ref);
         return;
       }
       if (!inUse) return;
       void this.refresh(ref, current.fp, false)
         .catch(warn('oauth background refresh failed'))
-        .then(async () => {
-          // Refreshed (or revoked): the commit has set the next timer. Still the same token: a
-          // passing failure, tried again a little later rather than at once.
-          if ((await this.current(ref))?.fp === current.fp) await this.scheduleRefresh(ref, BACKGROUND_RETRY_MS);
-        })
-        .catch(warn('oauth background refresh could not be set again'));
+        .then(() => this.current(ref))
+        .then(
+          (now) => {
+            // Refreshed (or revoked): the commit has set the next timer. Still the same token: a
+            // passing failure, tried again a little later rather than at once.
+            if (now?.fp === current.fp) this.reschedule(ref, BACKGROUND_RETRY_MS);
+          },
+          (error: unknown) => {
+            warn('oauth background refresh could not be set; trying again later')(error);
+            this.retryLater(ref);
+          },
+        );
     }, Math.min(delay, MAX_TIMER_MS));
     timer.unref();
     this.timers.set(key, timer);
