@@ -27,6 +27,7 @@ import { metricsRoutes } from './rest/routes/metrics.routes';
 import { oauthCallbackRoutes, oauthRoutes } from './rest/routes/oauth.routes';
 import { AuthFailureLimiter, DEFAULT_AUTH_FAILURE_LIMITS } from './security/auth-failures';
 import { CONNECTIONS_CHECK_MS, hardenHttpServer, HEADERS_TIMEOUT_MS, MAX_HEADER_BYTES } from './security/request-limits';
+import { closeInOrder } from '../infrastructure/teardown';
 
 export type RunningGatehouse = Readonly<{
   url: string;
@@ -158,23 +159,22 @@ export const startGatehouse = async ({ config, logDestination }: StartOptions): 
     const close = (): Promise<void> => {
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => http.close(() => resolve()));
-        try {
-          await live.close();
-          http.closeAllConnections();
-          await closed;
-        } finally {
-          await app.close();
-        }
+        // Each step whatever the one before did: a gateway that fails to close must not leave
+        // client connections open (they would keep the process alive) or the database open.
+        await closeInOrder([
+          () => live.close(),
+          () => {
+            http.closeAllConnections();
+            return closed;
+          },
+          () => app.close(),
+        ]);
       })();
       return closing;
     };
     return { url: `http://${host}:${port}`, port, adminToken, app, gateway, http, observability, close };
   } catch (error) {
-    try {
-      await gateway?.close();
-    } finally {
-      await app.close();
-    }
+    await closeInOrder([() => gateway?.close(), () => app.close()]);
     throw error;
   }
 };
