@@ -96,7 +96,9 @@ class ListenStream implements ClientPeer, ProxySession {
     this.res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
     this.res.once('close', () => void this.dispose());
     this.gateway.sessions.add(this);
-    this.subscription = this.gateway.proxy.hub.notices$.subscribe((notice) => void this.onNotice(notice));
+    this.subscription = this.gateway.proxy.hub.notices$.subscribe((notice) => {
+      this.onNotice(notice).catch((error: unknown) => this.gateway.observability.log('warn', 'upstream notice not handled', { sessionId: this.sessionId, error: String(error) }));
+    });
     const agreed: Json = { ...this.filter };
     if (this.filter.resourceSubscriptions !== undefined) agreed.resourceSubscriptions = await this.subscribeResources(this.filter.resourceSubscriptions);
     this.send({ method: 'notifications/subscriptions/acknowledged', params: { notifications: agreed } });
