@@ -71,6 +71,8 @@ describe('a tool whose server is unavailable says which server and why', () => {
     expect(ofDown.message).toMatch(/Prompt "down__greet" was not found, and it may belong to a server that cannot be reached now: "down" \(/);
     // A name with a reachable server's prefix is that server's to know: the client's error.
     expect(await rpcError(() => client.getPrompt({ name: 'up__no_such_prompt' }))).toEqual({ code: -32602, message: 'MCP error -32602: Unknown prompt: up__no_such_prompt' });
+    // Every name is prefixed here (toolPrefix "always"): one with no server's prefix is nobody's.
+    expect(await rpcError(() => client.getPrompt({ name: 'nowhere__greet' }))).toEqual({ code: -32602, message: 'MCP error -32602: Unknown prompt: nowhere__greet' });
     const resource = await rpcError(() => client.readResource({ uri: 'probe://nothing' }));
     expect(resource.code).toBe(-32603);
     expect(resource.message).toMatch(/Resource probe:\/\/nothing was not found, and it may belong to a server that cannot be reached now: .*"down" \(/);

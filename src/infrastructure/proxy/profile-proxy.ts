@@ -430,10 +430,12 @@ export class ProfileProxy {
     if (!this.promptRoutes.has(name) || this.promptRoutesOf !== profile) await this.listPromptsOf(profile);
     const route = this.promptRoutes.get(name);
     if (route) return route;
-    // A name with a listed server's prefix is that server's to know; otherwise a server that could not list may hold it.
-    const owners = this.unlisted.prompts.filter(({ spec }) => name.startsWith(`${spec.name}${PREFIX_SEPARATOR}`));
-    const reachablePrefix = profile.servers.some((spec) => name.startsWith(`${spec.name}${PREFIX_SEPARATOR}`)) && owners.length === 0;
-    const unreachable = owners.length > 0 ? owners : reachablePrefix ? [] : this.unlisted.prompts;
+    // A name with an unreachable server's prefix may be its prompt. Without one: when every name
+    // is prefixed (toolPrefix "always"), or the name has a reachable server's prefix, it is no
+    // unreachable server's; otherwise (names kept as they are) any server that could not list may hold it.
+    const prefixed = (spec: UpstreamSpec): boolean => name.startsWith(`${spec.name}${PREFIX_SEPARATOR}`);
+    const owners = this.unlisted.prompts.filter(({ spec }) => prefixed(spec));
+    const unreachable = owners.length > 0 || profile.toolPrefix === 'always' || profile.servers.some(prefixed) ? owners : this.unlisted.prompts;
     if (unreachable.length > 0) throw unlistedError(`Prompt "${name}"`, unreachable);
     throw new ProxyError('UNKNOWN_PROMPT', `Unknown prompt: ${name}`);
   }
