@@ -4,7 +4,7 @@ import { fitName } from '../../src/domain/profile/exposed-names';
 import { fixtureServer } from '../fixtures/upstream-fixtures';
 import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse';
 import { clientPool } from '../support/mcp-client';
-import { createProfile, NotificationLog, PROBE_SERVER, registerStdioServer, resultText, waitFor } from '../support/proxy';
+import { createProfile, NotificationLog, PROBE_SERVER, registerStdioServer, resultText, rpcErrorOf, waitFor } from '../support/proxy';
 
 const EXPOSED = /^[a-zA-Z0-9_-]{1,64}$/;
 const LONG_A = `${'x'.repeat(60)}A1`;
@@ -13,17 +13,6 @@ const LONG_B = `${'x'.repeat(60)}B1`;
 const names = async (client: Client): Promise<string[]> => (await client.listTools()).tools.map((tool) => tool.name);
 const labelOf = async (client: Client, tool: string): Promise<string> =>
   (JSON.parse(resultText(await client.callTool({ name: tool, arguments: {} }))) as { label: string }).label;
-
-/** The JSON-RPC error a call fails with (a result with isError would not be a protocol error). */
-const rpcErrorOf = async (call: Promise<unknown>): Promise<McpError> => {
-  try {
-    await call;
-  } catch (error) {
-    if (error instanceof McpError) return error;
-    throw error;
-  }
-  throw new Error('expected a JSON-RPC error, got a result');
-};
 
 describe('MCP proxy aggregation over several servers', () => {
   let gh: TestGatehouse;

@@ -3,7 +3,7 @@ import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { freePort } from '../support/child-gatehouse';
 import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse';
 import { connectClient } from '../support/mcp-client';
-import { createProfile, PROBE_SERVER, registerStdioServer, resultText, waitFor } from '../support/proxy';
+import { createProfile, PROBE_SERVER, registerStdioServer, resultText, rpcErrorOf, waitFor } from '../support/proxy';
 
 /** What a tools/call answered: a result (text, isError) or a JSON-RPC error's message. */
 const outcome = async (client: Client, name: string): Promise<{ isError: boolean; text: string } | { rpcError: string }> => {
@@ -57,23 +57,18 @@ describe('a tool whose server is unavailable says which server and why', () => {
   });
 
   it('answers a prompt or resource it cannot find while a server could not list with -32603 naming that server, not -32602', async () => {
-    const rpcError = async (request: () => Promise<unknown>): Promise<{ code: number; message: string }> => {
-      try {
-        await request();
-      } catch (error) {
-        if (error instanceof McpError) return { code: error.code, message: error.message };
-        throw error;
-      }
-      throw new Error('answered without an error');
+    const rpcError = async (call: Promise<unknown>): Promise<{ code: number; message: string }> => {
+      const { code, message } = await rpcErrorOf(call);
+      return { code, message };
     };
-    const ofDown = await rpcError(() => client.getPrompt({ name: 'down__greet' }));
+    const ofDown = await rpcError(client.getPrompt({ name: 'down__greet' }));
     expect(ofDown.code).toBe(-32603);
     expect(ofDown.message).toMatch(/Prompt "down__greet" was not found, and it may belong to a server that cannot be reached now: "down" \(/);
     // A name with a reachable server's prefix is that server's to know: the client's error.
-    expect(await rpcError(() => client.getPrompt({ name: 'up__no_such_prompt' }))).toEqual({ code: -32602, message: 'MCP error -32602: Unknown prompt: up__no_such_prompt' });
+    expect(await rpcError(client.getPrompt({ name: 'up__no_such_prompt' }))).toEqual({ code: -32602, message: 'MCP error -32602: Unknown prompt: up__no_such_prompt' });
     // Every name is prefixed here (toolPrefix "always"): one with no server's prefix is nobody's.
-    expect(await rpcError(() => client.getPrompt({ name: 'nowhere__greet' }))).toEqual({ code: -32602, message: 'MCP error -32602: Unknown prompt: nowhere__greet' });
-    const resource = await rpcError(() => client.readResource({ uri: 'probe://nothing' }));
+    expect(await rpcError(client.getPrompt({ name: 'nowhere__greet' }))).toEqual({ code: -32602, message: 'MCP error -32602: Unknown prompt: nowhere__greet' });
+    const resource = await rpcError(client.readResource({ uri: 'probe://nothing' }));
     expect(resource.code).toBe(-32603);
     expect(resource.message).toMatch(/Resource probe:\/\/nothing was not found, and it may belong to a server that cannot be reached now: .*"down" \(/);
   });

@@ -4,7 +4,7 @@
  * sleeping blindly (every wait is bounded).
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { LATEST_PROTOCOL_VERSION, type Notification } from '@modelcontextprotocol/sdk/types.js';
+import { LATEST_PROTOCOL_VERSION, McpError, type Notification } from '@modelcontextprotocol/sdk/types.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { infer as zInfer, ZodType } from 'zod';
@@ -169,6 +169,17 @@ export { isPidRunning } from '../fixtures/upstream-fixtures';
 
 /** The text of a tool result (callTool's result type is a union the fixtures helper does not take). */
 export const resultText = (result: unknown): string => textOf(result as { content?: unknown });
+
+/** The JSON-RPC error a call fails with (a result with isError would not be a protocol error). */
+export const rpcErrorOf = async (call: Promise<unknown>): Promise<McpError> => {
+  try {
+    await call;
+  } catch (error) {
+    if (error instanceof McpError) return error;
+    throw error;
+  }
+  throw new Error('expected a JSON-RPC error, got a result');
+};
 
 /** Direct children of `pid` that are still running (Linux /proc). */
 export const childPids = (pid: number = process.pid): number[] => {

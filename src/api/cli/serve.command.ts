@@ -65,9 +65,11 @@ export const serveCommand: CliCommand = {
             },
           )
           .then(async (code) => {
-            await Promise.resolve()
-              .then(unmark)
-              .catch((error: unknown) => gatehouse.observability.logger.warn({ err: error }, 'the serving mark was not removed'));
+            try {
+              await unmark();
+            } catch (error) {
+              gatehouse.observability.logger.warn({ err: error }, 'the serving mark was not removed');
+            }
             resolve(code);
           });
       };

@@ -1,7 +1,8 @@
 import {
   type Decider,
   DomainError,
-  assertNever, unknownEvent,
+  assertNever,
+  unknownEvent,
   assertServerName,
   isEmptyObject,
   withoutUndefined,

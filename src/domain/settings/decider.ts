@@ -1,7 +1,8 @@
 import {
   type Decider,
   type FieldEquality,
-  assertNever, unknownEvent,
+  assertNever,
+  unknownEvent,
   changedFields,
   isEmptyObject,
   jsonEqual,

@@ -115,9 +115,7 @@ export class OAuthTokenManager implements UpstreamTokenSource {
       if (ref !== null) this.reschedule(ref);
       const revived = grantsRevivedBy(event);
       if (revived !== null) {
-        void this.scheduleRevived(revived).catch((error: unknown) => {
-          this.options.log?.('warn', 'oauth background refresh could not be set again', { ...revived, error: error instanceof Error ? error.message : String(error) });
-        });
+        void this.scheduleRevived(revived).catch(this.warn('oauth background refresh could not be set again', revived));
       }
     });
     return () => {
@@ -166,20 +164,20 @@ export class OAuthTokenManager implements UpstreamTokenSource {
   }
 
   /**
-   * Sets the timer of a grant in use (isGrantInUse). One not in use gets none, and is looked at
-   * again when it fires: a grant whose server is removed or switched to shared, or whose user is
-   * disabled, is not refreshed in the background.
-   */
-  /**
    * scheduleRefresh from a timer or an event, where nobody awaits it. When it fails (the store
    * could not be read) the failure is logged and the grant is tried again later: its background
    * refresh does not end on a passing database error.
    */
   private reschedule(ref: GrantRef, retryInMs?: number): void {
     this.scheduleRefresh(ref, retryInMs).catch((error: unknown) => {
-      this.options.log?.('warn', 'oauth background refresh could not be set; trying again later', { ...ref, error: error instanceof Error ? error.message : String(error) });
+      this.warn('oauth background refresh could not be set; trying again later', ref)(error);
       this.retryLater(ref);
     });
+  }
+
+  /** A listener that logs a background refresh's failure as `what`, with the grant it concerns. */
+  private warn(what: string, about: object): (error: unknown) => void {
+    return (error) => this.options.log?.('warn', what, { ...about, error: error instanceof Error ? error.message : String(error) });
   }
 
   /** Schedules the grant again in BACKGROUND_RETRY_MS, unless stopped or already scheduled. */
@@ -194,6 +192,11 @@ export class OAuthTokenManager implements UpstreamTokenSource {
     this.timers.set(key, timer);
   }
 
+  /**
+   * Sets the timer of a grant in use (isGrantInUse). One not in use gets none, and is looked at
+   * again when it fires: a grant whose server is removed or switched to shared, or whose user is
+   * disabled, is not refreshed in the background.
+   */
   private async scheduleRefresh(ref: GrantRef, retryInMs?: number): Promise<void> {
     const key = grantKey(ref);
     clearTimeout(this.timers.get(key));
@@ -212,8 +215,7 @@ export class OAuthTokenManager implements UpstreamTokenSource {
         this.reschedule(ref);
         return;
       }
-      const warn = (what: string) => (error: unknown) =>
-        this.options.log?.('warn', what, { ...ref, error: error instanceof Error ? error.message : String(error) });
+      const warn = (what: string) => this.warn(what, ref);
       const inUse = await isGrantInUse(this.ctx, ref).catch((error: unknown) => {
         // The store could not say (database busy or lost): asked again a little later, not dropped.
         warn('oauth background refresh postponed: could not tell whether the grant is in use')(error);

@@ -122,7 +122,7 @@ export class ProfileProxy {
   /** Exposed names an adaptive session's searches found, least recent first. */
   private readonly found = new Set<string>();
   /** The servers the last list of tools had to leave out, and why. */
-  private toolsUnreachable: readonly { spec: UpstreamSpec; error: unknown }[] = [];
+  private toolsUnreachable: readonly Unlisted[] = [];
 
   constructor(
     private readonly deps: ProxyDependencies,
@@ -155,7 +155,7 @@ export class ProfileProxy {
 
   private async listToolsOf(profile: ProxyProfile, listing?: readonly ListOutcome<'tools'>[]): Promise<McpTool[]> {
     const outcomes = listing ?? (await this.fanOut('tools', profile));
-    this.toolsUnreachable = outcomes.flatMap((outcome) => (outcome.items === null ? [{ spec: outcome.spec, error: outcome.error }] : []));
+    this.toolsUnreachable = unlistedOf(outcomes);
     const listed = listedOf(outcomes);
     const candidates = listed.flatMap(({ spec, items }) =>
       items
@@ -484,8 +484,7 @@ export class ProfileProxy {
   private async fanOutList<K extends Exclude<ListKind, 'tools'>>(kind: K, profile: ProxyProfile): Promise<{ spec: UpstreamSpec; items: ListItem[K][] }[]> {
     const outcomes = await this.fanOut(kind, profile);
     // An upstream that answered the list with an error (say, no templates: Method not found) was reached: only the others may hold a name.
-    const unreachable = outcomes.flatMap((outcome) => (outcome.items === null && !isUpstreamError(outcome.error, 'UPSTREAM_RPC_ERROR') ? [{ spec: outcome.spec, error: outcome.error }] : []));
-    this.unlisted = { ...this.unlisted, [kind]: unreachable };
+    this.unlisted = { ...this.unlisted, [kind]: unlistedOf(outcomes).filter(({ error }) => !isUpstreamError(error, 'UPSTREAM_RPC_ERROR')) };
     return listedOf(outcomes);
   }
 
@@ -518,3 +517,7 @@ export class ProfileProxy {
 /** The lists that came back; fail-open: a server that did not answer is left out. */
 const listedOf = <K extends ListKind>(outcomes: readonly ListOutcome<K>[]): { spec: UpstreamSpec; items: ListItem[K][] }[] =>
   outcomes.flatMap((outcome) => (outcome.items === null ? [] : [{ spec: outcome.spec, items: outcome.items }]));
+
+/** The servers whose list failed, and why: the other half of listedOf. */
+const unlistedOf = (outcomes: readonly ListOutcome<ListKind>[]): Unlisted[] =>
+  outcomes.flatMap((outcome) => (outcome.items === null ? [{ spec: outcome.spec, error: outcome.error }] : []));
