@@ -56,6 +56,13 @@ module.exports = {
       to: { path: '(^|/)node_modules/(@types/)?(typeorm|better-sqlite3)/|^(typeorm|better-sqlite3)(/|$)' },
     },
     {
+      name: 'api-not-to-storage',
+      comment: "src/api, its tests included, works through the application's ports (the EventStore interface, the queries, the command handlers): it never reaches the Database, its backends, or the storage behind an application (application-storage.ts, for infrastructure and test/).",
+      severity: 'error',
+      from: { path: '^src/api/' },
+      to: { path: '^src/infrastructure/(application-storage|persistence/(database|data-source|storage-backend|sqlite-backend|postgres-backend))\\.ts$' },
+    },
+    {
       name: 'src-not-to-tests',
       comment: 'No non-test file under src/ imports test/ or a test file.',
       severity: 'error',

@@ -41,6 +41,7 @@ import { Client } from 'pg';
 import { filter, firstValueFrom, timeout } from 'rxjs';
 import { appendGenerated, identityLog } from '../test/support/identity-log';
 import { benchBurst, burstRows } from './store/burst';
+import { storageOf } from '../src/infrastructure/application-storage';
 
 const COMMANDS = Number(process.env.BENCH_COMMANDS ?? 3_000);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
@@ -149,7 +150,7 @@ const benchCommands = async (dir: string, concurrency: number): Promise<CommandR
     await Promise.all(Array.from({ length: concurrency }, (_, c) => caller(c)));
     const millis = performance.now() - started;
     const cpu = process.cpuUsage(cpuBefore);
-    const { synchronous, journalMode } = await app.database.commitMode();
+    const { synchronous, journalMode } = await storageOf(app).database.commitMode();
     return { commands: latencies.length, millis, latencies: latencies.sort((a, b) => a - b), synchronous, journalMode, cpuMicros: cpu.user + cpu.system };
   } finally {
     await app.close();
@@ -312,7 +313,7 @@ const generateLog = async (db: Application, total: number): Promise<Generated> =
 const tableCounts = async (db: Application): Promise<Record<string, number>> => {
   const counts: Record<string, number> = {};
   for (const entity of READ_MODEL_ENTITIES) {
-    counts[db.database.reads.connection.getMetadata(entity).tableName] = await db.database.reads.getRepository(entity).count();
+    counts[storageOf(db).database.reads.connection.getMetadata(entity).tableName] = await storageOf(db).database.reads.getRepository(entity).count();
   }
   return counts;
 };
@@ -411,7 +412,7 @@ const identityRows = async (root: string): Promise<string[][]> => {
     const before = await tableCounts(db);
     const cpuBefore = process.cpuUsage();
     const t0 = performance.now();
-    const rebuilt = await db.store.rebuild();
+    const rebuilt = await storageOf(db).store.rebuild();
     const millis = performance.now() - t0;
     const cpu = process.cpuUsage(cpuBefore);
     const after = await tableCounts(db);
@@ -442,7 +443,7 @@ const logRows = async (root: string): Promise<string[][]> => {
       const before = await tableCounts(db);
       const sampling = sampleMemory();
       const t0 = performance.now();
-      rebuilt = await db.store.rebuild();
+      rebuilt = await storageOf(db).store.rebuild();
       rebuildMillis = performance.now() - t0;
       memory = sampling.stop();
       const after = await tableCounts(db);
@@ -490,7 +491,7 @@ const acrossRows = async (root: string): Promise<string[][]> => {
   let stopListening: (() => Promise<void>) | null = null;
   try {
     await follower.start();
-    stopListening = await b.database.onCommitsElsewhere(
+    stopListening = await storageOf(b).database.onCommitsElsewhere(
       () => follower.wake(),
       (error) => process.stderr.write(`B's listener: ${String(error)}\n`),
     );

@@ -206,6 +206,10 @@ describe('architecture of src/', () => {
     expectRuleHolds('api-not-to-orm', 'src/api importing typeorm or better-sqlite3');
   });
 
+  it('src/api does not reach the database or the storage behind the application (its tests included)', () => {
+    expectRuleHolds('api-not-to-storage', 'src/api reaching the storage behind the ports');
+  });
+
   it('src/api contains no SQL (its tests included)', () => {
     expectNone(
       'SQL in src/api',

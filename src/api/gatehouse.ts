@@ -76,7 +76,7 @@ export const startGatehouse = async ({ config, logDestination }: StartOptions): 
     const authFailures = new AuthFailureLimiter({ ...DEFAULT_AUTH_FAILURE_LIMITS, maxFailures: config.authFailuresPerMinute });
     const security = { authFailures, corsOrigins: config.corsOrigins };
     const { logger } = observability;
-    for (const file of app.database.looseFiles) logger.warn({ file }, 'the database file can be read by other users than its owner: chmod 600 it');
+    for (const file of app.looseFiles) logger.warn({ file }, 'the database file can be read by other users than its owner: chmod 600 it');
     // Gatehouse as the authorization server of its own endpoints; the provider is made when first asked for.
     const records = app.oauthServerRecords;
     // A person's token stops working once they are disabled or the profile is no longer theirs to

@@ -15,7 +15,8 @@ import { expiredRecordsSweep } from './expired-records';
 import { OAuthServerRecords } from './oauth-server/oauth-server-records';
 import type { PeriodicJob } from './periodic-job';
 import { rotateMasterKey, type MasterKeyRotation } from './crypto/master-key-rotation';
-import { EVENT_STORE_ENTITIES, LogFollower, TypeOrmEventStore, type StoredEvent } from './eventstore';
+import { EVENT_STORE_ENTITIES, LogFollower, TypeOrmEventStore, type EventStore, type StoredEvent } from './eventstore';
+import { attachStorage, storageOf } from './application-storage';
 import { importDocument, type ImportDocument, type ImportOptions } from './importexport';
 import { OAuthService } from './oauth';
 import type { CommandContext } from './commands/handle-command';
@@ -65,14 +66,13 @@ export type Commands = Readonly<{
 }>;
 
 /**
- * The application as its edges use it (REST routes, the CLI): the event store, the typed
+ * The application as its edges use it (REST routes, the CLI): the event store port, the typed
  * read-model queries and the command handlers. Built once by `openApplication`; the edges never
- * open the database themselves.
+ * open the database themselves, nor see it (infrastructure reaches it with `storageOf`).
  */
 export type Application = Readonly<{
   config: GatehouseConfig;
-  database: Database;
-  store: TypeOrmEventStore;
+  store: EventStore;
   secrets: SecretBox;
   queries: Queries;
   commands: Commands;
@@ -83,6 +83,8 @@ export type Application = Readonly<{
   setupLinks: SetupLinks;
   /** What Gatehouse's own authorization server keeps (runtime state). */
   oauthServerRecords: OAuthServerRecords;
+  /** The database files that other users than their owner can read (warned about at start). */
+  looseFiles: readonly string[];
   close: () => Promise<void>;
 }>;
 
@@ -104,7 +106,20 @@ export const openApplication = async (config: GatehouseConfig): Promise<Applicat
       importDocument: (document, options, context) => importDocument({ store, secrets, reads: database.reads }, document, options, context),
     };
     const queries = new Queries(database.reads, store);
-    return { config, database, store, secrets, queries, commands, maintenance: new Maintenance(database, store), sessions: new UserSessions(database), setupLinks: new SetupLinks(database), oauthServerRecords: new OAuthServerRecords(database), close: () => database.close() };
+    const app: Application = {
+      config,
+      store,
+      secrets,
+      queries,
+      commands,
+      maintenance: new Maintenance(database, store),
+      sessions: new UserSessions(database),
+      setupLinks: new SetupLinks(database),
+      oauthServerRecords: new OAuthServerRecords(database),
+      looseFiles: database.looseFiles,
+      close: () => database.close(),
+    };
+    return attachStorage(app, { database, store });
   } catch (error) {
     await database.close();
     throw error;
@@ -156,7 +171,8 @@ export type Gateway = Readonly<{
 }>;
 
 export const startGateway = async (app: Application, options: GatewayOptions): Promise<Gateway> => {
-  const { store, secrets, database } = app;
+  const { secrets } = app;
+  const { store, database } = storageOf(app);
   const follower = new LogFollower(store, { intervalMs: options.followIntervalMs });
   const settings = new SettingsDirectory((await currentSettings(store)).settings);
   const profiles = new ProfileDirectory(async (key) => {

@@ -5,6 +5,7 @@ import type { GatehouseConfig } from './config/config';
 import { databaseLocation } from './config/database-url';
 import { Database } from './persistence/database';
 import { DebugLogRecord } from './readmodels/debug-logs';
+import { storageOf } from './application-storage';
 
 /**
  * What is copied as it is stored, each table in key order: the data keys (secrets stay sealed
@@ -76,10 +77,11 @@ export const migrateStore = async (from: GatehouseConfig, to: GatehouseConfig): 
       await target.maintenance.rebuild();
       const [headSource, headTarget] = [await source.store.headPosition(), await target.store.headPosition()];
       if (headSource !== headTarget) throw new StoreMigrationError(`the copy ends at position ${headTarget}, the source at ${headSource}`);
-      const tables = [...source.store.projections.flatMap((projection) => projection.tables), DebugLogRecord];
+      const { store, database } = storageOf(source);
+      const tables = [...store.projections.flatMap((projection) => projection.tables), DebugLogRecord];
       const readModels: string[] = [];
       for (const table of tables) {
-        const name = source.database.reads.connection.getMetadata(table).tableName;
+        const name = database.reads.connection.getMetadata(table).tableName;
         if ((await digest(source, table)) !== (await digest(target, table))) throw new StoreMigrationError(`the read model ${name} differs after the rebuild`);
         readModels.push(name);
       }
@@ -93,7 +95,7 @@ export const migrateStore = async (from: GatehouseConfig, to: GatehouseConfig): 
 };
 
 const digest = async (app: Application, table: EntityTarget<ObjectLiteral>): Promise<string> => {
-  const rows = (await app.database.reads.getRepository(table).find()).map((row) => JSON.stringify(row)).sort();
+  const rows = (await storageOf(app).database.reads.getRepository(table).find()).map((row) => JSON.stringify(row)).sort();
   return createHash('sha256').update(rows.join('\n')).digest('hex');
 };
 

@@ -7,6 +7,7 @@
 import { SESSION_IDLE_MS, SESSION_LIFETIME_MS, SETUP_LINK_LIFETIME_MS, SetupLinks, UserSessions } from '../../src/infrastructure/sessions';
 import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse';
 import { waitFor } from '../support/proxy';
+import { storageOf } from '../../src/infrastructure/application-storage';
 
 const HOUR_MS = 3_600_000;
 
@@ -32,9 +33,9 @@ describe('the sweep of expired records', () => {
     await app.sessions.open('user-live');
     await app.setupLinks.issue();
     const at = (msAgo: number) => () => new Date(Date.now() - msAgo);
-    await new UserSessions(app.database, at(SESSION_LIFETIME_MS + HOUR_MS)).open('user-lapsed');
-    await new UserSessions(app.database, at(SESSION_IDLE_MS + HOUR_MS)).open('user-idle');
-    await new SetupLinks(app.database, at(SETUP_LINK_LIFETIME_MS + HOUR_MS)).issue();
+    await new UserSessions(storageOf(app).database, at(SESSION_LIFETIME_MS + HOUR_MS)).open('user-lapsed');
+    await new UserSessions(storageOf(app).database, at(SESSION_IDLE_MS + HOUR_MS)).open('user-idle');
+    await new SetupLinks(storageOf(app).database, at(SETUP_LINK_LIFETIME_MS + HOUR_MS)).issue();
     expect(gh.sql.all('SELECT user_id FROM user_sessions')).toHaveLength(3);
     expect(gh.sql.all('SELECT token_hash FROM setup_links')).toHaveLength(2);
 

@@ -3,6 +3,7 @@ import { headPosition } from '../support/events';
 import { startTestGatehouse, TEST_ADMIN_TOKEN, type TestGatehouse } from '../support/gatehouse';
 import { connectClient } from '../support/mcp-client';
 import { makeTraffic, setUpTrafficProfiles } from '../support/traffic';
+import { storageOf } from '../../src/infrastructure/application-storage';
 
 /** `name{labels} value` lines of a Prometheus text exposition, keyed by `name{labels}`. */
 const parseMetrics = (text: string): Map<string, number> =>
@@ -91,7 +92,7 @@ describe('/metrics, /healthz and /readyz', () => {
     expect({ status: ready.status, body: await ready.json() }).toEqual({ status: 200, body: { status: 'ready' } });
 
     // SQLite's own switch: every write on this connection now fails as it would on a read-only file.
-    await gh.app.database.refuseWrites(true);
+    await storageOf(gh.app).database.refuseWrites(true);
     try {
       const notReady = await fetch(`${gh.url}/readyz`);
       expect(notReady.status).toBe(503);
@@ -103,7 +104,7 @@ describe('/metrics, /healthz and /readyz', () => {
       await gh.observability.flush();
       expect((await scrape()).get('gatehouse_debug_log_rows_dropped_total{reason="write_failed"}')).toBe(1);
     } finally {
-      await gh.app.database.refuseWrites(false);
+      await storageOf(gh.app).database.refuseWrites(false);
     }
     expect((await fetch(`${gh.url}/readyz`)).status).toBe(200);
   });

@@ -12,13 +12,14 @@ import { clock, runHistory } from '../support/history';
 import { createTestPostgresDatabase, describePostgres, type TestPostgresDatabase } from '../support/postgres';
 import { READ_MODEL_TABLES } from '../support/read-models';
 import { makeTempDir, TEST_SECRET_KEY } from '../support/temp-dir';
+import { storageOf } from '../../src/infrastructure/application-storage';
 
 const open = (dir: string, url?: string): Promise<Application> =>
   openApplication(loadConfig({ GATEHOUSE_DATA_DIR: dir, GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY, ...(url === undefined ? {} : { GATEHOUSE_DATABASE_URL: url }) }));
 
 /** What must be the same on both stores: the log, the journal and every read model's rows. */
 const snapshot = async (app: Application) => {
-  const rows = async (sql: string) => app.database.reads.query(sql) as Promise<unknown[]>;
+  const rows = async (sql: string) => storageOf(app).database.reads.query(sql) as Promise<unknown[]>;
   const readModels: Record<string, unknown[]> = {};
   for (const [table, key] of Object.entries(READ_MODEL_TABLES)) readModels[table] = await rows(`SELECT * FROM ${table} ORDER BY ${key}`);
   return {
@@ -46,7 +47,7 @@ describePostgres('gatehouse migrate-store (the built bin)', () => {
         at, profileId: 'p1', profileSlug: 'dev', sessionId: 's1', clientName: 'test', serverId: null, serverName: 'files', kind: 'request', method,
         target: null, status: 'ok', errorCode: null, errorMessage: null, durationMs: 1.25, requestBytes: 10, responseBytes: 20, paramsTruncated: false, resultTruncated: false,
       });
-      await app.database.write((manager) =>
+      await storageOf(app).database.write((manager) =>
         manager.query(`INSERT INTO traffic_journal (recorded_at, record, params, result) VALUES (?, ?, '{}', '{"ok":true}'), (?, ?, NULL, NULL)`, [
           '2026-01-01T00:00:00.000Z', record('2026-01-01T00:00:00.000Z', 'tools/list'), '2026-01-01T00:00:01.000Z', record('2026-01-01T00:00:01.000Z', 'tools/call'),
         ]),
@@ -72,7 +73,7 @@ describePostgres('gatehouse migrate-store (the built bin)', () => {
     try {
       expect(await snapshot(copy)).toEqual(original);
       // The secrets copied sealed open on PostgreSQL with the same master key.
-      const [files] = (await copy.database.reads.query(`SELECT env FROM servers WHERE name = 'files'`)) as { env: string }[];
+      const [files] = (await storageOf(copy).database.reads.query(`SELECT env FROM servers WHERE name = 'files'`)) as { env: string }[];
       const opened: string[] = [];
       const visit = (value: unknown): void => {
         if (value === null || typeof value !== 'object') return;

@@ -10,6 +10,7 @@ import { authorizeInBrowser } from '../support/oauth-browser';
 import { eventually, getJson, startAuthorizationServer, startProtectedMcpServer, type AuthServerStats, type UpstreamSeen } from '../support/oauth-fixtures';
 import { expectProblem } from '../support/problem';
 import { SessionClient, signedInMemberWithKey } from '../support/session-client';
+import { storageOf } from '../../src/infrastructure/application-storage';
 
 jest.setTimeout(120_000);
 
@@ -152,7 +153,7 @@ describe('per-user OAuth grants: each user authorizes a per_user server as thems
 
   it('never hands a user\'s grant to another user, to a per-user connection without a user, or to the server\'s shared connections', async () => {
     const server = { id: serverId, name: 'protected', url: `${upstream.baseUrl}/mcp` };
-    const tokens = new OAuthTokenManager({ store: gh.app.store, secrets: gh.app.secrets, reads: gh.app.database.reads });
+    const tokens = new OAuthTokenManager({ store: gh.app.store, secrets: gh.app.secrets, reads: storageOf(gh.app).database.reads });
     const userIds = await userIdsByName();
     // The refresh counts and bob's unchanged grant below hold only if the gateway's background
     // refresher does not renew either grant meanwhile.

@@ -5,6 +5,7 @@ import { spawnGatehouse, type ChildGatehouse } from '../support/child-gatehouse'
 import { dumpReadModels } from '../support/read-models';
 import { StoredRows } from '../support/sqlite';
 import { makeTempDir, TEST_SECRET_KEY } from '../support/temp-dir';
+import { storageOf } from '../../src/infrastructure/application-storage';
 
 const ADMIN_TOKEN = 'crash-test-admin-token-0123456789';
 const TOTAL = 800;
@@ -89,7 +90,7 @@ describe('kill -9 during a burst of writes (compiled server: run `npm run build`
       expect(rows.length).toBeGreaterThanOrEqual(acknowledged.length + 1);
 
       const incremental = dumpReadModels(stored);
-      await db.store.rebuild();
+      await storageOf(db).store.rebuild();
       expect(dumpReadModels(stored)).toEqual(incremental);
       expect(stored.get<{ integrity_check: string }>('PRAGMA integrity_check')).toEqual({ integrity_check: 'ok' });
     } finally {

@@ -3,6 +3,7 @@ import { openApplication } from '../../src/infrastructure/application';
 import { loadConfig } from '../../src/infrastructure/config/config';
 import { createTestPostgresDatabase, describePostgres, type TestPostgresDatabase } from '../support/postgres';
 import { makeTempDir, TEST_SECRET_KEY } from '../support/temp-dir';
+import { storageOf } from '../../src/infrastructure/application-storage';
 
 /**
  * The expired-records sweep and the sign-in's delete of lapsed sessions find their rows through
@@ -28,7 +29,7 @@ describe('expiry indexes on SQLite', () => {
   });
 
   it.each(Object.entries(SWEEPS))('%s is swept through its indexes', async (table, query) => {
-    const plan = (await app.database.reads.query(`EXPLAIN QUERY PLAN ${query}`)) as { detail: string }[];
+    const plan = (await storageOf(app).database.reads.query(`EXPLAIN QUERY PLAN ${query}`)) as { detail: string }[];
     const details = plan.map((row) => row.detail);
     expect(details.some((detail) => detail.includes(`SCAN ${table}`))).toBe(false);
     expect(details.some((detail) => /USING (COVERING )?INDEX \w+_(expires|last_seen)/.test(detail))).toBe(true);
@@ -54,7 +55,7 @@ describePostgres('expiry indexes on PostgreSQL', () => {
   it.each(Object.entries(SWEEPS))('%s can be swept through its indexes', async (table, query) => {
     // The tables are empty, so the planner would rightly scan them; forbidding the scan shows
     // whether an index exists to use instead.
-    const plan = await app.database.reads.transaction(async (manager) => {
+    const plan = await storageOf(app).database.reads.transaction(async (manager) => {
       await manager.query('SET LOCAL enable_seqscan = off');
       return (await manager.query(`EXPLAIN ${query}`)) as { 'QUERY PLAN': string }[];
     });

@@ -10,6 +10,7 @@ import { RequestStateError } from '../../src/api/mcp/modern-input';
 import { InstanceMailbox, type InstanceMessage } from '../../src/infrastructure/mcp-sessions/instance-mailbox';
 import { openPostgresApplication, type OpenedApplication } from '../support/application';
 import { describePostgres } from '../support/postgres';
+import { storageOf } from '../../src/infrastructure/application-storage';
 
 const retry: FlowRetry = { flowId: 'flow-1', round: 1, owner: { profileId: 'p1', keyId: null }, request: { method: 'tools/call', params: { name: 'ask', inputResponses: {} } } };
 
@@ -26,7 +27,7 @@ describePostgres('InputRelay on PostgreSQL', () => {
 
   beforeAll(async () => {
     opened = await openPostgresApplication();
-    const open = async (): Promise<InstanceMailbox> => (await InstanceMailbox.open(opened!.app.database, opened!.app.secrets, (error) => errors.push(error)))!;
+    const open = async (): Promise<InstanceMailbox> => (await InstanceMailbox.open(storageOf(opened!.app).database, opened!.app.secrets, (error) => errors.push(error)))!;
     sender = await open();
     holderMailbox = await open();
     process.on('unhandledRejection', onUnhandled);

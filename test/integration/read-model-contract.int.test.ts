@@ -6,11 +6,12 @@ import { clock, HISTORY_SECRETS, runHistory } from '../support/history';
 import { IDENTITY_EVENT_TYPES } from '../support/identity-log';
 import { describePostgres } from '../support/postgres';
 import { READ_MODEL_TABLES, type ReadModelDump } from '../support/read-models';
+import { storageOf } from '../../src/infrastructure/application-storage';
 
 /** Every row of every read model, read through the application's own connection (either backend). */
 const dump = async (app: Application): Promise<ReadModelDump> => {
   const entries = await Promise.all(
-    Object.entries(READ_MODEL_TABLES).map(async ([table, key]) => [table, await app.database.reads.query(`SELECT * FROM ${table} ORDER BY ${key}`)] as const),
+    Object.entries(READ_MODEL_TABLES).map(async ([table, key]) => [table, await storageOf(app).database.reads.query(`SELECT * FROM ${table} ORDER BY ${key}`)] as const),
   );
   return Object.fromEntries(entries);
 };
@@ -51,8 +52,8 @@ const readModelContract = (open: () => Promise<Opened>) => {
 
   it('rebuilds every table from empty: rows the log does not explain, in any read model small or large, are gone', async () => {
     const incremental = await dump(opened.app);
-    const postgres = opened.app.database.reads.connection.options.type === 'postgres';
-    await opened.app.database.write(async (manager) => {
+    const postgres = storageOf(opened.app).database.reads.connection.options.type === 'postgres';
+    await storageOf(opened.app).database.write(async (manager) => {
       for (const [table, key] of Object.entries(READ_MODEL_TABLES)) {
         // A copy of a row under another key (and slug, name or key hash, which have unique indexes of their own).
         const row = { ...(incremental[table][0] as Record<string, unknown>) };
@@ -69,7 +70,7 @@ const readModelContract = (open: () => Promise<Opened>) => {
     });
     const bulk = postgres ? 20_000 : 0;
     for (const table of Object.keys(READ_MODEL_TABLES)) expect((await dump(opened.app))[table].length).toBe(incremental[table].length + 1 + (table === 'profile_tools' ? bulk : 0));
-    await opened.app.store.rebuild();
+    await storageOf(opened.app).store.rebuild();
     expect(await dump(opened.app)).toEqual(incremental);
   });
 
@@ -78,9 +79,9 @@ const readModelContract = (open: () => Promise<Opened>) => {
     const logged = new Set((await opened.app.store.readAll()).map((event) => event.type));
     expect(IDENTITY_EVENT_TYPES.filter((type) => !logged.has(type))).toEqual([]);
     const incremental = await dump(opened.app);
-    await opened.app.store.rebuild(CONFIGURATION_PROJECTIONS.map(({ replay: _inMemory, ...statements }) => statements));
+    await storageOf(opened.app).store.rebuild(CONFIGURATION_PROJECTIONS.map(({ replay: _inMemory, ...statements }) => statements));
     expect(await dump(opened.app)).toEqual(incremental);
-    await opened.app.store.rebuild();
+    await storageOf(opened.app).store.rebuild();
     expect(await dump(opened.app)).toEqual(incremental);
   });
 
@@ -92,7 +93,7 @@ const readModelContract = (open: () => Promise<Opened>) => {
         name: 'recorder', eventTypes: new Set(logged.map((event) => event.type)), tables: [],
         apply: async (event) => void seen.push(fieldsOf(event)),
       };
-      expect(await opened.app.store.rebuild([recorder], batchSize)).toBe(logged.length);
+      expect(await storageOf(opened.app).store.rebuild([recorder], batchSize)).toBe(logged.length);
       expect(seen).toEqual(logged);
     }
   });
@@ -106,7 +107,7 @@ const readModelContract = (open: () => Promise<Opened>) => {
     await opened.app.store.append(`apikey-${keyId}`, [issued('second')], 2, metadata('2026-02-03T00:00:00.000Z'));
     const incremental = await dump(opened.app);
     expect(incremental.api_keys).toContainEqual(expect.objectContaining({ id: keyId, name: 'second', status: 'active', created_at: '2026-02-01T00:00:00.000Z', version: 3 }));
-    await opened.app.store.rebuild();
+    await storageOf(opened.app).store.rebuild();
     expect(await dump(opened.app)).toEqual(incremental);
   });
 
@@ -127,14 +128,14 @@ const readModelContract = (open: () => Promise<Opened>) => {
     await profiles.delete(created[5], as('d5'));
     const incremental = await dump(opened.app);
     for (const batchSize of [1, 3, 5_000]) {
-      expect(await opened.app.store.rebuild(undefined, batchSize)).toBe(await opened.app.store.headPosition());
+      expect(await storageOf(opened.app).store.rebuild(undefined, batchSize)).toBe(await opened.app.store.headPosition());
       expect(await dump(opened.app)).toEqual(incremental);
     }
   });
 
   it('keeps secrets sealed in the log and the read models', async () => {
-    const events = (await opened.app.database.reads.query('SELECT data FROM events')) as { data: string }[];
-    const servers = JSON.stringify(await opened.app.database.reads.query('SELECT * FROM servers')) + JSON.stringify(await opened.app.database.reads.query('SELECT * FROM user_credentials'));
+    const events = (await storageOf(opened.app).database.reads.query('SELECT data FROM events')) as { data: string }[];
+    const servers = JSON.stringify(await storageOf(opened.app).database.reads.query('SELECT * FROM servers')) + JSON.stringify(await storageOf(opened.app).database.reads.query('SELECT * FROM user_credentials'));
     for (const secret of HISTORY_SECRETS) {
       expect(events.some((row) => row.data.includes(secret))).toBe(false);
       expect(servers).not.toContain(secret);

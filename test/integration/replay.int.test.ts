@@ -9,6 +9,7 @@ import { clock, runHistory } from '../support/history';
 import { dumpReadModels, READ_MODEL_TABLES } from '../support/read-models';
 import { StoredRows } from '../support/sqlite';
 import { makeTempDir } from '../support/temp-dir';
+import { storageOf } from '../../src/infrastructure/application-storage';
 
 describe('replaying the log', () => {
   let dir: ReturnType<typeof makeTempDir>;
@@ -44,10 +45,10 @@ describe('replaying the log', () => {
 
   it('rebuilds to exactly the incrementally built rows, and twice in a row gives the same rows', async () => {
     const incremental = dumpReadModels(stored);
-    const count = await db.store.rebuild();
+    const count = await storageOf(db).store.rebuild();
     expect(count).toBe(stored.get<{ n: number }>('SELECT COUNT(*) AS n FROM events')?.n);
     const first = dumpReadModels(stored);
-    await db.store.rebuild();
+    await storageOf(db).store.rebuild();
     const second = dumpReadModels(stored);
     expect(first).toEqual(incremental);
     expect(second).toEqual(first);
@@ -64,19 +65,19 @@ describe('replaying the log', () => {
         },
       }),
     );
-    await db.store.rebuild(twice);
+    await storageOf(db).store.rebuild(twice);
     expect(dumpReadModels(stored)).toEqual(expected);
   });
 
   it('rebuilds from emptied tables and from tables holding garbage alike', async () => {
     const expected = dumpReadModels(stored);
-    await db.database.write(async (manager) => {
+    await storageOf(db).database.write(async (manager) => {
       await manager.query(`INSERT INTO profiles (id, slug, name, tool_prefix, auth_api_key, auth_query_param, debug_logging, status, version, created_at, updated_at)
         VALUES ('stray', 'stray', 'Stray', 'always', 1, 0, 0, 'active', 1, 'x', 'x')`);
       await manager.query(`DELETE FROM profile_servers`);
       await manager.query(`UPDATE servers SET name = name || '-broken'`);
     });
-    await db.store.rebuild();
+    await storageOf(db).store.rebuild();
     expect(dumpReadModels(stored)).toEqual(expected);
   });
 
@@ -98,7 +99,7 @@ describe('replaying the log', () => {
 
   it('rebuilds in small batches to the same rows', async () => {
     const expected = dumpReadModels(stored);
-    await db.store.rebuild(undefined, 7);
+    await storageOf(db).store.rebuild(undefined, 7);
     expect(dumpReadModels(stored)).toEqual(expected);
   });
 

@@ -5,6 +5,7 @@ import { grantUserTokens, recordRefresh, recordRevocation } from '../../src/infr
 import { sealToken } from '../../src/infrastructure/oauth/oauth.commands';
 import { recordDiscoveredTools, tool } from './discovery';
 import { appendGenerated, identityLog } from './identity-log';
+import { storageOf } from '../../src/infrastructure/application-storage';
 
 /** A fixed clock, so that timestamps differ from event to event and do not depend on the machine. */
 export const clock = (start = Date.parse('2026-01-01T00:00:00Z')) => {
@@ -91,7 +92,7 @@ export const runHistory = async (app: Application, now: () => Date): Promise<voi
 
   // ann also authorizes the upstream as herself (an OAuth grant of her own, then refreshed); cat's
   // grant, her only credential, is refused on refresh and goes.
-  const ctx = { store: app.store, secrets: app.secrets, reads: app.database.reads };
+  const ctx = { store: app.store, secrets: app.secrets, reads: storageOf(app).database.reads };
   const client = {
     issuer: 'http://127.0.0.1:9', clientId: 'gatehouse', clientSecret: null, clientSecretExpiresAt: null,
     method: 'dynamic' as const, redirectUri: 'http://127.0.0.1:7300/oauth/callback', tokenEndpointAuthMethod: 'none' as const,

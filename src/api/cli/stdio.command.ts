@@ -25,7 +25,7 @@ export const stdioCommand: CliCommand = {
     if (!values.profile) throw new UsageError('--profile <slug> is required');
     const config = loadConfig();
     const app = await openApplication(config);
-    for (const file of app.database.looseFiles) process.stderr.write(`gatehouse: warning: ${file}; other users than its owner can read it: chmod 600 it\n`);
+    for (const file of app.looseFiles) process.stderr.write(`gatehouse: warning: ${file}; other users than its owner can read it: chmod 600 it\n`);
     try {
       const gateway = await startGateway(app, { adminToken: config.adminToken ?? '', publicUrl: () => config.publicUrl });
       try {

@@ -1,6 +1,6 @@
 import { DomainError, type DomainErrorCode } from '../../domain/shared';
 import { ConcurrencyError, DuplicateEventError } from '../../infrastructure/eventstore';
-import { DatabaseBusyError, isDatabaseUnavailable } from '../../infrastructure/persistence/database';
+import { DatabaseBusyError, isDatabaseUnavailable } from '../../infrastructure/persistence/database-errors';
 
 /** Every domain error code has a status; a new code does not compile until it is mapped here. */
 const DOMAIN_STATUS: Record<DomainErrorCode, number> = {

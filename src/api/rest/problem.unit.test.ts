@@ -1,4 +1,4 @@
-import { DatabaseBusyError } from '../../infrastructure/persistence/database';
+import { DatabaseBusyError } from '../../infrastructure/persistence/database-errors';
 import { toProblem } from './problem';
 
 describe('toProblem', () => {

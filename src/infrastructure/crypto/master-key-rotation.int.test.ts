@@ -10,6 +10,7 @@ import type { Database } from '../persistence/database';
 import { Keyring } from './keyring';
 import { MASTER_KEY_FILE } from './master-key';
 import { MasterKeyRotationError, PENDING_MASTER_KEY_FILE, rotateMasterKey, type RotateMasterKeyOptions } from './master-key-rotation';
+import { storageOf } from '../application-storage';
 
 const SECRET = 'sk-live-rotation-0123456789';
 const ENV_KEY = 'b'.repeat(64);
@@ -61,7 +62,7 @@ describe('master key rotation (envelope encryption)', () => {
     const oldKeyFile = readFileSync(join(dir.path, MASTER_KEY_FILE), 'utf8');
     const before = await open();
     const wrappedBefore = wrappedKeys(before);
-    const rotation = await rotate(before.database, { dataDir: dir.path, currentKeyFromEnv: undefined, newKey: undefined });
+    const rotation = await rotate(storageOf(before).database, { dataDir: dir.path, currentKeyFromEnv: undefined, newKey: undefined });
     expect(rotation).toEqual({ dataKeys: 1, keySource: 'file', keyFile: join(dir.path, MASTER_KEY_FILE), completedInterrupted: false });
     // The process that rotated keeps its data keys: secrets still open.
     expect(storedEnv(before)).toBe(SECRET);
@@ -89,7 +90,7 @@ describe('master key rotation (envelope encryption)', () => {
     const db = await open();
     const keyFile = join(dir.path, MASTER_KEY_FILE);
     const oldKeyFile = readFileSync(keyFile, 'utf8');
-    await rotate(db.database, { dataDir: dir.path, currentKeyFromEnv: undefined, newKey: undefined });
+    await rotate(storageOf(db).database, { dataDir: dir.path, currentKeyFromEnv: undefined, newKey: undefined });
     await db.close();
     // Simulate the crash: the new key is still only in secret.key.new.
     writeFileSync(join(dir.path, PENDING_MASTER_KEY_FILE), readFileSync(keyFile, 'utf8'));
@@ -124,9 +125,9 @@ describe('master key rotation (envelope encryption)', () => {
   it('with GATEHOUSE_SECRET_KEY, needs the new key from the caller and writes no file', async () => {
     const digest = await seed(ENV_KEY);
     const db = await open(ENV_KEY);
-    await expect(rotate(db.database, { dataDir: dir.path, currentKeyFromEnv: ENV_KEY, newKey: undefined })).rejects.toThrow(MasterKeyRotationError);
-    await expect(rotate(db.database, { dataDir: dir.path, currentKeyFromEnv: ENV_KEY, newKey: ENV_KEY })).rejects.toThrow(/is the current one/);
-    expect(await rotate(db.database, { dataDir: dir.path, currentKeyFromEnv: ENV_KEY, newKey: NEW_ENV_KEY })).toMatchObject({ keySource: 'env', keyFile: null, dataKeys: 1 });
+    await expect(rotate(storageOf(db).database, { dataDir: dir.path, currentKeyFromEnv: ENV_KEY, newKey: undefined })).rejects.toThrow(MasterKeyRotationError);
+    await expect(rotate(storageOf(db).database, { dataDir: dir.path, currentKeyFromEnv: ENV_KEY, newKey: ENV_KEY })).rejects.toThrow(/is the current one/);
+    expect(await rotate(storageOf(db).database, { dataDir: dir.path, currentKeyFromEnv: ENV_KEY, newKey: NEW_ENV_KEY })).toMatchObject({ keySource: 'env', keyFile: null, dataKeys: 1 });
     await db.close();
     expect(existsSync(join(dir.path, MASTER_KEY_FILE))).toBe(false);
     await expect(open(ENV_KEY)).rejects.toThrow(/does not open/);
@@ -140,7 +141,7 @@ describe('master key rotation (envelope encryption)', () => {
     await seed(ENV_KEY);
     const db = await open(ENV_KEY);
     const before = wrappedKeys(db);
-    await expect(rotate(db.database, { dataDir: dir.path, currentKeyFromEnv: 'e'.repeat(64), newKey: NEW_ENV_KEY })).rejects.toThrow(/does not open/);
+    await expect(rotate(storageOf(db).database, { dataDir: dir.path, currentKeyFromEnv: 'e'.repeat(64), newKey: NEW_ENV_KEY })).rejects.toThrow(/does not open/);
     expect(wrappedKeys(db)).toEqual(before);
     await db.close();
   });

@@ -6,6 +6,7 @@
 import { openPostgresApplication, openSqliteApplication, type OpenedApplication } from '../../../test/support/application';
 import { describePostgres } from '../../../test/support/postgres';
 import { InstanceMailbox, type InstanceMessage } from './instance-mailbox';
+import { storageOf } from '../application-storage';
 
 const failOnError = (error: unknown): never => {
   throw error;
@@ -23,11 +24,11 @@ const nextMessage = (mailbox: InstanceMailbox, timeoutMs = 5_000): Promise<Insta
 describePostgres('InstanceMailbox on PostgreSQL', () => {
   let opened: OpenedApplication | undefined;
   const mailboxes: InstanceMailbox[] = [];
-  const rows = async (): Promise<number> => Number(((await opened!.app.database.reads.query('SELECT count(*) AS n FROM mcp_instance_messages')) as { n: string }[])[0].n);
+  const rows = async (): Promise<number> => Number(((await storageOf(opened!.app).database.reads.query('SELECT count(*) AS n FROM mcp_instance_messages')) as { n: string }[])[0].n);
 
   beforeAll(async () => {
     opened = await openPostgresApplication();
-    for (let i = 0; i < 2; i++) mailboxes.push((await InstanceMailbox.open(opened.app.database, opened.app.secrets, failOnError))!);
+    for (let i = 0; i < 2; i++) mailboxes.push((await InstanceMailbox.open(storageOf(opened.app).database, opened.app.secrets, failOnError))!);
   });
   afterAll(async () => {
     await Promise.all(mailboxes.map((mailbox) => mailbox.close()));
@@ -63,7 +64,7 @@ describe('InstanceMailbox on SQLite', () => {
   it('is not opened: one instance serves a SQLite file', async () => {
     const opened = await openSqliteApplication();
     try {
-      expect(await InstanceMailbox.open(opened.app.database, opened.app.secrets, failOnError)).toBeNull();
+      expect(await InstanceMailbox.open(storageOf(opened.app).database, opened.app.secrets, failOnError)).toBeNull();
     } finally {
       await opened.app.close();
       await opened.cleanup();

@@ -1,5 +1,6 @@
 import { describeOnBothBackends, type OpenedApplication } from '../../../test/support/application';
 import { SessionStore, type StoredSession } from './session-store';
+import { storageOf } from '../application-storage';
 
 const T0 = Date.parse('2026-01-01T10:00:00.000Z');
 
@@ -20,7 +21,7 @@ const contract = (open: () => Promise<OpenedApplication>): void => {
 
   beforeAll(async () => {
     opened = await open();
-    store = new SessionStore(opened.app.database);
+    store = new SessionStore(storageOf(opened.app).database);
   });
   afterAll(async () => {
     await opened?.app.close();

@@ -2,7 +2,8 @@ import { Client } from 'pg';
 import type { EntityManager } from 'typeorm';
 import { openPostgresApplication, type OpenedApplication } from '../../../test/support/application';
 import { describePostgres, POSTGRES_SERVER_URL } from '../../../test/support/postgres';
-import { DatabaseUnavailableError } from './database';
+import { DatabaseUnavailableError } from './database-errors';
+import { storageOf } from '../application-storage';
 
 /** Ends the writer's server process from outside, as a restart or an operator's kill would. */
 const terminateBackend = async (pid: number): Promise<void> => {
@@ -34,7 +35,7 @@ describePostgres('Database on PostgreSQL: the writer\'s connection lost in the m
   });
 
   it('answers every job of the batch "database unavailable" (a 503, not a 500), and the next write goes through', async () => {
-    const { database } = opened.app;
+    const { database } = storageOf(opened.app);
     // The first write holds the writer, so that the next three are committed together, as one batch.
     const blocker = database.write((manager: EntityManager) => manager.query('SELECT pg_sleep(0.3)'));
     const first = settled(database.write((manager: EntityManager) => manager.query('SELECT 1')));
@@ -60,7 +61,7 @@ describePostgres('Database on PostgreSQL: the writer\'s connection lost in the m
   });
 
   it('answers a lone job whose connection went "database unavailable" too', async () => {
-    const { database } = opened.app;
+    const { database } = storageOf(opened.app);
     const outcome = await settled(
       database.write(async (manager: EntityManager) => {
         const [{ pid }] = (await manager.query('SELECT pg_backend_pid() AS pid')) as Array<{ pid: number }>;

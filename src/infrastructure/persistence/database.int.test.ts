@@ -5,7 +5,8 @@ import { ENTITIES } from '../application';
 import { StoredRows } from '../../../test/support/sqlite';
 import { makeTempDir } from '../../../test/support/temp-dir';
 import { Checkpointer } from './checkpointer';
-import { Database, DatabaseBusyError } from './database';
+import { Database } from './database';
+import { DatabaseBusyError } from './database-errors';
 
 const insert = (key: string) => async (manager: import('typeorm').EntityManager): Promise<string> => {
   await manager.query(`INSERT INTO settings (key, value, updated_at) VALUES (?, '1', '2026-01-01')`, [key]);

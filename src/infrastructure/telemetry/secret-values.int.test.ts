@@ -3,6 +3,7 @@ import { openTestApplication } from '../../../test/support/application';
 import type { Application } from '../application';
 import { REDACTED } from './redaction';
 import { SecretValues } from './secret-values';
+import { storageOf } from '../application-storage';
 
 const context = { actor: 'test', correlationId: 'c-1' };
 
@@ -15,7 +16,7 @@ describe('SecretValues', () => {
   beforeEach(async () => {
     dir = makeTempDir();
     app = await openTestApplication(dir.path);
-    values = new SecretValues(app.database.reads, app.secrets, () => ['the-admin-token-0001'], app.store.committed$);
+    values = new SecretValues(storageOf(app).database.reads, app.secrets, () => ['the-admin-token-0001'], app.store.committed$);
     await values.reload();
   });
 
@@ -50,7 +51,7 @@ describe('SecretValues', () => {
     const { serverId } = await app.commands.servers.register({ name: 'local', transport: 'stdio', command: 'node', env }, context);
     const text = 'env-key-0005-Zq8r debug-verbose-level plain-by-choice-0006';
     expect(hidden(text)).toBe(`${REDACTED} debug-verbose-level plain-by-choice-0006`);
-    const fresh = new SecretValues(app.database.reads, app.secrets);
+    const fresh = new SecretValues(storageOf(app).database.reads, app.secrets);
     await fresh.reload();
     expect(fresh.redactor().redactText(text)).toBe(`${REDACTED} debug-verbose-level plain-by-choice-0006`);
     fresh.close();
@@ -62,7 +63,7 @@ describe('SecretValues', () => {
     await register('kept', 'kept-0003');
     const { serverId } = await register('gone', 'gone-0004');
     await app.commands.servers.remove(serverId, context);
-    const fresh = new SecretValues(app.database.reads, app.secrets);
+    const fresh = new SecretValues(storageOf(app).database.reads, app.secrets);
     await fresh.reload();
     expect(fresh.redactor().redactText('bearer-kept-0003 bearer-gone-0004')).toBe(`${REDACTED} bearer-gone-0004`);
     fresh.close();

@@ -6,6 +6,7 @@ import type { Application } from '../../application';
 import type { InlineProjection } from '../../eventstore';
 import { runOAuthCommand, sealToken, type OAuthContext } from '../../oauth/oauth.commands';
 import { oauthProjection } from './oauth.projection';
+import { storageOf } from '../../application-storage';
 
 const dump = (stored: StoredRows) => ({
   registrations: stored.all('SELECT * FROM oauth_client_registrations ORDER BY server_id'),
@@ -46,7 +47,7 @@ describe('oauth projection', () => {
     dir = makeTempDir();
     app = await openTestApplication(dir.path);
     stored = new StoredRows(`${dir.path}/gatehouse.db`);
-    ctx = { store: app.store, secrets: app.secrets, reads: app.database.reads };
+    ctx = { store: app.store, secrets: app.secrets, reads: storageOf(app).database.reads };
     // s1: granted, refreshed, refused on refresh (client rejected), registered and granted again.
     await register('s1', 'c1');
     const first = tokens(1);
@@ -87,7 +88,7 @@ describe('oauth projection', () => {
 
   it('rebuilds to the same rows, also when every event is applied twice', async () => {
     const incremental = dump(stored);
-    await app.store.rebuild([oauthProjection]);
+    await storageOf(app).store.rebuild([oauthProjection]);
     expect(dump(stored)).toEqual(incremental);
     const twice: InlineProjection = {
       ...oauthProjection,
@@ -96,7 +97,7 @@ describe('oauth projection', () => {
         await oauthProjection.apply(event, manager);
       },
     };
-    await app.store.rebuild([twice]);
+    await storageOf(app).store.rebuild([twice]);
     expect(dump(stored)).toEqual(incremental);
   });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describeOnBothBackends, type OpenedApplication, useApplicationPerTest } from '../../../../test/support/application';
 import { OAuthReadModel } from '../oauth';
+import { storageOf } from '../../application-storage';
 
 const context = () => ({ actor: 'test', correlationId: randomUUID() });
 
@@ -51,7 +52,7 @@ const profileReadsContract = (open: () => Promise<OpenedApplication>) => {
     await app().commands.profiles.attach(profileId, alpha, 'active', context());
     await app().commands.profiles.attach(profileId, beta, 'inactive', context());
     await app().commands.profiles.setTool(profileId, alpha, 'search', { description: 'Tuned' }, context());
-    const reads = app().database.reads;
+    const reads = storageOf(app()).database.reads;
     const answer = async () => {
       const row = await app().queries.profiles.byId(profileId);
       return {

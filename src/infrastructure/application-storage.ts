@@ -1,0 +1,25 @@
+import type { TypeOrmEventStore } from './eventstore';
+import type { Database } from './persistence/database';
+
+/**
+ * What an application stores into: the database and the TypeORM event store behind the ports an
+ * application shows (`EventStore`, the queries, the command handlers). For infrastructure (the
+ * gateway, the store migration), tests and benchmarks; `src/api` never sees it (a
+ * dependency-cruiser rule: `api-not-to-storage`).
+ */
+export type Storage = Readonly<{ database: Database; store: TypeOrmEventStore }>;
+
+const storages = new WeakMap<object, Storage>();
+
+/** Records the storage behind an application (openApplication does, once). */
+export const attachStorage = <App extends object>(app: App, storage: Storage): App => {
+  storages.set(app, storage);
+  return app;
+};
+
+/** The storage behind an application opened by openApplication. */
+export const storageOf = (app: object): Storage => {
+  const storage = storages.get(app);
+  if (storage === undefined) throw new Error('storageOf: not an application opened by openApplication');
+  return storage;
+};
