@@ -1,5 +1,6 @@
 import { escapeLiteral, type Client, type QueryResult as PgResult } from 'pg';
 import { QueryFailedError, QueryResult, type QueryRunner } from 'typeorm';
+import { simpleQuery } from './postgres-simple-query';
 
 type Send = (query: string, parameters?: unknown[], structured?: boolean) => Promise<unknown>;
 
@@ -108,13 +109,13 @@ export class DeferredWrites {
     if (this.runner.isReleased || name === undefined) return null;
     const execute = this.executeOf(name, parameters ?? []);
     if (execute === null) return null;
-    const text = `${this.pending.join('; ')}; ${execute}`;
+    const statements = [...this.pending, execute];
     this.pending = [];
     let results: PgResult[];
     try {
-      results = (await this.client.query(text)) as unknown as PgResult[];
+      results = await simpleQuery(this.client, statements);
     } catch (error) {
-      throw new QueryFailedError(text, [], error as Error);
+      throw new QueryFailedError(statements.join('; '), [], error as Error);
     }
     const last = results[results.length - 1];
     const result = new QueryResult();

@@ -5,6 +5,7 @@ import { createPostgresDataSource, type EntityList } from './data-source';
 import { EVENT_LOG_LOCK } from './migrations/postgres/ddl';
 import { DeferredWrites } from './deferred-writes';
 import { keepConnection } from './postgres-kept-connection';
+import { simpleQuery } from './postgres-simple-query';
 import type { StorageBackend } from './storage-backend';
 
 /** NOTIFY'd by every write transaction of a gateway on the database (see begin). */
@@ -90,8 +91,8 @@ export class PostgresBackend implements StorageBackend {
     // The notification goes out when (and only if) the transaction commits: other instances'
     // followers read the log then instead of at their next poll.
     const sql = ['BEGIN', `SELECT pg_advisory_xact_lock(${EVENT_LOG_LOCK}), pg_notify('${COMMITS_CHANNEL}', '')`, 'SELECT MAX(position) AS head FROM events', ...then];
-    const results = (await client.query(sql.join('; '))) as unknown as { rows: { head?: number | string | null }[] }[];
-    return Number(results[2].rows[0].head ?? 0);
+    const results = await simpleQuery(client, sql);
+    return Number((results[2].rows[0] as { head: number | string | null }).head ?? 0);
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { Database as SqliteHandle, Statement } from 'better-sqlite3';
 import { QueryFailedError, type EntityManager, type QueryResult } from 'typeorm';
+import { BetterSqlite3Driver } from 'typeorm/driver/better-sqlite3/BetterSqlite3Driver';
 
 /**
  * Statements run on better-sqlite3 directly, for the statements every command runs (compiled
@@ -10,10 +11,11 @@ import { QueryFailedError, type EntityManager, type QueryResult } from 'typeorm'
  */
 
 /** The better-sqlite3 connection under a TypeORM manager; null on another engine. */
-export const sqliteHandleOf = (manager: EntityManager): SqliteHandle | null =>
-  manager.connection.options.type === 'better-sqlite3'
-    ? ((manager.connection.driver as unknown as { databaseConnection: SqliteHandle | undefined }).databaseConnection ?? null)
-    : null;
+export const sqliteHandleOf = (manager: EntityManager): SqliteHandle | null => {
+  const { driver } = manager.connection;
+  // The driver's connection is a public field of TypeORM's better-sqlite3 driver (typed any there).
+  return driver instanceof BetterSqlite3Driver ? ((driver.databaseConnection as SqliteHandle | undefined) ?? null) : null;
+};
 
 // better-sqlite3 binds no booleans; TypeORM's runner turns them into 0/1 too.
 const bindable = (parameters: readonly unknown[]): unknown[] => parameters.map((value) => (typeof value === 'boolean' ? Number(value) : value));
