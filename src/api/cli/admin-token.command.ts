@@ -19,7 +19,6 @@ Options:
 `;
 
 export const adminTokenCommand: CliCommand = {
-  summary: 'rotate the admin token of the REST API (rotate)',
   run: (argv) =>
     runCommand('admin-token', USAGE, async () => {
       const { values, positionals } = parseCommandLine({ args: [...argv], options: { ...HELP_OPTION, print: { type: 'boolean' } }, allowPositionals: true });

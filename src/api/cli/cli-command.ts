@@ -1,5 +1,4 @@
-/** One `gatehouse <command>`: its one-line summary and what it runs (resolving to the exit code). */
+/** One `gatehouse <command>`: what it runs (resolving to the exit code); its summary is in the registry (commands.ts). */
 export type CliCommand = Readonly<{
-  summary: string;
   run: (argv: readonly string[]) => Promise<number>;
 }>;

@@ -80,7 +80,6 @@ const parseTransport = (value: string | undefined, client: Client): Transport =>
 };
 
 export const connectCommand: CliCommand = {
-  summary: 'print a ready client configuration for a profile (Claude Desktop, Cursor, VS Code, Inspector)',
   run: (argv) =>
     runCommand('connect', USAGE, async () => {
       const { values, positionals } = parseCommandLine({

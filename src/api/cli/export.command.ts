@@ -54,7 +54,6 @@ const writeBackup = async (output: string | undefined): Promise<void> => {
 };
 
 export const exportCommand: CliCommand = {
-  summary: 'write the configuration (or, --format events, the event log) as JSON',
   run: (argv) =>
     runCommand('export', USAGE, async () => {
       const { values, positionals } = parseCommandLine({

@@ -70,7 +70,6 @@ const row = (event: StoredEvent): string[] => {
 };
 
 export const historyCommand: CliCommand = {
-  summary: 'show the event log as a table (filter by stream, type, position)',
   run: (argv) =>
     runCommand('history', USAGE, async () => {
       const { values, positionals } = parseCommandLine({

@@ -107,7 +107,6 @@ const summary = (result: ImportResult): string => {
 };
 
 export const importCommand: CliCommand = {
-  summary: 'import servers (and profiles) from a Claude Desktop style JSON file',
   run: (argv) =>
     runCommand('import', USAGE, async () => {
       const { values, positionals } = parseCommandLine({

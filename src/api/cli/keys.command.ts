@@ -77,7 +77,6 @@ const revoke = async (id: string | undefined): Promise<number> => {
 };
 
 export const keysCommand: CliCommand = {
-  summary: 'create, list and revoke API keys',
   run: (argv) =>
     runCommand('keys', USAGE, async () => {
       const { values, positionals } = parseCommandLine({

@@ -97,7 +97,6 @@ const tail = async (queries: DebugLogQueries, filter: DebugLogFilter, lines: num
 };
 
 export const logsCommand: CliCommand = {
-  summary: 'show or follow the debug logs (traffic of profiles with debugLogging on)',
   run: (argv) =>
     runCommand('logs', USAGE, async () => {
       const filterOptions = Object.fromEntries(LOG_FILTER_FIELDS.map((field) => [field, { type: 'string' as const }]));

@@ -13,5 +13,5 @@ export const main = async (argv: readonly string[]): Promise<number> => {
     process.stderr.write(`gatehouse: unknown command "${name}"\n\n${usage()}`);
     return 2;
   }
-  return command.run(rest);
+  return (await command.load()).run(rest);
 };

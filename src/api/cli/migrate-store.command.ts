@@ -40,7 +40,6 @@ Options:
 const POSTGRES_URL = /^postgres(ql)?:\/\/./i;
 
 export const migrateStoreCommand: CliCommand = {
-  summary: 'copy the store between the SQLite file and PostgreSQL (--to / --from postgres://…)',
   run: (argv) =>
     runCommand('migrate-store', USAGE, async () => {
       const { values, positionals } = parseCommandLine({

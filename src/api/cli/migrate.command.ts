@@ -15,7 +15,6 @@ Options:
 `;
 
 export const migrateCommand: CliCommand = {
-  summary: 'apply pending database migrations and print which ran',
   run: (argv) =>
     runCommand('migrate', USAGE, async () => {
       const { values, positionals } = parseCommandLine({ args: [...argv], options: { ...HELP_OPTION }, allowPositionals: true });

@@ -23,7 +23,6 @@ Options:
 `;
 
 export const rebuildCommand: CliCommand = {
-  summary: 'drop every read model and replay the event log into it',
   run: (argv) =>
     runCommand('rebuild', USAGE, async () => {
       const { values, positionals } = parseCommandLine({ args: [...argv], options: { ...HELP_OPTION }, allowPositionals: true });

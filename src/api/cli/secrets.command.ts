@@ -23,7 +23,6 @@ Options:
 `;
 
 export const secretsCommand: CliCommand = {
-  summary: 'rotate the master key of the encrypted secrets (rotate-key)',
   run: (argv) =>
     runCommand('secrets', USAGE, async () => {
       const { values, positionals } = parseCommandLine({ args: [...argv], options: { ...HELP_OPTION }, allowPositionals: true });

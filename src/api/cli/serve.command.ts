@@ -23,7 +23,6 @@ const printSetupLink = async (gatehouse: RunningGatehouse, publicUrl: string, lo
 };
 
 export const serveCommand: CliCommand = {
-  summary: 'run the gateway: REST API and MCP endpoints (what `npm start` runs)',
   run: async () => {
     const config = loadConfig();
     const gatehouse = await startGatehouse({ config, logDestination: stdoutDestination() });

@@ -1,6 +1,7 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { randomUUID } from 'node:crypto';
-import { openApplication, startGateway } from '../../infrastructure/application';
+import { openApplication } from '../../infrastructure/application';
+import { startGateway } from '../../infrastructure/gateway';
 import { loadConfig } from '../../infrastructure/config/config';
 import { DownstreamSession } from '../mcp/downstream-session';
 import type { CliCommand } from './cli-command';
@@ -15,7 +16,6 @@ const USAGE = 'Usage: gatehouse stdio --profile <slug>\n\nServes one profile ove
  * to stdout.
  */
 export const stdioCommand: CliCommand = {
-  summary: 'serve one profile over stdio (for clients that spawn processes)',
   run: async (argv) => {
     const { values } = parseCommandLine({ args: [...argv], options: { profile: { type: 'string', short: 'p' }, ...HELP_OPTION }, allowPositionals: false });
     if (values.help) {

@@ -60,7 +60,6 @@ const approve = async (serverName: string, options: Options): Promise<number> =>
 };
 
 export const toolsCommand: CliCommand = {
-  summary: 'show and approve pinned tool definitions that changed',
   run: (argv) =>
     runCommand('tools', USAGE, async () => {
       const { values, positionals } = parseCommandLine({

@@ -106,7 +106,6 @@ const change = async (key: string | undefined, work: (app: Application, userId: 
 const ARITY: Readonly<Record<string, number>> = { create: 1, list: 0, role: 2, password: 1, disable: 1, enable: 1 };
 
 export const usersCommand: CliCommand = {
-  summary: 'create, list, disable and enable users; change their role or password; their personal access tokens',
   run: (argv) =>
     runCommand('users', USAGE, async () => {
       const { values, positionals } = parseCommandLine({

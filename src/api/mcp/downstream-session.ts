@@ -11,7 +11,7 @@ import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/t
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Subscription } from 'rxjs';
 import { assertNever } from '../../domain/shared';
-import type { Gateway } from '../../infrastructure/application';
+import type { Gateway } from '../../infrastructure/gateway';
 import type { ProxyProfile } from '../../infrastructure/proxy/profile-config';
 import { ProfileProxy, type ProxyDependencies, type RoutedRequestOptions } from '../../infrastructure/proxy/profile-proxy';
 import type { ListKinds, ProxySession, SessionClose } from '../../infrastructure/proxy/session-registry';

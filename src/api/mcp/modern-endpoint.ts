@@ -10,7 +10,7 @@ import {
   CallToolRequestSchema, CompleteRequestSchema, GetPromptRequestSchema, ReadResourceRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
-import type { Gateway } from '../../infrastructure/application';
+import type { Gateway } from '../../infrastructure/gateway';
 import type { ProxyProfile } from '../../infrastructure/proxy/profile-config';
 import { ProfileProxy, type RoutedRequestOptions } from '../../infrastructure/proxy/profile-proxy';
 import type { ClientPeer, RelatedRequest } from '../../infrastructure/proxy/upstream-hub';

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type { Caller } from './http-guards';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Subscription } from 'rxjs';
-import type { Gateway } from '../../infrastructure/application';
+import type { Gateway } from '../../infrastructure/gateway';
 import type { ProxyProfile } from '../../infrastructure/proxy/profile-config';
 import { ProfileProxy } from '../../infrastructure/proxy/profile-proxy';
 import type { ListKinds, ProxySession } from '../../infrastructure/proxy/session-registry';

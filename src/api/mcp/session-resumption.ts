@@ -1,5 +1,5 @@
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import type { Gateway } from '../../infrastructure/application';
+import type { Gateway } from '../../infrastructure/gateway';
 import type { ProxyProfile } from '../../infrastructure/proxy/profile-config';
 import { ACTIVITY_INTERVAL_MS, type ProxySession } from '../../infrastructure/proxy/session-registry';
 import type { InitializeParams } from '../../infrastructure/mcp-sessions';

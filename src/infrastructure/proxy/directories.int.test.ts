@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { openTestApplication } from '../../../test/support/application';
 import { makeTempDir } from '../../../test/support/temp-dir';
-import { startGateway, type Application, type Gateway } from '../application';
+import { type Application } from '../application';
+import { startGateway, type Gateway } from '../gateway';
 import { hashApiKey } from '../commands/apikey.commands';
 import type { StoredEvent } from '../eventstore';
 
