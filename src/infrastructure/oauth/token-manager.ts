@@ -65,7 +65,8 @@ export class OAuthTokenManager implements UpstreamTokenSource {
 
   constructor(
     private readonly ctx: OAuthContext,
-    private readonly options: Readonly<{ now?: () => Date; log?: OAuthLog }> = {},
+    /** backgroundRetryMs: BACKGROUND_RETRY_MS unless given (tests). */
+    private readonly options: Readonly<{ now?: () => Date; log?: OAuthLog; backgroundRetryMs?: number }> = {},
   ) {
     ctx.store.committed$.subscribe(() => {
       this.generation += 1;
@@ -187,7 +188,7 @@ export class OAuthTokenManager implements UpstreamTokenSource {
     const timer = setTimeout(() => {
       this.timers.delete(key);
       this.reschedule(ref);
-    }, BACKGROUND_RETRY_MS);
+    }, this.options.backgroundRetryMs ?? BACKGROUND_RETRY_MS);
     timer.unref();
     this.timers.set(key, timer);
   }
@@ -234,7 +235,7 @@ export class OAuthTokenManager implements UpstreamTokenSource {
           (now) => {
             // Refreshed (or revoked): the commit has set the next timer. Still the same token: a
             // passing failure, tried again a little later rather than at once.
-            if (now?.fp === current.fp) this.reschedule(ref, BACKGROUND_RETRY_MS);
+            if (now?.fp === current.fp) this.reschedule(ref, this.options.backgroundRetryMs ?? BACKGROUND_RETRY_MS);
           },
           (error: unknown) => {
             warn('oauth background refresh could not be set; trying again later')(error);
