@@ -57,10 +57,14 @@ module.exports = {
     },
     {
       name: 'api-not-to-storage',
-      comment: "src/api, its tests included, works through the application's ports (the EventStore interface, the queries, the command handlers): it never reaches the Database, its backends, or the storage behind an application (application-storage.ts, for infrastructure and test/).",
+      comment: "src/api, its tests included, works through the application's ports (the EventStore interface, the queries, the command handlers): it never reaches the Database, its backends and statements, the TypeORM event store, or the storage behind an application (application-storage.ts, for infrastructure and test/).",
       severity: 'error',
       from: { path: '^src/api/' },
-      to: { path: '^src/infrastructure/(application-storage|persistence/(database|data-source|storage-backend|sqlite-backend|postgres-backend))\\.ts$' },
+      to: {
+        path: '^src/infrastructure/(application-storage\\.ts|eventstore/typeorm-event-store\\.ts|persistence/)',
+        // What src/api may use of persistence: the errors it maps to 503, and the marks of a serving process.
+        pathNot: '^src/infrastructure/persistence/(database-errors|postgres-serving|serving-marker)\\.ts$',
+      },
     },
     {
       name: 'src-not-to-tests',

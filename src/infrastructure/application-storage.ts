@@ -1,4 +1,4 @@
-import type { TypeOrmEventStore } from './eventstore';
+import type { TypeOrmEventStore } from './eventstore/typeorm-event-store';
 import type { Database } from './persistence/database';
 
 /**

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EntityTarget, ObjectLiteral } from 'typeorm';
-import type { TypeOrmEventStore } from './eventstore';
+import type { TypeOrmEventStore } from './eventstore/typeorm-event-store';
 import type { Database } from './persistence/database';
 import { DebugLogProjection, DebugLogRecord, ProjectionCheckpointRow } from './readmodels/debug-logs';
 

@@ -14,9 +14,29 @@ const lockExclusively = (file: string): void => {
   }
 };
 
-describe('closing the gateway when a step of the close fails', () => {
-  // Guards closeInOrder in the close path: a step that fails (here closing the database's reader) does not leave the later ones (its writer) undone.
-  it('still closes the HTTP server and the database writer, then rejects with the failure', async () => {
+describe('closing Gatehouse when a step of the close fails', () => {
+  // Guards startGatehouse's closeInOrder: the gateway's close failing (after it did its work) does not skip the HTTP server's or the database's.
+  it('a failing gateway close still stops the HTTP server and closes the database, then rejects', async () => {
+    const gh = await startTestGatehouse();
+    try {
+      expect((await gh.api('POST', '/api/profiles', { slug: 'dev' })).status).toBe(201);
+      gh.sql.close();
+      expect(() => lockExclusively(`${gh.dataDir}/gatehouse.db`)).toThrow(/locked/);
+      const closeGateway = gh.gateway.close;
+      jest.spyOn(gh.gateway, 'close').mockImplementationOnce(async () => {
+        await closeGateway();
+        throw new Error('the gateway failed to close');
+      });
+      await expect(gh.close()).rejects.toThrow('the gateway failed to close');
+      expect(gh.http.listening).toBe(false);
+      expect(() => lockExclusively(`${gh.dataDir}/gatehouse.db`)).not.toThrow();
+    } finally {
+      rmSync(gh.dataDir, { recursive: true, force: true });
+    }
+  });
+
+  // Guards the SQLite backend's closeInOrder: its reader failing to close does not leave its writer open.
+  it('a failing reader close still closes the database writer, then rejects', async () => {
     const gh = await startTestGatehouse();
     try {
       expect((await gh.api('POST', '/api/profiles', { slug: 'dev' })).status).toBe(201);
@@ -24,7 +44,6 @@ describe('closing the gateway when a step of the close fails', () => {
       // The reader connection is lost before the close: closing it again is the step that fails.
       await storageOf(gh.app).database.reads.dataSource.destroy();
       await expect(gh.close()).rejects.toThrow('connection is not yet established');
-      expect(gh.http.listening).toBe(false);
       expect(() => lockExclusively(`${gh.dataDir}/gatehouse.db`)).not.toThrow();
     } finally {
       rmSync(gh.dataDir, { recursive: true, force: true });

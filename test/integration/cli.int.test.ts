@@ -294,6 +294,7 @@ describe('the gatehouse CLI', () => {
       [['history', '--type', 'ServerRegistered,Bogus'], 2, 'unknown event type Bogus; the types are: ServerRegistered, ServerReconfigured'],
       [['rebuild', 'now'], 2, 'unexpected argument "now"'],
       [['frobnicate'], 2, 'unknown command "frobnicate"'],
+      [['constructor'], 2, 'unknown command "constructor"'],
     ];
     // None of these writes, so they can run side by side.
     const results = await Promise.all(cases.map(([args]) => run(...args)));

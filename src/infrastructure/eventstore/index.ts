@@ -1,7 +1,6 @@
 export * from './event.entities';
 export { newEventId, newStreamId } from './event-ids';
 export * from './projection';
-export * from './typeorm-event-store';
 export * from './types';
 export * from './upcasting';
 export * from './fold';

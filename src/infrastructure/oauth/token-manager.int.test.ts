@@ -41,8 +41,8 @@ describe('OAuthTokenManager background refresh', () => {
       redirectUri: 'http://127.0.0.1:7300/oauth/callback', tokenEndpointAuthMethod: 'client_secret_post' as const,
     };
     await runOAuthCommand(ctx, serverId, { type: 'RegisterOAuthClient', data: { serverId, client } }, context);
-    // Due for refresh in about two seconds (a third of its life left).
-    const tokens = { accessToken: sealToken(ctx, 'first-access-token'), refreshToken: sealToken(ctx, 'refresh-token'), expiresAt: new Date(Date.now() + 3_000).toISOString(), scopes: ['mcp:tools'] };
+    // Due for refresh in about six seconds (a third of its life left): far enough for a slow setup to finish first.
+    const tokens = { accessToken: sealToken(ctx, 'first-access-token'), refreshToken: sealToken(ctx, 'refresh-token'), expiresAt: new Date(Date.now() + 9_000).toISOString(), scopes: ['mcp:tools'] };
     const server = { issuer: authServer.baseUrl, tokenEndpoint: `${authServer.baseUrl}/token`, revocationEndpoint: null };
     await runOAuthCommand(ctx, serverId, { type: 'GrantOAuthTokens', data: { serverId, clientId: 'client-1', server, resource: null, tokens } }, context);
 

@@ -181,7 +181,7 @@ export class OAuthTokenManager implements UpstreamTokenSource {
     return (error) => this.options.log?.('warn', what, { ...about, error: error instanceof Error ? error.message : String(error) });
   }
 
-  /** Schedules the grant again in BACKGROUND_RETRY_MS, unless stopped or already scheduled. */
+  /** Schedules the grant again after the retry delay (BACKGROUND_RETRY_MS unless the options say), unless stopped or already scheduled. */
   private retryLater(ref: GrantRef): void {
     const key = grantKey(ref);
     if (!this.background || this.timers.has(key)) return;

@@ -6,6 +6,7 @@ import { createTestPostgresDatabase, describePostgres } from '../../../test/supp
 import { makeTempDir } from '../../../test/support/temp-dir';
 import { compiledQuery } from './compiled-query';
 import { Database } from './database';
+import { sqliteHandleOf } from './sqlite-statements';
 
 const INSERT_STREAM = compiledQuery<StreamRecord>((manager, p) =>
   manager
@@ -89,8 +90,7 @@ describe('CompiledQuery on SQLite', () => {
     const dir = makeTempDir();
     const db = await openTestDatabase(dir.path);
     try {
-      const handle = (db.reads.connection.driver as unknown as { databaseConnection: { prepare: (sql: string) => unknown } }).databaseConnection;
-      const prepare = jest.spyOn(handle, 'prepare');
+      const prepare = jest.spyOn(sqliteHandleOf(db.reads)!, 'prepare');
       for (let n = 0; n < 5; n += 1) await OF_TYPE.all(db.reads, { streamType: `t${n}` });
       expect(prepare).toHaveBeenCalledTimes(1);
     } finally {
