@@ -1,3 +1,4 @@
+import type { EventStore } from './eventstore';
 import type { TypeOrmEventStore } from './eventstore/typeorm-event-store';
 import type { Database } from './persistence/database';
 
@@ -9,16 +10,19 @@ import type { Database } from './persistence/database';
  */
 export type Storage = Readonly<{ database: Database; store: TypeOrmEventStore }>;
 
-const storages = new WeakMap<object, Storage>();
+/** What an application looks like from here (application.ts imports this module, not the other way round). */
+type OpenedApplication = Readonly<{ store: EventStore; commands: object }>;
+
+const storages = new WeakMap<OpenedApplication, Storage>();
 
 /** Records the storage behind an application (openApplication does, once). */
-export const attachStorage = <App extends object>(app: App, storage: Storage): App => {
+export const attachStorage = <App extends OpenedApplication>(app: App, storage: Storage): App => {
   storages.set(app, storage);
   return app;
 };
 
 /** The storage behind an application opened by openApplication. */
-export const storageOf = (app: object): Storage => {
+export const storageOf = (app: OpenedApplication): Storage => {
   const storage = storages.get(app);
   if (storage === undefined) throw new Error('storageOf: not an application opened by openApplication');
   return storage;
