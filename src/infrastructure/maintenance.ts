@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { EntityTarget, ObjectLiteral } from 'typeorm';
 import type { TypeOrmEventStore } from './eventstore/typeorm-event-store';
 import type { Database } from './persistence/database';
-import { DebugLogProjection, DebugLogRecord, ProjectionCheckpointRow } from './readmodels/debug-logs';
+import { DebugLogProjection } from './readmodels/debug-logs';
 
 export type Readiness = { ready: true } | { ready: false; reason: string };
 
@@ -34,7 +34,7 @@ export class Maintenance {
   async rebuild(): Promise<RebuildReport> {
     const tables = this.store.projections.flatMap((projection) => projection.tables);
     const names = tables.map((table) => this.tableName(table));
-    const before = await this.digests([...tables, DebugLogRecord]);
+    const before = await this.digests([...tables, ...DebugLogProjection.tables]);
     const eventsStarted = process.hrtime.bigint();
     const events = await this.store.rebuild();
     const eventsMs = elapsedMs(eventsStarted);
@@ -44,7 +44,7 @@ export class Maintenance {
     debugLogs.close();
     if (debugLogs.lastError !== null) throw new Error(`debug logs could not be rebuilt: ${debugLogs.lastError}`);
     const journalMs = elapsedMs(journalStarted);
-    const after = await this.digests([...tables, DebugLogRecord]);
+    const after = await this.digests([...tables, ...DebugLogProjection.tables]);
     const changed = [...after].filter(([table, digest]) => before.get(table) !== digest).map(([table]) => table);
     return { events, eventsMs, journalRecords, journalMs, changed, tables: names };
   }
@@ -54,14 +54,7 @@ export class Maintenance {
     try {
       if (await this.database.pendingMigrations()) return { ready: false, reason: 'migrations pending' };
       await this.database.write(async (manager) => {
-        await manager
-          .createQueryBuilder()
-          .insert()
-          .into(ProjectionCheckpointRow)
-          .values({ name: '__readyz', position: 0, updatedAt: new Date().toISOString() })
-          .orUpdate(['updated_at'], ['name'])
-          .updateEntity(false)
-          .execute();
+        await DebugLogProjection.probeWrite(manager);
         throw new RollbackProbe();
       });
       return { ready: true };

@@ -4,7 +4,7 @@ import { ENTITIES, openApplication, type Application } from './application';
 import type { GatehouseConfig } from './config/config';
 import { databaseLocation } from './config/database-url';
 import { Database } from './persistence/database';
-import { DebugLogRecord } from './readmodels/debug-logs';
+import { DebugLogProjection } from './readmodels/debug-logs';
 import { storageOf } from './application-storage';
 
 /**
@@ -78,7 +78,7 @@ export const migrateStore = async (from: GatehouseConfig, to: GatehouseConfig): 
       const [headSource, headTarget] = [await source.store.headPosition(), await target.store.headPosition()];
       if (headSource !== headTarget) throw new StoreMigrationError(`the copy ends at position ${headTarget}, the source at ${headSource}`);
       const { store, database } = storageOf(source);
-      const tables = [...store.projections.flatMap((projection) => projection.tables), DebugLogRecord];
+      const tables = [...store.projections.flatMap((projection) => projection.tables), ...DebugLogProjection.tables];
       const readModels: string[] = [];
       for (const table of tables) {
         const name = database.reads.connection.getMetadata(table).tableName;

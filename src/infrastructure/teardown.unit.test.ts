@@ -1,7 +1,7 @@
 import { closeInOrder } from './teardown';
 
 describe('closeInOrder', () => {
-  it('runs every step in order, and rethrows the first failure after the last step', async () => {
+  it('runs every step in order, and rethrows every failure together after the last step', async () => {
     const ran: string[] = [];
     const outcome = closeInOrder([
       () => ran.push('a'),
@@ -18,8 +18,14 @@ describe('closeInOrder', () => {
         ran.push('d');
       },
     ]);
-    await expect(outcome).rejects.toThrow('b failed');
+    await expect(outcome).rejects.toThrow('2 steps of the close failed: b failed; c failed');
+    await expect(outcome).rejects.toBeInstanceOf(AggregateError);
     expect(ran).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('rethrows a single failure as it is', async () => {
+    const failure = new Error('only this one');
+    await expect(closeInOrder([() => undefined, () => Promise.reject(failure), () => undefined])).rejects.toBe(failure);
   });
 
   it('settles when every step succeeds', async () => {

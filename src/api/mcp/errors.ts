@@ -50,7 +50,8 @@ const proxyError = (error: ProxyError): McpError => {
   switch (error.code) {
     case 'UNKNOWN_TOOL':
     case 'UNKNOWN_PROMPT':
-      return new McpError(ErrorCode.InvalidParams, error.message);
+      // The reason tells the gateway's own "not in this profile" from an upstream's -32602 passed through.
+      return new McpError(ErrorCode.InvalidParams, error.message, { reason: error.code });
     case 'UNKNOWN_RESOURCE':
       return new McpError(RESOURCE_NOT_FOUND, error.message);
     case 'PROFILE_GONE':

@@ -20,6 +20,13 @@ describe('toMcpError: the one place local errors become wire errors', () => {
     expect(toMcpError(error).code).toBe(code);
   });
 
+  it('marks the gateway\'s own unknown tool or prompt with its reason, which an upstream\'s -32602 does not carry', () => {
+    expect(toMcpError(new ProxyError('UNKNOWN_TOOL', 'Unknown tool: x')).data).toEqual({ reason: 'UNKNOWN_TOOL' });
+    expect(toMcpError(new ProxyError('UNKNOWN_PROMPT', 'Unknown prompt: x')).data).toEqual({ reason: 'UNKNOWN_PROMPT' });
+    const upstream = new UpstreamError('UPSTREAM_RPC_ERROR', server, 'bad', { rpcError: { code: -32602, message: 'Unknown tool: y' } });
+    expect(toMcpError(upstream).data).toBeUndefined();
+  });
+
   it('passes an upstream JSON-RPC error through unchanged, and an McpError as it is', () => {
     const upstream = new UpstreamError('UPSTREAM_RPC_ERROR', server, 'bad', { rpcError: { code: -32099, message: 'custom', data: { a: 1 } } });
     expect(toMcpError(upstream)).toMatchObject({ code: -32099, data: { a: 1 } });

@@ -64,8 +64,10 @@ const withSession = async <T>(gateway: Gateway, profile: ProxyProfile, caller: C
     await client.connect(clientSide);
     return await use(client);
   } finally {
-    await client.close().catch(() => undefined);
-    await session.close().catch(() => undefined);
+    // The answer does not depend on these; a close that fails is logged, not the request's error.
+    const logged = (what: string) => (error: unknown) => gateway.observability.log('warn', what, { error: String(error) });
+    await client.close().catch(logged('openapi: closing the in-memory client failed'));
+    await session.close().catch(logged('openapi: closing the in-memory session failed'));
   }
 };
 
@@ -88,7 +90,8 @@ const callFailure = (error: unknown, tool: string): ProblemError => {
   if (error instanceof McpError) {
     const message = wireMessage(error);
     if (error.code === ErrorCode.RequestTimeout) return new ProblemError(504, 'UPSTREAM_TIMEOUT', message);
-    if (error.code === ErrorCode.InvalidParams && /Unknown tool/.test(message)) return new ProblemError(404, 'TOOL_NOT_FOUND', `No tool "${tool}" in this profile`);
+    // The gateway's own "not in this profile" (its reason), not an upstream's -32602 passed through.
+    if (error.code === ErrorCode.InvalidParams && (error.data as { reason?: unknown } | undefined)?.reason === 'UNKNOWN_TOOL') return new ProblemError(404, 'TOOL_NOT_FOUND', `No tool "${tool}" in this profile`);
     return new ProblemError(502, 'UPSTREAM_ERROR', message);
   }
   throw error;

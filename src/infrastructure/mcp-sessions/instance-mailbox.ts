@@ -95,6 +95,8 @@ export class InstanceMailbox {
     try {
       envelope = JSON.parse(payload) as typeof envelope;
     } catch {
+      // Someone else NOTIFYing on the channel: not ours, but worth knowing about.
+      this.onError(new Error('a notification on the instances\' channel was not JSON'));
       return;
     }
     if (envelope.to !== this.instanceId) return;

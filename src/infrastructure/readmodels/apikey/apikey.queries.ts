@@ -1,7 +1,7 @@
 import { In, type EntityManager } from 'typeorm';
 import { lastUsedAt } from '../../key-usage';
 import { ProfileReadModel } from '../profile';
-import { UserRow } from '../user';
+import { UserReadModel } from '../user';
 import { ApiKeyRow } from './apikey.entity';
 
 export type ApiKeyView = {
@@ -74,9 +74,7 @@ export class ApiKeyReadModel {
 
   private async grantsOf(rows: readonly ApiKeyRow[]): Promise<ApiKeyGrant[]> {
     const ownerIds = [...new Set(rows.map((row) => row.ownerId).filter((id): id is string => id !== null))];
-    const enabled = new Set(
-      ownerIds.length === 0 ? [] : (await this.manager.getRepository(UserRow).findBy({ id: In(ownerIds), status: 'enabled' })).map((user) => user.id),
-    );
+    const enabled = await new UserReadModel(this.manager).enabledAmong(ownerIds);
     return rows.map((row) => grantOf(row, row.ownerId === null || enabled.has(row.ownerId)));
   }
 

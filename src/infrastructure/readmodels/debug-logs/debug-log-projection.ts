@@ -80,6 +80,24 @@ const saveCheckpoint = async (manager: EntityManager, position: number): Promise
  * twice are harmless, and the shared checkpoint row is only where a restart resumes from.
  */
 export class DebugLogProjection {
+  /** The tables a rebuild writes (from the journal): what `gatehouse rebuild` and migrate-store compare. */
+  static readonly tables = [DebugLogRecord] as const;
+
+  /**
+   * A write into this module's checkpoint table, for a caller that rolls it back (readiness:
+   * whether the database takes writes at all).
+   */
+  static async probeWrite(manager: EntityManager): Promise<void> {
+    await manager
+      .createQueryBuilder()
+      .insert()
+      .into(ProjectionCheckpointRow)
+      .values({ name: '__readyz', position: 0, updatedAt: new Date().toISOString() })
+      .orUpdate(['updated_at'], ['name'])
+      .updateEntity(false)
+      .execute();
+  }
+
   private readonly projected = new Subject<DebugLogRow>();
   readonly rows$: Observable<DebugLogRow> = this.projected.asObservable();
   private scheduled: NodeJS.Immediate | null = null;

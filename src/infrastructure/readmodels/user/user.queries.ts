@@ -1,4 +1,4 @@
-import { Not, type EntityManager } from 'typeorm';
+import { In, Not, type EntityManager } from 'typeorm';
 import type { Role } from '../../../domain/user/events';
 import { UserRow } from './user.entity';
 
@@ -52,6 +52,12 @@ export class UserReadModel {
   /** Enabled owners other than `userId` (the last-owner rule). */
   otherEnabledOwners(userId: string): Promise<number> {
     return this.manager.getRepository(UserRow).countBy({ role: 'owner', status: 'enabled', id: Not(userId) });
+  }
+
+  /** Which of these users are enabled (a disabled owner's API keys are suspended). */
+  async enabledAmong(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    return new Set((await this.manager.getRepository(UserRow).findBy({ id: In([...ids]), status: 'enabled' })).map((user) => user.id));
   }
 
   /** The id of the user that holds `name`, or null (the unique-name guard). */
