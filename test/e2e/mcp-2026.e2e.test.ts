@@ -160,6 +160,22 @@ describe('MCP 2026-07-28 beside 2025-11-25 on one profile endpoint', () => {
     expect(legacy.body.error.message).toContain('Mcp-Session-Id');
   });
 
+  it('streams a call with a progressToken: its progress, then its result, as SSE message events on a stream that names no session', async () => {
+    const response = await fetch(`${gh.url}/mcp/mixed`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': VERSION, 'mcp-method': 'tools/call', 'mcp-name': 'conf__test_tool_with_progress' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'conf__test_tool_with_progress', arguments: {}, _meta: { ...META, progressToken: 'p-9' } } }),
+    });
+    expect([response.status, response.headers.get('content-type'), response.headers.get('mcp-session-id')]).toEqual([200, 'text/event-stream', null]);
+    const text = await response.text();
+    // Nothing but whole `message` events, one JSON line each.
+    expect(text).toMatch(/^(event: message\ndata: [^\n]+\n\n)+$/);
+    const frames = text.split('\n').filter((line) => line.startsWith('data: ')).map((line) => JSON.parse(line.slice(6)));
+    expect(frames.map((frame) => frame.method ?? frame.id)).toEqual(['notifications/progress', 'notifications/progress', 'notifications/progress', 9]);
+    expect(frames.slice(0, 3).map((frame) => [frame.params.progressToken, frame.params.progress])).toEqual([['p-9', 0], ['p-9', 50], ['p-9', 100]]);
+    expect(frames[3].result).toMatchObject({ resultType: 'complete', content: [{ type: 'text', text: 'Tool with progress executed successfully' }] });
+  });
+
   it('subscriptions/listen: acknowledges first, tags each notification, sends only what was asked', async () => {
     const open = async (notifications: Record<string, unknown>, id: number) => {
       const controller = new AbortController();
@@ -170,6 +186,8 @@ describe('MCP 2026-07-28 beside 2025-11-25 on one profile endpoint', () => {
         body: JSON.stringify({ jsonrpc: '2.0', id, method: 'subscriptions/listen', params: { notifications, _meta: META } }),
       });
       expect(response.headers.get('content-type')).toContain('text/event-stream');
+      // 2026-07-28 has no sessions: the stream names none.
+      expect(response.headers.get('mcp-session-id')).toBeNull();
       const frames: any[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any -- asserted field by field
       const reader = response.body!.getReader();
       void (async () => {

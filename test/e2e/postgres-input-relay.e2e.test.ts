@@ -128,13 +128,13 @@ describePostgres('a translated request across two instances on one PostgreSQL da
     }
   });
 
-  it('answers a clear -32602 within a few seconds when the instance holding the call is gone', async () => {
+  it('answers -32603 (a condition on the gateway\'s side, not invalid params) within a few seconds when the instance holding the call is gone', async () => {
     const first = await call(a, {});
     expect(first.body.result.resultType).toBe('input_required');
     await a.kill('SIGKILL');
     const started = Date.now();
     const orphan = await call(b, { ...answerTo(first.body.result.inputRequests, 'eve'), requestState: first.body.result.requestState });
     expect(Date.now() - started).toBeLessThan(10_000);
-    expect([orphan.status, orphan.body.error?.code, orphan.body.error?.message]).toEqual([200, -32602, expect.stringContaining('no longer pending')]);
+    expect([orphan.status, orphan.body.error?.code, orphan.body.error?.message, orphan.body.error?.data]).toEqual([200, -32603, expect.stringContaining('no longer pending'), { reason: 'HOLDER_GONE' }]);
   });
 });

@@ -1,12 +1,12 @@
 /**
  * InputRelay between two instances' real mailboxes on one PostgreSQL database: what the holder
  * does with messages that are malformed, or whose cancel overtook them, and what the forwarding
- * instance tells a holder that took too long. (The whole round trip, with two gateway processes,
+ * instance tells a holder that took too long (and its client, when the holder took the retry but
+ * did not answer it in time). (The whole round trip, with two gateway processes,
  * is test/e2e/postgres-input-relay.e2e.test.ts.)
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InputRelay, type FlowRetry } from '../../src/api/mcp/input-relay';
-import { RequestStateError } from '../../src/api/mcp/modern-input';
+import { HolderUnavailableError, InputRelay, type FlowRetry } from '../../src/api/mcp/input-relay';
 import { InstanceMailbox, type InstanceMessage } from '../../src/infrastructure/mcp-sessions/instance-mailbox';
 import { openPostgresApplication, type OpenedApplication } from '../support/application';
 import { describePostgres } from '../support/postgres';
@@ -111,10 +111,41 @@ describePostgres('InputRelay on PostgreSQL', () => {
 
   it('tells a holder that did not take the retry in time to drop it, when it answers its client', async () => {
     const { forwarding, atHolder } = forwardingTo(300);
-    await expect(forwarding.forward(holderMailbox.instanceId, retry, new AbortController().signal)).rejects.toBeInstanceOf(RequestStateError);
+    const refused = forwarding.forward(holderMailbox.instanceId, retry, new AbortController().signal);
+    await expect(refused).rejects.toBeInstanceOf(HolderUnavailableError);
+    await expect(refused).rejects.toMatchObject({ code: 'HOLDER_GONE' });
     for (let i = 0; i < 100 && atHolder.length < 2; i++) await sleep(20);
     expect(atHolder.map((message) => message.kind)).toEqual(['retry', 'cancel']);
     expect(atHolder[1].relay).toBe(atHolder[0].relay);
+  });
+
+  it('gives up with HOLDER_TIMEOUT when the holder took the retry but did not answer it in time', async () => {
+    let release = (): void => undefined;
+    const stalled = new Promise<Record<string, unknown>>((resolve) => {
+      release = () => resolve({ content: [], resultType: 'complete' });
+    });
+    new InputRelay({
+      mailbox: holderMailbox,
+      resumeHere: () => stalled,
+      wireError: () => ({ code: -32603, message: 'x', status: 200 }),
+      stepTimeoutMs: () => 5_000,
+      onError: (error) => errors.push(error),
+    });
+    const forwarding = new InputRelay({
+      mailbox: sender,
+      resumeHere: () => Promise.reject(new Error('not held here')),
+      wireError: () => ({ code: -32603, message: 'x', status: 200 }),
+      stepTimeoutMs: () => 300,
+      acceptTimeoutMs: 1_000,
+      onError: (error) => errors.push(error),
+    });
+    try {
+      const late = forwarding.forward(holderMailbox.instanceId, retry, new AbortController().signal);
+      await expect(late).rejects.toBeInstanceOf(HolderUnavailableError);
+      await expect(late).rejects.toMatchObject({ code: 'HOLDER_TIMEOUT' });
+    } finally {
+      release();
+    }
   });
 
   it('logs a serve that fails on the holder instead of leaving an unhandled rejection', async () => {

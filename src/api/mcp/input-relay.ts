@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { InstanceMailbox, InstanceMessage } from '../../infrastructure/mcp-sessions';
-import { RequestStateError, type StateOwner } from './modern-input';
+import type { StateOwner } from './modern-input';
 
 type Json = Record<string, unknown>;
 
@@ -28,6 +28,18 @@ export class RelayedError extends Error {
   override readonly name = 'RelayedError';
   constructor(readonly wire: WireAnswer) {
     super(wire.message);
+  }
+}
+
+/**
+ * The instance that holds the flow did not take the retry (`HOLDER_GONE`: it stopped, and the
+ * waiting call went with it) or did not answer it in time (`HOLDER_TIMEOUT`). A condition on the
+ * gateway's side, not the client's: its requestState was good, so this is never -32602.
+ */
+export class HolderUnavailableError extends Error {
+  override readonly name = 'HolderUnavailableError';
+  constructor(readonly code: 'HOLDER_GONE' | 'HOLDER_TIMEOUT', message: string) {
+    super(message);
   }
 }
 
@@ -81,9 +93,10 @@ export class InputRelay {
   }
 
   /**
-   * Hands `retry` to instance `holder` and resolves with its next step; throws RequestStateError
-   * when the holder does not take it in time (it is gone: the flow went with it), RelayedError
-   * with the holder's error. The client closing its connection (`closed`) cancels it there too.
+   * Hands `retry` to instance `holder` and resolves with its next step; throws
+   * HolderUnavailableError when the holder does not take it in time (it is gone: the flow went
+   * with it) or does not answer it in time, RelayedError with the holder's error. The client
+   * closing its connection (`closed`) cancels it there too.
    */
   forward(holder: string, retry: FlowRetry, closed: AbortSignal): Promise<Json> {
     const relay = randomUUID();
@@ -107,13 +120,14 @@ export class InputRelay {
       // Past the accept window the holder may still take the retry late (a slow instance): it is
       // told to drop it, so the flow is not resumed for a client that has already been answered.
       timer = setTimeout(() => {
-        fail(new RequestStateError('is no longer pending (the Gatehouse instance that holds it does not answer: it stopped, and the request went with it)'));
+        fail(new HolderUnavailableError('HOLDER_GONE', 'requestState is no longer pending (the Gatehouse instance that holds its request does not answer: it stopped, and the request went with it)'));
         mailbox.send(holder, { kind: 'cancel', relay }, stepTimeoutMs).catch(this.options.onError);
       }, this.options.acceptTimeoutMs ?? ACCEPT_TIMEOUT_MS).unref();
       this.waiting.set(relay, {
         accepted: () => {
           clearTimeout(timer);
-          timer = setTimeout(() => fail(new RequestStateError('got no answer from the Gatehouse instance that holds it in time')), stepTimeoutMs + (this.options.acceptTimeoutMs ?? ACCEPT_TIMEOUT_MS)).unref();
+          const waitMs = stepTimeoutMs + (this.options.acceptTimeoutMs ?? ACCEPT_TIMEOUT_MS);
+          timer = setTimeout(() => fail(new HolderUnavailableError('HOLDER_TIMEOUT', `The Gatehouse instance that holds the request did not answer it within ${waitMs} ms`)), waitMs).unref();
         },
         settle: (outcome) => {
           finish();

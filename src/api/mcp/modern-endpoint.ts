@@ -7,19 +7,21 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  CallToolRequestSchema, CompleteRequestSchema, GetPromptRequestSchema, ReadResourceRequestSchema,
+  CallToolRequestSchema, CompleteRequestSchema, ErrorCode, GetPromptRequestSchema, ReadResourceRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
+import { assertNever } from '../../domain/shared';
 import type { Gateway } from '../../infrastructure/gateway';
 import type { ProxyProfile } from '../../infrastructure/proxy/profile-config';
 import { ProfileProxy, type RoutedRequestOptions } from '../../infrastructure/proxy/profile-proxy';
 import type { ClientPeer, RelatedRequest } from '../../infrastructure/proxy/upstream-hub';
+import { EventStream, messageEvent } from '../../infrastructure/transports/streamable-http';
 import type { McpClientCapabilities, McpElicitationParams, McpImplementation, McpSamplingParams } from '../../infrastructure/upstream';
 import { GATEWAY_INFO } from './downstream-session';
 import type { Caller } from './http-guards';
 import { RESOURCE_NOT_FOUND, toWireError } from './errors';
 import { inNameOrder, mergeCacheHints, type CacheHint } from './modern-cache';
-import { type FlowRetry, InputRelay, RelayedError } from './input-relay';
+import { type FlowRetry, HolderUnavailableError, InputRelay, RelayedError } from './input-relay';
 import { type InputFlow, InputFlows, type InputRequest, RequestStateError, RequestStates, type StateOwner } from './modern-input';
 import { openListenStream } from './modern-listen';
 import { isPlainToolCall } from './modern-params';
@@ -47,6 +49,22 @@ export class ModernError extends Error {
 }
 
 const METHOD_NOT_FOUND = -32601;
+
+/**
+ * A retry handed to the instance that holds its request, which is gone or slow: a condition on
+ * the gateway's side, not the client's (its requestState was good), so never -32602. No answer in
+ * time is the request timeout, as an upstream's is (errors.ts).
+ */
+const holderError = (error: HolderUnavailableError): ModernError => {
+  switch (error.code) {
+    case 'HOLDER_GONE':
+      return new ModernError(ErrorCode.InternalError, error.message, { reason: error.code });
+    case 'HOLDER_TIMEOUT':
+      return new ModernError(ErrorCode.RequestTimeout, error.message, { reason: error.code });
+    default:
+      return assertNever(error.code);
+  }
+};
 
 /** Methods of the session revisions that 2026-07-28 removed: answered like any unknown method, as the spec says. */
 export const REMOVED_METHODS: readonly string[] = ['initialize', 'ping', 'logging/setLevel', 'resources/subscribe', 'resources/unsubscribe'];
@@ -282,7 +300,9 @@ export const modernEndpoint = (gateway: Gateway): ModernEndpoint => {
     if (error instanceof ModernError) return error;
     // The instance that holds the flow answered it, as it would its own client.
     if (error instanceof RelayedError) return new ModernError(error.wire.code, error.wire.message, error.wire.data, error.wire.status);
+    // A requestState the client got wrong (altered, foreign, expired, replayed): its error.
     if (error instanceof RequestStateError) return new ModernError(-32602, error.message, { requestState: error.reason });
+    if (error instanceof HolderUnavailableError) return holderError(error);
     const wire = toWireError(error);
     // 2026-07-28 answers an unknown resource with invalid params (-32602), not -32002.
     if (wire.code === RESOURCE_NOT_FOUND && request.method === 'resources/read') return new ModernError(-32602, wire.message, { uri: request.params.uri });
@@ -309,9 +329,11 @@ export const modernEndpoint = (gateway: Gateway): ModernEndpoint => {
     res.once('close', onClose);
     const progressToken = (request.meta as { progressToken?: unknown }).progressToken;
     const streams = (typeof progressToken === 'string' || typeof progressToken === 'number') && String(req.headers.accept ?? '').includes('text/event-stream');
+    // The answer streams from the first progress notification on; one after the answer is dropped.
+    let stream: EventStream | undefined;
     const send = (message: Json): void => {
-      if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
-      res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+      if (stream !== undefined) stream.write(messageEvent(message));
+      else if (!res.headersSent) stream = new EventStream(res, undefined, messageEvent(message));
     };
     const options: RoutedRequestOptions = {
       signal: abort.signal,
@@ -336,12 +358,8 @@ export const modernEndpoint = (gateway: Gateway): ModernEndpoint => {
       res.off('close', onClose);
     }
     if (res.destroyed) return;
-    if (res.headersSent) {
-      send(answer);
-      res.end();
-    } else {
-      writeJson(res, status, answer);
-    }
+    if (stream !== undefined) stream.end(messageEvent(answer));
+    else writeJson(res, status, answer);
   };
 
   return { serve };

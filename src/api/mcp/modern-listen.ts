@@ -13,6 +13,7 @@ import type { Caller } from './http-guards';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Subscription } from 'rxjs';
 import type { Gateway } from '../../infrastructure/gateway';
+import { EventStream, messageEvent } from '../../infrastructure/transports/streamable-http';
 import type { ProxyProfile } from '../../infrastructure/proxy/profile-config';
 import { ProfileProxy } from '../../infrastructure/proxy/profile-proxy';
 import type { ListKinds, ProxySession } from '../../infrastructure/proxy/session-registry';
@@ -22,7 +23,6 @@ import { type Json, META, type ModernRequest, type RequestId } from './modern-re
 export type ListenFilter = Readonly<{ toolsListChanged?: boolean; promptsListChanged?: boolean; resourcesListChanged?: boolean; resourceSubscriptions?: readonly string[] }>;
 
 const MAX_RESOURCE_SUBSCRIPTIONS = 100;
-const KEEP_ALIVE_MS = 25_000;
 
 const isObject = (value: unknown): value is Json => value !== null && typeof value === 'object' && !Array.isArray(value);
 
@@ -74,7 +74,7 @@ class ListenStream implements ClientPeer, ProxySession {
   lastActivity = Date.now();
   readonly proxy: ProfileProxy;
   private subscription?: Subscription;
-  private keepAlive?: NodeJS.Timeout;
+  private stream?: EventStream;
   private closed = false;
   private subscribed: string[] = [];
 
@@ -93,8 +93,9 @@ class ListenStream implements ClientPeer, ProxySession {
   }
 
   async open(): Promise<void> {
-    this.res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
-    this.res.once('close', () => void this.dispose());
+    this.stream = new EventStream(this.res, undefined, undefined, () => void this.dispose());
+    // A client gone before the stream opened: nothing to serve, and no 'close' still to come.
+    if (!this.stream.isOpen) return this.dispose();
     this.gateway.sessions.add(this);
     this.subscription = this.gateway.proxy.hub.notices$.subscribe((notice) => {
       this.onNotice(notice).catch((error: unknown) => this.gateway.observability.log('warn', 'upstream notice not handled', { sessionId: this.sessionId, error: String(error) }));
@@ -102,8 +103,6 @@ class ListenStream implements ClientPeer, ProxySession {
     const agreed: Json = { ...this.filter };
     if (this.filter.resourceSubscriptions !== undefined) agreed.resourceSubscriptions = await this.subscribeResources(this.filter.resourceSubscriptions);
     this.send({ method: 'notifications/subscriptions/acknowledged', params: { notifications: agreed } });
-    this.keepAlive = setInterval(() => this.res.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
-    this.keepAlive.unref();
   }
 
   /** The URIs the upstreams accepted: one that no server of the profile has is left out of the agreement. */
@@ -119,7 +118,7 @@ class ListenStream implements ClientPeer, ProxySession {
     const params = (notification.params ?? {}) as Json;
     const meta = isObject(params._meta) ? params._meta : {};
     const message = { jsonrpc: '2.0', ...notification, params: { ...params, _meta: { ...meta, [META.subscriptionId]: this.listenId } } };
-    this.res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+    this.stream?.write(messageEvent(message));
   }
 
   private async onNotice(notice: UpstreamNotice): Promise<void> {
@@ -142,15 +141,13 @@ class ListenStream implements ClientPeer, ProxySession {
   /** Ends the subscription gracefully: the listen request's result, then the end of the stream. */
   async close(): Promise<void> {
     if (this.closed) return;
-    this.res.write(`event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: this.listenId, result: { resultType: 'complete', _meta: { [META.subscriptionId]: this.listenId } } })}\n\n`);
-    this.res.end();
+    this.stream?.end(messageEvent({ jsonrpc: '2.0', id: this.listenId, result: { resultType: 'complete', _meta: { [META.subscriptionId]: this.listenId } } }));
     await this.dispose();
   }
 
   private async dispose(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.keepAlive);
     this.subscription?.unsubscribe();
     this.gateway.sessions.remove(this.sessionId);
     this.gateway.proxy.hub.forget(this);

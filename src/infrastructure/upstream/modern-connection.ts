@@ -10,7 +10,7 @@ import { UpstreamConnectionBase, type RequestParams } from './connection-base';
 import { toUpstreamError, UpstreamError } from './errors';
 import { asV1Error } from './modern-errors';
 import { allowlistedFetch, isHostAllowed } from './host-allowlist';
-import { HEADERS_TIMEOUT_MS, nodeFetch, type NodeFetch } from './node-fetch';
+import { HEADERS_TIMEOUT_MS, nodeFetch, type NodeFetch } from '../transports/streamable-http';
 import { upstreamHeaders, upstreamUrl } from './http-transports';
 import { onAbort } from './request-signals';
 import type { SdkConnectionOptions } from './sdk-connection';

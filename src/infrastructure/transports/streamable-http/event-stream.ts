@@ -17,24 +17,27 @@ export const messageEvent = (message: unknown): string => `event: message\ndata:
 
 /**
  * An open `text/event-stream` response: a POST's answer once it streams, or a session's GET
- * stream. Writes stop for good at `end()` or when the client goes away (a write after the end
- * would be an 'error' event on the response), and so does the keep-alive timer.
+ * stream (and, on the 2026-07-28 endpoint, a request's answer with its progress, or a
+ * `subscriptions/listen` stream). Writes stop for good at `end()` or when the client goes away
+ * (a write after the end would be an 'error' event on the response), and so does the keep-alive
+ * timer.
  */
 export class EventStream {
   private open = true;
   private readonly keepAlive: NodeJS.Timeout;
 
   /**
+   * `sessionId`: sent as `mcp-session-id` (none on the session-less 2026-07-28 revision).
    * `first`: what goes out with the headers (nothing: the headers are flushed alone, so a
    * client waiting on a GET sees its stream open). `onGone`: the client closed the connection.
    */
   constructor(
     private readonly res: ServerResponse,
-    sessionId: string,
+    sessionId: string | undefined,
     first: string | undefined,
     onGone: () => void = () => undefined,
   ) {
-    res.writeHead(200, { ...EVENT_STREAM_HEADERS, 'mcp-session-id': sessionId });
+    res.writeHead(200, sessionId === undefined ? EVENT_STREAM_HEADERS : { ...EVENT_STREAM_HEADERS, 'mcp-session-id': sessionId });
     if (first === undefined) res.flushHeaders();
     else res.write(first);
     this.keepAlive = setInterval(() => this.write(KEEP_ALIVE), KEEP_ALIVE_MS);

@@ -9,8 +9,13 @@
  * - `StreamableHttpServerTransport`: one downstream session; the MCP endpoint hands it each
  *   request after `readPostMessages` has checked what the spec requires of a POST.
  * - `HttpRefusal`: a refused request (HTTP status and JSON-RPC error), sent with `sendRefusal`.
+ * - `EventStream`, `messageEvent`: the SSE framing and keep-alive of a response that streams
+ *   (the 2026-07-28 endpoint's progress and `subscriptions/listen` streams use them too).
+ * - `nodeFetch`: a fetch on Node's `http`, for the SDK v2 client's transport to a 2026 upstream.
  */
 export { StreamableHttpClientTransport, type StreamableHttpClientOptions } from './client';
 export { isInitialize, readPostMessages, type PostMessages } from './checks';
+export { EventStream, messageEvent } from './event-stream';
+export { HEADERS_TIMEOUT_MS, nodeFetch, type NodeFetch } from './node-fetch';
 export { HttpRefusal, sendRefusal } from './refusal';
 export { StreamableHttpServerTransport } from './server';

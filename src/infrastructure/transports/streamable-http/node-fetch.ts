@@ -1,8 +1,9 @@
 import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { readBody } from '../transports/http-body';
+import { readBody } from '../http-body';
 
 /** A fetch as the SDK v2 transport takes it. */
 export type NodeFetch = ((url: string | URL, init?: RequestInit) => Promise<Response>) & Readonly<{ close: () => void }>;
@@ -19,6 +20,9 @@ const mediaType = (header: string | undefined): string => (header ?? '').split('
  * subclass could not override with accessors and methods.
  */
 const ResponseBase = Response as unknown as new (body: ReadableStream<Uint8Array> | null, init: ResponseInit) => object;
+
+/** Node's web ReadableStream is the one Response takes at run time; the two typings declare them apart. */
+const toWebStream = (readable: Readable): ReadableStream<Uint8Array> => Readable.toWeb(readable) as WebReadableStream<Uint8Array> as unknown as ReadableStream<Uint8Array>;
 
 /**
  * A Response whose body was read before it was made: `text()`, `json()` and `arrayBuffer()`
@@ -48,7 +52,7 @@ class BufferedResponse extends ResponseBase {
     if (this.#none) return null;
     if (this.#stream === undefined) {
       const bytes = this.#take();
-      this.#stream = Readable.toWeb(Readable.from([bytes])) as unknown as ReadableStream<Uint8Array>;
+      this.#stream = toWebStream(Readable.from([bytes]));
     }
     return this.#stream;
   }
@@ -90,6 +94,9 @@ class StreamedResponse extends ResponseBase {
     return this.#url;
   }
 }
+
+/** Both are Responses at run time: only their base's typing (see ResponseBase) says `object`. */
+const asResponse = (response: BufferedResponse | StreamedResponse): Response => response as unknown as Response;
 
 /**
  * The request's headers for http.request, named in lower case. A value that is not a string is
@@ -163,8 +170,6 @@ const boundIdleBody = (response: IncomingMessage, ms: number): void => {
   response.once('close', () => clearTimeout(timer));
 };
 
-type IdleSocket = Readonly<{ timeout?: number; setTimeout: (ms: number) => unknown }>;
-
 /**
  * An agent whose idle sockets are closed after `freeMs` (or sooner, by the server's Keep-Alive
  * hint, as Node does) and whose sockets in use have no idle timeout: the agent closes an idle
@@ -173,14 +178,14 @@ type IdleSocket = Readonly<{ timeout?: number; setTimeout: (ms: number) => unkno
 const idleBounded = <A extends http.Agent>(agent: A, freeMs: number): A => {
   const keep = agent.keepSocketAlive.bind(agent);
   const reuse = agent.reuseSocket.bind(agent);
+  // The agents' sockets are net.Sockets (TLS ones included); the typings promise only a Duplex.
   agent.keepSocketAlive = (socket) => {
     const kept = keep(socket);
-    const idle = socket as unknown as IdleSocket;
-    if (!idle.timeout || idle.timeout > freeMs) idle.setTimeout(freeMs);
+    if (socket instanceof net.Socket && (!socket.timeout || socket.timeout > freeMs)) socket.setTimeout(freeMs);
     return kept;
   };
   agent.reuseSocket = (socket, request) => {
-    (socket as unknown as IdleSocket).setTimeout(0);
+    if (socket instanceof net.Socket) socket.setTimeout(0);
     reuse(socket, request);
   };
   return agent;
@@ -286,11 +291,11 @@ export const nodeFetch = (settings: NodeFetchSettings = {}): NodeFetch => {
         if (NULL_BODY_STATUSES.has(status)) {
           // Whatever the upstream sent after the head is not a body: read and dropped.
           response.resume();
-          settle(() => new BufferedResponse(null, responseInit, target.href) as unknown as Response);
+          settle(() => asResponse(new BufferedResponse(null, responseInit, target.href)));
           return;
         }
         if (mediaType(response.headers['content-type']) === 'text/event-stream') {
-          const streamed = settle(() => new StreamedResponse(Readable.toWeb(response) as WebReadableStream<Uint8Array> as unknown as ReadableStream<Uint8Array>, responseInit, target.href) as unknown as Response);
+          const streamed = settle(() => asResponse(new StreamedResponse(toWebStream(response), responseInit, target.href)));
           if (!streamed) return;
           // The stream ends with the signal, as a fetch body does; from here the reader owns it.
           const onStreamAbort = (): void => {
@@ -301,7 +306,7 @@ export const nodeFetch = (settings: NodeFetchSettings = {}): NodeFetch => {
           return;
         }
         readBody(response, MAX_BUFFERED_BODY).then(
-          (bytes) => settle(() => new BufferedResponse(bytes, responseInit, target.href) as unknown as Response),
+          (bytes) => settle(() => asResponse(new BufferedResponse(bytes, responseInit, target.href))),
           (error: unknown) => fail(fetchFailed(error)),
         );
       };
