@@ -166,6 +166,9 @@ export class InputRelay {
         if (isJson(message.outcome)) this.waiting.get(relay)?.settle(message.outcome as Outcome);
         return;
       default:
+        // A kind this build does not know (sent by a newer instance during an upgrade): its
+        // sender times out waiting, as for an instance that stopped, and answers its client so.
+        this.options.onError(new Error(`an instance message of unknown kind ${JSON.stringify(message.kind)} was ignored`));
     }
   }
 
