@@ -1,4 +1,5 @@
 import type { DestinationStream } from 'pino';
+import type { Subscription } from 'rxjs';
 import { currentSettings } from './readmodels/settings';
 import { expiredRecordsSweep } from './expired-records';
 import type { PeriodicJob } from './periodic-job';
@@ -75,166 +76,187 @@ export const startGateway = async (app: Application, options: GatewayOptions): P
   const { secrets } = app;
   const { store, database } = storageOf(app);
   const follower = new LogFollower(store, { intervalMs: options.followIntervalMs });
-  const settings = new SettingsDirectory((await currentSettings(store)).settings);
-  const profiles = new ProfileDirectory(async (key) => {
-    const record = await new ProfileReadModel(database.reads).proxyRecord(key);
-    return record === null ? null : toProxyProfile(secrets, record);
-  });
-  const keyUses = new KeyUseRecorder({
-    write: (entries) => recordKeyUse(database, entries),
-    onError: (error) => observability.log('warn', 'API key use not recorded', { error: String(error) }),
-  });
-  const keys = new KeyDirectory((hash) => new ApiKeyReadModel(database.reads).byHash(hash), (keyId) => keyUses.used(keyId));
-  const credentials = new CredentialDirectory(secrets);
-  credentials.load(await new UserCredentialsReadModel(database.reads).all());
-  // Caches first, so that whatever reacts to an event after them reads the new configuration.
-  const applyToCaches = (event: StoredEvent): void => {
-    settings.apply(event);
-    profiles.apply(event);
-    keys.apply(event);
-    credentials.apply(event);
-  };
-  const cacheSubscription = follower.events$.subscribe(applyToCaches);
-  const observability = await Observability.open({
-    database,
-    secrets,
-    events$: follower.events$,
-    adminToken: options.adminToken,
-    logLevel: app.config.logLevel,
-    logDestination: options.logDestination,
-  });
-  const log = observability.log;
-  const oauth = new OAuthService({ context: { store, secrets, reads: database.reads }, publicUrl: options.publicUrl, log, allowedHosts: () => settings.current().upstreamAllowedHosts });
-  const initial = settings.current();
-  const pool = new UpstreamPool({
-    connection: {
-      connectTimeoutMs: () => settings.current().connectTimeoutMs,
-      defaultRequestTimeoutMs: initial.requestTimeoutMs,
-      allowedHosts: () => settings.current().upstreamAllowedHosts,
-      tokens: oauth.tokens,
-    },
-    maxConnectionsPerServer: initial.maxProcessesPerServer,
-    sessionIdleTimeoutMs: initial.sessionIdleTimeoutMs,
-  });
-  const hub = new UpstreamHub(pool, credentials);
-  const discovery = new ToolDiscovery((serverId, tools, fingerprint, context) => app.commands.servers.recordDiscoveredTools(serverId, tools, fingerprint, context), log);
-  const catalog = new UpstreamCatalog((spec, kind, items) => {
-    if (kind === 'tools') discovery.listed(spec, items as Parameters<ToolDiscovery['listed']>[1]);
-  });
-  const noticeSubscription = hub.notices$.subscribe((notice) => {
-    if (notice.kind === 'tools_changed') catalog.invalidate(notice.serverId, ['tools']);
-    if (notice.kind === 'prompts_changed') catalog.invalidate(notice.serverId, ['prompts']);
-    if (notice.kind === 'resources_changed') catalog.invalidate(notice.serverId, ['resources', 'templates']);
-  });
-  const sessionStore = new SessionStore(database);
-  const sessions = new SessionRegistry({
-    idleTimeoutMs: () => settings.current().sessionIdleTimeoutMs,
-    keys: (ids) => new ApiKeyReadModel(database.reads).byIds(ids),
-    activity: sessionStore,
-    log,
-  });
-  const serverSpec = async (serverId: string) => {
-    const row = await new ServerReadModel(database.reads).byId(serverId);
-    return row === null || row.status !== 'active' ? null : toUpstreamSpec(secrets, row);
-  };
-  const configFollower = new ConfigFollower({
-    events$: follower.events$,
-    pool,
-    catalog,
-    sessions,
-    profiles,
-    settings: settings.current,
-    reads: {
-      serverSpec,
-      serverInUse: (serverId) => new ProfileReadModel(database.reads).isServerInUse(serverId),
-    },
-    log,
-  });
-  observability.observe({
-    sessionProfiles: () => [...sessions.values()].map((session) => session.slug),
-    servers: () => new ServerReadModel(database.reads).list(),
-    upstreamHealth: (serverId) => pool.health(serverId),
-    liveProcesses: (serverId) => pool.liveProcessCount(serverId),
-    eventLogHead: () => store.headPosition(),
-    settings: settings.current,
-  });
   let stopRefresh: (() => void) | null = null;
   /** The serving process's sweep of expired runtime records (startBackground). */
   let sweep: PeriodicJob<unknown> | null = null;
-  /** Stops all of it, each step whether or not the ones before failed; what did not start yet is null. */
-  const teardown = (stopWakeups: (() => Promise<void>) | null, mailbox: InstanceMailbox | null): Promise<void> =>
+  /** What start has opened so far: a part is absent until it is open, and teardown skips it until then. */
+  const opened: Partial<{
+    sessions: SessionRegistry;
+    configFollower: ConfigFollower;
+    stopWakeups: (() => Promise<void>) | null;
+    mailbox: InstanceMailbox | null;
+    pool: UpstreamPool;
+    keyUses: KeyUseRecorder;
+    noticeSubscription: Subscription;
+    cacheSubscription: Subscription;
+    observability: Observability;
+  }> = {};
+  /** Stops all of it, each step whether or not the ones before failed. */
+  const teardown = (): Promise<void> =>
     closeInOrder([
       () => stopRefresh?.(),
       () => sweep?.stop(),
-      () => sessions.closeAll(),
-      () => configFollower.stop(),
-      () => stopWakeups?.(),
-      () => mailbox?.close(),
+      () => opened.sessions?.closeAll(),
+      () => opened.configFollower?.stop(),
+      () => opened.stopWakeups?.(),
+      () => opened.mailbox?.close(),
       () => follower.stop(),
-      () => pool.closeAll(),
-      () => keyUses.close(),
-      () => noticeSubscription.unsubscribe(),
-      () => cacheSubscription.unsubscribe(),
-      () => observability.close(),
+      () => opened.pool?.closeAll(),
+      () => opened.keyUses?.close(),
+      () => opened.noticeSubscription?.unsubscribe(),
+      () => opened.cacheSubscription?.unsubscribe(),
+      () => opened.observability?.close(),
     ]);
   try {
-    await follower.start();
-  } catch (error) {
-    // Not started after all: what was opened for it is closed before the error goes up.
-    await teardown(null, null).catch((closeError: unknown) => log('warn', 'a gateway that did not start was not closed cleanly', { error: String(closeError) }));
-    throw error;
-  }
-  // PostgreSQL tells of other instances' commits at once; the follower's polling stays as the fallback.
-  const stopWakeups = await database
-    .onCommitsElsewhere(
-      () => {
-        follower.wake();
-        // The commit may be another instance's batch of the traffic journal: project it here too (the live tail).
-        observability.projection.schedule();
+    const settings = new SettingsDirectory((await currentSettings(store)).settings);
+    const profiles = new ProfileDirectory(async (key) => {
+      const record = await new ProfileReadModel(database.reads).proxyRecord(key);
+      return record === null ? null : toProxyProfile(secrets, record);
+    });
+    const keyUses = new KeyUseRecorder({
+      write: (entries) => recordKeyUse(database, entries),
+      onError: (error) => observability.log('warn', 'API key use not recorded', { error: String(error) }),
+    });
+    opened.keyUses = keyUses;
+    const keys = new KeyDirectory((hash) => new ApiKeyReadModel(database.reads).byHash(hash), (keyId) => keyUses.used(keyId));
+    const credentials = new CredentialDirectory(secrets);
+    credentials.load(await new UserCredentialsReadModel(database.reads).all());
+    // Caches first, so that whatever reacts to an event after them reads the new configuration.
+    const applyToCaches = (event: StoredEvent): void => {
+      settings.apply(event);
+      profiles.apply(event);
+      keys.apply(event);
+      credentials.apply(event);
+    };
+    const cacheSubscription = follower.events$.subscribe(applyToCaches);
+    opened.cacheSubscription = cacheSubscription;
+    const observability = await Observability.open({
+      database,
+      secrets,
+      events$: follower.events$,
+      adminToken: options.adminToken,
+      logLevel: app.config.logLevel,
+      logDestination: options.logDestination,
+    });
+    opened.observability = observability;
+    const log = observability.log;
+    const oauth = new OAuthService({ context: { store, secrets, reads: database.reads }, publicUrl: options.publicUrl, log, allowedHosts: () => settings.current().upstreamAllowedHosts });
+    const initial = settings.current();
+    const pool = new UpstreamPool({
+      connection: {
+        connectTimeoutMs: () => settings.current().connectTimeoutMs,
+        defaultRequestTimeoutMs: initial.requestTimeoutMs,
+        allowedHosts: () => settings.current().upstreamAllowedHosts,
+        tokens: oauth.tokens,
       },
-      (error) => log('warn', 'listening for other instances\' commits failed; following the log by polling until it is back', { error: String(error) }),
-    )
-    .catch((error: unknown) => {
-      log('warn', 'cannot listen for other instances\' commits; following the log by polling', { error: String(error) });
+      maxConnectionsPerServer: initial.maxProcessesPerServer,
+      sessionIdleTimeoutMs: initial.sessionIdleTimeoutMs,
+    });
+    opened.pool = pool;
+    const hub = new UpstreamHub(pool, credentials);
+    const discovery = new ToolDiscovery((serverId, tools, fingerprint, context) => app.commands.servers.recordDiscoveredTools(serverId, tools, fingerprint, context), log);
+    const catalog = new UpstreamCatalog((spec, kind, items) => {
+      if (kind === 'tools') discovery.listed(spec, items as Parameters<ToolDiscovery['listed']>[1]);
+    });
+    const noticeSubscription = hub.notices$.subscribe((notice) => {
+      if (notice.kind === 'tools_changed') catalog.invalidate(notice.serverId, ['tools']);
+      if (notice.kind === 'prompts_changed') catalog.invalidate(notice.serverId, ['prompts']);
+      if (notice.kind === 'resources_changed') catalog.invalidate(notice.serverId, ['resources', 'templates']);
+    });
+    opened.noticeSubscription = noticeSubscription;
+    const sessionStore = new SessionStore(database);
+    const sessions = new SessionRegistry({
+      idleTimeoutMs: () => settings.current().sessionIdleTimeoutMs,
+      keys: (ids) => new ApiKeyReadModel(database.reads).byIds(ids),
+      activity: sessionStore,
+      log,
+    });
+    opened.sessions = sessions;
+    const serverSpec = async (serverId: string) => {
+      const row = await new ServerReadModel(database.reads).byId(serverId);
+      return row === null || row.status !== 'active' ? null : toUpstreamSpec(secrets, row);
+    };
+    const configFollower = new ConfigFollower({
+      events$: follower.events$,
+      pool,
+      catalog,
+      sessions,
+      profiles,
+      settings: settings.current,
+      reads: {
+        serverSpec,
+        serverInUse: (serverId) => new ProfileReadModel(database.reads).isServerInUse(serverId),
+      },
+      log,
+    });
+    opened.configFollower = configFollower;
+    observability.observe({
+      sessionProfiles: () => [...sessions.values()].map((session) => session.slug),
+      servers: () => new ServerReadModel(database.reads).list(),
+      upstreamHealth: (serverId) => pool.health(serverId),
+      liveProcesses: (serverId) => pool.liveProcessCount(serverId),
+      eventLogHead: () => store.headPosition(),
+      settings: settings.current,
+    });
+    await follower.start();
+    // PostgreSQL tells of other instances' commits at once; the follower's polling stays as the fallback.
+    const stopWakeups = await database
+      .onCommitsElsewhere(
+        () => {
+          follower.wake();
+          // The commit may be another instance's batch of the traffic journal: project it here too (the live tail).
+          observability.projection.schedule();
+        },
+        (error) => log('warn', 'listening for other instances\' commits failed; following the log by polling until it is back', { error: String(error) }),
+      )
+      .catch((error: unknown) => {
+        log('warn', 'cannot listen for other instances\' commits; following the log by polling', { error: String(error) });
+        return null;
+      });
+    opened.stopWakeups = stopWakeups;
+    const mailbox = await InstanceMailbox.open(database, secrets, (error) => log('warn', 'a message between instances was lost', { error: String(error) })).catch((error: unknown) => {
+      log('warn', 'cannot listen for messages from other instances; translated requests are answered only by the instance that began them', { error: String(error) });
       return null;
     });
-  const mailbox = await InstanceMailbox.open(database, secrets, (error) => log('warn', 'a message between instances was lost', { error: String(error) })).catch((error: unknown) => {
-    log('warn', 'cannot listen for messages from other instances; translated requests are answered only by the instance that began them', { error: String(error) });
-    return null;
-  });
-  sessions.start();
-  let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => (closing ??= teardown(stopWakeups, mailbox));
-  return {
-    app, follower, profiles, keys, settings, pool, hub, catalog, sessions, observability, oauth, close, mailbox,
-    persistedSessions: { ids: new SessionIds(secrets), store: sessionStore },
-    proxy: { hub, catalog, profiles, settings: settings.current },
-    discoverTools: async (serverId, deadlineMs) => {
-      const spec = await serverSpec(serverId);
-      if (spec === null) return null;
-      // The shared connection (no session): what a profile's clients would share.
-      const supervisor = pool.get(spec);
-      supervisor.retryNow();
-      const outcome = await catalog.list('tools', spec, supervisor, deadlineMs);
-      if (outcome.items === null) throw outcome.error;
-      return outcome.items.length;
-    },
-    startBackground: async () => {
-      stopRefresh ??= await oauth.tokens.startBackgroundRefresh();
-      if (sweep === null) {
-        sweep = expiredRecordsSweep({
-          tables: [
-            { table: 'oauth_server_records', removeExpired: () => app.oauthServerRecords.removeExpired() },
-            { table: 'user_sessions', removeExpired: () => app.sessions.removeExpired() },
-            { table: 'setup_links', removeExpired: () => app.setupLinks.removeExpired() },
-            ...(mailbox === null ? [] : [{ table: 'mcp_instance_messages', removeExpired: () => mailbox.removeExpired() }]),
-          ],
-          intervalMs: app.config.expiredSweepIntervalSeconds * 1000,
-          onRun: (removed) => log('info', 'expired records removed', { removed }),
-          onError: (table, error) => log('warn', 'removing expired records failed', { table, error: String(error) }),
-        });
-        sweep.start();
-      }
-    },
-  };
+    opened.mailbox = mailbox;
+    sessions.start();
+    let closing: Promise<void> | undefined;
+    const close = (): Promise<void> => (closing ??= teardown());
+    return {
+      app, follower, profiles, keys, settings, pool, hub, catalog, sessions, observability, oauth, close, mailbox,
+      persistedSessions: { ids: new SessionIds(secrets), store: sessionStore },
+      proxy: { hub, catalog, profiles, settings: settings.current },
+      discoverTools: async (serverId, deadlineMs) => {
+        const spec = await serverSpec(serverId);
+        if (spec === null) return null;
+        // The shared connection (no session): what a profile's clients would share.
+        const supervisor = pool.get(spec);
+        supervisor.retryNow();
+        const outcome = await catalog.list('tools', spec, supervisor, deadlineMs);
+        if (outcome.items === null) throw outcome.error;
+        return outcome.items.length;
+      },
+      startBackground: async () => {
+        stopRefresh ??= await oauth.tokens.startBackgroundRefresh();
+        if (sweep === null) {
+          sweep = expiredRecordsSweep({
+            tables: [
+              { table: 'oauth_server_records', removeExpired: () => app.oauthServerRecords.removeExpired() },
+              { table: 'user_sessions', removeExpired: () => app.sessions.removeExpired() },
+              { table: 'setup_links', removeExpired: () => app.setupLinks.removeExpired() },
+              ...(mailbox === null ? [] : [{ table: 'mcp_instance_messages', removeExpired: () => mailbox.removeExpired() }]),
+            ],
+            intervalMs: app.config.expiredSweepIntervalSeconds * 1000,
+            onRun: (removed) => log('info', 'expired records removed', { removed }),
+            onError: (table, error) => log('warn', 'removing expired records failed', { table, error: String(error) }),
+          });
+          sweep.start();
+        }
+      },
+    };
+  } catch (error) {
+    // Not started after all: what was opened for it is closed before the error goes up.
+    await teardown().catch((closeError: unknown) => opened.observability?.log('warn', 'a gateway that did not start was not closed cleanly', { error: String(closeError) }));
+    throw error;
+  }
 };

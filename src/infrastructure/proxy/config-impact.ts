@@ -1,5 +1,26 @@
+import type { AccessEvent } from '../../domain/access/events';
+import type { ApiKeyEvent } from '../../domain/apikey/events';
+import type { UserCredentialsEvent } from '../../domain/credentials/events';
+import type { OAuthEvent } from '../../domain/oauth/events';
+import type { PersonalAccessTokenEvent } from '../../domain/pat/events';
+import type { ProfileEvent } from '../../domain/profile/events';
+import type { ServerEvent } from '../../domain/server/events';
+import type { SettingsEvent } from '../../domain/settings/events';
+import type { UserEvent } from '../../domain/user/events';
 import type { StoredEvent } from '../eventstore';
 import type { ListKinds } from './session-registry';
+
+/** Every event the log holds: what a batch of committed changes may contain. */
+type ConfigEvent =
+  | ServerEvent
+  | ProfileEvent
+  | ApiKeyEvent
+  | SettingsEvent
+  | OAuthEvent
+  | UserEvent
+  | AccessEvent
+  | PersonalAccessTokenEvent
+  | UserCredentialsEvent;
 
 export type ConfigImpact = Readonly<{
   /** Profiles whose exposed lists may have changed, and which lists. */
@@ -44,17 +65,27 @@ const ALL: ListKinds = { tools: true, prompts: true, resources: true };
 const TOOLS: ListKinds = { tools: true };
 const NAMES: ListKinds = { tools: true, prompts: true };
 
-const profileKinds: Record<string, ListKinds> = {
-  ProfileUpdated: NAMES,
-  ProfileDeleted: ALL,
-  ProfileRestored: ALL,
-  ServerAttached: ALL,
-  ServerDetached: ALL,
-  ServerStatusChanged: ALL,
-  ToolStatusChanged: TOOLS,
-  ToolOverridden: TOOLS,
+/**
+ * What each profile event changes in the lists of the sessions on that profile (null: nothing).
+ * Every profile event is here, so that a new one does not compile until it is decided.
+ */
+const profileKinds: Readonly<Record<ProfileEvent['type'], ListKinds | null>> = {
+  ProfileCreated: null, // no session is open on a profile before it exists
+  ProfileUpdated: NAMES, // its tool prefix or exposure names tools and prompts anew
+  ProfileDeleted: ALL, // all it listed is gone
+  ProfileRestored: ALL, // all it listed is back
+  ServerAttached: ALL, // a server's lists join
+  ServerDetached: ALL, // a server's lists leave (and the server may have no profile left)
+  ServerStatusChanged: ALL, // a server's lists join or leave
+  ToolStatusChanged: TOOLS, // a tool shown or hidden
+  ToolOverridden: TOOLS, // a tool's name, title or description
   ToolOverrideCleared: TOOLS,
 };
+
+const isProfileEvent = (event: ConfigEvent): event is ProfileEvent => Object.hasOwn(profileKinds, event.type);
+
+/** The end of the switch below: `never` when every event type has its case. */
+const ignoreUnknown = (_event: never): void => undefined;
 
 const merge = (map: Map<string, ListKinds>, id: string, kinds: ListKinds): void => {
   const previous = map.get(id) ?? {};
@@ -63,8 +94,8 @@ const merge = (map: Map<string, ListKinds>, id: string, kinds: ListKinds): void 
 
 /**
  * What a batch of committed configuration events means for the live proxy. Pure, so that the
- * mapping from events to effects is tested without sessions. ServerToolsDiscovered changes
- * nothing here: the upstream's own list_changed already told the sessions.
+ * mapping from events to effects is tested without sessions. Every event type is decided here
+ * (profileKinds and the switch), so that a new one does not compile until it is.
  */
 export const impactOf = (events: readonly StoredEvent[]): ConfigImpact => {
   const profiles = new Map<string, ListKinds>();
@@ -74,52 +105,76 @@ export const impactOf = (events: readonly StoredEvent[]): ConfigImpact => {
   const maybeUnused: string[] = [];
   const revokedKeys: string[] = [];
   const authorized: string[] = [];
-  for (const event of events) {
-    const data = event.data as { profileId?: string; serverId?: string; keyId?: string; status?: string; userId?: string };
-    const kinds = profileKinds[event.type];
-    if (kinds && data.profileId) {
-      merge(profiles, data.profileId, kinds);
-      if (data.serverId && (event.type === 'ServerDetached' || (event.type === 'ServerStatusChanged' && data.status === 'inactive'))) maybeUnused.push(data.serverId);
+  for (const stored of events) {
+    const event = { type: stored.type, data: stored.data } as ConfigEvent;
+    if (isProfileEvent(event)) {
+      const kinds = profileKinds[event.type];
+      if (kinds === null) continue;
+      merge(profiles, event.data.profileId, kinds);
+      if (event.type === 'ServerDetached' || (event.type === 'ServerStatusChanged' && event.data.status === 'inactive')) maybeUnused.push(event.data.serverId);
       continue;
     }
     switch (event.type) {
       case 'ServerReconfigured':
       case 'ServerRestored':
-        reconnect.push(data.serverId as string);
-        merge(servers, data.serverId as string, ALL);
+        reconnect.push(event.data.serverId);
+        merge(servers, event.data.serverId, ALL);
         break;
       case 'ServerRenamed':
-        merge(servers, data.serverId as string, NAMES);
+        merge(servers, event.data.serverId, NAMES);
         break;
       // Approved tools are listed again (or, after a revert, held back again).
       case 'ToolDefinitionApproved':
       case 'ToolApprovalsRestored':
-        merge(servers, data.serverId as string, TOOLS);
+        merge(servers, event.data.serverId, TOOLS);
         break;
       case 'ServerRemoved':
-        removed.push(data.serverId as string);
-        merge(servers, data.serverId as string, ALL);
+        removed.push(event.data.serverId);
+        merge(servers, event.data.serverId, ALL);
         break;
       // New OAuth tokens: a connection that failed for want of them is replaced (see `authorized`).
       case 'OAuthTokensGranted':
-        authorized.push(data.serverId as string);
-        merge(servers, data.serverId as string, ALL);
+        authorized.push(event.data.serverId);
+        merge(servers, event.data.serverId, ALL);
         break;
       // Revoked OAuth tokens: connections opened with them are dropped, in-flight calls included.
       case 'OAuthTokensRevoked':
-        removed.push(data.serverId as string);
-        merge(servers, data.serverId as string, ALL);
+        removed.push(event.data.serverId);
+        merge(servers, event.data.serverId, ALL);
         break;
       case 'ApiKeyRevoked':
-        revokedKeys.push(data.keyId as string);
+        revokedKeys.push(event.data.keyId);
         break;
-      default: {
-        // A user's own credentials for a server changed: what that server lists to them may have
-        // (their connections are replaced the moment it commits: userReleaseOf).
-        const serverId = userReleaseOf(event)?.serverId;
-        if (serverId !== undefined) merge(servers, serverId, ALL);
+      // A user's own credentials for a server changed: what that server lists to them may have
+      // (their connections are replaced the moment it commits: userReleaseOf).
+      case 'UserCredentialsSet':
+      case 'UserCredentialsRemoved':
+      case 'UserOAuthTokensGranted':
+      case 'UserOAuthTokensRevoked':
+        merge(servers, event.data.serverId, ALL);
         break;
-      }
+      // Nothing for the live proxy to do:
+      case 'ServerRegistered': // no profile uses it yet
+      case 'ServerToolsDiscovered': // the upstream's own list_changed already told the sessions
+      case 'OAuthClientRegistered': // a client, not yet tokens
+      case 'OAuthClientRejected':
+      case 'OAuthTokensRefreshed': // the token source reads the new token
+      case 'UserOAuthTokensRefreshed':
+      case 'ApiKeyIssued': // a key opens sessions, none is open with it yet
+      case 'SettingsChanged': // the settings directory and the follower's allowlist check apply it
+      case 'UserDisabled': // its own connections close the moment it commits (userReleaseOf)
+      case 'UserRegistered': // the rest is the console's (users, who may see what, personal
+      case 'UserRenamed': // access tokens): no profile, server or MCP session changes with it
+      case 'UserRoleChanged':
+      case 'UserPasswordChanged':
+      case 'UserEnabled':
+      case 'AccessChanged':
+      case 'PersonalAccessTokenIssued':
+      case 'PersonalAccessTokenRevoked':
+        break;
+      default:
+        // Every type above has its case (this does not compile otherwise); one written by a newer build changes nothing here.
+        ignoreUnknown(event);
     }
   }
   return { profiles, servers, reconnect, removed, maybeUnused, revokedKeys, authorized };

@@ -1,3 +1,4 @@
+import type { ServerEvent } from '../../domain/server/events';
 import type { StoredEvent } from '../eventstore';
 import type { ProxyProfile } from './profile-config';
 
@@ -6,10 +7,24 @@ export type ProfileKey = Readonly<{ slug: string } | { id: string }>;
 /** Reads one active profile from the read models and opens its secrets; null when there is none. */
 export type ProfileLoader = (key: ProfileKey) => Promise<ProxyProfile | null>;
 
-/** Server events that change what a profile with the server holds (its spec, its name, its approved tools). */
-const SERVER_SPEC_EVENTS: ReadonlySet<string> = new Set([
-  'ServerReconfigured', 'ServerRenamed', 'ServerRemoved', 'ServerRestored', 'ToolDefinitionApproved', 'ToolApprovalsRestored',
-]);
+/**
+ * Whether a server event changes what a profile holding the server holds (its spec, its name,
+ * its approved tools). Every server event is here, so that a new one does not compile until it
+ * is decided.
+ */
+const CHANGES_HOLDING_PROFILES: Readonly<Record<ServerEvent['type'], boolean>> = {
+  ServerRegistered: false, // no profile holds it yet
+  ServerReconfigured: true, // its spec
+  ServerRenamed: true, // its name
+  ServerRemoved: true, // it leaves the profiles
+  ServerRestored: true, // it is back, with the spec it is restored to
+  ServerToolsDiscovered: false, // the tools it lists are the catalog's, not the snapshot's
+  ToolDefinitionApproved: true, // its approved tools
+  ToolApprovalsRestored: true, // the same, replaced whole
+};
+
+/** The server events that drop the snapshots of the profiles holding the server. */
+const SERVER_SPEC_EVENTS: ReadonlySet<string> = new Set(Object.entries(CHANGES_HOLDING_PROFILES).filter(([, changes]) => changes).map(([type]) => type));
 
 /**
  * The profiles the proxy serves, as immutable snapshots, by id and by slug. A snapshot is read
@@ -38,6 +53,7 @@ export class ProfileDirectory {
 
   /** Forgets the snapshots that an event changes. */
   apply(event: StoredEvent): void {
+    // Whatever its type, an event on a profile's own stream changes that profile.
     if (event.streamId.startsWith('profile-')) {
       this.generation += 1;
       this.forget((event.data as { profileId: string }).profileId);

@@ -61,9 +61,10 @@ export class Observability {
 
   private constructor(private readonly options: ObservabilityOptions, projection: DebugLogProjection, head: number) {
     const { database, secrets, adminToken } = options;
-    this.secretValues = new SecretValues(database.reads, secrets, () => [typeof adminToken === 'string' ? adminToken : adminToken()], options.events$);
     const redactor = () => this.secretValues.redactor();
+    // The logger first: it throws on an unknown level, before anything is subscribed.
     this.logger = options.logDestination === undefined ? silentLogger() : createLogger({ level: options.logLevel, destination: options.logDestination, redactor });
+    this.secretValues = new SecretValues(database.reads, secrets, () => [typeof adminToken === 'string' ? adminToken : adminToken()], options.events$);
     this.metrics = new GatehouseMetrics();
     this.projection = projection;
     this.journal = new TrafficJournal({
@@ -91,11 +92,18 @@ export class Observability {
   static async open(options: ObservabilityOptions): Promise<Observability> {
     let observability: Observability | undefined;
     const projection = await DebugLogProjection.open(options.database, { onError: (error) => observability?.logger.warn({ err: error }, 'debug-log projection failed') });
-    observability = new Observability(options, projection, Math.max(projection.position(), await journalHead(options.database)));
-    await observability.secretValues.reload();
-    // Records journaled before a crash and not yet projected.
-    await projection.catchUp();
-    return observability;
+    try {
+      observability = new Observability(options, projection, Math.max(projection.position(), await journalHead(options.database)));
+      await observability.secretValues.reload();
+      // Records journaled before a crash and not yet projected.
+      await projection.catchUp();
+      return observability;
+    } catch (error) {
+      // Not opened after all: the secrets' subscription and the projection are closed before the error goes up.
+      observability?.secretValues.close();
+      projection.close();
+      throw error;
+    }
   }
 
   /** For the proxy's and OAuth's log callbacks. */

@@ -1,0 +1,64 @@
+import { EVENT_TYPES } from '../../domain/event-types';
+import type { StoredEvent } from '../eventstore';
+import { impactOf, type ConfigImpact } from './config-impact';
+
+const event = (type: string, data: object = {}): StoredEvent => ({
+  position: 1, id: 'e-1', streamId: 'stream-1', version: 1, type, schemaVersion: 1, metadata: { actor: 'test', correlationId: 'c-1', causationId: null, recordedAt: '2026-01-01T00:00:00.000Z' }, recordedAt: '2026-01-01T00:00:00.000Z',
+  data: { profileId: 'p1', serverId: 's1', keyId: 'k1', userId: 'u1', ...data },
+});
+
+const ALL = { tools: true, prompts: true, resources: true };
+const NAMES = { tools: true, prompts: true };
+const TOOLS = { tools: true };
+const NONE: ConfigImpact = { profiles: new Map(), servers: new Map(), reconnect: [], removed: [], maybeUnused: [], revokedKeys: [], authorized: [] };
+const impact = (parts: Partial<ConfigImpact>): ConfigImpact => ({ ...NONE, ...parts });
+const profile = (kinds: object) => new Map([['p1', kinds]]);
+const server = (kinds: object) => new Map([['s1', kinds]]);
+
+/** What one event of each type means for the live proxy (the types left out change nothing). */
+const EFFECTS: Readonly<Record<string, ConfigImpact>> = {
+  ProfileUpdated: impact({ profiles: profile(NAMES) }),
+  ProfileDeleted: impact({ profiles: profile(ALL) }),
+  ProfileRestored: impact({ profiles: profile(ALL) }),
+  ServerAttached: impact({ profiles: profile(ALL) }),
+  ServerDetached: impact({ profiles: profile(ALL), maybeUnused: ['s1'] }),
+  ServerStatusChanged: impact({ profiles: profile(ALL) }),
+  ToolStatusChanged: impact({ profiles: profile(TOOLS) }),
+  ToolOverridden: impact({ profiles: profile(TOOLS) }),
+  ToolOverrideCleared: impact({ profiles: profile(TOOLS) }),
+  ServerReconfigured: impact({ servers: server(ALL), reconnect: ['s1'] }),
+  ServerRestored: impact({ servers: server(ALL), reconnect: ['s1'] }),
+  ServerRenamed: impact({ servers: server(NAMES) }),
+  ServerRemoved: impact({ servers: server(ALL), removed: ['s1'] }),
+  ToolDefinitionApproved: impact({ servers: server(TOOLS) }),
+  ToolApprovalsRestored: impact({ servers: server(TOOLS) }),
+  OAuthTokensGranted: impact({ servers: server(ALL), authorized: ['s1'] }),
+  OAuthTokensRevoked: impact({ servers: server(ALL), removed: ['s1'] }),
+  ApiKeyRevoked: impact({ revokedKeys: ['k1'] }),
+  UserCredentialsSet: impact({ servers: server(ALL) }),
+  UserCredentialsRemoved: impact({ servers: server(ALL) }),
+  UserOAuthTokensGranted: impact({ servers: server(ALL) }),
+  UserOAuthTokensRevoked: impact({ servers: server(ALL) }),
+};
+
+describe('impactOf (what committed events mean for the live proxy)', () => {
+  it.each(EVENT_TYPES.map((type) => [type]))('%s', (type) => {
+    expect(impactOf([event(type)])).toEqual(EFFECTS[type] ?? NONE);
+  });
+
+  it('lets a server that a profile made inactive end, not one it made active', () => {
+    expect(impactOf([event('ServerStatusChanged', { status: 'inactive' })]).maybeUnused).toEqual(['s1']);
+    expect(impactOf([event('ServerStatusChanged', { status: 'active' })]).maybeUnused).toEqual([]);
+  });
+
+  it('merges the lists of a batch, in commit order', () => {
+    const batch = impactOf([event('ToolStatusChanged'), event('ProfileUpdated'), event('ServerRenamed'), event('ServerRemoved'), event('ServerRestored')]);
+    expect(batch.profiles).toEqual(profile(NAMES));
+    expect(batch.servers).toEqual(server(ALL));
+    expect(batch).toMatchObject({ removed: ['s1'], reconnect: ['s1'] });
+  });
+
+  it('ignores a type this build does not know (written by a newer one)', () => {
+    expect(impactOf([event('ServerArchived')])).toEqual(NONE);
+  });
+});
