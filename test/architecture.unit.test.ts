@@ -237,6 +237,59 @@ describe('architecture of src/', () => {
   });
 });
 
+/**
+ * The entity classes of src/ (classes with an @Entity decorator), each with its owner: the
+ * folder of its file. Only the owner queries or writes a table; other modules may name its row
+ * type (what the owner's queries return) but not use the class as a value.
+ */
+const entityOwners = (): Map<string, string> => {
+  const owners = new Map<string, string>();
+  for (const file of sourceFiles('src')) {
+    for (const statement of file.statements) {
+      const decorators = ts.isClassDeclaration(statement) ? (ts.getDecorators(statement) ?? []) : [];
+      const isEntity = decorators.some((decorator) => ts.isCallExpression(decorator.expression) && ts.isIdentifier(decorator.expression.expression) && decorator.expression.expression.text === 'Entity');
+      if (isEntity && ts.isClassDeclaration(statement) && statement.name) owners.set(statement.name.text, file.fileName.slice(0, file.fileName.lastIndexOf('/') + 1));
+    }
+  }
+  return owners;
+};
+
+/** Uses of an identifier as a value (not in an import or export, a type, or a property name). */
+const valueUses = (file: ts.SourceFile, names: ReadonlySet<string>): Array<{ node: ts.Node; name: string }> => {
+  const found: Array<{ node: ts.Node; name: string }> = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isImportDeclaration(node) || ts.isExportDeclaration(node) || ts.isTypeNode(node)) return;
+    if (ts.isIdentifier(node) && names.has(node.text)) {
+      const parent = node.parent;
+      const isPropertyName = (ts.isPropertyAccessExpression(parent) && parent.name === node) || (ts.isPropertyAssignment(parent) && parent.name === node);
+      if (!isPropertyName) found.push({ node, name: node.text });
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(file);
+  return found;
+};
+
+describe('table ownership', () => {
+  /** Where every table is listed on purpose: the data source's entity list, the read models' list, the store migration (it copies them all). */
+  const LISTS_EVERY_TABLE = ['src/infrastructure/application.ts', 'src/infrastructure/readmodels/index.ts', 'src/infrastructure/store-migration.ts'];
+
+  it('finds the entity classes (else the rule below could not see them)', () => {
+    expect(entityOwners().size).toBeGreaterThanOrEqual(15);
+  });
+
+  it('only the module that owns a table uses its entity class to query or write it', () => {
+    const owners = entityOwners();
+    const names = new Set(owners.keys());
+    expectNone(
+      'an entity class used outside the folder that owns it (ask the owner\'s typed queries instead)',
+      sourceFiles('src')
+        .filter((file) => !LISTS_EVERY_TABLE.includes(file.fileName))
+        .flatMap((file) => valueUses(file, names).filter(({ name }) => !file.fileName.startsWith(owners.get(name)!)).map(({ node, name }) => `${where(file, node)} uses ${name} (owned by ${owners.get(name)})`)),
+    );
+  });
+});
+
 describe('migrations', () => {
   it('every SQLite migration has its PostgreSQL counterpart of the same name, in the same order', () => {
     const migrations = join(ROOT, 'src', 'infrastructure', 'persistence', 'migrations');
