@@ -46,17 +46,18 @@ export type ConfigImpact = Readonly<{
  * new ones, or is told it has none); of every server when they were disabled. A refresh is not
  * here: the token source reads the new token.
  */
-export const userReleaseOf = (event: StoredEvent): Readonly<{ userId: string; serverId?: string }> | null => {
-  const data = event.data as { serverId?: string; userId?: string };
+export const userReleaseOf = (stored: StoredEvent): Readonly<{ userId: string; serverId?: string }> | null => {
+  const event = { type: stored.type, data: stored.data } as ConfigEvent;
   switch (event.type) {
     case 'UserCredentialsSet':
     case 'UserCredentialsRemoved':
     case 'UserOAuthTokensGranted':
     case 'UserOAuthTokensRevoked':
-      return { userId: data.userId as string, serverId: data.serverId as string };
+      return { userId: event.data.userId, serverId: event.data.serverId };
     case 'UserDisabled':
-      return { userId: data.userId as string };
+      return { userId: event.data.userId };
     default:
+      // Every other event (and one this build does not know) releases no user's connections.
       return null;
   }
 };
