@@ -3,6 +3,7 @@ import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { MemoryOAuthClient, signInAndConsent, signInAsPerson } from '../support/oauth-server-client';
 import { OAUTH_ADMIN_TOKEN, startOAuthGatehouse, type OAuthGatehouse } from '../support/oauth-server-gatehouse';
+import { openStream, openStreamableSession, sessionHeaders } from '../support/mcp-streams';
 import { initializeRequest, rawMcp } from '../support/proxy';
 
 /** Long enough for the steps before the expiry check under load, short enough to wait out. */
@@ -142,7 +143,14 @@ describe('Gatehouse as the OAuth 2.1 authorization server of its MCP endpoints (
     expect((await client.listTools()).tools.length).toBeGreaterThan(0);
     const grants = gh.sql.all<{ payload: string }>("SELECT payload FROM oauth_server_records WHERE model = 'Grant'").map((row) => JSON.parse(row.payload) as { accountId: string });
     expect(grants.map((grant) => grant.accountId)).toContain(created.body.id);
+    // A session opened with the person's token, listening on its stream: it closes when they are
+    // disabled, not at its next request (a stream that only listens makes none).
+    const credential = { bearer: oauth.saved?.access_token };
+    const listening = await openStream(`${gh.url}/mcp/beta`, credential, sessionHeaders(await openStreamableSession(`${gh.url}/mcp/beta`, credential)));
+    expect(listening.status).toBe(200);
     expect((await gh.api('PATCH', '/api/users/ada', { status: 'disabled' })).status).toBe(200);
+    const stillOpen = new Promise<'still open'>((resolve) => setTimeout(() => resolve('still open'), 5_000).unref());
+    expect(await Promise.race([listening.ended.then(() => 'ended'), stillOpen])).toBe('ended');
     const refused = await rawMcp(`${gh.url}/mcp/beta`, { body: initializeRequest(), headers: { authorization: `Bearer ${oauth.saved?.access_token}` } });
     expect(refused.status).toBe(401);
     await client.close();

@@ -51,7 +51,7 @@ const admitted = (url: string, allowedHosts: readonly string[]): boolean => {
  * Turns committed configuration changes into their live effects: upstream connections re-read
  * (reconfigured), dropped (removed, revoked tokens, a server no profile uses any more, a host
  * the allowlist now shuts out) or replaced (new tokens after a refused connect); sessions told
- * that their lists changed, and closed when their key is revoked. Batches are applied one after
+ * that their lists changed, and closed when their key is revoked or their user disabled. Batches are applied one after
  * the other, in commit order.
  */
 export class ConfigFollower {
@@ -127,7 +127,8 @@ export class ConfigFollower {
 
   private async notifySessions(impact: ConfigImpact): Promise<void> {
     for (const session of [...this.options.sessions.values()]) {
-      if (session.keyId !== null && impact.revokedKeys.includes(session.keyId)) {
+      const revoked = session.keyId !== null && impact.revokedKeys.includes(session.keyId);
+      if (revoked || (session.userId !== null && impact.disabledUsers.includes(session.userId))) {
         void session.close().catch((error: unknown) => this.warn('session not closed', { sessionId: session.sessionId }, error));
         continue;
       }

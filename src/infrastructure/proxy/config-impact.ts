@@ -33,6 +33,8 @@ export type ConfigImpact = Readonly<{
   /** Servers a profile stopped using: their process ends when no profile uses them any more. */
   maybeUnused: readonly string[];
   revokedKeys: readonly string[];
+  /** Users disabled: their sessions close at once (API keys and OAuth grants alike). */
+  disabledUsers: readonly string[];
   /**
    * Servers that got OAuth tokens. A live or connecting connection picks them up at its next
    * request; one waiting out a backoff after a 401 is replaced, so the next call connects.
@@ -105,6 +107,7 @@ export const impactOf = (events: readonly StoredEvent[]): ConfigImpact => {
   const removed: string[] = [];
   const maybeUnused: string[] = [];
   const revokedKeys: string[] = [];
+  const disabledUsers: string[] = [];
   const authorized: string[] = [];
   for (const stored of events) {
     const event = { type: stored.type, data: stored.data } as ConfigEvent;
@@ -154,6 +157,9 @@ export const impactOf = (events: readonly StoredEvent[]): ConfigImpact => {
       case 'UserOAuthTokensRevoked':
         merge(servers, event.data.serverId, ALL);
         break;
+      case 'UserDisabled': // its sessions close; its own connections close the moment it commits (userReleaseOf)
+        disabledUsers.push(event.data.userId);
+        break;
       // Nothing for the live proxy to do:
       case 'ServerRegistered': // no profile uses it yet
       case 'ServerToolsDiscovered': // the upstream's own list_changed already told the sessions
@@ -163,7 +169,6 @@ export const impactOf = (events: readonly StoredEvent[]): ConfigImpact => {
       case 'UserOAuthTokensRefreshed':
       case 'ApiKeyIssued': // a key opens sessions, none is open with it yet
       case 'SettingsChanged': // the settings directory and the follower's allowlist check apply it
-      case 'UserDisabled': // its own connections close the moment it commits (userReleaseOf)
       case 'UserRegistered': // the rest is the console's (users, who may see what, personal
       case 'UserRenamed': // access tokens): no profile, server or MCP session changes with it
       case 'UserRoleChanged':
@@ -178,5 +183,5 @@ export const impactOf = (events: readonly StoredEvent[]): ConfigImpact => {
         ignoreUnknown(event);
     }
   }
-  return { profiles, servers, reconnect, removed, maybeUnused, revokedKeys, authorized };
+  return { profiles, servers, reconnect, removed, maybeUnused, revokedKeys, disabledUsers, authorized };
 };

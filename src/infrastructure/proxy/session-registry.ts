@@ -17,6 +17,8 @@ export interface ProxySession {
   readonly slug: string;
   /** The API key that opened it (or the OAuth grant: see oauthSessionOwner); null for an open profile or `gatehouse stdio`. */
   readonly keyId: string | null;
+  /** The user it acts for (the key's owner, or the person who allowed the OAuth client); null: none. */
+  readonly userId: string | null;
   /** When the client last sent anything (ms since the epoch). */
   readonly lastActivity: number;
   /** A session that lives as long as its process (stdio): its client cannot reconnect, so it is never closed for idleness. */
