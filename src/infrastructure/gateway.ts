@@ -20,6 +20,8 @@ import { UpstreamHub } from './proxy/upstream-hub';
 import { ApiKeyReadModel } from './readmodels/apikey';
 import { UserCredentialsReadModel } from './readmodels/credentials';
 import { ProfileReadModel } from './readmodels/profile';
+import { AccessReadModel } from './readmodels/access';
+import { UserReadModel } from './readmodels/user';
 import { ServerReadModel } from './readmodels/server';
 import { Observability } from './telemetry/observability';
 import { UpstreamPool } from './upstream';
@@ -186,6 +188,10 @@ export const startGateway = async (app: Application, options: GatewayOptions): P
       reads: {
         serverSpec,
         serverInUse: (serverId) => new ProfileReadModel(database.reads).isServerInUse(serverId),
+      userMayUse: async (userId, profileId) => {
+        const user = await new UserReadModel(database.reads).byId(userId);
+        return user !== null && user.status === 'enabled' && new AccessReadModel(database.reads).canUse({ kind: 'user', userId, role: user.role }, 'profile', profileId);
+      },
       },
       log,
     });

@@ -126,8 +126,14 @@ describe('Gatehouse as the OAuth 2.1 authorization server of its MCP endpoints (
     const oauth = new MemoryOAuthClient('member-client-2');
     const client = await connectWithOAuth(gh, 'alpha', oauth, person);
     expect((await client.listTools()).tools.length).toBeGreaterThan(0);
-    // ...until it is private again: the next request with the same token is refused.
+    const credential = { bearer: oauth.saved?.access_token };
+    const listening = await openStream(`${gh.url}/mcp/alpha`, credential, sessionHeaders(await openStreamableSession(`${gh.url}/mcp/alpha`, credential)));
+    expect(listening.status).toBe(200);
+    // ...until it is private again: the next request with the same token is refused, and the
+    // session that only listens closes with the change.
     expect((await gh.api('PUT', '/api/profiles/alpha/access', { owner: null, visibility: 'private', sharedWithUsers: [], sharedWithRoles: [] })).status).toBe(200);
+    const stillOpen = new Promise<'still open'>((resolve) => setTimeout(() => resolve('still open'), 5_000).unref());
+    expect(await Promise.race([listening.ended.then(() => 'ended'), stillOpen])).toBe('ended');
     const after = await rawMcp(`${gh.url}/mcp/alpha`, { body: initializeRequest(), headers: { authorization: `Bearer ${oauth.saved?.access_token}` } });
     expect(after.status).toBe(401);
     await client.close();

@@ -1,12 +1,13 @@
 import { asyncScheduler, buffer, connect, filter, throttleTime, type Observable, type OperatorFunction, type Subscription } from 'rxjs';
 import type { Settings } from '../../domain/settings/events';
 import type { StoredEvent } from '../eventstore';
+import { isOAuthSessionOwner } from '../oauth-server/session-owner';
 import { isHostAllowed } from '../upstream/host-allowlist';
 import type { UpstreamPool, UpstreamSpec } from '../upstream';
 import type { UpstreamCatalog } from './catalog';
 import { impactOf, userReleaseOf, type ConfigImpact } from './config-impact';
 import type { ProfileDirectory } from './profile-directory';
-import type { SessionRegistry } from './session-registry';
+import type { ProxySession, SessionRegistry } from './session-registry';
 
 /** Config events are applied in small batches: one burst of REST writes, one list_changed. */
 const CONFIG_BATCH_MS = 50;
@@ -25,6 +26,8 @@ export type ConfigReads = Readonly<{
   serverSpec: (serverId: string) => Promise<UpstreamSpec | null>;
   /** Whether some profile still has an active link to the server. */
   serverInUse: (serverId: string) => Promise<boolean>;
+  /** Whether the user is enabled and may use the profile (its access). */
+  userMayUse: (userId: string, profileId: string) => Promise<boolean>;
 }>;
 
 export type ConfigFollowerOptions = Readonly<{
@@ -128,7 +131,7 @@ export class ConfigFollower {
   private async notifySessions(impact: ConfigImpact): Promise<void> {
     for (const session of [...this.options.sessions.values()]) {
       const revoked = session.keyId !== null && impact.revokedKeys.includes(session.keyId);
-      if (revoked || (session.userId !== null && impact.disabledUsers.includes(session.userId))) {
+      if (revoked || (session.userId !== null && impact.disabledUsers.includes(session.userId)) || (await this.lostAccess(session, impact))) {
         void session.close().catch((error: unknown) => this.warn('session not closed', { sessionId: session.sessionId }, error));
         continue;
       }
@@ -140,6 +143,16 @@ export class ConfigFollower {
         if (profile?.servers.some((spec) => spec.id === serverId)) session.listsChanged(kinds);
       }
     }
+  }
+
+  /**
+   * A session a person opened with an OAuth grant, on a profile they may no longer use (their
+   * token is refused from its next request on; the session, which may only listen, closes now).
+   * API keys keep the profiles they were issued for.
+   */
+  private async lostAccess(session: ProxySession, impact: ConfigImpact): Promise<boolean> {
+    if (session.userId === null || session.keyId === null || !isOAuthSessionOwner(session.keyId) || !impact.accessChanged.includes(session.profileId)) return false;
+    return !(await this.options.reads.userMayUse(session.userId, session.profileId));
   }
 
   /** Drops the user's connections from the pool now (synchronously); their closing goes on in the background. */

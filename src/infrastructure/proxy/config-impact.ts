@@ -35,6 +35,8 @@ export type ConfigImpact = Readonly<{
   revokedKeys: readonly string[];
   /** Users disabled: their sessions close at once (API keys and OAuth grants alike). */
   disabledUsers: readonly string[];
+  /** Profiles whose access changed: the sessions a person opened with an OAuth grant are checked again. */
+  accessChanged: readonly string[];
   /**
    * Servers that got OAuth tokens. A live or connecting connection picks them up at its next
    * request; one waiting out a backoff after a 401 is replaced, so the next call connects.
@@ -108,6 +110,7 @@ export const impactOf = (events: readonly StoredEvent[]): ConfigImpact => {
   const maybeUnused: string[] = [];
   const revokedKeys: string[] = [];
   const disabledUsers: string[] = [];
+  const accessChanged: string[] = [];
   const authorized: string[] = [];
   for (const stored of events) {
     const event = { type: stored.type, data: stored.data } as ConfigEvent;
@@ -160,6 +163,9 @@ export const impactOf = (events: readonly StoredEvent[]): ConfigImpact => {
       case 'UserDisabled': // its sessions close; its own connections close the moment it commits (userReleaseOf)
         disabledUsers.push(event.data.userId);
         break;
+      case 'AccessChanged': // who may use a profile: an OAuth grant's use of it is checked per request, and its sessions now
+        if (event.data.kind === 'profile') accessChanged.push(event.data.resourceId);
+        break;
       // Nothing for the live proxy to do:
       case 'ServerRegistered': // no profile uses it yet
       case 'ServerToolsDiscovered': // the upstream's own list_changed already told the sessions
@@ -174,7 +180,6 @@ export const impactOf = (events: readonly StoredEvent[]): ConfigImpact => {
       case 'UserRoleChanged':
       case 'UserPasswordChanged':
       case 'UserEnabled':
-      case 'AccessChanged':
       case 'PersonalAccessTokenIssued':
       case 'PersonalAccessTokenRevoked':
         break;
@@ -183,5 +188,5 @@ export const impactOf = (events: readonly StoredEvent[]): ConfigImpact => {
         ignoreUnknown(event);
     }
   }
-  return { profiles, servers, reconnect, removed, maybeUnused, revokedKeys, disabledUsers, authorized };
+  return { profiles, servers, reconnect, removed, maybeUnused, revokedKeys, disabledUsers, accessChanged, authorized };
 };

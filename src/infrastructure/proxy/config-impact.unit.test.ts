@@ -10,7 +10,7 @@ const event = (type: string, data: object = {}): StoredEvent => ({
 const ALL = { tools: true, prompts: true, resources: true };
 const NAMES = { tools: true, prompts: true };
 const TOOLS = { tools: true };
-const NONE: ConfigImpact = { profiles: new Map(), servers: new Map(), reconnect: [], removed: [], maybeUnused: [], revokedKeys: [], disabledUsers: [], authorized: [] };
+const NONE: ConfigImpact = { profiles: new Map(), servers: new Map(), reconnect: [], removed: [], maybeUnused: [], revokedKeys: [], disabledUsers: [], accessChanged: [], authorized: [] };
 const impact = (parts: Partial<ConfigImpact>): ConfigImpact => ({ ...NONE, ...parts });
 const profile = (kinds: object) => new Map([['p1', kinds]]);
 const server = (kinds: object) => new Map([['s1', kinds]]);
@@ -45,6 +45,11 @@ const EFFECTS: Readonly<Record<string, ConfigImpact>> = {
 describe('impactOf (what committed events mean for the live proxy)', () => {
   it.each(EVENT_TYPES.map((type) => [type]))('%s', (type) => {
     expect(impactOf([event(type)])).toEqual(EFFECTS[type] ?? NONE);
+  });
+
+  it('checks the OAuth sessions of a profile whose access changed, not of a server', () => {
+    expect(impactOf([event('AccessChanged', { kind: 'profile', resourceId: 'p1' })]).accessChanged).toEqual(['p1']);
+    expect(impactOf([event('AccessChanged', { kind: 'server', resourceId: 's1' })])).toEqual(NONE);
   });
 
   it('lets a server that a profile made inactive end, not one it made active', () => {
