@@ -188,10 +188,10 @@ export const startGateway = async (app: Application, options: GatewayOptions): P
       reads: {
         serverSpec,
         serverInUse: (serverId) => new ProfileReadModel(database.reads).isServerInUse(serverId),
-      userMayUse: async (userId, profileId) => {
-        const user = await new UserReadModel(database.reads).byId(userId);
-        return user !== null && user.status === 'enabled' && new AccessReadModel(database.reads).canUse({ kind: 'user', userId, role: user.role }, 'profile', profileId);
-      },
+        userMayUse: async (userId, profileId) => {
+          const user = await new UserReadModel(database.reads).byId(userId);
+          return user !== null && user.status === 'enabled' && new AccessReadModel(database.reads).canUse({ kind: 'user', userId, role: user.role }, 'profile', profileId);
+        },
       },
       log,
     });

@@ -161,4 +161,26 @@ describe('Gatehouse as the OAuth 2.1 authorization server of its MCP endpoints (
     expect(refused.status).toBe(401);
     await client.close();
   }, 60_000);
+
+  it("closes the OAuth sessions of an admin demoted to member on a profile not shared with them, not on one that is", async () => {
+    expect((await gh.api('POST', '/api/users', { name: 'grace', role: 'admin', password: 'correct horse battery staple' })).status).toBe(201);
+    const person = await signInAsPerson(gh.url, 'grace', 'correct horse battery staple');
+    expect((await gh.api('PUT', '/api/profiles/beta/access', { owner: null, visibility: 'shared', sharedWithUsers: ['grace'], sharedWithRoles: [] })).status).toBe(200);
+    expect((await gh.api('PUT', '/api/profiles/alpha/access', { owner: null, visibility: 'private', sharedWithUsers: [], sharedWithRoles: [] })).status).toBe(200);
+    const listen = async (slug: string, clientName: string) => {
+      const oauth = new MemoryOAuthClient(clientName);
+      await (await connectWithOAuth(gh, slug, oauth, person)).close();
+      const credential = { bearer: oauth.saved?.access_token };
+      const stream = await openStream(`${gh.url}/mcp/${slug}`, credential, sessionHeaders(await openStreamableSession(`${gh.url}/mcp/${slug}`, credential)));
+      expect(stream.status).toBe(200);
+      return stream;
+    };
+    const onPrivate = await listen('alpha', 'admin-client-alpha');
+    const onShared = await listen('beta', 'admin-client-beta');
+    expect((await gh.api('PATCH', '/api/users/grace', { role: 'member' })).status).toBe(200);
+    const settled = (stream: typeof onPrivate) => Promise.race([stream.ended.then(() => 'ended'), new Promise<'still open'>((resolve) => setTimeout(() => resolve('still open'), 3_000).unref())]);
+    expect(await settled(onPrivate)).toBe('ended');
+    expect(await settled(onShared)).toBe('still open');
+    onShared.close();
+  }, 60_000);
 });

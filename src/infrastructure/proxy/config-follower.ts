@@ -129,9 +129,11 @@ export class ConfigFollower {
   }
 
   private async notifySessions(impact: ConfigImpact): Promise<void> {
-    for (const session of [...this.options.sessions.values()]) {
+    const sessions = [...this.options.sessions.values()];
+    const lostAccess = await this.lostAccess(sessions, impact);
+    for (const session of sessions) {
       const revoked = session.keyId !== null && impact.revokedKeys.includes(session.keyId);
-      if (revoked || (session.userId !== null && impact.disabledUsers.includes(session.userId)) || (await this.lostAccess(session, impact))) {
+      if (revoked || (session.userId !== null && impact.disabledUsers.includes(session.userId)) || lostAccess.has(session)) {
         void session.close().catch((error: unknown) => this.warn('session not closed', { sessionId: session.sessionId }, error));
         continue;
       }
@@ -146,13 +148,29 @@ export class ConfigFollower {
   }
 
   /**
-   * A session a person opened with an OAuth grant, on a profile they may no longer use (their
-   * token is refused from its next request on; the session, which may only listen, closes now).
-   * API keys keep the profiles they were issued for.
+   * The sessions people opened with an OAuth grant on a profile they may no longer use (its
+   * access changed, or their role did): their token is refused from its next request on, and
+   * the session, which may only listen, closes now. Each person and profile is read once; a read
+   * that fails keeps its sessions (their next request checks the token). API keys keep the
+   * profiles they were issued for.
    */
-  private async lostAccess(session: ProxySession, impact: ConfigImpact): Promise<boolean> {
-    if (session.userId === null || session.keyId === null || !isOAuthSessionOwner(session.keyId) || !impact.accessChanged.includes(session.profileId)) return false;
-    return !(await this.options.reads.userMayUse(session.userId, session.profileId));
+  private async lostAccess(sessions: readonly ProxySession[], impact: ConfigImpact): Promise<Set<ProxySession>> {
+    const checked = sessions.filter(
+      (session) =>
+        session.userId !== null &&
+        session.keyId !== null &&
+        isOAuthSessionOwner(session.keyId) &&
+        (impact.accessChanged.includes(session.profileId) || impact.roleChanged.includes(session.userId)),
+    );
+    const pairs = new Map(checked.map((session) => [`${session.userId} ${session.profileId}`, { userId: session.userId as string, profileId: session.profileId }]));
+    const outcomes = await Promise.allSettled([...pairs.values()].map(({ userId, profileId }) => this.options.reads.userMayUse(userId, profileId)));
+    const mayUse = new Map<string, boolean>();
+    [...pairs.entries()].forEach(([pair, { userId, profileId }], index) => {
+      const outcome = outcomes[index];
+      if (outcome.status === 'fulfilled') mayUse.set(pair, outcome.value);
+      else this.warn('access of a session not checked again; its next request checks it', { userId, profileId }, outcome.reason);
+    });
+    return new Set(checked.filter((session) => mayUse.get(`${session.userId} ${session.profileId}`) === false));
   }
 
   /** Drops the user's connections from the pool now (synchronously); their closing goes on in the background. */

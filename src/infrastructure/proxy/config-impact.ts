@@ -35,8 +35,10 @@ export type ConfigImpact = Readonly<{
   revokedKeys: readonly string[];
   /** Users disabled: their sessions close at once (API keys and OAuth grants alike). */
   disabledUsers: readonly string[];
-  /** Profiles whose access changed: the sessions a person opened with an OAuth grant are checked again. */
+  /** Profiles whose access changed: the sessions a person opened on them with an OAuth grant are checked again. */
   accessChanged: readonly string[];
+  /** Users whose role changed: their OAuth-grant sessions on every profile are checked again. */
+  roleChanged: readonly string[];
   /**
    * Servers that got OAuth tokens. A live or connecting connection picks them up at its next
    * request; one waiting out a backoff after a 401 is replaced, so the next call connects.
@@ -111,6 +113,7 @@ export const impactOf = (events: readonly StoredEvent[]): ConfigImpact => {
   const revokedKeys: string[] = [];
   const disabledUsers: string[] = [];
   const accessChanged: string[] = [];
+  const roleChanged: string[] = [];
   const authorized: string[] = [];
   for (const stored of events) {
     const event = { type: stored.type, data: stored.data } as ConfigEvent;
@@ -166,6 +169,9 @@ export const impactOf = (events: readonly StoredEvent[]): ConfigImpact => {
       case 'AccessChanged': // who may use a profile: an OAuth grant's use of it is checked per request, and its sessions now
         if (event.data.kind === 'profile') accessChanged.push(event.data.resourceId);
         break;
+      case 'UserRoleChanged': // what the person may use (an admin sees every profile, a member what is shared)
+        roleChanged.push(event.data.userId);
+        break;
       // Nothing for the live proxy to do:
       case 'ServerRegistered': // no profile uses it yet
       case 'ServerToolsDiscovered': // the upstream's own list_changed already told the sessions
@@ -175,9 +181,8 @@ export const impactOf = (events: readonly StoredEvent[]): ConfigImpact => {
       case 'UserOAuthTokensRefreshed':
       case 'ApiKeyIssued': // a key opens sessions, none is open with it yet
       case 'SettingsChanged': // the settings directory and the follower's allowlist check apply it
-      case 'UserRegistered': // the rest is the console's (users, who may see what, personal
-      case 'UserRenamed': // access tokens): no profile, server or MCP session changes with it
-      case 'UserRoleChanged':
+      case 'UserRegistered': // the rest is the console's (users, personal access tokens): no
+      case 'UserRenamed': // profile, server or MCP session changes with it
       case 'UserPasswordChanged':
       case 'UserEnabled':
       case 'PersonalAccessTokenIssued':
@@ -188,5 +193,5 @@ export const impactOf = (events: readonly StoredEvent[]): ConfigImpact => {
         ignoreUnknown(event);
     }
   }
-  return { profiles, servers, reconnect, removed, maybeUnused, revokedKeys, disabledUsers, accessChanged, authorized };
+  return { profiles, servers, reconnect, removed, maybeUnused, revokedKeys, disabledUsers, accessChanged, roleChanged, authorized };
 };

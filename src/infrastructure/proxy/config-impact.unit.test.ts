@@ -10,7 +10,7 @@ const event = (type: string, data: object = {}): StoredEvent => ({
 const ALL = { tools: true, prompts: true, resources: true };
 const NAMES = { tools: true, prompts: true };
 const TOOLS = { tools: true };
-const NONE: ConfigImpact = { profiles: new Map(), servers: new Map(), reconnect: [], removed: [], maybeUnused: [], revokedKeys: [], disabledUsers: [], accessChanged: [], authorized: [] };
+const NONE: ConfigImpact = { profiles: new Map(), servers: new Map(), reconnect: [], removed: [], maybeUnused: [], revokedKeys: [], disabledUsers: [], accessChanged: [], roleChanged: [], authorized: [] };
 const impact = (parts: Partial<ConfigImpact>): ConfigImpact => ({ ...NONE, ...parts });
 const profile = (kinds: object) => new Map([['p1', kinds]]);
 const server = (kinds: object) => new Map([['s1', kinds]]);
@@ -36,6 +36,7 @@ const EFFECTS: Readonly<Record<string, ConfigImpact>> = {
   OAuthTokensRevoked: impact({ servers: server(ALL), removed: ['s1'] }),
   ApiKeyRevoked: impact({ revokedKeys: ['k1'] }),
   UserDisabled: impact({ disabledUsers: ['u1'] }),
+  UserRoleChanged: impact({ roleChanged: ['u1'] }),
   UserCredentialsSet: impact({ servers: server(ALL) }),
   UserCredentialsRemoved: impact({ servers: server(ALL) }),
   UserOAuthTokensGranted: impact({ servers: server(ALL) }),
