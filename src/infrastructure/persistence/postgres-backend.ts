@@ -70,7 +70,8 @@ export class PostgresBackend implements StorageBackend {
   async writer(): Promise<EntityManager> {
     if (this.runner === null) {
       const runner = this.writerSource.createQueryRunner('master');
-      const client = (await runner.connect()) as Client;
+      // TypeORM types the connection it hands out as any; on PostgreSQL it is a pg client.
+      const client: Client = await runner.connect();
       DeferredWrites.install(runner, client);
       this.runner = runner;
       this.client = client;
