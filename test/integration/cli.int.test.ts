@@ -4,6 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
+import { COMMANDS } from '../../src/api/cli/commands';
 import { spawnGatehouse } from '../support/child-gatehouse';
 import { runCli } from '../support/cli';
 import { makeTempDir, TEST_SECRET_KEY } from '../support/temp-dir';
@@ -71,10 +72,12 @@ describe('the gatehouse CLI', () => {
     dir.cleanup();
   });
 
-  it('prints usage on --help for every command', async () => {
-    const runs = await Promise.all(['import', 'export', 'history', 'rebuild', 'keys', 'migrate'].map((name) => run(name, '--help')));
+  it('prints usage on --help for every command, and starts nothing (serve --help does not serve)', async () => {
+    const names = Object.keys(COMMANDS);
+    const runs = await Promise.all(names.map((name) => run(name, '--help')));
     runs.forEach((result, i) => {
-      expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining(`Usage: gatehouse ${['import', 'export', 'history', 'rebuild', 'keys', 'migrate'][i]}`) });
+      // stdio writes its usage to stderr: its stdout is the MCP channel.
+      expect({ name: names[i], code: result.code, output: names[i] === 'stdio' ? result.stderr : result.stdout }).toEqual({ name: names[i], code: 0, output: expect.stringContaining(`Usage: gatehouse ${names[i]}`) });
     });
   }, 120_000);
 
@@ -295,6 +298,7 @@ describe('the gatehouse CLI', () => {
       [['rebuild', 'now'], 2, 'unexpected argument "now"'],
       [['frobnicate'], 2, 'unknown command "frobnicate"'],
       [['constructor'], 2, 'unknown command "constructor"'],
+      [['serve', 'now'], 2, 'unexpected argument "now"'],
     ];
     // None of these writes, so they can run side by side.
     const results = await Promise.all(cases.map(([args]) => run(...args)));

@@ -6,6 +6,7 @@ import { stdoutDestination } from '../../infrastructure/telemetry';
 import { startGatehouse, type RunningGatehouse } from '../gatehouse';
 import { watchExposure } from '../security/exposure-warning';
 import type { CliCommand } from './cli-command';
+import { HELP_OPTION, out, parseCommandLine, runCommand, UsageError } from './cli-support';
 
 /**
  * While nobody has an account, one log line for the operator with a one-time link that creates the
@@ -22,8 +23,28 @@ const printSetupLink = async (gatehouse: RunningGatehouse, publicUrl: string, lo
   });
 };
 
+const USAGE = `Usage: gatehouse serve
+
+Runs the gateway: the REST API, the web console and the MCP endpoints of every profile, on
+GATEHOUSE_HOST:GATEHOUSE_PORT (127.0.0.1:7300 unless set). Configured by environment variables
+only (see \`gatehouse help\` and the README's Configuration); stops on SIGINT or SIGTERM.
+
+Options:
+  -h, --help  show this help
+`;
+
 export const serveCommand: CliCommand = {
-  run: async () => {
+  run: async (argv) => {
+    // Checked before anything starts: `serve --help` must not serve.
+    let serve = false;
+    const code = await runCommand('serve', USAGE, async () => {
+      const { values, positionals } = parseCommandLine({ args: [...argv], options: { ...HELP_OPTION }, allowPositionals: true });
+      if (values.help) return (out(USAGE), 0);
+      if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+      serve = true;
+      return 0;
+    });
+    if (!serve) return code;
     const config = loadConfig();
     const gatehouse = await startGatehouse({ config, logDestination: stdoutDestination() });
     const log = (message: string, fields: Record<string, unknown> = {}): void => gatehouse.observability.logger.info(fields, message);
