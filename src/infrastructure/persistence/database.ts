@@ -137,9 +137,9 @@ export class Database {
     return this.backend.migrations.showMigrations();
   }
 
-  /** Applies pending migrations, each in its own transaction; returns their names. */
+  /** Applies pending migrations (see apply-migrations.ts); returns their names. */
   async migrate(): Promise<string[]> {
-    const applied = await this.enqueue(() => this.backend.migrations.runMigrations({ transaction: 'each' }), 'full', true);
+    const applied = await this.enqueue(() => this.backend.applyMigrations(), 'full', true);
     return applied.map((migration) => migration.name);
   }
 

@@ -1,5 +1,6 @@
 import { Client } from 'pg';
-import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import type { DataSource, EntityManager, Migration, QueryRunner } from 'typeorm';
+import { applyPostgresMigrations } from './apply-migrations';
 import { redactDatabaseUrl } from '../config/database-url';
 import { createPostgresDataSource, type EntityList } from './data-source';
 import { EVENT_LOG_LOCK } from './migrations/postgres/ddl';
@@ -49,7 +50,7 @@ export class PostgresBackend implements StorageBackend {
     const reader = createPostgresDataSource(url, entities, 'reader');
     try {
       await writer.initialize();
-      if (migrate) await writer.runMigrations({ transaction: 'each' });
+      if (migrate) await applyPostgresMigrations(url, writer);
       await reader.initialize();
     } catch (error) {
       if (reader.isInitialized) await reader.destroy();
@@ -57,6 +58,10 @@ export class PostgresBackend implements StorageBackend {
       throw new DatabaseUnreachableError(location, error);
     }
     return new PostgresBackend(url, location, writer, reader);
+  }
+
+  applyMigrations(): Promise<Migration[]> {
+    return applyPostgresMigrations(this.url, this.writerSource);
   }
 
   get migrations(): DataSource {

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource, EntityManager, Migration } from 'typeorm';
+import { applySqliteMigrations } from './apply-migrations';
 import { Checkpointer } from './checkpointer';
 import { createSqliteDataSource, type EntityList } from './data-source';
 import { prepareDatabaseFile } from './file-modes';
@@ -46,7 +47,7 @@ export class SqliteBackend implements StorageBackend {
     const writer = createSqliteDataSource(path, entities, 'writer');
     await writer.initialize();
     try {
-      if (migrate) await writer.runMigrations({ transaction: 'each' });
+      if (migrate) await applySqliteMigrations(writer);
       // An in-memory database exists once per connection: it reads where it writes.
       const reader = inMemory ? writer : createSqliteDataSource(path, entities, 'reader');
       if (!reader.isInitialized) await reader.initialize();
@@ -61,6 +62,10 @@ export class SqliteBackend implements StorageBackend {
       await writer.destroy();
       throw error;
     }
+  }
+
+  applyMigrations(): Promise<Migration[]> {
+    return applySqliteMigrations(this.writerSource);
   }
 
   get migrations(): DataSource {

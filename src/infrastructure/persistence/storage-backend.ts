@@ -1,4 +1,4 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource, EntityManager, Migration } from 'typeorm';
 
 /**
  * What the writer queue (Database) needs from a database engine: the connections, how a write
@@ -14,6 +14,8 @@ export interface StorageBackend {
   readonly looseFiles: readonly string[];
   /** The DataSource migrations run on. */
   readonly migrations: DataSource;
+  /** Applies the pending migrations, once whoever else opens the database meanwhile (see apply-migrations.ts). */
+  applyMigrations(): Promise<Migration[]>;
   /** Reads committed state only; never a write. */
   readonly reads: EntityManager;
   /** The one connection write jobs run on (reconnected after it was lost). */

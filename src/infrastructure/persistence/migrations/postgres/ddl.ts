@@ -10,3 +10,5 @@ export const EVENT_LOG_LOCK = 7300_0001;
 export const TRAFFIC_JOURNAL_LOCK = 7300_0002;
 /** Held shared by every serving instance, exclusively by `rebuild` and `migrate-store` (see postgres-serving.ts). */
 export const SERVING_LOCK = 7300_0003;
+/** Held by the process applying migrations (see applyPostgresMigrations): the others wait, then find them applied. */
+export const MIGRATIONS_LOCK = 7300_0004;
