@@ -12,7 +12,9 @@ import { MIGRATIONS_LOCK } from './migrations/postgres/ddl';
 /**
  * SQLite: the database's write lock, taken (BEGIN IMMEDIATE) before the pending migrations are
  * looked up; the other processes wait for it (busy_timeout). They run in that one transaction:
- * all applied, or none.
+ * all applied, or none. So a SQLite migration must not set its own `transaction` (TypeORM would
+ * begin one inside ours), and none uses foreign keys (TypeORM's switching them off around a
+ * migration is not done here).
  */
 export const applySqliteMigrations = async (writer: DataSource): Promise<Migration[]> => {
   await writer.query('BEGIN IMMEDIATE');
