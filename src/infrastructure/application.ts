@@ -104,7 +104,7 @@ export const openApplication = async (config: GatehouseConfig): Promise<Applicat
   }
 };
 
-/** `gatehouse migrate`: applies pending migrations (each in its own transaction); returns their names. */
+/** `gatehouse migrate`: applies pending migrations (see persistence/apply-migrations.ts); returns their names. */
 export const migrateDatabase = async (config: GatehouseConfig): Promise<string[]> => {
   const database = await Database.open({ path: config.database, url: config.databaseUrl, entities: ENTITIES, migrate: false });
   try {

@@ -6,9 +6,10 @@ import { HELP_OPTION, out, parseCommandLine, runCommand, UsageError } from './cl
 
 const USAGE = `Usage: gatehouse migrate
 
-Applies the pending database migrations (each in its own transaction) and prints which ones
-ran. \`serve\` and the other commands apply them too; run this to upgrade a database
-explicitly, for example before starting a new version.
+Applies the pending database migrations (on SQLite in one transaction, on PostgreSQL each in its
+own, under a lock other processes wait for) and prints which ones ran. \`serve\` and the other
+commands apply them too; run this to upgrade a database explicitly, for example before starting
+a new version.
 
 Options:
   -h, --help  show this help
