@@ -111,7 +111,7 @@ export const impactOf = (events: readonly StoredEvent[]): ConfigImpact => {
   const removed: string[] = [];
   const maybeUnused: string[] = [];
   const revokedKeys: string[] = [];
-  const disabledUsers: string[] = [];
+  const disabledUsers = new Set<string>();
   const accessChanged: string[] = [];
   const roleChanged: string[] = [];
   const authorized: string[] = [];
@@ -164,7 +164,10 @@ export const impactOf = (events: readonly StoredEvent[]): ConfigImpact => {
         merge(servers, event.data.serverId, ALL);
         break;
       case 'UserDisabled': // its sessions close; its own connections close the moment it commits (userReleaseOf)
-        disabledUsers.push(event.data.userId);
+        disabledUsers.add(event.data.userId);
+        break;
+      case 'UserEnabled': // enabled again in the same batch: its sessions stay
+        disabledUsers.delete(event.data.userId);
         break;
       case 'AccessChanged': // who may use a profile: an OAuth grant's use of it is checked per request, and its sessions now
         if (event.data.kind === 'profile') accessChanged.push(event.data.resourceId);
@@ -184,7 +187,6 @@ export const impactOf = (events: readonly StoredEvent[]): ConfigImpact => {
       case 'UserRegistered': // the rest is the console's (users, personal access tokens): no
       case 'UserRenamed': // profile, server or MCP session changes with it
       case 'UserPasswordChanged':
-      case 'UserEnabled':
       case 'PersonalAccessTokenIssued':
       case 'PersonalAccessTokenRevoked':
         break;
@@ -193,5 +195,5 @@ export const impactOf = (events: readonly StoredEvent[]): ConfigImpact => {
         ignoreUnknown(event);
     }
   }
-  return { profiles, servers, reconnect, removed, maybeUnused, revokedKeys, disabledUsers, accessChanged, roleChanged, authorized };
+  return { profiles, servers, reconnect, removed, maybeUnused, revokedKeys, disabledUsers: [...disabledUsers], accessChanged, roleChanged, authorized };
 };

@@ -48,6 +48,11 @@ describe('impactOf (what committed events mean for the live proxy)', () => {
     expect(impactOf([event(type)])).toEqual(EFFECTS[type] ?? NONE);
   });
 
+  it('keeps the sessions of a user disabled and enabled again in the same batch', () => {
+    expect(impactOf([event('UserDisabled'), event('UserEnabled')]).disabledUsers).toEqual([]);
+    expect(impactOf([event('UserEnabled'), event('UserDisabled')]).disabledUsers).toEqual(['u1']);
+  });
+
   it('checks the OAuth sessions of a profile whose access changed, not of a server', () => {
     expect(impactOf([event('AccessChanged', { kind: 'profile', resourceId: 'p1' })]).accessChanged).toEqual(['p1']);
     expect(impactOf([event('AccessChanged', { kind: 'server', resourceId: 's1' })])).toEqual(NONE);
