@@ -176,6 +176,11 @@ export class OAuthTokenManager implements UpstreamTokenSource {
     });
   }
 
+  /** How long a background refresh that failed for a passing reason waits before it tries again. */
+  private get retryMs(): number {
+    return this.options.backgroundRetryMs ?? BACKGROUND_RETRY_MS;
+  }
+
   /** A listener that logs a background refresh's failure as `what`, with the grant it concerns. */
   private warn(what: string, about: object): (error: unknown) => void {
     return (error) => this.options.log?.('warn', what, { ...about, error: error instanceof Error ? error.message : String(error) });
@@ -188,7 +193,7 @@ export class OAuthTokenManager implements UpstreamTokenSource {
     const timer = setTimeout(() => {
       this.timers.delete(key);
       this.reschedule(ref);
-    }, this.options.backgroundRetryMs ?? BACKGROUND_RETRY_MS);
+    }, this.retryMs);
     timer.unref();
     this.timers.set(key, timer);
   }
@@ -235,7 +240,7 @@ export class OAuthTokenManager implements UpstreamTokenSource {
           (now) => {
             // Refreshed (or revoked): the commit has set the next timer. Still the same token: a
             // passing failure, tried again a little later rather than at once.
-            if (now?.fp === current.fp) this.reschedule(ref, this.options.backgroundRetryMs ?? BACKGROUND_RETRY_MS);
+            if (now?.fp === current.fp) this.reschedule(ref, this.retryMs);
           },
           (error: unknown) => {
             warn('oauth background refresh could not be set; trying again later')(error);

@@ -155,22 +155,29 @@ export class ConfigFollower {
    * profiles they were issued for.
    */
   private async lostAccess(sessions: readonly ProxySession[], impact: ConfigImpact): Promise<Set<ProxySession>> {
-    const checked = sessions.filter(
-      (session) =>
-        session.userId !== null &&
-        session.keyId !== null &&
-        isOAuthSessionOwner(session.keyId) &&
-        (impact.accessChanged.includes(session.profileId) || impact.roleChanged.includes(session.userId)),
+    // One read per person and profile; null: the read failed, and the session stays.
+    const reads = new Map<string, Promise<boolean | null>>();
+    const mayUse = (userId: string, profileId: string): Promise<boolean | null> => {
+      const key = `${userId} ${profileId}`;
+      let read = reads.get(key);
+      if (read === undefined) {
+        read = this.options.reads.userMayUse(userId, profileId).catch((error: unknown) => {
+          this.warn('access of a session not checked again; its next request checks it', { userId, profileId }, error);
+          return null;
+        });
+        reads.set(key, read);
+      }
+      return read;
+    };
+    const lost = await Promise.all(
+      sessions.map(async (session) => {
+        const { userId, keyId, profileId } = session;
+        if (userId === null || keyId === null || !isOAuthSessionOwner(keyId)) return null;
+        if (!impact.accessChanged.includes(profileId) && !impact.roleChanged.includes(userId)) return null;
+        return (await mayUse(userId, profileId)) === false ? session : null;
+      }),
     );
-    const pairs = new Map(checked.map((session) => [`${session.userId} ${session.profileId}`, { userId: session.userId as string, profileId: session.profileId }]));
-    const outcomes = await Promise.allSettled([...pairs.values()].map(({ userId, profileId }) => this.options.reads.userMayUse(userId, profileId)));
-    const mayUse = new Map<string, boolean>();
-    [...pairs.entries()].forEach(([pair, { userId, profileId }], index) => {
-      const outcome = outcomes[index];
-      if (outcome.status === 'fulfilled') mayUse.set(pair, outcome.value);
-      else this.warn('access of a session not checked again; its next request checks it', { userId, profileId }, outcome.reason);
-    });
-    return new Set(checked.filter((session) => mayUse.get(`${session.userId} ${session.profileId}`) === false));
+    return new Set(lost.filter((session): session is ProxySession => session !== null));
   }
 
   /** Drops the user's connections from the pool now (synchronously); their closing goes on in the background. */

@@ -22,6 +22,9 @@ type ConfigEvent =
   | PersonalAccessTokenEvent
   | UserCredentialsEvent;
 
+/** A stored event as the union of the domain's events (the log holds only those). */
+const configEventOf = (stored: StoredEvent): ConfigEvent => ({ type: stored.type, data: stored.data }) as ConfigEvent;
+
 export type ConfigImpact = Readonly<{
   /** Profiles whose exposed lists may have changed, and which lists. */
   profiles: ReadonlyMap<string, ListKinds>;
@@ -53,7 +56,7 @@ export type ConfigImpact = Readonly<{
  * here: the token source reads the new token.
  */
 export const userReleaseOf = (stored: StoredEvent): Readonly<{ userId: string; serverId?: string }> | null => {
-  const event = { type: stored.type, data: stored.data } as ConfigEvent;
+  const event = configEventOf(stored);
   switch (event.type) {
     case 'UserCredentialsSet':
     case 'UserCredentialsRemoved':
@@ -116,7 +119,7 @@ export const impactOf = (events: readonly StoredEvent[]): ConfigImpact => {
   const roleChanged: string[] = [];
   const authorized: string[] = [];
   for (const stored of events) {
-    const event = { type: stored.type, data: stored.data } as ConfigEvent;
+    const event = configEventOf(stored);
     if (isProfileEvent(event)) {
       const kinds = profileKinds[event.type];
       if (kinds === null) continue;
