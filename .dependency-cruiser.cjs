@@ -56,6 +56,13 @@ module.exports = {
       to: { path: '(^|/)node_modules/(@types/)?(typeorm|better-sqlite3)/|^(typeorm|better-sqlite3)(/|$)' },
     },
     {
+      name: 'store-port-not-to-orm',
+      comment: "The event store's port (eventstore/types.ts: EventLog, StoreTransaction, EventStore) names no database library: what a TypeORM transaction carries besides is the adapter's (ManagedTransaction in typeorm-event-store.ts).",
+      severity: 'error',
+      from: { path: '^src/infrastructure/eventstore/types\\.ts$' },
+      to: { path: '(^|/)node_modules/(@types/)?(typeorm|better-sqlite3|pg)/|^(typeorm|better-sqlite3|pg)(/|$)' },
+    },
+    {
       name: 'api-not-to-storage',
       comment: "src/api, its tests included, works through the application's ports (the EventStore interface, the queries, the command handlers): it never reaches the Database, its backends and statements, the TypeORM event store, or the storage behind an application (application-storage.ts, for infrastructure and test/).",
       severity: 'error',

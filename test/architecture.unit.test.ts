@@ -206,6 +206,10 @@ describe('architecture of src/', () => {
     expectRuleHolds('api-not-to-orm', 'src/api importing typeorm or better-sqlite3');
   });
 
+  it('the event store port names no database library', () => {
+    expectRuleHolds('store-port-not-to-orm', 'the event store port importing a database library');
+  });
+
   it('src/api does not reach the database or the storage behind the application (its tests included)', () => {
     expectRuleHolds('api-not-to-storage', 'src/api reaching the storage behind the ports');
   });

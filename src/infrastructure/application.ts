@@ -14,7 +14,7 @@ import { rotateMasterKey, type MasterKeyRotation } from './crypto/master-key-rot
 import { EVENT_STORE_ENTITIES, type EventStore } from './eventstore';
 import { TypeOrmEventStore } from './eventstore/typeorm-event-store';
 import { attachStorage } from './application-storage';
-import { importDocument, type ImportDocument, type ImportOptions } from './importexport';
+import { exportBackup, exportConfig, importDocument, type BackupDocument, type ConfigDocument, type ImportDocument, type ImportOptions } from './importexport';
 import type { CommandContext } from './commands/handle-command';
 import { Database } from './persistence/database';
 import { CONFIGURATION_PROJECTIONS, READ_MODEL_ENTITIES } from './readmodels';
@@ -43,6 +43,13 @@ export type Commands = Readonly<{
   importDocument: (document: ImportDocument, options: ImportOptions, context: CommandContext) => ReturnType<typeof importDocument>;
 }>;
 
+export type Exports = Readonly<{
+  /** The configuration as `import` reads it, its secrets masked. */
+  config: () => Promise<ConfigDocument>;
+  /** The configuration with its secrets sealed under a passphrase (`export --with-secrets`). */
+  backup: (passphrase: string) => Promise<BackupDocument>;
+}>;
+
 /**
  * The application as its edges use it (REST routes, the CLI): the event store port, the typed
  * read-model queries and the command handlers. Built once by `openApplication`; the edges never
@@ -54,6 +61,8 @@ export type Application = Readonly<{
   secrets: SecretBox;
   queries: Queries;
   commands: Commands;
+  /** The configuration as one document (`GET /api/export`, `gatehouse export`); the log itself is read through `store`. */
+  exports: Exports;
   maintenance: Maintenance;
   /** Browser sign-in sessions (runtime state, not configuration). */
   sessions: UserSessions;
@@ -90,6 +99,7 @@ export const openApplication = async (config: GatehouseConfig): Promise<Applicat
       secrets,
       queries,
       commands,
+      exports: { config: () => exportConfig(store), backup: (passphrase) => exportBackup(store, secrets, passphrase) },
       maintenance: new Maintenance(database, store),
       sessions: new UserSessions(database),
       setupLinks: new SetupLinks(database),

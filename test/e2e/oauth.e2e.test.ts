@@ -129,7 +129,7 @@ describe('OAuth to an upstream MCP server (oidc-provider, JWT-checking upstream)
     const { refreshGrants } = await stats();
     const server = (await gh.api('GET', '/api/servers/protected')).body as { id: string; name: string; url: string };
     // Another token source over the same database, whose clock says the token is due now.
-    const onUse = new OAuthTokenManager({ store: gh.app.store, secrets: gh.app.secrets, reads: storageOf(gh.app).database.reads }, { now: () => new Date(Date.parse(before.expiresAt) - 1_000) });
+    const onUse = new OAuthTokenManager({ store: storageOf(gh.app).store, secrets: gh.app.secrets, reads: storageOf(gh.app).database.reads }, { now: () => new Date(Date.parse(before.expiresAt) - 1_000) });
     const token = await onUse.accessToken(server);
     expect(token).toEqual(expect.any(String));
     expect(await stats()).toMatchObject({ refreshGrants: refreshGrants + 1 });

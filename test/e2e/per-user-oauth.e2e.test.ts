@@ -153,7 +153,7 @@ describe('per-user OAuth grants: each user authorizes a per_user server as thems
 
   it('never hands a user\'s grant to another user, to a per-user connection without a user, or to the server\'s shared connections', async () => {
     const server = { id: serverId, name: 'protected', url: `${upstream.baseUrl}/mcp` };
-    const tokens = new OAuthTokenManager({ store: gh.app.store, secrets: gh.app.secrets, reads: storageOf(gh.app).database.reads });
+    const tokens = new OAuthTokenManager({ store: storageOf(gh.app).store, secrets: gh.app.secrets, reads: storageOf(gh.app).database.reads });
     const userIds = await userIdsByName();
     // The refresh counts and bob's unchanged grant below hold only if the gateway's background
     // refresher does not renew either grant meanwhile.

@@ -92,7 +92,7 @@ export const runHistory = async (app: Application, now: () => Date): Promise<voi
 
   // ann also authorizes the upstream as herself (an OAuth grant of her own, then refreshed); cat's
   // grant, her only credential, is refused on refresh and goes.
-  const ctx = { store: app.store, secrets: app.secrets, reads: storageOf(app).database.reads };
+  const ctx = { store: storageOf(app).store, secrets: app.secrets, reads: storageOf(app).database.reads };
   const client = {
     issuer: 'http://127.0.0.1:9', clientId: 'gatehouse', clientSecret: null, clientSecretExpiresAt: null,
     method: 'dynamic' as const, redirectUri: 'http://127.0.0.1:7300/oauth/callback', tokenEndpointAuthMethod: 'none' as const,

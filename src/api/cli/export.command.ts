@@ -1,7 +1,7 @@
 import { closeSync, constants, createWriteStream, fchmodSync, openSync, writeSync } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { exportBackup, exportConfig, exportEventLines } from '../../infrastructure/importexport';
+import { exportEventLines } from '../../infrastructure/importexport';
 import { BACKUP_PASSPHRASE_ENV, passphraseForExport } from './backup-passphrase';
 import type { CliCommand } from './cli-command';
 import { HELP_OPTION, out, parseCommandLine, runCommand, UsageError, withApplication } from './cli-support';
@@ -48,7 +48,7 @@ const writePrivateFile = (path: string, text: string): void => {
 
 const writeBackup = async (output: string | undefined): Promise<void> => {
   const passphrase = await passphraseForExport();
-  const text = `${JSON.stringify(await withApplication((app) => exportBackup(app.store, app.secrets, passphrase)), null, 2)}\n`;
+  const text = `${JSON.stringify(await withApplication((app) => app.exports.backup(passphrase)), null, 2)}\n`;
   if (output === undefined) process.stdout.write(text);
   else writePrivateFile(output, text);
 };
@@ -71,7 +71,7 @@ export const exportCommand: CliCommand = {
         return 0;
       }
       await withApplication(async (app) => {
-        const chunks = values.format === 'events' ? exportEventLines(app.store) : [`${JSON.stringify(await exportConfig(app.store), null, 2)}\n`];
+        const chunks = values.format === 'events' ? exportEventLines(app.store) : [`${JSON.stringify(await app.exports.config(), null, 2)}\n`];
         // stdout is not ended: the process may still write to it.
         await pipeline(Readable.from(chunks), destination(values.output), { end: values.output !== undefined });
       });

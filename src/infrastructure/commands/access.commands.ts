@@ -1,8 +1,8 @@
 import * as access from '../../domain/access';
 import { DomainError } from '../../domain/shared';
-import type { EventStore, StoreTransaction } from '../eventstore';
 import { UserReadModel } from '../readmodels/user';
 import { handleCommand, type CommandContext } from './handle-command';
+import type { ManagedEventStore, ManagedTransaction } from '../eventstore/typeorm-event-store';
 
 /** Access as people give it: users by name or id (stored as ids, which survive a rename). */
 export type AccessInput = Readonly<{ owner: string | null; visibility: 'private' | 'shared'; sharedWithUsers: readonly string[]; sharedWithRoles: readonly access.Access['sharedWithRoles'][number][] }>;
@@ -10,7 +10,7 @@ export type AccessInput = Readonly<{ owner: string | null; visibility: 'private'
 /** SetAccess from people's input, the users' names resolved to ids in the command's transaction. */
 export const setAccessCommand =
   (kind: access.ResourceKind, resourceId: string, input: AccessInput) =>
-  async (_state: unknown, tx: StoreTransaction): Promise<access.AccessCommand> => {
+  async (_state: unknown, tx: ManagedTransaction): Promise<access.AccessCommand> => {
     const users = new UserReadModel(tx.manager);
     const idOf = async (key: string, field: string): Promise<string> => {
       const row = await users.byIdOrName(key);
@@ -25,7 +25,7 @@ export const setAccessCommand =
 
 /** The command handlers of the `access-<kind>-<id>` streams. */
 export class AccessCommands {
-  constructor(private readonly store: EventStore) {}
+  constructor(private readonly store: ManagedEventStore) {}
 
   set(kind: access.ResourceKind, resourceId: string, input: AccessInput, context: CommandContext) {
     return handleCommand(this.store, access.accessDecider, access.accessStreamId(kind, resourceId), setAccessCommand(kind, resourceId, input), context);

@@ -1,9 +1,9 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import * as apikey from '../../domain/apikey';
 import { DomainError } from '../../domain/shared';
-import type { EventStore } from '../eventstore';
 import { ProfileReadModel } from '../readmodels/profile';
 import { handleCommand, type CommandContext } from './handle-command';
+import type { ManagedEventStore } from '../eventstore/typeorm-event-store';
 
 export const API_KEY_PREFIX = 'gh_';
 const DISPLAY_PREFIX_LENGTH = 10;
@@ -44,7 +44,7 @@ const resolveScope = async (profiles: ProfileReadModel, slugs: readonly string[]
 
 /** The command handlers of the API key streams. */
 export class ApiKeyCommands {
-  constructor(private readonly store: EventStore) {}
+  constructor(private readonly store: ManagedEventStore) {}
 
   /** Issues a key; the plaintext is in the result once and is never stored. */
   async issue(input: IssueKeyInput, context: CommandContext) {

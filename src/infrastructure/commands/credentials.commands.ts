@@ -2,9 +2,9 @@ import * as credentials from '../../domain/credentials';
 import { secretValueProblem } from '../../domain/server';
 import { DomainError } from '../../domain/shared';
 import { sealMap, type SecretBox } from '../crypto';
-import type { EventStore } from '../eventstore';
 import { ServerReadModel } from '../readmodels/server';
 import { handleCommand, type CommandContext } from './handle-command';
+import type { ManagedEventStore } from '../eventstore/typeorm-event-store';
 
 /** A user's own credentials as they write them: plaintext, sealed here before they reach a command. */
 export type UserCredentialsInput = Readonly<{ bearerToken?: string | null; env?: Readonly<Record<string, string>> }>;
@@ -16,7 +16,7 @@ const refuse = (field: string, problem: string | null): void => {
 /** The command handlers of the `credentials-<server>-<user>` streams. */
 export class UserCredentialsCommands {
   constructor(
-    private readonly store: EventStore,
+    private readonly store: ManagedEventStore,
     private readonly secrets: SecretBox,
   ) {}
 

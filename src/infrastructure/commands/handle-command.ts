@@ -1,5 +1,6 @@
 import type { Decider, DomainEvent } from '../../domain/shared';
-import { ConcurrencyError, loadState, newEventId, type EventMetadata, type EventStore, type StoredEvent, type StoreTransaction } from '../eventstore';
+import { ConcurrencyError, loadState, newEventId, type EventMetadata, type StoredEvent } from '../eventstore';
+import type { ManagedEventStore, ManagedTransaction } from '../eventstore/typeorm-event-store';
 
 /** Who is asking and under which correlation id; time and ids are supplied here, not in the domain. */
 export type CommandContext = Readonly<{
@@ -20,7 +21,7 @@ export type CommandResult<State> = Readonly<{
  * A command, or a function of the state (and of the transaction, for read-model lookups) that
  * builds it, for commands that need the state to be built.
  */
-export type CommandOf<State, Command> = Command | ((state: State, tx: StoreTransaction) => Command | Promise<Command>);
+export type CommandOf<State, Command> = Command | ((state: State, tx: ManagedTransaction) => Command | Promise<Command>);
 
 export const metadataFor = (context: CommandContext): EventMetadata => ({
   actor: context.actor,
@@ -32,14 +33,14 @@ export const metadataFor = (context: CommandContext): EventMetadata => ({
 export const toNewEvents = (events: readonly DomainEvent[]) =>
   events.map((event) => ({ id: newEventId(), type: event.type, data: event.data }));
 
-const resolve = <State, Command>(command: CommandOf<State, Command>, state: State, tx: StoreTransaction): Command | Promise<Command> =>
-  typeof command === 'function' ? (command as (state: State, tx: StoreTransaction) => Command | Promise<Command>)(state, tx) : command;
+const resolve = <State, Command>(command: CommandOf<State, Command>, state: State, tx: ManagedTransaction): Command | Promise<Command> =>
+  typeof command === 'function' ? (command as (state: State, tx: ManagedTransaction) => Command | Promise<Command>)(state, tx) : command;
 
 export type DecidedAppend<State> = Readonly<{ streamId: string; events: readonly DomainEvent[]; version: number; state: State }>;
 
 /** Loads a stream in the transaction and decides on it, without appending. */
 export const decideOnStream = async <State, Command, Event extends DomainEvent>(
-  tx: StoreTransaction,
+  tx: ManagedTransaction,
   decider: Decider<State, Command, Event>,
   streamId: string,
   command: CommandOf<State, Command>,
@@ -54,7 +55,7 @@ export const decideOnStream = async <State, Command, Event extends DomainEvent>(
  * pinned a version with If-Match gets a ConcurrencyError when the stream has moved on.
  */
 export const handleCommand = <State, Command, Event extends DomainEvent>(
-  store: EventStore,
+  store: ManagedEventStore,
   decider: Decider<State, Command, Event>,
   streamId: string,
   command: CommandOf<State, Command>,
@@ -72,7 +73,7 @@ export const handleCommand = <State, Command, Event extends DomainEvent>(
   }, { rerunnable: true });
 
 /** Appends, inside a transaction, what several deciders decided in it (streams with nothing to add are left out). */
-export const appendDecided = async (tx: StoreTransaction, decided: readonly DecidedAppend<unknown>[], context: CommandContext): Promise<readonly StoredEvent[]> => {
+export const appendDecided = async (tx: ManagedTransaction, decided: readonly DecidedAppend<unknown>[], context: CommandContext): Promise<readonly StoredEvent[]> => {
   const appends = decided.filter((append) => append.events.length > 0);
   if (appends.length === 0) return [];
   const result = await tx.appendMany(
@@ -84,7 +85,7 @@ export const appendDecided = async (tx: StoreTransaction, decided: readonly Deci
 
 /** Appends what several deciders decided in one transaction (a server removed and detached everywhere, an import). */
 export const handleMultiStream = (
-  store: EventStore,
-  plan: (tx: StoreTransaction) => Promise<readonly DecidedAppend<unknown>[]>,
+  store: ManagedEventStore,
+  plan: (tx: ManagedTransaction) => Promise<readonly DecidedAppend<unknown>[]>,
   context: CommandContext,
 ): Promise<readonly StoredEvent[]> => store.transact(async (tx) => appendDecided(tx, await plan(tx), context), { rerunnable: true });

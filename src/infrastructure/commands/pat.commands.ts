@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as pat from '../../domain/pat';
 import { DomainError } from '../../domain/shared';
-import type { EventStore } from '../eventstore';
 import { UserReadModel } from '../readmodels/user';
 import { canonicalInstant, hashApiKey } from './apikey.commands';
 import { handleCommand, type CommandContext } from './handle-command';
+import type { ManagedEventStore } from '../eventstore/typeorm-event-store';
 
 /** Recognisable in a leaked-secret scan, and told apart from API keys (`gh_`) and the admin token (`gha_`). */
 export const PAT_PREFIX = 'ghp_';
@@ -18,7 +18,7 @@ export type IssueTokenInput = Readonly<{ userId: string; name: string; expiresAt
 
 /** The command handlers of the personal access token streams. */
 export class PersonalAccessTokenCommands {
-  constructor(private readonly store: EventStore) {}
+  constructor(private readonly store: ManagedEventStore) {}
 
   /** Issues a token for an existing user; the plaintext is in the result once and is never stored. */
   async issue(input: IssueTokenInput, context: CommandContext) {

@@ -1,7 +1,8 @@
 import * as profile from '../../domain/profile';
 import * as server from '../../domain/server';
-import { loadState, newStreamId, type EventLog, type EventStore } from '../eventstore';
+import { loadState, newStreamId, type EventLog } from '../eventstore';
 import { handleCommand, type CommandContext, type CommandOf } from './handle-command';
+import type { ManagedEventStore } from '../eventstore/typeorm-event-store';
 
 export type ProfileInput = Readonly<{
   slug: string;
@@ -23,7 +24,7 @@ const isServerRemoved = async (log: EventLog, serverId: string): Promise<boolean
 
 /** The command handlers of the profile streams. */
 export class ProfileCommands {
-  constructor(private readonly store: EventStore) {}
+  constructor(private readonly store: ManagedEventStore) {}
 
   /** Creates a profile under a new id (or the given one); the id is in the result. */
   async create(input: ProfileInput, context: CommandContext, profileId: string = newStreamId(profile.profileStreamId)) {

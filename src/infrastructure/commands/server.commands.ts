@@ -3,10 +3,11 @@ import * as server from '../../domain/server';
 import type { DiscoveredTool } from '../../domain/server/events';
 import { DomainError, type SealedMap, type SealedSecret } from '../../domain/shared';
 import { MASK, mask, sealMap, type SecretBox } from '../crypto';
-import { ConcurrencyError, loadState, newStreamId, type EventStore } from '../eventstore';
+import { ConcurrencyError, loadState, newStreamId } from '../eventstore';
 import { ProfileReadModel } from '../readmodels/profile';
 import { decideOnStream, handleCommand, handleMultiStream, type CommandContext, type DecidedAppend } from './handle-command';
 import { assertUpstreamUrlAllowed } from './upstream-policy';
+import type { ManagedEventStore } from '../eventstore/typeorm-event-store';
 
 /** A server as a user writes it: plaintext secrets, sealed here before they reach a command. */
 export type ServerInput = Readonly<{
@@ -32,7 +33,7 @@ export type ServerPatch = Partial<ServerInput>;
 /** The command handlers of the server streams. */
 export class ServerCommands {
   constructor(
-    private readonly store: EventStore,
+    private readonly store: ManagedEventStore,
     private readonly secrets: SecretBox,
   ) {}
 

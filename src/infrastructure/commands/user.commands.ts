@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../domain/shared';
 import * as user from '../../domain/user';
 import { hashPassword, passwordProblem } from '../crypto/password';
-import type { EventStore, StoreTransaction } from '../eventstore';
 import { UserReadModel } from '../readmodels/user';
 import { handleCommand, type CommandContext } from './handle-command';
+import type { ManagedEventStore, ManagedTransaction } from '../eventstore/typeorm-event-store';
 
 export type RegisterUserInput = Readonly<{ name: string; role: user.Role; password: string }>;
 
@@ -21,11 +21,11 @@ export const restoreUserCommand = (userId: string, input: RestoredUser): user.Us
 /** DisableUser, with the other enabled owners counted in the command's transaction (the last owner stays). */
 export const disableUserCommand =
   (userId: string) =>
-  async (_state: unknown, tx: StoreTransaction): Promise<user.UserCommand> => ({ type: 'DisableUser', data: { userId, otherActiveOwners: await new UserReadModel(tx.manager).otherEnabledOwners(userId) } });
+  async (_state: unknown, tx: ManagedTransaction): Promise<user.UserCommand> => ({ type: 'DisableUser', data: { userId, otherActiveOwners: await new UserReadModel(tx.manager).otherEnabledOwners(userId) } });
 
 /** The command handlers of the user streams. Passwords are hashed here; the domain and the log see only hashes. */
 export class UserCommands {
-  constructor(private readonly store: EventStore) {}
+  constructor(private readonly store: ManagedEventStore) {}
 
   async register(input: RegisterUserInput, context: CommandContext) {
     assertPassword(input.password);

@@ -133,6 +133,18 @@ const UPDATE_STREAM = compiledQuery<Pick<StreamRecord, 'streamId' | 'version' | 
   manager.createQueryBuilder().update(StreamRecord).set({ version: p.version, updatedAt: p.updatedAt }).where('streamId = :streamId', { streamId: p.streamId }).updateEntity(false),
 );
 
+/**
+ * A transaction of the TypeORM store: besides the log, its `manager` is the transaction's
+ * connection, for the read-model lookups a command makes before it decides (they see what the
+ * transaction wrote so far). Only infrastructure knows of it; the port is `StoreTransaction`.
+ */
+export interface ManagedTransaction extends StoreTransaction {
+  readonly manager: EntityManager;
+}
+
+/** The store as the command handlers hold it: the port, with transactions that carry their connection. */
+export type ManagedEventStore = EventStore<ManagedTransaction>;
+
 /** The reads of the log, on whichever connection they are given. */
 class LogReads implements EventLog {
   constructor(protected readonly manager: EntityManager) {}
@@ -198,7 +210,7 @@ const BATCH = Symbol('event log batch');
  * therefore go through the store: one that does not, in the same transaction, makes the store's
  * next append in it fail on the duplicate position (never a gap or a reordering).
  */
-class Transaction extends LogReads implements StoreTransaction {
+class Transaction extends LogReads implements ManagedTransaction {
   private readonly versions = new Map<string, number>();
   /** The streams this job read whole, as they are now (its own appends included): for the cache once it commits. */
   readonly readWhole = new Map<string, StoredEvent[]>();
@@ -346,7 +358,7 @@ export type EventStoreOptions = Readonly<{
  * and an expected-version check cannot be raced from within this process; global positions are
  * assigned in commit order.
  */
-export class TypeOrmEventStore extends LogReads implements EventStore {
+export class TypeOrmEventStore extends LogReads implements ManagedEventStore {
   private readonly committed = new Subject<StoredEvent>();
   readonly committed$ = this.committed.asObservable();
   private readonly rules: Rules;
@@ -364,7 +376,7 @@ export class TypeOrmEventStore extends LogReads implements EventStore {
     return this.rules.projections;
   }
 
-  async transact<T>(work: (tx: StoreTransaction) => Promise<T>, options: TransactOptions = {}): Promise<T> {
+  async transact<T>(work: (tx: ManagedTransaction) => Promise<T>, options: TransactOptions = {}): Promise<T> {
     const stored: StoredEvent[] = [];
     const jobs: Transaction[] = [];
     const result = await this.database.write(

@@ -1,5 +1,4 @@
 import type { Observable } from 'rxjs';
-import type { EntityManager } from 'typeorm';
 
 /** Who did it, and why: the audit trail carried by every event. */
 export type EventMetadata = Readonly<{
@@ -64,13 +63,12 @@ export interface EventLog {
 }
 
 /**
- * One write transaction of the store. Its reads see its own appends; its `manager` is the
- * transaction's connection, for the read-model lookups a command makes before it decides.
- * Appends to several streams in one transaction are atomic (deleting a server detaches it
- * from every profile with it).
+ * One write transaction of the store. Its reads see its own appends. Appends to several streams
+ * in one transaction are atomic (deleting a server detaches it from every profile with it). An
+ * implementation may give its transactions more (the TypeORM store's carry the connection the
+ * read models are read through: `ManagedTransaction`), as the `Tx` of `EventStore<Tx>`.
  */
 export interface StoreTransaction extends EventLog {
-  readonly manager: EntityManager;
   append(streamId: string, events: readonly NewEvent[], expectedVersion: ExpectedVersion, metadata: EventMetadata): Promise<AppendResult>;
   appendMany(appends: readonly StreamAppend[], metadata: EventMetadata): Promise<AppendResult>;
 }
@@ -84,13 +82,13 @@ export type TransactOptions = Readonly<{ rerunnable?: boolean }>;
  * process. Committed events are published on `committed$` after their transaction commits,
  * in position order, before the transaction's promise settles.
  */
-export interface EventStore extends EventLog {
+export interface EventStore<Tx extends StoreTransaction = StoreTransaction> extends EventLog {
   /**
    * `rerunnable`: the work decides from what the transaction reads alone and changes nothing
    * outside it but what it returns, so it may run again after it was rolled back (see
    * Database's WriteOptions.rerunnable: a group commit then confirms such work in bulk).
    */
-  transact<T>(work: (tx: StoreTransaction) => Promise<T>, options?: TransactOptions): Promise<T>;
+  transact<T>(work: (tx: Tx) => Promise<T>, options?: TransactOptions): Promise<T>;
   append(streamId: string, events: readonly NewEvent[], expectedVersion: ExpectedVersion, metadata: EventMetadata): Promise<AppendResult>;
   appendMany(appends: readonly StreamAppend[], metadata: EventMetadata): Promise<AppendResult>;
   readonly committed$: Observable<StoredEvent>;

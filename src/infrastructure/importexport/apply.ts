@@ -5,7 +5,6 @@ import type { SealedMap, SealedSecret } from '../../domain/shared';
 import { appendDecided, type CommandContext, type DecidedAppend, decideOnStream } from '../commands/handle-command';
 import { refusedUpstreamUrls } from '../commands/upstream-policy';
 import type { SecretBox } from '../crypto';
-import type { EventStore, StoreTransaction } from '../eventstore';
 import { ProfileReadModel } from '../readmodels/profile';
 import { ServerReadModel, serverRowToSnapshot } from '../readmodels/server';
 import { type EnvEntryMap, type ImportDocument, ImportRefusedError, type SecretMap, type SecretValue, type ServerEntry } from './document';
@@ -13,6 +12,7 @@ import { decidedEventCount, describeImport, type ImportDecisions, type ImportOut
 import { type CurrentState, planImport, type ServerStep } from './plan';
 import { applyPeople, type PeopleOutcome } from './people';
 import { decideProfileStep } from './profile-steps';
+import type { ManagedEventStore, ManagedTransaction } from '../eventstore/typeorm-event-store';
 
 export type ImportResult = ImportOutcome & { people?: PeopleOutcome } &
   (
@@ -31,7 +31,7 @@ export type ImportOptions = Readonly<{
   dryRun?: boolean;
 }>;
 
-const loadCurrentState = async (tx: StoreTransaction): Promise<CurrentState> => {
+const loadCurrentState = async (tx: ManagedTransaction): Promise<CurrentState> => {
   const servers = await new ServerReadModel(tx.manager).list();
   const profiles = await new ProfileReadModel(tx.manager).listActive();
   return {
@@ -156,7 +156,7 @@ const withApprovals = (
 };
 
 /** Plans the import on the state the transaction sees and decides every stream it touches, appending nothing. */
-const decideImport = async (tx: StoreTransaction, secrets: SecretBox, document: ImportDocument, options: ImportOptions): Promise<ImportDecisions> => {
+const decideImport = async (tx: ManagedTransaction, secrets: SecretBox, document: ImportDocument, options: ImportOptions): Promise<ImportDecisions> => {
   const refusedUrls = await refusedUpstreamUrls(tx, document.servers, (name) => `mcpServers.${name}.url`);
   if (refusedUrls.length > 0) throw new ImportRefusedError(refusedUrls);
   const plan = planImport(document, await loadCurrentState(tx), { attachTo: options.profile, newId: randomUUID });
@@ -181,7 +181,7 @@ const decideImport = async (tx: StoreTransaction, secrets: SecretBox, document: 
  * the read models the plan matched them with, in the same transaction: nothing left to refuse.)
  */
 export const importDocument = async (
-  deps: Readonly<{ store: EventStore; secrets: SecretBox; reads: EntityManager }>,
+  deps: Readonly<{ store: ManagedEventStore; secrets: SecretBox; reads: EntityManager }>,
   document: ImportDocument,
   options: ImportOptions,
   context: CommandContext,

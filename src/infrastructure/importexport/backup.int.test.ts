@@ -47,7 +47,7 @@ describe('a backup with secrets', () => {
   beforeAll(async () => {
     a = await open();
     await a.ctx.commands.importDocument(parseImportDocument(config), {}, context());
-    backup = await exportBackup(a.ctx.store, a.ctx.secrets, PASSPHRASE);
+    backup = await a.ctx.exports.backup(PASSPHRASE);
   });
   afterAll(async () => {
     await a.cleanup();
@@ -78,7 +78,7 @@ describe('a backup with secrets', () => {
   it('restores a fresh database: the same configuration, secrets that open there', async () => {
     const result = await restore(b.ctx, backup);
     expect(result.servers.map((server) => server.action)).toEqual(['registered', 'registered']);
-    expect(without(await exportConfig(b.ctx.store))).toEqual({ ...without(await exportConfig(a.ctx.store)) });
+    expect(without(await b.ctx.exports.config())).toEqual({ ...without(await a.ctx.exports.config()) });
     expect(await plaintext(b.ctx, 'files', (server) => server.env.API_KEY as SealedSecret)).toBe(SECRETS.API_KEY);
     // A secret whose name would not make it one stays secret; a plain value stays plain.
     expect(await plaintext(b.ctx, 'files', (server) => server.env.REGION as SealedSecret)).toBe(SECRETS.REGION);

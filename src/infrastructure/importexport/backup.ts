@@ -1,8 +1,8 @@
 import { BACKUP_KDF, BackupCipher, BackupError, canonicalJson, type BackupKdf } from '../crypto/backup-cipher';
-import type { EventStore } from '../eventstore';
 import type { SecretBox } from '../crypto/secret-box';
 import { exportDocument, type ConfigDocument } from './export';
 import { isPlainObject, type Untrusted } from './fields';
+import type { ManagedEventStore } from '../eventstore/typeorm-event-store';
 
 /**
  * A portable backup: the export document with every secret sealed under a passphrase instead of
@@ -42,7 +42,7 @@ const withoutMac = (document: Untrusted, header: Untrusted): Untrusted => {
  * Exports the configuration with its secrets opened (with the data dir's keys) and sealed again
  * under `passphrase`. The plaintext never leaves this function but sealed.
  */
-export const exportBackup = async (store: EventStore, secrets: SecretBox, passphrase: string, now: Date = new Date()): Promise<BackupDocument> => {
+export const exportBackup = async (store: ManagedEventStore, secrets: SecretBox, passphrase: string, now: Date = new Date()): Promise<BackupDocument> => {
   const cipher = await BackupCipher.create(passphrase);
   const document = await exportDocument(
     store,

@@ -1,4 +1,4 @@
-import { eventView, type EventLog, type EventStore } from '../eventstore';
+import { eventView, type EventLog } from '../eventstore';
 import { ProfileReadModel, type ProfileRow, type ProfileToolRow } from '../readmodels/profile';
 import { approvedToolsOf, ServerReadModel, serverRowToSnapshot, type ServerRow } from '../readmodels/server';
 import type { SealedSecret } from '../../domain/shared';
@@ -6,6 +6,7 @@ import { mask } from '../crypto/secret-box';
 import { EXPORTED_TYPE } from './document';
 import { exportedEnv, exportedHeaders } from './export-env';
 import { exportPeople, type AccessEntry, type PasswordHashWriter, type UserEntry } from './people';
+import type { ManagedEventStore } from '../eventstore/typeorm-event-store';
 
 export type ExportedServer = Record<string, unknown>;
 
@@ -108,10 +109,10 @@ const exportProfile = async (profiles: ProfileReadModel, row: ProfileRow, active
  * another process appends) and writes them as a Claude-Desktop-style document. Secrets are
  * masked (`••••abcd`); importing the document back keeps them.
  */
-export const exportConfig = (store: EventStore, now: Date = new Date()): Promise<ConfigDocument> => exportDocument(store, maskSecret, now, null);
+export const exportConfig = (store: ManagedEventStore, now: Date = new Date()): Promise<ConfigDocument> => exportDocument(store, maskSecret, now, null);
 
 /** The export with each secret written by `writeSecret`, and password hashes by `writeHash` (none: left out; see backup.ts). */
-export const exportDocument = (store: EventStore, writeSecret: SecretWriter, now: Date = new Date(), writeHash: PasswordHashWriter = null): Promise<ConfigDocument> =>
+export const exportDocument = (store: ManagedEventStore, writeSecret: SecretWriter, now: Date = new Date(), writeHash: PasswordHashWriter = null): Promise<ConfigDocument> =>
   store.transact(async (tx) => {
     const position = await tx.headPosition();
     const servers = await new ServerReadModel(tx.manager).list();

@@ -46,7 +46,7 @@ const importJson = async (ctx: Application, document: unknown, profile?: string)
 
 /** The export without its position and time, which differ from one database to another. */
 const exported = async (ctx: Application): Promise<Omit<ConfigDocument, 'gatehouse'> & { profiles: unknown }> => {
-  const { mcpServers, gatehouse } = await exportConfig(ctx.store);
+  const { mcpServers, gatehouse } = await ctx.exports.config();
   return { mcpServers, profiles: gatehouse.profiles };
 };
 
@@ -190,7 +190,7 @@ describe('import and export', () => {
 
   it('keeps masked secrets on re-import, and brings a changed server back', async () => {
     await importJson(a.ctx, claudeConfig);
-    const document = (await exportConfig(a.ctx.store));
+    const document = (await a.ctx.exports.config());
     expect(JSON.stringify(document)).not.toContain(SECRETS.API_KEY);
     expect(document.mcpServers.files).toMatchObject({ env: { API_KEY: '••••0001', DB_PASSWORD: '••••0004', LOG_LEVEL: 'debug' } });
     expect((await importJson(a.ctx, document)).appended).toBe(0);
@@ -209,7 +209,7 @@ describe('import and export', () => {
     const withNames = structuredClone(claudeConfig);
     withNames.gatehouse.profiles.dev.tools = [{ server: 'files', tool: 'write', name: 'save', title: 'Save a file' }, { server: 'files', tool: 'delete', name: 'remove', title: 'Remove' }];
     await importJson(a.ctx, withNames);
-    const document = (await exportConfig(a.ctx.store));
+    const document = (await a.ctx.exports.config());
     const profileId = (await a.ctx.queries.profiles.findBySlug('dev'))!.id;
     const id = async (name: string) => (await a.ctx.queries.servers.find(name))!.id;
     await a.ctx.commands.profiles.attach(profileId, await id('legacy'), 'active', context());
@@ -234,7 +234,7 @@ describe('import and export', () => {
         env: { LOG_LEVEL: '••••', AUTH_MODE: 'oauth', NODE_ENV: 'production', API_KEY: '••••cdef' },
         envSecret: ['LOG_LEVEL', 'API_KEY'],
       });
-      const document = await exportConfig(a.ctx.store);
+      const document = await a.ctx.exports.config();
       expect(document.mcpServers.tuned.env).toEqual({
         LOG_LEVEL: { value: '••••', secret: true },
         AUTH_MODE: { value: 'oauth', secret: false },
@@ -273,14 +273,14 @@ describe('import and export', () => {
     });
 
     it('gives the same servers and profiles', async () => {
-      const result = await importJson(b.ctx, unmask((await exportConfig(a.ctx.store))));
+      const result = await importJson(b.ctx, unmask((await a.ctx.exports.config())));
       expect(result.servers.every((server) => server.action === 'registered')).toBe(true);
       expect((await exported(b.ctx))).toEqual(await exported(a.ctx));
       expect(await plaintext(b.ctx, 'remote', 'headers', 'X-Api-Key')).toBe(SECRETS.HEADER);
     });
 
     it('refuses masks, which have nothing to keep there, naming each', async () => {
-      const refusal = importJson(b.ctx, (await exportConfig(a.ctx.store)));
+      const refusal = importJson(b.ctx, (await a.ctx.exports.config()));
       await expect(refusal).rejects.toBeInstanceOf(ImportRefusedError);
       const fields = ((await refusal.catch((error: unknown) => error)) as ImportRefusedError).errors.map((error) => error.field);
       expect(fields).toEqual(['mcpServers.files.env.API_KEY', 'mcpServers.files.env.DB_PASSWORD', 'mcpServers.remote.headers.X-Api-Key', 'mcpServers.remote.bearerToken']);

@@ -51,7 +51,7 @@ describe('users and access settings in exports and backups', () => {
   });
 
   it('exports users without password hashes, and access with users by name', async () => {
-    const document = await exportConfig(a.ctx.store);
+    const document = await a.ctx.exports.config();
     expect(document.gatehouse.users).toEqual([
       { name: 'olivia', role: 'owner', status: 'enabled' },
       { name: 'ada', role: 'admin', status: 'enabled' },
@@ -65,7 +65,7 @@ describe('users and access settings in exports and backups', () => {
   });
 
   it('imports a plain export without creating users (it has no passwords), saying so', async () => {
-    const result = await b.ctx.commands.importDocument(parseImportDocument(JSON.parse(JSON.stringify(await exportConfig(a.ctx.store)))), {}, context());
+    const result = await b.ctx.commands.importDocument(parseImportDocument(JSON.parse(JSON.stringify(await a.ctx.exports.config()))), {}, context());
     expect(await b.ctx.queries.users.count()).toBe(0);
     expect(result.people).toMatchObject({ usersCreated: [], accessSet: [] });
     expect(result.warnings).toEqual(expect.arrayContaining([expect.stringContaining('user "olivia" was not created'), expect.stringContaining('access of profile "dev" was not set: it names user "ada"')]));
@@ -73,7 +73,7 @@ describe('users and access settings in exports and backups', () => {
   });
 
   it('restores users with their passwords, their status, and the access settings from a backup, once', async () => {
-    const backup = await exportBackup(a.ctx.store, a.ctx.secrets, PASSPHRASE);
+    const backup = await a.ctx.exports.backup(PASSPHRASE);
     const text = JSON.stringify(backup);
     expect(text).not.toContain('scrypt$');
     expect(backup.gatehouse.users?.[0]).toEqual({ name: 'olivia', role: 'owner', status: 'enabled', passwordHash: { sealed: expect.any(String) } });
@@ -94,8 +94,8 @@ describe('users and access settings in exports and backups', () => {
       expect((await b.ctx.queries.users.byName(name))!.passwordHash).toBe((await a.ctx.queries.users.byName(name))!.passwordHash);
     }
     expect((await b.ctx.queries.users.byName('mia'))!.status).toBe('disabled');
-    const { gatehouse: restored } = await exportConfig(b.ctx.store);
-    const { gatehouse: original } = await exportConfig(a.ctx.store);
+    const { gatehouse: restored } = await b.ctx.exports.config();
+    const { gatehouse: original } = await a.ctx.exports.config();
     // The same users and access; their order is the order they were created in, and a restore
     // creates them all in one transaction (often in one millisecond), so it is not compared.
     const byName = (users: typeof original.users) => [...(users ?? [])].sort((x, y) => x.name.localeCompare(y.name));
@@ -107,7 +107,7 @@ describe('users and access settings in exports and backups', () => {
   });
 
   it('restores users and access in the import\'s own transaction: writes made meanwhile land before or after it, never between', async () => {
-    const text = JSON.stringify(await exportBackup(a.ctx.store, a.ctx.secrets, PASSPHRASE));
+    const text = JSON.stringify(await a.ctx.exports.backup(PASSPHRASE));
     const document = parseImportDocument(await openBackup(JSON.parse(text), PASSPHRASE), { fromBackup: true });
     const importContext = context();
     const importing = b.ctx.commands.importDocument(document, {}, importContext);
@@ -121,7 +121,7 @@ describe('users and access settings in exports and backups', () => {
   });
 
   it('restores a disabled owner listed before the enabled one (all users are registered before any is disabled)', async () => {
-    const opened = (await openBackup(JSON.parse(JSON.stringify(await exportBackup(a.ctx.store, a.ctx.secrets, PASSPHRASE))), PASSPHRASE)) as { gatehouse: { users: Array<{ name: string; role: string; status: string }> } };
+    const opened = (await openBackup(JSON.parse(JSON.stringify(await a.ctx.exports.backup(PASSPHRASE))), PASSPHRASE)) as { gatehouse: { users: Array<{ name: string; role: string; status: string }> } };
     const [olivia, ada, mia] = opened.gatehouse.users;
     opened.gatehouse.users = [{ ...olivia, status: 'disabled' }, { ...ada, role: 'owner' }, mia];
     const result = await b.ctx.commands.importDocument(parseImportDocument(opened, { fromBackup: true }), {}, context());
@@ -157,7 +157,7 @@ describe('users and access settings in exports and backups', () => {
     }
     // In a backup, a hash must be a scrypt hash; and a backup's users cannot be altered (its MAC).
     expect(() => parseImportDocument({ mcpServers: {}, gatehouse: { users: [{ name: 'eve', role: 'owner', status: 'enabled', passwordHash: 'hunter2' }] } }, { fromBackup: true })).toThrow(ImportRefusedError);
-    const backup = JSON.parse(JSON.stringify(await exportBackup(a.ctx.store, a.ctx.secrets, PASSPHRASE)));
+    const backup = JSON.parse(JSON.stringify(await a.ctx.exports.backup(PASSPHRASE)));
     backup.gatehouse.users[2].role = 'owner';
     await expect(openBackup(backup, PASSPHRASE)).rejects.toBeInstanceOf(BackupError);
     expect(await eventCount(b.ctx)).toBe(0);

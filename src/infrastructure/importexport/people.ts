@@ -8,13 +8,13 @@ import { assertPasswordHash, ROLES, USER_NAME, type Role } from '../../domain/us
 import { setAccessCommand } from '../commands/access.commands';
 import { appendDecided, decideOnStream, type CommandContext, type DecidedAppend } from '../commands/handle-command';
 import { disableUserCommand, restoreUserCommand, type RestoredUser } from '../commands/user.commands';
-import type { StoreTransaction } from '../eventstore';
 import { AccessReadModel } from '../readmodels/access';
 import { ProfileReadModel } from '../readmodels/profile';
 import { ServerReadModel } from '../readmodels/server';
 import { UserReadModel } from '../readmodels/user';
 import { isPlainObject } from './fields';
 import type { AccessEntry, PeopleSection, UserEntry } from './people-section';
+import type { ManagedTransaction } from '../eventstore/typeorm-event-store';
 
 /** document.ts's ErrorCollector as this module uses it (document.ts imports this module's types). */
 type ErrorCollector = { add: (field: string, message: string) => void };
@@ -150,7 +150,7 @@ export type PeopleOutcome = Readonly<{
 export const applyPeople = async (
   reads: EntityManager,
   people: PeopleSection,
-  run: Readonly<{ tx: StoreTransaction | null; imported: Readonly<{ profiles: ReadonlySet<string>; servers: ReadonlySet<string> }> }>,
+  run: Readonly<{ tx: ManagedTransaction | null; imported: Readonly<{ profiles: ReadonlySet<string>; servers: ReadonlySet<string> }> }>,
   context: CommandContext,
 ): Promise<PeopleOutcome> => {
   const { tx } = run;
@@ -161,7 +161,7 @@ export const applyPeople = async (
   const warnings: string[] = [];
   let appended = 0;
   const append = async <State>(decided: DecidedAppend<State>): Promise<void> => {
-    appended += (await appendDecided(tx as StoreTransaction, [decided], context)).length;
+    appended += (await appendDecided(tx as ManagedTransaction, [decided], context)).length;
   };
   for (const entry of people.users) {
     if ((await users.byName(entry.name)) !== null) continue;
@@ -175,7 +175,7 @@ export const applyPeople = async (
     await append(await decideOnStream(tx, user.userDecider, user.userStreamId(userId), restoreUserCommand(userId, entry as RestoredUser)));
     if (entry.status === 'disabled') toDisable.push(userId);
   }
-  for (const userId of toDisable) await append(await decideOnStream(tx as StoreTransaction, user.userDecider, user.userStreamId(userId), disableUserCommand(userId)));
+  for (const userId of toDisable) await append(await decideOnStream(tx as ManagedTransaction, user.userDecider, user.userStreamId(userId), disableUserCommand(userId)));
   const known = async (name: string): Promise<boolean> => (await users.byName(name)) !== null || (dryRun && usersCreated.includes(name));
   const accessSet: string[] = [];
   const apply = async (kind: ResourceKind, key: string, resourceId: string | null, entry: AccessEntry): Promise<void> => {

@@ -3,11 +3,12 @@ import type { SealedSecret } from '../../domain/shared';
 import type { EntityManager } from 'typeorm';
 import { handleCommand, type CommandContext } from '../commands/handle-command';
 import type { SecretBox } from '../crypto';
-import { loadState, type EventStore } from '../eventstore';
+import { loadState } from '../eventstore';
 import type { ClientCredentials, TokenResponse } from './token-endpoint';
+import type { ManagedEventStore } from '../eventstore/typeorm-event-store';
 
 /** What Gatehouse as an OAuth client needs: the store, the secret box and the read models. */
-export type OAuthContext = Readonly<{ store: EventStore; secrets: SecretBox; reads: EntityManager }>;
+export type OAuthContext = Readonly<{ store: ManagedEventStore; secrets: SecretBox; reads: EntityManager }>;
 
 /**
  * Tokens are sealed without the mask hint other secrets carry: nobody needs to recognise a

@@ -4,6 +4,7 @@ import { eventually } from '../../../test/support/oauth-fixtures';
 import { startMetadataServer, type MetadataServer } from '../../../test/support/metadata-server';
 import { makeTempDir } from '../../../test/support/temp-dir';
 import { ENTITIES, type Application } from '../application';
+import { storageOf } from '../application-storage';
 import { createSqliteDataSource } from '../persistence/data-source';
 import { runOAuthCommand, sealToken, type OAuthContext } from './oauth.commands';
 import { OAuthTokenManager } from './token-manager';
@@ -34,7 +35,7 @@ describe('OAuthTokenManager background refresh', () => {
 
   // Guards: a failed in-use check (store unreadable) is logged and tried again later, not the end of the grant's refresh.
   it('logs a warning when the store cannot be read at refresh time, and refreshes once it can', async () => {
-    const ctx: OAuthContext = { store: app.store, secrets: app.secrets, reads: reader.manager };
+    const ctx: OAuthContext = { store: storageOf(app).store, secrets: app.secrets, reads: reader.manager };
     const { serverId } = await app.commands.servers.register({ name: 'remote', transport: 'streamable_http', url: 'https://upstream.example.com/mcp' }, context);
     const client = {
       issuer: authServer.baseUrl, clientId: 'client-1', clientSecret: app.secrets.seal('client-secret-0123'), clientSecretExpiresAt: null, method: 'dynamic' as const,

@@ -4,7 +4,7 @@ import type { Context } from 'koa';
 import { Readable } from 'node:stream';
 import { PROFILE_SLUG_PATTERN } from '../../../domain/shared/names';
 import type { Application } from '../../../infrastructure/application';
-import { exportConfig, exportEventLines, ImportRefusedError, isBackupDocument, parseImportDocument } from '../../../infrastructure/importexport';
+import { exportEventLines, ImportRefusedError, isBackupDocument, parseImportDocument } from '../../../infrastructure/importexport';
 import { queryBoolean, queryString } from '../http';
 import { ProblemError } from '../problem';
 
@@ -66,7 +66,7 @@ export const importExportRoutes = (app: Application): Router => {
       ctx.body = Readable.from(exportEventLines(app.store));
       return;
     }
-    ctx.body = await exportConfig(app.store);
+    ctx.body = await app.exports.config();
   });
 
   return router;

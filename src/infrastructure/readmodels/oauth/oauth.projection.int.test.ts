@@ -47,7 +47,7 @@ describe('oauth projection', () => {
     dir = makeTempDir();
     app = await openTestApplication(dir.path);
     stored = new StoredRows(`${dir.path}/gatehouse.db`);
-    ctx = { store: app.store, secrets: app.secrets, reads: storageOf(app).database.reads };
+    ctx = { store: storageOf(app).store, secrets: app.secrets, reads: storageOf(app).database.reads };
     // s1: granted, refreshed, refused on refresh (client rejected), registered and granted again.
     await register('s1', 'c1');
     const first = tokens(1);
