@@ -269,11 +269,32 @@ const valueImports = (file: ts.SourceFile, names: ReadonlySet<string>): Array<{ 
       .map((element) => ({ node: element, name: (element.propertyName ?? element.name).text }));
   });
 
-/** Uses of an identifier as a value (not in an import or export, a type, or a property name). */
+/** The names a file binds to a whole module as a value (`import * as entities from …`). */
+const namespaceImports = (file: ts.SourceFile): Set<string> =>
+  new Set(
+    file.statements.flatMap((statement) => {
+      const bindings = ts.isImportDeclaration(statement) && !statement.importClause?.isTypeOnly ? statement.importClause?.namedBindings : undefined;
+      return bindings && ts.isNamespaceImport(bindings) ? [bindings.name.text] : [];
+    }),
+  );
+
+/**
+ * Uses of an identifier as a value (not in an import or export, a type, or a property name),
+ * including `namespace.Name` through a namespace import and a class that `extends` it (its
+ * heritage clause is a type node to the compiler, but the class is built on the entity's value).
+ */
 const valueUses = (file: ts.SourceFile, names: ReadonlySet<string>): Array<{ node: ts.Node; name: string }> => {
   const found: Array<{ node: ts.Node; name: string }> = [];
+  const namespaces = namespaceImports(file);
   const visit = (node: ts.Node): void => {
+    if (ts.isHeritageClause(node) && node.token === ts.SyntaxKind.ExtendsKeyword && ts.isClassLike(node.parent)) {
+      for (const type of node.types) visit(type.expression);
+      return;
+    }
     if (ts.isImportDeclaration(node) || ts.isExportDeclaration(node) || ts.isTypeNode(node)) return;
+    if (ts.isPropertyAccessExpression(node) && ts.isIdentifier(node.expression) && namespaces.has(node.expression.text) && names.has(node.name.text)) {
+      found.push({ node, name: node.name.text });
+    }
     if (ts.isIdentifier(node) && names.has(node.text)) {
       const parent = node.parent;
       const isPropertyName = (ts.isPropertyAccessExpression(parent) && parent.name === node) || (ts.isPropertyAssignment(parent) && parent.name === node);
