@@ -67,8 +67,15 @@ export class DeferredWrites {
 
   /** Makes `runner` (connected) hold back writes given to `defer`. */
   static install(runner: QueryRunner, client: Client): void {
-    const deferred = new DeferredWrites(runner, client, runner.query.bind(runner) as Send);
-    runner.query = ((query: string, parameters?: unknown[], structured?: boolean) => deferred.query(query, parameters, structured)) as QueryRunner['query'];
+    const send = runner.query.bind(runner);
+    const deferred = new DeferredWrites(runner, client, (query, parameters, structured) => (structured === true ? send(query, parameters, true) : send(query, parameters)));
+    // The runner's two overloads (a structured result or the raw rows), both answered by deferred.query.
+    function query(query: string, parameters: unknown[] | undefined, useStructuredResult: true): Promise<QueryResult>;
+    function query(query: string, parameters?: unknown[]): Promise<unknown>;
+    function query(query: string, parameters?: unknown[], useStructuredResult?: boolean): Promise<unknown> {
+      return deferred.query(query, parameters, useStructuredResult);
+    }
+    runner.query = query;
     registry.set(runner, deferred);
   }
 
