@@ -105,7 +105,7 @@ export const startHttpFixture = (script: string, args: string[] = [], options: L
 export const startFloor = (upstreamUrl: string, options: ListenerOptions = {}): Promise<Fixture> => startListener(join(__dirname, 'floor.js'), [upstreamUrl], options);
 
 /** A Node script that says `MCP_FIXTURE_LISTENING port=… url=…` on stderr once it listens. */
-const startListener = async (path: string, args: string[], options: ListenerOptions): Promise<Fixture> => {
+export const startListener = async (path: string, args: string[], options: ListenerOptions): Promise<Fixture> => {
   const script = basename(path);
   const [command, argv] = pinned(options.cpus, process.execPath, [path, ...args]);
   const child = spawn(command, argv, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
