@@ -153,6 +153,7 @@ export const startGateway = async (app: Application, options: GatewayOptions): P
       },
       maxConnectionsPerServer: initial.maxProcessesPerServer,
       sessionIdleTimeoutMs: initial.sessionIdleTimeoutMs,
+      log,
     });
     opened.pool = pool;
     const hub = new UpstreamHub(pool, credentials);

@@ -37,6 +37,7 @@ export class PeriodicJob<T> {
   async stop(): Promise<void> {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
+    // Waited for, not reported here: the pass's failure goes to whoever started it (onError for timed passes).
     await this.running?.catch(() => undefined);
   }
 }

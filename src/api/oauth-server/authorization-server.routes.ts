@@ -52,6 +52,13 @@ const applyDefaults = async (interaction: OidcInteraction, resource: string): Pr
   await interaction.save(Math.max(1, interaction.exp - Math.floor(Date.now() / 1000)));
 };
 
+/**
+ * oidc-provider's answer for a sign-in it does not find (no cookie, expired, another browser's),
+ * told by name: the package is loaded lazily where the provider is made, so its error classes are
+ * not at hand here (see oidc-provider-types.ts).
+ */
+const isSessionNotFound = (error: unknown): boolean => (error as { name?: unknown } | null | undefined)?.name === 'SessionNotFound';
+
 type ConsentForm = { profile?: unknown; adminToken?: unknown; action?: unknown; csrf_token?: unknown };
 
 /**
@@ -77,7 +84,9 @@ export const authorizationServerRoutes = (options: AuthorizationServerRoutesOpti
     let interaction: OidcInteraction;
     try {
       interaction = await options.provider().interactionDetails(ctx.req, ctx.res);
-    } catch {
+    } catch (error) {
+      // Anything else (the database failing, say) is a fault, not an expired sign-in: the error handler logs it and answers 5xx.
+      if (!isSessionNotFound(error)) throw error;
       throw new ProblemError(400, 'INTERACTION_NOT_FOUND', 'This sign-in has expired or was started in another browser: start again from the application');
     }
     if (interaction.uid !== String(ctx.params.uid)) throw new ProblemError(400, 'INTERACTION_NOT_FOUND', 'This sign-in does not match the one in progress: start again from the application');

@@ -25,7 +25,11 @@ class SchemaCache {
   private readonly ajv = new Ajv2020({ allErrors: true, strict: false, validateSchema: false });
   private readonly compiled = new Map<string, ValidateFunction | null>();
 
-  validator(schema: McpTool['inputSchema']): ValidateFunction | null {
+  /** `uncompilable` hears of a schema that cannot be compiled, once per schema text kept. */
+  constructor(private readonly uncompilable: (tool: string, error: unknown) => void) {}
+
+  validator(tool: McpTool): ValidateFunction | null {
+    const schema = tool.inputSchema;
     const key = JSON.stringify(schema);
     let validate = this.compiled.get(key);
     if (validate === undefined) {
@@ -34,8 +38,9 @@ class SchemaCache {
         // would refuse a dialect it was not set up for.
         const { $schema: _dialect, ...rest } = schema as Record<string, unknown>;
         validate = this.ajv.compile(rest);
-      } catch {
-        // A schema Ajv cannot compile is the upstream's to fix: the call goes through unchecked.
+      } catch (error) {
+        // A schema Ajv cannot compile is the upstream's to fix: the call goes through unchecked, and the log says so.
+        this.uncompilable(tool.name, error);
         validate = null;
       }
       if (this.compiled.size >= 1_000) this.compiled.delete(this.compiled.keys().next().value as string);
@@ -104,7 +109,9 @@ const callFailure = (error: unknown, tool: string): ProblemError => {
  */
 export const openApiRoutes = ({ gateway, authFailures }: OpenApiOptions): Router => {
   const router = new Router({ prefix: '/openapi' });
-  const schemas = new SchemaCache();
+  const schemas = new SchemaCache((tool, error) =>
+    gateway.observability.log('warn', 'openapi: a tool\'s input schema does not compile; its calls go to the upstream unchecked', { tool, error: String(error) }),
+  );
 
   const open = async (ctx: Context): Promise<{ profile: ProxyProfile; caller: Caller }> => {
     const profile = await gateway.profiles.bySlug(String(ctx.params.slug));
@@ -162,7 +169,7 @@ export const openApiRoutes = ({ gateway, authFailures }: OpenApiOptions): Router
     const outcome = await withSession(gateway, profile, caller, async (client) => {
       const tool = (await listTools(client)).find((candidate) => candidate.name === name);
       if (!tool) throw new ProblemError(404, 'TOOL_NOT_FOUND', `No tool "${name}" in this profile (unknown or inactive)`);
-      const validate = schemas.validator(tool.inputSchema);
+      const validate = schemas.validator(tool);
       if (validate && !validate(body)) {
         const errors = (validate.errors ?? []).map((error) => ({ field: error.instancePath === '' ? '(body)' : error.instancePath, messages: [error.message ?? 'is invalid'] }));
         throw new ProblemError(400, 'VALIDATION_FAILED', `The body does not match the input schema of "${name}"`, errors);

@@ -74,6 +74,7 @@ export const authorizedFetch =
         headers.set('authorization', `Bearer ${token}`);
         return base(url, { ...init, headers });
       },
+      // The refused answer's body is cancelled before the retry; a cancel that fails frees nothing more.
       (response) =>
         response.status !== 401
           ? null

@@ -121,6 +121,7 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
     try {
       url = upstreamUrl(spec);
     } catch {
+      // The 2025 connect that follows reads the URL again and reports why it is unusable.
       return 'legacy';
     }
     if (!isHostAllowed(url, options.allowedHosts?.() ?? [])) return 'legacy';

@@ -132,3 +132,26 @@ describe('a pool isolating sessions', () => {
     }
   });
 });
+
+describe('a reconfigure that a request starts (nobody awaits it)', () => {
+  it.each([
+    ['a shared connection', undefined],
+    ["a user's own connection", 'ann'],
+  ])('is logged when it fails, for %s, with the server id and none of the spec', async (_label, userId) => {
+    let warned!: (entry: unknown[]) => void;
+    const logged = new Promise<unknown[]>((resolve) => (warned = resolve));
+    const pool = new UpstreamPool({ log: (...entry) => warned(entry) });
+    const spec = stdioSpec(CRASH, [], { env: { API_KEY: 'the-old-secret' }, ...(userId === undefined ? {} : { credentials: 'per_user', userId }) });
+    try {
+      const connection = pool.get(spec, 'session-1', userId);
+      // As when the replaced connection's process group could not be signalled.
+      jest.spyOn(connection, 'reconfigure').mockRejectedValueOnce(new Error('kill EPERM'));
+
+      expect(pool.get({ ...spec, env: { API_KEY: 'the-new-secret' } }, 'session-1', userId)).toBe(connection);
+
+      expect(await logged).toEqual(['warn', 'upstream not reconfigured', { serverId: spec.id, error: 'kill EPERM' }]);
+    } finally {
+      await pool.closeAll();
+    }
+  });
+});

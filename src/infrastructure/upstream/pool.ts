@@ -24,6 +24,11 @@ export type UpstreamPoolOptions = Readonly<{
   sessionIdleTimeoutMs?: number;
   /** The shared connection's idle timeout; null (default) keeps it open. */
   sharedIdleTimeoutMs?: number | null;
+  /**
+   * Where a failure nobody awaits goes (the gateway's log): a reconfigure started on the way to a
+   * connection, whose caller wants the connection, not the outcome. Without it, such failures are dropped.
+   */
+  log?: (level: 'warn', message: string, fields: object) => void;
 }>;
 
 /** A connection of one user's own (a per-user server), with that user's spec. */
@@ -189,10 +194,7 @@ export class UpstreamPool {
     if (existing) {
       if (existing.spec !== spec) {
         existing.spec = spec;
-        for (const supervisor of sharedOf(existing)) {
-          // reconfigure only rejects on an id mismatch, which entryFor rules out.
-          void supervisor.reconfigure(spec).catch(() => undefined);
-        }
+        for (const supervisor of sharedOf(existing)) this.reconfigureInBackground(supervisor, spec);
       }
       return existing;
     }
@@ -218,13 +220,23 @@ export class UpstreamPool {
     const key = perSession ? `${userId}\n${sessionId}` : userId;
     const existing = entry.users.get(key);
     if (existing) {
-      // reconfigure only rejects on an id mismatch, which the entry (keyed by the spec's id) rules out.
-      if (existing.supervisor.spec !== spec) void existing.supervisor.reconfigure(spec).catch(() => undefined);
+      if (existing.supervisor.spec !== spec) this.reconfigureInBackground(existing.supervisor, spec);
       return existing.supervisor;
     }
     const supervisor = this.createSupervisor(entry, this.options.sessionIdleTimeoutMs ?? 5 * 60_000, spec);
     entry.users.set(key, { userId, sessionId: perSession ? sessionId : null, supervisor });
     return supervisor;
+  }
+
+  /**
+   * The id never mismatches here (entries are keyed by it), but closing the replaced connection can
+   * fail (a process group that could not be signalled): logged, as `reconfigure`'s caller would.
+   * Only the server id: a per-user spec carries its user's credentials.
+   */
+  private reconfigureInBackground(supervisor: UpstreamSupervisor, spec: UpstreamSpec): void {
+    void supervisor.reconfigure(spec).catch((error: unknown) =>
+      this.options.log?.('warn', 'upstream not reconfigured', { serverId: spec.id, error: error instanceof Error ? error.message : String(error) }),
+    );
   }
 
   private createSupervisor(entry: ServerEntry, idleTimeoutMs: number | null, spec: UpstreamSpec = entry.spec): UpstreamSupervisor {
@@ -234,6 +246,7 @@ export class UpstreamPool {
       processes: this.processes,
       discoveryMemory: entry.discovery,
       idleTimeoutMs,
+      log: this.options.log,
     });
   }
 }

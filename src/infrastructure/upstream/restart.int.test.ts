@@ -1,5 +1,6 @@
 import { fixtureServer, stdioSpec, textOf, waitForHealth } from '../../../test/fixtures/upstream-fixtures';
 import { UpstreamSupervisor, type UpstreamHealth } from '.';
+import * as ownedConnection from './owned-connection';
 
 const CRASH = fixtureServer('crash-server.js');
 
@@ -171,4 +172,30 @@ describe('a stdio upstream whose command does not exist', () => {
       await supervisor.close();
     }
   });
+});
+
+describe('a connection closed in the background (idle) whose close fails', () => {
+  it('is logged with the server id and none of the spec, and the process goes on', async () => {
+    let warned!: (entry: unknown[]) => void;
+    const logged = new Promise<unknown[]>((resolve) => (warned = resolve));
+    const supervisor = new UpstreamSupervisor(stdioSpec(CRASH, [], { name: 'idle', env: { API_KEY: 'the-secret' } }), { idleTimeoutMs: 100, log: (...entry) => warned(entry) });
+    try {
+      await supervisor.connect();
+      // As when a process group could not be signalled: the first close the supervisor starts on its own
+      // does its work (the process ends) and then fails.
+      const closeOwned = ownedConnection.closeOwned;
+      const close = jest.spyOn(ownedConnection, 'closeOwned').mockImplementationOnce(async (owned) => {
+        await closeOwned(owned);
+        throw new Error('kill EPERM');
+      });
+
+      await supervisor.callTool({ name: 'echo', arguments: { message: 'once' } });
+
+      expect(await logged).toEqual(['warn', 'upstream connection not closed cleanly', { serverId: supervisor.spec.id, error: 'kill EPERM' }]);
+      expect(close).toHaveBeenCalledTimes(1);
+      close.mockRestore();
+    } finally {
+      await supervisor.close();
+    }
+  }, 15_000);
 });

@@ -190,6 +190,7 @@ export const openSession = async (
         reject(new McpError(ErrorCode.RequestTimeout, 'connect deadline passed')),
       ),
     );
+    // Raced below; once the connect has won, its later rejection has nobody left to hear it.
     aborted.catch(() => undefined);
     await Promise.race([
       client.connect(transport, { timeout: options.connectTimeoutMs, signal: deadline.signal }),

@@ -32,6 +32,8 @@ export type UpstreamSupervisorOptions = Readonly<{
   allowedHosts?: () => readonly string[];
   /** Bearer tokens Gatehouse holds for HTTP upstreams (OAuth), asked at every request. */
   tokens?: UpstreamTokenSource;
+  /** Where a failure nobody awaits goes (the gateway's log): closing a connection the supervisor let go of. */
+  log?: (level: 'warn', message: string, fields: object) => void;
 }>;
 
 /** How the gateway introduces itself to upstreams. */

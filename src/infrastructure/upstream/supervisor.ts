@@ -217,7 +217,8 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
       this.connecting = undefined;
       const previous = this.dropConnection();
       try {
-        // A connect in flight notices the new generation and closes what it opened.
+        // A connect in flight notices the new generation and closes what it opened. Its failure is
+        // news to nobody: the requests waiting on it already failed as closed, and the supervisor is stopping.
         await attempt?.catch(() => undefined);
       } finally {
         await Promise.all([previous && closeOwned(previous), this.drain.closeRetiring()]);
@@ -272,6 +273,7 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
     attempt.catch(() => undefined);
     this.connecting = attempt;
     this.waitable = this.untilClosed(attempt);
+    // Awaited by the requests that wait on this attempt, when there are any.
     this.waitable.catch(() => undefined);
   }
 
@@ -316,7 +318,7 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
    */
   private adoptLateAnswer(previous: OwnedConnection, modern: ModernUpstreamConnection): void {
     if (this.owned !== previous || this.stopping) {
-      void modern.close();
+      this.closeInBackground(modern.close());
       return;
     }
     modern.setHandlers(this.handlers);
@@ -350,7 +352,7 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
 
   private onConnectionLost(connection: UpstreamConnectionBase, error: UpstreamError): void {
     if (this.owned?.connection !== connection || this.stopping) return;
-    void closeOwned(this.dropConnection()!);
+    this.closeInBackground(closeOwned(this.dropConnection()!));
     this.retries.markLost();
     this.state.recordError(error);
     this.scheduleRetry('restarting');
@@ -385,6 +387,17 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
     if (this.inFlight > 0 || !this.owned || this.stopping) return;
     const owned = this.dropConnection()!;
     this.state.setStatus('idle');
-    void closeOwned(owned);
+    this.closeInBackground(closeOwned(owned));
+  }
+
+  /**
+   * A close nobody waits for (a connection lost or idle, a late answer not taken): its failure (a
+   * process group that could not be signalled, say) is logged rather than left unhandled, which
+   * would end the process. Only the server id: a per-user spec carries its user's credentials.
+   */
+  private closeInBackground(closing: Promise<void>): void {
+    closing.catch((error: unknown) =>
+      this.options.log?.('warn', 'upstream connection not closed cleanly', { serverId: this.spec.id, error: error instanceof Error ? error.message : String(error) }),
+    );
   }
 }
