@@ -30,6 +30,22 @@ describe('OAuth to an upstream MCP server (oidc-provider, JWT-checking upstream)
   const textOf = (result: Awaited<ReturnType<typeof callTool>>): string =>
     (result.content as { type: string; text: string }[]).map((part) => part.text).join('');
   const toolNames = async () => (await client.listTools()).tools.map((tool) => tool.name);
+  /** The gateway refreshes a token in the background when a third of its life is left. */
+  const REFRESH_LEAD_MS = (ACCESS_TOKEN_TTL_SECONDS * 1000) / 3;
+  /**
+   * Waits (bounded) until the next background refresh is at least `marginMs` away, letting one
+   * due sooner pass, so that what a test does meanwhile is not mixed with a background refresh
+   * (a count off by one, a rotated token the upstream was told to refuse).
+   */
+  const clearOfBackgroundRefresh = async (marginMs: number): Promise<void> => {
+    for (let attempt = 0; attempt < 6; attempt++) {
+      const { expiresAt } = (await oauthStatus()) as { expiresAt: string | null };
+      if (expiresAt === null) return;
+      const dueIn = Date.parse(expiresAt) - REFRESH_LEAD_MS - Date.now();
+      if (dueIn >= marginMs) return;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, dueIn) + 400));
+    }
+  };
 
   const authorize = async (body: object = {}) => {
     const started = await gh.api('POST', '/api/servers/protected/oauth/authorize', body);
@@ -110,14 +126,16 @@ describe('OAuth to an upstream MCP server (oidc-provider, JWT-checking upstream)
   });
 
   it('refreshes the token in the background before it expires, without any call', async () => {
+    // The token and the count read while no refresh lands between them.
+    await clearOfBackgroundRefresh(1_000);
     const before = await oauthStatus();
     const { refreshGrants } = await stats();
-    // Due when a third of its life is left: wait until just before it would expire.
-    const dueAt = Date.parse(before.expiresAt) - 500;
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, dueAt - Date.now())));
-    const after = await oauthStatus();
-    expect(Date.parse(after.expiresAt)).toBeGreaterThan(Date.parse(before.expiresAt));
-    expect(after.refreshedAt).not.toBeNull();
+    // Due when a third of its life is left; waited for (bounded) rather than read once at a set
+    // moment, which a stalled test process (2 cores, parallel suites) would read too early.
+    const after = await eventually(oauthStatus, (status) => Date.parse(status.expiresAt) > Date.parse(before.expiresAt), 15_000);
+    // Started by the background timer at its point (not by a call), before the old token expired.
+    expect(Date.parse(after.refreshedAt)).toBeGreaterThanOrEqual(Date.parse(before.expiresAt) - REFRESH_LEAD_MS - 50);
+    expect(Date.parse(after.refreshedAt)).toBeLessThan(Date.parse(before.expiresAt));
     expect(await stats()).toMatchObject({ refreshGrants: refreshGrants + 1 });
     const { unauthorized } = await seen();
     expect(textOf(await callTool('echo', { message: 'fresh' }))).toBe('fresh');
@@ -125,6 +143,7 @@ describe('OAuth to an upstream MCP server (oidc-provider, JWT-checking upstream)
   });
 
   it('refreshes on use when the token is due (what `gatehouse stdio` relies on)', async () => {
+    await clearOfBackgroundRefresh(3_000);
     const before = await oauthStatus();
     const { refreshGrants } = await stats();
     const server = (await gh.api('GET', '/api/servers/protected')).body as { id: string; name: string; url: string };
@@ -140,6 +159,7 @@ describe('OAuth to an upstream MCP server (oidc-provider, JWT-checking upstream)
   });
 
   it('refreshes once on a 401, however many calls are refused at the same time', async () => {
+    await clearOfBackgroundRefresh(3_000);
     const { refreshGrants } = await stats();
     await getJson(`${upstream.baseUrl}/__test/reject-current`, 'POST');
     const { unauthorized } = await seen();
@@ -177,6 +197,7 @@ describe('OAuth to an upstream MCP server (oidc-provider, JWT-checking upstream)
   });
 
   it('becomes auth_required with the reason when the refresh is refused, and registers anew', async () => {
+    await clearOfBackgroundRefresh(3_000);
     await getJson(`${as.baseUrl}/__test/forget`, 'POST');
     await getJson(`${upstream.baseUrl}/__test/reject-current`, 'POST');
     const failed = await callTool('echo', { message: 'refused' }).catch((error: Error) => error);
@@ -194,6 +215,7 @@ describe('OAuth to an upstream MCP server (oidc-provider, JWT-checking upstream)
   });
 
   it('answers a denied consent with a problem and changes nothing', async () => {
+    await clearOfBackgroundRefresh(3_000);
     const before = await oauthStatus();
     const started = await gh.api('POST', '/api/servers/protected/oauth/authorize', {});
     const outcome = await authorizeInBrowser(started.body.authorizationUrl, { deny: true });
