@@ -30,6 +30,11 @@ describe('OAuth to an upstream MCP server (oidc-provider, JWT-checking upstream)
   const textOf = (result: Awaited<ReturnType<typeof callTool>>): string =>
     (result.content as { type: string; text: string }[]).map((part) => part.text).join('');
   const toolNames = async () => (await client.listTools()).tools.map((tool) => tool.name);
+  /** An echo call's text, or the text of its failure (a tool result or an error). */
+  const echoes = (message: string) => async (): Promise<string> => {
+    const result = await callTool('echo', { message }).catch((error: Error) => error);
+    return result instanceof Error ? result.message : textOf(result);
+  };
   /** The gateway refreshes a token in the background when a third of its life is left. */
   const REFRESH_LEAD_MS = (ACCESS_TOKEN_TTL_SECONDS * 1000) / 3;
   /**
@@ -193,7 +198,12 @@ describe('OAuth to an upstream MCP server (oidc-provider, JWT-checking upstream)
     expect(started).toMatchObject({ clientId: firstClientId, registration: 'dynamic' });
     expect((await stats()).registrations).toBe(1);
     await eventually(toolNames, (names) => names.includes('protected__whoami'));
-    expect(textOf(await callTool('echo', { message: 'back' }))).toBe('back');
+    // Once, under the full suite's load, the first call here failed as unavailable ("connection
+    // closed during tools/call"). Not reproduced since, and the cause is not pinned down; the
+    // likeliest is the previous test's revocation, which drops the server's connections
+    // (in-flight calls included) when the config follower applies it, landing after this test
+    // connected again. So the call is asked again (bounded) until it answers.
+    expect(await eventually(echoes('back'), (text) => text === 'back')).toBe('back');
   });
 
   it('becomes auth_required with the reason when the refresh is refused, and registers anew', async () => {
@@ -211,7 +221,8 @@ describe('OAuth to an upstream MCP server (oidc-provider, JWT-checking upstream)
     expect(started.clientId).not.toBe(firstClientId);
     expect((await stats()).registrations).toBe(2);
     await eventually(toolNames, (names) => names.includes('protected__whoami'));
-    expect(textOf(await callTool('echo', { message: 'again' }))).toBe('again');
+    // As above: the refused refresh's revocation may be applied after the new connection is made.
+    expect(await eventually(echoes('again'), (text) => text === 'again')).toBe('again');
   });
 
   it('answers a denied consent with a problem and changes nothing', async () => {
