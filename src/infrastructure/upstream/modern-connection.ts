@@ -350,7 +350,7 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
    * opened again after a pause that grows to a minute.
    */
   private listenForChanges(): void {
-    this.relisten().catch(() => this.listenAgain(1_000, 1));
+    this.relisten().catch((error: unknown) => this.listenFailed(error, 1_000, 1));
   }
 
   /** A 2025 client's resources/subscribe: the URI joins the listen stream's filter. */
@@ -366,7 +366,7 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
   }
 
   private async unsubscribeUri(uri: string): Promise<void> {
-    if (this.resourceUris.delete(uri)) await this.relisten().catch(() => this.listenAgain(1_000, 1));
+    if (this.resourceUris.delete(uri)) await this.relisten().catch((error: unknown) => this.listenFailed(error, 1_000, 1));
   }
 
   /** Replaces the listen stream with one for the current filter; resolves once the upstream acknowledged it. */
@@ -386,7 +386,8 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
     if (Object.keys(filter).length === 0 || this.closing) return;
     const subscription = await this.client.listen(filter, { timeout: LISTEN_TIMEOUT_MS });
     if (this.closing || generation !== this.listenGeneration) {
-      void subscription.close();
+      // Superseded: dropped whether or not it closes cleanly, as a replaced one is above.
+      subscription.close().catch(() => undefined);
       return;
     }
     this.subscription = subscription;
@@ -398,7 +399,16 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
   private listenAgain(delayMs: number, attempt: number): void {
     if (this.closing) return;
     setTimeout(() => {
-      this.relisten().catch(() => this.listenAgain(Math.min(60_000, 1_000 * 2 ** attempt), attempt + 1));
+      this.relisten().catch((error: unknown) => this.listenFailed(error, Math.min(60_000, 1_000 * 2 ** attempt), attempt + 1));
     }, delayMs).unref();
+  }
+
+  /** A listen stream the upstream refused or that failed to open: said (at most once a minute once backed off), then tried again. */
+  private listenFailed(error: unknown, delayMs: number, attempt: number): void {
+    if (this.closing) return;
+    this.options.log?.('warn', 'upstream change stream not open; trying again', {
+      serverId: this.spec.id, attempt, retryInMs: delayMs, error: error instanceof Error ? error.message : String(error),
+    });
+    this.listenAgain(delayMs, attempt);
   }
 }

@@ -4,7 +4,7 @@ import { ChildProcessRegistry } from './process-group';
 import { DiscoveryMemory } from './discovery-memory';
 import { UpstreamSupervisor } from './supervisor';
 import type { UpstreamSupervisorOptions } from './supervisor-options';
-import type { UpstreamHealth, UpstreamSpec } from './types';
+import type { UpstreamHealth, UpstreamLog, UpstreamSpec } from './types';
 
 /**
  * `shared`: one connection per server serves every downstream session (the default; one
@@ -28,7 +28,7 @@ export type UpstreamPoolOptions = Readonly<{
    * Where a failure nobody awaits goes (the gateway's log): a reconfigure started on the way to a
    * connection, whose caller wants the connection, not the outcome. Without it, such failures are dropped.
    */
-  log?: (level: 'warn', message: string, fields: object) => void;
+  log?: UpstreamLog;
 }>;
 
 /** A connection of one user's own (a per-user server), with that user's spec. */

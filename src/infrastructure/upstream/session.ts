@@ -28,6 +28,7 @@ import type {
   McpImplementation,
   McpProgressNotification,
   UpstreamHandlers,
+  UpstreamLog,
   UpstreamSpec,
 } from './types';
 
@@ -53,6 +54,8 @@ export type SessionOptions = Readonly<{
    * down): a connect in flight gives up at once instead of running out its timeout.
    */
   stopSignal?: AbortSignal;
+  /** Where a failure nobody awaits goes (a change stream that would not open, say). */
+  log?: UpstreamLog;
 }>;
 
 export type SessionHooks = Readonly<{

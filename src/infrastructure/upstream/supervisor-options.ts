@@ -5,7 +5,7 @@ import type { ChildProcessRegistry } from './process-group';
 import type { SdkConnectionOptions } from './sdk-connection';
 import type { StderrTail } from './stderr-tail';
 import type { DiscoveryMemory } from './discovery-memory';
-import type { McpClientCapabilities, McpImplementation } from './types';
+import type { McpClientCapabilities, McpImplementation, UpstreamLog } from './types';
 
 export type UpstreamSupervisorOptions = Readonly<{
   clientInfo?: McpImplementation;
@@ -32,8 +32,8 @@ export type UpstreamSupervisorOptions = Readonly<{
   allowedHosts?: () => readonly string[];
   /** Bearer tokens Gatehouse holds for HTTP upstreams (OAuth), asked at every request. */
   tokens?: UpstreamTokenSource;
-  /** Where a failure nobody awaits goes (the gateway's log): closing a connection the supervisor let go of. */
-  log?: (level: 'warn', message: string, fields: object) => void;
+  /** Where a failure nobody awaits goes (the gateway's log): closing a connection the supervisor let go of, a change stream that would not open. */
+  log?: UpstreamLog;
 }>;
 
 /** How the gateway introduces itself to upstreams. */
@@ -72,4 +72,5 @@ export const connectionSettings = (
   allowedHosts: options.allowedHosts,
   tokens: options.tokens,
   stopSignal,
+  log: options.log,
 });

@@ -226,3 +226,6 @@ export type UpstreamHealth = Readonly<{
    */
   protocolVersion: string | null;
 }>;
+
+/** Where the upstream layer reports a failure nobody awaits (the gateway's log); only ids and messages, never a spec's values. */
+export type UpstreamLog = (level: 'warn', message: string, fields: object) => void;
