@@ -5,7 +5,7 @@ import { isOAuthSessionOwner } from '../oauth-server/session-owner';
 import { isHostAllowed } from '../upstream/host-allowlist';
 import type { UpstreamPool, UpstreamSpec } from '../upstream';
 import type { UpstreamCatalog } from './catalog';
-import { impactOf, userReleaseOf, type ConfigImpact } from './config-impact';
+import { impactOf, serverReleaseOf, userReleaseOf, type ConfigImpact } from './config-impact';
 import type { ProfileDirectory } from './profile-directory';
 import type { ProxySession, SessionRegistry } from './session-registry';
 
@@ -61,7 +61,7 @@ export class ConfigFollower {
   private readonly subscription: Subscription;
   private applying: Promise<void> = Promise.resolve();
   private allowedHosts: readonly string[];
-  /** Users' connections being closed (see releaseUser), awaited by `stop`. */
+  /** Connections being closed the moment their event commits (releaseUser, releaseServer), awaited by `stop`. */
   private readonly closing = new Set<Promise<void>>();
 
   constructor(private readonly options: ConfigFollowerOptions) {
@@ -78,9 +78,12 @@ export class ConfigFollower {
     // committed, on the emission that gives them to the credential directory: a batch later, it
     // would also close the connections made meanwhile with the new ones, and fail the calls they
     // had already sent. The calls still waiting for a closed one to connect go on the new one.
+    // So do a server's connections made with OAuth tokens that were revoked (serverReleaseOf).
     this.subscription.add(options.events$.subscribe((event) => {
       const release = userReleaseOf(event);
       if (release !== null) this.releaseUser(release.userId, release.serverId);
+      const revoked = serverReleaseOf(event);
+      if (revoked !== null) this.releaseServer(revoked);
     }));
   }
 
@@ -187,6 +190,12 @@ export class ConfigFollower {
       .releaseUser(userId, serverId)
       .catch((error: unknown) => this.warn('upstream connections of a user not released', { userId, serverId }, error))
       .finally(() => this.closing.delete(closing));
+    this.closing.add(closing);
+  }
+
+  private releaseServer(serverId: string): void {
+    this.options.catalog.invalidate(serverId);
+    const closing = this.release(serverId).finally(() => this.closing.delete(closing));
     this.closing.add(closing);
   }
 

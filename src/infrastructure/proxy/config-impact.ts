@@ -71,6 +71,17 @@ export const userReleaseOf = (stored: StoredEvent): Readonly<{ userId: string; s
   }
 };
 
+/**
+ * Which server's connections an event closes the moment it is committed: revoked OAuth tokens
+ * (the connections were made with them; calls in flight on them fail too). On the emission, not
+ * a batch later: a batch later it would also close the connections made meanwhile with tokens
+ * granted again, and fail the calls they had already sent.
+ */
+export const serverReleaseOf = (stored: StoredEvent): string | null => {
+  const event = configEventOf(stored);
+  return event.type === 'OAuthTokensRevoked' ? event.data.serverId : null;
+};
+
 const ALL: ListKinds = { tools: true, prompts: true, resources: true };
 const TOOLS: ListKinds = { tools: true };
 const NAMES: ListKinds = { tools: true, prompts: true };
@@ -150,9 +161,9 @@ export const impactOf = (events: readonly StoredEvent[]): ConfigImpact => {
         authorized.push(event.data.serverId);
         merge(servers, event.data.serverId, ALL);
         break;
-      // Revoked OAuth tokens: connections opened with them are dropped, in-flight calls included.
+      // Revoked OAuth tokens: the connections opened with them were dropped the moment it
+      // committed (serverReleaseOf); the sessions hear that the lists changed.
       case 'OAuthTokensRevoked':
-        removed.push(event.data.serverId);
         merge(servers, event.data.serverId, ALL);
         break;
       case 'ApiKeyRevoked':

@@ -1,6 +1,6 @@
 import { EVENT_TYPES } from '../../domain/event-types';
 import type { StoredEvent } from '../eventstore';
-import { impactOf, type ConfigImpact } from './config-impact';
+import { impactOf, serverReleaseOf, type ConfigImpact } from './config-impact';
 
 const event = (type: string, data: object = {}): StoredEvent => ({
   position: 1, id: 'e-1', streamId: 'stream-1', version: 1, type, schemaVersion: 1, metadata: { actor: 'test', correlationId: 'c-1', causationId: null, recordedAt: '2026-01-01T00:00:00.000Z' }, recordedAt: '2026-01-01T00:00:00.000Z',
@@ -33,7 +33,7 @@ const EFFECTS: Readonly<Record<string, ConfigImpact>> = {
   ToolDefinitionApproved: impact({ servers: server(TOOLS) }),
   ToolApprovalsRestored: impact({ servers: server(TOOLS) }),
   OAuthTokensGranted: impact({ servers: server(ALL), authorized: ['s1'] }),
-  OAuthTokensRevoked: impact({ servers: server(ALL), removed: ['s1'] }),
+  OAuthTokensRevoked: impact({ servers: server(ALL) }),
   ApiKeyRevoked: impact({ revokedKeys: ['k1'] }),
   UserDisabled: impact({ disabledUsers: ['u1'] }),
   UserRoleChanged: impact({ roleChanged: ['u1'] }),
@@ -72,5 +72,12 @@ describe('impactOf (what committed events mean for the live proxy)', () => {
 
   it('ignores a type this build does not know (written by a newer one)', () => {
     expect(impactOf([event('ServerArchived')])).toEqual(NONE);
+  });
+});
+
+describe('serverReleaseOf (whose connections close the moment an event commits)', () => {
+  it('closes a server\'s connections when its OAuth tokens are revoked, and for no other event', () => {
+    expect(serverReleaseOf(event('OAuthTokensRevoked'))).toBe('s1');
+    expect(EVENT_TYPES.filter((type) => type !== 'OAuthTokensRevoked' && serverReleaseOf(event(type)) !== null)).toEqual([]);
   });
 });
