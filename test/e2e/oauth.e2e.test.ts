@@ -199,7 +199,11 @@ describe('OAuth to an upstream MCP server (oidc-provider, JWT-checking upstream)
   });
 
   it('authorizes again with the stored registration', async () => {
+    const { id: serverId } = (await gh.api('GET', '/api/servers/protected')).body as { id: string };
     const started = await authorize();
+    // The connection the 401s after the revocation put in a backoff tries again as the grant
+    // commits: none is left waiting for a retry that the new tokens made pointless.
+    expect(gh.gateway.pool.health(serverId).filter((health) => health.nextAttemptAt !== null)).toEqual([]);
     expect(started).toMatchObject({ clientId: firstClientId, registration: 'dynamic' });
     expect((await stats()).registrations).toBe(1);
     await eventually(toolNames, (names) => names.includes('protected__whoami'));

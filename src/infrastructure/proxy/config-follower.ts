@@ -5,7 +5,7 @@ import { isOAuthSessionOwner } from '../oauth-server/session-owner';
 import { isHostAllowed } from '../upstream/host-allowlist';
 import type { UpstreamPool, UpstreamSpec } from '../upstream';
 import type { UpstreamCatalog } from './catalog';
-import { impactOf, serverReleaseOf, userReleaseOf, type ConfigImpact } from './config-impact';
+import { impactOf, serverReleaseOf, serverRetryOf, userReleaseOf, type ConfigImpact } from './config-impact';
 import type { ProfileDirectory } from './profile-directory';
 import type { ProxySession, SessionRegistry } from './session-registry';
 
@@ -78,12 +78,15 @@ export class ConfigFollower {
     // committed, on the emission that gives them to the credential directory: a batch later, it
     // would also close the connections made meanwhile with the new ones, and fail the calls they
     // had already sent. The calls still waiting for a closed one to connect go on the new one.
-    // So do a server's connections made with OAuth tokens that were revoked (serverReleaseOf).
+    // So do a server's connections made with OAuth tokens that were revoked (serverReleaseOf);
+    // and one waiting out a backoff tries again the moment tokens are granted (serverRetryOf).
     this.subscription.add(options.events$.subscribe((event) => {
       const release = userReleaseOf(event);
       if (release !== null) this.releaseUser(release.userId, release.serverId);
       const revoked = serverReleaseOf(event);
       if (revoked !== null) this.releaseServer(revoked);
+      const granted = serverRetryOf(event);
+      if (granted !== null) this.options.pool.retryNow(granted);
     }));
   }
 

@@ -82,6 +82,16 @@ export const serverReleaseOf = (stored: StoredEvent): string | null => {
   return event.type === 'OAuthTokensRevoked' ? event.data.serverId : null;
 };
 
+/**
+ * Which server's connections waiting out a backoff try again the moment an event commits: OAuth
+ * tokens granted (the 401s that built the backoff up are answered), before the grant's request
+ * answers, so a call right after authorizing connects instead of being refused until the retry.
+ */
+export const serverRetryOf = (stored: StoredEvent): string | null => {
+  const event = configEventOf(stored);
+  return event.type === 'OAuthTokensGranted' ? event.data.serverId : null;
+};
+
 const ALL: ListKinds = { tools: true, prompts: true, resources: true };
 const TOOLS: ListKinds = { tools: true };
 const NAMES: ListKinds = { tools: true, prompts: true };

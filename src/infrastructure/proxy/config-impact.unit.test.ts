@@ -1,6 +1,6 @@
 import { EVENT_TYPES } from '../../domain/event-types';
 import type { StoredEvent } from '../eventstore';
-import { impactOf, serverReleaseOf, type ConfigImpact } from './config-impact';
+import { impactOf, serverReleaseOf, serverRetryOf, type ConfigImpact } from './config-impact';
 
 const event = (type: string, data: object = {}): StoredEvent => ({
   position: 1, id: 'e-1', streamId: 'stream-1', version: 1, type, schemaVersion: 1, metadata: { actor: 'test', correlationId: 'c-1', causationId: null, recordedAt: '2026-01-01T00:00:00.000Z' }, recordedAt: '2026-01-01T00:00:00.000Z',
@@ -79,5 +79,12 @@ describe('serverReleaseOf (whose connections close the moment an event commits)'
   it('closes a server\'s connections when its OAuth tokens are revoked, and for no other event', () => {
     expect(serverReleaseOf(event('OAuthTokensRevoked'))).toBe('s1');
     expect(EVENT_TYPES.filter((type) => type !== 'OAuthTokensRevoked' && serverReleaseOf(event(type)) !== null)).toEqual([]);
+  });
+});
+
+describe('serverRetryOf (whose backed-off connections try again the moment an event commits)', () => {
+  it('wakes a server\'s connections when OAuth tokens are granted to it, and for no other event', () => {
+    expect(serverRetryOf(event('OAuthTokensGranted'))).toBe('s1');
+    expect(EVENT_TYPES.filter((type) => type !== 'OAuthTokensGranted' && serverRetryOf(event(type)) !== null)).toEqual([]);
   });
 });

@@ -135,6 +135,16 @@ export class UpstreamPool {
     await closeEach(supervisors, { replaced: serverId !== undefined });
   }
 
+  /**
+   * The server's own connections (not users') that wait out a backoff try again now: it has new
+   * credentials (OAuth tokens granted), so the refusals that built the backoff up say nothing of
+   * the next attempt. Live and connecting ones are left as they are.
+   */
+  retryNow(serverId: string): void {
+    const entry = this.servers.get(serverId);
+    if (entry) for (const supervisor of sharedOf(entry)) supervisor.retryNow();
+  }
+
   /** Closes every connection to that server (e.g. it was removed or detached everywhere). */
   async release(serverId: string): Promise<void> {
     const entry = this.servers.get(serverId);
