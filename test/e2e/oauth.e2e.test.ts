@@ -50,6 +50,7 @@ describe('OAuth to an upstream MCP server (oidc-provider, JWT-checking upstream)
       if (dueIn >= marginMs) return;
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, dueIn) + 400));
     }
+    throw new Error(`no ${marginMs} ms clear of a background refresh after 6 waits: the setup, not the test, is off`);
   };
 
   const authorize = async (body: object = {}) => {
@@ -219,6 +220,8 @@ describe('OAuth to an upstream MCP server (oidc-provider, JWT-checking upstream)
     await getJson(`${upstream.baseUrl}/__test/reject-current`, 'POST');
     const failed = await callTool('echo', { message: 'refused' }).catch((error: Error) => error);
     expect(failed instanceof Error || (failed as { isError?: boolean }).isError).toBeTruthy();
+    // The call whose 401 asked for the refresh says what to do, not that its connection closed under it.
+    expect(failed instanceof Error ? failed.message : textOf(failed)).toContain('authorization required');
     const status = await oauthStatus();
     expect(status).toMatchObject({ status: 'auth_required', client: { stale: true } });
     expect(status.reason).toContain('invalid_client');

@@ -106,6 +106,9 @@ export class ConfigFollower {
       // Only one waiting out a backoff (or given up): a connection being opened right now already
       // asks for the new token, and releasing it would fail the call that opened it.
       if (pool.health(serverId).some((health) => health.status === 'restarting' || health.status === 'stopped')) await this.release(serverId);
+      // Woken as the grant committed (serverRetryOf); again here for a connect that was under
+      // way then with no token, whose 401 came after the grant and started a new backoff.
+      else pool.retryNow(serverId);
     }
     for (const serverId of impact.reconnect) {
       const spec = await reads.serverSpec(serverId);

@@ -72,14 +72,17 @@ export const userReleaseOf = (stored: StoredEvent): Readonly<{ userId: string; s
 };
 
 /**
- * Which server's connections an event closes the moment it is committed: revoked OAuth tokens
- * (the connections were made with them; calls in flight on them fail too). On the emission, not
- * a batch later: a batch later it would also close the connections made meanwhile with tokens
- * granted again, and fail the calls they had already sent.
+ * Which server's connections an event closes the moment it is committed: OAuth tokens an admin
+ * revoked (the connections were made with them; calls in flight on them fail too). On the
+ * emission, not a batch later: a batch later it would also close the connections made meanwhile
+ * with tokens granted again, and fail the calls they had already sent. Not a refresh the
+ * authorization server refused: that is recorded inside the very request whose 401 asked for the
+ * refresh, and closing its connection there would answer it "connection closed" instead of
+ * "authorization required"; its connections close with the batch (`removed`).
  */
 export const serverReleaseOf = (stored: StoredEvent): string | null => {
   const event = configEventOf(stored);
-  return event.type === 'OAuthTokensRevoked' ? event.data.serverId : null;
+  return event.type === 'OAuthTokensRevoked' && event.data.reason === 'revoked' ? event.data.serverId : null;
 };
 
 /**
@@ -171,9 +174,11 @@ export const impactOf = (events: readonly StoredEvent[]): ConfigImpact => {
         authorized.push(event.data.serverId);
         merge(servers, event.data.serverId, ALL);
         break;
-      // Revoked OAuth tokens: the connections opened with them were dropped the moment it
-      // committed (serverReleaseOf); the sessions hear that the lists changed.
+      // Revoked OAuth tokens: the connections opened with them are dropped, in-flight calls
+      // included, the moment an admin's revocation commits (serverReleaseOf), here for a refused
+      // refresh; the sessions hear that the lists changed.
       case 'OAuthTokensRevoked':
+        if (event.data.reason === 'refresh_failed') removed.push(event.data.serverId);
         merge(servers, event.data.serverId, ALL);
         break;
       case 'ApiKeyRevoked':

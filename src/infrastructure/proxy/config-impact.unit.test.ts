@@ -33,7 +33,7 @@ const EFFECTS: Readonly<Record<string, ConfigImpact>> = {
   ToolDefinitionApproved: impact({ servers: server(TOOLS) }),
   ToolApprovalsRestored: impact({ servers: server(TOOLS) }),
   OAuthTokensGranted: impact({ servers: server(ALL), authorized: ['s1'] }),
-  OAuthTokensRevoked: impact({ servers: server(ALL) }),
+  OAuthTokensRevoked: impact({ servers: server(ALL) }), // an admin's revocation (reason revoked) closes its connections at once: serverReleaseOf
   ApiKeyRevoked: impact({ revokedKeys: ['k1'] }),
   UserDisabled: impact({ disabledUsers: ['u1'] }),
   UserRoleChanged: impact({ roleChanged: ['u1'] }),
@@ -77,8 +77,14 @@ describe('impactOf (what committed events mean for the live proxy)', () => {
 
 describe('serverReleaseOf (whose connections close the moment an event commits)', () => {
   it('closes a server\'s connections when its OAuth tokens are revoked, and for no other event', () => {
-    expect(serverReleaseOf(event('OAuthTokensRevoked'))).toBe('s1');
-    expect(EVENT_TYPES.filter((type) => type !== 'OAuthTokensRevoked' && serverReleaseOf(event(type)) !== null)).toEqual([]);
+    expect(serverReleaseOf(event('OAuthTokensRevoked', { reason: 'revoked' }))).toBe('s1');
+    expect(EVENT_TYPES.filter((type) => serverReleaseOf(event(type, { reason: 'revoked' })) !== null)).toEqual(['OAuthTokensRevoked']);
+  });
+
+  it('leaves a refused refresh to the batch, which closes them there (the request that asked for the refresh still gets its 401)', () => {
+    expect(serverReleaseOf(event('OAuthTokensRevoked', { reason: 'refresh_failed' }))).toBeNull();
+    expect(impactOf([event('OAuthTokensRevoked', { reason: 'refresh_failed' })])).toMatchObject({ removed: ['s1'] });
+    expect(impactOf([event('OAuthTokensRevoked', { reason: 'revoked' })])).toMatchObject({ removed: [] });
   });
 });
 

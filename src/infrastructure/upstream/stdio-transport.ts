@@ -131,8 +131,9 @@ export class ProcessGroupStdioTransport implements Transport {
       child.once('exit', (code, signal) => {
         this.hasLeaderExited = true;
         this.exit = { code, signal };
-        // The server went away by itself: reap whatever it left in its group, then report.
-        if (spawned) void this.close();
+        // The server went away by itself: reap whatever it left in its group, then report. A
+        // group that cannot be signalled fails the close: reported to onerror, not left unhandled.
+        if (spawned) this.close().catch((error: unknown) => this.onerror?.(error instanceof Error ? error : new Error(String(error))));
       });
       child.stdout.on('data', (chunk: Buffer) => this.receive(chunk));
       child.stderr.on('data', (chunk: Buffer) => this.options.stderrTail.append(chunk));
@@ -163,7 +164,7 @@ export class ProcessGroupStdioTransport implements Transport {
     } catch (error) {
       // One message larger than the buffer limit: the stream cannot be resynchronised.
       this.onerror?.(error as Error);
-      void this.close();
+      this.close().catch((closing: unknown) => this.onerror?.(closing instanceof Error ? closing : new Error(String(closing))));
       return;
     }
     for (;;) {
