@@ -142,7 +142,11 @@ export const startGateway = async (app: Application, options: GatewayOptions): P
     });
     opened.observability = observability;
     const log = observability.log;
-    const oauth = new OAuthService({ context: { store, secrets, reads: database.reads }, publicUrl: options.publicUrl, log, allowedHosts: () => settings.current().upstreamAllowedHosts });
+    // Subscribed to the follower before the config follower is: a grant from another instance is
+    // read fresh by the connections that config follower wakes.
+    const oauth = new OAuthService({
+      context: { store, secrets, reads: database.reads }, publicUrl: options.publicUrl, log, allowedHosts: () => settings.current().upstreamAllowedHosts, changes$: follower.events$,
+    });
     const initial = settings.current();
     const pool = new UpstreamPool({
       connection: {

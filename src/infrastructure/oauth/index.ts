@@ -8,6 +8,7 @@ import { oauthStatus, type OAuthStatusView } from './oauth-status';
 import { PendingAuthorizations } from './pending-authorizations';
 import { revokeAuthorization } from './revocation';
 import { OAuthTokenManager, type OAuthLog } from './token-manager';
+import type { Observable } from 'rxjs';
 
 export type { AuthorizeInput, CallbackInput } from './authorization-flow';
 export type { OAuthStatus, OAuthStatusView } from './oauth-status';
@@ -26,6 +27,8 @@ export type OAuthServiceOptions = Readonly<{
   log?: OAuthLog;
   /** settings.upstreamAllowedHosts (empty: any host): a server's page asks no other host whether it does OAuth. */
   allowedHosts?: () => readonly string[];
+  /** Every committed event, other processes' included (the log follower's), for the token source's reads. */
+  changes$?: Observable<unknown>;
 }>;
 
 /**
@@ -39,7 +42,7 @@ export class OAuthService {
   private readonly deps: FlowDeps;
 
   constructor(private readonly options: OAuthServiceOptions) {
-    this.tokens = new OAuthTokenManager(options.context, { log: options.log });
+    this.tokens = new OAuthTokenManager(options.context, { log: options.log, changes$: options.changes$ });
     this.deps = {
       ctx: options.context,
       pending: this.pending,

@@ -1,3 +1,4 @@
+import { Subject } from 'rxjs';
 import type { DataSource } from 'typeorm';
 import { openTestApplication } from '../../../test/support/application';
 import { eventually } from '../../../test/support/oauth-fixtures';
@@ -64,5 +65,54 @@ describe('OAuthTokenManager background refresh', () => {
     } finally {
       stop();
     }
+  });
+});
+
+/** Two applications on one data directory stand for two instances: one grants, the other's token source must see it. */
+describe('OAuthTokenManager rows kept for a moment', () => {
+  let dir: ReturnType<typeof makeTempDir>;
+  let here: Application;
+  let there: Application;
+
+  beforeEach(async () => {
+    dir = makeTempDir();
+    here = await openTestApplication(dir.path);
+    there = await openTestApplication(dir.path);
+  });
+
+  afterEach(async () => {
+    jest.restoreAllMocks();
+    await there.close();
+    await here.close();
+    dir.cleanup();
+  });
+
+  it.each([
+    ['reads a grant made by another instance once an event of it comes on changes$', true, 'granted-there'],
+    ['keeps the row it read while no event comes (the reuse it bounds by time)', false, null],
+  ])('%s', async (_label, told, expected) => {
+    const changes$ = new Subject<unknown>();
+    const ctx = (app: Application): OAuthContext => ({ store: storageOf(app).store, secrets: app.secrets, reads: storageOf(app).database.reads });
+    const { serverId } = await here.commands.servers.register({ name: 'remote', transport: 'streamable_http', url: 'https://upstream.example.com/mcp' }, context);
+    const server = { id: serverId, name: 'remote', url: 'https://upstream.example.com/mcp', credentials: 'shared' as const };
+    const manager = new OAuthTokenManager(ctx(here), { changes$ });
+    // The clock stands still: the row is reused for as long as nothing says it changed.
+    jest.spyOn(Date, 'now').mockReturnValue(Date.parse('2026-12-08T00:00:00.000Z'));
+    expect(await manager.accessToken(server)).toBeNull();
+
+    const client = {
+      issuer: 'http://127.0.0.1:9', clientId: 'client-1', clientSecret: null, clientSecretExpiresAt: null, method: 'dynamic' as const,
+      redirectUri: 'http://127.0.0.1:7300/oauth/callback', tokenEndpointAuthMethod: 'none' as const,
+    };
+    const theirs = ctx(there);
+    const granted: unknown[] = [];
+    storageOf(there).store.committed$.subscribe((event) => granted.push(event));
+    await runOAuthCommand(theirs, serverId, { type: 'RegisterOAuthClient', data: { serverId, client } }, context);
+    const tokens = { accessToken: sealToken(theirs, 'granted-there'), refreshToken: null, expiresAt: '2026-12-09T00:00:00.000Z', scopes: ['mcp:tools'] };
+    await runOAuthCommand(theirs, serverId, { type: 'GrantOAuthTokens', data: { serverId, clientId: 'client-1', server: { issuer: 'http://127.0.0.1:9', tokenEndpoint: 'http://127.0.0.1:9/token', revocationEndpoint: null }, resource: null, tokens } }, context);
+    expect(granted.length).toBeGreaterThan(0);
+    if (told) for (const event of granted) changes$.next(event);
+
+    expect(await manager.accessToken(server)).toBe(expected);
   });
 });

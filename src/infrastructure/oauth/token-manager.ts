@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Observable } from 'rxjs';
 import type { CommandContext } from '../commands/handle-command';
 import type { UpstreamIdentity, UpstreamTokenSource } from '../upstream';
 import { parseChallenge, type Challenge } from './challenge';
@@ -15,8 +16,9 @@ type CurrentToken = Readonly<{ version: number; token: string; fp: string; expir
 export type RefreshFailure = Readonly<{ at: string; message: string }>;
 
 /**
- * How long a read of a server's token row is reused. Local commits clear it at once; the
- * bound is for tokens changed by another process on the same data directory.
+ * How long a read of a server's token row is reused. Local commits clear it at once, and so do
+ * other processes' when the gateway's log follower reads them (`changes$`); the bound is for
+ * what a process without a follower (`gatehouse stdio`) cannot hear of.
  */
 const ROW_REUSE_MS = 1_000;
 
@@ -65,13 +67,20 @@ export class OAuthTokenManager implements UpstreamTokenSource {
 
   constructor(
     private readonly ctx: OAuthContext,
-    /** backgroundRetryMs: BACKGROUND_RETRY_MS unless given (tests). */
-    private readonly options: Readonly<{ now?: () => Date; log?: OAuthLog; backgroundRetryMs?: number }> = {},
+    /**
+     * backgroundRetryMs: BACKGROUND_RETRY_MS unless given (tests). changes$: every committed event,
+     * other processes' included (the gateway's log follower), so that a grant or revocation made
+     * by another instance is not read from a row kept for up to ROW_REUSE_MS; local commits clear
+     * the rows as they commit either way.
+     */
+    private readonly options: Readonly<{ now?: () => Date; log?: OAuthLog; backgroundRetryMs?: number; changes$?: Observable<unknown> }> = {},
   ) {
-    ctx.store.committed$.subscribe(() => {
+    const forget = (): void => {
       this.generation += 1;
       this.rows.clear();
-    });
+    };
+    ctx.store.committed$.subscribe(forget);
+    options.changes$?.subscribe(forget);
   }
 
   async accessToken(server: UpstreamIdentity): Promise<string | null> {
