@@ -192,17 +192,19 @@ export class ConfigFollower {
   /** Drops the user's connections from the pool now (synchronously); their closing goes on in the background. */
   private releaseUser(userId: string, serverId: string | undefined): void {
     if (serverId !== undefined) this.options.catalog.invalidate(serverId);
-    const closing = this.options.pool
-      .releaseUser(userId, serverId)
-      .catch((error: unknown) => this.warn('upstream connections of a user not released', { userId, serverId }, error))
-      .finally(() => this.closing.delete(closing));
-    this.closing.add(closing);
+    this.inBackground(this.options.pool.releaseUser(userId, serverId).catch((error: unknown) => this.warn('upstream connections of a user not released', { userId, serverId }, error)));
   }
 
+  /** Drops the server's connections from the pool now (synchronously); their closing goes on in the background. */
   private releaseServer(serverId: string): void {
     this.options.catalog.invalidate(serverId);
-    const closing = this.release(serverId).finally(() => this.closing.delete(closing));
-    this.closing.add(closing);
+    this.inBackground(this.release(serverId));
+  }
+
+  /** A closing that never rejects, kept until it ends so that `stop` waits for it. */
+  private inBackground(closing: Promise<void>): void {
+    const tracked = closing.finally(() => this.closing.delete(tracked));
+    this.closing.add(tracked);
   }
 
   private release(serverId: string): Promise<void> {
