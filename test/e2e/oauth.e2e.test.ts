@@ -7,7 +7,7 @@ import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse';
 import { connectClient } from '../support/mcp-client';
 import { authorizeInBrowser } from '../support/oauth-browser';
 import {
-  eventually, getJson, startAuthorizationServer, startProtectedMcpServer, type AuthServerStats, type UpstreamSeen,
+  clearOfBackgroundRefresh as untilClear, eventually, getJson, startAuthorizationServer, startProtectedMcpServer, type AuthServerStats, type UpstreamSeen,
 } from '../support/oauth-fixtures';
 import { storageOf } from '../../src/infrastructure/application-storage';
 
@@ -43,14 +43,8 @@ describe('OAuth to an upstream MCP server (oidc-provider, JWT-checking upstream)
    * (a count off by one, a rotated token the upstream was told to refuse).
    */
   const clearOfBackgroundRefresh = async (marginMs: number): Promise<void> => {
-    for (let attempt = 0; attempt < 6; attempt++) {
-      const { expiresAt } = (await oauthStatus()) as { expiresAt: string | null };
-      if (expiresAt === null) return;
-      const dueIn = Date.parse(expiresAt) - REFRESH_LEAD_MS - Date.now();
-      if (dueIn >= marginMs) return;
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, dueIn) + 400));
-    }
-    throw new Error(`no ${marginMs} ms clear of a background refresh after 6 waits: the setup, not the test, is off`);
+    const expiry = async () => [((await oauthStatus()) as { expiresAt: string | null }).expiresAt];
+    if (!(await untilClear(expiry, REFRESH_LEAD_MS, marginMs))) throw new Error(`no ${marginMs} ms clear of a background refresh after 6 waits: the setup, not the test, is off`);
   };
 
   const authorize = async (body: object = {}) => {

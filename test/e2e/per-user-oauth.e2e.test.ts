@@ -7,7 +7,7 @@ import { allEvents } from '../support/events';
 import { startTestGatehouse, type ApiResponse, type TestGatehouse } from '../support/gatehouse';
 import { connectClient } from '../support/mcp-client';
 import { authorizeInBrowser } from '../support/oauth-browser';
-import { eventually, getJson, startAuthorizationServer, startProtectedMcpServer, type AuthServerStats, type UpstreamSeen } from '../support/oauth-fixtures';
+import { clearOfBackgroundRefresh as untilClear, eventually, getJson, startAuthorizationServer, startProtectedMcpServer, type AuthServerStats, type UpstreamSeen } from '../support/oauth-fixtures';
 import { expectProblem } from '../support/problem';
 import { SessionClient, signedInMemberWithKey } from '../support/session-client';
 import { storageOf } from '../../src/infrastructure/application-storage';
@@ -61,15 +61,8 @@ describe('per-user OAuth grants: each user authorizes a per_user server as thems
    * due sooner pass, so what a test does meanwhile is not mixed with a background refresh.
    */
   const clearOfBackgroundRefresh = async (persons: readonly SessionClient[], marginMs: number): Promise<void> => {
-    for (let attempt = 0; attempt < 6; attempt++) {
-      const dueIn = await Promise.all(persons.map(async (person) => {
-        const { expiresAt } = (await person.request('GET', '/api/servers/protected/credentials')).body.oauth as { expiresAt: string };
-        return Date.parse(expiresAt) - (ACCESS_TOKEN_TTL_SECONDS * 1000) / 3 - Date.now();
-      }));
-      const soon = dueIn.filter((ms) => ms < marginMs);
-      if (soon.length === 0) return;
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, ...soon) + 400));
-    }
+    const expiries = () => Promise.all(persons.map(async (person) => ((await person.request('GET', '/api/servers/protected/credentials')).body.oauth as { expiresAt: string }).expiresAt));
+    await untilClear(expiries, (ACCESS_TOKEN_TTL_SECONDS * 1000) / 3, marginMs);
   };
   /** A person starts their own authorization, consents as `account`, and confirms it signed in. */
   const authorizeAs = async (start: () => Promise<ApiResponse>, account: string, person: SessionClient) => {
