@@ -1,3 +1,5 @@
+import { errorMessage } from '../domain/shared';
+
 /**
  * Runs every step of a teardown in order, each whether or not the ones before it failed, so one
  * failing step (a connection that will not close) does not leave the database open or the
@@ -15,7 +17,7 @@ export const closeInOrder = async (steps: readonly (() => unknown)[]): Promise<v
   }
   if (failures.length === 1) throw failures[0];
   if (failures.length > 1) {
-    const messages = failures.map((error) => (error instanceof Error ? error.message : String(error)));
+    const messages = failures.map(errorMessage);
     throw new AggregateError(failures, `${failures.length} steps of the close failed: ${messages.join('; ')}`);
   }
 };

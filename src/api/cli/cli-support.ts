@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { DomainError } from '../../domain/shared';
+import { DomainError, errorMessage } from '../../domain/shared';
 import { openApplication, type Application } from '../../infrastructure/application';
 import type { CommandContext } from '../../infrastructure/commands/handle-command';
 import { ConfigError, loadConfig } from '../../infrastructure/config/config';
@@ -81,7 +81,7 @@ export const runCommand = async (name: string, usage: string, work: () => Promis
       write(`gatehouse ${name}: configuration: ${error.message}`);
       return 1;
     }
-    write(`gatehouse ${name}: ${error instanceof Error ? error.message : String(error)}`);
+    write(`gatehouse ${name}: ${errorMessage(error)}`);
     return 1;
   }
 };

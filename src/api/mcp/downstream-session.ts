@@ -10,7 +10,7 @@ import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv
 import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Subscription } from 'rxjs';
-import { assertNever } from '../../domain/shared';
+import { assertNever, errorMessage } from '../../domain/shared';
 import type { Gateway } from '../../infrastructure/gateway';
 import type { ProxyProfile } from '../../infrastructure/proxy/profile-config';
 import { ProfileProxy, type ProxyDependencies, type RoutedRequestOptions } from '../../infrastructure/proxy/profile-proxy';
@@ -177,7 +177,7 @@ export class DownstreamSession implements ClientPeer, ProxySession {
   }
 
   private dropped(what: string, error: unknown): void {
-    this.log('debug', `${what} not delivered to the client`, { sessionId: this.sessionId, error: error instanceof Error ? error.message : String(error) });
+    this.log('debug', `${what} not delivered to the client`, { sessionId: this.sessionId, error: errorMessage(error) });
   }
 
   private async connect(transport: Transport): Promise<void> {

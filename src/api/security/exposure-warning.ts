@@ -1,5 +1,6 @@
 import { filter, type Observable } from 'rxjs';
 import type { StoredEvent } from '../../infrastructure/eventstore';
+import { errorMessage } from '../../domain/shared';
 
 /** 127.0.0.0/8, ::1 and localhost: addresses only this machine can reach. */
 export const isLoopbackHost = (host: string): boolean => {
@@ -34,7 +35,7 @@ export const watchExposure = (sources: ExposureSources, host: string, warn: Expo
       hint: 'set auth.apiKey to true on them, or bind to 127.0.0.1 (GATEHOUSE_HOST)',
     });
   };
-  const failed = (error: unknown): void => warn('could not check which profiles are open', { error: error instanceof Error ? error.message : String(error) });
+  const failed = (error: unknown): void => warn('could not check which profiles are open', { error: errorMessage(error) });
   void check().catch(failed);
   const subscription = sources.events$
     .pipe(filter((event) => event.streamId.startsWith('profile-')))

@@ -5,6 +5,7 @@ import { loadGrant, recordRevocation, type GrantRef } from './grants';
 import { credentialsOf, loadOAuthState, type OAuthContext } from './oauth.commands';
 import { revokeToken } from './token-endpoint';
 import type { OAuthLog, OAuthTokenManager } from './token-manager';
+import { errorMessage } from '../../domain/shared';
 
 /**
  * Revokes a grant's tokens at the authorization server (RFC 7009) when it offers that, then
@@ -42,7 +43,7 @@ export const revokeAuthorization = async (
     } catch (error) {
       log?.('warn', 'oauth revocation at the authorization server failed; forgetting the tokens anyway', {
         ...ref,
-        error: error instanceof Error ? error.message : String(error),
+        error: errorMessage(error),
         correlationId: context.correlationId,
       });
     }

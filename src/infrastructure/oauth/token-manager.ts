@@ -6,6 +6,7 @@ import { parseChallenge, type Challenge } from './challenge';
 import { expiringGrants, grantChangedBy, grantKey, grantsRevivedBy, isGrantInUse, grantRow, loadGrant, recordRefresh, recordRevocation, type GrantRef, type GrantRow } from './grants';
 import { credentialsOf, sealTokens, type OAuthContext } from './oauth.commands';
 import { OAuthErrorResponse, refreshTokens } from './token-endpoint';
+import { errorMessage } from '../../domain/shared';
 
 export type OAuthLog = (level: 'info' | 'warn', message: string, fields?: object) => void;
 
@@ -192,7 +193,7 @@ export class OAuthTokenManager implements UpstreamTokenSource {
 
   /** A listener that logs a background refresh's failure as `what`, with the grant it concerns. */
   private warn(what: string, about: object): (error: unknown) => void {
-    return (error) => this.options.log?.('warn', what, { ...about, error: error instanceof Error ? error.message : String(error) });
+    return (error) => this.options.log?.('warn', what, { ...about, error: errorMessage(error) });
   }
 
   /** Schedules the grant again after the retry delay (BACKGROUND_RETRY_MS unless the options say), unless stopped or already scheduled. */
@@ -331,7 +332,7 @@ export class OAuthTokenManager implements UpstreamTokenSource {
         await this.revoke(ref, fromFp, detail, error.error === 'invalid_client', context);
         return null;
       }
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       this.failures.set(grantKey(ref), { at: at.toISOString(), message });
       this.options.log?.('warn', 'oauth refresh failed; keeping the current tokens', { ...ref, error: message, correlationId: context.correlationId });
       return null;

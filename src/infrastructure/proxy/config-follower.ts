@@ -8,6 +8,7 @@ import type { UpstreamCatalog } from './catalog';
 import { impactOf, serverReleaseOf, serverRetryOf, userReleaseOf, type ConfigImpact } from './config-impact';
 import type { ProfileDirectory } from './profile-directory';
 import type { ProxySession, SessionRegistry } from './session-registry';
+import { errorMessage } from '../../domain/shared';
 
 /** Config events are applied in small batches: one burst of REST writes, one list_changed. */
 const CONFIG_BATCH_MS = 50;
@@ -212,6 +213,6 @@ export class ConfigFollower {
   }
 
   private warn(message: string, fields: object, error: unknown): void {
-    this.options.log?.('warn', message, { ...fields, error: error instanceof Error ? error.message : String(error) });
+    this.options.log?.('warn', message, { ...fields, error: errorMessage(error) });
   }
 }

@@ -14,6 +14,7 @@ import { ToolSearchIndex } from './tool-search';
 import { awaitingApprovalResult, pinOf } from './tool-pins';
 import type { PinStatus } from '../../domain/server/pinning';
 import type { ClientPeer, UpstreamHub } from './upstream-hub';
+import { errorMessage } from '../../domain/shared';
 
 /** A local error of the proxy, mapped to a JSON-RPC error by the MCP endpoint. */
 export class ProxyError extends Error {
@@ -34,7 +35,7 @@ const unlistedError = (what: string, unreachable: readonly Unlisted[]): ProxyErr
   new ProxyError(
     'LIST_UNAVAILABLE',
     `${what} was not found, and it may belong to a server that cannot be reached now: ${unreachable
-      .map(({ spec, error }) => `"${spec.name}" (${error instanceof Error ? error.message : String(error)})`)
+      .map(({ spec, error }) => `"${spec.name}" (${errorMessage(error)})`)
       .join(', ')}`,
   );
 

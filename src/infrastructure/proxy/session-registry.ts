@@ -1,5 +1,6 @@
 import { isOAuthSessionOwner } from '../oauth-server/session-owner';
 import { isUsable, type ApiKeyGrant } from '../readmodels/apikey';
+import { errorMessage } from '../../domain/shared';
 
 export type ListKinds = Readonly<{ tools?: boolean; prompts?: boolean; resources?: boolean }>;
 
@@ -149,6 +150,6 @@ export class SessionRegistry {
   }
 
   private warn(message: string, error: unknown): void {
-    this.options.log?.('warn', message, { error: error instanceof Error ? error.message : String(error) });
+    this.options.log?.('warn', message, { error: errorMessage(error) });
   }
 }

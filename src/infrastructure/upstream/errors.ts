@@ -1,6 +1,7 @@
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { UpstreamSpec } from './types';
+import { errorMessage } from '../../domain/shared';
 
 /**
  * Local error codes for everything that can go wrong between the gateway and an upstream.
@@ -66,8 +67,6 @@ export const isUpstreamError = (error: unknown, code?: UpstreamErrorCode): error
 /** A request that may go again on a new connection (see `UpstreamError.resendable`). */
 export const isResendable = (error: unknown): boolean => error instanceof UpstreamError && error.resendable;
 
-const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
-
 /** McpError prefixes its message with "MCP error <code>: "; the wire message is the rest. */
 export const wireMessage = (error: McpError): string => error.message.replace(/^MCP error -?\d+: /, '');
 
@@ -130,7 +129,7 @@ export const toUpstreamError = (error: unknown, server: ServerIdentity, request:
       cause: error,
     });
   }
-  return new UpstreamError('UPSTREAM_UNAVAILABLE', server, `${request.method} failed: ${describe(error)}`, {
+  return new UpstreamError('UPSTREAM_UNAVAILABLE', server, `${request.method} failed: ${errorMessage(error)}`, {
     cause: error,
   });
 };

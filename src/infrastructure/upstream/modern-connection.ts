@@ -18,6 +18,7 @@ import type { ProcessGroupStdioTransport } from './stdio-transport';
 import type {
   McpElicitationParams, McpImplementation, McpSamplingParams, McpServerCapabilities, UpstreamHandlers, UpstreamRequestOptions, UpstreamSpec,
 } from './types';
+import { errorMessage } from '../../domain/shared';
 
 /**
  * A `server/discover` not answered within its window: still open, so that a slow 2026 server's
@@ -407,7 +408,7 @@ export class ModernUpstreamConnection extends UpstreamConnectionBase {
   private listenFailed(error: unknown, delayMs: number, attempt: number): void {
     if (this.closing) return;
     this.options.log?.('warn', 'upstream change stream not open; trying again', {
-      serverId: this.spec.id, attempt, retryInMs: delayMs, error: error instanceof Error ? error.message : String(error),
+      serverId: this.spec.id, attempt, retryInMs: delayMs, error: errorMessage(error),
     });
     this.listenAgain(delayMs, attempt);
   }

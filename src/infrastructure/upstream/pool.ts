@@ -5,6 +5,7 @@ import { DiscoveryMemory } from './discovery-memory';
 import { UpstreamSupervisor } from './supervisor';
 import type { UpstreamSupervisorOptions } from './supervisor-options';
 import type { UpstreamHealth, UpstreamLog, UpstreamSpec } from './types';
+import { errorMessage } from '../../domain/shared';
 
 /**
  * `shared`: one connection per server serves every downstream session (the default; one
@@ -245,7 +246,7 @@ export class UpstreamPool {
    */
   private reconfigureInBackground(supervisor: UpstreamSupervisor, spec: UpstreamSpec): void {
     void supervisor.reconfigure(spec).catch((error: unknown) =>
-      this.options.log?.('warn', 'upstream not reconfigured', { serverId: spec.id, error: error instanceof Error ? error.message : String(error) }),
+      this.options.log?.('warn', 'upstream not reconfigured', { serverId: spec.id, error: errorMessage(error) }),
     );
   }
 

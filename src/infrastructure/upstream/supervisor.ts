@@ -20,6 +20,7 @@ import type {
   UpstreamRequestOptions,
   UpstreamSpec,
 } from './types';
+import { errorMessage } from '../../domain/shared';
 
 /** A reconfigure can supersede the attempt a request waits on; it then waits on the next one. */
 const MAX_SUPERSEDED_ATTEMPTS = 3;
@@ -397,7 +398,7 @@ export class UpstreamSupervisor extends UpstreamConnectionBase {
    */
   private closeInBackground(closing: Promise<void>): void {
     closing.catch((error: unknown) =>
-      this.options.log?.('warn', 'upstream connection not closed cleanly', { serverId: this.spec.id, error: error instanceof Error ? error.message : String(error) }),
+      this.options.log?.('warn', 'upstream connection not closed cleanly', { serverId: this.spec.id, error: errorMessage(error) }),
     );
   }
 }

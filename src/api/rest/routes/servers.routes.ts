@@ -14,6 +14,7 @@ import { validateBody } from '../validation';
 import { assertCanUse, assertNotMember, userIdOf, viewerOf } from '../viewer';
 import { accessRoutes } from './access.routes';
 import { credentialRoutes, type OwnRefreshFailure, type RevokeOwnGrant } from './credentials.routes';
+import { errorMessage } from '../../../domain/shared';
 
 /** Upstream health as the proxy sees it; an empty list when nothing is connected. */
 export type ServerRuntime = (serverId: string) => readonly UpstreamHealth[];
@@ -131,7 +132,7 @@ export const serverRoutes = (app: Application, runtime?: ServerRuntime, oauthSum
       if (isUpstreamError(error, 'UPSTREAM_NO_CREDENTIALS')) {
         throw new ProblemError(409, 'PER_USER_SERVER', `Server "${row.name}" is reached with each user's own credentials: its tools are discovered when a user who has set theirs lists them`);
       }
-      throw new ProblemError(502, 'UPSTREAM_UNAVAILABLE', `Server "${row.name}" did not list its tools: ${error instanceof Error ? error.message : String(error)}`);
+      throw new ProblemError(502, 'UPSTREAM_UNAVAILABLE', `Server "${row.name}" did not list its tools: ${errorMessage(error)}`);
     }
     if (listed === null) throw notFound(`Server "${ctx.params.idOrName}"`, 'SERVER_NOT_FOUND');
     ctx.body = { serverId: row.id, listed, ...runtimeView(runtime, row.id) };

@@ -6,6 +6,7 @@ import type { TrafficRecord } from '../../telemetry/traffic-types';
 import { DebugLogRecord, ProjectionCheckpointRow, TrafficJournalRow } from './debug-log.entities';
 import type { DebugLogRow } from './debug-log-rows';
 import type { JournalEntry } from './traffic-journal';
+import { errorMessage } from '../../../domain/shared';
 
 /** The name of this projection's row in `projection_checkpoints`. */
 export const DEBUG_LOGS_CHECKPOINT = 'debug_logs';
@@ -177,7 +178,7 @@ export class DebugLogProjection {
       }
       this.lastError = null;
     } catch (error) {
-      this.lastError = error instanceof Error ? error.message : String(error);
+      this.lastError = errorMessage(error);
       this.options.onError?.(error);
     }
     return applied;
