@@ -37,10 +37,14 @@ const expectHttpProblem = async (pending: Promise<Response>, status: number, cod
   return expectProblem({ status: response.status, headers: response.headers, body: JSON.parse(text) } as Parameters<typeof expectProblem>[0], status, code);
 };
 
+const UNCOMPILABLE = 'openapi: a tool\'s input schema does not compile; its calls go to the upstream unchecked';
+
 describe('every profile as an OpenAPI service', () => {
   let gh: TestGatehouse;
   let key: string;
   let otherKey: string;
+  let lenientKey: string;
+  const logLines: string[] = [];
 
   const call = (path: string, body: unknown, options: { key?: string; raw?: string } = {}) =>
     fetch(`${gh.url}${path}`, {
@@ -54,14 +58,17 @@ describe('every profile as an OpenAPI service', () => {
   };
 
   beforeAll(async () => {
-    gh = await startTestGatehouse();
+    gh = await startTestGatehouse({}, { write: (line) => void logLines.push(line) });
     await registerStdioServer(gh, 'everything', EVERYTHING_SERVER);
     await registerStdioServer(gh, 'crashy', join(FIXTURES, 'crash-server.js'));
+    await registerStdioServer(gh, 'lenient', join(FIXTURES, 'crash-server.js'), ['--uncompilable-tool']);
     await registerStdioServer(gh, 'hangcall', join(FIXTURES, 'hung-server.js'), ['--hang-on', 'tools/call'], { timeoutMs: 500 });
     await createProfile(gh, 'api', ['everything', 'crashy', 'hangcall'], { debugLogging: true });
     await createProfile(gh, 'other', ['crashy']);
+    await createProfile(gh, 'lenient', ['lenient']);
     key = await issueKey(gh, ['api']);
     otherKey = await issueKey(gh, ['other']);
+    lenientKey = await issueKey(gh, ['lenient']);
   }, 30_000);
   afterAll(async () => {
     await gh?.stop();
@@ -107,6 +114,23 @@ describe('every profile as an OpenAPI service', () => {
     const sum = await call('/openapi/api/tools/everything__get-sum', { a: 1, b: 2 });
     expect(JSON.stringify(await sum.json())).toContain('3');
     expect(await loggedCalls()).toBe(before + 1);
+  });
+
+  it('sends the calls of a tool whose input schema does not compile to the upstream unchecked, says so once, and still checks the other tools', async () => {
+    for (const message of [42, 'twice']) {
+      const unchecked = await call('/openapi/lenient/tools/lenient__loose', { message }, { key: lenientKey });
+      expect(unchecked.status).toBe(200);
+      expect(JSON.stringify(await unchecked.json())).toContain(`echo: ${message} (pid`);
+    }
+    const refused = await expectHttpProblem(call('/openapi/lenient/tools/lenient__echo', { message: 42 }, { key: lenientKey }), 400, 'VALIDATION_FAILED');
+    expect(refused.errors).toEqual([{ field: '/message', messages: ['must be string'] }]);
+    await gh.observability.flush();
+    // Once for the two calls; the line's own fields, without those pino puts on every line.
+    const warnings = logLines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.msg === UNCOMPILABLE)
+      .map(({ time: _time, pid: _pid, hostname: _hostname, name: _name, ...fields }) => fields);
+    expect(warnings).toEqual([{ level: 'warn', msg: UNCOMPILABLE, tool: 'lenient__loose', error: 'Error: type must be JSONType or JSONType[]: text' }]);
   });
 
   it('answers 404 for an unknown or inactive tool, 413 for a huge body', async () => {
