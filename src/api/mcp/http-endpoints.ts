@@ -11,6 +11,7 @@ import { initializeParamsOf, SessionResumer } from './session-resumption';
 import { HttpRefusal, isInitialize, readPostMessages, sendRefusal, StreamableHttpServerTransport } from '../../infrastructure/transports/streamable-http';
 import { allowedHostnames, authenticate, type Caller, checkOrigin, readJsonBody } from './http-guards';
 import { correlationIdOf, setCommonHeaders } from '../rest/middleware';
+import { clientClosed } from '../rest/request-log';
 import { AuthFailureLimiter } from '../security/auth-failures';
 import { assertSseMessage } from '../security/jsonrpc-message';
 import { limitedRefusal, sseMessagesEndpoint } from '../security/mcp-auth';
@@ -31,7 +32,8 @@ export type McpEndpointOptions = Readonly<{
   oauth?: McpOAuth;
   /** A request served outside Koa has ended (the request log), and an error it could not answer but with a 500. */
   onServed?: (fields: Readonly<{ correlationId: string; method: string; path: string; status: number; durationMs: number }>) => void;
-  onError?: (error: unknown, fields: Readonly<{ correlationId: string; path: string }>) => void;
+  /** `clientClosed`: the client's connection was closed by then (an error it caused by hanging up). */
+  onError?: (error: unknown, fields: Readonly<{ correlationId: string; path: string }>, clientClosed: boolean) => void;
 }>;
 
 /** One MCP request: the raw request and response, and what the route matched. */
@@ -109,7 +111,7 @@ export const mcpEndpoints = (options: McpEndpointOptions): McpEndpoints => {
       if (error instanceof HttpRefusal) {
         sendRefusal(exchange.res, limitedRefusal(authFailures, exchange.req, exchange.url, error));
       } else {
-        options.onError?.(error, { correlationId: exchange.correlationId, path: exchange.path });
+        options.onError?.(error, { correlationId: exchange.correlationId, path: exchange.path }, clientClosed(exchange.req));
         sendRefusal(exchange.res, new HttpRefusal(500, -32603, 'Internal error'));
       }
     }

@@ -1,4 +1,5 @@
 import type { Context, Next } from 'koa';
+import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../infrastructure/telemetry';
 
@@ -32,18 +33,26 @@ export const requestLog = (logger: Logger) => async (ctx: Context, next: Next): 
 /** Errors the app emits (5xx, failures after the response started), logged with the request's correlation id. */
 const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED']);
 
-/** A client that hung up mid-request: its business, not a fault of ours (Node calls the error "aborted" or gives a socket code). */
-const isClientGone = (error: unknown): boolean => {
-  if (typeof error !== 'object' || error === null) return false; // not `instanceof Error`: errors of Node's own realm may not be ours
+/**
+ * A client that hung up mid-request: its business, not a fault of ours (Node calls the error
+ * "aborted" or gives a socket code). Only when the client's own connection is closed: the same
+ * codes from another socket (a database connection reset while the request was served) are a
+ * fault, and are logged as one.
+ */
+const isClientGone = (error: unknown, clientClosed: boolean): boolean => {
+  if (!clientClosed || typeof error !== 'object' || error === null) return false; // not `instanceof Error`: errors of Node's own realm may not be ours
   const { code, message } = error as { code?: unknown; message?: unknown };
   return (typeof code === 'string' && CLIENT_GONE.has(code)) || message === 'aborted' || message === 'request aborted';
 };
 
+/** Whether the client's connection of `req` is closed (it hung up, or was cut); `req.destroyed` is no sign of it: a request whose body was read is destroyed too. */
+export const clientClosed = (req: IncomingMessage): boolean => req.socket.destroyed;
+
 /** An error no handler answered (a REST route's or an MCP endpoint's): at debug when the client had simply gone. */
-export const logUnhandled = (logger: Logger, error: unknown, fields: Readonly<Record<string, unknown>>): void => {
-  if (isClientGone(error)) logger.debug({ err: error, ...fields }, 'client went away mid-request');
+export const logUnhandled = (logger: Logger, error: unknown, fields: Readonly<Record<string, unknown>>, clientGone: boolean): void => {
+  if (isClientGone(error, clientGone)) logger.debug({ err: error, ...fields }, 'client went away mid-request');
   else logger.error({ err: error, ...fields }, 'unhandled error');
 };
 
 export const logAppError = (logger: Logger) => (error: unknown, ctx?: Context): void =>
-  logUnhandled(logger, error, { correlationId: ctx?.state.correlationId as string | undefined, path: ctx?.path });
+  logUnhandled(logger, error, { correlationId: ctx?.state.correlationId as string | undefined, path: ctx?.path }, ctx !== undefined && clientClosed(ctx.req));
