@@ -4,7 +4,7 @@
  * through the gateway at concurrency 1 adding ≤ 0.2 ms at p50), apart from any MCP work.
  *
  * One client (this process, node:http with a keep-alive agent, one request in flight) posts a
- * small JSON-RPC tools/call body and reads the JSON answer, over four paths to the same upstream
+ * small JSON-RPC tools/call body and reads the JSON answer, over three paths to the same upstream
  * (bench/proxy/hop-parts.ts `upstream`: node:http answering with one JSON body, no MCP SDK):
  * - direct;
  * - through a TCP relay (hop-parts.ts `relay`): a Node process that pipes bytes and reads no
