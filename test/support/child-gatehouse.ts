@@ -91,6 +91,19 @@ export const setupLinkOf = async (child: ChildGatehouse): Promise<{ setupUrl: st
   throw new Error(`no setup link within 30 s:\n${child.output()}`);
 };
 
+export type LogLine = Readonly<Record<string, unknown>>;
+
+/** The JSON log lines the process has written so far, in order; lines that are not JSON (or not yet complete) are skipped. */
+export const logLinesOf = (child: ChildGatehouse): LogLine[] =>
+  child.output().split('\n').flatMap((text) => {
+    if (!text.startsWith('{')) return [];
+    try {
+      return [JSON.parse(text) as LogLine];
+    } catch {
+      return [];
+    }
+  });
+
 /**
  * Gateway processes on one shared database (`GATEHOUSE_DATABASE_URL`), each with a data directory of
  * its own and the test admin token; `stop` ends them all (SIGTERM) and removes their directories.
