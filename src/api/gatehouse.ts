@@ -116,7 +116,7 @@ export const startGatehouse = async ({ config, logDestination }: StartOptions): 
       ...security,
       // As the request log logs MCP traffic (debug: it has its own records), and as Koa logs errors.
       onServed: logger.isLevelEnabled('debug') ? (fields) => logger.debug(fields, 'request') : undefined,
-      onError: (error, fields, clientGone) => logUnhandled(logger, error, fields, clientGone),
+      onError: (error, fields, connectionClosed) => logUnhandled(logger, error, fields, connectionClosed),
     });
     const logs = logRoutes({ queries: app.queries.debugLogs, rows$: observability.projection.rows$, deleteBefore: (before) => observability.deleteLogsBefore(before) });
     const koa = createApp({

@@ -32,8 +32,8 @@ export type McpEndpointOptions = Readonly<{
   oauth?: McpOAuth;
   /** A request served outside Koa has ended (the request log), and an error it could not answer but with a 500. */
   onServed?: (fields: Readonly<{ correlationId: string; method: string; path: string; status: number; durationMs: number }>) => void;
-  /** `clientClosed`: the client's connection was closed by then (an error it caused by hanging up). */
-  onError?: (error: unknown, fields: Readonly<{ correlationId: string; path: string }>, clientClosed: boolean) => void;
+  /** `connectionClosed`: the client's connection was closed by then (an error with a socket code is then taken for its hanging up). */
+  onError?: (error: unknown, fields: Readonly<{ correlationId: string; path: string }>, connectionClosed: boolean) => void;
 }>;
 
 /** One MCP request: the raw request and response, and what the route matched. */
