@@ -25,6 +25,8 @@ export type ChildGatehouse = {
   url: string;
   /** Everything the process wrote, for failure messages. */
   output: () => string;
+  /** What it wrote on stdout alone: its JSON log lines (stderr chunks do not split them). */
+  stdout: () => string;
   /** Resolves with the exit code or signal once the process has exited. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   kill: (signal: NodeJS.Signals) => Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -44,6 +46,7 @@ export const spawnGatehouse = async (env: Record<string, string>, timeoutMs = 15
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  let stdout = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
@@ -51,6 +54,7 @@ export const spawnGatehouse = async (env: Record<string, string>, timeoutMs = 15
     const timer = setTimeout(() => reject(new Error(`gatehouse did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
     const onData = (chunk: Buffer): void => {
       output += chunk.toString('utf8');
+      stdout += chunk.toString('utf8');
       if (output.includes('"gatehouse listening"')) {
         clearTimeout(timer);
         resolve();
@@ -73,6 +77,7 @@ export const spawnGatehouse = async (env: Record<string, string>, timeoutMs = 15
     process: child,
     url: `http://127.0.0.1:${port}`,
     output: () => output,
+    stdout: () => stdout,
     exited,
     kill: (signal) => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
@@ -95,7 +100,7 @@ export type LogLine = Readonly<Record<string, unknown>>;
 
 /** The JSON log lines the process has written so far, in order; lines that are not JSON (or not yet complete) are skipped. */
 export const logLinesOf = (child: ChildGatehouse): LogLine[] =>
-  child.output().split('\n').flatMap((text) => {
+  child.stdout().split('\n').flatMap((text) => {
     if (!text.startsWith('{')) return [];
     try {
       return [JSON.parse(text) as LogLine];

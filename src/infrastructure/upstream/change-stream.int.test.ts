@@ -71,6 +71,7 @@ describe('a 2026-07-28 upstream whose change stream will not open', () => {
 
   it('is logged with the server id, the attempt and the pause, never the spec, and tried again after a pause that grows', async () => {
     const warnings: unknown[][] = [];
+    const warnedAt: number[] = [];
     let onWarning = (): void => undefined;
     /** Resolves once `count` warnings were logged. */
     const warned = (count: number): Promise<void> =>
@@ -85,6 +86,7 @@ describe('a 2026-07-28 upstream whose change stream will not open', () => {
       connectTimeoutMs: 8_000,
       log: (...entry) => {
         warnings.push(entry);
+        warnedAt.push(Date.now());
         onWarning();
       },
     });
@@ -109,6 +111,8 @@ describe('a 2026-07-28 upstream whose change stream will not open', () => {
         { serverId: spec.id, attempt: 2, retryInMs: 2_000, error: REFUSAL },
       ]);
       expect(front.listens()).toBe(2);
+      // The pause is kept, not only said: the second refusal came a second after the first at the least.
+      expect(warnedAt[1] - warnedAt[0]).toBeGreaterThanOrEqual(900);
       expect(JSON.stringify(warnings)).not.toContain(SECRET);
     } finally {
       await supervisor.close();
