@@ -58,6 +58,13 @@ const openPage = async (base: string, uid: string, cookie?: string): Promise<Pag
   return { status: response.status, body: response.headers.get('content-type')?.includes('json') ? (JSON.parse(text) as Record<string, unknown>) : { html: text }, correlationId: String(response.headers.get('x-correlation-id')) };
 };
 
+/** A sign-in started, and its page shown once (200): what fails after it fails because of what the test did since. */
+const signInShown = async (base: string, clientId: string): Promise<{ uid: string; cookie: string }> => {
+  const started = await startSignIn(base, clientId);
+  expect((await openPage(base, started.uid, started.cookie)).status).toBe(200);
+  return started;
+};
+
 /** What the gateway logged for one request: everything up to its request line, which comes last (waited for, bounded). */
 const loggedFor = async (gatehouse: ChildGatehouse, correlationId: string): Promise<LogLine[]> => {
   const lines = (): LogLine[] => logLinesOf(gatehouse).filter((line) => line.correlationId === correlationId);
@@ -72,6 +79,12 @@ describe('the sign-in page of the real authorization server, gateway on SQLite',
   let gatehouse: ChildGatehouse | undefined;
   let clientId: string;
   const base = (): string => gatehouse!.url;
+  /** The page's answer when the provider finds no sign-in: start again, and nothing logged but the request. */
+  const expectAskedToStartAgain = async (page: Page): Promise<void> => {
+    expect(page.status).toBe(400);
+    expect(page.body).toMatchObject({ code: 'INTERACTION_NOT_FOUND' });
+    expect(await loggedFor(gatehouse!, page.correlationId)).toEqual([expect.objectContaining({ level: 'info', msg: 'request', status: 400 })]);
+  };
   /** Changes the stored sign-in `uid` as time or a fault would. */
   const changeSignIn = (uid: string, set: string, value: string | number): void => {
     expect(changeStoredRows(join(dir!.path, 'gatehouse.db'), `UPDATE oauth_server_records SET ${set} = ? WHERE key = ?`, value, recordKey('Interaction', uid))).toBe(1);
@@ -94,27 +107,21 @@ describe('the sign-in page of the real authorization server, gateway on SQLite',
     it('asks to start again when the browser has no sign-in in progress (no interaction cookie), and logs no error', async () => {
       const page = await openPage(base(), randomBytes(16).toString('base64url'));
 
-      expect(page.status).toBe(400);
-      expect(page.body).toMatchObject({ code: 'INTERACTION_NOT_FOUND' });
-      expect(await loggedFor(gatehouse!, page.correlationId)).toEqual([expect.objectContaining({ level: 'info', msg: 'request', status: 400 })]);
+      await expectAskedToStartAgain(page);
     });
 
     it('asks to start again when the sign-in has expired, and logs no error', async () => {
-      const { uid, cookie } = await startSignIn(base(), clientId);
-      expect((await openPage(base(), uid, cookie)).status).toBe(200);
+      const { uid, cookie } = await signInShown(base(), clientId);
       changeSignIn(uid, 'expires_at', Math.floor(Date.now() / 1000) - 1);
 
       const page = await openPage(base(), uid, cookie);
 
-      expect(page.status).toBe(400);
-      expect(page.body).toMatchObject({ code: 'INTERACTION_NOT_FOUND' });
-      expect(await loggedFor(gatehouse!, page.correlationId)).toEqual([expect.objectContaining({ level: 'info', msg: 'request', status: 400 })]);
+      await expectAskedToStartAgain(page);
     });
   });
 
   it('answers as a fault, not as an expired sign-in, and logs it, when the stored sign-in cannot be read', async () => {
-    const { uid, cookie } = await startSignIn(base(), clientId);
-    expect((await openPage(base(), uid, cookie)).status).toBe(200);
+    const { uid, cookie } = await signInShown(base(), clientId);
     changeSignIn(uid, 'payload', '{"returnTo":');
 
     const page = await openPage(base(), uid, cookie);
@@ -245,8 +252,7 @@ describePostgres('the sign-in page of the real authorization server, gateway on 
   });
 
   it('answers as a fault, not as an expired sign-in, and logs it, when the database is out of reach', async () => {
-    const { uid, cookie } = await startSignIn(base(), clientId);
-    expect((await openPage(base(), uid, cookie)).status).toBe(200);
+    const { uid, cookie } = await signInShown(base(), clientId);
     let page: Page;
     try {
       await relay!.cut();
